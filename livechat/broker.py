@@ -1,0 +1,127 @@
+"""One pub/sub interface, two implementations: in-process memory and Redis.
+
+A `Broker` carries opaque byte messages on named channels. `subscribe` is an async context
+manager that always unsubscribes on exit; iterating the subscription yields each message,
+or `RESYNC` when messages may have been lost (the broker reconnected): the subscriber then
+catches up from the database, its source of truth. `publish` raises `BrokerUnavailable`
+instead of blocking for long. Pick one with `broker_from_url` (`""` or `memory://` →
+memory; `redis://…` → Redis, imported lazily).
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Final
+
+
+class _Resync:
+    def __repr__(self) -> str:
+        return "RESYNC"
+
+
+RESYNC: Final = _Resync()
+Message = bytes | _Resync
+
+
+class BrokerUnavailable(RuntimeError):
+    """The broker cannot take a message now (it is down, slow or disconnected)."""
+
+
+class Subscription:
+    """Messages of one channel, in the order the broker delivered them."""
+
+    def __init__(self, channel: str, max_pending: int = 10_000) -> None:
+        self.channel = channel
+        self._queue: asyncio.Queue[Message] = asyncio.Queue()
+        self._max_pending = max_pending
+
+    def deliver(self, message: Message) -> None:
+        if self._queue.qsize() >= self._max_pending:
+            # The subscriber fell far behind: drop the backlog, tell it to catch up.
+            while not self._queue.empty():
+                self._queue.get_nowait()
+            message = RESYNC
+        self._queue.put_nowait(message)
+
+    def __aiter__(self) -> AsyncIterator[Message]:
+        return self
+
+    async def __anext__(self) -> Message:
+        return await self._queue.get()
+
+
+class Broker(abc.ABC):
+    """The six operations every implementation provides."""
+
+    @abc.abstractmethod
+    async def connect(self) -> None: ...
+
+    @abc.abstractmethod
+    async def disconnect(self) -> None: ...
+
+    @abc.abstractmethod
+    async def publish(self, channel: str, message: bytes) -> None:
+        """Send `message` to every subscriber of `channel` in every process."""
+
+    @abc.abstractmethod
+    def subscribe(self, channel: str) -> contextlib.AbstractAsyncContextManager[Subscription]:
+        """Receive `channel`'s messages until the context exits."""
+
+    @abc.abstractmethod
+    async def ping(self) -> bool:
+        """True if the broker answers now."""
+
+    @property
+    @abc.abstractmethod
+    def healthy(self) -> bool:
+        """False while messages cannot flow (subscribers should poll the database)."""
+
+
+class MemoryBroker(Broker):
+    """In-process fan-out: every subscriber in this process, nobody else."""
+
+    def __init__(self) -> None:
+        self._subscribers: dict[str, set[Subscription]] = {}
+
+    async def connect(self) -> None:
+        return None
+
+    async def disconnect(self) -> None:
+        self._subscribers.clear()
+
+    async def publish(self, channel: str, message: bytes) -> None:
+        for sub in self._subscribers.get(channel, ()):
+            sub.deliver(message)
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, channel: str) -> AsyncIterator[Subscription]:
+        sub = Subscription(channel)
+        self._subscribers.setdefault(channel, set()).add(sub)
+        try:
+            yield sub
+        finally:
+            subs = self._subscribers.get(channel)
+            if subs is not None:
+                subs.discard(sub)
+                if not subs:
+                    del self._subscribers[channel]
+
+    async def ping(self) -> bool:
+        return True
+
+    @property
+    def healthy(self) -> bool:
+        return True
+
+
+def broker_from_url(url: str) -> Broker:
+    if url in ("", "memory://"):
+        return MemoryBroker()
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        from livechat.redis_broker import RedisBroker
+
+        return RedisBroker(url)
+    raise ValueError(f"unsupported broker URL: {url!r}")

@@ -1,0 +1,221 @@
+"""Comment persistence. Every SQL statement of `livechat` lives here.
+
+Writes go through one writer connection per process under `BEGIN IMMEDIATE`, so SQLite
+assigns ids in commit order: once comment *n* of any process is visible, every comment
+below *n* is too. The hub relies on this to deliver in id order with no gap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+import aiosqlite
+
+from livechat.comment import Comment
+from livechat.identity import Identity
+
+_COLUMNS = (
+    "id, broadcast_id, author_key, author_name, role, department, client_id, text,"
+    " created_at, video_offset, status, flags"
+)
+
+
+def _row(row: Any) -> Comment:
+    return Comment(*row)
+
+
+def utc_now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+class CommentStore:
+    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
+        self._writer = writer
+        self._reader = reader
+        self._lock = asyncio.Lock()
+
+    async def ping(self) -> None:
+        await self._reader.execute_fetchall("SELECT 1")
+
+    async def insert(
+        self,
+        broadcast_id: int,
+        author: Identity,
+        client_id: str,
+        text: str,
+        *,
+        status: str = "visible",
+        flags: str = "",
+        video_offset: float | None = None,
+        created_at: str | None = None,
+    ) -> tuple[Comment, bool]:
+        """Store a comment once per (broadcast, author, client_id).
+
+        Returns the comment and True if it was new, or the earlier one and False.
+        """
+        created = created_at or utc_now_iso()
+        async with self._lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                cursor = await self._writer.execute(
+                    "INSERT INTO comments (broadcast_id, author_key, author_name, role,"
+                    " department, client_id, text, created_at, video_offset, status, flags)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT (broadcast_id, author_key, client_id) DO NOTHING"
+                    f" RETURNING {_COLUMNS}",
+                    (broadcast_id, author.key, author.name, author.role, author.department,
+                     client_id, text, created, video_offset, status, flags),
+                )
+                row = await cursor.fetchone()
+                await cursor.close()
+                if row is None:
+                    cursor = await self._writer.execute(
+                        f"SELECT {_COLUMNS} FROM comments WHERE broadcast_id = ?"
+                        " AND author_key = ? AND client_id = ?",
+                        (broadcast_id, author.key, client_id),
+                    )
+                    existing = await cursor.fetchone()
+                    await cursor.close()
+                    await self._writer.execute("COMMIT")
+                    assert existing is not None
+                    return _row(existing), False
+                await self._writer.execute("COMMIT")
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+        return _row(row), True
+
+    async def insert_many(self, rows: list[tuple[Any, ...]]) -> None:
+        """Bulk load (demo data, benchmarks): rows in `comments` column order, without id."""
+        async with self._lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                await self._writer.executemany(
+                    "INSERT OR IGNORE INTO comments (broadcast_id, author_key, author_name,"
+                    " role, department, client_id, text, created_at, video_offset, status,"
+                    " flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+                await self._writer.execute("COMMIT")
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+
+    async def find(self, broadcast_id: int, author_key: str, client_id: str) -> Comment | None:
+        rows = await self._reader.execute_fetchall(
+            f"SELECT {_COLUMNS} FROM comments WHERE broadcast_id = ? AND author_key = ?"
+            " AND client_id = ?",
+            (broadcast_id, author_key, client_id),
+        )
+        return _row(rows[0]) if rows else None
+
+    async def get(self, comment_id: int) -> Comment | None:
+        rows = await self._reader.execute_fetchall(
+            f"SELECT {_COLUMNS} FROM comments WHERE id = ?", (comment_id,)
+        )
+        return _row(rows[0]) if rows else None
+
+    async def after(self, broadcast_id: int, after_id: int, limit: int,
+                    upto: int | None = None) -> list[Comment]:
+        """Comments of every status with `after_id < id [<= upto]`, by id."""
+        if upto is None:
+            rows = await self._reader.execute_fetchall(
+                f"SELECT {_COLUMNS} FROM comments WHERE broadcast_id = ? AND id > ?"
+                " ORDER BY id LIMIT ?",
+                (broadcast_id, after_id, limit),
+            )
+        else:
+            rows = await self._reader.execute_fetchall(
+                f"SELECT {_COLUMNS} FROM comments WHERE broadcast_id = ? AND id > ?"
+                " AND id <= ? ORDER BY id LIMIT ?",
+                (broadcast_id, after_id, upto, limit),
+            )
+        return [_row(r) for r in rows]
+
+    async def visible_page(self, broadcast_id: int, after_id: int, limit: int,
+                           upto: int | None = None) -> list[Comment]:
+        """Visible comments with `after_id < id [<= upto]`, oldest first (keyset page)."""
+        bound = upto if upto is not None else 2**62
+        rows = await self._reader.execute_fetchall(
+            f"SELECT {_COLUMNS} FROM comments WHERE broadcast_id = ? AND id > ? AND id <= ?"
+            " AND status = 'visible' ORDER BY id LIMIT ?",
+            (broadcast_id, after_id, bound, limit),
+        )
+        return [_row(r) for r in rows]
+
+    async def recent(self, broadcast_id: int, limit: int, upto: int | None = None
+                     ) -> list[Comment]:
+        """The last `limit` visible comments with id <= `upto`, oldest first."""
+        bound = upto if upto is not None else 2**62
+        rows = await self._reader.execute_fetchall(
+            f"SELECT {_COLUMNS} FROM comments WHERE broadcast_id = ? AND id <= ?"
+            " AND status = 'visible' ORDER BY id DESC LIMIT ?",
+            (broadcast_id, bound, limit),
+        )
+        return [_row(r) for r in reversed(rows)]
+
+    async def last_id(self, broadcast_id: int) -> int:
+        rows = await self._reader.execute_fetchall(
+            "SELECT MAX(id) FROM comments WHERE broadcast_id = ?", (broadcast_id,)
+        )
+        return int(rows[0][0] or 0)
+
+    async def window(
+        self, broadcast_id: int, start_utc: str, end_utc: str, offset_from: float,
+        offset_to: float, limit: int = 2000,
+    ) -> list[Comment]:
+        """Visible comments of a replay window: live ones written in [start_utc, end_utc)
+        and replay ones stored with a video offset in [offset_from, offset_to)."""
+        live = await self._reader.execute_fetchall(
+            f"SELECT {_COLUMNS} FROM comments WHERE broadcast_id = ? AND created_at >= ?"
+            " AND created_at < ? AND video_offset IS NULL AND status = 'visible'"
+            " ORDER BY created_at, id LIMIT ?",
+            (broadcast_id, start_utc, end_utc, limit),
+        )
+        later = await self._reader.execute_fetchall(
+            f"SELECT {_COLUMNS} FROM comments WHERE broadcast_id = ? AND video_offset >= ?"
+            " AND video_offset < ? AND status = 'visible' ORDER BY video_offset, id LIMIT ?",
+            (broadcast_id, offset_from, offset_to, limit),
+        )
+        return [_row(r) for r in live] + [_row(r) for r in later]
+
+    async def get_chat_settings(self, broadcast_id: int) -> tuple[int, bool, int | None]:
+        """(slow mode seconds, closed, pinned comment id) for a broadcast."""
+        rows = await self._reader.execute_fetchall(
+            "SELECT slow_mode_seconds, closed, pinned_comment_id FROM chat_settings"
+            " WHERE broadcast_id = ?",
+            (broadcast_id,),
+        )
+        if not rows:
+            return 0, False, None
+        return int(rows[0][0]), bool(rows[0][1]), rows[0][2]
+
+    async def set_chat_settings(self, broadcast_id: int, **values: Any) -> None:
+        allowed = {"slow_mode_seconds", "closed", "pinned_comment_id"}
+        assert set(values) <= allowed
+        async with self._lock:
+            await self._writer.execute(
+                "INSERT INTO chat_settings (broadcast_id) VALUES (?)"
+                " ON CONFLICT (broadcast_id) DO NOTHING",
+                (broadcast_id,),
+            )
+            for name, value in values.items():
+                await self._writer.execute(
+                    f"UPDATE chat_settings SET {name} = ? WHERE broadcast_id = ?",
+                    (value, broadcast_id),
+                )
+
+    async def set_status(self, comment_ids: list[int], status: str) -> list[int]:
+        """Set the status of comments; return the ids that changed."""
+        if not comment_ids:
+            return []
+        marks = ",".join("?" * len(comment_ids))
+        async with self._lock:
+            rows = await self._writer.execute_fetchall(
+                f"UPDATE comments SET status = ? WHERE id IN ({marks}) AND status != ?"
+                " RETURNING id",
+                (status, *comment_ids, status),
+            )
+        return sorted(int(r[0]) for r in rows)

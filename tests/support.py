@@ -1,0 +1,160 @@
+"""Real servers on free ports for the tests: redis-server and uvicorn processes.
+
+Every wait is bounded by `TIMEOUT`, which `LIVE_SEOUL_TEST_TIMEOUT_SCALE` scales for slow
+machines.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import httpx
+
+SCALE = float(os.environ.get("LIVE_SEOUL_TEST_TIMEOUT_SCALE", "1"))
+TIMEOUT = 10.0 * SCALE
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def wait_for(predicate: object, timeout: float = TIMEOUT, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return
+        time.sleep(0.02)
+    raise TimeoutError(f"timed out waiting for {what}")
+
+
+class RedisServer:
+    """A private redis-server on a free port; `stop()`/`start()` simulate outages."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="ls-redis-")
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        exe = shutil.which("redis-server")
+        if exe is None:
+            raise RuntimeError("redis-server is not installed (scripts/test installs it)")
+        self.proc = subprocess.Popen(
+            [exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", self.dir, "--protected-mode", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        wait_for(self._ready, what=f"redis on {self.port}")
+
+    def _ready(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait(TIMEOUT)
+            self.proc = None
+
+    def command(self, *args: str) -> bytes:
+        """Send one command, return the raw reply (for DEBUG SLEEP and the like)."""
+        parts = [f"*{len(args)}\r\n".encode()]
+        for a in args:
+            b = a.encode()
+            parts.append(b"$%d\r\n%s\r\n" % (len(b), b))
+        with socket.create_connection(("127.0.0.1", self.port), timeout=TIMEOUT) as s:
+            s.sendall(b"".join(parts))
+            return s.recv(65536)
+
+
+class AppServer:
+    """`live-seoul serve` (really uvicorn with the factory) in its own process."""
+
+    def __init__(self, db_path: Path, env: Mapping[str, str] | None = None,
+                 port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.db_path = db_path
+        self.env = dict(env or {})
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = Path(tempfile.mkstemp(prefix="ls-app-", suffix=".log")[1])
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_base(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        env = {
+            **os.environ,
+            "DATABASE_URL": f"sqlite:///{self.db_path}",
+            "PUBLIC_BASE_URL": self.base,
+            "SECRET_KEY": "test-secret-key-for-e2e",
+            "PYTHONUNBUFFERED": "1",
+            **self.env,
+        }
+        env.pop("REDIS_URL", None) if "REDIS_URL" not in self.env else None
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--factory", "web.app:create_app",
+             "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
+             "--ws-max-size", env.get("WS_MAX_MESSAGE_BYTES", "8192")],
+            cwd=ROOT, env=env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
+        )
+        wait_for(self._ready, timeout=TIMEOUT * 3, what=f"app on {self.port}")
+
+    def _ready(self) -> bool:
+        assert self.proc is not None
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"app exited: {self.log.read_text()[-3000:]}")
+        try:
+            return httpx.get(self.base + "/healthz", timeout=0.5).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(TIMEOUT * 2)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def running(*servers: AppServer | RedisServer) -> Iterator[None]:
+    try:
+        for s in servers:
+            s.start()
+        yield
+    finally:
+        for s in reversed(servers):
+            s.stop()

@@ -1,0 +1,109 @@
+"""Staff accounts (official, moderator, admin) with argon2id password hashes."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import aiosqlite
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+STAFF_ROLES = ("official", "moderator", "admin")
+_hasher = PasswordHasher()  # argon2id: memory-hard
+# Verifying against this keeps the time of "no such user" equal to "wrong password".
+_DUMMY_HASH = _hasher.hash("not a password")
+
+
+class AccountError(ValueError):
+    """An account cannot be created as asked; `field` names the culprit."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    username: str
+    display_name: str
+    department: str
+    role: str
+
+
+class AccountStore:
+    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
+        self._writer = writer
+        self._reader = reader
+        self._lock = asyncio.Lock()
+
+    async def create(
+        self,
+        username: str,
+        password: str,
+        role: str,
+        display_name: str = "",
+        department: str = "",
+    ) -> Account:
+        username = username.strip()
+        if not (2 <= len(username) <= 40) or not username.replace("_", "").replace(".", "").isalnum():
+            raise AccountError("username", "2–40 letters, digits, '.' or '_'")
+        if role not in STAFF_ROLES:
+            raise AccountError("role", f"must be one of {', '.join(STAFF_ROLES)}")
+        if len(password) < 10:
+            raise AccountError("password", "at least 10 characters")
+        display_name = (display_name or username).strip()[:40]
+        hashed = await asyncio.to_thread(_hasher.hash, password)
+        async with self._lock:
+            try:
+                cursor = await self._writer.execute(
+                    "INSERT INTO accounts (username, display_name, department, role,"
+                    " password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    (username, display_name, department.strip()[:60], role, hashed,
+                     datetime.now(UTC).isoformat()),
+                )
+            except aiosqlite.IntegrityError:
+                raise AccountError("username", "already taken") from None
+        assert cursor.lastrowid is not None
+        return Account(cursor.lastrowid, username, display_name, department.strip()[:60], role)
+
+    async def authenticate(self, username: str, password: str) -> Account | None:
+        """The account if `password` is right, else None (timing does not reveal which)."""
+        row = await (
+            await self._reader.execute(
+                "SELECT id, username, display_name, department, role, password_hash"
+                " FROM accounts WHERE username = ? AND disabled = 0",
+                (username.strip(),),
+            )
+        ).fetchone()
+        stored = row["password_hash"] if row else _DUMMY_HASH
+        try:
+            await asyncio.to_thread(_hasher.verify, stored, password)
+        except (VerificationError, InvalidHashError):
+            return None
+        if row is None:
+            return None
+        return Account(row["id"], row["username"], row["display_name"], row["department"],
+                       row["role"])
+
+    async def get(self, account_id: int) -> Account | None:
+        row = await (
+            await self._reader.execute(
+                "SELECT id, username, display_name, department, role FROM accounts"
+                " WHERE id = ? AND disabled = 0",
+                (account_id,),
+            )
+        ).fetchone()
+        if row is None:
+            return None
+        return Account(row["id"], row["username"], row["display_name"], row["department"],
+                       row["role"])
+
+    async def list(self) -> list[Account]:
+        rows = await self._reader.execute_fetchall(
+            "SELECT id, username, display_name, department, role FROM accounts ORDER BY id"
+        )
+        return [Account(r["id"], r["username"], r["display_name"], r["department"], r["role"])
+                for r in rows]

@@ -1,0 +1,113 @@
+"""The application factory: `create_app(settings=None)` builds the ASGI app.
+
+The lifespan migrates the database, opens the stores, the broker and the comment hub, and
+closes them in reverse order. `settings=None` reads the environment, so
+`uvicorn --factory web.app:create_app` works.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+
+from livechat import CommentHub, CommentStore, HubLimits, broker_from_url
+from replay import ReplayStore
+from schedule import ScheduleStore
+from web import api_comments, api_replays, api_schedule, auth, health, live, pages
+from web.accounts import AccountStore
+from web.database import connect, migrate
+from web.errors import exception_handlers
+from web.security import SecurityHeadersMiddleware
+from web.services import Services
+from web.sessions import SessionCodec
+from web.settings import Settings
+from web.templating import make_templates
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def hub_limits(settings: Settings) -> HubLimits:
+    return HubLimits(
+        max_chars=settings.comment_max_chars,
+        rate_per_minute=settings.comment_rate_per_minute,
+        burst=settings.comment_burst,
+        address_rate_per_minute=settings.address_rate_per_minute,
+        address_burst=settings.address_burst,
+        send_queue_frames=settings.send_queue_frames,
+        tick_seconds=settings.fanout_tick_ms / 1000,
+        backfill=settings.backfill_comments,
+    )
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = (settings or Settings.from_env()).with_secret()
+    codec = SessionCodec(
+        settings.secret_key,
+        settings.session_max_age_days,
+        secure=settings.public_base_url.startswith("https://"),
+    )
+    templates = make_templates(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, object]]:
+        path = settings.database_path
+        migrate(path)
+        async with contextlib.AsyncExitStack() as stack:
+            reader = await connect(path)
+            stack.push_async_callback(reader.close)
+            writers = []
+            for _ in range(4):
+                writer = await connect(path)
+                stack.push_async_callback(writer.close)
+                writers.append(writer)
+            accounts = AccountStore(writers[0], reader)
+            schedule_store = ScheduleStore(writers[1], reader)
+            replays = ReplayStore(writers[2], reader)
+            comments = CommentStore(writers[3], reader)
+            broker = broker_from_url(settings.redis_url)
+            await broker.connect()
+            stack.push_async_callback(broker.disconnect)
+            hub = CommentHub(comments, broker, hub_limits(settings))
+            await hub.start()
+            stack.push_async_callback(hub.stop)
+            if settings.demo:
+                from web.demo import load_demo
+
+                await load_demo(schedule_store, replays, comments)
+            yield {
+                "services": Services(
+                    settings=settings,
+                    templates=templates,
+                    accounts=accounts,
+                    schedule=schedule_store,
+                    replays=replays,
+                    comments=comments,
+                    broker=broker,
+                    hub=hub,
+                    sessions=codec,
+                ),
+            }
+
+    routes: list[BaseRoute] = [
+        *health.routes,
+        *auth.routes,
+        *api_schedule.routes,
+        *api_replays.routes,
+        *api_comments.routes,
+        *live.routes,
+        *pages.routes,
+        Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
+    ]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(SecurityHeadersMiddleware, settings=settings)],
+        exception_handlers=exception_handlers(),
+    )
+    return app

@@ -1,0 +1,134 @@
+"""The `live-seoul` command: serve, database tasks, imports, staff accounts."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from web.settings import Settings, SettingsError
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        sys.exit(f"configuration error: {exc}")
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    if args.demo:
+        os.environ["LIVE_SEOUL_DEMO"] = "1"
+    if args.host:
+        os.environ["HOST"] = args.host
+    if args.port is not None:
+        os.environ["PORT"] = str(args.port)
+    if args.workers is not None:
+        os.environ["WEB_CONCURRENCY"] = str(args.workers)
+    settings = _settings().with_secret()
+    # Workers must share the key; with_secret() wrote it beside the database.
+    os.environ.setdefault("SECRET_KEY", settings.secret_key)
+    from web.database import migrate
+
+    migrate(settings.database_path)
+    uvicorn.run(
+        "web.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        ws_max_size=settings.ws_max_message_bytes,
+        ws_per_message_deflate=settings.ws_compression,
+        timeout_graceful_shutdown=int(settings.shutdown_timeout),
+        log_level=settings.log_level,
+        proxy_headers=True,
+        server_header=False,
+    )
+    return 0
+
+
+def db_migrate(args: argparse.Namespace) -> int:
+    from web.database import migrate
+
+    applied = migrate(_settings().database_path)
+    for package, number in applied:
+        print(f"applied {package} {number:04d}")
+    print("database is up to date" if not applied else f"{len(applied)} migration(s) applied")
+    return 0
+
+
+def import_schedule(args: argparse.Namespace) -> int:
+    from web.schedule_import import run_import
+
+    return asyncio.run(run_import(_settings(), Path(args.file), dry_run=args.dry_run))
+
+
+def create_user(args: argparse.Namespace) -> int:
+    from web.accounts import AccountError, AccountStore
+    from web.database import connect, migrate
+
+    password = os.environ.get("LIVE_SEOUL_PASSWORD") or getpass.getpass("password: ")
+
+    async def run() -> int:
+        settings = _settings()
+        migrate(settings.database_path)
+        conn = await connect(settings.database_path)
+        try:
+            store = AccountStore(conn, conn)
+            account = await store.create(args.username, password, args.role,
+                                         args.display_name or "", args.department or "")
+        except AccountError as exc:
+            print(f"error: {exc.field}: {exc}", file=sys.stderr)
+            return 2
+        finally:
+            await conn.close()
+        print(f"created {account.role} {account.username} (id {account.id})")
+        return 0
+
+    return asyncio.run(run())
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="live-seoul", description="Live Seoul companion")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", help="run the web service")
+    s.add_argument("--host", default=None, help="bind address (default $HOST or 127.0.0.1)")
+    s.add_argument("--port", type=int, default=None, help="port (default $PORT or 8000)")
+    s.add_argument("--workers", type=int, default=None, help="worker processes")
+    s.add_argument("--demo", action="store_true", help="load the demo channel")
+    s.set_defaults(func=serve)
+
+    db = sub.add_parser("db", help="database tasks")
+    dbsub = db.add_subparsers(dest="db_command", required=True)
+    m = dbsub.add_parser("migrate", help="apply pending migrations in place")
+    m.set_defaults(func=db_migrate)
+
+    i = sub.add_parser("import-schedule", help="import broadcasts from CSV or JSON")
+    i.add_argument("file")
+    i.add_argument("--dry-run", action="store_true", help="validate only")
+    i.set_defaults(func=import_schedule)
+
+    u = sub.add_parser("create-user", help="create a staff account")
+    u.add_argument("username")
+    u.add_argument("--role", required=True, choices=["official", "moderator", "admin"])
+    u.add_argument("--display-name")
+    u.add_argument("--department")
+    u.set_defaults(func=create_user)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""`WS /ws/broadcasts/{id}`: the transport edge of the comment hub.
+
+The endpoint only moves data: it checks the Origin, resolves the session, joins the hub
+and then runs two loops — one reads client messages, one drains the viewer's queue. A
+message that cannot be handled earns an `error` frame; the connection survives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from livechat import CLOSE, CLOSE_TOO_SLOW, CommentRejected, Identity, Viewer
+from livechat import protocol
+from web.requests import same_origin
+from web.services import Services, services
+
+log = logging.getLogger("web.live")
+
+CLOSE_POLICY = 1008
+CLOSE_NOT_FOUND = 4404
+
+
+async def broadcast_exists(svc: Services, broadcast_id: int) -> bool:
+    return await svc.schedule.exists(broadcast_id)
+
+
+def client_address(ws: WebSocket) -> str:
+    return ws.client.host if ws.client else ""
+
+
+async def comments_socket(ws: WebSocket) -> None:
+    svc = services(ws)
+    if not same_origin(ws):
+        await ws.close(code=CLOSE_POLICY, reason="origin not allowed")
+        return
+    broadcast_id = int(ws.path_params["broadcast_id"])
+    if not await broadcast_exists(svc, broadcast_id):
+        await ws.close(code=CLOSE_NOT_FOUND, reason="unknown broadcast")
+        return
+    after: int | None = None
+    raw_after = ws.query_params.get("after")
+    if raw_after is not None:
+        if not raw_after.isdigit() or len(raw_after) > 18:
+            await ws.close(code=CLOSE_POLICY, reason="after must be a non-negative integer")
+            return
+        after = int(raw_after)
+    session = svc.sessions.load(ws)
+    identity = session.identity if session else None
+    await ws.accept()
+    hub = svc.hub
+    viewer = Viewer(identity, hub.limits.send_queue_frames)
+    await hub.join(broadcast_id, viewer, after)
+    writer = asyncio.create_task(_drain(ws, viewer))
+    try:
+        await _read(ws, svc, broadcast_id, viewer, identity)
+    finally:
+        hub.leave(broadcast_id, viewer)
+        writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await writer
+
+
+async def _drain(ws: WebSocket, viewer: Viewer) -> None:
+    """Send queued frames in order; close a viewer that fell too far behind."""
+    while True:
+        frame = await viewer.next_frame()
+        if frame is CLOSE:
+            await ws.close(code=CLOSE_TOO_SLOW, reason="too slow: reconnect with after=<last id>")
+            return
+        await ws.send_text(frame.text)
+
+
+async def _read(ws: WebSocket, svc: Services, broadcast_id: int, viewer: Viewer,
+                identity: Identity | None) -> None:
+    hub = svc.hub
+    max_bytes = svc.settings.ws_max_message_bytes
+    while True:
+        try:
+            message = await ws.receive()
+        except (WebSocketDisconnect, RuntimeError):
+            return
+        if message["type"] == "websocket.disconnect":
+            return
+        raw = message.get("text")
+        if raw is None:
+            raw = message.get("bytes") or b""
+        try:
+            decoded = protocol.decode(raw, max_bytes)
+        except protocol.ProtocolError as exc:
+            viewer.offer_direct(protocol.error_frame(exc.code, exc.message, exc.client_id))
+            continue
+        if isinstance(decoded, protocol.Ping):
+            viewer.offer_direct(protocol.pong_frame())
+        elif isinstance(decoded, protocol.Resume):
+            await hub.resume(broadcast_id, viewer, decoded.after)
+        elif isinstance(decoded, protocol.Post):
+            if identity is None:
+                viewer.offer_direct(protocol.error_frame(
+                    "no_session", "pick a nickname (POST /api/session) before commenting",
+                    decoded.client_id))
+                continue
+            try:
+                result = await hub.post(broadcast_id, identity, decoded.client_id,
+                                        decoded.text, address=client_address(ws),
+                                        question=decoded.question)
+            except CommentRejected as exc:
+                viewer.offer_direct(protocol.error_frame(
+                    exc.code, exc.message, decoded.client_id, **exc.extra))
+                continue
+            viewer.offer_direct(protocol.ack_frame(
+                decoded.client_id, result.comment.id, result.comment.status, result.notice))
+        else:
+            await hub.handle_command(broadcast_id, viewer, decoded)
+        if ws.client_state != WebSocketState.CONNECTED or viewer.closed:
+            return
+
+
+routes = [WebSocketRoute("/ws/broadcasts/{broadcast_id:int}", comments_socket)]

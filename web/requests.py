@@ -1,0 +1,63 @@
+"""Small helpers shared by the JSON endpoints: body parsing, session and role checks."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import HTTPConnection, Request
+
+from web.errors import ApiError
+from web.services import services
+from web.sessions import Session
+
+MAX_JSON_BODY = 64 * 1024
+
+
+async def json_body(request: Request) -> dict[str, Any]:
+    """The request's JSON object, or `ApiError(400/413)` saying what is wrong with it."""
+    raw = await request.body()
+    if len(raw) > MAX_JSON_BODY:
+        raise ApiError(413, None, f"body larger than {MAX_JSON_BODY} bytes")
+    try:
+        data = json.loads(raw or b"{}")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(400, None, f"body is not valid JSON: {exc}", code="malformed_json") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, None, "body must be a JSON object", code="malformed_json")
+    return data
+
+
+def current_session(conn: HTTPConnection) -> Session | None:
+    return services(conn).sessions.load(conn)
+
+
+def require_session(request: Request, *, csrf: bool = True) -> Session:
+    """The caller's session; 401 without one; 403 when a state-changing call lacks CSRF."""
+    session = current_session(request)
+    if session is None:
+        raise ApiError(401, None, "no session: pick a nickname or log in first")
+    if csrf and request.method not in ("GET", "HEAD", "OPTIONS"):
+        token = request.headers.get("x-csrf-token")
+        if not services(request).sessions.csrf_ok(session, token):
+            raise ApiError(403, "X-CSRF-Token", "missing or wrong CSRF token", code="csrf")
+    return session
+
+
+def require_role(request: Request, *roles: str) -> Session:
+    session = require_session(request)
+    if session.role not in roles:
+        raise ApiError(403, None, f"requires role {' or '.join(roles)}", code="forbidden")
+    return session
+
+
+def same_origin(conn: HTTPConnection) -> bool:
+    """True when the Origin header (if any) is our public origin or the request's own host."""
+    origin = conn.headers.get("origin")
+    if origin is None:
+        return True
+    settings = services(conn).settings
+    allowed = {settings.public_origin, *settings.allowed_origins}
+    host = conn.headers.get("host", "")
+    allowed.update({f"http://{host}", f"https://{host}"})
+    return origin in allowed

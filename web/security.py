@@ -1,0 +1,61 @@
+"""Security headers on every HTTP response (a pure ASGI middleware; WebSockets pass through).
+
+The Content-Security-Policy allows nothing inline: every script and style is a file under
+`/static/`. Only `/embed/` pages may be framed, by the sources in `FRAME_ANCESTORS`.
+"""
+
+from __future__ import annotations
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from web.settings import Settings
+
+KAKAO_SDK_ORIGIN = "https://t1.kakaocdn.net"
+
+
+def content_security_policy(settings: Settings, *, embed: bool) -> str:
+    scripts = "'self'" + (f" {KAKAO_SDK_ORIGIN}" if settings.kakao_js_key else "")
+    ancestors = settings.frame_ancestors if embed else "'none'"
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src {scripts}",
+            "style-src 'self'",
+            "img-src 'self' data: https:",
+            "media-src 'self' blob: https:",
+            "connect-src 'self' ws: wss: https:",
+            "font-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            f"frame-ancestors {ancestors}",
+        ]
+    )
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self._page = content_security_policy(settings, embed=False)
+        self._embed = content_security_policy(settings, embed=True)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        embed = scope["path"].startswith("/embed/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("Content-Security-Policy", self._embed if embed else self._page)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+                headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+                if not embed:
+                    headers.setdefault("X-Frame-Options", "DENY")
+                headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

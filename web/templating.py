@@ -1,0 +1,56 @@
+"""Jinja2 set-up: autoescaping, translation, Seoul-time formatting, hashed static URLs."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from starlette.requests import Request
+from starlette.templating import Jinja2Templates
+
+from web.i18n import format_date, format_time, negotiate, translate
+from web.settings import Settings
+
+_STATIC = Path(__file__).parent / "static"
+_TEMPLATES = Path(__file__).parent / "templates"
+
+
+@cache
+def static_hash(path: str) -> str:
+    data = (_STATIC / path).read_bytes()
+    return hashlib.sha256(data).hexdigest()[:12]
+
+
+def static_url(path: str) -> str:
+    """`/static/<path>?v=<content hash>`: cacheable for a year, new URL on every change."""
+    return f"/static/{path}?v={static_hash(path)}"
+
+
+def request_locale(request: Request) -> str:
+    return negotiate(request.cookies.get("lang"), request.headers.get("accept-language"))
+
+
+def make_templates(settings: Settings) -> Jinja2Templates:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(_TEMPLATES),
+        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["static_url"] = static_url
+    env.globals["settings"] = settings
+
+    def context(request: Request) -> dict[str, Any]:
+        locale = request_locale(request)
+        return {
+            "locale": locale,
+            "_": lambda message: translate(locale, message),
+            "fmt_date": lambda value: format_date(value, locale),
+            "fmt_time": lambda value: format_time(value, locale),
+        }
+
+    return Jinja2Templates(env=env, context_processors=[context])
