@@ -440,7 +440,7 @@ class CommentHub:
         try:
             await handler(self, broadcast_id, viewer, command.body)
         except CommentRejected as exc:
-            viewer.offer_direct(protocol.error_frame(exc.code, exc.message, **exc.extra))
+            viewer.offer_direct(protocol.error_frame(exc.code, exc.message, None, **exc.extra))
 
     def leave(self, broadcast_id: int, viewer: Viewer) -> None:
         viewer.closed = True

@@ -53,8 +53,12 @@ class RateLimiter:
         return bucket.take(now)
 
     def prune(self, now: float) -> None:
-        for key in [k for k, b in self._buckets.items() if (b.refill(now), b.tokens)[1]
-                    >= b.capacity]:
+        idle = []
+        for key, bucket in self._buckets.items():
+            bucket.refill(now)
+            if bucket.tokens >= bucket.capacity:
+                idle.append(key)
+        for key in idle:
             del self._buckets[key]
 
     def __len__(self) -> int:

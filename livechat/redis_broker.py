@@ -54,7 +54,7 @@ class RedisBroker(Broker):
                 await self._reader
         if self._pubsub is not None:
             with contextlib.suppress(Exception):
-                await self._pubsub.aclose()
+                await self._pubsub.aclose()  # type: ignore[no-untyped-call]
         if self._redis is not None:
             await self._redis.aclose()
 
@@ -146,7 +146,7 @@ class RedisBroker(Broker):
                 self._pubsub = None
                 if pubsub is not None:
                     with contextlib.suppress(Exception):
-                        await pubsub.aclose()
+                        await pubsub.aclose()  # type: ignore[no-untyped-call]
                 with contextlib.suppress(Exception):
                     await redis.aclose()
                 await asyncio.sleep(delay * (0.5 + random.random()))

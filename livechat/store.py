@@ -36,8 +36,11 @@ class CommentStore:
         self._reader = reader
         self._lock = asyncio.Lock()
 
+    async def _fetch(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        return list(await self._reader.execute_fetchall(sql, params))
+
     async def ping(self) -> None:
-        await self._reader.execute_fetchall("SELECT 1")
+        await self._fetch("SELECT 1")
 
     async def insert(
         self,
@@ -104,7 +107,7 @@ class CommentStore:
                 raise
 
     async def find(self, broadcast_id: int, author_key: str, client_id: str) -> Comment | None:
-        rows = await self._reader.execute_fetchall(
+        rows = await self._fetch(
             f"SELECT {_COLUMNS} FROM comments WHERE broadcast_id = ? AND author_key = ?"
             " AND client_id = ?",
             (broadcast_id, author_key, client_id),
@@ -112,7 +115,7 @@ class CommentStore:
         return _row(rows[0]) if rows else None
 
     async def get(self, comment_id: int) -> Comment | None:
-        rows = await self._reader.execute_fetchall(
+        rows = await self._fetch(
             f"SELECT {_COLUMNS} FROM comments WHERE id = ?", (comment_id,)
         )
         return _row(rows[0]) if rows else None
@@ -121,13 +124,13 @@ class CommentStore:
                     upto: int | None = None) -> list[Comment]:
         """Comments of every status with `after_id < id [<= upto]`, by id."""
         if upto is None:
-            rows = await self._reader.execute_fetchall(
+            rows = await self._fetch(
                 f"SELECT {_COLUMNS} FROM comments WHERE broadcast_id = ? AND id > ?"
                 " ORDER BY id LIMIT ?",
                 (broadcast_id, after_id, limit),
             )
         else:
-            rows = await self._reader.execute_fetchall(
+            rows = await self._fetch(
                 f"SELECT {_COLUMNS} FROM comments WHERE broadcast_id = ? AND id > ?"
                 " AND id <= ? ORDER BY id LIMIT ?",
                 (broadcast_id, after_id, upto, limit),
@@ -138,7 +141,7 @@ class CommentStore:
                            upto: int | None = None) -> list[Comment]:
         """Visible comments with `after_id < id [<= upto]`, oldest first (keyset page)."""
         bound = upto if upto is not None else 2**62
-        rows = await self._reader.execute_fetchall(
+        rows = await self._fetch(
             f"SELECT {_COLUMNS} FROM comments WHERE broadcast_id = ? AND id > ? AND id <= ?"
             " AND status = 'visible' ORDER BY id LIMIT ?",
             (broadcast_id, after_id, bound, limit),
@@ -149,7 +152,7 @@ class CommentStore:
                      ) -> list[Comment]:
         """The last `limit` visible comments with id <= `upto`, oldest first."""
         bound = upto if upto is not None else 2**62
-        rows = await self._reader.execute_fetchall(
+        rows = await self._fetch(
             f"SELECT {_COLUMNS} FROM comments WHERE broadcast_id = ? AND id <= ?"
             " AND status = 'visible' ORDER BY id DESC LIMIT ?",
             (broadcast_id, bound, limit),
@@ -157,7 +160,7 @@ class CommentStore:
         return [_row(r) for r in reversed(rows)]
 
     async def last_id(self, broadcast_id: int) -> int:
-        rows = await self._reader.execute_fetchall(
+        rows = await self._fetch(
             "SELECT MAX(id) FROM comments WHERE broadcast_id = ?", (broadcast_id,)
         )
         return int(rows[0][0] or 0)
@@ -168,13 +171,13 @@ class CommentStore:
     ) -> list[Comment]:
         """Visible comments of a replay window: live ones written in [start_utc, end_utc)
         and replay ones stored with a video offset in [offset_from, offset_to)."""
-        live = await self._reader.execute_fetchall(
+        live = await self._fetch(
             f"SELECT {_COLUMNS} FROM comments WHERE broadcast_id = ? AND created_at >= ?"
             " AND created_at < ? AND video_offset IS NULL AND status = 'visible'"
             " ORDER BY created_at, id LIMIT ?",
             (broadcast_id, start_utc, end_utc, limit),
         )
-        later = await self._reader.execute_fetchall(
+        later = await self._fetch(
             f"SELECT {_COLUMNS} FROM comments WHERE broadcast_id = ? AND video_offset >= ?"
             " AND video_offset < ? AND status = 'visible' ORDER BY video_offset, id LIMIT ?",
             (broadcast_id, offset_from, offset_to, limit),
@@ -183,7 +186,7 @@ class CommentStore:
 
     async def get_chat_settings(self, broadcast_id: int) -> tuple[int, bool, int | None]:
         """(slow mode seconds, closed, pinned comment id) for a broadcast."""
-        rows = await self._reader.execute_fetchall(
+        rows = await self._fetch(
             "SELECT slow_mode_seconds, closed, pinned_comment_id FROM chat_settings"
             " WHERE broadcast_id = ?",
             (broadcast_id,),
@@ -213,9 +216,9 @@ class CommentStore:
             return []
         marks = ",".join("?" * len(comment_ids))
         async with self._lock:
-            rows = await self._writer.execute_fetchall(
+            rows = list(await self._writer.execute_fetchall(
                 f"UPDATE comments SET status = ? WHERE id IN ({marks}) AND status != ?"
                 " RETURNING id",
                 (status, *comment_ids, status),
-            )
+            ))
         return sorted(int(r[0]) for r in rows)

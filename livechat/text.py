@@ -45,10 +45,13 @@ def clean_text(raw: str) -> str:
         cat = unicodedata.category(ch)
         if cat == "Cc" or cat == "Cs" or cat == "Co" or cat == "Cn":
             continue
-        if cat == "Cf" and ch not in ZERO_WIDTH and ch not in "\u00ad\ufe0f\ufe0e":
-            # other format characters (e.g. U+2061..2064 invisible operators, tags)
-            if not ("\U000e0020" <= ch <= "\U000e007f"):
-                continue
+        if (
+            cat == "Cf"
+            and ch not in ZERO_WIDTH
+            and ch not in "\u00ad\ufe0f\ufe0e"
+            and not ("\U000e0020" <= ch <= "\U000e007f")  # emoji tag sequences
+        ):
+            continue  # other format characters, e.g. invisible operators
         out.append(ch)
     text = "".join(out)
     text = _MULTI_ZERO_WIDTH.sub("", text)

@@ -48,7 +48,8 @@ class AccountStore:
         department: str = "",
     ) -> Account:
         username = username.strip()
-        if not (2 <= len(username) <= 40) or not username.replace("_", "").replace(".", "").isalnum():
+        bare = username.replace("_", "").replace(".", "")
+        if not (2 <= len(username) <= 40) or not bare.isalnum():
             raise AccountError("username", "2–40 letters, digits, '.' or '_'")
         if role not in STAFF_ROLES:
             raise AccountError("role", f"must be one of {', '.join(STAFF_ROLES)}")

@@ -19,7 +19,18 @@ from starlette.staticfiles import StaticFiles
 from livechat import CommentHub, CommentStore, HubLimits, broker_from_url
 from replay import ReplayStore
 from schedule import ScheduleStore
-from web import api_comments, api_replays, api_schedule, auth, health, live, pages
+from web import (
+    auth,
+    comment_routes,
+    health,
+    live,
+    moderation_routes,
+    pages,
+    question_routes,
+    replay_routes,
+    schedule_routes,
+    share_routes,
+)
 from web.accounts import AccountStore
 from web.database import connect, migrate
 from web.errors import exception_handlers
@@ -97,9 +108,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes: list[BaseRoute] = [
         *health.routes,
         *auth.routes,
-        *api_schedule.routes,
-        *api_replays.routes,
-        *api_comments.routes,
+        *schedule_routes.routes,
+        *replay_routes.routes,
+        *comment_routes.routes,
+        *moderation_routes.routes,
+        *question_routes.routes,
+        *share_routes.routes,
         *live.routes,
         *pages.routes,
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),

@@ -66,7 +66,8 @@ def db_migrate(args: argparse.Namespace) -> int:
 def import_schedule(args: argparse.Namespace) -> int:
     from web.schedule_import import run_import
 
-    return asyncio.run(run_import(_settings(), Path(args.file), dry_run=args.dry_run))
+    code: int = asyncio.run(run_import(_settings(), Path(args.file), dry_run=args.dry_run))
+    return code
 
 
 def create_user(args: argparse.Namespace) -> int:

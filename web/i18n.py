@@ -12,6 +12,7 @@ import json
 from datetime import datetime
 from functools import cache
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 LOCALES = ("ko", "en", "ja")
@@ -56,7 +57,7 @@ def negotiate(cookie: str | None, accept_language: str | None) -> str:
     return best
 
 
-_FORMATS = {
+_FORMATS: dict[str, dict[str, Any]] = {
     "ko": {"date": "{y}년 {m}월 {d}일 ({wd})", "time": "{H:02d}:{M:02d}",
            "weekdays": "월화수목금토일"},
     "ja": {"date": "{y}年{m}月{d}日({wd})", "time": "{H:02d}:{M:02d}",

@@ -14,8 +14,7 @@ import logging
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from livechat import CLOSE, CLOSE_TOO_SLOW, CommentRejected, Identity, Viewer
-from livechat import protocol
+from livechat import CLOSE, CLOSE_TOO_SLOW, CommentRejected, Identity, Viewer, protocol
 from web.requests import same_origin
 from web.services import Services, services
 
