@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
-from tests.support import RedisServer
+from tests.support import ROOT, AppServer, RedisServer
 from web.app import create_app
 from web.settings import Settings
 
@@ -41,3 +42,44 @@ def redis_server() -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
+
+
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+ARTIFACTS = ROOT / "artifacts"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Debian's Chromium driven by Playwright (it cannot download its own browsers)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(
+            executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"), args=CHROMIUM_ARGS
+        )
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def demo_server(tmp_path: Path) -> Iterator[AppServer]:
+    """A real uvicorn process serving the demo channel on a free port (memory broker)."""
+    server = AppServer(tmp_path / "demo.db", env={"LIVE_SEOUL_DEMO": "1"})
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    """Where tests keep screenshots for people to look at (not asserted on)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
