@@ -14,7 +14,6 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount
-from starlette.staticfiles import StaticFiles
 
 from livechat import CommentHub, CommentStore, HubLimits, broker_from_url
 from replay import ReplayStore
@@ -38,6 +37,7 @@ from web.security import SecurityHeadersMiddleware
 from web.services import Services
 from web.sessions import SessionCodec
 from web.settings import Settings
+from web.static_files import HashedStaticFiles
 from web.templating import make_templates
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -116,7 +116,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *share_routes.routes,
         *live.routes,
         *pages.routes,
-        Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
+        Mount("/static", app=HashedStaticFiles(directory=STATIC_DIR), name="static"),
     ]
     app = Starlette(
         routes=routes,
