@@ -197,7 +197,8 @@ class Room:
         while True:
             timeout = POLL_HEALTHY if self.hub.broker.healthy else POLL_UNHEALTHY
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), timeout)
+                async with asyncio.timeout(timeout):
+                    await self.wake.wait()
             self.wake.clear()
             try:
                 rows = await store.after(self.broadcast_id, self.watermark, FETCH_LIMIT)
@@ -362,7 +363,8 @@ class CommentHub:
             # Subscribe before reading the watermark, so nothing falls between the two.
             room.tasks.append(asyncio.create_task(room.listen(), name=f"room-{broadcast_id}"))
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(room.ready.wait(), 2.0)
+                async with asyncio.timeout(2.0):
+                    await room.ready.wait()
             room.watermark = await self.store.last_id(broadcast_id)
             slow, closed, pinned_id = await self.store.get_chat_settings(broadcast_id)
             pinned = None

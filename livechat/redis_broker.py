@@ -45,7 +45,8 @@ class RedisBroker(Broker):
         self._reader = asyncio.create_task(self._run(), name="redis-broker-reader")
         # Do not fail start-up if Redis is down: the service runs on, locally.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._connected.wait(), 2.0)
+            async with asyncio.timeout(2.0):
+                await self._connected.wait()
 
     async def disconnect(self) -> None:
         if self._reader is not None:
@@ -61,7 +62,10 @@ class RedisBroker(Broker):
     async def publish(self, channel: str, message: bytes) -> None:
         assert self._redis is not None
         try:
-            await asyncio.wait_for(self._redis.publish(channel, message), PUBLISH_TIMEOUT)
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
+            # that races with completion (CPython gh-86296), leaving stop() hanging.
+            async with asyncio.timeout(PUBLISH_TIMEOUT):
+                await self._redis.publish(channel, message)
         except (RedisError, OSError, TimeoutError) as exc:
             self._mark_down(exc)
             raise BrokerUnavailable(str(exc) or type(exc).__name__) from exc
@@ -86,7 +90,8 @@ class RedisBroker(Broker):
         if pubsub is None or not self._healthy:
             return  # the reader subscribes to every channel when it reconnects
         try:
-            await asyncio.wait_for(getattr(pubsub, verb)(channel), PUBLISH_TIMEOUT)
+            async with asyncio.timeout(PUBLISH_TIMEOUT):
+                await getattr(pubsub, verb)(channel)
         except (RedisError, OSError, TimeoutError) as exc:
             self._mark_down(exc)
 
@@ -94,7 +99,8 @@ class RedisBroker(Broker):
         if self._redis is None:
             return False
         try:
-            return bool(await asyncio.wait_for(self._redis.ping(), 1.0))
+            async with asyncio.timeout(1.0):
+                return bool(await self._redis.ping())
         except (RedisError, OSError, TimeoutError):
             return False
 

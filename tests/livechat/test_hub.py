@@ -1,0 +1,192 @@
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from livechat import CommentRejected, Viewer
+from tests.livechat.hubkit import BROADCAST, citizen, comment_ids, frames_until, has_ids, open_hub
+from tests.support import RedisServer
+
+
+@pytest.fixture(params=["memory", "redis"])
+def broker_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Every hub test runs over both broker implementations."""
+    if request.param == "memory":
+        yield ""
+        return
+    server = RedisServer()
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+async def test_post_is_stored_before_ack_and_delivered(tmp_path: Path, broker_url: str) -> None:
+    """When post() returns, the comment is in the database and then reaches viewers."""
+    async with open_hub(tmp_path / "db.sqlite", broker_url) as hub:
+        viewer = Viewer(None, 64)
+        await hub.join(BROADCAST, viewer, None)
+        result = await hub.post(BROADCAST, citizen(1), "c1", "안녕하세요 <b>")
+        stored = await hub.store.get(result.comment.id)
+        assert stored is not None and stored.text == "안녕하세요 <b>"
+        frames = await frames_until(viewer, has_ids(1))
+        assert frames[0]["type"] == "hello"
+        item = next(f for f in frames if f["type"] == "comments")["items"][0]
+        assert item["text"] == "안녕하세요 <b>" and item["client_id"] == "c1"
+        assert item["author"] == "시민1" and item["role"] == "viewer"
+
+
+async def test_retry_with_same_client_id_is_stored_once(tmp_path: Path, broker_url: str) -> None:
+    """A post retried with its client_id returns the first comment and stores nothing new."""
+    async with open_hub(tmp_path / "db.sqlite", broker_url) as hub:
+        first = await hub.post(BROADCAST, citizen(1), "same", "한 번만")
+        again = await hub.post(BROADCAST, citizen(1), "same", "한 번만")
+        assert (first.created, again.created) == (True, False)
+        assert again.comment.id == first.comment.id
+        page = await hub.store.visible_page(BROADCAST, 0, 10)
+        assert [c.id for c in page] == [first.comment.id]
+
+
+async def test_ids_increase_and_order_is_kept(tmp_path: Path, broker_url: str) -> None:
+    """Viewers get comments in increasing id order, each once."""
+    async with open_hub(tmp_path / "db.sqlite", broker_url, burst=1000) as hub:
+        viewer = Viewer(None, 1000)
+        await hub.join(BROADCAST, viewer, None)
+        posted = [(await hub.post(BROADCAST, citizen(1), f"c{i}", f"#{i}")).comment.id
+                  for i in range(60)]
+        frames = await frames_until(viewer, has_ids(60))
+        assert comment_ids(frames) == posted == sorted(posted)
+
+
+async def test_events_are_coalesced_under_load(tmp_path: Path, broker_url: str) -> None:
+    """Many comments posted at once travel in fewer frames than comments."""
+    async with open_hub(tmp_path / "db.sqlite", broker_url, burst=1000, tick_seconds=0.05) as hub:
+        viewer = Viewer(None, 1000)
+        await hub.join(BROADCAST, viewer, None)
+        await asyncio.gather(*(hub.post(BROADCAST, citizen(i), f"c{i}", "와!") for i in range(100)))
+        frames = await frames_until(viewer, has_ids(100))
+        comment_frames = [f for f in frames if f["type"] == "comments"]
+        assert len(comment_frames) < 20
+
+
+async def test_slow_viewer_is_closed_without_slowing_others(tmp_path: Path, broker_url: str) -> None:
+    """A viewer that never reads is closed as too slow; a reading viewer gets everything."""
+    async with open_hub(tmp_path / "db.sqlite", broker_url, burst=1000, tick_seconds=0,
+                        send_queue_frames=5) as hub:
+        slow, fast = Viewer(None, 5), Viewer(None, 5)
+        await hub.join(BROADCAST, slow, None)
+        await hub.join(BROADCAST, fast, None)
+        received: list[int] = []
+
+        async def read_fast() -> None:
+            frames = await frames_until(fast, has_ids(30))
+            received.extend(comment_ids(frames))
+
+        reader = asyncio.create_task(read_fast())
+        for i in range(30):
+            await hub.post(BROADCAST, citizen(i), f"c{i}", f"m{i}")
+            await asyncio.sleep(0)  # let the room pump run between posts
+        await reader
+        assert len(received) == 30
+        assert slow.too_slow and slow.closed
+        assert hub.stats["slow_disconnects"] >= 1
+
+
+async def test_resume_after_gives_exactly_the_missed(tmp_path: Path, broker_url: str) -> None:
+    """Reconnecting with the last id seen yields exactly the comments after it, then live."""
+    async with open_hub(tmp_path / "db.sqlite", broker_url, burst=1000) as hub:
+        ids = [(await hub.post(BROADCAST, citizen(1), f"c{i}", f"m{i}")).comment.id
+               for i in range(10)]
+        viewer = Viewer(None, 100)
+        await hub.join(BROADCAST, viewer, ids[3])
+        later = (await hub.post(BROADCAST, citizen(1), "late", "live")).comment.id
+        frames = await frames_until(viewer, has_ids(7))
+        assert comment_ids(frames) == [*ids[4:], later]
+
+
+async def test_resume_ahead_of_room_skips_already_seen(tmp_path: Path, broker_url: str) -> None:
+    """A viewer that says it saw ids beyond this room's watermark gets no duplicates."""
+    async with open_hub(tmp_path / "db.sqlite", broker_url, burst=1000) as hub:
+        ahead, witness = Viewer(None, 100), Viewer(None, 100)
+        await hub.join(BROADCAST, ahead, 10**6)
+        await hub.join(BROADCAST, witness, None)
+        await hub.post(BROADCAST, citizen(1), "x", "after")
+        await frames_until(witness, has_ids(1))  # the room has fanned it out to everyone
+        queued = []
+        while not ahead.queue.empty():
+            queued.append(json.loads((await ahead.next_frame()).text))
+        assert comment_ids(queued) == []
+
+
+async def test_rate_limit_per_identity(tmp_path: Path, broker_url: str) -> None:
+    """After the burst an identity is told how long to wait; another identity is unaffected."""
+    async with open_hub(tmp_path / "db.sqlite", broker_url, burst=2, rate_per_minute=6) as hub:
+        await hub.post(BROADCAST, citizen(1), "a", "1", now=0.0)
+        await hub.post(BROADCAST, citizen(1), "b", "2", now=0.0)
+        with pytest.raises(CommentRejected) as info:
+            await hub.post(BROADCAST, citizen(1), "c", "3", now=0.0)
+        assert info.value.code == "rate_limited" and info.value.extra["retry_after"] == 10.0
+        await hub.post(BROADCAST, citizen(2), "a", "other", now=0.0)
+
+
+async def test_rate_limit_per_address(tmp_path: Path, broker_url: str) -> None:
+    """Many identities from one address share the address bucket."""
+    async with open_hub(tmp_path / "db.sqlite", broker_url, address_burst=3) as hub:
+        for i in range(3):
+            await hub.post(BROADCAST, citizen(i), "a", "x", address="10.0.0.1", now=0.0)
+        with pytest.raises(CommentRejected) as info:
+            await hub.post(BROADCAST, citizen(9), "a", "x", address="10.0.0.1", now=0.0)
+        assert "network" in info.value.message
+
+
+async def test_two_hubs_share_a_stream(tmp_path: Path, redis_server: RedisServer) -> None:
+    """Two hubs (as two processes would) on one Redis and one database see each other's posts."""
+    db = tmp_path / "db.sqlite"
+    async with open_hub(db, redis_server.url) as a, open_hub(db, redis_server.url) as b:
+        viewer_b = Viewer(None, 100)
+        await b.join(BROADCAST, viewer_b, None)
+        await asyncio.wait_for(b.rooms[BROADCAST].ready.wait(), 5)
+        posted = (await a.post(BROADCAST, citizen(1), "x", "from A")).comment.id
+        frames = await frames_until(viewer_b, has_ids(1))
+        assert comment_ids(frames) == [posted]
+
+
+async def test_presence_counts_viewers_across_hubs(tmp_path: Path,
+                                                   redis_server: RedisServer) -> None:
+    """The viewer count adds up the viewers of every process."""
+    db = tmp_path / "db.sqlite"
+    async with open_hub(db, redis_server.url) as a, open_hub(db, redis_server.url) as b:
+        va, vb1, vb2 = Viewer(None, 100), Viewer(None, 100), Viewer(None, 100)
+        await a.join(BROADCAST, va, None)
+        await b.join(BROADCAST, vb1, None)
+        await b.join(BROADCAST, vb2, None)
+        frames = await frames_until(
+            va, lambda fs: any(f["type"] == "presence" and f["viewers"] == 3 for f in fs))
+        assert frames[-1] == {"type": "presence", "viewers": 3}
+
+
+async def test_redis_outage_loses_nothing(tmp_path: Path, redis_server: RedisServer) -> None:
+    """With Redis down, posts are accepted and delivered locally; once it is back, the other
+    process's viewers catch up from the database."""
+    db = tmp_path / "db.sqlite"
+    async with open_hub(db, redis_server.url, burst=1000) as a, \
+            open_hub(db, redis_server.url, burst=1000) as b:
+        va, vb = Viewer(None, 1000), Viewer(None, 1000)
+        await a.join(BROADCAST, va, None)
+        await b.join(BROADCAST, vb, None)
+        before = (await a.post(BROADCAST, citizen(1), "c0", "before")).comment.id
+        await frames_until(vb, has_ids(1))
+        redis_server.stop()
+        during = [(await a.post(BROADCAST, citizen(1), f"d{i}", f"during {i}")).comment.id
+                  for i in range(20)]
+        local = await frames_until(va, has_ids(21))
+        assert comment_ids(local) == [before, *during]
+        redis_server.start()
+        after = (await a.post(BROADCAST, citizen(1), "after", "after")).comment.id
+        remote = await frames_until(vb, has_ids(21), timeout=30)
+        assert comment_ids(remote) == [*during, after]
