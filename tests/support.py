@@ -117,13 +117,15 @@ class AppServer:
             "PYTHONUNBUFFERED": "1",
             **self.env,
         }
-        env.pop("REDIS_URL", None) if "REDIS_URL" not in self.env else None
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "web.app:create_app",
-             "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
-             "--ws-max-size", env.get("WS_MAX_MESSAGE_BYTES", "8192")],
-            cwd=ROOT, env=env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
-        )
+        if "REDIS_URL" not in self.env:
+            env.pop("REDIS_URL", None)
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "uvicorn", "--factory", "web.app:create_app",
+                 "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
+                 "--ws-max-size", env.get("WS_MAX_MESSAGE_BYTES", "8192")],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            )
         wait_for(self._ready, timeout=TIMEOUT * 3, what=f"app on {self.port}")
 
     def _ready(self) -> bool:
@@ -158,3 +160,26 @@ def running(*servers: AppServer | RedisServer) -> Iterator[None]:
     finally:
         for s in reversed(servers):
             s.stop()
+
+
+def seed_broadcast(db_path: Path, broadcast_id: int = 1, title: str = "테스트 생방송",
+                   status: str = "live") -> int:
+    """Create the database (migrated) with one broadcast around now; return its id."""
+    import sqlite3
+    from datetime import UTC, datetime, timedelta
+
+    from web.database import migrate
+
+    migrate(db_path)
+    now = datetime.now(UTC).replace(microsecond=0)
+    conn = sqlite3.connect(db_path)
+    with conn:
+        conn.execute(
+            "INSERT INTO broadcasts (id, title, description, category, starts_at, ends_at,"
+            " status, created_at, updated_at) VALUES (?, ?, '', '회의', ?, ?, ?, ?, ?)",
+            (broadcast_id, title, (now - timedelta(minutes=30)).isoformat(),
+             (now + timedelta(minutes=90)).isoformat(), status, now.isoformat(),
+             now.isoformat()),
+        )
+    conn.close()
+    return broadcast_id
