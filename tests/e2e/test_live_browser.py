@@ -1,0 +1,153 @@
+"""The live page in real Chromium against real uvicorn processes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.pagekit import live_broadcast, new_page
+from tests.support import TIMEOUT, AppServer
+from tests.web.pagekit import guest, post_comment
+
+pytestmark = pytest.mark.e2e
+MS = TIMEOUT * 1000
+
+
+def open_live(browser: Any, server: AppServer, broadcast_id: int, **kwargs: Any) -> Any:
+    page = new_page(browser, **kwargs)
+    page.goto(f"{server.base}/live/{broadcast_id}")
+    page.wait_for_selector("#chat[data-connection=open]", timeout=MS)
+    return page
+
+
+def comment_texts(page: Any) -> list[str]:
+    texts: list[str] = page.locator("#chat-list .comment__text").all_text_contents()
+    return texts
+
+
+def send(page: Any, text: str, *, question: bool = False) -> None:
+    page.fill("#chat-text", text)
+    if question:
+        page.check("#chat-question")
+    page.press("#chat-text", "Enter")
+
+
+def test_comment_posted_on_one_page_appears_on_another(browser: Any,
+                                                       demo_server: AppServer) -> None:
+    """A viewer picks a nickname, posts (also as a question); a second viewer sees both."""
+    broadcast_id = live_broadcast(demo_server)
+    writer = open_live(browser, demo_server, broadcast_id)
+    reader = open_live(browser, demo_server, broadcast_id)
+    send(writer, "안녕하세요 <b>서울</b>")
+    writer.wait_for_selector("#nickname-dialog[open]", timeout=MS)
+    writer.fill("#nickname-input", "브라우저시민")
+    writer.click("#nickname-form button[type=submit]")
+    reader.wait_for_function(
+        "() => [...document.querySelectorAll('#chat-list .comment__text')]"
+        ".some(e => e.textContent === '안녕하세요 <b>서울</b>')", timeout=MS)
+    assert reader.locator("#chat-list b").count() == 0  # shown as text, never as markup
+    send(writer, "지하철 연장 운행하나요?", question=True)
+    question = reader.locator("#chat-list .comment", has_text="지하철 연장 운행하나요?")
+    question.locator(".badge--question").wait_for(timeout=MS)
+    assert "브라우저시민" in question.locator(".comment__author").inner_text()
+    # The writer's own copy is confirmed (not left pending) and not duplicated.
+    writer.wait_for_function(
+        "() => !document.querySelector('#chat-list .comment--pending')", timeout=MS)
+    assert comment_texts(writer).count("지하철 연장 운행하나요?") == 1
+    reader.wait_for_function(
+        "() => /\\d/.test(document.getElementById('viewer-count').textContent)", timeout=MS)
+    assert writer.errors == [] and reader.errors == []
+    writer.context.close()
+    reader.context.close()
+
+
+def test_rate_limit_is_explained_and_the_text_is_kept(browser: Any,
+                                                      demo_server: AppServer) -> None:
+    """Posting faster than the burst shows the wait time and puts the text back."""
+    broadcast_id = live_broadcast(demo_server)
+    page = open_live(browser, demo_server, broadcast_id)
+    page.locator("#chat-nickname-open").click()
+    page.fill("#nickname-input", "빠른손")
+    page.click("#nickname-form button[type=submit]")
+    page.wait_for_selector("#chat[data-connection=open]", timeout=MS)
+    page.wait_for_function(
+        "() => document.getElementById('chat-who').textContent.includes('빠른손')", timeout=MS)
+    for n in range(8):
+        send(page, f"연속 댓글 {n}")
+        page.wait_for_function(
+            "() => !document.querySelector('#chat-list .comment--pending')"
+            " || document.getElementById('chat-status').textContent", timeout=MS)
+        if page.locator("#chat-status").inner_text():
+            break
+    page.wait_for_function(
+        "() => document.getElementById('chat-status').textContent.includes('초 후에')",
+        timeout=MS)
+    assert page.input_value("#chat-text").startswith("연속 댓글")
+    assert page.locator("#chat-send").is_disabled()
+    assert page.errors == []
+    page.context.close()
+
+
+def test_client_reconnects_after_restart_and_misses_nothing(browser: Any,
+                                                            demo_server: AppServer) -> None:
+    """Server restarts; a comment stored meanwhile and one after both arrive, once each."""
+    broadcast_id = live_broadcast(demo_server)
+    page = open_live(browser, demo_server, broadcast_id)
+    with httpx.Client(base_url=demo_server.base, timeout=TIMEOUT) as api:
+        csrf = guest(api, nickname="API시민")
+        post_comment(api, csrf, broadcast_id, "재시작 전 댓글")
+    page.wait_for_function(
+        "() => document.body.textContent.includes('재시작 전 댓글')", timeout=MS)
+
+    demo_server.stop()
+    page.wait_for_selector("#chat:not([data-connection=open])", timeout=MS)
+    # Another process on the same database stores a comment while this one is down.
+    other = AppServer(demo_server.db_path)
+    other.start()
+    try:
+        with httpx.Client(base_url=other.base, timeout=TIMEOUT) as api:
+            csrf = guest(api, nickname="다른서버")
+            post_comment(api, csrf, broadcast_id, "끊긴 동안 쓴 댓글")
+    finally:
+        other.stop()
+    demo_server.start()
+
+    page.wait_for_selector("#chat[data-connection=open]", timeout=MS * 4)
+    page.wait_for_function(
+        "() => document.body.textContent.includes('끊긴 동안 쓴 댓글')", timeout=MS)
+    with httpx.Client(base_url=demo_server.base, timeout=TIMEOUT) as api:
+        csrf = guest(api, nickname="API시민")
+        post_comment(api, csrf, broadcast_id, "다시 연결된 뒤 댓글")
+    page.wait_for_function(
+        "() => document.body.textContent.includes('다시 연결된 뒤 댓글')", timeout=MS)
+    texts = comment_texts(page)
+    for text in ("재시작 전 댓글", "끊긴 동안 쓴 댓글", "다시 연결된 뒤 댓글"):
+        assert texts.count(text) == 1, texts
+    ids = [int(i) for i in page.eval_on_selector_all(
+        "#chat-list li[data-id]", "els => els.map(e => e.dataset.id)")]
+    assert ids == sorted(set(ids))
+    assert page.errors == []
+    page.context.close()
+
+
+def test_language_switch_is_remembered(browser: Any, demo_server: AppServer) -> None:
+    """한국어 → English → 日本語 with the switcher; the next visit stays in Japanese."""
+    broadcast_id = live_broadcast(demo_server)
+    page = new_page(browser)
+    page.goto(f"{demo_server.base}/live/{broadcast_id}")
+    assert page.get_attribute("html", "lang") == "ko"
+    assert page.locator("#chat-title").inner_text() == "실시간 댓글"
+    page.click(".lang-switch a[lang=en]")
+    page.wait_for_selector("html[lang=en]", timeout=MS)
+    assert page.url.endswith(f"/live/{broadcast_id}")
+    assert page.locator("#chat-title").inner_text() == "Live comments"
+    page.click(".lang-switch a[lang=ja]")
+    page.wait_for_selector("html[lang=ja]", timeout=MS)
+    fresh = page.context.new_page()
+    fresh.goto(f"{demo_server.base}/live/{broadcast_id}")
+    assert fresh.get_attribute("html", "lang") == "ja"
+    assert fresh.locator("#chat-title").inner_text() == "リアルタイムコメント"
+    assert fresh.locator(".lang-switch a[aria-current=true]").inner_text() == "日本語"
+    page.context.close()
