@@ -37,6 +37,7 @@ from web.security import SecurityHeadersMiddleware
 from web.services import Services
 from web.sessions import SessionCodec
 from web.settings import Settings
+from web.share_clicks import ShareClickStore
 from web.static_files import HashedStaticFiles
 from web.templating import make_templates
 
@@ -81,6 +82,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             schedule_store = ScheduleStore(writers[1], reader)
             replays = ReplayStore(writers[2], reader)
             comments = CommentStore(writers[3], reader)
+            share_writer = await connect(path)
+            stack.push_async_callback(share_writer.close)
+            shares = ShareClickStore(share_writer, reader)
             broker = broker_from_url(settings.redis_url)
             await broker.connect()
             stack.push_async_callback(broker.disconnect)
@@ -102,6 +106,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     broker=broker,
                     hub=hub,
                     sessions=codec,
+                    shares=shares,
                 ),
             }
 

@@ -13,6 +13,7 @@ from schedule import ScheduleStore
 from web.accounts import AccountStore
 from web.sessions import SessionCodec
 from web.settings import Settings
+from web.share_clicks import ShareClickStore
 
 
 @dataclass
@@ -26,6 +27,7 @@ class Services:
     broker: Broker
     hub: CommentHub
     sessions: SessionCodec
+    shares: ShareClickStore
 
 
 def services(conn: HTTPConnection) -> Services:
