@@ -555,6 +555,7 @@ class LiveChat {
       }
     });
     box.addEventListener("input", () => this.updateCount());
+    box.enterKeyHint = "send"; // phones label their Enter key with "send"
     this.$("chat-nickname-open").addEventListener("click", () => this.openNickname());
     this.$("chat-fieldset").disabled = false;
     this.updateCount();

@@ -1,0 +1,93 @@
+"""Every page of the site a running server has, for the whole-site checks (axe, vnu).
+
+Some pages are built by other parts of the project; whichever exist are found here: the
+fixed ones by path, the others by following links (a replay, a broadcast) and by trying
+the moderator console's likely paths with a moderator's session.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import httpx
+
+from tests.e2e.pagekit import live_broadcast
+from tests.support import ROOT, TIMEOUT, AppServer
+from tests.web.pagekit import guest, post_comment
+
+FIXED = {"home": "/", "schedule": "/schedule", "replays": "/replays"}
+LINKED = {
+    "replay": (("/replays", "/"), re.compile(r'href="(/replays/\d+)[?"]')),
+    "broadcast": (("/schedule", "/"), re.compile(r'href="(/broadcasts/\d+)[?"]')),
+}
+CONSOLE_CANDIDATES = ("/moderation", "/moderate", "/mod", "/console", "/admin",
+                      "/moderation/{id}", "/moderate/{id}", "/live/{id}/moderate",
+                      "/console/{id}")
+MODERATOR = ("a11y_mod", "moderator-password-1", "moderator")
+OFFICIAL = ("a11y_official", "official-password-1", "official")
+
+
+def create_account(server: AppServer, username: str, password: str, role: str,
+                   department: str = "") -> None:
+    """`live-seoul create-user`, the real CLI, against the server's database."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{server.db_path}",
+           "LIVE_SEOUL_PASSWORD": password, "SECRET_KEY": "test-secret-key-for-e2e"}
+    args = [sys.executable, "-m", "web.cli", "create-user", username, "--role", role,
+            "--display-name", username]
+    if department:
+        args += ["--department", department]
+    subprocess.run(args, cwd=ROOT, env=env, check=True, capture_output=True,
+                   timeout=TIMEOUT * 3)
+
+
+def login(client: httpx.Client, username: str, password: str) -> None:
+    response = client.post("/api/login", json={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+
+
+def _is_page(response: httpx.Response) -> bool:
+    return response.status_code == 200 and "text/html" in response.headers.get(
+        "content-type", "")
+
+
+def prepare(server: AppServer) -> int:
+    """A live broadcast with a citizen's comment, a question and a city official's reply."""
+    broadcast_id = live_broadcast(server)
+    create_account(server, *MODERATOR)
+    create_account(server, *OFFICIAL, department="교통정책과")
+    with httpx.Client(base_url=server.base, timeout=TIMEOUT) as api:
+        csrf = guest(api, nickname="시민")
+        post_comment(api, csrf, broadcast_id, "버스 노선 개편은 언제부터인가요?", question=True)
+    with httpx.Client(base_url=server.base, timeout=TIMEOUT) as api:
+        login(api, OFFICIAL[0], OFFICIAL[1])
+        csrf = api.get("/api/session").json()["csrf_token"]
+        post_comment(api, csrf, broadcast_id, "다음 달 1일부터 시행합니다.")
+    return broadcast_id
+
+
+def site_pages(server: AppServer, broadcast_id: int) -> dict[str, str]:
+    """name -> path of every page this server has (the live page always)."""
+    pages: dict[str, str] = {}
+    with httpx.Client(base_url=server.base, timeout=TIMEOUT,
+                      headers={"accept": "text/html"}) as web:
+        for name, path in FIXED.items():
+            if _is_page(web.get(path)):
+                pages[name] = path
+        pages["live"] = f"/live/{broadcast_id}"
+        for name, (sources, pattern) in LINKED.items():
+            for source in sources:
+                response = web.get(source)
+                found = pattern.search(response.text) if _is_page(response) else None
+                if found and _is_page(web.get(found.group(1))):
+                    pages[name] = found.group(1)
+                    break
+        login(web, MODERATOR[0], MODERATOR[1])
+        for candidate in CONSOLE_CANDIDATES:
+            path = candidate.format(id=broadcast_id)
+            if _is_page(web.get(path)):
+                pages["console"] = path
+                break
+    return pages
