@@ -151,3 +151,47 @@ def test_language_switch_is_remembered(browser: Any, demo_server: AppServer) -> 
     assert fresh.locator("#chat-title").inner_text() == "リアルタイムコメント"
     assert fresh.locator(".lang-switch a[aria-current=true]").inner_text() == "日本語"
     page.context.close()
+
+
+FAST_CHAT = """async ([start, count, perFrame]) => {
+  const chat = window.liveChat;
+  const t0 = performance.now();
+  for (let i = 0; i < count; i += perFrame) {
+    const items = [];
+    for (let j = i; j < Math.min(count, i + perFrame); j++) {
+      items.push({id: start + j, text: '댓글 ' + (start + j), author: '시민' + (j % 7),
+                  role: j % 50 === 0 ? 'official' : 'viewer', department: '홍보과',
+                  created_at: new Date().toISOString(), client_id: 'x' + j});
+    }
+    chat.handle({type: 'comments', items});
+    chat.handle({type: 'comments', items: items.slice(0, 3)});  // duplicates, ignored
+    await new Promise(requestAnimationFrame);
+  }
+  await new Promise(requestAnimationFrame);
+  return performance.now() - t0;
+}"""
+
+
+def test_fast_chat_stays_bounded_deduplicated_and_quiet(browser: Any,
+                                                        demo_server: AppServer) -> None:
+    """1,000 comments in bursts: ≤200 nodes, no duplicates, deletions apply, one summary."""
+    broadcast_id = live_broadcast(demo_server)
+    page = open_live(browser, demo_server, broadcast_id)
+    start = 10_000_000
+    elapsed = page.evaluate(FAST_CHAT, [start, 1000, 50])
+    ids = [int(i) for i in page.eval_on_selector_all(
+        "#chat-list li[data-id]", "els => els.map(e => e.dataset.id)")]
+    assert len(ids) <= 200
+    assert ids == sorted(set(ids)) and ids[-1] == start + 999
+    assert page.locator("#chat-list .comment--official .badge--official").first.inner_text() \
+        .endswith("홍보과")
+    page.evaluate("ids => window.liveChat.handle({type: 'deleted', ids})", [start + 999])
+    assert page.locator(f"#c-{start + 999}").count() == 0
+    page.wait_for_function(
+        "() => document.getElementById('chat-announcer').textContent.trim() !== ''",
+        timeout=MS)
+    summary = page.locator("#chat-announcer").inner_text().strip()
+    assert summary.startswith("새 댓글 ") and summary.endswith("개")
+    print(f"rendered 1000 comments in 20 frames: {elapsed:.0f} ms; announcement: {summary!r}")
+    assert page.errors == []
+    page.context.close()
