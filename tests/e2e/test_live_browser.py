@@ -195,3 +195,45 @@ def test_fast_chat_stays_bounded_deduplicated_and_quiet(browser: Any,
     print(f"rendered 1000 comments in 20 frames: {elapsed:.0f} ms; announcement: {summary!r}")
     assert page.errors == []
     page.context.close()
+
+
+def test_held_state_and_notice_frames_drive_the_page(browser: Any,
+                                                     demo_server: AppServer) -> None:
+    """A held post shows as pending until approved; state frames show slow mode, closure, pin."""
+    broadcast_id = live_broadcast(demo_server)
+    page = open_live(browser, demo_server, broadcast_id)
+    page.evaluate("""() => {
+        const chat = window.liveChat;
+        chat.setMe({name: '보류시민', role: 'viewer', department: ''});
+        chat.connection.send = () => true;  // the server's answers are played below
+    }""")
+    send(page, "검토가 필요한 댓글")
+    client_id = page.evaluate("() => [...window.liveChat.outbox.keys()][0]")
+    page.evaluate("cid => window.liveChat.handle({type: 'ack', client_id: cid, id: 777777,"
+                  " status: 'held'})", client_id)
+    held = page.locator("#c-777777")
+    assert "comment--held" in (held.get_attribute("class") or "")
+    assert "검토 후 모두에게 보입니다" in held.inner_text()
+    page.evaluate("cid => window.liveChat.handle({type: 'comments', items: [{id: 777777,"
+                  " text: '검토가 필요한 댓글', author: '보류시민', role: 'viewer',"
+                  " created_at: new Date().toISOString(), client_id: cid}]})", client_id)
+    page.wait_for_function(
+        "() => !document.querySelector('#c-777777').classList.contains('comment--held')",
+        timeout=MS)
+    assert comment_texts(page).count("검토가 필요한 댓글") == 1
+
+    page.evaluate("""() => window.liveChat.handle({type: 'state', slow_mode: 30, closed: true,
+        pinned: {id: 5, text: '공지: 질문은 질문으로 보내기를 눌러 주세요', author: '운영팀',
+                 role: 'moderator', created_at: new Date().toISOString(), client_id: 'p'}})""")
+    assert "30초" in page.locator("#chat-slow").inner_text()
+    assert page.locator("#chat-closed").is_visible()
+    assert page.locator("#chat-send").is_disabled() and page.locator("#chat-text").is_disabled()
+    assert "공지" in page.locator("#chat-pinned").inner_text()
+    assert page.locator("#chat-pinned .badge--staff").count() == 1
+    page.evaluate("() => window.liveChat.handle({type: 'state', slow_mode: 0, closed: false,"
+                  " pinned: null})")
+    assert not page.locator("#chat-slow").is_visible()
+    assert not page.locator("#chat-pinned").is_visible()
+    assert page.locator("#chat-send").is_enabled()
+    assert page.errors == []
+    page.context.close()
