@@ -1,7 +1,459 @@
-"""(filled in by its owner)"""
+"""The replay catalog over HTTP: JSON API, operator edits, replayed comments, two pages.
+
+* `GET /api/replays` — search and filters, keyset pages (`next_cursor`).
+* `GET /api/replays/{id}` — one replay with chapters, captions and related replays.
+* `PATCH /api/replays/{id}` — operators (official, moderator, admin; CSRF) edit, hide
+  (`{"hidden": true}`) or unpublish (`{"status": "unpublished"}`).
+* `GET /api/replays/{id}/comments?from=&to=` — the visible comments of a window of the
+  recording (seconds), each with its `offset` into the recording; see `replay.timeline`
+  for how bad times are treated.
+* `POST /api/replays/{id}/comments` — a new comment at an offset, through the comment hub
+  (validated, rate-limited and moderated like a live one).
+* `/replays` and `/replays/{id}` — the catalog page and the player page (a view is counted
+  once per viewer session).
+
+Unpublished replays are 404 for everyone but staff.
+"""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+import hashlib
+import math
+import secrets
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
 
-routes: list[BaseRoute] = []
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from livechat import Comment, CommentRejected
+from livechat.protocol import CLIENT_ID
+from replay import (
+    SORTS,
+    Caption,
+    Chapter,
+    CursorError,
+    QueryError,
+    Replay,
+    ReplayEdit,
+    ReplayQuery,
+    Sort,
+    TimeError,
+    format_clock,
+    recording_offset,
+    start_position,
+    stored_offset,
+    window,
+)
+from replay.store import MAX_LIMIT
+from web.errors import ApiError
+from web.i18n import SEOUL, translate
+from web.requests import current_session, json_body, require_role, require_session
+from web.services import services
+from web.templating import request_locale, static_url
+
+OPERATORS = ("official", "moderator", "admin")
+VIEWER_COOKIE = "ls_viewer"
+WINDOW_LIMIT = 2000
+HLS_VENDOR = Path(__file__).parent / "static" / "vendor" / "hls.min.js"
+_TEXT_LIMITS = {"title": 200, "description": 5000, "category": 40, "thumbnail_url": 1000,
+                "recording_url": 1000}
+
+
+# -- parameters ----------------------------------------------------------------------------
+def _int(request: Request, name: str, default: int, lo: int, hi: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(400, name, f"must be an integer, got {raw[:20]!r}") from None
+    if not lo <= value <= hi:
+        raise ApiError(400, name, f"must be between {lo} and {hi}")
+    return value
+
+
+def _seconds(request: Request, name: str) -> float | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ApiError(400, name, f"must be a number of seconds, got {raw[:20]!r}") from None
+    if not math.isfinite(value):
+        raise ApiError(400, name, "must be a finite number of seconds")
+    return value
+
+
+def _moment(raw: str, name: str, *, end: bool) -> datetime:
+    """`YYYY-MM-DD` is a day in Seoul (`to` includes that whole day); a full ISO
+    date-time needs an offset."""
+    try:
+        if len(raw) == 10:
+            day = date.fromisoformat(raw)
+            if end:
+                day += timedelta(days=1)
+            return datetime.combine(day, time(0), SEOUL).astimezone(UTC)
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ApiError(400, name, "must be a date (YYYY-MM-DD) or an ISO date-time") from None
+    if moment.tzinfo is None:
+        raise ApiError(400, name, "a date-time needs a UTC offset, e.g. +09:00")
+    return moment.astimezone(UTC)
+
+
+def catalog_query(request: Request) -> ReplayQuery:
+    """The `ReplayQuery` of a catalog request; ApiError(400) naming a bad parameter."""
+    params = request.query_params
+    sort = params.get("sort") or "newest"
+    if sort not in SORTS:
+        raise ApiError(400, "sort", f"must be one of {', '.join(SORTS)}")
+    checked_sort: Sort = "newest" if sort == "newest" else "most_viewed"
+    aired_from = _moment(params["from"], "from", end=False) if params.get("from") else None
+    aired_to = _moment(params["to"], "to", end=True) if params.get("to") else None
+    if aired_from and aired_to and aired_to <= aired_from:
+        raise ApiError(400, "to", "must not be before from")
+    for name in ("q", "category", "staff"):
+        if len(params.get(name, "")) > 200:
+            raise ApiError(400, name, "at most 200 characters")
+    return ReplayQuery(
+        text=params.get("q", ""),
+        category=params.get("category") or None,
+        staff=params.get("staff") or None,
+        aired_from=aired_from,
+        aired_to=aired_to,
+        sort=checked_sort,
+        cursor=params.get("cursor") or None,
+        limit=_int(request, "limit", 20, 1, MAX_LIMIT),
+    )
+
+
+# -- JSON shapes ---------------------------------------------------------------------------
+def summary(replay: Replay) -> dict[str, Any]:
+    return {
+        "id": replay.id,
+        "title": replay.title,
+        "description": replay.description,
+        "category": replay.category,
+        "staff": list(replay.staff),
+        "duration_seconds": replay.duration_seconds,
+        "aired_at": replay.aired_at.isoformat(),
+        "published_at": replay.published_at.isoformat(),
+        "view_count": replay.view_count,
+        "thumbnail_url": replay.thumbnail_url,
+        "url": f"/replays/{replay.id}",
+    }
+
+
+def detail(replay: Replay, related: list[Replay]) -> dict[str, Any]:
+    return {
+        **summary(replay),
+        "broadcast_id": replay.broadcast_id,
+        "recording_url": replay.recording_url,
+        "recording_started_at": replay.recording_started_at.isoformat(),
+        "status": replay.status,
+        "hidden": replay.hidden,
+        "chapters": [{"start": c.start_seconds, "title": c.title} for c in replay.chapters],
+        "captions": [{"language": c.language, "label": c.label, "url": c.url}
+                     for c in replay.captions],
+        "related": [summary(r) for r in related],
+    }
+
+
+def replayed(replay: Replay, comment: Comment) -> dict[str, Any]:
+    """A comment's wire form with `offset` = seconds into this replay's recording."""
+    return {**comment.wire(),
+            "offset": round(recording_offset(replay, comment.created_at,
+                                             comment.video_offset), 3)}
+
+
+# -- lookups -------------------------------------------------------------------------------
+def _is_staff(request: Request) -> bool:
+    session = current_session(request)
+    return session is not None and session.role in OPERATORS
+
+
+async def visible_replay(request: Request) -> Replay:
+    """The replay of the path; 404 if unknown, or unpublished and the caller is not staff."""
+    replay_id = int(request.path_params["replay_id"])
+    replay = await services(request).replays.get(replay_id)
+    if replay is None or (not replay.public and not _is_staff(request)):
+        raise ApiError(404, "replay_id", f"no replay {replay_id}")
+    return replay
+
+
+# -- catalog -------------------------------------------------------------------------------
+async def list_replays(request: Request) -> Response:
+    query = catalog_query(request)
+    try:
+        page = await services(request).replays.search(query)
+    except QueryError as exc:
+        raise ApiError(400, "q", str(exc)) from None
+    except CursorError as exc:
+        raise ApiError(400, "cursor", str(exc)) from None
+    return JSONResponse({"items": [summary(r) for r in page.items],
+                         "next_cursor": page.next_cursor})
+
+
+async def get_replay(request: Request) -> Response:
+    replay = await visible_replay(request)
+    related = await services(request).replays.related(replay)
+    return JSONResponse(detail(replay, related))
+
+
+# -- operators -----------------------------------------------------------------------------
+def _text(data: dict[str, Any], name: str) -> str | None:
+    if name not in data:
+        return None
+    value = data[name]
+    if not isinstance(value, str):
+        raise ApiError(400, name, "must be a string")
+    value = value.strip()
+    if name == "title" and not value:
+        raise ApiError(400, name, "must not be empty")
+    if len(value) > _TEXT_LIMITS[name]:
+        raise ApiError(400, name, f"at most {_TEXT_LIMITS[name]} characters")
+    if name.endswith("_url") and value and not value.startswith(("/", "https://",
+                                                                  "http://")):
+        raise ApiError(400, name, "must be a path on this site or an http(s) URL")
+    return value
+
+
+def _chapters(raw: object) -> tuple[Chapter, ...]:
+    if not isinstance(raw, list) or len(raw) > 200:
+        raise ApiError(400, "chapters", "must be a list of at most 200 {start, title}")
+    out = []
+    for item in raw:
+        start = item.get("start") if isinstance(item, dict) else None
+        title = item.get("title") if isinstance(item, dict) else None
+        if not isinstance(start, int) or isinstance(start, bool) or not isinstance(title, str):
+            raise ApiError(400, "chapters", "each chapter is {start: seconds, title: text}")
+        out.append(Chapter(start, title[:200]))
+    return tuple(out)
+
+
+def _captions(raw: object) -> tuple[Caption, ...]:
+    if not isinstance(raw, list) or len(raw) > 20:
+        raise ApiError(400, "captions", "must be a list of at most 20 {language, label, url}")
+    out = []
+    for item in raw:
+        fields = [item.get(k) if isinstance(item, dict) else None
+                  for k in ("language", "label", "url")]
+        if not all(isinstance(f, str) and f for f in fields):
+            raise ApiError(400, "captions", "each caption is {language, label, url}")
+        language, label, url = (str(f) for f in fields)
+        if not url.startswith(("/", "https://")) or not url.endswith(".vtt"):
+            raise ApiError(400, "captions", "a caption url is a .vtt path or https URL")
+        out.append(Caption(language[:20], label[:60], url[:1000]))
+    return tuple(out)
+
+
+def parse_edit(data: dict[str, Any]) -> ReplayEdit:
+    """The `ReplayEdit` of a PATCH body; ApiError(400) naming the first bad field."""
+    known = {"title", "description", "category", "staff", "thumbnail_url", "recording_url",
+             "duration_seconds", "recording_started_at", "chapters", "captions", "hidden",
+             "status"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ApiError(400, unknown[0], "is not a field of a replay")
+    staff = None
+    if "staff" in data:
+        raw = data["staff"]
+        if not isinstance(raw, list) or not all(isinstance(s, str) and s.strip()
+                                                for s in raw) or len(raw) > 30:
+            raise ApiError(400, "staff", "must be a list of at most 30 names")
+        staff = tuple(dict.fromkeys(s.strip()[:60] for s in raw))
+    duration = data.get("duration_seconds")
+    if duration is not None and (not isinstance(duration, int) or isinstance(duration, bool)
+                                 or not 0 <= duration <= 7 * 86400):
+        raise ApiError(400, "duration_seconds", "must be whole seconds, 0 to 604800")
+    started = None
+    if data.get("recording_started_at") is not None:
+        raw_start = data["recording_started_at"]
+        if not isinstance(raw_start, str):
+            raise ApiError(400, "recording_started_at", "must be an ISO date-time")
+        started = _moment(raw_start, "recording_started_at", end=False)
+    hidden = data.get("hidden")
+    if hidden is not None and not isinstance(hidden, bool):
+        raise ApiError(400, "hidden", "must be true or false")
+    status = data.get("status")
+    if status is not None and status not in ("published", "unpublished"):
+        raise ApiError(400, "status", "must be published or unpublished")
+    return ReplayEdit(
+        title=_text(data, "title"),
+        description=_text(data, "description"),
+        category=_text(data, "category"),
+        thumbnail_url=_text(data, "thumbnail_url"),
+        recording_url=_text(data, "recording_url"),
+        staff=staff,
+        duration_seconds=duration,
+        recording_started_at=started,
+        chapters=_chapters(data["chapters"]) if "chapters" in data else None,
+        captions=_captions(data["captions"]) if "captions" in data else None,
+        hidden=hidden,
+        status="published" if status == "published" else (
+            "unpublished" if status == "unpublished" else None),
+    )
+
+
+async def edit_replay(request: Request) -> Response:
+    require_role(request, *OPERATORS)
+    replay = await visible_replay(request)
+    edit = parse_edit(await json_body(request))
+    try:
+        updated = await services(request).replays.update(replay.id, edit)
+    except ValueError as exc:
+        raise ApiError(400, "chapters", str(exc)) from None
+    if updated is None:
+        raise ApiError(404, "replay_id", f"no replay {replay.id}")
+    return JSONResponse(detail(updated, []))
+
+
+# -- replayed comments ---------------------------------------------------------------------
+async def comment_window(request: Request) -> Response:
+    replay = await visible_replay(request)
+    start = _seconds(request, "from")
+    try:
+        bounds = window(replay, 0.0 if start is None else start, _seconds(request, "to"))
+    except TimeError as exc:
+        raise ApiError(400, exc.field, exc.message) from None
+    items: list[dict[str, Any]] = []
+    truncated = False
+    if replay.broadcast_id is not None and not bounds.empty:
+        found = await services(request).comments.window(
+            replay.broadcast_id, bounds.start_utc, bounds.end_utc, bounds.offset_from,
+            bounds.offset_to, WINDOW_LIMIT)
+        truncated = len(found) >= WINDOW_LIMIT
+        items = sorted((replayed(replay, c) for c in found),
+                       key=lambda item: (item["offset"], item["id"]))
+    return JSONResponse({"replay_id": replay.id, "from": bounds.start, "to": bounds.end,
+                         "items": items, "truncated": truncated})
+
+
+async def post_replay_comment(request: Request) -> Response:
+    replay = await visible_replay(request)
+    session = require_session(request)
+    data = await json_body(request)
+    client_id = data.get("client_id")
+    if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
+        raise ApiError(400, "client_id", "1–64 characters of A–Z a–z 0–9 _ . : -")
+    offset = data.get("offset")
+    if (not isinstance(offset, int | float) or isinstance(offset, bool)
+            or not math.isfinite(offset) or offset < 0):
+        raise ApiError(400, "offset", "must be a number of seconds, 0 or more")
+    if replay.duration_seconds and offset > replay.duration_seconds:
+        raise ApiError(400, "offset",
+                       f"must not be after the end ({replay.duration_seconds} s)")
+    if replay.broadcast_id is None:
+        raise ApiError(409, None, "this replay takes no comments", code="no_comments")
+    try:
+        result = await services(request).hub.post(
+            replay.broadcast_id, session.identity, client_id, data.get("text"),
+            address=request.client.host if request.client else "",
+            video_offset=stored_offset(replay, float(offset)),
+        )
+    except CommentRejected as exc:
+        status = 429 if exc.code in ("rate_limited", "slow_mode") else (
+            403 if exc.code in ("banned", "timed_out", "chat_closed") else 400)
+        headers = {}
+        if "retry_after" in exc.extra:
+            headers["Retry-After"] = str(max(1, round(float(str(exc.extra["retry_after"])))))
+        raise ApiError(status, "text", exc.message, code=exc.code, headers=headers) from None
+    body: dict[str, Any] = {"id": result.comment.id, "client_id": client_id,
+                            "status": result.comment.status,
+                            "comment": replayed(replay, result.comment)}
+    if result.notice:
+        body["notice"] = result.notice
+    return JSONResponse(body, status_code=201 if result.created else 200)
+
+
+# -- pages ---------------------------------------------------------------------------------
+def _viewer_key(request: Request, response_cookies: dict[str, str]) -> str:
+    """Who is watching, for counting views once per viewer session (never stored raw)."""
+    session = current_session(request)
+    raw = f"s:{session.sid}" if session else request.cookies.get(VIEWER_COOKIE, "")
+    if not raw:
+        raw = secrets.token_urlsafe(18)
+        response_cookies[VIEWER_COOKIE] = raw
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+async def catalog_page(request: Request) -> Response:
+    svc = services(request)
+    locale = request_locale(request)
+    error = None
+    page = None
+    try:
+        query = catalog_query(request)
+        page = await svc.replays.search(query)
+    except ApiError as exc:
+        error = f"{exc.field}: {exc.message}"
+    except (QueryError, CursorError) as exc:
+        error = str(exc)
+    params = request.query_params
+    context = {
+        "replays": page.items if page else (),
+        "next_cursor": page.next_cursor if page else None,
+        "categories": await svc.replays.categories(),
+        "form": {name: params.get(name, "") for name in
+                 ("q", "category", "staff", "from", "to", "sort")},
+        "error": error,
+        "clock": format_clock,
+        "next_url": _next_url(request, page.next_cursor) if page and page.next_cursor else "",
+        "heading": translate(locale, "다시보기"),
+    }
+    return svc.templates.TemplateResponse(request, "replays.html", context,
+                                          status_code=400 if error else 200)
+
+
+def _next_url(request: Request, cursor: str) -> str:
+    params = {k: v for k, v in request.query_params.items() if k != "cursor" and v}
+    params["cursor"] = cursor
+    return "/replays?" + urlencode(params)
+
+
+async def replay_page(request: Request) -> Response:
+    svc = services(request)
+    locale = request_locale(request)
+    try:
+        replay = await visible_replay(request)
+    except ApiError:
+        from web.pages import error_page
+
+        return await error_page(request, 404, translate(locale, "다시보기를 찾을 수 없습니다."))
+    cookies: dict[str, str] = {}
+    if request.method == "GET" and await svc.replays.record_view(
+            replay.id, _viewer_key(request, cookies)):
+        replay = await svc.replays.get(replay.id) or replay
+    session = current_session(request)
+    context = {
+        "replay": replay,
+        "related": await svc.replays.related(replay),
+        "start": start_position(request.query_params.get("t"), replay.duration_seconds),
+        "clock": format_clock,
+        "hls_url": static_url("vendor/hls.min.js") if HLS_VENDOR.exists() else "",
+        "nickname": session.nickname if session else "",
+        "max_chars": svc.settings.comment_max_chars,
+        "takes_comments": replay.broadcast_id is not None,
+    }
+    response = svc.templates.TemplateResponse(request, "replay.html", context)
+    for name, value in cookies.items():
+        response.set_cookie(name, value, httponly=True, samesite="lax", path="/",
+                            secure=svc.sessions.secure)
+    return response
+
+
+routes: list[BaseRoute] = [
+    Route("/api/replays", list_replays, methods=["GET"]),
+    Route("/api/replays/{replay_id:int}", get_replay, methods=["GET"]),
+    Route("/api/replays/{replay_id:int}", edit_replay, methods=["PATCH"]),
+    Route("/api/replays/{replay_id:int}/comments", comment_window, methods=["GET"]),
+    Route("/api/replays/{replay_id:int}/comments", post_replay_comment, methods=["POST"]),
+    Route("/replays", catalog_page, methods=["GET", "HEAD"]),
+    Route("/replays/{replay_id:int}", replay_page, methods=["GET", "HEAD"]),
+]

@@ -1,0 +1,55 @@
+"""Keyset cursors for the catalog, pure.
+
+A cursor is the sort key of the last item of a page (`aired_at` or `view_count`, then
+`id`), so the next page starts strictly after it: items inserted meanwhile never shift the
+pages, and no item of the catalog as it was appears twice.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+
+from replay.models import SORTS, Replay, Sort
+
+
+class CursorError(ValueError):
+    """A cursor that this server did not make, or made for another sort."""
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    sort: Sort
+    key: str | int  # aired_at (ISO UTC text) for newest, view_count for most_viewed
+    id: int
+
+
+def after(replay: Replay, sort: Sort, aired_at_text: str) -> Cursor:
+    key: str | int = aired_at_text if sort == "newest" else replay.view_count
+    return Cursor(sort, key, replay.id)
+
+
+def encode(cursor: Cursor) -> str:
+    raw = json.dumps([cursor.sort, cursor.key, cursor.id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode(text: str, sort: Sort) -> Cursor:
+    """The cursor in `text`; raises CursorError unless it is well formed and for `sort`."""
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        data = json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise CursorError("not a cursor from this catalog") from None
+    if not (isinstance(data, list) and len(data) == 3 and data[0] in SORTS):
+        raise CursorError("not a cursor from this catalog")
+    found_sort, key, ident = data
+    if found_sort != sort:
+        raise CursorError(f"cursor was made for sort={found_sort}")
+    valid_key = isinstance(key, str) if sort == "newest" else (
+        isinstance(key, int) and not isinstance(key, bool))
+    if not valid_key or not isinstance(ident, int) or isinstance(ident, bool):
+        raise CursorError("not a cursor from this catalog")
+    return Cursor(sort, key, ident)

@@ -1,0 +1,105 @@
+"""Catalog search text, pure: what is indexed and how a user's query becomes SQL.
+
+Two FTS5 indexes cover every substring of any length:
+
+* `replay_fts` uses the `trigram` tokenizer, so a term of three or more characters matches
+  anywhere inside a word ("청책토론" inside "청책토론회를", "traffic" inside "Traffic-calming").
+* Trigrams cannot find one or two characters ("교통" inside "교통정책"), so `replay_grams`
+  indexes every run of letters and digits as its overlapping two-character pieces plus its
+  last character ("교통정책" -> "교통 통정 정책 책"). A two-character term is one of those
+  tokens; a one-character term is a prefix query (`"책"*`) that meets the piece it starts
+  or the last character.
+* A one- or two-character term with punctuation in it (`:)`, `*`, `"`) is rare and has no
+  index: it is matched with `LIKE`, escaped.
+
+Every term is quoted as an FTS5 string, so user text never reaches the query syntax:
+`AND`, `NEAR`, `*`, `^`, `:`, parentheses and quotes are searched as the text they are.
+Terms are ANDed. Text is NFKC-normalised and lower-cased on both sides.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+MAX_QUERY_CHARS = 200
+MAX_TERMS = 10
+_WORD = re.compile(r"[^\W_]+")
+
+
+class QueryError(ValueError):
+    """The search text cannot be used (too long, too many terms)."""
+
+
+def normalize(text: str) -> str:
+    """NFKC (full-width Latin becomes ASCII, Hangul composed) and lower case."""
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def terms(query: str) -> tuple[str, ...]:
+    """The distinct whitespace-separated terms of `query`, normalised, in order."""
+    if len(query) > MAX_QUERY_CHARS:
+        raise QueryError(f"at most {MAX_QUERY_CHARS} characters")
+    seen: dict[str, None] = {}
+    for term in normalize(query).split():
+        seen.setdefault(term, None)
+    if len(seen) > MAX_TERMS:
+        raise QueryError(f"at most {MAX_TERMS} words")
+    return tuple(seen)
+
+
+def document(title: str, description: str, category: str, staff: Iterable[str],
+             chapter_titles: Iterable[str]) -> str:
+    """The text a replay is found by (one line per field)."""
+    parts = [title, description, category, " ".join(staff), " ".join(chapter_titles)]
+    return normalize("\n".join(parts))
+
+
+def grams(text: str) -> str:
+    """Two-character pieces and the last character of each word, space-separated."""
+    out: list[str] = []
+    for word in _WORD.findall(normalize(text)):
+        out.extend(word[i:i + 2] for i in range(len(word) - 1))
+        out.append(word[-1])
+    return " ".join(out)
+
+
+def _quote(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def _like(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPlan:
+    """How the terms are matched: an FTS5 expression per index, LIKE patterns for the rest."""
+
+    trigram: str | None = None
+    bigram: str | None = None
+    like: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return self.trigram is None and self.bigram is None and not self.like
+
+
+def plan(query_terms: Sequence[str]) -> SearchPlan:
+    """Split terms between the indexes (see the module docstring)."""
+    long, short, odd = [], [], []
+    for term in query_terms:
+        if len(term) >= 3:
+            long.append(_quote(term))
+        elif _WORD.fullmatch(term):
+            short.append(_quote(term) + ("*" if len(term) == 1 else ""))
+        else:
+            odd.append(_like(term))
+    return SearchPlan(
+        trigram=" AND ".join(long) or None,
+        bigram=" AND ".join(short) or None,
+        like=tuple(odd),
+    )

@@ -1,0 +1,78 @@
+"""Shared set-up for replay tests: a migrated SQLite file, real stores, broadcasts."""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from livechat import CommentStore
+from replay import ReplayStore
+from web.database import connect, migrate
+
+T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # 10:00 in Seoul
+_ids = itertools.count(1000)
+
+
+@dataclass(frozen=True)
+class OnAir:
+    """A broadcast as `create_from_broadcast` reads it (the fields of schedule.Broadcast)."""
+
+    id: int
+    title: str
+    description: str = ""
+    category: str = "시정"
+    starts_at: datetime = T0
+    ends_at: datetime = T0 + timedelta(hours=1)
+    status: str = "ended"
+    stream_url: str = ""
+    thumbnail_url: str = ""
+    staff: tuple[str, ...] = field(default=())
+
+
+def add_broadcast(path: Path, title: str, *, starts_at: datetime = T0,
+                  minutes: int = 60, category: str = "시정", description: str = "",
+                  staff: tuple[str, ...] = ()) -> OnAir:
+    """Insert an ended broadcast row (replays refer to it) and return it."""
+    broadcast = OnAir(next(_ids), title, description, category, starts_at,
+                      starts_at + timedelta(minutes=minutes), staff=staff)
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute(
+            "INSERT INTO broadcasts (id, title, description, category, starts_at, ends_at,"
+            " status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'ended', ?, ?)",
+            (broadcast.id, title, description, category, starts_at.isoformat(),
+             broadcast.ends_at.isoformat(), starts_at.isoformat(), starts_at.isoformat()),
+        )
+    conn.close()
+    return broadcast
+
+
+@dataclass
+class Stores:
+    path: Path
+    replays: ReplayStore
+    comments: CommentStore
+
+    async def publish(self, title: str, **kwargs: object) -> int:
+        """A broadcast that ended and became a replay; returns the replay id."""
+        broadcast = add_broadcast(self.path, title, **kwargs)  # type: ignore[arg-type]
+        replay = await self.replays.create_from_broadcast(
+            broadcast, recording_url=f"/media/{broadcast.id}.m3u8")
+        return replay.id
+
+
+@asynccontextmanager
+async def stores(tmp_path: Path) -> AsyncIterator[Stores]:
+    path = tmp_path / "replay.db"
+    migrate(path)
+    writer, reader, comments_writer = await connect(path), await connect(path), await connect(path)
+    try:
+        yield Stores(path, ReplayStore(writer, reader), CommentStore(comments_writer, reader))
+    finally:
+        for conn in (writer, reader, comments_writer):
+            await conn.close()
