@@ -12,6 +12,7 @@ import contextlib
 import logging
 
 from starlette.routing import WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from livechat import CLOSE, CLOSE_TOO_SLOW, CommentRejected, Identity, Viewer, protocol
@@ -32,7 +33,16 @@ def client_address(ws: WebSocket) -> str:
     return ws.client.host if ws.client else ""
 
 
-async def comments_socket(ws: WebSocket) -> None:
+class CommentsSocket:
+    """The route's ASGI app. Frames go out through the raw ASGI `send`: fan-out calls it
+    thousands of times per tick, and Starlette's `WebSocket.send` wrapper adds only checks
+    that hold by construction here."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await comments_socket(WebSocket(scope, receive, send), send)
+
+
+async def comments_socket(ws: WebSocket, send: Send) -> None:
     svc = services(ws)
     if not same_origin(ws):
         await ws.close(code=CLOSE_POLICY, reason="origin not allowed")
@@ -54,7 +64,7 @@ async def comments_socket(ws: WebSocket) -> None:
     hub = svc.hub
     viewer = Viewer(identity, hub.limits.send_queue_frames)
     await hub.join(broadcast_id, viewer, after)
-    writer = asyncio.create_task(_drain(ws, viewer))
+    writer = asyncio.create_task(_drain(ws, send, viewer))
     try:
         await _read(ws, svc, broadcast_id, viewer, identity)
     finally:
@@ -64,14 +74,14 @@ async def comments_socket(ws: WebSocket) -> None:
             await writer
 
 
-async def _drain(ws: WebSocket, viewer: Viewer) -> None:
+async def _drain(ws: WebSocket, send: Send, viewer: Viewer) -> None:
     """Send queued frames in order; close a viewer that fell too far behind."""
     while True:
         frame = await viewer.next_frame()
         if frame is CLOSE:
             await ws.close(code=CLOSE_TOO_SLOW, reason="too slow: reconnect with after=<last id>")
             return
-        await ws.send_text(frame.text)
+        await send({"type": "websocket.send", "text": frame.text})
 
 
 async def _read(ws: WebSocket, svc: Services, broadcast_id: int, viewer: Viewer,
@@ -119,4 +129,4 @@ async def _read(ws: WebSocket, svc: Services, broadcast_id: int, viewer: Viewer,
             return
 
 
-routes = [WebSocketRoute("/ws/broadcasts/{broadcast_id:int}", comments_socket)]
+routes = [WebSocketRoute("/ws/broadcasts/{broadcast_id:int}", CommentsSocket())]

@@ -102,7 +102,7 @@ class Settings:
     )
     fanout_tick_ms: int = _setting(
         "FANOUT_TICK_MS",
-        50,
+        100,
         "Under load, events of a broadcast are coalesced into one frame per tick.",
     )
     backfill_comments: int = _setting(
@@ -123,6 +123,12 @@ class Settings:
         "FRAME_ANCESTORS",
         "*",
         "CSP frame-ancestors for /embed/ pages (space-separated sources).",
+    )
+    report_hide_threshold: int = _setting(
+        "REPORT_HIDE_THRESHOLD",
+        3,
+        "Distinct viewers whose reports (신고) hide a comment until a moderator reviews it; "
+        "0 never hides.",
     )
     shutdown_timeout: float = _setting(
         "SHUTDOWN_TIMEOUT", 10.0, "Seconds a worker waits for in-flight work on SIGTERM."

@@ -60,7 +60,6 @@ def test_post_ack_then_comment(live_client: TestClient) -> None:
         ('{"type":"post","text":5,"client_id":"a"}', "bad_field"),
         ('{"type":"post","text":"' + "가" * 301 + '","client_id":"a"}', "too_long"),
         ('{"type":"post","text":"\\u202e\\u200b","client_id":"a"}', "empty"),
-        ('{"type":"moderate","action":"remove","id":1}', "unknown_type"),
     ],
 )
 def test_bad_messages_get_error_and_connection_survives(
