@@ -48,9 +48,26 @@ def login(client: httpx.Client, username: str, password: str) -> None:
     assert response.status_code == 200, response.text
 
 
-def _is_page(response: httpx.Response) -> bool:
-    return response.status_code == 200 and "text/html" in response.headers.get(
-        "content-type", "")
+class Probe:
+    """GETs that record pages which fail (5xx or a dropped connection) instead of raising."""
+
+    def __init__(self, client: httpx.Client) -> None:
+        self.client = client
+        self.broken: dict[str, str] = {}
+
+    def page(self, path: str) -> httpx.Response | None:
+        """The response if `path` is an HTML page (200), else None."""
+        try:
+            response = self.client.get(path)
+        except httpx.HTTPError as exc:
+            self.broken[path] = repr(exc)
+            return None
+        if response.status_code >= 500:
+            self.broken[path] = f"HTTP {response.status_code}"
+        if response.status_code == 200 and "text/html" in response.headers.get(
+                "content-type", ""):
+            return response
+        return None
 
 
 def prepare(server: AppServer) -> int:
@@ -68,26 +85,27 @@ def prepare(server: AppServer) -> int:
     return broadcast_id
 
 
-def site_pages(server: AppServer, broadcast_id: int) -> dict[str, str]:
-    """name -> path of every page this server has (the live page always)."""
+def site_pages(server: AppServer, broadcast_id: int) -> tuple[dict[str, str], dict[str, str]]:
+    """(name -> path of every page this server has, path -> failure of pages that broke)."""
     pages: dict[str, str] = {}
     with httpx.Client(base_url=server.base, timeout=TIMEOUT,
                       headers={"accept": "text/html"}) as web:
+        probe = Probe(web)
         for name, path in FIXED.items():
-            if _is_page(web.get(path)):
+            if probe.page(path):
                 pages[name] = path
         pages["live"] = f"/live/{broadcast_id}"
         for name, (sources, pattern) in LINKED.items():
             for source in sources:
-                response = web.get(source)
-                found = pattern.search(response.text) if _is_page(response) else None
-                if found and _is_page(web.get(found.group(1))):
+                response = probe.page(source)
+                found = pattern.search(response.text) if response else None
+                if found and probe.page(found.group(1)):
                     pages[name] = found.group(1)
                     break
         login(web, MODERATOR[0], MODERATOR[1])
         for candidate in CONSOLE_CANDIDATES:
             path = candidate.format(id=broadcast_id)
-            if _is_page(web.get(path)):
+            if probe.page(path):
                 pages["console"] = path
                 break
-    return pages
+    return pages, probe.broken

@@ -49,7 +49,7 @@ def test_every_page_passes_axe_and_is_photographed(browser: Any, demo_server: Ap
                                                    artifacts: Path) -> None:
     """No serious or critical axe violation on any page, on a phone (light) and desktop (dark)."""
     broadcast_id = prepare(demo_server)
-    pages = site_pages(demo_server, broadcast_id)
+    pages, broken = site_pages(demo_server, broadcast_id)
     print("pages audited:", pages)
     failures: dict[str, list[dict[str, Any]]] = {}
     for width, scheme in ((360, "light"), (1280, "dark")):
@@ -76,6 +76,7 @@ def test_every_page_passes_axe_and_is_photographed(browser: Any, demo_server: Ap
                     failures[f"{name}@{width}/{scheme}"] = blocking
             context.close()
     assert failures == {}
+    assert broken == {}, "pages that fail to render"
 
 
 def test_live_page_dialog_and_keyboard_path(browser: Any, demo_server: AppServer,

@@ -45,7 +45,7 @@ def validate(paths: list[Path]) -> list[dict[str, object]]:
 def test_every_page_is_valid_html(demo_server: AppServer, tmp_path: Path) -> None:
     """vnu --errors-only finds nothing on any page (HTML as served, before any script)."""
     broadcast_id = prepare(demo_server)
-    pages = site_pages(demo_server, broadcast_id)
+    pages, broken = site_pages(demo_server, broadcast_id)
     files_by_name: dict[str, Path] = {}
     with httpx.Client(base_url=demo_server.base, timeout=TIMEOUT,
                       headers={"accept": "text/html"}) as web, \
@@ -70,3 +70,4 @@ def test_every_page_is_valid_html(demo_server: AppServer, tmp_path: Path) -> Non
         if not any(key in str(m.get("message", "")) for key in JUSTIFIED)
     ]
     assert unjustified == [], json.dumps(unjustified, ensure_ascii=False, indent=1)
+    assert broken == {}, "pages that fail to render"
