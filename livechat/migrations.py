@@ -34,4 +34,78 @@ MIGRATIONS: tuple[str, ...] = (
         pinned_comment_id INTEGER
     );
     """,
+    # 2: moderation (livechat.moderation_store): the audit log, removals with their reason,
+    # chat restrictions (timeouts and bans), blocked words, viewer reports and appeals.
+    # Removal is soft: comments.status = 'removed'; the audit row keeps the text.
+    """
+    CREATE TABLE moderation_actions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        created_at TEXT NOT NULL,
+        broadcast_id INTEGER,
+        action TEXT NOT NULL,
+        actor_key TEXT NOT NULL,
+        actor_name TEXT NOT NULL,
+        actor_role TEXT NOT NULL,
+        comment_id INTEGER,
+        target_key TEXT NOT NULL DEFAULT '',
+        target_name TEXT NOT NULL DEFAULT '',
+        reason TEXT NOT NULL DEFAULT '',
+        reason_text TEXT NOT NULL DEFAULT '',
+        comment_text TEXT NOT NULL DEFAULT '',
+        detail TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX moderation_actions_by_broadcast ON moderation_actions (broadcast_id, id);
+    CREATE INDEX moderation_actions_by_comment ON moderation_actions (comment_id)
+        WHERE comment_id IS NOT NULL;
+    CREATE TABLE comment_removals (
+        comment_id INTEGER PRIMARY KEY REFERENCES comments (id),
+        broadcast_id INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        reason_text TEXT NOT NULL DEFAULT '',
+        action_id INTEGER NOT NULL REFERENCES moderation_actions (id),
+        removed_at TEXT NOT NULL
+    );
+    CREATE INDEX comment_removals_by_broadcast ON comment_removals (broadcast_id, reason);
+    CREATE TABLE chat_restrictions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        author_key TEXT NOT NULL,
+        author_name TEXT NOT NULL,
+        broadcast_id INTEGER,
+        kind TEXT NOT NULL CHECK (kind IN ('timeout', 'ban')),
+        until TEXT,
+        reason TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        lifted_at TEXT
+    );
+    CREATE INDEX chat_restrictions_active ON chat_restrictions (author_key)
+        WHERE lifted_at IS NULL;
+    CREATE TABLE blocked_words (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        word TEXT NOT NULL,
+        folded TEXT NOT NULL UNIQUE,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE comment_reports (
+        comment_id INTEGER NOT NULL REFERENCES comments (id),
+        reporter_key TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        reason_text TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (comment_id, reporter_key)
+    );
+    CREATE TABLE appeals (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        comment_id INTEGER NOT NULL UNIQUE REFERENCES comments (id),
+        broadcast_id INTEGER NOT NULL,
+        author_key TEXT NOT NULL,
+        text TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'upheld', 'reinstated')),
+        created_at TEXT NOT NULL,
+        decided_at TEXT,
+        decided_by TEXT NOT NULL DEFAULT '',
+        note TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX appeals_by_broadcast ON appeals (broadcast_id, status);
+    """,
 )

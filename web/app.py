@@ -91,11 +91,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
             hub = CommentHub(comments, broker, hub_limits(settings))
             await hub.start()
             stack.push_async_callback(hub.stop)
+            moderator = await moderation_routes.start_moderation(stack, hub, settings)
             if settings.demo:
                 from web.demo import load_demo
 
                 await load_demo(schedule_store, replays, comments)
             yield {
+                "moderator": moderator,
                 "services": Services(
                     settings=settings,
                     templates=templates,

@@ -213,3 +213,9 @@ def documented_settings() -> list[tuple[str, str, str]]:
         shown = ",".join(default) if isinstance(default, tuple) else str(default)
         rows.append((f.metadata["env"], shown, f.metadata["help"]))
     return rows
+    report_hide_threshold: int = _setting(
+        "REPORT_HIDE_THRESHOLD",
+        3,
+        "Distinct viewers whose reports (신고) hide a comment until a moderator reviews it; "
+        "0 never hides.",
+    )

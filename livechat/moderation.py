@@ -1,0 +1,339 @@
+"""Moderation rules as pure functions: matching blocked words, masking personal data.
+
+`fold` turns text into the form blocked words are matched in, so that spacing,
+punctuation, zero-width characters, full-width forms, look-alike letters (Cyrillic,
+Greek, digits, `@`) and Hangul spellings (jamo typed alone, tense consonants, liaison, a
+digit slipped between syllables) do not slip through. `Blocklist` compiles a list of words
+once and says which word, if any, a text contains. Matching holds a comment for review;
+it never removes one, so a rare false positive costs a moderator one keystroke.
+
+`mask_personal_data` hides Korean phone numbers, resident registration numbers and e-mail
+addresses before a comment is shown, and says which kinds it hid.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+REASONS = ("spam", "abuse", "personal_data", "off_topic", "other")
+REASON_TEXT_MAX = 200
+
+# Look-alikes folded to ASCII letters after NFKD and casefold (Cyrillic, Greek, leet).
+_LOOKALIKE = {
+    # Cyrillic
+    "а": "a", "в": "b", "е": "e", "ё": "e", "з": "3", "и": "u", "і": "i", "ї": "i",
+    "ј": "j", "к": "k", "м": "m", "н": "h", "о": "o", "п": "n", "р": "p", "с": "c",
+    "т": "t", "у": "y", "х": "x", "ѕ": "s", "ԁ": "d", "ԛ": "q", "ԝ": "w", "ь": "b",
+    # Greek
+    "α": "a", "β": "b", "γ": "y", "δ": "d", "ε": "e", "η": "n", "ι": "i", "κ": "k",
+    "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ω": "w", "μ": "u",
+    "ς": "s", "σ": "o",
+    # Armenian
+    "ս": "u", "օ": "o", "հ": "h", "ո": "n",
+    # digits and symbols used as letters
+    "0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "@": "a",
+    "$": "s", "!": "i", "|": "i", "+": "t", "€": "e", "£": "l",
+    # letters that stand in for each other in evasions
+    "l": "i",
+}
+_LOOKALIKE["з"] = "e"  # Cyrillic ze reads as 3, and 3 as e
+
+_L_FIRST, _L_LAST = 0x1100, 0x1112  # modern initial consonants
+_V_FIRST, _V_LAST = 0x1161, 0x1175  # modern vowels
+_T_FIRST, _T_LAST = 0x11A8, 0x11C2  # modern final consonants
+
+# Tense consonants to plain ones, ㅐ to ㅔ, ㅒ to ㅖ: spellings people swap freely.
+_JAMO_FOLD = {
+    "\u1101": "\u1100", "\u1104": "\u1103", "\u1108": "\u1107", "\u110a": "\u1109",
+    "\u110d": "\u110c", "\u11a9": "\u11a8", "\u11bb": "\u11ba", "\u1162": "\u1166",
+    "\u1164": "\u1168",
+}
+# A final consonant followed by silent ㅇ is read as the next initial: 십알 sounds 시발.
+_FINAL_TO_INITIAL = {
+    "\u11a8": "\u1100", "\u11ab": "\u1102", "\u11ae": "\u1103", "\u11af": "\u1105",
+    "\u11b7": "\u1106", "\u11b8": "\u1107", "\u11ba": "\u1109", "\u11bd": "\u110c",
+    "\u11be": "\u110e", "\u11bf": "\u110f", "\u11c0": "\u1110", "\u11c1": "\u1111",
+    "\u11c2": "\u1112",
+}
+_SILENT_INITIAL = "\u110b"
+
+
+def _is_jamo(ch: str) -> bool:
+    return 0x1100 <= ord(ch) <= 0x11FF
+
+
+def _is_vowel(ch: str) -> bool:
+    return _V_FIRST <= ord(ch) <= _V_LAST
+
+
+def _script(ch: str) -> str:
+    if "a" <= ch <= "z":
+        return "latin"
+    if _is_jamo(ch):
+        return "hangul"
+    return "other"
+
+
+def _fold_once(text: str) -> str:
+    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
+    kept: list[str] = []
+    for ch in text:
+        ch = _LOOKALIKE.get(ch, ch)
+        if ch == "3":
+            ch = "e"
+        if "a" <= ch <= "z" or _is_jamo(ch):
+            kept.append(_JAMO_FOLD.get(ch, ch))
+        elif unicodedata.category(ch).startswith("L") and not ch.isascii():
+            kept.append(ch)
+        # everything else (spaces, punctuation, marks, zero-width, other digits) goes
+    out: list[str] = []
+    for i, ch in enumerate(kept):
+        if out and out[-1] == ch:
+            continue  # fuuuck, ㅅㅅㅂ: runs count once
+        if (
+            ch == _SILENT_INITIAL
+            and out
+            and out[-1] in _FINAL_TO_INITIAL
+            and i + 1 < len(kept)
+            and _is_vowel(kept[i + 1])
+        ):
+            out[-1] = _FINAL_TO_INITIAL[out[-1]]
+            continue
+        out.append(ch)
+    return "".join(out)
+
+
+def fold(text: str) -> str:
+    """The matching form of `text`: lower-case ASCII letters, Hangul jamo, other letters.
+
+    Idempotent: `fold(fold(t)) == fold(t)`.
+    """
+    for _ in range(8):
+        folded = _fold_once(text)
+        if folded == text:
+            break
+        text = folded
+    return text
+
+
+def _syllables(folded: str) -> list[str] | None:
+    """Split folded jamo into syllables (initial, vowel, optional final), or None."""
+    out: list[str] = []
+    i = 0
+    while i < len(folded):
+        ch = folded[i]
+        if not (_L_FIRST <= ord(ch) <= _L_LAST) or i + 1 >= len(folded):
+            return None
+        if not _is_vowel(folded[i + 1]):
+            return None
+        end = i + 2
+        if end < len(folded) and _T_FIRST <= ord(folded[end]) <= _T_LAST:
+            end += 1
+        out.append(folded[i:end])
+        i = end
+    return out
+
+
+_VOWELS = f"[{chr(_V_FIRST)}-{chr(_V_LAST)}]"
+
+
+def _word_pattern(folded: str) -> str:
+    """A regex over the Hangul view: each syllable written out, or just its initial
+    consonant typed alone (ㅅㅂ), once the word has two syllables or more."""
+    syllables = _syllables(folded)
+    if syllables is None or len(syllables) < 2:
+        return re.escape(folded)
+    parts = [f"(?:{re.escape(s)}|{re.escape(s[0])}(?!{_VOWELS}))" for s in syllables]
+    return "".join(parts)
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    word: str
+    scripts: frozenset[str]
+    pattern: re.Pattern[str]
+
+
+class Blocklist:
+    """Blocked words compiled once; `match(text)` names the first word found, or None."""
+
+    def __init__(self, words: list[str] | tuple[str, ...] = ()) -> None:
+        compiled: list[_Compiled] = []
+        for word in words:
+            folded = fold(word)
+            if not folded:
+                continue
+            scripts = frozenset(_script(ch) for ch in folded)
+            pattern = _word_pattern(folded) if scripts == {"hangul"} else re.escape(folded)
+            compiled.append(_Compiled(word, scripts, re.compile(pattern)))
+        self._words = tuple(compiled)
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        return tuple(c.word for c in self._words)
+
+    def match(self, text: str) -> str | None:
+        if not self._words:
+            return None
+        folded = fold(text)
+        views: dict[frozenset[str], str] = {}
+        for entry in self._words:
+            view = views.get(entry.scripts)
+            if view is None:
+                view = "".join(ch for ch in folded if _script(ch) in entry.scripts)
+                views[entry.scripts] = view
+            if entry.pattern.search(view):
+                return entry.word
+        return None
+
+
+def blocked_word_key(word: str) -> str:
+    """The form a blocked word is stored under (two spellings of one word are one entry)."""
+    return fold(word)
+
+
+# -- personal data ------------------------------------------------------------------
+
+_DASHES = "-‐‑‒–—―−－ー"
+_SEP = r"[-. ]?"
+_PATTERNS: tuple[tuple[str, str], ...] = (
+    # resident registration number: YYMMDD-Gnnnnnn (gender digit 1-8)
+    ("rrn", r"(?<!\d)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])[- ]?[1-8]\d{6}(?!\d)"),
+    # +82 numbers: mobile, Seoul (2) and other area codes, written without the leading 0
+    ("phone", r"(?<![\d+])\+?82[-. ]?(?:\(0\)[-. ]?)?(?:1[016789]|2|[3-6][1-5]|70)"
+              r"[-. )]?\d{3,4}[-. ]?\d{4}(?!\d)"),
+    # domestic: mobile 01x, Seoul 02, area codes 0xx, 070, 050x
+    ("phone", r"(?<!\d)\(?(?:01[016789]|02|0[3-6][1-5]|070|050\d)\)?[-. )]?\d{3,4}"
+              r"[-. ]?\d{4}(?!\d)"),
+    ("email", r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+              r"\.[A-Za-z]{2,}"),
+)
+_DETECT = re.compile("|".join(f"(?P<{kind}{i}>{p})" for i, (kind, p) in enumerate(_PATTERNS)))
+PERSONAL_DATA_KINDS = ("phone", "rrn", "email")
+
+
+def _ascii_view(text: str) -> str:
+    """Same length as `text`: full-width and other decimal digits, dashes, `＠`, `．` and
+    wide spaces replaced by their ASCII forms, so positions map one to one."""
+    out = []
+    for ch in text:
+        if ch.isascii():
+            out.append(ch)
+        elif unicodedata.category(ch) == "Nd":
+            out.append(str(unicodedata.digit(ch)))
+        elif ch in _DASHES:
+            out.append("-")
+        elif ch in "＠﹫":
+            out.append("@")
+        elif ch in "．。｡":
+            out.append(".")
+        elif ch in "\u3000\u00a0":
+            out.append(" ")
+        else:
+            normal = unicodedata.normalize("NFKC", ch)
+            out.append(normal if len(normal) == 1 and normal.isascii() else ch)
+    return "".join(out)
+
+
+def find_personal_data(text: str) -> list[tuple[str, int, int]]:
+    """(kind, start, end) of every phone number, RRN and e-mail address in `text`."""
+    found = []
+    for m in _DETECT.finditer(_ascii_view(text)):
+        assert m.lastgroup is not None
+        kind = m.lastgroup.rstrip("0123456789")
+        found.append((kind, m.start(), m.end()))
+    return found
+
+
+def _mask_span(kind: str, original: str) -> str:
+    if kind == "email":
+        at = _ascii_view(original).index("@")
+        return original[0] + "*" * (at - 1) + "@" + "*" * (len(original) - at - 1)
+    return "".join("*" if ch.isdigit() or unicodedata.category(ch) == "Nd" else ch
+                   for ch in original)
+
+
+@dataclass(frozen=True)
+class Masked:
+    text: str
+    kinds: frozenset[str]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.kinds)
+
+
+def mask_personal_data(text: str) -> Masked:
+    """Hide phone numbers, resident registration numbers and e-mail addresses.
+
+    Digits become `*` (separators stay, so the reader sees that a number was there); an
+    e-mail keeps its first character and its `@`. Idempotent, and the result contains no
+    pattern `find_personal_data` would find.
+    """
+    kinds: set[str] = set()
+    for _ in range(4):  # masking one span can expose a neighbour; repeat to a fixed point
+        spans = find_personal_data(text)
+        if not spans:
+            break
+        parts, last = [], 0
+        for kind, start, end in spans:
+            parts.append(text[last:start])
+            parts.append(_mask_span(kind, text[start:end]))
+            kinds.add(kind)
+            last = end
+        parts.append(text[last:])
+        text = "".join(parts)
+    return Masked(text, frozenset(kinds))
+
+
+_KIND_NAMES = {"phone": "전화번호", "rrn": "주민등록번호", "email": "이메일 주소"}
+
+
+def masking_notice(kinds: frozenset[str]) -> str:
+    """What the author is told when part of a comment was hidden."""
+    names = ", ".join(_KIND_NAMES[k] for k in PERSONAL_DATA_KINDS if k in kinds)
+    return (f"개인정보 보호를 위해 {names}를 가리고 게시했습니다."
+            f" (personal data hidden: {', '.join(k for k in PERSONAL_DATA_KINDS if k in kinds)})")
+
+
+# -- reasons ------------------------------------------------------------------------
+
+class ReasonError(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def parse_reason(reason: object, reason_text: object = "") -> tuple[str, str]:
+    """Validate a reason from the list (spam, abuse, personal_data, off_topic, other);
+    `other` needs a short text. Returns (reason, text)."""
+    if not isinstance(reason, str) or reason not in REASONS:
+        raise ReasonError("reason", f"must be one of {', '.join(REASONS)}")
+    if reason_text is None:
+        reason_text = ""
+    if not isinstance(reason_text, str):
+        raise ReasonError("reason_text", "must be a string")
+    text = " ".join(reason_text.split())
+    if len(text) > REASON_TEXT_MAX:
+        raise ReasonError("reason_text", f"at most {REASON_TEXT_MAX} characters")
+    if reason == "other" and not text:
+        raise ReasonError("reason_text", "say why when the reason is `other`")
+    return reason, text
+
+
+__all__ = [
+    "PERSONAL_DATA_KINDS",
+    "REASONS",
+    "Blocklist",
+    "Masked",
+    "ReasonError",
+    "blocked_word_key",
+    "find_personal_data",
+    "fold",
+    "mask_personal_data",
+    "masking_notice",
+    "parse_reason",
+]

@@ -1,0 +1,620 @@
+"""Moderation persistence: every SQL statement of the moderation tables lives here.
+
+Each action is one `BEGIN IMMEDIATE` transaction that changes what it changes (a comment's
+status, a restriction, the chat settings…) *and* writes its audit row, so the log never
+misses an action and an action never half-happens. Comment statuses are changed here, not
+through `CommentStore.set_status`, for that reason. Times are ISO-8601 UTC with
+microseconds, so text order is time order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import aiosqlite
+
+from livechat.comment import Comment
+from livechat.identity import Identity
+from livechat.store import _COLUMNS, utc_now_iso
+
+SYSTEM = Identity(key="system", name="system", role="system")
+
+
+def pseudonym(author_key: str) -> str:
+    """A stable short handle for an author that reveals no session id."""
+    return hashlib.sha256(("author:" + author_key).encode()).hexdigest()[:10]
+
+
+class Conflict(Exception):
+    """The action does not apply to the current state (already removed, appealed…)."""
+
+    def __init__(self, field: str | None, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    created_at: str
+    broadcast_id: int | None
+    action: str
+    actor_name: str
+    actor_role: str
+    comment_id: int | None
+    target: str  # pseudonym of the author acted on ('' if none)
+    target_name: str
+    reason: str
+    reason_text: str
+    comment_text: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "created_at": self.created_at, "broadcast_id": self.broadcast_id,
+            "action": self.action, "actor": self.actor_name, "actor_role": self.actor_role,
+            "comment_id": self.comment_id, "target": self.target,
+            "target_name": self.target_name, "reason": self.reason,
+            "reason_text": self.reason_text, "comment_text": self.comment_text,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True)
+class Restriction:
+    id: int
+    author_key: str
+    author_name: str
+    broadcast_id: int | None  # None: everywhere
+    kind: str  # timeout | ban
+    until: str | None  # None: until lifted
+    reason: str
+    created_at: str
+
+    def public(self) -> dict[str, Any]:
+        return {"id": self.id, "target": pseudonym(self.author_key),
+                "target_name": self.author_name, "broadcast_id": self.broadcast_id,
+                "scope": "broadcast" if self.broadcast_id is not None else "everywhere",
+                "kind": self.kind, "until": self.until, "reason": self.reason,
+                "created_at": self.created_at}
+
+
+@dataclass(frozen=True)
+class Appeal:
+    id: int
+    comment_id: int
+    broadcast_id: int
+    author_key: str
+    text: str
+    status: str  # open | upheld | reinstated
+    created_at: str
+    decided_at: str | None
+    decided_by: str
+    note: str
+
+    def public(self) -> dict[str, Any]:
+        return {"id": self.id, "comment_id": self.comment_id,
+                "broadcast_id": self.broadcast_id, "text": self.text, "status": self.status,
+                "created_at": self.created_at, "decided_at": self.decided_at,
+                "decided_by": self.decided_by, "note": self.note}
+
+
+@dataclass(frozen=True)
+class Removal:
+    comment_id: int
+    reason: str
+    reason_text: str
+    removed_at: str
+
+
+@dataclass(frozen=True)
+class BlockedWord:
+    id: int
+    word: str
+    created_by: str
+    created_at: str
+
+    def public(self) -> dict[str, Any]:
+        return {"id": self.id, "word": self.word, "created_by": self.created_by,
+                "created_at": self.created_at}
+
+
+_AUDIT_COLUMNS = ("id, created_at, broadcast_id, action, actor_name, actor_role, comment_id,"
+                  " target_key, target_name, reason, reason_text, comment_text, detail")
+_RESTRICTION_COLUMNS = "id, author_key, author_name, broadcast_id, kind, until, reason, created_at"
+_APPEAL_COLUMNS = ("id, comment_id, broadcast_id, author_key, text, status, created_at,"
+                   " decided_at, decided_by, note")
+
+
+def _audit_row(row: Any) -> AuditEntry:
+    values = list(row)
+    target_key = values[7]
+    return AuditEntry(
+        id=values[0], created_at=values[1], broadcast_id=values[2], action=values[3],
+        actor_name=values[4], actor_role=values[5], comment_id=values[6],
+        target=pseudonym(target_key) if target_key else "", target_name=values[8],
+        reason=values[9], reason_text=values[10], comment_text=values[11],
+        detail=json.loads(values[12] or "{}"),
+    )
+
+
+def _comment(row: Any) -> Comment:
+    return Comment(*row)
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one action did: its audit rows and the comments whose status changed."""
+
+    entries: list[AuditEntry]
+    changed: list[Comment] = field(default_factory=list)
+
+
+class ModerationStore:
+    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
+        self._writer = writer
+        self._reader = reader
+        self._lock = asyncio.Lock()
+
+    async def _fetch(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
+        return list(await self._reader.execute_fetchall(sql, tuple(params)))
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._writer
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+            await self._writer.execute("COMMIT")
+
+    @staticmethod
+    async def _all(db: aiosqlite.Connection, sql: str, params: Iterable[Any] = ()) -> list[Any]:
+        return list(await db.execute_fetchall(sql, tuple(params)))
+
+    async def _audit(
+        self, db: aiosqlite.Connection, actor: Identity, action: str, *,
+        broadcast_id: int | None, comment: Comment | None = None, target_key: str = "",
+        target_name: str = "", reason: str = "", reason_text: str = "",
+        detail: dict[str, Any] | None = None, now: str | None = None,
+    ) -> AuditEntry:
+        if comment is not None:
+            target_key = target_key or comment.author_key
+            target_name = target_name or comment.author_name
+        rows = await self._all(
+            db,
+            "INSERT INTO moderation_actions (created_at, broadcast_id, action, actor_key,"
+            " actor_name, actor_role, comment_id, target_key, target_name, reason,"
+            " reason_text, comment_text, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            f" RETURNING {_AUDIT_COLUMNS}",
+            (now or utc_now_iso(), broadcast_id, action, actor.key, actor.name, actor.role,
+             comment.id if comment else None, target_key, target_name, reason, reason_text,
+             comment.text if comment else "",
+             json.dumps(detail or {}, ensure_ascii=False, sort_keys=True)),
+        )
+        return _audit_row(rows[0])
+
+    # -- comments ----------------------------------------------------------------------
+    async def comment(self, comment_id: int) -> Comment | None:
+        rows = await self._fetch(f"SELECT {_COLUMNS} FROM comments WHERE id = ?", (comment_id,))
+        return _comment(rows[0]) if rows else None
+
+    async def recent_all(self, broadcast_id: int, limit: int,
+                         before_id: int | None = None) -> list[Comment]:
+        """The last `limit` comments of every status (for moderators), oldest first."""
+        rows = await self._fetch(
+            f"SELECT {_COLUMNS} FROM comments WHERE broadcast_id = ? AND id < ?"
+            " ORDER BY id DESC LIMIT ?",
+            (broadcast_id, before_id or 2**62, limit),
+        )
+        return [_comment(r) for r in reversed(rows)]
+
+    async def held(self, broadcast_id: int, limit: int = 500) -> list[Comment]:
+        rows = await self._fetch(
+            f"SELECT {_COLUMNS} FROM comments WHERE broadcast_id = ? AND status = 'held'"
+            " ORDER BY id LIMIT ?",
+            (broadcast_id, limit),
+        )
+        return [_comment(r) for r in rows]
+
+    async def by_author(self, broadcast_id: int, author_key: str) -> list[Comment]:
+        rows = await self._fetch(
+            f"SELECT {_COLUMNS} FROM comments WHERE broadcast_id = ? AND author_key = ?"
+            " ORDER BY id",
+            (broadcast_id, author_key),
+        )
+        return [_comment(r) for r in rows]
+
+    async def set_status(
+        self, actor: Identity, action: str, comments: list[Comment], status: str, *,
+        from_statuses: tuple[str, ...], reason: str = "", reason_text: str = "",
+        detail: dict[str, Any] | None = None,
+    ) -> Change:
+        """Move `comments` that are in one of `from_statuses` to `status`, one audit row
+        each. A removal records its reason; any other status forgets it."""
+        if not comments:
+            return Change([])
+        now = utc_now_iso()
+        ids = [c.id for c in comments]
+        marks = ",".join("?" * len(ids))
+        froms = ",".join("?" * len(from_statuses))
+        async with self._transaction() as db:
+            rows = await self._all(
+                db,
+                f"UPDATE comments SET status = ? WHERE id IN ({marks}) AND status IN ({froms})"
+                " RETURNING id",
+                (status, *ids, *from_statuses),
+            )
+            changed_ids = {int(r[0]) for r in rows}
+            changed = [c for c in comments if c.id in changed_ids]
+            entries = []
+            for c in changed:
+                entry = await self._audit(db, actor, action, broadcast_id=c.broadcast_id,
+                                          comment=c, reason=reason, reason_text=reason_text,
+                                          detail=detail, now=now)
+                entries.append(entry)
+                if status == "removed":
+                    await db.execute(
+                        "INSERT INTO comment_removals (comment_id, broadcast_id, reason,"
+                        " reason_text, action_id, removed_at) VALUES (?, ?, ?, ?, ?, ?)"
+                        " ON CONFLICT (comment_id) DO UPDATE SET reason = excluded.reason,"
+                        " reason_text = excluded.reason_text, action_id = excluded.action_id,"
+                        " removed_at = excluded.removed_at",
+                        (c.id, c.broadcast_id, reason or "other", reason_text, entry.id, now),
+                    )
+                else:
+                    await db.execute("DELETE FROM comment_removals WHERE comment_id = ?",
+                                     (c.id,))
+        return Change(entries, [replace(c, status=status) for c in changed])
+
+    async def removal(self, comment_id: int) -> Removal | None:
+        rows = await self._fetch(
+            "SELECT comment_id, reason, reason_text, removed_at FROM comment_removals"
+            " WHERE comment_id = ?",
+            (comment_id,),
+        )
+        return Removal(*rows[0]) if rows else None
+
+    # -- restrictions ------------------------------------------------------------------
+    async def restrict(
+        self, actor: Identity, target: Comment, kind: str, until: str | None,
+        broadcast_id: int | None, reason: str, reason_text: str, detail: dict[str, Any],
+    ) -> tuple[Restriction, AuditEntry]:
+        now = utc_now_iso()
+        async with self._transaction() as db:
+            rows = await self._all(
+                db,
+                "INSERT INTO chat_restrictions (author_key, author_name, broadcast_id, kind,"
+                " until, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                f" RETURNING {_RESTRICTION_COLUMNS}",
+                (target.author_key, target.author_name, broadcast_id, kind, until, reason, now),
+            )
+            restriction = Restriction(*rows[0])
+            entry = await self._audit(
+                db, actor, kind, broadcast_id=target.broadcast_id, comment=target,
+                reason=reason, reason_text=reason_text,
+                detail={**detail, "restriction_id": restriction.id, "until": until,
+                        "scope": "broadcast" if broadcast_id is not None else "everywhere"},
+                now=now,
+            )
+        return restriction, entry
+
+    async def active_restriction(self, author_key: str, broadcast_id: int,
+                                 now: str | None = None) -> Restriction | None:
+        """The restriction that keeps `author_key` from posting in `broadcast_id`, if any
+        (a ban before a timeout, the later end before the earlier)."""
+        rows = await self._fetch(
+            f"SELECT {_RESTRICTION_COLUMNS} FROM chat_restrictions WHERE author_key = ?"
+            " AND lifted_at IS NULL AND (broadcast_id IS NULL OR broadcast_id = ?)"
+            " AND (until IS NULL OR until > ?)"
+            " ORDER BY until IS NULL DESC, until DESC LIMIT 1",
+            (author_key, broadcast_id, now or utc_now_iso()),
+        )
+        return Restriction(*rows[0]) if rows else None
+
+    async def restrictions(self, broadcast_id: int) -> list[Restriction]:
+        """Active restrictions that apply in `broadcast_id` (its own and everywhere-bans)."""
+        rows = await self._fetch(
+            f"SELECT {_RESTRICTION_COLUMNS} FROM chat_restrictions WHERE lifted_at IS NULL"
+            " AND (broadcast_id IS NULL OR broadcast_id = ?) AND (until IS NULL OR until > ?)"
+            " ORDER BY id",
+            (broadcast_id, utc_now_iso()),
+        )
+        return [Restriction(*r) for r in rows]
+
+    async def lift(self, actor: Identity, broadcast_id: int, restriction_id: int,
+                   reason: str, reason_text: str) -> tuple[Restriction, AuditEntry]:
+        now = utc_now_iso()
+        async with self._transaction() as db:
+            rows = await self._all(
+                db,
+                "UPDATE chat_restrictions SET lifted_at = ? WHERE id = ? AND lifted_at IS NULL"
+                " AND (broadcast_id IS NULL OR broadcast_id = ?)"
+                f" RETURNING {_RESTRICTION_COLUMNS}",
+                (now, restriction_id, broadcast_id),
+            )
+            if not rows:
+                raise Conflict("restriction_id", f"no active restriction {restriction_id}")
+            restriction = Restriction(*rows[0])
+            entry = await self._audit(
+                db, actor, "unban", broadcast_id=broadcast_id,
+                target_key=restriction.author_key, target_name=restriction.author_name,
+                reason=reason, reason_text=reason_text,
+                detail={"restriction_id": restriction.id, "kind": restriction.kind},
+                now=now,
+            )
+        return restriction, entry
+
+    # -- chat settings -----------------------------------------------------------------
+    async def update_chat(self, actor: Identity, broadcast_id: int, action: str,
+                          values: dict[str, Any], *, comment: Comment | None = None,
+                          reason: str = "", reason_text: str = ""
+                          ) -> tuple[tuple[int, bool, int | None], AuditEntry]:
+        """Change slow mode / closed / pinned and log it; return the full new settings."""
+        allowed = {"slow_mode_seconds", "closed", "pinned_comment_id"}
+        assert set(values) <= allowed
+        async with self._transaction() as db:
+            await db.execute(
+                "INSERT INTO chat_settings (broadcast_id) VALUES (?)"
+                " ON CONFLICT (broadcast_id) DO NOTHING",
+                (broadcast_id,),
+            )
+            for name, value in values.items():
+                await db.execute(
+                    f"UPDATE chat_settings SET {name} = ? WHERE broadcast_id = ?",
+                    (value, broadcast_id),
+                )
+            rows = await self._all(
+                db,
+                "SELECT slow_mode_seconds, closed, pinned_comment_id FROM chat_settings"
+                " WHERE broadcast_id = ?",
+                (broadcast_id,),
+            )
+            entry = await self._audit(db, actor, action, broadcast_id=broadcast_id,
+                                      comment=comment, reason=reason, reason_text=reason_text,
+                                      detail={k: v for k, v in values.items()})
+        slow, closed, pinned = rows[0]
+        return (int(slow), bool(closed), pinned), entry
+
+    # -- blocked words -----------------------------------------------------------------
+    async def words(self) -> list[BlockedWord]:
+        rows = await self._fetch(
+            "SELECT id, word, created_by, created_at FROM blocked_words ORDER BY id"
+        )
+        return [BlockedWord(*r) for r in rows]
+
+    async def add_word(self, actor: Identity, word: str, folded: str
+                       ) -> tuple[BlockedWord, AuditEntry]:
+        now = utc_now_iso()
+        async with self._transaction() as db:
+            try:
+                rows = await self._all(
+                    db,
+                    "INSERT INTO blocked_words (word, folded, created_by, created_at)"
+                    " VALUES (?, ?, ?, ?) RETURNING id, word, created_by, created_at",
+                    (word, folded, actor.name, now),
+                )
+            except aiosqlite.IntegrityError:
+                raise Conflict("word", "this word (or a spelling of it) is already blocked"
+                               ) from None
+            entry = await self._audit(db, actor, "word_add", broadcast_id=None,
+                                      detail={"word": word}, now=now)
+        return BlockedWord(*rows[0]), entry
+
+    async def remove_word(self, actor: Identity, word_id: int) -> AuditEntry:
+        async with self._transaction() as db:
+            rows = await self._all(db, "DELETE FROM blocked_words WHERE id = ? RETURNING word",
+                                   (word_id,))
+            if not rows:
+                raise Conflict("word_id", f"no blocked word {word_id}")
+            return await self._audit(db, actor, "word_remove", broadcast_id=None,
+                                     detail={"word": rows[0][0]})
+
+    # -- reports -----------------------------------------------------------------------
+    async def report(self, comment: Comment, reporter_key: str, reason: str, reason_text: str,
+                     hide_at: int | None) -> tuple[int, Change]:
+        """Record one viewer's report; return the number of distinct reporters and, when
+        that reaches `hide_at` (None: never), the hold that hid the comment."""
+        now = utc_now_iso()
+        async with self._transaction() as db:
+            try:
+                await db.execute(
+                    "INSERT INTO comment_reports (comment_id, reporter_key, reason, reason_text,"
+                    " created_at) VALUES (?, ?, ?, ?, ?)",
+                    (comment.id, reporter_key, reason, reason_text, now),
+                )
+            except aiosqlite.IntegrityError:
+                raise Conflict("comment_id", "you have already reported this comment") from None
+            rows = await self._all(
+                db, "SELECT COUNT(*) FROM comment_reports WHERE comment_id = ?", (comment.id,)
+            )
+            count = int(rows[0][0])
+            if hide_at is None or count < hide_at:
+                return count, Change([])
+            rows = await self._all(
+                db,
+                "UPDATE comments SET status = 'held' WHERE id = ? AND status = 'visible'"
+                " RETURNING id",
+                (comment.id,),
+            )
+            if not rows:
+                return count, Change([])
+            entry = await self._audit(db, SYSTEM, "auto_hide", broadcast_id=comment.broadcast_id,
+                                      comment=comment, reason="reports",
+                                      detail={"reporters": count}, now=now)
+        return count, Change([entry], [replace(comment, status="held")])
+
+    async def report_counts(self, comment_ids: list[int]) -> dict[int, dict[str, int]]:
+        """Reasons reported, per comment: {comment_id: {reason: reporters}}."""
+        if not comment_ids:
+            return {}
+        marks = ",".join("?" * len(comment_ids))
+        rows = await self._fetch(
+            f"SELECT comment_id, reason, COUNT(*) FROM comment_reports WHERE comment_id IN"
+            f" ({marks}) GROUP BY comment_id, reason",
+            comment_ids,
+        )
+        out: dict[int, dict[str, int]] = {}
+        for comment_id, reason, count in rows:
+            out.setdefault(int(comment_id), {})[reason] = int(count)
+        return out
+
+    # -- appeals -----------------------------------------------------------------------
+    async def appeal_for(self, comment_id: int) -> Appeal | None:
+        rows = await self._fetch(
+            f"SELECT {_APPEAL_COLUMNS} FROM appeals WHERE comment_id = ?", (comment_id,)
+        )
+        return Appeal(*rows[0]) if rows else None
+
+    async def appeal(self, appeal_id: int) -> Appeal | None:
+        rows = await self._fetch(
+            f"SELECT {_APPEAL_COLUMNS} FROM appeals WHERE id = ?", (appeal_id,)
+        )
+        return Appeal(*rows[0]) if rows else None
+
+    async def appeals(self, broadcast_id: int, status: str | None = None) -> list[Appeal]:
+        if status is None:
+            rows = await self._fetch(
+                f"SELECT {_APPEAL_COLUMNS} FROM appeals WHERE broadcast_id = ? ORDER BY id",
+                (broadcast_id,),
+            )
+        else:
+            rows = await self._fetch(
+                f"SELECT {_APPEAL_COLUMNS} FROM appeals WHERE broadcast_id = ? AND status = ?"
+                " ORDER BY id",
+                (broadcast_id, status),
+            )
+        return [Appeal(*r) for r in rows]
+
+    async def add_appeal(self, comment: Comment, author: Identity, text: str
+                         ) -> tuple[Appeal, AuditEntry]:
+        now = utc_now_iso()
+        async with self._transaction() as db:
+            status = await self._all(db, "SELECT status FROM comments WHERE id = ?",
+                                     (comment.id,))
+            if not status or status[0][0] != "removed":
+                raise Conflict("comment_id", "only a removed comment can be appealed")
+            try:
+                rows = await self._all(
+                    db,
+                    "INSERT INTO appeals (comment_id, broadcast_id, author_key, text,"
+                    f" created_at) VALUES (?, ?, ?, ?, ?) RETURNING {_APPEAL_COLUMNS}",
+                    (comment.id, comment.broadcast_id, author.key, text, now),
+                )
+            except aiosqlite.IntegrityError:
+                raise Conflict("comment_id", "this removal has already been appealed") from None
+            appeal = Appeal(*rows[0])
+            entry = await self._audit(db, author, "appeal", broadcast_id=comment.broadcast_id,
+                                      comment=comment, reason_text=text,
+                                      detail={"appeal_id": appeal.id}, now=now)
+        return appeal, entry
+
+    async def decide_appeal(self, actor: Identity, appeal_id: int, reinstate: bool,
+                            note: str) -> tuple[Appeal, Change]:
+        """Uphold the removal or reinstate the comment; log the outcome."""
+        now = utc_now_iso()
+        outcome = "reinstated" if reinstate else "upheld"
+        async with self._transaction() as db:
+            rows = await self._all(
+                db,
+                "UPDATE appeals SET status = ?, decided_at = ?, decided_by = ?, note = ?"
+                f" WHERE id = ? AND status = 'open' RETURNING {_APPEAL_COLUMNS}",
+                (outcome, now, actor.name, note, appeal_id),
+            )
+            if not rows:
+                raise Conflict("appeal_id", f"no open appeal {appeal_id}")
+            appeal = Appeal(*rows[0])
+            found = await self._all(db, f"SELECT {_COLUMNS} FROM comments WHERE id = ?",
+                                    (appeal.comment_id,))
+            comment = _comment(found[0])
+            changed: list[Comment] = []
+            if reinstate and comment.status == "removed":
+                await db.execute("UPDATE comments SET status = 'visible' WHERE id = ?",
+                                 (comment.id,))
+                await db.execute("DELETE FROM comment_removals WHERE comment_id = ?",
+                                 (comment.id,))
+                changed.append(replace(comment, status="visible"))
+            entry = await self._audit(
+                db, actor, "appeal_reinstate" if reinstate else "appeal_uphold",
+                broadcast_id=appeal.broadcast_id, comment=comment, reason_text=note,
+                detail={"appeal_id": appeal.id}, now=now,
+            )
+        return appeal, Change([entry], changed)
+
+    # -- audit and transparency --------------------------------------------------------
+    async def search_audit(
+        self, *, query: str = "", action: str = "", broadcast_id: int | None = None,
+        since: str = "", until: str = "", before_id: int | None = None, limit: int = 100,
+    ) -> list[AuditEntry]:
+        """Newest first. `query` matches actor, author, reason text and comment text."""
+        where: list[str] = ["id < ?"]
+        params: list[Any] = [before_id or 2**62]
+        if query:
+            like = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            where.append("(actor_name LIKE ? ESCAPE '\\' OR target_name LIKE ? ESCAPE '\\'"
+                         " OR reason_text LIKE ? ESCAPE '\\' OR comment_text LIKE ? ESCAPE '\\'"
+                         " OR reason = ? OR detail LIKE ? ESCAPE '\\')")
+            params += [like, like, like, like, query, like]
+        if action:
+            where.append("action = ?")
+            params.append(action)
+        if broadcast_id is not None:
+            where.append("broadcast_id = ?")
+            params.append(broadcast_id)
+        if since:
+            where.append("created_at >= ?")
+            params.append(since)
+        if until:
+            where.append("created_at < ?")
+            params.append(until)
+        rows = await self._fetch(
+            f"SELECT {_AUDIT_COLUMNS} FROM moderation_actions WHERE {' AND '.join(where)}"
+            " ORDER BY id DESC LIMIT ?",
+            (*params, limit),
+        )
+        return [_audit_row(r) for r in rows]
+
+    async def transparency(self, broadcast_id: int) -> dict[str, Any]:
+        """Counts only, for the public page: nothing names a person or quotes a comment."""
+        removed = await self._fetch(
+            "SELECT r.reason, COUNT(*) FROM comment_removals r JOIN comments c"
+            " ON c.id = r.comment_id WHERE r.broadcast_id = ? AND c.status = 'removed'"
+            " GROUP BY r.reason",
+            (broadcast_id,),
+        )
+        actions = await self._fetch(
+            "SELECT action, COUNT(*) FROM moderation_actions WHERE broadcast_id = ?"
+            " GROUP BY action",
+            (broadcast_id,),
+        )
+        appeals = await self._fetch(
+            "SELECT status, COUNT(*) FROM appeals WHERE broadcast_id = ? GROUP BY status",
+            (broadcast_id,),
+        )
+        totals = await self._fetch(
+            "SELECT COUNT(*), SUM(status = 'held') FROM comments WHERE broadcast_id = ?",
+            (broadcast_id,),
+        )
+        by_action = {a: int(n) for a, n in actions}
+        return {
+            "broadcast_id": broadcast_id,
+            "comments": int(totals[0][0] or 0),
+            "removed_by_reason": {r: int(n) for r, n in removed},
+            "removed": sum(int(n) for _, n in removed),
+            "held_pending": int(totals[0][1] or 0),
+            "held_approved": by_action.get("approve", 0),
+            "held_rejected": by_action.get("reject", 0),
+            "hidden_by_reports": by_action.get("auto_hide", 0),
+            "timeouts": by_action.get("timeout", 0),
+            "bans": by_action.get("ban", 0),
+            "appeals": {s: int(n) for s, n in appeals},
+        }
