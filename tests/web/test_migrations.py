@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from web.database import PACKAGE_MIGRATIONS, migrate
+
+
+def test_file_from_first_migrations_upgrades_with_rows_intact(tmp_path: Path) -> None:
+    """A database made by each package's first migration upgrades in place, keeping its rows."""
+    db = tmp_path / "old.db"
+    first_only = [(package, migrations[:1]) for package, migrations in PACKAGE_MIGRATIONS]
+    migrate(db, first_only)
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute(
+            "INSERT INTO broadcasts (id, title, category, starts_at, ends_at, created_at,"
+            " updated_at) VALUES (5, '옛 방송', '회의', '2026-01-01T00:00:00+00:00',"
+            " '2026-01-01T01:00:00+00:00', 'x', 'x')"
+        )
+        conn.execute(
+            "INSERT INTO comments (broadcast_id, author_key, author_name, role, client_id,"
+            " text, created_at) VALUES (5, 'g:1', '시민', 'viewer', 'c', '옛 댓글',"
+            " '2026-01-01T00:10:00+00:00')"
+        )
+    conn.close()
+    applied = migrate(db)
+    expected = sum(max(0, len(m) - 1) for _, m in PACKAGE_MIGRATIONS)
+    assert len(applied) == expected
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT title FROM broadcasts WHERE id = 5").fetchone() == ("옛 방송",)
+    assert conn.execute("SELECT text FROM comments").fetchall() == [("옛 댓글",)]
+    conn.close()
+
+
+def test_migrate_is_idempotent(tmp_path: Path) -> None:
+    """Running migrations twice applies nothing the second time."""
+    db = tmp_path / "db.sqlite"
+    assert migrate(db)
+    assert migrate(db) == []
+
+
+def test_wal_and_foreign_keys(tmp_path: Path) -> None:
+    """The database file is in WAL mode."""
+    db = tmp_path / "db.sqlite"
+    migrate(db)
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
