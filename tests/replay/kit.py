@@ -67,8 +67,8 @@ class Stores:
 
 
 @asynccontextmanager
-async def stores(tmp_path: Path) -> AsyncIterator[Stores]:
-    path = tmp_path / "replay.db"
+async def stores(path: Path) -> AsyncIterator[Stores]:
+    """Real stores over the SQLite file at `path` (migrated first)."""
     migrate(path)
     writer, reader, comments_writer = await connect(path), await connect(path), await connect(path)
     try:
