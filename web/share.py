@@ -71,6 +71,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "schedule_title": "라이브서울 편성표 · {date}",
         "schedule_description": "서울특별시 24시간 소셜방송 라이브서울의 {date} 편성표입니다.",
         "default_description": "서울특별시 소셜방송 라이브서울에서 함께 보세요.",
+        "untitled_live": "라이브서울 생방송",
+        "untitled_replay": "라이브서울 다시보기",
         "image_live": "라이브서울 생방송",
         "image_replay": "라이브서울 다시보기",
         "image_schedule": "라이브서울 편성표",
@@ -88,6 +90,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "schedule_description": "What is on Live Seoul, Seoul's 24-hour channel, on {date}.",
         "default_description": "Watch together on Live Seoul, the Seoul Metropolitan "
         "Government's social broadcasting channel.",
+        "untitled_live": "Live Seoul live broadcast",
+        "untitled_replay": "Live Seoul replay",
         "image_live": "Live Seoul live broadcast",
         "image_replay": "Live Seoul replay",
         "image_schedule": "Live Seoul schedule",
@@ -104,6 +108,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "schedule_title": "ライブソウル番組表 · {date}",
         "schedule_description": "ソウル市の24時間ソーシャル放送ライブソウル、{date}の番組表です。",
         "default_description": "ソウル特別市のソーシャル放送ライブソウルで一緒に見ましょう。",
+        "untitled_live": "ライブソウルのライブ配信",
+        "untitled_replay": "ライブソウルの見逃し配信",
         "image_live": "ライブソウルのライブ配信",
         "image_replay": "ライブソウルの見逃し配信",
         "image_schedule": "ライブソウルの番組表",
@@ -164,8 +170,10 @@ class Shareable:
 
 def for_broadcast(broadcast_id: int, title: str, *, description: str = "",
                   status: str = "live", starts_at: datetime | None = None,
-                  ends_at: datetime | None = None, thumbnail_url: str = "") -> Shareable:
-    return Shareable("live", str(broadcast_id), clean_line(title), clean_line(description),
+                  ends_at: datetime | None = None, thumbnail_url: str = "",
+                  locale: str = "ko") -> Shareable:
+    title = clean_line(title) or text(locale, "untitled_live")
+    return Shareable("live", str(broadcast_id), title, clean_line(description),
                      starts_at=starts_at, ends_at=ends_at, is_live=status == "live",
                      thumbnail_url=thumbnail_url)
 
@@ -173,10 +181,11 @@ def for_broadcast(broadcast_id: int, title: str, *, description: str = "",
 def for_replay(replay_id: int, title: str, *, description: str = "",
                offset: int | None = None, starts_at: datetime | None = None,
                ends_at: datetime | None = None, duration_seconds: int | None = None,
-               thumbnail_url: str = "") -> Shareable:
+               thumbnail_url: str = "", locale: str = "ko") -> Shareable:
     if offset is not None and not 0 <= offset <= MAX_OFFSET_SECONDS:
         raise ValueError(f"offset must be between 0 and {MAX_OFFSET_SECONDS} seconds")
-    return Shareable("replay", str(replay_id), clean_line(title), clean_line(description),
+    title = clean_line(title) or text(locale, "untitled_replay")
+    return Shareable("replay", str(replay_id), title, clean_line(description),
                      offset=offset or None, starts_at=starts_at, ends_at=ends_at,
                      duration_seconds=duration_seconds, thumbnail_url=thumbnail_url)
 
