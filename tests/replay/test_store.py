@@ -1,0 +1,223 @@
+"""ReplayStore against a real SQLite file: live-to-replay, search, pages, edits, views."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from replay import Caption, CursorError, ReplayEdit, ReplayQuery
+from tests.replay.kit import T0, Stores, add_broadcast, stores
+
+
+async def titles(s: Stores, text: str, **kw: object) -> list[str]:
+    page = await s.replays.search(ReplayQuery(text=text, **kw))  # type: ignore[arg-type]
+    return [r.title for r in page.items]
+
+
+async def test_ended_broadcast_becomes_a_replay_once(tmp_path: Path) -> None:
+    """create_from_broadcast copies the broadcast (title, staff, times), derives the duration,
+    keeps chapters in order, and returns the same replay when called again."""
+    async with stores(tmp_path / "r.db") as s:
+        broadcast = add_broadcast(s.path, "시장과의 대화", minutes=90, category="시정",
+                                  staff=("오세훈", "김교통"), description="시민 질의응답")
+        first = await s.replays.create_from_broadcast(
+            broadcast, recording_url="/rec/1.m3u8", chapters=[(600, "질의"), (0, "인사")],
+            captions=[Caption("ko", "한국어", "/rec/1.ko.vtt")])
+        again = await s.replays.create_from_broadcast(broadcast, recording_url="/other.m3u8")
+        assert again == first
+        assert first.broadcast_id == broadcast.id
+        assert first.duration_seconds == 90 * 60
+        assert first.staff == ("오세훈", "김교통")
+        assert first.recording_started_at == broadcast.starts_at == first.aired_at
+        assert [c.title for c in first.chapters] == ["인사", "질의"]
+        assert first.captions[0].language == "ko"
+        assert (await s.replays.get(first.id)) == first
+        assert await titles(s, "질의응답") == ["시장과의 대화"]
+
+
+async def test_concurrent_transitions_create_one_replay(tmp_path: Path) -> None:
+    """Two end-of-broadcast events racing still leave exactly one replay."""
+    async with stores(tmp_path / "r.db") as s:
+        broadcast = add_broadcast(s.path, "동시 종료")
+        made = await asyncio.gather(*(s.replays.create_from_broadcast(
+            broadcast, recording_url="/x.m3u8") for _ in range(5)))
+        assert len({r.id for r in made}) == 1
+
+
+async def test_chapter_outside_recording_is_refused(tmp_path: Path) -> None:
+    """A chapter after the end raises ValueError and writes nothing."""
+    async with stores(tmp_path / "r.db") as s:
+        broadcast = add_broadcast(s.path, "짧은 방송", minutes=1)
+        with pytest.raises(ValueError, match="outside"):
+            await s.replays.create_from_broadcast(broadcast, recording_url="/x.m3u8",
+                                                  chapters=[(61, "너무 늦음")])
+        assert await s.replays.for_broadcast(broadcast.id) is None
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("청책토론", ["청책토론회를 엽니다"]),
+    ("교통", ["교통정책 설명회"]),
+    ("정책", ["교통정책 설명회"]),
+    ("책", ["교통정책 설명회", "청책토론회를 엽니다"]),
+    ("설명회 교통", ["교통정책 설명회"]),
+    ("traffic", ["Seoul traffic-calming forum"]),
+    ("CALM", ["Seoul traffic-calming forum"]),
+    ("ai", ["AI and the city"]),
+    ("東京", ["東京都との交流会"]),
+    ("交流会", ["東京都との交流会"]),
+    ("ＡＩ", ["AI and the city"]),
+    ("김교통", ["교통정책 설명회"]),
+    ("없는말", []),
+])
+async def test_substring_search_in_korean_english_japanese(
+        tmp_path: Path, query: str, expected: list[str]) -> None:
+    """Korean finds substrings inside words of any length ("청책토론" in "청책토론회를",
+    "교통" in "교통정책"); English is case-insensitive; Japanese and staff names work too."""
+    async with stores(tmp_path / "r.db") as s:
+        await s.publish("청책토론회를 엽니다", starts_at=T0)
+        await s.publish("교통정책 설명회", starts_at=T0 + timedelta(days=1), staff=("김교통",))
+        await s.publish("Seoul traffic-calming forum", starts_at=T0 + timedelta(days=2))
+        await s.publish("東京都との交流会", starts_at=T0 + timedelta(days=3))
+        await s.publish("AI and the city", starts_at=T0 + timedelta(days=4))
+        found = await titles(s, query)
+        assert sorted(found) == sorted(expected)
+
+
+HOSTILE = ['"', '""', '"청책', "AND", "OR", "NOT", "교통 AND", "NEAR(교통 정책)", "*", "교*",
+           "^교통", "document:교통", "title:", "(", ")", "((교통", "교통)", "-교통", "+",
+           "'; DROP TABLE replays; --", "%", "_", "\\", "NEAR", "a OR b", "{교통}", ":)"]
+
+
+@pytest.mark.parametrize("query", HOSTILE)
+async def test_hostile_queries_are_searched_as_text(tmp_path: Path, query: str) -> None:
+    """Quotes, operators, `*`, NEAR, `^`, column filters and unbalanced parentheses never
+    raise, and match only replays that contain them as text."""
+    async with stores(tmp_path / "r.db") as s:
+        await s.publish("교통정책 설명회")
+        await s.publish('특수문자 "따옴표" (괄호 NEAR AND OR NOT * ^ : % _ \\ {교통} :) 제목')
+        found = await titles(s, query)
+        for title in found:
+            assert all(term.lower() in title.lower() for term in query.split())
+
+
+@given(st.text(alphabet="교통정책토론회 AaBb東京\"*():^%_-", min_size=1, max_size=12))
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_search_matches_exactly_the_titles_containing_every_term(
+        tmp_path: Path, query: str) -> None:
+    """For any query, the results are exactly the titles containing every term (case-folded):
+    the indexes never miss a substring and never invent one."""
+    corpus = ["교통정책 토론회", "AAbb 東京 교통", '"특수" (문자) *^:%_-', "정책 a-b"]
+
+    async def run() -> list[str]:
+        async with stores(tmp_path / "prop.db") as s:
+            existing = [r.title for r in (await s.replays.search(ReplayQuery(limit=100))).items]
+            for title in corpus:
+                if title not in existing:
+                    await s.publish(title)
+            return await titles(s, query, limit=100)
+
+    found = asyncio.run(run())
+    words = query.lower().split()
+    expected = [t for t in corpus if all(w in t.lower() for w in words)]
+    assert sorted(found) == sorted(expected)
+
+
+async def test_filters_category_dates_staff(tmp_path: Path) -> None:
+    """Category, aired date range [from, to) and staff filter the catalog."""
+    async with stores(tmp_path / "r.db") as s:
+        await s.publish("가", category="교통", starts_at=T0, staff=("김서울",))
+        await s.publish("나", category="문화", starts_at=T0 + timedelta(days=1))
+        await s.publish("다", category="교통", starts_at=T0 + timedelta(days=2), staff=("김서울",))
+        assert await titles(s, "", category="교통") == ["다", "가"]
+        assert await titles(s, "", aired_from=T0 + timedelta(hours=1),
+                            aired_to=T0 + timedelta(days=2)) == ["나"]
+        assert await titles(s, "", staff="김서울") == ["다", "가"]
+        assert await titles(s, "", staff="김서울", aired_to=T0 + timedelta(days=1)) == ["가"]
+
+
+async def test_keyset_pages_are_stable_under_concurrent_inserts(tmp_path: Path) -> None:
+    """Paging newest-first while new replays keep arriving (newer and older ones, with equal
+    air times) returns every replay that existed at the start exactly once."""
+    async with stores(tmp_path / "r.db") as s:
+        initial = set()
+        for i in range(23):
+            initial.add(await s.publish(f"회차 {i}", starts_at=T0 + timedelta(hours=i // 2)))
+        for sort in ("newest", "most_viewed"):
+            seen: list[int] = []
+            cursor = None
+            step = 0
+            while True:
+                page = await s.replays.search(ReplayQuery(sort=sort, cursor=cursor, limit=4))
+                seen.extend(r.id for r in page.items)
+                step += 1
+                await s.publish(f"새 회차 {sort} {step}", starts_at=T0 + timedelta(hours=step))
+                await s.publish(f"옛 회차 {sort} {step}", starts_at=T0 - timedelta(days=step))
+                if page.next_cursor is None:
+                    break
+                cursor = page.next_cursor
+            assert len(seen) == len(set(seen))
+            assert initial <= set(seen)
+
+
+async def test_cursor_of_another_sort_is_refused(tmp_path: Path) -> None:
+    """A newest-cursor used with sort=most_viewed is a CursorError."""
+    async with stores(tmp_path / "r.db") as s:
+        for i in range(3):
+            await s.publish(f"회차 {i}")
+        page = await s.replays.search(ReplayQuery(limit=1))
+        assert page.next_cursor
+        with pytest.raises(CursorError):
+            await s.replays.search(ReplayQuery(sort="most_viewed", cursor=page.next_cursor))
+
+
+async def test_most_viewed_counts_each_viewer_once(tmp_path: Path) -> None:
+    """A view counts once per viewer; most_viewed orders by the count."""
+    async with stores(tmp_path / "r.db") as s:
+        quiet = await s.publish("조용한 방송")
+        popular = await s.publish("인기 방송", starts_at=T0 - timedelta(days=1))
+        assert await s.replays.record_view(popular, "a")
+        assert not await s.replays.record_view(popular, "a")
+        assert await s.replays.record_view(popular, "b")
+        assert await s.replays.record_view(quiet, "a")
+        page = await s.replays.search(ReplayQuery(sort="most_viewed"))
+        assert [(r.id, r.view_count) for r in page.items] == [(popular, 2), (quiet, 1)]
+
+
+async def test_edit_hide_and_unpublish(tmp_path: Path) -> None:
+    """Edits reindex the text; hidden and unpublished replays leave the catalog and the
+    channel; get() still finds them."""
+    async with stores(tmp_path / "r.db") as s:
+        first = await s.publish("원래 제목")
+        second = await s.publish("둘째 방송")
+        edited = await s.replays.update(first, ReplayEdit(title="바뀐 제목", staff=("새직원",)))
+        assert edited is not None and edited.title == "바뀐 제목"
+        assert await titles(s, "바뀐") == ["바뀐 제목"]
+        assert await titles(s, "원래") == []
+        assert await titles(s, "", staff="새직원") == ["바뀐 제목"]
+        await s.replays.update(first, ReplayEdit(hidden=True))
+        await s.replays.update(second, ReplayEdit(status="unpublished"))
+        assert await titles(s, "") == []
+        got = await s.replays.get(first)
+        assert got is not None and got.hidden and got.public
+        got = await s.replays.get(second)
+        assert got is not None and not got.public
+        assert await s.replays.update(999, ReplayEdit(title="없음")) is None
+
+
+async def test_related_replays(tmp_path: Path) -> None:
+    """Related: same category and staff first, then text similarity; never itself."""
+    async with stores(tmp_path / "r.db") as s:
+        me = await s.publish("교통정책 토론회 1부", category="교통", staff=("김교통",))
+        await s.publish("전혀 다른 이야기", category="교통", staff=("김교통",))
+        await s.publish("교통정책 토론회 2부", category="복지")
+        await s.publish("음악회", category="문화")
+        replay = await s.replays.get(me)
+        assert replay is not None
+        related = [r.title for r in await s.replays.related(replay)]
+        assert related == ["전혀 다른 이야기", "교통정책 토론회 2부"]
