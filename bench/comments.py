@@ -49,7 +49,7 @@ def rss_bytes(pid: int) -> int:
 
 
 def raise_fd_limit() -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
@@ -73,7 +73,7 @@ class Server:
              "--port", str(self.port), "--log-level", "warning", "--ws-ping-interval", "0",
              "--backlog", "4096", "--ws", os.environ.get("BENCH_WS", "websockets-sansio"),
              "--ws-per-message-deflate", "false"],
-            cwd=ROOT, env=env, preexec_fn=raise_fd_limit,  # noqa: PLW1509
+            cwd=ROOT, env=env, preexec_fn=raise_fd_limit,
         )
         wait_for(self._ready, timeout=60, what=f"{kind} server")
 

@@ -30,9 +30,11 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from livechat import protocol
+from livechat.admission import Admission
 from livechat.broker import RESYNC, Broker, BrokerUnavailable
 from livechat.comment import Comment
 from livechat.identity import Identity
@@ -67,6 +69,9 @@ class HubLimits:
     tick_seconds: float = 0.1
     backfill: int = 50
     max_message_bytes: int = 8192
+    max_connections: int = 20000
+    admission_rate: float = 300.0
+    admission_burst: int = 600
 
     def public(self) -> dict[str, Any]:
         return {
@@ -253,6 +258,7 @@ class Room:
             items = tuple(c.wire() for c in rows if c.status == "visible")
             if items:
                 self.fanout(Frame(protocol.comments_frame(list(items)), rows[-1].id, items))
+                self.hub.record_batch(len(items), items[0]["created_at"])
             for comment in rows:
                 if comment.status == "held":
                     self.hub.notify_held(comment)
@@ -358,6 +364,8 @@ class CommentHub:
         self.limits = limits
         self.process_id = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.rooms: dict[int, Room] = {}
+        self.admission = Admission(limits.max_connections, limits.admission_rate,
+                                   limits.admission_burst)
         self._identity_limits = RateLimiter(limits.burst, limits.rate_per_minute)
         self._address_limits = RateLimiter(limits.address_burst, limits.address_rate_per_minute)
         self._last_post: dict[tuple[int, str], float] = {}
@@ -370,8 +378,11 @@ class CommentHub:
         self.commands: dict[str, CommandHandler] = {}
         self.stats: dict[str, int] = {
             "accepted": 0, "rejected": 0, "frames": 0, "deliveries": 0,
-            "slow_disconnects": 0, "publish_failures": 0,
+            "slow_disconnects": 0, "publish_failures": 0, "batches_total": 0,
+            "batch_items_total": 0,
         }
+        self.lag: dict[str, float] = {"fanout_lag_seconds_sum": 0.0,
+                                      "fanout_lag_seconds_count": 0.0}
         self.rejections: dict[str, int] = {}
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -381,7 +392,12 @@ class CommentHub:
             asyncio.create_task(self._housekeeping(), name="hub-housekeeping"),
         ]
 
-    async def stop(self) -> None:
+    async def stop(self, drain_seconds: float = 1.0) -> None:
+        """Close every room; give queued notifications `drain_seconds` to reach the broker
+        (other processes would otherwise learn of the last comments only by polling)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(drain_seconds):
+                await self._outbox.join()
         for room in list(self.rooms.values()):
             await self._close_room(room)
         for task in self._tasks:
@@ -581,6 +597,18 @@ class CommentHub:
         if slow:
             self._last_post[(broadcast_id, author.key)] = now
 
+    def record_batch(self, size: int, oldest_created_at: str) -> None:
+        """Count a fanned-out batch and its lag (oldest comment's age when it went out)."""
+        stats = self.stats
+        stats["batches_total"] += 1
+        stats["batch_items_total"] += size
+        try:
+            lag = (datetime.now(UTC) - datetime.fromisoformat(oldest_created_at)).total_seconds()
+        except ValueError:
+            return
+        self.lag["fanout_lag_seconds_sum"] += max(0.0, lag)
+        self.lag["fanout_lag_seconds_count"] += 1
+
     def comment_stored(self, broadcast_id: int) -> None:
         """A comment of `broadcast_id` is committed: wake the local room, tell the others."""
         room = self.rooms.get(broadcast_id)
@@ -616,12 +644,16 @@ class CommentHub:
         while True:
             broadcast_id, message = await self._outbox.get()
             try:
+                if not self.broker.healthy:
+                    # Down: don't wait on it. Every room catches up from the database when
+                    # the broker is back (RESYNC), and polls it meanwhile.
+                    raise BrokerUnavailable("broker down")
                 await self.broker.publish(channel_name(broadcast_id), message)
             except BrokerUnavailable:
+                # Comment notifications are recovered by RESYNC + the database.
                 self.stats["publish_failures"] += 1
-                # Comment notifications are recovered by RESYNC + the database; drop the
-                # backlog rather than replay stale presence.
-                await asyncio.sleep(0.05)
+            finally:
+                self._outbox.task_done()
 
     async def _housekeeping(self) -> None:
         while True:

@@ -124,7 +124,8 @@ class AppServer:
                 [sys.executable, "-m", "uvicorn", "--factory", "web.app:create_app",
                  "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
                  "--ws-max-size", env.get("WS_MAX_MESSAGE_BYTES", "8192"),
-                 "--ws-per-message-deflate", "false", "--ws", "websockets-sansio"],
+                 "--ws-per-message-deflate", "false", "--ws", "websockets-sansio",
+                 "--timeout-graceful-shutdown", env.get("SHUTDOWN_TIMEOUT", "10")],
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
             )
         wait_for(self._ready, timeout=TIMEOUT * 3, what=f"app on {self.port}")

@@ -33,6 +33,7 @@ from web import (
 from web.accounts import AccountStore
 from web.database import connect, migrate
 from web.errors import exception_handlers
+from web.overload import OverloadMiddleware
 from web.security import SecurityHeadersMiddleware
 from web.services import Services
 from web.sessions import SessionCodec
@@ -54,6 +55,10 @@ def hub_limits(settings: Settings) -> HubLimits:
         send_queue_frames=settings.send_queue_frames,
         tick_seconds=settings.fanout_tick_ms / 1000,
         backfill=settings.backfill_comments,
+        max_message_bytes=settings.ws_max_message_bytes,
+        max_connections=settings.max_connections,
+        admission_rate=settings.admission_rate,
+        admission_burst=settings.admission_burst,
     )
 
 
@@ -128,7 +133,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(SecurityHeadersMiddleware, settings=settings)],
+        middleware=[
+            Middleware(SecurityHeadersMiddleware, settings=settings),
+            Middleware(OverloadMiddleware),
+        ],
         exception_handlers=exception_handlers(),
     )
     return app

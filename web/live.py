@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 
 from starlette.routing import WebSocketRoute
 from starlette.types import Receive, Scope, Send
@@ -23,6 +24,7 @@ log = logging.getLogger("web.live")
 
 CLOSE_POLICY = 1008
 CLOSE_NOT_FOUND = 4404
+CLOSE_BUSY = 1013  # "try again later"
 
 
 async def broadcast_exists(svc: Services, broadcast_id: int) -> bool:
@@ -60,7 +62,22 @@ async def comments_socket(ws: WebSocket, send: Send) -> None:
         after = int(raw_after)
     session = svc.sessions.load(ws)
     identity = session.identity if session else None
+    hub = svc.hub
+    retry = hub.admission.admit(broadcast_id, time.monotonic())
     await ws.accept()
+    if retry:
+        await send({"type": "websocket.send", "text": protocol.error_frame(
+            "busy", f"busy: retry in {retry} s", retry_after=retry)})
+        await ws.close(code=CLOSE_BUSY, reason=f"busy; retry in {retry} s")
+        return
+    try:
+        await _serve(ws, send, svc, broadcast_id, identity, after)
+    finally:
+        hub.admission.release()
+
+
+async def _serve(ws: WebSocket, send: Send, svc: Services, broadcast_id: int,
+                 identity: Identity | None, after: int | None) -> None:
     hub = svc.hub
     viewer = Viewer(identity, hub.limits.send_queue_frames)
     await hub.join(broadcast_id, viewer, after)

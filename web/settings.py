@@ -130,6 +130,21 @@ class Settings:
         "Distinct viewers whose reports (신고) hide a comment until a moderator reviews it; "
         "0 never hides.",
     )
+    max_connections: int = _setting(
+        "MAX_CONNECTIONS",
+        20000,
+        "WebSocket connections one process accepts; beyond it clients are told to retry "
+        "(close code 1013) and /api/ answers 503 with Retry-After.",
+    )
+    admission_rate: float = _setting(
+        "ADMISSION_RATE",
+        300.0,
+        "New WebSocket connections per second admitted per broadcast and process (a "
+        "reconnect storm after a restart is spread out instead of served at once).",
+    )
+    admission_burst: int = _setting(
+        "ADMISSION_BURST", 600, "Connections admitted at once per broadcast before the rate applies."
+    )
     shutdown_timeout: float = _setting(
         "SHUTDOWN_TIMEOUT", 10.0, "Seconds a worker waits for in-flight work on SIGTERM."
     )
@@ -213,9 +228,3 @@ def documented_settings() -> list[tuple[str, str, str]]:
         shown = ",".join(default) if isinstance(default, tuple) else str(default)
         rows.append((f.metadata["env"], shown, f.metadata["help"]))
     return rows
-    report_hide_threshold: int = _setting(
-        "REPORT_HIDE_THRESHOLD",
-        3,
-        "Distinct viewers whose reports (신고) hide a comment until a moderator reviews it; "
-        "0 never hides.",
-    )

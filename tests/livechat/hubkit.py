@@ -37,7 +37,9 @@ def citizen(n: int) -> Identity:
     return Identity(key=f"g:citizen-{n}", name=f"시민{n}")
 
 
-async def frames_until(viewer: Viewer, predicate: Any, timeout: float = TIMEOUT) -> list[dict[str, Any]]:
+async def frames_until(
+    viewer: Viewer, predicate: Any, timeout: float = TIMEOUT
+) -> list[dict[str, Any]]:
     """Collect decoded frames until `predicate(collected)` holds."""
     got: list[dict[str, Any]] = []
     async with asyncio.timeout(timeout):

@@ -74,7 +74,9 @@ async def test_events_are_coalesced_under_load(tmp_path: Path, broker_url: str) 
         assert len(comment_frames) < 20
 
 
-async def test_slow_viewer_is_closed_without_slowing_others(tmp_path: Path, broker_url: str) -> None:
+async def test_slow_viewer_is_closed_without_slowing_others(
+    tmp_path: Path, broker_url: str
+) -> None:
     """A viewer that never reads is closed as too slow; a reading viewer gets everything."""
     async with open_hub(tmp_path / "db.sqlite", broker_url, burst=1000, tick_seconds=0,
                         send_queue_frames=5) as hub:

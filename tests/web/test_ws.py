@@ -170,3 +170,22 @@ def _type_of(message: str) -> object:
 
 def _is_ping(message: str) -> bool:
     return _type_of(message) == "ping"
+
+
+def test_connection_cap_says_busy_with_retry(settings: Settings) -> None:
+    """Past the connection cap a viewer gets a `busy` error with retry_after and close 1013,
+    and the HTTP API answers 503 with Retry-After."""
+    import dataclasses
+
+    seed_broadcast(settings.database_path, 1)
+    capped = dataclasses.replace(settings, max_connections=1)
+    with TestClient(create_app(capped)) as c, c.websocket_connect("/ws/broadcasts/1") as first:
+        first.receive_json()
+        with c.websocket_connect("/ws/broadcasts/1") as second:
+            error = second.receive_json()
+            with pytest.raises(WebSocketDisconnect) as info:
+                second.receive_json()
+        r = c.get("/api/broadcasts/1/comments")
+    assert error["code"] == "busy" and error["retry_after"] > 0
+    assert info.value.code == 1013
+    assert r.status_code == 503 and r.headers["retry-after"] == "5"
