@@ -40,5 +40,10 @@ class Comment:
         if self.video_offset is not None:
             item["offset"] = round(self.video_offset, 3)
         if self.flags:
-            item["flags"] = sorted(self.flag_set)
+            # "re:<id>" (an answer to question <id>) travels as `reply_to`, not as a flag.
+            flags = sorted(f for f in self.flag_set if not f.startswith("re:"))
+            item["flags"] = flags
+            for flag in self.flag_set - set(flags):
+                if flag[3:].isdigit():
+                    item["reply_to"] = int(flag[3:])
         return item

@@ -375,6 +375,8 @@ class CommentHub:
         self.policies: list[PostHook] = []
         self.event_hooks: list[Callable[[Room, dict[str, Any]], None]] = []
         self.held_hooks: list[Callable[[Comment], None]] = []
+        # Run once a new comment is committed, before viewers are woken (questions).
+        self.stored_hooks: list[Callable[[Comment], Awaitable[None]]] = []
         self.commands: dict[str, CommandHandler] = {}
         self.stats: dict[str, int] = {
             "accepted": 0, "rejected": 0, "frames": 0, "deliveries": 0,
@@ -565,6 +567,11 @@ class CommentHub:
         )
         if created:
             self.stats["accepted"] += 1
+            for hook in self.stored_hooks:
+                try:
+                    await hook(comment)
+                except Exception:  # the comment is stored: acknowledge it regardless
+                    log.exception("stored hook failed for comment %s", comment.id)
             self.comment_stored(broadcast_id)
         return PostResult(comment, created, decision.notice)
 
