@@ -1,7 +1,7 @@
 """Tables owned by `schedule`, as numbered migrations (migration n at index n-1).
 
-Times are stored as ISO-8601 UTC text (`2026-11-25T05:00:00+00:00`): text order is time
-order. Display converts to Asia/Seoul.
+Times are stored as ISO-8601 UTC text (`2026-11-25T05:00:00.000000+00:00`): text order is
+time order. Display converts to Asia/Seoul.
 """
 
 MIGRATIONS: tuple[str, ...] = (
@@ -22,5 +22,15 @@ MIGRATIONS: tuple[str, ...] = (
         updated_at TEXT NOT NULL
     );
     CREATE INDEX broadcasts_by_start ON broadcasts (starts_at);
+    """,
+    # 2: markers for one-time bulk loads (the demo week), written in the same transaction
+    # as the rows they stand for; ends_at index for "what overlaps this range".
+    """
+    CREATE TABLE schedule_markers (
+        name TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX broadcasts_by_end ON broadcasts (ends_at);
+    CREATE INDEX broadcasts_by_status ON broadcasts (status);
     """,
 )

@@ -1,10 +1,66 @@
-"""Broadcast persistence (SQLite through aiosqlite)."""
+"""Broadcast persistence (SQLite through aiosqlite). Every SQL statement of `schedule`.
+
+Writes go through the writer connection under `BEGIN IMMEDIATE`, one at a time per
+process; the overlap check runs inside the same transaction as the write, so two
+operators (or two worker processes) can never both book the same hour.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import aiosqlite
+
+from schedule.broadcast import (
+    TRANSITIONS,
+    Broadcast,
+    BroadcastDraft,
+    BroadcastError,
+    FieldError,
+    OverlapError,
+    TransitionError,
+    check_times,
+    find_overlap,
+    overlap_message,
+)
+
+_COLUMNS = ("id, title, description, category, starts_at, ends_at, status, stream_url,"
+            " thumbnail_url, staff")
+# Text comparison of stored times is exact except for `...:00+00:00` against
+# `...:00.000000+00:00`; queries widen by this much and filter exactly in Python.
+_SLACK = timedelta(seconds=1)
+
+
+def utc_iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _time(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def _row(row: Any) -> Broadcast:
+    try:
+        staff = tuple(str(x) for x in json.loads(row[9] or "[]"))
+    except ValueError:
+        staff = ()
+    return Broadcast(id=row[0], title=row[1], description=row[2], category=row[3],
+                     starts_at=_time(row[4]), ends_at=_time(row[5]), status=row[6],
+                     stream_url=row[7], thumbnail_url=row[8], staff=staff)
+
+
+class BatchError(ValueError):
+    """Problems found while writing several broadcasts: `(index, FieldError)` pairs."""
+
+    def __init__(self, problems: Sequence[tuple[int, FieldError]]) -> None:
+        self.problems = tuple(problems)
+        super().__init__(f"{len(self.problems)} problem(s)")
 
 
 class ScheduleStore:
@@ -15,8 +71,183 @@ class ScheduleStore:
         self._reader = reader
         self._lock = asyncio.Lock()
 
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._writer
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+            await self._writer.execute("COMMIT")
+
+    @staticmethod
+    async def _select(db: aiosqlite.Connection, sql: str,
+                      params: Sequence[Any] = ()) -> list[Broadcast]:
+        rows = await db.execute_fetchall(f"SELECT {_COLUMNS} FROM broadcasts {sql}",
+                                         tuple(params))
+        return [_row(r) for r in rows]
+
+    # -- reading -----------------------------------------------------------------------
     async def exists(self, broadcast_id: int) -> bool:
         rows = await self._reader.execute_fetchall(
             "SELECT 1 FROM broadcasts WHERE id = ?", (broadcast_id,)
         )
         return bool(rows)
+
+    async def get(self, broadcast_id: int) -> Broadcast | None:
+        found = await self._select(self._reader, "WHERE id = ?", (broadcast_id,))
+        return found[0] if found else None
+
+    async def between(self, start: datetime, end: datetime, *,
+                      include_cancelled: bool = False) -> list[Broadcast]:
+        """Broadcasts whose `[starts_at, ends_at)` intersects `[start, end)`, by start."""
+        return await self._between(self._reader, start, end, include_cancelled)
+
+    async def _between(self, db: aiosqlite.Connection, start: datetime, end: datetime,
+                       include_cancelled: bool) -> list[Broadcast]:
+        status = "" if include_cancelled else " AND status != 'cancelled'"
+        found = await self._select(
+            db, f"WHERE starts_at < ? AND ends_at > ?{status} ORDER BY starts_at, id",
+            (utc_iso(end + _SLACK), utc_iso(start - _SLACK)))
+        return [b for b in found if b.overlaps(start, end)]
+
+    async def with_status(self, status: str) -> list[Broadcast]:
+        return await self._select(self._reader, "WHERE status = ? ORDER BY starts_at, id",
+                                  (status,))
+
+    async def marker_exists(self, name: str) -> bool:
+        rows = await self._reader.execute_fetchall(
+            "SELECT 1 FROM schedule_markers WHERE name = ?", (name,))
+        return bool(rows)
+
+    # -- writing -----------------------------------------------------------------------
+    async def _check_free(self, db: aiosqlite.Connection, start: datetime, end: datetime,
+                          exclude_id: int | None, field: str = "starts_at") -> None:
+        others = await self._between(db, start, end, include_cancelled=False)
+        other = find_overlap(start, end, others, exclude_id)
+        if other is not None:
+            raise OverlapError(other, field)
+
+    @staticmethod
+    async def _insert(db: aiosqlite.Connection, d: BroadcastDraft, moment: str) -> Broadcast:
+        cur = await db.execute(
+            "INSERT INTO broadcasts (title, description, category, starts_at, ends_at, status,"
+            " stream_url, thumbnail_url, staff, created_at, updated_at)"
+            f" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_COLUMNS}",
+            (d.title, d.description, d.category, utc_iso(d.starts_at), utc_iso(d.ends_at),
+             d.status, d.stream_url, d.thumbnail_url,
+             json.dumps(list(d.staff), ensure_ascii=False), moment, moment))
+        row = await cur.fetchone()
+        await cur.close()
+        assert row is not None
+        return _row(row)
+
+    async def create(self, draft: BroadcastDraft, *, now: datetime | None = None) -> Broadcast:
+        """Store a new broadcast; `OverlapError` names the broadcast it would collide with."""
+        moment = utc_iso(now or datetime.now(UTC))
+        async with self._transaction() as db:
+            if draft.status != "cancelled":
+                await self._check_free(db, draft.starts_at, draft.ends_at, None)
+            return await self._insert(db, draft, moment)
+
+    async def create_many(self, drafts: Sequence[BroadcastDraft], *, marker: str | None = None,
+                          now: datetime | None = None) -> list[Broadcast] | None:
+        """All of `drafts` in one transaction, or none of them.
+
+        Raises `BatchError` listing every draft that overlaps a stored broadcast or an
+        earlier draft. With `marker`, the batch is written at most once: if the marker is
+        already stored nothing is written and None is returned (safe when several workers
+        load the same batch at once).
+        """
+        moment = utc_iso(now or datetime.now(UTC))
+        async with self._transaction() as db:
+            if marker is not None:
+                cur = await db.execute(
+                    "INSERT INTO schedule_markers (name, created_at) VALUES (?, ?)"
+                    " ON CONFLICT (name) DO NOTHING", (marker, moment))
+                claimed = cur.rowcount == 1
+                await cur.close()
+                if not claimed:
+                    return None
+            problems: list[tuple[int, FieldError]] = []
+            accepted: list[Broadcast] = []
+            for index, draft in enumerate(drafts):
+                if draft.status == "cancelled":
+                    continue
+                stored = await self._between(db, draft.starts_at, draft.ends_at, False)
+                other = find_overlap(draft.starts_at, draft.ends_at, [*stored, *accepted])
+                if other is None:
+                    accepted.append(Broadcast(-(index + 1), draft.title, "", draft.category,
+                                              draft.starts_at, draft.ends_at))
+                elif other.id > 0:
+                    problems.append((index, FieldError("starts_at", overlap_message(other))))
+                else:
+                    problems.append((index, FieldError(
+                        "starts_at", f"overlaps item {-other.id} \"{other.title}\" of this batch")))
+            if problems:
+                raise BatchError(problems)
+            return [await self._insert(db, d, moment) for d in drafts]
+
+    async def update(self, broadcast_id: int, draft: BroadcastDraft, *,
+                     now: datetime | None = None) -> Broadcast | None:
+        """Replace a broadcast's fields (not its status) with `draft`; None if unknown.
+
+        Raises `OverlapError` when new times collide, `BroadcastError` when the times of an
+        ended or cancelled broadcast would change."""
+        moment = utc_iso(now or datetime.now(UTC))
+        async with self._transaction() as db:
+            found = await self._select(db, "WHERE id = ?", (broadcast_id,))
+            if not found:
+                return None
+            current = found[0]
+            moved = (draft.starts_at, draft.ends_at) != (current.starts_at, current.ends_at)
+            if moved and current.status in ("ended", "cancelled"):
+                raise BroadcastError([FieldError(
+                    "starts_at", f"a {current.status} broadcast cannot be rescheduled")])
+            if moved and current.on_channel:
+                await self._check_free(db, draft.starts_at, draft.ends_at, broadcast_id)
+            await db.execute(
+                "UPDATE broadcasts SET title = ?, description = ?, category = ?,"
+                " starts_at = ?, ends_at = ?, stream_url = ?, thumbnail_url = ?, staff = ?,"
+                " updated_at = ? WHERE id = ?",
+                (draft.title, draft.description, draft.category, utc_iso(draft.starts_at),
+                 utc_iso(draft.ends_at), draft.stream_url, draft.thumbnail_url,
+                 json.dumps(list(draft.staff), ensure_ascii=False), moment, broadcast_id))
+            updated = await self._select(db, "WHERE id = ?", (broadcast_id,))
+            return updated[0]
+
+    async def set_status(self, broadcast_id: int, status: str, *,
+                         now: datetime | None = None) -> Broadcast | None:
+        """Move a broadcast along planned → live → ended (or planned → cancelled).
+
+        Going live before the planned start moves the start to now; ending before the
+        planned end moves the end to now (the channel fills the rest with replays).
+        Returns None for an unknown id; raises `TransitionError` for any other move and
+        `OverlapError` if an early start would collide with the broadcast before it.
+        """
+        instant = now or datetime.now(UTC)
+        moment = utc_iso(instant)
+        async with self._transaction() as db:
+            found = await self._select(db, "WHERE id = ?", (broadcast_id,))
+            if not found:
+                return None
+            current = found[0]
+            if status not in TRANSITIONS.get(current.status, ()):
+                raise TransitionError(current.status, status)
+            starts_at, ends_at = current.starts_at, current.ends_at
+            if status == "live" and instant < starts_at:
+                starts_at = instant
+                errors = check_times(starts_at, ends_at)
+                if errors:
+                    raise BroadcastError(errors)
+                await self._check_free(db, starts_at, ends_at, broadcast_id, "status")
+            if status == "ended" and starts_at < instant < ends_at:
+                ends_at = instant
+            await db.execute(
+                "UPDATE broadcasts SET status = ?, starts_at = ?, ends_at = ?, updated_at = ?"
+                " WHERE id = ?",
+                (status, utc_iso(starts_at), utc_iso(ends_at), moment, broadcast_id))
+            updated = await self._select(db, "WHERE id = ?", (broadcast_id,))
+            return updated[0]

@@ -1,0 +1,184 @@
+"""The linear channel: one Seoul day, 00:00–24:00, as a gapless list of slots.
+
+`build_channel` is a pure function of its arguments. Every process computes the same
+channel from the same broadcasts and replay catalog, so no coordination is needed; ties
+are broken by id and by a content hash (never Python's salted `hash()`).
+
+Rules, in order:
+
+* Lives (broadcasts not cancelled) stand at their times, clipped to the day. A live that
+  began the evening before starts the day with `offset_seconds` into it. Should lives
+  overlap (validation prevents it; rows written by hand might not), the later one starts
+  when the earlier ends.
+* Each gap is filled greedily from the replay catalog, best first (recent and popular; see
+  `rank`). A replay never starts twice within `repeat_window` (start to start) of the day.
+  A replay that fits whole is preferred; when none fits but at least `min_cut` remains,
+  the best one plays until the next live and is marked `cut`.
+* What is left (a gap shorter than any usable replay, or nothing eligible) becomes a
+  "card" slot: the channel shows what comes next.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from schedule.broadcast import Broadcast
+
+SEOUL = ZoneInfo("Asia/Seoul")
+CARD_TITLE = "다음 방송 안내"
+SlotKind = Literal["live", "replay", "card"]
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayCandidate:
+    """A replay as the channel sees it (plain data; `schedule` never imports `replay`)."""
+
+    id: int
+    title: str
+    duration_seconds: int
+    published_at: datetime
+    popularity: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelSlot:
+    """One stretch of the channel, `[start, end)`, aware datetimes.
+
+    `offset_seconds` is where playback of the item starts (0 unless the slot continues a
+    live that began before midnight). `cut` marks a replay stopped early for a live.
+    """
+
+    kind: SlotKind
+    title: str
+    start: datetime
+    end: datetime
+    broadcast_id: int | None = None
+    replay_id: int | None = None
+    cut: bool = False
+    offset_seconds: int = 0
+
+    @property
+    def duration_seconds(self) -> int:
+        return int((self.end - self.start).total_seconds())
+
+
+def day_bounds(day: date, tz: ZoneInfo = SEOUL) -> tuple[datetime, datetime]:
+    """`[00:00, 24:00)` of `day` in `tz`, as aware UTC datetimes."""
+    start = datetime.combine(day, time(0), tz).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(0), tz).astimezone(UTC)
+    return start, end
+
+
+def _tiebreak(day: date, replay_id: int) -> float:
+    digest = hashlib.sha256(f"{day.isoformat()}:{replay_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") / 2**32
+
+
+def rank(replays: Sequence[ReplayCandidate], day: date) -> list[ReplayCandidate]:
+    """Playable replays, best first: log-popularity minus a point per week of age, plus a
+    small per-day variation so consecutive days do not look identical."""
+    start, _ = day_bounds(day)
+
+    def score(r: ReplayCandidate) -> float:
+        age_days = max(0.0, (start - r.published_at).total_seconds() / 86400)
+        return math.log1p(max(0, r.popularity)) - age_days / 7 + 0.5 * _tiebreak(day, r.id)
+
+    playable = [r for r in replays if r.duration_seconds > 0]
+    return sorted(playable, key=lambda r: (-score(r), r.id))
+
+
+def _lives(lives: Sequence[Broadcast], start: datetime, end: datetime) -> list[ChannelSlot]:
+    slots: list[ChannelSlot] = []
+    cursor = start
+    for b in sorted(lives, key=lambda b: (b.starts_at, b.id)):
+        if not b.on_channel or b.ends_at <= start or b.starts_at >= end:
+            continue
+        slot_start = max(b.starts_at, cursor)
+        slot_end = min(b.ends_at, end)
+        if slot_end <= slot_start:
+            continue
+        offset = int((slot_start - b.starts_at).total_seconds())
+        slots.append(ChannelSlot("live", b.title, slot_start, slot_end,
+                                 broadcast_id=b.id, offset_seconds=offset))
+        cursor = slot_end
+    return slots
+
+
+@dataclass
+class _Filler:
+    ranked: list[ReplayCandidate]
+    window: timedelta
+    min_cut: timedelta
+    last_start: dict[int, datetime]
+
+    def eligible(self, at: datetime) -> list[ReplayCandidate]:
+        return [r for r in self.ranked
+                if r.id not in self.last_start or at - self.last_start[r.id] >= self.window]
+
+    def next_eligible_time(self, at: datetime) -> datetime | None:
+        times = [t + self.window for t in self.last_start.values() if t + self.window > at]
+        return min(times) if times and self.ranked else None
+
+    def fill(self, start: datetime, end: datetime) -> list[ChannelSlot]:
+        slots: list[ChannelSlot] = []
+        at = start
+        while at < end:
+            left = end - at
+            choices = self.eligible(at)
+            whole = [r for r in choices if timedelta(seconds=r.duration_seconds) <= left]
+            if whole:
+                pick, cut = whole[0], False
+            elif choices and left >= self.min_cut:
+                pick, cut = choices[0], True
+            else:
+                # Nothing fits: a card until a replay may play again (or the gap ends).
+                wake = self.next_eligible_time(at) if not choices else None
+                until = min(wake, end) if wake is not None else end
+                slots.append(ChannelSlot("card", CARD_TITLE, at, until))
+                at = until
+                continue
+            stop = end if cut else at + timedelta(seconds=pick.duration_seconds)
+            slots.append(ChannelSlot("replay", pick.title, at, stop, replay_id=pick.id,
+                                     cut=cut))
+            self.last_start[pick.id] = at
+            at = stop
+        return slots
+
+
+def _merge_cards(slots: list[ChannelSlot]) -> list[ChannelSlot]:
+    merged: list[ChannelSlot] = []
+    for slot in slots:
+        if merged and slot.kind == "card" and merged[-1].kind == "card":
+            merged[-1] = ChannelSlot("card", CARD_TITLE, merged[-1].start, slot.end)
+        else:
+            merged.append(slot)
+    return merged
+
+
+def build_channel(day: date, lives: Sequence[Broadcast], replays: Sequence[ReplayCandidate],
+                  *, repeat_window: timedelta, min_cut: timedelta = timedelta(minutes=10),
+                  tz: ZoneInfo = SEOUL) -> list[ChannelSlot]:
+    """The channel of `day` (in `tz`): slots covering `[00:00, 24:00)` with no gap or
+    overlap, lives untouched, gaps filled with replays (see the module docstring).
+
+    Deterministic: the same arguments give the same slots, whatever their order.
+    """
+    start, end = day_bounds(day, tz)
+    live_slots = _lives(lives, start, end)
+    filler = _Filler(rank(replays, day), repeat_window, min_cut, {})
+    slots: list[ChannelSlot] = []
+    cursor = start
+    for live in live_slots:
+        if live.start > cursor:
+            slots.extend(filler.fill(cursor, live.start))
+        slots.append(live)
+        cursor = live.end
+    if cursor < end:
+        slots.extend(filler.fill(cursor, end))
+    return _merge_cards(slots)

@@ -1,0 +1,213 @@
+"""The schedule for other programs: XMLTV, iCalendar (RFC 5545) and JSON. Pure functions.
+
+Every export writes times in Asia/Seoul with their offset (`+0900` in XMLTV, `+09:00` in
+JSON, `TZID=Asia/Seoul` with a VTIMEZONE in iCalendar), so a reader never has to guess.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from schedule.broadcast import Broadcast
+from schedule.channel import SEOUL, ChannelSlot
+
+REMINDER = timedelta(minutes=10)
+PRODID = "-//Live Seoul//Live Seoul companion//KO"
+
+
+# ---- JSON -------------------------------------------------------------------------------
+
+
+def slot_json(slot: ChannelSlot, tz: ZoneInfo = SEOUL) -> dict[str, Any]:
+    url = (f"/broadcasts/{slot.broadcast_id}" if slot.broadcast_id is not None
+           else f"/replays/{slot.replay_id}" if slot.replay_id is not None else None)
+    return {
+        "kind": slot.kind,
+        "title": slot.title,
+        "start": slot.start.astimezone(tz).isoformat(),
+        "end": slot.end.astimezone(tz).isoformat(),
+        "broadcast_id": slot.broadcast_id,
+        "replay_id": slot.replay_id,
+        "cut": slot.cut,
+        "offset_seconds": slot.offset_seconds,
+        "url": url,
+    }
+
+
+def schedule_json(day: date, slots: Sequence[ChannelSlot],
+                  statuses: Mapping[int, str] | None = None,
+                  tz: ZoneInfo = SEOUL) -> dict[str, Any]:
+    """`{"date", "timezone", "slots": [...]}`; live slots carry their broadcast's status."""
+    items = []
+    for slot in slots:
+        item = slot_json(slot, tz)
+        if slot.broadcast_id is not None and statuses is not None:
+            item["status"] = statuses.get(slot.broadcast_id, "planned")
+        items.append(item)
+    return {"date": day.isoformat(), "timezone": str(tz.key), "slots": items}
+
+
+def broadcast_json(b: Broadcast, tz: ZoneInfo = SEOUL) -> dict[str, Any]:
+    return {
+        "id": b.id, "title": b.title, "description": b.description, "category": b.category,
+        "starts_at": b.starts_at.astimezone(tz).isoformat(),
+        "ends_at": b.ends_at.astimezone(tz).isoformat(),
+        "status": b.status, "stream_url": b.stream_url, "thumbnail_url": b.thumbnail_url,
+        "staff": list(b.staff), "duration_seconds": b.duration_seconds,
+        "url": f"/broadcasts/{b.id}",
+    }
+
+
+# ---- XMLTV ------------------------------------------------------------------------------
+
+
+def xmltv_time(moment: datetime, tz: ZoneInfo = SEOUL) -> str:
+    """`20261125140000 +0900`: XMLTV's date format with an explicit offset."""
+    return moment.astimezone(tz).strftime("%Y%m%d%H%M%S %z")
+
+
+def _xml_text(text: str) -> str:
+    """Drop characters XML 1.0 cannot carry (validation already keeps them out)."""
+    return "".join(ch for ch in text if ch in "\t\n\r" or ord(ch) >= 0x20)
+
+
+def xmltv(slots: Iterable[ChannelSlot], broadcasts: Mapping[int, Broadcast], *,
+          channel_id: str, channel_name: str, base_url: str,
+          tz: ZoneInfo = SEOUL) -> bytes:
+    """An XMLTV document (valid against xmltv.dtd) of the live and replay slots."""
+    base = base_url.rstrip("/")
+    tv = ET.Element("tv", {"source-info-name": channel_name, "source-info-url": base + "/",
+                           "generator-info-name": "live-seoul/0.1"})
+    channel = ET.SubElement(tv, "channel", {"id": channel_id})
+    ET.SubElement(channel, "display-name", {"lang": "ko"}).text = _xml_text(channel_name)
+    ET.SubElement(channel, "url").text = base + "/"
+    for slot in slots:
+        if slot.kind == "card":
+            continue
+        programme = ET.SubElement(tv, "programme", {
+            "start": xmltv_time(slot.start, tz), "stop": xmltv_time(slot.end, tz),
+            "channel": channel_id})
+        ET.SubElement(programme, "title", {"lang": "ko"}).text = _xml_text(slot.title)
+        broadcast = broadcasts.get(slot.broadcast_id) if slot.broadcast_id else None
+        if slot.kind == "replay":
+            ET.SubElement(programme, "sub-title", {"lang": "ko"}).text = (
+                "다시보기 (일부)" if slot.cut else "다시보기")
+        if broadcast is not None and broadcast.description:
+            ET.SubElement(programme, "desc", {"lang": "ko"}).text = _xml_text(
+                broadcast.description)
+        if broadcast is not None and broadcast.staff:
+            credits = ET.SubElement(programme, "credits")
+            for name in broadcast.staff:
+                ET.SubElement(credits, "presenter").text = _xml_text(name)
+        if broadcast is not None and broadcast.category:
+            ET.SubElement(programme, "category", {"lang": "ko"}).text = _xml_text(
+                broadcast.category)
+        ET.SubElement(programme, "language").text = "ko"
+        ET.SubElement(programme, "length", {"units": "seconds"}).text = str(
+            slot.duration_seconds)
+        if broadcast is not None and broadcast.thumbnail_url:
+            src = broadcast.thumbnail_url
+            ET.SubElement(programme, "icon", {"src": src if "://" in src else base + src})
+        path = (f"/broadcasts/{slot.broadcast_id}" if slot.broadcast_id is not None
+                else f"/replays/{slot.replay_id}")
+        ET.SubElement(programme, "url").text = base + path
+        ET.SubElement(programme, "country").text = "KR"
+        if slot.kind == "replay":
+            ET.SubElement(programme, "previously-shown")
+    ET.indent(tv)
+    body = ET.tostring(tv, encoding="unicode")
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE tv SYSTEM "xmltv.dtd">\n'
+            + body + "\n").encode()
+
+
+# ---- iCalendar (RFC 5545) ---------------------------------------------------------------
+
+
+def ical_escape(text: str) -> str:
+    """TEXT value escaping (RFC 5545 §3.3.11)."""
+    text = "".join(ch for ch in text if ch == "\n" or ord(ch) >= 0x20)
+    return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+            .replace("\n", "\\n"))
+
+
+def fold(line: str) -> str:
+    """Fold a content line at 75 octets without splitting a UTF-8 character (§3.1)."""
+    out: list[str] = []
+    current, size = "", 0
+    for ch in line:
+        width = len(ch.encode())
+        limit = 75 if not out else 74  # continuation lines start with a space
+        if size + width > limit:
+            out.append(current)
+            current, size = "", 0
+        current += ch
+        size += width
+    out.append(current)
+    return "\r\n ".join(out)
+
+
+def _local(moment: datetime, tz: ZoneInfo) -> str:
+    return moment.astimezone(tz).strftime("%Y%m%dT%H%M%S")
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _vtimezone(tz: ZoneInfo) -> list[str]:
+    # Seoul has kept +09:00 without daylight saving since 1988; one STANDARD suffices.
+    offset = datetime(2000, 1, 1, tzinfo=tz).strftime("%z")
+    name = datetime(2000, 1, 1, tzinfo=tz).tzname() or "KST"
+    return ["BEGIN:VTIMEZONE", f"TZID:{tz.key}", "BEGIN:STANDARD",
+            "DTSTART:19700101T000000", f"TZOFFSETFROM:{offset}", f"TZOFFSETTO:{offset}",
+            f"TZNAME:{name}", "END:STANDARD", "END:VTIMEZONE"]
+
+
+def _vevent(b: Broadcast, *, base: str, host: str, stamp: datetime, tz: ZoneInfo,
+            reminder: timedelta) -> list[str]:
+    url = f"{base}/broadcasts/{b.id}"
+    description = b.description + ("\n\n" if b.description else "") + url
+    if b.staff:
+        description = "출연: " + ", ".join(b.staff) + "\n" + description
+    lines = [
+        "BEGIN:VEVENT",
+        f"UID:broadcast-{b.id}@{host}",
+        f"DTSTAMP:{_utc(stamp)}",
+        f"DTSTART;TZID={tz.key}:{_local(b.starts_at, tz)}",
+        f"DTEND;TZID={tz.key}:{_local(b.ends_at, tz)}",
+        f"SUMMARY:{ical_escape(b.title)}",
+        f"DESCRIPTION:{ical_escape(description)}",
+        f"URL:{url}",
+        "LOCATION:" + ical_escape(f"라이브서울 {base}/live/{b.id}"),
+        "STATUS:" + ("CANCELLED" if b.status == "cancelled" else "CONFIRMED"),
+        "TRANSP:TRANSPARENT",
+    ]
+    if b.category:
+        lines.append(f"CATEGORIES:{ical_escape(b.category)}")
+    if b.status in ("planned", "live"):
+        minutes = int(reminder.total_seconds() // 60)
+        lines += ["BEGIN:VALARM", "ACTION:DISPLAY", f"TRIGGER:-PT{minutes}M",
+                  f"DESCRIPTION:{ical_escape(f'{minutes}분 뒤 라이브서울: {b.title}')}",
+                  "END:VALARM"]
+    lines.append("END:VEVENT")
+    return lines
+
+
+def icalendar(broadcasts: Iterable[Broadcast], *, base_url: str, name: str,
+              now: datetime, tz: ZoneInfo = SEOUL,
+              reminder: timedelta = REMINDER) -> str:
+    """A VCALENDAR with one VEVENT per broadcast, each with a display reminder (VALARM)
+    `reminder` before it starts (none for ended or cancelled ones). CRLF line ends."""
+    base = base_url.rstrip("/")
+    host = base.split("://", 1)[-1].split("/", 1)[0] or "live-seoul"
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN",
+             "METHOD:PUBLISH", f"X-WR-CALNAME:{ical_escape(name)}",
+             f"X-WR-TIMEZONE:{tz.key}", *_vtimezone(tz)]
+    for b in broadcasts:
+        lines += _vevent(b, base=base, host=host, stamp=now, tz=tz, reminder=reminder)
+    lines.append("END:VCALENDAR")
+    return "".join(fold(line) + "\r\n" for line in lines)
