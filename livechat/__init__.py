@@ -14,6 +14,7 @@ from livechat.hub import (
     Viewer,
 )
 from livechat.identity import STAFF, Identity
+from livechat.ops_store import OpsStore
 from livechat.store import CommentStore
 from livechat.text import CommentRejected, clean_text, grapheme_count, validate_comment
 
@@ -32,6 +33,7 @@ __all__ = [
     "HubLimits",
     "Identity",
     "MemoryBroker",
+    "OpsStore",
     "PostDecision",
     "PostResult",
     "Room",

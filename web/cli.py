@@ -63,6 +63,61 @@ def db_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def db_backup(args: argparse.Namespace) -> int:
+    from web.backup import BackupError, backup_database
+
+    settings = _settings()
+    try:
+        report = backup_database(settings.database_path, Path(args.path))
+    except BackupError as exc:
+        print(f"backup failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"backed up {settings.database_path} to {report.path} "
+          f"({report.size_bytes} bytes, {report.tables} tables, integrity ok)")
+    return 0
+
+
+def db_restore(args: argparse.Namespace) -> int:
+    from web.backup import BackupError, restore_database
+
+    settings = _settings()
+    try:
+        kept = restore_database(Path(args.path), settings.database_path)
+    except BackupError as exc:
+        print(f"restore refused: {exc}", file=sys.stderr)
+        return 1
+    print(f"restored {settings.database_path} from {args.path} (integrity ok)")
+    if kept is not None:
+        print(f"the previous database is kept as {kept}")
+    print("start the service again; it applies any newer migrations on start")
+    return 0
+
+
+def db_prune(args: argparse.Namespace) -> int:
+    from livechat import OpsStore
+    from web.database import connect, migrate
+    from web.retention import prune_once
+
+    settings = _settings()
+    days = args.days if args.days is not None else settings.comment_retention_days
+    if days <= 0:
+        print("retention is off (COMMENT_RETENTION_DAYS=0 and no --days): nothing pruned")
+        return 0
+
+    async def run() -> int:
+        migrate(settings.database_path)
+        conn = await connect(settings.database_path)
+        try:
+            return await prune_once(OpsStore(conn, conn), days)
+        finally:
+            await conn.close()
+
+    deleted = asyncio.run(run())
+    print(f"deleted {deleted} visible comment(s) older than {days} day(s); "
+          "removed comments and the moderation record were kept")
+    return 0
+
+
 def import_schedule(args: argparse.Namespace) -> int:
     from web.schedule_import import run_import
 
@@ -110,6 +165,16 @@ def parser() -> argparse.ArgumentParser:
     dbsub = db.add_subparsers(dest="db_command", required=True)
     m = dbsub.add_parser("migrate", help="apply pending migrations in place")
     m.set_defaults(func=db_migrate)
+    b = dbsub.add_parser("backup", help="copy the database while it is served (online)")
+    b.add_argument("path", help="file to write (replaced atomically when complete)")
+    b.set_defaults(func=db_backup)
+    r = dbsub.add_parser("restore", help="replace the database with a backup "
+                         "(stop the service first)")
+    r.add_argument("path", help="a file written by `db backup`")
+    r.set_defaults(func=db_restore)
+    pr = dbsub.add_parser("prune", help="delete old visible comments (COMMENT_RETENTION_DAYS)")
+    pr.add_argument("--days", type=int, default=None, help="override COMMENT_RETENTION_DAYS")
+    pr.set_defaults(func=db_prune)
 
     i = sub.add_parser("import-schedule", help="import broadcasts from CSV or JSON")
     i.add_argument("file")

@@ -149,6 +149,24 @@ class Settings:
         "SHUTDOWN_TIMEOUT", 10.0, "Seconds a worker waits for in-flight work on SIGTERM."
     )
     log_level: str = _setting("LOG_LEVEL", "info", "Log level: debug, info, warning, error.")
+    metrics_token: str = _setting(
+        "METRICS_TOKEN",
+        "",
+        "Bearer token `/metrics` requires (`Authorization: Bearer <token>`). Empty: open.",
+        secret=True,
+    )
+    metrics_dir: str = _setting(
+        "METRICS_DIR",
+        "",
+        "Directory where each worker leaves its metrics every few seconds, so that any "
+        "worker's `/metrics` reports all of them. Empty: `<db>.metrics/` beside the database.",
+    )
+    comment_retention_days: int = _setting(
+        "COMMENT_RETENTION_DAYS",
+        0,
+        "Delete visible comments older than this many days (daily, and `live-seoul db prune`); "
+        "removed comments and anything the moderation record refers to are kept. 0 keeps all.",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
