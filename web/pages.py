@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute, Route
 from web.i18n import LOCALES, translate
 from web.requests import current_session
 from web.services import Services, services
+from web.share_routes import context_for_broadcast
 from web.templating import request_locale, static_url
 
 LANG_COOKIE = "lang"
@@ -141,6 +142,7 @@ async def live_page(request: Request) -> Response:
         "max_chars": svc.settings.comment_max_chars,
         "hls_url": static_url("vendor/hls.min.js") if HLS_VENDOR.exists() else "",
     }
+    context.update(context_for_broadcast(request, broadcast))
     return svc.templates.TemplateResponse(request, "live.html", context)
 
 

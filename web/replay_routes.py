@@ -53,6 +53,7 @@ from web.errors import ApiError
 from web.i18n import SEOUL, translate
 from web.requests import current_session, json_body, require_role, require_session
 from web.services import services
+from web.share_routes import context_for_replay
 from web.templating import request_locale, static_url
 
 OPERATORS = ("official", "moderator", "admin")
@@ -441,6 +442,9 @@ async def replay_page(request: Request) -> Response:
         "max_chars": svc.settings.comment_max_chars,
         "takes_comments": replay.broadcast_id is not None,
     }
+    if replay.public:
+        context.update(context_for_replay(request, replay, start_position(
+            request.query_params.get("t"), replay.duration_seconds)))
     response = svc.templates.TemplateResponse(request, "replay.html", context)
     for name, value in cookies.items():
         response.set_cookie(name, value, httponly=True, samesite="lax", path="/",
