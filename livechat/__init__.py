@@ -14,6 +14,9 @@ from livechat.hub import (
     Viewer,
 )
 from livechat.identity import STAFF, Identity
+from livechat.question_service import QuestionService
+from livechat.question_store import QuestionStore
+from livechat.questions import Question, Tally
 from livechat.ops_store import OpsStore
 from livechat.store import CommentStore
 from livechat.text import CommentRejected, clean_text, grapheme_count, validate_comment
@@ -36,7 +39,11 @@ __all__ = [
     "OpsStore",
     "PostDecision",
     "PostResult",
+    "Question",
+    "QuestionService",
+    "QuestionStore",
     "Room",
+    "Tally",
     "Viewer",
     "broker_from_url",
     "clean_text",

@@ -15,7 +15,14 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount
 
-from livechat import CommentHub, CommentStore, HubLimits, broker_from_url
+from livechat import (
+    CommentHub,
+    CommentStore,
+    HubLimits,
+    QuestionService,
+    QuestionStore,
+    broker_from_url,
+)
 from replay import ReplayStore
 from schedule import ScheduleStore
 from web import (
@@ -79,7 +86,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             reader = await connect(path)
             stack.push_async_callback(reader.close)
             writers = []
-            for _ in range(4):
+            for _ in range(5):
                 writer = await connect(path)
                 stack.push_async_callback(writer.close)
                 writers.append(writer)
@@ -96,6 +103,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             hub = CommentHub(comments, broker, hub_limits(settings))
             await hub.start()
             stack.push_async_callback(hub.stop)
+            questions = QuestionService(hub, QuestionStore(writers[4], reader))
+            await questions.start()
             moderator = await moderation_routes.start_moderation(stack, hub, settings)
             if settings.demo:
                 from web.demo import load_demo
@@ -113,6 +122,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     broker=broker,
                     hub=hub,
                     sessions=codec,
+                    questions=questions,
                     shares=shares,
                 ),
             }

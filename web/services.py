@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from starlette.requests import HTTPConnection
 from starlette.templating import Jinja2Templates
 
-from livechat import Broker, CommentHub, CommentStore
+from livechat import Broker, CommentHub, CommentStore, QuestionService
 from replay import ReplayStore
 from schedule import ScheduleStore
 from web.accounts import AccountStore
@@ -27,6 +27,7 @@ class Services:
     broker: Broker
     hub: CommentHub
     sessions: SessionCodec
+    questions: QuestionService
     shares: ShareClickStore
 
 

@@ -1,0 +1,217 @@
+"""The question track on top of the comment hub: ask, vote, answer, change status.
+
+Asking is posting: `CommentHub.post(..., question=True)` stores a comment flagged
+`question`, and this service's stored-hook records the question in the same request before
+viewers are woken. Every later change (votes, status, answers) is committed first and then
+sent to every viewer of the broadcast on every process as one server frame:
+
+    {"type": "question", "event": "asked" | "votes" | "status" | "answered",
+     "question": {...}}
+
+`question.version` grows with each change, so a page that receives two updates out of order
+keeps the newer. A live answer is also a chat comment (flags `answer`, `reply_to` the
+question id), so a replay shows it at the moment it was given.
+
+WebSocket commands (`vote`, `unvote`, `answer`, `set_question_status`) check roles on the
+server; a refused command earns an `error` frame naming the command and the question.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from livechat import protocol
+from livechat.comment import Comment
+from livechat.hub import CommentHub, PostResult, Viewer
+from livechat.identity import Identity
+from livechat.question_store import QuestionStore
+from livechat.questions import (
+    STATUSES,
+    Question,
+    check_department,
+    check_vote,
+    clean_answer,
+    clean_department,
+    clean_note,
+    require_answerer,
+)
+from livechat.text import CommentRejected, validate_comment
+
+log = logging.getLogger("livechat.questions")
+
+COMMANDS = ("vote", "unvote", "answer", "set_question_status")
+
+
+@dataclass(frozen=True)
+class VoteResult:
+    question: Question
+    changed: bool
+    voted: bool
+
+
+@dataclass(frozen=True)
+class AnswerResult:
+    question: Question
+    comment_id: int | None  # the chat comment of a live answer
+
+
+def question_frame(event: str, question: Question) -> dict[str, Any]:
+    return {"type": "question", "event": event, "question": question.public()}
+
+
+def _question_id(raw: object) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 0 < raw < 2**62:
+        raise CommentRejected("bad_field", "`question_id` must be a positive integer")
+    return raw
+
+
+class QuestionService:
+    """Owns the question rules' I/O: the store, the hub's frames and its commands."""
+
+    def __init__(self, hub: CommentHub, store: QuestionStore) -> None:
+        self.hub = hub
+        self.store = store
+
+    async def start(self) -> None:
+        """Adopt questions orphaned by a crash, then hook into the hub."""
+        adopted = await self.store.adopt_orphans()
+        if adopted:
+            log.warning("recorded %d question(s) whose rows were missing", adopted)
+        self.hub.stored_hooks.append(self._on_stored)
+        protocol.EXTRA_TYPES.update(COMMANDS)
+        for name in COMMANDS:
+            self.hub.commands[name] = self._command
+
+    def publish(self, event: str, question: Question) -> None:
+        self.hub.broadcast_frame(question.broadcast_id, question_frame(event, question))
+
+    # -- ask ---------------------------------------------------------------------------
+    async def _on_stored(self, comment: Comment) -> None:
+        if "question" not in comment.flag_set:
+            return
+        created = await self.store.create(comment.id, comment.broadcast_id,
+                                          comment.author_key, comment.created_at)
+        if created and comment.status == "visible":
+            question = await self.store.get(comment.id)
+            if question is not None:
+                self.publish("asked", question)
+
+    async def ask(self, broadcast_id: int, author: Identity, client_id: str, text: object,
+                  address: str = "") -> PostResult:
+        """Post `text` as a question (the hub's whole path: validation, limits, policies)."""
+        return await self.hub.post(broadcast_id, author, client_id, text, address=address,
+                                   question=True)
+
+    async def _visible(self, broadcast_id: int | None, question_id: int) -> Question:
+        question = await self.store.get(question_id)
+        if (question is None or question.comment_status != "visible"
+                or (broadcast_id is not None and question.broadcast_id != broadcast_id)):
+            raise CommentRejected("not_found", f"no question {question_id}")
+        return question
+
+    # -- votes -------------------------------------------------------------------------
+    async def vote(self, broadcast_id: int | None, question_id: int, voter: Identity,
+                   up: bool = True) -> VoteResult:
+        """One vote per identity and question; `up=False` withdraws it. Idempotent."""
+        question = await self._visible(broadcast_id, question_id)
+        if up:
+            check_vote(voter.key, question.asker_key)
+        changed, after = await self.store.vote(question_id, voter.key, up)
+        if changed:
+            self.publish("votes", after)
+        return VoteResult(after, changed, up)
+
+    # -- answers and statuses ----------------------------------------------------------
+    async def answer(self, broadcast_id: int | None, question_id: int, official: Identity,
+                     raw_text: object, *, live: bool = True, client_id: str | None = None,
+                     pin: bool = False) -> AnswerResult:
+        """Answer in the chat (`live`: a comment flagged `answer`) or in writing."""
+        require_answerer(official.role)
+        if live:
+            text = validate_comment(raw_text, self.hub.limits.max_chars)
+            if client_id is None:
+                client_id = f"answer-{question_id}-{uuid.uuid4().hex[:12]}"
+            elif not protocol.CLIENT_ID.match(client_id):
+                raise CommentRejected("bad_field", "`client_id`: 1–64 of A–Z a–z 0–9 _ . : -")
+        else:
+            text = clean_answer(raw_text)
+        question = await self._visible(broadcast_id, question_id)
+        after, comment_id = await self.store.answer(
+            question_id, question.broadcast_id, official, text, client_id if live else None)
+        if comment_id is not None:
+            self.hub.comment_stored(question.broadcast_id)
+            if pin:
+                await self._pin(question.broadcast_id, comment_id)
+        if comment_id is not None or not live:
+            self.publish("answered", after)
+        return AnswerResult(after, comment_id)
+
+    async def _pin(self, broadcast_id: int, comment_id: int) -> None:
+        comments = self.hub.store
+        await comments.set_chat_settings(broadcast_id, pinned_comment_id=comment_id)
+        slow, closed, _ = await comments.get_chat_settings(broadcast_id)
+        pinned = await comments.get(comment_id)
+        self.hub.broadcast_event(broadcast_id, {"t": "state", "state": {
+            "slow_mode": slow, "closed": closed,
+            "pinned": pinned.wire() if pinned else None}})
+
+    async def set_status(self, broadcast_id: int | None, question_id: int, official: Identity,
+                         status: object, note: object = "",
+                         department: object = "") -> Question:
+        """Move a question along (forwarded, will_reflect, …) with a short public note."""
+        require_answerer(official.role)
+        if not isinstance(status, str) or status not in STATUSES:
+            raise CommentRejected("bad_status", f"status must be one of {', '.join(STATUSES)}",
+                                  field="status")
+        clean = clean_note(note)
+        dept = clean_department(department)
+        question = await self._visible(broadcast_id, question_id)
+        check_department(status, dept or question.department)
+        after = await self.store.set_status(question_id, official, status, clean, dept)
+        self.publish("status", after)
+        return after
+
+    # -- WebSocket commands ------------------------------------------------------------
+    async def _command(self, hub: CommentHub, broadcast_id: int, viewer: Viewer,
+                       body: dict[str, Any]) -> None:
+        kind = str(body.get("type"))
+        raw_id = body.get("question_id")
+        try:
+            identity = viewer.identity
+            if identity is None:
+                raise CommentRejected("no_session", "pick a nickname or log in first")
+            question_id = _question_id(raw_id)
+            done: dict[str, Any] = {"type": "question_done", "command": kind,
+                                    "question_id": question_id}
+            if kind in ("vote", "unvote"):
+                result = await self.vote(broadcast_id, question_id, identity, kind == "vote")
+                done.update(voted=result.voted, votes=result.question.votes)
+            elif kind == "answer":
+                mode = body.get("mode", "live")
+                if mode not in ("live", "written"):
+                    raise CommentRejected("bad_field", "`mode` must be live or written")
+                client_id = body.get("client_id")
+                if client_id is not None and not isinstance(client_id, str):
+                    raise CommentRejected("bad_field", "`client_id` must be a string")
+                pin = body.get("pin", False)
+                if not isinstance(pin, bool):
+                    raise CommentRejected("bad_field", "`pin` must be true or false")
+                answered = await self.answer(broadcast_id, question_id, identity,
+                                             body.get("text"), live=mode == "live",
+                                             client_id=client_id, pin=pin)
+                done.update(status=answered.question.status, comment_id=answered.comment_id)
+            else:
+                after = await self.set_status(broadcast_id, question_id, identity,
+                                              body.get("status"), body.get("note", ""),
+                                              body.get("department", ""))
+                done.update(status=after.status)
+        except CommentRejected as exc:
+            extra = {"command": kind, **exc.extra}
+            if isinstance(raw_id, int) and not isinstance(raw_id, bool):
+                extra["question_id"] = raw_id
+            viewer.offer_direct(protocol.error_frame(exc.code, exc.message, None, **extra))
+            return
+        viewer.offer_direct(protocol.encode(done))

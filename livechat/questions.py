@@ -1,0 +1,223 @@
+"""Citizen questions as pure rules: statuses, who may change them, votes, order, tally.
+
+A question is a comment flagged `question`. Its life is a small state machine:
+
+    open ──► answered | forwarded | will_reflect | not_in_remit
+    forwarded ──► answered | will_reflect | not_in_remit
+    answered ──► will_reflect | forwarded
+    not_in_remit ──► forwarded
+    (any but open) ──► open        moderators and admins only (correcting a mistake)
+
+Officials, moderators and admins make the moves; viewers never. Answering is its own
+action (`after_answer`): it records an answer and moves the question to `answered`, except
+that a question already promised to be reflected in policy keeps that status.
+
+Votes: one per viewer identity and question, undone freely; nobody votes for their own
+question. Nothing here does I/O; every rule raises `CommentRejected` with a stable code, so
+the WebSocket layer turns it into an `error` frame and HTTP into a 4xx.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from livechat.text import CommentRejected, clean_text
+
+OPEN = "open"
+ANSWERED = "answered"
+FORWARDED = "forwarded"
+WILL_REFLECT = "will_reflect"
+NOT_IN_REMIT = "not_in_remit"
+STATUSES = (OPEN, ANSWERED, FORWARDED, WILL_REFLECT, NOT_IN_REMIT)
+
+ANSWERERS = frozenset({"official", "moderator", "admin"})
+REOPENERS = frozenset({"moderator", "admin"})
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    OPEN: frozenset({ANSWERED, FORWARDED, WILL_REFLECT, NOT_IN_REMIT}),
+    FORWARDED: frozenset({ANSWERED, WILL_REFLECT, NOT_IN_REMIT}),
+    ANSWERED: frozenset({WILL_REFLECT, FORWARDED}),
+    NOT_IN_REMIT: frozenset({FORWARDED}),
+    WILL_REFLECT: frozenset(),
+}
+
+NOTE_MAX = 200
+DEPARTMENT_MAX = 60
+ANSWER_MAX = 2000
+SORTS = ("votes", "time")
+
+
+def require_answerer(role: str) -> None:
+    """Raise `forbidden` unless `role` may answer and change statuses."""
+    if role not in ANSWERERS:
+        raise CommentRejected("forbidden", "only city officials and moderators may do this")
+
+
+def allowed_moves(role: str, current: str) -> frozenset[str]:
+    """The statuses `role` may move a question in `current` to."""
+    if role not in ANSWERERS:
+        return frozenset()
+    moves = TRANSITIONS.get(current, frozenset())
+    if current != OPEN and role in REOPENERS:
+        moves = moves | {OPEN}
+    return moves
+
+
+def check_transition(role: str, current: str, target: str) -> None:
+    """Raise unless `role` may move a question from `current` to `target`."""
+    if target not in STATUSES:
+        raise CommentRejected("bad_status", f"status must be one of {', '.join(STATUSES)}")
+    require_answerer(role)
+    if target == current:
+        raise CommentRejected("no_change", f"the question is already {current}")
+    if target not in allowed_moves(role, current):
+        if target == OPEN:
+            raise CommentRejected("forbidden", "only moderators may reopen a question")
+        raise CommentRejected("bad_transition", f"a question cannot go from {current} to {target}")
+
+
+def check_department(target: str, department: str) -> None:
+    """A question forwarded to a department must say which."""
+    if target == FORWARDED and not department:
+        raise CommentRejected("bad_field", "say which department the question goes to",
+                              field="department")
+
+
+def after_answer(current: str) -> str:
+    """The status of a question once answered (a policy promise is kept)."""
+    return WILL_REFLECT if current == WILL_REFLECT else ANSWERED
+
+
+def check_vote(voter_key: str, asker_key: str) -> None:
+    if voter_key == asker_key:
+        raise CommentRejected("own_question", "you cannot vote for your own question")
+
+
+def _bounded(raw: object, name: str, limit: int, *, required: bool = False) -> str:
+    if raw is None:
+        raw = ""
+    if not isinstance(raw, str):
+        raise CommentRejected("bad_field", f"`{name}` must be a string")
+    text = clean_text(raw).strip()
+    if required and not text:
+        raise CommentRejected("empty", f"`{name}` must not be empty")
+    if len(text) > limit:
+        raise CommentRejected("too_long", f"`{name}` is {len(text)} characters; at most {limit}")
+    return text
+
+
+def clean_note(raw: object) -> str:
+    """A short public note on a status change (may be empty)."""
+    return _bounded(raw, "note", NOTE_MAX)
+
+
+def clean_department(raw: object) -> str:
+    return " ".join(_bounded(raw, "department", DEPARTMENT_MAX).split())
+
+
+def clean_answer(raw: object) -> str:
+    """A written answer: required, at most ANSWER_MAX characters."""
+    return _bounded(raw, "text", ANSWER_MAX, required=True)
+
+
+def parse_sort(raw: object) -> str:
+    if raw is None or raw == "":
+        return "votes"
+    if raw not in SORTS:
+        raise CommentRejected("bad_sort", "sort must be votes or time")
+    return str(raw)
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    author: str
+    role: str
+    department: str
+    at: str
+    comment_id: int | None = None  # set when the answer was given live in the chat
+
+    def public(self) -> dict[str, Any]:
+        return {"text": self.text, "author": self.author, "role": self.role,
+                "department": self.department, "at": self.at,
+                "comment_id": self.comment_id, "live": self.comment_id is not None}
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question as everyone may see it (no author key)."""
+
+    id: int  # the comment id
+    broadcast_id: int
+    text: str
+    author: str
+    role: str
+    created_at: str
+    asker_key: str
+    status: str = OPEN
+    status_note: str = ""
+    department: str = ""
+    votes: int = 0
+    version: int = 0
+    updated_at: str = ""
+    comment_status: str = "visible"
+    answer: Answer | None = None
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "broadcast_id": self.broadcast_id, "text": self.text,
+            "author": self.author, "role": self.role, "created_at": self.created_at,
+            "status": self.status, "status_note": self.status_note,
+            "department": self.department, "votes": self.votes, "version": self.version,
+            "updated_at": self.updated_at,
+            "answer": self.answer.public() if self.answer else None,
+        }
+
+
+def sort_questions(questions: Iterable[Question], by: str) -> list[Question]:
+    """`votes`: most votes first, older first among equals; `time`: newest first."""
+    if by == "time":
+        return sorted(questions, key=lambda q: -q.id)
+    return sorted(questions, key=lambda q: (-q.votes, q.id))
+
+
+@dataclass
+class Tally:
+    """How many questions were received and what became of them."""
+
+    received: int = 0
+    by_status: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
+
+    @classmethod
+    def of(cls, statuses: Iterable[str]) -> Tally:
+        tally = cls()
+        for status in statuses:
+            tally.add(status, 1)
+        return tally
+
+    def add(self, status: str, count: int) -> None:
+        self.received += count
+        self.by_status[status] = self.by_status.get(status, 0) + count
+
+    @property
+    def responded(self) -> int:
+        """Questions that got any response (answered, forwarded, reflected, out of remit)."""
+        return self.received - self.by_status.get(OPEN, 0)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.responded / self.received) if self.received else 0
+
+    def public(self) -> dict[str, Any]:
+        return {"received": self.received, "responded": self.responded,
+                "percent": self.percent, **self.by_status}
+
+
+def merge_tallies(tallies: Sequence[Tally]) -> Tally:
+    total = Tally()
+    for tally in tallies:
+        for status, count in tally.by_status.items():
+            total.add(status, count)
+    return total
