@@ -58,6 +58,7 @@ _FINAL_TO_INITIAL = {
     "\u11c2": "\u1112",
 }
 _SILENT_INITIAL = "\u110b"
+_FILLERS = frozenset("\u115f\u1160\u3164\uffa0")  # Hangul fillers: blank, not letters
 
 
 def _is_jamo(ch: str) -> bool:
@@ -80,6 +81,8 @@ def _fold_once(text: str) -> str:
     text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
     kept: list[str] = []
     for ch in text:
+        if ch in _FILLERS:
+            continue
         ch = _LOOKALIKE.get(ch, ch)
         if ch == "3":
             ch = "e"
@@ -250,7 +253,7 @@ def find_personal_data(text: str) -> list[tuple[str, int, int]]:
 def _mask_span(kind: str, original: str) -> str:
     if kind == "email":
         at = _ascii_view(original).index("@")
-        return original[0] + "*" * (at - 1) + "@" + "*" * (len(original) - at - 1)
+        return original[0] + "*" * (at - 1) + original[at] + "*" * (len(original) - at - 1)
     return "".join("*" if ch.isdigit() or unicodedata.category(ch) == "Nd" else ch
                    for ch in original)
 
