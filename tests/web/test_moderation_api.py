@@ -70,7 +70,8 @@ class Site:
                                         headers=who.headers(False) if who else {})
 
     def visible_ids(self, broadcast: int = 1) -> list[int]:
-        return [i["id"] for i in self.c.get(f"/api/broadcasts/{broadcast}/comments").json()["items"]]
+        page = self.c.get(f"/api/broadcasts/{broadcast}/comments").json()
+        return [i["id"] for i in page["items"]]
 
     def audit(self, who: Who) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = self.get(who, "/api/moderation/audit").json()["items"]
