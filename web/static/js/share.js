@@ -45,9 +45,7 @@ async function copyLink(url) {
 }
 
 function isPhone() {
-  if (navigator.userAgentData && typeof navigator.userAgentData.mobile === "boolean") {
-    return navigator.userAgentData.mobile;
-  }
+  if (navigator.userAgentData && navigator.userAgentData.mobile) return true;
   return /Android|iPhone|iPad|iPod|Mobile/i.test(navigator.userAgent);
 }
 
