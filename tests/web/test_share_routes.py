@@ -235,3 +235,19 @@ def test_seoul_today_is_used_for_a_bare_schedule_link(share_client: TestClient) 
     today = datetime.now(SEOUL).date()
     assert r.json()["page"]["key"] in {today.isoformat(),
                                        (today - timedelta(days=1)).isoformat()}
+
+
+def test_live_and_replay_pages_render_metadata_for_crawlers(share_client: TestClient) -> None:
+    """A cookieless GET (as a crawler sends) gets the Open Graph tags, JSON-LD and share bar."""
+    live = share_client.get("/live/1", headers={"user-agent": "facebookexternalhit/1.1"})
+    assert live.status_code == 200 and "set-cookie" not in live.headers
+    assert '<meta property="og:url" content="http://testserver/live/1">' in live.text
+    assert '<meta property="og:image:width" content="1200">' in live.text
+    assert '<meta name="twitter:card" content="summary_large_image">' in live.text
+    assert '<script type="application/ld+json">' in live.text
+    assert 'data-network="kakaotalk"' in live.text and "utm_campaign=live-1" in live.text
+    replay = share_client.get("/replays/7?t=90&utm_source=x")
+    assert replay.status_code == 200
+    assert '<meta property="og:url" content="http://testserver/replays/7?t=90">' in replay.text
+    assert '<link rel="canonical" href="http://testserver/replays/7?t=90">' in replay.text
+    assert "utm_campaign=replay-7" in replay.text and "data-share" in replay.text
