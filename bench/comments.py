@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import multiprocessing
 import os
@@ -30,6 +31,7 @@ from typing import Any
 
 import httpx
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from tests.support import ROOT, RedisServer, free_port, seed_broadcast, wait_for
 
@@ -148,6 +150,10 @@ async def poster(url: str, origin: str, cookie: str, rate: float, seconds: float
                        ping_interval=None, max_size=2**24) as ws:
 
         async def read_acks() -> None:
+            with contextlib.suppress(ConnectionClosed):
+                await _read_acks()
+
+        async def _read_acks() -> None:
             async for raw in ws:
                 frame = json.loads(raw)
                 if frame["type"] == "ack":

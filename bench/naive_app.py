@@ -30,7 +30,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     await db.execute("PRAGMA journal_mode=WAL")
     await db.execute("CREATE TABLE IF NOT EXISTS c (id INTEGER PRIMARY KEY, text TEXT)")
     state["db"] = db
-    state["redis"] = aioredis.from_url(REDIS_URL)
+    state["redis"] = aioredis.from_url(REDIS_URL, max_connections=100_000)
     yield
     await db.close()
 
@@ -60,7 +60,9 @@ async def chat(ws: WebSocket) -> None:
                         "created_at": datetime.now(UTC).isoformat()}
                 await ws.send_text(json.dumps({"type": "ack", "client_id": data["client_id"],
                                                "id": cursor.lastrowid}))
-                await redis.publish("naive", json.dumps({"type": "comments", "items": [item]}))
+                frame = {"type": "comments", "items": [item]}
+                await redis.publish("naive", json.dumps(frame, ensure_ascii=False,
+                                                        separators=(",", ":")))
     except WebSocketDisconnect:
         pass
     finally:
