@@ -139,10 +139,14 @@ class Answer:
     at: str
     comment_id: int | None = None  # set when the answer was given live in the chat
 
+    @property
+    def live(self) -> bool:
+        return self.comment_id is not None
+
     def public(self) -> dict[str, Any]:
         return {"text": self.text, "author": self.author, "role": self.role,
                 "department": self.department, "at": self.at,
-                "comment_id": self.comment_id, "live": self.comment_id is not None}
+                "comment_id": self.comment_id, "live": self.live}
 
 
 @dataclass(frozen=True)
@@ -208,7 +212,8 @@ class Tally:
 
     @property
     def percent(self) -> int:
-        return round(100 * self.responded / self.received) if self.received else 0
+        """Whole percent, rounded down (the city reports 856 of 1,196 as 71%)."""
+        return 100 * self.responded // self.received if self.received else 0
 
     def public(self) -> dict[str, Any]:
         return {"received": self.received, "responded": self.responded,

@@ -47,7 +47,7 @@ export function tallyOf(questions) {
     tally[q.status] = (tally[q.status] || 0) + 1;
   }
   tally.responded = tally.received - tally.open;
-  tally.percent = tally.received ? Math.round((100 * tally.responded) / tally.received) : 0;
+  tally.percent = tally.received ? Math.floor((100 * tally.responded) / tally.received) : 0;
   return tally;
 }
 
