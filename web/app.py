@@ -19,6 +19,7 @@ from livechat import (
     CommentHub,
     CommentStore,
     HubLimits,
+    OpsStore,
     QuestionService,
     QuestionStore,
     broker_from_url,
@@ -36,11 +37,16 @@ from web import (
     replay_routes,
     schedule_routes,
     share_routes,
+    status_routes,
 )
 from web.accounts import AccountStore
 from web.database import connect, migrate
 from web.errors import exception_handlers
+from web.metrics import MetricsRecorder, metrics_dir
+from web.metrics import routes as metrics_routes
 from web.overload import OverloadMiddleware
+from web.request_id import RequestIdMiddleware
+from web.retention import retention
 from web.security import SecurityHeadersMiddleware
 from web.services import Services
 from web.sessions import SessionCodec
@@ -106,12 +112,21 @@ def create_app(settings: Settings | None = None) -> Starlette:
             questions = QuestionService(hub, QuestionStore(writers[4], reader))
             await questions.start()
             moderator = await moderation_routes.start_moderation(stack, hub, settings)
+            ops_writer = await connect(path)
+            stack.push_async_callback(ops_writer.close)
+            ops = OpsStore(ops_writer, reader)
+            await stack.enter_async_context(retention(ops, settings.comment_retention_days))
+            metrics = await stack.enter_async_context(MetricsRecorder(
+                hub, comments, "redis" if settings.redis_url else "memory",
+                metrics_dir(settings)).running())
             if settings.demo:
                 from web.demo import load_demo
 
                 await load_demo(schedule_store, replays, comments)
             yield {
                 "moderator": moderator,
+                "ops": ops,
+                "metrics": metrics,
                 "services": Services(
                     settings=settings,
                     templates=templates,
@@ -129,6 +144,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     routes: list[BaseRoute] = [
         *health.routes,
+        *metrics_routes,
+        *status_routes.routes,
         *auth.routes,
         *schedule_routes.routes,
         *replay_routes.routes,
@@ -144,6 +161,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=routes,
         lifespan=lifespan,
         middleware=[
+            Middleware(RequestIdMiddleware),
             Middleware(SecurityHeadersMiddleware, settings=settings),
             Middleware(OverloadMiddleware),
         ],

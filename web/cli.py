@@ -35,6 +35,7 @@ def serve(args: argparse.Namespace) -> int:
     # Workers must share the key; with_secret() wrote it beside the database.
     os.environ.setdefault("SECRET_KEY", settings.secret_key)
     from web.database import migrate
+    from web.logs import log_config
 
     migrate(settings.database_path)
     uvicorn.run(
@@ -47,6 +48,8 @@ def serve(args: argparse.Namespace) -> int:
         ws_per_message_deflate=settings.ws_compression,
         timeout_graceful_shutdown=int(settings.shutdown_timeout),
         log_level=settings.log_level,
+        log_config=log_config(settings.log_level),
+        access_log=False,  # web.access logs each request, with its request id
         proxy_headers=True,
         server_header=False,
     )

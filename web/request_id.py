@@ -77,10 +77,10 @@ class RequestIdMiddleware:
             status = status or 500
             raise
         finally:
-            self._log(scope, status, start)
+            self._log(scope, request_id, status, start)
             request_id_var.reset(token)
 
-    def _log(self, scope: Scope, status: int, start: float) -> None:
+    def _log(self, scope: Scope, request_id: str, status: int, start: float) -> None:
         path = scope.get("path", "")
         level = logging.WARNING if status >= 500 else logging.INFO
         if path in self.quiet_paths and status < 400:
@@ -92,6 +92,6 @@ class RequestIdMiddleware:
         duration = round((time.perf_counter() - start) * 1000, 2)
         access_log.log(
             level, "%s %s %s %.1f ms", method, path, status, duration,
-            extra={"method": method, "path": path, "status": status,
+            extra={"request_id": request_id, "method": method, "path": path, "status": status,
                    "duration_ms": duration, "client": client[0] if client else None},
         )
