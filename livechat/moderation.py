@@ -92,16 +92,21 @@ def _fold_once(text: str) -> str:
             kept.append(ch)
         # everything else (spaces, punctuation, marks, zero-width, other digits) goes
     out: list[str] = []
-    for i, ch in enumerate(kept):
+    for ch in kept:
         if out and out[-1] == ch:
             continue  # fuuuck, ㅅㅅㅂ: runs count once
-        if (
-            ch == _SILENT_INITIAL
-            and out
-            and out[-1] in _FINAL_TO_INITIAL
-            and i + 1 < len(kept)
-            and _is_vowel(kept[i + 1])
-        ):
+        out.append(ch)
+    return "".join(out)
+
+
+def _liaison(folded: str) -> str:
+    """Read a final consonant before a silent ㅇ as the next initial (십알 → 시발).
+
+    Only a second view for matching: applied to every text it would hide 시발 in 시발이."""
+    out: list[str] = []
+    for i, ch in enumerate(folded):
+        if (ch == _SILENT_INITIAL and out and out[-1] in _FINAL_TO_INITIAL
+                and i + 1 < len(folded) and _is_vowel(folded[i + 1])):
             out[-1] = _FINAL_TO_INITIAL[out[-1]]
             continue
         out.append(ch)
@@ -181,13 +186,15 @@ class Blocklist:
         if not self._words:
             return None
         folded = fold(text)
-        views: dict[frozenset[str], str] = {}
+        texts = (folded, _liaison(folded))
+        views: dict[frozenset[str], tuple[str, ...]] = {}
         for entry in self._words:
-            view = views.get(entry.scripts)
-            if view is None:
-                view = "".join(ch for ch in folded if _script(ch) in entry.scripts)
-                views[entry.scripts] = view
-            if entry.pattern.search(view):
+            found = views.get(entry.scripts)
+            if found is None:
+                found = tuple("".join(ch for ch in t if _script(ch) in entry.scripts)
+                              for t in texts)
+                views[entry.scripts] = found
+            if any(entry.pattern.search(view) for view in found):
                 return entry.word
         return None
 

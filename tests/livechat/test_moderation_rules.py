@@ -28,6 +28,8 @@ EVASIONS = [
     ("시1발", "시발"),  # a digit slipped between syllables
     ("시_발_", "시발"),
     ("십알", "시발"),  # liaison: final ㅂ + silent ㅇ
+    ("씨 발 이게 뭐야", "시발"),  # …but a plain word before a vowel syllable still counts
+    ("시발아", "시발"),
     ("ㅅㅂ", "시발"),  # initial consonants typed alone
     ("ㅆㅂ", "시발"),
     ("ㅅ ㅂ", "시발"),
