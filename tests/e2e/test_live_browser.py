@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 import httpx
@@ -235,5 +236,38 @@ def test_held_state_and_notice_frames_drive_the_page(browser: Any,
     assert not page.locator("#chat-slow").is_visible()
     assert not page.locator("#chat-pinned").is_visible()
     assert page.locator("#chat-send").is_enabled()
+    assert page.errors == []
+    page.context.close()
+
+
+DEMO_HLS = "/static/media/demo-replay/index.m3u8"
+
+
+@pytest.mark.parametrize("native", [True, False], ids=["native-hls", "hls.js"])
+def test_player_plays_hls_natively_or_with_hlsjs(browser: Any, demo_server: AppServer,
+                                                 native: bool) -> None:
+    """The live <video> plays an HLS stream: natively if the browser can, else via hls.js."""
+    broadcast_id = live_broadcast(demo_server)
+    with sqlite3.connect(demo_server.db_path) as con:
+        con.execute("UPDATE broadcasts SET stream_url = ? WHERE id = ?", (DEMO_HLS, broadcast_id))
+    page = new_page(browser)
+
+    def with_stream(route: Any) -> None:
+        # Until the schedule store hands the page its stream_url, put it in the served HTML.
+        response = route.fetch()
+        route.fulfill(response=response,
+                      body=response.text().replace('data-stream=""', f'data-stream="{DEMO_HLS}"'))
+
+    page.route(f"**/live/{broadcast_id}", with_stream)
+    if not native:
+        page.add_init_script("HTMLMediaElement.prototype.canPlayType = () => '';")
+    page.goto(f"{demo_server.base}/live/{broadcast_id}")
+    page.evaluate("() => { const v = document.getElementById('live-video'); v.muted = true;"
+                  " v.play().catch(() => {}); }")
+    page.wait_for_function("() => document.getElementById('live-video').currentTime > 0.3",
+                           timeout=MS)
+    source = page.evaluate("document.getElementById('live-video').currentSrc")
+    assert source.startswith("blob:") != native
+    assert (page.evaluate("typeof window.Hls") == "function") != native
     assert page.errors == []
     page.context.close()
