@@ -607,6 +607,7 @@ class PageRef:
 _PATHS = (
     ("live", re.compile(r"/live/([0-9]{1,19})")),
     ("replay", re.compile(r"/replays/([0-9]{1,19})")),
+    ("live", re.compile(r"/broadcasts/([0-9]{1,19})")),
     ("live", re.compile(r"/embed/broadcasts/([0-9]{1,19})")),
     ("replay", re.compile(r"/embed/replays/([0-9]{1,19})")),
     ("schedule", re.compile(r"/schedule/?")),
@@ -638,8 +639,9 @@ def parse_page_url(raw: str, base_url: str) -> PageRef:
     """The shareable page `raw` names, if it is ours; `ShareUrlError` otherwise.
 
     Accepted: an absolute URL whose scheme, host and port equal `base_url`'s (no userinfo),
-    or a path starting with a single `/`; the path one of `/live/{id}`, `/replays/{id}`
-    (`?t=`), `/schedule` (`?date=`) or `/schedule/{date}`. Other query parameters (UTM
+    or a path starting with a single `/`; the path one of `/live/{id}` (also
+    `/broadcasts/{id}`), `/replays/{id}` (`?t=`), `/schedule` (`?date=`), `/schedule/{date}`,
+    or an `/embed/` player. Other query parameters (UTM
     included) and fragments are ignored. Backslashes, whitespace and control characters
     are refused outright: browsers read them in ways `urlsplit` does not.
     """

@@ -20,7 +20,7 @@ import html
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -88,11 +88,29 @@ def share_context(request: Request, item: share.Shareable) -> dict[str, Any]:
     }
 
 
-def broadcast_item(broadcast: LiveBroadcast, locale: str = "ko") -> share.Shareable:
+class BroadcastLike(Protocol):
+    """A `web.pages.LiveBroadcast` or a `schedule.Broadcast`: what a card needs of either."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def starts_at(self) -> datetime | None: ...
+    @property
+    def ends_at(self) -> datetime | None: ...
+
+
+def broadcast_item(broadcast: BroadcastLike, locale: str = "ko") -> share.Shareable:
+    thumbnail = getattr(broadcast, "thumbnail_url", "") or getattr(broadcast, "poster_url", "")
     return share.for_broadcast(
         broadcast.id, broadcast.title, description=broadcast.description,
         status=broadcast.status, starts_at=broadcast.starts_at, ends_at=broadcast.ends_at,
-        thumbnail_url=broadcast.poster_url, locale=locale,
+        thumbnail_url=str(thumbnail or ""), locale=locale,
     )
 
 
@@ -105,8 +123,9 @@ def replay_item(replay: Replay, offset: int | None = None,
     )
 
 
-def context_for_broadcast(request: Request, broadcast: LiveBroadcast) -> dict[str, Any]:
-    """`meta` + `share` for the live page of `broadcast` (a `web.pages.LiveBroadcast`)."""
+def context_for_broadcast(request: Request, broadcast: BroadcastLike) -> dict[str, Any]:
+    """`meta` + `share` for a page about `broadcast` (`web.pages.LiveBroadcast` or
+    `schedule.Broadcast`); what is shared is its live page, `/live/{id}`."""
     return share_context(request, broadcast_item(broadcast, request_locale(request)))
 
 

@@ -217,6 +217,7 @@ def test_kakao_feed_template() -> None:
     ("/schedule/2026-11-25", share.PageRef("schedule", "2026-11-25")),
     ("/schedule", share.PageRef("schedule", "today")),
     ("/embed/broadcasts/3", share.PageRef("live", "3")),
+    ("/broadcasts/3", share.PageRef("live", "3")),
 ])
 def test_own_pages_are_accepted(url: str, expected: share.PageRef) -> None:
     """Our own pages parse, by absolute URL or path; UTM and fragments are ignored."""
