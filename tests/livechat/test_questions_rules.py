@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -145,14 +147,15 @@ def test_sorting_by_votes_then_age_and_by_time(votes: list[int]) -> None:
     questions = [q(i + 1, v) for i, v in enumerate(votes)]
     by_votes = sort_questions(questions, "votes")
     assert sorted(x.id for x in by_votes) == [x.id for x in questions]
-    for a, b in zip(by_votes, by_votes[1:], strict=False):
+    for a, b in itertools.pairwise(by_votes):
         assert (a.votes, -a.id) >= (b.votes, -b.id)
     assert [x.id for x in sort_questions(questions, "time")] == sorted(
         (x.id for x in questions), reverse=True)
 
 
 def test_tally_reads_like_the_city_report() -> None:
-    """856 responded of 1,196 received is 71% (rounded down, as the city reports); merging tallies adds them up."""
+    """856 responded of 1,196 received is 71% (rounded down, as the city reports);
+    merging tallies adds them up."""
     tally = Tally.of([ANSWERED] * 600 + [FORWARDED] * 156 + [WILL_REFLECT] * 80
                      + [NOT_IN_REMIT] * 20 + [OPEN] * 340)
     assert (tally.received, tally.responded, tally.percent) == (1196, 856, 71)
