@@ -3,7 +3,8 @@
 * `GET /api/share?url=<our page>` (or `kind=live|replay&id=…[&t=…]`, `kind=schedule&date=…`)
   `[&network=x|facebook|line|kakaotalk|copy]` — the share links, the Kakao feed template.
   Only our own pages: anything else is 400 naming `url` (no open redirect, no phishing).
-* `POST /api/share/click {"network", "url"}` — counts one share click (same-origin only).
+* `POST /api/share/click {"network", "url"}` — counts one share click (same-origin only,
+  `CLICKS_PER_MINUTE` per address).
 * `GET /api/share/stats` and `GET /operator/shares` — the counts, for official, moderator
   and admin.
 * `GET /oembed?url=&format=json` — an oEmbed `video` whose iframe shows `/embed/…`.
@@ -17,6 +18,7 @@
 from __future__ import annotations
 
 import html
+import time
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -38,6 +40,8 @@ if TYPE_CHECKING:
     from web.pages import LiveBroadcast
 
 OPERATORS = ("official", "moderator", "admin")
+CLICKS_PER_MINUTE = 30  # per client address, per process: enough for people, not for scripts
+_recent_clicks: dict[str, list[float]] = {}
 HLS_VENDOR = Path(__file__).parent / "static" / "vendor" / "hls.min.js"
 STATS_PAGES = 200
 
@@ -236,8 +240,23 @@ async def record_click(request: Request) -> Response:
     except share.ShareUrlError as exc:
         raise ApiError(400, "url", str(exc), code="not_shareable") from None
     item = await resolve(request, ref)
+    if not click_allowed(request.client.host if request.client else "?", time.monotonic()):
+        raise ApiError(429, None, "too many share clicks; try again in a minute",
+                       headers={"Retry-After": "60"})
     await services(request).shares.record(item.kind, item.key, network)
     return Response(status_code=204)
+
+
+def click_allowed(address: str, now: float) -> bool:
+    """At most `CLICKS_PER_MINUTE` counted clicks per address in any 60 s."""
+    if len(_recent_clicks) > 10_000:  # bounded memory under address churn
+        _recent_clicks.clear()
+    recent = [t for t in _recent_clicks.get(address, []) if now - t < 60]
+    allowed = len(recent) < CLICKS_PER_MINUTE
+    if allowed:
+        recent.append(now)
+    _recent_clicks[address] = recent
+    return allowed
 
 
 def _is_operator(request: Request) -> bool:
