@@ -120,9 +120,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 hub, comments, "redis" if settings.redis_url else "memory",
                 metrics_dir(settings)).running())
             if settings.demo:
-                from web.demo import load_demo
+                from web.demo import load_demo, start_demo_director
 
                 await load_demo(schedule_store, replays, comments)
+                await start_demo_director(stack, schedule_store, replays, hub)
             yield {
                 "moderator": moderator,
                 "ops": ops,

@@ -1,0 +1,160 @@
+"""The linear channel builder: properties under hypothesis, and the rules by example."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from schedule import (
+    CARD_TITLE,
+    Broadcast,
+    ChannelSlot,
+    ReplayCandidate,
+    build_channel,
+    day_bounds,
+)
+
+DAY = date(2026, 11, 25)
+START, END = day_bounds(DAY)
+WINDOW = timedelta(hours=6)
+
+
+def live(bid: int, start: datetime, minutes: int, status: str = "planned") -> Broadcast:
+    return Broadcast(bid, f"생방송 {bid}", "", "회의", start, start + timedelta(minutes=minutes),
+                     status)
+
+
+def replay(rid: int, minutes: float, popularity: int = 10, age_days: int = 1) -> ReplayCandidate:
+    return ReplayCandidate(rid, f"다시보기 {rid}", int(minutes * 60),
+                           START - timedelta(days=age_days), popularity)
+
+
+@st.composite
+def lives_strategy(draw: st.DrawFn) -> list[Broadcast]:
+    """Non-overlapping lives around the day (some cross midnight at either end)."""
+    count = draw(st.integers(0, 8))
+    cursor = START - timedelta(hours=3)
+    found = []
+    for bid in range(1, count + 1):
+        cursor += timedelta(seconds=draw(st.integers(0, 5 * 3600)))
+        length = timedelta(seconds=draw(st.integers(60, 3 * 3600)))
+        status = draw(st.sampled_from(["planned", "live", "ended", "cancelled"]))
+        found.append(Broadcast(bid, f"생방송 {bid}", "", "회의", cursor, cursor + length, status))
+        cursor += length
+    return found
+
+
+replays_strategy = st.lists(
+    st.builds(ReplayCandidate,
+              id=st.integers(1, 60),
+              title=st.just("다시보기"),
+              duration_seconds=st.integers(0, 3 * 3600),
+              published_at=st.datetimes(min_value=datetime(2026, 1, 1),
+                                        max_value=datetime(2026, 12, 31), timezones=st.just(UTC)),
+              popularity=st.integers(0, 10_000)),
+    max_size=25, unique_by=lambda r: r.id)
+window_strategy = st.integers(0, 12 * 60).map(lambda m: timedelta(minutes=m))
+
+
+def assert_gapless(slots: list[ChannelSlot]) -> None:
+    assert slots[0].start == START
+    assert slots[-1].end == END
+    for a, b in zip(slots, slots[1:], strict=False):
+        assert a.end == b.start, (a, b)
+    assert all(s.start < s.end for s in slots)
+    assert sum(s.duration_seconds for s in slots) == 24 * 3600
+
+
+@settings(max_examples=150, deadline=None)
+@given(lives=lives_strategy(), replays=replays_strategy, window=window_strategy)
+def test_channel_properties(lives: list[Broadcast], replays: list[ReplayCandidate],
+                            window: timedelta) -> None:
+    """Exactly 24 h, no gap, no overlap, lives untouched, no repeat in the window, cut
+    replays marked, stable under recomputation and input order."""
+    slots = build_channel(DAY, lives, replays, repeat_window=window)
+    assert_gapless(slots)
+    # lives untouched: every live on the channel today has exactly its (clipped) times
+    for b in lives:
+        mine = [s for s in slots if s.broadcast_id == b.id]
+        if b.status == "cancelled" or b.ends_at <= START or b.starts_at >= END:
+            assert mine == []
+            continue
+        assert len(mine) == 1
+        assert (mine[0].start, mine[0].end) == (max(b.starts_at, START), min(b.ends_at, END))
+        assert mine[0].kind == "live" and mine[0].title == b.title
+        assert mine[0].offset_seconds == int((mine[0].start - b.starts_at).total_seconds())
+    # no repeat inside the window (start to start)
+    by_id: dict[int, datetime] = {}
+    durations = {r.id: r.duration_seconds for r in replays}
+    for s in slots:
+        if s.kind != "replay":
+            continue
+        assert s.replay_id is not None
+        if s.replay_id in by_id:
+            assert s.start - by_id[s.replay_id] >= window
+        by_id[s.replay_id] = s.start
+        # a replay slot is its whole duration, or shorter and marked cut
+        assert s.duration_seconds <= durations[s.replay_id]
+        assert s.cut == (s.duration_seconds < durations[s.replay_id])
+        if s.cut:
+            following = slots[slots.index(s) + 1] if s.end < END else None
+            assert following is None or following.kind == "live"
+    # cards never follow cards
+    for a, b in zip(slots, slots[1:], strict=False):
+        assert not (a.kind == "card" and b.kind == "card")
+    # deterministic, whatever the input order
+    shuffled_lives, shuffled_replays = list(lives), list(replays)
+    random.Random(7).shuffle(shuffled_lives)
+    random.Random(8).shuffle(shuffled_replays)
+    assert build_channel(DAY, shuffled_lives, shuffled_replays, repeat_window=window) == slots
+
+
+@settings(max_examples=60, deadline=None)
+@given(gap_seconds=st.integers(1, 20 * 60 - 1), shortest_minutes=st.integers(21, 90))
+def test_short_gaps_become_cards(gap_seconds: int, shortest_minutes: int) -> None:
+    """A gap shorter than every replay (and than the minimum cut) is one 'card' slot."""
+    first = live(1, START + timedelta(hours=10), 60)
+    second = live(2, first.ends_at + timedelta(seconds=gap_seconds), 60)
+    slots = build_channel(DAY, [first, second], [replay(9, shortest_minutes)],
+                          repeat_window=WINDOW, min_cut=timedelta(minutes=20))
+    between = [s for s in slots if first.ends_at <= s.start < second.starts_at]
+    assert [(s.kind, s.title, s.start, s.end) for s in between] == [
+        ("card", CARD_TITLE, first.ends_at, second.starts_at)]
+
+
+def test_replay_running_into_a_live_is_cut() -> None:
+    """A 45-minute gap with only 60-minute replays: the best one plays 45 minutes, cut."""
+    first = live(1, START, 60)
+    second = live(2, first.ends_at + timedelta(minutes=45), 30)
+    slots = build_channel(DAY, [first, second], [replay(5, 60)], repeat_window=WINDOW)
+    between = [s for s in slots if first.ends_at <= s.start < second.starts_at]
+    assert len(between) == 1
+    assert (between[0].kind, between[0].replay_id, between[0].cut) == ("replay", 5, True)
+    assert between[0].end == second.starts_at
+
+
+def test_recent_and_popular_come_first() -> None:
+    """With room for one, the channel picks the popular recent replay over old or unwatched."""
+    candidates = [replay(1, 30, popularity=5000, age_days=60),
+                  replay(2, 30, popularity=3, age_days=1),
+                  replay(3, 30, popularity=4000, age_days=1)]
+    slots = build_channel(DAY, [], candidates, repeat_window=timedelta(hours=24))
+    assert slots[0].replay_id == 3
+
+
+def test_empty_catalog_is_one_card_around_lives() -> None:
+    """No replays at all: everything but the lives is a card."""
+    b = live(1, START + timedelta(hours=12), 90)
+    slots = build_channel(DAY, [b], [], repeat_window=WINDOW)
+    assert [s.kind for s in slots] == ["card", "live", "card"]
+
+
+def test_live_from_the_evening_before_starts_with_an_offset() -> None:
+    """A live that began at 23:00 the day before fills 00:00–01:00 with a 1-hour offset."""
+    b = live(1, START - timedelta(hours=1), 120)
+    slots = build_channel(DAY, [b], [replay(2, 30)], repeat_window=WINDOW)
+    assert (slots[0].kind, slots[0].offset_seconds, slots[0].end) == (
+        "live", 3600, START + timedelta(hours=1))

@@ -1,0 +1,153 @@
+// The operator page: staff login, create/edit broadcasts, go live, end, cancel.
+// JSON to /api/… with the session's CSRF token in X-CSRF-Token; errors name the field.
+// Times typed in <input type="datetime-local"> are Seoul wall-clock times: "+09:00" is
+// added here, so the browser's own time zone never matters.
+
+const root = document.getElementById("operator");
+
+function show(element, message) {
+  element.textContent = message;
+  element.hidden = !message;
+}
+
+async function send(method, url, body) {
+  const response = await fetch(url, {
+    method,
+    credentials: "same-origin",
+    headers: {
+      "Content-Type": "application/json",
+      Accept: "application/json",
+      "X-CSRF-Token": root.dataset.csrf || "",
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  let data = {};
+  try {
+    data = await response.json();
+  } catch {
+    /* an empty or non-JSON body */
+  }
+  return { ok: response.ok, status: response.status, data };
+}
+
+function problem(result) {
+  const error = (result.data && result.data.error) || {};
+  const text = error.field ? `${error.field}: ${error.message}` : error.message;
+  return { field: error.field || "", text: text || root.dataset.error };
+}
+
+function login() {
+  const form = document.getElementById("operator-login");
+  const error = document.getElementById("op-login-error");
+  if (!form) return;
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    show(error, "");
+    const data = new FormData(form);
+    const result = await send("POST", "/api/login", {
+      username: String(data.get("username") || ""),
+      password: String(data.get("password") || ""),
+    });
+    if (result.ok) window.location.reload();
+    else show(error, result.status === 401 ? root.dataset.loginFailed : problem(result).text);
+  });
+}
+
+function seoul(value) {
+  return value ? `${value}:00+09:00` : "";
+}
+
+function editor() {
+  const form = document.getElementById("broadcast-form");
+  const status = document.getElementById("op-status");
+  const error = document.getElementById("op-error");
+  const heading = document.getElementById("op-form-heading");
+  if (!form) return;
+  const field = (name) => form.elements.namedItem(name);
+
+  function clearInvalid() {
+    for (const element of form.querySelectorAll("[aria-invalid]")) {
+      element.removeAttribute("aria-invalid");
+    }
+  }
+
+  function fail(result) {
+    const { field: name, text } = problem(result);
+    show(status, "");
+    show(error, text);
+    const input = name && field(name);
+    if (input && input.focus) {
+      input.setAttribute("aria-invalid", "true");
+      input.focus();
+    } else {
+      error.focus?.();
+    }
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearInvalid();
+    show(error, "");
+    const id = field("id").value;
+    const body = {
+      title: field("title").value,
+      category: field("category").value,
+      starts_at: seoul(field("starts_at").value),
+      ends_at: seoul(field("ends_at").value),
+      description: field("description").value,
+      staff: field("staff").value.split(",").map((s) => s.trim()).filter(Boolean),
+      stream_url: field("stream_url").value,
+      thumbnail_url: field("thumbnail_url").value,
+    };
+    const result = id
+      ? await send("PATCH", `/api/broadcasts/${id}`, body)
+      : await send("POST", "/api/broadcasts", body);
+    if (result.ok) {
+      show(status, root.dataset.saved);
+      window.location.reload();
+    } else {
+      fail(result);
+    }
+  });
+
+  form.addEventListener("reset", () => {
+    field("id").value = "";
+    heading.textContent = heading.dataset.create;
+    clearInvalid();
+    show(error, "");
+  });
+
+  document.addEventListener("click", async (event) => {
+    const button = event.target.closest("button[data-action]");
+    if (!button) return;
+    const row = button.closest("tr");
+    const id = row.dataset.id;
+    const action = button.dataset.action;
+    if (action === "edit") {
+      field("id").value = id;
+      field("title").value = row.dataset.title;
+      field("category").value = row.dataset.category;
+      field("starts_at").value = row.dataset.starts;
+      field("ends_at").value = row.dataset.ends;
+      field("description").value = row.dataset.description;
+      field("staff").value = row.dataset.staff;
+      field("stream_url").value = row.dataset.stream;
+      field("thumbnail_url").value = row.dataset.thumb;
+      heading.textContent = heading.dataset.edit;
+      field("title").focus();
+      return;
+    }
+    if (action === "end" && !window.confirm(root.dataset.confirmEnd)) return;
+    if (action === "cancel" && !window.confirm(root.dataset.confirmCancel)) return;
+    button.disabled = true;
+    const result = await send("POST", `/api/broadcasts/${id}/${action}`, {});
+    button.disabled = false;
+    if (result.ok) window.location.reload();
+    else fail(result);
+  });
+}
+
+if (root) {
+  login();
+  editor();
+}
