@@ -59,7 +59,7 @@ class Server:
     def __init__(self, kind: str, redis_url: str, tmp: Path) -> None:
         self.kind = kind
         self.port = free_port()
-        db = tmp / f"{kind}.db"
+        db = tmp / f"{kind}-{self.port}.db"
         env = {**os.environ, "REDIS_URL": redis_url, "DATABASE_URL": f"sqlite:///{db}",
                "SECRET_KEY": "bench", "PUBLIC_BASE_URL": f"http://127.0.0.1:{self.port}",
                "COMMENT_BURST": "1000000", "COMMENT_RATE_PER_MINUTE": "100000000",
