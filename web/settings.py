@@ -143,7 +143,9 @@ class Settings:
         "reconnect storm after a restart is spread out instead of served at once).",
     )
     admission_burst: int = _setting(
-        "ADMISSION_BURST", 600, "Connections admitted at once per broadcast before the rate applies."
+        "ADMISSION_BURST",
+        600,
+        "Connections admitted at once per broadcast before the rate applies.",
     )
     shutdown_timeout: float = _setting(
         "SHUTDOWN_TIMEOUT", 10.0, "Seconds a worker waits for in-flight work on SIGTERM."
