@@ -271,3 +271,19 @@ def test_player_plays_hls_natively_or_with_hlsjs(browser: Any, demo_server: AppS
     assert (page.evaluate("typeof window.Hls") == "function") != native
     assert page.errors == []
     page.context.close()
+
+
+def test_live_page_renders_without_javascript(browser: Any, demo_server: AppServer) -> None:
+    """With scripts off, the page still shows the broadcast, the comments and why to enable JS."""
+    broadcast_id = live_broadcast(demo_server)
+    with httpx.Client(base_url=demo_server.base, timeout=TIMEOUT) as api:
+        csrf = guest(api, nickname="무스크립트")
+        post_comment(api, csrf, broadcast_id, "스크립트 없이도 보이는 댓글")
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 360,
+                                                                       "height": 800})
+    page = context.new_page()
+    page.goto(f"{demo_server.base}/live/{broadcast_id}")
+    assert page.locator("#live-title").inner_text()
+    assert "스크립트 없이도 보이는 댓글" in comment_texts(page)
+    assert page.locator("noscript").count() == 1
+    context.close()
