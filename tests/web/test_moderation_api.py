@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -87,11 +89,19 @@ async def _accounts(settings: Settings) -> None:
     await conn.close()
 
 
+@pytest.fixture(scope="module")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two broadcasts and three staff accounts, built once (argon2 hashing is slow)."""
+    path = tmp_path_factory.mktemp("moderation") / "template.db"
+    seed_broadcast(path, 1)
+    seed_broadcast(path, 2, title="다른 방송")
+    asyncio.run(_accounts(Settings(database_url=f"sqlite:///{path}")))
+    return path
+
+
 @pytest.fixture
-def site(settings: Settings) -> Iterator[Site]:
-    seed_broadcast(settings.database_path, 1)
-    seed_broadcast(settings.database_path, 2, title="다른 방송")
-    asyncio.run(_accounts(settings))
+def site(settings: Settings, template_db: Path) -> Iterator[Site]:
+    shutil.copyfile(template_db, settings.database_path)
     with TestClient(create_app(replace(settings, comment_burst=1000))) as client:
         yield Site(client)
 
