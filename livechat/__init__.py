@@ -14,6 +14,16 @@ from livechat.hub import (
     Viewer,
 )
 from livechat.identity import STAFF, Identity
+from livechat.moderation import (
+    REASONS,
+    Blocklist,
+    Masked,
+    fold,
+    mask_personal_data,
+    parse_reason,
+)
+from livechat.moderation_store import ModerationStore
+from livechat.moderator import MODERATOR_ROLES, ModerationConfig, ModerationError, Moderator
 from livechat.question_service import QuestionService
 from livechat.question_store import QuestionStore
 from livechat.questions import Question, Tally
@@ -24,8 +34,11 @@ from livechat.text import CommentRejected, clean_text, grapheme_count, validate_
 __all__ = [
     "CLOSE",
     "CLOSE_TOO_SLOW",
+    "MODERATOR_ROLES",
+    "REASONS",
     "RESYNC",
     "STAFF",
+    "Blocklist",
     "Broker",
     "BrokerUnavailable",
     "Comment",
@@ -35,7 +48,12 @@ __all__ = [
     "Frame",
     "HubLimits",
     "Identity",
+    "Masked",
     "MemoryBroker",
+    "ModerationConfig",
+    "ModerationError",
+    "ModerationStore",
+    "Moderator",
     "OpsStore",
     "PostDecision",
     "PostResult",
@@ -47,6 +65,9 @@ __all__ = [
     "Viewer",
     "broker_from_url",
     "clean_text",
+    "fold",
     "grapheme_count",
+    "mask_personal_data",
+    "parse_reason",
     "validate_comment",
 ]
