@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from datetime import UTC, date, datetime, timedelta
 
@@ -62,7 +63,7 @@ window_strategy = st.integers(0, 12 * 60).map(lambda m: timedelta(minutes=m))
 def assert_gapless(slots: list[ChannelSlot]) -> None:
     assert slots[0].start == START
     assert slots[-1].end == END
-    for a, b in zip(slots, slots[1:], strict=False):
+    for a, b in itertools.pairwise(slots):
         assert a.end == b.start, (a, b)
     assert all(s.start < s.end for s in slots)
     assert sum(s.duration_seconds for s in slots) == 24 * 3600
@@ -103,7 +104,7 @@ def test_channel_properties(lives: list[Broadcast], replays: list[ReplayCandidat
             following = slots[slots.index(s) + 1] if s.end < END else None
             assert following is None or following.kind == "live"
     # cards never follow cards
-    for a, b in zip(slots, slots[1:], strict=False):
+    for a, b in itertools.pairwise(slots):
         assert not (a.kind == "card" and b.kind == "card")
     # deterministic, whatever the input order
     shuffled_lives, shuffled_replays = list(lives), list(replays)
