@@ -18,15 +18,21 @@ from tests.e2e.pagekit import live_broadcast
 from tests.support import ROOT, TIMEOUT, AppServer
 from tests.web.pagekit import guest, post_comment
 
-FIXED = {"home": "/", "schedule": "/schedule", "replays": "/replays"}
-LINKED = {
-    "replay": (("/replays", "/"), re.compile(r'href="(/replays/\d+)[?"]')),
-    "broadcast": (("/schedule", "/"), re.compile(r'href="(/broadcasts/\d+)[?"]')),
+# name -> path; {b} is the live broadcast, {r} a replay found on /replays.
+PUBLIC = {
+    "home": "/", "schedule": "/schedule", "live": "/live/{b}", "broadcast": "/broadcasts/{b}",
+    "questions": "/broadcasts/{b}/questions", "transparency": "/broadcasts/{b}/transparency",
+    "all-questions": "/questions", "replays": "/replays", "replay": "/replays/{r}",
+    "embed-live": "/embed/broadcasts/{b}", "embed-replay": "/embed/replays/{r}",
 }
-CONSOLE_CANDIDATES = ("/moderation", "/moderate", "/mod", "/console", "/admin",
-                      "/moderation/{id}", "/moderate/{id}", "/live/{id}/moderate",
-                      "/console/{id}")
-MODERATOR = ("a11y_mod", "moderator-password-1", "moderator")
+# Staff pages, fetched with an admin's session (admins may see every one of them).
+STAFF = {
+    "console": "/moderate/{b}", "audit": "/moderate/audit", "operator": "/operator",
+    "operator-status": "/operator/status", "operator-shares": "/operator/shares",
+    "accounts": "/admin/accounts",
+}
+REPLAY_LINK = re.compile(r'href="/replays/(\d+)[?"]')
+MODERATOR = ("a11y_admin", "admin-password-1", "admin")
 OFFICIAL = ("a11y_official", "official-password-1", "official")
 
 
@@ -91,21 +97,15 @@ def site_pages(server: AppServer, broadcast_id: int) -> tuple[dict[str, str], di
     with httpx.Client(base_url=server.base, timeout=TIMEOUT,
                       headers={"accept": "text/html"}) as web:
         probe = Probe(web)
-        for name, path in FIXED.items():
-            if probe.page(path):
-                pages[name] = path
+        listing = probe.page("/replays")
+        found = REPLAY_LINK.search(listing.text) if listing else None
+        ids = {"b": str(broadcast_id), "r": found.group(1) if found else "0"}
+        for name, path in PUBLIC.items():
+            if probe.page(path.format(**ids)):
+                pages[name] = path.format(**ids)
         pages["live"] = f"/live/{broadcast_id}"
-        for name, (sources, pattern) in LINKED.items():
-            for source in sources:
-                response = probe.page(source)
-                found = pattern.search(response.text) if response else None
-                if found and probe.page(found.group(1)):
-                    pages[name] = found.group(1)
-                    break
         login(web, MODERATOR[0], MODERATOR[1])
-        for candidate in CONSOLE_CANDIDATES:
-            path = candidate.format(id=broadcast_id)
-            if probe.page(path):
-                pages["console"] = path
-                break
+        for name, path in STAFF.items():
+            if probe.page(path.format(**ids)):
+                pages[name] = path.format(**ids)
     return pages, probe.broken
