@@ -30,6 +30,7 @@ from livechat.moderator import (
     ModerationError,
     Moderator,
     mod_item,
+    seoul_time,
 )
 from web.accounts import STAFF_ROLES, AccountError
 from web.database import connect
@@ -315,7 +316,8 @@ async def audit_page(request: Request) -> Response:
             "Cache-Control": "no-store"})
     entries = await store.search_audit(**filters, before_id=before, limit=AUDIT_PAGE)
     query = {k: v for k, v in request.query_params.items() if k not in ("before", "format")}
-    context = {"entries": [e.public() for e in entries], "filters": filters, "query": query,
+    shown = [{**e.public(), "seoul": seoul_time(e.created_at)} for e in entries]
+    context = {"entries": shown, "filters": filters, "query": query,
                "next_before": entries[-1].id if len(entries) == AUDIT_PAGE else None}
     return svc.templates.TemplateResponse(request, "audit.html", context)
 
