@@ -31,6 +31,7 @@ _COLUMNS = (
 )
 LISTED = "r.status = 'published' AND r.hidden = 0"  # literal: the partial indexes need it
 MAX_LIMIT = 100
+COMMON_MATCHES = 2000  # above this many matches, walking the listing index is cheaper
 
 
 class BroadcastRecord(Protocol):
@@ -151,12 +152,16 @@ class ReplayStore:
         if query.staff:
             where.append("r.id IN (SELECT replay_id FROM replay_staff WHERE name = ?)")
             params.append(query.staff.strip())
-        if plan.trigram:
-            where.append("r.id IN (SELECT rowid FROM replay_fts WHERE replay_fts MATCH ?)")
-            params.append(plan.trigram)
-        if plan.bigram:
-            where.append("r.id IN (SELECT rowid FROM replay_grams WHERE replay_grams MATCH ?)")
-            params.append(plan.bigram)
+        matches = [(table, expr) for table, expr in (("replay_fts", plan.trigram),
+                                                     ("replay_grams", plan.bigram)) if expr]
+        # Common words: walk the listing index newest-first and stop after one page
+        # ("+" keeps SQLite from driving the query by the match list); rare words: fetch
+        # the few matches and sort them. Which is which costs one bounded count.
+        walk = bool(matches) and all([await self._common(t, e) for t, e in matches])
+        for table, expression in matches:
+            where.append(f"{'+' if walk else ''}r.id IN"
+                         f" (SELECT rowid FROM {table} WHERE {table} MATCH ?)")
+            params.append(expression)
         for pattern in plan.like:
             where.append("r.id IN (SELECT rowid FROM replay_fts WHERE document LIKE ?"
                          " ESCAPE '\\')")
@@ -177,6 +182,13 @@ class ReplayStore:
             last = rows[limit - 1]
             next_cursor = cursors.encode(cursors.after(items[-1], query.sort, last[9]))
         return ReplayPage(items, next_cursor, terms)
+
+    async def _common(self, table: str, expression: str) -> bool:
+        """True when `expression` matches at least COMMON_MATCHES replays."""
+        rows = await self._fetch(
+            f"SELECT count(*) FROM (SELECT rowid FROM {table} WHERE {table} MATCH ?"
+            " LIMIT ?)", (expression, COMMON_MATCHES))
+        return int(rows[0][0]) >= COMMON_MATCHES
 
     async def categories(self) -> list[str]:
         rows = await self._fetch(

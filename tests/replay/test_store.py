@@ -221,3 +221,21 @@ async def test_related_replays(tmp_path: Path) -> None:
         assert replay is not None
         related = [r.title for r in await s.replays.related(replay)]
         assert related == ["전혀 다른 이야기", "교통정책 토론회 2부"]
+
+
+async def test_common_and_rare_word_plans_agree(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whether a word counts as common (walk the listing index) or rare (sort the matches),
+    the same replays come back in the same order."""
+    import replay.store
+
+    async with stores(tmp_path / "r.db") as s:
+        for i in range(12):
+            await s.publish(f"교통정책 {i}회 {'청책토론' if i % 3 else 'traffic'}",
+                            starts_at=T0 + timedelta(hours=i))
+        queries = ["교통", "청책토론", "교통 traffic", "책", "없는말"]
+        rare = [await titles(s, q) for q in queries]
+        monkeypatch.setattr(replay.store, "COMMON_MATCHES", 2)
+        common = [await titles(s, q) for q in queries]
+        assert common == rare
+        assert rare[0][0] == "교통정책 11회 청책토론"
