@@ -200,7 +200,7 @@ def test_fast_chat_stays_bounded_deduplicated_and_quiet(browser: Any,
 
 def test_held_state_and_notice_frames_drive_the_page(browser: Any,
                                                      demo_server: AppServer) -> None:
-    """A held post shows as pending until approved; state frames show slow mode, closure, pin."""
+    """Held posts stay pending until approved; state and status frames update the page."""
     broadcast_id = live_broadcast(demo_server)
     page = open_live(browser, demo_server, broadcast_id)
     page.evaluate("""() => {
@@ -236,6 +236,13 @@ def test_held_state_and_notice_frames_drive_the_page(browser: Any,
     assert not page.locator("#chat-slow").is_visible()
     assert not page.locator("#chat-pinned").is_visible()
     assert page.locator("#chat-send").is_enabled()
+    page.evaluate("() => window.liveChat.handle({type: 'status', status: 'ended',"
+                  " broadcast_id: 1, replay_id: 9, replay_url: '/replays/9'})")
+    assert page.locator("#live-badge").inner_text() == "방송 종료"
+    assert page.locator("#chat-ended a").get_attribute("href") == "/replays/9"
+    page.evaluate("() => window.liveChat.handle({type: 'status', status: 'ended',"
+                  " replay_url: '//evil.example/'})")
+    assert page.locator("#chat-ended a").count() == 0  # only links to our own pages
     assert page.errors == []
     page.context.close()
 

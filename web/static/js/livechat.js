@@ -504,16 +504,29 @@ class LiveChat {
   }
 
   status(frame) {
-    const value = frame.status || frame.state;
+    // {type: "status", status: planned|live|ended|cancelled, replay_url?}
+    const value = frame.status;
     const badge = this.$("live-badge");
-    if (value === "ended") {
-      this.$("chat-ended").hidden = false;
-      if (badge) {
-        badge.className = "badge badge--muted";
-        badge.textContent = frame.label || badge.textContent;
+    const labels = { live: this.strings.live, ended: this.strings.ended,
+                     cancelled: this.strings.cancelled, planned: this.strings.planned };
+    if (badge && labels[value]) {
+      badge.className = value === "live" ? "badge badge--live" : "badge badge--muted";
+      badge.textContent = labels[value];
+    }
+    const notice = this.$("chat-ended");
+    if (value === "ended" || value === "cancelled") {
+      notice.replaceChildren(value === "ended" ? this.strings.endedNotice : this.strings.cancelled);
+      const url = typeof frame.replay_url === "string" ? frame.replay_url : "";
+      if (url.startsWith("/") && !url.startsWith("//")) {
+        const link = document.createElement("a");
+        link.href = url;
+        link.textContent = this.strings.watchReplay;
+        notice.append(" ", link);
       }
-    } else if (value === "live" && badge) {
-      badge.className = "badge badge--live";
+      notice.hidden = false;
+      this.say(notice.textContent); // announced once through the status region
+    } else if (value === "live") {
+      notice.hidden = true;
     }
   }
 
