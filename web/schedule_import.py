@@ -191,13 +191,18 @@ async def run_import(settings: Settings, path: Path, *, dry_run: bool = False,
         print(f"cannot read {path}: {exc.strerror}", file=stream)
         return INVALID
     good, problems = validate(rows)
-    if not problems:
-        migrate(settings.database_path)
-        conn = await connect(settings.database_path)
-        try:
-            problems = await _against_store(ScheduleStore(conn, conn), good, write=not dry_run)
-        finally:
-            await conn.close()
+    migrate(settings.database_path)
+    conn = await connect(settings.database_path)
+    try:
+        store = ScheduleStore(conn, conn)
+        # Read-only first, so the report lists every bad row; then the write re-checks
+        # inside its transaction (a broadcast booked meanwhile still refuses the file).
+        problems = sorted([*problems, *await _against_store(store, good, write=False)],
+                          key=lambda p: p.line)
+        if not problems and not dry_run:
+            problems = await _against_store(store, good, write=True)
+    finally:
+        await conn.close()
     if problems:
         for problem in problems:
             print(problem, file=stream)
