@@ -32,7 +32,7 @@ HLS_VENDOR = Path(__file__).parent / "static" / "vendor" / "hls.min.js"
 
 @dataclass(frozen=True)
 class LiveBroadcast:
-    """What the live page shows of a broadcast (whatever the schedule store holds)."""
+    """What the live page (and its share bar) shows of a broadcast."""
 
     id: int
     title: str
@@ -79,34 +79,19 @@ def _as_datetime(value: Any) -> datetime | None:
 
 
 async def find_broadcast(svc: Services, broadcast_id: int) -> LiveBroadcast | None:
-    """The broadcast to show, or None when there is no such broadcast.
-
-    The schedule store's record type belongs to the schedule package; only the fields the
-    page needs are read from it, by name, so either shape (object or mapping) works.
-    """
-    getter = getattr(svc.schedule, "get", None)
-    if getter is None:
-        if not await svc.schedule.exists(broadcast_id):
-            return None
-        return LiveBroadcast(id=broadcast_id, title="")
-    record = await getter(broadcast_id)
+    """What the live page shows of broadcast `broadcast_id`, or None if there is none."""
+    record = await svc.schedule.get(broadcast_id)
     if record is None:
         return None
-
-    def field(name: str, default: Any = "") -> Any:
-        if isinstance(record, dict):
-            return record.get(name, default)
-        return getattr(record, name, default)
-
     return LiveBroadcast(
-        id=broadcast_id,
-        title=str(field("title")),
-        description=str(field("description") or ""),
-        status=str(field("status", "live")),
-        stream_url=str(field("stream_url") or ""),
-        poster_url=str(field("thumbnail_url") or ""),
-        starts_at=_as_datetime(field("starts_at", None)),
-        ends_at=_as_datetime(field("ends_at", None)),
+        id=record.id,
+        title=record.title,
+        description=record.description,
+        status=record.status,
+        stream_url=record.stream_url,
+        poster_url=record.thumbnail_url,
+        starts_at=record.starts_at,
+        ends_at=record.ends_at,
     )
 
 

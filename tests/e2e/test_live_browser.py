@@ -258,14 +258,6 @@ def test_player_plays_hls_natively_or_with_hlsjs(browser: Any, demo_server: AppS
     with sqlite3.connect(demo_server.db_path) as con:
         con.execute("UPDATE broadcasts SET stream_url = ? WHERE id = ?", (DEMO_HLS, broadcast_id))
     page = new_page(browser)
-
-    def with_stream(route: Any) -> None:
-        # Until the schedule store hands the page its stream_url, put it in the served HTML.
-        response = route.fetch()
-        route.fulfill(response=response,
-                      body=response.text().replace('data-stream=""', f'data-stream="{DEMO_HLS}"'))
-
-    page.route(f"**/live/{broadcast_id}", with_stream)
     if not native:
         page.add_init_script("HTMLMediaElement.prototype.canPlayType = () => '';")
     page.goto(f"{demo_server.base}/live/{broadcast_id}")
