@@ -13,7 +13,7 @@ from replay.models import (
     Status,
 )
 from replay.search import QueryError
-from replay.store import BroadcastRecord, ReplayStore, clean_chapters
+from replay.store import ReplayStore, clean_chapters
 from replay.timeline import (
     MAX_WINDOW_SECONDS,
     CommentWindow,
@@ -30,7 +30,6 @@ from replay.timeline import (
 __all__ = [
     "MAX_WINDOW_SECONDS",
     "SORTS",
-    "BroadcastRecord",
     "Caption",
     "Chapter",
     "CommentWindow",

@@ -12,7 +12,7 @@ import json
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
 import aiosqlite
 
@@ -20,9 +20,7 @@ from replay import cursor as cursors
 from replay import related, search
 from replay.models import Caption, Chapter, Replay, ReplayEdit, ReplayPage, ReplayQuery
 from replay.timeline import utc_iso
-
-if TYPE_CHECKING:
-    from schedule import ReplayCandidate
+from schedule import Broadcast, ReplayCandidate
 
 _COLUMNS = (
     "r.id, r.broadcast_id, r.title, r.description, r.category, r.staff, r.recording_url,"
@@ -32,27 +30,6 @@ _COLUMNS = (
 LISTED = "r.status = 'published' AND r.hidden = 0"  # literal: the partial indexes need it
 MAX_LIMIT = 100
 COMMON_MATCHES = 2000  # above this many matches, walking the listing index is cheaper
-
-
-class BroadcastRecord(Protocol):
-    """The fields of `schedule.Broadcast` a replay is made from."""
-
-    @property
-    def id(self) -> int: ...
-    @property
-    def title(self) -> str: ...
-    @property
-    def description(self) -> str: ...
-    @property
-    def category(self) -> str: ...
-    @property
-    def starts_at(self) -> datetime: ...
-    @property
-    def ends_at(self) -> datetime: ...
-    @property
-    def thumbnail_url(self) -> str: ...
-    @property
-    def staff(self) -> tuple[str, ...]: ...
 
 
 def _time(text: str) -> datetime:
@@ -220,8 +197,6 @@ class ReplayStore:
 
     async def channel_candidates(self) -> list[ReplayCandidate]:
         """Every published, not hidden replay the linear channel may schedule, by id."""
-        from schedule import ReplayCandidate
-
         rows = await self._fetch(
             f"SELECT r.id, r.title, r.duration_seconds, r.published_at, r.view_count"
             f" FROM replays r WHERE {LISTED} ORDER BY r.id")
@@ -234,7 +209,7 @@ class ReplayStore:
     # -- writing -----------------------------------------------------------------------
     async def create_from_broadcast(
         self,
-        broadcast: BroadcastRecord,
+        broadcast: Broadcast,
         *,
         recording_url: str,
         duration_seconds: int | None = None,

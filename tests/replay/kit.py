@@ -6,40 +6,25 @@ import itertools
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from livechat import CommentStore
 from replay import ReplayStore
+from schedule import Broadcast
 from web.database import connect, migrate
 
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # 10:00 in Seoul
 _ids = itertools.count(1000)
 
 
-@dataclass(frozen=True)
-class OnAir:
-    """A broadcast as `create_from_broadcast` reads it (the fields of schedule.Broadcast)."""
-
-    id: int
-    title: str
-    description: str = ""
-    category: str = "시정"
-    starts_at: datetime = T0
-    ends_at: datetime = T0 + timedelta(hours=1)
-    status: str = "ended"
-    stream_url: str = ""
-    thumbnail_url: str = ""
-    staff: tuple[str, ...] = field(default=())
-
-
 def add_broadcast(path: Path, title: str, *, starts_at: datetime = T0,
                   minutes: int = 60, category: str = "시정", description: str = "",
-                  staff: tuple[str, ...] = ()) -> OnAir:
+                  staff: tuple[str, ...] = ()) -> Broadcast:
     """Insert an ended broadcast row (replays refer to it) and return it."""
-    broadcast = OnAir(next(_ids), title, description, category, starts_at,
-                      starts_at + timedelta(minutes=minutes), staff=staff)
+    broadcast = Broadcast(next(_ids), title, description, category, starts_at,
+                          starts_at + timedelta(minutes=minutes), status="ended", staff=staff)
     conn = sqlite3.connect(path)
     with conn:
         conn.execute(

@@ -239,3 +239,18 @@ async def test_common_and_rare_word_plans_agree(tmp_path: Path,
         common = [await titles(s, q) for q in queries]
         assert common == rare
         assert rare[0][0] == "교통정책 11회 청책토론"
+
+
+async def test_channel_candidates_are_the_listed_replays(tmp_path: Path) -> None:
+    """The channel may schedule published, not hidden replays only, with their popularity."""
+    async with stores(tmp_path / "r.db") as s:
+        shown = await s.publish("편성 가능", minutes=30)
+        hidden = await s.publish("숨김")
+        gone = await s.publish("비공개")
+        await s.replays.update(hidden, ReplayEdit(hidden=True))
+        await s.replays.update(gone, ReplayEdit(status="unpublished"))
+        await s.replays.record_view(shown, "a")
+        [candidate] = await s.replays.channel_candidates()
+        assert (candidate.id, candidate.title, candidate.duration_seconds,
+                candidate.popularity) == (shown, "편성 가능", 1800, 1)
+        assert candidate.published_at.tzinfo is not None
