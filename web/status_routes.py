@@ -36,12 +36,8 @@ def ops(request: Request) -> OpsStore:
 
 
 async def _schedule_live_ids(svc: Services) -> set[int]:
-    """Broadcasts the schedule says are live, if the schedule store can list them."""
-    lister = getattr(svc.schedule, "live_now", None)
-    if lister is None:
-        return set()
-    found = await lister()
-    return {int(b["id"] if isinstance(b, dict) else b.id) for b in found}
+    """Broadcasts the schedule says are on air now."""
+    return {b.id for b in await svc.schedule.with_status("live")}
 
 
 def _viewers_elsewhere(request: Request) -> dict[int, int]:
