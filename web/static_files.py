@@ -7,12 +7,19 @@ request (no `v`, or a stale one) must revalidate, so an old page never pins stal
 
 from __future__ import annotations
 
+import mimetypes
+
 from starlette.datastructures import QueryParams
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from web.templating import static_hash
+
+# HLS media: Python's table calls .ts "text/vnd.trolltech.linguist" (Qt translations).
+mimetypes.add_type("video/mp2t", ".ts")
+mimetypes.add_type("application/vnd.apple.mpegurl", ".m3u8")
+mimetypes.add_type("text/vtt", ".vtt")
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
