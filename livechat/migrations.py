@@ -2,8 +2,9 @@
 
 `broadcast_id` is a plain integer: livechat does not know what a broadcast is.
 `created_at` is ISO-8601 UTC with microseconds (`2026-11-25T05:00:00.000000+00:00`), so text
-order is time order. `video_offset` is set for comments written while watching a replay
-(seconds into the recording); live comments have NULL there.
+order is time order. `video_offset` is set for comments written while watching a replay:
+seconds from the broadcast's start (the replay maps it onto its recording, so a comment
+stays on its scene when the recording is trimmed); live comments have NULL there.
 """
 
 MIGRATIONS: tuple[str, ...] = (
