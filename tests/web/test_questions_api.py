@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import csv
 import io
 import uuid
@@ -36,7 +37,9 @@ def make_staff(db: Path, username: str, role: str = "official",
         finally:
             await writer.close()
             await reader.close()
-    asyncio.run(run())
+    # A thread of its own: the browser tests' sync Playwright keeps a loop in this one.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(lambda: asyncio.run(run())).result()
 
 
 class Users:

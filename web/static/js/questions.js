@@ -70,6 +70,7 @@ class QuestionPanel {
     this.$ = (id) => document.getElementById(id);
     this.list = this.$("q-list");
     this.refreshTimer = null;
+    this.name = null;
     for (const button of root.querySelectorAll("[data-sort]")) {
       button.addEventListener("click", () => this.setSort(button.dataset.sort));
     }
@@ -80,6 +81,11 @@ class QuestionPanel {
     return this.root.dataset["str" + key.charAt(0).toUpperCase() + key.slice(1)] || key;
   }
 
+  myName() {
+    const chat = window.liveChat;
+    return (chat && chat.me && chat.me.name) || this.name || null;
+  }
+
   get canAnswer() {
     return STAFF.has(this.role);
   }
@@ -88,13 +94,25 @@ class QuestionPanel {
   async refresh() {
     clearTimeout(this.refreshTimer);
     this.refreshTimer = null;
+    const before = new Set(this.questions.keys());
     const response = await fetch(`/api/broadcasts/${this.broadcastId}/questions?sort=${this.sort}`,
                                  { credentials: "same-origin" });
     if (!response.ok) return;
     const body = await response.json();
     this.role = (body.you && body.you.role) || "";
-    const fresh = new Map(body.items.map((q) => [q.id, q]));
-    for (const id of this.questions.keys()) if (!fresh.has(id)) this.drop(id);
+    // Frames may have overtaken this response: keep whichever version is newer, and keep
+    // questions that arrived while it was on its way.
+    const fresh = new Map();
+    for (const q of body.items) {
+      const known = this.questions.get(q.id);
+      const newer = known && known.version > q.version ? known : q;
+      fresh.set(q.id, { ...newer, voted: q.voted, following: q.following, moves: q.moves });
+    }
+    for (const [id, q] of this.questions) {
+      if (fresh.has(id)) continue;
+      if (before.has(id)) this.drop(id);
+      else fresh.set(id, q);
+    }
     this.questions = fresh;
     this.render();
   }
@@ -107,6 +125,7 @@ class QuestionPanel {
     if (!frame || typeof frame !== "object") return;
     if (frame.type === "hello") {
       if (frame.you && frame.you.role) this.role = frame.you.role;
+      if (frame.you) this.name = frame.you.name;
       this.refresh();
     } else if (frame.type === "question" && frame.question) {
       this.merge(frame.question, frame.event);
@@ -128,6 +147,8 @@ class QuestionPanel {
     const merged = { voted: false, following: false, moves: [], ...known, ...question };
     this.questions.set(question.id, merged);
     if (this.canAnswer && (!known || known.status !== question.status)) this.scheduleRefresh();
+    // Probably our own question (askers follow it): fetch our follow state for it.
+    if (!known && event === "asked" && question.author === this.myName()) this.scheduleRefresh();
     this.render();
     if (event === "answered" && known && known.following) this.loadNotifications();
   }
@@ -170,6 +191,16 @@ class QuestionPanel {
     this.$("q-empty").hidden = this.questions.size > 0;
     const tally = tallyOf(this.questions.values());
     this.$("q-tally").textContent = fill(this.str("tally"), tally);
+    // The page's big tally (questions.html), when this panel is the whole broadcast's list.
+    const number = new Intl.NumberFormat(this.locale);
+    for (const cell of document.querySelectorAll("[data-tally]")) {
+      cell.textContent = number.format(tally[cell.dataset.tally] || 0);
+    }
+    for (const line of document.querySelectorAll("[data-tally-line]")) {
+      line.textContent = fill(this.str("tally"), {
+        received: number.format(tally.received), responded: number.format(tally.responded),
+        percent: tally.percent });
+    }
   }
 
   build(q) {
