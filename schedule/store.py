@@ -227,7 +227,7 @@ class ScheduleStore:
         Returns None for an unknown id; raises `TransitionError` for any other move and
         `OverlapError` if an early start would collide with the broadcast before it.
         """
-        instant = now or datetime.now(UTC)
+        instant = (now or datetime.now(UTC)).replace(microsecond=0)
         moment = utc_iso(instant)
         async with self._transaction() as db:
             found = await self._select(db, "WHERE id = ?", (broadcast_id,))
