@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from livechat import CommentHub, CommentRejected, Identity, QuestionService, QuestionStore, Viewer
 from livechat.protocol import Command
@@ -270,3 +273,29 @@ async def test_orphaned_question_comments_are_adopted(tmp_path: Path) -> None:
     conn = sqlite3.connect(db)
     assert conn.execute("SELECT COUNT(*) FROM questions").fetchone() == (1,)
     conn.close()
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.integers(2, 6), st.booleans()), min_size=1, max_size=25))
+def test_vote_count_always_equals_the_voters(ops: list[tuple[int, bool]]) -> None:
+    """After any run of votes and unvotes (split over two writer connections), the stored
+    count equals the number of distinct current voters, and never goes below zero."""
+    async def run(db: Path) -> None:
+        async with open_questions(db) as service:
+            qid = await ask(service, citizen(1), "질문", "k1")
+            other_writer = await connect(db)
+            other = QuestionStore(other_writer, service.store._reader)
+            expected: set[int] = set()
+            try:
+                for i, (voter, up) in enumerate(ops):
+                    store = (service.store, other)[i % 2]
+                    await store.vote(qid, citizen(voter).key, up)
+                    (expected.add if up else expected.discard)(voter)
+            finally:
+                await other_writer.close()
+            question = await service.store.get(qid)
+            assert question is not None
+            assert question.votes == len(expected) == await service.store.vote_count(qid)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        asyncio.run(run(Path(tmp) / "q.db"))
