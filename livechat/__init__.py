@@ -24,10 +24,10 @@ from livechat.moderation import (
 )
 from livechat.moderation_store import ModerationStore
 from livechat.moderator import MODERATOR_ROLES, ModerationConfig, ModerationError, Moderator
+from livechat.ops_store import OpsStore
 from livechat.question_service import QuestionService
 from livechat.question_store import QuestionStore
 from livechat.questions import Question, Tally
-from livechat.ops_store import OpsStore
 from livechat.store import CommentStore
 from livechat.text import CommentRejected, clean_text, grapheme_count, validate_comment
 
