@@ -66,6 +66,8 @@ async def comments_socket(ws: WebSocket, send: Send) -> None:
     retry = hub.admission.admit(broadcast_id, time.monotonic())
     await ws.accept()
     if retry:
+        key = "connection_cap_refused" if hub.admission.saturated else "admission_refused"
+        hub.stats[key] = hub.stats.get(key, 0) + 1
         await send({"type": "websocket.send", "text": protocol.error_frame(
             "busy", f"busy: retry in {retry} s", retry_after=retry)})
         await ws.close(code=CLOSE_BUSY, reason=f"busy; retry in {retry} s")
