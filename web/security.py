@@ -56,6 +56,9 @@ class SecurityHeadersMiddleware:
                 if not embed:
                     headers.setdefault("X-Frame-Options", "DENY")
                 headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+                if headers.get("content-type", "").startswith("text/html"):
+                    # pages follow the language cookie and Accept-Language (and the session)
+                    headers.setdefault("Vary", "Cookie, Accept-Language")
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
