@@ -54,6 +54,7 @@ from web.errors import ApiError, error_body
 from web.i18n import translate
 from web.requests import current_session, json_body, require_role
 from web.services import Services, services
+from web.share_routes import context_for_broadcast, context_for_schedule_day
 from web.templating import request_locale
 
 OPERATORS = ("official", "moderator", "admin")
@@ -456,12 +457,7 @@ async def schedule_page(request: Request) -> Response:
         "rows": _slot_rows(slots, broadcasts, instant),
         "is_today": day == today, "day_start": day_bounds(day)[0],
     }
-    try:
-        from web.share_routes import context_for_schedule_day
-
-        context.update(context_for_schedule_day(request, day))
-    except ImportError:  # pragma: no cover - sharing is optional for this page
-        pass
+    context.update(context_for_schedule_day(request, day))
     return svc.templates.TemplateResponse(request, "schedule.html", context,
                                           headers={"Cache-Control": "no-cache"})
 
@@ -476,6 +472,7 @@ async def broadcast_page(request: Request) -> Response:
         "broadcast": b, "replay": replay if replay is not None and replay.public else None,
         "json_ld": json_ld(b, svc.settings.public_origin),
         "seoul_day": b.starts_at.astimezone(SEOUL).date(),
+        **context_for_broadcast(request, b),
     }
     return svc.templates.TemplateResponse(request, "broadcast.html", context)
 
