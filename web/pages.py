@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from web import question_routes
 from web.i18n import LOCALES, translate
 from web.requests import current_session
 from web.services import Services, services
@@ -128,6 +129,7 @@ async def live_page(request: Request) -> Response:
         "hls_url": static_url("vendor/hls.min.js") if HLS_VENDOR.exists() else "",
     }
     context.update(context_for_broadcast(request, broadcast))
+    context.update(await question_routes.panel_context(request, broadcast_id))
     return svc.templates.TemplateResponse(request, "live.html", context)
 
 

@@ -51,6 +51,7 @@ from replay import (
 from replay.store import MAX_LIMIT
 from web.errors import ApiError
 from web.i18n import SEOUL, translate
+from web.question_routes import panel_context
 from web.requests import current_session, json_body, require_role, require_session
 from web.services import services
 from web.share_routes import context_for_replay
@@ -442,6 +443,10 @@ async def replay_page(request: Request) -> Response:
         "max_chars": svc.settings.comment_max_chars,
         "takes_comments": replay.broadcast_id is not None,
     }
+    if replay.broadcast_id is not None:
+        # The broadcast's questions, fetched once: a replay viewer is no live viewer, so
+        # the panel opens no socket (it would count in the broadcast's presence).
+        context.update(await panel_context(request, replay.broadcast_id, live=False))
     if replay.public:
         context.update(context_for_replay(request, replay, start_position(
             request.query_params.get("t"), replay.duration_seconds)))

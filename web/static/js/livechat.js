@@ -10,6 +10,15 @@
 // written once per animation frame; the list keeps at most MAX_NODES comments; it follows
 // new comments only when the reader is already at the bottom; screen readers hear a short
 // summary ("새 댓글 5개") at most once every ANNOUNCE_EVERY_MS.
+//
+// Every frame the socket brings is also dispatched as a `livechat:frame` DOM event on
+// `document` (detail: the frame), so other panels (questions.js) share this connection.
+//
+// Moderation as a viewer sees it: a "신고" button on every comment but one's own (one tab
+// stop for all of them; arrow keys move between them) opens #report-dialog; a comment of
+// one's own that a moderator removed becomes a notice in its place ("삭제됨: 사유") with
+// one "이의 신청" (appeal); `comments` frames with `restored: true` put comments back in id
+// order even if they were removed before; a chat restriction shows until when.
 
 const MAX_NODES = 200;
 const MAX_NODES_READING = 400; // while the reader has scrolled up, trim less eagerly
@@ -22,6 +31,8 @@ const PING_EVERY_MS = 25000;
 const ANNOUNCE_EVERY_MS = 5000;
 const AT_BOTTOM_PX = 48;
 const STOP_CODES = new Set([1008, 4404]);
+const REMOVED_KEPT = 50; // removed comments remembered, so the author's notice can quote them
+const ARROWS = new Set(["ArrowUp", "ArrowDown", "Home", "End"]);
 const CLOSE_BUSY = 1013;
 
 /** Full-jitter exponential backoff: a uniform delay in [0, min(cap, base * 2^attempt)). */
@@ -181,10 +192,23 @@ class CommentList {
       timeZone: "Asia/Seoul", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
     });
     this.seen = new Set();
+    this.removed = new Map(); // id -> {author, text, created_at} of comments just removed
+    this.isMine = () => false;
+    this.tabStop = null; // the one report button in the tab order
     this.queue = [];
     this.scheduled = false;
     this.announcer = new Announcer(root.querySelector("#chat-announcer"), strings.newComments);
-    for (const li of this.list.querySelectorAll("li[data-id]")) this.remember(Number(li.dataset.id));
+    for (const li of this.list.querySelectorAll("li[data-id]")) {
+      this.remember(Number(li.dataset.id));
+      this.addReport(li, {
+        author: li.querySelector(".comment__author")?.textContent || "",
+        id: Number(li.dataset.id),
+      });
+    }
+    this.list.addEventListener("keydown", (event) => this.arrows(event));
+    this.list.addEventListener("focusin", (event) => {
+      if (event.target.matches(".comment__report")) this.setTabStop(event.target);
+    });
     this.jump.addEventListener("click", () => {
       this.scrollToEnd();
       this.list.focus();
@@ -246,6 +270,17 @@ class CommentList {
       }
       const item = entry.item;
       const existing = document.getElementById("c-" + item.id);
+      if (entry.restored) {
+        // Back from a removal (restore, approved, appeal upheld): in its place, by id.
+        this.remember(item.id);
+        this.removed.delete(item.id);
+        const element = this.render(item);
+        const notice = this.list.querySelector(`li[data-notice-for="${item.id}"]`);
+        if (existing) existing.replaceWith(element);
+        else if (notice) notice.replaceWith(element);
+        else this.insertInOrder(element, item.id);
+        continue;
+      }
       if (this.seen.has(item.id) && !(existing && existing.classList.contains("comment--held"))) continue;
       this.remember(item.id);
       const element = this.render(item);
@@ -260,6 +295,7 @@ class CommentList {
     }
     this.list.append(fragment);
     this.trim(follow ? MAX_NODES : MAX_NODES_READING, follow);
+    this.ensureTabStop();
     this.empty.hidden = this.list.childElementCount > 0;
     if (follow) this.scrollToEnd();
     else if (fresh) this.jump.hidden = false;
@@ -282,13 +318,95 @@ class CommentList {
     for (const id of gone) {
       this.remember(id); // a late copy must not bring it back
       const element = document.getElementById("c-" + id);
-      if (element) element.remove();
+      if (element) {
+        this.keepRemoved(id, element);
+        element.remove();
+      }
     }
     this.empty.hidden = this.list.childElementCount > 0;
+    this.ensureTabStop();
+  }
+
+  keepRemoved(id, element) {
+    this.removed.set(id, {
+      id,
+      author: element.querySelector(".comment__author")?.textContent || "",
+      text: element.querySelector(".comment__text")?.textContent || "",
+      created_at: element.querySelector("time")?.dateTime || "",
+    });
+    if (this.removed.size > REMOVED_KEPT) this.removed.delete(this.removed.keys().next().value);
+  }
+
+  /** Put `element` (comment `id`) before the first list item with a larger id. */
+  insertInOrder(element, id) {
+    for (const child of this.list.children) {
+      const other = Number(child.dataset.id || child.dataset.noticeFor);
+      if (other > id) {
+        this.list.insertBefore(element, child);
+        return;
+      }
+    }
+    this.list.append(element);
+  }
+
+  // -- report buttons: one tab stop, arrow keys between them -------------------------
+  addReport(li, item) {
+    if (!item.id) return;
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "comment__report";
+    button.dataset.action = "report";
+    button.tabIndex = -1;
+    button.textContent = this.strings.report;
+    button.setAttribute("aria-label", fill(this.strings.reportLabel, { name: item.author }));
+    button.hidden = this.isMine(item);
+    li.querySelector(".comment__meta").append(button);
+  }
+
+  /** Hide the report button on comments that turn out to be one's own (name just known). */
+  refreshOwnership() {
+    for (const li of this.list.querySelectorAll("li[data-id]")) {
+      const button = li.querySelector(".comment__report");
+      if (!button) continue;
+      button.hidden = this.isMine({
+        id: Number(li.dataset.id), author: li.querySelector(".comment__author")?.textContent,
+      });
+    }
+    this.ensureTabStop();
+  }
+
+  setTabStop(button) {
+    if (this.tabStop && this.tabStop !== button) this.tabStop.tabIndex = -1;
+    this.tabStop = button;
+    if (button) button.tabIndex = 0;
+  }
+
+  ensureTabStop() {
+    const current = this.tabStop;
+    if (current && current.isConnected && !current.hidden) return;
+    const buttons = this.list.querySelectorAll(".comment__report:not([hidden])");
+    this.setTabStop(buttons.length ? buttons[buttons.length - 1] : null);
+  }
+
+  arrows(event) {
+    if (!ARROWS.has(event.key) || !event.target.matches(".comment__report")) return;
+    const buttons = [...this.list.querySelectorAll(".comment__report:not([hidden])")];
+    const at = buttons.indexOf(event.target);
+    let next = at;
+    if (event.key === "ArrowUp") next = Math.max(0, at - 1);
+    else if (event.key === "ArrowDown") next = Math.min(buttons.length - 1, at + 1);
+    else if (event.key === "Home") next = 0;
+    else next = buttons.length - 1;
+    event.preventDefault();
+    const target = buttons[next];
+    if (!target) return;
+    this.setTabStop(target);
+    target.focus();
+    target.scrollIntoView({ block: "nearest" });
   }
 
   /** One comment as DOM, mirroring templates/_comment.html. Text via textContent only. */
-  render(item, { pendingLabel = "" } = {}) {
+  render(item, { pendingLabel = "", reportable = true } = {}) {
     const li = document.createElement("li");
     li.className = "comment";
     if (item.id) {
@@ -329,6 +447,7 @@ class CommentList {
     text.textContent = item.text;
     li.append(meta, text);
     if (pendingLabel) this.markPending(li, pendingLabel);
+    else if (reportable) this.addReport(li, item);
     return li;
   }
 
@@ -363,16 +482,37 @@ class LiveChat {
     this.afterNickname = null;
     this.retryTimer = null;
     this.closedChat = !root.querySelector("#chat-closed").hidden;
-    this.list = new CommentList(root, this.strings, root.dataset.locale || "ko");
+    this.mine = new Set(); // ids of comments this page posted
+    this.underReview = new Set(); // own comments hidden by reports, pending review
+    this.appealed = new Set();
+    this.csrfToken = "";
+    this.reportTarget = null;
+    this.locale = root.dataset.locale || "ko";
+    this.list = new CommentList(root, this.strings, this.locale);
+    this.list.isMine = (item) => this.isMine(item);
+    this.list.refreshOwnership();
     this.$ = (id) => document.getElementById(id);
     this.connection = new Connection(`/ws/broadcasts/${this.broadcastId}`, {
       lastId: Number(root.dataset.lastId) || 0,
-      onFrame: (frame) => this.handle(frame),
+      onFrame: (frame) => {
+        try {
+          this.handle(frame);
+        } finally {
+          document.dispatchEvent(new CustomEvent("livechat:frame", { detail: frame }));
+        }
+      },
       onState: (state) => this.connectionState(state),
     });
     this.bindComposer();
     this.bindNickname();
+    this.bindModeration();
     this.connection.connect();
+  }
+
+  /** Ours if this page posted it, or if it carries our name (guests have no other id). */
+  isMine(item) {
+    if (this.mine.has(item.id)) return true;
+    return Boolean(this.me && item.author && item.author === this.me.name);
   }
 
   // -- incoming frames -------------------------------------------------------------
@@ -380,7 +520,8 @@ class LiveChat {
     switch (frame.type) {
       case "hello": return this.hello(frame);
       case "comments": return this.comments(frame);
-      case "deleted": return this.list.remove(frame.ids || []);
+      case "deleted": return this.deleted(frame);
+      case "moderation": return this.moderation(frame);
       case "presence": return this.viewers(frame.viewers);
       case "ack": return this.ack(frame);
       case "error": return this.error(frame);
@@ -410,19 +551,24 @@ class LiveChat {
       const mine = this.outbox.get(item.client_id);
       if (mine && item.author === (this.me && this.me.name)) {
         // Our own comment came back through the stream: it replaces the pending copy.
+        this.mine.add(item.id);
         entries.push({ item, replaces: mine.element });
         mine.delivered = true;
+      } else if (frame.restored) {
+        this.underReview.delete(item.id);
+        entries.push({ item, restored: true });
       } else {
         entries.push({ item });
       }
     }
     this.connection.lastId = top;
-    this.list.push(entries, { announce: !frame.backfill });
+    this.list.push(entries, { announce: !frame.backfill && !frame.restored });
   }
 
   ack(frame) {
     const post = this.outbox.get(frame.client_id);
     if (!post) return;
+    if (typeof frame.id === "number") this.mine.add(frame.id);
     this.outbox.delete(frame.client_id);
     const element = post.element;
     if (frame.status === "held") {
@@ -474,7 +620,9 @@ class LiveChat {
       case "empty": return s.empty;
       case "chat_closed": return s.closed;
       case "banned":
-      case "timed_out": return s.restricted;
+      case "timed_out":
+        this.restricted(frame.until || null);
+        return s.restricted;
       default: return s.failed + (frame.message ? ` (${frame.message})` : "");
     }
   }
@@ -495,7 +643,7 @@ class LiveChat {
       const body = this.$("chat-pinned-body");
       body.replaceChildren();
       if (frame.pinned) {
-        const element = this.list.render(frame.pinned);
+        const element = this.list.render(frame.pinned, { reportable: false });
         element.removeAttribute("id");
         body.append(element);
       }
@@ -647,6 +795,300 @@ class LiveChat {
     strong.textContent = you.name;
     who.replaceChildren(this.strings.nickname + ": ", strong);
     this.$("chat-nickname-open").textContent = this.strings.changeNickname;
+    this.list.refreshOwnership();
+  }
+
+  // -- moderation, as a viewer ----------------------------------------------------
+  deleted(frame) {
+    // Our own comment hidden by reports stays, marked as under review, for us alone.
+    const ids = (frame.ids || []).filter((id) => !this.underReview.has(id));
+    this.list.remove(ids);
+  }
+
+  /** `moderation` frames: only ever sent to the author they concern. */
+  moderation(frame) {
+    switch (frame.event) {
+      case "removed": return this.removedNotice(frame);
+      case "held": return this.heldForReview(frame);
+      case "appeal_decided": return this.appealDecided(frame);
+      case "restricted": return this.restricted(frame.until || null);
+      case "unrestricted":
+        this.$("chat-restricted").hidden = true;
+        return this.say(this.strings.unrestricted);
+      default: return undefined;
+    }
+  }
+
+  /** What we know of comment `id`: on the page, just removed, or asked of the server. */
+  async ownComment(id) {
+    const element = document.getElementById("c-" + id);
+    if (element) this.list.keepRemoved(id, element);
+    const known = this.list.removed.get(id);
+    if (known) return known;
+    try {
+      const response = await fetch(`/api/comments/${id}/moderation`, { credentials: "same-origin" });
+      if (!response.ok) return null;
+      const body = await response.json();
+      return { id, author: this.me ? this.me.name : "", text: body.text, created_at: "" };
+    } catch {
+      return null;
+    }
+  }
+
+  async removedNotice(frame) {
+    const id = Number(frame.id);
+    if (!id) return;
+    this.mine.add(id);
+    this.underReview.delete(id);
+    const comment = await this.ownComment(id);
+    const reasons = this.strings.reasons || {};
+    const reason = reasons[frame.reason] || frame.reason || "";
+    const li = document.createElement("li");
+    li.className = "comment-notice";
+    li.dataset.noticeFor = String(id);
+    const title = document.createElement("p");
+    title.className = "comment-notice__title";
+    title.textContent = fill(this.strings.removed, { reason })
+      + (frame.reason_text ? ` (${frame.reason_text})` : "");
+    const text = document.createElement("p");
+    text.className = "comment-notice__text";
+    text.textContent = comment ? comment.text : "";
+    const outcome = document.createElement("p");
+    outcome.className = "comment-notice__outcome";
+    outcome.setAttribute("role", "status");
+    li.append(title, text, outcome);
+    if (frame.can_appeal && !this.appealed.has(id)) li.append(...this.appealControls(id, outcome));
+    const element = document.getElementById("c-" + id);
+    const previous = this.list.list.querySelector(`li[data-notice-for="${id}"]`);
+    if (element) element.replaceWith(li);
+    else if (previous) previous.replaceWith(li);
+    else this.list.insertInOrder(li, id);
+    this.list.empty.hidden = true;
+    this.list.ensureTabStop();
+    this.say(title.textContent);
+  }
+
+  appealControls(id, outcome) {
+    const s = this.strings;
+    const actions = document.createElement("p");
+    actions.className = "comment-notice__actions";
+    const open = document.createElement("button");
+    open.type = "button";
+    open.className = "btn btn--small";
+    open.dataset.action = "appeal";
+    open.textContent = s.appeal;
+    open.setAttribute("aria-expanded", "false");
+    actions.append(open);
+    const form = document.createElement("form");
+    form.className = "appeal-form";
+    form.hidden = true;
+    form.id = `appeal-${id}`;
+    open.setAttribute("aria-controls", form.id);
+    const label = document.createElement("label");
+    label.htmlFor = `appeal-${id}-text`;
+    label.textContent = s.appealText;
+    const box = document.createElement("textarea");
+    box.id = `appeal-${id}-text`;
+    box.rows = 2;
+    box.maxLength = 500;
+    const error = document.createElement("p");
+    error.className = "field__error";
+    error.id = `appeal-${id}-error`;
+    box.setAttribute("aria-describedby", error.id);
+    const row = document.createElement("p");
+    row.className = "cluster";
+    const cancel = document.createElement("button");
+    cancel.type = "button";
+    cancel.className = "btn btn--small";
+    cancel.textContent = s.cancel;
+    const send = document.createElement("button");
+    send.type = "submit";
+    send.className = "btn btn--primary btn--small";
+    send.textContent = s.appealSend;
+    row.append(cancel, send);
+    form.append(label, box, error, row);
+    open.addEventListener("click", () => {
+      form.hidden = !form.hidden;
+      open.setAttribute("aria-expanded", String(!form.hidden));
+      if (!form.hidden) box.focus();
+    });
+    cancel.addEventListener("click", () => {
+      form.hidden = true;
+      open.setAttribute("aria-expanded", "false");
+      open.focus();
+    });
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const text = box.value.trim();
+      error.textContent = "";
+      if (!text) {
+        box.setAttribute("aria-invalid", "true");
+        error.textContent = s.appealEmpty;
+        box.focus();
+        return;
+      }
+      send.disabled = true;
+      const { response, body } = await this.post(`/api/comments/${id}/appeal`, { text });
+      send.disabled = false;
+      if (response && (response.ok || response.status === 409)) {
+        this.appealed.add(id);
+        outcome.textContent = response.ok ? s.appealSent : s.appealAlready;
+        actions.remove();
+        form.remove();
+        outcome.tabIndex = -1;
+        outcome.focus();
+        return;
+      }
+      box.setAttribute("aria-invalid", "true");
+      error.textContent = `${s.appealFailed} ${body && body.error ? body.error.message : ""}`.trim();
+    });
+    return [actions, form];
+  }
+
+  async heldForReview(frame) {
+    const id = Number(frame.id);
+    if (!id) return;
+    this.mine.add(id);
+    // Held as it was posted (a blocked word): the `ack` marks the pending copy itself.
+    if (frame.client_id && this.outbox.has(frame.client_id)) return;
+    this.underReview.add(id);
+    const comment = await this.ownComment(id);
+    if (!comment || document.getElementById("c-" + id)?.classList.contains("comment--held")) return;
+    const element = this.list.render({ ...comment, id, role: this.me && this.me.role },
+                                     { pendingLabel: this.strings.underReview });
+    element.classList.add("comment--held");
+    const existing = document.getElementById("c-" + id);
+    if (existing) existing.replaceWith(element);
+    else this.list.insertInOrder(element, id);
+    this.list.empty.hidden = true;
+    this.say(this.strings.underReview);
+  }
+
+  appealDecided(frame) {
+    const appeal = frame.appeal || {};
+    const id = Number(frame.id || appeal.comment_id);
+    this.appealed.add(id);
+    const reinstated = appeal.status === "reinstated";
+    let message = reinstated ? this.strings.appealReinstated : this.strings.appealUpheld;
+    if (appeal.note) message += ` (${appeal.note})`;
+    const notice = this.list.list.querySelector(`li[data-notice-for="${id}"]`);
+    if (notice) {
+      notice.querySelector(".comment-notice__outcome").textContent = message;
+      notice.querySelector(".comment-notice__actions")?.remove();
+      notice.querySelector(".appeal-form")?.remove();
+    }
+    this.say(message);
+  }
+
+  restricted(until) {
+    const box = this.$("chat-restricted");
+    let text = this.strings.restrictedForever;
+    if (until) {
+      const when = new Date(until);
+      const shown = Number.isNaN(when.getTime()) ? until : new Intl.DateTimeFormat(this.locale, {
+        timeZone: "Asia/Seoul", month: "short", day: "numeric", hour: "2-digit",
+        minute: "2-digit", hourCycle: "h23",
+      }).format(when);
+      text = fill(this.strings.restrictedUntil, { until: shown });
+    }
+    box.textContent = text;
+    box.hidden = false;
+  }
+
+  async csrf(fresh = false) {
+    if (this.csrfToken && !fresh) return this.csrfToken;
+    const response = await fetch("/api/session", { credentials: "same-origin" });
+    const body = response.ok ? await response.json() : {};
+    this.csrfToken = body.csrf_token || "";
+    return this.csrfToken;
+  }
+
+  /** POST JSON with the CSRF header (fetched once; again if the server says it is stale). */
+  async post(url, payload, retried = false) {
+    try {
+      const response = await fetch(url, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": await this.csrf(retried) },
+        body: JSON.stringify(payload),
+      });
+      let body = {};
+      try { body = await response.json(); } catch { body = {}; }
+      if (response.status === 403 && body.error && body.error.code === "csrf" && !retried) {
+        return this.post(url, payload, true);
+      }
+      return { response, body };
+    } catch {
+      return { response: null, body: null };
+    }
+  }
+
+  bindModeration() {
+    const dialog = this.$("report-dialog");
+    const form = this.$("report-form");
+    if (!dialog || !form) return;
+    this.list.list.addEventListener("click", (event) => {
+      const button = event.target.closest(".comment__report");
+      if (button) this.openReport(button);
+    });
+    this.$("report-cancel").addEventListener("click", () => dialog.close());
+    dialog.addEventListener("close", () => {
+      const opener = this.reportTarget && this.reportTarget.button;
+      if (opener && opener.isConnected) opener.focus();
+      else this.list.list.focus();
+      this.reportTarget = null;
+    });
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const target = this.reportTarget;
+      if (!target) return;
+      const data = new FormData(form);
+      const reason = String(data.get("reason") || "");
+      const reasonText = String(data.get("reason_text") || "").trim();
+      const input = this.$("report-text");
+      const error = this.$("report-error");
+      error.textContent = "";
+      input.removeAttribute("aria-invalid");
+      if (reason === "other" && !reasonText) {
+        input.setAttribute("aria-invalid", "true");
+        error.textContent = this.strings.reportNeedsText;
+        input.focus();
+        return;
+      }
+      if (!this.me) {
+        dialog.close();
+        this.openNickname();
+        return;
+      }
+      const { response, body } = await this.post(`/api/comments/${target.id}/reports`,
+                                                 { reason, reason_text: reasonText });
+      if (response && response.ok) {
+        target.button.dataset.reported = "1";
+        dialog.close();
+        this.say(this.strings.reported);
+        return;
+      }
+      if (response && response.status === 401) {
+        dialog.close();
+        this.openNickname();
+        return;
+      }
+      error.textContent = `${this.strings.reportFailed} ${body && body.error ? body.error.message : ""}`.trim();
+    });
+  }
+
+  openReport(button) {
+    const li = button.closest("li[data-id]");
+    if (!li) return;
+    const dialog = this.$("report-dialog");
+    if (dialog.open) return;
+    this.reportTarget = { id: Number(li.dataset.id), button };
+    this.$("report-form").reset();
+    this.$("report-error").textContent = "";
+    this.$("report-text").removeAttribute("aria-invalid");
+    this.$("report-quote").textContent = li.querySelector(".comment__text")?.textContent || "";
+    dialog.showModal();
+    dialog.querySelector("input[name=reason]").focus();
   }
 
   // -- nickname dialog -------------------------------------------------------------

@@ -3,8 +3,9 @@
 // State comes from GET /api/broadcasts/{id}/questions (on start and after every
 // (re)connect) and is kept current by `question` frames: each carries the whole question
 // with a `version`, and an older version never overwrites a newer one. On the live page the
-// frames come through the page's own chat connection (window.liveChat); elsewhere (the
-// questions page, the replay page) the panel opens its own WebSocket.
+// frames come through the page's own chat connection, which dispatches each one as a
+// `livechat:frame` event on `document`; elsewhere (the questions page) the panel opens its
+// own WebSocket, and where it is not live (the replay page) it only loads the list.
 //
 // Rendering: user text only ever goes through textContent. Items are keyed by id and
 // updated in place, so a staff member typing an answer never loses the text when votes move.
@@ -483,14 +484,10 @@ function start() {
   root.dataset.started = "1";
   const panel = new QuestionPanel(root);
   window.questionPanel = panel;
-  const chat = window.liveChat;
-  if (chat && typeof chat.handle === "function") {
-    // livechat.js has no frame event: wrap its handler so both see every frame.
-    const handle = chat.handle.bind(chat);
-    chat.handle = (frame) => {
-      panel.apply(frame);
-      return handle(frame);
-    };
+  const chat = document.getElementById("chat");
+  if (chat && Number(chat.dataset.broadcastId) === panel.broadcastId) {
+    // The live page: share the chat's socket (livechat.js dispatches every frame).
+    document.addEventListener("livechat:frame", (event) => panel.apply(event.detail));
     panel.refresh();
   } else if (root.dataset.live === "1") {
     follow(panel);
@@ -500,9 +497,6 @@ function start() {
   panel.loadNotifications();
 }
 
-// Deferred modules run before DOMContentLoaded: by then window.liveChat exists, if any.
-if (document.readyState === "complete") start();
-else {
-  document.addEventListener("DOMContentLoaded", start, { once: true });
-  addEventListener("load", start, { once: true });
-}
+// A module runs once the document is parsed: listen at once, so no chat frame is missed.
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start, { once: true });
+else start();
