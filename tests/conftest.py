@@ -52,9 +52,12 @@ CHROMIUM_ARGS = [
 ARTIFACTS = ROOT / "artifacts"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """Debian's Chromium driven by Playwright (it cannot download its own browsers)."""
+    """Debian's Chromium driven by Playwright (it cannot download its own browsers).
+
+    Module-scoped: sync Playwright keeps an event loop running in the main thread while it
+    is open, and asyncio tests in a later module could not start theirs."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
