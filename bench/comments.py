@@ -19,6 +19,7 @@ import contextlib
 import json
 import multiprocessing
 import os
+import random
 import resource
 import statistics
 import subprocess
@@ -111,10 +112,19 @@ class Tally:
 async def viewer(url: str, origin: str, tally: Tally, ready: asyncio.Event,
                  stop: asyncio.Event, timed: bool) -> None:
     """Count every comment received; `timed` viewers also decode frames for latency (the
-    others count items with str.count, so the client keeps up on this small machine)."""
-    async with connect(url, origin=origin, max_size=2**24, ping_interval=None,  # type: ignore[arg-type]
-                       open_timeout=120, close_timeout=1) as ws:
-        ready.set()
+    others count items with str.count, so the client keeps up on this small machine).
+    Like the page script, a viewer told `busy` (admission control) waits and retries."""
+    while True:
+        ws = await connect(url, origin=origin, max_size=2**24, ping_interval=None,  # type: ignore[arg-type]
+                           open_timeout=120, close_timeout=1)
+        first = json.loads(await ws.recv())
+        if first["type"] == "error" and first["code"] == "busy":
+            await ws.close()
+            await asyncio.sleep(first["retry_after"] * (0.5 + random.random()))
+            continue
+        break
+    ready.set()
+    async with ws:
         while not stop.is_set():
             try:
                 async with asyncio.timeout(1.0):

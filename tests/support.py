@@ -185,3 +185,16 @@ def seed_broadcast(db_path: Path, broadcast_id: int = 1, title: str = "테스트
         )
     conn.close()
     return broadcast_id
+
+
+# Test servers whose limits never get in the way of what a test measures.
+NO_RATE_LIMITS = {"COMMENT_BURST": "100000", "COMMENT_RATE_PER_MINUTE": "10000000",
+                  "ADDRESS_BURST": "100000", "ADDRESS_RATE_PER_MINUTE": "10000000"}
+
+
+@contextlib.contextmanager
+def server_pair(db_path: Path, env: Mapping[str, str]) -> Iterator[tuple[AppServer, AppServer]]:
+    """Two app processes on one SQLite file (and the Redis named in `env`)."""
+    a, b = AppServer(db_path, env), AppServer(db_path, env)
+    with running(a, b):
+        yield a, b

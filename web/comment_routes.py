@@ -13,23 +13,12 @@ from starlette.routing import Route
 
 from livechat import CommentRejected
 from web.errors import ApiError
-from web.requests import json_body, require_session
+from web.requests import json_body, query_int, require_session
 from web.services import services
 
 MAX_PAGE = 200
 
 
-def int_param(request: Request, name: str, default: int, lo: int, hi: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError(400, name, f"must be an integer, got {raw[:20]!r}") from None
-    if not lo <= value <= hi:
-        raise ApiError(400, name, f"must be between {lo} and {hi}")
-    return value
 
 
 async def _broadcast_id(request: Request) -> int:
@@ -41,8 +30,8 @@ async def _broadcast_id(request: Request) -> int:
 
 async def list_comments(request: Request) -> Response:
     broadcast_id = await _broadcast_id(request)
-    after = int_param(request, "after", 0, 0, 2**62)
-    limit = int_param(request, "limit", 50, 1, MAX_PAGE)
+    after = query_int(request, "after", 0, 0, 2**62)
+    limit = query_int(request, "limit", 50, 1, MAX_PAGE)
     page = await services(request).comments.visible_page(broadcast_id, after, limit)
     items = [c.wire() for c in page]
     return JSONResponse({

@@ -52,7 +52,7 @@ from replay.store import MAX_LIMIT
 from web.errors import ApiError
 from web.i18n import SEOUL, translate
 from web.question_routes import panel_context
-from web.requests import current_session, json_body, require_role, require_session
+from web.requests import current_session, json_body, query_int, require_role, require_session
 from web.services import services
 from web.share_routes import context_for_replay
 from web.templating import request_locale, static_url
@@ -66,17 +66,6 @@ _TEXT_LIMITS = {"title": 200, "description": 5000, "category": 40, "thumbnail_ur
 
 
 # -- parameters ----------------------------------------------------------------------------
-def _int(request: Request, name: str, default: int, lo: int, hi: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError(400, name, f"must be an integer, got {raw[:20]!r}") from None
-    if not lo <= value <= hi:
-        raise ApiError(400, name, f"must be between {lo} and {hi}")
-    return value
 
 
 def _seconds(request: Request, name: str) -> float | None:
@@ -131,7 +120,7 @@ def catalog_query(request: Request) -> ReplayQuery:
         aired_to=aired_to,
         sort=checked_sort,
         cursor=params.get("cursor") or None,
-        limit=_int(request, "limit", 20, 1, MAX_LIMIT),
+        limit=query_int(request, "limit", 20, 1, MAX_LIMIT),
     )
 
 

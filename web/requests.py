@@ -28,6 +28,20 @@ async def json_body(request: Request) -> dict[str, Any]:
     return data
 
 
+def query_int(request: Request, name: str, default: int, lo: int, hi: int) -> int:
+    """Query parameter `name` as an integer in [lo, hi]; 400 naming it otherwise."""
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(400, name, f"must be an integer, got {raw[:20]!r}") from None
+    if not lo <= value <= hi:
+        raise ApiError(400, name, f"must be between {lo} and {hi}")
+    return value
+
+
 def current_session(conn: HTTPConnection) -> Session | None:
     return services(conn).sessions.load(conn)
 

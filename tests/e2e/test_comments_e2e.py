@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.e2e.wsclient import ViewerClient, guest_cookie
-from tests.support import TIMEOUT, AppServer, RedisServer, seed_broadcast
+from tests.support import TIMEOUT, AppServer, RedisServer, seed_broadcast, server_pair
 
 pytestmark = pytest.mark.e2e
 
@@ -27,14 +27,8 @@ def pair(tmp_path: Path, redis_server: RedisServer) -> Iterator[tuple[AppServer,
     env = {"REDIS_URL": redis_server.url, "COMMENT_BURST": "1000",
            "COMMENT_RATE_PER_MINUTE": "100000", "ADDRESS_BURST": "100000",
            "ADDRESS_RATE_PER_MINUTE": "1000000"}
-    a, b = AppServer(db, env), AppServer(db, env)
-    a.start()
-    b.start()
-    try:
-        yield a, b
-    finally:
-        a.stop()
-        b.stop()
+    with server_pair(db, env) as servers:
+        yield servers
 
 
 async def test_comment_posted_on_one_process_reaches_the_other(

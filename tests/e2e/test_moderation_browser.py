@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import TIMEOUT, AppServer, RedisServer, seed_broadcast
+from tests.support import TIMEOUT, AppServer, RedisServer, seed_broadcast, server_pair
 from web.accounts import AccountStore
 from web.database import connect
 
@@ -37,14 +37,8 @@ def pair(tmp_path: Path, redis_server: RedisServer) -> Iterator[tuple[AppServer,
         pool.submit(asyncio.run, _staff(db)).result()
     env = {"REDIS_URL": redis_server.url, "COMMENT_BURST": "1000",
            "COMMENT_RATE_PER_MINUTE": "100000"}
-    a, b = AppServer(db, env), AppServer(db, env)
-    a.start()
-    b.start()
-    try:
-        yield a, b
-    finally:
-        a.stop()
-        b.stop()
+    with server_pair(db, env) as servers:
+        yield servers
 
 
 def viewer_page(browser: Any, server: AppServer, nickname: str) -> Any:

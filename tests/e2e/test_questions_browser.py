@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.pagekit import new_page
-from tests.support import TIMEOUT, AppServer, RedisServer, seed_broadcast
+from tests.support import TIMEOUT, AppServer, RedisServer, seed_broadcast, server_pair
 from tests.web.test_questions_api import PASSWORD, make_staff
 
 pytestmark = pytest.mark.e2e
@@ -23,14 +23,8 @@ def pair(tmp_path: Path, redis_server: RedisServer) -> Iterator[tuple[AppServer,
     seed_broadcast(db, 1, "시민과의 대화")
     make_staff(db, "kim", "official", "교통정책과")
     env = {"REDIS_URL": redis_server.url}
-    a, b = AppServer(db, env), AppServer(db, env)
-    a.start()
-    b.start()
-    try:
-        yield a, b
-    finally:
-        a.stop()
-        b.stop()
+    with server_pair(db, env) as servers:
+        yield servers
 
 
 def guest_page(browser: Any, server: AppServer, nickname: str) -> Any:

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from tests.support import TIMEOUT, AppServer, RedisServer, seed_broadcast
+from tests.support import TIMEOUT, AppServer, RedisServer, seed_broadcast, server_pair
 from web.accounts import AccountStore
 from web.database import connect as db_connect
 
@@ -118,14 +118,8 @@ def pair(tmp_path: Path, redis_server: RedisServer) -> Iterator[tuple[AppServer,
     env = {"REDIS_URL": redis_server.url, "COMMENT_BURST": "1000",
            "COMMENT_RATE_PER_MINUTE": "100000", "ADDRESS_BURST": "100000",
            "ADDRESS_RATE_PER_MINUTE": "1000000", "REPORT_HIDE_THRESHOLD": "2"}
-    a, b = AppServer(db, env), AppServer(db, env)
-    a.start()
-    b.start()
-    try:
-        yield a, b
-    finally:
-        a.stop()
-        b.stop()
+    with server_pair(db, env) as servers:
+        yield servers
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.support import TIMEOUT, AppServer, RedisServer, seed_broadcast
+from tests.support import TIMEOUT, AppServer, RedisServer, seed_broadcast, server_pair
 from tests.web.test_questions_api import PASSWORD, make_staff
 
 pytestmark = pytest.mark.e2e
@@ -29,14 +29,8 @@ def pair(tmp_path: Path, redis_server: RedisServer) -> Iterator[tuple[AppServer,
     seed_broadcast(db, 1)
     make_staff(db, "kim", "official", "교통정책과")
     env = {"REDIS_URL": redis_server.url, **LIMITS}
-    a, b = AppServer(db, env), AppServer(db, env)
-    a.start()
-    b.start()
-    try:
-        yield a, b
-    finally:
-        a.stop()
-        b.stop()
+    with server_pair(db, env) as servers:
+        yield servers
 
 
 async def session(base: str, nickname: str | None = None) -> tuple[dict[str, str], str]:
