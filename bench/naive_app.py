@@ -37,6 +37,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
 
 async def chat(ws: WebSocket) -> None:
     await ws.accept()
+    await ws.send_text('{"type":"hello"}')
     redis: aioredis.Redis = state["redis"]  # type: ignore[assignment]
     pubsub = redis.pubsub()
     await pubsub.subscribe("naive")  # one subscription per connection

@@ -66,7 +66,7 @@ class HubLimits:
     address_rate_per_minute: float = 120.0
     address_burst: int = 30
     send_queue_frames: int = 64
-    tick_seconds: float = 0.1
+    tick_seconds: float = 0.125
     backfill: int = 50
     max_message_bytes: int = 8192
     max_connections: int = 20000

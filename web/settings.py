@@ -102,7 +102,7 @@ class Settings:
     )
     fanout_tick_ms: int = _setting(
         "FANOUT_TICK_MS",
-        100,
+        125,
         "Under load, events of a broadcast are coalesced into one frame per tick.",
     )
     backfill_comments: int = _setting(
