@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from livechat import CommentRejected
 from web.errors import ApiError
-from web.requests import json_body, query_int, require_session
+from web.requests import body_client_id, json_body, query_int, require_session
 from web.services import services
 
 MAX_PAGE = 200
@@ -45,11 +45,7 @@ async def post_comment(request: Request) -> Response:
     broadcast_id = await _broadcast_id(request)
     session = require_session(request)
     data = await json_body(request)
-    client_id = data.get("client_id")
-    from livechat.protocol import CLIENT_ID
-
-    if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
-        raise ApiError(400, "client_id", "1–64 characters of A–Z a–z 0–9 _ . : -")
+    client_id = body_client_id(data)
     question = data.get("question", False)
     if not isinstance(question, bool):
         raise ApiError(400, "question", "must be true or false")

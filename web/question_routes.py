@@ -35,7 +35,7 @@ from livechat import CommentRejected, Question, Tally
 from livechat.protocol import CLIENT_ID
 from livechat.questions import STATUSES, allowed_moves, merge_tallies, parse_sort
 from web.errors import ApiError
-from web.requests import current_session, json_body, require_role, require_session
+from web.requests import body_client_id, current_session, json_body, require_role, require_session
 from web.services import Services, services
 from web.sessions import Session
 
@@ -128,9 +128,7 @@ async def ask_question(request: Request) -> Response:
     broadcast_id = await _broadcast_id(request)
     session = require_session(request)
     data = await json_body(request)
-    client_id = data.get("client_id")
-    if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
-        raise ApiError(400, "client_id", "1–64 characters of A–Z a–z 0–9 _ . : -")
+    client_id = body_client_id(data)
     try:
         result = await services(request).questions.ask(
             broadcast_id, session.identity, client_id, data.get("text"),

@@ -30,7 +30,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from livechat import Comment, CommentRejected
-from livechat.protocol import CLIENT_ID
 from replay import (
     SORTS,
     Caption,
@@ -52,7 +51,14 @@ from replay.store import MAX_LIMIT
 from web.errors import ApiError
 from web.i18n import SEOUL, translate
 from web.question_routes import panel_context
-from web.requests import current_session, json_body, query_int, require_role, require_session
+from web.requests import (
+    body_client_id,
+    current_session,
+    json_body,
+    query_int,
+    require_role,
+    require_session,
+)
 from web.services import services
 from web.share_routes import context_for_replay
 from web.templating import request_locale, static_url
@@ -330,9 +336,7 @@ async def post_replay_comment(request: Request) -> Response:
     replay = await visible_replay(request)
     session = require_session(request)
     data = await json_body(request)
-    client_id = data.get("client_id")
-    if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
-        raise ApiError(400, "client_id", "1–64 characters of A–Z a–z 0–9 _ . : -")
+    client_id = body_client_id(data)
     offset = data.get("offset")
     if (not isinstance(offset, int | float) or isinstance(offset, bool)
             or not math.isfinite(offset) or offset < 0):

@@ -7,6 +7,7 @@ from typing import Any
 
 from starlette.requests import HTTPConnection, Request
 
+from livechat.protocol import CLIENT_ID
 from web.errors import ApiError
 from web.services import services
 from web.sessions import Session
@@ -40,6 +41,14 @@ def query_int(request: Request, name: str, default: int, lo: int, hi: int) -> in
     if not lo <= value <= hi:
         raise ApiError(400, name, f"must be between {lo} and {hi}")
     return value
+
+
+def body_client_id(data: dict[str, Any]) -> str:
+    """The `client_id` a client chose for a post (the key that makes retries safe)."""
+    client_id = data.get("client_id")
+    if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
+        raise ApiError(400, "client_id", "1–64 characters of A–Z a–z 0–9 _ . : -")
+    return client_id
 
 
 def current_session(conn: HTTPConnection) -> Session | None:
