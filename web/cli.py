@@ -44,6 +44,9 @@ def serve(args: argparse.Namespace) -> int:
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
+        # The sans-I/O websockets implementation: the lightest per connection, and the one
+        # the benchmark measures (docs/performance.md).
+        ws="websockets-sansio",
         ws_max_size=settings.ws_max_message_bytes,
         ws_per_message_deflate=settings.ws_compression,
         timeout_graceful_shutdown=int(settings.shutdown_timeout),
