@@ -21,7 +21,6 @@ duplicate, whatever order notifications arrive in, and a room that missed notifi
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import json
 import logging
@@ -35,28 +34,23 @@ from typing import Any
 
 from livechat import protocol
 from livechat.admission import Admission
-from livechat.broker import RESYNC, Broker, BrokerUnavailable
+from livechat.broker import Broker, BrokerUnavailable
 from livechat.comment import Comment
 from livechat.identity import Identity
 from livechat.ratelimit import RateLimiter
+from livechat.room import (
+    FETCH_LIMIT,
+    PRESENCE_INTERVAL,
+    ROOM_LINGER,
+    Room,
+    RoomState,
+    channel_name,
+)
 from livechat.store import CommentStore
 from livechat.text import CommentRejected, validate_comment
+from livechat.viewer import CLOSE, CLOSE_TOO_SLOW, Frame, Viewer
 
 log = logging.getLogger("livechat.hub")
-
-PRESENCE_INTERVAL = 2.0  # seconds between presence reports of a process
-PRESENCE_STALE = 3 * PRESENCE_INTERVAL
-PRESENCE_THROTTLE = 1.0  # at most one presence frame per room per second
-ROOM_LINGER = 15.0  # keep an empty room (and its subscription) this long
-POLL_HEALTHY = 5.0  # safety read when nothing woke the room (pub/sub is at-most-once)
-POLL_UNHEALTHY = 0.5  # read this often while the broker is down
-FETCH_LIMIT = 500
-CLOSE_TOO_SLOW = 4008
-
-
-def channel_name(broadcast_id: int) -> str:
-    return f"live-seoul:broadcast:{broadcast_id}"
-
 
 @dataclass(frozen=True)
 class HubLimits:
@@ -81,255 +75,6 @@ class HubLimits:
             "max_message_bytes": self.max_message_bytes,
         }
 
-
-@dataclass(frozen=True)
-class Frame:
-    """An encoded frame; `max_id` is the highest comment id it carries (0 if none)."""
-
-    text: str
-    max_id: int = 0
-    items: tuple[dict[str, Any], ...] = ()
-
-
-CLOSE = Frame("")  # sentinel: the viewer must be closed as too slow
-
-
-class FrameQueue:
-    """A FIFO of frames with one consumer: `asyncio.Queue`'s subset we need, at a fraction of
-    its cost (fan-out puts a frame into thousands of these per tick)."""
-
-    __slots__ = ("_items", "_waiter")
-
-    def __init__(self) -> None:
-        self._items: collections.deque[Frame] = collections.deque()
-        self._waiter: asyncio.Future[None] | None = None
-
-    def put_nowait(self, frame: Frame) -> None:
-        self._items.append(frame)
-        waiter = self._waiter
-        if waiter is not None:
-            self._waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
-
-    def get_nowait(self) -> Frame:
-        return self._items.popleft()
-
-    async def get(self) -> Frame:
-        while not self._items:
-            self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self._waiter
-            finally:
-                self._waiter = None
-        return self._items.popleft()
-
-    def qsize(self) -> int:
-        return len(self._items)
-
-    def empty(self) -> bool:
-        return not self._items
-
-
-class Viewer:
-    """One connection's view of a room: a bounded queue the transport drains."""
-
-    def __init__(self, identity: Identity | None, max_frames: int) -> None:
-        self.identity = identity
-        self.queue = FrameQueue()
-        self.max_frames = max_frames
-        self.closed = False
-        self.too_slow = False
-        self.skip_upto = 0  # ids the viewer already has (resumed ahead of this room)
-        self._ready = True
-        self._pending: list[Frame] = []
-
-    def offer(self, frame: Frame) -> None:
-        """Queue `frame` without waiting; a viewer that is too far behind gets CLOSE."""
-        if self.closed:
-            return
-        if not self._ready:
-            self._pending.append(frame)
-            return
-        if frame.max_id and frame.max_id <= self.skip_upto:
-            return
-        if frame.max_id and self.skip_upto and frame.items:
-            kept = [i for i in frame.items if i["id"] > self.skip_upto]
-            if len(kept) != len(frame.items):
-                frame = Frame(protocol.comments_frame(kept), frame.max_id, tuple(kept))
-        if self.queue.qsize() >= self.max_frames:
-            self.too_slow = True
-            self.closed = True
-            while not self.queue.empty():
-                self.queue.get_nowait()
-            self.queue.put_nowait(CLOSE)
-            return
-        self.queue.put_nowait(frame)
-
-    def offer_direct(self, text: str) -> None:
-        """Queue a frame for this viewer alone (ack, error), ahead of nothing."""
-        if self.closed:
-            return
-        if self.queue.qsize() >= self.max_frames:
-            self.offer(Frame(text))  # closes it as too slow
-            return
-        self.queue.put_nowait(Frame(text))
-
-    def drop_queued_comments(self) -> None:
-        """Forget comment frames not yet sent (a `resume` re-sends them in order)."""
-        kept = []
-        while not self.queue.empty():
-            frame = self.queue.get_nowait()
-            if not frame.max_id:
-                kept.append(frame)
-        for frame in kept:
-            self.queue.put_nowait(frame)
-        self._pending = [f for f in self._pending if not f.max_id]
-
-    def hold(self) -> None:
-        self._ready = False
-
-    def release(self) -> None:
-        self._ready = True
-        pending, self._pending = self._pending, []
-        for frame in pending:
-            self.offer(frame)
-
-    async def next_frame(self) -> Frame:
-        return await self.queue.get()
-
-
-@dataclass
-class RoomState:
-    slow_mode: int = 0
-    closed: bool = False
-    pinned: dict[str, Any] | None = None
-
-    def public(self) -> dict[str, Any]:
-        return {"slow_mode": self.slow_mode, "closed": self.closed, "pinned": self.pinned}
-
-
-@dataclass
-class Room:
-    broadcast_id: int
-    hub: CommentHub
-    watermark: int = 0
-    viewers: set[Viewer] = field(default_factory=set)
-    state: RoomState = field(default_factory=RoomState)
-    wake: asyncio.Event = field(default_factory=asyncio.Event)
-    presence: dict[str, tuple[int, float]] = field(default_factory=dict)
-    last_presence_sent: int = -1
-    presence_due: asyncio.TimerHandle | None = None
-    empty_since: float | None = None
-    tasks: list[asyncio.Task[None]] = field(default_factory=list)
-    ready: asyncio.Event = field(default_factory=asyncio.Event)
-
-    # -- fan-out -----------------------------------------------------------------------
-    def fanout(self, frame: Frame) -> None:
-        for viewer in list(self.viewers):
-            viewer.offer(frame)
-            if viewer.closed:
-                self.viewers.discard(viewer)
-                if viewer.too_slow:
-                    self.hub.stats["slow_disconnects"] += 1
-        self.hub.stats["frames"] += 1
-        self.hub.stats["deliveries"] += len(frame.items) * len(self.viewers)
-
-    async def pump(self) -> None:
-        """Read new comments after the watermark and fan them out, coalescing under load."""
-        store = self.hub.store
-        tick = self.hub.limits.tick_seconds
-        while True:
-            timeout = POLL_HEALTHY if self.hub.broker.healthy else POLL_UNHEALTHY
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(timeout):
-                    await self.wake.wait()
-            self.wake.clear()
-            try:
-                rows = await store.after(self.broadcast_id, self.watermark, FETCH_LIMIT)
-            except Exception:
-                log.exception("reading comments of broadcast %s failed", self.broadcast_id)
-                await asyncio.sleep(0.5)
-                self.wake.set()
-                continue
-            if not rows:
-                continue
-            self.watermark = rows[-1].id
-            items = tuple(c.wire() for c in rows if c.status == "visible")
-            if items:
-                self.fanout(Frame(protocol.comments_frame(list(items)), rows[-1].id, items))
-                self.hub.record_batch(len(items), items[0]["created_at"])
-            for comment in rows:
-                if comment.status == "held":
-                    self.hub.notify_held(comment)
-            if len(rows) == FETCH_LIMIT:
-                self.wake.set()
-            elif tick > 0:
-                await asyncio.sleep(tick)  # coalesce: what arrives meanwhile goes in one frame
-
-    async def listen(self) -> None:
-        """Follow the broker channel of this broadcast (one subscription per process)."""
-        async with self.hub.broker.subscribe(channel_name(self.broadcast_id)) as sub:
-            self.ready.set()
-            async for message in sub:
-                if message is RESYNC:
-                    self.wake.set()
-                    continue
-                assert isinstance(message, bytes)
-                try:
-                    event = json.loads(message)
-                except ValueError:
-                    continue
-                if event.get("proc") == self.hub.process_id:
-                    continue  # applied locally already
-                self.apply(event)
-
-    def apply(self, event: dict[str, Any]) -> None:
-        """Apply one broker event (from this process or another)."""
-        kind = event.get("t")
-        if kind == "c":
-            self.wake.set()
-        elif kind == "p":
-            proc, count = event.get("proc"), event.get("n")
-            if isinstance(proc, str) and isinstance(count, int):
-                self.presence[proc] = (count, time.monotonic())
-                self.send_presence()
-        elif kind == "frame":
-            text = event.get("frame")
-            if isinstance(text, str):
-                self.fanout(Frame(text))
-        elif kind == "state":
-            data = event.get("state", {})
-            self.state = RoomState(
-                slow_mode=int(data.get("slow_mode", 0)),
-                closed=bool(data.get("closed", False)),
-                pinned=data.get("pinned"),
-            )
-            self.fanout(Frame(protocol.encode({"type": "state", **self.state.public()})))
-        for hook in self.hub.event_hooks:
-            hook(self, event)
-
-    def viewer_count(self) -> int:
-        now = time.monotonic()
-        total = len(self.viewers)
-        for proc, (count, seen) in self.presence.items():
-            if proc != self.hub.process_id and now - seen < PRESENCE_STALE:
-                total += count
-        return total
-
-    def send_presence(self) -> None:
-        """Send the viewer count, at most once per PRESENCE_THROTTLE: when thousands join at
-        once, each join must not cost a frame to everyone (that would be O(n²) frames)."""
-        if self.presence_due is None:
-            loop = asyncio.get_running_loop()
-            self.presence_due = loop.call_later(PRESENCE_THROTTLE, self._flush_presence)
-
-    def _flush_presence(self) -> None:
-        self.presence_due = None
-        count = self.viewer_count()
-        if count != self.last_presence_sent:
-            self.last_presence_sent = count
-            self.fanout(Frame(protocol.presence_frame(count)))
 
 
 PostHook = Callable[["CommentHub", int, Identity, str, "PostDecision"], Awaitable[None]]

@@ -42,6 +42,7 @@ from web import (
 from web.accounts import AccountStore
 from web.database import connect, migrate
 from web.errors import exception_handlers
+from web.live import FrameSendMiddleware
 from web.metrics import MetricsRecorder, metrics_dir
 from web.metrics import routes as metrics_routes
 from web.overload import OverloadMiddleware
@@ -162,6 +163,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=routes,
         lifespan=lifespan,
         middleware=[
+            Middleware(FrameSendMiddleware),
             Middleware(RequestIdMiddleware),
             Middleware(SecurityHeadersMiddleware, settings=settings),
             Middleware(OverloadMiddleware),

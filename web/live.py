@@ -13,7 +13,7 @@ import logging
 import time
 
 from starlette.routing import WebSocketRoute
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from livechat import CLOSE, CLOSE_TOO_SLOW, CommentRejected, Identity, Viewer, protocol
@@ -35,13 +35,33 @@ def client_address(ws: WebSocket) -> str:
     return ws.client.host if ws.client else ""
 
 
-class CommentsSocket:
-    """The route's ASGI app. Frames go out through the raw ASGI `send`: fan-out calls it
-    thousands of times per tick, and Starlette's `WebSocket.send` wrapper adds only checks
-    that hold by construction here."""
+FRAME_SEND = "live_seoul.frame_send"
+
+
+class FrameSendMiddleware:
+    """The outermost middleware: remembers the server's own `send` of each WebSocket.
+
+    Fan-out sends thousands of text frames per tick, and nothing between the server and
+    the endpoint concerns a text frame after the handshake (headers, request ids and error
+    pages are about the handshake), so frames skip that chain; the handshake and the close
+    still go through it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await comments_socket(WebSocket(scope, receive, send), send)
+        if scope["type"] == "websocket":
+            scope[FRAME_SEND] = send
+        await self.app(scope, receive, send)
+
+
+class CommentsSocket:
+    """The route's ASGI app. Frames go out through the server's own `send` (see
+    `FrameSendMiddleware`), not Starlette's `WebSocket.send`, whose checks hold by
+    construction here."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await comments_socket(WebSocket(scope, receive, send), scope.get(FRAME_SEND, send))
 
 
 async def comments_socket(ws: WebSocket, send: Send) -> None:

@@ -1,0 +1,166 @@
+"""A room: what one process knows of one broadcast — its viewers, its watermark, its
+broker subscription — and the loop that reads new comments and fans them out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from livechat import protocol
+from livechat.broker import RESYNC
+from livechat.viewer import Frame, Viewer
+
+if TYPE_CHECKING:
+    from livechat.hub import CommentHub
+
+log = logging.getLogger("livechat.hub")
+
+PRESENCE_INTERVAL = 2.0  # seconds between presence reports of a process
+PRESENCE_STALE = 3 * PRESENCE_INTERVAL
+PRESENCE_THROTTLE = 1.0  # at most one presence frame per room per second
+ROOM_LINGER = 15.0  # keep an empty room (and its subscription) this long
+POLL_HEALTHY = 5.0  # safety read when nothing woke the room (pub/sub is at-most-once)
+POLL_UNHEALTHY = 0.5  # read this often while the broker is down
+FETCH_LIMIT = 500
+
+
+def channel_name(broadcast_id: int) -> str:
+    return f"live-seoul:broadcast:{broadcast_id}"
+
+
+@dataclass
+class RoomState:
+    slow_mode: int = 0
+    closed: bool = False
+    pinned: dict[str, Any] | None = None
+
+    def public(self) -> dict[str, Any]:
+        return {"slow_mode": self.slow_mode, "closed": self.closed, "pinned": self.pinned}
+
+
+@dataclass
+class Room:
+    broadcast_id: int
+    hub: CommentHub
+    watermark: int = 0
+    viewers: set[Viewer] = field(default_factory=set)
+    state: RoomState = field(default_factory=RoomState)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    presence: dict[str, tuple[int, float]] = field(default_factory=dict)
+    last_presence_sent: int = -1
+    presence_due: asyncio.TimerHandle | None = None
+    empty_since: float | None = None
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+
+    # -- fan-out -----------------------------------------------------------------------
+    def fanout(self, frame: Frame) -> None:
+        for viewer in list(self.viewers):
+            viewer.offer(frame)
+            if viewer.closed:
+                self.viewers.discard(viewer)
+                if viewer.too_slow:
+                    self.hub.stats["slow_disconnects"] += 1
+        self.hub.stats["frames"] += 1
+        self.hub.stats["deliveries"] += len(frame.items) * len(self.viewers)
+
+    async def pump(self) -> None:
+        """Read new comments after the watermark and fan them out, coalescing under load."""
+        store = self.hub.store
+        tick = self.hub.limits.tick_seconds
+        while True:
+            timeout = POLL_HEALTHY if self.hub.broker.healthy else POLL_UNHEALTHY
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await self.wake.wait()
+            self.wake.clear()
+            try:
+                rows = await store.after(self.broadcast_id, self.watermark, FETCH_LIMIT)
+            except Exception:
+                log.exception("reading comments of broadcast %s failed", self.broadcast_id)
+                await asyncio.sleep(0.5)
+                self.wake.set()
+                continue
+            if not rows:
+                continue
+            self.watermark = rows[-1].id
+            items = tuple(c.wire() for c in rows if c.status == "visible")
+            if items:
+                self.fanout(Frame(protocol.comments_frame(list(items)), rows[-1].id, items))
+                self.hub.record_batch(len(items), items[0]["created_at"])
+            for comment in rows:
+                if comment.status == "held":
+                    self.hub.notify_held(comment)
+            if len(rows) == FETCH_LIMIT:
+                self.wake.set()
+            elif tick > 0:
+                await asyncio.sleep(tick)  # coalesce: what arrives meanwhile goes in one frame
+
+    async def listen(self) -> None:
+        """Follow the broker channel of this broadcast (one subscription per process)."""
+        async with self.hub.broker.subscribe(channel_name(self.broadcast_id)) as sub:
+            self.ready.set()
+            async for message in sub:
+                if message is RESYNC:
+                    self.wake.set()
+                    continue
+                assert isinstance(message, bytes)
+                try:
+                    event = json.loads(message)
+                except ValueError:
+                    continue
+                if event.get("proc") == self.hub.process_id:
+                    continue  # applied locally already
+                self.apply(event)
+
+    def apply(self, event: dict[str, Any]) -> None:
+        """Apply one broker event (from this process or another)."""
+        kind = event.get("t")
+        if kind == "c":
+            self.wake.set()
+        elif kind == "p":
+            proc, count = event.get("proc"), event.get("n")
+            if isinstance(proc, str) and isinstance(count, int):
+                self.presence[proc] = (count, time.monotonic())
+                self.send_presence()
+        elif kind == "frame":
+            text = event.get("frame")
+            if isinstance(text, str):
+                self.fanout(Frame(text))
+        elif kind == "state":
+            data = event.get("state", {})
+            self.state = RoomState(
+                slow_mode=int(data.get("slow_mode", 0)),
+                closed=bool(data.get("closed", False)),
+                pinned=data.get("pinned"),
+            )
+            self.fanout(Frame(protocol.encode({"type": "state", **self.state.public()})))
+        for hook in self.hub.event_hooks:
+            hook(self, event)
+
+    def viewer_count(self) -> int:
+        now = time.monotonic()
+        total = len(self.viewers)
+        for proc, (count, seen) in self.presence.items():
+            if proc != self.hub.process_id and now - seen < PRESENCE_STALE:
+                total += count
+        return total
+
+    def send_presence(self) -> None:
+        """Send the viewer count, at most once per PRESENCE_THROTTLE: when thousands join at
+        once, each join must not cost a frame to everyone (that would be O(n²) frames)."""
+        if self.presence_due is None:
+            loop = asyncio.get_running_loop()
+            self.presence_due = loop.call_later(PRESENCE_THROTTLE, self._flush_presence)
+
+    def _flush_presence(self) -> None:
+        self.presence_due = None
+        count = self.viewer_count()
+        if count != self.last_presence_sent:
+            self.last_presence_sent = count
+            self.fanout(Frame(protocol.presence_frame(count)))
