@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import hashlib
 import json
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -21,7 +21,7 @@ import aiosqlite
 
 from livechat.comment import Comment
 from livechat.identity import Identity
-from livechat.store import _COLUMNS, utc_now_iso
+from livechat.store import _COLUMNS, utc_now_iso, write_transaction
 
 SYSTEM = Identity(key="system", name="system", role="system")
 
@@ -166,16 +166,8 @@ class ModerationStore:
     async def _fetch(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
         return list(await self._reader.execute_fetchall(sql, tuple(params)))
 
-    @contextlib.asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        async with self._lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._writer
-            except BaseException:
-                await self._writer.execute("ROLLBACK")
-                raise
-            await self._writer.execute("COMMIT")
+    def _transaction(self) -> contextlib.AbstractAsyncContextManager[aiosqlite.Connection]:
+        return write_transaction(self._writer, self._lock)
 
     @staticmethod
     async def _all(db: aiosqlite.Connection, sql: str, params: Iterable[Any] = ()) -> list[Any]:

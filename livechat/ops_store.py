@@ -19,6 +19,8 @@ from typing import Any
 
 import aiosqlite
 
+from livechat.store import write_transaction
+
 PRUNE_BATCH = 2000
 
 
@@ -84,16 +86,10 @@ class OpsStore:
         )
         total = 0
         while True:
-            async with self._lock:
-                await self._writer.execute("BEGIN IMMEDIATE")
-                try:
-                    cursor = await self._writer.execute(sql, (before_utc, batch))
-                    deleted = cursor.rowcount
-                    await cursor.close()
-                    await self._writer.execute("COMMIT")
-                except BaseException:
-                    await self._writer.execute("ROLLBACK")
-                    raise
+            async with write_transaction(self._writer, self._lock) as db:
+                cursor = await db.execute(sql, (before_utc, batch))
+                deleted = cursor.rowcount
+                await cursor.close()
             total += max(deleted, 0)
             if deleted < batch:
                 return total

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +28,7 @@ from livechat.questions import (
     check_transition,
     require_answerer,
 )
-from livechat.store import utc_now_iso
+from livechat.store import utc_now_iso, write_transaction
 from livechat.text import CommentRejected
 
 _SELECT = (
@@ -106,16 +105,8 @@ class QuestionStore:
         self._reader = reader
         self._lock = asyncio.Lock()
 
-    @contextlib.asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        async with self._lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._writer
-            except BaseException:
-                await self._writer.execute("ROLLBACK")
-                raise
-            await self._writer.execute("COMMIT")
+    def _transaction(self) -> contextlib.AbstractAsyncContextManager[aiosqlite.Connection]:
+        return write_transaction(self._writer, self._lock)
 
     async def _fetch(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
         return list(await self._reader.execute_fetchall(sql, params))

@@ -8,6 +8,8 @@ below *n* is too. The hub relies on this to deliver in id order with no gap.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,6 +30,22 @@ def _row(row: Any) -> Comment:
 
 def utc_now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+@contextlib.asynccontextmanager
+async def write_transaction(
+    writer: aiosqlite.Connection, lock: asyncio.Lock
+) -> AsyncIterator[aiosqlite.Connection]:
+    """One `BEGIN IMMEDIATE` transaction on a store's writer connection, one at a time:
+    committed when the block ends (a `return` inside included), rolled back if it raises."""
+    async with lock:
+        await writer.execute("BEGIN IMMEDIATE")
+        try:
+            yield writer
+        except BaseException:
+            await writer.execute("ROLLBACK")
+            raise
+        await writer.execute("COMMIT")
 
 
 class CommentStore:
@@ -59,52 +77,39 @@ class CommentStore:
         Returns the comment and True if it was new, or the earlier one and False.
         """
         created = created_at or utc_now_iso()
-        async with self._lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
-            try:
-                cursor = await self._writer.execute(
-                    "INSERT INTO comments (broadcast_id, author_key, author_name, role,"
-                    " department, client_id, text, created_at, video_offset, status, flags)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                    " ON CONFLICT (broadcast_id, author_key, client_id) DO NOTHING"
-                    f" RETURNING {_COLUMNS}",
-                    (broadcast_id, author.key, author.name, author.role, author.department,
-                     client_id, text, created, video_offset, status, flags),
+        async with write_transaction(self._writer, self._lock) as db:
+            cursor = await db.execute(
+                "INSERT INTO comments (broadcast_id, author_key, author_name, role,"
+                " department, client_id, text, created_at, video_offset, status, flags)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (broadcast_id, author_key, client_id) DO NOTHING"
+                f" RETURNING {_COLUMNS}",
+                (broadcast_id, author.key, author.name, author.role, author.department,
+                 client_id, text, created, video_offset, status, flags),
+            )
+            row = await cursor.fetchone()
+            await cursor.close()
+            if row is None:
+                cursor = await db.execute(
+                    f"SELECT {_COLUMNS} FROM comments WHERE broadcast_id = ?"
+                    " AND author_key = ? AND client_id = ?",
+                    (broadcast_id, author.key, client_id),
                 )
-                row = await cursor.fetchone()
+                existing = await cursor.fetchone()
                 await cursor.close()
-                if row is None:
-                    cursor = await self._writer.execute(
-                        f"SELECT {_COLUMNS} FROM comments WHERE broadcast_id = ?"
-                        " AND author_key = ? AND client_id = ?",
-                        (broadcast_id, author.key, client_id),
-                    )
-                    existing = await cursor.fetchone()
-                    await cursor.close()
-                    await self._writer.execute("COMMIT")
-                    assert existing is not None
-                    return _row(existing), False
-                await self._writer.execute("COMMIT")
-            except BaseException:
-                await self._writer.execute("ROLLBACK")
-                raise
+                assert existing is not None
+                return _row(existing), False
         return _row(row), True
 
     async def insert_many(self, rows: list[tuple[Any, ...]]) -> None:
         """Bulk load (demo data, benchmarks): rows in `comments` column order, without id."""
-        async with self._lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
-            try:
-                await self._writer.executemany(
-                    "INSERT OR IGNORE INTO comments (broadcast_id, author_key, author_name,"
-                    " role, department, client_id, text, created_at, video_offset, status,"
-                    " flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    rows,
-                )
-                await self._writer.execute("COMMIT")
-            except BaseException:
-                await self._writer.execute("ROLLBACK")
-                raise
+        async with write_transaction(self._writer, self._lock) as db:
+            await db.executemany(
+                "INSERT OR IGNORE INTO comments (broadcast_id, author_key, author_name,"
+                " role, department, client_id, text, created_at, video_offset, status,"
+                " flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
 
     async def find(self, broadcast_id: int, author_key: str, client_id: str) -> Comment | None:
         rows = await self._fetch(
@@ -198,14 +203,14 @@ class CommentStore:
     async def set_chat_settings(self, broadcast_id: int, **values: Any) -> None:
         allowed = {"slow_mode_seconds", "closed", "pinned_comment_id"}
         assert set(values) <= allowed
-        async with self._lock:
-            await self._writer.execute(
+        async with write_transaction(self._writer, self._lock) as db:
+            await db.execute(
                 "INSERT INTO chat_settings (broadcast_id) VALUES (?)"
                 " ON CONFLICT (broadcast_id) DO NOTHING",
                 (broadcast_id,),
             )
             for name, value in values.items():
-                await self._writer.execute(
+                await db.execute(
                     f"UPDATE chat_settings SET {name} = ? WHERE broadcast_id = ?",
                     (value, broadcast_id),
                 )
