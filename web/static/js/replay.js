@@ -7,25 +7,14 @@
 // their offset. Playing forward appends; a seek (either way) redraws the list from the
 // comments just before the new position; a paused player shows nothing new.
 // User text is only ever set with textContent.
+import { attachStream, captionsToggle } from "./player.js";
 
-const HLS_TYPE = "application/vnd.apple.mpegurl";
 const WINDOW = 60; // seconds per fetched window
 const SHOWN = 80; // comments kept in the list
 const STEP = 3; // a jump larger than this (seconds) is a seek, not playback
 
 const video = document.getElementById("replay-video");
 const chat = document.getElementById("replay-chat");
-
-function loadScript(src) {
-  return new Promise((resolve, reject) => {
-    const script = document.createElement("script");
-    script.src = src;
-    script.async = true;
-    script.addEventListener("load", resolve, { once: true });
-    script.addEventListener("error", reject, { once: true });
-    document.head.append(script);
-  });
-}
 
 function clock(seconds) {
   const total = Math.max(0, Math.floor(seconds));
@@ -46,56 +35,12 @@ function stamp(seconds) {
 }
 
 // -- player --------------------------------------------------------------------------
-async function attach(player) {
-  const src = player.dataset.src;
+function attach(player) {
   const start = Number(player.dataset.start || 0);
-  const seekToStart = () => {
+  player.addEventListener("loadedmetadata", () => {
     if (start > 0 && player.currentTime < 0.5) player.currentTime = start;
-  };
-  player.addEventListener("loadedmetadata", seekToStart, { once: true });
-  if (!src) return;
-  const isHls = /\.m3u8(\?|$)/i.test(src);
-  if (!isHls || player.canPlayType(HLS_TYPE)) {
-    player.src = src;
-    return;
-  }
-  if (player.dataset.hls) {
-    try {
-      await loadScript(player.dataset.hls);
-    } catch {
-      /* fall through to the plain source */
-    }
-  }
-  const Hls = window.Hls;
-  if (Hls && Hls.isSupported()) {
-    // No worker: CSP allows scripts from 'self' only, not the blob: worker hls.js makes.
-    const hls = new Hls({ enableWorker: false, startPosition: start > 0 ? start : -1 });
-    hls.loadSource(src);
-    hls.attachMedia(player);
-    return;
-  }
-  player.src = src;
-}
-
-function captions(player, button) {
-  const tracks = () => Array.from(player.textTracks || []).filter(
-    (t) => t.kind === "captions" || t.kind === "subtitles");
-  const preferred = () => {
-    const list = tracks();
-    const locale = button.dataset.locale || document.documentElement.lang;
-    return list.find((t) => t.language === locale) || list[0];
-  };
-  const sync = () => {
-    button.setAttribute("aria-pressed", String(tracks().some((t) => t.mode === "showing")));
-  };
-  button.addEventListener("click", () => {
-    const on = button.getAttribute("aria-pressed") !== "true";
-    const chosen = on ? preferred() : null;
-    for (const t of tracks()) t.mode = t === chosen ? "showing" : "disabled";
-    sync();
-  });
-  player.textTracks?.addEventListener("change", sync);
-  sync();
+  }, { once: true });
+  attachStream(player, player.dataset.src, { start });
 }
 
 function chapters(player, list) {
@@ -364,7 +309,7 @@ async function composer(replayChat, root) {
 if (video) {
   attach(video);
   const button = document.getElementById("replay-captions");
-  if (button) captions(video, button);
+  if (button) captionsToggle(video, button);
   const list = document.getElementById("replay-chapters");
   if (list) chapters(video, list);
   const link = document.getElementById("replay-share-time");
