@@ -19,6 +19,7 @@ server; a refused command earns an `error` frame naming the command and the ques
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,8 @@ from livechat.identity import Identity
 from livechat.question_store import QuestionStore
 from livechat.questions import (
     STATUSES,
+    VOTE_BURST,
+    VOTES_PER_MINUTE,
     Question,
     check_department,
     check_vote,
@@ -38,6 +41,7 @@ from livechat.questions import (
     clean_note,
     require_answerer,
 )
+from livechat.ratelimit import RateLimiter
 from livechat.text import CommentRejected, validate_comment
 
 log = logging.getLogger("livechat.questions")
@@ -71,9 +75,12 @@ def _question_id(raw: object) -> int:
 class QuestionService:
     """Owns the question rules' I/O: the store, the hub's frames and its commands."""
 
-    def __init__(self, hub: CommentHub, store: QuestionStore) -> None:
+    def __init__(self, hub: CommentHub, store: QuestionStore, *,
+                 vote_burst: int = VOTE_BURST,
+                 votes_per_minute: float = VOTES_PER_MINUTE) -> None:
         self.hub = hub
         self.store = store
+        self._vote_limits = RateLimiter(vote_burst, votes_per_minute)
 
     async def start(self) -> None:
         """Adopt questions orphaned by a crash, then hook into the hub."""
@@ -119,6 +126,12 @@ class QuestionService:
         question = await self._visible(broadcast_id, question_id)
         if up:
             check_vote(voter.key, question.asker_key)
+        wait = self._vote_limits.check(voter.key, time.monotonic())
+        if wait:
+            raise CommentRejected(
+                "rate_limited", f"too many votes; try again in {max(1, round(wait))} s",
+                retry_after=round(wait, 1),
+            )
         changed, after = await self.store.vote(question_id, voter.key, up)
         if changed:
             self.publish("votes", after)

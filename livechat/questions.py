@@ -47,6 +47,8 @@ NOTE_MAX = 200
 DEPARTMENT_MAX = 60
 ANSWER_MAX = 2000
 SORTS = ("votes", "time")
+VOTE_BURST = 10  # votes and unvotes one identity may cast at once...
+VOTES_PER_MINUTE = 30.0  # ...and then per minute: flipping a vote cannot flood every page
 
 
 def require_answerer(role: str) -> None:

@@ -299,3 +299,21 @@ def test_vote_count_always_equals_the_voters(ops: list[tuple[int, bool]]) -> Non
 
     with tempfile.TemporaryDirectory() as tmp:
         asyncio.run(run(Path(tmp) / "q.db"))
+
+
+async def test_vote_flips_are_rate_limited_and_counted_right(tmp_path: Path) -> None:
+    """Flipping a vote floods every open page with `question` frames; after the burst an
+    identity is told to wait (rate_limited, retry_after), the count stays right, and
+    another viewer is not affected."""
+    async with open_questions(tmp_path / "q.db") as service:
+        limited = QuestionService(service.hub, service.store, vote_burst=4,
+                                  votes_per_minute=1.0)
+        qid = await ask(service, citizen(1), "질문", "k1")
+        for i in range(4):
+            await limited.vote(BROADCAST, qid, citizen(2), up=i % 2 == 0)
+        with pytest.raises(CommentRejected) as info:
+            await limited.vote(BROADCAST, qid, citizen(2))
+        assert info.value.code == "rate_limited"
+        assert float(str(info.value.extra["retry_after"])) > 0
+        assert (await limited.vote(BROADCAST, qid, citizen(3))).question.votes == 1
+        assert await service.store.vote_count(qid) == 1
