@@ -401,17 +401,39 @@ async def _page_error(request: Request, status: int, message: str) -> Response:
 def _slot_rows(slots: list[ChannelSlot], broadcasts: dict[int, Broadcast],
                instant: datetime) -> list[dict[str, Any]]:
     rows = []
+    anchors: set[str] = set()
     for index, slot in enumerate(slots):
         b = broadcasts.get(slot.broadcast_id) if slot.broadcast_id is not None else None
         now = slot.start <= instant < slot.end
+        elapsed = int((instant - slot.start).total_seconds()) if now else 0
         rows.append({
             "slot": slot, "broadcast": b, "now": now, "index": index,
             "status": b.status if b else None,
-            "href": (f"/broadcasts/{slot.broadcast_id}" if slot.broadcast_id is not None
-                     else f"/replays/{slot.replay_id}" if slot.replay_id is not None else None),
-            "elapsed": int((instant - slot.start).total_seconds()) if now else 0,
+            "href": _slot_href(slot, slot.offset_seconds + elapsed),
+            "elapsed": elapsed,
+            "anchor": slot_anchor(slot.start, anchors),
         })
     return rows
+
+
+def _slot_href(slot: ChannelSlot, offset: int) -> str | None:
+    """Where a slot's title leads: a replay opens where the channel is in it."""
+    if slot.broadcast_id is not None:
+        return f"/broadcasts/{slot.broadcast_id}"
+    if slot.replay_id is not None:
+        return f"/replays/{slot.replay_id}" + (f"?t={offset}" if offset else "")
+    return None
+
+
+def slot_anchor(start: datetime, taken: set[str]) -> str:
+    """The fragment a link to a slot uses: `at-1400` (Seoul time), `at-140030` when two
+    slots start in the same minute (a short card)."""
+    local = start.astimezone(SEOUL)
+    anchor = f"at-{local:%H%M}"
+    if anchor in taken:
+        anchor = f"at-{local:%H%M%S}"
+    taken.add(anchor)
+    return anchor
 
 
 async def home_page(request: Request) -> Response:

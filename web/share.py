@@ -1,7 +1,8 @@
 """Share links and page metadata: a pure core (no I/O), data in, URLs and tags out.
 
 A `Shareable` names one of our pages — a live broadcast, a replay (optionally at a second)
-or a day of the schedule — with what a card shows of it. From it:
+or a day of the schedule (optionally at one slot, `#at-1400`) — with what a card shows of
+it. From it:
 
 - `share_links()` builds the network links (X web intent, Facebook sharer, LINE, KakaoTalk,
   copy-link). Every shared page URL carries `utm_source=<network>`, `utm_medium=social`,
@@ -127,12 +128,18 @@ def text(locale: str, key: str) -> str:
 # ---- what can be shared ----------------------------------------------------------------
 
 
+# A slot of a schedule day, as the page's fragment: its Seoul start time, `at-1400`
+# (`at-140030` when two slots start in the same minute).
+SLOT_ANCHOR = re.compile(r"at-(?:[01][0-9]|2[0-3])[0-5][0-9](?:[0-5][0-9])?")
+
+
 @dataclass(frozen=True)
 class Shareable:
     """One of our pages, with what a card or a tweet says about it.
 
     `key` is the broadcast id, the replay id, or the ISO date of a schedule day.
-    `offset` (replays only) is the second the shared link opens at.
+    `offset` (replays only) is the second the shared link opens at; `anchor` (schedule
+    days only) the slot it opens at, as the page's fragment (`at-1400`).
     """
 
     kind: Kind
@@ -145,6 +152,7 @@ class Shareable:
     duration_seconds: int | None = None
     is_live: bool = False
     thumbnail_url: str = ""
+    anchor: str | None = None
 
     @property
     def path(self) -> str:
@@ -190,11 +198,14 @@ def for_replay(replay_id: int, title: str, *, description: str = "",
                      duration_seconds=duration_seconds, thumbnail_url=thumbnail_url)
 
 
-def for_schedule_day(day: date, *, locale: str = "ko") -> Shareable:
+def for_schedule_day(day: date, *, locale: str = "ko", anchor: str | None = None) -> Shareable:
+    """A day of the channel; with `anchor` (`at-1400`), the slot the link opens at."""
+    if anchor is not None and not SLOT_ANCHOR.fullmatch(anchor):
+        raise ValueError("anchor must look like at-1400 (a slot's Seoul start time)")
     shown = format_date(datetime(day.year, day.month, day.day, 12, tzinfo=UTC), locale)
     return Shareable("schedule", day.isoformat(),
                      text(locale, "schedule_title").format(date=shown),
-                     text(locale, "schedule_description").format(date=shown))
+                     text(locale, "schedule_description").format(date=shown), anchor=anchor)
 
 
 def clean_line(value: str) -> str:
@@ -226,11 +237,12 @@ def page_url(base_url: str, item: Shareable) -> str:
 
 
 def tagged_url(base_url: str, item: Shareable, network: str) -> str:
-    """The page URL as shared on `network`: canonical plus the three UTM parameters."""
+    """The page URL as shared on `network`: canonical plus the three UTM parameters, then
+    the slot's fragment if there is one."""
     utm = query([("utm_source", network), ("utm_medium", "social"),
                  ("utm_campaign", item.campaign)])
     url = page_url(base_url, item)
-    return url + ("&" if "?" in url else "?") + utm
+    return url + ("&" if "?" in url else "?") + utm + (f"#{item.anchor}" if item.anchor else "")
 
 
 @dataclass(frozen=True)
@@ -602,6 +614,7 @@ class PageRef:
     kind: Kind
     key: str
     offset: int | None = None
+    anchor: str | None = None
 
 
 _PATHS = (
@@ -640,10 +653,11 @@ def parse_page_url(raw: str, base_url: str) -> PageRef:
 
     Accepted: an absolute URL whose scheme, host and port equal `base_url`'s (no userinfo),
     or a path starting with a single `/`; the path one of `/live/{id}` (also
-    `/broadcasts/{id}`), `/replays/{id}` (`?t=`), `/schedule` (`?date=`), `/schedule/{date}`,
-    or an `/embed/` player. Other query parameters (UTM
-    included) and fragments are ignored. Backslashes, whitespace and control characters
-    are refused outright: browsers read them in ways `urlsplit` does not.
+    `/broadcasts/{id}`), `/replays/{id}` (`?t=`), `/schedule` (`?date=`, and a slot's
+    fragment `#at-1400`), `/schedule/{date}`, or an `/embed/` player. Other query
+    parameters (UTM included) and fragments are ignored. Backslashes, whitespace and
+    control characters are refused outright: browsers read them in ways `urlsplit` does
+    not.
     """
     if not raw:
         raise ShareUrlError("url is required")
@@ -675,7 +689,9 @@ def parse_page_url(raw: str, base_url: str) -> PageRef:
             continue
         if kind == "schedule":
             day = match.group(1) if match.groups() else params.get("date")
-            return PageRef("schedule", parse_day(day).isoformat() if day else "today")
+            anchor = parts.fragment if SLOT_ANCHOR.fullmatch(parts.fragment) else None
+            return PageRef("schedule", parse_day(day).isoformat() if day else "today",
+                           anchor=anchor)
         key = match.group(1)
         if int(key) > MAX_ID or int(key) < 1:
             raise ShareUrlError("id is out of range")

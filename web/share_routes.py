@@ -167,7 +167,7 @@ async def resolve(request: Request, ref: share.PageRef) -> share.Shareable:
     svc = services(request)
     if ref.kind == "schedule":
         day = today_in_seoul() if ref.key == "today" else date.fromisoformat(ref.key)
-        return share.for_schedule_day(day, locale=request_locale(request))
+        return share.for_schedule_day(day, locale=request_locale(request), anchor=ref.anchor)
     if ref.kind == "live":
         broadcast = await find_broadcast(svc, int(ref.key))
         if broadcast is None:

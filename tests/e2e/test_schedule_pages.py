@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -11,6 +11,7 @@ import pytest
 from tests.e2e.pagekit import new_page
 from tests.e2e.sitepages import create_account
 from tests.support import TIMEOUT, AppServer
+from web.i18n import SEOUL
 
 pytestmark = pytest.mark.e2e
 MS = TIMEOUT * 1000
@@ -75,6 +76,38 @@ def test_schedule_day_navigates_by_keyboard(browser: Any, demo_server: AppServer
         page.press("#day-input", "Enter")
     assert page.locator("#schedule").get_attribute("data-day") == str(today + timedelta(days=3))
     assert page.errors == []
+
+
+def test_a_shared_slot_link_opens_at_that_slot(browser: Any, demo_server: AppServer) -> None:
+    """A slot of the 24-hour channel shared through /api/share (`…#at-HHMM`, after the
+    UTM parameters) opens the day scrolled to that slot, which is marked as the target."""
+    tomorrow = seoul_today() + timedelta(days=1)
+    slots = httpx.get(f"{demo_server.base}/api/schedule?date={tomorrow}",
+                      timeout=TIMEOUT).json()["slots"]
+    anchors: list[str] = []
+    for slot in slots:  # the page's rule: HHMM in Seoul, seconds added on a clash
+        start = datetime.fromisoformat(slot["start"]).astimezone(SEOUL)
+        anchor = f"at-{start:%H%M}"
+        anchors.append(anchor if anchor not in anchors else f"at-{start:%H%M%S}")
+    anchor = anchors[len(anchors) * 3 // 4]  # far below the first screen
+    shared = httpx.get(f"{demo_server.base}/api/share", timeout=TIMEOUT, params={
+        "url": f"/schedule?date={tomorrow}#{anchor}", "network": "copy"}).json()
+    url = shared["links"][0]["url"]
+    assert url.startswith(demo_server.base + "/schedule?") and url.endswith("#" + anchor)
+
+    page = new_page(browser, width=360, height=740)
+    page.goto(url)
+    target = page.locator(":target")
+    assert target.get_attribute("id") == anchor
+    assert target.evaluate(
+        "el => { const r = el.getBoundingClientRect(); return r.top >= 0 && r.top < innerHeight; }")
+    assert page.evaluate("scrollY") > 0
+    assert target.locator("xpath=..").evaluate("el => getComputedStyle(el).outlineStyle") == "solid"
+    assert page.errors == []
+
+
+def seoul_today() -> date:
+    return datetime.now(SEOUL).date()
 
 
 def test_operator_logs_in_and_creates_a_broadcast(browser: Any,

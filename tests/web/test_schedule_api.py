@@ -17,11 +17,14 @@ import pytest
 from lxml import etree
 from starlette.testclient import TestClient
 
+from schedule import ChannelSlot
 from tests.support import seed_broadcast
 from web.accounts import AccountStore
 from web.app import create_app
 from web.database import connect, migrate
+from web.schedule_routes import _slot_rows
 from web.settings import Settings
+from web.share import SLOT_ANCHOR
 
 DTD = etree.DTD(str(Path(__file__).parent.parent / "schedule" / "xmltv.dtd"))
 PASSWORD = "operator-password-1"
@@ -270,3 +273,21 @@ def test_pages_render(site: TestClient) -> None:
     login(site)
     staff = site.get("/operator").text
     assert 'id="broadcast-form"' in staff and "서울시장과의 대화" in staff
+
+
+def test_slot_links_open_where_the_channel_is() -> None:
+    """Each slot has a unique `at-HHMM` anchor (seconds added when two start in the same
+    minute), the form a shared slot link uses; the replay on now links to the second the
+    channel has reached in it, other replays to their start."""
+    t0 = datetime(2026, 11, 25, 5, 0, tzinfo=UTC)  # 14:00 in Seoul
+    slots = [
+        ChannelSlot("replay", "다시보기 1", t0, t0 + timedelta(minutes=30), replay_id=3),
+        ChannelSlot("card", "다음 방송 안내", t0 + timedelta(minutes=30),
+                    t0 + timedelta(minutes=30, seconds=40)),
+        ChannelSlot("replay", "다시보기 2", t0 + timedelta(minutes=30, seconds=40),
+                    t0 + timedelta(hours=1), replay_id=4, offset_seconds=5),
+    ]
+    rows = _slot_rows(slots, {}, t0 + timedelta(minutes=7, seconds=3))
+    assert [r["anchor"] for r in rows] == ["at-1400", "at-1430", "at-143040"]
+    assert all(SLOT_ANCHOR.fullmatch(r["anchor"]) for r in rows)
+    assert [r["href"] for r in rows] == ["/replays/3?t=423", None, "/replays/4?t=5"]

@@ -75,6 +75,25 @@ def test_schedule_day_link_exact() -> None:
     assert item.title == "라이브서울 편성표 · 2026년 11월 25일 (수)"
 
 
+def test_schedule_slot_link_keeps_its_fragment_after_the_utm() -> None:
+    """A slot of the channel is shared as the day's page with the slot's fragment, which
+    must come after the query (else the UTM parameters would be part of the fragment);
+    the canonical og:url has no fragment, and a malformed anchor is refused."""
+    item = share.for_schedule_day(date(2026, 11, 25), anchor="at-1400")
+    links = links_by_network(item)
+    assert links["copy"].href == (
+        "https://live.seoul.go.kr/schedule?date=2026-11-25&utm_source=copy"
+        "&utm_medium=social&utm_campaign=schedule-2026-11-25#at-1400")
+    assert links["facebook"].href == (
+        "https://www.facebook.com/sharer/sharer.php?u=https%3A%2F%2Flive.seoul.go.kr"
+        "%2Fschedule%3Fdate%3D2026-11-25%26utm_source%3Dfacebook%26utm_medium%3Dsocial"
+        "%26utm_campaign%3Dschedule-2026-11-25%23at-1400")
+    assert share.page_url(BASE, item) == "https://live.seoul.go.kr/schedule?date=2026-11-25"
+    for bad in ("at-2400", "at-14", "slot-now", "at-1400<script>"):
+        with pytest.raises(ValueError, match="anchor"):
+            share.for_schedule_day(date(2026, 11, 25), anchor=bad)
+
+
 def test_overlong_title_is_cut_with_an_ellipsis_to_exactly_fit() -> None:
     """A 200-syllable title keeps 116 syllables + "…": 9 + 232 + 2 + 12 (#라이브서울) + 24 = 279."""
     item = share.for_broadcast(1, "가" * 200)
@@ -214,6 +233,11 @@ def test_kakao_feed_template() -> None:
     ("/replays/5?t=1m30s", share.PageRef("replay", "5", 90)),
     ("https://live.seoul.go.kr/replays/5?t=95", share.PageRef("replay", "5", 95)),
     ("/schedule?date=2026-11-25", share.PageRef("schedule", "2026-11-25")),
+    ("/schedule?date=2026-11-25#at-1400",
+     share.PageRef("schedule", "2026-11-25", anchor="at-1400")),
+    ("/schedule/2026-11-25#at-093015",
+     share.PageRef("schedule", "2026-11-25", anchor="at-093015")),
+    ("/schedule?date=2026-11-25#at-2500", share.PageRef("schedule", "2026-11-25")),
     ("/schedule/2026-11-25", share.PageRef("schedule", "2026-11-25")),
     ("/schedule", share.PageRef("schedule", "today")),
     ("/embed/broadcasts/3", share.PageRef("live", "3")),

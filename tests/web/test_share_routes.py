@@ -85,6 +85,12 @@ def test_share_links_by_kind_and_network(share_client: TestClient) -> None:
     assert [link["network"] for link in body["links"]] == ["line"]
     day = share_client.get("/api/share", params={"kind": "schedule", "date": "2026-11-25"})
     assert day.json()["page"]["url"] == f"{ORIGIN}/schedule?date=2026-11-25"
+    slot = share_client.get("/api/share", params={"url": "/schedule?date=2026-11-25#at-1400",
+                                                  "network": "copy"}).json()
+    assert slot["page"]["url"] == f"{ORIGIN}/schedule?date=2026-11-25"  # canonical
+    assert slot["links"][0]["url"] == (f"{ORIGIN}/schedule?date=2026-11-25&utm_source=copy"
+                                       "&utm_medium=social&utm_campaign=schedule-2026-11-25"
+                                       "#at-1400")
 
 
 @pytest.mark.parametrize("url", [
