@@ -6,6 +6,10 @@ or `RESYNC` when messages may have been lost (the broker reconnected): the subsc
 catches up from the database, its source of truth. `publish` raises `BrokerUnavailable`
 instead of blocking for long. Pick one with `broker_from_url` (`""` or `memory://` →
 memory; `redis://…` → Redis, imported lazily).
+
+Besides messages, a broker may keep rate-limit buckets that every process shares
+(`take`): Redis does, so a user gets the same limits whichever worker they reach; memory
+answers `None`, and the caller limits in its own process, which is then exact.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ from __future__ import annotations
 import abc
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from typing import Final
 
 
@@ -28,6 +33,15 @@ Message = bytes | _Resync
 
 class BrokerUnavailable(RuntimeError):
     """The broker cannot take a message now (it is down, slow or disconnected)."""
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """A token bucket: `capacity` tokens, refilled at `rate` tokens per second."""
+
+    key: str
+    capacity: float
+    rate: float
 
 
 class Subscription:
@@ -54,7 +68,7 @@ class Subscription:
 
 
 class Broker(abc.ABC):
-    """The six operations every implementation provides."""
+    """The six operations every implementation provides, and shared buckets where it can."""
 
     @abc.abstractmethod
     async def connect(self) -> None: ...
@@ -78,6 +92,14 @@ class Broker(abc.ABC):
     @abc.abstractmethod
     def healthy(self) -> bool:
         """False while messages cannot flow (subscribers should poll the database)."""
+
+    async def take(self, buckets: Sequence[Bucket]) -> list[float] | None:
+        """Take one token from every bucket at once, for all processes.
+
+        Returns the wait in seconds for each bucket: all 0.0 means the tokens were taken;
+        any other answer took none. `None`: this broker keeps no shared buckets, or cannot
+        answer now; the caller then limits in its own process."""
+        return None
 
 
 class MemoryBroker(Broker):

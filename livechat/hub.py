@@ -34,7 +34,7 @@ from typing import Any
 
 from livechat import protocol
 from livechat.admission import Admission
-from livechat.broker import Broker, BrokerUnavailable
+from livechat.broker import Broker, BrokerUnavailable, Bucket
 from livechat.comment import Comment
 from livechat.identity import Identity
 from livechat.ratelimit import RateLimiter
@@ -301,7 +301,7 @@ class CommentHub:
                 await policy(self, broadcast_id, author, client_id, decision)
             clock = time.monotonic() if now is None else now
             if not author.is_staff:
-                self._check_rates(broadcast_id, author, address, clock)
+                await self._check_rates(broadcast_id, author, address, clock)
         except CommentRejected as exc:
             self.stats["rejected"] += 1
             self.rejections[exc.code] = self.rejections.get(exc.code, 0) + 1
@@ -320,34 +320,57 @@ class CommentHub:
             self.comment_stored(broadcast_id)
         return PostResult(comment, created, decision.notice)
 
-    def _check_rates(self, broadcast_id: int, author: Identity, address: str,
-                     now: float) -> None:
+    async def _check_rates(self, broadcast_id: int, author: Identity, address: str,
+                           now: float) -> None:
+        """Slow mode, then the identity's and the address's token buckets: shared by every
+        process through the broker when it can (Redis), else kept in this process."""
         room = self.rooms.get(broadcast_id)
         slow = room.state.slow_mode if room else 0
+        limits = self.limits
+        buckets = [Bucket(f"id:{author.key}", limits.burst, limits.rate_per_minute / 60)]
+        if address:
+            buckets.append(Bucket(f"addr:{address}", limits.address_burst,
+                                  limits.address_rate_per_minute / 60))
+        if slow:  # one comment every `slow` s is a bucket of one token
+            buckets.append(Bucket(f"slow:{broadcast_id}:{author.key}", 1, 1 / slow))
+        waits = await self.broker.take(buckets)
+        if waits is None:
+            waits = self._take_locally(broadcast_id, author, address, slow, now)
+        wait = waits[-1] if slow else 0.0
+        if wait:
+            raise CommentRejected(
+                "slow_mode", f"slow mode: one comment every {slow} s; wait {wait:.0f} s",
+                retry_after=round(wait, 1),
+            )
+        if waits[0]:
+            raise CommentRejected(
+                "rate_limited", f"too many comments; try again in {max(1, round(waits[0]))} s",
+                retry_after=round(waits[0], 1),
+            )
+        if address and waits[1]:
+            raise CommentRejected(
+                "rate_limited",
+                f"too many comments from your network; try again in {max(1, round(waits[1]))} s",
+                retry_after=round(waits[1], 1),
+            )
+
+    def _take_locally(self, broadcast_id: int, author: Identity, address: str, slow: int,
+                      now: float) -> list[float]:
+        """`Broker.take`'s answer from this process's own buckets (same order)."""
+        slow_wait = 0.0
         if slow:
             last = self._last_post.get((broadcast_id, author.key))
             if last is not None and now - last < slow:
-                wait = slow - (now - last)
-                raise CommentRejected(
-                    "slow_mode", f"slow mode: one comment every {slow} s; wait {wait:.0f} s",
-                    retry_after=round(wait, 1),
-                )
-        wait = self._identity_limits.check(author.key, now)
-        if wait:
-            raise CommentRejected(
-                "rate_limited", f"too many comments; try again in {max(1, round(wait))} s",
-                retry_after=round(wait, 1),
-            )
-        if address:
-            wait = self._address_limits.check(address, now)
-            if wait:
-                raise CommentRejected(
-                    "rate_limited",
-                    f"too many comments from your network; try again in {max(1, round(wait))} s",
-                    retry_after=round(wait, 1),
-                )
-        if slow:
-            self._last_post[(broadcast_id, author.key)] = now
+                slow_wait = slow - (now - last)
+        waits = [0.0, 0.0] if address else [0.0]
+        if not slow_wait:
+            waits[0] = self._identity_limits.check(author.key, now)
+            if address and not waits[0]:
+                waits[1] = self._address_limits.check(address, now)
+            if slow and not any(waits):
+                self._last_post[(broadcast_id, author.key)] = now
+        return [*waits, slow_wait] if slow else waits
+
 
     def record_batch(self, size: int, oldest_created_at: str) -> None:
         """Count a fanned-out batch and its lag (oldest comment's age when it went out)."""

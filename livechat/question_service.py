@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from livechat import protocol
+from livechat.broker import Bucket
 from livechat.comment import Comment
 from livechat.hub import CommentHub, PostResult, Viewer
 from livechat.identity import Identity
@@ -80,7 +81,8 @@ class QuestionService:
                  votes_per_minute: float = VOTES_PER_MINUTE) -> None:
         self.hub = hub
         self.store = store
-        self._vote_limits = RateLimiter(vote_burst, votes_per_minute)
+        self._vote_bucket = (float(vote_burst), votes_per_minute / 60)
+        self._vote_limits = RateLimiter(vote_burst, votes_per_minute)  # without shared buckets
 
     async def start(self) -> None:
         """Adopt questions orphaned by a crash, then hook into the hub."""
@@ -126,7 +128,10 @@ class QuestionService:
         question = await self._visible(broadcast_id, question_id)
         if up:
             check_vote(voter.key, question.asker_key)
-        wait = self._vote_limits.check(voter.key, time.monotonic())
+        capacity, rate = self._vote_bucket
+        waits = await self.hub.broker.take([Bucket(f"vote:{voter.key}", capacity, rate)])
+        wait = waits[0] if waits is not None else self._vote_limits.check(voter.key,
+                                                                          time.monotonic())
         if wait:
             raise CommentRejected(
                 "rate_limited", f"too many votes; try again in {max(1, round(wait))} s",

@@ -4,6 +4,11 @@ One connection publishes, one `PubSub` connection carries every channel this pro
 listens to. When Redis goes away the reader marks the broker unhealthy, reconnects with
 exponential backoff and jitter, subscribes again to every live channel, and hands each
 subscription `RESYNC` so it catches up from the database.
+
+Shared rate-limit buckets are one Lua script (`TAKE`), atomic in Redis and timed by
+Redis's clock, so workers on several hosts agree. A post must never wait on a sick
+Redis: the script gets `TAKE_TIMEOUT`, and after a failure this process limits locally
+for `TAKE_PAUSE` seconds before it asks Redis again.
 """
 
 from __future__ import annotations
@@ -12,16 +17,55 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Sequence
 
 import redis.asyncio as aioredis
+from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
-from livechat.broker import RESYNC, Broker, BrokerUnavailable, Subscription
+from livechat.broker import RESYNC, Broker, BrokerUnavailable, Bucket, Subscription
 
 log = logging.getLogger("livechat.redis")
 PUBLISH_TIMEOUT = 1.0
 BACKOFF_MIN, BACKOFF_MAX = 0.05, 3.0
+TAKE_TIMEOUT = 0.1
+TAKE_PAUSE = 1.0
+BUCKET_PREFIX = "live-seoul:bucket:"
+
+# KEYS: the buckets; ARGV: capacity and rate (tokens per second) of each, in turn.
+# A bucket is a hash {tokens, ts}; it expires once it would be full again anyway.
+# Returns each bucket's wait in seconds (as strings: Lua numbers would be truncated);
+# all "0" means one token was taken from each, anything else took none.
+TAKE = """
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local tokens, waits, short = {}, {}, false
+for i = 1, #KEYS do
+  local cap, rate = tonumber(ARGV[2 * i - 1]), tonumber(ARGV[2 * i])
+  local b = redis.call('HMGET', KEYS[i], 'tokens', 'ts')
+  local t, ts = tonumber(b[1]), tonumber(b[2])
+  if t == nil or ts == nil then t, ts = cap, now end
+  t = math.min(cap, t + math.max(0, now - ts) * rate)
+  tokens[i] = t
+  if t >= 1 then
+    waits[i] = '0'
+  elseif rate > 0 then
+    waits[i] = tostring((1 - t) / rate); short = true
+  else
+    waits[i] = '1e9'; short = true
+  end
+end
+if not short then
+  for i = 1, #KEYS do
+    local cap, rate = tonumber(ARGV[2 * i - 1]), tonumber(ARGV[2 * i])
+    redis.call('HSET', KEYS[i], 'tokens', tostring(tokens[i] - 1), 'ts', tostring(now))
+    local full = rate > 0 and (cap - tokens[i] + 1) / rate or 86400
+    redis.call('PEXPIRE', KEYS[i], math.ceil(full * 1000) + 1000)
+  end
+end
+return waits
+"""
 
 
 class RedisBroker(Broker):
@@ -34,6 +78,8 @@ class RedisBroker(Broker):
         self._healthy = False
         self._connected = asyncio.Event()
         self._changed = asyncio.Event()
+        self._take: AsyncScript | None = None
+        self._take_paused_until = 0.0
 
     def _client(self) -> aioredis.Redis:
         return aioredis.from_url(
@@ -42,6 +88,7 @@ class RedisBroker(Broker):
 
     async def connect(self) -> None:
         self._redis = self._client()
+        self._take = self._redis.register_script(TAKE)
         self._reader = asyncio.create_task(self._run(), name="redis-broker-reader")
         # Do not fail start-up if Redis is down: the service runs on, locally.
         with contextlib.suppress(TimeoutError):
@@ -107,6 +154,23 @@ class RedisBroker(Broker):
     @property
     def healthy(self) -> bool:
         return self._healthy
+
+    async def take(self, buckets: Sequence[Bucket]) -> list[float] | None:
+        if self._take is None or not self._healthy or not buckets:
+            return None
+        if time.monotonic() < self._take_paused_until:
+            return None
+        keys = [BUCKET_PREFIX + b.key for b in buckets]
+        args = [str(x) for b in buckets for x in (b.capacity, b.rate)]
+        try:
+            async with asyncio.timeout(TAKE_TIMEOUT):
+                waits = await self._take(keys=keys, args=args)
+        except (RedisError, OSError, TimeoutError) as exc:
+            log.warning("shared rate limits unavailable, limiting locally: %s",
+                        str(exc) or type(exc).__name__)
+            self._take_paused_until = time.monotonic() + TAKE_PAUSE
+            return None
+        return [float(w) for w in waits]
 
     def _mark_down(self, exc: BaseException) -> None:
         if self._healthy:

@@ -126,7 +126,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             hub = CommentHub(comments, broker, hub_limits(settings))
             await hub.start()
             stack.push_async_callback(hub.stop)
-            questions = QuestionService(hub, QuestionStore(writers[4], reader))
+            questions = QuestionService(hub, QuestionStore(writers[4], reader),
+                                        vote_burst=settings.vote_burst,
+                                        votes_per_minute=settings.votes_per_minute)
             await questions.start()
             moderator = await moderation_routes.start_moderation(stack, hub, settings)
             ops_writer = await connect(path)

@@ -124,6 +124,14 @@ class Settings:
         "*",
         "CSP frame-ancestors for /embed/ pages (space-separated sources).",
     )
+    vote_burst: int = _setting(
+        "VOTE_BURST", 10, "Question votes and unvotes an identity may cast at once."
+    )
+    votes_per_minute: float = _setting(
+        "VOTES_PER_MINUTE",
+        30.0,
+        "Question votes and unvotes per minute per identity, after the burst.",
+    )
     report_hide_threshold: int = _setting(
         "REPORT_HIDE_THRESHOLD",
         3,
