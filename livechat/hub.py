@@ -77,6 +77,10 @@ class HubLimits:
 
 
 
+# A resuming page may still show this many of the comments it saw (livechat.js keeps at
+# most 400); those among them removed meanwhile are sent as `deleted`.
+RECHECK_ON_RESUME = 400
+
 PostHook = Callable[["CommentHub", int, Identity, str, "PostDecision"], Awaitable[None]]
 
 
@@ -217,6 +221,17 @@ class CommentHub:
     async def _queue_missed(self, broadcast_id: int, viewer: Viewer, after: int,
                             upto: int) -> None:
         viewer.skip_upto = after if after > upto else 0
+        if after > 0:
+            # What was removed while the viewer was away: it may still be on their page.
+            # Held comments stay where they are shown: their author's page (as pending)
+            # and the moderators' console.
+            who = viewer.identity
+            sees_held = who is not None and who.role in ("moderator", "admin")
+            gone = [i for i, status, author in await self.store.hidden_among_latest(
+                        broadcast_id, after, RECHECK_ON_RESUME)
+                    if status != "held" or not (sees_held or (who and author == who.key))]
+            if gone:
+                viewer.queue.put_nowait(Frame(protocol.deleted_frame(gone)))
         cursor = after
         while cursor < upto:
             page = await self.store.visible_page(broadcast_id, cursor, FETCH_LIMIT, upto)

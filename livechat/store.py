@@ -164,6 +164,18 @@ class CommentStore:
         )
         return [_row(r) for r in reversed(rows)]
 
+    async def hidden_among_latest(self, broadcast_id: int, upto: int, window: int
+                                  ) -> list[tuple[int, str, str]]:
+        """(id, status, author_key) of the comments among the last `window` with id <=
+        `upto` that are not visible (removed, rejected, held), oldest first."""
+        rows = await self._fetch(
+            "SELECT id, status, author_key FROM (SELECT id, status, author_key FROM comments"
+            " WHERE broadcast_id = ? AND id <= ? ORDER BY id DESC LIMIT ?)"
+            " WHERE status != 'visible' ORDER BY id",
+            (broadcast_id, upto, window),
+        )
+        return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
+
     async def last_id(self, broadcast_id: int) -> int:
         rows = await self._fetch(
             "SELECT MAX(id) FROM comments WHERE broadcast_id = ?", (broadcast_id,)

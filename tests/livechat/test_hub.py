@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from livechat import CommentRejected, Viewer
+from livechat import CommentRejected, Identity, Viewer
 from tests.livechat.hubkit import BROADCAST, citizen, comment_ids, frames_until, has_ids, open_hub
 from tests.support import RedisServer
 
@@ -109,6 +109,30 @@ async def test_resume_after_gives_exactly_the_missed(tmp_path: Path, broker_url:
         later = (await hub.post(BROADCAST, citizen(1), "late", "live")).comment.id
         frames = await frames_until(viewer, has_ids(7))
         assert comment_ids(frames) == [*ids[4:], later]
+
+
+async def test_resume_removes_what_was_removed_while_away(tmp_path: Path,
+                                                          broker_url: str) -> None:
+    """A page that was away while a comment it shows was removed hears of it on resume
+    (`deleted`, before the missed comments); a held comment stays on its author's page,
+    where it shows as pending, and in the moderators' console, and leaves everyone
+    else's."""
+    async with open_hub(tmp_path / "db.sqlite", broker_url, burst=1000) as hub:
+        ids = [(await hub.post(BROADCAST, citizen(i % 2), f"c{i}", f"m{i}")).comment.id
+               for i in range(4)]
+        await hub.store.set_status([ids[1]], "removed")  # by citizen 1
+        await hub.store.set_status([ids[2]], "held")  # by citizen 0
+        missed = (await hub.post(BROADCAST, citizen(1), "late", "while away")).comment.id
+        moderator = Identity("u:9", "운영자", "moderator")
+        for who, expected in ((None, [ids[1], ids[2]]), (citizen(0), [ids[1]]),
+                              (moderator, [ids[1]])):
+            viewer = Viewer(who, 100)
+            await hub.join(BROADCAST, viewer, ids[3])
+            frames = await frames_until(viewer, has_ids(1))
+            kinds = [f["type"] for f in frames]
+            assert kinds == ["hello", "deleted", "comments"]
+            assert frames[1]["ids"] == expected
+            assert comment_ids(frames) == [missed]
 
 
 async def test_resume_ahead_of_room_skips_already_seen(tmp_path: Path, broker_url: str) -> None:
