@@ -48,7 +48,9 @@ EMBED_HEIGHT = 360
 
 #: Kakao's JavaScript SDK, loaded only when `KAKAO_JS_KEY` is set. The integrity value is
 #: the SHA-384 of exactly this version's file (Kakao's "다운로드" page lists it per version);
-#: change both together or the browser refuses the script.
+#: change both together or the browser refuses the script. This value could not be hashed
+#: from the file here (no internet); it matches what ten unrelated public projects load
+#: 2.7.2 with, which a wrong value would have broken for them.
 KAKAO_SDK_VERSION = "2.7.2"
 KAKAO_SDK_URL = f"https://t1.kakaocdn.net/kakao_js_sdk/{KAKAO_SDK_VERSION}/kakao.min.js"
 KAKAO_SDK_INTEGRITY = "sha384-TiCUE00h649CAMonG018J2ujOgDKW/kVWlChEuu4jK2vxfAAD0eZxzCKakxg55G4"
