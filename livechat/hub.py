@@ -127,6 +127,9 @@ class CommentHub:
         # Run once a new comment is committed, before viewers are woken (questions).
         self.stored_hooks: list[Callable[[Comment], Awaitable[None]]] = []
         self.commands: dict[str, CommandHandler] = {}
+        # Frames a resuming viewer needs before the missed comments (moderation: comments
+        # put back while it was away): (broadcast id, viewer, after) -> encoded frames.
+        self.resume_hooks: list[Callable[[int, Viewer, int], Awaitable[list[str]]]] = []
         self.stats: dict[str, int] = {
             "accepted": 0, "rejected": 0, "frames": 0, "deliveries": 0,
             "slow_disconnects": 0, "publish_failures": 0, "batches_total": 0,
@@ -232,6 +235,9 @@ class CommentHub:
                     if status != "held" or not (sees_held or (who and author == who.key))]
             if gone:
                 viewer.queue.put_nowait(Frame(protocol.deleted_frame(gone)))
+            for hook in self.resume_hooks:
+                for text in await hook(broadcast_id, viewer, after):
+                    viewer.queue.put_nowait(Frame(text))
         cursor = after
         while cursor < upto:
             page = await self.store.visible_page(broadcast_id, cursor, FETCH_LIMIT, upto)

@@ -542,6 +542,21 @@ class ModerationStore:
             )
         return appeal, Change([entry], changed)
 
+    async def reshown_among_latest(self, broadcast_id: int, upto: int, window: int
+                                   ) -> list[Comment]:
+        """Visible comments among the last `window` with id <= `upto` that a moderator
+        put back (restored, approved, reinstated on appeal), oldest first."""
+        rows = await self._fetch(
+            f"SELECT {_COLUMNS} FROM comments WHERE id IN (SELECT id FROM comments"
+            " WHERE broadcast_id = ? AND id <= ? ORDER BY id DESC LIMIT ?)"
+            " AND status = 'visible' AND EXISTS (SELECT 1 FROM moderation_actions AS a"
+            " WHERE a.comment_id = comments.id"
+            " AND a.action IN ('restore', 'approve', 'appeal_reinstate'))"
+            " ORDER BY id",
+            (broadcast_id, upto, window),
+        )
+        return [_comment(r) for r in rows]
+
     # -- audit and transparency --------------------------------------------------------
     async def search_audit(
         self, *, query: str = "", action: str = "", broadcast_id: int | None = None,

@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 from livechat import protocol
 from livechat.broker import RESYNC
 from livechat.comment import Comment
-from livechat.hub import CommentHub, PostDecision, Room, Viewer
+from livechat.hub import RECHECK_ON_RESUME, CommentHub, PostDecision, Room, Viewer
 from livechat.identity import STAFF, Identity
 from livechat.moderation import (
     Blocklist,
@@ -157,6 +157,7 @@ class Moderator:
         protocol.EXTRA_TYPES.add("moderate")
         hub.held_hooks.append(self._on_held)
         hub.event_hooks.append(self._on_event)
+        hub.resume_hooks.append(self._on_resume)
         ready = asyncio.Event()
         self._tasks = [
             asyncio.create_task(self._listen(ready), name="moderation-control"),
@@ -175,6 +176,8 @@ class Moderator:
             hub.held_hooks.remove(self._on_held)
         with contextlib.suppress(ValueError):
             hub.event_hooks.remove(self._on_event)
+        with contextlib.suppress(ValueError):
+            hub.resume_hooks.remove(self._on_resume)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -248,6 +251,16 @@ class Moderator:
             decision.notice = " ".join(notices)
 
     # -- hooks: moderators and authors on this process ---------------------------------
+    async def _on_resume(self, broadcast_id: int, viewer: Viewer, after: int) -> list[str]:
+        """A page that was away while comments it had seen were put back gets them again
+        (`restored`: re-inserted in place, harmless where they never left)."""
+        comments = await self.store.reshown_among_latest(broadcast_id, after,
+                                                         RECHECK_ON_RESUME)
+        if not comments:
+            return []
+        return [protocol.encode({"type": "comments", "items": [c.wire() for c in comments],
+                                 "restored": True})]
+
     def _moderators(self, room: Room) -> list[Viewer]:
         return [v for v in room.viewers
                 if v.identity is not None and v.identity.role in MODERATOR_ROLES]

@@ -296,6 +296,29 @@ def test_ban_everywhere_and_staff_are_protected(site: Site) -> None:
         assert refused.status_code == 403 and refused.json()["error"]["code"] == "banned"
 
 
+def test_a_page_away_during_moderation_catches_up_on_resume(site: Site) -> None:
+    """A page that missed a removal drops the comment when it comes back (`deleted`); one
+    that missed a restore gets the comment back (`restored`); both before the comments
+    written meanwhile."""
+    author, reader, mod = site.guest("작성자"), site.guest("독자"), site.login("mod")
+    gone, back = (site.post(author, text, cid).json()["id"] for text, cid in (("둘", "b"),
+                                                                             ("셋", "c")))
+    site.act(mod, "remove", comment_id=back, reason="spam")
+    with site.ws(reader) as ws:  # the page sees `back` removed, then goes away
+        until(ws, "hello")
+    last = back
+    site.act(mod, "remove", comment_id=gone, reason="abuse")
+    site.act(mod, "restore", comment_id=back)
+    meanwhile = site.post(author, "넷", "d").json()["id"]
+    with site.c.websocket_connect(f"/ws/broadcasts/1?after={last}",
+                                  headers=reader.headers(False)) as ws:
+        assert until(ws, "hello")
+        frames = [ws.receive_json() for _ in range(3)]
+    assert frames[0] == {"type": "deleted", "ids": [gone]}
+    assert frames[1]["restored"] is True and [i["id"] for i in frames[1]["items"]] == [back]
+    assert [i["id"] for i in frames[2]["items"]] == [meanwhile]
+
+
 def test_remove_user_removes_everything_they_wrote_here(site: Site) -> None:
     """Removing a user's comments removes all of theirs in this broadcast only."""
     troll, other, mod = site.guest("트롤"), site.guest("시민"), site.login("mod")
