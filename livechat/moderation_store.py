@@ -21,7 +21,7 @@ import aiosqlite
 
 from livechat.comment import Comment
 from livechat.identity import Identity
-from livechat.store import _COLUMNS, utc_now_iso, write_transaction
+from livechat.store import _COLUMNS, utc_now_iso, write_chat_settings, write_transaction
 
 SYSTEM = Identity(key="system", name="system", role="system")
 
@@ -352,19 +352,8 @@ class ModerationStore:
                           reason: str = "", reason_text: str = ""
                           ) -> tuple[tuple[int, bool, int | None], AuditEntry]:
         """Change slow mode / closed / pinned and log it; return the full new settings."""
-        allowed = {"slow_mode_seconds", "closed", "pinned_comment_id"}
-        assert set(values) <= allowed
         async with self._transaction() as db:
-            await db.execute(
-                "INSERT INTO chat_settings (broadcast_id) VALUES (?)"
-                " ON CONFLICT (broadcast_id) DO NOTHING",
-                (broadcast_id,),
-            )
-            for name, value in values.items():
-                await db.execute(
-                    f"UPDATE chat_settings SET {name} = ? WHERE broadcast_id = ?",
-                    (value, broadcast_id),
-                )
+            await write_chat_settings(db, broadcast_id, values)
             rows = await self._all(
                 db,
                 "SELECT slow_mode_seconds, closed, pinned_comment_id FROM chat_settings"

@@ -48,6 +48,24 @@ async def write_transaction(
         await writer.execute("COMMIT")
 
 
+CHAT_SETTINGS = frozenset({"slow_mode_seconds", "closed", "pinned_comment_id"})
+
+
+async def write_chat_settings(db: aiosqlite.Connection, broadcast_id: int,
+                              values: dict[str, Any]) -> None:
+    """Set some of a broadcast's chat settings, inside the caller's transaction."""
+    unknown = set(values) - CHAT_SETTINGS
+    if unknown:
+        raise ValueError(f"unknown chat settings: {sorted(unknown)}")
+    await db.execute(
+        "INSERT INTO chat_settings (broadcast_id) VALUES (?) ON CONFLICT (broadcast_id) DO NOTHING",
+        (broadcast_id,),
+    )
+    for name, value in values.items():  # names from CHAT_SETTINGS only
+        await db.execute(f"UPDATE chat_settings SET {name} = ? WHERE broadcast_id = ?",
+                         (value, broadcast_id))
+
+
 class CommentStore:
     def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
         self._writer = writer
@@ -213,19 +231,8 @@ class CommentStore:
         return int(rows[0][0]), bool(rows[0][1]), rows[0][2]
 
     async def set_chat_settings(self, broadcast_id: int, **values: Any) -> None:
-        allowed = {"slow_mode_seconds", "closed", "pinned_comment_id"}
-        assert set(values) <= allowed
         async with write_transaction(self._writer, self._lock) as db:
-            await db.execute(
-                "INSERT INTO chat_settings (broadcast_id) VALUES (?)"
-                " ON CONFLICT (broadcast_id) DO NOTHING",
-                (broadcast_id,),
-            )
-            for name, value in values.items():
-                await db.execute(
-                    f"UPDATE chat_settings SET {name} = ? WHERE broadcast_id = ?",
-                    (value, broadcast_id),
-                )
+            await write_chat_settings(db, broadcast_id, values)
 
     async def set_status(self, comment_ids: list[int], status: str) -> list[int]:
         """Set the status of comments; return the ids that changed."""
