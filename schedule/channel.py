@@ -11,7 +11,11 @@ Rules, in order:
   overlap (validation prevents it; rows written by hand might not), the later one starts
   when the earlier ends.
 * Each gap is filled greedily from the replay catalog, best first (recent and popular; see
-  `rank`). A replay never starts twice within `repeat_window` (start to start) of the day.
+  `rank`). A replay never starts twice within `repeat_window` (start to start), across
+  midnight too: each day splits the catalog in two halves by a content hash (`evening`);
+  within `repeat_window` before midnight only that day's evening half may start, and
+  within `repeat_window` after it only the previous day's other half. So every day is
+  still computed alone, and neighbouring days agree.
   A replay that fits whole is preferred; when none fits but at least `min_cut` remains,
   the best one plays until the next live and is marked `cut`.
 * What is left (a gap shorter than any usable replay, or nothing eligible) becomes a
@@ -23,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -80,6 +84,13 @@ def _tiebreak(day: date, replay_id: int) -> float:
     return int.from_bytes(digest[:4], "big") / 2**32
 
 
+def evening(day: date, replay_id: int) -> bool:
+    """Whether the replay may start in the last `repeat_window` of `day` (and so not in
+    the first `repeat_window` of the next day): half the catalog, a different half daily."""
+    digest = hashlib.sha256(f"{day.isoformat()}:evening:{replay_id}".encode()).digest()
+    return digest[0] & 1 == 1
+
+
 def rank(replays: Sequence[ReplayCandidate], day: date) -> list[ReplayCandidate]:
     """Playable replays, best first: log-popularity minus a point per week of age, plus a
     small per-day variation so consecutive days do not look identical."""
@@ -112,17 +123,33 @@ def _lives(lives: Sequence[Broadcast], start: datetime, end: datetime) -> list[C
 
 @dataclass
 class _Filler:
+    day: date
+    bounds: tuple[datetime, datetime]
     ranked: list[ReplayCandidate]
     window: timedelta
     min_cut: timedelta
-    last_start: dict[int, datetime]
+    last_start: dict[int, datetime] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        start, end = self.bounds
+        self.head_end = start + self.window  # starts before this: not yesterday's evening
+        self.tail_start = end - self.window  # starts after this: today's evening only
+        yesterday = self.day - timedelta(days=1)
+        self.tonight = {r.id for r in self.ranked if evening(self.day, r.id)}
+        self.last_night = {r.id for r in self.ranked if evening(yesterday, r.id)}
 
     def eligible(self, at: datetime) -> list[ReplayCandidate]:
         return [r for r in self.ranked
-                if r.id not in self.last_start or at - self.last_start[r.id] >= self.window]
+                if (r.id not in self.last_start or at - self.last_start[r.id] >= self.window)
+                and not (at < self.head_end and r.id in self.last_night)
+                and not (at > self.tail_start and r.id not in self.tonight)]
 
     def next_eligible_time(self, at: datetime) -> datetime | None:
+        """The next instant after `at` when the eligible set may grow."""
         times = [t + self.window for t in self.last_start.values() if t + self.window > at]
+        if self.head_end > at:
+            times.append(self.head_end)
+        times = [t for t in times if t > at]
         return min(times) if times and self.ranked else None
 
     def fill(self, start: datetime, end: datetime) -> list[ChannelSlot]:
@@ -171,7 +198,7 @@ def build_channel(day: date, lives: Sequence[Broadcast], replays: Sequence[Repla
     """
     start, end = day_bounds(day, tz)
     live_slots = _lives(lives, start, end)
-    filler = _Filler(rank(replays, day), repeat_window, min_cut, {})
+    filler = _Filler(day, (start, end), rank(replays, day), repeat_window, min_cut)
     slots: list[ChannelSlot] = []
     cursor = start
     for live in live_slots:

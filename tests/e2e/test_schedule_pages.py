@@ -106,6 +106,40 @@ def test_a_shared_slot_link_opens_at_that_slot(browser: Any, demo_server: AppSer
     assert page.errors == []
 
 
+def test_a_slot_copy_button_copies_the_link_to_that_slot(browser: Any,
+                                                         demo_server: AppServer) -> None:
+    """Each slot's 링크 복사 button copies the same link /api/share makes for that slot
+    (UTM, then `#at-HHMM`), says so in the share bar's live region, and the link opens
+    the day at that slot."""
+    tomorrow = seoul_today() + timedelta(days=1)
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="ko-KR")
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=demo_server.base)
+    try:
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(f"{demo_server.base}/schedule?date={tomorrow}")
+        buttons = page.locator("[data-share-fragment]")
+        button = buttons.nth(buttons.count() // 2)
+        anchor = button.get_attribute("data-share-fragment") or ""
+        slot_time = button.locator("xpath=ancestor::li[1]").locator(".slot__time")
+        assert slot_time.get_attribute("id") == anchor
+        button.click()
+        page.wait_for_function(
+            "() => document.querySelector('[data-share-status]').textContent !== ''",
+            timeout=MS)
+        assert page.inner_text("[data-share-status]") == "링크를 복사했습니다."
+        copied = page.evaluate("navigator.clipboard.readText()")
+        shared = httpx.get(f"{demo_server.base}/api/share", timeout=TIMEOUT, params={
+            "url": f"/schedule?date={tomorrow}#{anchor}", "network": "copy"}).json()
+        assert copied == shared["links"][0]["url"]
+        page.goto(copied)
+        assert page.locator(":target").get_attribute("id") == anchor
+        assert errors == []
+    finally:
+        context.close()
+
+
 def seoul_today() -> date:
     return datetime.now(SEOUL).date()
 

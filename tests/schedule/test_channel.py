@@ -17,6 +17,7 @@ from schedule import (
     build_channel,
     day_bounds,
 )
+from schedule.channel import evening
 
 DAY = date(2026, 11, 25)
 START, END = day_bounds(DAY)
@@ -111,6 +112,43 @@ def test_channel_properties(lives: list[Broadcast], replays: list[ReplayCandidat
     random.Random(7).shuffle(shuffled_lives)
     random.Random(8).shuffle(shuffled_replays)
     assert build_channel(DAY, shuffled_lives, shuffled_replays, repeat_window=window) == slots
+
+
+@settings(max_examples=150, deadline=None)
+@given(lives=lives_strategy(), replays=replays_strategy, window=window_strategy)
+def test_no_repeat_across_midnight(lives: list[Broadcast], replays: list[ReplayCandidate],
+                                   window: timedelta) -> None:
+    """Two days computed separately, laid end to end: still no replay starts twice inside
+    the window, and each day is still gapless."""
+    today = build_channel(DAY, lives, replays, repeat_window=window)
+    tomorrow = build_channel(DAY + timedelta(days=1), lives, replays, repeat_window=window)
+    assert today[-1].end == tomorrow[0].start
+    last: dict[int, datetime] = {}
+    for s in today + tomorrow:
+        if s.replay_id is None:
+            continue
+        if s.replay_id in last:
+            assert s.start - last[s.replay_id] >= window, (s, last[s.replay_id])
+        last[s.replay_id] = s.start
+
+
+def test_midnight_halves_the_catalog_only_near_midnight() -> None:
+    """One 1-hour replay, a 5-hour window: it starts in the last 5 hours of a day only on
+    days whose evening half holds it, in the first 5 hours only when the previous day's
+    did not, and at 05:00, 10:00 and 15:00 every day (nothing held back away from midnight)."""
+    window = timedelta(hours=5)
+    days = [DAY + timedelta(days=k) for k in range(8)]
+    for d in days:
+        start, end = day_bounds(d)
+        plays = [s.start for s in build_channel(d, [], [replay(1, 60)], repeat_window=window)
+                 if s.replay_id == 1]
+        assert all(b - a >= window for a, b in itertools.pairwise(plays))
+        assert bool([t for t in plays if t > end - window]) == evening(d, 1)
+        assert bool([t for t in plays if t < start + window]) == (
+            not evening(d - timedelta(days=1), 1))
+        assert {start + timedelta(hours=h) for h in (5, 10, 15)} <= set(plays)
+    # the halves differ over these days, so both branches of the rule were exercised
+    assert len({evening(d, 1) for d in days}) == 2
 
 
 @settings(max_examples=60, deadline=None)

@@ -113,8 +113,21 @@ async function shareToKakao(url) {
   }
 }
 
+// A link to one moment of the page (a slot of the schedule: data-share-fragment="at-1400"):
+// the bar's copy link with the fragment after the UTM parameters, as /api/share builds it.
+function copyFragment(fragment) {
+  const base = bar.querySelector('[data-network="copy"]').dataset.url.split("#")[0];
+  const url = `${base}#${fragment}`;
+  count("copy", url);
+  copyAndSay(url, bar.dataset.msgCopied);
+}
+
 if (bar) {
   for (const item of bar.querySelectorAll("[data-share-js]")) item.hidden = false;
+  for (const button of document.querySelectorAll("[data-share-fragment]")) {
+    button.hidden = false;
+    button.addEventListener("click", () => copyFragment(button.dataset.shareFragment));
+  }
   if (bar.dataset.kakaoKey) loadKakao().catch(() => { /* reported on click */ });
 
   bar.addEventListener("click", (event) => {
