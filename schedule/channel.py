@@ -134,22 +134,36 @@ class _Filler:
         start, end = self.bounds
         self.head_end = start + self.window  # starts before this: not yesterday's evening
         self.tail_start = end - self.window  # starts after this: today's evening only
-        yesterday = self.day - timedelta(days=1)
-        self.tonight = {r.id for r in self.ranked if evening(self.day, r.id)}
-        self.last_night = {r.id for r in self.ranked if evening(yesterday, r.id)}
+        self.yesterday = self.day - timedelta(days=1)
+        self.shortest = min((r.duration_seconds for r in self.ranked), default=0)
 
-    def eligible(self, at: datetime) -> list[ReplayCandidate]:
-        return [r for r in self.ranked
-                if (r.id not in self.last_start or at - self.last_start[r.id] >= self.window)
-                and not (at < self.head_end and r.id in self.last_night)
-                and not (at > self.tail_start and r.id not in self.tonight)]
+    def allowed(self, r: ReplayCandidate, at: datetime) -> bool:
+        last = self.last_start.get(r.id)
+        return ((last is None or at - last >= self.window)
+                and not (at < self.head_end and evening(self.yesterday, r.id))
+                and not (at > self.tail_start and not evening(self.day, r.id)))
+
+    def pick(self, at: datetime, left: timedelta) -> tuple[ReplayCandidate | None, bool]:
+        """The best replay allowed at `at` that fits in `left` (`cut` False); else the
+        best allowed one (`cut` True); else None. Scans best first and stops early."""
+        room = left.total_seconds()
+        best: ReplayCandidate | None = None
+        for r in self.ranked:
+            if not self.allowed(r, at):
+                continue
+            if r.duration_seconds <= room:
+                return r, False
+            if best is None:
+                best = r
+                if room < self.shortest:  # nothing can fit whole: the best one it is
+                    break
+        return best, True
 
     def next_eligible_time(self, at: datetime) -> datetime | None:
-        """The next instant after `at` when the eligible set may grow."""
+        """The next instant after `at` when the allowed set may grow."""
         times = [t + self.window for t in self.last_start.values() if t + self.window > at]
         if self.head_end > at:
             times.append(self.head_end)
-        times = [t for t in times if t > at]
         return min(times) if times and self.ranked else None
 
     def fill(self, start: datetime, end: datetime) -> list[ChannelSlot]:
@@ -157,15 +171,10 @@ class _Filler:
         at = start
         while at < end:
             left = end - at
-            choices = self.eligible(at)
-            whole = [r for r in choices if timedelta(seconds=r.duration_seconds) <= left]
-            if whole:
-                pick, cut = whole[0], False
-            elif choices and left >= self.min_cut:
-                pick, cut = choices[0], True
-            else:
+            pick, cut = self.pick(at, left)
+            if pick is None or (cut and left < self.min_cut):
                 # Nothing fits: a card until a replay may play again (or the gap ends).
-                wake = self.next_eligible_time(at) if not choices else None
+                wake = self.next_eligible_time(at) if pick is None else None
                 until = min(wake, end) if wake is not None else end
                 slots.append(ChannelSlot("card", CARD_TITLE, at, until))
                 at = until
