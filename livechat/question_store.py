@@ -25,6 +25,7 @@ from livechat.questions import (
     Question,
     Tally,
     after_answer,
+    check_owner,
     check_transition,
     require_answerer,
 )
@@ -282,6 +283,7 @@ class QuestionStore:
         async with self._transaction() as db:
             current = await self._current(db, question_id)
             check_transition(actor.role, current.status, target)
+            check_owner(actor.role, actor.department, current.status, current.department)
             department = department or current.department
             await db.execute(
                 "UPDATE questions SET status = ?, status_note = ?, department = ?,"
@@ -301,6 +303,7 @@ class QuestionStore:
         async with self._transaction() as db:
             current = await self._current(db, question_id)
             require_answerer(actor.role)
+            check_owner(actor.role, actor.department, current.status, current.department)
             if current.broadcast_id != broadcast_id:
                 raise CommentRejected("not_found", f"no question {question_id} here")
             comment_id: int | None = None

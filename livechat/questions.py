@@ -8,7 +8,9 @@ A question is a comment flagged `question`. Its life is a small state machine:
     not_in_remit ──► forwarded
     (any but open) ──► open        moderators and admins only (correcting a mistake)
 
-Officials, moderators and admins make the moves; viewers never. Answering is its own
+Officials, moderators and admins make the moves; viewers never. A question forwarded to
+a department is that department's: only its officials (and moderators and admins) answer
+it or move it on (`check_owner`). Answering is its own
 action (`after_answer`): it records an answer and moves the question to `answered`, except
 that a question already promised to be reflected in policy keeps that status.
 
@@ -85,6 +87,21 @@ def check_department(target: str, department: str) -> None:
     if target == FORWARDED and not department:
         raise CommentRejected("bad_field", "say which department the question goes to",
                               field="department")
+
+
+def same_department(a: str, b: str) -> bool:
+    """Department names compared as people type them: spacing and case do not count."""
+    return "".join(a.split()).casefold() == "".join(b.split()).casefold()
+
+
+def check_owner(role: str, actor_department: str, current: str, department: str) -> None:
+    """Raise `forbidden` when an official of another department answers or moves a
+    question forwarded to `department`; moderators and admins may always."""
+    if (current == FORWARDED and department and role not in REOPENERS
+            and not same_department(actor_department, department)):
+        raise CommentRejected(
+            "forbidden", f"this question was forwarded to {department}: only its officials"
+            " or a moderator may answer it or change its status")
 
 
 def after_answer(current: str) -> str:

@@ -22,6 +22,7 @@ from livechat.questions import (
     after_answer,
     allowed_moves,
     check_department,
+    check_owner,
     check_transition,
     check_vote,
     clean_answer,
@@ -115,6 +116,21 @@ def test_forwarding_needs_a_department() -> None:
     assert info.value.extra["field"] == "department"
     check_department(FORWARDED, "교통정책과")
     check_department(ANSWERED, "")
+
+
+def test_a_forwarded_question_belongs_to_its_department() -> None:
+    """Once forwarded, only officials of that department (spacing and case aside) or
+    moderators and admins may act on it; before forwarding, any official may."""
+    check_owner("official", "도시 교통실", FORWARDED, "도시교통실")
+    check_owner("official", "Transport Office", FORWARDED, "transport  office")
+    check_owner("moderator", "", FORWARDED, "도시교통실")
+    check_owner("admin", "복지정책과", FORWARDED, "도시교통실")
+    check_owner("official", "복지정책과", ANSWERED, "도시교통실")
+    check_owner("official", "복지정책과", OPEN, "")
+    for department in ("복지정책과", ""):
+        with pytest.raises(CommentRejected) as info:
+            check_owner("official", department, FORWARDED, "도시교통실")
+        assert info.value.code == "forbidden" and "도시교통실" in info.value.message
 
 
 def test_nobody_votes_for_their_own_question() -> None:

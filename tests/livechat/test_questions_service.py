@@ -20,6 +20,7 @@ from tests.support import RedisServer
 from web.database import connect
 
 OFFICIAL = Identity("u:1", "김주무관", "official", "교통정책과")
+TRANSPORT = Identity("u:3", "박주무관", "official", "도시 교통실")
 MODERATOR = Identity("u:2", "운영자", "moderator")
 
 
@@ -100,7 +101,8 @@ async def test_concurrent_votes_through_two_connections_count_once(tmp_path: Pat
 
 
 async def test_status_moves_follow_the_rules_and_are_timestamped(tmp_path: Path) -> None:
-    """An official forwards then marks will_reflect; a viewer is refused; an impossible
+    """An official forwards; only an official of that department (or a moderator) may
+    then answer or move it, and marks will_reflect; a viewer is refused; an impossible
     move is refused; every accepted change is one timestamped event."""
     async with open_questions(tmp_path / "q.db") as service:
         qid = await ask(service, citizen(1), "질문", "k1")
@@ -113,7 +115,12 @@ async def test_status_moves_follow_the_rules_and_are_timestamped(tmp_path: Path)
         forwarded = await service.set_status(BROADCAST, qid, OFFICIAL, "forwarded",
                                              "담당 부서에서 검토합니다", "도시교통실")
         assert (forwarded.status, forwarded.department) == ("forwarded", "도시교통실")
-        reflected = await service.set_status(BROADCAST, qid, OFFICIAL, "will_reflect",
+        for attempt in (service.set_status(BROADCAST, qid, OFFICIAL, "will_reflect"),
+                        service.answer(BROADCAST, qid, OFFICIAL, "제가 답합니다", live=False)):
+            with pytest.raises(CommentRejected) as info:
+                await attempt
+            assert info.value.code == "forbidden" and "도시교통실" in info.value.message
+        reflected = await service.set_status(BROADCAST, qid, TRANSPORT, "will_reflect",
                                              "내년 예산에 반영")
         assert reflected.status_note == "내년 예산에 반영"
         with pytest.raises(CommentRejected) as info:
@@ -219,7 +226,7 @@ async def test_follow_notifications_until_seen(tmp_path: Path) -> None:
         assert await service.store.notifications(citizen(1).key) == []
         await service.set_status(BROADCAST, qid, OFFICIAL, "forwarded", "", "복지정책과")
         assert await service.store.follow(citizen(2).key, qid)
-        await service.answer(BROADCAST, qid, OFFICIAL, "답변", live=False)
+        await service.answer(BROADCAST, qid, MODERATOR, "답변", live=False)
         mine = await service.store.notifications(citizen(1).key)
         assert len(mine) == 1 and mine[0].last_seen_status == "open"
         assert [e.to_status for e in mine[0].events] == ["forwarded", "answered"]
