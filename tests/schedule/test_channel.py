@@ -70,6 +70,17 @@ def assert_gapless(slots: list[ChannelSlot]) -> None:
     assert sum(s.duration_seconds for s in slots) == 24 * 3600
 
 
+def assert_no_repeat(slots: list[ChannelSlot], window: timedelta) -> None:
+    """No replay starts twice within `window` (start to start)."""
+    last: dict[int, datetime] = {}
+    for s in slots:
+        if s.replay_id is None:
+            continue
+        if s.replay_id in last:
+            assert s.start - last[s.replay_id] >= window, (s, last[s.replay_id])
+        last[s.replay_id] = s.start
+
+
 @settings(max_examples=150, deadline=None)
 @given(lives=lives_strategy(), replays=replays_strategy, window=window_strategy)
 def test_channel_properties(lives: list[Broadcast], replays: list[ReplayCandidate],
@@ -88,16 +99,12 @@ def test_channel_properties(lives: list[Broadcast], replays: list[ReplayCandidat
         assert (mine[0].start, mine[0].end) == (max(b.starts_at, START), min(b.ends_at, END))
         assert mine[0].kind == "live" and mine[0].title == b.title
         assert mine[0].offset_seconds == int((mine[0].start - b.starts_at).total_seconds())
-    # no repeat inside the window (start to start)
-    by_id: dict[int, datetime] = {}
+    assert_no_repeat(slots, window)
     durations = {r.id: r.duration_seconds for r in replays}
     for s in slots:
         if s.kind != "replay":
             continue
         assert s.replay_id is not None
-        if s.replay_id in by_id:
-            assert s.start - by_id[s.replay_id] >= window
-        by_id[s.replay_id] = s.start
         # a replay slot is its whole duration, or shorter and marked cut
         assert s.duration_seconds <= durations[s.replay_id]
         assert s.cut == (s.duration_seconds < durations[s.replay_id])
@@ -119,17 +126,11 @@ def test_channel_properties(lives: list[Broadcast], replays: list[ReplayCandidat
 def test_no_repeat_across_midnight(lives: list[Broadcast], replays: list[ReplayCandidate],
                                    window: timedelta) -> None:
     """Two days computed separately, laid end to end: still no replay starts twice inside
-    the window, and each day is still gapless."""
+    the window."""
     today = build_channel(DAY, lives, replays, repeat_window=window)
     tomorrow = build_channel(DAY + timedelta(days=1), lives, replays, repeat_window=window)
     assert today[-1].end == tomorrow[0].start
-    last: dict[int, datetime] = {}
-    for s in today + tomorrow:
-        if s.replay_id is None:
-            continue
-        if s.replay_id in last:
-            assert s.start - last[s.replay_id] >= window, (s, last[s.replay_id])
-        last[s.replay_id] = s.start
+    assert_no_repeat(today + tomorrow, window)
 
 
 def test_midnight_halves_the_catalog_only_near_midnight() -> None:
