@@ -47,7 +47,7 @@ from livechat.moderation_store import (
     ModerationStore,
     pseudonym,
 )
-from livechat.text import CommentRejected, clean_text, grapheme_count
+from livechat.text import CommentRejected, clean_text, grapheme_count, has_visible
 
 log = logging.getLogger("livechat.moderator")
 
@@ -113,9 +113,11 @@ def _short_text(body: dict[str, Any], name: str, limit: int, required: bool) -> 
     if not isinstance(value, str):
         raise ModerationError(400, "bad_field", name, f"`{name}` must be a string")
     text = clean_text(value)
-    if required and not text:
-        raise ModerationError(400, "bad_field", name, f"`{name}` must not be empty")
-    if grapheme_count(text) > limit:
+    if not has_visible(text):
+        if required:
+            raise ModerationError(400, "bad_field", name, f"`{name}` must not be empty")
+        return ""
+    if grapheme_count(text) > limit or len(text) > 4 * limit:
         raise ModerationError(400, "bad_field", name, f"`{name}` is at most {limit} characters")
     return text
 

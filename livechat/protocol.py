@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 PROTOCOL_VERSION = 1
-CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+# Anchored with \A…\Z, not ^…$: `$` also matches before a final newline ("abc\n"), and
+# other modules call `.match`; use `.fullmatch` here.
+CLIENT_ID = re.compile(r"\A[A-Za-z0-9_.:-]{1,64}\Z")
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
@@ -73,7 +75,7 @@ def decode(raw: str | bytes, max_bytes: int) -> ClientMessage:
         raise ProtocolError("bad_field", "`type` must be a string")
     if kind == "post":
         client_id = data.get("client_id")
-        if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
+        if not isinstance(client_id, str) or not CLIENT_ID.fullmatch(client_id):
             raise ProtocolError(
                 "bad_field", "`client_id` must be 1–64 characters of A–Z a–z 0–9 _ . : -"
             )

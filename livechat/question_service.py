@@ -152,7 +152,7 @@ class QuestionService:
             text = validate_comment(raw_text, self.hub.limits.max_chars)
             if client_id is None:
                 client_id = f"answer-{question_id}-{uuid.uuid4().hex[:12]}"
-            elif not protocol.CLIENT_ID.match(client_id):
+            elif not protocol.CLIENT_ID.fullmatch(client_id):
                 raise CommentRejected("bad_field", "`client_id`: 1–64 of A–Z a–z 0–9 _ . : -")
         else:
             text = clean_answer(raw_text)

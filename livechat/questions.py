@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from livechat.text import CommentRejected, clean_text
+from livechat.text import CommentRejected, clean_text, grapheme_count, has_visible
 
 OPEN = "open"
 ANSWERED = "answered"
@@ -118,12 +118,16 @@ def _bounded(raw: object, name: str, limit: int, *, required: bool = False) -> s
     if raw is None:
         raw = ""
     if not isinstance(raw, str):
-        raise CommentRejected("bad_field", f"`{name}` must be a string")
+        raise CommentRejected("bad_field", f"`{name}` must be a string", field=name)
     text = clean_text(raw).strip()
-    if required and not text:
-        raise CommentRejected("empty", f"`{name}` must not be empty")
-    if len(text) > limit:
-        raise CommentRejected("too_long", f"`{name}` is {len(text)} characters; at most {limit}")
+    if not has_visible(text):
+        if required:
+            raise CommentRejected("empty", f"`{name}` must not be empty", field=name)
+        return ""
+    count = grapheme_count(text)
+    if count > limit or len(text) > 4 * limit:
+        raise CommentRejected("too_long", f"`{name}` is {count} characters; at most {limit}",
+                              field=name)
     return text
 
 

@@ -11,8 +11,11 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
+from datetime import datetime
 
 from replay.models import SORTS, Replay, Sort
+
+MAX_CURSOR_CHARS = 200  # ours are under 100; a longer one was not made here
 
 
 class CursorError(ValueError):
@@ -38,6 +41,8 @@ def encode(cursor: Cursor) -> str:
 
 def decode(text: str, sort: Sort) -> Cursor:
     """The cursor in `text`; raises CursorError unless it is well formed and for `sort`."""
+    if len(text) > MAX_CURSOR_CHARS:
+        raise CursorError("not a cursor from this catalog")
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
         data = json.loads(raw)
@@ -48,8 +53,22 @@ def decode(text: str, sort: Sort) -> Cursor:
     found_sort, key, ident = data
     if found_sort != sort:
         raise CursorError(f"cursor was made for sort={found_sort}")
-    valid_key = isinstance(key, str) if sort == "newest" else (
-        isinstance(key, int) and not isinstance(key, bool))
-    if not valid_key or not isinstance(ident, int) or isinstance(ident, bool):
+    valid_key = _is_time(key) if sort == "newest" else _is_count(key)
+    if not valid_key or not _is_count(ident):
         raise CursorError("not a cursor from this catalog")
     return Cursor(sort, key, ident)
+
+
+def _is_count(value: object) -> bool:
+    """An id or a view count: an int SQLite can hold (never a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63
+
+
+def _is_time(value: object) -> bool:
+    """An aware ISO-8601 time, as the catalog writes `aired_at`."""
+    if not isinstance(value, str) or len(value) > 40:
+        return False
+    try:
+        return datetime.fromisoformat(value).tzinfo is not None
+    except ValueError:
+        return False

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from replay.models import Replay
 
 MAX_WINDOW_SECONDS = 600.0
+MAX_OFFSET_SECONDS = 7 * 86400.0  # no recording is longer than a week
 _CLOCK = re.compile(r"(?:(\d{1,3})h)?(?:(\d{1,5})m)?(?:(\d{1,6})s)?")
 
 
@@ -97,6 +98,8 @@ def window(replay: Replay, start: float, end: float | None) -> CommentWindow:
     """The window `[start, end)` of `replay` (default end: start + 60 s). Raises TimeError."""
     if not math.isfinite(start) or start < 0:
         raise TimeError("from", "must be a number of seconds, 0 or more")
+    if start > MAX_OFFSET_SECONDS:
+        raise TimeError("from", f"must be at most {MAX_OFFSET_SECONDS:g} seconds")
     if end is None:
         end = start + 60.0
     if not math.isfinite(end) or end < 0:

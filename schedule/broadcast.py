@@ -171,6 +171,8 @@ def parse_time(value: object) -> datetime:
         raise ValueError("required: an ISO 8601 date-time with offset")
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("must include a UTC offset, e.g. +09:00 for Seoul")
+    if not 2000 <= moment.year <= 2099:
+        raise ValueError("must be in the years 2000–2099")
     return moment.astimezone(UTC)
 
 

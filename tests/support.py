@@ -20,6 +20,8 @@ from pathlib import Path
 
 import httpx
 
+from web.settings import ws_transport_max
+
 SCALE = float(os.environ.get("LIVE_SEOUL_TEST_TIMEOUT_SCALE", "1"))
 TIMEOUT = 10.0 * SCALE
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,11 +121,12 @@ class AppServer:
         }
         if "REDIS_URL" not in self.env:
             env.pop("REDIS_URL", None)
+        frame_max = ws_transport_max(int(env.get("WS_MAX_MESSAGE_BYTES", "8192")))
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "uvicorn", "--factory", "web.app:create_app",
                  "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
-                 "--ws-max-size", env.get("WS_MAX_MESSAGE_BYTES", "8192"),
+                 "--ws-max-size", str(frame_max),
                  "--ws-per-message-deflate", "false", "--ws", "websockets-sansio",
                  "--timeout-graceful-shutdown", env.get("SHUTDOWN_TIMEOUT", "10")],
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from web.settings import Settings, SettingsError
+from web.settings import Settings, SettingsError, ws_transport_max
 
 
 def _settings() -> Settings:
@@ -47,7 +47,7 @@ def serve(args: argparse.Namespace) -> int:
         # The sans-I/O websockets implementation: the lightest per connection, and the one
         # the benchmark measures (docs/performance.md).
         ws="websockets-sansio",
-        ws_max_size=settings.ws_max_message_bytes,
+        ws_max_size=ws_transport_max(settings.ws_max_message_bytes),
         ws_per_message_deflate=settings.ws_compression,
         timeout_graceful_shutdown=int(settings.shutdown_timeout),
         log_level=settings.log_level,

@@ -70,6 +70,6 @@ async def post_comment(request: Request) -> Response:
 
 
 routes = [
-    Route("/api/broadcasts/{broadcast_id:int}/comments", list_comments, methods=["GET"]),
-    Route("/api/broadcasts/{broadcast_id:int}/comments", post_comment, methods=["POST"]),
+    Route("/api/broadcasts/{broadcast_id:id}/comments", list_comments, methods=["GET"]),
+    Route("/api/broadcasts/{broadcast_id:id}/comments", post_comment, methods=["POST"]),
 ]

@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from livechat import CLOSE, CLOSE_TOO_SLOW, CommentRejected, Identity, Viewer, protocol
-from web.requests import same_origin
+from web.requests import ascii_int, same_origin
 from web.services import Services, services
 
 log = logging.getLogger("web.live")
@@ -70,16 +70,20 @@ async def comments_socket(ws: WebSocket, send: Send) -> None:
         await ws.close(code=CLOSE_POLICY, reason="origin not allowed")
         return
     broadcast_id = int(ws.path_params["broadcast_id"])
+    # Accepted before closing, so the client sees the close code (a refused handshake
+    # is only an HTTP 403 to a browser, the same as a foreign Origin).
     if not await broadcast_exists(svc, broadcast_id):
+        await ws.accept()
         await ws.close(code=CLOSE_NOT_FOUND, reason="unknown broadcast")
         return
     after: int | None = None
     raw_after = ws.query_params.get("after")
     if raw_after is not None:
-        if not raw_after.isdigit() or len(raw_after) > 18:
+        after = ascii_int(raw_after)
+        if after is None or after < 0:
+            await ws.accept()
             await ws.close(code=CLOSE_POLICY, reason="after must be a non-negative integer")
             return
-        after = int(raw_after)
     session = svc.sessions.load(ws)
     identity = session.identity if session else None
     hub = svc.hub
@@ -168,4 +172,4 @@ async def _read(ws: WebSocket, svc: Services, broadcast_id: int, viewer: Viewer,
             return
 
 
-routes = [WebSocketRoute("/ws/broadcasts/{broadcast_id:int}", CommentsSocket())]
+routes = [WebSocketRoute("/ws/broadcasts/{broadcast_id:id}", CommentsSocket())]

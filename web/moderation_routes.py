@@ -35,7 +35,14 @@ from livechat.moderator import (
 from web.accounts import STAFF_ROLES, AccountError
 from web.database import connect
 from web.errors import ApiError
-from web.requests import current_session, json_body, require_role, require_session, same_origin
+from web.requests import (
+    ascii_int,
+    current_session,
+    json_body,
+    require_role,
+    require_session,
+    same_origin,
+)
 from web.services import services
 from web.sessions import Session
 from web.settings import Settings
@@ -81,9 +88,10 @@ def _int_query(request: Request, name: str, default: int | None, lo: int, hi: in
     if raw in (None, ""):
         return default
     assert raw is not None
-    if not raw.isdigit() or not lo <= int(raw) <= hi:
+    value = ascii_int(raw)
+    if value is None or not lo <= value <= hi:
         raise ApiError(400, name, f"must be an integer from {lo} to {hi}")
-    return int(raw)
+    return value
 
 
 # -- JSON API: moderators -----------------------------------------------------------
@@ -392,21 +400,21 @@ async def create_account_json(request: Request) -> Response:
 
 
 routes: list[BaseRoute] = [
-    Route("/api/moderation/broadcasts/{broadcast_id:int}/actions", perform_action,
+    Route("/api/moderation/broadcasts/{broadcast_id:id}/actions", perform_action,
           methods=["POST"]),
-    Route("/api/moderation/broadcasts/{broadcast_id:int}/comments", list_all_comments),
-    Route("/api/moderation/broadcasts/{broadcast_id:int}/queue", review_queue),
-    Route("/api/moderation/broadcasts/{broadcast_id:int}/appeals", list_appeals),
-    Route("/api/moderation/broadcasts/{broadcast_id:int}/restrictions", list_restrictions),
+    Route("/api/moderation/broadcasts/{broadcast_id:id}/comments", list_all_comments),
+    Route("/api/moderation/broadcasts/{broadcast_id:id}/queue", review_queue),
+    Route("/api/moderation/broadcasts/{broadcast_id:id}/appeals", list_appeals),
+    Route("/api/moderation/broadcasts/{broadcast_id:id}/restrictions", list_restrictions),
     Route("/api/moderation/words", list_words),
     Route("/api/moderation/audit", audit_json),
-    Route("/api/broadcasts/{broadcast_id:int}/transparency", transparency_json),
-    Route("/api/comments/{comment_id:int}/reports", report_comment, methods=["POST"]),
-    Route("/api/comments/{comment_id:int}/moderation", my_comment_status),
-    Route("/api/comments/{comment_id:int}/appeal", appeal_comment, methods=["POST"]),
+    Route("/api/broadcasts/{broadcast_id:id}/transparency", transparency_json),
+    Route("/api/comments/{comment_id:id}/reports", report_comment, methods=["POST"]),
+    Route("/api/comments/{comment_id:id}/moderation", my_comment_status),
+    Route("/api/comments/{comment_id:id}/appeal", appeal_comment, methods=["POST"]),
     Route("/api/admin/accounts", create_account_json, methods=["POST"]),
     Route("/moderate/audit", audit_page),
-    Route("/moderate/{broadcast_id:int}", console_page),
-    Route("/broadcasts/{broadcast_id:int}/transparency", transparency_page),
+    Route("/moderate/{broadcast_id:id}", console_page),
+    Route("/broadcasts/{broadcast_id:id}/transparency", transparency_page),
     Route("/admin/accounts", accounts_page, methods=["GET", "POST"]),
 ]

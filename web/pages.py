@@ -134,7 +134,7 @@ async def live_page(request: Request) -> Response:
 
 
 routes: list[BaseRoute] = [
-    Route("/live/{broadcast_id:int}", live_page, methods=["GET", "HEAD"]),
+    Route("/live/{broadcast_id:id}", live_page, methods=["GET", "HEAD"]),
     Route("/lang", switch_language, methods=["GET"]),
 ]
 

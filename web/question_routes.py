@@ -182,7 +182,7 @@ async def answer(request: Request) -> Response:
         raise ApiError(400, "mode", "must be live or written")
     client_id = data.get("client_id")
     if client_id is not None and (not isinstance(client_id, str)
-                                  or not CLIENT_ID.match(client_id)):
+                                  or not CLIENT_ID.fullmatch(client_id)):
         raise ApiError(400, "client_id", "1–64 characters of A–Z a–z 0–9 _ . : -")
     pin = data.get("pin", False)
     if not isinstance(pin, bool):
@@ -241,7 +241,7 @@ async def notifications_seen(request: Request) -> Response:
     data = await json_body(request)
     ids = data.get("ids")
     if ids is not None and (not isinstance(ids, list) or len(ids) > 500 or not all(
-            isinstance(i, int) and not isinstance(i, bool) for i in ids)):
+            isinstance(i, int) and not isinstance(i, bool) and 0 < i < 2**63 for i in ids)):
         raise ApiError(400, "ids", "must be a list of at most 500 question ids")
     marked = await services(request).questions.store.mark_seen(session.identity.key, ids)
     return JSONResponse({"marked": marked})
@@ -394,20 +394,20 @@ async def city_page(request: Request) -> Response:
 
 
 routes: list[BaseRoute] = [
-    Route("/api/broadcasts/{broadcast_id:int}/questions", list_questions, methods=["GET"]),
-    Route("/api/broadcasts/{broadcast_id:int}/questions", ask_question, methods=["POST"]),
-    Route("/api/broadcasts/{broadcast_id:int}/questions.csv", export_csv, methods=["GET"]),
-    Route("/api/broadcasts/{broadcast_id:int}/questions.json", export_json, methods=["GET"]),
+    Route("/api/broadcasts/{broadcast_id:id}/questions", list_questions, methods=["GET"]),
+    Route("/api/broadcasts/{broadcast_id:id}/questions", ask_question, methods=["POST"]),
+    Route("/api/broadcasts/{broadcast_id:id}/questions.csv", export_csv, methods=["GET"]),
+    Route("/api/broadcasts/{broadcast_id:id}/questions.json", export_json, methods=["GET"]),
     Route("/api/questions/tally", city_tally_json, methods=["GET"]),
-    Route("/api/questions/{question_id:int}", get_question, methods=["GET"]),
-    Route("/api/questions/{question_id:int}/vote", vote, methods=["POST"]),
-    Route("/api/questions/{question_id:int}/unvote", unvote, methods=["POST"]),
-    Route("/api/questions/{question_id:int}/answer", answer, methods=["POST"]),
-    Route("/api/questions/{question_id:int}/status", set_status, methods=["POST"]),
-    Route("/api/questions/{question_id:int}/follow", follow, methods=["POST"]),
-    Route("/api/questions/{question_id:int}/unfollow", unfollow, methods=["POST"]),
+    Route("/api/questions/{question_id:id}", get_question, methods=["GET"]),
+    Route("/api/questions/{question_id:id}/vote", vote, methods=["POST"]),
+    Route("/api/questions/{question_id:id}/unvote", unvote, methods=["POST"]),
+    Route("/api/questions/{question_id:id}/answer", answer, methods=["POST"]),
+    Route("/api/questions/{question_id:id}/status", set_status, methods=["POST"]),
+    Route("/api/questions/{question_id:id}/follow", follow, methods=["POST"]),
+    Route("/api/questions/{question_id:id}/unfollow", unfollow, methods=["POST"]),
     Route("/api/me/notifications", notifications, methods=["GET"]),
     Route("/api/me/notifications/seen", notifications_seen, methods=["POST"]),
-    Route("/broadcasts/{broadcast_id:int}/questions", broadcast_page, methods=["GET", "HEAD"]),
+    Route("/broadcasts/{broadcast_id:id}/questions", broadcast_page, methods=["GET", "HEAD"]),
     Route("/questions", city_page, methods=["GET", "HEAD"]),
 ]

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
+import time as clock
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from livechat import Comment, CommentRejected
+from livechat.broker import Bucket
 from replay import (
     SORTS,
     Caption,
@@ -48,6 +50,7 @@ from replay import (
     window,
 )
 from replay.store import MAX_LIMIT
+from replay.timeline import MAX_OFFSET_SECONDS
 from web.errors import ApiError
 from web.i18n import SEOUL, translate
 from web.question_routes import panel_context
@@ -59,7 +62,12 @@ from web.requests import (
     require_role,
     require_session,
 )
-from web.services import services
+from web.services import (
+    COOKIELESS_VIEW_BURST,
+    COOKIELESS_VIEWS_PER_HOUR,
+    Services,
+    services,
+)
 from web.share_routes import context_for_replay
 from web.templating import request_locale, static_url
 
@@ -87,21 +95,30 @@ def _seconds(request: Request, name: str) -> float | None:
     return value
 
 
+MIN_YEAR, MAX_YEAR = 1900, 2999  # dates the catalog filters take
+
+
 def _moment(raw: str, name: str, *, end: bool) -> datetime:
     """`YYYY-MM-DD` is a day in Seoul (`to` includes that whole day); a full ISO
     date-time needs an offset."""
     try:
         if len(raw) == 10:
             day = date.fromisoformat(raw)
+            if not MIN_YEAR <= day.year <= MAX_YEAR:
+                raise OverflowError
             if end:
                 day += timedelta(days=1)
             return datetime.combine(day, time(0), SEOUL).astimezone(UTC)
         moment = datetime.fromisoformat(raw)
+        if moment.tzinfo is None:
+            raise ApiError(400, name, "a date-time needs a UTC offset, e.g. +09:00")
+        if not MIN_YEAR <= moment.year <= MAX_YEAR:
+            raise OverflowError
+        return moment.astimezone(UTC)
     except ValueError:
         raise ApiError(400, name, "must be a date (YYYY-MM-DD) or an ISO date-time") from None
-    if moment.tzinfo is None:
-        raise ApiError(400, name, "a date-time needs a UTC offset, e.g. +09:00")
-    return moment.astimezone(UTC)
+    except OverflowError:
+        raise ApiError(400, name, f"must be in the years {MIN_YEAR}–{MAX_YEAR}") from None
 
 
 def catalog_query(request: Request) -> ReplayQuery:
@@ -339,8 +356,9 @@ async def post_replay_comment(request: Request) -> Response:
     client_id = body_client_id(data)
     offset = data.get("offset")
     if (not isinstance(offset, int | float) or isinstance(offset, bool)
-            or not math.isfinite(offset) or offset < 0):
-        raise ApiError(400, "offset", "must be a number of seconds, 0 or more")
+            or not 0 <= offset <= MAX_OFFSET_SECONDS):  # also refuses NaN and ±inf
+        raise ApiError(400, "offset",
+                       f"must be a number of seconds from 0 to {MAX_OFFSET_SECONDS:g}")
     if replay.duration_seconds and offset > replay.duration_seconds:
         raise ApiError(400, "offset",
                        f"must not be after the end ({replay.duration_seconds} s)")
@@ -368,14 +386,26 @@ async def post_replay_comment(request: Request) -> Response:
 
 
 # -- pages ---------------------------------------------------------------------------------
-def _viewer_key(request: Request, response_cookies: dict[str, str]) -> str:
-    """Who is watching, for counting views once per viewer session (never stored raw)."""
+def _viewer_key(request: Request, response_cookies: dict[str, str]) -> tuple[str, bool]:
+    """Who is watching, for counting views once per viewer session (never stored raw),
+    and whether the request came without any way to recognise the viewer."""
     session = current_session(request)
     raw = f"s:{session.sid}" if session else request.cookies.get(VIEWER_COOKIE, "")
-    if not raw:
+    fresh = not raw
+    if fresh:
         raw = secrets.token_urlsafe(18)
         response_cookies[VIEWER_COOKIE] = raw
-    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+    return hashlib.sha256(raw.encode()).hexdigest()[:32], fresh
+
+
+async def _cookieless_view_allowed(svc: Services, request: Request) -> bool:
+    """A token per cookie-less view, per address: shared through Redis when it is there."""
+    address = request.client.host if request.client else "?"
+    bucket = Bucket(f"views:{address}", COOKIELESS_VIEW_BURST, COOKIELESS_VIEWS_PER_HOUR / 3600)
+    waits = await svc.hub.broker.take([bucket])
+    wait = waits[0] if waits is not None else svc.cookieless_views.check(
+        address, clock.monotonic())
+    return not wait
 
 
 async def catalog_page(request: Request) -> Response:
@@ -422,8 +452,10 @@ async def replay_page(request: Request) -> Response:
 
         return await error_page(request, 404, translate(locale, "다시보기를 찾을 수 없습니다."))
     cookies: dict[str, str] = {}
-    if request.method == "GET" and await svc.replays.record_view(
-            replay.id, _viewer_key(request, cookies)):
+    viewer, fresh = _viewer_key(request, cookies)
+    if (request.method == "GET"
+            and (not fresh or await _cookieless_view_allowed(svc, request))
+            and await svc.replays.record_view(replay.id, viewer)):
         replay = await svc.replays.get(replay.id) or replay
     session = current_session(request)
     context = {
@@ -452,10 +484,10 @@ async def replay_page(request: Request) -> Response:
 
 routes: list[BaseRoute] = [
     Route("/api/replays", list_replays, methods=["GET"]),
-    Route("/api/replays/{replay_id:int}", get_replay, methods=["GET"]),
-    Route("/api/replays/{replay_id:int}", edit_replay, methods=["PATCH"]),
-    Route("/api/replays/{replay_id:int}/comments", comment_window, methods=["GET"]),
-    Route("/api/replays/{replay_id:int}/comments", post_replay_comment, methods=["POST"]),
+    Route("/api/replays/{replay_id:id}", get_replay, methods=["GET"]),
+    Route("/api/replays/{replay_id:id}", edit_replay, methods=["PATCH"]),
+    Route("/api/replays/{replay_id:id}/comments", comment_window, methods=["GET"]),
+    Route("/api/replays/{replay_id:id}/comments", post_replay_comment, methods=["POST"]),
     Route("/replays", catalog_page, methods=["GET", "HEAD"]),
-    Route("/replays/{replay_id:int}", replay_page, methods=["GET", "HEAD"]),
+    Route("/replays/{replay_id:id}", replay_page, methods=["GET", "HEAD"]),
 ]

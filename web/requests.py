@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from starlette.requests import HTTPConnection, Request
@@ -24,9 +25,22 @@ async def json_body(request: Request) -> dict[str, Any]:
         data = json.loads(raw or b"{}")
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(400, None, f"body is not valid JSON: {exc}", code="malformed_json") from None
+    except RecursionError:
+        raise ApiError(400, None, "body is nested too deeply", code="malformed_json") from None
     if not isinstance(data, dict):
         raise ApiError(400, None, "body must be a JSON object", code="malformed_json")
     return data
+
+
+_INTEGER = re.compile(r"-?[0-9]{1,18}")
+
+
+def ascii_int(raw: str) -> int | None:
+    """`raw` as an integer if it is one written in ASCII digits (at most 18), else None.
+
+    Python's `int()` also takes `"١٢"`, `" 12 "` and `"1_2"`, and `str.isdigit()` says yes
+    to `"²"`, which `int()` then refuses: neither is a rule to give a client."""
+    return int(raw) if _INTEGER.fullmatch(raw) else None
 
 
 def query_int(request: Request, name: str, default: int, lo: int, hi: int) -> int:
@@ -34,10 +48,9 @@ def query_int(request: Request, name: str, default: int, lo: int, hi: int) -> in
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError(400, name, f"must be an integer, got {raw[:20]!r}") from None
+    value = ascii_int(raw)
+    if value is None:
+        raise ApiError(400, name, f"must be an integer, got {raw[:20]!r}")
     if not lo <= value <= hi:
         raise ApiError(400, name, f"must be between {lo} and {hi}")
     return value
@@ -46,7 +59,7 @@ def query_int(request: Request, name: str, default: int, lo: int, hi: int) -> in
 def body_client_id(data: dict[str, Any]) -> str:
     """The `client_id` a client chose for a post (the key that makes retries safe)."""
     client_id = data.get("client_id")
-    if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
+    if not isinstance(client_id, str) or not CLIENT_ID.fullmatch(client_id):
         raise ApiError(400, "client_id", "1–64 characters of A–Z a–z 0–9 _ . : -")
     return client_id
 

@@ -21,6 +21,7 @@ page does not hold a socket: it polls `/api/now` every 30 s.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -140,16 +141,26 @@ async def now_state(svc: Services, instant: datetime) -> dict[str, Any]:
     day = seoul_today(instant)
     slots, broadcasts = await channel_day(svc, day)
     playing = now_playing(slots, instant)
-    following = playing.next_slot
+    on_now, following = playing.slot, playing.next_slot
+    if on_now is not None and on_now.broadcast_id is not None:
+        # A live crossing midnight is one programme, not two slots: its own times.
+        b = broadcasts.get(on_now.broadcast_id)
+        midnight, next_midnight = day_bounds(day)
+        if b is not None and on_now.start == midnight:
+            on_now = replace(on_now, start=min(b.starts_at, on_now.start), offset_seconds=0)
+        if b is not None and on_now.end == next_midnight:
+            on_now = replace(on_now, end=max(b.ends_at, on_now.end))
     if following is None:
         tomorrow, more = await channel_day(svc, day + timedelta(days=1))
         broadcasts.update(more)
+        if on_now is not None and tomorrow and tomorrow[0].start < on_now.end:
+            tomorrow = tomorrow[1:]  # the rest of the live on now
         following = tomorrow[0] if tomorrow else None
     lives = await svc.schedule.with_status("live")
     return {
         "timezone": "Asia/Seoul",
         "now": instant.astimezone(SEOUL).isoformat(timespec="seconds"),
-        "on_now": _slot_view(playing.slot, broadcasts, playing.offset_seconds),
+        "on_now": _slot_view(on_now, broadcasts, playing.offset_seconds),
         "next": _slot_view(following, broadcasts),
         "live": [broadcast_json(b) for b in lives],
     }
@@ -550,20 +561,20 @@ routes: list[BaseRoute] = [
     Route("/api/schedule", api_schedule, methods=["GET"]),
     Route("/schedule.xml", schedule_xml, methods=["GET", "HEAD"]),
     Route("/schedule.ics", schedule_ics, methods=["GET", "HEAD"]),
-    Route("/broadcasts/{broadcast_id:int}.ics", broadcast_ics, methods=["GET", "HEAD"]),
+    Route("/broadcasts/{broadcast_id:id}.ics", broadcast_ics, methods=["GET", "HEAD"]),
     Route("/api/broadcasts", api_list, methods=["GET"]),
     Route("/api/broadcasts", api_create, methods=["POST"]),
-    Route("/api/broadcasts/{broadcast_id:int}", api_get, methods=["GET"]),
-    Route("/api/broadcasts/{broadcast_id:int}", api_edit, methods=["PATCH"]),
-    Route("/api/broadcasts/{broadcast_id:int}/reschedule", api_reschedule, methods=["POST"]),
-    Route("/api/broadcasts/{broadcast_id:int}/live", api_go_live, methods=["POST"]),
-    Route("/api/broadcasts/{broadcast_id:int}/end", api_end, methods=["POST"]),
-    Route("/api/broadcasts/{broadcast_id:int}/cancel", api_cancel, methods=["POST"]),
+    Route("/api/broadcasts/{broadcast_id:id}", api_get, methods=["GET"]),
+    Route("/api/broadcasts/{broadcast_id:id}", api_edit, methods=["PATCH"]),
+    Route("/api/broadcasts/{broadcast_id:id}/reschedule", api_reschedule, methods=["POST"]),
+    Route("/api/broadcasts/{broadcast_id:id}/live", api_go_live, methods=["POST"]),
+    Route("/api/broadcasts/{broadcast_id:id}/end", api_end, methods=["POST"]),
+    Route("/api/broadcasts/{broadcast_id:id}/cancel", api_cancel, methods=["POST"]),
     Route("/", home_page, methods=["GET", "HEAD"]),
     Route("/schedule", schedule_page, methods=["GET", "HEAD"]),
     Route("/schedule/", schedule_redirect, methods=["GET", "HEAD"]),
     Route("/schedule/{day}", schedule_page, methods=["GET", "HEAD"]),
-    Route("/broadcasts/{broadcast_id:int}", broadcast_page, methods=["GET", "HEAD"]),
+    Route("/broadcasts/{broadcast_id:id}", broadcast_page, methods=["GET", "HEAD"]),
     Route("/operator", operator_page, methods=["GET", "HEAD"]),
 ]
 

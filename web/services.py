@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.requests import HTTPConnection
 from starlette.templating import Jinja2Templates
 
 from livechat import Broker, CommentHub, CommentStore, QuestionService
+from livechat.ratelimit import RateLimiter
 from replay import ReplayStore
 from schedule import ScheduleStore
 from web.accounts import AccountStore
 from web.sessions import SessionCodec
 from web.settings import Settings
 from web.share_clicks import ShareClickStore
+
+# Replay-page views from clients that bring no cookie, per address (web.replay_routes): a
+# browser keeps the cookie it is given and counts once per replay anyway; a script that
+# drops it could otherwise count a view per request.
+COOKIELESS_VIEW_BURST = 20
+COOKIELESS_VIEWS_PER_HOUR = 20.0
 
 
 @dataclass
@@ -29,6 +36,9 @@ class Services:
     sessions: SessionCodec
     questions: QuestionService
     shares: ShareClickStore
+    # used while no shared (Redis) buckets answer
+    cookieless_views: RateLimiter = field(default_factory=lambda: RateLimiter(
+        COOKIELESS_VIEW_BURST, COOKIELESS_VIEWS_PER_HOUR / 60))
 
 
 def services(conn: HTTPConnection) -> Services:

@@ -256,3 +256,13 @@ def documented_settings() -> list[tuple[str, str, str]]:
         shown = ",".join(default) if isinstance(default, tuple) else str(default)
         rows.append((f.metadata["env"], shown, f.metadata["help"]))
     return rows
+
+
+def ws_transport_max(message_max: int) -> int:
+    """The largest frame the WebSocket server reads at all (uvicorn's `ws_max_size`).
+
+    Larger than `WS_MAX_MESSAGE_BYTES` on purpose: a frame between the two reaches the app,
+    which answers `too_large` and keeps the connection; only a frame past this one is cut
+    off by the server (close 1009) before it is buffered whole.
+    """
+    return max(8 * message_max, 65536)

@@ -162,8 +162,10 @@ def today_in_seoul() -> date:
     return datetime.now(SEOUL).date()
 
 
-async def resolve(request: Request, ref: share.PageRef) -> share.Shareable:
-    """The `Shareable` for a parsed page reference; `ApiError(404)` if there is none."""
+async def resolve(request: Request, ref: share.PageRef, field: str = "url"
+                  ) -> share.Shareable:
+    """The `Shareable` for a parsed page reference; `ApiError(404)` naming `field` (the
+    parameter that named it) if there is none."""
     svc = services(request)
     if ref.kind == "schedule":
         day = today_in_seoul() if ref.key == "today" else date.fromisoformat(ref.key)
@@ -171,11 +173,11 @@ async def resolve(request: Request, ref: share.PageRef) -> share.Shareable:
     if ref.kind == "live":
         broadcast = await find_broadcast(svc, int(ref.key))
         if broadcast is None:
-            raise ApiError(404, "url", f"no broadcast {ref.key}")
+            raise ApiError(404, field, f"no broadcast {ref.key}")
         return broadcast_item(broadcast, request_locale(request))
     replay = await find_replay(svc, int(ref.key))
     if replay is None:
-        raise ApiError(404, "url", f"no replay {ref.key}")
+        raise ApiError(404, field, f"no replay {ref.key}")
     offset = ref.offset if ref.offset and ref.offset < max(replay.duration_seconds, 1) else None
     return replay_item(replay, offset, request_locale(request))
 
@@ -213,7 +215,9 @@ async def share_links(request: Request) -> Response:
     network = request.query_params.get("network")
     if network is not None and network not in share.NETWORKS:
         raise ApiError(400, "network", f"must be one of {', '.join(share.NETWORKS)}")
-    item = await resolve(request, page_ref(request))
+    params = request.query_params
+    by_url = "url" in params or "kind" not in params
+    item = await resolve(request, page_ref(request), "url" if by_url else "id")
     ctx = share_context(request, item)
     bar: ShareBar = ctx["share"]
     links = [link.as_json() for link in bar.links if network in (None, link.network)]
@@ -439,6 +443,6 @@ routes: list[BaseRoute] = [
     Route("/api/share/stats", share_stats, methods=["GET"]),
     Route("/operator/shares", operator_shares, methods=["GET", "HEAD"]),
     Route("/oembed", oembed, methods=["GET"]),
-    Route("/embed/broadcasts/{broadcast_id:int}", embed_broadcast, methods=["GET", "HEAD"]),
-    Route("/embed/replays/{replay_id:int}", embed_replay, methods=["GET", "HEAD"]),
+    Route("/embed/broadcasts/{broadcast_id:id}", embed_broadcast, methods=["GET", "HEAD"]),
+    Route("/embed/replays/{replay_id:id}", embed_replay, methods=["GET", "HEAD"]),
 ]

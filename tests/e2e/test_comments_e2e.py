@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import os
 import socket
 import statistics
@@ -15,7 +16,14 @@ import httpx
 import pytest
 
 from tests.e2e.wsclient import ViewerClient, guest_cookie
-from tests.support import TIMEOUT, AppServer, RedisServer, seed_broadcast, server_pair
+from tests.support import (
+    TIMEOUT,
+    AppServer,
+    RedisServer,
+    running,
+    seed_broadcast,
+    server_pair,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -149,3 +157,25 @@ async def test_slow_client_is_cut_off_and_others_stay_fast(tmp_path: Path) -> No
         await fast.close()
     finally:
         server.stop()
+
+
+async def test_an_oversized_frame_gets_an_error_and_the_connection_lives(
+        tmp_path: Path) -> None:
+    """On a real server, a frame over WS_MAX_MESSAGE_BYTES (but within the transport's
+    bound) earns `too_large`, and the same connection then answers a ping."""
+    from websockets.asyncio.client import connect
+
+    db = tmp_path / "big.db"
+    seed_broadcast(db, 1)
+    server = AppServer(db, {"WS_MAX_MESSAGE_BYTES": "8192"})
+    with running(server):
+        async with connect(f"{server.ws_base}/ws/broadcasts/1", origin=server.base) as ws:
+            await ws.send('{"type":"post","text":"' + "a" * 9000 + '","client_id":"big"}')
+            await ws.send('{"type":"ping"}')
+            seen: list[str] = []
+            while "pong" not in seen:
+                frame = json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT))
+                seen.append(frame["type"])
+                if frame["type"] == "error":
+                    assert frame["code"] == "too_large"
+            assert "error" in seen and seen.index("error") < seen.index("pong")

@@ -22,6 +22,7 @@ from tests.support import seed_broadcast
 from web.accounts import AccountStore
 from web.app import create_app
 from web.database import connect, migrate
+from web.i18n import SEOUL
 from web.schedule_routes import _slot_rows
 from web.settings import Settings
 from web.share import SLOT_ANCHOR
@@ -291,3 +292,34 @@ def test_slot_links_open_where_the_channel_is() -> None:
     assert [r["anchor"] for r in rows] == ["at-1400", "at-1430", "at-143040"]
     assert all(SLOT_ANCHOR.fullmatch(r["anchor"]) for r in rows)
     assert [r["href"] for r in rows] == ["/replays/3?t=423", None, "/replays/4?t=5"]
+
+
+def test_a_live_crossing_midnight_is_one_programme(settings: Settings) -> None:
+    """At 23:09 during a live from 23:02 to 00:02, /api/now's state shows the live with its
+    own times and, as next, what follows it at 00:02 — not the live's after-midnight part.
+    At 00:01 the same live is on, from 23:02, 61 minutes in."""
+    import sqlite3
+
+    from web.schedule_routes import now_state
+
+    day = datetime.now(SEOUL).date() + timedelta(days=3)
+    starts = datetime.combine(day, datetime.min.time(), SEOUL) + timedelta(hours=23, minutes=2)
+    ends = starts + timedelta(hours=1)
+    migrate(settings.database_path)
+    with sqlite3.connect(settings.database_path) as conn:
+        conn.execute(
+            "INSERT INTO broadcasts (id, title, description, category, starts_at, ends_at,"
+            " status, created_at, updated_at) VALUES (5, '심야 토론', '', '회의', ?, ?,"
+            " 'planned', ?, ?)", (seoul(starts), seoul(ends), seoul(starts), seoul(starts)))
+    with TestClient(create_app(settings)) as client:
+        svc = client.app_state["services"]
+        evening = client.portal.call(now_state, svc, starts + timedelta(minutes=7))
+        after_midnight = client.portal.call(now_state, svc, ends - timedelta(minutes=1))
+    for state, offset in ((evening, 7 * 60), (after_midnight, 59 * 60)):
+        on_now = state["on_now"]
+        assert on_now["broadcast_id"] == 5
+        assert datetime.fromisoformat(on_now["start"]) == starts
+        assert datetime.fromisoformat(on_now["end"]) == ends
+        assert on_now["offset_seconds"] == offset
+        assert state["next"]["broadcast_id"] != 5
+        assert datetime.fromisoformat(state["next"]["start"]) == ends
