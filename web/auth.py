@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import time
-import unicodedata
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from livechat import clean_text
+from livechat.text import LINE_BREAKS, has_visible
 from web.errors import ApiError
 from web.requests import current_session, json_body, require_session, same_origin
 from web.services import services
@@ -22,14 +22,22 @@ _failures: dict[tuple[str, str], list[float]] = {}
 
 
 def clean_nickname(raw: object) -> str:
+    """A guest's display name: one line, cleaned like a comment (`clean_text`), with at
+    least one visible character. Line breaks are refused, not folded: a name is shown
+    inline next to every comment, and a silently rewritten name would surprise its owner.
+    Raises `ApiError` 400 naming `nickname`."""
     if not isinstance(raw, str):
         raise ApiError(400, "nickname", "must be a string")
-    nick = clean_text(raw).strip()
+    if any(ch in LINE_BREAKS for ch in raw):
+        raise ApiError(400, "nickname", "must be a single line (no line breaks)")
+    nick = clean_text(raw)
     if not nick:
         raise ApiError(400, "nickname", "must not be empty")
+    if not has_visible(nick):
+        raise ApiError(400, "nickname", "must contain a visible character")
     if len(nick) > NICKNAME_MAX:
         raise ApiError(400, "nickname", f"at most {NICKNAME_MAX} characters")
-    if any(unicodedata.category(ch) in ("Zl", "Zp") or ch in "<>\"'&" for ch in nick):
+    if any(ch in "<>\"'&" for ch in nick):
         raise ApiError(400, "nickname", "must not contain < > \" ' &")
     return nick
 
@@ -87,6 +95,11 @@ async def login(request: Request) -> Response:
         _failures[key] = recent
         raise ApiError(401, "password", "wrong username or password", code="bad_credentials")
     _failures.pop(key, None)
+    replaced = current_session(request)
+    if replaced is not None and replaced.account_id is not None:
+        # Logging in again replaces this browser's staff cookie: end the old one too.
+        await services(request).accounts.revoke_session(
+            replaced.sid, replaced.account_id, services(request).sessions.lifetime)
     session = Session(sid=new_sid(), nickname=account.display_name, role=account.role,
                       account_id=account.id, department=account.department)
     response = JSONResponse(session_json(request, session))
@@ -95,9 +108,15 @@ async def login(request: Request) -> Response:
 
 
 async def logout(request: Request) -> Response:
-    require_session(request)
+    """Clear the cookie; a staff session also ends on the server, so a copy of the cookie
+    is refused by every worker from now on (guest cookies carry no privileges)."""
+    session = require_session(request)
+    svc = services(request)
+    if session.account_id is not None:
+        await svc.accounts.revoke_session(session.sid, session.account_id,
+                                          svc.sessions.lifetime)
     response = JSONResponse({"ok": True})
-    services(request).sessions.clear(response)
+    svc.sessions.clear(response)
     return response
 
 

@@ -16,7 +16,7 @@ from starlette.routing import WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from livechat import CLOSE, CLOSE_TOO_SLOW, CommentRejected, Identity, Viewer, protocol
+from livechat import CLOSE, CLOSE_TOO_SLOW, STAFF, CommentRejected, Identity, Viewer, protocol
 from web.requests import ascii_int, same_origin
 from web.services import Services, services
 
@@ -150,6 +150,11 @@ async def _read(ws: WebSocket, svc: Services, broadcast_id: int, viewer: Viewer,
             viewer.offer_direct(protocol.pong_frame())
         elif isinstance(decoded, protocol.Resume):
             await hub.resume(broadcast_id, viewer, decoded.after)
+        elif identity is not None and identity.role in STAFF and not _still_signed_in(ws, svc):
+            # Logged out (or disabled) since this socket opened: staff powers end now.
+            viewer.offer_direct(protocol.error_frame(
+                "no_session", "your session has ended; log in again", None))
+            identity = viewer.identity = None
         elif isinstance(decoded, protocol.Post):
             if identity is None:
                 viewer.offer_direct(protocol.error_frame(
@@ -170,6 +175,12 @@ async def _read(ws: WebSocket, svc: Services, broadcast_id: int, viewer: Viewer,
             await hub.handle_command(broadcast_id, viewer, decoded)
         if ws.client_state != WebSocketState.CONNECTED or viewer.closed:
             return
+
+
+def _still_signed_in(ws: WebSocket, svc: Services) -> bool:
+    """Whether the staff session this socket opened with is still valid (one small
+    database read per staff message; viewers' messages never pay it)."""
+    return svc.sessions.load(ws) is not None
 
 
 routes = [WebSocketRoute("/ws/broadcasts/{broadcast_id:id}", CommentsSocket())]

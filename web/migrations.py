@@ -1,4 +1,4 @@
-"""Tables owned by `web`: staff accounts, share-click counts."""
+"""Tables owned by `web`: staff accounts and their revoked sessions, share-click counts."""
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: staff accounts (guests have no row; their identity lives in the signed cookie)
@@ -25,5 +25,16 @@ MIGRATIONS: tuple[str, ...] = (
         last_at TEXT NOT NULL,
         PRIMARY KEY (kind, target, network)
     ) WITHOUT ROWID;
+    """,
+    # 3: staff sessions ended by logout. The cookie stays validly signed until it expires,
+    # so its sid is kept here until then (`expires_at`, pruned on the next logout).
+    """
+    CREATE TABLE revoked_sessions (
+        sid TEXT PRIMARY KEY,
+        account_id INTEGER NOT NULL,
+        revoked_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX revoked_sessions_by_expiry ON revoked_sessions (expires_at);
     """,
 )

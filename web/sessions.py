@@ -4,14 +4,23 @@ A guest picks a nickname (`POST /api/session`); staff log in. Either way the ide
 in one cookie signed with `SECRET_KEY` (itsdangerous, timestamped so it expires). The CSRF
 token is derived from the session id, so it needs no storage: forms carry it in a hidden
 field, scripts in the `X-CSRF-Token` header.
+
+A signed cookie cannot be taken back, so staff sessions are also checked against the
+database on every load: logging out records the session id in `revoked_sessions`
+(`AccountStore.revoke_session`), and from then on every worker process refuses that cookie,
+for HTTP and WebSocket alike. Disabling an account refuses its cookies the same way. Guest
+cookies hold no privileges and are never looked up: a guest's logout only clears the cookie.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
+import sqlite3
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -19,9 +28,11 @@ from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
 from livechat import Identity
+from web.accounts import staff_session_live
 
 COOKIE = "ls_session"
 NICKNAME_MAX = 20
+log = logging.getLogger("web.sessions")
 
 
 @dataclass(frozen=True)
@@ -49,13 +60,20 @@ class SessionCodec:
         self.max_age = max_age_days * 86400
         self.secure = secure
 
+    @property
+    def lifetime(self) -> timedelta:
+        """The longest a cookie stays valid after it is issued."""
+        return timedelta(seconds=self.max_age)
+
     def load(self, conn: HTTPConnection) -> Session | None:
+        """The caller's session, or None: no cookie, a bad or expired one, or a staff
+        session that was logged out (or whose account is disabled)."""
         raw = conn.cookies.get(COOKIE)
         if not raw:
             return None
         try:
             data: dict[str, Any] = self._serializer.loads(raw, max_age=self.max_age)
-            return Session(
+            session = Session(
                 sid=str(data["sid"]),
                 nickname=str(data["nick"]),
                 role=str(data.get("role", "viewer")),
@@ -64,6 +82,9 @@ class SessionCodec:
             )
         except (BadSignature, KeyError, TypeError, ValueError):
             return None
+        if session.account_id is not None and not _staff_session_live(conn, session):
+            return None
+        return session
 
     def store(self, response: Response, session: Session) -> None:
         payload = {"sid": session.sid, "nick": session.nickname, "role": session.role,
@@ -90,3 +111,15 @@ class SessionCodec:
 
 def new_sid() -> str:
     return secrets.token_urlsafe(18)
+
+
+def _staff_session_live(conn: HTTPConnection, session: Session) -> bool:
+    from web.services import services  # web.services imports this module
+
+    assert session.account_id is not None
+    try:
+        return staff_session_live(services(conn).settings.database_path, session.sid,
+                                  session.account_id)
+    except sqlite3.Error as exc:  # fail closed: a staff cookie we cannot check is refused
+        log.warning("staff session check failed, session refused: %s", exc)
+        return False
