@@ -9,6 +9,7 @@ import contextlib
 import json
 import shutil
 import sqlite3
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -168,18 +169,25 @@ def test_disabling_an_account_ends_its_sessions(site: TestClient, settings: Sett
     assert_refused(site, cookie)
 
 
+def comment_and_moderator(site: TestClient) -> tuple[int, str, str, dict[str, str]]:
+    """A guest's comment on broadcast 1, and a moderator logged in: (comment id, the
+    moderator's cookie, CSRF token, headers carrying that cookie). The client's jar is left
+    empty, so only the headers decide who a socket is."""
+    guest = site.post("/api/session", json={"nickname": "시민"}).json()["csrf_token"]
+    posted = site.post("/api/broadcasts/1/comments",
+                       json={"text": "댓글", "client_id": uuid.uuid4().hex},
+                       headers={"x-csrf-token": guest})
+    assert posted.status_code == 201, posted.text
+    site.cookies.clear()
+    cookie, csrf = login(site)
+    site.cookies.clear()
+    return posted.json()["id"], cookie, csrf, {"cookie": f"{COOKIE}={cookie}"}
+
+
 def test_revoked_cookie_cannot_moderate_over_websocket(site: TestClient) -> None:
     """A WebSocket opened with the logged-out cookie is not a moderator: `moderate` is
     forbidden and the comment stays up."""
-    guest = site.post("/api/session", json={"nickname": "시민"}).json()["csrf_token"]
-    posted = site.post("/api/broadcasts/1/comments", json={"text": "댓글", "client_id": "a"},
-                       headers={"x-csrf-token": guest})
-    assert posted.status_code == 201, posted.text
-    comment_id = posted.json()["id"]
-    site.cookies.clear()
-    cookie, csrf = login(site)
-    headers = {"cookie": f"{COOKIE}={cookie}"}
-    site.cookies.clear()
+    comment_id, cookie, csrf, headers = comment_and_moderator(site)
     with site.websocket_connect("/ws/broadcasts/1", headers=headers) as ws:
         ws.send_json({"type": "moderate", "action": "no_such_action", "request_id": "r1"})
         assert until(ws.receive_json, "error")["code"] == "bad_field"  # a moderator here
@@ -196,14 +204,7 @@ def test_revoked_cookie_cannot_moderate_over_websocket(site: TestClient) -> None
 def test_a_socket_open_at_logout_loses_its_powers(site: TestClient) -> None:
     """A moderator's socket opened before the logout: its next command is answered
     `no_session` and does nothing, and the one after that is `forbidden`."""
-    guest = site.post("/api/session", json={"nickname": "시민"}).json()["csrf_token"]
-    posted = site.post("/api/broadcasts/1/comments", json={"text": "댓글", "client_id": "b"},
-                       headers={"x-csrf-token": guest})
-    comment_id = posted.json()["id"]
-    site.cookies.clear()
-    cookie, csrf = login(site)
-    headers = {"cookie": f"{COOKIE}={cookie}"}
-    site.cookies.clear()
+    comment_id, cookie, csrf, headers = comment_and_moderator(site)
     with site.websocket_connect("/ws/broadcasts/1", headers=headers) as ws:
         ws.send_json({"type": "moderate", "action": "no_such_action", "request_id": "r1"})
         assert until(ws.receive_json, "error")["code"] == "bad_field"  # a moderator here
