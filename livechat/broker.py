@@ -37,11 +37,13 @@ class BrokerUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class Bucket:
-    """A token bucket: `capacity` tokens, refilled at `rate` tokens per second."""
+    """A token bucket: `capacity` tokens, refilled at `rate` tokens per second. A take
+    needs one token there and removes `cost` (0: only ask whether one is there)."""
 
     key: str
     capacity: float
     rate: float
+    cost: float = 1.0
 
 
 class Subscription:
@@ -94,7 +96,7 @@ class Broker(abc.ABC):
         """False while messages cannot flow (subscribers should poll the database)."""
 
     async def take(self, buckets: Sequence[Bucket]) -> list[float] | None:
-        """Take one token from every bucket at once, for all processes.
+        """Take one token (`Bucket.cost`) from every bucket at once, for all processes.
 
         Returns the wait in seconds for each bucket: all 0.0 means the tokens were taken;
         any other answer took none. `None`: this broker keeps no shared buckets, or cannot

@@ -52,6 +52,16 @@ class RateLimiter:
             bucket = self._buckets[key] = TokenBucket.full(self.capacity, self.rate, now)
         return bucket.take(now)
 
+    def peek(self, key: str, now: float) -> float:
+        """`check` without taking: 0.0 if `key` has a token now, else seconds to wait."""
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            return 0.0
+        bucket.refill(now)
+        if bucket.tokens >= 1:
+            return 0.0
+        return float("inf") if bucket.rate <= 0 else (1 - bucket.tokens) / bucket.rate
+
     def prune(self, now: float) -> None:
         idle = []
         for key, bucket in self._buckets.items():

@@ -33,7 +33,8 @@ TAKE_TIMEOUT = 0.1
 TAKE_PAUSE = 1.0
 BUCKET_PREFIX = "live-seoul:bucket:"
 
-# KEYS: the buckets; ARGV: capacity and rate (tokens per second) of each, in turn.
+# KEYS: the buckets; ARGV: capacity, rate (tokens per second) and cost of each, in turn.
+# A take needs one token in every bucket and removes `cost` (0 only asks).
 # A bucket is a hash {tokens, ts}; it expires once it would be full again anyway.
 # Returns each bucket's wait in seconds (as strings: Lua numbers would be truncated);
 # all "0" means one token was taken from each, anything else took none.
@@ -42,7 +43,7 @@ local clock = redis.call('TIME')
 local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
 local tokens, waits, short = {}, {}, false
 for i = 1, #KEYS do
-  local cap, rate = tonumber(ARGV[2 * i - 1]), tonumber(ARGV[2 * i])
+  local cap, rate = tonumber(ARGV[3 * i - 2]), tonumber(ARGV[3 * i - 1])
   local b = redis.call('HMGET', KEYS[i], 'tokens', 'ts')
   local t, ts = tonumber(b[1]), tonumber(b[2])
   if t == nil or ts == nil then t, ts = cap, now end
@@ -58,10 +59,13 @@ for i = 1, #KEYS do
 end
 if not short then
   for i = 1, #KEYS do
-    local cap, rate = tonumber(ARGV[2 * i - 1]), tonumber(ARGV[2 * i])
-    redis.call('HSET', KEYS[i], 'tokens', tostring(tokens[i] - 1), 'ts', tostring(now))
-    local full = rate > 0 and (cap - tokens[i] + 1) / rate or 86400
-    redis.call('PEXPIRE', KEYS[i], math.ceil(full * 1000) + 1000)
+    local cap, rate = tonumber(ARGV[3 * i - 2]), tonumber(ARGV[3 * i - 1])
+    local cost = tonumber(ARGV[3 * i])
+    if cost > 0 then
+      redis.call('HSET', KEYS[i], 'tokens', tostring(tokens[i] - cost), 'ts', tostring(now))
+      local full = rate > 0 and (cap - tokens[i] + cost) / rate or 86400
+      redis.call('PEXPIRE', KEYS[i], math.ceil(full * 1000) + 1000)
+    end
   end
 end
 return waits
@@ -161,7 +165,7 @@ class RedisBroker(Broker):
         if time.monotonic() < self._take_paused_until:
             return None
         keys = [BUCKET_PREFIX + b.key for b in buckets]
-        args = [str(x) for b in buckets for x in (b.capacity, b.rate)]
+        args = [str(x) for b in buckets for x in (b.capacity, b.rate, b.cost)]
         try:
             async with asyncio.timeout(TAKE_TIMEOUT):
                 waits = await self._take(keys=keys, args=args)

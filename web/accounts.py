@@ -1,5 +1,10 @@
 """Staff accounts (official, moderator, admin) with argon2id password hashes, and which
-of their sessions have ended."""
+of their sessions have ended.
+
+Usernames are looked up by `web.usernames.username_key` (NFKC, trimmed, case-folded), and
+a name whose key or look-alike skeleton matches an existing one is refused. Disabling an
+account, changing its role or its password raises its session epoch (`session_epochs`):
+every cookie signed with an older epoch is refused by every worker from then on."""
 
 from __future__ import annotations
 
@@ -12,6 +17,9 @@ from pathlib import Path
 import aiosqlite
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+
+from web.password_gate import PasswordGate
+from web.usernames import UsernameError, username_key, username_skeleton, validate_username
 
 STAFF_ROLES = ("official", "moderator", "admin")
 _hasher = PasswordHasher()  # argon2id: memory-hard
@@ -37,13 +45,27 @@ class Account:
     display_name: str
     department: str
     role: str
+    disabled: bool = False
+    session_epoch: int = 0
+
+
+_SELECT = ("SELECT a.id, a.username, a.display_name, a.department, a.role, a.disabled,"
+           " COALESCE(e.epoch, 0) AS epoch FROM accounts a"
+           " LEFT JOIN session_epochs e ON e.account_id = a.id")
+
+
+def _account(row: aiosqlite.Row) -> Account:
+    return Account(row["id"], row["username"], row["display_name"], row["department"],
+                   row["role"], bool(row["disabled"]), row["epoch"])
 
 
 class AccountStore:
-    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
+    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection,
+                 gate: PasswordGate | None = None) -> None:
         self._writer = writer
         self._reader = reader
         self._lock = asyncio.Lock()
+        self.gate = gate or PasswordGate(slots=2, queue=8)
 
     async def create(
         self,
@@ -53,18 +75,29 @@ class AccountStore:
         display_name: str = "",
         department: str = "",
     ) -> Account:
-        username = username.strip()
-        bare = username.replace("_", "").replace(".", "")
-        if not (2 <= len(username) <= 40) or not bare.isalnum():
-            raise AccountError("username", "2–40 letters, digits, '.' or '_'")
+        try:
+            username = validate_username(username)
+        except UsernameError as exc:
+            raise AccountError("username", str(exc)) from None
         if role not in STAFF_ROLES:
             raise AccountError("role", f"must be one of {', '.join(STAFF_ROLES)}")
         if len(password) < 10:
             raise AccountError("password", "at least 10 characters")
         display_name = (display_name or username).strip()[:40]
-        hashed = await asyncio.to_thread(_hasher.hash, password)
+        hashed = await self._hash(password)
+        key, skeleton = username_key(username), username_skeleton(username_key(username))
         async with self._lock:
+            # BEGIN IMMEDIATE: the look-alike check and the insert are one step for every
+            # worker, so two processes cannot each create one of a pair of look-alikes.
+            await self._writer.execute("BEGIN IMMEDIATE")
             try:
+                names = await self._writer.execute_fetchall("SELECT username FROM accounts")
+                for (taken,) in names:
+                    if username_key(taken) == key:
+                        raise AccountError("username", "already taken")
+                    if username_skeleton(username_key(taken)) == skeleton:
+                        raise AccountError("username",
+                                           f"too easily confused with {taken!r}")
                 cursor = await self._writer.execute(
                     "INSERT INTO accounts (username, display_name, department, role,"
                     " password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -72,48 +105,102 @@ class AccountStore:
                      datetime.now(UTC).isoformat()),
                 )
             except aiosqlite.IntegrityError:
+                await self._writer.execute("ROLLBACK")
                 raise AccountError("username", "already taken") from None
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+            await self._writer.execute("COMMIT")
         assert cursor.lastrowid is not None
         return Account(cursor.lastrowid, username, display_name, department.strip()[:60], role)
 
-    async def authenticate(self, username: str, password: str) -> Account | None:
-        """The account if `password` is right, else None (timing does not reveal which)."""
-        row = await (
-            await self._reader.execute(
-                "SELECT id, username, display_name, department, role, password_hash"
-                " FROM accounts WHERE username = ? AND disabled = 0",
-                (username.strip(),),
-            )
-        ).fetchone()
+    async def _hash(self, password: str) -> str:
+        async with self.gate.slot(trusted=True):
+            return await asyncio.to_thread(_hasher.hash, password)
+
+    async def _by_key(self, key: str) -> aiosqlite.Row | None:
+        """The enabled account whose username normalises to `key` (the oldest, should two
+        created before names were normalised share it)."""
+        rows = await self._reader.execute_fetchall(
+            "SELECT id, username, password_hash FROM accounts WHERE disabled = 0 ORDER BY id")
+        for row in rows:
+            if username_key(row["username"]) == key:
+                return row
+        return None
+
+    async def authenticate(self, username: str, password: str,
+                           trusted: bool = False) -> Account | None:
+        """The account if `password` is right, else None (timing does not reveal which).
+
+        `username` is matched by its normalised form (`username_key`). The hash runs
+        through `self.gate`: raises `PasswordGateBusy` when too many are running."""
+        row = await self._by_key(username_key(username))
         stored = row["password_hash"] if row else _DUMMY_HASH
-        try:
-            await asyncio.to_thread(_hasher.verify, stored, password)
-        except (VerificationError, InvalidHashError):
-            return None
+        async with self.gate.slot(trusted):
+            try:
+                await asyncio.to_thread(_hasher.verify, stored, password)
+            except (VerificationError, InvalidHashError):
+                return None
         if row is None:
             return None
-        return Account(row["id"], row["username"], row["display_name"], row["department"],
-                       row["role"])
+        return await self.get(row["id"])
 
     async def get(self, account_id: int) -> Account | None:
         row = await (
-            await self._reader.execute(
-                "SELECT id, username, display_name, department, role FROM accounts"
-                " WHERE id = ? AND disabled = 0",
-                (account_id,),
-            )
+            await self._reader.execute(f"{_SELECT} WHERE a.id = ? AND a.disabled = 0",
+                                       (account_id,))
         ).fetchone()
-        if row is None:
-            return None
-        return Account(row["id"], row["username"], row["display_name"], row["department"],
-                       row["role"])
+        return None if row is None else _account(row)
+
+    async def find(self, username: str) -> Account | None:
+        """The account (enabled or not) whose username normalises like `username`."""
+        key = username_key(username)
+        for account in await self.list():
+            if username_key(account.username) == key:
+                return account
+        return None
 
     async def list(self) -> list[Account]:
-        rows = await self._reader.execute_fetchall(
-            "SELECT id, username, display_name, department, role FROM accounts ORDER BY id"
-        )
-        return [Account(r["id"], r["username"], r["display_name"], r["department"], r["role"])
-                for r in rows]
+        rows = await self._reader.execute_fetchall(f"{_SELECT} ORDER BY a.id")
+        return [_account(r) for r in rows]
+
+    # -- administration: each ends every session of the account -----------------------
+    async def set_disabled(self, account_id: int, disabled: bool) -> Account:
+        return await self._update(account_id, "disabled = ?", (int(disabled),))
+
+    async def set_role(self, account_id: int, role: str) -> Account:
+        if role not in STAFF_ROLES:
+            raise AccountError("role", f"must be one of {', '.join(STAFF_ROLES)}")
+        return await self._update(account_id, "role = ?", (role,))
+
+    async def set_password(self, account_id: int, password: str) -> Account:
+        if len(password) < 10:
+            raise AccountError("password", "at least 10 characters")
+        return await self._update(account_id, "password_hash = ?", (await self._hash(password),))
+
+    async def _update(self, account_id: int, assignment: str,
+                      values: tuple[object, ...]) -> Account:
+        """Change one account and raise its session epoch in one transaction: from the
+        moment this returns, every worker refuses the cookies it had (see
+        `staff_session_live`). Raises `AccountError("account", …)` for an unknown id."""
+        async with self._lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                cursor = await self._writer.execute(
+                    f"UPDATE accounts SET {assignment} WHERE id = ?", (*values, account_id))
+                if cursor.rowcount == 0:
+                    raise AccountError("account", f"no account {account_id}")
+                await self._writer.execute(
+                    "INSERT INTO session_epochs (account_id, epoch) VALUES (?, 1)"
+                    " ON CONFLICT (account_id) DO UPDATE SET epoch = epoch + 1", (account_id,))
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+            await self._writer.execute("COMMIT")
+        row = await (await self._reader.execute(f"{_SELECT} WHERE a.id = ?",
+                                                (account_id,))).fetchone()
+        assert row is not None
+        return _account(row)
 
     async def revoke_session(self, sid: str, account_id: int, lifetime: timedelta) -> None:
         """End staff session `sid` for every worker process: `staff_session_live` says no
@@ -130,8 +217,9 @@ class AccountStore:
                 "DELETE FROM revoked_sessions WHERE expires_at < ?", (now.isoformat(),))
 
 
-def staff_session_live(db_path: Path, sid: str, account_id: int) -> bool:
-    """False once `sid` was revoked (logout) or the account is disabled, else True.
+def staff_session_live(db_path: Path, sid: str, account_id: int, epoch: int = 0) -> bool:
+    """False once `sid` was revoked (logout), the account is disabled, or its session
+    epoch moved past `epoch` (role or password changed, disabled), else True.
 
     Synchronous on purpose: `SessionCodec.load` is synchronous and called from every
     endpoint and the WebSocket, and only staff cookies come here (guests cost nothing). It
@@ -140,12 +228,13 @@ def staff_session_live(db_path: Path, sid: str, account_id: int) -> bool:
     """
     conn = sqlite3.connect(db_path, timeout=SESSION_CHECK_TIMEOUT, isolation_level=None)
     try:
-        revoked, disabled = conn.execute(
+        revoked, disabled, current = conn.execute(
             "SELECT EXISTS (SELECT 1 FROM revoked_sessions WHERE sid = ?),"
-            " (SELECT disabled FROM accounts WHERE id = ?)",
-            (sid, account_id),
+            " (SELECT disabled FROM accounts WHERE id = ?),"
+            " COALESCE((SELECT epoch FROM session_epochs WHERE account_id = ?), 0)",
+            (sid, account_id, account_id),
         ).fetchone()
     finally:
         conn.close()
     # A missing account row (a cookie signed for tests, say) is not "disabled".
-    return not revoked and not disabled
+    return not revoked and not disabled and current == epoch

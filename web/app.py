@@ -44,14 +44,16 @@ from web.accounts import AccountStore
 from web.database import connect, migrate
 from web.errors import exception_handlers
 from web.live import FrameSendMiddleware
+from web.login_limits import LoginLimits
 from web.metrics import MetricsRecorder, metrics_dir
 from web.metrics import routes as metrics_routes
 from web.overload import OverloadMiddleware
+from web.password_gate import PasswordGate
 from web.request_id import RequestIdMiddleware
 from web.retention import retention
 from web.security import SecurityHeadersMiddleware
 from web.services import Services
-from web.sessions import SessionCodec
+from web.sessions import SessionCodec, SessionRefreshMiddleware
 from web.settings import Settings
 from web.share_clicks import ShareClickStore
 from web.static_files import HashedStaticFiles
@@ -98,6 +100,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         settings.secret_key,
         settings.session_max_age_days,
         secure=settings.public_base_url.startswith("https://"),
+        staff_idle_minutes=settings.staff_idle_minutes,
     )
     templates = make_templates(settings)
 
@@ -113,7 +116,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 writer = await connect(path)
                 stack.push_async_callback(writer.close)
                 writers.append(writer)
-            accounts = AccountStore(writers[0], reader)
+            accounts = AccountStore(writers[0], reader, PasswordGate(
+                settings.login_hash_concurrency, settings.login_hash_queue))
             schedule_store = ScheduleStore(writers[1], reader)
             replays = ReplayStore(writers[2], reader)
             comments = CommentStore(writers[3], reader)
@@ -160,6 +164,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     sessions=codec,
                     questions=questions,
                     shares=shares,
+                    login_limits=LoginLimits(settings, broker),
                 ),
             }
 
@@ -185,6 +190,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Middleware(FrameSendMiddleware),
             Middleware(RequestIdMiddleware),
             Middleware(SecurityHeadersMiddleware, settings=settings),
+            Middleware(SessionRefreshMiddleware, codec=codec),
             Middleware(OverloadMiddleware),
         ],
         exception_handlers=exception_handlers(),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -11,14 +9,11 @@ from starlette.routing import Route
 from livechat import clean_text
 from livechat.text import LINE_BREAKS, has_visible
 from web.errors import ApiError
+from web.password_gate import PasswordGateBusy
 from web.requests import current_session, json_body, require_session, same_origin
 from web.services import services
 from web.sessions import NICKNAME_MAX, Session, new_sid
-
-# Login throttling: failures per (address, username) inside a sliding window.
-LOGIN_WINDOW = 300.0
-LOGIN_MAX_FAILURES = 5
-_failures: dict[tuple[str, str], list[float]] = {}
+from web.usernames import username_key
 
 
 def clean_nickname(raw: object) -> str:
@@ -81,29 +76,38 @@ async def login(request: Request) -> Response:
         raise ApiError(400, "username", "required")
     if not isinstance(password, str) or not password:
         raise ApiError(400, "password", "required")
+    svc = services(request)
     address = request.client.host if request.client else "?"
-    key = (address, username.lower())
-    now = time.monotonic()
-    recent = [t for t in _failures.get(key, []) if now - t < LOGIN_WINDOW]
-    if len(recent) >= LOGIN_MAX_FAILURES:
-        retry = int(LOGIN_WINDOW - (now - recent[0])) + 1
+    key = username_key(username)
+    # A browser that logged in to this very account before is limited on its own (see
+    # web.login_limits) and may use the reserved hashing slot.
+    device = svc.sessions.load_device(request)
+    device_id = device[1] if device is not None and device[0] == key else None
+    wait = await svc.login_limits.wait(address, key, device_id)
+    if wait:
+        retry = int(wait) + 1
         raise ApiError(429, None, f"too many failed logins; retry in {retry} s",
                        headers={"Retry-After": str(retry)})
-    account = await services(request).accounts.authenticate(username, password)
+    try:
+        account = await svc.accounts.authenticate(username, password,
+                                                  trusted=device_id is not None)
+    except PasswordGateBusy:
+        raise ApiError(503, None, "too many logins at once; retry in 1 s",
+                       headers={"Retry-After": "1"}, code="login_busy") from None
     if account is None:
-        recent.append(now)
-        _failures[key] = recent
+        await svc.login_limits.failed(address, key, device_id)
         raise ApiError(401, "password", "wrong username or password", code="bad_credentials")
-    _failures.pop(key, None)
     replaced = current_session(request)
     if replaced is not None and replaced.account_id is not None:
         # Logging in again replaces this browser's staff cookie: end the old one too.
         await services(request).accounts.revoke_session(
             replaced.sid, replaced.account_id, services(request).sessions.lifetime)
     session = Session(sid=new_sid(), nickname=account.display_name, role=account.role,
-                      account_id=account.id, department=account.department)
+                      account_id=account.id, department=account.department,
+                      epoch=account.session_epoch)
     response = JSONResponse(session_json(request, session))
-    services(request).sessions.store(response, session)
+    svc.sessions.store(response, session)
+    svc.sessions.store_device(response, key)
     return response
 
 

@@ -179,8 +179,9 @@ async def _read(ws: WebSocket, svc: Services, broadcast_id: int, viewer: Viewer,
 
 def _still_signed_in(ws: WebSocket, svc: Services) -> bool:
     """Whether the staff session this socket opened with is still valid (one small
-    database read per staff message; viewers' messages never pay it)."""
-    return svc.sessions.load(ws) is not None
+    database read per staff message; viewers' messages never pay it). Not idle: the
+    message being handled is activity."""
+    return svc.sessions.load(ws, check_idle=False) is not None
 
 
 routes = [WebSocketRoute("/ws/broadcasts/{broadcast_id:id}", CommentsSocket())]

@@ -37,4 +37,12 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX revoked_sessions_by_expiry ON revoked_sessions (expires_at);
     """,
+    # 4: a staff account's session epoch: cookies carry the epoch they were signed in;
+    # disabling the account or changing its role or password raises it, ending them all.
+    """
+    CREATE TABLE session_epochs (
+        account_id INTEGER PRIMARY KEY,
+        epoch INTEGER NOT NULL DEFAULT 0
+    );
+    """,
 )

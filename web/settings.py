@@ -177,6 +177,81 @@ class Settings:
         "Delete visible comments older than this many days (daily, and `live-seoul db prune`); "
         "removed comments and anything the moderation record refers to are kept. 0 keeps all.",
     )
+    # -- abuse resistance: accounts and login, Sybil and ban evasion (docs/security-accounts.md)
+    staff_idle_minutes: int = _setting(
+        "STAFF_IDLE_MINUTES",
+        60,
+        "A staff session ends after this many minutes without a request (every request "
+        "renews it; an open socket's messages keep it for that socket).",
+    )
+    login_window_seconds: int = _setting(
+        "LOGIN_WINDOW_SECONDS", 300, "The window the LOGIN_FAILURES_* limits count in."
+    )
+    login_failures_per_name: int = _setting(
+        "LOGIN_FAILURES_PER_NAME",
+        5,
+        "Failed logins per window for one username (normalised) from one address.",
+    )
+    login_failures_per_account: int = _setting(
+        "LOGIN_FAILURES_PER_ACCOUNT",
+        30,
+        "Failed logins per window for one username (normalised) from all addresses.",
+    )
+    login_failures_per_address: int = _setting(
+        "LOGIN_FAILURES_PER_ADDRESS",
+        20,
+        "Failed logins per window from one address (an IPv6 /64), whatever the username.",
+    )
+    login_failures_global: int = _setting(
+        "LOGIN_FAILURES_GLOBAL",
+        300,
+        "Failed logins per window for the whole site. Past it only browsers that logged in "
+        "to that account before may try (with their own limit of LOGIN_FAILURES_PER_NAME).",
+    )
+    login_hash_concurrency: int = _setting(
+        "LOGIN_HASH_CONCURRENCY",
+        2,
+        "Password hashes (argon2id, 64 MiB each) one process runs at once; one more slot "
+        "is kept for browsers that logged in before.",
+    )
+    login_hash_queue: int = _setting(
+        "LOGIN_HASH_QUEUE",
+        8,
+        "Logins that may wait for a hashing slot; past it a login is refused at once (503).",
+    )
+    votes_per_address: int = _setting(
+        "VOTES_PER_ADDRESS",
+        5,
+        "Votes one address (an IPv6 /64) may cast on one question (per day).",
+    )
+    votes_per_network: int = _setting(
+        "VOTES_PER_NETWORK",
+        20,
+        "Votes one network block (IPv4 /24, IPv6 /64) may cast on one question (per day).",
+    )
+    reports_per_address: int = _setting(
+        "REPORTS_PER_ADDRESS",
+        20,
+        "Comment reports (신고) per hour from one address (an IPv6 /64).",
+    )
+    reports_per_network: int = _setting(
+        "REPORTS_PER_NETWORK",
+        60,
+        "Comment reports per hour from one network block (IPv4 /24, IPv6 /64).",
+    )
+    restriction_network_hours: int = _setting(
+        "RESTRICTION_NETWORK_HOURS",
+        24,
+        "A timeout or ban also keeps the author's network block (IPv4 /24, IPv6 /64) from "
+        "commenting with other identities for this many hours (at most the restriction's "
+        "own length); 0 binds the identity only.",
+    )
+    connections_per_address: int = _setting(
+        "CONNECTIONS_PER_ADDRESS",
+        50,
+        "WebSocket connections one address (an IPv6 /64) may hold per process; generous "
+        "for offices and phones behind one NAT address.",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
