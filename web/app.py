@@ -28,6 +28,7 @@ from livechat import (
 from replay import ReplayStore
 from schedule import ScheduleStore
 from web import (
+    account_routes,
     auth,
     comment_routes,
     health,
@@ -173,6 +174,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *metrics_routes,
         *status_routes.routes,
         *auth.routes,
+        *account_routes.routes,
         *schedule_routes.routes,
         *replay_routes.routes,
         *comment_routes.routes,

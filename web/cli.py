@@ -156,6 +156,45 @@ def create_user(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def change_user(args: argparse.Namespace) -> int:
+    """`live-seoul account ACTION USERNAME`: disable, enable, change role or password; each
+    ends every session of the account on every worker at once."""
+    from web.accounts import AccountError, AccountStore
+    from web.database import connect, migrate
+
+    password = ""
+    if args.action == "password":
+        password = os.environ.get("LIVE_SEOUL_PASSWORD") or getpass.getpass("new password: ")
+
+    async def run() -> int:
+        settings = _settings()
+        migrate(settings.database_path)
+        conn = await connect(settings.database_path)
+        try:
+            store = AccountStore(conn, conn)
+            found = await store.find(args.username)
+            if found is None:
+                print(f"error: username: no account {args.username!r}", file=sys.stderr)
+                return 2
+            if args.action in ("disable", "enable"):
+                account = await store.set_disabled(found.id, args.action == "disable")
+            elif args.action == "role":
+                account = await store.set_role(found.id, args.role or "")
+            else:
+                account = await store.set_password(found.id, password)
+        except AccountError as exc:
+            print(f"error: {exc.field}: {exc}", file=sys.stderr)
+            return 2
+        finally:
+            await conn.close()
+        state = "disabled" if account.disabled else "enabled"
+        print(f"{args.action}: {account.username} is a {state} {account.role}; "
+              "its sessions have ended")
+        return 0
+
+    return asyncio.run(run())
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="live-seoul", description="Live Seoul companion")
     sub = p.add_subparsers(dest="command", required=True)
@@ -193,6 +232,14 @@ def parser() -> argparse.ArgumentParser:
     u.add_argument("--display-name")
     u.add_argument("--department")
     u.set_defaults(func=create_user)
+
+    a = sub.add_parser("account", help="disable, enable, change role or password of a staff "
+                       "account (ends its sessions)")
+    a.add_argument("action", choices=["disable", "enable", "role", "password"])
+    a.add_argument("username")
+    a.add_argument("--role", choices=["official", "moderator", "admin"],
+                   help="the new role (with `role`)")
+    a.set_defaults(func=change_user)
     return p
 
 
