@@ -204,7 +204,7 @@ class Settings:
     )
     login_failures_global: int = _setting(
         "LOGIN_FAILURES_GLOBAL",
-        300,
+        60,
         "Failed logins per window for the whole site. Past it only browsers that logged in "
         "to that account before may try (with their own limit of LOGIN_FAILURES_PER_NAME).",
     )
