@@ -37,6 +37,7 @@ from livechat.admission import Admission
 from livechat.broker import Broker, BrokerUnavailable, Bucket
 from livechat.comment import Comment
 from livechat.identity import Identity
+from livechat.network import address_key
 from livechat.ratelimit import RateLimiter
 from livechat.room import (
     FETCH_LIMIT,
@@ -95,6 +96,7 @@ class PostDecision:
     status: str = "visible"
     flags: set[str] = field(default_factory=set)
     notice: str | None = None
+    origin: str = ""  # where the post comes from (`livechat.network.address_key`), or ""
 
 
 @dataclass(frozen=True)
@@ -315,7 +317,7 @@ class CommentHub:
             return PostResult(existing, False)
         try:
             text = validate_comment(raw_text, self.limits.max_chars)
-            decision = PostDecision(text=text)
+            decision = PostDecision(text=text, origin=address_key(address) if address else "")
             if question:
                 decision.flags.add("question")
             for policy in self.policies:
@@ -330,6 +332,7 @@ class CommentHub:
         comment, created = await self.store.insert(
             broadcast_id, author, client_id, decision.text, status=decision.status,
             flags=",".join(sorted(decision.flags)), video_offset=video_offset,
+            origin=decision.origin,
         )
         if created:
             self.stats["accepted"] += 1

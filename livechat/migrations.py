@@ -109,4 +109,17 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX appeals_by_broadcast ON appeals (broadcast_id, status);
     """,
+    # (abuse resistance) where a comment came from (`livechat.network.address_key`: an
+    # IPv4 address or IPv6 /64; never shown or exported), so a timeout or ban can also bind
+    # it for a while; who reported from which network block and with what weight, so the
+    # hide threshold needs reporters that are not obviously one person.
+    """
+    ALTER TABLE comments ADD COLUMN origin TEXT NOT NULL DEFAULT '';
+    ALTER TABLE chat_restrictions ADD COLUMN origin TEXT NOT NULL DEFAULT '';
+    ALTER TABLE chat_restrictions ADD COLUMN origin_until TEXT;
+    CREATE INDEX chat_restrictions_by_origin ON chat_restrictions (origin)
+        WHERE lifted_at IS NULL AND origin != '';
+    ALTER TABLE comment_reports ADD COLUMN network TEXT NOT NULL DEFAULT '';
+    ALTER TABLE comment_reports ADD COLUMN weight REAL NOT NULL DEFAULT 1.0;
+    """,
 )

@@ -280,15 +280,25 @@ class ModerationStore:
     async def restrict(
         self, actor: Identity, target: Comment, kind: str, until: str | None,
         broadcast_id: int | None, reason: str, reason_text: str, detail: dict[str, Any],
+        origin_until: str | None = None,
     ) -> tuple[Restriction, AuditEntry]:
+        """Restrict the author of `target`; with `origin_until`, also the place that
+        comment came from (its `origin`), whoever posts from there, until then."""
         now = utc_now_iso()
         async with self._transaction() as db:
+            origin = ""
+            if origin_until is not None:
+                found = await self._all(db, "SELECT origin FROM comments WHERE id = ?",
+                                        (target.id,))
+                origin = found[0][0] if found else ""
             rows = await self._all(
                 db,
                 "INSERT INTO chat_restrictions (author_key, author_name, broadcast_id, kind,"
-                " until, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " until, reason, created_at, origin, origin_until)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 f" RETURNING {_RESTRICTION_COLUMNS}",
-                (target.author_key, target.author_name, broadcast_id, kind, until, reason, now),
+                (target.author_key, target.author_name, broadcast_id, kind, until, reason, now,
+                 origin, origin_until if origin else None),
             )
             restriction = Restriction(*rows[0])
             entry = await self._audit(
@@ -301,9 +311,11 @@ class ModerationStore:
         return restriction, entry
 
     async def active_restriction(self, author_key: str, broadcast_id: int,
-                                 now: str | None = None) -> Restriction | None:
-        """The restriction that keeps `author_key` from posting in `broadcast_id`, if any
-        (a ban before a timeout, the later end before the earlier)."""
+                                 now: str | None = None, origin: str = "",
+                                 ) -> Restriction | None:
+        """The restriction that keeps `author_key` — or anyone posting from `origin` while
+        a restriction binds it — from posting in `broadcast_id`, if any (a ban before a
+        timeout, the later end before the earlier)."""
         rows = await self._fetch(
             f"SELECT {_RESTRICTION_COLUMNS} FROM chat_restrictions WHERE author_key = ?"
             " AND lifted_at IS NULL AND (broadcast_id IS NULL OR broadcast_id = ?)"
@@ -311,7 +323,20 @@ class ModerationStore:
             " ORDER BY until IS NULL DESC, until DESC LIMIT 1",
             (author_key, broadcast_id, now or utc_now_iso()),
         )
-        return Restriction(*rows[0]) if rows else None
+        if rows or not origin:
+            return Restriction(*rows[0]) if rows else None
+        # Another identity from a restricted place: bound by the shorter of the two ends.
+        rows = await self._fetch(
+            "SELECT id, author_key, author_name, broadcast_id, kind,"
+            " CASE WHEN until IS NULL OR origin_until < until THEN origin_until ELSE until END,"
+            " reason, created_at FROM chat_restrictions WHERE origin = ?"
+            " AND lifted_at IS NULL AND (broadcast_id IS NULL OR broadcast_id = ?)"
+            " AND origin_until > ? AND (until IS NULL OR until > ?)",
+            (origin, broadcast_id, now or utc_now_iso(), now or utc_now_iso()),
+        )
+        if not rows:
+            return None
+        return max((Restriction(*r) for r in rows), key=lambda r: r.until or "")
 
     async def restrictions(self, broadcast_id: int) -> list[Restriction]:
         """Active restrictions that apply in `broadcast_id` (its own and everywhere-bans)."""
@@ -401,25 +426,43 @@ class ModerationStore:
                                      detail={"word": rows[0][0]})
 
     # -- reports -----------------------------------------------------------------------
+    async def has_commented(self, broadcast_id: int, author_key: str) -> bool:
+        """Whether `author_key` has a visible comment in `broadcast_id` (one index probe)."""
+        rows = await self._fetch(
+            "SELECT EXISTS (SELECT 1 FROM comments WHERE broadcast_id = ? AND author_key = ?"
+            " AND status = 'visible')", (broadcast_id, author_key))
+        return bool(rows[0][0])
+
     async def report(self, comment: Comment, reporter_key: str, reason: str, reason_text: str,
-                     hide_at: int | None) -> tuple[int, Change]:
+                     hide_at: int | None, network: str = "", weight: float = 1.0,
+                     ) -> tuple[int, Change]:
         """Record one viewer's report; return the number of distinct reporters and, when
-        that reaches `hide_at` (None: never), the hold that hid the comment."""
+        the reports' weight reaches `hide_at` (None: never), the hold that hid the comment.
+
+        The weight counts each network block once (its heaviest reporter): many cookies
+        from one place weigh what one of them does (`livechat.moderation.report_weight`)."""
         now = utc_now_iso()
         async with self._transaction() as db:
             try:
                 await db.execute(
                     "INSERT INTO comment_reports (comment_id, reporter_key, reason, reason_text,"
-                    " created_at) VALUES (?, ?, ?, ?, ?)",
-                    (comment.id, reporter_key, reason, reason_text, now),
+                    " created_at, network, weight) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (comment.id, reporter_key, reason, reason_text, now, network, weight),
                 )
             except aiosqlite.IntegrityError:
                 raise Conflict("comment_id", "you have already reported this comment") from None
             rows = await self._all(
-                db, "SELECT COUNT(*) FROM comment_reports WHERE comment_id = ?", (comment.id,)
+                db,
+                "SELECT COUNT(*), COALESCE(SUM(w), 0) FROM (SELECT COUNT(*) AS n,"
+                " MAX(weight) AS w FROM comment_reports WHERE comment_id = ?"
+                " GROUP BY CASE WHEN network = '' THEN reporter_key ELSE network END)",
+                (comment.id,),
             )
-            count = int(rows[0][0])
-            if hide_at is None or count < hide_at:
+            groups, weighed = int(rows[0][0]), float(rows[0][1])
+            count = int((await self._all(
+                db, "SELECT COUNT(*) FROM comment_reports WHERE comment_id = ?",
+                (comment.id,)))[0][0])
+            if hide_at is None or weighed + 1e-9 < hide_at or groups < min(2, hide_at):
                 return count, Change([])
             rows = await self._all(
                 db,
@@ -431,7 +474,8 @@ class ModerationStore:
                 return count, Change([])
             entry = await self._audit(db, SYSTEM, "auto_hide", broadcast_id=comment.broadcast_id,
                                       comment=comment, reason="reports",
-                                      detail={"reporters": count}, now=now)
+                                      detail={"reporters": count, "networks": groups,
+                                              "weight": round(weighed, 2)}, now=now)
         return count, Change([entry], [replace(comment, status="held")])
 
     async def report_counts(self, comment_ids: list[int]) -> dict[int, dict[str, int]]:

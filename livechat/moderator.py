@@ -22,13 +22,14 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from livechat import protocol
-from livechat.broker import RESYNC
+from livechat.broker import RESYNC, Bucket
 from livechat.comment import Comment
 from livechat.hub import RECHECK_ON_RESUME, CommentHub, PostDecision, Room, Viewer
 from livechat.identity import STAFF, Identity
@@ -47,6 +48,9 @@ from livechat.moderation_store import (
     ModerationStore,
     pseudonym,
 )
+from livechat.network import address_key, network_block
+from livechat.ratelimit import RateLimiter
+from livechat.reporting import report_weight
 from livechat.text import CommentRejected, clean_text, grapheme_count, has_visible
 
 log = logging.getLogger("livechat.moderator")
@@ -124,7 +128,10 @@ def _short_text(body: dict[str, Any], name: str, limit: int, required: bool) -> 
 
 @dataclass(frozen=True)
 class ModerationConfig:
-    report_hide_threshold: int = 3  # distinct reporters that hide a comment; 0: never
+    report_hide_threshold: int = 3  # weight of distinct reporters that hides; 0: never
+    reports_per_address: int = 20  # reports an hour from one address (IPv6: its /64)...
+    reports_per_network: int = 60  # ...and from one network block (IPv4 /24, IPv6 /64)
+    restriction_origin_hours: int = 24  # a timeout/ban binds the author's address this long
 
 
 class Moderator:
@@ -136,6 +143,9 @@ class Moderator:
         self.store = store
         self.config = config or ModerationConfig()
         self.blocklist = Blocklist()
+        self._report_limits = (  # used while no shared (Redis) buckets answer
+            RateLimiter(self.config.reports_per_address, self.config.reports_per_address / 60),
+            RateLimiter(self.config.reports_per_network, self.config.reports_per_network / 60))
         self._tasks: list[asyncio.Task[None]] = []
         self._actions = {
             "remove": self._remove, "restore": self._restore, "remove_user": self._remove_user,
@@ -226,7 +236,15 @@ class Moderator:
             broadcast_id))[1]
         if closed:
             raise CommentRejected("chat_closed", "comments are closed for this broadcast")
-        restriction = await self.store.active_restriction(author.key, broadcast_id)
+        restriction = await self.store.active_restriction(author.key, broadcast_id,
+                                                          origin=decision.origin)
+        if restriction is not None and restriction.author_key != author.key:
+            assert restriction.until is not None  # an address is bound for a bounded time
+            raise CommentRejected(
+                "address_restricted", "comments from your network are paused until"
+                f" {seoul_time(restriction.until)} (Seoul time) after a moderator's action",
+                until=datetime.fromisoformat(restriction.until).astimezone(SEOUL).isoformat(
+                    timespec="seconds"))
         if restriction is not None:
             scope = "this broadcast" if restriction.broadcast_id is not None else "everywhere"
             if restriction.until is None:
@@ -474,8 +492,15 @@ class Moderator:
                 raise ModerationError(400, "bad_field", "scope",
                                       "`scope` must be broadcast or everywhere")
             until, scope_id, detail = None, (broadcast_id if scope == "broadcast" else None), {}
+        hours = self.config.restriction_origin_hours
+        origin_until = None
+        if hours > 0:
+            bound = datetime.now(UTC) + timedelta(hours=hours)
+            if until is not None:
+                bound = min(bound, datetime.fromisoformat(until))
+            origin_until = bound.isoformat(timespec="microseconds")
         restriction, entry = await self.store.restrict(actor, comment, kind, until, scope_id,
-                                                       reason, text, detail)
+                                                       reason, text, detail, origin_until)
         public = restriction.public()
         self._emit_action(broadcast_id, kind, [entry], restriction=public)
         self._emit(broadcast_id, author_key=comment.author_key, author={
@@ -618,8 +643,11 @@ class Moderator:
 
     # -- what viewers do ---------------------------------------------------------------
     async def report(self, reporter: Identity, comment_id: int, reason: object,
-                     reason_text: object) -> dict[str, Any]:
-        """A viewer reports a comment (신고). Enough distinct reporters hide it for review."""
+                     reason_text: object, *, address: str = "",
+                     session_age: float | None = None) -> dict[str, Any]:
+        """A viewer reports a comment (신고). Enough weight of reporters that are not one
+        person (`livechat.reporting`) hides it for review. Reports from one `address` and
+        one network block are capped per hour, however many identities they bring."""
         comment = await self.store.comment(comment_id)
         if comment is None:
             raise ModerationError(404, "not_found", "comment_id", f"no comment {comment_id}")
@@ -633,10 +661,15 @@ class Moderator:
             why, text = parse_reason(reason, reason_text)
         except ReasonError as exc:
             raise ModerationError(400, "bad_field", exc.field, exc.message) from None
+        await self._take_report(reporter, address)
         threshold = self.config.report_hide_threshold
         hide_at = threshold if threshold > 0 and comment.role not in STAFF else None
+        weight = report_weight(session_age, await self.store.has_commented(
+            comment.broadcast_id, reporter.key), reporter.is_staff)
         try:
-            count, change = await self.store.report(comment, reporter.key, why, text, hide_at)
+            count, change = await self.store.report(
+                comment, reporter.key, why, text, hide_at,
+                network=network_block(address) if address else "", weight=weight)
         except Conflict as exc:
             raise ModerationError(409, "conflict", exc.field, exc.message) from None
         bid = comment.broadcast_id
@@ -652,6 +685,25 @@ class Moderator:
         else:
             self._emit(bid, {"event": "reported", "comment_id": comment.id, "reports": count})
         return {"reported": comment.id, "hidden": bool(change.changed)}
+
+    async def _take_report(self, reporter: Identity, address: str) -> None:
+        """One report from `address` and its network block (shared buckets, else local)."""
+        if not address or reporter.is_staff:
+            return
+        caps = (self.config.reports_per_address, self.config.reports_per_network)
+        keys = [f"report:a:{address_key(address)}", f"report:n:{network_block(address)}"]
+        waits = await self.hub.broker.take(
+            [Bucket(k, cap, cap / 3600) for k, cap in zip(keys, caps, strict=True)])
+        if waits is None:
+            now = time.monotonic()
+            waits = [lim.peek(k, now) for lim, k in zip(self._report_limits, keys, strict=True)]
+            if not any(waits):
+                for lim, k in zip(self._report_limits, keys, strict=True):
+                    lim.check(k, now)
+        if any(waits):
+            retry = max(1, round(max(waits)))
+            raise ModerationError(429, "rate_limited", None,
+                                  f"too many reports from your network; try again in {retry} s")
 
     async def appeal(self, author: Identity, comment_id: int, raw_text: object
                      ) -> dict[str, Any]:

@@ -29,11 +29,14 @@ from livechat.broker import Bucket
 from livechat.comment import Comment
 from livechat.hub import CommentHub, PostResult, Viewer
 from livechat.identity import Identity
+from livechat.network import address_key, network_block
 from livechat.question_store import QuestionStore
 from livechat.questions import (
     STATUSES,
     VOTE_BURST,
+    VOTES_PER_ADDRESS,
     VOTES_PER_MINUTE,
+    VOTES_PER_NETWORK,
     Question,
     check_department,
     check_vote,
@@ -78,11 +81,18 @@ class QuestionService:
 
     def __init__(self, hub: CommentHub, store: QuestionStore, *,
                  vote_burst: int = VOTE_BURST,
-                 votes_per_minute: float = VOTES_PER_MINUTE) -> None:
+                 votes_per_minute: float = VOTES_PER_MINUTE,
+                 votes_per_address: int = VOTES_PER_ADDRESS,
+                 votes_per_network: int = VOTES_PER_NETWORK) -> None:
         self.hub = hub
         self.store = store
         self._vote_bucket = (float(vote_burst), votes_per_minute / 60)
+        # Per question: at most n votes a day from one address and from one network block,
+        # however many identities (cookies) it brings.
+        self._origin_caps = (votes_per_address, votes_per_network)
         self._vote_limits = RateLimiter(vote_burst, votes_per_minute)  # without shared buckets
+        self._origin_limits = (RateLimiter(votes_per_address, votes_per_address / 1440),
+                               RateLimiter(votes_per_network, votes_per_network / 1440))
 
     async def start(self) -> None:
         """Adopt questions orphaned by a crash, then hook into the hub."""
@@ -123,24 +133,51 @@ class QuestionService:
 
     # -- votes -------------------------------------------------------------------------
     async def vote(self, broadcast_id: int | None, question_id: int, voter: Identity,
-                   up: bool = True) -> VoteResult:
-        """One vote per identity and question; `up=False` withdraws it. Idempotent."""
+                   up: bool = True, address: str = "") -> VoteResult:
+        """One vote per identity and question; `up=False` withdraws it. Idempotent.
+
+        A vote also counts against its `address` and network block for this question
+        (`votes_per_address`, `votes_per_network` a day), so throw-away cookies from one
+        place cannot pile votes onto a question (their own included)."""
         question = await self._visible(broadcast_id, question_id)
         if up:
             check_vote(voter.key, question.asker_key)
         capacity, rate = self._vote_bucket
-        waits = await self.hub.broker.take([Bucket(f"vote:{voter.key}", capacity, rate)])
-        wait = waits[0] if waits is not None else self._vote_limits.check(voter.key,
-                                                                          time.monotonic())
-        if wait:
+        buckets = [Bucket(f"vote:{voter.key}", capacity, rate)]
+        origins = []
+        if up and address and not voter.is_staff:
+            origins = [f"vq:{question_id}:a:{address_key(address)}",
+                       f"vq:{question_id}:n:{network_block(address)}"]
+            buckets += [Bucket(key, cap, cap / 86400)
+                        for key, cap in zip(origins, self._origin_caps, strict=True)]
+        waits = await self.hub.broker.take(buckets)
+        if waits is None:
+            waits = self._take_locally(voter.key, origins, time.monotonic())
+        if waits[0]:
+            wait = waits[0]
             raise CommentRejected(
                 "rate_limited", f"too many votes; try again in {max(1, round(wait))} s",
                 retry_after=round(wait, 1),
             )
+        if any(waits[1:]):
+            raise CommentRejected(
+                "vote_limit", "this question already has as many votes as we count from"
+                " your network; thank you", retry_after=round(max(waits[1:]), 1))
         changed, after = await self.store.vote(question_id, voter.key, up)
         if changed:
             self.publish("votes", after)
         return VoteResult(after, changed, up)
+
+    def _take_locally(self, voter_key: str, origins: list[str], now: float) -> list[float]:
+        """`Broker.take`'s answer from this process's buckets (same order, all or none)."""
+        limiters = self._origin_limits[:len(origins)]
+        waits = [self._vote_limits.peek(voter_key, now),
+                 *(lim.peek(key, now) for lim, key in zip(limiters, origins, strict=True))]
+        if not any(waits):
+            self._vote_limits.check(voter_key, now)
+            for lim, key in zip(limiters, origins, strict=True):
+                lim.check(key, now)
+        return waits
 
     # -- answers and statuses ----------------------------------------------------------
     async def answer(self, broadcast_id: int | None, question_id: int, official: Identity,
@@ -205,7 +242,8 @@ class QuestionService:
             done: dict[str, Any] = {"type": "question_done", "command": kind,
                                     "question_id": question_id}
             if kind in ("vote", "unvote"):
-                result = await self.vote(broadcast_id, question_id, identity, kind == "vote")
+                result = await self.vote(broadcast_id, question_id, identity, kind == "vote",
+                                         address=viewer.address)
                 done.update(voted=result.voted, votes=result.question.votes)
             elif kind == "answer":
                 mode = body.get("mode", "live")

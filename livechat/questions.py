@@ -51,6 +51,8 @@ ANSWER_MAX = 2000
 SORTS = ("votes", "time")
 VOTE_BURST = 10  # votes and unvotes one identity may cast at once...
 VOTES_PER_MINUTE = 30.0  # ...and then per minute: flipping a vote cannot flood every page
+VOTES_PER_ADDRESS = 10  # votes on one question a day from one address, whatever its cookies
+VOTES_PER_NETWORK = 30  # ...and from one network block (IPv4 /24, IPv6 /64)
 
 
 def require_answerer(role: str) -> None:

@@ -87,6 +87,7 @@ class CommentStore:
         *,
         status: str = "visible",
         flags: str = "",
+        origin: str = "",
         video_offset: float | None = None,
         created_at: str | None = None,
     ) -> tuple[Comment, bool]:
@@ -98,12 +99,12 @@ class CommentStore:
         async with write_transaction(self._writer, self._lock) as db:
             cursor = await db.execute(
                 "INSERT INTO comments (broadcast_id, author_key, author_name, role,"
-                " department, client_id, text, created_at, video_offset, status, flags)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " department, client_id, text, created_at, video_offset, status, flags,"
+                " origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (broadcast_id, author_key, client_id) DO NOTHING"
                 f" RETURNING {_COLUMNS}",
                 (broadcast_id, author.key, author.name, author.role, author.department,
-                 client_id, text, created, video_offset, status, flags),
+                 client_id, text, created, video_offset, status, flags, origin),
             )
             row = await cursor.fetchone()
             await cursor.close()

@@ -69,8 +69,9 @@ class FrameQueue:
 class Viewer:
     """One connection's view of a room: a bounded queue the transport drains."""
 
-    def __init__(self, identity: Identity | None, max_frames: int) -> None:
+    def __init__(self, identity: Identity | None, max_frames: int, address: str = "") -> None:
         self.identity = identity
+        self.address = address  # the client's address, for per-address limits
         self.queue = FrameQueue()
         self.max_frames = max_frames
         self.closed = False

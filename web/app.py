@@ -133,7 +133,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             stack.push_async_callback(hub.stop)
             questions = QuestionService(hub, QuestionStore(writers[4], reader),
                                         vote_burst=settings.vote_burst,
-                                        votes_per_minute=settings.votes_per_minute)
+                                        votes_per_minute=settings.votes_per_minute,
+                                        votes_per_address=settings.votes_per_address,
+                                        votes_per_network=settings.votes_per_network)
             await questions.start()
             moderator = await moderation_routes.start_moderation(stack, hub, settings)
             ops_writer = await connect(path)

@@ -54,7 +54,9 @@ async def create_session(request: Request) -> Response:
     existing = current_session(request)
     if existing is not None and existing.is_staff:
         raise ApiError(409, None, "staff are logged in; log out to use a guest nickname")
-    session = Session(sid=existing.sid if existing else new_sid(), nickname=nickname)
+    # A new nickname keeps the session's age (reports weigh by it: livechat.reporting).
+    session = Session(sid=existing.sid if existing else new_sid(), nickname=nickname,
+                      issued_at=existing.issued_at if existing else 0.0)
     response = JSONResponse(session_json(request, session), status_code=201)
     services(request).sessions.store(response, session)
     return response

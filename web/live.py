@@ -105,7 +105,7 @@ async def comments_socket(ws: WebSocket, send: Send) -> None:
 async def _serve(ws: WebSocket, send: Send, svc: Services, broadcast_id: int,
                  identity: Identity | None, after: int | None) -> None:
     hub = svc.hub
-    viewer = Viewer(identity, hub.limits.send_queue_frames)
+    viewer = Viewer(identity, hub.limits.send_queue_frames, address=client_address(ws))
     await hub.join(broadcast_id, viewer, after)
     writer = asyncio.create_task(_drain(ws, send, viewer))
     try:

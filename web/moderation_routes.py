@@ -60,7 +60,11 @@ async def start_moderation(stack: contextlib.AsyncExitStack, hub: CommentHub,
     reader = await connect(settings.database_path)
     stack.push_async_callback(reader.close)
     moderator = Moderator(hub, ModerationStore(writer, reader),
-                          ModerationConfig(report_hide_threshold=settings.report_hide_threshold))
+                          ModerationConfig(
+                              report_hide_threshold=settings.report_hide_threshold,
+                              reports_per_address=settings.reports_per_address,
+                              reports_per_network=settings.reports_per_network,
+                              restriction_origin_hours=settings.restriction_address_hours))
     await moderator.install()
     stack.push_async_callback(moderator.stop)
     return moderator
@@ -208,8 +212,10 @@ async def report_comment(request: Request) -> Response:
     session = require_session(request)
     body = await json_body(request)
     try:
-        result = await moderation(request).report(session.identity, _comment_id(request),
-                                                  body.get("reason"), body.get("reason_text"))
+        result = await moderation(request).report(
+            session.identity, _comment_id(request), body.get("reason"),
+            body.get("reason_text"), address=request.client.host if request.client else "",
+            session_age=session.age)
     except ModerationError as exc:
         raise _api(exc) from None
     return JSONResponse(result, status_code=201)

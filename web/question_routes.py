@@ -158,7 +158,8 @@ async def _vote(request: Request, up: bool) -> Response:
     session = require_session(request)
     try:
         result = await services(request).questions.vote(
-            None, _question_id(request), session.identity, up)
+            None, _question_id(request), session.identity, up,
+            address=request.client.host if request.client else "")
     except CommentRejected as exc:
         raise rejected(exc) from None
     return JSONResponse({"question_id": result.question.id, "voted": result.voted,

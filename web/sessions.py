@@ -66,6 +66,11 @@ class Session:
         return Identity(key=key, name=self.nickname, role=self.role, department=self.department)
 
     @property
+    def age(self) -> float | None:
+        """Seconds since this session began, or None when the cookie does not say."""
+        return time.time() - self.issued_at if self.issued_at else None
+
+    @property
     def is_staff(self) -> bool:
         return self.account_id is not None
 

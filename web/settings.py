@@ -221,12 +221,12 @@ class Settings:
     )
     votes_per_address: int = _setting(
         "VOTES_PER_ADDRESS",
-        5,
+        10,
         "Votes one address (an IPv6 /64) may cast on one question (per day).",
     )
     votes_per_network: int = _setting(
         "VOTES_PER_NETWORK",
-        20,
+        30,
         "Votes one network block (IPv4 /24, IPv6 /64) may cast on one question (per day).",
     )
     reports_per_address: int = _setting(
@@ -239,11 +239,11 @@ class Settings:
         60,
         "Comment reports per hour from one network block (IPv4 /24, IPv6 /64).",
     )
-    restriction_network_hours: int = _setting(
-        "RESTRICTION_NETWORK_HOURS",
+    restriction_address_hours: int = _setting(
+        "RESTRICTION_ADDRESS_HOURS",
         24,
-        "A timeout or ban also keeps the author's network block (IPv4 /24, IPv6 /64) from "
-        "commenting with other identities for this many hours (at most the restriction's "
+        "A timeout or ban also keeps the author's address (IPv4 address, IPv6 /64) from "
+        "commenting under other identities for this many hours (at most the restriction's "
         "own length); 0 binds the identity only.",
     )
     connections_per_address: int = _setting(

@@ -7,6 +7,7 @@ import asyncio
 import csv
 import io
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -16,9 +17,11 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.support import seed_broadcast
+from tests.web.addresskit import FromAddress, at
 from web.accounts import AccountStore
 from web.app import create_app
 from web.database import connect
+from web.sessions import Session, SessionCodec, new_sid
 from web.settings import Settings
 
 PASSWORD = "correct horse battery"
@@ -28,9 +31,11 @@ PASSWORD = "correct horse battery"
 class Who:
     cookie: str
     csrf: str
+    address: str = ""
 
     def headers(self, csrf: bool = True) -> dict[str, str]:
-        out = {"cookie": f"ls_session={self.cookie}"}
+        out = {"cookie": f"ls_session={self.cookie}", **(at(self.address) if self.address
+                                                          else {})}
         if csrf:
             out["x-csrf-token"] = self.csrf
         return out
@@ -39,8 +44,16 @@ class Who:
 class Site:
     """One running app and the people using it (cookies kept apart, one lifespan)."""
 
-    def __init__(self, client: TestClient) -> None:
+    def __init__(self, client: TestClient, codec: SessionCodec | None = None) -> None:
         self.c = client
+        self.codec = codec
+
+    def seasoned_guest(self, nickname: str, address: str) -> Who:
+        """A guest whose session began two hours ago, at `address` (signed as the server
+        would have signed it then)."""
+        assert self.codec is not None
+        session = Session(sid=new_sid(), nickname=nickname, issued_at=time.time() - 7200)
+        return Who(self.codec._encode(session), self.codec.csrf_token(session), address)
 
     def _take(self, response: Any) -> Who:
         assert response.status_code in (200, 201), response.text
@@ -102,8 +115,9 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def site(settings: Settings, template_db: Path) -> Iterator[Site]:
     shutil.copyfile(template_db, settings.database_path)
-    with TestClient(create_app(replace(settings, comment_burst=1000))) as client:
-        yield Site(client)
+    with TestClient(FromAddress(create_app(replace(settings, comment_burst=1000)))) as client:
+        yield Site(client, SessionCodec(settings.secret_key, settings.session_max_age_days,
+                                        secure=False))
 
 
 def until(ws: Any, kind: str, **match: Any) -> dict[str, Any]:
@@ -359,12 +373,15 @@ def test_chat_closed_slow_mode_and_pin_reach_viewers(site: Site) -> None:
 
 
 def test_reports_from_enough_distinct_viewers_hide_a_comment(site: Site) -> None:
-    """Three distinct reporters hide a comment pending review; repeats and self-reports
-    do not count; an official's comment is never hidden by reports."""
+    """Three established reporters (sessions hours old, comments of their own) on three
+    networks hide a comment pending review; repeats and self-reports do not count; an
+    official's comment is never hidden by reports."""
     author, official, mod = site.guest("작성자"), site.login("official"), site.login("mod")
     cid = site.post(author, "신고될 댓글", "a").json()["id"]
     staff_cid = site.post(official, "공식 답변", "s").json()["id"]
-    reporters = [site.guest(f"신고자{i}") for i in range(3)]
+    reporters = [site.seasoned_guest(f"신고자{i}", f"198.51.{i}.7") for i in range(3)]
+    for i, who in enumerate(reporters):
+        assert site.post(who, "저도 봤어요", f"r{i}").status_code == 201
 
     def report(who: Who, comment_id: int) -> Any:
         return site.c.post(f"/api/comments/{comment_id}/reports", headers=who.headers(),
