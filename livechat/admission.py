@@ -1,4 +1,5 @@
-"""Admission control: a per-process connection cap and a per-broadcast admission rate.
+"""Admission control: a per-process connection cap, a cap per client address, and a
+per-broadcast admission rate.
 
 Pure arithmetic; the caller passes the clock. When the mayor announces something,
 thousands join at once, and after a restart every client reconnects at once: admitting
@@ -9,29 +10,51 @@ from __future__ import annotations
 
 import math
 
+from livechat.network import address_key
 from livechat.ratelimit import RateLimiter
+
+# Seconds a client over its address's cap is told to wait: its own sockets must close first.
+ADDRESS_RETRY = 30
 
 
 class Admission:
-    def __init__(self, max_connections: int, rate_per_second: float, burst: int) -> None:
+    def __init__(self, max_connections: int, rate_per_second: float, burst: int,
+                 per_address: int = 50) -> None:
         self.max_connections = max_connections
+        self.per_address = per_address
         self.open = 0
+        self.by_address: dict[str, int] = {}
         self._rates = RateLimiter(capacity=burst, per_minute=rate_per_second * 60)
 
     @property
     def saturated(self) -> bool:
         return self.open >= self.max_connections
 
-    def admit(self, broadcast_id: int, now: float) -> int:
-        """0 if a new connection may join `broadcast_id` (and it is counted as open), else
-        the whole seconds the client should wait before trying again."""
+    def address_full(self, address: str) -> bool:
+        return bool(address) and self.by_address.get(address_key(address), 0) >= self.per_address
+
+    def admit(self, broadcast_id: int, now: float, address: str = "") -> int:
+        """0 if a new connection from `address` may join `broadcast_id` (and it is counted
+        as open), else the whole seconds the client should wait before trying again."""
         if self.saturated:
             return 5
+        if self.address_full(address):
+            return ADDRESS_RETRY
         wait = self._rates.check(str(broadcast_id), now)
         if wait:
             return max(1, math.ceil(wait))
         self.open += 1
+        if address:
+            key = address_key(address)
+            self.by_address[key] = self.by_address.get(key, 0) + 1
         return 0
 
-    def release(self) -> None:
+    def release(self, address: str = "") -> None:
         self.open = max(0, self.open - 1)
+        if address:
+            key = address_key(address)
+            left = self.by_address.get(key, 0) - 1
+            if left > 0:
+                self.by_address[key] = left
+            else:
+                self.by_address.pop(key, None)

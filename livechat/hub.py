@@ -65,6 +65,7 @@ class HubLimits:
     backfill: int = 50
     max_message_bytes: int = 8192
     max_connections: int = 20000
+    connections_per_address: int = 50
     admission_rate: float = 300.0
     admission_burst: int = 600
 
@@ -116,7 +117,7 @@ class CommentHub:
         self.process_id = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.rooms: dict[int, Room] = {}
         self.admission = Admission(limits.max_connections, limits.admission_rate,
-                                   limits.admission_burst)
+                                   limits.admission_burst, limits.connections_per_address)
         self._identity_limits = RateLimiter(limits.burst, limits.rate_per_minute)
         self._address_limits = RateLimiter(limits.address_burst, limits.address_rate_per_minute)
         self._last_post: dict[tuple[int, str], float] = {}
@@ -209,7 +210,7 @@ class CommentHub:
         room.empty_since = None
         viewer.hold()
         upto = room.watermark
-        room.viewers.add(viewer)
+        room.add_viewer(viewer)
         viewer.queue.put_nowait(Frame(self.hello(room, viewer)))
         try:
             if after is None:
@@ -285,14 +286,14 @@ class CommentHub:
         room = self.rooms.get(broadcast_id)
         if room is None:
             return
-        room.viewers.discard(viewer)
+        room.remove_viewer(viewer)
         if not room.viewers:
             room.empty_since = time.monotonic()
         self._report_presence(room)
 
     def _report_presence(self, room: Room) -> None:
         room.send_presence()
-        self._enqueue(room.broadcast_id, {"t": "p", "n": len(room.viewers)})
+        self._enqueue(room.broadcast_id, {"t": "p", "n": room.local_presence})
 
     # -- posting -----------------------------------------------------------------------
     async def post(
@@ -462,7 +463,7 @@ class CommentHub:
                 if not room.viewers and room.empty_since and now - room.empty_since > ROOM_LINGER:
                     await self._close_room(room)
                     continue
-                self._enqueue(room.broadcast_id, {"t": "p", "n": len(room.viewers)})
+                self._enqueue(room.broadcast_id, {"t": "p", "n": room.local_presence})
                 room.send_presence()
             cutoff = now - 3600
             for key in [k for k, t in self._last_post.items() if t < cutoff]:

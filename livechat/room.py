@@ -4,6 +4,7 @@ broker subscription — and the loop that reads new comments and fans them out."
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import logging
@@ -57,13 +58,34 @@ class Room:
     empty_since: float | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     ready: asyncio.Event = field(default_factory=asyncio.Event)
+    # Sockets per presence key (`Viewer.presence_key`): the viewer count is its size, so
+    # one client with many sockets is one viewer.
+    present: collections.Counter[str] = field(default_factory=collections.Counter)
+
+    def add_viewer(self, viewer: Viewer) -> None:
+        if viewer not in self.viewers:
+            self.viewers.add(viewer)
+            self.present[viewer.presence_key] += 1
+
+    def remove_viewer(self, viewer: Viewer) -> None:
+        if viewer in self.viewers:
+            self.viewers.discard(viewer)
+            key = viewer.presence_key
+            self.present[key] -= 1
+            if self.present[key] <= 0:
+                del self.present[key]
+
+    @property
+    def local_presence(self) -> int:
+        """Distinct people (sessions; addresses for viewers without one) in this process."""
+        return len(self.present)
 
     # -- fan-out -----------------------------------------------------------------------
     def fanout(self, frame: Frame) -> None:
         for viewer in list(self.viewers):
             viewer.offer(frame)
             if viewer.closed:
-                self.viewers.discard(viewer)
+                self.remove_viewer(viewer)
                 if viewer.too_slow:
                     self.hub.stats["slow_disconnects"] += 1
         self.hub.stats["frames"] += 1
@@ -145,7 +167,7 @@ class Room:
 
     def viewer_count(self) -> int:
         now = time.monotonic()
-        total = len(self.viewers)
+        total = self.local_presence
         for proc, (count, seen) in self.presence.items():
             if proc != self.hub.process_id and now - seen < PRESENCE_STALE:
                 total += count

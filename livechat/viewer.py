@@ -13,6 +13,7 @@ from typing import Any
 
 from livechat import protocol
 from livechat.identity import Identity
+from livechat.network import address_key
 
 CLOSE_TOO_SLOW = 4008
 
@@ -72,6 +73,10 @@ class Viewer:
     def __init__(self, identity: Identity | None, max_frames: int, address: str = "") -> None:
         self.identity = identity
         self.address = address  # the client's address, for per-address limits
+        # Who this viewer is for the viewer count, fixed for the socket's life: the
+        # session, or for a viewer without one its address (an IPv6 /64).
+        self.presence_key = (identity.key if identity is not None
+                             else f"a:{address_key(address)}" if address else f"v:{id(self)}")
         self.queue = FrameQueue()
         self.max_frames = max_frames
         self.closed = False

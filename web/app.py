@@ -75,6 +75,7 @@ def hub_limits(settings: Settings) -> HubLimits:
         backfill=settings.backfill_comments,
         max_message_bytes=settings.ws_max_message_bytes,
         max_connections=settings.max_connections,
+        connections_per_address=settings.connections_per_address,
         admission_rate=settings.admission_rate,
         admission_burst=settings.admission_burst,
     )

@@ -87,19 +87,26 @@ async def comments_socket(ws: WebSocket, send: Send) -> None:
     session = svc.sessions.load(ws)
     identity = session.identity if session else None
     hub = svc.hub
-    retry = hub.admission.admit(broadcast_id, time.monotonic())
+    address = client_address(ws)
+    retry = hub.admission.admit(broadcast_id, time.monotonic(), address)
     await ws.accept()
     if retry:
-        key = "connection_cap_refused" if hub.admission.saturated else "admission_refused"
+        if hub.admission.saturated:
+            key, code, why = "connection_cap_refused", "busy", "busy"
+        elif hub.admission.address_full(address):
+            key, code, why = ("address_cap_refused", "too_many_connections",
+                              "too many connections from your address")
+        else:
+            key, code, why = "admission_refused", "busy", "busy"
         hub.stats[key] = hub.stats.get(key, 0) + 1
         await send({"type": "websocket.send", "text": protocol.error_frame(
-            "busy", f"busy: retry in {retry} s", retry_after=retry)})
-        await ws.close(code=CLOSE_BUSY, reason=f"busy; retry in {retry} s")
+            code, f"{why}: retry in {retry} s", retry_after=retry)})
+        await ws.close(code=CLOSE_BUSY, reason=f"{why}; retry in {retry} s")
         return
     try:
         await _serve(ws, send, svc, broadcast_id, identity, after)
     finally:
-        hub.admission.release()
+        hub.admission.release(address)
 
 
 async def _serve(ws: WebSocket, send: Send, svc: Services, broadcast_id: int,

@@ -372,7 +372,8 @@ async def post_replay_comment(request: Request) -> Response:
         )
     except CommentRejected as exc:
         status = 429 if exc.code in ("rate_limited", "slow_mode") else (
-            403 if exc.code in ("banned", "timed_out", "chat_closed") else 400)
+            403 if exc.code in ("banned", "timed_out", "chat_closed", "address_restricted")
+            else 400)
         headers = {}
         if "retry_after" in exc.extra:
             headers["Retry-After"] = str(max(1, round(float(str(exc.extra["retry_after"])))))
