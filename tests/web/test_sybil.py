@@ -236,20 +236,20 @@ def test_binding_can_be_turned_off(settings: Settings, template_db: Path) -> Non
 def test_sockets_are_capped_per_address(settings: Settings, template_db: Path) -> None:
     """Past CONNECTIONS_PER_ADDRESS one address is told `too_many_connections` and closed
     with 1013; another address connects, and /api/ still answers."""
-    with town_with(settings, template_db, connections_per_address=2) as town:
-        with contextlib.ExitStack() as stack:
-            for _ in range(2):
-                ws = stack.enter_context(town.c.websocket_connect(
-                    "/ws/broadcasts/1", headers=at("203.0.113.1")))
-                assert ws.receive_json()["type"] == "hello"
-            with town.c.websocket_connect("/ws/broadcasts/1",
-                                          headers=at("203.0.113.1")) as refused:
-                frame = refused.receive_json()
-                assert frame["code"] == "too_many_connections" and frame["retry_after"] == 30
-                with pytest.raises(WebSocketDisconnect) as closed:
-                    refused.receive_json()
-                assert closed.value.code == 1013
-            with town.c.websocket_connect("/ws/broadcasts/1",
-                                          headers=at("203.0.113.2")) as other:
-                assert other.receive_json()["type"] == "hello"
-            assert town.c.get("/api/broadcasts/1/comments").status_code == 200
+    with town_with(settings, template_db, connections_per_address=2) as town, \
+            contextlib.ExitStack() as stack:
+        for _ in range(2):
+            ws = stack.enter_context(town.c.websocket_connect(
+                "/ws/broadcasts/1", headers=at("203.0.113.1")))
+            assert ws.receive_json()["type"] == "hello"
+        with town.c.websocket_connect("/ws/broadcasts/1",
+                                      headers=at("203.0.113.1")) as refused:
+            frame = refused.receive_json()
+            assert frame["code"] == "too_many_connections" and frame["retry_after"] == 30
+            with pytest.raises(WebSocketDisconnect) as closed:
+                refused.receive_json()
+            assert closed.value.code == 1013
+        with town.c.websocket_connect("/ws/broadcasts/1",
+                                      headers=at("203.0.113.2")) as other:
+            assert other.receive_json()["type"] == "hello"
+        assert town.c.get("/api/broadcasts/1/comments").status_code == 200
