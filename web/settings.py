@@ -210,9 +210,10 @@ class Settings:
     )
     login_hash_concurrency: int = _setting(
         "LOGIN_HASH_CONCURRENCY",
-        2,
+        1,
         "Password hashes (argon2id, 64 MiB each) one process runs at once; one more slot "
-        "is kept for browsers that logged in before.",
+        "is kept for browsers that logged in before, and while one of those hashes no "
+        "other starts.",
     )
     login_hash_queue: int = _setting(
         "LOGIN_HASH_QUEUE",

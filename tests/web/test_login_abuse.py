@@ -218,3 +218,35 @@ def test_login_busy_answers_503(settings: Settings, template_db: Path) -> None:
     busy = next(r for r in responses if r.status_code == 503)
     assert busy.json()["error"]["code"] == "login_busy"
     assert busy.headers["retry-after"] == "1"
+
+
+def test_trusted_login_pauses_new_hashes() -> None:
+    """While a trusted login holds its slot, a stranger's login that gets a slot does not
+    start hashing until the trusted one is done."""
+
+    async def run() -> list[str]:
+        gate = PasswordGate(slots=1, queue=4)
+        order: list[str] = []
+        trusted_in, release = asyncio.Event(), asyncio.Event()
+
+        async def trusted() -> None:
+            async with gate.slot(trusted=True):
+                trusted_in.set()
+                await release.wait()
+                order.append("trusted done")
+
+        async def stranger() -> None:
+            async with gate.slot():
+                order.append("stranger hashes")
+
+        first = asyncio.create_task(trusted())
+        await trusted_in.wait()
+        second = asyncio.create_task(stranger())
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert order == []
+        release.set()
+        await asyncio.gather(first, second)
+        return order
+
+    assert asyncio.run(run()) == ["trusted done", "stranger hashes"]
