@@ -65,6 +65,7 @@ class Server:
                "SECRET_KEY": "bench", "PUBLIC_BASE_URL": f"http://127.0.0.1:{self.port}",
                "COMMENT_BURST": "1000000", "COMMENT_RATE_PER_MINUTE": "100000000",
                "ADDRESS_BURST": "1000000", "ADDRESS_RATE_PER_MINUTE": "100000000",
+               "CONNECTIONS_PER_ADDRESS": "1000000",
                "NAIVE_DB": str(db)}
         if kind == "hub":
             seed_broadcast(db, 1)

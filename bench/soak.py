@@ -100,6 +100,7 @@ class Service:
                "SECRET_KEY": "soak", "PUBLIC_BASE_URL": self.base, "LOG_LEVEL": "warning",
                "COMMENT_BURST": "1000000", "COMMENT_RATE_PER_MINUTE": "100000000",
                "ADDRESS_BURST": "1000000", "ADDRESS_RATE_PER_MINUTE": "100000000",
+               "CONNECTIONS_PER_ADDRESS": "1000000",
                "ADMISSION_BURST": "100000", "MAX_CONNECTIONS": "100000"}
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(

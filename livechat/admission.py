@@ -25,6 +25,9 @@ class Admission:
         self.open = 0
         self.by_address: dict[str, int] = {}
         self._rates = RateLimiter(capacity=burst, per_minute=rate_per_second * 60)
+        # New sockets per address: its whole cap at once, then a tenth of it a second, so
+        # one client opening and closing sockets cannot spend the broadcast's admission rate.
+        self._address_rates = RateLimiter(capacity=per_address, per_minute=per_address * 6)
 
     @property
     def saturated(self) -> bool:
@@ -40,6 +43,10 @@ class Admission:
             return 5
         if self.address_full(address):
             return ADDRESS_RETRY
+        if address:
+            wait = self._address_rates.check(address_key(address), now)
+            if wait:
+                return max(1, math.ceil(wait))
         wait = self._rates.check(str(broadcast_id), now)
         if wait:
             return max(1, math.ceil(wait))

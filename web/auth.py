@@ -13,7 +13,7 @@ from web.password_gate import PasswordGateBusy
 from web.requests import current_session, json_body, require_session, same_origin
 from web.services import services
 from web.sessions import NICKNAME_MAX, Session, new_sid
-from web.usernames import username_key
+from web.usernames import USERNAME_MAX, username_key
 
 
 def clean_nickname(raw: object) -> str:
@@ -81,6 +81,8 @@ async def login(request: Request) -> Response:
     svc = services(request)
     address = request.client.host if request.client else "?"
     key = username_key(username)
+    if len(key) > USERNAME_MAX:  # no account has such a name; keeps limit keys short
+        raise ApiError(400, "username", f"at most {USERNAME_MAX} characters")
     # A browser that logged in to this very account before is limited on its own (see
     # web.login_limits) and may use the reserved hashing slot.
     device = svc.sessions.load_device(request)

@@ -32,13 +32,28 @@ def test_connections_are_capped_per_address() -> None:
     assert admission.admit(1, 0.0, "198.51.100.2") == 0
     assert not admission.saturated and admission.open == 4
     admission.release("198.51.100.1")
-    assert admission.admit(1, 0.0, "198.51.100.1") == 0
+    assert admission.admit(1, 10.0, "198.51.100.1") == 0
     for n in range(3):
         assert admission.admit(1, 0.0, f"2001:db8::{n + 1}") == 0
     assert admission.admit(1, 0.0, "2001:db8::ff") == ADDRESS_RETRY
     for n in range(3):
         admission.release(f"2001:db8::{n + 1}")
     assert "2001:db8::/64" not in admission.by_address
+
+
+def test_one_address_cannot_spend_the_broadcast_admission_rate() -> None:
+    """An address opening and closing sockets is slowed on its own bucket (a tenth of its
+    cap a second) before it can use up the broadcast's admission rate for everyone."""
+    admission = Admission(max_connections=1000, rate_per_second=10, burst=30, per_address=5)
+    admitted = 0
+    for _ in range(20):
+        if admission.admit(1, 0.0, "203.0.113.9") == 0:
+            admitted += 1
+            admission.release("203.0.113.9")
+    assert admitted == 5
+    assert admission.admit(1, 0.0, "203.0.113.9") == 2  # one token per 2 s
+    assert [admission.admit(1, 0.0, f"198.51.100.{n}") for n in range(20)] == [0] * 20
+    assert admission.admit(1, 2.0, "203.0.113.9") == 0
 
 
 async def test_presence_counts_sessions_not_sockets(tmp_path: Path) -> None:
