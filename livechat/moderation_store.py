@@ -434,7 +434,7 @@ class ModerationStore:
         return bool(rows[0][0])
 
     async def report(self, comment: Comment, reporter_key: str, reason: str, reason_text: str,
-                     hide_at: int | None, network: str = "", weight: float = 1.0,
+                     hide_at: float | None, network: str = "", weight: float = 1.0,
                      ) -> tuple[int, Change]:
         """Record one viewer's report; return the number of distinct reporters and, when
         the reports' weight reaches `hide_at` (None: never), the hold that hid the comment.
@@ -462,7 +462,8 @@ class ModerationStore:
             count = int((await self._all(
                 db, "SELECT COUNT(*) FROM comment_reports WHERE comment_id = ?",
                 (comment.id,)))[0][0])
-            if hide_at is None or weighed + 1e-9 < hide_at or groups < min(2, hide_at):
+            # Above a weight of 1, at least two network blocks: never one place alone.
+            if hide_at is None or weighed + 1e-9 < hide_at or groups < (2 if hide_at > 1 else 1):
                 return count, Change([])
             rows = await self._all(
                 db,

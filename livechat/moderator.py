@@ -128,7 +128,7 @@ def _short_text(body: dict[str, Any], name: str, limit: int, required: bool) -> 
 
 @dataclass(frozen=True)
 class ModerationConfig:
-    report_hide_threshold: int = 3  # weight of distinct reporters that hides; 0: never
+    report_hide_threshold: float = 3.0  # weight of reports that hides (reporting.py); 0: never
     reports_per_address: int = 20  # reports an hour from one address (IPv6: its /64)...
     reports_per_network: int = 60  # ...and from one network block (IPv4 /24, IPv6 /64)
     restriction_origin_hours: int = 24  # a timeout/ban binds the author's address this long

@@ -6,7 +6,8 @@ threshold (`ModerationConfig.report_hide_threshold`), counting each network bloc
 session at least `SEASONED_SESSION` old who has a visible comment in this broadcast —
 0.5 with only one of the two, and 0.25 from a fresh cookie that has said nothing: three
 established viewers on three networks hide a comment; throw-away cookies need four times
-as many networks, and from one network never more than one report's worth.
+as many networks, and from one network never more than one report's worth. Above a
+threshold of 1, the reports must also come from at least two network blocks.
 """
 
 from __future__ import annotations

@@ -193,7 +193,8 @@ def seed_broadcast(db_path: Path, broadcast_id: int = 1, title: str = "테스트
 # Test servers whose limits never get in the way of what a test measures.
 NO_RATE_LIMITS = {"COMMENT_BURST": "100000", "COMMENT_RATE_PER_MINUTE": "10000000",
                   "ADDRESS_BURST": "100000", "ADDRESS_RATE_PER_MINUTE": "10000000",
-                  "CONNECTIONS_PER_ADDRESS": "1000000"}
+                  "CONNECTIONS_PER_ADDRESS": "1000000", "VOTES_PER_ADDRESS": "1000000",
+                  "VOTES_PER_NETWORK": "1000000"}
 
 
 @contextlib.contextmanager

@@ -132,11 +132,12 @@ class Settings:
         30.0,
         "Question votes and unvotes per minute per identity, after the burst.",
     )
-    report_hide_threshold: int = _setting(
+    report_hide_threshold: float = _setting(
         "REPORT_HIDE_THRESHOLD",
-        3,
-        "Distinct viewers whose reports (신고) hide a comment until a moderator reviews it; "
-        "0 never hides.",
+        3.0,
+        "Weight of viewers' reports (신고) that hides a comment until a moderator reviews "
+        "it: an established viewer weighs 1, a fresh cookie that has not commented 0.25, "
+        "and each network block counts once (docs/security-accounts.md); 0 never hides.",
     )
     max_connections: int = _setting(
         "MAX_CONNECTIONS",

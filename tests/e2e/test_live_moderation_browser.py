@@ -23,7 +23,8 @@ def server(tmp_path: Path) -> Iterator[AppServer]:
     db = tmp_path / "live.db"
     seed_broadcast(db, 1, "구정 보고회")
     make_staff(db, "mod", "moderator", "")
-    app = AppServer(db, {"REPORT_HIDE_THRESHOLD": "1", "COMMENT_BURST": "100",
+    # 0.5: one reporter with a comment of their own, whose session is new, hides.
+    app = AppServer(db, {"REPORT_HIDE_THRESHOLD": "0.5", "COMMENT_BURST": "100",
                          "COMMENT_RATE_PER_MINUTE": "1000"})
     app.start()
     try:
@@ -85,7 +86,7 @@ def list_ids(page: Any) -> list[int]:
 
 def test_report_removal_appeal_and_reinstatement(browser: Any, server: AppServer,
                                                  artifacts: Path) -> None:
-    """A viewer reports a comment with the keyboard (hidden at threshold 1, queued for
+    """A viewer reports a comment with the keyboard (hidden at threshold 0.5, queued for
     moderators); a moderator removes another: its author sees the reason and appeals once;
     the reinstated comment comes back in id order on a page that stayed open."""
     author, reporter = viewer(browser, server, "작성자"), viewer(browser, server, "신고자")
@@ -115,7 +116,7 @@ def test_report_removal_appeal_and_reinstatement(browser: Any, server: AppServer
     reporter.click("#report-dialog button[type=submit]")
     reporter.locator("#chat-status", has_text="신고를 접수했습니다").wait_for(timeout=MS)
     assert not reporter.locator("#report-dialog").is_visible()
-    # Threshold 1: hidden for everyone else, pending review for its author, queued.
+    # Threshold 0.5: hidden for everyone else, pending review for its author, queued.
     reporter.locator(f"#c-{spam}").wait_for(state="detached", timeout=MS)
     author.locator(f"#c-{spam}.comment--held", has_text="검토 중").wait_for(timeout=MS)
     queue = mod.get("/api/moderation/broadcasts/1/queue")["items"]

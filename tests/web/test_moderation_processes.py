@@ -34,9 +34,11 @@ async def create_staff(db: Path) -> None:
 class Person:
     """An HTTP session (cookie + CSRF) on one process, and optionally its WebSocket."""
 
-    def __init__(self, server: AppServer) -> None:
+    def __init__(self, server: AppServer, address: str = "") -> None:
         self.server = server
-        self.http = httpx.AsyncClient(base_url=server.base, timeout=TIMEOUT)
+        # uvicorn takes X-Forwarded-For from 127.0.0.1: this person comes from `address`.
+        self.http = httpx.AsyncClient(base_url=server.base, timeout=TIMEOUT, headers={
+            "x-forwarded-for": address} if address else {})
         self.csrf = ""
         self.frames: list[tuple[float, dict[str, Any]]] = []
         self.ws: ClientConnection | None = None
@@ -117,7 +119,7 @@ def pair(tmp_path: Path, redis_server: RedisServer) -> Iterator[tuple[AppServer,
     asyncio.run(create_staff(db))
     env = {"REDIS_URL": redis_server.url, "COMMENT_BURST": "1000",
            "COMMENT_RATE_PER_MINUTE": "100000", "ADDRESS_BURST": "100000",
-           "ADDRESS_RATE_PER_MINUTE": "1000000", "REPORT_HIDE_THRESHOLD": "2"}
+           "ADDRESS_RATE_PER_MINUTE": "1000000", "REPORT_HIDE_THRESHOLD": "1"}
     with server_pair(db, env) as servers:
         yield servers
 
@@ -130,8 +132,8 @@ async def people(pair: tuple[AppServer, AppServer]) -> AsyncIterator[dict[str, P
         "mod_b": await (await Person(b).login("mod")).open(),
         "viewer_a": await (await Person(a).guest("가 시청자")).open(),
         "author_b": await (await Person(b).guest("나 작성자")).open(),
-        "reporter1": await Person(b).guest("신고1"),
-        "reporter2": await Person(b).guest("신고2"),
+        "reporter1": await Person(b, "198.51.100.1").guest("신고1"),
+        "reporter2": await Person(b, "203.0.113.1").guest("신고2"),
     }
     try:
         yield folks
@@ -215,11 +217,16 @@ async def test_every_action_on_one_process_reaches_the_other(people: dict[str, P
     await act("unban", author, kind("moderation", event="unrestricted"),
               restriction_id=ban["result"]["restriction"]["id"])
 
-    # viewers' reports on B hide the comment on A and put it in A's queue
+    # viewers' reports on B hide the comment on A and put it in A's queue (two reporters
+    # who have commented, on two networks: 0.5 each, REPORT_HIDE_THRESHOLD=1)
     target = (await author.post("신고될 댓글", "r1"))["id"]
     since_a, since_mod = viewer_a.mark(), mod.mark()
-    for reporter in (people["reporter1"], people["reporter2"]):
-        await reporter.call("POST", f"/api/comments/{target}/reports", {"reason": "abuse"})
+    for n, reporter in enumerate((people["reporter1"], people["reporter2"])):
+        await reporter.call("POST", "/api/broadcasts/1/comments",
+                            {"text": "저도 봤어요", "client_id": f"seen{n}"})
+        hidden = await reporter.call("POST", f"/api/comments/{target}/reports",
+                                     {"reason": "abuse"})
+        assert hidden["hidden"] is (n == 1)
     await viewer_a.wait(kind("deleted", ids=[target]), since_a)
     await mod.wait(lambda f: f["type"] == "mod" and f.get("event") == "held"
                    and f["item"]["id"] == target, since_mod)

@@ -21,7 +21,8 @@ pytestmark = pytest.mark.e2e
 
 LIMITS = {"COMMENT_BURST": "1000", "COMMENT_RATE_PER_MINUTE": "100000",
           "ADDRESS_BURST": "100000", "ADDRESS_RATE_PER_MINUTE": "1000000",
-          "VOTE_BURST": "1000", "VOTES_PER_MINUTE": "100000"}
+          "VOTE_BURST": "1000", "VOTES_PER_MINUTE": "100000",
+          "VOTES_PER_ADDRESS": "100000", "VOTES_PER_NETWORK": "100000"}
 
 
 @pytest.fixture
