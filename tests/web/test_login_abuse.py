@@ -46,9 +46,12 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _site(settings: Settings, template_db: Path) -> TestClient:
+    """The app with an hour-long window, so no bucket refills during a slow test (each
+    wrong login costs a real argon2 hash)."""
     if not settings.database_path.exists():
         shutil.copyfile(template_db, settings.database_path)
-    return TestClient(FromAddress(create_app(settings)))
+    slow = dataclasses.replace(settings, login_window_seconds=3600)
+    return TestClient(FromAddress(create_app(slow)))
 
 
 @pytest.fixture
