@@ -566,20 +566,20 @@ class LiveChat {
   fitToScreen() {
     const phone = matchMedia("(max-width: 59.99rem)");
     const fit = () => {
-      if (!phone.matches) {
-        this.root.style.removeProperty("--chat-height");
-        return;
-      }
-      const player = document.querySelector(".live__player");
-      const playerHeight = player ? player.getBoundingClientRect().height : 0;
       const top = this.root.getBoundingClientRect().top + scrollY;
       let height = innerHeight - top;
-      // Too little left (a long title, a short screen): fill the screen under the player.
-      if (height < 320) height = innerHeight - playerHeight;
+      if (phone.matches) {
+        // Too little left (a long title, a short screen): fill the screen under the player.
+        const player = document.querySelector(".live__player");
+        if (height < 320) height = innerHeight - (player ? player.offsetHeight : 0);
+      } else {
+        height -= 16; // the column's own margin at the bottom of the window
+      }
       this.root.style.setProperty("--chat-height", `${Math.max(280, Math.floor(height))}px`);
       if (this.list.atBottom()) this.list.scrollToEnd();
     };
     fit();
+    this.refit = fit;
     let last = innerWidth;
     addEventListener("resize", () => {
       // Phones resize the viewport when the keyboard or the URL bar comes and goes:
@@ -777,7 +777,9 @@ class LiveChat {
       this.say(notice.textContent); // announced once through the status region
     } else if (value === "live") {
       notice.hidden = true;
+      document.getElementById("live")?.classList.remove("live--waiting");
       this.refreshComposer();
+      if (this.refit) this.refit();
     }
   }
 
@@ -830,6 +832,7 @@ class LiveChat {
     const counter = this.$("chat-count");
     counter.textContent = `${count} / ${this.maxChars}`;
     counter.classList.toggle("is-over", count > this.maxChars);
+    counter.classList.toggle("is-quiet", count < this.maxChars * 0.8);
   }
 
   /** The one state the composer is in, from what the page knows right now. */

@@ -69,6 +69,7 @@ function liveControls() {
 
 async function goLive() {
   player.dataset.live = "";
+  document.getElementById("live")?.classList.remove("live--waiting");
   document.getElementById("waiting-room")?.remove();
   document.getElementById("player-pill").hidden = false;
   liveControls();
