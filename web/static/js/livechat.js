@@ -525,7 +525,7 @@ class LiveChat {
     this.outbox = new Map(); // client_id -> { text, question, element, sent }
     this.afterNickname = null;
     // What the composer's state is derived from (see composerState()).
-    this.status = root.dataset.status || "live";
+    this.broadcastStatus = root.dataset.status || "live";
     this.closedChat = !root.querySelector("#chat-closed").hidden;
     this.connectionStopped = false;
     this.restrictedUntil = undefined; // undefined: not restricted; null: until lifted; ms
@@ -575,8 +575,9 @@ class LiveChat {
       } else {
         height -= 16; // the column's own margin at the bottom of the window
       }
+      const follow = this.list.atBottom();
       this.root.style.setProperty("--chat-height", `${Math.max(280, Math.floor(height))}px`);
-      if (this.list.atBottom()) this.list.scrollToEnd();
+      if (follow) this.list.scrollToEnd();
     };
     fit();
     this.refit = fit;
@@ -617,7 +618,7 @@ class LiveChat {
     if (frame.you) this.setMe(frame.you);
     if (frame.limits && frame.limits.max_chars) this.maxChars = frame.limits.max_chars;
     this.viewers(frame.viewers);
-    if (typeof frame.status === "string") this.status = frame.status;
+    if (typeof frame.status === "string") this.broadcastStatus = frame.status;
     this.state({ slow_mode: frame.slow_mode, closed: frame.closed, pinned: frame.pinned });
     this.updateCount();
     // Posts that were never acknowledged go again, with the same client_id.
@@ -736,6 +737,9 @@ class LiveChat {
     }
     if ("closed" in frame) {
       this.closedChat = Boolean(frame.closed);
+      // Closed because it is not live yet (the server may say so in `hello`): going live
+      // reopens it; the server refuses with chat_closed if it was closed for another reason.
+      this.closedBeforeLive = this.closedChat && this.broadcastStatus !== "live";
       this.refreshComposer();
     }
     if ("pinned" in frame) {
@@ -761,7 +765,7 @@ class LiveChat {
       badge.className = value === "live" ? "badge badge--live" : "badge badge--muted";
       badge.textContent = labels[value];
     }
-    if (labels[value]) this.status = value;
+    if (labels[value]) this.broadcastStatus = value;
     const notice = this.$("chat-ended");
     if (value === "ended" || value === "cancelled") {
       notice.replaceChildren(value === "ended" ? this.strings.endedNotice : this.strings.cancelled);
@@ -778,6 +782,8 @@ class LiveChat {
     } else if (value === "live") {
       notice.hidden = true;
       document.getElementById("live")?.classList.remove("live--waiting");
+      if (this.closedBeforeLive) this.closedChat = false;
+      this.closedBeforeLive = false;
       this.refreshComposer();
       if (this.refit) this.refit();
     }
@@ -838,8 +844,8 @@ class LiveChat {
   /** The one state the composer is in, from what the page knows right now. */
   composerState(now = Date.now()) {
     if (this.connectionStopped) return "stopped";
-    if (this.status === "planned") return "waiting";
-    if (this.status === "ended" || this.status === "cancelled") return "ended";
+    if (this.broadcastStatus === "planned") return "waiting";
+    if (this.broadcastStatus === "ended" || this.broadcastStatus === "cancelled") return "ended";
     if (this.closedChat) return "closed";
     if (this.restrictedUntil === null || this.restrictedUntil > now) return "restricted";
     if (this.waitUntil > now) return "cooldown";
