@@ -20,7 +20,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from web import question_routes
-from web.i18n import LOCALES, translate
+from web.i18n import LOCALES, catalog, translate
 from web.requests import current_session
 from web.services import Services, services
 from web.share_routes import context_for_broadcast
@@ -161,11 +161,13 @@ ERROR_HINTS = {
 
 def error_detail(locale: str, detail: str) -> str:
     """`detail` in the reader's language, or "" when it is developer text (English words
-    from a framework or an endpoint) that would mean nothing to a citizen."""
-    if not detail or (detail == translate(locale, detail) and not any(
-            "\uac00" <= ch <= "\ud7a3" for ch in detail)):
+    from a framework or an endpoint) that would mean nothing to a citizen. It may come as
+    the Korean source string or already translated."""
+    if not detail:
         return ""
-    return translate(locale, detail)
+    if detail in catalog(locale).values() or any("\uac00" <= ch <= "\ud7a3" for ch in detail):
+        return translate(locale, detail)
+    return ""
 
 
 async def error_page(request: Request, status: int, detail: str) -> Response:
