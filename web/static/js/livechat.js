@@ -1099,7 +1099,7 @@ class LiveChat {
         return;
       }
       box.setAttribute("aria-invalid", "true");
-      error.textContent = `${s.appealFailed} ${body && body.error ? body.error.message : ""}`.trim();
+      error.textContent = this.problem(s.appealFailed, response, body);
     });
     return [actions, form];
   }
@@ -1185,6 +1185,15 @@ class LiveChat {
     }
   }
 
+  /** What failed, in the page's language: ours for what we know, else the stable code
+   * (the API's `message` is English for developers). */
+  problem(failed, response, body) {
+    const code = body && body.error ? body.error.code : "";
+    if (response && response.status === 429) return `${failed} ${this.strings.errors.unavailable}`;
+    const known = code && this.strings.errors[code];
+    return known ? `${failed} ${known}` : `${failed} (${code || (response ? response.status : "network")})`;
+  }
+
   bindModeration() {
     const dialog = this.$("report-dialog");
     const form = this.$("report-form");
@@ -1235,7 +1244,7 @@ class LiveChat {
         this.openNickname();
         return;
       }
-      error.textContent = `${this.strings.reportFailed} ${body && body.error ? body.error.message : ""}`.trim();
+      error.textContent = this.problem(this.strings.reportFailed, response, body);
     });
   }
 
@@ -1333,7 +1342,9 @@ class LiveChat {
         const body = await response.json();
         if (!response.ok) {
           input.setAttribute("aria-invalid", "true");
-          error.textContent = `${this.strings.nicknameFailed} ${body.error ? body.error.message : ""}`;
+          error.textContent = response.status === 400
+            ? `${this.strings.nicknameFailed} ${this.strings.nicknameRules}`
+            : this.problem(this.strings.nicknameFailed, response, body);
           return;
         }
         input.removeAttribute("aria-invalid");
