@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.e2e.pagekit import live_broadcast, new_page
-from tests.e2e.sitepages import create_account, login
+from tests.e2e.sitepages import PUBLIC, create_account, login, prepare, site_pages
 from tests.support import NO_RATE_LIMITS, TIMEOUT, AppServer
 from tests.web.pagekit import guest, post_comment
 from web.database import migrate
@@ -370,33 +370,53 @@ def test_live_player_has_a_poster_a_live_pill_and_no_seek_bar(browser: Any,
     page.context.close()
 
 
-def test_skip_to_chat_and_phone_sized_controls(browser: Any, demo_server: AppServer) -> None:
-    """The second skip link jumps to the chat; at 390 px every control is at least 44 px
-    high (links inside sentences excepted), in Korean and in English."""
+SMALL_CONTROLS = """() => {
+    const picks = document.querySelectorAll(
+      'a, button, textarea, select, input:not([type=checkbox]):not([type=radio]), label.check');
+    const out = [];
+    for (const el of picks) {
+      const r = el.getBoundingClientRect();
+      const shown = r.width > 0 && r.height > 0
+        && getComputedStyle(el).visibility !== 'hidden'
+        && !el.closest('[hidden], dialog:not([open]), .visually-hidden');
+      // Links inside a sentence are exempt (WCAG 2.5.8 "inline"); every other control is not.
+      const inline = el.tagName === 'A' && !el.classList.contains('btn')
+        && getComputedStyle(el).display === 'inline';
+      if (shown && !inline && r.height < 44) out.push(`${el.tagName}#${el.id} ${r.height}`);
+    }
+    return out; }"""
+
+
+def test_skip_to_chat_link(browser: Any, demo_server: AppServer) -> None:
+    """The second skip link ("댓글로 바로가기") moves the focus to the chat."""
     broadcast_id = live_broadcast(demo_server)
     page = phone(browser, demo_server, f"/live/{broadcast_id}")
     page.keyboard.press("Tab")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.getAttribute('href')") == "#chat"
+    assert page.evaluate("document.activeElement.textContent") == "댓글로 바로가기"
     page.keyboard.press("Enter")
     page.wait_for_function("() => document.activeElement.id === 'chat'", timeout=MS)
+    assert page.errors == []
+    page.context.close()
+
+
+def test_every_control_on_every_public_page_is_44px_on_a_phone(
+        browser: Any, demo_server: AppServer) -> None:
+    """At 390 px, in Korean and in English, no control on a public page is under 44 px high
+    (links inside sentences excepted)."""
+    broadcast_id = prepare(demo_server)
+    pages, broken = site_pages(demo_server, broadcast_id)
+    assert broken == {}
+    public = [path for name, path in pages.items() if name in PUBLIC]
+    assert len(public) >= 8
+    page = new_page(browser, **PHONE)
     for locale in ("ko", "en"):
         page.context.add_cookies([{"name": "lang", "value": locale, "url": demo_server.base}])
-        page.goto(f"{demo_server.base}/live/{broadcast_id}")
-        page.wait_for_selector("#chat[data-connection=open]", timeout=MS)
-        small = page.evaluate("""() => {
-            const picks = document.querySelectorAll(
-              'button, a.btn, .site-nav a, .lang-switch a, .share__btn, textarea, select,'
-              + ' input:not([type=checkbox]):not([type=radio]), label.check');
-            const out = [];
-            for (const el of picks) {
-              const r = el.getBoundingClientRect();
-              const shown = r.width > 0 && r.height > 0
-                && getComputedStyle(el).visibility !== 'hidden'
-                && !el.closest('[hidden], dialog:not([open]), .visually-hidden');
-              if (shown && r.height < 44) out.push(`${el.tagName}#${el.id} ${r.height}`);
-            }
-            return out; }""")
-        assert small == [], locale
+        for path in [*public, "/no-such-page"]:
+            page.goto(demo_server.base + path)
+            if path.startswith("/live/"):
+                page.wait_for_selector("#chat[data-connection=open]", timeout=MS)
+            assert page.evaluate(SMALL_CONTROLS) == [], (locale, path)
     assert page.errors == []
     page.context.close()
