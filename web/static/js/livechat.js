@@ -951,7 +951,17 @@ class LiveChat {
     const strong = document.createElement("strong");
     strong.textContent = you.name;
     who.replaceChildren(this.strings.nickname + ": ", strong);
-    this.$("chat-nickname-open").textContent = this.strings.changeNickname;
+    // The button shows who you are (in your name's colour); its name says what it does.
+    const button = this.$("chat-nickname-open");
+    const name = document.createElement("span");
+    name.className = "composer__name";
+    name.dataset.hue = String(nameHue(you.name));
+    name.textContent = you.name;
+    const pencil = document.createElement("span");
+    pencil.setAttribute("aria-hidden", "true");
+    pencil.textContent = "✎";
+    button.replaceChildren(name, " ", pencil);
+    button.setAttribute("aria-label", `${this.strings.changeNickname}: ${you.name}`);
     this.list.refreshOwnership();
   }
 
