@@ -89,6 +89,16 @@ def test_phone_keeps_the_composer_in_the_first_screen_after_100_comments(
     page.locator("#chat-jump").wait_for(state="hidden", timeout=MS)
     assert page.errors == []
     page.context.close()
+    # The desktop column too: the composer within 1440×900, the list scrolling inside.
+    desktop = new_page(browser, width=1440, height=900)
+    desktop.goto(f"{busy_server.base}/live/{broadcast_id}")
+    desktop.wait_for_selector("#chat[data-connection=open]", timeout=MS)
+    composer = box(desktop, "#chat-form")
+    assert composer["y"] + composer["height"] <= 900
+    assert desktop.evaluate("(l => l.scrollHeight > l.clientHeight * 2)"
+                            "(document.getElementById('chat-list'))")
+    assert desktop.errors == []
+    desktop.context.close()
 
 
 def test_rows_are_one_line_with_stable_name_colours_and_own_comments_marked(

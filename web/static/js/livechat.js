@@ -527,6 +527,7 @@ class LiveChat {
     // What the composer's state is derived from (see composerState()).
     this.broadcastStatus = root.dataset.status || "live";
     this.closedChat = !root.querySelector("#chat-closed").hidden;
+    this.slowMode = root.querySelector("#chat-slow").hidden ? 0 : 1;
     this.connectionStopped = false;
     this.restrictedUntil = undefined; // undefined: not restricted; null: until lifted; ms
     this.waitUntil = 0; // ms: no sending before (rate limit, slow mode)
@@ -731,9 +732,11 @@ class LiveChat {
 
   state(frame) {
     if ("slow_mode" in frame) {
-      const slow = this.$("chat-slow");
-      slow.hidden = !frame.slow_mode;
-      if (frame.slow_mode) slow.textContent = fill(this.strings.slowMode, { n: frame.slow_mode });
+      this.slowMode = Number(frame.slow_mode) || 0;
+      if (this.slowMode) {
+        this.$("chat-slow").textContent = fill(this.strings.slowMode, { n: this.slowMode });
+      }
+      this.refreshComposer();
     }
     if ("closed" in frame) {
       this.closedChat = Boolean(frame.closed);
@@ -870,6 +873,9 @@ class LiveChat {
     this.$("chat-text").disabled = !writable;
     this.$("chat-waiting").hidden = state !== "waiting";
     this.$("chat-closed").hidden = state !== "closed";
+    // Only what matters now: slow mode while one can write, a restriction while it holds.
+    this.$("chat-slow").hidden = !(writable && this.slowMode);
+    this.$("chat-restricted").hidden = state !== "restricted";
     if (this.restrictedUntil !== undefined && state !== "restricted"
         && !(this.restrictedUntil === null || this.restrictedUntil > now)) {
       this.restrictedUntil = undefined;

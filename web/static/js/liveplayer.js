@@ -106,6 +106,11 @@ if (video) {
     });
   } else if ("live" in player.dataset && video.dataset.stream) {
     goLive();
+    document.addEventListener("livechat:frame", (event) => {
+      const { type, status } = event.detail;
+      // Ended or cancelled: no longer LIVE (the picture may play out to its end).
+      if (type === "status" && status !== "live") document.getElementById("player-pill").hidden = true;
+    });
   } else {
     attachStream(video, video.dataset.stream, { live: true });
   }
