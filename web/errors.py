@@ -61,5 +61,20 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
     return await error_page(request, exc.status_code, str(exc.detail))
 
 
+async def _server_error(request: Request, exc: Exception) -> Response:
+    """An unexpected failure: JSON for the API, else the error page in the reader's
+    language (Starlette still logs the traceback and re-raises)."""
+    if request.url.path.startswith("/api/") or "text/html" not in request.headers.get(
+        "accept", ""
+    ):
+        return JSONResponse(error_body("error", "internal server error"), 500)
+    from web.pages import error_page
+
+    try:
+        return await error_page(request, 500, "")
+    except Exception:
+        return Response("500", status_code=500, media_type="text/plain")
+
+
 def exception_handlers() -> dict[Any, Any]:
-    return {ApiError: _api_error, HTTPException: _http_exception}
+    return {ApiError: _api_error, HTTPException: _http_exception, 500: _server_error}

@@ -20,7 +20,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from web import question_routes
-from web.i18n import LOCALES, translate
+from web.i18n import LOCALES, catalog, translate
 from web.requests import current_session
 from web.services import Services, services
 from web.share_routes import context_for_broadcast
@@ -139,7 +139,49 @@ routes: list[BaseRoute] = [
 ]
 
 
+# What a citizen reads for each status, whatever the code that raised it said (Korean
+# source strings; web/locales/ translate them).
+ERROR_TITLES = {
+    400: "요청을 처리할 수 없습니다",
+    403: "이 페이지를 볼 권한이 없습니다",
+    404: "페이지를 찾을 수 없습니다",
+    405: "지원하지 않는 요청입니다",
+    413: "보낸 내용이 너무 큽니다",
+    429: "요청이 너무 많습니다",
+    500: "일시적인 오류가 발생했습니다",
+    503: "잠시 후 다시 시도해 주세요",
+}
+ERROR_HINTS = {
+    404: "주소가 바뀌었거나 삭제된 페이지일 수 있습니다.",
+    429: "잠시 기다렸다가 다시 시도해 주세요.",
+    500: "잠시 후 다시 시도해 주세요. 문제가 계속되면 아래 요청 번호와 함께 알려 주세요.",
+    503: "이용자가 많아 잠시 응답할 수 없습니다.",
+}
+
+
+def error_detail(locale: str, detail: str) -> str:
+    """`detail` in the reader's language, or "" when it is developer text (English words
+    from a framework or an endpoint) that would mean nothing to a citizen. It may come as
+    the Korean source string or already translated."""
+    if not detail:
+        return ""
+    if detail in catalog(locale).values() or any("\uac00" <= ch <= "\ud7a3" for ch in detail):
+        return translate(locale, detail)
+    return ""
+
+
 async def error_page(request: Request, status: int, detail: str) -> Response:
+    """The HTML error page, in the reader's language: what happened, the code, the way on."""
+    locale = request_locale(request)
+    title = ERROR_TITLES.get(status, ERROR_TITLES[500] if status >= 500 else ERROR_TITLES[400])
+    context = {
+        "status": status,
+        "title": translate(locale, title),
+        "detail": error_detail(locale, detail),
+        "hint": translate(locale, ERROR_HINTS.get(status, "")) if status in ERROR_HINTS else "",
+        "request_id": str(request.scope.get("state", {}).get("request_id", ""))
+        if status >= 500 else "",
+    }
     return services(request).templates.TemplateResponse(
-        request, "error.html", {"status": status, "detail": detail}, status_code=status
+        request, "error.html", context, status_code=status
     )

@@ -33,6 +33,17 @@ def request_locale(request: Request) -> str:
     return negotiate(request.cookies.get("lang"), request.headers.get("accept-language"))
 
 
+NAME_HUES = 8
+
+
+def name_hue(name: str) -> int:
+    """A stable colour slot (0-7) for a commenter's name; livechat.js `nameHue` is the same."""
+    value = 0
+    for ch in name:
+        value = (value * 31 + ord(ch)) & 0xFFFFFFFF
+    return value % NAME_HUES
+
+
 def make_templates(settings: Settings) -> Jinja2Templates:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(_TEMPLATES),
@@ -43,6 +54,7 @@ def make_templates(settings: Settings) -> Jinja2Templates:
     )
     env.globals["static_url"] = static_url
     env.globals["settings"] = settings
+    env.globals["name_hue"] = name_hue
 
     def context(request: Request) -> dict[str, Any]:
         locale = request_locale(request)

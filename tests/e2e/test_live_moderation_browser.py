@@ -104,11 +104,14 @@ def test_report_removal_appeal_and_reinstatement(browser: Any, server: AppServer
     assert reporter.locator("#chat-list .comment__report[tabindex='0']").count() == 1
 
     button = reporter.locator(f"#c-{spam} .comment__report")
-    assert button.get_attribute("aria-label") == "작성자 님의 댓글 신고하기"
+    assert button.get_attribute("aria-label") == "작성자 님의 댓글 메뉴"
     reporter.locator(f"#c-{last} .comment__report").focus()
     reporter.keyboard.press("ArrowUp")  # from "마지막" past the removed-later one
     reporter.keyboard.press("ArrowUp")
     assert reporter.evaluate("document.activeElement.closest('li').dataset.id") == str(spam)
+    reporter.keyboard.press("Enter")  # the ⋯ menu opens on its one item, 신고하기
+    reporter.wait_for_selector("#comment-menu:not([hidden])", timeout=MS)
+    assert reporter.evaluate("document.activeElement.id") == "comment-menu-report"
     reporter.keyboard.press("Enter")
     reporter.wait_for_selector("#report-dialog[open]", timeout=MS)
     assert reporter.locator("#report-quote").inner_text() == "광고 댓글입니다"

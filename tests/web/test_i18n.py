@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from web.i18n import LOCALES, negotiate, translate
+from web.pages import ERROR_HINTS, ERROR_TITLES
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 CALL = re.compile(r"""\b_\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')\s*\)""")
@@ -83,3 +84,11 @@ def test_negotiate_prefers_cookie_then_quality() -> None:
     assert negotiate("ja", "en") == "ja"
     assert negotiate(None, "fr-FR,en;q=0.5,ja;q=0.8") == "ja"
     assert negotiate("xx", "de") == "ko"
+
+
+@pytest.mark.parametrize("locale", ["en", "ja"])
+def test_error_page_wording_is_translated(locale: str) -> None:
+    """Every error page title and hint (web.pages tables, not `_()` calls) has a translation."""
+    catalog = load(locale)
+    wording = [*ERROR_TITLES.values(), *ERROR_HINTS.values()]
+    assert [w for w in wording if not catalog.get(w, "").strip()] == []

@@ -14,8 +14,17 @@
 // Every frame the socket brings is also dispatched as a `livechat:frame` DOM event on
 // `document` (detail: the frame), so other panels (questions.js) share this connection.
 //
-// Moderation as a viewer sees it: a "신고" button on every comment but one's own (one tab
-// stop for all of them; arrow keys move between them) opens #report-dialog; a comment of
+// Layout: a comment is one line (name in a stable colour, badge, text); one's own are
+// highlighted. On phones the chat fills what is left of the first screen under the sticky
+// player (--chat-height), so the composer is always in view.
+//
+// Composer: one state at a time (open, cooldown, waiting, closed, restricted, ended,
+// stopped), derived from what the page knows; every change of state clears the status line,
+// a wait is counted down second by second and sending comes back by itself.
+//
+// Moderation as a viewer sees it: a "⋯" button on every comment but one's own (one tab
+// stop for all of them; arrow keys move between them) opens a menu whose "신고하기" opens
+// #report-dialog; a comment of
 // one's own that a moderator removed becomes a notice in its place ("삭제됨: 사유") with
 // one "이의 신청" (appeal); `comments` frames with `restored: true` put comments back in id
 // order even if they were removed before; a chat restriction shows until when.
@@ -39,6 +48,13 @@ const CLOSE_BUSY = 1013;
 export function backoffDelay(attempt, base = BACKOFF_BASE_MS, cap = BACKOFF_CAP_MS,
                              random = Math.random) {
   return Math.floor(random() * Math.min(cap, base * 2 ** Math.min(attempt, 20)));
+}
+
+/** A stable colour slot (0-7) for a name; web/templating.py `name_hue` is the same. */
+export function nameHue(name) {
+  let value = 0;
+  for (const ch of String(name || "")) value = (Math.imul(value, 31) + ch.codePointAt(0)) >>> 0;
+  return value % 8;
 }
 
 function fill(template, values) {
@@ -209,6 +225,15 @@ class CommentList {
     this.list.addEventListener("focusin", (event) => {
       if (event.target.matches(".comment__report")) this.setTabStop(event.target);
     });
+    // Tapping a row (not a control in it) shows its ⋯ button, as chat apps do on phones.
+    this.list.addEventListener("click", (event) => {
+      if (event.target.closest("button, a, input, textarea, form")) return;
+      const li = event.target.closest("li.comment");
+      for (const active of this.list.querySelectorAll("li.is-active")) {
+        if (active !== li) active.classList.remove("is-active");
+      }
+      if (li) li.classList.toggle("is-active");
+    });
     this.jump.addEventListener("click", () => {
       this.scrollToEnd();
       this.list.focus();
@@ -349,28 +374,32 @@ class CommentList {
     this.list.append(element);
   }
 
-  // -- report buttons: one tab stop, arrow keys between them -------------------------
+  // -- the ⋯ (menu) buttons: one tab stop, arrow keys between them -------------------
   addReport(li, item) {
     if (!item.id) return;
     const button = document.createElement("button");
     button.type = "button";
     button.className = "comment__report";
-    button.dataset.action = "report";
+    button.dataset.action = "menu";
     button.tabIndex = -1;
-    button.textContent = this.strings.report;
-    button.setAttribute("aria-label", fill(this.strings.reportLabel, { name: item.author }));
+    button.textContent = "⋯";
+    button.setAttribute("aria-label", fill(this.strings.menuLabel, { name: item.author }));
+    button.setAttribute("aria-haspopup", "menu");
+    button.setAttribute("aria-expanded", "false");
     button.hidden = this.isMine(item);
-    li.querySelector(".comment__meta").append(button);
+    li.classList.toggle("comment--mine", button.hidden);
+    li.append(button);
   }
 
-  /** Hide the report button on comments that turn out to be one's own (name just known). */
+  /** Own comments (the name just became known): highlighted, and no report button. */
   refreshOwnership() {
     for (const li of this.list.querySelectorAll("li[data-id]")) {
-      const button = li.querySelector(".comment__report");
-      if (!button) continue;
-      button.hidden = this.isMine({
+      const mine = this.isMine({
         id: Number(li.dataset.id), author: li.querySelector(".comment__author")?.textContent,
       });
+      li.classList.toggle("comment--mine", mine);
+      const button = li.querySelector(".comment__report");
+      if (button) button.hidden = mine;
     }
     this.ensureTabStop();
   }
@@ -415,18 +444,38 @@ class CommentList {
     }
     const meta = document.createElement("p");
     meta.className = "comment__meta";
+    if (item.created_at) {
+      const time = document.createElement("time");
+      time.className = "comment__time";
+      time.dateTime = item.created_at;
+      const when = new Date(item.created_at);
+      if (!Number.isNaN(when.getTime())) time.textContent = this.clock.format(when);
+      meta.append(time, " ");
+    }
     const author = document.createElement("span");
     author.className = "comment__author";
+    author.dataset.hue = String(nameHue(item.author));
     author.textContent = item.author;
     meta.append(author);
     if (item.role === "official") {
       li.classList.add("comment--official");
+      // Compact: ✓ and the department; the full wording for screen readers and on hover.
       const badge = document.createElement("span");
       badge.className = "badge badge--official";
+      badge.title = this.strings.official + (item.department ? " · " + item.department : "");
       const tick = document.createElement("span");
       tick.setAttribute("aria-hidden", "true");
       tick.textContent = "✓";
-      badge.append(tick, this.strings.official + (item.department ? " · " + item.department : ""));
+      const spoken = document.createElement("span");
+      spoken.className = "visually-hidden";
+      spoken.textContent = this.strings.official + (item.department ? " · " : "");
+      badge.append(tick, spoken);
+      if (item.department) {
+        const department = document.createElement("span");
+        department.className = "badge__text";
+        department.textContent = item.department;
+        badge.append(department);
+      }
       meta.append(" ", badge);
     } else if (item.role === "moderator" || item.role === "admin") {
       meta.append(" ", this.badge("badge--staff", this.strings.staff));
@@ -434,20 +483,15 @@ class CommentList {
     if ((item.flags || []).includes("question") || item.question) {
       meta.append(" ", this.badge("badge--question", this.strings.question));
     }
-    if (item.created_at) {
-      const time = document.createElement("time");
-      time.className = "comment__time";
-      time.dateTime = item.created_at;
-      const when = new Date(item.created_at);
-      if (!Number.isNaN(when.getTime())) time.textContent = this.clock.format(when);
-      meta.append(" ", time);
-    }
+    meta.append(" ");
     const text = document.createElement("p");
     text.className = "comment__text";
     text.textContent = item.text;
     li.append(meta, text);
-    if (pendingLabel) this.markPending(li, pendingLabel);
-    else if (reportable) this.addReport(li, item);
+    if (pendingLabel) {
+      li.classList.add("comment--mine");
+      this.markPending(li, pendingLabel);
+    } else if (reportable) this.addReport(li, item);
     return li;
   }
 
@@ -480,8 +524,16 @@ class LiveChat {
     this.me = root.dataset.nickname ? { name: root.dataset.nickname } : null;
     this.outbox = new Map(); // client_id -> { text, question, element, sent }
     this.afterNickname = null;
-    this.retryTimer = null;
+    // What the composer's state is derived from (see composerState()).
+    this.broadcastStatus = root.dataset.status || "live";
     this.closedChat = !root.querySelector("#chat-closed").hidden;
+    this.slowMode = root.querySelector("#chat-slow").hidden ? 0 : 1;
+    this.connectionStopped = false;
+    this.restrictedUntil = undefined; // undefined: not restricted; null: until lifted; ms
+    this.waitUntil = 0; // ms: no sending before (rate limit, slow mode)
+    this.waitKind = "";
+    this.composerTimer = null;
+    this.shownState = "";
     this.mine = new Set(); // ids of comments this page posted
     this.underReview = new Set(); // own comments hidden by reports, pending review
     this.appealed = new Set();
@@ -506,7 +558,39 @@ class LiveChat {
     this.bindComposer();
     this.bindNickname();
     this.bindModeration();
+    this.bindMenu();
+    this.fitToScreen();
     this.connection.connect();
+  }
+
+  /** Phones: the chat takes what is left of the first screen (composer always in view). */
+  fitToScreen() {
+    const phone = matchMedia("(max-width: 59.99rem)");
+    const fit = () => {
+      const top = this.root.getBoundingClientRect().top + scrollY;
+      let height = innerHeight - top;
+      if (phone.matches) {
+        // Too little left (a long title, a short screen): fill the screen under the player.
+        const player = document.querySelector(".live__player");
+        if (height < 320) height = innerHeight - (player ? player.offsetHeight : 0);
+      } else {
+        height -= 16; // the column's own margin at the bottom of the window
+      }
+      const follow = this.list.atBottom();
+      this.root.style.setProperty("--chat-height", `${Math.max(280, Math.floor(height))}px`);
+      if (follow) this.list.scrollToEnd();
+    };
+    fit();
+    this.refit = fit;
+    let last = innerWidth;
+    addEventListener("resize", () => {
+      // Phones resize the viewport when the keyboard or the URL bar comes and goes:
+      // only a change of width (rotation) re-lays the page out.
+      if (innerWidth === last) return;
+      last = innerWidth;
+      fit();
+    });
+    phone.addEventListener("change", fit);
   }
 
   /** Ours if this page posted it, or if it carries our name (guests have no other id). */
@@ -535,6 +619,7 @@ class LiveChat {
     if (frame.you) this.setMe(frame.you);
     if (frame.limits && frame.limits.max_chars) this.maxChars = frame.limits.max_chars;
     this.viewers(frame.viewers);
+    if (typeof frame.status === "string") this.broadcastStatus = frame.status;
     this.state({ slow_mode: frame.slow_mode, closed: frame.closed, pinned: frame.pinned });
     this.updateCount();
     // Posts that were never acknowledged go again, with the same client_id.
@@ -562,6 +647,11 @@ class LiveChat {
       }
     }
     this.connection.lastId = top;
+    // Our held comment is approved: the "held" line has said its piece.
+    if (this.heldShown && items.some((item) => item.id === this.heldShown)) {
+      this.heldShown = null;
+      if (this.$("chat-status").textContent === this.strings.held) this.say("");
+    }
     this.list.push(entries, { announce: !frame.backfill && !frame.restored });
   }
 
@@ -577,6 +667,7 @@ class LiveChat {
       element.classList.add("comment--held");
       this.list.markPending(element, this.strings.held);
       this.say(this.strings.held);
+      this.heldShown = frame.id;
     } else if (element.isConnected && !post.delivered) {
       // Acknowledged before the stream brought it back: the pending copy becomes the comment.
       if (!document.getElementById("c-" + frame.id)) {
@@ -589,7 +680,9 @@ class LiveChat {
         element.remove();
       }
     }
-    if (frame.notice) this.say(frame.notice);
+    // The server's `notice` is Korean-and-English developer wording; besides "held" (above)
+    // the only one is "personal data hidden": say it in the page's language.
+    if (frame.notice && frame.status !== "held") this.say(this.strings.masked);
   }
 
   error(frame) {
@@ -606,8 +699,16 @@ class LiveChat {
       if (!box.value) box.value = post.text;
       this.updateCount();
     }
-    this.say(this.describe(frame));
-    if (frame.retry_after) this.pauseSending(Number(frame.retry_after));
+    if (frame.retry_after && (frame.code === "rate_limited" || frame.code === "slow_mode")) {
+      this.pauseSending(Number(frame.retry_after), frame.code);
+      return;
+    }
+    if (frame.code === "chat_closed") {
+      this.closedChat = true;
+      this.refreshComposer();
+      return;
+    }
+    this.say(this.describe(frame), "error");
   }
 
   describe(frame) {
@@ -615,7 +716,7 @@ class LiveChat {
     const seconds = Math.max(1, Math.ceil(Number(frame.retry_after) || 1));
     switch (frame.code) {
       case "rate_limited": return fill(s.rateLimited, { s: seconds });
-      case "slow_mode": return fill(s.rateLimited, { s: seconds });
+      case "slow_mode": return fill(s.slowWait, { s: seconds });
       case "too_long": return fill(s.tooLong, { n: this.maxChars });
       case "empty": return s.empty;
       case "chat_closed": return s.closed;
@@ -623,20 +724,26 @@ class LiveChat {
       case "timed_out":
         this.restricted(frame.until || null);
         return s.restricted;
-      default: return s.failed + (frame.message ? ` (${frame.message})` : "");
+      default:
+        // Server messages are English developer text: show ours, and the code for support.
+        return (s.errors && s.errors[frame.code]) || `${s.failed} (${frame.code || "error"})`;
     }
   }
 
   state(frame) {
     if ("slow_mode" in frame) {
-      const slow = this.$("chat-slow");
-      slow.hidden = !frame.slow_mode;
-      if (frame.slow_mode) slow.textContent = fill(this.strings.slowMode, { n: frame.slow_mode });
+      this.slowMode = Number(frame.slow_mode) || 0;
+      if (this.slowMode) {
+        this.$("chat-slow").textContent = fill(this.strings.slowMode, { n: this.slowMode });
+      }
+      this.refreshComposer();
     }
     if ("closed" in frame) {
       this.closedChat = Boolean(frame.closed);
-      this.$("chat-closed").hidden = !this.closedChat;
-      this.updateSendable();
+      // Closed because it is not live yet (the server may say so in `hello`): going live
+      // reopens it; the server refuses with chat_closed if it was closed for another reason.
+      this.closedBeforeLive = this.closedChat && this.broadcastStatus !== "live";
+      this.refreshComposer();
     }
     if ("pinned" in frame) {
       const box = this.$("chat-pinned");
@@ -661,6 +768,7 @@ class LiveChat {
       badge.className = value === "live" ? "badge badge--live" : "badge badge--muted";
       badge.textContent = labels[value];
     }
+    if (labels[value]) this.broadcastStatus = value;
     const notice = this.$("chat-ended");
     if (value === "ended" || value === "cancelled") {
       notice.replaceChildren(value === "ended" ? this.strings.endedNotice : this.strings.cancelled);
@@ -672,9 +780,15 @@ class LiveChat {
         notice.append(" ", link);
       }
       notice.hidden = false;
+      this.refreshComposer();
       this.say(notice.textContent); // announced once through the status region
     } else if (value === "live") {
       notice.hidden = true;
+      document.getElementById("live")?.classList.remove("live--waiting");
+      if (this.closedBeforeLive) this.closedChat = false;
+      this.closedBeforeLive = false;
+      this.refreshComposer();
+      if (this.refit) this.refit();
     }
   }
 
@@ -696,8 +810,8 @@ class LiveChat {
     element.textContent = label || "";
     element.dataset.state = state;
     this.root.dataset.connection = state;
-    this.$("chat-fieldset").disabled = state === "stopped";
-    this.updateSendable();
+    this.connectionStopped = state === "stopped";
+    this.refreshComposer();
   }
 
   // -- composing -------------------------------------------------------------------
@@ -718,8 +832,8 @@ class LiveChat {
     box.addEventListener("input", () => this.updateCount());
     box.enterKeyHint = "send"; // phones label their Enter key with "send"
     this.$("chat-nickname-open").addEventListener("click", () => this.openNickname());
-    this.$("chat-fieldset").disabled = false;
     this.updateCount();
+    this.refreshComposer();
   }
 
   updateCount() {
@@ -727,21 +841,67 @@ class LiveChat {
     const counter = this.$("chat-count");
     counter.textContent = `${count} / ${this.maxChars}`;
     counter.classList.toggle("is-over", count > this.maxChars);
+    counter.classList.toggle("is-quiet", count < this.maxChars * 0.8);
   }
 
-  updateSendable() {
-    const send = this.$("chat-send");
-    send.disabled = this.closedChat || this.retryTimer !== null;
-    this.$("chat-text").disabled = this.closedChat;
+  /** The one state the composer is in, from what the page knows right now. */
+  composerState(now = Date.now()) {
+    if (this.connectionStopped) return "stopped";
+    if (this.broadcastStatus === "planned") return "waiting";
+    if (this.broadcastStatus === "ended" || this.broadcastStatus === "cancelled") return "ended";
+    if (this.closedChat) return "closed";
+    if (this.restrictedUntil === null || this.restrictedUntil > now) return "restricted";
+    if (this.waitUntil > now) return "cooldown";
+    return "open";
   }
 
-  pauseSending(seconds) {
-    clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
-      this.updateSendable();
-    }, Math.max(1, seconds) * 1000);
-    this.updateSendable();
+  /**
+   * Show the composer's state: the form (open, or closed behind the notice that says why),
+   * the notices, the send button. A new state clears the status line; a wait counts down.
+   */
+  refreshComposer() {
+    const now = Date.now();
+    const state = this.composerState(now);
+    const changed = state !== this.shownState;
+    this.shownState = state;
+    const writable = state === "open" || state === "cooldown";
+    const form = this.$("chat-form");
+    form.dataset.state = writable ? "open" : "closed";
+    form.dataset.phase = state;
+    this.$("chat-fieldset").disabled = state === "stopped";
+    this.$("chat-send").disabled = state !== "open";
+    this.$("chat-text").disabled = !writable;
+    this.$("chat-waiting").hidden = state !== "waiting";
+    this.$("chat-closed").hidden = state !== "closed";
+    // Only what matters now: slow mode while one can write, a restriction while it holds.
+    this.$("chat-slow").hidden = !(writable && this.slowMode);
+    this.$("chat-restricted").hidden = state !== "restricted";
+    if (this.restrictedUntil !== undefined && state !== "restricted"
+        && !(this.restrictedUntil === null || this.restrictedUntil > now)) {
+      this.restrictedUntil = undefined;
+      this.$("chat-restricted").hidden = true;
+    }
+    if (changed) this.say("");
+    clearTimeout(this.composerTimer);
+    this.composerTimer = null;
+    if (state === "cooldown") {
+      const seconds = Math.ceil((this.waitUntil - now) / 1000);
+      const template = this.waitKind === "slow_mode" ? this.strings.slowWait : this.strings.rateLimited;
+      this.say(fill(template, { s: seconds }), "wait");
+      // Tick on the second boundary of the wait, so the number shown is never stale.
+      const next = (this.waitUntil - now) % 1000 || 1000;
+      this.composerTimer = setTimeout(() => this.refreshComposer(), next);
+    } else if (state === "restricted" && this.restrictedUntil) {
+      const left = this.restrictedUntil - now;
+      if (left < 2 ** 31) this.composerTimer = setTimeout(() => this.refreshComposer(), left);
+    }
+  }
+
+  pauseSending(seconds, kind = "rate_limited") {
+    this.waitUntil = Date.now() + Math.max(1, seconds) * 1000;
+    this.waitKind = kind;
+    this.shownState = ""; // a new wait is news even if one was already counting down
+    this.refreshComposer();
   }
 
   submit() {
@@ -755,7 +915,7 @@ class LiveChat {
       this.say(fill(this.strings.tooLong, { n: this.maxChars }));
       return;
     }
-    if (this.closedChat || this.retryTimer !== null) return;
+    if (this.composerState() !== "open") return;
     const question = this.$("chat-question").checked;
     if (!this.me) {
       this.afterNickname = () => this.submit();
@@ -784,8 +944,11 @@ class LiveChat {
                            question: post.question });
   }
 
-  say(message) {
-    this.$("chat-status").textContent = message;
+  say(message, tone = "") {
+    const line = this.$("chat-status");
+    line.textContent = message;
+    if (tone) line.dataset.tone = tone;
+    else delete line.dataset.tone;
   }
 
   setMe(you) {
@@ -794,7 +957,17 @@ class LiveChat {
     const strong = document.createElement("strong");
     strong.textContent = you.name;
     who.replaceChildren(this.strings.nickname + ": ", strong);
-    this.$("chat-nickname-open").textContent = this.strings.changeNickname;
+    // The button shows who you are (in your name's colour); its name says what it does.
+    const button = this.$("chat-nickname-open");
+    const name = document.createElement("span");
+    name.className = "composer__name";
+    name.dataset.hue = String(nameHue(you.name));
+    name.textContent = you.name;
+    const pencil = document.createElement("span");
+    pencil.setAttribute("aria-hidden", "true");
+    pencil.textContent = "✎";
+    button.replaceChildren(name, " ", pencil);
+    button.setAttribute("aria-label", `${this.strings.changeNickname}: ${you.name}`);
     this.list.refreshOwnership();
   }
 
@@ -813,7 +986,9 @@ class LiveChat {
       case "appeal_decided": return this.appealDecided(frame);
       case "restricted": return this.restricted(frame.until || null);
       case "unrestricted":
+        this.restrictedUntil = undefined;
         this.$("chat-restricted").hidden = true;
+        this.refreshComposer();
         return this.say(this.strings.unrestricted);
       default: return undefined;
     }
@@ -940,7 +1115,7 @@ class LiveChat {
         return;
       }
       box.setAttribute("aria-invalid", "true");
-      error.textContent = `${s.appealFailed} ${body && body.error ? body.error.message : ""}`.trim();
+      error.textContent = this.problem(s.appealFailed, response, body);
     });
     return [actions, form];
   }
@@ -993,6 +1168,9 @@ class LiveChat {
     }
     box.textContent = text;
     box.hidden = false;
+    const when = until ? new Date(until).getTime() : NaN;
+    this.restrictedUntil = Number.isNaN(when) ? null : when;
+    this.refreshComposer();
   }
 
   async csrf(fresh = false) {
@@ -1023,13 +1201,22 @@ class LiveChat {
     }
   }
 
+  /** What failed, in the page's language: ours for what we know, else the stable code
+   * (the API's `message` is English for developers). */
+  problem(failed, response, body) {
+    const code = body && body.error ? body.error.code : "";
+    if (response && response.status === 429) return `${failed} ${this.strings.errors.unavailable}`;
+    const known = code && this.strings.errors[code];
+    return known ? `${failed} ${known}` : `${failed} (${code || (response ? response.status : "network")})`;
+  }
+
   bindModeration() {
     const dialog = this.$("report-dialog");
     const form = this.$("report-form");
     if (!dialog || !form) return;
     this.list.list.addEventListener("click", (event) => {
       const button = event.target.closest(".comment__report");
-      if (button) this.openReport(button);
+      if (button) this.openMenu(button);
     });
     this.$("report-cancel").addEventListener("click", () => dialog.close());
     dialog.addEventListener("close", () => {
@@ -1073,8 +1260,61 @@ class LiveChat {
         this.openNickname();
         return;
       }
-      error.textContent = `${this.strings.reportFailed} ${body && body.error ? body.error.message : ""}`.trim();
+      error.textContent = this.problem(this.strings.reportFailed, response, body);
     });
+  }
+
+  // -- the ⋯ menu of a comment -----------------------------------------------------
+  bindMenu() {
+    const menu = this.$("comment-menu");
+    if (!menu) return;
+    this.menuFor = null;
+    this.$("comment-menu-report").addEventListener("click", () => {
+      const button = this.menuFor;
+      this.closeMenu(false);
+      if (button && button.isConnected) this.openReport(button);
+    });
+    menu.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" || event.key === "Tab") {
+        event.preventDefault();
+        this.closeMenu(true);
+      }
+    });
+    document.addEventListener("pointerdown", (event) => {
+      if (this.menuFor && !menu.contains(event.target) && event.target !== this.menuFor) {
+        this.closeMenu(false);
+      }
+    });
+    this.list.list.addEventListener("scroll", () => this.closeMenu(false), { passive: true });
+    addEventListener("resize", () => this.closeMenu(false));
+  }
+
+  openMenu(button) {
+    const menu = this.$("comment-menu");
+    if (!menu) return this.openReport(button);
+    if (this.menuFor === button) return this.closeMenu(true);
+    this.closeMenu(false);
+    this.menuFor = button;
+    button.setAttribute("aria-expanded", "true");
+    menu.hidden = false;
+    const rect = button.getBoundingClientRect();
+    const width = menu.offsetWidth;
+    const height = menu.offsetHeight;
+    const top = rect.bottom + height + 8 > innerHeight ? rect.top - height - 4 : rect.bottom + 4;
+    menu.style.top = `${Math.max(4, top)}px`;
+    menu.style.left = `${Math.max(4, Math.min(innerWidth - width - 4, rect.right - width))}px`;
+    this.$("comment-menu-report").focus();
+    return undefined;
+  }
+
+  closeMenu(refocus) {
+    const menu = this.$("comment-menu");
+    const button = this.menuFor;
+    if (!menu || !button) return;
+    this.menuFor = null;
+    menu.hidden = true;
+    button.setAttribute("aria-expanded", "false");
+    if (refocus && button.isConnected) button.focus();
   }
 
   openReport(button) {
@@ -1118,7 +1358,9 @@ class LiveChat {
         const body = await response.json();
         if (!response.ok) {
           input.setAttribute("aria-invalid", "true");
-          error.textContent = `${this.strings.nicknameFailed} ${body.error ? body.error.message : ""}`;
+          error.textContent = response.status === 400
+            ? `${this.strings.nicknameFailed} ${this.strings.nicknameRules}`
+            : this.problem(this.strings.nicknameFailed, response, body);
           return;
         }
         input.removeAttribute("aria-invalid");

@@ -394,7 +394,8 @@ class QuestionPanel {
         this.say(this.str("needNickname"));
         if (window.liveChat && window.liveChat.openNickname) window.liveChat.openNickname();
       } else {
-        this.say(`${this.str("failed")} ${body.error ? body.error.message : ""}`);
+        // Our wording and the stable code, never the API's English message.
+        this.say(`${this.str("failed")} (${body.error ? body.error.code : response.status})`);
       }
       return false;
     }

@@ -279,7 +279,8 @@ async function composer(replayChat, root) {
       });
       const data = await response.json().catch(() => ({}));
       if (!response.ok) {
-        status.textContent = data.error?.message || replayChat.text("nicknameFailed");
+        // The API speaks English to developers; the reader gets our wording and the code.
+        status.textContent = `${replayChat.text("nicknameFailed")} (${data.error?.code || response.status})`;
         return;
       }
       csrf = data.csrf_token;
@@ -293,7 +294,7 @@ async function composer(replayChat, root) {
     });
     const data = await response.json().catch(() => ({}));
     if (!response.ok) {
-      status.textContent = data.error?.message || replayChat.text("failed");
+      status.textContent = `${replayChat.text("failed")} (${data.error?.code || response.status})`;
       return;
     }
     text.value = "";
