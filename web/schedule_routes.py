@@ -46,6 +46,7 @@ from schedule import (
     icalendar,
     now_playing,
     parse_draft,
+    replan,
     schedule_json,
     slot_json,
     xmltv,
@@ -109,13 +110,27 @@ async def _existing(svc: Services, broadcast_id: int) -> Broadcast:
     return found
 
 
-async def channel_day(svc: Services, day: date) -> tuple[list[ChannelSlot], dict[int, Broadcast]]:
-    """The channel of one Seoul day and the broadcasts standing in it, by id."""
+async def channel_day(svc: Services, day: date,
+                      now: datetime | None = None) -> tuple[list[ChannelSlot], dict[int, Broadcast]]:
+    """The channel of one Seoul day and the broadcasts standing in it, by id.
+
+    A day that starts within `CHANNEL_PUBLISH_HOURS` of now is published on first read
+    (the first worker to store it wins) and from then on only `replan`ned: its replay
+    slots move only where a live touches them. Later days are computed afresh."""
     start, end = day_bounds(day)
     lives = await svc.schedule.between(start, end)
     replays = await svc.replays.channel_candidates()
     window = timedelta(hours=svc.settings.replay_repeat_window_hours)
-    slots = build_channel(day, lives, replays, repeat_window=window)
+    published = await svc.schedule.channel_plan(day)
+    if published is None:
+        slots = build_channel(day, lives, replays, repeat_window=window)
+        horizon = timedelta(hours=svc.settings.channel_publish_hours)
+        if start >= (now or datetime.now(UTC)) + horizon:
+            return slots, {b.id: b for b in lives}
+        published = await svc.schedule.publish_plan(day, slots)
+    slots = replan(day, published, lives, replays, repeat_window=window)
+    if [s for s in slots if s.kind != "live"] != published:
+        await svc.schedule.publish_plan(day, slots, replace=True)
     return slots, {b.id: b for b in lives}
 
 

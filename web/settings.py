@@ -113,6 +113,12 @@ class Settings:
         6,
         "A replay is not scheduled again on the channel within this many hours.",
     )
+    channel_publish_hours: int = _setting(
+        "CHANNEL_PUBLISH_HOURS",
+        48,
+        "Days starting within this many hours are published: their replay slots then"
+        " change only where a live is added, moved, extended or ended.",
+    )
     session_max_age_days: int = _setting(
         "SESSION_MAX_AGE_DAYS", 30, "How long a session cookie stays valid."
     )
