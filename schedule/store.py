@@ -62,10 +62,10 @@ def _slot_record(slot: ChannelSlot) -> dict[str, Any]:
 
 
 def _slot(record: dict[str, Any]) -> ChannelSlot:
-    kind = "replay" if record.get("kind") == "replay" else "card"
-    title = str(record.get("title", CARD_TITLE))
     replay_id = record.get("replay_id")
-    return ChannelSlot(kind, title, _time(str(record["start"])), _time(str(record["end"])),
+    return ChannelSlot("replay" if record.get("kind") == "replay" else "card",
+                       str(record.get("title", CARD_TITLE)),
+                       _time(str(record["start"])), _time(str(record["end"])),
                        replay_id=replay_id if isinstance(replay_id, int) else None,
                        cut=bool(record.get("cut")))
 
@@ -274,7 +274,7 @@ class ScheduleStore:
             "SELECT slots FROM channel_plans WHERE day = ?", (day.isoformat(),))
         if not rows:
             return None
-        return [_slot(r) for r in json.loads(rows[0][0])]
+        return [_slot(r) for r in json.loads(next(iter(rows))[0])]
 
     async def publish_plan(self, day: date, slots: Sequence[ChannelSlot], *,
                            replace: bool = False, now: datetime | None = None,
@@ -299,4 +299,4 @@ class ScheduleStore:
                     (day.isoformat(), text, moment, moment))
             rows = await db.execute_fetchall(
                 "SELECT slots FROM channel_plans WHERE day = ?", (day.isoformat(),))
-        return [_slot(r) for r in json.loads(rows[0][0])]
+        return [_slot(r) for r in json.loads(next(iter(rows))[0])]

@@ -110,8 +110,8 @@ async def _existing(svc: Services, broadcast_id: int) -> Broadcast:
     return found
 
 
-async def channel_day(svc: Services, day: date,
-                      now: datetime | None = None) -> tuple[list[ChannelSlot], dict[int, Broadcast]]:
+async def channel_day(svc: Services, day: date, now: datetime | None = None,
+                      ) -> tuple[list[ChannelSlot], dict[int, Broadcast]]:
     """The channel of one Seoul day and the broadcasts standing in it, by id.
 
     A day that starts within `CHANNEL_PUBLISH_HOURS` of now is published on first read
