@@ -65,4 +65,9 @@ MIGRATIONS: tuple[str, ...] = (
         grams, tokenize = 'unicode61 remove_diacritics 0'
     );
     """,
+    # 2: spacing-insensitive search: the indexed text also carries itself without spaces
+    # (`search.document` writes this form for every new or edited replay).
+    """
+    UPDATE replay_fts SET document = document || char(10) || replace(document, ' ', '');
+    """,
 )

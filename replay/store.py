@@ -113,7 +113,10 @@ class ReplayStore:
         that is malformed or belongs to another sort.
         """
         terms = search.terms(query.text)
-        plan = search.plan(terms)
+        staff = search.squash(query.staff or "")[:search.MAX_QUERY_CHARS]
+        # A staff filter matches part of a name ("교통" finds 도시교통실장), spacing aside;
+        # the name is also a search term, so the index narrows the rows to check.
+        plan = search.plan([*terms, staff] if staff and staff not in terms else terms)
         limit = max(1, min(query.limit, MAX_LIMIT))
         where: list[str] = [LISTED]
         params: list[Any] = []
@@ -126,9 +129,10 @@ class ReplayStore:
         if query.aired_to is not None:
             where.append("r.aired_at < ?")
             params.append(utc_iso(query.aired_to))
-        if query.staff:
-            where.append("r.id IN (SELECT replay_id FROM replay_staff WHERE name = ?)")
-            params.append(query.staff.strip())
+        if staff:
+            where.append("EXISTS (SELECT 1 FROM replay_staff s WHERE s.replay_id = r.id"
+                         " AND instr(lower(replace(s.name, ' ', '')), ?) > 0)")
+            params.append(staff)
         matches = [(table, expr) for table, expr in (("replay_fts", plan.trigram),
                                                      ("replay_grams", plan.bigram)) if expr]
         # Common words: walk the listing index newest-first and stop after one page
@@ -159,6 +163,23 @@ class ReplayStore:
             last = rows[limit - 1]
             next_cursor = cursors.encode(cursors.after(items[-1], query.sort, last[9]))
         return ReplayPage(items, next_cursor, terms)
+
+    async def suggest(self, text: str, limit: int = 8) -> list[str]:
+        """Staff names, then titles, that contain `text` (spacing aside), from the best
+        matches of a catalog search: what a search field offers as the user types."""
+        key = search.squash(text)
+        if not key:
+            return []
+        page = await self.search(ReplayQuery(text=text, limit=40))
+        names: dict[str, None] = {}
+        for replay in page.items:
+            for name in replay.staff:
+                if key in search.squash(name):
+                    names.setdefault(name, None)
+        for replay in page.items:
+            if key in search.squash(replay.title):
+                names.setdefault(replay.title, None)
+        return list(names)[:limit]
 
     async def _common(self, table: str, expression: str) -> bool:
         """True when `expression` matches at least COMMON_MATCHES replays."""

@@ -1,6 +1,8 @@
 """The replay catalog over HTTP: JSON API, operator edits, replayed comments, two pages.
 
 * `GET /api/replays` — search and filters, keyset pages (`next_cursor`).
+* `GET /api/replays/suggestions?q=` — staff names and titles containing `q` (spacing
+  aside), for the search fields' suggestion lists.
 * `GET /api/replays/{id}` — one replay with chapters, captions and related replays.
 * `PATCH /api/replays/{id}` — operators (official, moderator, admin; CSRF) edit, hide
   (`{"hidden": true}`) or unpublish (`{"status": "unpublished"}`).
@@ -212,6 +214,18 @@ async def list_replays(request: Request) -> Response:
         raise ApiError(400, "cursor", str(exc)) from None
     return JSONResponse({"items": [summary(r) for r in page.items],
                          "next_cursor": page.next_cursor})
+
+
+async def suggest_names(request: Request) -> Response:
+    text = request.query_params.get("q", "")
+    if len(text) > 200:
+        raise ApiError(400, "q", "at most 200 characters")
+    try:
+        names = await services(request).replays.suggest(text)
+    except QueryError as exc:
+        raise ApiError(400, "q", str(exc)) from None
+    return JSONResponse({"q": text, "suggestions": names},
+                        headers={"Cache-Control": "public, max-age=60"})
 
 
 async def get_replay(request: Request) -> Response:
@@ -484,6 +498,7 @@ async def replay_page(request: Request) -> Response:
 
 routes: list[BaseRoute] = [
     Route("/api/replays", list_replays, methods=["GET"]),
+    Route("/api/replays/suggestions", suggest_names, methods=["GET"]),
     Route("/api/replays/{replay_id:id}", get_replay, methods=["GET"]),
     Route("/api/replays/{replay_id:id}", edit_replay, methods=["PATCH"]),
     Route("/api/replays/{replay_id:id}/comments", comment_window, methods=["GET"]),
