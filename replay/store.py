@@ -164,22 +164,22 @@ class ReplayStore:
             next_cursor = cursors.encode(cursors.after(items[-1], query.sort, last[9]))
         return ReplayPage(items, next_cursor, terms)
 
-    async def suggest(self, text: str, limit: int = 8) -> list[str]:
-        """Staff names, then titles, that contain `text` (spacing aside), from the best
-        matches of a catalog search: what a search field offers as the user types."""
+    async def suggest(self, text: str, limit: int = 8) -> tuple[list[str], list[str]]:
+        """Staff names and titles that contain `text` (spacing aside), from the best
+        matches of a catalog search: what the search fields offer as the user types."""
         key = search.squash(text)
         if not key:
-            return []
+            return [], []
         page = await self.search(ReplayQuery(text=text, limit=40))
         names: dict[str, None] = {}
+        titles: dict[str, None] = {}
         for replay in page.items:
             for name in replay.staff:
                 if key in search.squash(name):
                     names.setdefault(name, None)
-        for replay in page.items:
             if key in search.squash(replay.title):
-                names.setdefault(replay.title, None)
-        return list(names)[:limit]
+                titles.setdefault(replay.title, None)
+        return sorted(names)[:limit], list(titles)[:limit]
 
     async def _common(self, table: str, expression: str) -> bool:
         """True when `expression` matches at least COMMON_MATCHES replays."""

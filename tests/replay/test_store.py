@@ -172,17 +172,17 @@ async def test_staff_filter_matches_part_of_a_title(tmp_path: Path) -> None:
         assert await titles(s, "가", staff="기후") == []
 
 
-async def test_suggestions_offer_names_then_titles(tmp_path: Path) -> None:
-    """What the search field suggests: staff names, then titles, containing the typed text
+async def test_suggestions_offer_names_and_titles(tmp_path: Path) -> None:
+    """What the search fields suggest: staff names and titles containing the typed text,
     spacing aside; nothing for empty text."""
     async with stores(tmp_path / "r.db") as s:
         await s.publish("대중교통 요금 자문위원회", starts_at=T0, staff=("도시교통실장",))
         await s.publish("청책토론회: 보행 친화 도시 서울", starts_at=T0 + timedelta(days=1),
                         staff=("교통정책과장",))
-        assert await s.replays.suggest("교통") == ["교통정책과장", "도시교통실장",
-                                                  "대중교통 요금 자문위원회"]
-        assert await s.replays.suggest("보행친화") == ["청책토론회: 보행 친화 도시 서울"]
-        assert await s.replays.suggest("  ") == []
+        assert await s.replays.suggest("교통") == (["교통정책과장", "도시교통실장"],
+                                                  ["대중교통 요금 자문위원회"])
+        assert await s.replays.suggest("보행친화") == ([], ["청책토론회: 보행 친화 도시 서울"])
+        assert await s.replays.suggest("  ") == ([], [])
 
 
 async def test_keyset_pages_are_stable_under_concurrent_inserts(tmp_path: Path) -> None:
