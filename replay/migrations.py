@@ -70,4 +70,9 @@ MIGRATIONS: tuple[str, ...] = (
     """
     UPDATE replay_fts SET document = document || char(10) || replace(document, ' ', '');
     """,
+    # 3: the second of the recording a generated thumbnail shows (NULL: the default).
+    """
+    ALTER TABLE replays ADD COLUMN thumbnail_seconds INTEGER
+        CHECK (thumbnail_seconds IS NULL OR thumbnail_seconds >= 0);
+    """,
 )

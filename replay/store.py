@@ -25,7 +25,7 @@ from schedule import Broadcast, ReplayCandidate
 _COLUMNS = (
     "r.id, r.broadcast_id, r.title, r.description, r.category, r.staff, r.recording_url,"
     " r.thumbnail_url, r.duration_seconds, r.aired_at, r.recording_started_at,"
-    " r.published_at, r.status, r.hidden, r.view_count"
+    " r.published_at, r.status, r.hidden, r.view_count, r.thumbnail_seconds"
 )
 LISTED = "r.status = 'published' AND r.hidden = 0"  # literal: the partial indexes need it
 MAX_LIMIT = 100
@@ -44,7 +44,7 @@ def _replay(row: Any, chapters: tuple[Chapter, ...] = (),
         staff=tuple(json.loads(row[5])), recording_url=row[6], thumbnail_url=row[7],
         duration_seconds=row[8], aired_at=_time(row[9]), recording_started_at=_time(row[10]),
         published_at=_time(row[11]), status=row[12], hidden=bool(row[13]),
-        view_count=row[14], chapters=chapters, captions=captions,
+        view_count=row[14], chapters=chapters, captions=captions, thumbnail_seconds=row[15],
     )
 
 
@@ -290,7 +290,7 @@ class ReplayStore:
             edit.chapters if edit.chapters is not None else current.chapters, duration)
         columns: dict[str, Any] = {}
         for name in ("title", "description", "category", "thumbnail_url", "recording_url",
-                     "duration_seconds", "status"):
+                     "duration_seconds", "status", "thumbnail_seconds"):
             value = getattr(edit, name)
             if value is not None:
                 columns[name] = value

@@ -34,6 +34,7 @@ from web import (
     live,
     moderation_routes,
     pages,
+    picture_routes,
     question_routes,
     replay_routes,
     schedule_routes,
@@ -47,6 +48,7 @@ from web.live import FrameSendMiddleware
 from web.metrics import MetricsRecorder, metrics_dir
 from web.metrics import routes as metrics_routes
 from web.overload import OverloadMiddleware
+from web.pictures import Pictures
 from web.request_id import RequestIdMiddleware
 from web.retention import retention
 from web.security import SecurityHeadersMiddleware
@@ -160,6 +162,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     sessions=codec,
                     questions=questions,
                     shares=shares,
+                    pictures=Pictures(Path(settings.preview_font_dir),
+                                      settings.thumbnails_path),
                 ),
             }
 
@@ -170,6 +174,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *auth.routes,
         *schedule_routes.routes,
         *replay_routes.routes,
+        *picture_routes.routes,
         *comment_routes.routes,
         *moderation_routes.routes,
         *question_routes.routes,

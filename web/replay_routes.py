@@ -288,7 +288,7 @@ def parse_edit(data: dict[str, Any]) -> ReplayEdit:
     """The `ReplayEdit` of a PATCH body; ApiError(400) naming the first bad field."""
     known = {"title", "description", "category", "staff", "thumbnail_url", "recording_url",
              "duration_seconds", "recording_started_at", "chapters", "captions", "hidden",
-             "status"}
+             "status", "thumbnail_seconds"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ApiError(400, unknown[0], "is not a field of a replay")
@@ -309,6 +309,10 @@ def parse_edit(data: dict[str, Any]) -> ReplayEdit:
         if not isinstance(raw_start, str):
             raise ApiError(400, "recording_started_at", "must be an ISO date-time")
         started = _moment(raw_start, "recording_started_at", end=False)
+    frame = data.get("thumbnail_seconds")
+    if frame is not None and (not isinstance(frame, int) or isinstance(frame, bool)
+                              or not 0 <= frame <= 7 * 86400):
+        raise ApiError(400, "thumbnail_seconds", "must be whole seconds, 0 to 604800")
     hidden = data.get("hidden")
     if hidden is not None and not isinstance(hidden, bool):
         raise ApiError(400, "hidden", "must be true or false")
@@ -327,6 +331,7 @@ def parse_edit(data: dict[str, Any]) -> ReplayEdit:
         chapters=_chapters(data["chapters"]) if "chapters" in data else None,
         captions=_captions(data["captions"]) if "captions" in data else None,
         hidden=hidden,
+        thumbnail_seconds=frame,
         status="published" if status == "published" else (
             "unpublished" if status == "unpublished" else None),
     )
