@@ -68,17 +68,17 @@ function more() {
       const items = [...page.querySelectorAll("#replay-list > li")];
       const first = items[0]?.querySelector("a");
       list.append(...items.map((item) => document.adoptNode(item)));
+      // The address becomes what the link leads to without JavaScript: this same list.
       const shown = list.children.length;
-      const address = new URL(location.href);
-      address.searchParams.delete("cursor");
-      address.searchParams.set("limit", String(Math.min(shown, MAX_LIMIT)));
-      if (shown <= MAX_LIMIT) history.replaceState(history.state, "", address);
+      const target = new URL(link.href, location.href);
+      if (target.searchParams.has("limit")) history.replaceState(history.state, "", target);
       const next = page.getElementById("replay-more");
       if (next) {
         link.dataset.next = next.dataset.next;
-        const following = new URL(address);
+        const following = new URL(target);
         following.searchParams.set("limit", String(shown + PAGE));
-        link.href = shown + PAGE <= MAX_LIMIT ? following.pathname + following.search : next.dataset.next;
+        link.href = shown + PAGE <= MAX_LIMIT && target.searchParams.has("limit")
+          ? following.pathname + following.search : next.dataset.next;
       } else {
         link.parentElement.remove();
       }
