@@ -94,7 +94,7 @@ def test_more_appends_and_back_keeps_the_list(browser: Any, server: AppServer) -
     assert page.url.endswith("/replays?limit=40")
     assert page.locator("#replay-more").count() == 0
     assert page.evaluate("() => document.activeElement.textContent.trim()") == longer[20]
-    page.click(f"#replay-list > li:nth-child(22) a")
+    page.click("#replay-list > li:nth-child(22) a")
     page.wait_for_url("**/replays/*", timeout=MS)
     page.go_back()
     page.wait_for_function(
