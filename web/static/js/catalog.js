@@ -11,8 +11,8 @@ function filters() {
   const details = document.getElementById("replay-filters");
   if (!details) return;
   const sync = () => {
-    // Wide screens always show the fields; phones start folded.
-    details.open = WIDE.matches;
+    // Wide screens always show the fields; phones start folded, unless one is wrong.
+    details.open = WIDE.matches || Boolean(details.querySelector("[aria-invalid=true]"));
   };
   sync();
   WIDE.addEventListener("change", sync);
