@@ -42,6 +42,8 @@ from web import (
     status_routes,
 )
 from web.accounts import AccountStore
+from web.channel_feed import ChannelFeed
+from web.channel_feed import routes as channel_feed_routes
 from web.database import connect, migrate
 from web.errors import exception_handlers
 from web.live import FrameSendMiddleware
@@ -145,8 +147,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
                 await load_demo(schedule_store, replays, comments)
                 await start_demo_director(stack, schedule_store, replays, hub)
+            channel_feed = await stack.enter_async_context(ChannelFeed(broker).running())
             settle_heap()
             yield {
+                "channel_feed": channel_feed,
                 "moderator": moderator,
                 "ops": ops,
                 "metrics": metrics,
@@ -175,6 +179,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *schedule_routes.routes,
         *replay_routes.routes,
         *picture_routes.routes,
+        *channel_feed_routes,
         *comment_routes.routes,
         *moderation_routes.routes,
         *question_routes.routes,

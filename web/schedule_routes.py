@@ -14,8 +14,9 @@ Operators (role official, moderator or admin; JSON with `X-CSRF-Token`):
 `/live`, `/end` (makes the replay), `/cancel`; the page `/operator`.
 
 Going live and ending reach open pages at once: a `status` frame to the broadcast's
-viewers through the comment hub (every process), and a `channel` frame on room 0. The home
-page does not hold a socket: it polls `/api/now` every 30 s.
+viewers through the comment hub (every process), and a `channel` frame on room 0, which
+`WS /ws/channel` (`web.channel_feed`) passes to open home and schedule pages; they also
+poll every 30 s.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from schedule import (
     xmltv,
 )
 from schedule.exports import broadcast_json
+from web.channel_feed import CHANNEL_ROOM
 from web.errors import ApiError, error_body
 from web.i18n import translate
 from web.requests import current_session, json_body, require_role
@@ -62,7 +64,6 @@ from web.templating import request_locale
 OPERATORS = ("official", "moderator", "admin")
 DAY_RANGE = timedelta(days=400)  # dates further from today than this are 404
 ICS_PAST, ICS_FUTURE = timedelta(days=14), timedelta(days=90)
-CHANNEL_ROOM = 0
 NOW_POLL_SECONDS = 30
 
 

@@ -7,15 +7,18 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from replay import ReplayEdit
+from tests.e2e.sitepages import create_account, login
 from tests.replay.kit import T0, stores
 from tests.support import TIMEOUT, AppServer
+from web.i18n import SEOUL
 
 pytestmark = pytest.mark.e2e
 MS = TIMEOUT * 1000
@@ -157,4 +160,34 @@ def test_thumbnails_and_previews_are_served_as_the_meta_says(browser: Any,
         "async (url) => { const i = new Image(); i.src = url; await i.decode();"
         " return [i.naturalWidth, i.naturalHeight]; }", og)
     assert size == [1200, 630]
+    page.close()
+
+
+def test_a_channel_change_reaches_an_open_schedule_page(browser: Any,
+                                                        server: AppServer) -> None:
+    """An operator books a live tomorrow afternoon: the schedule page already open on
+    tomorrow shows it without a reload (pushed through WS /ws/channel), and the replay
+    slots of the morning are the ones it showed before."""
+    create_account(server, "catalog_official", "official-password-1", "official")
+    tomorrow = datetime.now(SEOUL).date() + timedelta(days=1)
+    page = browser.new_page(locale="ko-KR")
+    with page.expect_websocket(timeout=MS) as opened:
+        page.goto(f"{server.base}/schedule?date={tomorrow.isoformat()}")
+    assert opened.value.url.endswith("/ws/channel")
+    opened.value.wait_for_event("framereceived", timeout=MS)  # listening
+    page.evaluate("() => { window.sameDocument = true; }")
+    morning = page.locator("#slots .slot").all_text_contents()[:3]
+    start = datetime.combine(tomorrow, datetime.min.time(), SEOUL) + timedelta(hours=15)
+    with httpx.Client(base_url=server.base, headers={"Origin": server.base}) as client:
+        login(client, "catalog_official", "official-password-1")
+        csrf = client.get("/api/session").json()["csrf_token"]
+        made = client.post("/api/broadcasts", headers={"X-CSRF-Token": csrf}, json={
+            "title": "긴급 브리핑: 한파 대응", "category": "기자설명회",
+            "starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=1)).isoformat()})
+        assert made.status_code == 201, made.text
+    page.wait_for_function(
+        "() => document.getElementById('slots').textContent.includes('긴급 브리핑: 한파 대응')",
+        timeout=MS)
+    assert page.locator("#slots .slot").all_text_contents()[:3] == morning
+    assert page.evaluate("() => window.sameDocument") is True  # no reload: a push
     page.close()
