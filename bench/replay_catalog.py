@@ -65,6 +65,8 @@ SEARCHES = [
     ("", {"category": "문화"}), ("광화문", {"staff": "김민준"}), ("한강", {"from_days": 900}),
     ("임대주택 공급", {"sort": "most_viewed"}), ("스마트", {}), ("시장과의대화", {}),
     ("재", {}), ("NEAR(\"교통\"", {}),
+    # spacing dropped across two words, and part of a staff name
+    ("지하철버스노선", {}), ("", {"staff": "민준"}),
 ]
 
 

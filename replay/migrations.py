@@ -65,4 +65,18 @@ MIGRATIONS: tuple[str, ...] = (
         grams, tokenize = 'unicode61 remove_diacritics 0'
     );
     """,
+    # 2: spacing-insensitive search: the indexed text also carries the title without
+    # spaces (`search.document` writes the full form, with staff and chapters, for every
+    # new or edited replay).
+    """
+    UPDATE replay_fts SET document = document || char(10)
+        || replace((SELECT lower(title) FROM replays WHERE replays.id = replay_fts.rowid),
+                   ' ', '')
+        WHERE rowid IN (SELECT id FROM replays WHERE title LIKE '% %');
+    """,
+    # 3: the second of the recording a generated thumbnail shows (NULL: the default).
+    """
+    ALTER TABLE replays ADD COLUMN thumbnail_seconds INTEGER
+        CHECK (thumbnail_seconds IS NULL OR thumbnail_seconds >= 0);
+    """,
 )

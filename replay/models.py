@@ -65,6 +65,19 @@ class Replay:
     view_count: int = 0
     chapters: tuple[Chapter, ...] = ()
     captions: tuple[Caption, ...] = ()
+    thumbnail_seconds: int | None = None  # the frame a generated thumbnail shows
+
+    @property
+    def thumbnail_at(self) -> int:
+        """The second of the recording a generated thumbnail shows: the chosen one, else
+        the first chapter after the opening, else a tenth in (at most a minute), so the
+        picture is rarely an opening title or a black frame."""
+        if self.thumbnail_seconds is not None:
+            return min(self.thumbnail_seconds, max(0, self.duration_seconds - 1))
+        later = [c.start_seconds for c in self.chapters if c.start_seconds > 0]
+        if later:
+            return later[0]
+        return min(60, self.duration_seconds // 10)
 
     @property
     def shift(self) -> float:
@@ -98,6 +111,7 @@ class ReplayEdit:
     captions: tuple[Caption, ...] | None = None
     hidden: bool | None = None
     status: Status | None = None
+    thumbnail_seconds: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,11 @@ Two FTS5 indexes cover every substring of any length:
 * A one- or two-character term with punctuation in it (`:)`, `*`, `"`) is rare and has no
   index: it is matched with `LIKE`, escaped.
 
+Korean is written with and without spaces ("보행 친화", "보행친화"). Terms are ANDed, so a
+query with spaces finds text without them; for the other way round the document carries
+the title, category, staff and chapter titles a second time with their spaces removed
+(`squash`), so "보행친화" is a substring of the indexed text of "보행 친화" too.
+
 Every term is quoted as an FTS5 string, so user text never reaches the query syntax:
 `AND`, `NEAR`, `*`, `^`, `:`, parentheses and quotes are searched as the text they are.
 Terms are ANDed. Text is NFKC-normalised and lower-cased on both sides.
@@ -38,6 +43,11 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 
 
+def squash(text: str) -> str:
+    """Normalised, with every space removed: the form spacing differences cannot change."""
+    return "".join(normalize(text).split())
+
+
 def terms(query: str) -> tuple[str, ...]:
     """The distinct whitespace-separated terms of `query`, normalised, in order."""
     if len(query) > MAX_QUERY_CHARS:
@@ -52,9 +62,14 @@ def terms(query: str) -> tuple[str, ...]:
 
 def document(title: str, description: str, category: str, staff: Iterable[str],
              chapter_titles: Iterable[str]) -> str:
-    """The text a replay is found by (one line per field)."""
+    """The text a replay is found by: one line per field, then the title, category,
+    staff and chapter titles once more without their spaces."""
     parts = [title, description, category, " ".join(staff), " ".join(chapter_titles)]
-    return normalize("\n".join(parts))
+    spaced = [normalize(p) for p in parts]
+    # Not the description: it is most of the text, and doubling it would double the
+    # posting lists every common word walks (names are what people type without spaces).
+    short = [spaced[0], *spaced[2:]]
+    return "\n".join([*spaced, *(squash(p) for p in short if " " in p.strip())])
 
 
 def grams(text: str) -> str:

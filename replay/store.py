@@ -25,7 +25,7 @@ from schedule import Broadcast, ReplayCandidate
 _COLUMNS = (
     "r.id, r.broadcast_id, r.title, r.description, r.category, r.staff, r.recording_url,"
     " r.thumbnail_url, r.duration_seconds, r.aired_at, r.recording_started_at,"
-    " r.published_at, r.status, r.hidden, r.view_count"
+    " r.published_at, r.status, r.hidden, r.view_count, r.thumbnail_seconds"
 )
 LISTED = "r.status = 'published' AND r.hidden = 0"  # literal: the partial indexes need it
 MAX_LIMIT = 100
@@ -44,7 +44,7 @@ def _replay(row: Any, chapters: tuple[Chapter, ...] = (),
         staff=tuple(json.loads(row[5])), recording_url=row[6], thumbnail_url=row[7],
         duration_seconds=row[8], aired_at=_time(row[9]), recording_started_at=_time(row[10]),
         published_at=_time(row[11]), status=row[12], hidden=bool(row[13]),
-        view_count=row[14], chapters=chapters, captions=captions,
+        view_count=row[14], chapters=chapters, captions=captions, thumbnail_seconds=row[15],
     )
 
 
@@ -113,7 +113,10 @@ class ReplayStore:
         that is malformed or belongs to another sort.
         """
         terms = search.terms(query.text)
-        plan = search.plan(terms)
+        staff = search.squash(query.staff or "")[:search.MAX_QUERY_CHARS]
+        # A staff filter matches part of a name ("교통" finds 도시교통실장), spacing aside;
+        # the name is also a search term, so the index narrows the rows to check.
+        plan = search.plan([*terms, staff] if staff and staff not in terms else terms)
         limit = max(1, min(query.limit, MAX_LIMIT))
         where: list[str] = [LISTED]
         params: list[Any] = []
@@ -126,9 +129,10 @@ class ReplayStore:
         if query.aired_to is not None:
             where.append("r.aired_at < ?")
             params.append(utc_iso(query.aired_to))
-        if query.staff:
-            where.append("r.id IN (SELECT replay_id FROM replay_staff WHERE name = ?)")
-            params.append(query.staff.strip())
+        if staff:
+            where.append("EXISTS (SELECT 1 FROM replay_staff s WHERE s.replay_id = r.id"
+                         " AND instr(lower(replace(s.name, ' ', '')), ?) > 0)")
+            params.append(staff)
         matches = [(table, expr) for table, expr in (("replay_fts", plan.trigram),
                                                      ("replay_grams", plan.bigram)) if expr]
         # Common words: walk the listing index newest-first and stop after one page
@@ -159,6 +163,23 @@ class ReplayStore:
             last = rows[limit - 1]
             next_cursor = cursors.encode(cursors.after(items[-1], query.sort, last[9]))
         return ReplayPage(items, next_cursor, terms)
+
+    async def suggest(self, text: str, limit: int = 8) -> tuple[list[str], list[str]]:
+        """Staff names and titles that contain `text` (spacing aside), from the best
+        matches of a catalog search: what the search fields offer as the user types."""
+        key = search.squash(text)
+        if not key:
+            return [], []
+        page = await self.search(ReplayQuery(text=text, limit=40))
+        names: dict[str, None] = {}
+        titles: dict[str, None] = {}
+        for replay in page.items:
+            for name in replay.staff:
+                if key in search.squash(name):
+                    names.setdefault(name, None)
+            if key in search.squash(replay.title):
+                titles.setdefault(replay.title, None)
+        return sorted(names)[:limit], list(titles)[:limit]
 
     async def _common(self, table: str, expression: str) -> bool:
         """True when `expression` matches at least COMMON_MATCHES replays."""
@@ -269,7 +290,7 @@ class ReplayStore:
             edit.chapters if edit.chapters is not None else current.chapters, duration)
         columns: dict[str, Any] = {}
         for name in ("title", "description", "category", "thumbnail_url", "recording_url",
-                     "duration_seconds", "status"):
+                     "duration_seconds", "status", "thumbnail_seconds"):
             value = getattr(edit, name)
             if value is not None:
                 columns[name] = value

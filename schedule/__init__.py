@@ -22,6 +22,7 @@ from schedule.channel import (
     build_channel,
     day_bounds,
     rank,
+    replan,
 )
 from schedule.exports import broadcast_json, icalendar, schedule_json, slot_json, xmltv
 from schedule.now import NowPlaying, now_playing
@@ -53,6 +54,7 @@ __all__ = [
     "parse_draft",
     "parse_time",
     "rank",
+    "replan",
     "schedule_json",
     "slot_json",
     "xmltv",

@@ -18,8 +18,15 @@ Rules, in order:
   still computed alone, and neighbouring days agree.
   A replay that fits whole is preferred; when none fits but at least `min_cut` remains,
   the best one plays until the next live and is marked `cut`.
+* No back-to-back episodes: a replay never directly follows (or, when it would run to the
+  end of a gap, directly precedes) another replay with the same title; a short card
+  (`SHOW_BREAK`) separates them when nothing else is allowed.
 * What is left (a gap shorter than any usable replay, or nothing eligible) becomes a
   "card" slot: the channel shows what comes next.
+
+`replan` keeps a published day stable: it starts from the stored slots and changes only
+what a live (added, moved, extended, ended early, cancelled) or a withdrawn replay
+touches, filling the freed time with the same rules.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -36,6 +43,8 @@ from schedule.broadcast import Broadcast
 
 SEOUL = ZoneInfo("Asia/Seoul")
 CARD_TITLE = "다음 방송 안내"
+# Between two episodes of the same show when nothing else may play.
+SHOW_BREAK = timedelta(minutes=5)
 SlotKind = Literal["live", "replay", "card"]
 
 
@@ -128,7 +137,7 @@ class _Filler:
     ranked: list[ReplayCandidate]
     window: timedelta
     min_cut: timedelta
-    last_start: dict[int, datetime] = field(default_factory=dict)
+    starts: dict[int, list[datetime]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         start, end = self.bounds
@@ -138,51 +147,66 @@ class _Filler:
         self.shortest = min((r.duration_seconds for r in self.ranked), default=0)
 
     def allowed(self, r: ReplayCandidate, at: datetime) -> bool:
-        last = self.last_start.get(r.id)
-        return ((last is None or at - last >= self.window)
+        return (all(abs(at - t) >= self.window for t in self.starts.get(r.id, ()))
                 and not (at < self.head_end and evening(self.yesterday, r.id))
                 and not (at > self.tail_start and not evening(self.day, r.id)))
 
-    def pick(self, at: datetime, left: timedelta) -> tuple[ReplayCandidate | None, bool]:
+    def pick(self, at: datetime, left: timedelta, before: str | None,
+             after: str | None) -> tuple[ReplayCandidate | None, bool, bool]:
         """The best replay allowed at `at` that fits in `left` (`cut` False); else the
-        best allowed one (`cut` True); else None. Scans best first and stops early."""
+        best allowed one (`cut` True); else None. Skips a replay titled like the replay
+        just before (`before`) or, when it would reach the end of the gap, the one just
+        after (`after`); the third value says whether a title blocked one. Scans best
+        first and stops early."""
         room = left.total_seconds()
         best: ReplayCandidate | None = None
+        blocked = False
         for r in self.ranked:
             if not self.allowed(r, at):
                 continue
+            if r.title == before or (r.title == after and r.duration_seconds >= room):
+                blocked = True
+                continue
             if r.duration_seconds <= room:
-                return r, False
+                return r, False, blocked
             if best is None:
                 best = r
                 if room < self.shortest:  # nothing can fit whole: the best one it is
                     break
-        return best, True
+        return best, True, blocked
 
     def next_eligible_time(self, at: datetime) -> datetime | None:
         """The next instant after `at` when the allowed set may grow."""
-        times = [t + self.window for t in self.last_start.values() if t + self.window > at]
+        times = [t + self.window for ts in self.starts.values() for t in ts
+                 if t + self.window > at]
         if self.head_end > at:
             times.append(self.head_end)
         return min(times) if times and self.ranked else None
 
-    def fill(self, start: datetime, end: datetime) -> list[ChannelSlot]:
+    def fill(self, start: datetime, end: datetime, before: str | None = None,
+             after: str | None = None) -> list[ChannelSlot]:
+        """Slots covering `[start, end)`; `before`/`after` are the titles of the replays
+        standing right before and after the gap, if any."""
         slots: list[ChannelSlot] = []
         at = start
         while at < end:
             left = end - at
-            pick, cut = self.pick(at, left)
+            pick, cut, blocked = self.pick(at, left, before, after)
             if pick is None or (cut and left < self.min_cut):
                 # Nothing fits: a card until a replay may play again (or the gap ends).
                 wake = self.next_eligible_time(at) if pick is None else None
-                until = min(wake, end) if wake is not None else end
+                stops = [end, *([wake] if wake is not None else []),
+                         *([at + SHOW_BREAK] if pick is None and blocked else [])]
+                until = min(stops)
                 slots.append(ChannelSlot("card", CARD_TITLE, at, until))
+                before = None
                 at = until
                 continue
             stop = end if cut else at + timedelta(seconds=pick.duration_seconds)
             slots.append(ChannelSlot("replay", pick.title, at, stop, replay_id=pick.id,
                                      cut=cut))
-            self.last_start[pick.id] = at
+            self.starts.setdefault(pick.id, []).append(at)
+            before = pick.title
             at = stop
         return slots
 
@@ -217,4 +241,66 @@ def build_channel(day: date, lives: Sequence[Broadcast], replays: Sequence[Repla
         cursor = live.end
     if cursor < end:
         slots.extend(filler.fill(cursor, end))
+    return _merge_cards(slots)
+
+
+def _outside(start: datetime, end: datetime,
+             lives: Sequence[ChannelSlot]) -> list[tuple[datetime, datetime]]:
+    """The parts of `[start, end)` no live covers."""
+    pieces: list[tuple[datetime, datetime]] = []
+    at = start
+    for live in lives:
+        if live.end <= at or live.start >= end:
+            continue
+        if live.start > at:
+            pieces.append((at, live.start))
+        at = max(at, live.end)
+    if at < end:
+        pieces.append((at, end))
+    return pieces
+
+
+def replan(day: date, published: Sequence[ChannelSlot], lives: Sequence[Broadcast],
+           replays: Sequence[ReplayCandidate], *, repeat_window: timedelta,
+           min_cut: timedelta = timedelta(minutes=10), tz: ZoneInfo = SEOUL) -> list[ChannelSlot]:
+    """The published channel of `day` brought up to date with `lives` and `replays`.
+
+    Every published replay or card slot that no live touches (and whose replay is still
+    playable) stays exactly as it was. A replay whose tail a live now covers is cut
+    (kept only if `min_cut` of it remains); one whose start a live covers is dropped;
+    cards are clipped. The time freed or left uncovered is filled by the rules of
+    `build_channel`, respecting the kept slots' repeats and titles on both sides.
+    Idempotent: `replan(d, replan(d, p, …), …) == replan(d, p, …)`.
+    """
+    start, end = day_bounds(day, tz)
+    live_slots = _lives(lives, start, end)
+    playable = {r.id for r in replays if r.duration_seconds > 0}
+    kept: list[ChannelSlot] = []
+    for slot in sorted(published, key=lambda s: s.start):
+        if slot.kind == "live" or slot.end <= start or slot.start >= end:
+            continue
+        pieces = _outside(max(slot.start, start), min(slot.end, end), live_slots)
+        if slot.kind == "card":
+            kept.extend(ChannelSlot("card", CARD_TITLE, a, b) for a, b in pieces)
+        elif slot.replay_id in playable and pieces and pieces[0][0] == slot.start:
+            a, b = pieces[0]
+            if b == slot.end:
+                kept.append(slot)
+            elif b - a >= min_cut:
+                kept.append(replace(slot, end=b, cut=True))
+    filler = _Filler(day, (start, end), rank(replays, day), repeat_window, min_cut)
+    for slot in kept:
+        if slot.replay_id is not None:
+            filler.starts.setdefault(slot.replay_id, []).append(slot.start)
+    standing = sorted([*kept, *live_slots], key=lambda s: s.start)
+    slots: list[ChannelSlot] = []
+    cursor, before = start, None
+    for slot in [*standing, ChannelSlot("card", CARD_TITLE, end, end)]:
+        if slot.start > cursor:
+            after = slot.title if slot.kind == "replay" else None
+            slots.extend(filler.fill(cursor, slot.start, before, after))
+        if slot.end > slot.start:
+            slots.append(slot)
+        before = slot.title if slot.kind == "replay" else None
+        cursor = max(cursor, slot.end)
     return _merge_cards(slots)

@@ -33,4 +33,14 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX broadcasts_by_end ON broadcasts (ends_at);
     CREATE INDEX broadcasts_by_status ON broadcasts (status);
     """,
+    # 3: the published channel of a Seoul day (its replay and card slots as JSON), so
+    # announced slots stay put while the catalog changes (see `channel.replan`).
+    """
+    CREATE TABLE channel_plans (
+        day TEXT PRIMARY KEY,
+        slots TEXT NOT NULL,
+        published_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    """,
 )

@@ -11,7 +11,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import aiosqlite
@@ -28,6 +28,7 @@ from schedule.broadcast import (
     find_overlap,
     overlap_message,
 )
+from schedule.channel import CARD_TITLE, ChannelSlot
 
 _COLUMNS = ("id, title, description, category, starts_at, ends_at, status, stream_url,"
             " thumbnail_url, staff")
@@ -53,6 +54,20 @@ def _row(row: Any) -> Broadcast:
     return Broadcast(id=row[0], title=row[1], description=row[2], category=row[3],
                      starts_at=_time(row[4]), ends_at=_time(row[5]), status=row[6],
                      stream_url=row[7], thumbnail_url=row[8], staff=staff)
+
+
+def _slot_record(slot: ChannelSlot) -> dict[str, Any]:
+    return {"kind": slot.kind, "title": slot.title, "start": utc_iso(slot.start),
+            "end": utc_iso(slot.end), "replay_id": slot.replay_id, "cut": slot.cut}
+
+
+def _slot(record: dict[str, Any]) -> ChannelSlot:
+    replay_id = record.get("replay_id")
+    return ChannelSlot("replay" if record.get("kind") == "replay" else "card",
+                       str(record.get("title", CARD_TITLE)),
+                       _time(str(record["start"])), _time(str(record["end"])),
+                       replay_id=replay_id if isinstance(replay_id, int) else None,
+                       cut=bool(record.get("cut")))
 
 
 class BatchError(ValueError):
@@ -251,3 +266,37 @@ class ScheduleStore:
                 (status, utc_iso(starts_at), utc_iso(ends_at), moment, broadcast_id))
             updated = await self._select(db, "WHERE id = ?", (broadcast_id,))
             return updated[0]
+
+    # -- the published channel -----------------------------------------------------------
+    async def channel_plan(self, day: date) -> list[ChannelSlot] | None:
+        """The published replay and card slots of a Seoul day; None if not published."""
+        rows = await self._reader.execute_fetchall(
+            "SELECT slots FROM channel_plans WHERE day = ?", (day.isoformat(),))
+        if not rows:
+            return None
+        return [_slot(r) for r in json.loads(next(iter(rows))[0])]
+
+    async def publish_plan(self, day: date, slots: Sequence[ChannelSlot], *,
+                           replace: bool = False, now: datetime | None = None,
+                           ) -> list[ChannelSlot]:
+        """Store the replay and card slots of `day` (lives are never stored: they are read
+        from `broadcasts`). Without `replace` the first publication wins (several workers
+        may publish the same day at once) and the stored plan is returned."""
+        moment = utc_iso(now or datetime.now(UTC))
+        text = json.dumps([_slot_record(s) for s in slots if s.kind != "live"],
+                          ensure_ascii=False)
+        async with self._transaction() as db:
+            if replace:
+                await db.execute(
+                    "INSERT INTO channel_plans (day, slots, published_at, updated_at)"
+                    " VALUES (?, ?, ?, ?) ON CONFLICT (day) DO UPDATE"
+                    " SET slots = excluded.slots, updated_at = excluded.updated_at",
+                    (day.isoformat(), text, moment, moment))
+            else:
+                await db.execute(
+                    "INSERT INTO channel_plans (day, slots, published_at, updated_at)"
+                    " VALUES (?, ?, ?, ?) ON CONFLICT (day) DO NOTHING",
+                    (day.isoformat(), text, moment, moment))
+            rows = await db.execute_fetchall(
+                "SELECT slots FROM channel_plans WHERE day = ?", (day.isoformat(),))
+        return [_slot(r) for r in json.loads(next(iter(rows))[0])]

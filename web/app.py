@@ -35,6 +35,7 @@ from web import (
     live,
     moderation_routes,
     pages,
+    picture_routes,
     question_routes,
     replay_routes,
     schedule_routes,
@@ -42,6 +43,8 @@ from web import (
     status_routes,
 )
 from web.accounts import AccountStore
+from web.channel_feed import ChannelFeed
+from web.channel_feed import routes as channel_feed_routes
 from web.database import connect, migrate
 from web.errors import exception_handlers
 from web.live import FrameSendMiddleware
@@ -50,6 +53,7 @@ from web.metrics import MetricsRecorder, metrics_dir
 from web.metrics import routes as metrics_routes
 from web.overload import OverloadMiddleware
 from web.password_gate import PasswordGate
+from web.pictures import Pictures
 from web.request_id import RequestIdMiddleware
 from web.retention import retention
 from web.security import SecurityHeadersMiddleware
@@ -151,8 +155,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
                 await load_demo(schedule_store, replays, comments)
                 await start_demo_director(stack, schedule_store, replays, hub)
+            channel_feed = await stack.enter_async_context(ChannelFeed(broker).running())
             settle_heap()
             yield {
+                "channel_feed": channel_feed,
                 "moderator": moderator,
                 "ops": ops,
                 "metrics": metrics,
@@ -169,6 +175,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     questions=questions,
                     shares=shares,
                     login_limits=LoginLimits(settings, broker),
+                    pictures=Pictures(Path(settings.preview_font_dir),
+                                      settings.thumbnails_path),
                 ),
             }
 
@@ -180,6 +188,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *account_routes.routes,
         *schedule_routes.routes,
         *replay_routes.routes,
+        *picture_routes.routes,
+        *channel_feed_routes,
         *comment_routes.routes,
         *moderation_routes.routes,
         *question_routes.routes,

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
 from livechat import CommentHub, CommentStore
-from replay import Caption, ReplayStore
+from replay import Caption, ReplayEdit, ReplayStore
 from schedule import (
     SEOUL,
     BatchError,
@@ -187,6 +187,11 @@ async def make_replay(replays: ReplayStore, b: Broadcast) -> int:
     replay = await replays.create_from_broadcast(
         b, recording_url=b.stream_url or DEMO_MEDIA, chapters=chapters,
         captions=DEMO_CAPTIONS if b.stream_url == DEMO_MEDIA else ())
+    if replay.thumbnail_seconds is None and b.stream_url == DEMO_MEDIA:
+        # Every demo replay plays the same 3-minute recording: a different second each,
+        # so their thumbnails (real frames, see web.pictures) tell them apart.
+        await replays.update(replay.id, ReplayEdit(
+            thumbnail_seconds=random.Random(f"thumb:{b.id}").randrange(5, 175)))
     return replay.id
 
 

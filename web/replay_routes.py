@@ -1,6 +1,8 @@
 """The replay catalog over HTTP: JSON API, operator edits, replayed comments, two pages.
 
 * `GET /api/replays` — search and filters, keyset pages (`next_cursor`).
+* `GET /api/replays/suggestions?q=` — staff names and titles containing `q` (spacing
+  aside), for the search fields' suggestion lists.
 * `GET /api/replays/{id}` — one replay with chapters, captions and related replays.
 * `PATCH /api/replays/{id}` — operators (official, moderator, admin; CSRF) edit, hide
   (`{"hidden": true}`) or unpublish (`{"status": "unpublished"}`).
@@ -49,6 +51,7 @@ from replay import (
     stored_offset,
     window,
 )
+from replay.search import MAX_TERMS
 from replay.store import MAX_LIMIT
 from replay.timeline import MAX_OFFSET_SECONDS
 from web.errors import ApiError
@@ -68,12 +71,14 @@ from web.services import (
     Services,
     services,
 )
+from web.sessions import NICKNAME_MAX
 from web.share_routes import context_for_replay
 from web.templating import request_locale, static_url
 
 OPERATORS = ("official", "moderator", "admin")
 VIEWER_COOKIE = "ls_viewer"
 WINDOW_LIMIT = 2000
+PAGE = 20  # replays per catalog page
 HLS_VENDOR = Path(__file__).parent / "static" / "vendor" / "hls.min.js"
 _TEXT_LIMITS = {"title": 200, "description": 5000, "category": 40, "thumbnail_url": 1000,
                 "recording_url": 1000}
@@ -143,7 +148,7 @@ def catalog_query(request: Request) -> ReplayQuery:
         aired_to=aired_to,
         sort=checked_sort,
         cursor=params.get("cursor") or None,
-        limit=query_int(request, "limit", 20, 1, MAX_LIMIT),
+        limit=query_int(request, "limit", PAGE, 1, MAX_LIMIT),
     )
 
 
@@ -214,6 +219,18 @@ async def list_replays(request: Request) -> Response:
                          "next_cursor": page.next_cursor})
 
 
+async def suggest_names(request: Request) -> Response:
+    text = request.query_params.get("q", "")
+    if len(text) > 200:
+        raise ApiError(400, "q", "at most 200 characters")
+    try:
+        staff, titles = await services(request).replays.suggest(text)
+    except QueryError as exc:
+        raise ApiError(400, "q", str(exc)) from None
+    return JSONResponse({"q": text, "staff": staff, "titles": titles},
+                        headers={"Cache-Control": "public, max-age=60"})
+
+
 async def get_replay(request: Request) -> Response:
     replay = await visible_replay(request)
     related = await services(request).replays.related(replay)
@@ -271,7 +288,7 @@ def parse_edit(data: dict[str, Any]) -> ReplayEdit:
     """The `ReplayEdit` of a PATCH body; ApiError(400) naming the first bad field."""
     known = {"title", "description", "category", "staff", "thumbnail_url", "recording_url",
              "duration_seconds", "recording_started_at", "chapters", "captions", "hidden",
-             "status"}
+             "status", "thumbnail_seconds"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ApiError(400, unknown[0], "is not a field of a replay")
@@ -292,6 +309,10 @@ def parse_edit(data: dict[str, Any]) -> ReplayEdit:
         if not isinstance(raw_start, str):
             raise ApiError(400, "recording_started_at", "must be an ISO date-time")
         started = _moment(raw_start, "recording_started_at", end=False)
+    frame = data.get("thumbnail_seconds")
+    if frame is not None and (not isinstance(frame, int) or isinstance(frame, bool)
+                              or not 0 <= frame <= 7 * 86400):
+        raise ApiError(400, "thumbnail_seconds", "must be whole seconds, 0 to 604800")
     hidden = data.get("hidden")
     if hidden is not None and not isinstance(hidden, bool):
         raise ApiError(400, "hidden", "must be true or false")
@@ -310,6 +331,7 @@ def parse_edit(data: dict[str, Any]) -> ReplayEdit:
         chapters=_chapters(data["chapters"]) if "chapters" in data else None,
         captions=_captions(data["captions"]) if "captions" in data else None,
         hidden=hidden,
+        thumbnail_seconds=frame,
         status="published" if status == "published" else (
             "unpublished" if status == "unpublished" else None),
     )
@@ -409,28 +431,61 @@ async def _cookieless_view_allowed(svc: Services, request: Request) -> bool:
     return not wait
 
 
+def _form_problem(exc: Exception) -> tuple[str, str]:
+    """(form field, problem key) for an error raised by `catalog_query` or the search; the
+    page says each problem in the citizen's language (`replays.html`), while the JSON API
+    keeps its precise English messages for developers."""
+    text = str(exc.message if isinstance(exc, ApiError) else exc)
+    if isinstance(exc, ApiError):
+        field = exc.field or ""
+    else:
+        field = "cursor" if isinstance(exc, CursorError) else "q"
+    if field == "to" and "before" in text:
+        return field, "order"
+    if field in ("from", "to"):
+        return field, "years" if "years" in text else "date"
+    if field in ("q", "staff", "category"):
+        return field, "words" if "words" in text else "long"
+    return field, field if field in ("sort", "limit") else "cursor"
+
+
+def _more_url(request: Request, shown: int, cursor: str) -> str:
+    """Where "더 보기" leads: the same search showing `shown` + one page more (so the
+    address stays shareable and Back returns to the whole list), or past MAX_LIMIT the
+    next page by cursor."""
+    params = {k: v for k, v in request.query_params.items() if k not in ("cursor", "limit") and v}
+    if "cursor" not in request.query_params and shown + PAGE <= MAX_LIMIT:
+        params["limit"] = str(shown + PAGE)
+        return "/replays?" + urlencode(params)
+    return _next_url(request, cursor)
+
+
 async def catalog_page(request: Request) -> Response:
     svc = services(request)
     locale = request_locale(request)
-    error = None
+    error = error_field = ""
     page = None
     try:
         query = catalog_query(request)
         page = await svc.replays.search(query)
-    except ApiError as exc:
-        error = f"{exc.field}: {exc.message}"
-    except (QueryError, CursorError) as exc:
-        error = str(exc)
+    except (ApiError, QueryError, CursorError) as exc:
+        error_field, error = _form_problem(exc)
     params = request.query_params
+    form = {name: params.get(name, "") for name in ("q", "category", "staff", "from", "to", "sort")}
+    cursor = page.next_cursor if page else None
     context = {
         "replays": page.items if page else (),
-        "next_cursor": page.next_cursor if page else None,
+        "next_cursor": cursor,
         "categories": await svc.replays.categories(),
-        "form": {name: params.get(name, "") for name in
-                 ("q", "category", "staff", "from", "to", "sort")},
+        "form": form,
+        "filters_set": sum(1 for k in ("category", "staff", "from", "to") if form[k])
+                       + (form["sort"] == "most_viewed"),
         "error": error,
+        "error_field": error_field,
+        "limits": {"min": MIN_YEAR, "max": MAX_YEAR, "words": MAX_TERMS},
         "clock": format_clock,
-        "next_url": _next_url(request, page.next_cursor) if page and page.next_cursor else "",
+        "next_url": _next_url(request, cursor) if cursor else "",
+        "more_url": _more_url(request, len(page.items), cursor) if page and cursor else "",
         "heading": translate(locale, "다시보기"),
     }
     return svc.templates.TemplateResponse(request, "replays.html", context,
@@ -467,6 +522,7 @@ async def replay_page(request: Request) -> Response:
         "hls_url": static_url("vendor/hls.min.js") if HLS_VENDOR.exists() else "",
         "nickname": session.nickname if session else "",
         "max_chars": svc.settings.comment_max_chars,
+        "nickname_max": NICKNAME_MAX,
         "takes_comments": replay.broadcast_id is not None,
     }
     if replay.broadcast_id is not None:
@@ -485,6 +541,7 @@ async def replay_page(request: Request) -> Response:
 
 routes: list[BaseRoute] = [
     Route("/api/replays", list_replays, methods=["GET"]),
+    Route("/api/replays/suggestions", suggest_names, methods=["GET"]),
     Route("/api/replays/{replay_id:id}", get_replay, methods=["GET"]),
     Route("/api/replays/{replay_id:id}", edit_replay, methods=["PATCH"]),
     Route("/api/replays/{replay_id:id}/comments", comment_window, methods=["GET"]),

@@ -14,8 +14,9 @@ Operators (role official, moderator or admin; JSON with `X-CSRF-Token`):
 `/live`, `/end` (makes the replay), `/cancel`; the page `/operator`.
 
 Going live and ending reach open pages at once: a `status` frame to the broadcast's
-viewers through the comment hub (every process), and a `channel` frame on room 0. The home
-page does not hold a socket: it polls `/api/now` every 30 s.
+viewers through the comment hub (every process), and a `channel` frame on room 0, which
+`WS /ws/channel` (`web.channel_feed`) passes to open home and schedule pages; they also
+poll every 30 s.
 """
 
 from __future__ import annotations
@@ -46,11 +47,13 @@ from schedule import (
     icalendar,
     now_playing,
     parse_draft,
+    replan,
     schedule_json,
     slot_json,
     xmltv,
 )
 from schedule.exports import broadcast_json
+from web.channel_feed import CHANNEL_ROOM
 from web.errors import ApiError, error_body
 from web.i18n import translate
 from web.requests import current_session, json_body, require_role
@@ -61,7 +64,6 @@ from web.templating import request_locale
 OPERATORS = ("official", "moderator", "admin")
 DAY_RANGE = timedelta(days=400)  # dates further from today than this are 404
 ICS_PAST, ICS_FUTURE = timedelta(days=14), timedelta(days=90)
-CHANNEL_ROOM = 0
 NOW_POLL_SECONDS = 30
 
 
@@ -109,13 +111,27 @@ async def _existing(svc: Services, broadcast_id: int) -> Broadcast:
     return found
 
 
-async def channel_day(svc: Services, day: date) -> tuple[list[ChannelSlot], dict[int, Broadcast]]:
-    """The channel of one Seoul day and the broadcasts standing in it, by id."""
+async def channel_day(svc: Services, day: date, now: datetime | None = None,
+                      ) -> tuple[list[ChannelSlot], dict[int, Broadcast]]:
+    """The channel of one Seoul day and the broadcasts standing in it, by id.
+
+    A day that starts within `CHANNEL_PUBLISH_HOURS` of now is published on first read
+    (the first worker to store it wins) and from then on only `replan`ned: its replay
+    slots move only where a live touches them. Later days are computed afresh."""
     start, end = day_bounds(day)
     lives = await svc.schedule.between(start, end)
     replays = await svc.replays.channel_candidates()
     window = timedelta(hours=svc.settings.replay_repeat_window_hours)
-    slots = build_channel(day, lives, replays, repeat_window=window)
+    published = await svc.schedule.channel_plan(day)
+    if published is None:
+        slots = build_channel(day, lives, replays, repeat_window=window)
+        horizon = timedelta(hours=svc.settings.channel_publish_hours)
+        if start >= (now or datetime.now(UTC)) + horizon:
+            return slots, {b.id: b for b in lives}
+        published = await svc.schedule.publish_plan(day, slots)
+    slots = replan(day, published, lives, replays, repeat_window=window)
+    if [s for s in slots if s.kind != "live"] != published:
+        await svc.schedule.publish_plan(day, slots, replace=True)
     return slots, {b.id: b for b in lives}
 
 

@@ -13,6 +13,7 @@ from replay import ReplayStore
 from schedule import ScheduleStore
 from web.accounts import AccountStore
 from web.login_limits import LoginLimits
+from web.pictures import Pictures
 from web.sessions import SessionCodec
 from web.settings import Settings
 from web.share_clicks import ShareClickStore
@@ -38,6 +39,7 @@ class Services:
     questions: QuestionService
     shares: ShareClickStore
     login_limits: LoginLimits
+    pictures: Pictures
     # used while no shared (Redis) buckets answer
     cookieless_views: RateLimiter = field(default_factory=lambda: RateLimiter(
         COOKIELESS_VIEW_BURST, COOKIELESS_VIEWS_PER_HOUR / 60))

@@ -113,6 +113,24 @@ class Settings:
         6,
         "A replay is not scheduled again on the channel within this many hours.",
     )
+    channel_publish_hours: int = _setting(
+        "CHANNEL_PUBLISH_HOURS",
+        48,
+        "Days starting within this many hours are published: their replay slots then"
+        " change only where a live is added, moved, extended or ended.",
+    )
+    thumbnail_dir: str = _setting(
+        "THUMBNAIL_DIR",
+        "",
+        "Directory for replay thumbnails taken from recordings with ffmpeg (shared by every"
+        " worker). Empty: `<db>.thumbnails/` beside the database.",
+    )
+    preview_font_dir: str = _setting(
+        "PREVIEW_FONT_DIR",
+        "/usr/share/fonts/opentype/noto",
+        "Where Noto Sans CJK (Debian's fonts-noto-cjk) is, to draw share previews and"
+        " thumbnail cards; without it pages share the generic cards.",
+    )
     session_max_age_days: int = _setting(
         "SESSION_MAX_AGE_DAYS", 30, "How long a session cookie stays valid."
     )
@@ -284,6 +302,12 @@ class Settings:
     @property
     def database_path(self) -> Path:
         return Path(self.database_url.removeprefix("sqlite:///"))
+
+    @property
+    def thumbnails_path(self) -> Path:
+        if self.thumbnail_dir:
+            return Path(self.thumbnail_dir)
+        return self.database_path.with_name(self.database_path.name + ".thumbnails")
 
     @property
     def public_origin(self) -> str:

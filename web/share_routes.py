@@ -30,7 +30,9 @@ from starlette.routing import BaseRoute, Route
 
 from web import share
 from web.errors import ApiError
-from web.i18n import SEOUL, translate
+from web.i18n import SEOUL, format_date, format_time, translate
+from web.pictures import version
+from web.preview_card import PreviewText
 from web.requests import current_session, json_body, same_origin
 from web.services import Services, services
 from web.templating import request_locale, static_url
@@ -72,15 +74,47 @@ def absolute(request: Request, url: str) -> str:
     return services(request).settings.public_origin + "/" + url.lstrip("/")
 
 
-def og_image(request: Request, item: share.Shareable) -> str:
+STATUS_LABELS = {"live": "생방송 중", "planned": "방송 예정", "ended": "방송 종료",
+                 "cancelled": "방송 취소", "replay": "다시보기"}
+
+
+def preview_text(item: share.Shareable, status: str, category: str = "") -> PreviewText:
+    """What the share preview of a broadcast (`status` its status) or a replay (`status`
+    "replay") says, in Korean (crawlers send no language), times in Seoul."""
+    when = ""
+    if item.starts_at is not None:
+        when = format_date(item.starts_at, "ko")
+        if item.kind == "replay":
+            when += " 방송"
+            if item.duration_seconds:
+                when += f" · {share.clock(item.duration_seconds)}"
+        else:
+            when += f" {format_time(item.starts_at, 'ko')}"
+            if item.ends_at is not None:
+                when += f"–{format_time(item.ends_at, 'ko')}"
+            when += " KST"
+    return PreviewText(item.title, when, STATUS_LABELS.get(status, status), status, category)
+
+
+def og_image(request: Request, item: share.Shareable, status: str | None = None,
+             category: str = "") -> str:
+    """The absolute URL of the page's 1200×630 preview: its own drawn picture for a
+    broadcast or replay (`?v=` changes with what it shows), else the kind's generic card."""
+    pictures = services(request).pictures
+    if pictures.fonts is not None and status is not None and item.kind in ("live", "replay"):
+        text = preview_text(item, status, category)
+        v = version(text.title, text.when, text.status, text.category)
+        folder = "live" if item.kind == "live" else "replays"
+        return absolute(request, f"/og/{folder}/{item.key}.png?v={v}")
     return absolute(request, static_url(f"og/{item.kind}.png"))
 
 
-def share_context(request: Request, item: share.Shareable) -> dict[str, Any]:
+def share_context(request: Request, item: share.Shareable, status: str | None = None,
+                  category: str = "") -> dict[str, Any]:
     """`{"meta": PageMeta, "share": ShareBar}` for a shareable page's template."""
     base = services(request).settings.public_origin
     locale = request_locale(request)
-    image = og_image(request, item)
+    image = og_image(request, item, status, category)
     return {
         "meta": share.page_meta(base, item, image, locale=locale),
         "share": ShareBar(
@@ -130,13 +164,15 @@ def replay_item(replay: Replay, offset: int | None = None,
 def context_for_broadcast(request: Request, broadcast: BroadcastLike) -> dict[str, Any]:
     """`meta` + `share` for a page about `broadcast` (`web.pages.LiveBroadcast` or
     `schedule.Broadcast`); what is shared is its live page, `/live/{id}`."""
-    return share_context(request, broadcast_item(broadcast, request_locale(request)))
+    return share_context(request, broadcast_item(broadcast, request_locale(request)),
+                         broadcast.status, str(getattr(broadcast, "category", "") or ""))
 
 
 def context_for_replay(request: Request, replay: Replay,
                        offset: int | None = None) -> dict[str, Any]:
     """`meta` + `share` for a replay page; `offset` (the page's `?t=`) goes into og:url."""
-    return share_context(request, replay_item(replay, offset, request_locale(request)))
+    return share_context(request, replay_item(replay, offset, request_locale(request)),
+                         "replay", replay.category)
 
 
 def context_for_schedule_day(request: Request, day: date) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from replay import Caption, CursorError, ReplayEdit, ReplayQuery
+from replay.search import squash
 from tests.replay.kit import T0, Stores, add_broadcast, stores
 
 
@@ -110,8 +111,9 @@ async def test_hostile_queries_are_searched_as_text(tmp_path: Path, query: str) 
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_search_matches_exactly_the_titles_containing_every_term(
         tmp_path: Path, query: str) -> None:
-    """For any query, the results are exactly the titles containing every term (case-folded):
-    the indexes never miss a substring and never invent one."""
+    """For any query, the results are exactly the titles containing every term (case-folded,
+    with or without the title's spaces): the indexes never miss a substring and never
+    invent one."""
     corpus = ["교통정책 토론회", "AAbb 東京 교통", '"특수" (문자) *^:%_-', "정책 a-b"]
 
     async def run() -> list[str]:
@@ -124,7 +126,7 @@ def test_search_matches_exactly_the_titles_containing_every_term(
 
     found = asyncio.run(run())
     words = query.lower().split()
-    expected = [t for t in corpus if all(w in t.lower() for w in words)]
+    expected = [t for t in corpus if all(w in t.lower() or w in squash(t) for w in words)]
     assert sorted(found) == sorted(expected)
 
 
@@ -139,6 +141,48 @@ async def test_filters_category_dates_staff(tmp_path: Path) -> None:
                             aired_to=T0 + timedelta(days=2)) == ["나"]
         assert await titles(s, "", staff="김서울") == ["다", "가"]
         assert await titles(s, "", staff="김서울", aired_to=T0 + timedelta(days=1)) == ["가"]
+
+
+async def test_spacing_differences_are_ignored_both_ways(tmp_path: Path) -> None:
+    """"보행친화" finds "보행 친화", "디지털배움터" finds "디지털 배움터" and the other way
+    round; a word that is not there still finds nothing."""
+    async with stores(tmp_path / "r.db") as s:
+        await s.publish("청책토론회: 보행 친화 도시 서울", starts_at=T0)
+        await s.publish("어르신 디지털배움터 공개 수업", starts_at=T0 + timedelta(days=1))
+        await s.publish("디지털 배움터 개강", starts_at=T0 + timedelta(days=2))
+        assert await titles(s, "보행친화") == ["청책토론회: 보행 친화 도시 서울"]
+        assert await titles(s, "보행 친화") == ["청책토론회: 보행 친화 도시 서울"]
+        both = ["디지털 배움터 개강", "어르신 디지털배움터 공개 수업"]
+        assert await titles(s, "디지털배움터") == both
+        assert await titles(s, "디지털 배움터") == both
+        assert await titles(s, "배움터개강") == ["디지털 배움터 개강"]
+        assert await titles(s, "보행친화도로") == []
+
+
+async def test_staff_filter_matches_part_of_a_title(tmp_path: Path) -> None:
+    """The staff filter finds part of a name or post ("교통" finds 도시교통실장), spacing
+    aside, and nothing else."""
+    async with stores(tmp_path / "r.db") as s:
+        await s.publish("가", starts_at=T0, staff=("도시교통실장", "보행정책과장"))
+        await s.publish("나", starts_at=T0 + timedelta(days=1), staff=("기후환경본부장",))
+        await s.publish("다", starts_at=T0 + timedelta(days=2), staff=("교통정책과장",))
+        assert await titles(s, "", staff="교통") == ["다", "가"]
+        assert await titles(s, "", staff="도시교통 실장") == ["가"]
+        assert await titles(s, "", staff="교통국") == []
+        assert await titles(s, "가", staff="기후") == []
+
+
+async def test_suggestions_offer_names_and_titles(tmp_path: Path) -> None:
+    """What the search fields suggest: staff names and titles containing the typed text,
+    spacing aside; nothing for empty text."""
+    async with stores(tmp_path / "r.db") as s:
+        await s.publish("대중교통 요금 자문위원회", starts_at=T0, staff=("도시교통실장",))
+        await s.publish("청책토론회: 보행 친화 도시 서울", starts_at=T0 + timedelta(days=1),
+                        staff=("교통정책과장",))
+        assert await s.replays.suggest("교통") == (["교통정책과장", "도시교통실장"],
+                                                  ["대중교통 요금 자문위원회"])
+        assert await s.replays.suggest("보행친화") == ([], ["청책토론회: 보행 친화 도시 서울"])
+        assert await s.replays.suggest("  ") == ([], [])
 
 
 async def test_keyset_pages_are_stable_under_concurrent_inserts(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import given, settings
@@ -16,8 +17,9 @@ from schedule import (
     ReplayCandidate,
     build_channel,
     day_bounds,
+    replan,
 )
-from schedule.channel import evening
+from schedule.channel import SHOW_BREAK, evening
 
 DAY = date(2026, 11, 25)
 START, END = day_bounds(DAY)
@@ -52,7 +54,7 @@ def lives_strategy(draw: st.DrawFn) -> list[Broadcast]:
 replays_strategy = st.lists(
     st.builds(ReplayCandidate,
               id=st.integers(1, 60),
-              title=st.just("다시보기"),
+              title=st.sampled_from(["다시보기", "청책토론회", "시장 브리핑"]),
               duration_seconds=st.integers(0, 3 * 3600),
               published_at=st.datetimes(min_value=datetime(2026, 1, 1),
                                         max_value=datetime(2026, 12, 31), timezones=st.just(UTC)),
@@ -79,6 +81,13 @@ def assert_no_repeat(slots: list[ChannelSlot], window: timedelta) -> None:
         if s.replay_id in last:
             assert s.start - last[s.replay_id] >= window, (s, last[s.replay_id])
         last[s.replay_id] = s.start
+
+
+def assert_no_back_to_back(slots: list[ChannelSlot]) -> None:
+    """No two different replays with the same title play one right after the other."""
+    for a, b in itertools.pairwise(slots):
+        if a.kind == b.kind == "replay":
+            assert a.title != b.title, (a, b)
 
 
 @settings(max_examples=150, deadline=None)
@@ -111,6 +120,7 @@ def test_channel_properties(lives: list[Broadcast], replays: list[ReplayCandidat
         if s.cut:
             following = slots[slots.index(s) + 1] if s.end < END else None
             assert following is None or following.kind == "live"
+    assert_no_back_to_back(slots)
     # cards never follow cards
     for a, b in itertools.pairwise(slots):
         assert not (a.kind == "card" and b.kind == "card")
@@ -198,3 +208,77 @@ def test_live_from_the_evening_before_starts_with_an_offset() -> None:
     slots = build_channel(DAY, [b], [replay(2, 30)], repeat_window=WINDOW)
     assert (slots[0].kind, slots[0].offset_seconds, slots[0].end) == (
         "live", 3600, START + timedelta(hours=1))
+
+
+def test_episodes_of_one_show_are_separated() -> None:
+    """Two episodes of the same show and nothing else: a short card between them, never
+    one straight after the other."""
+    episodes = [ReplayCandidate(rid, "청책토론회", 1800, START - timedelta(days=1), 10)
+                for rid in (1, 2)]
+    slots = build_channel(DAY, [], episodes, repeat_window=timedelta(0))
+    assert_no_back_to_back(slots)
+    assert [s.kind for s in slots[:3]] == ["replay", "card", "replay"]
+    assert slots[1].duration_seconds == SHOW_BREAK.total_seconds()
+
+
+def unchanged_outside(before: list[ChannelSlot], after: list[ChannelSlot],
+                      lives: list[Broadcast]) -> None:
+    """Every published replay or card slot that no live touches is still there."""
+    spans = [(b.starts_at, b.ends_at) for b in lives if b.on_channel]
+    for slot in before:
+        if slot.kind == "live" or any(a < slot.end and slot.start < b for a, b in spans):
+            continue
+        if slot.kind == "replay":
+            assert slot in after, slot
+        else:  # cards may merge with a neighbouring card, never shrink
+            assert any(c.kind == "card" and c.start <= slot.start and slot.end <= c.end
+                       for c in after), slot
+
+
+@settings(max_examples=120, deadline=None)
+@given(lives=lives_strategy(), replays=replays_strategy, window=window_strategy,
+       changed=lives_strategy(), newcomers=replays_strategy)
+def test_replan_keeps_what_no_live_touches(lives: list[Broadcast], replays: list[ReplayCandidate],
+                                           window: timedelta, changed: list[Broadcast],
+                                           newcomers: list[ReplayCandidate]) -> None:
+    """A published day replanned after lives were added, moved, cut short or cancelled and
+    new replays joined the catalog: the same day rules hold (gapless, lives at their times,
+    no repeat in the window, no back-to-back), slots no new live touches are unchanged, and
+    replanning again changes nothing."""
+    published = build_channel(DAY, lives, replays, repeat_window=window)
+    assert replan(DAY, published, lives, replays, repeat_window=window) == published
+    known = {r.id for r in replays}
+    catalog = replays + [replace(r, id=r.id + 100) for r in newcomers if r.id + 100 not in known]
+    after = replan(DAY, published, changed, catalog, repeat_window=window)
+    assert_gapless(after)
+    assert_no_repeat(after, window)
+    assert_no_back_to_back(after)
+    for b in changed:
+        mine = [s for s in after if s.broadcast_id == b.id]
+        if b.on_channel and b.starts_at < END and b.ends_at > START:
+            assert [(s.start, s.end) for s in mine] == [(max(b.starts_at, START),
+                                                         min(b.ends_at, END))]
+    unchanged_outside(published, after, changed)
+    assert replan(DAY, after, changed, catalog, repeat_window=window) == after
+
+
+def test_a_new_replay_does_not_move_published_slots() -> None:
+    """The complaint: a live ends, its replay (recent, so ranked first) joins the catalog;
+    a fresh build would put it in the next slot, the published day keeps its slots."""
+    catalog = [replay(rid, 50, age_days=20) for rid in range(1, 8)]
+    published = build_channel(DAY, [], catalog, repeat_window=WINDOW)
+    newcomer = replay(99, 50, popularity=500, age_days=0)
+    assert build_channel(DAY, [], [*catalog, newcomer], repeat_window=WINDOW) != published
+    assert replan(DAY, published, [], [*catalog, newcomer], repeat_window=WINDOW) == published
+
+
+def test_a_withdrawn_replay_is_replaced_where_it_stood() -> None:
+    """A replay taken out of the catalog leaves its slots to others; the rest stay."""
+    catalog = [replay(rid, 50, age_days=3) for rid in range(1, 8)]
+    published = build_channel(DAY, [], catalog, repeat_window=WINDOW)
+    gone = published[0].replay_id
+    after = replan(DAY, published, [], [r for r in catalog if r.id != gone],
+                   repeat_window=WINDOW)
+    assert all(s.replay_id != gone for s in after)
+    assert [s for s in published if s.replay_id != gone] == [
+        s for s in after if s in published]

@@ -3,7 +3,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from web.database import PACKAGE_MIGRATIONS, migrate
+from replay import ReplayQuery, ReplayStore
+from web.database import PACKAGE_MIGRATIONS, connect, migrate
 
 
 def test_file_from_first_migrations_upgrades_with_rows_intact(tmp_path: Path) -> None:
@@ -47,3 +48,27 @@ def test_wal_and_foreign_keys(tmp_path: Path) -> None:
     conn = sqlite3.connect(db)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     conn.close()
+
+
+async def test_replays_indexed_before_spacing_blind_search_are_found(tmp_path: Path) -> None:
+    """A replay indexed by replay migration 1's form is found without its title's spaces
+    once the file is upgraded ("보행친화" finds "보행 친화")."""
+    db = tmp_path / "old.db"
+    first_only = [(package, migrations[:1]) for package, migrations in PACKAGE_MIGRATIONS]
+    migrate(db, first_only)
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute(
+            "INSERT INTO replays (id, title, recording_url, aired_at, recording_started_at,"
+            " published_at, created_at, updated_at) VALUES (7, '보행 친화 도시 서울',"
+            " '/r.m3u8', ?, ?, ?, ?, ?)", ["2026-01-01T00:00:00.000000+00:00"] * 5)
+        conn.execute("INSERT INTO replay_fts (rowid, document) VALUES (7, '보행 친화 도시 서울')")
+    conn.close()
+    migrate(db)
+    writer, reader = await connect(db), await connect(db)
+    try:
+        found = await ReplayStore(writer, reader).search(ReplayQuery(text="보행친화"))
+        assert [r.id for r in found.items] == [7]
+    finally:
+        await writer.close()
+        await reader.close()

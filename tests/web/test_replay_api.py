@@ -154,3 +154,58 @@ def test_pages_render_with_deep_link(client: TestClient, settings: Settings) -> 
     assert "<script>" not in page.text and "style=" not in page.text
     assert 'data-start="0"' in client.get(f"/replays/{replay_id}?t=99h").text
     assert client.get("/replays", params={"sort": "bad"}).status_code == 400
+
+
+def test_suggestions_api(client: TestClient, settings: Settings) -> None:
+    """GET /api/replays/suggestions offers staff names and titles containing the text,
+    spacing aside; too long text is a 400 naming `q`."""
+    publish(settings.database_path, "청책토론회: 보행 친화 도시 서울",
+            staff=("도시교통실장", "보행정책과장"))
+    body = client.get("/api/replays/suggestions", params={"q": "교통"}).json()
+    assert body["staff"] == ["도시교통실장"] and body["titles"] == []
+    body = client.get("/api/replays/suggestions", params={"q": "보행친화"}).json()
+    assert body["titles"] == ["청책토론회: 보행 친화 도시 서울"]
+    assert client.get("/api/replays/suggestions").json() == {"q": "", "staff": [], "titles": []}
+    refused = client.get("/api/replays/suggestions", params={"q": "가" * 201})
+    assert refused.status_code == 400 and refused.json()["error"]["field"] == "q"
+
+
+def test_catalog_form_speaks_the_citizens_language(client: TestClient) -> None:
+    """A bad form is answered in the page's language, next to the field it is about
+    (aria-invalid), never with the API's English wording."""
+    cases = [({"from": "2026-11-05", "to": "2026-11-01"}, "replay-to",
+              "끝 날짜는 시작 날짜와 같거나 그 뒤여야 합니다.",
+              "The end date must be the same as or after the start date."),
+             ({"from": "1800-01-01"}, "replay-from",
+              "날짜는 1900년부터 2999년 사이로 입력해 주세요.",
+              "Enter a date between the years 1900 and 2999."),
+             ({"q": " ".join("abcdefghijk")}, "replay-q", "검색어는 10단어까지 쓸 수 있습니다.",
+              "A search can have at most 10 words."),
+             ({"cursor": "nope"}, None, "처음부터 다시 검색해 주세요.", "search again")]
+    for params, field, korean, english in cases:
+        page = client.get("/replays", params=params)
+        assert page.status_code == 400
+        assert korean in page.text and "must not" not in page.text, params
+        if field:
+            assert f'id="{field}"' in page.text
+            tag = page.text.split(f'id="{field}"', 1)[1].split(">", 1)[0]
+            assert 'aria-invalid="true"' in tag
+        english_page = client.get("/replays", params=params,
+                                  headers={"Accept-Language": "en"})
+        assert english in english_page.text and korean not in english_page.text
+
+
+def test_more_link_shows_the_same_search_longer(client: TestClient, settings: Settings) -> None:
+    """Without JavaScript "더 보기" leads to the same search with one page more (limit=40),
+    which lists the first page again followed by the next; the script's data-next is the
+    cursor page."""
+    for i in range(25):
+        publish(settings.database_path, f"교통 브리핑 {i:02d}", starts_at=T0 + timedelta(hours=i))
+    first = client.get("/replays", params={"q": "교통"})
+    more = first.text.split('id="replay-more" href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    assert more == "/replays?q=%EA%B5%90%ED%86%B5&limit=40"
+    longer = client.get(more)
+    assert longer.text.count('class="card replay-card"') == 25
+    assert 'id="replay-more"' not in longer.text
+    cursor_page = first.text.split('data-next="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    assert client.get(cursor_page).text.count('class="card replay-card"') == 5

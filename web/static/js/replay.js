@@ -245,6 +245,22 @@ class CommentReplay {
 }
 
 // -- composer -----------------------------------------------------------------------------
+// Why the server refused, in the page's language (its JSON `message` is for developers).
+function refusal(replayChat, response, data, fallback) {
+  const error = data.error || {};
+  if (error.field === "nickname") {
+    return `${replayChat.text("nicknameFailed")} ${replayChat.text("nicknameRule")}`;
+  }
+  const code = error.code || "";
+  if (code === "rate_limited" || code === "slow_mode") {
+    const wait = Math.max(1, Math.round(Number(response.headers.get("Retry-After")) || 1));
+    return replayChat.text("rateLimited").replace("{s}", String(wait));
+  }
+  const known = { empty: "empty", too_long: "tooLong", chat_closed: "closed",
+    banned: "restricted", timed_out: "restricted" }[code];
+  return replayChat.text(known || fallback);
+}
+
 async function composer(replayChat, root) {
   const form = document.getElementById("replay-form");
   if (!form) return;
@@ -279,8 +295,7 @@ async function composer(replayChat, root) {
       });
       const data = await response.json().catch(() => ({}));
       if (!response.ok) {
-        // The API speaks English to developers; the reader gets our wording and the code.
-        status.textContent = `${replayChat.text("nicknameFailed")} (${data.error?.code || response.status})`;
+        status.textContent = refusal(replayChat, response, data, "nicknameFailed");
         return;
       }
       csrf = data.csrf_token;
@@ -294,7 +309,7 @@ async function composer(replayChat, root) {
     });
     const data = await response.json().catch(() => ({}));
     if (!response.ok) {
-      status.textContent = `${replayChat.text("failed")} (${data.error?.code || response.status})`;
+      status.textContent = refusal(replayChat, response, data, "failed");
       return;
     }
     text.value = "";

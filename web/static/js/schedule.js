@@ -72,9 +72,32 @@ function home(root) {
 
   const seconds = Math.max(5, Number(root.dataset.poll) || 30);
   setInterval(poll, seconds * 1000);
+  onChannelChange(poll);
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible") poll();
   });
+}
+
+// WS /ws/channel says when an operator's edit or a live changed the channel; the page then
+// re-reads what it shows. Reconnects with growing, jittered waits (the 30-s poll covers
+// the gaps).
+function onChannelChange(callback) {
+  let wait = 2000;
+  const open = () => {
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    const socket = new WebSocket(`${scheme}//${location.host}/ws/channel`);
+    socket.addEventListener("open", () => { wait = 2000; });
+    socket.addEventListener("message", (event) => {
+      let frame = {};
+      try { frame = JSON.parse(event.data); } catch { /* not ours: ignore */ }
+      if (frame.type === "channel" && frame.changed) callback();
+    });
+    socket.addEventListener("close", () => {
+      setTimeout(open, wait / 2 + Math.random() * wait);
+      wait = Math.min(wait * 2, 60_000);
+    });
+  };
+  open();
 }
 
 function arrowKeys(container, selector, keys) {
@@ -101,10 +124,24 @@ function schedule(root) {
   const list = document.getElementById("slots");
   if (list) {
     arrowKeys(list, ".slot__title a", { ArrowUp: -1, ArrowDown: 1 });
+    // The day changed (a live added, moved, ended): the same page's slots, read again.
+    onChannelChange(async () => {
+      try {
+        const response = await fetch(location.href, { headers: { Accept: "text/html" } });
+        if (!response.ok) return;
+        const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+        const slots = fresh.getElementById("slots");
+        if (slots) list.replaceChildren(...[...slots.children].map((n) => document.adoptNode(n)));
+        if (root.dataset.today === "true") mark();
+      } catch {
+        /* offline for a moment: the next change or a reload brings it */
+      }
+    });
   }
   if (root.dataset.today !== "true" || !list) return;
 
   function mark() {
+    if (!list) return;
     const now = Date.now();
     for (const item of list.querySelectorAll(".slot")) {
       const on = Date.parse(item.dataset.start) <= now && now < Date.parse(item.dataset.end);
