@@ -51,6 +51,7 @@ from schedule import (
     xmltv,
 )
 from schedule.exports import broadcast_json
+from web import push_routes
 from web.errors import ApiError, error_body
 from web.i18n import translate
 from web.requests import current_session, json_body, require_role
@@ -336,6 +337,7 @@ async def api_go_live(request: Request) -> Response:
     except BroadcastError as exc:
         return broadcast_error(exc)
     publish_status(svc.hub, b)
+    push_routes.broadcast_live(svc.push, b)
     return JSONResponse(broadcast_json(b))
 
 

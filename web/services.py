@@ -12,6 +12,7 @@ from livechat.ratelimit import RateLimiter
 from replay import ReplayStore
 from schedule import ScheduleStore
 from web.accounts import AccountStore
+from web.push_sender import PushSender
 from web.sessions import SessionCodec
 from web.settings import Settings
 from web.share_clicks import ShareClickStore
@@ -36,6 +37,7 @@ class Services:
     sessions: SessionCodec
     questions: QuestionService
     shares: ShareClickStore
+    push: PushSender
     # used while no shared (Redis) buckets answer
     cookieless_views: RateLimiter = field(default_factory=lambda: RateLimiter(
         COOKIELESS_VIEW_BURST, COOKIELESS_VIEWS_PER_HOUR / 60))
