@@ -112,7 +112,9 @@ async function fromCache(url, navigation) {
   // Pages vary by the language cookie; a person's browser keeps one language.
   const options = { ignoreVary: true };
   const cache = await caches.open(PAGES);
-  let found = await cache.match(url.href, options);
+  // The catalog without a query opens where the reader last was in it.
+  const lastReplays = url.pathname === "/replays" && !url.search;
+  let found = await cache.match(lastReplays ? REPLAYS_LAST : url.href, options);
   if (!found && url.pathname === "/replays") found = await cache.match(REPLAYS_LAST, options);
   if (!found && navigation) found = await caches.match("/offline");
   return found;
