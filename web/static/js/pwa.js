@@ -88,10 +88,12 @@ function clock(httpDate) {
 }
 
 function showOffline(savedAt) {
+  // The offline page says it in its heading already.
+  if (document.getElementById("offline-title")) return;
   const saved = clock(savedAt);
   const text = saved ? `${say("msgOffline")} ${say("msgSaved").replace("{time}", saved)}`
     : say("msgOffline");
-  showNotice("offline", text, "warn");
+  showNotice("offline", text, "warn").classList.add("pwa-notice--sticky");
   document.documentElement.dataset.offline = "true";
 }
 
@@ -133,6 +135,15 @@ async function handleWaiting(worker) {
   }
 }
 
+function listenToWorker() {
+  // Attached before anything is awaited: the worker's "offline" message for this page may
+  // be delivered as soon as the document is parsed.
+  if (!("serviceWorker" in navigator)) return;
+  navigator.serviceWorker.addEventListener("message", (event) => {
+    if (event.data && event.data.type === "offline") showOffline(event.data.savedAt);
+  });
+}
+
 async function register() {
   if (!("serviceWorker" in navigator)) return null;
   let registration;
@@ -153,9 +164,6 @@ async function register() {
         handleWaiting(incoming);
       }
     });
-  });
-  navigator.serviceWorker.addEventListener("message", (event) => {
-    if (event.data && event.data.type === "offline") showOffline(event.data.savedAt);
   });
   if (navigator.onLine !== false && navigator.serviceWorker.controller
       && /^\/schedule/.test(window.location.pathname)) {
@@ -276,6 +284,7 @@ function setUpReminders() {
 }
 
 loadStyles();
+listenToWorker();
 watchConnection();
 setUpReminders();
 register();
