@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,8 +84,11 @@ class QuestionService:
                  vote_burst: int = VOTE_BURST,
                  votes_per_minute: float = VOTES_PER_MINUTE,
                  votes_per_address: int = VOTES_PER_ADDRESS,
-                 votes_per_network: int = VOTES_PER_NETWORK) -> None:
+                 votes_per_network: int = VOTES_PER_NETWORK,
+                 on_answered: Callable[[Question], None] | None = None) -> None:
         self.hub = hub
+        # told of every answer after it is committed (web queues a push reminder; never awaits)
+        self._on_answered = on_answered
         self.store = store
         self._vote_bucket = (float(vote_burst), votes_per_minute / 60)
         # Per question: at most n votes a day from one address and from one network block,
@@ -202,6 +206,8 @@ class QuestionService:
                 await self._pin(question.broadcast_id, comment_id)
         if comment_id is not None or not live:
             self.publish("answered", after)
+            if self._on_answered is not None:
+                self._on_answered(after)
         return AnswerResult(after, comment_id)
 
     async def _pin(self, broadcast_id: int, comment_id: int) -> None:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import contextlib
 import gc
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
+import aiosqlite
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount
@@ -36,6 +38,8 @@ from web import (
     moderation_routes,
     pages,
     picture_routes,
+    push_routes,
+    pwa_routes,
     question_routes,
     replay_routes,
     schedule_routes,
@@ -54,6 +58,8 @@ from web.metrics import routes as metrics_routes
 from web.overload import OverloadMiddleware
 from web.password_gate import PasswordGate
 from web.pictures import Pictures
+from web.push_sender import PushSender, VapidKeys
+from web.push_store import PushStore
 from web.request_id import RequestIdMiddleware
 from web.retention import retention
 from web.security import SecurityHeadersMiddleware
@@ -83,6 +89,15 @@ def hub_limits(settings: Settings) -> HubLimits:
         admission_rate=settings.admission_rate,
         admission_burst=settings.admission_burst,
     )
+
+
+def push_sender(settings: Settings, writer: aiosqlite.Connection,
+                reader: aiosqlite.Connection) -> PushSender:
+    keys = (VapidKeys(settings.vapid_public_key, settings.vapid_private_key,
+                      settings.vapid_subject) if settings.push_enabled else None)
+    store = PushStore(writer, reader, timedelta(days=settings.push_subscription_days))
+    return PushSender(store, keys, queue_size=settings.push_queue_size,
+                      allow_loopback=settings.push_allow_loopback)
 
 
 def settle_heap() -> None:
@@ -136,11 +151,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
             hub = CommentHub(comments, broker, hub_limits(settings))
             await hub.start()
             stack.push_async_callback(hub.stop)
+            push_writer = await connect(path)
+            stack.push_async_callback(push_writer.close)
+            push = await stack.enter_async_context(push_sender(settings, push_writer,
+                                                               reader).running())
             questions = QuestionService(hub, QuestionStore(writers[4], reader),
                                         vote_burst=settings.vote_burst,
                                         votes_per_minute=settings.votes_per_minute,
                                         votes_per_address=settings.votes_per_address,
-                                        votes_per_network=settings.votes_per_network)
+                                        votes_per_network=settings.votes_per_network,
+                                        on_answered=lambda q: push_routes.question_answered(
+                                            push, q))
             await questions.start()
             moderator = await moderation_routes.start_moderation(stack, hub, settings)
             ops_writer = await connect(path)
@@ -177,6 +198,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     login_limits=LoginLimits(settings, broker),
                     pictures=Pictures(Path(settings.preview_font_dir),
                                       settings.thumbnails_path),
+                    push=push,
                 ),
             }
 
@@ -194,6 +216,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *moderation_routes.routes,
         *question_routes.routes,
         *share_routes.routes,
+        *push_routes.routes,
+        *pwa_routes.routes,
         *live.routes,
         *pages.routes,
         Mount("/static", app=HashedStaticFiles(directory=STATIC_DIR), name="static"),

@@ -45,4 +45,27 @@ MIGRATIONS: tuple[str, ...] = (
         epoch INTEGER NOT NULL DEFAULT 0
     );
     """,
+    # 5: Web Push subscriptions and the reminders each one asked for (web.push_store). A
+    # subscription expires unless renewed; the push service's 404/410 deletes it at once.
+    """
+    CREATE TABLE push_subscriptions (
+        endpoint TEXT PRIMARY KEY,
+        p256dh TEXT NOT NULL,
+        auth TEXT NOT NULL,
+        session_key TEXT,
+        locale TEXT NOT NULL DEFAULT 'ko',
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX push_subscriptions_by_session ON push_subscriptions (session_key);
+    CREATE INDEX push_subscriptions_by_expiry ON push_subscriptions (expires_at);
+    CREATE TABLE push_reminders (
+        endpoint TEXT NOT NULL REFERENCES push_subscriptions (endpoint) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('broadcast', 'question')),
+        target INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (endpoint, kind, target)
+    ) WITHOUT ROWID;
+    CREATE INDEX push_reminders_by_target ON push_reminders (kind, target);
+    """,
 )

@@ -53,6 +53,7 @@ from schedule import (
     xmltv,
 )
 from schedule.exports import broadcast_json
+from web import push_routes
 from web.channel_feed import CHANNEL_ROOM
 from web.errors import ApiError, error_body
 from web.i18n import translate
@@ -352,6 +353,7 @@ async def api_go_live(request: Request) -> Response:
     except BroadcastError as exc:
         return broadcast_error(exc)
     publish_status(svc.hub, b)
+    push_routes.broadcast_live(svc.push, b)
     return JSONResponse(broadcast_json(b))
 
 

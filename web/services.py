@@ -14,6 +14,7 @@ from schedule import ScheduleStore
 from web.accounts import AccountStore
 from web.login_limits import LoginLimits
 from web.pictures import Pictures
+from web.push_sender import PushSender
 from web.sessions import SessionCodec
 from web.settings import Settings
 from web.share_clicks import ShareClickStore
@@ -40,6 +41,7 @@ class Services:
     shares: ShareClickStore
     login_limits: LoginLimits
     pictures: Pictures
+    push: PushSender
     # used while no shared (Redis) buckets answer
     cookieless_views: RateLimiter = field(default_factory=lambda: RateLimiter(
         COOKIELESS_VIEW_BURST, COOKIELESS_VIEWS_PER_HOUR / 60))

@@ -272,6 +272,48 @@ class Settings:
         "WebSocket connections one address (an IPv6 /64) may hold per process; generous "
         "for offices and phones behind one NAT address.",
     )
+    pwa_release: str = _setting(
+        "PWA_RELEASE",
+        "",
+        "Mixed into the service worker's version (e.g. the deployed commit). Changed static "
+        "files already make a new worker; this forces one. Installed apps switch to it on "
+        "their next visit.",
+    )
+    vapid_public_key: str = _setting(
+        "VAPID_PUBLIC_KEY",
+        "",
+        "Web Push application server key: the P-256 public key, uncompressed, base64url. "
+        "Empty (or no private key): reminders offer only the .ics file.",
+    )
+    vapid_private_key: str = _setting(
+        "VAPID_PRIVATE_KEY",
+        "",
+        "The matching private key: base64url of the raw 32-byte P-256 scalar (the form "
+        "`npx web-push generate-vapid-keys` and `vapid --gen` print).",
+        secret=True,
+    )
+    vapid_subject: str = _setting(
+        "VAPID_SUBJECT",
+        "mailto:live-seoul@seoul.go.kr",
+        "Contact the push services see in every message (`mailto:` or `https:` URL).",
+    )
+    push_subscription_days: int = _setting(
+        "PUSH_SUBSCRIPTION_DAYS",
+        90,
+        "A push subscription not renewed for this many days expires and is deleted.",
+    )
+    push_queue_size: int = _setting(
+        "PUSH_QUEUE_SIZE",
+        1000,
+        "Notifications waiting to be sent per process; beyond it new ones are dropped (and "
+        "counted in the log) rather than slow down going live or answering.",
+    )
+    push_allow_loopback: bool = _setting(
+        "PUSH_ALLOW_LOOPBACK",
+        False,
+        "Tests only: accept http:// push endpoints on 127.0.0.1. Otherwise an endpoint must "
+        "be https on a public address.",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -295,6 +337,12 @@ class Settings:
             raise SettingsError("REDIS_URL must start with redis://, rediss:// or unix://")
         if not self.public_base_url.startswith(("http://", "https://")):
             raise SettingsError("PUBLIC_BASE_URL must start with http:// or https://")
+        if bool(self.vapid_public_key) != bool(self.vapid_private_key):
+            raise SettingsError("VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY go together")
+        if not self.vapid_subject.startswith(("mailto:", "https://")):
+            raise SettingsError("VAPID_SUBJECT must start with mailto: or https://")
+        if self.push_queue_size <= 0 or self.push_subscription_days <= 0:
+            raise SettingsError("PUSH_QUEUE_SIZE and PUSH_SUBSCRIPTION_DAYS must be positive")
         for name in ("comment_max_chars", "ws_max_message_bytes", "send_queue_frames"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{name.upper()} must be positive")
@@ -308,6 +356,10 @@ class Settings:
         if self.thumbnail_dir:
             return Path(self.thumbnail_dir)
         return self.database_path.with_name(self.database_path.name + ".thumbnails")
+
+    @property
+    def push_enabled(self) -> bool:
+        return bool(self.vapid_public_key and self.vapid_private_key)
 
     @property
     def public_origin(self) -> str:

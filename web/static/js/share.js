@@ -124,6 +124,11 @@ function copyFragment(fragment) {
 
 if (bar) {
   for (const item of bar.querySelectorAll("[data-share-js]")) item.hidden = false;
+  // Phones: the native share sheet first (every app the phone has, KakaoTalk included);
+  // the buttons after it stay as the fallback.
+  if (isPhone() && typeof navigator.share === "function") {
+    for (const item of bar.querySelectorAll("[data-share-native]")) item.hidden = false;
+  }
   for (const button of document.querySelectorAll("[data-share-fragment]")) {
     button.hidden = false;
     button.addEventListener("click", () => copyFragment(button.dataset.shareFragment));
@@ -134,6 +139,10 @@ if (bar) {
     const target = event.target.closest("[data-network]");
     if (!target || !bar.contains(target)) return;
     const { network, url } = target.dataset;
+    if (network === "native") {
+      shareNatively(url); // which app the sheet shares to is not ours to know: not counted
+      return;
+    }
     count(network, url);
     if (network === "copy") {
       copyAndSay(url, bar.dataset.msgCopied);

@@ -1,0 +1,147 @@
+"""The installable app in real Chromium: installability, offline pages, updates on next load."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import CHROMIUM_ARGS
+from tests.e2e.pagekit import live_broadcast
+from tests.support import TIMEOUT, AppServer
+
+pytestmark = pytest.mark.e2e
+MS = TIMEOUT * 1000
+
+CONTROLLED = "() => navigator.serviceWorker.controller !== null"
+VERSION = """() => new Promise((resolve) => {
+  const channel = new MessageChannel();
+  channel.port1.onmessage = (event) => resolve(event.data.version);
+  navigator.serviceWorker.controller.postMessage({type: "version"}, [channel.port2]);
+})"""
+WAITING = """async () => {
+  const registration = await navigator.serviceWorker.getRegistration();
+  return Boolean(registration && registration.waiting);
+}"""
+OFFLINE_NOTICE = "인터넷에 연결되어 있지 않습니다. 저장해 둔 화면을 보여 드립니다."
+
+
+def browser_executable() -> str:
+    return os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[AppServer]:
+    """The demo channel on a free port (one release of the app)."""
+    app = AppServer(tmp_path / "pwa.db", env={"LIVE_SEOUL_DEMO": "1", "PWA_RELEASE": "one"})
+    app.start()
+    try:
+        yield app
+    finally:
+        app.stop()
+
+
+def controlled_page(browser: Any, url: str, **options: Any) -> Any:
+    """A fresh context whose page at `url` is controlled by the service worker."""
+    context = browser.new_context(locale="ko-KR", **options)
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    page.goto(url)
+    page.wait_for_function(CONTROLLED, timeout=MS)
+    return page
+
+
+def test_manifest_is_installable_by_chromiums_own_check(browser: Any, server: AppServer,
+                                                        tmp_path: Path) -> None:
+    """DevTools' installability check and manifest parser report no error for the site.
+
+    A persistent profile: Chromium never installs from an incognito context, which is what
+    `browser.new_context()` makes."""
+    context = browser.browser_type.launch_persistent_context(
+        str(tmp_path / "profile"), executable_path=browser_executable(), args=CHROMIUM_ARGS,
+        locale="ko-KR")
+    try:
+        page = context.pages[0] if context.pages else context.new_page()
+        errors_seen: list[str] = []
+        page.on("pageerror", lambda exc: errors_seen.append(str(exc)))
+        page.goto(server.base + "/")
+        page.wait_for_function(CONTROLLED, timeout=MS)
+        cdp = context.new_cdp_session(page)
+        manifest = cdp.send("Page.getAppManifest")
+        assert manifest["url"] == server.base + "/manifest.webmanifest"
+        assert manifest["errors"] == []
+        data = json.loads(manifest["data"])
+        assert (data["short_name"], data["display"], data["start_url"]) == (
+            "라이브서울", "standalone", "/")
+        assert [s["name"] for s in data["shortcuts"]] == ["지금 방송", "편성표", "다시보기"]
+        errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
+        assert errors == [], errors
+        assert errors_seen == []
+    finally:
+        context.close()
+
+
+def test_schedule_and_replays_open_offline_with_a_notice(browser: Any, server: AppServer) -> None:
+    """After one visit, with the network cut and the server gone, /schedule and the last
+    replay page render from the cache with the offline notice; a live page is never stale."""
+    page = controlled_page(browser, server.base + "/schedule")
+    title = page.locator("h1").first.inner_text()
+    page.goto(server.base + "/replays")
+    replay_titles = page.locator("main h2, main h3").all_inner_texts()
+    assert replay_titles
+    broadcast_id = live_broadcast(server)
+    page.context.set_offline(True)
+    server.stop()
+
+    page.goto(server.base + "/schedule")
+    notice = page.locator('[data-pwa-notice="offline"]')
+    notice.wait_for(state="visible", timeout=MS)
+    assert OFFLINE_NOTICE in notice.inner_text()
+    assert page.locator("h1").first.inner_text() == title
+
+    page.goto(server.base + "/replays")
+    page.locator('[data-pwa-notice="offline"]').wait_for(state="visible", timeout=MS)
+    assert page.locator("main h2, main h3").all_inner_texts() == replay_titles
+
+    page.goto(f"{server.base}/live/{broadcast_id}")
+    assert page.locator("#offline-title").inner_text() == "인터넷에 연결되어 있지 않습니다"
+    assert page.locator("#chat").count() == 0
+    assert page.errors == []
+    page.context.close()
+
+
+def test_a_new_release_takes_over_only_on_the_next_load(browser: Any, tmp_path: Path) -> None:
+    """Release two installs while release one keeps serving the open page (which says an
+    update is ready); the page load after that is served by release two."""
+    first = AppServer(tmp_path / "up.db", env={"LIVE_SEOUL_DEMO": "1", "PWA_RELEASE": "one"})
+    first.start()
+    try:
+        page = controlled_page(browser, first.base + "/schedule")
+        old = page.evaluate(VERSION)
+    finally:
+        first.stop()
+    second = AppServer(tmp_path / "up.db", port=first.port,
+                       env={"LIVE_SEOUL_DEMO": "1", "PWA_RELEASE": "two"})
+    second.start()
+    try:
+        page.reload()
+        page.wait_for_function(WAITING, timeout=MS)
+        notice = page.locator('[data-pwa-notice="update"]')
+        notice.wait_for(state="visible", timeout=MS)
+        assert "다음에 열 때 적용됩니다" in notice.inner_text()
+        assert page.evaluate(VERSION) == old  # still the release that served this page
+
+        page.reload()
+        page.wait_for_function(
+            "async (old) => navigator.serviceWorker.controller !== null && await (" + VERSION
+            + ")() !== old", arg=old, timeout=MS)
+        assert page.evaluate(VERSION) != old
+        assert page.errors == []
+        page.context.close()
+    finally:
+        second.stop()
