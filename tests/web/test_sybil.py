@@ -20,7 +20,7 @@ import pytest
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from tests.support import seed_broadcast
+from tests.support import RedisServer, seed_broadcast
 from tests.web.addresskit import FromAddress, at
 from web.accounts import AccountStore
 from web.app import create_app
@@ -253,3 +253,21 @@ def test_sockets_are_capped_per_address(settings: Settings, template_db: Path) -
                                       headers=at("203.0.113.2")) as other:
             assert other.receive_json()["type"] == "hello"
         assert town.c.get("/api/broadcasts/1/comments").status_code == 200
+
+
+def test_vote_caps_hold_across_processes_through_redis(
+        settings: Settings, template_db: Path, redis_server: RedisServer) -> None:
+    """Two apps on one Redis share the per-address vote count: cookies from one address
+    split between them still cast VOTES_PER_ADDRESS votes in all."""
+    shared = {"redis_url": redis_server.url, "votes_per_address": 3}
+    with town_with(settings, template_db, **shared) as one:
+        asker = one.guest("198.51.100.50")
+        qid = one.c.post("/api/broadcasts/1/questions", headers=asker.headers(), json={
+            "text": "두 프로세스", "client_id": "q3"}).json()["question"]["id"]
+        with TestClient(FromAddress(create_app(dataclasses.replace(
+                settings, **shared)))) as other_client:
+            two = Town(other_client, settings)
+            codes = [town.c.post(f"/api/questions/{qid}/vote",
+                                 headers=town.guest("203.0.113.5").headers()).status_code
+                     for town in (one, two, one, two, one, two)]
+    assert codes.count(200) == 3 and codes.count(429) == 3
