@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -124,6 +125,13 @@ class Settings:
         "*",
         "CSP frame-ancestors for /embed/ pages (space-separated sources).",
     )
+    media_origins: tuple[str, ...] = _setting(
+        "MEDIA_ORIGINS",
+        (),
+        "Origins (comma-separated, e.g. `https://cdn.example.org`) of the stream, recording "
+        "and thumbnail hosts: the only hosts besides the site itself that the "
+        "Content-Security-Policy lets pages load images and media from and connect to.",
+    )
     vote_burst: int = _setting(
         "VOTE_BURST", 10, "Question votes and unvotes an identity may cast at once."
     )
@@ -200,6 +208,10 @@ class Settings:
             raise SettingsError("REDIS_URL must start with redis://, rediss:// or unix://")
         if not self.public_base_url.startswith(("http://", "https://")):
             raise SettingsError("PUBLIC_BASE_URL must start with http:// or https://")
+        for origin in self.media_origins:
+            if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?", origin):
+                raise SettingsError(f"MEDIA_ORIGINS: {origin!r} is not an origin like "
+                                    "https://cdn.example.org")
         for name in ("comment_max_chars", "ws_max_message_bytes", "send_queue_frames"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{name.upper()} must be positive")
