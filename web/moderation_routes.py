@@ -38,6 +38,7 @@ from web.errors import ApiError
 from web.requests import (
     ascii_int,
     current_session,
+    form_body,
     json_body,
     require_role,
     require_session,
@@ -358,7 +359,7 @@ async def accounts_page(request: Request) -> Response:
     status = 200
     created = request.query_params.get("created", "")
     if request.method == "POST":
-        form = await request.form()
+        form = await form_body(request)
         if not same_origin(request) or not svc.sessions.csrf_ok(
                 found, str(form.get("csrf_token", ""))):
             return _forbidden(request)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from typing import Any
@@ -14,13 +15,48 @@ from web.services import services
 from web.sessions import Session
 
 MAX_JSON_BODY = 64 * 1024
+MAX_FORM_BODY = 64 * 1024
+# A client that has not sent its whole (small) body by then is holding a worker slot.
+BODY_TIMEOUT_SECONDS = 15.0
+
+
+async def bounded_body(request: Request, limit: int) -> bytes:
+    """The request body, read chunk by chunk and never past `limit` bytes: `ApiError(413)`
+    as soon as the declared length or the bytes received exceed it (a chunked upload of
+    300 MiB costs at most `limit` bytes of memory), `ApiError(408)` when it takes longer
+    than `BODY_TIMEOUT_SECONDS`. `request.form()` and `request.body()` reuse what it read."""
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, None, f"body larger than {limit} bytes", code="too_large")
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async with asyncio.timeout(BODY_TIMEOUT_SECONDS):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise ApiError(413, None, f"body larger than {limit} bytes",
+                                   code="too_large")
+                chunks.append(chunk)
+    except TimeoutError:
+        raise ApiError(408, None, f"body not received within {BODY_TIMEOUT_SECONDS:g} s",
+                       code="body_timeout") from None
+    body = b"".join(chunks)
+    # Starlette's own cache of the body: `form()` and `body()` read it instead of the
+    # (consumed) stream.
+    request._body = body
+    return body
+
+
+async def form_body(request: Request) -> Any:
+    """The request's form, read within `MAX_FORM_BODY` bytes (see `bounded_body`)."""
+    await bounded_body(request, MAX_FORM_BODY)
+    return await request.form(max_files=0)
 
 
 async def json_body(request: Request) -> dict[str, Any]:
-    """The request's JSON object, or `ApiError(400/413)` saying what is wrong with it."""
-    raw = await request.body()
-    if len(raw) > MAX_JSON_BODY:
-        raise ApiError(413, None, f"body larger than {MAX_JSON_BODY} bytes")
+    """The request's JSON object, or `ApiError(400/408/413)` saying what is wrong with it."""
+    raw = await bounded_body(request, MAX_JSON_BODY)
     try:
         data = json.loads(raw or b"{}")
     except (ValueError, UnicodeDecodeError) as exc:

@@ -166,6 +166,12 @@ class Settings:
     shutdown_timeout: float = _setting(
         "SHUTDOWN_TIMEOUT", 10.0, "Seconds a worker waits for in-flight work on SIGTERM."
     )
+    request_header_timeout: float = _setting(
+        "REQUEST_HEADER_TIMEOUT",
+        10.0,
+        "Seconds a client may take to send a request's headers before `live-seoul serve` "
+        "closes the connection (slowloris); request bodies get 15 s.",
+    )
     log_level: str = _setting("LOG_LEVEL", "info", "Log level: debug, info, warning, error.")
     metrics_token: str = _setting(
         "METRICS_TOKEN",
