@@ -5,6 +5,7 @@ from livechat.comment import Comment
 from livechat.hub import (
     CLOSE,
     CLOSE_TOO_SLOW,
+    ChatWindow,
     CommentHub,
     Frame,
     HubLimits,
@@ -41,6 +42,7 @@ __all__ = [
     "Blocklist",
     "Broker",
     "BrokerUnavailable",
+    "ChatWindow",
     "Comment",
     "CommentHub",
     "CommentRejected",

@@ -41,6 +41,7 @@ from web import (
     status_routes,
 )
 from web.accounts import AccountStore
+from web.chat_window import LiveWindow
 from web.database import connect, migrate
 from web.errors import exception_handlers
 from web.live import FrameSendMiddleware
@@ -124,6 +125,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await broker.connect()
             stack.push_async_callback(broker.disconnect)
             hub = CommentHub(comments, broker, hub_limits(settings))
+            hub.chat_window = LiveWindow(schedule_store)
             await hub.start()
             stack.push_async_callback(hub.stop)
             questions = QuestionService(hub, QuestionStore(writers[4], reader),

@@ -312,6 +312,15 @@ class CommentList {
     if (removedHeight) this.list.scrollTop -= removedHeight;
   }
 
+  /** Drop every comment above `lastId` from the page and from memory (ids may be reused). */
+  forgetAbove(lastId) {
+    this.queue = this.queue.filter((e) => e.local || e.item.id <= lastId);
+    for (const id of [...this.seen]) if (id > lastId) this.seen.delete(id);
+    for (const element of this.list.querySelectorAll("li[data-id]")) {
+      if (Number(element.dataset.id) > lastId) element.remove();
+    }
+  }
+
   remove(ids) {
     const gone = new Set(ids);
     this.queue = this.queue.filter((e) => e.local || !gone.has(e.item.id));
@@ -482,6 +491,8 @@ class LiveChat {
     this.afterNickname = null;
     this.retryTimer = null;
     this.closedChat = !root.querySelector("#chat-closed").hidden;
+    this.modClosed = this.closedChat; // closed by a moderator
+    this.offAir = false; // not live (planned, ended, cancelled): no comments
     this.mine = new Set(); // ids of comments this page posted
     this.underReview = new Set(); // own comments hidden by reports, pending review
     this.appealed = new Set();
@@ -527,6 +538,7 @@ class LiveChat {
       case "error": return this.error(frame);
       case "state": return this.state(frame);
       case "status": return this.status(frame);
+      case "reset": return this.reset(frame);
       default: return undefined;
     }
   }
@@ -535,7 +547,9 @@ class LiveChat {
     if (frame.you) this.setMe(frame.you);
     if (frame.limits && frame.limits.max_chars) this.maxChars = frame.limits.max_chars;
     this.viewers(frame.viewers);
-    this.state({ slow_mode: frame.slow_mode, closed: frame.closed, pinned: frame.pinned });
+    const reason = frame.closed ? frame.closed_reason || "moderator" : "";
+    this.offAir = Boolean(reason) && reason !== "moderator";
+    this.state({ slow_mode: frame.slow_mode, closed: reason === "moderator", pinned: frame.pinned });
     this.updateCount();
     // Posts that were never acknowledged go again, with the same client_id.
     if (this.me) for (const [clientId, post] of this.outbox) this.transmit(clientId, post);
@@ -634,9 +648,8 @@ class LiveChat {
       if (frame.slow_mode) slow.textContent = fill(this.strings.slowMode, { n: frame.slow_mode });
     }
     if ("closed" in frame) {
-      this.closedChat = Boolean(frame.closed);
-      this.$("chat-closed").hidden = !this.closedChat;
-      this.updateSendable();
+      this.modClosed = Boolean(frame.closed);
+      this.applyClosed();
     }
     if ("pinned" in frame) {
       const box = this.$("chat-pinned");
@@ -651,9 +664,27 @@ class LiveChat {
     }
   }
 
+  applyClosed() {
+    this.closedChat = this.modClosed || this.offAir;
+    this.$("chat-closed").hidden = !this.closedChat;
+    this.updateSendable();
+  }
+
+  /** Our `after` was beyond the newest comment (the server's data was restored): comments
+   * above `last_id` no longer exist; go on from it. */
+  reset(frame) {
+    if (typeof frame.last_id !== "number") return;
+    this.connection.lastId = frame.last_id;
+    this.list.forgetAbove(frame.last_id);
+  }
+
   status(frame) {
     // {type: "status", status: planned|live|ended|cancelled, replay_url?}
     const value = frame.status;
+    if (["planned", "live", "ended", "cancelled"].includes(value)) {
+      this.offAir = value !== "live"; // comments only while live
+      this.applyClosed();
+    }
     const badge = this.$("live-badge");
     const labels = { live: this.strings.live, ended: this.strings.ended,
                      cancelled: this.strings.cancelled, planned: this.strings.planned };
