@@ -43,6 +43,7 @@ from web.requests import (
     require_role,
     require_session,
     same_origin,
+    search_text,
 )
 from web.services import services
 from web.sessions import Session
@@ -170,7 +171,7 @@ def _audit_filters(request: Request) -> dict[str, Any]:
     action = q.get("action", "")
     if action and not action.replace("_", "").isalpha():
         raise ApiError(400, "action", "unknown action")
-    filters: dict[str, Any] = {"query": q.get("q", "").strip()[:100], "action": action,
+    filters: dict[str, Any] = {"query": search_text(request, "q")[:100], "action": action,
                                "broadcast_id": _int_query(request, "broadcast_id", None, 1, 2**62)}
     for name in ("since", "until"):
         raw = q.get(name, "")

@@ -35,7 +35,14 @@ from livechat import CommentRejected, Question, Tally
 from livechat.protocol import CLIENT_ID
 from livechat.questions import STATUSES, allowed_moves, merge_tallies, parse_sort
 from web.errors import ApiError
-from web.requests import body_client_id, current_session, json_body, require_role, require_session
+from web.requests import (
+    body_client_id,
+    current_session,
+    json_body,
+    require_role,
+    require_session,
+    search_text,
+)
 from web.services import Services, services
 from web.sessions import Session
 
@@ -294,7 +301,7 @@ async def _export_questions(request: Request) -> tuple[int, list[Question]]:
     questions = await services(request).questions.store.of_broadcast(broadcast_id, "time",
                                                              LIST_LIMIT * 100)
     questions.reverse()  # oldest first
-    department = request.query_params.get("department")
+    department = search_text(request, "department")
     if department:
         questions = [q for q in questions if q.department == department
                      or (q.answer is not None and q.answer.department == department)]

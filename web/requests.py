@@ -9,7 +9,9 @@ from typing import Any
 
 from starlette.requests import HTTPConnection, Request
 
+from livechat import clean_text
 from livechat.protocol import CLIENT_ID
+from livechat.text import has_visible
 from web.errors import ApiError
 from web.services import services
 from web.sessions import Session
@@ -90,6 +92,26 @@ def query_int(request: Request, name: str, default: int, lo: int, hi: int) -> in
     if not lo <= value <= hi:
         raise ApiError(400, name, f"must be between {lo} and {hi}")
     return value
+
+
+def one_line(raw: str) -> str:
+    """`raw` cleaned like comment text (`clean_text`), its blanks and breaks one space."""
+    return " ".join(clean_text(raw).split())
+
+
+def search_text(request: Request, name: str, max_chars: int = 200) -> str:
+    """Search input `name` from the query string, cleaned like comment text (`clean_text`:
+    control, bidi and invisible characters removed) and on one line; "" when absent or
+    empty. 400 naming it when it is too long, or when it was given but nothing visible is
+    left (`q=%00` searches for nothing, it does not list everything)."""
+    raw = request.query_params.get(name, "")
+    if len(raw) > max_chars:
+        raise ApiError(400, name, f"at most {max_chars} characters")
+    text = one_line(raw)
+    if raw.strip() and not has_visible(text):
+        raise ApiError(400, name, "has no visible characters (only control or invisible"
+                       " characters)", code="empty")
+    return text
 
 
 def body_client_id(data: dict[str, Any]) -> str:
