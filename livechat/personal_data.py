@@ -35,6 +35,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from livechat.text import CommentRejected
+
 PERSONAL_DATA_KINDS = ("phone", "rrn", "email")
 
 _DIGIT_WORDS = {"공": "0", "영": "0", "빵": "0", "일": "1", "이": "2", "삼": "3", "사": "4",
@@ -228,6 +230,21 @@ def mask_personal_data(text: str) -> Masked:
     return Masked(text, frozenset(kinds))
 
 
+def mask_for_publishing(text: str, confirmed: bool) -> str:
+    """Text an official publishes under their name (answers, status notes): returned as is
+    when it holds no personal data; masked when it does and the official has seen the
+    warning (`confirmed`); otherwise `CommentRejected("personal_data")` carrying the masked
+    text (`masked`) and the kinds found, so the page can show what would be published."""
+    masked = mask_personal_data(text)
+    if not masked.changed or confirmed:
+        return masked.text
+    kinds = [k for k in PERSONAL_DATA_KINDS if k in masked.kinds]
+    raise CommentRejected(
+        "personal_data", f"the text contains personal data ({', '.join(kinds)}); send it "
+        "again with mask_personal_data: true to publish it masked", masked=masked.text,
+        kinds=kinds)
+
+
 _KIND_NAMES = {"phone": "전화번호", "rrn": "주민등록번호", "email": "이메일 주소"}
 
 
@@ -242,6 +259,7 @@ __all__ = [
     "PERSONAL_DATA_KINDS",
     "Masked",
     "find_personal_data",
+    "mask_for_publishing",
     "mask_personal_data",
     "masking_notice",
     "number_kind",
