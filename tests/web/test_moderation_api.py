@@ -572,3 +572,16 @@ def test_appeal_texts_and_reasons_are_masked(site: Site) -> None:
     assert appeals[0]["text"] == "제 주민번호 ******-******* 로 확인해 보세요"
     record = json.dumps(site.audit(mod), ensure_ascii=False)
     assert "9876" not in record and "kim@naver.com" not in record
+
+
+def test_an_oversized_form_is_refused_before_it_is_parsed(site: Site) -> None:
+    """The account form (the one urlencoded form) stops reading at 64 KiB: 413 too_large,
+    and a normal-sized post of the same form still answers."""
+    admin = site.login("admin")
+    big = site.c.post("/admin/accounts", headers=admin.headers(False),
+                      content=b"username=" + b"a" * (100 << 10))
+    assert big.status_code == 413 and big.json()["error"]["code"] == "too_large"
+    small = site.c.post("/admin/accounts", headers={
+        **admin.headers(False), "content-type": "application/x-www-form-urlencoded"},
+        content=b"username=x&csrf_token=wrong")
+    assert small.status_code == 403
