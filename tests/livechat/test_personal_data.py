@@ -6,6 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from livechat.personal_data import mask_personal_data
 
@@ -72,3 +74,48 @@ def test_ordinary_numbers_and_words_are_left_alone(text: str) -> None:
     """Dates, prices, broadcast numbers, times, years and words made of number syllables
     are not personal data."""
     assert not mask_personal_data(text).changed
+
+
+_STYLES = {
+    "ascii": lambda d: d,
+    "full-width": lambda d: "".join(chr(0xFF10 + int(c)) for c in d),
+    "words": lambda d: "".join("공일이삼사오육칠팔구"[int(c)] for c in d),
+    "letters": lambda d: d.replace("0", "O").replace("1", "l"),
+}
+
+
+@given(st.sampled_from(["010", "011", "016", "019"]),
+       st.text("0123456789", min_size=4, max_size=4),
+       st.text("0123456789", min_size=4, max_size=4),
+       st.lists(st.sampled_from(sorted(_STYLES)), min_size=3, max_size=3),
+       st.sampled_from(["-", " ", ".", "~", "/", "_", "ㅡ", " - ", "—", ""]),
+       st.sampled_from(["", "연락처 ", "제 번호는 "]), st.sampled_from(["", " 로 연락", "요"]))
+@settings(max_examples=300)
+def test_a_mobile_number_in_any_spelling_is_masked(prefix: str, middle: str, last: str,
+                                                   styles: list[str], sep: str, before: str,
+                                                   after: str) -> None:
+    """Each group in any digit spelling (ASCII, full-width, Korean words, O/l letters),
+    joined by any separator and inside ordinary words: every digit character is masked."""
+    groups = [_STYLES[s](g) for s, g in zip(styles, (prefix, middle, last), strict=True)]
+    number = sep.join(groups)
+    masked = mask_personal_data(before + number + after)
+    assert masked.kinds == {"phone"}
+    assert masked.text == before + sep.join("*" * len(g) for g in groups) + after
+
+
+def _date(t: tuple[int, int, int], sep: str) -> str:
+    return f"{t[0]}{sep}{t[1]:02d}{sep}{t[2]:02d}"
+
+
+@given(st.tuples(st.integers(1990, 2030), st.integers(1, 12), st.integers(1, 31)),
+       st.tuples(st.integers(1990, 2030), st.integers(1, 12), st.integers(1, 31)),
+       st.sampled_from([".", "-", "/"]), st.sampled_from([" ~ ", "~", " - ", " / ", " "]),
+       st.integers(0, 23), st.integers(0, 59), st.integers(100, 9_999_999))
+@settings(max_examples=300)
+def test_dates_ranges_times_and_prices_are_never_masked(a: tuple[int, int, int],
+                                                        b: tuple[int, int, int], sep: str,
+                                                        joint: str, hour: int, minute: int,
+                                                        price: int) -> None:
+    """A date range, a time and a price together are not personal data."""
+    text = f"{_date(a, sep)}{joint}{_date(b, sep)} {hour:02d}:{minute:02d} {price:,}원"
+    assert not mask_personal_data(text).changed, text
