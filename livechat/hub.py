@@ -30,7 +30,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from livechat import protocol
 from livechat.admission import Admission
@@ -86,6 +86,16 @@ RECHECK_ON_RESUME = 400
 PostHook = Callable[["CommentHub", int, Identity, str, "PostDecision"], Awaitable[None]]
 
 
+class ChatWindow(Protocol):
+    """When a broadcast takes live comments (livechat knows no schedule: `web` supplies it)."""
+
+    async def closed_reason(self, broadcast_id: int) -> str | None:
+        """None while live comments are taken; else why not (`planned`, `ended`, …)."""
+
+    def forget(self, broadcast_id: int) -> None:
+        """The broadcast's status changed: answer from fresh data from now on."""
+
+
 CommandHandler = Callable[["CommentHub", int, Viewer, dict[str, Any]], Awaitable[None]]
 
 
@@ -116,6 +126,7 @@ class CommentHub:
         self.limits = limits
         self.process_id = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.rooms: dict[int, Room] = {}
+        self.chat_window: ChatWindow | None = None
         self.admission = Admission(limits.max_connections, limits.admission_rate,
                                    limits.admission_burst, limits.connections_per_address)
         self._identity_limits = RateLimiter(limits.burst, limits.rate_per_minute)
@@ -207,11 +218,12 @@ class CommentHub:
         comment after that id (in frames of at most FETCH_LIMIT).
         """
         room = await self.room(broadcast_id)
+        window = await self._window_closed(broadcast_id)
         room.empty_since = None
         viewer.hold()
         upto = room.watermark
         room.add_viewer(viewer)
-        viewer.queue.put_nowait(Frame(self.hello(room, viewer)))
+        viewer.queue.put_nowait(Frame(self.hello(room, viewer, window)))
         try:
             if after is None:
                 recent = await self.store.recent(broadcast_id, self.limits.backfill, upto)
@@ -226,6 +238,14 @@ class CommentHub:
 
     async def _queue_missed(self, broadcast_id: int, viewer: Viewer, after: int,
                             upto: int) -> None:
+        if after > upto:
+            # Ahead of this room (it has not read the newest yet), or beyond every comment
+            # there is (a restored backup, a forged id): then resume from the real newest
+            # and say so, or no live comment would reach the viewer until ids pass `after`.
+            newest = await self.store.last_id(broadcast_id)
+            if after > newest:
+                viewer.queue.put_nowait(Frame(protocol.reset_frame(newest)))
+                after = newest
         viewer.skip_upto = after if after > upto else 0
         if after > 0:
             # What was removed while the viewer was away: it may still be on their page.
@@ -317,6 +337,12 @@ class CommentHub:
         if existing is not None:
             return PostResult(existing, False)
         try:
+            if video_offset is None:  # a replay comment carries its place in the recording
+                window = await self._window_closed(broadcast_id)
+                if window is not None:
+                    raise CommentRejected(
+                        "chat_closed", f"comments are taken only while the broadcast is live"
+                        f" (it is {window})", reason=window)
             text = validate_comment(raw_text, self.limits.max_chars)
             decision = PostDecision(text=text, origin=address_key(address) if address else "")
             if question:
@@ -469,18 +495,29 @@ class CommentHub:
             for key in [k for k, t in self._last_post.items() if t < cutoff]:
                 del self._last_post[key]
 
-    def hello(self, room: Room, viewer: Viewer) -> str:
+    async def _window_closed(self, broadcast_id: int) -> str | None:
+        """Why live comments are not taken now (`planned`, `ended`, …), or None."""
+        return None if self.chat_window is None else await self.chat_window.closed_reason(
+            broadcast_id)
+
+    def hello(self, room: Room, viewer: Viewer, window: str | None = None) -> str:
+        """`closed` is true when a moderator closed the chat or the broadcast is not live
+        (`window`: its status); `closed_reason` says which."""
         you = viewer.identity.public() if viewer.identity else None
+        closed = room.state.closed or window is not None
+        extra: dict[str, Any] = {"closed": closed, "pinned": room.state.pinned}
+        if closed:
+            extra["closed_reason"] = window or "moderator"
         return protocol.hello_frame(
             room.broadcast_id, you, self.limits.public(), room.state.slow_mode,
-            room.viewer_count(), room.watermark, {"closed": room.state.closed,
-                                                   "pinned": room.state.pinned},
+            room.viewer_count(), room.watermark, extra,
         )
 
 
 __all__ = [
     "CLOSE",
     "CLOSE_TOO_SLOW",
+    "ChatWindow",
     "CommentHub",
     "CommentRejected",
     "Frame",

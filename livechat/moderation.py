@@ -7,8 +7,8 @@ digit slipped between syllables) do not slip through. `Blocklist` compiles a lis
 once and says which word, if any, a text contains. Matching holds a comment for review;
 it never removes one, so a rare false positive costs a moderator one keystroke.
 
-`mask_personal_data` hides Korean phone numbers, resident registration numbers and e-mail
-addresses before a comment is shown, and says which kinds it hid.
+Personal data (phone numbers, RRNs, e-mail addresses) is found and masked by
+`livechat.personal_data`; its names are re-exported here.
 """
 
 from __future__ import annotations
@@ -16,6 +16,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+
+from livechat.personal_data import (
+    PERSONAL_DATA_KINDS,
+    Masked,
+    find_personal_data,
+    mask_personal_data,
+    masking_notice,
+)
 
 REASONS = ("spam", "abuse", "personal_data", "off_topic", "other")
 REASON_TEXT_MAX = 200
@@ -202,110 +210,6 @@ class Blocklist:
 def blocked_word_key(word: str) -> str:
     """The form a blocked word is stored under (two spellings of one word are one entry)."""
     return fold(word)
-
-
-# -- personal data ------------------------------------------------------------------
-
-_DASHES = "-‐‑‒–—―−－ー"
-_SEP = r"[-. ]?"
-_PATTERNS: tuple[tuple[str, str], ...] = (
-    # resident registration number: YYMMDD-Gnnnnnn (gender digit 1-8)
-    ("rrn", r"(?<!\d)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])[- ]?[1-8]\d{6}(?!\d)"),
-    # +82 numbers: mobile, Seoul (2) and other area codes, written without the leading 0
-    ("phone", r"(?<![\d+])\+?82[-. ]?(?:\(0\)[-. ]?)?(?:1[016789]|2|[3-6][1-5]|70)"
-              r"[-. )]?\d{3,4}[-. ]?\d{4}(?!\d)"),
-    # domestic: mobile 01x, Seoul 02, area codes 0xx, 070, 050x
-    ("phone", r"(?<!\d)\(?(?:01[016789]|02|0[3-6][1-5]|070|050\d)\)?[-. )]?\d{3,4}"
-              r"[-. ]?\d{4}(?!\d)"),
-    ("email", r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
-              r"\.[A-Za-z]{2,}"),
-)
-_DETECT = re.compile("|".join(f"(?P<{kind}{i}>{p})" for i, (kind, p) in enumerate(_PATTERNS)))
-PERSONAL_DATA_KINDS = ("phone", "rrn", "email")
-
-
-def _ascii_view(text: str) -> str:
-    """Same length as `text`: full-width and other decimal digits, dashes, `＠`, `．` and
-    wide spaces replaced by their ASCII forms, so positions map one to one."""
-    out = []
-    for ch in text:
-        if ch.isascii():
-            out.append(ch)
-        elif unicodedata.category(ch) == "Nd":
-            out.append(str(unicodedata.digit(ch)))
-        elif ch in _DASHES:
-            out.append("-")
-        elif ch in "＠﹫":
-            out.append("@")
-        elif ch in "．。｡":
-            out.append(".")
-        elif ch in "\u3000\u00a0":
-            out.append(" ")
-        else:
-            normal = unicodedata.normalize("NFKC", ch)
-            out.append(normal if len(normal) == 1 and normal.isascii() else ch)
-    return "".join(out)
-
-
-def find_personal_data(text: str) -> list[tuple[str, int, int]]:
-    """(kind, start, end) of every phone number, RRN and e-mail address in `text`."""
-    found = []
-    for m in _DETECT.finditer(_ascii_view(text)):
-        assert m.lastgroup is not None
-        kind = m.lastgroup.rstrip("0123456789")
-        found.append((kind, m.start(), m.end()))
-    return found
-
-
-def _mask_span(kind: str, original: str) -> str:
-    if kind == "email":
-        at = _ascii_view(original).index("@")
-        return original[0] + "*" * (at - 1) + original[at] + "*" * (len(original) - at - 1)
-    return "".join("*" if ch.isdigit() or unicodedata.category(ch) == "Nd" else ch
-                   for ch in original)
-
-
-@dataclass(frozen=True)
-class Masked:
-    text: str
-    kinds: frozenset[str]
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.kinds)
-
-
-def mask_personal_data(text: str) -> Masked:
-    """Hide phone numbers, resident registration numbers and e-mail addresses.
-
-    Digits become `*` (separators stay, so the reader sees that a number was there); an
-    e-mail keeps its first character and its `@`. Idempotent, and the result contains no
-    pattern `find_personal_data` would find.
-    """
-    kinds: set[str] = set()
-    for _ in range(4):  # masking one span can expose a neighbour; repeat to a fixed point
-        spans = find_personal_data(text)
-        if not spans:
-            break
-        parts, last = [], 0
-        for kind, start, end in spans:
-            parts.append(text[last:start])
-            parts.append(_mask_span(kind, text[start:end]))
-            kinds.add(kind)
-            last = end
-        parts.append(text[last:])
-        text = "".join(parts)
-    return Masked(text, frozenset(kinds))
-
-
-_KIND_NAMES = {"phone": "전화번호", "rrn": "주민등록번호", "email": "이메일 주소"}
-
-
-def masking_notice(kinds: frozenset[str]) -> str:
-    """What the author is told when part of a comment was hidden."""
-    names = ", ".join(_KIND_NAMES[k] for k in PERSONAL_DATA_KINDS if k in kinds)
-    return (f"개인정보 보호를 위해 {names}를 가리고 게시했습니다."
-            f" (personal data hidden: {', '.join(k for k in PERSONAL_DATA_KINDS if k in kinds)})")
 
 
 # -- reasons ------------------------------------------------------------------------

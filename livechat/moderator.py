@@ -98,8 +98,10 @@ def _int(body: dict[str, Any], name: str, lo: int = 1, hi: int = 2**62) -> int:
 
 
 def _reason(body: dict[str, Any]) -> tuple[str, str]:
+    """A reason and its text (shown to the author, kept in the record: personal data masked)."""
     try:
-        return parse_reason(body.get("reason"), body.get("reason_text", ""))
+        why, text = parse_reason(body.get("reason"), body.get("reason_text", ""))
+        return why, mask_personal_data(text).text
     except ReasonError as exc:
         raise ModerationError(400, "bad_field", exc.field, exc.message) from None
 
@@ -628,7 +630,7 @@ class Moderator:
         if outcome not in ("reinstate", "uphold"):
             raise ModerationError(400, "bad_field", "outcome",
                                   "`outcome` must be reinstate or uphold")
-        note = _short_text(body, "note", NOTE_MAX, required=False)
+        note = mask_personal_data(_short_text(body, "note", NOTE_MAX, required=False)).text
         appeal, change = await self.store.decide_appeal(actor, appeal_id,
                                                         outcome == "reinstate", note)
         if change.changed:
@@ -662,6 +664,7 @@ class Moderator:
         except ReasonError as exc:
             raise ModerationError(400, "bad_field", exc.field, exc.message) from None
         await self._take_report(reporter, address)
+        text = mask_personal_data(text).text  # read by moderators, kept in the record
         threshold = self.config.report_hide_threshold
         hide_at = threshold if threshold > 0 and comment.role not in STAFF else None
         weight = report_weight(session_age, await self.store.has_commented(
@@ -712,7 +715,9 @@ class Moderator:
         if comment is None or comment.author_key != author.key:
             raise ModerationError(404, "not_found", "comment_id",
                                   f"no comment {comment_id} of yours")
-        text = _short_text({"text": raw_text}, "text", APPEAL_MAX, required=True)
+        masked = mask_personal_data(_short_text({"text": raw_text}, "text", APPEAL_MAX,
+                                                required=True))
+        text = masked.text
         try:
             appeal, entry = await self.store.add_appeal(comment, author, text)
         except Conflict as exc:
@@ -721,6 +726,8 @@ class Moderator:
             "event": "appeal", "appeal": appeal.public(), "item": mod_item(comment),
             "removal": await self._removal_public(comment.id)})
         self._emit_action(comment.broadcast_id, "appeal", [entry])
+        if masked.changed:
+            return {"appeal": appeal.public(), "notice": masking_notice(masked.kinds)}
         return {"appeal": appeal.public()}
 
     async def _removal_public(self, comment_id: int) -> dict[str, Any] | None:

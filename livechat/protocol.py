@@ -141,6 +141,12 @@ def deleted_frame(ids: list[int], reason: str | None = None) -> str:
     return encode(frame)
 
 
+def reset_frame(last_id: int) -> str:
+    """The `after` a client resumed with is beyond the newest comment: forget ids above
+    `last_id` (they no longer exist) and go on from it."""
+    return encode({"type": "reset", "last_id": last_id})
+
+
 def presence_frame(viewers: int) -> str:
     return encode({"type": "presence", "viewers": viewers})
 

@@ -31,6 +31,7 @@ from livechat.comment import Comment
 from livechat.hub import CommentHub, PostResult, Viewer
 from livechat.identity import Identity
 from livechat.network import address_key, network_block
+from livechat.personal_data import mask_for_publishing
 from livechat.question_store import QuestionStore
 from livechat.questions import (
     STATUSES,
@@ -75,6 +76,15 @@ def _question_id(raw: object) -> int:
     if isinstance(raw, bool) or not isinstance(raw, int) or not 0 < raw < 2**62:
         raise CommentRejected("bad_field", "`question_id` must be a positive integer")
     return raw
+
+
+def mask_confirmed(body: dict[str, Any]) -> bool:
+    """`mask_personal_data: true` in a request: publish the text masked (see `answer`)."""
+    value = body.get("mask_personal_data", False)
+    if not isinstance(value, bool):
+        raise CommentRejected("bad_field", "`mask_personal_data` must be true or false",
+                              field="mask_personal_data")
+    return value
 
 
 class QuestionService:
@@ -186,8 +196,10 @@ class QuestionService:
     # -- answers and statuses ----------------------------------------------------------
     async def answer(self, broadcast_id: int | None, question_id: int, official: Identity,
                      raw_text: object, *, live: bool = True, client_id: str | None = None,
-                     pin: bool = False) -> AnswerResult:
-        """Answer in the chat (`live`: a comment flagged `answer`) or in writing."""
+                     pin: bool = False, mask_confirmed: bool = False) -> AnswerResult:
+        """Answer in the chat (`live`: a comment flagged `answer`) or in writing. Text with
+        personal data is refused (`personal_data`, with the masked text) unless
+        `mask_confirmed`, then published masked."""
         require_answerer(official.role)
         if live:
             text = validate_comment(raw_text, self.hub.limits.max_chars)
@@ -197,6 +209,7 @@ class QuestionService:
                 raise CommentRejected("bad_field", "`client_id`: 1–64 of A–Z a–z 0–9 _ . : -")
         else:
             text = clean_answer(raw_text)
+        text = mask_for_publishing(text, mask_confirmed)
         question = await self._visible(broadcast_id, question_id)
         after, comment_id = await self.store.answer(
             question_id, question.broadcast_id, official, text, client_id if live else None)
@@ -221,13 +234,18 @@ class QuestionService:
 
     async def set_status(self, broadcast_id: int | None, question_id: int, official: Identity,
                          status: object, note: object = "",
-                         department: object = "") -> Question:
-        """Move a question along (forwarded, will_reflect, …) with a short public note."""
+                         department: object = "", mask_confirmed: bool = False) -> Question:
+        """Move a question along (forwarded, will_reflect, …) with a short public note
+        (personal data in it: as for `answer`)."""
         require_answerer(official.role)
         if not isinstance(status, str) or status not in STATUSES:
             raise CommentRejected("bad_status", f"status must be one of {', '.join(STATUSES)}",
                                   field="status")
-        clean = clean_note(note)
+        try:
+            clean = mask_for_publishing(clean_note(note), mask_confirmed)
+        except CommentRejected as exc:
+            exc.extra["field"] = "note"
+            raise
         dept = clean_department(department)
         question = await self._visible(broadcast_id, question_id)
         check_department(status, dept or question.department)
@@ -263,12 +281,14 @@ class QuestionService:
                     raise CommentRejected("bad_field", "`pin` must be true or false")
                 answered = await self.answer(broadcast_id, question_id, identity,
                                              body.get("text"), live=mode == "live",
-                                             client_id=client_id, pin=pin)
+                                             client_id=client_id, pin=pin,
+                                             mask_confirmed=mask_confirmed(body))
                 done.update(status=answered.question.status, comment_id=answered.comment_id)
             else:
                 after = await self.set_status(broadcast_id, question_id, identity,
                                               body.get("status"), body.get("note", ""),
-                                              body.get("department", ""))
+                                              body.get("department", ""),
+                                              mask_confirmed=mask_confirmed(body))
                 done.update(status=after.status)
         except CommentRejected as exc:
             extra = {"command": kind, **exc.extra}

@@ -60,6 +60,12 @@ class Broadcast:
         """Occupies its time on the channel (everything but a cancelled broadcast)."""
         return self.status != "cancelled"
 
+    @property
+    def chat_open(self) -> bool:
+        """Live comments are taken only while the broadcast is on air: not before (planned),
+        not after (ended) and never for a cancelled one; replay comments are another path."""
+        return self.status == "live"
+
     def overlaps(self, start: datetime, end: datetime) -> bool:
         return self.starts_at < end and start < self.ends_at
 

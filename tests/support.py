@@ -95,8 +95,9 @@ class AppServer:
     """`live-seoul serve` (really uvicorn with the factory) in its own process."""
 
     def __init__(self, db_path: Path, env: Mapping[str, str] | None = None,
-                 port: int | None = None) -> None:
+                 port: int | None = None, args: tuple[str, ...] = ()) -> None:
         self.port = port or free_port()
+        self.args = args  # more uvicorn options
         self.db_path = db_path
         self.env = dict(env or {})
         self.proc: subprocess.Popen[bytes] | None = None
@@ -128,7 +129,7 @@ class AppServer:
                  "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
                  "--ws-max-size", str(frame_max),
                  "--ws-per-message-deflate", "false", "--ws", "websockets-sansio",
-                 "--timeout-graceful-shutdown", env.get("SHUTDOWN_TIMEOUT", "10")],
+                 "--timeout-graceful-shutdown", env.get("SHUTDOWN_TIMEOUT", "10"), *self.args],
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
             )
         wait_for(self._ready, timeout=TIMEOUT * 3, what=f"app on {self.port}")

@@ -49,6 +49,7 @@ from web import (
 from web.accounts import AccountStore
 from web.channel_feed import ChannelFeed
 from web.channel_feed import routes as channel_feed_routes
+from web.chat_window import LiveWindow
 from web.database import connect, migrate
 from web.errors import exception_handlers
 from web.live import FrameSendMiddleware
@@ -149,6 +150,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await broker.connect()
             stack.push_async_callback(broker.disconnect)
             hub = CommentHub(comments, broker, hub_limits(settings))
+            hub.chat_window = LiveWindow(schedule_store)
             await hub.start()
             stack.push_async_callback(hub.stop)
             push_writer = await connect(path)

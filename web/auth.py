@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from livechat import clean_text
+from livechat import clean_text, find_personal_data
 from livechat.text import LINE_BREAKS, has_visible
 from web.errors import ApiError
 from web.password_gate import PasswordGateBusy
@@ -32,6 +32,10 @@ def clean_nickname(raw: object) -> str:
         raise ApiError(400, "nickname", "must contain a visible character")
     if len(nick) > NICKNAME_MAX:
         raise ApiError(400, "nickname", f"at most {NICKNAME_MAX} characters")
+    if find_personal_data(nick):
+        # Shown beside every comment and in exports: a number here cannot be masked away.
+        raise ApiError(400, "nickname", "must not contain a phone number, resident"
+                       " registration number or e-mail address", code="personal_data")
     if any(ch in "<>\"'&" for ch in nick):
         raise ApiError(400, "nickname", "must not contain < > \" ' &")
     return nick

@@ -47,6 +47,8 @@ def serve(args: argparse.Namespace) -> int:
         # The sans-I/O websockets implementation: the lightest per connection, and the one
         # the benchmark measures (docs/performance.md).
         ws="websockets-sansio",
+        # h11 with a request-header deadline (slowloris); see web/header_timeout.py.
+        http="web.header_timeout:HeaderTimeoutProtocol",
         ws_max_size=ws_transport_max(settings.ws_max_message_bytes),
         ws_per_message_deflate=settings.ws_compression,
         timeout_graceful_shutdown=int(settings.shutdown_timeout),

@@ -22,6 +22,7 @@ class ApiError(Exception):
         message: str,
         code: str | None = None,
         headers: Mapping[str, str] | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -31,6 +32,7 @@ class ApiError(Exception):
                              404: "not_found", 409: "conflict", 413: "too_large",
                              429: "rate_limited", 503: "unavailable"}.get(status, "error")
         self.headers = dict(headers or {})
+        self.extra = dict(extra or {})  # more fields of the error body
 
 
 def error_body(code: str, message: str, field: str | None = None,
@@ -44,7 +46,7 @@ def error_body(code: str, message: str, field: str | None = None,
 
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    return JSONResponse(error_body(exc.code, exc.message, exc.field), exc.status,
+    return JSONResponse(error_body(exc.code, exc.message, exc.field, **exc.extra), exc.status,
                         headers=exc.headers)
 
 

@@ -38,10 +38,12 @@ from web.errors import ApiError
 from web.requests import (
     ascii_int,
     current_session,
+    form_body,
     json_body,
     require_role,
     require_session,
     same_origin,
+    search_text,
 )
 from web.services import services
 from web.sessions import Session
@@ -173,7 +175,7 @@ def _audit_filters(request: Request) -> dict[str, Any]:
     action = q.get("action", "")
     if action and not action.replace("_", "").isalpha():
         raise ApiError(400, "action", "unknown action")
-    filters: dict[str, Any] = {"query": q.get("q", "").strip()[:100], "action": action,
+    filters: dict[str, Any] = {"query": search_text(request, "q")[:100], "action": action,
                                "broadcast_id": _int_query(request, "broadcast_id", None, 1, 2**62)}
     for name in ("since", "until"):
         raw = q.get(name, "")
@@ -364,7 +366,7 @@ async def accounts_page(request: Request) -> Response:
     status = 200
     created = request.query_params.get("created", "")
     if request.method == "POST":
-        form = await request.form()
+        form = await form_body(request)
         if not same_origin(request) or not svc.sessions.csrf_ok(
                 found, str(form.get("csrf_token", ""))):
             return _forbidden(request)

@@ -122,7 +122,8 @@ async def live_page(request: Request) -> Response:
         "comments": [comment_view(c.wire()) for c in recent],
         "last_id": recent[-1].id if recent else 0,
         "slow_mode": slow_mode,
-        "chat_closed": closed,
+        # Closed by a moderator, or not on air: comments only while live (web.chat_window).
+        "chat_closed": closed or broadcast.status != "live",
         "pinned": pinned,
         "nickname": session.nickname if session else "",
         "max_chars": svc.settings.comment_max_chars,

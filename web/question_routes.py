@@ -33,9 +33,17 @@ from starlette.routing import BaseRoute, Route
 
 from livechat import CommentRejected, Question, Tally
 from livechat.protocol import CLIENT_ID
+from livechat.question_service import mask_confirmed
 from livechat.questions import STATUSES, allowed_moves, merge_tallies, parse_sort
 from web.errors import ApiError
-from web.requests import body_client_id, current_session, json_body, require_role, require_session
+from web.requests import (
+    body_client_id,
+    current_session,
+    json_body,
+    require_role,
+    require_session,
+    search_text,
+)
 from web.services import Services, services
 from web.sessions import Session
 
@@ -46,7 +54,7 @@ CITY_ROWS = 200
 _HTTP_STATUS = {"forbidden": 403, "own_question": 403, "no_session": 401, "not_found": 404,
                 "bad_transition": 409, "no_change": 409, "rate_limited": 429,
                 "slow_mode": 429, "banned": 403, "timed_out": 403, "chat_closed": 403,
-                "address_restricted": 403, "vote_limit": 429}
+                "address_restricted": 403, "vote_limit": 429, "personal_data": 409}
 _FIELD = {"bad_status": "status", "bad_transition": "status", "no_change": "status",
           "too_long": "text", "empty": "text", "own_question": "question_id",
           "not_found": "question_id", "bad_sort": "sort"}
@@ -58,8 +66,10 @@ def rejected(exc: CommentRejected, field: str | None = None) -> ApiError:
     if "retry_after" in exc.extra:
         headers["Retry-After"] = str(max(1, round(float(str(exc.extra["retry_after"])))))
     name = str(exc.extra.get("field") or field or _FIELD.get(exc.code) or "") or None
+    shown: dict[str, Any] = {k: exc.extra[k] for k in ("masked", "kinds", "reason")
+                             if k in exc.extra}
     return ApiError(_HTTP_STATUS.get(exc.code, 400), name, exc.message, code=exc.code,
-                    headers=headers)
+                    headers=headers, extra=shown)
 
 
 async def _broadcast_id(request: Request) -> int:
@@ -192,7 +202,8 @@ async def answer(request: Request) -> Response:
     try:
         result = await services(request).questions.answer(
             None, _question_id(request), session.identity, data.get("text"),
-            live=mode == "live", client_id=client_id, pin=pin)
+            live=mode == "live", client_id=client_id, pin=pin,
+            mask_confirmed=mask_confirmed(data))
     except CommentRejected as exc:
         raise rejected(exc, "text") from None
     return JSONResponse({"question": result.question.public(),
@@ -205,7 +216,8 @@ async def set_status(request: Request) -> Response:
     try:
         question = await services(request).questions.set_status(
             None, _question_id(request), session.identity, data.get("status"),
-            data.get("note", ""), data.get("department", ""))
+            data.get("note", ""), data.get("department", ""),
+            mask_confirmed=mask_confirmed(data))
     except CommentRejected as exc:
         raise rejected(exc) from None
     return JSONResponse({"question": question.public()})
@@ -296,7 +308,7 @@ async def _export_questions(request: Request) -> tuple[int, list[Question]]:
     questions = await services(request).questions.store.of_broadcast(broadcast_id, "time",
                                                              LIST_LIMIT * 100)
     questions.reverse()  # oldest first
-    department = request.query_params.get("department")
+    department = search_text(request, "department")
     if department:
         questions = [q for q in questions if q.department == department
                      or (q.answer is not None and q.answer.department == department)]

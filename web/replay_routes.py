@@ -61,9 +61,11 @@ from web.requests import (
     body_client_id,
     current_session,
     json_body,
+    one_line,
     query_int,
     require_role,
     require_session,
+    search_text,
 )
 from web.services import (
     COOKIELESS_VIEW_BURST,
@@ -137,13 +139,11 @@ def catalog_query(request: Request) -> ReplayQuery:
     aired_to = _moment(params["to"], "to", end=True) if params.get("to") else None
     if aired_from and aired_to and aired_to <= aired_from:
         raise ApiError(400, "to", "must not be before from")
-    for name in ("q", "category", "staff"):
-        if len(params.get(name, "")) > 200:
-            raise ApiError(400, name, "at most 200 characters")
+    text, category, staff = (search_text(request, name) for name in ("q", "category", "staff"))
     return ReplayQuery(
-        text=params.get("q", ""),
-        category=params.get("category") or None,
-        staff=params.get("staff") or None,
+        text=text,
+        category=category or None,
+        staff=staff or None,
         aired_from=aired_from,
         aired_to=aired_to,
         sort=checked_sort,
@@ -471,7 +471,8 @@ async def catalog_page(request: Request) -> Response:
     except (ApiError, QueryError, CursorError) as exc:
         error_field, error = _form_problem(exc)
     params = request.query_params
-    form = {name: params.get(name, "") for name in ("q", "category", "staff", "from", "to", "sort")}
+    form = {name: one_line(params.get(name, ""))
+            for name in ("q", "category", "staff", "from", "to", "sort")}
     cursor = page.next_cursor if page else None
     context = {
         "replays": page.items if page else (),

@@ -2,25 +2,63 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from typing import Any
 
 from starlette.requests import HTTPConnection, Request
 
+from livechat import clean_text
 from livechat.protocol import CLIENT_ID
+from livechat.text import has_visible
 from web.errors import ApiError
 from web.services import services
 from web.sessions import Session
 
 MAX_JSON_BODY = 64 * 1024
+MAX_FORM_BODY = 64 * 1024
+# A client that has not sent its whole (small) body by then is holding a worker slot.
+BODY_TIMEOUT_SECONDS = 15.0
+
+
+async def bounded_body(request: Request, limit: int) -> bytes:
+    """The request body, read chunk by chunk and never past `limit` bytes: `ApiError(413)`
+    as soon as the declared length or the bytes received exceed it (a chunked upload of
+    300 MiB costs at most `limit` bytes of memory), `ApiError(408)` when it takes longer
+    than `BODY_TIMEOUT_SECONDS`. `request.form()` and `request.body()` reuse what it read."""
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, None, f"body larger than {limit} bytes", code="too_large")
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async with asyncio.timeout(BODY_TIMEOUT_SECONDS):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise ApiError(413, None, f"body larger than {limit} bytes",
+                                   code="too_large")
+                chunks.append(chunk)
+    except TimeoutError:
+        raise ApiError(408, None, f"body not received within {BODY_TIMEOUT_SECONDS:g} s",
+                       code="body_timeout") from None
+    body = b"".join(chunks)
+    # Starlette's own cache of the body: `form()` and `body()` read it instead of the
+    # (consumed) stream.
+    request._body = body
+    return body
+
+
+async def form_body(request: Request) -> Any:
+    """The request's form, read within `MAX_FORM_BODY` bytes (see `bounded_body`)."""
+    await bounded_body(request, MAX_FORM_BODY)
+    return await request.form(max_files=0)
 
 
 async def json_body(request: Request) -> dict[str, Any]:
-    """The request's JSON object, or `ApiError(400/413)` saying what is wrong with it."""
-    raw = await request.body()
-    if len(raw) > MAX_JSON_BODY:
-        raise ApiError(413, None, f"body larger than {MAX_JSON_BODY} bytes")
+    """The request's JSON object, or `ApiError(400/408/413)` saying what is wrong with it."""
+    raw = await bounded_body(request, MAX_JSON_BODY)
     try:
         data = json.loads(raw or b"{}")
     except (ValueError, UnicodeDecodeError) as exc:
@@ -54,6 +92,26 @@ def query_int(request: Request, name: str, default: int, lo: int, hi: int) -> in
     if not lo <= value <= hi:
         raise ApiError(400, name, f"must be between {lo} and {hi}")
     return value
+
+
+def one_line(raw: str) -> str:
+    """`raw` cleaned like comment text (`clean_text`), its blanks and breaks one space."""
+    return " ".join(clean_text(raw).split())
+
+
+def search_text(request: Request, name: str, max_chars: int = 200) -> str:
+    """Search input `name` from the query string, cleaned like comment text (`clean_text`:
+    control, bidi and invisible characters removed) and on one line; "" when absent or
+    empty. 400 naming it when it is too long, or when it was given but nothing visible is
+    left (`q=%00` searches for nothing, it does not list everything)."""
+    raw = request.query_params.get(name, "")
+    if len(raw) > max_chars:
+        raise ApiError(400, name, f"at most {max_chars} characters")
+    text = one_line(raw)
+    if raw.strip() and not has_visible(text):
+        raise ApiError(400, name, "has no visible characters (only control or invisible"
+                       " characters)", code="empty")
+    return text
 
 
 def body_client_id(data: dict[str, Any]) -> str:

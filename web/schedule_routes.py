@@ -208,6 +208,8 @@ def json_ld(b: Broadcast, base: str) -> Markup:
 
 def publish_status(hub: CommentHub, b: Broadcast, replay_id: int | None = None) -> None:
     """Tell the broadcast's viewers (every process) and the channel room of a change."""
+    if hub.chat_window is not None:
+        hub.chat_window.forget(b.id)  # comments open or close with the status, here at once
     frame: dict[str, Any] = {"type": "status", "status": b.status, "broadcast_id": b.id}
     if replay_id is not None:
         frame["replay_id"] = replay_id

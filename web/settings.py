@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -142,6 +143,13 @@ class Settings:
         "*",
         "CSP frame-ancestors for /embed/ pages (space-separated sources).",
     )
+    media_origins: tuple[str, ...] = _setting(
+        "MEDIA_ORIGINS",
+        (),
+        "Origins (comma-separated, e.g. `https://cdn.example.org`) of the stream, recording "
+        "and thumbnail hosts: the only hosts besides the site itself that the "
+        "Content-Security-Policy lets pages load images and media from and connect to.",
+    )
     vote_burst: int = _setting(
         "VOTE_BURST", 10, "Question votes and unvotes an identity may cast at once."
     )
@@ -176,6 +184,12 @@ class Settings:
     )
     shutdown_timeout: float = _setting(
         "SHUTDOWN_TIMEOUT", 10.0, "Seconds a worker waits for in-flight work on SIGTERM."
+    )
+    request_header_timeout: float = _setting(
+        "REQUEST_HEADER_TIMEOUT",
+        10.0,
+        "Seconds a client may take to send a request's headers before `live-seoul serve` "
+        "closes the connection (slowloris); request bodies get 15 s.",
     )
     log_level: str = _setting("LOG_LEVEL", "info", "Log level: debug, info, warning, error.")
     metrics_token: str = _setting(
@@ -343,6 +357,10 @@ class Settings:
             raise SettingsError("VAPID_SUBJECT must start with mailto: or https://")
         if self.push_queue_size <= 0 or self.push_subscription_days <= 0:
             raise SettingsError("PUSH_QUEUE_SIZE and PUSH_SUBSCRIPTION_DAYS must be positive")
+        for origin in self.media_origins:
+            if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?", origin):
+                raise SettingsError(f"MEDIA_ORIGINS: {origin!r} is not an origin like "
+                                    "https://cdn.example.org")
         for name in ("comment_max_chars", "ws_max_message_bytes", "send_queue_frames"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{name.upper()} must be positive")

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -136,17 +135,39 @@ async def test_resume_removes_what_was_removed_while_away(tmp_path: Path,
 
 
 async def test_resume_ahead_of_room_skips_already_seen(tmp_path: Path, broker_url: str) -> None:
-    """A viewer that says it saw ids beyond this room's watermark gets no duplicates."""
+    """A viewer that saw ids this room has not read yet (another process was quicker) gets
+    no duplicates: they are skipped when the room reaches them."""
     async with open_hub(tmp_path / "db.sqlite", broker_url, burst=1000) as hub:
         ahead, witness = Viewer(None, 100), Viewer(None, 100)
-        await hub.join(BROADCAST, ahead, 10**6)
         await hub.join(BROADCAST, witness, None)
-        await hub.post(BROADCAST, citizen(1), "x", "after")
-        await frames_until(witness, has_ids(1))  # the room has fanned it out to everyone
-        queued = []
-        while not ahead.queue.empty():
-            queued.append(json.loads((await ahead.next_frame()).text))
-        assert comment_ids(queued) == []
+        # Stored without waking this room: as if written by another process just now.
+        seen, _ = await hub.store.insert(BROADCAST, citizen(2), "y", "elsewhere")
+        await hub.join(BROADCAST, ahead, seen.id)
+        after = (await hub.post(BROADCAST, citizen(1), "x", "after")).comment.id
+        assert comment_ids(await frames_until(witness, has_ids(2))) == [seen.id, after]
+        frames = await frames_until(ahead, has_ids(1))
+        assert comment_ids(frames) == [after]
+        assert "reset" not in [f["type"] for f in frames]
+
+
+async def test_resume_beyond_the_newest_id_is_clamped(tmp_path: Path, broker_url: str) -> None:
+    """`after` beyond every stored comment (a restored backup, a forged id) is lowered to the
+    newest id: the viewer is told (`reset` with the real last id) and gets live comments at
+    once, on connect and on a `resume` message alike."""
+    async with open_hub(tmp_path / "db.sqlite", broker_url, burst=1000) as hub:
+        newest = (await hub.post(BROADCAST, citizen(1), "a", "before")).comment.id
+        viewer = Viewer(None, 100)
+        await hub.join(BROADCAST, viewer, 10**6)
+        live = (await hub.post(BROADCAST, citizen(1), "b", "live")).comment.id
+        frames = await frames_until(viewer, has_ids(1))
+        assert [f["type"] for f in frames] == ["hello", "reset", "comments"]
+        assert frames[1]["last_id"] == newest
+        assert comment_ids(frames) == [live]
+        await hub.resume(BROADCAST, viewer, 10**9)
+        again = (await hub.post(BROADCAST, citizen(1), "c", "again")).comment.id
+        frames = await frames_until(viewer, has_ids(1))
+        assert frames[0] == {"type": "reset", "last_id": live}
+        assert comment_ids(frames) == [again]
 
 
 async def test_rate_limit_per_identity(tmp_path: Path, broker_url: str) -> None:

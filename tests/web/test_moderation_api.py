@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 import shutil
 import time
 from collections.abc import Iterator
@@ -522,3 +523,82 @@ def test_bad_action_bodies_name_the_field(site: Site, body: dict[str, Any], stat
     assert site.audit(mod) == []
     assert site.c.post("/api/moderation/broadcasts/99/actions", json=body,
                        headers=mod.headers()).status_code == 404
+
+
+# -- personal data in names and in staff texts (issue 14) ----------------------------------
+
+@pytest.mark.parametrize("nickname", ["010-1234-5678", "공일공일이삼사오육칠팔",
+                                      "hong(at)naver.com", "1588ㅡ1234"])
+def test_a_nickname_with_personal_data_is_refused(site: Site, nickname: str) -> None:
+    """A phone number, RRN or address as a nickname would sit beside every comment and in
+    exports: 400 personal_data naming `nickname`; an ordinary name with digits is fine."""
+    response = site.c.post("/api/session", json={"nickname": nickname})
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == {
+        "code": "personal_data", "field": "nickname",
+        "message": "must not contain a phone number, resident registration number or"
+                   " e-mail address"}
+    assert site.c.post("/api/session", json={"nickname": "시민2026"}).status_code == 201
+
+
+def test_an_official_is_warned_before_personal_data_is_published(site: Site) -> None:
+    """An answer or status note with personal data is refused with 409 personal_data and
+    the masked text; sent again with mask_personal_data it is published masked."""
+    citizen, official = site.guest("질문자"), site.login("official")
+    asked = site.c.post("/api/broadcasts/1/questions", headers=citizen.headers(),
+                        json={"text": "담당자 연락처는요?", "client_id": "q1"})
+    qid = asked.json()["id"]
+    text = "담당자 공일공-일이삼사-오육칠팔 로 연락 주세요"
+
+    def answer(**extra: Any) -> Any:
+        return site.c.post(f"/api/questions/{qid}/answer", headers=official.headers(),
+                           json={"text": text, "mode": "written", **extra})
+
+    warned = answer()
+    assert warned.status_code == 409, warned.text
+    error = warned.json()["error"]
+    assert error["code"] == "personal_data" and error["kinds"] == ["phone"]
+    assert error["masked"] == "담당자 ***-****-**** 로 연락 주세요"
+    assert site.get(citizen, f"/api/questions/{qid}").json()["question"]["answer"] is None
+    published = answer(mask_personal_data=True)
+    assert published.status_code == 200, published.text
+    assert published.json()["question"]["answer"]["text"] == error["masked"]
+    note = site.c.post(f"/api/questions/{qid}/status", headers=official.headers(),
+                       json={"status": "forwarded", "note": "hong@seoul.go.kr 로 전달",
+                             "department": "교통정책과"})
+    assert note.status_code == 409 and note.json()["error"]["field"] == "note"
+
+
+def test_appeal_texts_and_reasons_are_masked(site: Site) -> None:
+    """An appeal, a report's reason text and a removal reason are kept and shown with
+    personal data masked; the appellant is told."""
+    author, other, mod = site.guest("작성자"), site.guest("신고자"), site.login("mod")
+    cid = site.post(author, "평범한 댓글", "a").json()["id"]
+    reported = site.c.post(f"/api/comments/{cid}/reports", headers=other.headers(),
+                           json={"reason": "other", "reason_text": "내 번호 010 9876 5432"})
+    assert reported.status_code in (200, 201), reported.text
+    site.act(mod, "remove", comment_id=cid, reason="other",
+             reason_text="작성자 메일 kim@naver.com 확인")
+    status = site.get(author, f"/api/comments/{cid}/moderation").json()
+    assert "kim@naver.com" not in json.dumps(status, ensure_ascii=False)
+    appealed = site.c.post(f"/api/comments/{cid}/appeal", headers=author.headers(),
+                           json={"text": "제 주민번호 900101-1234567 로 확인해 보세요"})
+    assert appealed.status_code == 201, appealed.text
+    assert "notice" in appealed.json()
+    appeals = site.get(mod, "/api/moderation/broadcasts/1/appeals").json()["items"]
+    assert appeals[0]["text"] == "제 주민번호 ******-******* 로 확인해 보세요"
+    record = json.dumps(site.audit(mod), ensure_ascii=False)
+    assert "9876" not in record and "kim@naver.com" not in record
+
+
+def test_an_oversized_form_is_refused_before_it_is_parsed(site: Site) -> None:
+    """The account form (the one urlencoded form) stops reading at 64 KiB: 413 too_large,
+    and a normal-sized post of the same form still answers."""
+    admin = site.login("admin")
+    big = site.c.post("/admin/accounts", headers=admin.headers(False),
+                      content=b"username=" + b"a" * (100 << 10))
+    assert big.status_code == 413 and big.json()["error"]["code"] == "too_large"
+    small = site.c.post("/admin/accounts", headers={
+        **admin.headers(False), "content-type": "application/x-www-form-urlencoded"},
+        content=b"username=x&csrf_token=wrong")
+    assert small.status_code == 403

@@ -6,6 +6,7 @@ import asyncio
 import concurrent.futures
 import csv
 import io
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -301,6 +302,8 @@ def test_replayed_comments_show_the_answer_when_it_was_given(settings: Settings)
             return broadcast.id, replay.id
 
     broadcast_id, replay_id = asyncio.run(publish())
+    with sqlite3.connect(db) as con:  # asked and answered while it was on air
+        con.execute("UPDATE broadcasts SET status = 'live' WHERE id = ?", (broadcast_id,))
     with TestClient(create_app(settings)) as client:
         u = Users(client)
         u.guest("시민A")

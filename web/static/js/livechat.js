@@ -337,6 +337,15 @@ class CommentList {
     if (removedHeight) this.list.scrollTop -= removedHeight;
   }
 
+  /** Drop every comment above `lastId` from the page and from memory (ids may be reused). */
+  forgetAbove(lastId) {
+    this.queue = this.queue.filter((e) => e.local || e.item.id <= lastId);
+    for (const id of [...this.seen]) if (id > lastId) this.seen.delete(id);
+    for (const element of this.list.querySelectorAll("li[data-id]")) {
+      if (Number(element.dataset.id) > lastId) element.remove();
+    }
+  }
+
   remove(ids) {
     const gone = new Set(ids);
     this.queue = this.queue.filter((e) => e.local || !gone.has(e.item.id));
@@ -611,6 +620,7 @@ class LiveChat {
       case "error": return this.error(frame);
       case "state": return this.state(frame);
       case "status": return this.status(frame);
+      case "reset": return this.reset(frame);
       default: return undefined;
     }
   }
@@ -620,7 +630,10 @@ class LiveChat {
     if (frame.limits && frame.limits.max_chars) this.maxChars = frame.limits.max_chars;
     this.viewers(frame.viewers);
     if (typeof frame.status === "string") this.broadcastStatus = frame.status;
-    this.state({ slow_mode: frame.slow_mode, closed: frame.closed, pinned: frame.pinned });
+    // `closed_reason`: "moderator", or the broadcast's status when it is not live
+    const reason = frame.closed ? frame.closed_reason || "moderator" : "";
+    if (reason && reason !== "moderator") this.broadcastStatus = reason;
+    this.state({ slow_mode: frame.slow_mode, closed: reason === "moderator", pinned: frame.pinned });
     this.updateCount();
     // Posts that were never acknowledged go again, with the same client_id.
     if (this.me) for (const [clientId, post] of this.outbox) this.transmit(clientId, post);
@@ -756,6 +769,14 @@ class LiveChat {
       }
       box.hidden = !frame.pinned;
     }
+  }
+
+  /** Our `after` was beyond the newest comment (the server's data was restored): comments
+   * above `last_id` no longer exist; go on from it. */
+  reset(frame) {
+    if (typeof frame.last_id !== "number") return;
+    this.connection.lastId = frame.last_id;
+    this.list.forgetAbove(frame.last_id);
   }
 
   status(frame) {

@@ -389,6 +389,12 @@ class QuestionPanel {
       this.csrf = "";
       return this.send(url, payload, true);
     }
+    if (response.status === 409 && body.error && body.error.code === "personal_data"
+        && !payload.mask_personal_data) {
+      // An official's text with a phone number or the like: publish it masked, if they agree.
+      if (!window.confirm(`${this.str("personalData")}\n\n${body.error.masked || ""}`)) return false;
+      return this.send(url, { ...payload, mask_personal_data: true }, retried);
+    }
     if (!response.ok) {
       if (response.status === 401) {
         this.say(this.str("needNickname"));

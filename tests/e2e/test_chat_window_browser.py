@@ -1,0 +1,96 @@
+"""The live page follows the chat window and a server restored from a backup (Chromium)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.pagekit import new_page
+from tests.support import TIMEOUT, AppServer, seed_broadcast
+from tests.web.pagekit import guest, post_comment
+from tests.web.test_questions_api import PASSWORD, make_staff
+
+pytestmark = pytest.mark.e2e
+MS = TIMEOUT * 1000
+
+
+def open_live(browser: Any, server: AppServer) -> Any:
+    page = new_page(browser)
+    page.goto(f"{server.base}/live/1")
+    page.wait_for_selector("#chat[data-connection=open]", timeout=MS)
+    return page
+
+
+def test_the_composer_closes_when_the_broadcast_ends(browser: Any, tmp_path: Path) -> None:
+    """Open while live; when the operator ends the broadcast the composer is disabled and
+    the closed notice shown; a page opened afterwards starts closed."""
+    db = tmp_path / "app.db"
+    seed_broadcast(db, 1)
+    make_staff(db, "op")
+    server = AppServer(db)
+    server.start()
+    try:
+        page = open_live(browser, server)
+        assert not page.locator("#chat-text").is_disabled()
+        with httpx.Client(base_url=server.base) as staff:
+            login = staff.post("/api/login", json={"username": "op", "password": PASSWORD})
+            ended = staff.post("/api/broadcasts/1/end", json={},
+                               headers={"X-CSRF-Token": login.json()["csrf_token"]})
+            assert ended.status_code == 200, ended.text
+        page.wait_for_function("() => document.getElementById('chat-text').disabled",
+                               timeout=MS)
+        assert page.locator("#chat-closed").is_visible()
+        later = open_live(browser, server)
+        assert later.locator("#chat-text").is_disabled()
+        assert later.locator("#chat-closed").is_visible()
+        assert page.errors == [] and later.errors == []
+        page.context.close()
+        later.context.close()
+    finally:
+        server.stop()
+
+
+def test_a_page_ahead_of_a_restored_server_resets_and_goes_on(browser: Any,
+                                                              tmp_path: Path) -> None:
+    """The server comes back from an older backup: the page, resuming beyond the newest id,
+    drops the comments that no longer exist and shows new ones (whose ids are reused)."""
+    db = tmp_path / "app.db"
+    seed_broadcast(db, 1)
+    server = AppServer(db)
+    server.start()
+    try:
+        with httpx.Client(base_url=server.base) as client:
+            csrf = guest(client)
+            kept = post_comment(client, csrf, 1, "백업에 있는 댓글")["id"]
+            page = open_live(browser, server)
+            backup = tmp_path / "backup.db"
+            with sqlite3.connect(db) as live, sqlite3.connect(backup) as copy:
+                live.backup(copy)
+            for n in range(3):
+                post_comment(client, csrf, 1, f"사라질 댓글 {n}")
+            page.wait_for_function(
+                "() => document.querySelectorAll('#chat-list li[data-id]').length === 4",
+                timeout=MS)
+            server.stop()
+            for suffix in ("-wal", "-shm"):  # the restore: later comments are gone
+                Path(f"{db}{suffix}").unlink(missing_ok=True)
+            backup.replace(db)
+            server.start()
+            page.wait_for_function(
+                "() => document.querySelectorAll('#chat-list li[data-id]').length === 1",
+                timeout=MS * 2)
+            page.wait_for_selector("#chat[data-connection=open]", timeout=MS)
+            csrf = guest(client)
+            fresh = post_comment(client, csrf, 1, "복구 뒤 첫 댓글")["id"]
+            assert fresh == kept + 1  # the id a vanished comment had
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('#chat-list .comment__text')]"
+                ".some(e => e.textContent === '복구 뒤 첫 댓글')", timeout=MS)
+        assert page.errors == []
+        page.context.close()
+    finally:
+        server.stop()
