@@ -94,3 +94,30 @@ def test_a_page_ahead_of_a_restored_server_resets_and_goes_on(browser: Any,
         page.context.close()
     finally:
         server.stop()
+
+
+def test_a_phone_number_as_nickname_is_refused_in_the_dialog(browser: Any,
+                                                             tmp_path: Path) -> None:
+    """The nickname dialog says, in the page's language, why a phone number is refused;
+    an ordinary nickname is then accepted."""
+    db = tmp_path / "app.db"
+    seed_broadcast(db, 1)
+    server = AppServer(db)
+    server.start()
+    try:
+        page = open_live(browser, server)
+        page.locator("#chat-nickname-open").click()
+        page.fill("#nickname-input", "공일공-1234-5678")
+        page.click("#nickname-form button[type=submit]")
+        page.wait_for_function(
+            "() => document.getElementById('nickname-error').textContent.includes('전화번호')",
+            timeout=MS)
+        page.fill("#nickname-input", "서울시민")
+        page.click("#nickname-form button[type=submit]")
+        page.wait_for_function(
+            "() => document.getElementById('chat-who').textContent.includes('서울시민')",
+            timeout=MS)
+        assert page.errors == []
+        page.context.close()
+    finally:
+        server.stop()

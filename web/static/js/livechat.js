@@ -1149,7 +1149,9 @@ class LiveChat {
         const body = await response.json();
         if (!response.ok) {
           input.setAttribute("aria-invalid", "true");
-          error.textContent = `${this.strings.nicknameFailed} ${body.error ? body.error.message : ""}`;
+          error.textContent = body.error && body.error.code === "personal_data"
+            ? this.strings.nicknamePersonal
+            : `${this.strings.nicknameFailed} ${body.error ? body.error.message : ""}`;
           return;
         }
         input.removeAttribute("aria-invalid");
