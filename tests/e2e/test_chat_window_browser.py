@@ -94,3 +94,78 @@ def test_a_page_ahead_of_a_restored_server_resets_and_goes_on(browser: Any,
         page.context.close()
     finally:
         server.stop()
+
+
+def test_a_phone_number_as_nickname_is_refused_in_the_dialog(browser: Any,
+                                                             tmp_path: Path) -> None:
+    """The nickname dialog says, in the page's language, why a phone number is refused;
+    an ordinary nickname is then accepted."""
+    db = tmp_path / "app.db"
+    seed_broadcast(db, 1)
+    server = AppServer(db)
+    server.start()
+    try:
+        page = open_live(browser, server)
+        page.locator("#chat-nickname-open").click()
+        page.fill("#nickname-input", "공일공-1234-5678")
+        page.click("#nickname-form button[type=submit]")
+        page.wait_for_function(
+            "() => document.getElementById('nickname-error').textContent.includes('전화번호')",
+            timeout=MS)
+        page.fill("#nickname-input", "서울시민")
+        page.click("#nickname-form button[type=submit]")
+        page.wait_for_function(
+            "() => document.getElementById('chat-who').textContent.includes('서울시민')",
+            timeout=MS)
+        assert page.errors == []
+        page.context.close()
+    finally:
+        server.stop()
+
+
+def test_an_official_sees_the_masked_answer_before_publishing(browser: Any,
+                                                              tmp_path: Path) -> None:
+    """An official's answer with a phone number opens a confirmation showing the masked
+    text; dismissed, nothing is published; accepted, the masked answer is shown."""
+    db = tmp_path / "app.db"
+    seed_broadcast(db, 1)
+    make_staff(db, "kim", "official", "교통정책과")
+    server = AppServer(db)
+    server.start()
+    try:
+        with httpx.Client(base_url=server.base) as citizen:
+            csrf = guest(citizen)
+            asked = citizen.post("/api/broadcasts/1/questions", headers={"X-CSRF-Token": csrf},
+                                 json={"text": "담당 부서 연락처가 궁금해요", "client_id": "q1"})
+            assert asked.status_code == 201, asked.text
+        page = new_page(browser)
+        login = page.context.request.post(f"{server.base}/api/login",
+                                          data={"username": "kim", "password": PASSWORD})
+        assert login.status == 200
+        page.goto(f"{server.base}/broadcasts/1/questions")
+        page.wait_for_selector("#questions[data-started]", timeout=MS)
+        dialogs: list[str] = []
+        answers = iter([False, True])
+
+        def decide(dialog: Any) -> None:
+            dialogs.append(dialog.message)
+            dialog.accept() if next(answers) else dialog.dismiss()
+
+        page.on("dialog", decide)
+        item = page.locator("#q-list .question", has_text="담당 부서 연락처")
+        item.locator(".question__staff summary").click()
+        for attempt in range(2):
+            item.locator(".question__staff textarea").fill("교통정책과 02-2133-1234 로 문의하세요")
+            item.locator(".question__staff select[name=mode]").select_option("written")
+            with page.expect_event("dialog", timeout=MS):
+                item.locator(".question__staff button[type=submit]").first.click()
+            if attempt == 0:  # dismissed: nothing was published
+                state = httpx.get(f"{server.base}/api/questions/{asked.json()['id']}").json()
+                assert state["question"]["answer"] is None
+        item.locator(".question__answer-text", has_text="**-****-****").wait_for(timeout=MS)
+        assert len(dialogs) == 2 and "**-****-**** 로 문의하세요" in dialogs[0]
+        assert "개인정보" in dialogs[0]
+        assert page.errors == []
+        page.context.close()
+    finally:
+        server.stop()

@@ -1379,9 +1379,11 @@ class LiveChat {
         const body = await response.json();
         if (!response.ok) {
           input.setAttribute("aria-invalid", "true");
-          error.textContent = response.status === 400
-            ? `${this.strings.nicknameFailed} ${this.strings.nicknameRules}`
-            : this.problem(this.strings.nicknameFailed, response, body);
+          error.textContent = body.error && body.error.code === "personal_data"
+            ? this.strings.nicknamePersonal
+            : response.status === 400
+              ? `${this.strings.nicknameFailed} ${this.strings.nicknameRules}`
+              : this.problem(this.strings.nicknameFailed, response, body);
           return;
         }
         input.removeAttribute("aria-invalid");
