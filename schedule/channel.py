@@ -33,8 +33,8 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from schedule.broadcast import Broadcast
+from schedule.wall_clock import SEOUL
 
-SEOUL = ZoneInfo("Asia/Seoul")
 CARD_TITLE = "다음 방송 안내"
 SlotKind = Literal["live", "replay", "card"]
 
