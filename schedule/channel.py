@@ -33,7 +33,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from schedule.broadcast import Broadcast
-from schedule.wall_clock import SEOUL
+from schedule.wall_clock import SEOUL as SEOUL
 
 CARD_TITLE = "다음 방송 안내"
 SlotKind = Literal["live", "replay", "card"]

@@ -1,5 +1,5 @@
-"""Staff accounts (official, moderator, admin) with argon2id password hashes, and which
-of their sessions have ended."""
+"""Staff accounts (roles in `web.roles`) with argon2id password hashes, and which of
+their sessions have ended."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ import aiosqlite
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-STAFF_ROLES = ("official", "moderator", "admin")
+from web.roles import ROLES
+
 _hasher = PasswordHasher()  # argon2id: memory-hard
 # Verifying against this keeps the time of "no such user" equal to "wrong password".
 _DUMMY_HASH = _hasher.hash("not a password")
@@ -57,8 +58,8 @@ class AccountStore:
         bare = username.replace("_", "").replace(".", "")
         if not (2 <= len(username) <= 40) or not bare.isalnum():
             raise AccountError("username", "2–40 letters, digits, '.' or '_'")
-        if role not in STAFF_ROLES:
-            raise AccountError("role", f"must be one of {', '.join(STAFF_ROLES)}")
+        if role not in ROLES:
+            raise AccountError("role", f"must be one of {', '.join(ROLES)}")
         if len(password) < 10:
             raise AccountError("password", "at least 10 characters")
         display_name = (display_name or username).strip()[:40]

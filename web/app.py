@@ -38,6 +38,7 @@ from web import (
     replay_routes,
     schedule_routes,
     share_routes,
+    staff_pages,
     status_routes,
 )
 from web.accounts import AccountStore
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         secure=settings.public_base_url.startswith("https://"),
     )
     templates = make_templates(settings)
+    templates.context_processors.append(staff_pages.bar_context)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, object]]:
@@ -168,6 +170,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *metrics_routes,
         *status_routes.routes,
         *auth.routes,
+        *staff_pages.routes,
         *schedule_routes.routes,
         *replay_routes.routes,
         *comment_routes.routes,

@@ -11,7 +11,7 @@ from starlette.routing import Route
 from livechat import clean_text
 from livechat.text import LINE_BREAKS, has_visible
 from web.errors import ApiError
-from web.requests import current_session, json_body, require_session, same_origin
+from web.requests import current_session, json_body, local_path, require_session, same_origin
 from web.services import services
 from web.sessions import NICKNAME_MAX, Session, new_sid
 
@@ -102,7 +102,9 @@ async def login(request: Request) -> Response:
             replaced.sid, replaced.account_id, services(request).sessions.lifetime)
     session = Session(sid=new_sid(), nickname=account.display_name, role=account.role,
                       account_id=account.id, department=account.department)
-    response = JSONResponse(session_json(request, session))
+    # Where the login form goes next: a path on this site only, never elsewhere.
+    response = JSONResponse({**session_json(request, session),
+                             "next": local_path(str(data.get("next") or "/"))})
     services(request).sessions.store(response, session)
     return response
 

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from web.roles import ROLES
 from web.settings import Settings, SettingsError, ws_transport_max
 
 
@@ -213,7 +214,7 @@ def parser() -> argparse.ArgumentParser:
 
     u = sub.add_parser("create-user", help="create a staff account")
     u.add_argument("username")
-    u.add_argument("--role", required=True, choices=["official", "moderator", "admin"])
+    u.add_argument("--role", required=True, choices=ROLES)
     u.add_argument("--display-name")
     u.add_argument("--department")
     u.set_defaults(func=create_user)

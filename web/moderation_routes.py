@@ -1,7 +1,7 @@
 """Moderation over HTTP: the JSON API, the moderator console, the audit log, the public
 transparency page, reports and appeals, and the admin page for staff accounts.
 
-Every moderator endpoint checks the role on the server (`require_role`) and every
+Every moderator endpoint checks the role on the server (`require_access`) and every
 state-changing one the CSRF token; the service checks the role again. The console itself
 acts over the WebSocket (`moderate` messages); `POST /api/moderation/broadcasts/{id}/actions`
 takes the same bodies for scripts and tests.
@@ -24,7 +24,6 @@ from livechat import CommentHub
 from livechat.moderation import REASONS
 from livechat.moderation_store import ModerationStore
 from livechat.moderator import (
-    MODERATOR_ROLES,
     TIMEOUT_MINUTES,
     ModerationConfig,
     ModerationError,
@@ -32,22 +31,21 @@ from livechat.moderator import (
     mod_item,
     seoul_time,
 )
-from web.accounts import STAFF_ROLES, AccountError
+from web.accounts import AccountError
 from web.database import connect
 from web.errors import ApiError
 from web.requests import (
     ascii_int,
-    current_session,
     json_body,
-    require_role,
+    require_access,
     require_session,
     same_origin,
 )
+from web.roles import ROLES, Access
 from web.services import services
-from web.sessions import Session
 from web.settings import Settings
+from web.staff_pages import staff_gate
 
-ROLES = tuple(sorted(MODERATOR_ROLES))
 AUDIT_PAGE = 100
 CSV_MAX_ROWS = 100_000
 
@@ -96,7 +94,7 @@ def _int_query(request: Request, name: str, default: int | None, lo: int, hi: in
 
 # -- JSON API: moderators -----------------------------------------------------------
 async def perform_action(request: Request) -> Response:
-    session = require_role(request, *ROLES)
+    session = require_access(request, Access.MODERATE)
     broadcast_id = await _broadcast(request)
     body = await json_body(request)
     try:
@@ -107,7 +105,7 @@ async def perform_action(request: Request) -> Response:
 
 
 async def list_all_comments(request: Request) -> Response:
-    require_role(request, *ROLES)
+    require_access(request, Access.MODERATE)
     broadcast_id = await _broadcast(request)
     limit = _int_query(request, "limit", 200, 1, 500) or 200
     before = _int_query(request, "before", None, 1, 2**62)
@@ -119,7 +117,7 @@ async def list_all_comments(request: Request) -> Response:
 
 
 async def review_queue(request: Request) -> Response:
-    require_role(request, *ROLES)
+    require_access(request, Access.MODERATE)
     broadcast_id = await _broadcast(request)
     mod = moderation(request)
     held = await mod.store.held(broadcast_id)
@@ -135,7 +133,7 @@ async def review_queue(request: Request) -> Response:
 
 
 async def list_appeals(request: Request) -> Response:
-    require_role(request, *ROLES)
+    require_access(request, Access.MODERATE)
     broadcast_id = await _broadcast(request)
     status = request.query_params.get("status") or None
     if status not in (None, "open", "upheld", "reinstated"):
@@ -152,14 +150,14 @@ async def list_appeals(request: Request) -> Response:
 
 
 async def list_restrictions(request: Request) -> Response:
-    require_role(request, *ROLES)
+    require_access(request, Access.MODERATE)
     broadcast_id = await _broadcast(request)
     found = await moderation(request).store.restrictions(broadcast_id)
     return JSONResponse({"broadcast_id": broadcast_id, "items": [r.public() for r in found]})
 
 
 async def list_words(request: Request) -> Response:
-    require_role(request, *ROLES)
+    require_access(request, Access.MODERATE)
     words = await moderation(request).store.words()
     return JSONResponse({"items": [w.public() for w in words]})
 
@@ -183,7 +181,7 @@ def _audit_filters(request: Request) -> dict[str, Any]:
 
 
 async def audit_json(request: Request) -> Response:
-    require_role(request, *ROLES)
+    require_access(request, Access.MODERATE)
     filters = _audit_filters(request)
     before = _int_query(request, "before", None, 1, 2**62)
     limit = _int_query(request, "limit", AUDIT_PAGE, 1, 500) or AUDIT_PAGE
@@ -237,13 +235,6 @@ async def appeal_comment(request: Request) -> Response:
 
 
 # -- pages ------------------------------------------------------------------------------
-def _page_session(request: Request, *roles: str) -> Session | Response:
-    session = current_session(request)
-    if session is None or session.role not in roles:
-        return _forbidden(request)
-    return session
-
-
 def _forbidden(request: Request) -> Response:
     from web.i18n import translate
     from web.templating import request_locale
@@ -260,7 +251,7 @@ def _reason_choices() -> list[tuple[str, str]]:
 
 
 async def console_page(request: Request) -> Response:
-    found = _page_session(request, *ROLES)
+    found = staff_gate(request, Access.MODERATE)
     if isinstance(found, Response):
         return found
     svc = services(request)
@@ -290,7 +281,7 @@ def _csv_cell(value: Any) -> str:
 
 
 async def audit_page(request: Request) -> Response:
-    found = _page_session(request, *ROLES)
+    found = staff_gate(request, Access.MODERATE)
     if isinstance(found, Response):
         return found
     svc = services(request)
@@ -349,7 +340,7 @@ async def transparency_page(request: Request) -> Response:
 
 
 async def accounts_page(request: Request) -> Response:
-    found = _page_session(request, "admin")
+    found = staff_gate(request, Access.ACCOUNTS)
     if isinstance(found, Response):
         return found
     svc = services(request)
@@ -373,7 +364,7 @@ async def accounts_page(request: Request) -> Response:
         else:
             return RedirectResponse(f"/admin/accounts?created={account.username}",
                                     status_code=303)
-    context = {"accounts": await svc.accounts.list(), "roles": STAFF_ROLES, "errors": errors,
+    context = {"accounts": await svc.accounts.list(), "roles": ROLES, "errors": errors,
                "values": values, "csrf_token": svc.sessions.csrf_token(found),
                "created": created}
     return svc.templates.TemplateResponse(request, "admin_accounts.html", context,
@@ -381,7 +372,7 @@ async def accounts_page(request: Request) -> Response:
 
 
 async def create_account_json(request: Request) -> Response:
-    require_role(request, "admin")
+    require_access(request, Access.ACCOUNTS)
     body = await json_body(request)
     fields = {k: body.get(k, "") for k in ("username", "password", "role", "display_name",
                                            "department")}

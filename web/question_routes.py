@@ -35,11 +35,17 @@ from livechat import CommentRejected, Question, Tally
 from livechat.protocol import CLIENT_ID
 from livechat.questions import STATUSES, allowed_moves, merge_tallies, parse_sort
 from web.errors import ApiError
-from web.requests import body_client_id, current_session, json_body, require_role, require_session
+from web.requests import (
+    body_client_id,
+    current_session,
+    json_body,
+    require_access,
+    require_session,
+)
+from web.roles import Access, may
 from web.services import Services, services
 from web.sessions import Session
 
-STAFF_ROLES = ("official", "moderator", "admin")
 LIST_LIMIT = 1000
 CITY_ROWS = 200
 
@@ -109,7 +115,7 @@ async def list_for(svc: Services, broadcast_id: int, session: Session | None,
         "sort": sort,
         "tally": tally.public(),
         "items": [question_view(q, voted, followed, role) for q in questions],
-        "you": {"role": role, "can_answer": role in STAFF_ROLES},
+        "you": {"role": role, "can_answer": may(role, Access.QUESTIONS)},
     }
 
 
@@ -175,7 +181,7 @@ async def unvote(request: Request) -> Response:
 
 
 async def answer(request: Request) -> Response:
-    session = require_role(request, *STAFF_ROLES)
+    session = require_access(request, Access.QUESTIONS)
     data = await json_body(request)
     mode = data.get("mode", "live")
     if mode not in ("live", "written"):
@@ -198,7 +204,7 @@ async def answer(request: Request) -> Response:
 
 
 async def set_status(request: Request) -> Response:
-    session = require_role(request, *STAFF_ROLES)
+    session = require_access(request, Access.QUESTIONS)
     data = await json_body(request)
     try:
         question = await services(request).questions.set_status(
@@ -289,7 +295,7 @@ def export_row(question: Question) -> dict[str, object]:
 
 
 async def _export_questions(request: Request) -> tuple[int, list[Question]]:
-    require_role(request, *STAFF_ROLES)
+    require_access(request, Access.QUESTIONS)
     broadcast_id = await _broadcast_id(request)
     questions = await services(request).questions.store.of_broadcast(broadcast_id, "time",
                                                              LIST_LIMIT * 100)

@@ -59,9 +59,10 @@ from web.requests import (
     current_session,
     json_body,
     query_int,
-    require_role,
+    require_access,
     require_session,
 )
+from web.roles import Access, may
 from web.services import (
     COOKIELESS_VIEW_BURST,
     COOKIELESS_VIEWS_PER_HOUR,
@@ -71,7 +72,6 @@ from web.services import (
 from web.share_routes import context_for_replay
 from web.templating import request_locale, static_url
 
-OPERATORS = ("official", "moderator", "admin")
 VIEWER_COOKIE = "ls_viewer"
 WINDOW_LIMIT = 2000
 HLS_VENDOR = Path(__file__).parent / "static" / "vendor" / "hls.min.js"
@@ -189,7 +189,7 @@ def replayed(replay: Replay, comment: Comment) -> dict[str, Any]:
 # -- lookups -------------------------------------------------------------------------------
 def _is_staff(request: Request) -> bool:
     session = current_session(request)
-    return session is not None and session.role in OPERATORS
+    return session is not None and may(session.role, Access.SCHEDULE)
 
 
 async def visible_replay(request: Request) -> Replay:
@@ -316,7 +316,7 @@ def parse_edit(data: dict[str, Any]) -> ReplayEdit:
 
 
 async def edit_replay(request: Request) -> Response:
-    require_role(request, *OPERATORS)
+    require_access(request, Access.SCHEDULE)
     replay = await visible_replay(request)
     edit = parse_edit(await json_body(request))
     try:
