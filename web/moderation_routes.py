@@ -31,6 +31,7 @@ from livechat.moderator import (
     mod_item,
     seoul_time,
 )
+from web import staff_words
 from web.accounts import AccountError
 from web.database import connect
 from web.errors import ApiError
@@ -45,6 +46,8 @@ from web.roles import ROLES, Access
 from web.services import services
 from web.settings import Settings
 from web.staff_pages import staff_gate
+from web.staff_words import REASON_LABELS
+from web.templating import request_locale
 
 AUDIT_PAGE = 100
 CSV_MAX_ROWS = 100_000
@@ -245,9 +248,7 @@ def _forbidden(request: Request) -> Response:
 
 
 def _reason_choices() -> list[tuple[str, str]]:
-    labels = {"spam": "스팸", "abuse": "욕설·비방", "personal_data": "개인정보",
-              "off_topic": "주제와 무관", "other": "기타"}
-    return [(r, labels[r]) for r in REASONS]
+    return [(r, REASON_LABELS[r]) for r in REASONS]
 
 
 async def console_page(request: Request) -> Response:
@@ -264,6 +265,7 @@ async def console_page(request: Request) -> Response:
     context = {
         "broadcast": broadcast, "csrf_token": svc.sessions.csrf_token(found),
         "reasons": _reason_choices(), "timeouts": TIMEOUT_MINUTES, "me": found,
+        "labels": staff_words.as_json(request_locale(request)),
     }
     return svc.templates.TemplateResponse(request, "moderate.html", context)
 
