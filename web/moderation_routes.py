@@ -29,12 +29,12 @@ from livechat.moderator import (
     ModerationError,
     Moderator,
     mod_item,
-    seoul_time,
 )
 from web import staff_words
 from web.accounts import AccountError
 from web.database import connect
 from web.errors import ApiError
+from web.i18n import SEOUL, translate
 from web.requests import (
     ascii_int,
     json_body,
@@ -45,7 +45,7 @@ from web.requests import (
 from web.roles import ROLES, Access
 from web.services import services
 from web.settings import Settings
-from web.staff_pages import staff_gate
+from web.staff_pages import ROLE_LABELS, staff_gate
 from web.staff_words import REASON_LABELS
 from web.templating import request_locale
 
@@ -239,9 +239,6 @@ async def appeal_comment(request: Request) -> Response:
 
 # -- pages ------------------------------------------------------------------------------
 def _forbidden(request: Request) -> Response:
-    from web.i18n import translate
-    from web.templating import request_locale
-
     message = translate(request_locale(request), "이 페이지는 권한이 있는 직원만 볼 수 있습니다.")
     return services(request).templates.TemplateResponse(
         request, "error.html", {"status": 403, "detail": message}, status_code=403)
@@ -275,6 +272,11 @@ _CSV_COLUMNS = ("id", "created_at", "broadcast_id", "action", "actor", "actor_ro
                 "comment_text", "detail")
 
 
+def seoul_minute(iso_utc: str) -> str:
+    """`2026-05-01 15:30` in Seoul (the page says all times are Seoul time)."""
+    return f"{datetime.fromisoformat(iso_utc).astimezone(SEOUL):%Y-%m-%d %H:%M}"
+
+
 def _csv_cell(value: Any) -> str:
     text = "" if value is None else str(value)
     if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
@@ -294,7 +296,11 @@ async def audit_page(request: Request) -> Response:
     except ApiError as exc:
         from web.pages import error_page
 
-        return await error_page(request, 400, f"{exc.field}: {exc.message}")
+        message = {"since": "시작일은 2026-05-01처럼 적어 주세요.",
+                   "until": "종료일은 2026-05-01처럼 적어 주세요.",
+                   "action": "조치 종류를 목록에서 고르세요."}.get(
+            exc.field or "", "검색 조건을 확인하세요.")
+        return await error_page(request, 400, translate(request_locale(request), message))
     if request.query_params.get("format") == "csv":
         entries = await store.search_audit(**filters, limit=CSV_MAX_ROWS)
 
@@ -317,8 +323,15 @@ async def audit_page(request: Request) -> Response:
             "Cache-Control": "no-store"})
     entries = await store.search_audit(**filters, before_id=before, limit=AUDIT_PAGE)
     query = {k: v for k, v in request.query_params.items() if k not in ("before", "format")}
-    shown = [{**e.public(), "seoul": seoul_time(e.created_at)} for e in entries]
-    context = {"entries": shown, "filters": filters, "query": query,
+    locale = request_locale(request)
+    shown = [{**e.public(), "seoul": seoul_minute(e.created_at),
+              "action_label": staff_words.word("actions", e.action, locale),
+              "role_label": staff_words.word("roles", e.actor_role, locale),
+              "reason_label": staff_words.word("reasons", e.reason, locale) if e.reason else ""}
+             for e in entries]
+    choices = [(code, staff_words.word("actions", code, locale))
+               for code in staff_words.ACTIONS if code != "chat"]
+    context = {"entries": shown, "filters": filters, "query": query, "action_choices": choices,
                "next_before": entries[-1].id if len(entries) == AUDIT_PAGE else None}
     return svc.templates.TemplateResponse(request, "audit.html", context)
 
@@ -361,16 +374,31 @@ async def accounts_page(request: Request) -> Response:
                 values["username"], str(form.get("password", "")), values["role"],
                 values["display_name"], values["department"])
         except AccountError as exc:
-            errors[exc.field] = str(exc)
+            errors[exc.field] = translate(request_locale(request), _account_error(exc))
             status = 400
         else:
             return RedirectResponse(f"/admin/accounts?created={account.username}",
                                     status_code=303)
-    context = {"accounts": await svc.accounts.list(), "roles": ROLES, "errors": errors,
+    context = {"accounts": await svc.accounts.list(), "roles": ROLES,
+               "role_labels": ROLE_LABELS, "errors": errors,
                "values": values, "csrf_token": svc.sessions.csrf_token(found),
                "created": created}
     return svc.templates.TemplateResponse(request, "admin_accounts.html", context,
                                           status_code=status)
+
+
+_ACCOUNT_ERRORS = {
+    ("username", "already taken"): "이미 있는 아이디입니다. 다른 아이디를 고르세요.",
+    ("username", ""): "아이디는 2–40자의 영문, 숫자, 마침표(.), 밑줄(_)로 만드세요.",
+    ("password", ""): "비밀번호는 10자 이상이어야 합니다.",
+    ("role", ""): "역할을 목록에서 고르세요.",
+}
+
+
+def _account_error(exc: AccountError) -> str:
+    """The page's words for an `AccountError` (the JSON API keeps the English)."""
+    return (_ACCOUNT_ERRORS.get((exc.field, str(exc)))
+            or _ACCOUNT_ERRORS.get((exc.field, ""), "입력한 값을 확인하세요."))
 
 
 async def create_account_json(request: Request) -> Response:

@@ -110,12 +110,17 @@ async def list_for(svc: Services, broadcast_id: int, session: Session | None,
         followed = await store.followed(broadcast_id, key)
     tally = (await store.tallies(broadcast_id)).get(broadcast_id, Tally())
     role = session.role if session else None
+    departments: list[str] = []
+    if may(role, Access.QUESTIONS):  # the desk's department picker: every one used so far
+        used = {*await store.departments(), *(a.department for a in await svc.accounts.list())}
+        departments = sorted(d for d in used if d)
     return {
         "broadcast_id": broadcast_id,
         "sort": sort,
         "tally": tally.public(),
         "items": [question_view(q, voted, followed, role) for q in questions],
         "you": {"role": role, "can_answer": may(role, Access.QUESTIONS)},
+        "departments": departments,
     }
 
 
@@ -331,7 +336,7 @@ async def export_json(request: Request) -> Response:
     body = {
         "broadcast_id": broadcast_id,
         "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "tally": Tally.of(q.status for q in questions).public(),
+        "tally": Tally.of((q.status, q.answer is not None) for q in questions).public(),
         "questions": [{**q.public(), "events": history.get(q.id, [])} for q in questions],
     }
     return Response(json.dumps(body, ensure_ascii=False, indent=1),
