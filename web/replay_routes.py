@@ -350,8 +350,8 @@ async def comment_window(request: Request) -> Response:
 
 
 async def post_replay_comment(request: Request) -> Response:
+    session = require_session(request)  # who may post, before which replay (web.roles)
     replay = await visible_replay(request)
-    session = require_session(request)
     data = await json_body(request)
     client_id = body_client_id(data)
     offset = data.get("offset")

@@ -179,3 +179,7 @@ def markdown_table() -> str:
     lines += ["", "## WebSocket messages", "", "| `type` | needs |", "|---|---|"]
     lines += [f"| `{kind}` | `{access}` |" for kind, access in MESSAGES.items()]
     return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # python3 -m web.roles: the table for docs/roles.md
+    print(markdown_table(), end="")
