@@ -24,7 +24,7 @@ from web.roles import CALLERS, MESSAGES, ROLES, ROUTES, Access, markdown_table, 
 from web.sessions import Session, SessionCodec, new_sid
 from web.settings import Settings
 
-TOKEN = "metrics-token-for-tests"  # noqa: S105 (a test fixture, not a secret)
+TOKEN = "metrics-token-for-tests"
 DOCS = Path(__file__).parent.parent.parent / "docs" / "roles.md"
 # Path parameters: the live broadcast 1 for reading and commenting; schedule changes go to
 # a broadcast that does not exist, so allowed callers get 404 and nothing moves under the
