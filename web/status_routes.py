@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from livechat import OpsStore
+from web.i18n import SEOUL
 from web.metrics import broker_kind, recorder
 from web.requests import require_access
 from web.roles import Access
@@ -116,7 +117,9 @@ async def status_page(request: Request) -> Response:
     session = staff_gate(request, Access.STATUS)
     if isinstance(session, Response):
         return session
-    context = {"status": await gather(request), "me": session}
+    status = await gather(request)
+    now_text = f"{datetime.fromisoformat(status['now']).astimezone(SEOUL):%Y-%m-%d %H:%M:%S}"
+    context = {"status": status, "me": session, "now_text": now_text}
     return svc.templates.TemplateResponse(request, "status.html", context,
                                           headers={"Cache-Control": "no-store"})
 

@@ -109,9 +109,13 @@ def test_audit_rows_are_in_words_and_say_which_word(site: TestClient) -> None:
     done = site.post("/api/moderation/broadcasts/1/actions", headers={"X-CSRF-Token": csrf},
                      json={"action": "word_add", "word": "코인사기"})
     assert done.status_code == 200, done.text
+    done = site.post("/api/moderation/broadcasts/1/actions", headers={"X-CSRF-Token": csrf},
+                     json={"action": "slow_mode", "seconds": 30})
+    assert done.status_code == 200, done.text
     page = site.get("/moderate/audit").text
     row = page[page.index("<tbody>"):page.index("</tbody>")]
     assert "금칙어 추가" in row and "코인사기" in row and "모더레이터" in row
+    assert "저속 모드" in row
     assert "word_add" not in row and "(moderator)" not in row
     assert '<option value="word_add">금칙어 추가</option>' in page
 
