@@ -491,6 +491,9 @@ function restoreAll(ids) {
 }
 
 // -- confirmation ------------------------------------------------------------------------
+for (const id of ["mod-confirm-ok", "mod-confirm-cancel"]) {
+  $(id).addEventListener("click", (event) => $("mod-confirm").close(event.currentTarget.value));
+}
 function confirmAction(title, text, okLabel) {
   const dialog = $("mod-confirm");
   $("mod-confirm-title").textContent = title;
