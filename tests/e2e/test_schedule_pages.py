@@ -180,7 +180,8 @@ def test_operator_logs_in_and_creates_a_broadcast(browser: Any,
     page.click("#broadcast-form button[type=submit]")
     error = page.locator("#op-error")
     error.wait_for(state="visible", timeout=MS)
-    assert error.inner_text().startswith("다른 방송과 시간이 겹칩니다: 서울 도시철도 안전 점검 현장")
+    assert error.inner_text().startswith(
+        "다른 방송과 시간이 겹칩니다: 서울 도시철도 안전 점검 현장")
     assert "10:00–11:00, 서울 시각" in error.inner_text()
     assert page.evaluate("document.activeElement.id") == "f-starts"
     assert page.errors == []
