@@ -270,7 +270,7 @@ def test_pages_render(site: TestClient) -> None:
     day = site.get("/schedule").text
     assert 'rel="prev"' in day and 'rel="next"' in day and 'aria-current="time"' in day
     assert 'href="/broadcasts/1"' in day
-    assert 'id="operator-login"' in site.get("/operator").text
+    assert 'id="login-form"' in site.get("/operator").text
     login(site)
     staff = site.get("/operator").text
     assert 'id="broadcast-form"' in staff and "서울시장과의 대화" in staff
