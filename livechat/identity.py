@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ROLES = ("viewer", "official", "moderator", "admin")
-STAFF = frozenset({"official", "moderator", "admin"})
+ROLES = ("viewer", "official", "operator", "moderator", "admin")
+STAFF = frozenset({"official", "operator", "moderator", "admin"})
 
 
 @dataclass(frozen=True)

@@ -209,21 +209,30 @@ class QuestionStore:
         return [Event(*r) for r in rows]
 
     async def tallies(self, broadcast_id: int | None = None) -> dict[int, Tally]:
-        """Per broadcast: visible questions counted by status."""
+        """Per broadcast: visible questions counted by status, and those with an answer."""
         where: str = ""
         params: tuple[int, ...] = ()
         if broadcast_id is not None:
             where, params = " AND q.broadcast_id = ?", (broadcast_id,)
         rows = await self._fetch(
-            "SELECT q.broadcast_id, q.status, COUNT(*) FROM questions q JOIN comments c"
-            f" ON c.id = q.comment_id WHERE c.status = 'visible'{where}"
-            " GROUP BY q.broadcast_id, q.status",
+            "SELECT q.broadcast_id, q.status, q.answer_text <> '', COUNT(*) FROM questions q"
+            f" JOIN comments c ON c.id = q.comment_id WHERE c.status = 'visible'{where}"
+            " GROUP BY 1, 2, 3",
             params,
         )
         tallies: dict[int, Tally] = {}
-        for bid, status, count in rows:
-            tallies.setdefault(int(bid), Tally()).add(str(status), int(count))
+        for bid, status, answered, count in rows:
+            tallies.setdefault(int(bid), Tally()).add(str(status), int(count),
+                                                      answered=bool(answered))
         return tallies
+
+    async def departments(self) -> list[str]:
+        """Every department a question was forwarded to or answered from, A–Z."""
+        rows = await self._fetch(
+            "SELECT department FROM questions WHERE department <> '' UNION"
+            " SELECT answer_department FROM questions WHERE answer_department <> ''"
+            " ORDER BY 1", ())
+        return [str(r[0]) for r in rows]
 
     # -- votes -------------------------------------------------------------------------
     async def vote(self, question_id: int, voter_key: str, up: bool) -> tuple[bool, Question]:

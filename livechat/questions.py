@@ -2,8 +2,8 @@
 
 A question is a comment flagged `question`. Its life is a small state machine:
 
-    open ──► answered | forwarded | will_reflect | not_in_remit
-    forwarded ──► answered | will_reflect | not_in_remit
+    open ──► forwarded | will_reflect | not_in_remit      (and ──► answered by answering)
+    forwarded ──► will_reflect | not_in_remit             (and ──► answered by answering)
     answered ──► will_reflect | forwarded
     not_in_remit ──► forwarded
     (any but open) ──► open        moderators and admins only (correcting a mistake)
@@ -11,8 +11,10 @@ A question is a comment flagged `question`. Its life is a small state machine:
 Officials, moderators and admins make the moves; viewers never. A question forwarded to
 a department is that department's: only its officials (and moderators and admins) answer
 it or move it on (`check_owner`). Answering is its own
-action (`after_answer`): it records an answer and moves the question to `answered`, except
-that a question already promised to be reflected in policy keeps that status.
+action (`after_answer`), the only way to `answered`: it records an answer and moves the
+question there, except that a question already promised to be reflected in policy keeps that
+status. A status change never says "answered" without an answer, and the tally counts
+questions with a real answer (`Tally.answers`).
 
 Votes: one per viewer identity and question, undone freely; nobody votes for their own
 question. Nothing here does I/O; every rule raises `CommentRejected` with a stable code, so
@@ -38,8 +40,8 @@ ANSWERERS = frozenset({"official", "moderator", "admin"})
 REOPENERS = frozenset({"moderator", "admin"})
 
 TRANSITIONS: dict[str, frozenset[str]] = {
-    OPEN: frozenset({ANSWERED, FORWARDED, WILL_REFLECT, NOT_IN_REMIT}),
-    FORWARDED: frozenset({ANSWERED, WILL_REFLECT, NOT_IN_REMIT}),
+    OPEN: frozenset({FORWARDED, WILL_REFLECT, NOT_IN_REMIT}),
+    FORWARDED: frozenset({WILL_REFLECT, NOT_IN_REMIT}),
     ANSWERED: frozenset({WILL_REFLECT, FORWARDED}),
     NOT_IN_REMIT: frozenset({FORWARDED}),
     WILL_REFLECT: frozenset(),
@@ -78,6 +80,9 @@ def check_transition(role: str, current: str, target: str) -> None:
     require_answerer(role)
     if target == current:
         raise CommentRejected("no_change", f"the question is already {current}")
+    if target == ANSWERED:
+        raise CommentRejected("answer_required",
+                              "a question becomes answered by answering it, not by its status")
     if target not in allowed_moves(role, current):
         if target == OPEN:
             raise CommentRejected("forbidden", "only moderators may reopen a question")
@@ -217,18 +222,24 @@ class Tally:
     """How many questions were received and what became of them."""
 
     received: int = 0
+    answers: int = 0  # questions with a real answer (whatever their status now)
     by_status: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
 
     @classmethod
-    def of(cls, statuses: Iterable[str]) -> Tally:
+    def of(cls, statuses: Iterable[str | tuple[str, bool]]) -> Tally:
+        """From statuses, or (status, has an answer) pairs; a bare `answered` counts as an
+        answer."""
         tally = cls()
-        for status in statuses:
-            tally.add(status, 1)
+        for item in statuses:
+            status, answered = item if isinstance(item, tuple) else (item, item == ANSWERED)
+            tally.add(status, 1, answered=answered)
         return tally
 
-    def add(self, status: str, count: int) -> None:
+    def add(self, status: str, count: int, *, answered: bool = False) -> None:
         self.received += count
         self.by_status[status] = self.by_status.get(status, 0) + count
+        if answered:
+            self.answers += count
 
     @property
     def responded(self) -> int:
@@ -237,12 +248,12 @@ class Tally:
 
     @property
     def percent(self) -> int:
-        """Whole percent, rounded down (the city reports 856 of 1,196 as 71%)."""
-        return 100 * self.responded // self.received if self.received else 0
+        """Answers as a whole percent of questions, rounded down (856 of 1,196 is 71%)."""
+        return 100 * self.answers // self.received if self.received else 0
 
     def public(self) -> dict[str, Any]:
         return {"received": self.received, "responded": self.responded,
-                "percent": self.percent, **self.by_status}
+                "answers": self.answers, "percent": self.percent, **self.by_status}
 
 
 def merge_tallies(tallies: Sequence[Tally]) -> Tally:
@@ -250,4 +261,5 @@ def merge_tallies(tallies: Sequence[Tally]) -> Tally:
     for tally in tallies:
         for status, count in tally.by_status.items():
             total.add(status, count)
+        total.answers += tally.answers
     return total

@@ -1,8 +1,9 @@
 """What a broadcast is, and how raw input becomes one: plain data, no I/O.
 
 Validation never stops at the first problem: `parse_draft` collects every `FieldError`
-of its input, so an API answer or an import report can name them all. Times must carry a
-UTC offset (a naive `14:00` is ambiguous); they are kept as aware UTC datetimes.
+of its input, so an API answer or an import report can name them all. A time without a
+UTC offset is Seoul time (the channel's clock, `schedule.wall_clock`); all are kept as
+aware UTC datetimes.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
+
+from schedule.wall_clock import EXAMPLE, SEOUL, parse_wall_time
 
 Status = Literal["planned", "live", "ended", "cancelled"]
 STATUSES: tuple[Status, ...] = ("planned", "live", "ended", "cancelled")
@@ -133,8 +136,10 @@ class TransitionError(BroadcastError):
 
 
 def overlap_message(other: Broadcast) -> str:
+    start, end = other.starts_at.astimezone(SEOUL), other.ends_at.astimezone(SEOUL)
+    until = f"{end:%H:%M}" if end.date() == start.date() else f"{end:%Y-%m-%d %H:%M}"
     return (f"overlaps broadcast {other.id} \"{other.title}\" "
-            f"({other.starts_at.isoformat()} – {other.ends_at.isoformat()})")
+            f"({start:%Y-%m-%d %H:%M}–{until} Seoul time)")
 
 
 def find_overlap(start: datetime, end: datetime, others: Iterable[Broadcast],
@@ -161,22 +166,14 @@ def clean_block(value: str) -> str:
 
 
 def parse_time(value: object) -> datetime:
-    """An aware datetime (ISO 8601 with offset) as UTC; ValueError saying what is wrong."""
+    """An aware datetime as UTC; ValueError saying what is wrong. Text without an offset
+    is Seoul wall-clock time, in the spellings `parse_wall_time` reads."""
     if isinstance(value, datetime):
-        moment = value
+        moment = value if value.tzinfo is not None else value.replace(tzinfo=SEOUL)
     elif isinstance(value, str) and value.strip():
-        text = value.strip()
-        if text.endswith(("Z", "z")):
-            text = text[:-1] + "+00:00"
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            raise ValueError("must be an ISO 8601 date-time such as "
-                             "2026-11-25T14:00:00+09:00") from None
+        moment = parse_wall_time(value)
     else:
-        raise ValueError("required: an ISO 8601 date-time with offset")
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError("must include a UTC offset, e.g. +09:00 for Seoul")
+        raise ValueError(f"required: a date and time such as {EXAMPLE}")
     if not 2000 <= moment.year <= 2099:
         raise ValueError("must be in the years 2000–2099")
     return moment.astimezone(UTC)

@@ -40,8 +40,8 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from schedule.broadcast import Broadcast
+from schedule.wall_clock import SEOUL as SEOUL
 
-SEOUL = ZoneInfo("Asia/Seoul")
 CARD_TITLE = "다음 방송 안내"
 # Between two episodes of the same show when nothing else may play.
 SHOW_BREAK = timedelta(minutes=5)

@@ -16,7 +16,8 @@ from starlette.routing import BaseRoute, Route
 from web.accounts import Account, AccountError
 from web.errors import ApiError
 from web.pages import error_page
-from web.requests import current_session, json_body, require_role, same_origin
+from web.requests import current_session, json_body, require_access, same_origin
+from web.roles import Access
 from web.services import services
 from web.sessions import Session
 
@@ -54,7 +55,7 @@ def account_json(account: Account) -> dict[str, Any]:
 
 
 async def change_account_json(request: Request) -> Response:
-    admin = require_role(request, "admin")
+    admin = require_access(request, Access.ACCOUNTS)
     body = await json_body(request)
     try:
         account, kept = await change_account(

@@ -1,4 +1,4 @@
-"""Staff accounts (official, moderator, admin) with argon2id password hashes, and which
+"""Staff accounts (roles in `web.roles`) with argon2id password hashes, and which
 of their sessions have ended.
 
 Usernames are looked up by `web.usernames.username_key` (NFKC, trimmed, case-folded), and
@@ -19,9 +19,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from web.password_gate import PasswordGate
+from web.roles import ROLES
 from web.usernames import UsernameError, username_key, username_skeleton, validate_username
 
-STAFF_ROLES = ("official", "moderator", "admin")
 _hasher = PasswordHasher()  # argon2id: memory-hard
 # Verifying against this keeps the time of "no such user" equal to "wrong password".
 _DUMMY_HASH = _hasher.hash("not a password")
@@ -79,8 +79,8 @@ class AccountStore:
             username = validate_username(username)
         except UsernameError as exc:
             raise AccountError("username", str(exc)) from None
-        if role not in STAFF_ROLES:
-            raise AccountError("role", f"must be one of {', '.join(STAFF_ROLES)}")
+        if role not in ROLES:
+            raise AccountError("role", f"must be one of {', '.join(ROLES)}")
         if len(password) < 10:
             raise AccountError("password", "at least 10 characters")
         display_name = (display_name or username).strip()[:40]
@@ -169,8 +169,8 @@ class AccountStore:
         return await self._update(account_id, "disabled = ?", (int(disabled),))
 
     async def set_role(self, account_id: int, role: str) -> Account:
-        if role not in STAFF_ROLES:
-            raise AccountError("role", f"must be one of {', '.join(STAFF_ROLES)}")
+        if role not in ROLES:
+            raise AccountError("role", f"must be one of {', '.join(ROLES)}")
         return await self._update(account_id, "role = ?", (role,))
 
     async def set_password(self, account_id: int, password: str) -> Account:

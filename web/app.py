@@ -44,6 +44,7 @@ from web import (
     replay_routes,
     schedule_routes,
     share_routes,
+    staff_pages,
     status_routes,
 )
 from web.accounts import AccountStore
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         staff_idle_minutes=settings.staff_idle_minutes,
     )
     templates = make_templates(settings)
+    templates.context_processors.append(staff_pages.bar_context)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, object]]:
@@ -210,6 +212,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *status_routes.routes,
         *auth.routes,
         *account_routes.routes,
+        *staff_pages.routes,
         *schedule_routes.routes,
         *replay_routes.routes,
         *picture_routes.routes,

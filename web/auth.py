@@ -10,7 +10,7 @@ from livechat import clean_text, find_personal_data
 from livechat.text import LINE_BREAKS, has_visible
 from web.errors import ApiError
 from web.password_gate import PasswordGateBusy
-from web.requests import current_session, json_body, require_session, same_origin
+from web.requests import current_session, json_body, local_path, require_session, same_origin
 from web.services import services
 from web.sessions import NICKNAME_MAX, Session, new_sid
 from web.usernames import USERNAME_MAX, username_key
@@ -113,7 +113,9 @@ async def login(request: Request) -> Response:
     session = Session(sid=new_sid(), nickname=account.display_name, role=account.role,
                       account_id=account.id, department=account.department,
                       epoch=account.session_epoch)
-    response = JSONResponse(session_json(request, session))
+    # Where the login form goes next: a path on this site only, never elsewhere.
+    response = JSONResponse({**session_json(request, session),
+                             "next": local_path(str(data.get("next") or "/"))})
     svc.sessions.store(response, session)
     svc.sessions.store_device(response, key)
     return response

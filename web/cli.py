@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from web.roles import ROLES
 from web.settings import Settings, SettingsError, ws_transport_max
 
 
@@ -133,11 +134,35 @@ def import_schedule(args: argparse.Namespace) -> int:
     return code
 
 
+def _new_password() -> str | None:
+    """LIVE_SEOUL_PASSWORD, else typed twice at a terminal; None (reason printed) when
+    there is neither, or the two differ, or the typing was interrupted."""
+    password = os.environ.get("LIVE_SEOUL_PASSWORD")
+    if password:
+        return password
+    if not sys.stdin.isatty():
+        print("error: password: no terminal to type it in; set LIVE_SEOUL_PASSWORD "
+              "(at least 10 characters) in the environment", file=sys.stderr)
+        return None
+    try:
+        first = getpass.getpass("password: ")
+        again = getpass.getpass("password again: ")
+    except (EOFError, KeyboardInterrupt):
+        print("\nerror: password: not entered; no account created", file=sys.stderr)
+        return None
+    if first != again:
+        print("error: password: the two entries differ; no account created", file=sys.stderr)
+        return None
+    return first
+
+
 def create_user(args: argparse.Namespace) -> int:
     from web.accounts import AccountError, AccountStore
     from web.database import connect, migrate
 
-    password = os.environ.get("LIVE_SEOUL_PASSWORD") or getpass.getpass("password: ")
+    password = _new_password()
+    if password is None:
+        return 2
 
     async def run() -> int:
         settings = _settings()
@@ -230,7 +255,7 @@ def parser() -> argparse.ArgumentParser:
 
     u = sub.add_parser("create-user", help="create a staff account")
     u.add_argument("username")
-    u.add_argument("--role", required=True, choices=["official", "moderator", "admin"])
+    u.add_argument("--role", required=True, choices=ROLES)
     u.add_argument("--display-name")
     u.add_argument("--department")
     u.set_defaults(func=create_user)

@@ -68,4 +68,19 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX push_reminders_by_target ON push_reminders (kind, target);
     """,
+    # 6: the `operator` role (the schedule desk). Only the CHECK constraint changes, so the
+    # stored table definition is edited in place — SQLite's documented procedure for
+    # changing a CHECK ("ALTER TABLE", section 7) — which keeps every column and row as
+    # they are, whichever other migration added columns. The throwaway table bumps the
+    # schema cookie so every open connection re-reads the definition.
+    """
+    PRAGMA writable_schema = ON;
+    UPDATE sqlite_schema SET sql = replace(sql,
+        "CHECK (role IN ('official', 'moderator', 'admin'))",
+        "CHECK (role IN ('official', 'operator', 'moderator', 'admin'))")
+        WHERE type = 'table' AND name = 'accounts';
+    PRAGMA writable_schema = OFF;
+    CREATE TABLE operator_role_schema_bump (x);
+    DROP TABLE operator_role_schema_bump;
+    """,
 )

@@ -1,7 +1,7 @@
 """Moderation over HTTP: the JSON API, the moderator console, the audit log, the public
 transparency page, reports and appeals, and the admin page for staff accounts.
 
-Every moderator endpoint checks the role on the server (`require_role`) and every
+Every moderator endpoint checks the role on the server (`require_access`) and every
 state-changing one the CSRF token; the service checks the role again. The console itself
 acts over the WebSocket (`moderate` messages); `POST /api/moderation/broadcasts/{id}/actions`
 takes the same bodies for scripts and tests.
@@ -24,32 +24,33 @@ from livechat import CommentHub
 from livechat.moderation import REASONS
 from livechat.moderation_store import ModerationStore
 from livechat.moderator import (
-    MODERATOR_ROLES,
     TIMEOUT_MINUTES,
     ModerationConfig,
     ModerationError,
     Moderator,
     mod_item,
-    seoul_time,
 )
-from web.accounts import STAFF_ROLES, AccountError
+from web import staff_words
+from web.accounts import AccountError
 from web.database import connect
 from web.errors import ApiError
+from web.i18n import SEOUL, translate
 from web.requests import (
     ascii_int,
-    current_session,
     form_body,
     json_body,
-    require_role,
+    require_access,
     require_session,
     same_origin,
     search_text,
 )
+from web.roles import ROLES, Access
 from web.services import services
-from web.sessions import Session
 from web.settings import Settings
+from web.staff_pages import ROLE_LABELS, staff_gate
+from web.staff_words import REASON_LABELS
+from web.templating import request_locale
 
-ROLES = tuple(sorted(MODERATOR_ROLES))
 AUDIT_PAGE = 100
 CSV_MAX_ROWS = 100_000
 
@@ -102,7 +103,7 @@ def _int_query(request: Request, name: str, default: int | None, lo: int, hi: in
 
 # -- JSON API: moderators -----------------------------------------------------------
 async def perform_action(request: Request) -> Response:
-    session = require_role(request, *ROLES)
+    session = require_access(request, Access.MODERATE)
     broadcast_id = await _broadcast(request)
     body = await json_body(request)
     try:
@@ -113,7 +114,7 @@ async def perform_action(request: Request) -> Response:
 
 
 async def list_all_comments(request: Request) -> Response:
-    require_role(request, *ROLES)
+    require_access(request, Access.MODERATE)
     broadcast_id = await _broadcast(request)
     limit = _int_query(request, "limit", 200, 1, 500) or 200
     before = _int_query(request, "before", None, 1, 2**62)
@@ -125,7 +126,7 @@ async def list_all_comments(request: Request) -> Response:
 
 
 async def review_queue(request: Request) -> Response:
-    require_role(request, *ROLES)
+    require_access(request, Access.MODERATE)
     broadcast_id = await _broadcast(request)
     mod = moderation(request)
     held = await mod.store.held(broadcast_id)
@@ -141,7 +142,7 @@ async def review_queue(request: Request) -> Response:
 
 
 async def list_appeals(request: Request) -> Response:
-    require_role(request, *ROLES)
+    require_access(request, Access.MODERATE)
     broadcast_id = await _broadcast(request)
     status = request.query_params.get("status") or None
     if status not in (None, "open", "upheld", "reinstated"):
@@ -158,14 +159,14 @@ async def list_appeals(request: Request) -> Response:
 
 
 async def list_restrictions(request: Request) -> Response:
-    require_role(request, *ROLES)
+    require_access(request, Access.MODERATE)
     broadcast_id = await _broadcast(request)
     found = await moderation(request).store.restrictions(broadcast_id)
     return JSONResponse({"broadcast_id": broadcast_id, "items": [r.public() for r in found]})
 
 
 async def list_words(request: Request) -> Response:
-    require_role(request, *ROLES)
+    require_access(request, Access.MODERATE)
     words = await moderation(request).store.words()
     return JSONResponse({"items": [w.public() for w in words]})
 
@@ -189,7 +190,7 @@ def _audit_filters(request: Request) -> dict[str, Any]:
 
 
 async def audit_json(request: Request) -> Response:
-    require_role(request, *ROLES)
+    require_access(request, Access.MODERATE)
     filters = _audit_filters(request)
     before = _int_query(request, "before", None, 1, 2**62)
     limit = _int_query(request, "limit", AUDIT_PAGE, 1, 500) or AUDIT_PAGE
@@ -245,30 +246,18 @@ async def appeal_comment(request: Request) -> Response:
 
 
 # -- pages ------------------------------------------------------------------------------
-def _page_session(request: Request, *roles: str) -> Session | Response:
-    session = current_session(request)
-    if session is None or session.role not in roles:
-        return _forbidden(request)
-    return session
-
-
 def _forbidden(request: Request) -> Response:
-    from web.i18n import translate
-    from web.templating import request_locale
-
     message = translate(request_locale(request), "이 페이지는 권한이 있는 직원만 볼 수 있습니다.")
     return services(request).templates.TemplateResponse(
         request, "error.html", {"status": 403, "detail": message}, status_code=403)
 
 
 def _reason_choices() -> list[tuple[str, str]]:
-    labels = {"spam": "스팸", "abuse": "욕설·비방", "personal_data": "개인정보",
-              "off_topic": "주제와 무관", "other": "기타"}
-    return [(r, labels[r]) for r in REASONS]
+    return [(r, REASON_LABELS[r]) for r in REASONS]
 
 
 async def console_page(request: Request) -> Response:
-    found = _page_session(request, *ROLES)
+    found = staff_gate(request, Access.MODERATE)
     if isinstance(found, Response):
         return found
     svc = services(request)
@@ -281,6 +270,7 @@ async def console_page(request: Request) -> Response:
     context = {
         "broadcast": broadcast, "csrf_token": svc.sessions.csrf_token(found),
         "reasons": _reason_choices(), "timeouts": TIMEOUT_MINUTES, "me": found,
+        "labels": staff_words.as_json(request_locale(request)),
     }
     return svc.templates.TemplateResponse(request, "moderate.html", context)
 
@@ -288,6 +278,11 @@ async def console_page(request: Request) -> Response:
 _CSV_COLUMNS = ("id", "created_at", "broadcast_id", "action", "actor", "actor_role",
                 "comment_id", "target", "target_name", "reason", "reason_text",
                 "comment_text", "detail")
+
+
+def seoul_minute(iso_utc: str) -> str:
+    """`2026-05-01 15:30` in Seoul (the page says all times are Seoul time)."""
+    return f"{datetime.fromisoformat(iso_utc).astimezone(SEOUL):%Y-%m-%d %H:%M}"
 
 
 def _csv_cell(value: Any) -> str:
@@ -298,7 +293,7 @@ def _csv_cell(value: Any) -> str:
 
 
 async def audit_page(request: Request) -> Response:
-    found = _page_session(request, *ROLES)
+    found = staff_gate(request, Access.MODERATE)
     if isinstance(found, Response):
         return found
     svc = services(request)
@@ -309,7 +304,11 @@ async def audit_page(request: Request) -> Response:
     except ApiError as exc:
         from web.pages import error_page
 
-        return await error_page(request, 400, f"{exc.field}: {exc.message}")
+        message = {"since": "시작일은 2026-05-01처럼 적어 주세요.",
+                   "until": "종료일은 2026-05-01처럼 적어 주세요.",
+                   "action": "조치 종류를 목록에서 고르세요."}.get(
+            exc.field or "", "검색 조건을 확인하세요.")
+        return await error_page(request, 400, translate(request_locale(request), message))
     if request.query_params.get("format") == "csv":
         entries = await store.search_audit(**filters, limit=CSV_MAX_ROWS)
 
@@ -332,8 +331,15 @@ async def audit_page(request: Request) -> Response:
             "Cache-Control": "no-store"})
     entries = await store.search_audit(**filters, before_id=before, limit=AUDIT_PAGE)
     query = {k: v for k, v in request.query_params.items() if k not in ("before", "format")}
-    shown = [{**e.public(), "seoul": seoul_time(e.created_at)} for e in entries]
-    context = {"entries": shown, "filters": filters, "query": query,
+    locale = request_locale(request)
+    shown = [{**e.public(), "seoul": seoul_minute(e.created_at),
+              "action_label": staff_words.word("actions", e.action, locale),
+              "role_label": staff_words.word("roles", e.actor_role, locale),
+              "reason_label": staff_words.word("reasons", e.reason, locale) if e.reason else ""}
+             for e in entries]
+    choices = [(code, staff_words.word("actions", code, locale))
+               for code in staff_words.ACTIONS if code != "chat"]
+    context = {"entries": shown, "filters": filters, "query": query, "action_choices": choices,
                "next_before": entries[-1].id if len(entries) == AUDIT_PAGE else None}
     return svc.templates.TemplateResponse(request, "audit.html", context)
 
@@ -357,7 +363,7 @@ async def transparency_page(request: Request) -> Response:
 
 
 async def accounts_page(request: Request) -> Response:
-    found = _page_session(request, "admin")
+    found = staff_gate(request, Access.ACCOUNTS)
     if isinstance(found, Response):
         return found
     svc = services(request)
@@ -376,20 +382,35 @@ async def accounts_page(request: Request) -> Response:
                 values["username"], str(form.get("password", "")), values["role"],
                 values["display_name"], values["department"])
         except AccountError as exc:
-            errors[exc.field] = str(exc)
+            errors[exc.field] = translate(request_locale(request), _account_error(exc))
             status = 400
         else:
             return RedirectResponse(f"/admin/accounts?created={account.username}",
                                     status_code=303)
-    context = {"accounts": await svc.accounts.list(), "roles": STAFF_ROLES, "errors": errors,
+    context = {"accounts": await svc.accounts.list(), "roles": ROLES,
+               "role_labels": ROLE_LABELS, "errors": errors,
                "values": values, "csrf_token": svc.sessions.csrf_token(found),
                "created": created}
     return svc.templates.TemplateResponse(request, "admin_accounts.html", context,
                                           status_code=status)
 
 
+_ACCOUNT_ERRORS = {
+    ("username", "already taken"): "이미 있는 아이디입니다. 다른 아이디를 고르세요.",
+    ("username", ""): "아이디는 2–40자의 영문, 숫자, 마침표(.), 밑줄(_)로 만드세요.",
+    ("password", ""): "비밀번호는 10자 이상이어야 합니다.",
+    ("role", ""): "역할을 목록에서 고르세요.",
+}
+
+
+def _account_error(exc: AccountError) -> str:
+    """The page's words for an `AccountError` (the JSON API keeps the English)."""
+    return (_ACCOUNT_ERRORS.get((exc.field, str(exc)))
+            or _ACCOUNT_ERRORS.get((exc.field, ""), "입력한 값을 확인하세요."))
+
+
 async def create_account_json(request: Request) -> Response:
-    require_role(request, "admin")
+    require_access(request, Access.ACCOUNTS)
     body = await json_body(request)
     fields = {k: body.get(k, "") for k in ("username", "password", "role", "display_name",
                                            "department")}

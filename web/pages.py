@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -21,7 +20,7 @@ from starlette.routing import BaseRoute, Route
 
 from web import question_routes
 from web.i18n import LOCALES, catalog, translate
-from web.requests import current_session
+from web.requests import current_session, local_path
 from web.services import Services, services
 from web.share_routes import context_for_broadcast
 from web.templating import request_locale, static_url
@@ -43,18 +42,6 @@ class LiveBroadcast:
     poster_url: str = ""
     starts_at: datetime | None = None
     ends_at: datetime | None = None
-
-
-def local_path(candidate: str | None) -> str:
-    """`candidate` if it is a path on this site, else `/` (so `next` is never off-site)."""
-    if not candidate or not candidate.startswith("/") or candidate.startswith("//"):
-        return "/"
-    if "\\" in candidate or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in candidate):
-        return "/"
-    parts = urlsplit(candidate)
-    if parts.scheme or parts.netloc:
-        return "/"
-    return candidate
 
 
 async def switch_language(request: Request) -> Response:

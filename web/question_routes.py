@@ -40,14 +40,14 @@ from web.requests import (
     body_client_id,
     current_session,
     json_body,
-    require_role,
+    require_access,
     require_session,
     search_text,
 )
+from web.roles import Access, may
 from web.services import Services, services
 from web.sessions import Session
 
-STAFF_ROLES = ("official", "moderator", "admin")
 LIST_LIMIT = 1000
 CITY_ROWS = 200
 
@@ -115,12 +115,17 @@ async def list_for(svc: Services, broadcast_id: int, session: Session | None,
         followed = await store.followed(broadcast_id, key)
     tally = (await store.tallies(broadcast_id)).get(broadcast_id, Tally())
     role = session.role if session else None
+    departments: list[str] = []
+    if may(role, Access.QUESTIONS):  # the desk's department picker: every one used so far
+        used = {*await store.departments(), *(a.department for a in await svc.accounts.list())}
+        departments = sorted(d for d in used if d)
     return {
         "broadcast_id": broadcast_id,
         "sort": sort,
         "tally": tally.public(),
         "items": [question_view(q, voted, followed, role) for q in questions],
-        "you": {"role": role, "can_answer": role in STAFF_ROLES},
+        "you": {"role": role, "can_answer": may(role, Access.QUESTIONS)},
+        "departments": departments,
     }
 
 
@@ -187,7 +192,7 @@ async def unvote(request: Request) -> Response:
 
 
 async def answer(request: Request) -> Response:
-    session = require_role(request, *STAFF_ROLES)
+    session = require_access(request, Access.QUESTIONS)
     data = await json_body(request)
     mode = data.get("mode", "live")
     if mode not in ("live", "written"):
@@ -211,7 +216,7 @@ async def answer(request: Request) -> Response:
 
 
 async def set_status(request: Request) -> Response:
-    session = require_role(request, *STAFF_ROLES)
+    session = require_access(request, Access.QUESTIONS)
     data = await json_body(request)
     try:
         question = await services(request).questions.set_status(
@@ -303,7 +308,7 @@ def export_row(question: Question) -> dict[str, object]:
 
 
 async def _export_questions(request: Request) -> tuple[int, list[Question]]:
-    require_role(request, *STAFF_ROLES)
+    require_access(request, Access.QUESTIONS)
     broadcast_id = await _broadcast_id(request)
     questions = await services(request).questions.store.of_broadcast(broadcast_id, "time",
                                                              LIST_LIMIT * 100)
@@ -339,7 +344,7 @@ async def export_json(request: Request) -> Response:
     body = {
         "broadcast_id": broadcast_id,
         "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "tally": Tally.of(q.status for q in questions).public(),
+        "tally": Tally.of((q.status, q.answer is not None) for q in questions).public(),
         "questions": [{**q.public(), "events": history.get(q.id, [])} for q in questions],
     }
     return Response(json.dumps(body, ensure_ascii=False, indent=1),

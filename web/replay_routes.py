@@ -63,10 +63,11 @@ from web.requests import (
     json_body,
     one_line,
     query_int,
-    require_role,
+    require_access,
     require_session,
     search_text,
 )
+from web.roles import Access, may
 from web.services import (
     COOKIELESS_VIEW_BURST,
     COOKIELESS_VIEWS_PER_HOUR,
@@ -77,7 +78,6 @@ from web.sessions import NICKNAME_MAX
 from web.share_routes import context_for_replay
 from web.templating import request_locale, static_url
 
-OPERATORS = ("official", "moderator", "admin")
 VIEWER_COOKIE = "ls_viewer"
 WINDOW_LIMIT = 2000
 PAGE = 20  # replays per catalog page
@@ -194,7 +194,7 @@ def replayed(replay: Replay, comment: Comment) -> dict[str, Any]:
 # -- lookups -------------------------------------------------------------------------------
 def _is_staff(request: Request) -> bool:
     session = current_session(request)
-    return session is not None and session.role in OPERATORS
+    return session is not None and may(session.role, Access.SCHEDULE)
 
 
 async def visible_replay(request: Request) -> Replay:
@@ -338,7 +338,7 @@ def parse_edit(data: dict[str, Any]) -> ReplayEdit:
 
 
 async def edit_replay(request: Request) -> Response:
-    require_role(request, *OPERATORS)
+    require_access(request, Access.SCHEDULE)
     replay = await visible_replay(request)
     edit = parse_edit(await json_body(request))
     try:
@@ -372,8 +372,8 @@ async def comment_window(request: Request) -> Response:
 
 
 async def post_replay_comment(request: Request) -> Response:
+    session = require_session(request)  # who may post, before which replay (web.roles)
     replay = await visible_replay(request)
-    session = require_session(request)
     data = await json_body(request)
     client_id = body_client_id(data)
     offset = data.get("offset")

@@ -6,6 +6,7 @@ import asyncio
 import json
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.requests import HTTPConnection, Request
 
@@ -13,6 +14,7 @@ from livechat import clean_text
 from livechat.protocol import CLIENT_ID
 from livechat.text import has_visible
 from web.errors import ApiError
+from web.roles import ROLES, Access, may
 from web.services import services
 from web.sessions import Session
 
@@ -138,10 +140,13 @@ def require_session(request: Request, *, csrf: bool = True) -> Session:
     return session
 
 
-def require_role(request: Request, *roles: str) -> Session:
+def require_access(request: Request, access: Access) -> Session:
+    """The caller's session if its role has `access` (`web.roles`): 401 without a session,
+    403 (code `forbidden`) with one that lacks it, 403 `csrf` as `require_session`."""
     session = require_session(request)
-    if session.role not in roles:
-        raise ApiError(403, None, f"requires role {' or '.join(roles)}", code="forbidden")
+    if not may(session.role, access):
+        holders = ", ".join(r for r in ROLES if may(r, access))
+        raise ApiError(403, None, f"needs {access} access (roles: {holders})", code="forbidden")
     return session
 
 
@@ -155,3 +160,15 @@ def same_origin(conn: HTTPConnection) -> bool:
     host = conn.headers.get("host", "")
     allowed.update({f"http://{host}", f"https://{host}"})
     return origin in allowed
+
+
+def local_path(candidate: str | None) -> str:
+    """`candidate` if it is a path on this site, else `/` (so `next` is never off-site)."""
+    if not candidate or not candidate.startswith("/") or candidate.startswith("//"):
+        return "/"
+    if "\\" in candidate or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in candidate):
+        return "/"
+    parts = urlsplit(candidate)
+    if parts.scheme or parts.netloc:
+        return "/"
+    return candidate

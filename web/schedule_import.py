@@ -2,8 +2,10 @@
 
 CSV: a header row naming the columns (`title`, `category`, `starts_at`, `ends_at`, and
 optionally `description`, `stream_url`, `thumbnail_url`, `staff` — names separated by
-`;`). JSON: an array of objects with the same keys (`staff` a list). Times are ISO 8601
-with an offset (`2026-11-25T14:00:00+09:00`).
+`;`). JSON: an array of objects with the same keys (`staff` a list). Times are Seoul
+time unless they carry an offset, in the spellings spreadsheets export (`2026-12-05 10:00`,
+`2026/12/05 10:00`, `2026.12.05 10:00`, `2026-12-05 오후 3:00:00`, an Excel serial day) or
+ISO 8601 (`2026-11-25T14:00:00+09:00`); see `schedule.wall_clock`.
 
 Every row is validated and checked against the other rows and the stored schedule; the
 report names the line of every bad row. Only a clean file is written, in one transaction.

@@ -57,12 +57,13 @@ from web import push_routes
 from web.channel_feed import CHANNEL_ROOM
 from web.errors import ApiError, error_body
 from web.i18n import translate
-from web.requests import current_session, json_body, require_role
+from web.requests import json_body, require_access
+from web.roles import Access
 from web.services import Services, services
 from web.share_routes import context_for_broadcast, context_for_schedule_day
+from web.staff_pages import staff_gate
 from web.templating import request_locale
 
-OPERATORS = ("official", "moderator", "admin")
 DAY_RANGE = timedelta(days=400)  # dates further from today than this are 404
 ICS_PAST, ICS_FUTURE = timedelta(days=14), timedelta(days=90)
 NOW_POLL_SECONDS = 30
@@ -295,7 +296,7 @@ async def api_get(request: Request) -> Response:
 
 
 async def api_create(request: Request) -> Response:
-    require_role(request, *OPERATORS)
+    require_access(request, Access.SCHEDULE)
     svc = services(request)
     data = await json_body(request)
     try:
@@ -322,12 +323,12 @@ async def _edit(request: Request, data: dict[str, Any]) -> Response:
 
 
 async def api_edit(request: Request) -> Response:
-    require_role(request, *OPERATORS)
+    require_access(request, Access.SCHEDULE)
     return await _edit(request, await json_body(request))
 
 
 async def api_reschedule(request: Request) -> Response:
-    require_role(request, *OPERATORS)
+    require_access(request, Access.SCHEDULE)
     data = await json_body(request)
     for name in ("starts_at", "ends_at"):
         if name not in data:
@@ -349,7 +350,7 @@ async def _move(request: Request, status: str) -> tuple[Services, Broadcast]:
 
 
 async def api_go_live(request: Request) -> Response:
-    require_role(request, *OPERATORS)
+    require_access(request, Access.SCHEDULE)
     try:
         svc, b = await _move(request, "live")
     except BroadcastError as exc:
@@ -385,7 +386,7 @@ def _end_options(data: dict[str, Any], b: Broadcast) -> tuple[str, int | None,
 
 
 async def api_end(request: Request) -> Response:
-    require_role(request, *OPERATORS)
+    require_access(request, Access.SCHEDULE)
     svc = services(request)
     data = await json_body(request)
     current = await _existing(svc, _broadcast_id(request))
@@ -411,7 +412,7 @@ async def api_end(request: Request) -> Response:
 
 
 async def api_cancel(request: Request) -> Response:
-    require_role(request, *OPERATORS)
+    require_access(request, Access.SCHEDULE)
     try:
         svc, b = await _move(request, "cancelled")
     except BroadcastError as exc:
@@ -532,13 +533,9 @@ async def broadcast_page(request: Request) -> Response:
 
 async def operator_page(request: Request) -> Response:
     svc = services(request)
-    session = current_session(request)
-    if session is None or session.role not in OPERATORS:
-        status = 200 if session is None else 403
-        return svc.templates.TemplateResponse(
-            request, "operator.html",
-            {"allowed": False, "signed_in_as": session.nickname if session else ""},
-            status_code=status, headers={"Cache-Control": "no-store"})
+    session = staff_gate(request, Access.SCHEDULE)
+    if isinstance(session, Response):
+        return session
     today = seoul_today()
     start, _ = day_bounds(today - timedelta(days=1))
     _, end = day_bounds(today + timedelta(days=14))

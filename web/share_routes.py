@@ -33,15 +33,16 @@ from web.errors import ApiError
 from web.i18n import SEOUL, format_date, format_time, translate
 from web.pictures import version
 from web.preview_card import PreviewText
-from web.requests import current_session, json_body, same_origin
+from web.requests import current_session, json_body, require_access, same_origin
+from web.roles import Access, may
 from web.services import Services, services
+from web.staff_pages import staff_gate
 from web.templating import request_locale, static_url
 
 if TYPE_CHECKING:
     from replay import Replay
     from web.pages import LiveBroadcast
 
-OPERATORS = ("official", "moderator", "admin")
 CLICKS_PER_MINUTE = 30  # per client address, per process: enough for people, not for scripts
 _recent_clicks: dict[str, list[float]] = {}
 HLS_VENDOR = Path(__file__).parent / "static" / "vendor" / "hls.min.js"
@@ -301,7 +302,7 @@ def click_allowed(address: str, now: float) -> bool:
 
 def _is_operator(request: Request) -> bool:
     session = current_session(request)
-    return session is not None and session.role in OPERATORS
+    return session is not None and may(session.role, Access.SCHEDULE)
 
 
 async def stats_rows(request: Request) -> dict[str, Any]:
@@ -334,21 +335,14 @@ async def stats_rows(request: Request) -> dict[str, Any]:
 
 
 async def share_stats(request: Request) -> Response:
-    session = current_session(request)
-    if session is None:
-        raise ApiError(401, None, "log in as staff first")
-    if session.role not in OPERATORS:
-        raise ApiError(403, None, f"requires role {' or '.join(OPERATORS)}", code="forbidden")
+    require_access(request, Access.SCHEDULE)
     return JSONResponse(await stats_rows(request), headers={"Cache-Control": "no-store"})
 
 
 async def operator_shares(request: Request) -> Response:
-    from web.pages import error_page
-
-    locale = request_locale(request)
-    if not _is_operator(request):
-        message = translate(locale, "운영자로 로그인해야 볼 수 있습니다.")
-        return await error_page(request, 403, message)
+    gate = staff_gate(request, Access.SCHEDULE)
+    if isinstance(gate, Response):
+        return gate
     response = services(request).templates.TemplateResponse(
         request, "operator_shares.html", {
             "stats": await stats_rows(request),

@@ -22,11 +22,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from livechat import OpsStore
+from web.i18n import SEOUL
 from web.metrics import broker_kind, recorder
-from web.requests import current_session, require_role
+from web.requests import require_access
+from web.roles import Access
 from web.services import Services, services
+from web.staff_pages import staff_gate
 
-STAFF_ROLES = ("official", "moderator", "admin")
 ACTIVE_WINDOW = timedelta(minutes=10)  # a broadcast with comments this recent is listed
 
 
@@ -106,18 +108,18 @@ async def gather(request: Request) -> dict[str, Any]:
 
 
 async def status_json(request: Request) -> Response:
-    require_role(request, *STAFF_ROLES)
+    require_access(request, Access.STATUS)
     return JSONResponse(await gather(request), headers={"Cache-Control": "no-store"})
 
 
 async def status_page(request: Request) -> Response:
     svc = services(request)
-    session = current_session(request)
-    if session is None or session.role not in STAFF_ROLES:
-        return svc.templates.TemplateResponse(
-            request, "status_login.html", {"signed_in_as": session.nickname if session else ""},
-            status_code=403, headers={"Cache-Control": "no-store"})
-    context = {"status": await gather(request), "me": session}
+    session = staff_gate(request, Access.STATUS)
+    if isinstance(session, Response):
+        return session
+    status = await gather(request)
+    now_text = f"{datetime.fromisoformat(status['now']).astimezone(SEOUL):%Y-%m-%d %H:%M:%S}"
+    context = {"status": status, "me": session, "now_text": now_text}
     return svc.templates.TemplateResponse(request, "status.html", context,
                                           headers={"Cache-Control": "no-store"})
 

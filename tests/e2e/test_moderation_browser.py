@@ -127,7 +127,9 @@ def test_blocked_word_is_held_and_an_appeal_round_trips(
 
     # the author's removed comment, appealed from the author's page
     removed = comment_id(author, "평범한 댓글")
-    console.locator(f"#mod-list li[data-id='{removed}'] button[data-action='remove']").click()
+    row = console.locator(f"#mod-list li[data-id='{removed}']")
+    row.hover()  # the row's actions show on hover (and on keyboard focus)
+    row.locator("button[data-action='remove']").click()
     other.locator(f"#chat-list li[data-id='{removed}']").wait_for(state="detached",
                                                                   timeout=WAIT_MS)
     status = author.evaluate("""async (id) => {

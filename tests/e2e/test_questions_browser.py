@@ -94,8 +94,9 @@ def test_ask_upvote_answer_and_the_asker_sees_it(browser: Any, artifacts: Path,
     # The live chat of the asker shows the official's answer as a comment, badge included.
     chat_answer = asker_live.locator("#chat-list .comment", has_text="8분 간격")
     chat_answer.locator(".badge--official").wait_for(timeout=MS)
-    asker_list.locator("[data-tally=responded]", has_text="1").wait_for(timeout=MS)
-    assert "100%" in asker_list.locator("#q-tally").inner_text()
+    asker_list.locator("[data-tally=answers]", has_text="1").wait_for(timeout=MS)
+    assert "답변 1 / 질문 1" in asker_list.locator(".qtally__headline").inner_text()
+    assert "100 %" in asker_list.locator(".qtally__headline").inner_text()
     # The asker follows their own question without doing anything.
     asker_item.locator("[data-action=follow][aria-pressed=true]").wait_for(timeout=MS)
     # Next visit: the asker's notification list names the change until marked as seen.

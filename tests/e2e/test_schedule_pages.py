@@ -146,15 +146,17 @@ def seoul_today() -> date:
 
 def test_operator_logs_in_and_creates_a_broadcast(browser: Any,
                                                   demo_server: AppServer) -> None:
-    """An official logs in on /operator, creates a broadcast with Seoul times, sees it in
-    the list; an overlapping one is refused with the field named."""
-    create_account(demo_server, "op_official", "official-password-1", "official")
+    """An operator logs in on /operator (the login form in place, back there after),
+    creates a broadcast with Seoul times, sees it in the list; an overlapping one is
+    refused in words, with the broadcast it overlaps and the field focused."""
+    create_account(demo_server, "op_desk", "operator-password-1", "operator")
     page = new_page(browser)
     page.goto(demo_server.base + "/operator")
-    page.fill("#op-username", "op_official")
-    page.fill("#op-password", "official-password-1")
+    page.fill("#login-username", "op_desk")
+    page.fill("#login-password", "operator-password-1")
     with page.expect_navigation(timeout=MS):
-        page.click("#operator-login button[type=submit]")
+        page.click("#login-form button[type=submit]")
+    page.wait_for_selector("#broadcast-form", timeout=MS)
     day = date.today() + timedelta(days=10)  # the list shows yesterday + 14 days
     page.fill("#f-title", "서울 도시철도 안전 점검 현장")
     page.fill("#f-category", "시정현장")
@@ -178,6 +180,8 @@ def test_operator_logs_in_and_creates_a_broadcast(browser: Any,
     page.click("#broadcast-form button[type=submit]")
     error = page.locator("#op-error")
     error.wait_for(state="visible", timeout=MS)
-    assert error.inner_text().startswith("starts_at: overlaps broadcast")
+    assert error.inner_text().startswith(
+        "다른 방송과 시간이 겹칩니다: 서울 도시철도 안전 점검 현장")
+    assert "10:00–11:00, 서울 시각" in error.inner_text()
     assert page.evaluate("document.activeElement.id") == "f-starts"
     assert page.errors == []

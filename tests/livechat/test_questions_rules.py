@@ -45,8 +45,8 @@ def code_of(fn: object, *args: object) -> str | None:
 
 
 @pytest.mark.parametrize(("current", "target"), [
-    (OPEN, ANSWERED), (OPEN, FORWARDED), (OPEN, WILL_REFLECT), (OPEN, NOT_IN_REMIT),
-    (FORWARDED, ANSWERED), (FORWARDED, WILL_REFLECT), (FORWARDED, NOT_IN_REMIT),
+    (OPEN, FORWARDED), (OPEN, WILL_REFLECT), (OPEN, NOT_IN_REMIT),
+    (FORWARDED, WILL_REFLECT), (FORWARDED, NOT_IN_REMIT),
     (ANSWERED, WILL_REFLECT), (ANSWERED, FORWARDED), (NOT_IN_REMIT, FORWARDED),
 ])
 def test_official_may_make_each_documented_move(current: str, target: str) -> None:
@@ -55,9 +55,17 @@ def test_official_may_make_each_documented_move(current: str, target: str) -> No
         check_transition(role, current, target)
 
 
+def test_answered_only_by_answering() -> None:
+    """No status change makes a question `answered` (`answer_required`), for any role
+    and any current status: only an answer does; the menu never offers it."""
+    for role in ("official", "moderator", "admin"):
+        for current in (OPEN, FORWARDED, WILL_REFLECT, NOT_IN_REMIT):
+            assert code_of(check_transition, role, current, ANSWERED) == "answer_required"
+            assert ANSWERED not in allowed_moves(role, current)
+
+
 @pytest.mark.parametrize(("current", "target"), [
-    (WILL_REFLECT, ANSWERED), (WILL_REFLECT, NOT_IN_REMIT), (NOT_IN_REMIT, ANSWERED),
-    (ANSWERED, NOT_IN_REMIT),
+    (WILL_REFLECT, NOT_IN_REMIT), (ANSWERED, NOT_IN_REMIT),
 ])
 def test_moves_outside_the_graph_are_refused(current: str, target: str) -> None:
     """A move the graph does not contain is `bad_transition`, whoever asks."""
@@ -169,12 +177,16 @@ def test_sorting_by_votes_then_age_and_by_time(votes: list[int]) -> None:
         (x.id for x in questions), reverse=True)
 
 
-def test_tally_reads_like_the_city_report() -> None:
-    """856 responded of 1,196 received is 71% (rounded down, as the city reports);
-    merging tallies adds them up."""
-    tally = Tally.of([ANSWERED] * 600 + [FORWARDED] * 156 + [WILL_REFLECT] * 80
-                     + [NOT_IN_REMIT] * 20 + [OPEN] * 340)
-    assert (tally.received, tally.responded, tally.percent) == (1196, 856, 71)
+def test_tally_counts_only_real_answers() -> None:
+    """The percentage is real answers of questions received, rounded down (856 of 1,196
+    is 71%); forwarded or out-of-remit questions are responses, not answers, and a
+    promise answered keeps counting; merging tallies adds them up."""
+    tally = Tally.of([(ANSWERED, True)] * 776 + [(WILL_REFLECT, True)] * 80
+                     + [(FORWARDED, False)] * 156 + [(NOT_IN_REMIT, False)] * 20
+                     + [(OPEN, False)] * 164)
+    assert (tally.received, tally.answers, tally.percent) == (1196, 856, 71)
+    assert tally.responded == 1032
     total = merge_tallies([tally, Tally.of([OPEN, ANSWERED])])
-    assert total.public()["received"] == 1198 and total.public()["answered"] == 601
+    assert total.public()["received"] == 1198 and total.public()["answered"] == 777
+    assert total.answers == 857
     assert Tally().percent == 0

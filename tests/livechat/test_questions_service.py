@@ -144,7 +144,7 @@ async def test_racing_officials_cannot_both_move_from_one_status(tmp_path: Path)
         try:
             outcomes = await asyncio.gather(
                 service.store.set_status(qid, OFFICIAL, "not_in_remit", "", ""),
-                other.set_status(qid, MODERATOR, "answered", "", ""),
+                other.set_status(qid, MODERATOR, "will_reflect", "", ""),
                 return_exceptions=True)
         finally:
             await other_writer.close()

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from schedule import Broadcast, BroadcastError, find_overlap, parse_draft
-from schedule.broadcast import TITLE_MAX
+from schedule.broadcast import TITLE_MAX, parse_time
 
 GOOD: dict[str, Any] = {
     "title": "서울시장 신년 기자회견",
@@ -62,11 +62,12 @@ def test_lengths_and_types() -> None:
     assert "http(s) URL" in found["stream_url"]
 
 
-def test_times_need_an_offset() -> None:
-    """A naive time is ambiguous and refused; a malformed one says what is expected."""
+def test_times_without_an_offset_are_seoul_time() -> None:
+    """A naive time is Seoul wall-clock time; a malformed one says what is expected."""
     found = errors({**GOOD, "starts_at": "2026-11-25T14:00:00", "ends_at": "tomorrow"})
-    assert "UTC offset" in found["starts_at"]
-    assert "ISO 8601" in found["ends_at"]
+    assert "starts_at" not in found
+    assert "2026-12-05 10:00" in found["ends_at"]
+    assert parse_time("2026-11-25T14:00:00") == datetime(2026, 11, 25, 5, 0, tzinfo=UTC)
 
 
 def test_blank_title_after_cleaning_is_empty() -> None:

@@ -23,11 +23,13 @@ HUGE = "99999999999999999999"  # past SQLite's 64-bit integers
 def demo(settings: Settings) -> Iterator[Users]:
     make_staff(settings.database_path, "kim", "official", "교통정책과")
     make_staff(settings.database_path, "mod", "moderator", "")
+    make_staff(settings.database_path, "op", "operator", "")
     with TestClient(create_app(dataclasses.replace(settings, demo=True))) as client:
         users = Users(client)
         users.guest("시민A")
         users.login("kim")
         users.login("mod")
+        users.login("op")
         yield users
 
 
@@ -133,7 +135,7 @@ def test_numbers_out_of_range_in_bodies(demo: Users) -> None:
     assert seen.status_code == 400 and error(seen)["field"] == "ids"
     for starts in ("0001-01-01T00:00:00+09:00", "9999-12-31T23:00:00-09:00",
                    "9999-12-31T23:00:00+09:00"):
-        created = demo.post("kim", "/api/broadcasts", {
+        created = demo.post("op", "/api/broadcasts", {
             "title": "먼 미래", "category": "회의", "starts_at": starts,
             "ends_at": "2026-12-31T10:00:00+09:00"})
         assert created.status_code == 400, created.text

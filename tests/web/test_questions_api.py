@@ -244,7 +244,9 @@ def test_public_tally_pages(users: Users) -> None:
     assert page.status_code == 200
     assert "&lt;script&gt;alert(1)&lt;/script&gt; 질문" in page.text
     assert "<script>alert" not in page.text
-    assert "접수 2건 중 1건 답변·처리 (50%)" in page.text
+    assert ('답변 <strong data-tally="answers">1</strong> / 질문 <span data-tally="received">2'
+            '</span>, <span class="qtally__percent"><span data-tally="percent">50</span> %'
+            in page.text)
     assert "/static/js/questions.js?v=" in page.text
     city = users.get("시민A", "/questions")
     assert city.status_code == 200 and "/broadcasts/1/questions" in city.text

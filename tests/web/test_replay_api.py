@@ -22,7 +22,7 @@ def publish(path: Path, title: str, **kw: object) -> int:
     return asyncio.run(run())
 
 
-def add_operator(path: Path, role: str = "official") -> None:
+def add_operator(path: Path, role: str = "operator") -> None:
     async def run() -> None:
         writer, reader = await connect(path), await connect(path)
         try:

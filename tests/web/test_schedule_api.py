@@ -36,13 +36,13 @@ async def _accounts(settings: Settings) -> None:
     migrate(settings.database_path)
     conn = await connect(settings.database_path)
     store = AccountStore(conn, conn)
-    await store.create("official", PASSWORD, "official", "김주무관", "교통정책과")
+    await store.create("operator", PASSWORD, "operator", "김편성", "편성팀")
     await conn.close()
 
 
 @pytest.fixture
 def site(settings: Settings) -> Iterator[TestClient]:
-    """An app with one broadcast on air now (id 1) and an official's account."""
+    """An app with one broadcast on air now (id 1) and an operator's account (the schedule desk)."""
     seed_broadcast(settings.database_path, 1, title="서울시장과의 대화")
     asyncio.run(_accounts(settings))
     with TestClient(create_app(settings)) as client:
@@ -50,7 +50,7 @@ def site(settings: Settings) -> Iterator[TestClient]:
 
 
 def login(client: TestClient) -> str:
-    response = client.post("/api/login", json={"username": "official", "password": PASSWORD})
+    response = client.post("/api/login", json={"username": "operator", "password": PASSWORD})
     assert response.status_code == 200, response.text
     token: str = response.json()["csrf_token"]
     return token
@@ -270,7 +270,7 @@ def test_pages_render(site: TestClient) -> None:
     day = site.get("/schedule").text
     assert 'rel="prev"' in day and 'rel="next"' in day and 'aria-current="time"' in day
     assert 'href="/broadcasts/1"' in day
-    assert 'id="operator-login"' in site.get("/operator").text
+    assert 'id="login-form"' in site.get("/operator").text
     login(site)
     staff = site.get("/operator").text
     assert 'id="broadcast-form"' in staff and "서울시장과의 대화" in staff

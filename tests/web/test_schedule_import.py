@@ -64,7 +64,7 @@ async def test_bad_csv_reports_every_line_and_writes_nothing(settings: Settings,
         + ",회의,2027-03-02T11:00:00+09:00,2027-03-02T10:00:00+09:00,,\n"         # line 4
         + "겹치는 방송,회의,2027-03-02T09:30:00+09:00,2027-03-02T09:50:00+09:00,,\n"  # line 5
         + "기존과 겹침,회의,2027-03-03T09:30:00+09:00,2027-03-03T10:30:00+09:00,,\n"  # line 6
-        + "시간대 없음,회의,2027-03-04T09:00:00,2027-03-04T10:00:00+09:00,,\n",     # line 7
+        + "일 먼저,회의,4/3/2027 09:00,2027-03-04T10:00:00+09:00,,\n",            # line 7
         encoding="utf-8")
     before = count(settings)
     code, report = await run(settings, path)
@@ -75,9 +75,9 @@ async def test_bad_csv_reports_every_line_and_writes_nothing(settings: Settings,
         "line 4: ends_at: must be after starts_at",
         'line 5: starts_at: overlaps line 2 "좋은 방송"',
         'line 6: starts_at: overlaps broadcast 7 "기존 방송" '
-        "(2027-03-03T00:00:00+00:00 – 2027-03-03T01:00:00+00:00)",
+        "(2027-03-03 09:00–10:00 Seoul time)",
     ]
-    assert lines[4] == "line 7: starts_at: must include a UTC offset, e.g. +09:00 for Seoul"
+    assert lines[4].startswith("line 7: starts_at: write the year first")
     assert lines[-1] == "import refused: 5 problem(s) in 4 row(s) of 5; nothing was written"
     assert count(settings) == before
 
@@ -129,3 +129,27 @@ def test_cli_exit_codes(tmp_path: Path) -> None:
     good = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=TIMEOUT * 3)
     assert good.returncode == 0, good.stdout + good.stderr
+
+
+async def test_spreadsheet_times_are_seoul_time_and_bad_ones_are_numbered(
+        settings: Settings, tmp_path: Path) -> None:
+    """Offset-less spreadsheet times import as Seoul time; a day-first date is refused with
+    its line and nothing of the file is written."""
+    path = tmp_path / "sheet.csv"
+    path.write_text(HEADER
+                    + "아침 회의,회의,2027/03/02 09:00,2027/03/02 10:30,,\n"
+                    + "점심 설명회,기자설명회,2027.03.02 오전 11:00:00,2027.03.02 11:40,,\n",
+                    encoding="utf-8")
+    code, report = await run(settings, path)
+    assert (code, report.strip()) == (0, "2 broadcast(s) imported")
+    with sqlite3.connect(settings.database_path) as con:
+        starts = [r[0] for r in con.execute("SELECT starts_at FROM broadcasts ORDER BY id")]
+    con.close()
+    assert starts == ["2027-03-02T00:00:00.000000+00:00", "2027-03-02T02:00:00.000000+00:00"]
+    bad = tmp_path / "bad.csv"
+    bad.write_text(HEADER + "저녁 토론,정책토론,2027-03-04 19:00,2027-03-04 20:00,,\n"
+                   + "밤 토론,정책토론,3/4/2027 21:00,2027-03-04 22:00,,\n", encoding="utf-8")
+    code, report = await run(settings, bad)
+    assert code == 2
+    assert report.splitlines()[0].startswith("line 3: starts_at: write the year first")
+    assert count(settings) == 2

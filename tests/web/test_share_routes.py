@@ -139,8 +139,10 @@ def test_clicks_are_counted_per_network_and_shown_to_operators(
     share_client.cookies.set(COOKIE, staff_cookie(settings, "viewer"))
     assert share_client.get("/api/share/stats").status_code == 403
     assert share_client.get("/operator/shares",
-                            headers={"accept": "text/html"}).status_code == 403
+                            headers={"accept": "text/html"}).status_code == 401  # login form
     share_client.cookies.set(COOKIE, staff_cookie(settings, "moderator"))
+    assert share_client.get("/api/share/stats").status_code == 403  # not the schedule desk
+    share_client.cookies.set(COOKIE, staff_cookie(settings, "operator"))
     stats = share_client.get("/api/share/stats").json()
     assert stats["totals"] == {"x": 2, "facebook": 0, "line": 0, "kakaotalk": 1, "copy": 1}
     first, second = stats["pages"]

@@ -44,7 +44,7 @@ def add_held(db: Path, broadcast_id: int) -> None:
 @pytest.fixture
 def ops_client(settings: Settings) -> Iterator[TestClient]:
     seed_broadcast(settings.database_path, 1, title="시장과의 대화")
-    make_account(settings.database_path, "ops", "official")
+    make_account(settings.database_path, "ops", "operator")
     add_held(settings.database_path, 1)
     with TestClient(create_app(settings)) as c:
         yield c
@@ -56,21 +56,21 @@ def login(client: TestClient, username: str = "ops") -> None:
 
 
 def test_anonymous_and_guests_get_a_login_form(ops_client: TestClient) -> None:
-    """Without a staff session the page is 403 with a login form and its script; the JSON
+    """Without a staff session the page is 401 with a login form and its script; the JSON
     twin is 401 for nobody and 403 for a guest."""
     page = ops_client.get("/operator/status")
-    assert page.status_code == 403
+    assert page.status_code == 401
     assert 'id="login-form"' in page.text and "/static/js/login.js?v=" in page.text
     assert "<script>" not in page.text
     assert ops_client.get("/api/operator/status").status_code == 401
     ops_client.post("/api/session", json={"nickname": "시민"})
-    assert ops_client.get("/operator/status").status_code == 403
+    assert ops_client.get("/operator/status").status_code == 401
     denied = ops_client.get("/api/operator/status")
     assert denied.status_code == 403 and denied.json()["error"]["code"] == "forbidden"
 
 
 def test_staff_see_viewers_rates_queue_and_health(ops_client: TestClient) -> None:
-    """An official sees each active broadcast with its viewers, comment rate and held
+    """An operator sees each active broadcast with its viewers, comment rate and held
     comments, plus the broker, the database and every worker."""
     csrf = ops_client.post("/api/session", json={"nickname": "시민"}).json()["csrf_token"]
     with ops_client.websocket_connect("/ws/broadcasts/1") as ws:
@@ -98,7 +98,7 @@ def test_staff_see_viewers_rates_queue_and_health(ops_client: TestClient) -> Non
 
 
 def test_status_page_login_form_works_in_a_browser(tmp_path: Path, browser: Any) -> None:
-    """In Chromium, the 403 page's form logs a moderator in and the status page appears."""
+    """In Chromium, the 401 page's form logs a moderator in and the status page appears."""
     db = tmp_path / "ui.db"
     seed_broadcast(db, 1, title="구청장 브리핑")
     make_account(db, "mod", "moderator")
@@ -109,7 +109,7 @@ def test_status_page_login_form_works_in_a_browser(tmp_path: Path, browser: Any)
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         response = page.goto(server.base + "/operator/status")
-        assert response is not None and response.status == 403
+        assert response is not None and response.status == 401
         page.fill("#login-username", "mod")
         page.fill("#login-password", "wrong password")
         page.click("button[type=submit]")

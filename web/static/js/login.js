@@ -1,4 +1,5 @@
-// Staff login form: posts JSON to /api/login, then reloads the page it protects.
+// Staff login form: posts JSON to /api/login, then goes where the staff member was going
+// (the server answers with `next`, always a path on this site). Field errors in words.
 const form = document.getElementById("login-form");
 const error = document.getElementById("login-error");
 
@@ -7,11 +8,35 @@ function show(message) {
   error.hidden = false;
 }
 
+function fieldError(name, message) {
+  const input = form.elements.namedItem(name);
+  const box = document.getElementById(`login-${name}-error`);
+  box.textContent = message || "";
+  box.hidden = !message;
+  input.setAttribute("aria-invalid", message ? "true" : "false");
+  return Boolean(message);
+}
+
+function sameSite(path) {
+  return typeof path === "string" && path.startsWith("/") && !path.startsWith("//")
+    && !path.includes("\\") ? path : "/";
+}
+
 if (form) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     error.hidden = true;
     const data = new FormData(form);
+    const username = String(data.get("username") || "").trim();
+    const password = String(data.get("password") || "");
+    const missing = [
+      fieldError("username", username ? "" : form.dataset.missingUsername),
+      fieldError("password", password ? "" : form.dataset.missingPassword),
+    ];
+    if (missing[0] || missing[1]) {
+      form.elements.namedItem(missing[0] ? "username" : "password").focus();
+      return;
+    }
     const button = form.querySelector("button[type=submit]");
     button.disabled = true;
     try {
@@ -19,13 +44,11 @@ if (form) {
         method: "POST",
         headers: { "Content-Type": "application/json" },
         credentials: "same-origin",
-        body: JSON.stringify({
-          username: String(data.get("username") || ""),
-          password: String(data.get("password") || ""),
-        }),
+        body: JSON.stringify({ username, password, next: form.dataset.next || "/" }),
       });
       if (response.ok) {
-        window.location.reload();
+        const body = await response.json();
+        window.location.assign(sameSite(body.next));
         return;
       }
       if (response.status === 429) show(form.dataset.busy);

@@ -1,4 +1,4 @@
-// The operator page: staff login, create/edit broadcasts, go live, end, cancel.
+// The schedule desk (/operator): create/edit broadcasts, go live, end, cancel.
 // JSON to /api/… with the session's CSRF token in X-CSRF-Token; errors name the field.
 // Times typed in <input type="datetime-local"> are Seoul wall-clock times: "+09:00" is
 // added here, so the browser's own time zone never matters.
@@ -30,27 +30,45 @@ async function send(method, url, body) {
   return { ok: response.ok, status: response.status, data };
 }
 
-function problem(result) {
-  const error = (result.data && result.data.error) || {};
-  const text = error.field ? `${error.field}: ${error.message}` : error.message;
-  return { field: error.field || "", text: text || root.dataset.error };
+// The API names the field and says what is wrong in English; staff read it in their own
+// language, with the field's visible label: "제목을(를) 입력하세요", not "title: required".
+function fill(template, values) {
+  return template.replace(/\{(\w+)\}/g, (_, key) => (key in values ? String(values[key]) : ""));
 }
 
-function login() {
-  const form = document.getElementById("operator-login");
-  const error = document.getElementById("op-login-error");
-  if (!form) return;
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    show(error, "");
-    const data = new FormData(form);
-    const result = await send("POST", "/api/login", {
-      username: String(data.get("username") || ""),
-      password: String(data.get("password") || ""),
-    });
-    if (result.ok) window.location.reload();
-    else show(error, result.status === 401 ? root.dataset.loginFailed : problem(result).text);
-  });
+function labelOf(name) {
+  const input = document.querySelector(`#broadcast-form [name="${name}"]`);
+  const label = input && input.id ? document.querySelector(`label[for="${input.id}"]`) : null;
+  return label ? label.textContent.trim() : "";
+}
+
+function wording(status, field, message) {
+  const d = root.dataset;
+  const label = labelOf(field);
+  const text = String(message || "");
+  let found;
+  if (status === 401 || status === 403) return d.errForbidden;
+  if (/^(required|must not be empty)/.test(text)) {
+    return fill(field === "starts_at" || field === "ends_at" ? d.errTime : d.errRequired, { label });
+  }
+  if ((found = text.match(/^at most (\d+) characters/))) return fill(d.errTooLong, { label, n: found[1] });
+  if (/^must be after starts_at/.test(text)) return d.errOrder;
+  if ((found = text.match(/lasts at least (\d+):(\d+)/))) {
+    return fill(d.errShort, { n: Number(found[1]) * 60 + Number(found[2]) });
+  }
+  if ((found = text.match(/lasts at most (\d+) hours/))) return fill(d.errLong, { n: found[1] });
+  if ((found = text.match(/^overlaps (?:broadcast \d+|line \d+) "(.*)" \((.*?)(?: Seoul time)?\)$/))) {
+    return fill(d.errOverlap, { title: found[1], time: found[2] });
+  }
+  if (/http\(s\) URL/.test(text)) return fill(d.errUrl, { label });
+  if (field === "starts_at" || field === "ends_at") return fill(d.errTime, { label });
+  if (status === 409) return d.errStatus;
+  return label ? fill(d.errOther, { label }) : d.error;
+}
+
+function problem(result) {
+  const error = (result.data && result.data.error) || {};
+  return { field: error.field || "", text: wording(result.status, error.field, error.message) };
 }
 
 function seoul(value) {
@@ -147,7 +165,4 @@ function editor() {
   });
 }
 
-if (root) {
-  login();
-  editor();
-}
+if (root) editor();

@@ -41,14 +41,16 @@ function newClientId() {
 }
 
 export function tallyOf(questions) {
-  const tally = { received: 0, responded: 0, percent: 0 };
+  // Only real answers count towards the percentage (a status alone is not an answer).
+  const tally = { received: 0, responded: 0, answers: 0, percent: 0 };
   for (const status of STATUSES) tally[status] = 0;
   for (const q of questions) {
     tally.received += 1;
     tally[q.status] = (tally[q.status] || 0) + 1;
+    if (q.answer) tally.answers += 1;
   }
   tally.responded = tally.received - tally.open;
-  tally.percent = tally.received ? Math.floor((100 * tally.responded) / tally.received) : 0;
+  tally.percent = tally.received ? Math.floor((100 * tally.answers) / tally.received) : 0;
   return tally;
 }
 
@@ -60,6 +62,7 @@ export function sortQuestions(questions, by) {
 
 class QuestionPanel {
   constructor(root) {
+    this.departments = [];
     this.root = root;
     this.broadcastId = Number(root.dataset.broadcastId);
     this.locale = root.dataset.locale || "ko";
@@ -101,6 +104,8 @@ class QuestionPanel {
     if (!response.ok) return;
     const body = await response.json();
     this.role = (body.you && body.you.role) || "";
+    this.departments = Array.isArray(body.departments) ? body.departments : [];
+    this.renderDepartments();
     // Frames may have overtaken this response: keep whichever version is newer, and keep
     // questions that arrived while it was on its way.
     const fresh = new Map();
@@ -197,11 +202,20 @@ class QuestionPanel {
     for (const cell of document.querySelectorAll("[data-tally]")) {
       cell.textContent = number.format(tally[cell.dataset.tally] || 0);
     }
-    for (const line of document.querySelectorAll("[data-tally-line]")) {
-      line.textContent = fill(this.str("tally"), {
-        received: number.format(tally.received), responded: number.format(tally.responded),
-        percent: tally.percent });
+  }
+
+  renderDepartments() {
+    let list = document.getElementById("q-departments");
+    if (!list) {
+      list = el("datalist");
+      list.id = "q-departments";
+      this.root.append(list);
     }
+    list.replaceChildren(...this.departments.map((name) => {
+      const option = el("option");
+      option.value = name;
+      return option;
+    }));
   }
 
   build(q) {
@@ -213,11 +227,13 @@ class QuestionPanel {
     const button = el("button", "question__vote-btn");
     button.type = "button";
     button.dataset.action = "vote";
-    button.append(el("span", "", "▲"));
+    button.append(el("span", "question__vote-label", this.str("voteLabel")), " ",
+      el("span", "", "▲"), " ");
     button.addEventListener("click", () => this.toggleVote(q.id));
     const count = el("span", "question__votes");
     count.dataset.part = "votes";
-    vote.append(button, count);
+    button.append(count);
+    vote.append(button);
     const body = el("div", "question__body");
     const meta = el("p", "question__meta");
     const author = el("span", "question__author", q.author);
@@ -250,11 +266,9 @@ class QuestionPanel {
     node.dataset.version = String(q.version);
     const voteButton = node.querySelector('[data-action="vote"]');
     voteButton.setAttribute("aria-pressed", String(Boolean(q.voted)));
-    voteButton.setAttribute("aria-label", q.voted ? this.str("unvote") : this.str("vote"));
-    voteButton.title = voteButton.getAttribute("aria-label");
+    voteButton.title = q.voted ? this.str("unvote") : this.str("vote");
     const votes = part("votes");
     votes.textContent = String(q.votes);
-    votes.setAttribute("aria-label", fill(this.str("votes"), { n: q.votes }));
     const status = part("status");
     status.textContent = this.str(q.status);
     status.className = `badge question__status question__status--${q.status}`;
@@ -326,25 +340,36 @@ class QuestionPanel {
         text: answerText.value, mode: mode.value, client_id: newClientId(),
       }).then((ok) => { if (ok) answerText.value = ""; });
     });
-    const statusForm = el("form", "question__form");
+    // "답변 완료" is not on this menu: a question is answered by answering it (above).
+    const statusForm = el("form", "question__form question__form--status");
+    const field = (label, control) => {
+      const box = el("label", "question__field");
+      box.append(el("span", "question__field-label", label), control);
+      return box;
+    };
     const select = el("select");
     select.name = "status";
+    select.required = true;
     select.dataset.part = "moves";
     const note = el("input");
+    note.type = "text";
     note.name = "note";
     note.maxLength = 200;
-    note.placeholder = this.str("note");
-    note.setAttribute("aria-label", this.str("note"));
     const dept = el("input");
+    dept.type = "text";
     dept.name = "department";
     dept.maxLength = 60;
-    dept.placeholder = this.str("department");
-    dept.setAttribute("aria-label", this.str("department"));
+    dept.setAttribute("list", "q-departments");
+    dept.autocomplete = "off";
     const statusButton = el("button", "btn btn--small", this.str("changeStatus"));
     statusButton.type = "submit";
-    statusForm.append(select, note, dept, statusButton);
+    statusButton.disabled = true;
+    select.addEventListener("change", () => { statusButton.disabled = !select.value; });
+    statusForm.append(field(this.str("changeStatus"), select), field(this.str("note"), note),
+      field(this.str("department"), dept), statusButton);
     statusForm.addEventListener("submit", (event) => {
       event.preventDefault();
+      if (!select.value) return;
       this.send(`/api/questions/${id}/status`, {
         status: select.value, note: note.value, department: dept.value,
       }).then((ok) => { if (ok) note.value = ""; });
@@ -356,14 +381,21 @@ class QuestionPanel {
   updateMoves(staff, q) {
     const select = staff.querySelector('[data-part="moves"]');
     const moves = q.moves || [];
-    const current = [...select.options].map((o) => o.value).join(",");
+    const current = [...select.options].map((o) => o.value).filter(Boolean).join(",");
     if (current === moves.join(",")) return;
-    select.replaceChildren(...moves.map((value) => {
+    // No status is preselected: the official picks one on purpose.
+    const prompt = el("option", "", this.str("pickStatus"));
+    prompt.value = "";
+    prompt.selected = true;
+    prompt.disabled = true;
+    select.replaceChildren(prompt, ...moves.map((value) => {
       const option = el("option", "", this.str(value));
       option.value = value;
       return option;
     }));
     select.disabled = moves.length === 0;
+    const submit = staff.querySelector(".question__form--status button[type=submit]");
+    if (submit) submit.disabled = true;
   }
 
   // -- actions --------------------------------------------------------------------------

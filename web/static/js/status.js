@@ -25,7 +25,8 @@ function render(status) {
   setFigure("ops-redis", status.broker.healthy ? d.ok : d.down, status.broker.healthy);
   setFigure("ops-db", status.database.ok ? status.database.ping_ms : d.down, status.database.ok);
   const now = document.getElementById("ops-now");
-  now.textContent = status.now;
+  // Seoul wall-clock time ("sv-SE" writes 2026-12-05 10:00:00), never the UTC string.
+  now.textContent = new Date(status.now).toLocaleString("sv-SE", { timeZone: "Asia/Seoul" });
   now.dateTime = status.now;
 
   const body = document.querySelector("#ops-broadcasts tbody");
