@@ -1,5 +1,6 @@
 """The comment hub: protocol, persistence before fan-out, pub/sub across processes."""
 
+from livechat.access import AccessStore, CommentAccess, access_from_json
 from livechat.broker import RESYNC, Broker, BrokerUnavailable, MemoryBroker, broker_from_url
 from livechat.comment import Comment
 from livechat.hub import (
@@ -38,10 +39,12 @@ __all__ = [
     "REASONS",
     "RESYNC",
     "STAFF",
+    "AccessStore",
     "Blocklist",
     "Broker",
     "BrokerUnavailable",
     "Comment",
+    "CommentAccess",
     "CommentHub",
     "CommentRejected",
     "CommentStore",
@@ -63,6 +66,7 @@ __all__ = [
     "Room",
     "Tally",
     "Viewer",
+    "access_from_json",
     "broker_from_url",
     "clean_text",
     "fold",

@@ -109,4 +109,17 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX appeals_by_broadcast ON appeals (broadcast_id, status);
     """,
+    # 3: signed-in authors (social sign-in): the provider mark shown beside their name, and
+    # who may take part per broadcast (guests with a nickname, or signed-in accounts only;
+    # "closed" is chat_settings.closed).
+    """
+    ALTER TABLE comments ADD COLUMN author_mark TEXT NOT NULL DEFAULT '';
+    CREATE INDEX comments_by_author ON comments (author_key, id);
+    CREATE TABLE comment_access (
+        broadcast_id INTEGER PRIMARY KEY,
+        accounts_only INTEGER NOT NULL DEFAULT 0,
+        questions_need_account INTEGER NOT NULL DEFAULT 0,
+        votes_need_account INTEGER NOT NULL DEFAULT 0
+    );
+    """,
 )

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from livechat import protocol
+from livechat.access import AccessStore
+from livechat.access import check_vote as check_vote_access
 from livechat.broker import Bucket
 from livechat.comment import Comment
 from livechat.hub import CommentHub, PostResult, Viewer
@@ -83,6 +85,8 @@ class QuestionService:
         self.store = store
         self._vote_bucket = (float(vote_burst), votes_per_minute / 60)
         self._vote_limits = RateLimiter(vote_burst, votes_per_minute)  # without shared buckets
+        # Per-broadcast "votes need an account" (set by the app factory when it has one).
+        self.access: AccessStore | None = None
 
     async def start(self) -> None:
         """Adopt questions orphaned by a crash, then hook into the hub."""
@@ -128,6 +132,8 @@ class QuestionService:
         question = await self._visible(broadcast_id, question_id)
         if up:
             check_vote(voter.key, question.asker_key)
+            if self.access is not None:
+                check_vote_access(await self.access.get(question.broadcast_id), voter)
         capacity, rate = self._vote_bucket
         waits = await self.hub.broker.take([Bucket(f"vote:{voter.key}", capacity, rate)])
         wait = waits[0] if waits is not None else self._vote_limits.check(voter.key,

@@ -14,9 +14,11 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import BaseRoute, Mount
 
 from livechat import (
+    AccessStore,
     CommentHub,
     CommentStore,
     HubLimits,
@@ -28,6 +30,7 @@ from livechat import (
 from replay import ReplayStore
 from schedule import ScheduleStore
 from web import (
+    access_routes,
     auth,
     comment_routes,
     health,
@@ -38,12 +41,14 @@ from web import (
     replay_routes,
     schedule_routes,
     share_routes,
+    signin,
     status_routes,
 )
 from web.accounts import AccountStore
 from web.database import connect, migrate
 from web.errors import exception_handlers
 from web.live import FrameSendMiddleware
+from web.members import MemberStore
 from web.metrics import MetricsRecorder, metrics_dir
 from web.metrics import routes as metrics_routes
 from web.overload import OverloadMiddleware
@@ -100,6 +105,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         secure=settings.public_base_url.startswith("https://"),
     )
     templates = make_templates(settings)
+    sign_in = signin.build_signin(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, object]]:
@@ -131,6 +137,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
                                         votes_per_minute=settings.votes_per_minute)
             await questions.start()
             moderator = await moderation_routes.start_moderation(stack, hub, settings)
+            social_writer = await connect(path)
+            stack.push_async_callback(social_writer.close)
+            members = MemberStore(social_writer, reader)
+            access = AccessStore(social_writer, reader)
+            hub.policies.insert(0, access.policy)
+            questions.access = access
             ops_writer = await connect(path)
             stack.push_async_callback(ops_writer.close)
             ops = OpsStore(ops_writer, reader)
@@ -160,6 +172,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     sessions=codec,
                     questions=questions,
                     shares=shares,
+                    members=members,
+                    access=access,
+                    signin=sign_in,
                 ),
             }
 
@@ -168,6 +183,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *metrics_routes,
         *status_routes.routes,
         *auth.routes,
+        *signin.routes,
+        *access_routes.routes,
         *schedule_routes.routes,
         *replay_routes.routes,
         *comment_routes.routes,
@@ -186,6 +203,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Middleware(RequestIdMiddleware),
             Middleware(SecurityHeadersMiddleware, settings=settings),
             Middleware(OverloadMiddleware),
+            # Only the sign-in flow writes here (state, nonce, PKCE verifier): ls_signin.
+            Middleware(SessionMiddleware, secret_key="signin:" + settings.secret_key,
+                       session_cookie=signin.SIGNIN_COOKIE, max_age=signin.SIGNIN_MAX_AGE,
+                       same_site="lax", https_only=codec.secure),
         ],
         exception_handlers=exception_handlers(),
     )

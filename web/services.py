@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from starlette.requests import HTTPConnection
 from starlette.templating import Jinja2Templates
 
-from livechat import Broker, CommentHub, CommentStore, QuestionService
+from livechat import AccessStore, Broker, CommentHub, CommentStore, QuestionService
 from livechat.ratelimit import RateLimiter
 from replay import ReplayStore
 from schedule import ScheduleStore
 from web.accounts import AccountStore
+from web.members import MemberStore
 from web.sessions import SessionCodec
 from web.settings import Settings
 from web.share_clicks import ShareClickStore
+
+if TYPE_CHECKING:
+    from web.signin import SignIn  # web.signin imports this module
 
 # Replay-page views from clients that bring no cookie, per address (web.replay_routes): a
 # browser keeps the cookie it is given and counts once per replay anyway; a script that
@@ -36,6 +41,9 @@ class Services:
     sessions: SessionCodec
     questions: QuestionService
     shares: ShareClickStore
+    members: MemberStore
+    access: AccessStore
+    signin: SignIn
     # used while no shared (Redis) buckets answer
     cookieless_views: RateLimiter = field(default_factory=lambda: RateLimiter(
         COOKIELESS_VIEW_BURST, COOKIELESS_VIEWS_PER_HOUR / 60))

@@ -14,6 +14,7 @@ cookies hold no privileges and are never looked up: a guest's logout only clears
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import logging
@@ -29,6 +30,7 @@ from starlette.responses import Response
 
 from livechat import Identity
 from web.accounts import staff_session_live
+from web.members import member_name
 
 COOKIE = "ls_session"
 NICKNAME_MAX = 20
@@ -42,11 +44,23 @@ class Session:
     role: str = "viewer"
     account_id: int | None = None
     department: str = ""
+    member_id: int | None = None  # signed in with a provider (web.members)
+    mark: str = ""  # the provider signed in with ("kakao", …), shown beside the name
 
     @property
     def identity(self) -> Identity:
-        key = f"u:{self.account_id}" if self.account_id is not None else f"g:{self.sid}"
-        return Identity(key=key, name=self.nickname, role=self.role, department=self.department)
+        if self.account_id is not None:
+            key = f"u:{self.account_id}"
+        elif self.member_id is not None:
+            key = f"m:{self.member_id}"
+        else:
+            key = f"g:{self.sid}"
+        return Identity(key=key, name=self.nickname, role=self.role, department=self.department,
+                        mark=self.mark)
+
+    @property
+    def is_member(self) -> bool:
+        return self.member_id is not None and self.account_id is None
 
     @property
     def is_staff(self) -> bool:
@@ -79,16 +93,27 @@ class SessionCodec:
                 role=str(data.get("role", "viewer")),
                 account_id=data.get("uid"),
                 department=str(data.get("dept", "")),
+                member_id=data.get("mid"),
+                mark=str(data.get("mark", "")),
             )
         except (BadSignature, KeyError, TypeError, ValueError):
             return None
         if session.account_id is not None and not _staff_session_live(conn, session):
             return None
+        if session.is_member:
+            name = _member_name(conn, session)
+            if name is None:  # the account was deleted (on any browser)
+                return None
+            session = dataclasses.replace(session, nickname=name)
         return session
 
     def store(self, response: Response, session: Session) -> None:
         payload = {"sid": session.sid, "nick": session.nickname, "role": session.role,
                    "uid": session.account_id, "dept": session.department}
+        if session.member_id is not None:
+            payload["mid"] = session.member_id
+        if session.mark:
+            payload["mark"] = session.mark
         response.set_cookie(
             COOKIE, self._serializer.dumps(payload), max_age=self.max_age, httponly=True,
             secure=self.secure, samesite="lax", path="/",
@@ -123,3 +148,14 @@ def _staff_session_live(conn: HTTPConnection, session: Session) -> bool:
     except sqlite3.Error as exc:  # fail closed: a staff cookie we cannot check is refused
         log.warning("staff session check failed, session refused: %s", exc)
         return False
+
+
+def _member_name(conn: HTTPConnection, session: Session) -> str | None:
+    from web.services import services  # web.services imports this module
+
+    assert session.member_id is not None
+    try:
+        return member_name(services(conn).settings.database_path, session.member_id)
+    except sqlite3.Error as exc:
+        log.warning("member session check failed, session refused: %s", exc)
+        return None
