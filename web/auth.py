@@ -48,6 +48,8 @@ def session_json(request: Request, session: Session) -> dict[str, object]:
         "role": session.role,
         "department": session.department,
         "csrf_token": services(request).sessions.csrf_token(session),
+        "signed_in": session.member_id is not None or session.account_id is not None,
+        "mark": session.mark,
     }
 
 
@@ -59,6 +61,8 @@ async def create_session(request: Request) -> Response:
     existing = current_session(request)
     if existing is not None and existing.is_staff:
         raise ApiError(409, None, "staff are logged in; log out to use a guest nickname")
+    if existing is not None and existing.is_member:
+        raise ApiError(409, None, "signed in: change your display name on /account")
     session = Session(sid=existing.sid if existing else new_sid(), nickname=nickname)
     response = JSONResponse(session_json(request, session), status_code=201)
     services(request).sessions.store(response, session)

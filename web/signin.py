@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import httpx
+import httpx2 as httpx  # what Authlib uses when installed (its httpx_client._compat)
 from authlib.integrations.starlette_client import OAuth, OAuthError
 from authlib.integrations.starlette_client.apps import StarletteOAuth2App
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -167,7 +167,7 @@ async def callback(request: Request) -> Response:
     if flow.get("provider") != name:
         # No flow for this provider in this browser: the cookie expired or the state is
         # not ours. Authlib would refuse it too; this names it for the person.
-        client.framework.clear_state_data(request.session, request.query_params.get("state"))
+        await client.framework.clear_state_data(request.session, request.query_params.get("state"))
         if request.query_params.get("error"):
             return _back(next_path, "cancelled")
         return _back(next_path, "expired")
@@ -276,6 +276,8 @@ async def welcome(request: Request) -> Response:
             request.session.pop("pending", None)
             return _back(pending["next"], "cancelled")
         raw_name = form.get("display_name", "")
+        if form.get("action") == "real_name":  # the person chose to show their name
+            raw_name = pending.get("real_name", "")
         name = raw_name if isinstance(raw_name, str) else ""
         try:
             display_name = clean_nickname(name)
