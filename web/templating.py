@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
 from web.i18n import format_date, format_time, negotiate, translate
-from web.providers import BY_NAME, enabled_providers
+from web.providers import BY_NAME, PROVIDERS, enabled_providers
 from web.settings import Settings
 
 _STATIC = Path(__file__).parent / "static"
@@ -46,6 +46,7 @@ def make_templates(settings: Settings) -> Jinja2Templates:
     env.globals["static_url"] = static_url
     env.globals["settings"] = settings
     env.globals["signin_providers"] = [p.spec for p in enabled_providers(settings)]
+    env.globals["provider_labels"] = {p.name: p.label for p in PROVIDERS}
     env.filters["provider_label"] = lambda name: BY_NAME[name].label if name in BY_NAME else name
     env.filters["fromiso"] = datetime.fromisoformat
 
