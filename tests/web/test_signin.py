@@ -495,3 +495,28 @@ def test_staff_account_signs_in_through_a_provider_once_an_admin_links_it(
                      headers={"x-csrf-token": "x"}).status_code == 401
     forged = Person(site, oidc, "tom")
     assert error_of(forged.app("GET", "/auth/staff-link/forged")) == "expired"
+
+
+def test_votes_may_require_an_account(site: TestClient, oidc: OidcProvider,
+                                      settings_for: Any) -> None:
+    """With "votes need an account", a guest's vote is refused and a member's counts; the
+    same member voting again from another browser is still one vote."""
+    headers = staff(settings_for(), site)
+    site.cookies.clear()
+    site.put("/api/broadcasts/1/comment-access", headers=headers,
+             json={"votes_need_account": True})
+    asker = Person(site, oidc, "uma")
+    asker.sign_in("kakao", "우마")
+    question = asker.post("버스 노선 늘려 주세요", "q", question=True).json()["id"]
+    site.cookies.clear()
+    guest = site.post("/api/session", json={"nickname": "손님"}).json()["csrf_token"]
+    refused = site.post(f"/api/questions/{question}/vote", headers={"x-csrf-token": guest})
+    assert refused.json()["error"]["code"] == "sign_in_required"
+    phone, laptop = Person(site, oidc, "vic"), Person(site, oidc, "vic")
+    phone.sign_in("naver", "빅")
+    laptop.sign_in("naver")
+    for who in (phone, laptop):
+        voted = who.app("POST", f"/api/questions/{question}/vote",
+                        headers={"x-csrf-token": who.session()["csrf_token"]})
+        assert voted.status_code == 200, voted.text
+    assert phone.app("GET", f"/api/questions/{question}").json()["question"]["votes"] == 1
