@@ -21,6 +21,11 @@ class Identity:
         return self.role in STAFF
 
     @property
+    def is_member(self) -> bool:
+        """Signed in with a provider (its account can be deleted at any moment)."""
+        return self.key.startswith("m:")
+
+    @property
     def is_guest(self) -> bool:
         """A nickname on a cookie: neither a signed-in member nor staff."""
         return self.key.startswith("g:")

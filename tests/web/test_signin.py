@@ -520,3 +520,46 @@ def test_votes_may_require_an_account(site: TestClient, oidc: OidcProvider,
                         headers={"x-csrf-token": who.session()["csrf_token"]})
         assert voted.status_code == 200, voted.text
     assert phone.app("GET", f"/api/questions/{question}").json()["question"]["votes"] == 1
+
+
+def test_a_ban_follows_the_account_to_another_browser(site: TestClient, oidc: OidcProvider,
+                                                      settings_for: Any) -> None:
+    """A moderator bans a member's comment's author; the same person signing in on a
+    fresh browser is still banned (the ban is on the account, not the cookie)."""
+    headers = staff(settings_for(), site)
+    wes = Person(site, oidc, "wes")
+    wes.sign_in("facebook", "웨스")
+    cid = wes.post("나쁜 댓글", "w").json()["id"]
+    site.cookies.clear()
+    banned = site.post("/api/moderation/broadcasts/1/actions", headers=headers, json={
+        "action": "ban", "comment_id": cid, "reason": "abuse", "scope": "everywhere"})
+    assert banned.status_code == 200, banned.text
+    fresh = Person(site, oidc, "wes")
+    fresh.sign_in("facebook")
+    assert fresh.session()["nickname"] == "웨스"
+    assert fresh.post("다른 브라우저", "w2").json()["error"]["code"] == "banned"
+
+
+def test_an_open_socket_stops_posting_once_the_account_is_deleted(
+        site: TestClient, oidc: OidcProvider, settings_for: Any) -> None:
+    """A member's WebSocket opened before the account was deleted (elsewhere) cannot post
+    under the deleted name afterwards: it is told the session ended."""
+    xena = Person(site, oidc, "xena")
+    xena.sign_in("kakao", "지나간이름")
+    site.cookies.clear()
+    for cookie in xena.app_cookies:
+        site.cookies.jar.set_cookie(cookie)
+    with site.websocket_connect("/ws/broadcasts/1") as ws:
+        hello = ws.receive_json()
+        assert hello["you"]["mark"] == "kakao"
+        other = Person(site, oidc, "xena")
+        other.app_cookies = list(xena.app_cookies)
+        other.app("DELETE", "/api/account", json={"comments": "keep"},
+                  headers={"x-csrf-token": other.session()["csrf_token"]})
+        ws.send_json({"type": "post", "text": "삭제 뒤", "client_id": "late"})
+        while (frame := ws.receive_json())["type"] not in ("error", "ack"):
+            pass
+        assert (frame["type"], frame.get("code")) == ("error", "no_session")
+    with db(settings_for()) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM comments WHERE author_name = '지나간이름'"
+                            ).fetchone() == (0,)
