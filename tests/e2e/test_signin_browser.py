@@ -4,7 +4,9 @@ Naver through the same settings a deployment uses."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,8 @@ import pytest
 from tests.e2e.pagekit import new_page
 from tests.oidc import OidcProvider
 from tests.support import TIMEOUT, AppServer, seed_broadcast
+from web.accounts import AccountStore
+from web.database import connect
 
 pytestmark = pytest.mark.e2e
 MS = TIMEOUT * 1000
@@ -94,3 +98,50 @@ def test_cancelled_sign_in_explains_and_keeps_the_draft(
     assert viewer.locator("#chat-text").input_value() == "취소해도 남는 글"
     assert viewer.errors == []
     viewer.context.close()
+
+
+async def _moderator(db: Path) -> None:
+    conn = await connect(db)
+    try:
+        await AccountStore(conn, conn).create("mod", "a-long-password", "moderator")
+    finally:
+        await conn.close()
+
+
+def test_moderator_restricts_comments_to_accounts_and_a_guest_is_told_to_sign_in(
+        browser: Any, social: tuple[AppServer, OidcProvider]) -> None:
+    """In the moderation console the moderator picks "signed-in accounts only"; a guest's
+    comment is then refused with an explanation, the sign-in buttons open and the text
+    stays in the box."""
+    server, _ = social
+    with ThreadPoolExecutor(1) as pool:  # Playwright's loop runs on this thread
+        pool.submit(asyncio.run, _moderator(server.db_path)).result()
+    console = new_page(browser)
+    assert console.request.post(f"{server.base}/api/login", data={
+        "username": "mod", "password": "a-long-password"}).ok
+    console.goto(f"{server.base}/moderate/1")
+    console.wait_for_function(
+        "() => document.querySelector('#comment-access [value=anyone]').checked", timeout=MS)
+    console.check("#comment-access [value=accounts]")
+    console.check("#comment-access [name=votes_need_account]")
+    console.click("#comment-access button[type=submit]")
+    console.wait_for_function(
+        "() => document.getElementById('comment-access-status').textContent !== ''",
+        timeout=MS)
+    state = console.request.get(f"{server.base}/api/broadcasts/1/comment-access").json()
+    assert state == {"comments": "accounts", "questions_need_account": False,
+                     "votes_need_account": True}
+    guest = new_page(browser)
+    assert guest.request.post(f"{server.base}/api/session", data={"nickname": "손님"}).ok
+    guest.goto(f"{server.base}/live/1")
+    guest.wait_for_selector("#chat[data-connection=open]", timeout=MS)
+    assert guest.locator("#signin-menu").get_attribute("open") is not None
+    guest.fill("#chat-text", "손님 댓글")
+    guest.press("#chat-text", "Enter")
+    guest.wait_for_function(
+        "() => document.getElementById('chat-status').textContent.includes('로그인')",
+        timeout=MS)
+    assert guest.locator("#chat-text").input_value() == "손님 댓글"
+    assert console.errors == [] and guest.errors == []
+    console.context.close()
+    guest.context.close()
