@@ -563,3 +563,26 @@ def test_an_open_socket_stops_posting_once_the_account_is_deleted(
     with db(settings_for()) as conn:
         assert conn.execute("SELECT COUNT(*) FROM comments WHERE author_name = '지나간이름'"
                             ).fetchone() == (0,)
+
+
+def test_cli_prints_a_staff_link_that_works(site: TestClient, oidc: OidcProvider,
+                                            settings_for: Any, capsys: Any,
+                                            monkeypatch: Any) -> None:
+    """`live-seoul link-provider USERNAME` prints the same one-hour link as the admin API;
+    an unknown username is an error naming the field."""
+    from web.cli import main
+
+    settings = settings_for()
+    staff(settings, site, "moderator")
+    site.cookies.clear()
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("SECRET_KEY", settings.secret_key)
+    monkeypatch.setenv("PUBLIC_BASE_URL", APP)
+    assert main(["link-provider", "nobody"]) == 2
+    assert "username" in capsys.readouterr().err
+    assert main(["link-provider", "MODERATOR1"]) == 0
+    url = capsys.readouterr().out.strip()
+    yuri = Person(site, oidc, "yuri")
+    assert yuri.app("GET", url).headers["location"] == "/account"
+    yuri.finish(yuri.to_callback("kakao"))
+    assert yuri.session()["role"] == "moderator"
