@@ -48,7 +48,7 @@ from web.accounts import AccountStore
 from web.database import connect, migrate
 from web.errors import exception_handlers
 from web.live import FrameSendMiddleware
-from web.members import MemberStore
+from web.members import MemberStore, close_member_readers
 from web.metrics import MetricsRecorder, metrics_dir
 from web.metrics import routes as metrics_routes
 from web.overload import OverloadMiddleware
@@ -140,6 +140,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             social_writer = await connect(path)
             stack.push_async_callback(social_writer.close)
             members = MemberStore(social_writer, reader)
+            stack.callback(close_member_readers, path)
             access = AccessStore(social_writer, reader)
             hub.policies.insert(0, access.policy)
             questions.access = access
