@@ -24,6 +24,7 @@ PUBLIC = {
     "questions": "/broadcasts/{b}/questions", "transparency": "/broadcasts/{b}/transparency",
     "all-questions": "/questions", "replays": "/replays", "replay": "/replays/{r}",
     "embed-live": "/embed/broadcasts/{b}", "embed-replay": "/embed/replays/{r}",
+    "account": "/account",
 }
 # Staff pages, fetched with an admin's session (admins may see every one of them).
 STAFF = {
