@@ -27,8 +27,9 @@ from web.members import close_member_readers, member_name
 def per_check_connection(db: Path, member_id: int) -> str | None:
     conn = sqlite3.connect(db, timeout=0.5, isolation_level=None)
     try:
-        row = conn.execute("SELECT display_name FROM members WHERE id = ?",
-                           (member_id,)).fetchone()
+        row = conn.execute("SELECT display_name FROM members WHERE id = ?"
+                           " AND NOT EXISTS (SELECT 1 FROM revoked_sessions WHERE sid = ?)",
+                           (member_id, "")).fetchone()
     finally:
         conn.close()
     return str(row[0]) if row else None

@@ -112,13 +112,15 @@ async def login(request: Request) -> Response:
 
 
 async def logout(request: Request) -> Response:
-    """Clear the cookie; a staff session also ends on the server, so a copy of the cookie
-    is refused by every worker from now on (guest cookies carry no privileges)."""
+    """Clear the cookie; a staff or member session also ends on the server, so a copy of
+    the cookie is refused by every worker from now on (guest cookies carry no privileges)."""
     session = require_session(request)
     svc = services(request)
     if session.account_id is not None:
         await svc.accounts.revoke_session(session.sid, session.account_id,
                                           svc.sessions.lifetime)
+    elif session.member_id is not None:  # account 0: a member's session, not staff's
+        await svc.accounts.revoke_session(session.sid, 0, svc.sessions.lifetime)
     response = JSONResponse({"ok": True})
     svc.sessions.clear(response)
     return response

@@ -163,15 +163,18 @@ def _reader(db_path: Path) -> sqlite3.Connection:
     return conn
 
 
-def member_name(db_path: Path, member_id: int) -> str | None:
-    """The member's current display name, or None once the account is deleted.
+def member_name(db_path: Path, member_id: int, sid: str = "") -> str | None:
+    """The member's current display name, or None once the account is deleted or the
+    session `sid` was ended by logout (`revoked_sessions`).
 
     Synchronous for `SessionCodec.load`, like `staff_session_live`: one indexed read on a
     kept connection, and only members' cookies pay it. Raises `sqlite3.Error` (callers
     refuse the session; the connection is dropped and opened anew next time)."""
     try:
-        row = _reader(db_path).execute("SELECT display_name FROM members WHERE id = ?",
-                                       (member_id,)).fetchone()
+        row = _reader(db_path).execute(
+            "SELECT display_name FROM members WHERE id = ?"
+            " AND NOT EXISTS (SELECT 1 FROM revoked_sessions WHERE sid = ?)",
+            (member_id, sid)).fetchone()
     except sqlite3.Error:
         stale = _readers.pop((db_path, threading.get_ident()), None)
         if stale is not None:

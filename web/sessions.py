@@ -102,7 +102,7 @@ class SessionCodec:
             return None
         if session.is_member:
             name = _member_name(conn, session)
-            if name is None:  # the account was deleted (on any browser)
+            if name is None:  # the account was deleted, or this session logged out
                 return None
             session = dataclasses.replace(session, nickname=name)
         return session
@@ -155,7 +155,8 @@ def _member_name(conn: HTTPConnection, session: Session) -> str | None:
 
     assert session.member_id is not None
     try:
-        return member_name(services(conn).settings.database_path, session.member_id)
+        return member_name(services(conn).settings.database_path, session.member_id,
+                           session.sid)
     except sqlite3.Error as exc:
         log.warning("member session check failed, session refused: %s", exc)
         return None

@@ -586,3 +586,19 @@ def test_cli_prints_a_staff_link_that_works(site: TestClient, oidc: OidcProvider
     assert yuri.app("GET", url).headers["location"] == "/account"
     yuri.finish(yuri.to_callback("kakao"))
     assert yuri.session()["role"] == "moderator"
+
+
+def test_member_logout_ends_every_copy_of_the_cookie(site: TestClient,
+                                                     oidc: OidcProvider) -> None:
+    """After a member logs out, a copy of their cookie is refused too; signing in again
+    works (a new session)."""
+    zoe = Person(site, oidc, "zoe")
+    zoe.sign_in("naver", "조이")
+    copy = list(zoe.app_cookies)
+    out = zoe.app("POST", "/api/logout", headers={"x-csrf-token": zoe.session()["csrf_token"]})
+    assert out.status_code == 200
+    thief = Person(site, oidc, "zoe")
+    thief.app_cookies = copy
+    assert thief.session()["role"] == "anonymous"
+    zoe.finish(zoe.to_callback("naver"))
+    assert zoe.session()["nickname"] == "조이"
