@@ -1,5 +1,6 @@
 """The comment hub: protocol, persistence before fan-out, pub/sub across processes."""
 
+from livechat.access import AccessStore, CommentAccess, access_from_json
 from livechat.broker import RESYNC, Broker, BrokerUnavailable, MemoryBroker, broker_from_url
 from livechat.comment import Comment
 from livechat.hub import (
@@ -40,11 +41,13 @@ __all__ = [
     "REASONS",
     "RESYNC",
     "STAFF",
+    "AccessStore",
     "Blocklist",
     "Broker",
     "BrokerUnavailable",
     "ChatWindow",
     "Comment",
+    "CommentAccess",
     "CommentHub",
     "CommentRejected",
     "CommentStore",
@@ -66,6 +69,7 @@ __all__ = [
     "Room",
     "Tally",
     "Viewer",
+    "access_from_json",
     "broker_from_url",
     "clean_text",
     "find_personal_data",

@@ -20,6 +20,7 @@ class Comment:
     video_offset: float | None = None
     status: str = "visible"  # visible | held | removed
     flags: str = ""  # comma-separated: "masked", "question", …
+    author_mark: str = ""  # sign-in provider of a member's comment ("kakao", …)
 
     @property
     def flag_set(self) -> frozenset[str]:
@@ -37,6 +38,8 @@ class Comment:
         }
         if self.department:
             item["department"] = self.department
+        if self.author_mark:
+            item["mark"] = self.author_mark
         if self.video_offset is not None:
             item["offset"] = round(self.video_offset, 3)
         if self.flags:

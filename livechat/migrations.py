@@ -122,4 +122,17 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE comment_reports ADD COLUMN network TEXT NOT NULL DEFAULT '';
     ALTER TABLE comment_reports ADD COLUMN weight REAL NOT NULL DEFAULT 1.0;
     """,
+    # 3: signed-in authors (social sign-in): the provider mark shown beside their name, and
+    # who may take part per broadcast (guests with a nickname, or signed-in accounts only;
+    # "closed" is chat_settings.closed).
+    """
+    ALTER TABLE comments ADD COLUMN author_mark TEXT NOT NULL DEFAULT '';
+    CREATE INDEX comments_by_author ON comments (author_key, id);
+    CREATE TABLE comment_access (
+        broadcast_id INTEGER PRIMARY KEY,
+        accounts_only INTEGER NOT NULL DEFAULT 0,
+        questions_need_account INTEGER NOT NULL DEFAULT 0,
+        votes_need_account INTEGER NOT NULL DEFAULT 0
+    );
+    """,
 )

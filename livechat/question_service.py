@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from livechat import protocol
+from livechat.access import AccessStore
+from livechat.access import check_vote as check_vote_access
 from livechat.broker import Bucket
 from livechat.comment import Comment
 from livechat.hub import CommentHub, PostResult, Viewer
@@ -107,6 +109,8 @@ class QuestionService:
         self._vote_limits = RateLimiter(vote_burst, votes_per_minute)  # without shared buckets
         self._origin_limits = (RateLimiter(votes_per_address, votes_per_address / 1440),
                                RateLimiter(votes_per_network, votes_per_network / 1440))
+        # Per-broadcast "votes need an account" (set by the app factory when it has one).
+        self.access: AccessStore | None = None
 
     async def start(self) -> None:
         """Adopt questions orphaned by a crash, then hook into the hub."""
@@ -156,6 +160,8 @@ class QuestionService:
         question = await self._visible(broadcast_id, question_id)
         if up:
             check_vote(voter.key, question.asker_key)
+            if self.access is not None:
+                check_vote_access(await self.access.get(question.broadcast_id), voter)
         capacity, rate = self._vote_bucket
         buckets = [Bucket(f"vote:{voter.key}", capacity, rate)]
         origins = []

@@ -20,7 +20,7 @@ from livechat.identity import Identity
 
 _COLUMNS = (
     "id, broadcast_id, author_key, author_name, role, department, client_id, text,"
-    " created_at, video_offset, status, flags"
+    " created_at, video_offset, status, flags, author_mark"
 )
 
 
@@ -100,11 +100,11 @@ class CommentStore:
             cursor = await db.execute(
                 "INSERT INTO comments (broadcast_id, author_key, author_name, role,"
                 " department, client_id, text, created_at, video_offset, status, flags,"
-                " origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " origin, author_mark) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (broadcast_id, author_key, client_id) DO NOTHING"
                 f" RETURNING {_COLUMNS}",
                 (broadcast_id, author.key, author.name, author.role, author.department,
-                 client_id, text, created, video_offset, status, flags, origin),
+                 client_id, text, created, video_offset, status, flags, origin, author.mark),
             )
             row = await cursor.fetchone()
             await cursor.close()
@@ -219,6 +219,41 @@ class CommentStore:
             (broadcast_id, offset_from, offset_to, limit),
         )
         return [_row(r) for r in live] + [_row(r) for r in later]
+
+    async def by_author(self, author_key: str, limit: int = 50_000) -> list[Comment]:
+        """Every comment an author wrote that is not removed, oldest first (an export)."""
+        rows = await self._fetch(
+            f"SELECT {_COLUMNS} FROM comments WHERE author_key = ? AND status != 'removed'"
+            " ORDER BY id LIMIT ?", (author_key, limit))
+        return [_row(r) for r in rows]
+
+    async def forget_author(self, author_key: str, name: str, *, remove: bool
+                            ) -> dict[int, list[int]]:
+        """An author left (account deleted): their comments keep their place under `name`
+        with no provider mark, or with `remove` are taken down and emptied; their name
+        leaves the moderation record too (the key there is an opaque number). One
+        transaction. Returns {broadcast id: ids taken down now} for the rooms to drop."""
+        removed: dict[int, list[int]] = {}
+        async with write_transaction(self._writer, self._lock) as db:
+            if remove:
+                cursor = await db.execute(
+                    "UPDATE comments SET status = 'removed', text = '' WHERE author_key = ?"
+                    " AND status != 'removed' RETURNING broadcast_id, id", (author_key,))
+                for broadcast_id, comment_id in await cursor.fetchall():
+                    removed.setdefault(int(broadcast_id), []).append(int(comment_id))
+                await cursor.close()
+                await db.execute("UPDATE comments SET text = '' WHERE author_key = ?",
+                                 (author_key,))
+            await db.execute(
+                "UPDATE comments SET author_name = ?, author_mark = '' WHERE author_key = ?",
+                (name, author_key))
+            await db.execute(
+                "UPDATE moderation_actions SET target_name = ? WHERE target_key = ?",
+                (name, author_key))
+            await db.execute(
+                "UPDATE chat_restrictions SET author_name = ? WHERE author_key = ?",
+                (name, author_key))
+        return {b: sorted(ids) for b, ids in removed.items()}
 
     async def get_chat_settings(self, broadcast_id: int) -> tuple[int, bool, int | None]:
         """(slow mode seconds, closed, pinned comment id) for a broadcast."""

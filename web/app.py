@@ -16,9 +16,11 @@ from pathlib import Path
 import aiosqlite
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import BaseRoute, Mount
 
 from livechat import (
+    AccessStore,
     CommentHub,
     CommentStore,
     HubLimits,
@@ -30,6 +32,7 @@ from livechat import (
 from replay import ReplayStore
 from schedule import ScheduleStore
 from web import (
+    access_routes,
     account_routes,
     auth,
     comment_routes,
@@ -44,6 +47,7 @@ from web import (
     replay_routes,
     schedule_routes,
     share_routes,
+    signin,
     staff_pages,
     status_routes,
 )
@@ -55,6 +59,7 @@ from web.database import connect, migrate
 from web.errors import exception_handlers
 from web.live import FrameSendMiddleware
 from web.login_limits import LoginLimits
+from web.members import MemberStore, close_member_readers
 from web.metrics import MetricsRecorder, metrics_dir
 from web.metrics import routes as metrics_routes
 from web.overload import OverloadMiddleware
@@ -127,6 +132,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     templates = make_templates(settings)
     templates.context_processors.append(staff_pages.bar_context)
+    sign_in = signin.build_signin(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, object]]:
@@ -168,6 +174,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
                                             push, q))
             await questions.start()
             moderator = await moderation_routes.start_moderation(stack, hub, settings)
+            social_writer = await connect(path)
+            stack.push_async_callback(social_writer.close)
+            members = MemberStore(social_writer, reader)
+            stack.callback(close_member_readers, path)
+            access = AccessStore(social_writer, reader)
+            hub.policies.insert(0, access.policy)
+            questions.access = access
             ops_writer = await connect(path)
             stack.push_async_callback(ops_writer.close)
             ops = OpsStore(ops_writer, reader)
@@ -203,6 +216,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     pictures=Pictures(Path(settings.preview_font_dir),
                                       settings.thumbnails_path),
                     push=push,
+                    members=members,
+                    access=access,
+                    signin=sign_in,
                 ),
             }
 
@@ -213,6 +229,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *auth.routes,
         *account_routes.routes,
         *staff_pages.routes,
+        *signin.routes,
+        *access_routes.routes,
         *schedule_routes.routes,
         *replay_routes.routes,
         *picture_routes.routes,
@@ -236,6 +254,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Middleware(SecurityHeadersMiddleware, settings=settings),
             Middleware(SessionRefreshMiddleware, codec=codec),
             Middleware(OverloadMiddleware),
+            # Only the sign-in flow writes here (state, nonce, PKCE verifier): ls_signin.
+            Middleware(SessionMiddleware, secret_key="signin:" + settings.secret_key,
+                       session_cookie=signin.SIGNIN_COOKIE, max_age=signin.SIGNIN_MAX_AGE,
+                       same_site="lax", https_only=codec.secure),
         ],
         exception_handlers=exception_handlers(),
     )

@@ -47,6 +47,8 @@ def session_json(request: Request, session: Session) -> dict[str, object]:
         "role": session.role,
         "department": session.department,
         "csrf_token": services(request).sessions.csrf_token(session),
+        "signed_in": session.member_id is not None or session.account_id is not None,
+        "mark": session.mark,
     }
 
 
@@ -58,6 +60,8 @@ async def create_session(request: Request) -> Response:
     existing = current_session(request)
     if existing is not None and existing.is_staff:
         raise ApiError(409, None, "staff are logged in; log out to use a guest nickname")
+    if existing is not None and existing.is_member:
+        raise ApiError(409, None, "signed in: change your display name on /account")
     # A new nickname keeps the session's age (reports weigh by it: livechat.reporting).
     session = Session(sid=existing.sid if existing else new_sid(), nickname=nickname,
                       issued_at=existing.issued_at if existing else 0.0)
@@ -122,13 +126,15 @@ async def login(request: Request) -> Response:
 
 
 async def logout(request: Request) -> Response:
-    """Clear the cookie; a staff session also ends on the server, so a copy of the cookie
-    is refused by every worker from now on (guest cookies carry no privileges)."""
+    """Clear the cookie; a staff or member session also ends on the server, so a copy of
+    the cookie is refused by every worker from now on (guest cookies carry no privileges)."""
     session = require_session(request)
     svc = services(request)
     if session.account_id is not None:
         await svc.accounts.revoke_session(session.sid, session.account_id,
                                           svc.sessions.lifetime)
+    elif session.member_id is not None:  # account 0: a member's session, not staff's
+        await svc.accounts.revoke_session(session.sid, 0, svc.sessions.lifetime)
     response = JSONResponse({"ok": True})
     svc.sessions.clear(response)
     return response

@@ -222,6 +222,36 @@ def change_user(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def link_provider(args: argparse.Namespace) -> int:
+    """Print a one-hour URL with which a staff member links a sign-in provider to their
+    account (the same as the admin API `POST /api/admin/accounts/{id}/provider-link`)."""
+    from web.accounts import AccountStore
+    from web.database import connect, migrate
+    from web.signin import build_signin
+
+    settings = _settings().with_secret()
+
+    async def run() -> int:
+        migrate(settings.database_path)
+        conn = await connect(settings.database_path)
+        try:
+            accounts = await AccountStore(conn, conn).list()
+        finally:
+            await conn.close()
+        found = [a for a in accounts if a.username.lower() == args.username.lower()]
+        if not found:
+            print(f"error: username: no account {args.username!r}", file=sys.stderr)
+            return 2
+        signin = build_signin(settings)
+        token = signin.staff_links().dumps(found[0].id)
+        print(f"{signin.public_origin}/auth/staff-link/{token}")
+        print("valid for one hour; open it, then sign in with the provider to link",
+              file=sys.stderr)
+        return 0
+
+    return asyncio.run(run())
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="live-seoul", description="Live Seoul companion")
     sub = p.add_subparsers(dest="command", required=True)
@@ -267,6 +297,10 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("--role", choices=["official", "moderator", "admin"],
                    help="the new role (with `role`)")
     a.set_defaults(func=change_user)
+    lp = sub.add_parser("link-provider", help="print a one-hour link with which a staff "
+                        "member links a sign-in provider (Kakao, …) to their account")
+    lp.add_argument("username")
+    lp.set_defaults(func=link_provider)
     return p
 
 

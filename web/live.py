@@ -157,8 +157,10 @@ async def _read(ws: WebSocket, svc: Services, broadcast_id: int, viewer: Viewer,
             viewer.offer_direct(protocol.pong_frame())
         elif isinstance(decoded, protocol.Resume):
             await hub.resume(broadcast_id, viewer, decoded.after)
-        elif identity is not None and identity.role in STAFF and not _still_signed_in(ws, svc):
-            # Logged out (or disabled) since this socket opened: staff powers end now.
+        elif identity is not None and (identity.role in STAFF or identity.is_member) \
+                and not _still_signed_in(ws, svc):
+            # Logged out (or disabled) since this socket opened: staff powers end now; a
+            # member who deleted their account posts nothing more under its name.
             viewer.offer_direct(protocol.error_frame(
                 "no_session", "your session has ended; log in again", None))
             identity = viewer.identity = None
@@ -185,8 +187,8 @@ async def _read(ws: WebSocket, svc: Services, broadcast_id: int, viewer: Viewer,
 
 
 def _still_signed_in(ws: WebSocket, svc: Services) -> bool:
-    """Whether the staff session this socket opened with is still valid (one small
-    database read per staff message; viewers' messages never pay it). Not idle: the
+    """Whether the staff or member session this socket opened with is still valid (one
+    small database read per such message; guests' messages never pay it). Not idle: the
     message being handled is activity."""
     return svc.sessions.load(ws, check_idle=False) is not None
 

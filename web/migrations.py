@@ -83,4 +83,26 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE operator_role_schema_bump (x);
     DROP TABLE operator_role_schema_bump;
     """,
+    # 7: people who sign in with a provider (members) and the provider identities linked to
+    # a member or, linked by an admin, to a staff account. The provider's subject is kept
+    # only as an HMAC under SECRET_KEY (`subject_key`); no e-mail, no real name.
+    """
+    CREATE TABLE members (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: comments keep "m:<id>"
+        display_name TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        consented_at TEXT NOT NULL
+    );
+    CREATE TABLE provider_links (
+        provider TEXT NOT NULL,
+        subject_key TEXT NOT NULL,
+        member_id INTEGER REFERENCES members (id) ON DELETE CASCADE,
+        account_id INTEGER REFERENCES accounts (id) ON DELETE CASCADE,
+        linked_at TEXT NOT NULL,
+        PRIMARY KEY (provider, subject_key),
+        CHECK ((member_id IS NULL) <> (account_id IS NULL))
+    ) WITHOUT ROWID;
+    CREATE INDEX provider_links_by_member ON provider_links (member_id);
+    CREATE INDEX provider_links_by_account ON provider_links (account_id);
+    """,
 )

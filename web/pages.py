@@ -86,7 +86,7 @@ async def find_broadcast(svc: Services, broadcast_id: int) -> LiveBroadcast | No
 def comment_view(item: dict[str, Any]) -> dict[str, Any]:
     """A wire comment plus what the template needs (its time as a datetime)."""
     return {**item, "created": _as_datetime(item.get("created_at")),
-            "flags": item.get("flags", [])}
+            "flags": item.get("flags", []), "mark": item.get("mark", "")}
 
 
 async def live_page(request: Request) -> Response:
@@ -113,6 +113,9 @@ async def live_page(request: Request) -> Response:
         "chat_closed": closed or broadcast.status != "live",
         "pinned": pinned,
         "nickname": session.nickname if session else "",
+        "me_mark": session.mark if session else "",
+        "signed_in": session is not None and (session.is_member or session.is_staff),
+        "accounts_only": (await svc.access.get(broadcast_id)).accounts_only,
         "max_chars": svc.settings.comment_max_chars,
         "hls_url": static_url("vendor/hls.min.js") if HLS_VENDOR.exists() else "",
     }

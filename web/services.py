@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from starlette.requests import HTTPConnection
 from starlette.templating import Jinja2Templates
 
-from livechat import Broker, CommentHub, CommentStore, QuestionService
+from livechat import AccessStore, Broker, CommentHub, CommentStore, QuestionService
 from livechat.ratelimit import RateLimiter
 from replay import ReplayStore
 from schedule import ScheduleStore
 from web.accounts import AccountStore
 from web.login_limits import LoginLimits
+from web.members import MemberStore
 from web.pictures import Pictures
 from web.push_sender import PushSender
 from web.sessions import SessionCodec
 from web.settings import Settings
 from web.share_clicks import ShareClickStore
+
+if TYPE_CHECKING:
+    from web.signin import SignIn  # web.signin imports this module
 
 # Replay-page views from clients that bring no cookie, per address (web.replay_routes): a
 # browser keeps the cookie it is given and counts once per replay anyway; a script that
@@ -42,6 +47,9 @@ class Services:
     login_limits: LoginLimits
     pictures: Pictures
     push: PushSender
+    members: MemberStore
+    access: AccessStore
+    signin: SignIn
     # used while no shared (Redis) buckets answer
     cookieless_views: RateLimiter = field(default_factory=lambda: RateLimiter(
         COOKIELESS_VIEW_BURST, COOKIELESS_VIEWS_PER_HOUR / 60))

@@ -1,6 +1,7 @@
 """Signed, HttpOnly session cookies for guests and staff, and CSRF tokens.
 
-A guest picks a nickname (`POST /api/session`); staff log in. Either way the identity lives
+A guest picks a nickname (`POST /api/session`); a member signs in with a provider
+(`web.signin`; checked against `members` on every load); staff log in. Either way the identity lives
 in one cookie signed with `SECRET_KEY` (itsdangerous, timestamped so it expires). The CSRF
 token is derived from the session id, so it needs no storage: forms carry it in a hidden
 field, scripts in the `X-CSRF-Token` header.
@@ -42,6 +43,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from livechat import Identity
 from web.accounts import staff_session_live
+from web.members import member_name
 
 COOKIE = "ls_session"
 DEVICE_COOKIE = "ls_device"
@@ -59,11 +61,23 @@ class Session:
     department: str = ""
     epoch: int = 0  # the account's session epoch when this staff session began
     issued_at: float = 0.0  # when the session began (epoch seconds; 0: unknown)
+    member_id: int | None = None  # signed in with a provider (web.members)
+    mark: str = ""  # the provider signed in with ("kakao", …), shown beside the name
 
     @property
     def identity(self) -> Identity:
-        key = f"u:{self.account_id}" if self.account_id is not None else f"g:{self.sid}"
-        return Identity(key=key, name=self.nickname, role=self.role, department=self.department)
+        if self.account_id is not None:
+            key = f"u:{self.account_id}"
+        elif self.member_id is not None:
+            key = f"m:{self.member_id}"
+        else:
+            key = f"g:{self.sid}"
+        return Identity(key=key, name=self.nickname, role=self.role, department=self.department,
+                        mark=self.mark)
+
+    @property
+    def is_member(self) -> bool:
+        return self.member_id is not None and self.account_id is None
 
     @property
     def age(self) -> float | None:
@@ -107,6 +121,11 @@ class SessionCodec:
                 return None
             if not _staff_session_live(conn, session):
                 return None
+        if session.is_member:
+            name = _member_name(conn, session)
+            if name is None:  # the account was deleted, or this session logged out
+                return None
+            session = replace(session, nickname=name)
         return session
 
     def _decode(self, conn: HTTPConnection) -> tuple[Session, float] | None:
@@ -125,6 +144,8 @@ class SessionCodec:
                 department=str(data.get("dept", "")),
                 epoch=int(data.get("ep", 0)),
                 issued_at=float(data.get("iat", 0.0)),
+                member_id=data.get("mid"),
+                mark=str(data.get("mark", "")),
             )
         except (BadSignature, KeyError, TypeError, ValueError):
             return None
@@ -141,6 +162,10 @@ class SessionCodec:
             "sid": session.sid, "nick": session.nickname, "role": session.role,
             "uid": session.account_id, "dept": session.department, "ep": session.epoch,
             "iat": round(session.issued_at, 3)}
+        if session.member_id is not None:
+            payload["mid"] = session.member_id
+        if session.mark:
+            payload["mark"] = session.mark
         return self._serializer.dumps(payload)
 
     def refreshed(self, conn: HTTPConnection) -> str | None:
@@ -207,6 +232,18 @@ def _staff_session_live(conn: HTTPConnection, session: Session) -> bool:
     except sqlite3.Error as exc:  # fail closed: a staff cookie we cannot check is refused
         log.warning("staff session check failed, session refused: %s", exc)
         return False
+
+
+def _member_name(conn: HTTPConnection, session: Session) -> str | None:
+    from web.services import services  # web.services imports this module
+
+    assert session.member_id is not None
+    try:
+        return member_name(services(conn).settings.database_path, session.member_id,
+                           session.sid)
+    except sqlite3.Error as exc:
+        log.warning("member session check failed, session refused: %s", exc)
+        return None
 
 
 class SessionRefreshMiddleware:

@@ -329,6 +329,78 @@ class Settings:
         "be https on a public address.",
     )
 
+    # -- sign-in providers (docs/deploy.md says how to register with each). A provider is
+    # enabled when its client id and secret are both set. Endpoint settings default to the
+    # provider's own; a test provider (or a proxy) stands in by overriding them.
+    kakao_client_id: str = _setting(
+        "KAKAO_CLIENT_ID", "", "Kakao Login REST API key (client id); enables Kakao sign-in.")
+    kakao_client_secret: str = _setting(
+        "KAKAO_CLIENT_SECRET", "", "Kakao Login client secret.", secret=True)
+    kakao_issuer: str = _setting(
+        "KAKAO_ISSUER", "https://kauth.kakao.com",
+        "Kakao's OpenID Connect issuer; its `/.well-known/openid-configuration` gives the "
+        "endpoints and keys, and ID tokens must name it.")
+    kakao_authorize_url: str = _setting(
+        "KAKAO_AUTHORIZE_URL", "", "Overrides Kakao's authorization endpoint (empty: discovery).")
+    kakao_token_url: str = _setting(
+        "KAKAO_TOKEN_URL", "", "Overrides Kakao's token endpoint (empty: discovery).")
+    kakao_userinfo_url: str = _setting(
+        "KAKAO_USERINFO_URL", "", "Overrides Kakao's userinfo endpoint (empty: discovery).")
+    kakao_jwks_url: str = _setting(
+        "KAKAO_JWKS_URL", "", "Overrides where Kakao's ID-token keys are read (empty: discovery).")
+    naver_client_id: str = _setting(
+        "NAVER_CLIENT_ID", "", "Naver Login client id; enables Naver sign-in.")
+    naver_client_secret: str = _setting(
+        "NAVER_CLIENT_SECRET", "", "Naver Login client secret.", secret=True)
+    naver_authorize_url: str = _setting(
+        "NAVER_AUTHORIZE_URL", "https://nid.naver.com/oauth2.0/authorize",
+        "Naver's authorization endpoint.")
+    naver_token_url: str = _setting(
+        "NAVER_TOKEN_URL", "https://nid.naver.com/oauth2.0/token", "Naver's token endpoint.")
+    naver_userinfo_url: str = _setting(
+        "NAVER_USERINFO_URL", "https://openapi.naver.com/v1/nid/me",
+        "Naver's profile endpoint (answers `{\"response\": {\"id\": …}}`).")
+    google_client_id: str = _setting(
+        "GOOGLE_CLIENT_ID", "", "Google OAuth client id; enables Google sign-in.")
+    google_client_secret: str = _setting(
+        "GOOGLE_CLIENT_SECRET", "", "Google OAuth client secret.", secret=True)
+    google_issuer: str = _setting(
+        "GOOGLE_ISSUER", "https://accounts.google.com",
+        "Google's OpenID Connect issuer (discovery and the ID tokens' `iss`).")
+    google_authorize_url: str = _setting(
+        "GOOGLE_AUTHORIZE_URL", "", "Overrides Google's authorization endpoint (empty: discovery).")
+    google_token_url: str = _setting(
+        "GOOGLE_TOKEN_URL", "", "Overrides Google's token endpoint (empty: discovery).")
+    google_userinfo_url: str = _setting(
+        "GOOGLE_USERINFO_URL", "", "Overrides Google's userinfo endpoint (empty: discovery).")
+    google_jwks_url: str = _setting(
+        "GOOGLE_JWKS_URL", "",
+        "Overrides where Google's ID-token keys are read (empty: discovery).")
+    x_client_id: str = _setting(
+        "X_CLIENT_ID", "", "X (Twitter) OAuth 2.0 client id; enables X sign-in.")
+    x_client_secret: str = _setting(
+        "X_CLIENT_SECRET", "", "X OAuth 2.0 client secret (confidential client).", secret=True)
+    x_authorize_url: str = _setting(
+        "X_AUTHORIZE_URL", "https://x.com/i/oauth2/authorize", "X's authorization endpoint.")
+    x_token_url: str = _setting(
+        "X_TOKEN_URL", "https://api.x.com/2/oauth2/token", "X's token endpoint.")
+    x_userinfo_url: str = _setting(
+        "X_USERINFO_URL", "https://api.x.com/2/users/me",
+        "X's user endpoint (answers `{\"data\": {\"id\": …, \"username\": …}}`).")
+    facebook_client_id: str = _setting(
+        "FACEBOOK_CLIENT_ID", "", "Facebook App ID; enables Facebook Login.")
+    facebook_client_secret: str = _setting(
+        "FACEBOOK_CLIENT_SECRET", "", "Facebook App secret.", secret=True)
+    facebook_authorize_url: str = _setting(
+        "FACEBOOK_AUTHORIZE_URL", "https://www.facebook.com/v19.0/dialog/oauth",
+        "Facebook Login's authorization endpoint.")
+    facebook_token_url: str = _setting(
+        "FACEBOOK_TOKEN_URL", "https://graph.facebook.com/v19.0/oauth/access_token",
+        "Facebook Login's token endpoint.")
+    facebook_userinfo_url: str = _setting(
+        "FACEBOOK_USERINFO_URL", "https://graph.facebook.com/v19.0/me?fields=id,name",
+        "Facebook's Graph API `me` endpoint (answers `{\"id\": …, \"name\": …}`).")
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Build settings from `environ` (default `os.environ`); raise `SettingsError`."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
 from web.i18n import format_date, format_time, negotiate, translate
+from web.providers import BY_NAME, PROVIDERS, enabled_providers
 from web.settings import Settings
 
 _STATIC = Path(__file__).parent / "static"
@@ -55,6 +57,10 @@ def make_templates(settings: Settings) -> Jinja2Templates:
     env.globals["static_url"] = static_url
     env.globals["settings"] = settings
     env.globals["name_hue"] = name_hue
+    env.globals["signin_providers"] = [p.spec for p in enabled_providers(settings)]
+    env.globals["provider_labels"] = {p.name: p.label for p in PROVIDERS}
+    env.filters["provider_label"] = lambda name: BY_NAME[name].label if name in BY_NAME else name
+    env.filters["fromiso"] = datetime.fromisoformat
 
     def context(request: Request) -> dict[str, Any]:
         locale = request_locale(request)

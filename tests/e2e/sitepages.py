@@ -25,6 +25,7 @@ PUBLIC = {
     "all-questions": "/questions", "replays": "/replays", "replay": "/replays/{r}",
     "embed-live": "/embed/broadcasts/{b}", "embed-replay": "/embed/replays/{r}",
     "staff-login": "/login?next=/operator",
+    "account": "/account",
 }
 # Staff pages, fetched with an admin's session (admins may see every one of them).
 STAFF = {

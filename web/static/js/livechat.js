@@ -466,6 +466,15 @@ class CommentList {
     author.dataset.hue = String(nameHue(item.author));
     author.textContent = item.author;
     meta.append(author);
+    const mark = item.mark && this.strings.marks ? this.strings.marks[item.mark] : null;
+    if (mark) { // the provider a signed-in author used (Kakao, NAVER, …)
+      const img = document.createElement("img");
+      img.className = "mark mark--" + item.mark;
+      img.src = mark.src;
+      img.alt = img.title = mark.label;
+      img.width = img.height = 14;
+      meta.append(img);
+    }
     if (item.role === "official") {
       li.classList.add("comment--official");
       // Compact: ✓ and the department; the full wording for screen readers and on hover.
@@ -711,6 +720,7 @@ class LiveChat {
       const box = this.$("chat-text");
       if (!box.value) box.value = post.text;
       this.updateCount();
+      this.saveDraft();
     }
     if (frame.retry_after && (frame.code === "rate_limited" || frame.code === "slow_mode")) {
       this.pauseSending(Number(frame.retry_after), frame.code);
@@ -733,6 +743,11 @@ class LiveChat {
       case "too_long": return fill(s.tooLong, { n: this.maxChars });
       case "empty": return s.empty;
       case "chat_closed": return s.closed;
+      case "sign_in_required": {
+        const menu = document.getElementById("signin-menu");
+        if (menu) menu.open = true;
+        return s.signInRequired;
+      }
       case "banned":
       case "timed_out":
         this.restricted(frame.until || null);
@@ -850,11 +865,38 @@ class LiveChat {
         this.submit();
       }
     });
-    box.addEventListener("input", () => this.updateCount());
+    box.addEventListener("input", () => {
+      this.updateCount();
+      this.saveDraft();
+    });
+    // A half-typed comment survives a sign-in round trip (or a reload): sessionStorage.
+    if (!box.value) box.value = this.loadDraft();
     box.enterKeyHint = "send"; // phones label their Enter key with "send"
     this.$("chat-nickname-open").addEventListener("click", () => this.openNickname());
     this.updateCount();
     this.refreshComposer();
+  }
+
+  draftKey() {
+    return "ls-draft:" + window.location.pathname;
+  }
+
+  loadDraft() {
+    try {
+      return window.sessionStorage.getItem(this.draftKey()) || "";
+    } catch {
+      return ""; // storage disabled
+    }
+  }
+
+  saveDraft() {
+    try {
+      const text = this.$("chat-text").value;
+      if (text) window.sessionStorage.setItem(this.draftKey(), text);
+      else window.sessionStorage.removeItem(this.draftKey());
+    } catch {
+      // storage disabled or full: the draft just isn't kept
+    }
   }
 
   updateCount() {
@@ -946,13 +988,14 @@ class LiveChat {
     const clientId = newClientId();
     const element = this.list.render(
       { author: this.me.name, role: this.me.role, department: this.me.department, text,
-        question, created_at: new Date().toISOString() },
+        question, mark: this.me.mark, created_at: new Date().toISOString() },
       { pendingLabel: this.strings.sending },
     );
     const post = { text, question, element, delivered: false };
     this.outbox.set(clientId, post);
     this.list.push([{ local: true, element }], { announce: false });
     box.value = "";
+    this.saveDraft();
     this.$("chat-question").checked = false;
     this.updateCount();
     this.say("");
@@ -973,7 +1016,7 @@ class LiveChat {
   }
 
   setMe(you) {
-    this.me = { name: you.name, role: you.role, department: you.department };
+    this.me = { name: you.name, role: you.role, department: you.department, mark: you.mark };
     const who = this.$("chat-who");
     const strong = document.createElement("strong");
     strong.textContent = you.name;
@@ -989,6 +1032,7 @@ class LiveChat {
     pencil.textContent = "✎";
     button.replaceChildren(name, " ", pencil);
     button.setAttribute("aria-label", `${this.strings.changeNickname}: ${you.name}`);
+    button.hidden = Boolean(you.mark); // a signed-in name is the account's
     this.list.refreshOwnership();
   }
 
