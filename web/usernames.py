@@ -28,8 +28,9 @@ class UsernameError(ValueError):
 
 
 def username_key(raw: str) -> str:
-    """The form every lookup and every login limit uses: NFKC, trimmed, case-folded."""
-    return unicodedata.normalize("NFKC", raw).strip().casefold()
+    """The form every lookup and every login limit uses: NFKC, trimmed, case-folded (and
+    NFKC again: case folding can leave a decomposed letter, so a key is its own key)."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", raw).strip().casefold())
 
 
 def username_skeleton(key: str) -> str:

@@ -14,11 +14,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from itsdangerous import TimestampSigner
 from starlette.testclient import TestClient
 
-from tests.support import seed_broadcast
+from tests.support import TIMEOUT, seed_broadcast, server_pair
 from tests.web.test_logout import until
 from web.accounts import AccountStore
 from web.app import create_app
@@ -223,3 +224,30 @@ def test_idle_staff_session_expires_and_an_active_one_is_renewed(
         sid="s2", nickname="x", role="moderator", account_id=sid_row[0],
         issued_at=time.time() - settings.session_max_age_days * 86400 - 5))
     assert role_of(site, too_old) == "anonymous"
+
+
+@pytest.mark.e2e
+def test_role_change_on_one_process_ends_the_session_on_another(tmp_path: Path,
+                                                                template_db: Path) -> None:
+    """Two uvicorn processes on one database: an admin demotes the moderator on A; the
+    moderator's cookie no longer moderates on B."""
+    db = tmp_path / "shared.db"
+    shutil.copyfile(template_db, db)
+    with server_pair(db, {}) as (a, b), \
+            httpx.Client(base_url=a.base, timeout=TIMEOUT) as on_a, \
+            httpx.Client(base_url=b.base, timeout=TIMEOUT) as on_b:
+        def sign_in(client: httpx.Client, username: str) -> tuple[str, str]:
+            client.cookies.clear()
+            r = client.post("/api/login", json={"username": username, "password": PASSWORD})
+            assert r.status_code == 200, r.text
+            cookie = client.cookies[COOKIE]
+            client.cookies.clear()
+            return cookie, r.json()["csrf_token"]
+
+        admin, mod = sign_in(on_a, "admin"), sign_in(on_b, "mod")
+        assert on_b.get(AUDIT, headers=as_(*mod)).status_code == 200
+        changed = on_a.post("/api/admin/accounts/2", json={"action": "role", "role": "official"},
+                            headers=as_(*admin))
+        assert changed.status_code == 200
+        assert on_b.get(AUDIT, headers=as_(*mod)).status_code == 401
+        assert on_b.get("/api/session", headers=as_(*mod)).json()["role"] == "anonymous"

@@ -13,8 +13,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
+from livechat.reporting import FRESH_WEIGHT, report_weight
 from tests.support import RedisServer, seed_broadcast
 from tests.web.addresskit import FromAddress, at
 from web.accounts import AccountError, AccountStore
@@ -73,6 +76,23 @@ def test_username_key_folds_width_space_and_case() -> None:
     for variant in ("mod2", "mod2 ", " mod2", "mod2\u3000", "MOD2", "ｍｏｄ２", "\tMod2\n"):
         assert username_key(variant) == "mod2"
     assert username_skeleton("m0d_2") == username_skeleton("mod2") == username_skeleton("rnod.2")
+
+
+@given(st.text())
+@settings(max_examples=500)
+def test_username_key_is_its_own_key(raw: str) -> None:
+    """Normalising twice changes nothing: a key never maps to a second key."""
+    assert username_key(username_key(raw)) == username_key(raw)
+
+
+@given(st.floats(min_value=0, max_value=10**7), st.booleans())
+def test_report_weight_grows_with_history(age: float, commented: bool) -> None:
+    """A report weighs between a fresh cookie's 0.25 and 1; more history never weighs less."""
+    weight = report_weight(age, commented)
+    assert FRESH_WEIGHT <= weight <= 1.0
+    assert report_weight(age + 3600, commented) >= weight
+    assert report_weight(age, True) >= weight
+    assert report_weight(None, False) == FRESH_WEIGHT and report_weight(None, False, True) == 1
 
 
 def test_spelling_variants_share_one_throttle(site: TestClient) -> None:
