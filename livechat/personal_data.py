@@ -13,10 +13,11 @@ matcher reads through them instead of listing them:
   number;
 - **numbers** are judged by their digits: mobile (010 + 8, 011/016–019 + 7–8), Seoul 02,
   area codes 031–064, 070, 050x, 080, `+82`/`82` forms, representative numbers
-  (15xx/16xx/18xx-xxxx) and RRNs (a valid YYMMDD, then 1–8 and six digits), written in
-  one piece, one digit at a time, or in groups ending with four (phones) or seven (RRN)
-  digits. A number starts and ends where the digits do, at a separator, or where the kind
-  of digit changes (사010-… is "사" then a phone number);
+  (the 15xx/16xx/18xx series in use, unless the eight digits read as a range of years,
+  1600 ~ 1800, or a count, 15881234명) and RRNs (a valid YYMMDD, then 1–8 and six
+  digits), written in one piece, one digit at a time, or in groups ending with four
+  (phones) or seven (RRN) digits. A number starts and ends where the digits do, at a
+  separator, or where the kind of digit changes (사010-… is "사" then a phone number);
 - **e-mail**: `@`, ＠, `(at)`/`[at]`, 골뱅이 and 앳 for the at sign; `.`, `(dot)`, ` dot `,
   닷, 쩜, 점 for dots; Hangul in the local part and in the domain (`홍길동@서울.한국`).
 
@@ -54,7 +55,11 @@ MAX_SEPARATOR_RUN = 3
 _MOBILE = re.compile(r"010\d{8}|01[16789]\d{7,8}")
 _LANDLINE = re.compile(r"02\d{7,8}|0(?:3[1-3]|4[1-4]|5[1-5]|6[1-4])\d{7,8}|070\d{8}"
                        r"|050\d\d{7,8}|080\d{7}")
-_REPRESENTATIVE = re.compile(r"1[568]\d{6}")
+# Representative numbers (대표번호): the series in use, then four digits.
+_REPRESENTATIVE = re.compile(r"(?:1522|1533|1544|1551|1566|1577|1588|1599|1600|1644|1661|1666"
+                             r"|1670|1688|1800|1811|1833|1844|1855|1877|1899)\d{4}")
+# A counter or unit right after eight digits makes them a count, a year or a price.
+_UNITS = frozenset("년명원회개건세대차번호분초시일월점표위석곳층권쪽장배살주")
 _RRN = re.compile(r"\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])[1-8]\d{6}")
 
 _AT = (r"\s?[@＠﹫]\s?|\s?[(\[{<]\s?(?:at|AT|At|골뱅이)\s?[)\]}>]\s?|\s?골뱅이\s?|앳")
@@ -136,6 +141,18 @@ def _grouped_like_a_number(gaps: list[bool]) -> bool:
     return len(sizes) == 1 or max(sizes) == 1 or sizes[-1] == 4 or sizes[-1] >= 7
 
 
+def _representative(text: str, tokens: list[_Token]) -> bool:
+    """Whether eight digits read as a representative number (1588-1234), not as a range
+    of years (1600 ~ 1800, 1800-2000년), a count (15881234명) or a list."""
+    after = tokens[-1].position + 1
+    if after < len(text) and text[after] in _UNITS:
+        return False
+    between = text[tokens[3].position + 1:tokens[4].position]
+    first, second = int("".join(t.digit for t in tokens[:4])), int(
+        "".join(t.digit for t in tokens[4:]))
+    return not (between and first < second <= 2100)  # 1600 ~ 1800: years
+
+
 def _numbers(text: str) -> list[tuple[str, list[int]]]:
     """(kind, original positions of its digit-like characters) of each number in `text`."""
     found = []
@@ -150,6 +167,9 @@ def _numbers(text: str) -> list[tuple[str, list[int]]]:
             for end in reversed(cuts[start_index + 1:]):
                 if 8 <= end - start <= 13 and _grouped_like_a_number(gaps[start + 1:end]):
                     kind = number_kind(digits[start:end])
+                    if kind == "phone" and end - start == 8 and not _representative(
+                            text, tokens[start:end]):
+                        kind = None
                     if kind is not None:
                         found.append((kind, [t.position for t in tokens[start:end]]))
                         start_index = cuts.index(end)
