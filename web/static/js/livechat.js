@@ -722,8 +722,10 @@ class LiveChat {
       this.updateCount();
       this.saveDraft();
     }
-    if (frame.retry_after && (frame.code === "rate_limited" || frame.code === "slow_mode")) {
-      this.pauseSending(Number(frame.retry_after), frame.code);
+    if (frame.retry_after && frame.code !== "banned" && frame.code !== "timed_out") {
+      // Any "wait N s" answer: counted down, then sending comes back by itself.
+      this.pauseSending(Number(frame.retry_after),
+                        frame.code === "slow_mode" ? "slow_mode" : "rate_limited");
       return;
     }
     if (frame.code === "chat_closed") {
