@@ -8,8 +8,10 @@ field, scripts in the `X-CSRF-Token` header.
 A signed cookie cannot be taken back, so staff sessions are also checked against the
 database on every load: logging out records the session id in `revoked_sessions`
 (`AccountStore.revoke_session`), and from then on every worker process refuses that cookie,
-for HTTP and WebSocket alike. Disabling an account refuses its cookies the same way. Guest
-cookies hold no privileges and are never looked up: a guest's logout only clears the cookie.
+for HTTP and WebSocket alike. Disabling an account refuses its cookies the same way. A
+member's cookie (signed in with a provider) is checked against `members` and
+`revoked_sessions` the same way (`web.members.member_name`). Guest cookies hold no
+privileges and are never looked up: a guest's logout only clears the cookie.
 """
 
 from __future__ import annotations
