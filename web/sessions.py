@@ -21,6 +21,8 @@ signature older than the idle time (the login time, `iat`, still bounds it to
 After a successful login the browser also gets a device cookie naming the account
 (`load_device`): during a flood of wrong logins that browser keeps its own limit and a
 reserved hashing slot, so staff still get in (see `web.auth`).
+A member's cookie (signed in with a provider) is checked against `members` and
+`revoked_sessions` the same way (`web.members.member_name`).
 """
 
 from __future__ import annotations
