@@ -100,11 +100,6 @@ class Settings:
         64,
         "Frames queued for one WebSocket before the client is closed as too slow (4008).",
     )
-    fanout_tick_ms: int = _setting(
-        "FANOUT_TICK_MS",
-        125,
-        "Under load, events of a broadcast are coalesced into one frame per tick.",
-    )
     backfill_comments: int = _setting(
         "BACKFILL_COMMENTS", 50, "Recent comments sent to a viewer on connect."
     )
