@@ -62,6 +62,8 @@ async def open_socket(url: str, origin: str, dialect: Dialect,
         if dialect.engineio:
             await ws.recv()  # "0{...}": the Engine.IO open packet
             await ws.send("40")
+            while not str(await ws.recv()).startswith("40"):  # the namespace is joined
+                pass
             return ws
         if dialect.acks:
             first = str(await ws.recv())
