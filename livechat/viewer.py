@@ -80,15 +80,18 @@ class Outlet(Protocol):
 
 class FrameQueue:
     """A FIFO of frames with one consumer: `asyncio.Queue`'s subset we need, at a fraction of
-    its cost."""
+    its cost. Most viewers never queue anything (frames are written at once), so the deque
+    (a 600-byte block) exists only while frames wait."""
 
     __slots__ = ("_items", "_waiter")
 
     def __init__(self) -> None:
-        self._items: collections.deque[Frame] = collections.deque()
+        self._items: collections.deque[Frame] | None = None
         self._waiter: asyncio.Future[None] | None = None
 
     def put_nowait(self, frame: Frame) -> None:
+        if self._items is None:
+            self._items = collections.deque()
         self._items.append(frame)
         waiter = self._waiter
         if waiter is not None:
@@ -97,7 +100,12 @@ class FrameQueue:
                 waiter.set_result(None)
 
     def get_nowait(self) -> Frame:
-        return self._items.popleft()
+        if not self._items:
+            raise IndexError("get from an empty FrameQueue")
+        frame = self._items.popleft()
+        if not self._items:
+            self._items = None
+        return frame
 
     async def get(self) -> Frame:
         while not self._items:
@@ -106,10 +114,10 @@ class FrameQueue:
                 await self._waiter
             finally:
                 self._waiter = None
-        return self._items.popleft()
+        return self.get_nowait()
 
     def qsize(self) -> int:
-        return len(self._items)
+        return len(self._items) if self._items else 0
 
     def empty(self) -> bool:
         return not self._items
