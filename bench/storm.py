@@ -160,7 +160,7 @@ async def post(server: Server, cookie: str, n: int, prefix: str, rate: float) ->
             await ws.send(json.dumps({"type": "post", "client_id": f"{prefix}{i}",
                                       "text": f"폭주 전 댓글 {i}"}))
             await asyncio.sleep(1 / rate)
-        async with asyncio.timeout(30):
+        async with asyncio.timeout(120):
             async for raw in ws:
                 if isinstance(raw, str) and raw.startswith('{"type":"ack"'):
                     acks += 1
@@ -191,7 +191,7 @@ async def main(args: argparse.Namespace) -> None:
             await asyncio.to_thread(ready.wait, 600)
         print(f"{args.viewers} viewers connected in {time.monotonic() - t0:.1f} s", flush=True)
         cookie = await guest_cookie(server.base, 0)
-        await post(server, cookie, args.comments, "before", 50)
+        await post(server, cookie, args.comments, "before", 20)
         await asyncio.sleep(2.0)
         ids = visible_ids(server.db)
         removed = ids[len(ids) // 2]

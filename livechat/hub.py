@@ -67,8 +67,8 @@ class HubLimits:
     backfill: int = 50
     max_message_bytes: int = 8192
     max_connections: int = 20000
-    admission_rate: float = 300.0
-    admission_burst: int = 600
+    admission_rate: float = 1500.0
+    admission_burst: int = 3000
 
     def public(self) -> dict[str, Any]:
         return {

@@ -7,6 +7,7 @@ message that cannot be handled earns an `error` frame; the connection survives.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -31,8 +32,14 @@ async def broadcast_exists(svc: Services, broadcast_id: int) -> bool:
 
 
 async def _known(svc: Services, broadcast_id: int) -> bool:
-    svc.hub.stats["db_broadcast_lookups"] = svc.hub.stats.get("db_broadcast_lookups", 0) + 1
-    return await broadcast_exists(svc, broadcast_id)
+    """Whether the broadcast exists; concurrent askers share one database read."""
+    pending = svc.broadcast_lookups.get(broadcast_id)
+    if pending is None:
+        svc.hub.stats["db_broadcast_lookups"] = svc.hub.stats.get("db_broadcast_lookups", 0) + 1
+        pending = asyncio.ensure_future(broadcast_exists(svc, broadcast_id))
+        svc.broadcast_lookups[broadcast_id] = pending
+        pending.add_done_callback(lambda _: svc.broadcast_lookups.pop(broadcast_id, None))
+    return await asyncio.shield(pending)
 
 
 def client_address(ws: WebSocket) -> str:

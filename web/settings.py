@@ -141,13 +141,13 @@ class Settings:
     )
     admission_rate: float = _setting(
         "ADMISSION_RATE",
-        300.0,
+        1500.0,
         "New WebSocket connections per second admitted per broadcast and process (a "
         "reconnect storm after a restart is spread out instead of served at once).",
     )
     admission_burst: int = _setting(
         "ADMISSION_BURST",
-        600,
+        3000,
         "Connections admitted at once per broadcast before the rate applies.",
     )
     shutdown_timeout: float = _setting(
