@@ -2,7 +2,7 @@
 
     python3 -m bench.comments                       # the peer comparison (about 8 minutes)
     python3 -m bench.comments --systems hub --loads 2000x100 --idle 10000
-    python3 -m bench.comments --systems hub --workers 2 --loads 5000x100
+    python3 -m bench.comments --systems hub --workers 1,2 --loads 5000x100
 
 For each load (viewers × comments per second) and each system (`hub`: this project as
 `live-seoul serve`; `naive`: the tutorial baseline in `bench/naive_app.py`; the peers
@@ -335,38 +335,40 @@ async def main(args: argparse.Namespace) -> None:
     redis = RedisServer()
     redis.start()
     tmp = Path(tempfile.mkdtemp(prefix="ls-bench-"))
-    systems = [s.strip() for s in args.systems.split(",") if s.strip()]
+    # "hub" with --workers 1,2 is two columns: hub (one process) and hub×2
+    worker_counts = [int(w) for w in str(args.workers).split(",")]
+    runs = [(kind, w) for kind in (s.strip() for s in args.systems.split(",") if s.strip())
+            for w in (worker_counts if kind == "hub" else [1])]
+    systems = [kind if w == 1 else f"{kind}×{w}" for kind, w in runs]
     loads = [parse_load(x) for x in args.loads.split(",") if x.strip()]
     results: dict[tuple[str, int, float], dict[str, float] | str] = {}
     try:
         for viewers, rate in loads:
-            for kind in systems:
-                workers = args.workers if kind == "hub" else 1
-                name = f"{kind}×{workers}" if workers > 1 else kind
+            for (kind, workers), name in zip(runs, systems, strict=True):
                 try:
                     server = Server(kind, redis.url, tmp, workers=workers)
                 except Exception as exc:  # a peer that cannot start is reported, not fatal
                     print(f"{name:>11}: could not start: {exc}", flush=True)
-                    results[(kind, viewers, rate)] = "did not start"
+                    results[(name, viewers, rate)] = "did not start"
                     continue
                 try:
                     async with asyncio.timeout(args.run_timeout):
                         res = await load_run(server, viewers, rate, args.seconds)
-                    results[(kind, viewers, rate)] = res
+                    results[(name, viewers, rate)] = res
                     show(name, res)
                 except TimeoutError:
                     print(f"{name:>11}: {viewers} × {rate:g}: gave up after "
                           f"{args.run_timeout:.0f} s", flush=True)
-                    results[(kind, viewers, rate)] = "gave up"
+                    results[(name, viewers, rate)] = "gave up"
                 finally:
                     server.stop()
         if args.idle:
-            for kind in systems if args.idle_all else systems[:1]:
-                server = Server(kind, redis.url, tmp, workers=args.workers if kind == "hub"
-                                else 1)
+            for (kind, workers), name in list(zip(runs, systems, strict=True))[
+                    :None if args.idle_all else 1]:
+                server = Server(kind, redis.url, tmp, workers=workers)
                 try:
                     per = await idle_memory(server, args.idle)
-                    print(f"{kind:>11}: idle: {args.idle} viewers: {per / 1024:.1f} KiB per "
+                    print(f"{name:>11}: idle: {args.idle} viewers: {per / 1024:.1f} KiB per "
                           "connection", flush=True)
                 finally:
                     server.stop()
@@ -382,7 +384,8 @@ if __name__ == "__main__":
     p.add_argument("--loads", default="200x10,500x50,2000x100",
                    help="comma-separated viewers×rate (default 200x10,500x50,2000x100)")
     p.add_argument("--seconds", type=float, default=10.0, help="posting time per run")
-    p.add_argument("--workers", type=int, default=1, help="worker processes of the hub")
+    p.add_argument("--workers", default="1",
+                   help="worker processes of the hub; 1,2 runs both side by side")
     p.add_argument("--idle", type=int, default=0, help="idle viewers for the memory figure")
     p.add_argument("--idle-all", action="store_true", help="idle memory of every system")
     p.add_argument("--run-timeout", type=float, default=120.0,

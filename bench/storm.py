@@ -153,19 +153,29 @@ def metric(text: str, name: str) -> float:
 
 
 async def post(server: Server, cookie: str, n: int, prefix: str, rate: float) -> None:
+    """Post `n` comments at `rate`, reading all the while (a client that stops reading
+    stops answering pings), until every one is acknowledged."""
     async with connect(server.ws, origin=server.base, additional_headers={"Cookie": cookie},  # type: ignore[arg-type]
-                       ping_interval=None) as ws:
+                       ping_interval=None, max_size=2**24) as ws:
+        acked = asyncio.Event()
         acks = 0
+
+        async def read() -> None:
+            nonlocal acks
+            async for raw in ws:
+                if isinstance(raw, str) and raw.startswith('{"type":"ack"'):
+                    acks += 1
+                    if acks == n:
+                        acked.set()
+
+        reader = asyncio.create_task(read())
         for i in range(n):
             await ws.send(json.dumps({"type": "post", "client_id": f"{prefix}{i}",
                                       "text": f"폭주 전 댓글 {i}"}))
             await asyncio.sleep(1 / rate)
         async with asyncio.timeout(120):
-            async for raw in ws:
-                if isinstance(raw, str) and raw.startswith('{"type":"ack"'):
-                    acks += 1
-                    if acks == n:
-                        break
+            await acked.wait()
+        reader.cancel()
 
 
 async def main(args: argparse.Namespace) -> None:
