@@ -255,7 +255,15 @@ async def _measure(server: Server, viewers: int, rate: float, seconds: float, po
         proc.join(30)
     expected = len(tally.sent_at) * viewers
     lat = sorted(tally.latencies) or [float("nan")]
+    slow = 0.0
+    if server.kind == "hub":  # viewers the hub closed as too slow (4008) do not come back
+        with contextlib.suppress(httpx.HTTPError):
+            async with httpx.AsyncClient(base_url=server.base) as http:
+                text = (await http.get("/metrics", timeout=10)).text
+            slow = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                       if line.startswith("live_seoul_slow_client_disconnects_total{"))
     return {
+        "slow_closed": slow,
         "viewers": viewers,
         "posted": len(tally.sent_at),
         "acked": tally.acked,
@@ -299,7 +307,8 @@ def show(name: str, r: dict[str, float]) -> None:
     print(f"{name:>11}: {r['viewers']:.0f} viewers, {r['posted']:.0f} posted "
           f"({r['acked']:.0f} acked) | {r['deliveries_per_s']:,.0f} deliveries/s | "
           f"delivered {100 * r['fraction_delivered']:.2f}% | p50 {r['p50_ms']:.1f} ms "
-          f"p99 {r['p99_ms']:.1f} ms | {r['cpu_s_per_million']:.2f} CPU-s per million",
+          f"p99 {r['p99_ms']:.1f} ms | {r['cpu_s_per_million']:.2f} CPU-s per million"
+          + (f" | {r['slow_closed']:.0f} closed as too slow" if r.get("slow_closed") else ""),
           flush=True)
 
 

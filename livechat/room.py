@@ -126,7 +126,7 @@ class Room:
         self.watermark = rows[-1].id
         items = tuple(c.wire() for c in rows if c.status == "visible")
         if items:
-            self.fanout(Frame(protocol.comments_frame(list(items)), rows[-1].id, items))
+            self.fanout(Frame.comments(items, rows[-1].id))
             self.hub.record_batch(len(items), items[0]["created_at"])
             self.batching.sent(len(items), len(self.viewers), asyncio.get_running_loop().time())
         for comment in rows:

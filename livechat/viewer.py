@@ -21,21 +21,35 @@ CLOSE_TOO_SLOW = 4008
 TOO_SLOW_REASON = "too slow: reconnect with after=<last id>"
 
 
+# A viewer whose transport is paused merges live comment frames waiting in its queue, up
+# to these bounds per frame, so its bound in frames is not reached by many small frames
+# (a quiet room sends one frame per comment) any sooner than by a few large ones.
+MERGE_ITEMS = 16
+MERGE_CHARS = 65_536
+
+
 class Frame:
-    """An encoded frame; `max_id` is the highest comment id it carries (0 if none).
+    """An encoded frame; `max_id` is the highest comment id it carries (0 if none); `live`:
+    a `comments` frame of the live stream (not backfill), which may be merged.
 
     The same object goes to every viewer, so whatever a transport derives from the text
     (its ASGI event, its wire bytes) is computed once per frame, not once per viewer."""
 
-    __slots__ = ("_event", "_wire", "items", "max_id", "text")
+    __slots__ = ("_event", "_wire", "items", "live", "max_id", "text")
 
     def __init__(self, text: str, max_id: int = 0,
-                 items: tuple[dict[str, Any], ...] = ()) -> None:
+                 items: tuple[dict[str, Any], ...] = (), live: bool = False) -> None:
         self.text = text
         self.max_id = max_id
         self.items = items
+        self.live = live
         self._event: dict[str, Any] | None = None
         self._wire: bytes | None = None
+
+    @classmethod
+    def comments(cls, items: tuple[dict[str, Any], ...], max_id: int) -> Frame:
+        """A live `comments` frame."""
+        return cls(protocol.comments_frame(list(items)), max_id, items, live=True)
 
     def event(self) -> dict[str, Any]:
         """The ASGI `websocket.send` event for this frame (servers do not modify it)."""
@@ -98,6 +112,19 @@ class FrameQueue:
             self._waiter = None
             if not waiter.done():
                 waiter.set_result(None)
+
+    def merge_last(self, frame: Frame) -> bool:
+        """Fold live comments `frame` into the last queued frame if both are live and the
+        result stays within the merge bounds; False if it was not merged."""
+        items = self._items
+        if not items or not frame.live:
+            return False
+        last = items[-1]
+        if (not last.live or len(last.items) + len(frame.items) > MERGE_ITEMS
+                or len(last.text) + len(frame.text) > MERGE_CHARS):
+            return False
+        items[-1] = Frame.comments(last.items + frame.items, frame.max_id)
+        return True
 
     def get_nowait(self) -> Frame:
         if not self._items:
@@ -186,9 +213,12 @@ class Viewer:
             except Exception:
                 self.closed = True
                 return
-        self.queue.put_nowait(frame)
         if outlet is not None:
+            if not self.queue.merge_last(frame):
+                self.queue.put_nowait(frame)
             self._start_writer()
+        else:
+            self.queue.put_nowait(frame)
 
     # -- fan-out -------------------------------------------------------------------------
     def offer(self, frame: Frame) -> None:
@@ -205,7 +235,7 @@ class Viewer:
         if frame.max_id and self.skip_upto and frame.items:
             kept = [i for i in frame.items if i["id"] > self.skip_upto]
             if len(kept) != len(frame.items):
-                frame = Frame(protocol.comments_frame(kept), frame.max_id, tuple(kept))
+                frame = Frame.comments(tuple(kept), frame.max_id)
         if self.queue.qsize() >= self.max_frames:
             self.too_slow = True
             self.closed = True
