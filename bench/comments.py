@@ -1,14 +1,20 @@
-"""Comment fan-out benchmark: real server processes, a real Redis, real WebSocket viewers.
+"""Comment fan-out benchmark: real server processes, one Redis, the same WebSocket client.
 
-    python3 -m bench.comments                      # 2,000 viewers × 100 comments/s × 20 s
-    python3 -m bench.comments --viewers 500 --seconds 10 --idle 2000   # quicker
+    python3 -m bench.comments                       # the peer comparison (about 8 minutes)
+    python3 -m bench.comments --systems hub --loads 2000x100 --idle 10000
+    python3 -m bench.comments --systems hub --workers 1,2 --loads 5000x100
 
-It starts its own redis-server and one app process (uvicorn, one worker) on free ports,
-connects N viewers, posts R comments per second for T seconds from a few poster
-connections, and prints deliveries per second, the fraction delivered, post-to-receive
-latency p50/p99, server CPU-seconds per million deliveries and memory per idle connection.
-In the same run it measures the naive baseline (`bench/naive_app.py`: one broker
-subscription per connection, one send per comment per connection) and prints the ratio.
+For each load (viewers × comments per second) and each system (`hub`: this project as
+`live-seoul serve`; `naive`: the tutorial baseline in `bench/naive_app.py`; the peers
+`broadcaster`, `socketio`, `node` from `../shared/peers/`, see `bench/systems.py`), it
+starts the server on a free port with the run's redis-server, connects the viewers (one
+in twenty in this process, timing every comment; the rest in helper processes that count
+items, so the client is not the bottleneck), posts the comments from five connections for
+`--seconds`, and prints deliveries per second, the fraction delivered, post-to-receive
+latency p50/p99 (timed viewers), and server CPU-seconds per million deliveries
+(`/proc/<pid>/stat` of the server and its workers, over the posting window). `--idle N`
+also measures resident memory per idle connection (RSS growth with N idle viewers / N).
+The table at the end puts every system beside the others, one row per load.
 """
 
 from __future__ import annotations
@@ -16,14 +22,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import multiprocessing
-import os
 import random
-import resource
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -31,74 +32,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.support import ROOT, RedisServer, free_port, seed_broadcast, wait_for
+from bench.systems import ALL, DIALECTS, Dialect, Server, cpu_seconds, raise_fd_limit, rss_bytes
+from tests.support import RedisServer
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def rss_bytes(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    return 0
-
-
-def raise_fd_limit() -> None:
-    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-
-
-class Server:
-    def __init__(self, kind: str, redis_url: str, tmp: Path) -> None:
-        self.kind = kind
-        self.port = free_port()
-        db = tmp / f"{kind}-{self.port}.db"
-        env = {**os.environ, "REDIS_URL": redis_url, "DATABASE_URL": f"sqlite:///{db}",
-               "SECRET_KEY": "bench", "PUBLIC_BASE_URL": f"http://127.0.0.1:{self.port}",
-               "COMMENT_BURST": "1000000", "COMMENT_RATE_PER_MINUTE": "100000000",
-               "ADDRESS_BURST": "1000000", "ADDRESS_RATE_PER_MINUTE": "100000000",
-               "CONNECTIONS_PER_ADDRESS": "1000000",
-               "NAIVE_DB": str(db)}
-        if kind == "hub":
-            seed_broadcast(db, 1)
-            target = ["--factory", "web.app:create_app"]
-        else:
-            target = ["bench.naive_app:app"]
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", *target, "--host", "127.0.0.1",
-             "--port", str(self.port), "--log-level", "warning", "--ws-ping-interval", "0",
-             "--backlog", "4096", "--ws", os.environ.get("BENCH_WS", "websockets-sansio"),
-             "--ws-per-message-deflate", "false"],
-            cwd=ROOT, env=env, preexec_fn=raise_fd_limit,
-        )
-        wait_for(self._ready, timeout=60, what=f"{kind} server")
-
-    def _ready(self) -> bool:
-        try:
-            with httpx.Client() as c:
-                c.get(f"http://127.0.0.1:{self.port}/healthz", timeout=0.5)
-            return True
-        except httpx.HTTPError:
-            return False
-
-    @property
-    def ws(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/ws/broadcasts/1"
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+TEXT = "벤치마크 댓글 {n} — 교통정책 질문입니다"
+MARK = '"client_id":"p'  # every posted item carries a client_id starting with p
 
 
 @dataclass
@@ -110,20 +51,35 @@ class Tally:
     errors: int = 0
 
 
-async def viewer(url: str, origin: str, tally: Tally, ready: asyncio.Event,
-                 stop: asyncio.Event, timed: bool) -> None:
-    """Count every comment received; `timed` viewers also decode frames for latency (the
-    others count items with str.count, so the client keeps up on this small machine).
-    Like the page script, a viewer told `busy` (admission control) waits and retries."""
+async def open_socket(url: str, origin: str, dialect: Dialect,
+                      headers: dict[str, str] | None = None) -> ClientConnection:
+    """Connect like the page does (a hub that answers `busy` is retried after the wait it
+    names, with jitter); Engine.IO peers get their `40` connect packet."""
     while True:
         ws = await connect(url, origin=origin, max_size=2**24, ping_interval=None,  # type: ignore[arg-type]
-                           open_timeout=120, close_timeout=1)
-        first = json.loads(await ws.recv())
-        if first["type"] == "error" and first["code"] == "busy":
-            await ws.close()
-            await asyncio.sleep(first["retry_after"] * (0.5 + random.random()))
-            continue
-        break
+                           open_timeout=120, close_timeout=1, compression=None,
+                           additional_headers=headers or {})
+        if dialect.engineio:
+            await ws.recv()  # "0{...}": the Engine.IO open packet
+            await ws.send("40")
+            while not str(await ws.recv()).startswith("40"):  # the namespace is joined
+                pass
+            return ws
+        if dialect.acks:
+            first = str(await ws.recv())
+            if first.startswith('{"type":"error"') and '"busy"' in first:
+                await ws.close()
+                await asyncio.sleep(5 * random.random())
+                continue
+        return ws
+
+
+async def viewer(url: str, origin: str, kind: str, tally: Tally, ready: asyncio.Event,
+                 stop: asyncio.Event, timed: bool) -> None:
+    """Count every posted item received; `timed` viewers also decode them for latency
+    (the others count with str.count, so the client keeps up on this small machine)."""
+    dialect = DIALECTS[kind]
+    ws = await open_socket(url, origin, dialect)
     ready.set()
     async with ws:
         while not stop.is_set():
@@ -132,16 +88,23 @@ async def viewer(url: str, origin: str, tally: Tally, ready: asyncio.Event,
                     raw = await ws.recv()
             except TimeoutError:
                 continue
-            if not isinstance(raw, str) or not raw.startswith('{"type":"comments"'):
+            except ConnectionClosed:
+                return
+            if not isinstance(raw, str):
                 continue
-            if '"backfill":true' in raw:
+            if dialect.engineio and raw == "2":
+                await ws.send("3")
                 continue
             if not timed:
-                tally.received += raw.count('"client_id":"p')
+                if '"backfill":true' not in raw:
+                    tally.received += raw.count(MARK)
+                continue
+            items = dialect.items(raw)
+            if items is None:
                 continue
             now = time.monotonic()
-            for item in json.loads(raw)["items"]:
-                sent = tally.sent_at.get(item["client_id"])
+            for item in items:
+                sent = tally.sent_at.get(item.get("client_id", ""))
                 if sent is not None:
                     tally.received += 1
                     tally.latencies.append(now - sent)
@@ -154,25 +117,26 @@ async def guest_cookie(base: str, i: int) -> str:
         return "; ".join(f"{k}={v}" for k, v in http.cookies.items())
 
 
-async def poster(url: str, origin: str, cookie: str, rate: float, seconds: float,
-                 tally: Tally, index: int) -> None:
+async def poster(server: Server, cookie: str, rate: float, seconds: float, tally: Tally,
+                 index: int) -> None:
+    dialect = server.dialect
     headers = {"Cookie": cookie} if cookie else {}
-    async with connect(url, origin=origin, additional_headers=headers,  # type: ignore[arg-type]
-                       ping_interval=None, max_size=2**24) as ws:
+    ws = await open_socket(server.ws, server.base, dialect, headers)
+    async with ws:
 
-        async def read_acks() -> None:
+        async def read() -> None:
             with contextlib.suppress(ConnectionClosed):
-                await _read_acks()
+                async for raw in ws:
+                    if dialect.engineio and raw == "2":
+                        await ws.send("3")
+                    elif isinstance(raw, str) and raw.startswith('{"type":'):
+                        kind = raw[8:].lstrip(' "').split('"', 1)[0]
+                        if kind == "ack":
+                            tally.acked += 1
+                        elif kind == "error":
+                            tally.errors += 1
 
-        async def _read_acks() -> None:
-            async for raw in ws:
-                frame = json.loads(raw)
-                if frame["type"] == "ack":
-                    tally.acked += 1
-                elif frame["type"] == "error":
-                    tally.errors += 1
-
-        reader = asyncio.create_task(read_acks())
+        reader = asyncio.create_task(read())
         interval = 1.0 / rate
         start = time.monotonic()
         n = 0
@@ -182,23 +146,24 @@ async def poster(url: str, origin: str, cookie: str, rate: float, seconds: float
                 await asyncio.sleep(due - now)
             client_id = f"p{index}-{n}"
             tally.sent_at[client_id] = time.monotonic()
-            await ws.send(json.dumps({"type": "post", "client_id": client_id,
-                                      "text": f"벤치마크 댓글 {n} — 교통정책 질문입니다"}))
+            await ws.send(dialect.post(client_id, TEXT.format(n=n)))
+            if not dialect.acks:
+                tally.acked += 1
             n += 1
         await asyncio.sleep(1.0)
         reader.cancel()
 
 
-async def connect_viewers(server: Server, n: int, tally: Tally, stop: asyncio.Event,
-                          timed: bool = False) -> list[asyncio.Task[None]]:
-    origin = f"http://127.0.0.1:{server.port}"
+async def connect_viewers(url: str, origin: str, kind: str, n: int, tally: Tally,
+                          stop: asyncio.Event, timed: bool = False,
+                          parallel: int = 200) -> list[asyncio.Task[None]]:
     tasks = []
-    sem = asyncio.Semaphore(200)
+    sem = asyncio.Semaphore(parallel)
 
     async def one() -> None:
         ready = asyncio.Event()
         async with sem:
-            task = asyncio.create_task(viewer(server.ws, origin, tally, ready, stop, timed))
+            task = asyncio.create_task(viewer(url, origin, kind, tally, ready, stop, timed))
             tasks.append(task)
             await ready.wait()
 
@@ -206,22 +171,14 @@ async def connect_viewers(server: Server, n: int, tally: Tally, stop: asyncio.Ev
     return tasks
 
 
-def counting_viewers(url: str, origin: str, n: int, ready: Any, stop: Any, out: Any) -> None:
-    """A helper process: `n` untimed viewers; puts the comments they received into `out`."""
+def counting_viewers(url: str, origin: str, kind: str, n: int, ready: Any, stop: Any,
+                     out: Any) -> None:
+    """A helper process: `n` untimed viewers; puts the items they received into `out`."""
     raise_fd_limit()
 
     async def run() -> int:
         tally, done = Tally(), asyncio.Event()
-        sem = asyncio.Semaphore(100)
-        tasks = []
-
-        async def one() -> None:
-            ok = asyncio.Event()
-            async with sem:
-                tasks.append(asyncio.create_task(viewer(url, origin, tally, ok, done, False)))
-                await ok.wait()
-
-        await asyncio.gather(*(one() for _ in range(n)))
+        tasks = await connect_viewers(url, origin, kind, n, tally, done, parallel=100)
         ready.set()
         while not stop.is_set():
             await asyncio.sleep(0.1)
@@ -238,8 +195,12 @@ async def load_run(server: Server, viewers: int, rate: float, seconds: float,
     bottleneck); one in twenty lives here and times every comment it receives."""
     tally = Tally()
     stop = asyncio.Event()
-    origin = f"http://127.0.0.1:{server.port}"
     timed_n = max(1, viewers // 20)
+    # One viewer first, alone: broadcaster's `subscribe` keeps only one of several
+    # concurrent first subscribers of a channel (each sets the set while Redis answers).
+    first = await connect_viewers(server.ws, server.base, server.kind, 1, tally, stop,
+                                  timed=True)
+    await asyncio.sleep(0.5)
     ctx = multiprocessing.get_context("spawn")
     mp_stop, out = ctx.Event(), ctx.Queue()
     readies, procs = [], []
@@ -247,29 +208,44 @@ async def load_run(server: Server, viewers: int, rate: float, seconds: float,
         share = (viewers - timed_n) // helpers + (1 if i < (viewers - timed_n) % helpers else 0)
         ready = ctx.Event()
         proc = ctx.Process(target=counting_viewers,
-                           args=(server.ws, origin, share, ready, mp_stop, out))
+                           args=(server.ws, server.base, server.kind, share, ready, mp_stop,
+                                 out))
         proc.start()
         readies.append(ready)
         procs.append(proc)
-    tasks = await connect_viewers(server, timed_n, tally, stop, timed=True)
+    try:
+        return await _measure(server, viewers, rate, seconds, posters, tally, stop, timed_n,
+                              first, readies, procs, mp_stop, out)
+    finally:
+        mp_stop.set()
+        for proc in procs:
+            proc.join(5)
+            if proc.is_alive():
+                proc.terminate()
+
+
+async def _measure(server: Server, viewers: int, rate: float, seconds: float, posters: int,
+                   tally: Tally, stop: asyncio.Event, timed_n: int,
+                   first: list[asyncio.Task[None]], readies: list[Any], procs: list[Any],
+                   mp_stop: Any, out: Any) -> dict[str, float]:
+    tasks = first + await connect_viewers(server.ws, server.base, server.kind, timed_n - 1,
+                                          tally, stop, timed=True)
     for ready in readies:
         await asyncio.to_thread(ready.wait, 300)
-    cookies = []
+    cookies = [""] * posters
     if server.kind == "hub":
-        cookies = [await guest_cookie(f"http://127.0.0.1:{server.port}", i)
-                   for i in range(posters)]
-    else:
-        cookies = [""] * posters
+        cookies = [await guest_cookie(server.base, i) for i in range(posters)]
     await asyncio.sleep(1.0)  # let presence settle before measuring
-    cpu0, t0 = cpu_seconds(server.proc.pid), time.monotonic()
-    await asyncio.gather(*(poster(server.ws, origin, cookies[i], rate / posters, seconds,
-                                  tally, i) for i in range(posters)))
+    pids = server.pids()
+    cpu0, t0 = cpu_seconds(pids), time.monotonic()
+    await asyncio.gather(*(poster(server, cookies[i], rate / posters, seconds, tally, i)
+                           for i in range(posters)))
     expected_timed = len(tally.sent_at) * timed_n
     deadline = time.monotonic() + 10
     while tally.received < expected_timed and time.monotonic() < deadline:
         await asyncio.sleep(0.2)
     elapsed = time.monotonic() - t0
-    cpu = cpu_seconds(server.proc.pid) - cpu0
+    cpu = cpu_seconds(pids) - cpu0
     stop.set()
     mp_stop.set()
     await asyncio.gather(*tasks, return_exceptions=True)
@@ -279,7 +255,15 @@ async def load_run(server: Server, viewers: int, rate: float, seconds: float,
         proc.join(30)
     expected = len(tally.sent_at) * viewers
     lat = sorted(tally.latencies) or [float("nan")]
+    slow = 0.0
+    if server.kind == "hub":  # viewers the hub closed as too slow (4008) do not come back
+        with contextlib.suppress(httpx.HTTPError):
+            async with httpx.AsyncClient(base_url=server.base) as http:
+                text = (await http.get("/metrics", timeout=10)).text
+            slow = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                       if line.startswith("live_seoul_slow_client_disconnects_total{"))
     return {
+        "slow_closed": slow,
         "viewers": viewers,
         "posted": len(tally.sent_at),
         "acked": tally.acked,
@@ -292,21 +276,67 @@ async def load_run(server: Server, viewers: int, rate: float, seconds: float,
 
 
 async def idle_memory(server: Server, n: int) -> float:
-    base = rss_bytes(server.proc.pid)
+    """RSS growth per connection with `n` idle viewers (server and its workers)."""
+    await asyncio.sleep(1.0)
+    base = rss_bytes(server.pids())
     stop = asyncio.Event()
-    tasks = await connect_viewers(server, n, Tally(), stop)
+    ctx = multiprocessing.get_context("spawn")
+    mp_stop, out = ctx.Event(), ctx.Queue()
+    procs, readies = [], []
+    for i in range(2):
+        ready = ctx.Event()
+        proc = ctx.Process(target=counting_viewers, args=(
+            server.ws, server.base, server.kind, n // 2 + (i < n % 2), ready, mp_stop, out))
+        proc.start()
+        procs.append(proc)
+        readies.append(ready)
+    for ready in readies:
+        await asyncio.to_thread(ready.wait, 600)
     await asyncio.sleep(2.0)
-    per = (rss_bytes(server.proc.pid) - base) / n
+    per = (rss_bytes(server.pids()) - base) / n
     stop.set()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    mp_stop.set()
+    for _ in procs:
+        await asyncio.to_thread(out.get, True, 60)
+    for proc in procs:
+        proc.join(30)
     return per
 
 
 def show(name: str, r: dict[str, float]) -> None:
-    print(f"{name:>8}: {r['viewers']:.0f} viewers, {r['posted']:.0f} posted "
+    print(f"{name:>11}: {r['viewers']:.0f} viewers, {r['posted']:.0f} posted "
           f"({r['acked']:.0f} acked) | {r['deliveries_per_s']:,.0f} deliveries/s | "
-          f"delivered {100 * r['fraction_delivered']:.2f}% | p50 {r['p50_ms']:.0f} ms "
-          f"p99 {r['p99_ms']:.0f} ms | {r['cpu_s_per_million']:.2f} CPU-s per million")
+          f"delivered {100 * r['fraction_delivered']:.2f}% | p50 {r['p50_ms']:.1f} ms "
+          f"p99 {r['p99_ms']:.1f} ms | {r['cpu_s_per_million']:.2f} CPU-s per million"
+          + (f" | {r['slow_closed']:.0f} closed as too slow" if r.get("slow_closed") else ""),
+          flush=True)
+
+
+def table(loads: list[tuple[int, float]], systems: list[str],
+          results: dict[tuple[str, int, float], dict[str, float] | str]) -> None:
+    """One row per load, one column per system: p50 / p99 ms · delivered · CPU-s/M."""
+    print("\n| viewers × comments/s | " + " | ".join(systems) + " |")
+    print("|---|" + "---|" * len(systems))
+    for v, r in loads:
+        cells = []
+        for kind in systems:
+            res = results.get((kind, v, r))
+            if res is None:
+                cells.append("–")
+            elif isinstance(res, str):
+                cells.append(res)
+            else:
+                cells.append(f"{res['p50_ms']:.1f} / {res['p99_ms']:.0f} ms · "
+                             f"{100 * res['fraction_delivered']:.1f} % · "
+                             f"{res['cpu_s_per_million']:.2f}")
+        print(f"| {v:,} × {r:g} | " + " | ".join(cells) + " |")
+    print("\nEach cell: post-to-receive p50 / p99 · fraction delivered · server CPU-s per "
+          "million deliveries.")
+
+
+def parse_load(text: str) -> tuple[int, float]:
+    viewers, rate = text.lower().split("x")
+    return int(viewers), float(rate)
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -314,35 +344,59 @@ async def main(args: argparse.Namespace) -> None:
     redis = RedisServer()
     redis.start()
     tmp = Path(tempfile.mkdtemp(prefix="ls-bench-"))
-    results = {}
+    # "hub" with --workers 1,2 is two columns: hub (one process) and hub×2
+    worker_counts = [int(w) for w in str(args.workers).split(",")]
+    runs = [(kind, w) for kind in (s.strip() for s in args.systems.split(",") if s.strip())
+            for w in (worker_counts if kind == "hub" else [1])]
+    systems = [kind if w == 1 else f"{kind}×{w}" for kind, w in runs]
+    loads = [parse_load(x) for x in args.loads.split(",") if x.strip()]
+    results: dict[tuple[str, int, float], dict[str, float] | str] = {}
     try:
-        for kind in (["hub", "naive"] if args.baseline else ["hub"]):
-            server = Server(kind, redis.url, tmp)
-            try:
-                results[kind] = await load_run(server, args.viewers, args.rate, args.seconds)
-                show(kind, results[kind])
-            finally:
-                server.stop()
+        for viewers, rate in loads:
+            for (kind, workers), name in zip(runs, systems, strict=True):
+                try:
+                    server = Server(kind, redis.url, tmp, workers=workers)
+                except Exception as exc:  # a peer that cannot start is reported, not fatal
+                    print(f"{name:>11}: could not start: {exc}", flush=True)
+                    results[(name, viewers, rate)] = "did not start"
+                    continue
+                try:
+                    async with asyncio.timeout(args.run_timeout):
+                        res = await load_run(server, viewers, rate, args.seconds)
+                    results[(name, viewers, rate)] = res
+                    show(name, res)
+                except TimeoutError:
+                    print(f"{name:>11}: {viewers} × {rate:g}: gave up after "
+                          f"{args.run_timeout:.0f} s", flush=True)
+                    results[(name, viewers, rate)] = "gave up"
+                finally:
+                    server.stop()
         if args.idle:
-            server = Server("hub", redis.url, tmp)
-            try:
-                per = await idle_memory(server, args.idle)
-                print(f"    idle: {args.idle} viewers on one process: "
-                      f"{per / 1024:.1f} KiB per connection")
-            finally:
-                server.stop()
-        if "naive" in results:
-            ratio = results["naive"]["cpu_s_per_million"] / results["hub"]["cpu_s_per_million"]
-            print(f"   ratio: the naive baseline costs {ratio:.1f}× the CPU per delivery")
+            for (kind, workers), name in list(zip(runs, systems, strict=True))[
+                    :None if args.idle_all else 1]:
+                server = Server(kind, redis.url, tmp, workers=workers)
+                try:
+                    per = await idle_memory(server, args.idle)
+                    print(f"{name:>11}: idle: {args.idle} viewers: {per / 1024:.1f} KiB per "
+                          "connection", flush=True)
+                finally:
+                    server.stop()
+        table(loads, systems, results)
     finally:
         redis.stop()
 
 
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--viewers", type=int, default=2000)
-    p.add_argument("--rate", type=float, default=100.0, help="comments per second")
-    p.add_argument("--seconds", type=float, default=20.0)
-    p.add_argument("--idle", type=int, default=10_000, help="idle viewers for the memory figure")
-    p.add_argument("--no-baseline", dest="baseline", action="store_false")
+    p.add_argument("--systems", default=",".join(ALL),
+                   help=f"comma-separated, from {', '.join(ALL)} (default: all)")
+    p.add_argument("--loads", default="200x10,500x50,2000x100",
+                   help="comma-separated viewers×rate (default 200x10,500x50,2000x100)")
+    p.add_argument("--seconds", type=float, default=10.0, help="posting time per run")
+    p.add_argument("--workers", default="1",
+                   help="worker processes of the hub; 1,2 runs both side by side")
+    p.add_argument("--idle", type=int, default=0, help="idle viewers for the memory figure")
+    p.add_argument("--idle-all", action="store_true", help="idle memory of every system")
+    p.add_argument("--run-timeout", type=float, default=120.0,
+                   help="give up on one run after this many seconds")
     asyncio.run(main(p.parse_args()))

@@ -7,11 +7,14 @@ Data flow of a comment (see `docs/architecture.md`):
 2. It wakes the local `Room` of that broadcast and publishes a small notification on the
    broker, so rooms in other processes wake too.
 3. A woken room reads every comment after its watermark from the database (one query per
-   room, not per viewer), encodes one `comments` frame and puts the same string into each
-   viewer's bounded queue. Under load it waits one tick between reads, so many comments
-   travel in one frame; when the room is quiet the first comment goes at once.
-4. A viewer whose queue is full is closed (4008) and told to resume: a slow client never
-   slows anyone else.
+   room, not per viewer), keeps it in its ring of recent comments, encodes one `comments`
+   frame and writes the same bytes to every viewer. A quiet room sends each comment at
+   once; a busy one batches what arrives within a window that grows with viewers × rate
+   (`livechat.batching`).
+4. A viewer whose transport cannot take more queues frames; when its queue is full it is
+   closed (4008) and told to resume: a slow client never slows anyone else.
+5. Joining and resuming viewers are served from the room's ring (`livechat.ring`); the
+   database only when the ring does not reach back far enough.
 
 Because rooms read from the database, delivery is in id order with no gap and no
 duplicate, whatever order notifications arrive in, and a room that missed notifications
@@ -39,6 +42,7 @@ from livechat.comment import Comment
 from livechat.identity import Identity
 from livechat.network import address_key
 from livechat.ratelimit import RateLimiter
+from livechat.ring import RingEntry
 from livechat.room import (
     FETCH_LIMIT,
     PRESENCE_INTERVAL,
@@ -61,13 +65,12 @@ class HubLimits:
     address_rate_per_minute: float = 120.0
     address_burst: int = 30
     send_queue_frames: int = 64
-    tick_seconds: float = 0.125
     backfill: int = 50
     max_message_bytes: int = 8192
     max_connections: int = 20000
     connections_per_address: int = 50
-    admission_rate: float = 300.0
-    admission_burst: int = 600
+    admission_rate: float = 1500.0
+    admission_burst: int = 3000
 
     def public(self) -> dict[str, Any]:
         return {
@@ -144,10 +147,14 @@ class CommentHub:
         # Frames a resuming viewer needs before the missed comments (moderation: comments
         # put back while it was away): (broadcast id, viewer, after) -> encoded frames.
         self.resume_hooks: list[Callable[[int, Viewer, int], Awaitable[list[str]]]] = []
+        # Ids among the last `window` comments up to `upto` that a moderator put back
+        # (broadcast id, upto, window): read when a room fills its ring.
+        self.reshown_sources: list[Callable[[int, int, int], Awaitable[list[int]]]] = []
         self.stats: dict[str, int] = {
             "accepted": 0, "rejected": 0, "frames": 0, "deliveries": 0,
             "slow_disconnects": 0, "publish_failures": 0, "batches_total": 0,
-            "batch_items_total": 0,
+            "batch_items_total": 0, "db_room_reads": 0, "db_backfill_reads": 0,
+            "db_fanout_reads": 0, "ring_backfills": 0,
         }
         self.lag: dict[str, float] = {"fanout_lag_seconds_sum": 0.0,
                                       "fanout_lag_seconds_count": 0.0}
@@ -199,13 +206,19 @@ class CommentHub:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(2.0):
                     await room.ready.wait()
-            room.watermark = await self.store.last_id(broadcast_id)
+            await room.load()
             slow, closed, pinned_id = await self.store.get_chat_settings(broadcast_id)
+            self.stats["db_room_reads"] += 1
             pinned = None
             if pinned_id is not None:
-                comment = await self.store.get(pinned_id)
-                if comment is not None and comment.status == "visible":
-                    pinned = comment.wire()
+                entry = room.ring.get(pinned_id)
+                if entry is not None:
+                    pinned = entry.wire if entry.status == "visible" else None
+                else:
+                    comment = await self.store.get(pinned_id)
+                    self.stats["db_room_reads"] += 1
+                    if comment is not None and comment.status == "visible":
+                        pinned = comment.wire()
             room.state = RoomState(slow_mode=slow, closed=closed, pinned=pinned)
             room.tasks.append(asyncio.create_task(room.pump(), name=f"pump-{broadcast_id}"))
             self.rooms[broadcast_id] = room
@@ -220,21 +233,59 @@ class CommentHub:
         room = await self.room(broadcast_id)
         window = await self._window_closed(broadcast_id)
         room.empty_since = None
-        viewer.hold()
         upto = room.watermark
         room.add_viewer(viewer)
-        viewer.queue.put_nowait(Frame(self.hello(room, viewer, window)))
-        try:
-            if after is None:
-                recent = await self.store.recent(broadcast_id, self.limits.backfill, upto)
-                if recent:
-                    self._queue_backfill(viewer, recent)
+        viewer.push(Frame(self.hello(room, viewer, window)))
+        if after is None:
+            recent = room.ring.recent_visible(self.limits.backfill, upto)
+            if recent is not None:
+                self.stats["ring_backfills"] += 1
+                self._push_backfill(viewer, recent)
             else:
+                viewer.hold()
+                try:
+                    self.stats["db_backfill_reads"] += 1
+                    found = await self.store.recent(broadcast_id, self.limits.backfill, upto)
+                    self._push_backfill(viewer, [c.wire() for c in found])
+                finally:
+                    viewer.release()
+        elif self._missed_from_ring(room, viewer, after, upto):
+            self.stats["ring_backfills"] += 1
+        else:
+            viewer.hold()
+            try:
                 await self._queue_missed(broadcast_id, viewer, after, upto)
-        finally:
-            viewer.release()
+            finally:
+                viewer.release()
         self._report_presence(room)
         return room
+
+    def _missed_from_ring(self, room: Room, viewer: Viewer, after: int, upto: int) -> bool:
+        """`_queue_missed` from the room's ring, with no await (so nothing interleaves);
+        False, having sent nothing, when the ring does not reach back to `after` or `after`
+        is beyond the watermark (the database then says whether to `reset`)."""
+        if after > upto:
+            return False
+        visible = room.ring.visible_after(after, upto)
+        latest: list[RingEntry] | None = []
+        if after > 0:
+            latest = room.ring.latest(after, RECHECK_ON_RESUME)
+        if visible is None or latest is None:
+            return False
+        viewer.skip_upto = after if after > upto else 0
+        if latest:
+            who = viewer.identity
+            sees_held = who is not None and who.role in ("moderator", "admin")
+            gone = [e.id for e in latest if e.status != "visible" and (
+                e.status != "held" or not (sees_held or (who and e.author_key == who.key)))]
+            if gone:
+                viewer.push(Frame(protocol.deleted_frame(gone)))
+            back = [e.wire for e in latest if e.status == "visible" and e.reshown]
+            if back:
+                viewer.push(Frame(protocol.restored_frame(back)))
+        for start in range(0, len(visible), FETCH_LIMIT):
+            self._push_backfill(viewer, visible[start:start + FETCH_LIMIT])
+        return True
 
     async def _queue_missed(self, broadcast_id: int, viewer: Viewer, after: int,
                             upto: int) -> None:
@@ -244,9 +295,10 @@ class CommentHub:
             # and say so, or no live comment would reach the viewer until ids pass `after`.
             newest = await self.store.last_id(broadcast_id)
             if after > newest:
-                viewer.queue.put_nowait(Frame(protocol.reset_frame(newest)))
+                viewer.push(Frame(protocol.reset_frame(newest)))
                 after = newest
         viewer.skip_upto = after if after > upto else 0
+        self.stats["db_backfill_reads"] += 1
         if after > 0:
             # What was removed while the viewer was away: it may still be on their page.
             # Held comments stay where they are shown: their author's page (as pending)
@@ -257,32 +309,34 @@ class CommentHub:
                         broadcast_id, after, RECHECK_ON_RESUME)
                     if status != "held" or not (sees_held or (who and author == who.key))]
             if gone:
-                viewer.queue.put_nowait(Frame(protocol.deleted_frame(gone)))
+                viewer.push(Frame(protocol.deleted_frame(gone)))
             for hook in self.resume_hooks:
                 for text in await hook(broadcast_id, viewer, after):
-                    viewer.queue.put_nowait(Frame(text))
+                    viewer.push(Frame(text))
         cursor = after
         while cursor < upto:
             page = await self.store.visible_page(broadcast_id, cursor, FETCH_LIMIT, upto)
             if not page:
                 break
-            self._queue_backfill(viewer, page)
+            self._push_backfill(viewer, [c.wire() for c in page])
             cursor = page[-1].id
 
     @staticmethod
-    def _queue_backfill(viewer: Viewer, comments: list[Comment]) -> None:
-        # Straight into the queue: backfill may exceed the live-frame bound once.
-        items = [c.wire() for c in comments]
-        viewer.queue.put_nowait(
-            Frame(protocol.comments_frame(items, backfill=True), comments[-1].id, tuple(items))
-        )
+    def _push_backfill(viewer: Viewer, items: list[dict[str, Any]]) -> None:
+        # Past the live-frame bound: backfill may exceed it once.
+        if items:
+            viewer.push(Frame(protocol.comments_frame(items, backfill=True), items[-1]["id"],
+                              tuple(items)))
 
     async def resume(self, broadcast_id: int, viewer: Viewer, after: int) -> None:
         """Send every visible comment after `after` up to the watermark, then go on live."""
         room = await self.room(broadcast_id)
         viewer.drop_queued_comments()
-        viewer.hold()
         upto = room.watermark
+        if self._missed_from_ring(room, viewer, after, upto):
+            self.stats["ring_backfills"] += 1
+            return
+        viewer.hold()
         try:
             await self._queue_missed(broadcast_id, viewer, after, upto)
         finally:
@@ -450,9 +504,17 @@ class CommentHub:
             room.apply(event)
         self._enqueue(broadcast_id, event)
 
-    def broadcast_frame(self, broadcast_id: int, frame: dict[str, Any]) -> None:
-        """Send one server frame to every viewer of `broadcast_id` on every process."""
-        self.broadcast_event(broadcast_id, {"t": "frame", "frame": protocol.encode(frame)})
+    def broadcast_frame(self, broadcast_id: int, frame: dict[str, Any],
+                        changed: list[Comment] | None = None, reshown: bool = False) -> None:
+        """Send one server frame to every viewer of `broadcast_id` on every process.
+
+        `changed`: comments whose status this frame announces (all now in one status;
+        `reshown`: a moderator put them back), so every room's ring learns it too."""
+        event: dict[str, Any] = {"t": "frame", "frame": protocol.encode(frame)}
+        if changed:
+            event["status"] = {"ids": [c.id for c in changed], "status": changed[0].status,
+                               "reshown": reshown}
+        self.broadcast_event(broadcast_id, event)
 
     def notify_held(self, comment: Comment) -> None:
         for hook in self.held_hooks:

@@ -172,6 +172,7 @@ class Moderator:
         hub.held_hooks.append(self._on_held)
         hub.event_hooks.append(self._on_event)
         hub.resume_hooks.append(self._on_resume)
+        hub.reshown_sources.append(self._reshown)
         ready = asyncio.Event()
         self._tasks = [
             asyncio.create_task(self._listen(ready), name="moderation-control"),
@@ -192,6 +193,8 @@ class Moderator:
             hub.event_hooks.remove(self._on_event)
         with contextlib.suppress(ValueError):
             hub.resume_hooks.remove(self._on_resume)
+        with contextlib.suppress(ValueError):
+            hub.reshown_sources.remove(self._reshown)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -280,8 +283,12 @@ class Moderator:
                                                          RECHECK_ON_RESUME)
         if not comments:
             return []
-        return [protocol.encode({"type": "comments", "items": [c.wire() for c in comments],
-                                 "restored": True})]
+        return [protocol.restored_frame([c.wire() for c in comments])]
+
+    async def _reshown(self, broadcast_id: int, upto: int, window: int) -> list[int]:
+        """For a room's ring: which of its comments were put back by a moderator."""
+        return [c.id for c in await self.store.reshown_among_latest(broadcast_id, upto,
+                                                                    window)]
 
     def _moderators(self, room: Room) -> list[Viewer]:
         return [v for v in room.viewers
@@ -411,7 +418,8 @@ class Moderator:
         ids = [c.id for c in change.changed]
         if not ids:
             return
-        self.hub.broadcast_frame(broadcast_id, {"type": "deleted", "ids": ids, "reason": reason})
+        self.hub.broadcast_frame(broadcast_id, {"type": "deleted", "ids": ids, "reason": reason},
+                                 change.changed)
         self._emit_action(broadcast_id, action, change.entries, change.changed)
         for comment in change.changed:
             self._emit(broadcast_id, author_key=comment.author_key, author={
@@ -432,7 +440,7 @@ class Moderator:
             return
         items = [c.wire() for c in change.changed]
         self.hub.broadcast_frame(broadcast_id, {"type": "comments", "items": items,
-                                                "restored": True})
+                                                "restored": True}, change.changed, True)
         self._emit_action(broadcast_id, action, change.entries, change.changed)
         for comment in change.changed:
             self._emit(broadcast_id, author_key=comment.author_key, author={
@@ -636,7 +644,7 @@ class Moderator:
         if change.changed:
             items = [c.wire() for c in change.changed]
             self.hub.broadcast_frame(broadcast_id, {"type": "comments", "items": items,
-                                                    "restored": True})
+                                                    "restored": True}, change.changed, True)
         self._emit_action(broadcast_id, "appeal_decide", change.entries, change.changed,
                           appeal=appeal.public())
         self._emit(broadcast_id, author_key=appeal.author_key, author={
@@ -678,7 +686,7 @@ class Moderator:
         bid = comment.broadcast_id
         if change.changed:
             self.hub.broadcast_frame(bid, {"type": "deleted", "ids": [comment.id],
-                                           "reason": "reported"})
+                                           "reason": "reported"}, change.changed)
             held = change.changed[0]
             self._emit(bid, {"event": "held", "item": mod_item(
                 held, cause="reports", reports=count)})

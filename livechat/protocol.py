@@ -134,6 +134,11 @@ def comments_frame(items: list[dict[str, Any]], backfill: bool = False) -> str:
     return encode(frame)
 
 
+def restored_frame(items: list[dict[str, Any]]) -> str:
+    """Comments a moderator put back, re-inserted in place by the page."""
+    return encode({"type": "comments", "items": items, "restored": True})
+
+
 def deleted_frame(ids: list[int], reason: str | None = None) -> str:
     frame: dict[str, Any] = {"type": "deleted", "ids": ids}
     if reason:

@@ -13,7 +13,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from livechat import protocol
+from livechat.batching import Batching
 from livechat.broker import RESYNC
+from livechat.comment import Comment
+from livechat.ring import CommentRing
 from livechat.viewer import Frame, Viewer
 
 if TYPE_CHECKING:
@@ -28,6 +31,7 @@ ROOM_LINGER = 15.0  # keep an empty room (and its subscription) this long
 POLL_HEALTHY = 5.0  # safety read when nothing woke the room (pub/sub is at-most-once)
 POLL_UNHEALTHY = 0.5  # read this often while the broker is down
 FETCH_LIMIT = 500
+RING_CAPACITY = 2000  # recent comments a room keeps for backfill and resume
 
 
 def channel_name(broadcast_id: int) -> str:
@@ -80,6 +84,24 @@ class Room:
         """Distinct people (sessions; addresses for viewers without one) in this process."""
         return len(self.present)
 
+    ring: CommentRing = field(default_factory=lambda: CommentRing(RING_CAPACITY))
+    batching: Batching = field(default_factory=Batching)
+    stale: bool = False  # broker messages (status changes) may have been lost
+
+    async def load(self) -> None:
+        """Fill the ring with the newest comments (all statuses) and set the watermark:
+        one read, plus one per reshown source (moderation)."""
+        hub = self.hub
+        latest = await hub.store.latest(self.broadcast_id, RING_CAPACITY, None)
+        top = latest[-1].id if latest else 0
+        reshown: set[int] = set()
+        for source in hub.reshown_sources:
+            reshown.update(await source(self.broadcast_id, top, RING_CAPACITY))
+        hub.stats["db_room_reads"] += 1 + len(hub.reshown_sources)
+        self.ring.load(latest, len(latest) < RING_CAPACITY, top, reshown)
+        self.watermark = top
+        self.stale = False
+
     # -- fan-out -----------------------------------------------------------------------
     def fanout(self, frame: Frame) -> None:
         for viewer in list(self.viewers):
@@ -92,36 +114,59 @@ class Room:
         self.hub.stats["deliveries"] += len(frame.items) * len(self.viewers)
 
     async def pump(self) -> None:
-        """Read new comments after the watermark and fan them out, coalescing under load."""
+        """Read new comments after the watermark and fan them out: at once when the room
+        is quiet; under load, what arrives within the batching window travels together."""
         store = self.hub.store
-        tick = self.hub.limits.tick_seconds
+        loop = asyncio.get_running_loop()
         while True:
             timeout = POLL_HEALTHY if self.hub.broker.healthy else POLL_UNHEALTHY
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(timeout):
                     await self.wake.wait()
+            wait = self.batching.wait(loop.time())
+            if wait:
+                await asyncio.sleep(wait)  # what arrives meanwhile goes in the same frame
             self.wake.clear()
             try:
+                if self.stale:
+                    await self.reload()
                 rows = await store.after(self.broadcast_id, self.watermark, FETCH_LIMIT)
             except Exception:
                 log.exception("reading comments of broadcast %s failed", self.broadcast_id)
                 await asyncio.sleep(0.5)
                 self.wake.set()
                 continue
+            self.hub.stats["db_fanout_reads"] += 1
             if not rows:
                 continue
-            self.watermark = rows[-1].id
-            items = tuple(c.wire() for c in rows if c.status == "visible")
-            if items:
-                self.fanout(Frame(protocol.comments_frame(list(items)), rows[-1].id, items))
-                self.hub.record_batch(len(items), items[0]["created_at"])
-            for comment in rows:
-                if comment.status == "held":
-                    self.hub.notify_held(comment)
+            self.take(rows)
             if len(rows) == FETCH_LIMIT:
                 self.wake.set()
-            elif tick > 0:
-                await asyncio.sleep(tick)  # coalesce: what arrives meanwhile goes in one frame
+
+    def take(self, rows: list[Comment]) -> None:
+        """Comments read after the watermark (id order): into the ring, out to viewers."""
+        self.ring.extend(rows)
+        self.watermark = rows[-1].id
+        items = tuple(c.wire() for c in rows if c.status == "visible")
+        if items:
+            self.fanout(Frame.comments(items, rows[-1].id))
+            self.hub.record_batch(len(items), items[0]["created_at"])
+            self.batching.sent(len(items), len(self.viewers), asyncio.get_running_loop().time())
+        for comment in rows:
+            if comment.status == "held":
+                self.hub.notify_held(comment)
+
+    async def reload(self) -> None:
+        """After lost broker messages: statuses in the ring may be old; read them again
+        (up to the watermark, so the live stream goes on where it was)."""
+        hub = self.hub
+        latest = await hub.store.latest(self.broadcast_id, RING_CAPACITY, self.watermark)
+        reshown: set[int] = set()
+        for source in hub.reshown_sources:
+            reshown.update(await source(self.broadcast_id, self.watermark, RING_CAPACITY))
+        hub.stats["db_room_reads"] += 1 + len(hub.reshown_sources)
+        self.ring.load(latest, len(latest) < RING_CAPACITY, self.watermark, reshown)
+        self.stale = False
 
     async def listen(self) -> None:
         """Follow the broker channel of this broadcast (one subscription per process)."""
@@ -129,6 +174,7 @@ class Room:
             self.ready.set()
             async for message in sub:
                 if message is RESYNC:
+                    self.stale = True
                     self.wake.set()
                     continue
                 assert isinstance(message, bytes)
@@ -152,6 +198,11 @@ class Room:
                 self.send_presence()
         elif kind == "frame":
             text = event.get("frame")
+            changed = event.get("status")
+            if isinstance(changed, dict):
+                self.ring.set_status(
+                    [i for i in changed.get("ids", ()) if isinstance(i, int)],
+                    str(changed.get("status")), bool(changed.get("reshown")))
             if isinstance(text, str):
                 self.fanout(Frame(text))
         elif kind == "state":

@@ -195,6 +195,17 @@ class CommentStore:
         )
         return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
 
+    async def latest(self, broadcast_id: int, limit: int, upto: int | None = None
+                     ) -> list[Comment]:
+        """The last `limit` comments of every status with id <= `upto`, oldest first."""
+        bound = upto if upto is not None else 2**62
+        rows = await self._fetch(
+            f"SELECT {_COLUMNS} FROM comments WHERE broadcast_id = ? AND id <= ?"
+            " ORDER BY id DESC LIMIT ?",
+            (broadcast_id, bound, limit),
+        )
+        return [_row(r) for r in reversed(rows)]
+
     async def last_id(self, broadcast_id: int) -> int:
         rows = await self._fetch(
             "SELECT MAX(id) FROM comments WHERE broadcast_id = ?", (broadcast_id,)

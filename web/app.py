@@ -88,7 +88,6 @@ def hub_limits(settings: Settings) -> HubLimits:
         address_rate_per_minute=settings.address_rate_per_minute,
         address_burst=settings.address_burst,
         send_queue_frames=settings.send_queue_frames,
-        tick_seconds=settings.fanout_tick_ms / 1000,
         backfill=settings.backfill_comments,
         max_message_bytes=settings.ws_max_message_bytes,
         max_connections=settings.max_connections,

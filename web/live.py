@@ -8,15 +8,15 @@ message that cannot be handled earns an `error` frame; the connection survives.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 
 from starlette.routing import WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
-from livechat import CLOSE, CLOSE_TOO_SLOW, STAFF, CommentRejected, Identity, Viewer, protocol
+from livechat import STAFF, CommentRejected, Frame, Identity, Viewer, protocol
 from web.requests import ascii_int, same_origin
 from web.services import Services, services
 
@@ -29,6 +29,17 @@ CLOSE_BUSY = 1013  # "try again later"
 
 async def broadcast_exists(svc: Services, broadcast_id: int) -> bool:
     return await svc.schedule.exists(broadcast_id)
+
+
+async def _known(svc: Services, broadcast_id: int) -> bool:
+    """Whether the broadcast exists; concurrent askers share one database read."""
+    pending = svc.broadcast_lookups.get(broadcast_id)
+    if pending is None:
+        svc.hub.stats["db_broadcast_lookups"] = svc.hub.stats.get("db_broadcast_lookups", 0) + 1
+        pending = asyncio.ensure_future(broadcast_exists(svc, broadcast_id))
+        svc.broadcast_lookups[broadcast_id] = pending
+        pending.add_done_callback(lambda _: svc.broadcast_lookups.pop(broadcast_id, None))
+    return await asyncio.shield(pending)
 
 
 def client_address(ws: WebSocket) -> str:
@@ -55,6 +66,55 @@ class FrameSendMiddleware:
         await self.app(scope, receive, send)
 
 
+class AsgiOutlet:
+    """Any ASGI server: every frame goes through the server's `send` (awaited)."""
+
+    __slots__ = ("_send",)
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+
+    def write(self, frame: Frame) -> bool:
+        return False  # nothing is known about the transport: let the viewer await `send`
+
+    async def send(self, frame: Frame) -> None:
+        await self._send(frame.event())
+
+    async def close(self, code: int, reason: str) -> None:
+        await self._send({"type": "websocket.close", "code": code, "reason": reason})
+
+
+class SansIOOutlet(AsgiOutlet):
+    """uvicorn's `websockets-sansio` server (the one `live-seoul serve` runs): a frame is
+    written straight to the connection's transport as pre-framed bytes, the same bytes
+    for every viewer (a server-to-client frame is not masked), in the fan-out loop. Only
+    after the handshake and while the server has neither closed nor paused the connection;
+    otherwise the viewer waits on the server's own `send`, which knows what to do."""
+
+    __slots__ = ("_proto",)
+
+    def __init__(self, send: Send, proto: WebSocketsSansIOProtocol) -> None:
+        super().__init__(send)
+        self._proto = proto
+
+    def write(self, frame: Frame) -> bool:
+        proto = self._proto
+        if proto.close_sent or proto.disconnected or not proto.writable.is_set():
+            return False
+        transport = proto.transport
+        if transport.is_closing():
+            return False
+        transport.write(frame.wire())
+        return True
+
+
+def outlet_for(send: Send) -> AsgiOutlet:
+    proto = getattr(send, "__self__", None)
+    if isinstance(proto, WebSocketsSansIOProtocol) and proto.handshake_complete:
+        return SansIOOutlet(send, proto)
+    return AsgiOutlet(send)
+
+
 class CommentsSocket:
     """The route's ASGI app. Frames go out through the server's own `send` (see
     `FrameSendMiddleware`), not Starlette's `WebSocket.send`, whose checks hold by
@@ -72,7 +132,8 @@ async def comments_socket(ws: WebSocket, send: Send) -> None:
     broadcast_id = int(ws.path_params["broadcast_id"])
     # Accepted before closing, so the client sees the close code (a refused handshake
     # is only an HTTP 403 to a browser, the same as a foreign Origin).
-    if not await broadcast_exists(svc, broadcast_id):
+    # A room exists only for a broadcast that did: a reconnect storm costs no lookups.
+    if broadcast_id not in svc.hub.rooms and not await _known(svc, broadcast_id):
         await ws.accept()
         await ws.close(code=CLOSE_NOT_FOUND, reason="unknown broadcast")
         return
@@ -114,24 +175,12 @@ async def _serve(ws: WebSocket, send: Send, svc: Services, broadcast_id: int,
     hub = svc.hub
     viewer = Viewer(identity, hub.limits.send_queue_frames, address=client_address(ws))
     await hub.join(broadcast_id, viewer, after)
-    writer = asyncio.create_task(_drain(ws, send, viewer))
+    viewer.attach(outlet_for(send))
     try:
         await _read(ws, svc, broadcast_id, viewer, identity)
     finally:
         hub.leave(broadcast_id, viewer)
-        writer.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await writer
-
-
-async def _drain(ws: WebSocket, send: Send, viewer: Viewer) -> None:
-    """Send queued frames in order; close a viewer that fell too far behind."""
-    while True:
-        frame = await viewer.next_frame()
-        if frame is CLOSE:
-            await ws.close(code=CLOSE_TOO_SLOW, reason="too slow: reconnect with after=<last id>")
-            return
-        await send({"type": "websocket.send", "text": frame.text})
+        viewer.detach()
 
 
 async def _read(ws: WebSocket, svc: Services, broadcast_id: int, viewer: Viewer,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -50,6 +51,8 @@ class Services:
     members: MemberStore
     access: AccessStore
     signin: SignIn
+    # "does broadcast N exist?" in flight: a reconnect storm asks the database once
+    broadcast_lookups: dict[int, asyncio.Future[bool]] = field(default_factory=dict)
     # used while no shared (Redis) buckets answer
     cookieless_views: RateLimiter = field(default_factory=lambda: RateLimiter(
         COOKIELESS_VIEW_BURST, COOKIELESS_VIEWS_PER_HOUR / 60))

@@ -101,11 +101,6 @@ class Settings:
         64,
         "Frames queued for one WebSocket before the client is closed as too slow (4008).",
     )
-    fanout_tick_ms: int = _setting(
-        "FANOUT_TICK_MS",
-        125,
-        "Under load, events of a broadcast are coalesced into one frame per tick.",
-    )
     backfill_comments: int = _setting(
         "BACKFILL_COMMENTS", 50, "Recent comments sent to a viewer on connect."
     )
@@ -173,13 +168,13 @@ class Settings:
     )
     admission_rate: float = _setting(
         "ADMISSION_RATE",
-        300.0,
+        1500.0,
         "New WebSocket connections per second admitted per broadcast and process (a "
         "reconnect storm after a restart is spread out instead of served at once).",
     )
     admission_burst: int = _setting(
         "ADMISSION_BURST",
-        600,
+        3000,
         "Connections admitted at once per broadcast before the rate applies.",
     )
     shutdown_timeout: float = _setting(

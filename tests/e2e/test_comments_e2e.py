@@ -123,7 +123,7 @@ async def test_slow_client_is_cut_off_and_others_stay_fast(tmp_path: Path) -> No
     seed_broadcast(db, 1)
     server = AppServer(db, {"SEND_QUEUE_FRAMES": "8", "COMMENT_BURST": "10000",
                             "COMMENT_RATE_PER_MINUTE": "1000000", "ADDRESS_BURST": "100000",
-                            "FANOUT_TICK_MS": "0", "COMMENT_MAX_CHARS": "6000"})
+                            "COMMENT_MAX_CHARS": "6000"})
     server.start()
     try:
         cookie, csrf = await guest_cookie(server.base, "빠른")

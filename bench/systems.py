@@ -1,0 +1,250 @@
+"""The chat servers the benchmarks run side by side, and how one client speaks to each.
+
+* `hub`: this project, run as `live-seoul serve` (`--workers N`), with Redis.
+* `naive`: `bench/naive_app.py`, the tutorial design (one subscription and one send per
+  connection), the project's own baseline.
+* `broadcaster`, `socketio`, `node`: the peers in `../shared/peers/` (see its README):
+  Starlette + encode/broadcaster, python-socketio with its Redis manager, Node socket.io
+  with the Redis adapter. Their packages are installed on first use into a cache folder
+  outside the repository (`~/.cache/live-seoul-peers`, or `$LIVE_SEOUL_PEERS_CACHE`) with
+  pip `--target` and npm.
+
+Every system fans each comment out to every viewer through Redis; the client posts the
+same JSON item (`client_id`, `text`) to each, in the system's own framing, and counts the
+items it receives the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.support import ROOT, free_port, seed_broadcast, wait_for
+
+PEERS = Path(os.environ.get("LIVE_SEOUL_PEERS", ROOT.parent.parent / "shared" / "peers"))
+if not PEERS.is_dir():
+    PEERS = Path("/work/shared/peers")
+CACHE = Path(os.environ.get("LIVE_SEOUL_PEERS_CACHE",
+                            Path.home() / ".cache" / "live-seoul-peers"))
+PY_PACKAGES = ["broadcaster", "python-socketio", "python-engineio", "bidict",
+               "simple-websocket"]  # --no-deps: starlette, redis, anyio are the project's own
+# broadcaster 0.3.1's Redis backend loses every message under redis-py 8 once its first
+# subscription has settled (its listener and `subscribe` race on one PubSub); with
+# redis-py 5 it works, so the broadcaster peer gets redis-py 5 ahead of the project's.
+BROADCASTER_REDIS = "redis==5.2.1"
+NODE_PACKAGES = ["socket.io", "@socket.io/redis-adapter", "redis"]
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+ALL = ("hub", "naive", "broadcaster", "socketio", "node")
+
+
+def raise_fd_limit() -> None:
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def tree(pid: int) -> list[int]:
+    """`pid` and its descendants (uvicorn's workers)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return out
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return total
+
+
+def rss_bytes(pids: list[int]) -> int:
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+        except OSError:
+            continue
+    return total
+
+
+def ensure_peer_packages(kind: str) -> None:
+    """Install a peer's packages into the cache folder on first use (pip / npm)."""
+    if kind in ("broadcaster", "socketio") and not (CACHE / "py" / "socketio").is_dir():
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
+                        "--target", str(CACHE / "py"), *PY_PACKAGES], check=True)
+    if kind == "broadcaster" and not (CACHE / "redis5" / "redis").is_dir():
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
+                        "--target", str(CACHE / "redis5"), BROADCASTER_REDIS], check=True)
+    if kind == "node" and not (CACHE / "node" / "node_modules" / "socket.io").is_dir():
+        if shutil.which("npm") is None:
+            raise RuntimeError("node socket.io peer: npm is not installed")
+        (CACHE / "node").mkdir(parents=True, exist_ok=True)
+        subprocess.run(["npm", "install", "--silent", "--prefix", str(CACHE / "node"),
+                        *NODE_PACKAGES], check=True)
+
+
+# -- the client side of each system ------------------------------------------------------
+@dataclass(frozen=True)
+class Dialect:
+    """How the load client speaks to one system."""
+
+    path: str
+    post: Callable[[str, str], str]  # (client_id, text) -> the message to send
+    items: Callable[[str], list[dict[str, Any]] | None]  # a received message -> items
+    engineio: bool = False  # answer the Engine.IO open with "40" and pings with "3"
+    acks: bool = False  # the server acknowledges posts
+
+
+def _hub_post(client_id: str, text: str) -> str:
+    return json.dumps({"type": "post", "client_id": client_id, "text": text})
+
+
+def _comments_items(raw: str) -> list[dict[str, Any]] | None:
+    if not raw.startswith('{"type":"comments"') or '"backfill":true' in raw:
+        return None
+    items: list[dict[str, Any]] = json.loads(raw)["items"]
+    return items
+
+
+def _plain_post(client_id: str, text: str) -> str:
+    return json.dumps({"type": "comments", "items": [{"client_id": client_id, "text": text}]},
+                      ensure_ascii=False, separators=(",", ":"))
+
+
+def _sio_post(client_id: str, text: str) -> str:
+    return "42" + json.dumps(["comment", {"type": "comments", "items": [
+        {"client_id": client_id, "text": text}]}], ensure_ascii=False, separators=(",", ":"))
+
+
+def _sio_items(raw: str) -> list[dict[str, Any]] | None:
+    if not raw.startswith('42["comment"'):
+        return None
+    items: list[dict[str, Any]] = json.loads(raw[2:])[1]["items"]
+    return items
+
+
+DIALECTS = {
+    "hub": Dialect("/ws/broadcasts/1", _hub_post, _comments_items, acks=True),
+    "naive": Dialect("/ws/broadcasts/1", _hub_post, _comments_items, acks=True),
+    "broadcaster": Dialect("/ws", _plain_post, _comments_items),
+    "socketio": Dialect("/socket.io/?EIO=4&transport=websocket", _sio_post, _sio_items,
+                        engineio=True),
+    "node": Dialect("/socket.io/?EIO=4&transport=websocket", _sio_post, _sio_items,
+                    engineio=True),
+}
+
+
+# -- the server side -----------------------------------------------------------------------
+class Server:
+    """One system under test, started on a free port with its own database file."""
+
+    def __init__(self, kind: str, redis_url: str, tmp: Path, workers: int = 1,
+                 extra_env: dict[str, str] | None = None,
+                 default_admission: bool = False) -> None:
+        self.kind = kind
+        self.dialect = DIALECTS[kind]
+        self.port = free_port()
+        self.workers = workers
+        db = tmp / f"{kind}-{self.port}.db"
+        self.db = db
+        env = {**os.environ, "REDIS_URL": redis_url, "DATABASE_URL": f"sqlite:///{db}",
+               "SECRET_KEY": "bench", "PUBLIC_BASE_URL": f"http://127.0.0.1:{self.port}",
+               "COMMENT_BURST": "1000000", "COMMENT_RATE_PER_MINUTE": "100000000",
+               "ADDRESS_BURST": "1000000", "ADDRESS_RATE_PER_MINUTE": "100000000",
+               "CONNECTIONS_PER_ADDRESS": "1000000",
+               "ADMISSION_BURST": "100000", "ADMISSION_RATE": "100000",
+               "METRICS_DIR": str(tmp / f"metrics-{self.port}"),
+               "NAIVE_DB": str(db), "PORT": str(self.port), "LOG_LEVEL": "warning",
+               **(extra_env or {})}
+        if default_admission:  # the storm measures the product's own admission limits
+            del env["ADMISSION_BURST"], env["ADMISSION_RATE"]
+        uvicorn = [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port",
+                   str(self.port), "--log-level", "warning", "--backlog", "4096",
+                   "--ws", "websockets-sansio", "--ws-per-message-deflate", "false"]
+        if kind == "hub":
+            seed_broadcast(db, 1)
+            cmd = [sys.executable, "-c", "import sys; from web.cli import main; "
+                   "sys.exit(main())", "serve", "--port", str(self.port),
+                   "--workers", str(workers)]
+        elif kind == "naive":
+            cmd = [*uvicorn, "bench.naive_app:app"]
+        elif kind in ("broadcaster", "socketio"):
+            ensure_peer_packages(kind)
+            first = [str(CACHE / "redis5")] if kind == "broadcaster" else []
+            env["PYTHONPATH"] = os.pathsep.join([str(PEERS), *first, str(CACHE / "py"),
+                                                 env.get("PYTHONPATH", "")])
+            cmd = [*uvicorn, "broadcaster_chat:app" if kind == "broadcaster"
+                   else "socketio_chat:app"]
+        elif kind == "node":
+            ensure_peer_packages(kind)
+            env["NODE_PATH"] = str(CACHE / "node" / "node_modules")
+            cmd = ["node", str(PEERS / "socketio_node.js")]
+        else:
+            raise ValueError(f"unknown system {kind!r}")
+        self.env = env
+        self.cmd = cmd
+        self.proc = self._spawn()
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen(self.cmd, cwd=ROOT, env=self.env, preexec_fn=raise_fd_limit)
+        self.proc = proc
+        wait_for(self._ready, timeout=60, what=f"{self.kind} server")
+        return proc
+
+    def _ready(self) -> bool:
+        """Listening (socket.io's server never answers a plain GET /, so only connect)."""
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"{self.kind} server exited with {self.proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+            return True
+        except OSError:
+            return False
+
+    def restart(self) -> None:
+        """Stop (SIGTERM, as a deploy does) and start again on the same port."""
+        self.stop()
+        self._spawn()
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws(self) -> str:
+        return f"ws://127.0.0.1:{self.port}{self.dialect.path}"
+
+    def pids(self) -> list[int]:
+        return tree(self.proc.pid)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()

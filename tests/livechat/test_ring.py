@@ -1,0 +1,251 @@
+"""The room's ring of recent comments: pure behaviour, a model check, and the hub serving
+joins and resumes from it (the database only when the ring does not reach back)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from livechat import Comment, Viewer, protocol
+from livechat import room as room_module
+from livechat.batching import MAX_WINDOW, Batching, window_for
+from livechat.ring import CommentRing
+from tests.livechat.hubkit import BROADCAST, citizen, comment_ids, frames_until, has_ids, open_hub
+from tests.support import RedisServer
+
+
+def comment(i: int, status: str = "visible", author: str = "g:a") -> Comment:
+    return Comment(i, BROADCAST, author, "시민", "viewer", "", f"c{i}", f"#{i}",
+                   "2026-12-01T00:00:00+00:00", status=status)
+
+
+# -- pure -------------------------------------------------------------------------------
+def test_a_full_ring_forgets_the_oldest_and_says_so() -> None:
+    """Past its capacity the ring drops the oldest; questions from below the floor get
+    None (ask the database), questions above it get every visible comment in order."""
+    ring = CommentRing(3)
+    ring.load([], True, 0)
+    ring.extend([comment(2), comment(5, "held"), comment(9), comment(11)])
+    assert ring.floor == 2 and ring.top == 11 and len(ring) == 3
+    assert ring.visible_after(1, 11) is None
+    assert [w["id"] for w in ring.visible_after(2, 11) or []] == [9, 11]
+    assert [w["id"] for w in ring.visible_after(9, 11) or []] == [11]
+    assert ring.visible_after(11, 11) == []
+
+
+def test_ids_must_rise() -> None:
+    """The ring only takes comments above its top (a read after the watermark)."""
+    ring = CommentRing(10)
+    ring.load([comment(4)], True, 4)
+    with pytest.raises(ValueError):
+        ring.extend([comment(4)])
+
+
+def test_a_status_change_that_overtakes_the_read_is_kept() -> None:
+    """A removal announced before the room has read the comment applies when it arrives."""
+    ring = CommentRing(10)
+    ring.load([comment(1)], True, 1)
+    ring.set_status([3], "removed")
+    ring.extend([comment(2), comment(3)])
+    assert [w["id"] for w in ring.visible_after(0, 3) or []] == [1, 2]
+
+
+def test_a_loaded_ring_is_complete_only_when_the_database_had_no_more() -> None:
+    """Loaded from a full page, the floor sits just below the oldest loaded comment."""
+    ring = CommentRing(2)
+    ring.load([comment(7), comment(8)], False, 8)
+    assert ring.floor == 6 and not ring.covers(5) and ring.covers(6)
+    assert ring.recent_visible(3, 8) is None  # older visible ones may exist
+    assert [w["id"] for w in ring.recent_visible(2, 8) or []] == [7, 8]
+
+
+def test_batching_window_grows_with_viewers_times_rate() -> None:
+    """Quiet rooms send at once; the window grows with viewers × rate, up to a bound."""
+    assert window_for(200, 10) <= 0.002
+    assert window_for(500, 50) < window_for(2000, 100) <= MAX_WINDOW
+    assert window_for(100_000, 1000) == MAX_WINDOW
+    batching = Batching()
+    assert batching.wait(100.0) == 0.0  # never sent: at once
+    window = batching.sent(50, 2000, 100.0)
+    assert window > 0 and batching.wait(100.0) == pytest.approx(window)
+    assert batching.wait(100.0 + window) == 0.0
+    assert batching.rate(110.0) < 0.01 * batching.rate(100.0)  # a quiet room forgets
+
+
+# A script of ring operations: new comments (with a status), status changes of earlier
+# ones (index into what exists), with a small capacity so the floor moves.
+ops = st.lists(st.one_of(
+    st.tuples(st.just("add"), st.integers(1, 3), st.sampled_from(["visible", "held"])),
+    st.tuples(st.just("set"), st.integers(0, 40),
+              st.sampled_from(["visible", "removed", "held"])),
+), min_size=1, max_size=60)
+
+
+@given(ops, st.integers(1, 12), st.integers(0, 60))
+@settings(max_examples=200, deadline=None)
+def test_ring_answers_like_the_database_or_not_at_all(script: list[tuple[str, int, str]],
+                                                      capacity: int, probe: int) -> None:
+    """Against a model of the comments table: whatever the ring answers (visible after an
+    id, the latest window, the recent visible) is what the database would; it answers
+    None only when it does not reach back."""
+    ring = CommentRing(capacity)
+    ring.load([], True, 0)
+    table: dict[int, str] = {}  # id -> status: the database
+    reshown: set[int] = set()
+    next_id = 1
+    for kind, n, status in script:
+        if kind == "add":
+            new = []
+            for _ in range(n):
+                next_id += 1 + next_id % 3  # ids of other broadcasts fall between
+                table[next_id] = status
+                new.append(comment(next_id, status))
+            ring.extend(new)
+        elif table:
+            target = sorted(table)[n % len(table)]
+            table[target] = status
+            back = status == "visible"
+            if back:
+                reshown.add(target)
+            ring.set_status([target], status, reshown=back)
+    top = max(table, default=0)
+    after = min(probe, top)
+    visible = ring.visible_after(after, top)
+    expected = [i for i in sorted(table) if i > after and table[i] == "visible"]
+    if visible is not None:
+        assert [w["id"] for w in visible] == expected
+    else:
+        assert after < ring.floor
+    latest = ring.latest(after, 4)
+    window = [i for i in sorted(table) if i <= after][-4:]
+    if latest is not None:
+        assert [(e.id, e.status) for e in latest] == [(i, table[i]) for i in window]
+        assert {e.id for e in latest if e.reshown} == reshown & set(window)
+    recent = ring.recent_visible(3, top)
+    if recent is not None:
+        assert [w["id"] for w in recent] == [i for i in sorted(table)
+                                             if table[i] == "visible"][-3:]
+
+
+# -- the hub ------------------------------------------------------------------------------
+@pytest.fixture(params=["memory", "redis"])
+def broker_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Every hub test runs over both broker implementations."""
+    if request.param == "memory":
+        yield ""
+        return
+    server = RedisServer()
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+async def test_a_reconnect_storm_reads_the_database_only_to_open_the_room(
+        tmp_path: Path, broker_url: str) -> None:
+    """500 viewers resuming from different points after a restart each get exactly what
+    they missed; the room costs at most five reads in all (ring, settings) and no viewer
+    costs one."""
+    db = tmp_path / "db.sqlite"
+    async with open_hub(db, broker_url, burst=10_000) as hub:
+        ids = [(await hub.post(BROADCAST, citizen(i % 7), f"c{i}", f"m{i}")).comment.id
+               for i in range(300)]
+    async with open_hub(db, broker_url, burst=10_000) as hub:  # the restarted worker
+        viewers = [(Viewer(None, 100), ids[(i * 37) % 300]) for i in range(500)]
+        for viewer, after in viewers:
+            await hub.join(BROADCAST, viewer, after)
+        for viewer, after in viewers[:50]:
+            missed = [i for i in ids if i > after]
+            frames = await frames_until(viewer, has_ids(len(missed)))
+            assert comment_ids(frames) == missed
+        assert hub.stats["db_room_reads"] <= 5
+        assert hub.stats["db_backfill_reads"] == 0
+        assert hub.stats["ring_backfills"] == 500
+
+
+async def test_resume_from_before_the_ring_asks_the_database(
+        tmp_path: Path, broker_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the ring does not reach back to `after`, the missed comments come from the
+    database, exactly, then live."""
+    monkeypatch.setattr(room_module, "RING_CAPACITY", 10)
+    async with open_hub(tmp_path / "db.sqlite", broker_url, burst=10_000) as hub:
+        witness = Viewer(None, 1000)
+        await hub.join(BROADCAST, witness, None)
+        ids = [(await hub.post(BROADCAST, citizen(1), f"c{i}", f"m{i}")).comment.id
+               for i in range(40)]
+        await frames_until(witness, has_ids(40))
+        assert hub.rooms[BROADCAST].ring.floor > ids[5]
+        viewer = Viewer(None, 1000)
+        await hub.join(BROADCAST, viewer, ids[5])
+        assert hub.stats["db_backfill_reads"] == 1
+        late = (await hub.post(BROADCAST, citizen(1), "late", "live")).comment.id
+        frames = await frames_until(viewer, has_ids(35))
+        assert comment_ids(frames) == [*ids[6:], late]
+
+
+async def test_removals_and_restores_while_away_come_from_the_ring(
+        tmp_path: Path, broker_url: str) -> None:
+    """A status change announced through the hub (as moderation does) reaches the ring:
+    a resuming page hears `deleted` for what was removed and gets back what was restored,
+    without reading the database."""
+    async with open_hub(tmp_path / "db.sqlite", broker_url, burst=10_000) as hub:
+        witness = Viewer(None, 1000)
+        await hub.join(BROADCAST, witness, None)
+        ids = [(await hub.post(BROADCAST, citizen(1), f"c{i}", f"m{i}")).comment.id
+               for i in range(4)]
+        await frames_until(witness, has_ids(4))
+        gone = await hub.store.get(ids[1])
+        assert gone is not None
+        await hub.store.set_status([ids[1], ids[2]], "removed")
+        removed = [c for c in [await hub.store.get(i) for i in ids[1:3]] if c]
+        hub.broadcast_frame(BROADCAST, {"type": "deleted", "ids": ids[1:3]}, removed)
+        await hub.store.set_status([ids[2]], "visible")
+        back = await hub.store.get(ids[2])
+        assert back is not None
+        hub.broadcast_frame(BROADCAST, {"type": "comments", "items": [back.wire()],
+                                        "restored": True}, [back], reshown=True)
+        reads = hub.stats["db_backfill_reads"]
+        viewer = Viewer(None, 100)
+        await hub.join(BROADCAST, viewer, ids[3])
+        frames = await frames_until(viewer, lambda got: len(got) >= 3)
+        assert hub.stats["db_backfill_reads"] == reads
+        assert frames[1] == {"type": "deleted", "ids": [ids[1]]}
+        assert frames[2] == {"type": "comments", "items": [back.wire()], "restored": True}
+        assert protocol.restored_frame([back.wire()]) == protocol.encode(frames[2])
+
+
+async def test_a_status_change_on_one_process_reaches_the_ring_of_another(
+        tmp_path: Path) -> None:
+    """Two hubs (two workers) on one database and one Redis: a removal announced on one
+    is in the other's ring, so a page resuming on the other hears of it."""
+    server = RedisServer()
+    server.start()
+    db = tmp_path / "db.sqlite"
+    try:
+        async with open_hub(db, server.url, burst=10_000) as a, \
+                open_hub(db, server.url, burst=10_000) as b:
+            watch_a, watch_b = Viewer(None, 1000), Viewer(None, 1000)
+            await a.join(BROADCAST, watch_a, None)
+            await b.join(BROADCAST, watch_b, None)
+            ids = [(await a.post(BROADCAST, citizen(1), f"c{i}", f"m{i}")).comment.id
+                   for i in range(3)]
+            await frames_until(watch_b, has_ids(3))
+            await a.store.set_status([ids[0]], "removed")
+            removed = await a.store.get(ids[0])
+            assert removed is not None
+            a.broadcast_frame(BROADCAST, {"type": "deleted", "ids": [ids[0]]}, [removed])
+            await frames_until(watch_b, lambda got: any(f["type"] == "deleted" for f in got))
+            entry = b.rooms[BROADCAST].ring.get(ids[0])
+            assert entry is not None and entry.status == "removed"
+            viewer = Viewer(None, 100)
+            await b.join(BROADCAST, viewer, ids[2])
+            frames = await frames_until(viewer, lambda got: len(got) >= 2)
+            assert frames[1] == {"type": "deleted", "ids": [ids[0]]}
+            assert b.stats["db_backfill_reads"] == 0
+    finally:
+        server.stop()
