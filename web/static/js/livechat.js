@@ -621,6 +621,7 @@ class LiveChat {
       case "chat_closed": return s.closed;
       case "banned":
       case "timed_out":
+      case "address_restricted":
         this.restricted(frame.until || null);
         return s.restricted;
       default: return s.failed + (frame.message ? ` (${frame.message})` : "");

@@ -393,6 +393,8 @@ class QuestionPanel {
       if (response.status === 401) {
         this.say(this.str("needNickname"));
         if (window.liveChat && window.liveChat.openNickname) window.liveChat.openNickname();
+      } else if (body.error && body.error.code === "vote_limit") {
+        this.say(this.str("voteLimit"));
       } else {
         this.say(`${this.str("failed")} ${body.error ? body.error.message : ""}`);
       }
