@@ -199,3 +199,23 @@ def test_question_panel_shares_the_chat_socket(browser: Any, server: AppServer) 
         assert p.errors == []
         p.context.close()
     mod.context.close()
+
+
+def test_new_cookie_at_a_banned_address_sees_the_restriction(browser: Any,
+                                                             server: AppServer) -> None:
+    """A viewer banned everywhere who comes back as a new guest from the same address is
+    told on the live page that commenting is restricted (until when), and the text stays."""
+    troll = viewer(browser, server, "트롤")
+    cid = post(troll, "도배 댓글")
+    Moderator(browser, server).act(action="ban", comment_id=cid, reason="spam",
+                                   scope="everywhere")
+    again = viewer(browser, server, "새 얼굴")
+    again.fill("#chat-text", "다시 왔어요")
+    again.press("#chat-text", "Enter")
+    notice = again.locator("#chat-restricted")
+    notice.wait_for(state="visible", timeout=MS)
+    text = notice.inner_text()
+    assert "까지" in text and "기한 없음" not in text, text  # an end time, not "no end"
+    assert again.input_value("#chat-text") == "다시 왔어요"
+    troll.context.close()
+    again.context.close()

@@ -752,6 +752,7 @@ class LiveChat {
       }
       case "banned":
       case "timed_out":
+      case "address_restricted":
         this.restricted(frame.until || null);
         return s.restricted;
       default:

@@ -51,7 +51,7 @@ if (form) {
         window.location.assign(sameSite(body.next));
         return;
       }
-      if (response.status === 429) show(form.dataset.busy);
+      if (response.status === 429 || response.status === 503) show(form.dataset.busy);
       else if (response.status === 401 || response.status === 400) show(form.dataset.failed);
       else show(form.dataset.error);
     } catch {

@@ -431,6 +431,8 @@ class QuestionPanel {
       if (response.status === 401) {
         this.say(this.str("needNickname"));
         if (window.liveChat && window.liveChat.openNickname) window.liveChat.openNickname();
+      } else if (body.error && body.error.code === "vote_limit") {
+        this.say(this.str("voteLimit"));
       } else {
         // Our wording and the stable code, never the API's English message.
         this.say(`${this.str("failed")} (${body.error ? body.error.code : response.status})`);
