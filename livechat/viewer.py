@@ -127,6 +127,12 @@ class FrameQueue:
         items[-1] = Frame.comments(last.items + frame.items, frame.max_id)
         return True
 
+    def unget(self, frame: Frame) -> None:
+        """Put `frame` back at the head (it could not be written after all)."""
+        if self._items is None:
+            self._items = collections.deque()
+        self._items.appendleft(frame)
+
     def get_nowait(self) -> Frame:
         if not self._items:
             raise IndexError("get from an empty FrameQueue")
@@ -176,10 +182,21 @@ class Viewer:
 
     # -- the transport -------------------------------------------------------------------
     def attach(self, outlet: Outlet) -> None:
-        """Write to `outlet` from now on; what is queued already goes first."""
+        """Write to `outlet` from now on; what is queued already (hello, backfill) goes
+        first, written at once if the transport takes it (a join costs no task)."""
         self._outlet = outlet
-        if not self.queue.empty():
+        queue = self.queue
+        while not queue.empty():
+            frame = queue.get_nowait()
+            try:
+                if frame is not CLOSE and outlet.write(frame):
+                    continue
+            except Exception:
+                self.closed = True
+                return
+            queue.unget(frame)
             self._start_writer()
+            return
 
     def detach(self) -> None:
         """The connection ended: stop writing (a pending write is abandoned)."""

@@ -96,6 +96,9 @@ class SansIOOutlet(AsgiOutlet):
     def __init__(self, send: Send, proto: WebSocketsSansIOProtocol) -> None:
         super().__init__(send)
         self._proto = proto
+        # uvicorn keeps the handshake's request and response (their headers: ~2 KiB) for
+        # the connection's whole life but never reads them after the handshake.
+        proto.request = proto.response = None  # type: ignore[assignment]
 
     def write(self, frame: Frame) -> bool:
         proto = self._proto

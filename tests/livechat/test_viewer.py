@@ -86,3 +86,31 @@ async def test_a_viewer_that_stays_paused_is_closed_as_too_slow() -> None:
         while transport.closed_with is None:
             await asyncio.sleep(0)
     assert transport.closed_with == CLOSE_TOO_SLOW
+
+
+async def test_what_was_queued_before_the_transport_goes_first() -> None:
+    """Frames queued before the viewer is attached (hello, backfill) are written first,
+    at once when the transport takes them, then live frames, in order."""
+    viewer, transport = Viewer(None, 4), PausedTransport()
+    viewer.push(Frame('{"type":"hello"}'))
+    viewer.push(live(1))
+    viewer.attach(transport)
+    viewer.offer(live(2))
+    assert transport.written[0] == '{"type":"hello"}'
+    assert ids(transport.written) == [1, 2] and viewer.queue.empty()
+
+
+async def test_a_transport_paused_at_attach_gets_the_queue_later_in_order() -> None:
+    """If the transport is paused when the viewer attaches, the queued frames wait and
+    go out, before later ones, when it opens."""
+    viewer, transport = Viewer(None, 8), PausedTransport()
+    transport.open.clear()
+    viewer.push(Frame('{"type":"hello"}'))
+    viewer.attach(transport)
+    viewer.offer(live(1))
+    assert transport.written == []
+    transport.open.set()
+    async with asyncio.timeout(5):
+        while len(transport.written) < 2:
+            await asyncio.sleep(0)
+    assert transport.written[0] == '{"type":"hello"}' and ids(transport.written) == [1]
