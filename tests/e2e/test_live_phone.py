@@ -338,6 +338,10 @@ def test_planned_broadcast_waits_then_opens_when_it_goes_live(browser: Any,
     assert page.locator("#player-pill").is_hidden()
     assert not page.evaluate("document.getElementById('live-video').controls")
 
+    # A server that closes the chat outside the live window says so in `hello`: still waiting,
+    # and going live opens it all the same.
+    page.evaluate("() => window.liveChat.handle({type: 'hello', closed: true, viewers: 1})")
+    assert page.get_attribute("#chat-form", "data-phase") == "waiting"
     create_account(demo_server, "opener", "opener-password-1", "moderator")
     with httpx.Client(base_url=demo_server.base, timeout=TIMEOUT) as staff:
         login(staff, "opener", "opener-password-1")
