@@ -51,14 +51,18 @@ def lives() -> list[Broadcast]:
             for n, (h, m, length) in enumerate(at, 1)]
 
 
-def eager_pick(self: channel._Filler, at: datetime, left: timedelta
-               ) -> tuple[ReplayCandidate | None, bool]:
+def eager_pick(self: channel._Filler, at: datetime, left: timedelta, before: str | None,
+               after: str | None) -> tuple[ReplayCandidate | None, bool, bool]:
     """The baseline: the whole allowed list for every slot, then the first that fits."""
-    choices = [r for r in self.ranked if self.allowed(r, at)]
-    whole = [r for r in choices if r.duration_seconds <= left.total_seconds()]
+    room = left.total_seconds()
+    allowed = [r for r in self.ranked if self.allowed(r, at)]
+    choices = [r for r in allowed if r.title != before
+               and not (r.title == after and r.duration_seconds >= room)]
+    blocked = len(choices) < len(allowed)
+    whole = [r for r in choices if r.duration_seconds <= room]
     if whole:
-        return whole[0], False
-    return (choices[0], True) if choices else (None, True)
+        return whole[0], False, blocked
+    return (choices[0], True, blocked) if choices else (None, True, blocked)
 
 
 def timed(build: Callable[[], list[ChannelSlot]], runs: int) -> tuple[float, list[ChannelSlot]]:

@@ -31,6 +31,7 @@ touches, filling the freed time with the same rules.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import math
 from collections.abc import Sequence
@@ -146,8 +147,15 @@ class _Filler:
         self.yesterday = self.day - timedelta(days=1)
         self.shortest = min((r.duration_seconds for r in self.ranked), default=0)
 
+    def add_start(self, replay_id: int, at: datetime) -> None:
+        bisect.insort(self.starts.setdefault(replay_id, []), at)
+
     def allowed(self, r: ReplayCandidate, at: datetime) -> bool:
-        return (all(abs(at - t) >= self.window for t in self.starts.get(r.id, ()))
+        # Starts are kept sorted: only the nearest one on each side can be too close.
+        starts = self.starts.get(r.id, ())
+        i = bisect.bisect_left(starts, at)
+        return ((i == 0 or at - starts[i - 1] >= self.window)
+                and (i == len(starts) or starts[i] - at >= self.window)
                 and not (at < self.head_end and evening(self.yesterday, r.id))
                 and not (at > self.tail_start and not evening(self.day, r.id)))
 
@@ -177,8 +185,11 @@ class _Filler:
 
     def next_eligible_time(self, at: datetime) -> datetime | None:
         """The next instant after `at` when the allowed set may grow."""
-        times = [t + self.window for ts in self.starts.values() for t in ts
-                 if t + self.window > at]
+        times = []
+        for starts in self.starts.values():  # each replay's last start up to `at`
+            i = bisect.bisect_right(starts, at)
+            if i and starts[i - 1] + self.window > at:
+                times.append(starts[i - 1] + self.window)
         if self.head_end > at:
             times.append(self.head_end)
         return min(times) if times and self.ranked else None
@@ -205,7 +216,7 @@ class _Filler:
             stop = end if cut else at + timedelta(seconds=pick.duration_seconds)
             slots.append(ChannelSlot("replay", pick.title, at, stop, replay_id=pick.id,
                                      cut=cut))
-            self.starts.setdefault(pick.id, []).append(at)
+            self.add_start(pick.id, at)
             before = pick.title
             at = stop
         return slots
@@ -223,9 +234,11 @@ def _merge_cards(slots: list[ChannelSlot]) -> list[ChannelSlot]:
 
 def build_channel(day: date, lives: Sequence[Broadcast], replays: Sequence[ReplayCandidate],
                   *, repeat_window: timedelta, min_cut: timedelta = timedelta(minutes=10),
-                  tz: ZoneInfo = SEOUL) -> list[ChannelSlot]:
+                  tz: ZoneInfo = SEOUL, after_title: str | None = None) -> list[ChannelSlot]:
     """The channel of `day` (in `tz`): slots covering `[00:00, 24:00)` with no gap or
     overlap, lives untouched, gaps filled with replays (see the module docstring).
+    `after_title` is the title of the replay that ends the day before at midnight, if
+    known, so the day does not open with another episode of it.
 
     Deterministic: the same arguments give the same slots, whatever their order.
     """
@@ -236,11 +249,12 @@ def build_channel(day: date, lives: Sequence[Broadcast], replays: Sequence[Repla
     cursor = start
     for live in live_slots:
         if live.start > cursor:
-            slots.extend(filler.fill(cursor, live.start))
+            slots.extend(filler.fill(cursor, live.start,
+                                     after_title if cursor == start else None))
         slots.append(live)
         cursor = live.end
     if cursor < end:
-        slots.extend(filler.fill(cursor, end))
+        slots.extend(filler.fill(cursor, end, after_title if cursor == start else None))
     return _merge_cards(slots)
 
 
@@ -291,7 +305,7 @@ def replan(day: date, published: Sequence[ChannelSlot], lives: Sequence[Broadcas
     filler = _Filler(day, (start, end), rank(replays, day), repeat_window, min_cut)
     for slot in kept:
         if slot.replay_id is not None:
-            filler.starts.setdefault(slot.replay_id, []).append(slot.start)
+            filler.add_start(slot.replay_id, slot.start)
     standing = sorted([*kept, *live_slots], key=lambda s: s.start)
     slots: list[ChannelSlot] = []
     cursor, before = start, None

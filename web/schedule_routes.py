@@ -126,10 +126,16 @@ async def channel_day(svc: Services, day: date, now: datetime | None = None,
     window = timedelta(hours=svc.settings.replay_repeat_window_hours)
     published = await svc.schedule.channel_plan(day)
     if published is None:
-        slots = build_channel(day, lives, replays, repeat_window=window)
         horizon = timedelta(hours=svc.settings.channel_publish_hours)
         if start >= (now or datetime.now(UTC)) + horizon:
+            slots = build_channel(day, lives, replays, repeat_window=window)
             return slots, {b.id: b for b in lives}
+        # Publishing: open with something other than the episode the published day
+        # before ends with at midnight (no back-to-back across days).
+        before = await svc.schedule.channel_plan(day - timedelta(days=1))
+        last = before[-1] if before else None
+        slots = build_channel(day, lives, replays, repeat_window=window, after_title=(
+            last.title if last and last.kind == "replay" and last.end == start else None))
         published = await svc.schedule.publish_plan(day, slots)
     slots = replan(day, published, lives, replays, repeat_window=window)
     if [s for s in slots if s.kind != "live"] != published:

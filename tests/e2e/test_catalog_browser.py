@@ -191,3 +191,28 @@ def test_a_channel_change_reaches_an_open_schedule_page(browser: Any,
     assert page.locator("#slots .slot").all_text_contents()[:3] == morning
     assert page.evaluate("() => window.sameDocument") is True  # no reload: a push
     page.close()
+
+
+@pytest.mark.parametrize(("locale", "expected"), [
+    ("ko-KR", "닉네임은 보이는 글자가 있는 한 줄로, 20자까지 정할 수 있습니다."),
+    ("en-US", "A nickname is one line with visible characters, at most 20 characters.")])
+def test_replay_composer_refusals_are_in_the_page_language(
+        browser: Any, server: AppServer, locale: str, expected: str) -> None:
+    """A nickname the server refuses (only spaces) is explained in the page's language,
+    never with the API's English "must not be empty"."""
+    context = browser.new_context(locale=locale,
+                                  extra_http_headers={"Accept-Language": locale[:2]})
+    page = context.new_page()
+    page.goto(f"{server.base}/replays")
+    page.click("#replay-list > li:first-child a")
+    page.wait_for_function("() => !document.getElementById('replay-fieldset').disabled",
+                           timeout=MS)
+    page.fill("#replay-nickname", "   ")
+    page.fill("#replay-text", "좋은 토론이네요")
+    page.click("#replay-send")
+    page.wait_for_function(
+        "() => document.getElementById('replay-composer-status').textContent !== ''",
+        timeout=MS)
+    status = page.text_content("#replay-composer-status") or ""
+    assert expected in status and "must" not in status
+    context.close()

@@ -282,3 +282,18 @@ def test_a_withdrawn_replay_is_replaced_where_it_stood() -> None:
     assert all(s.replay_id != gone for s in after)
     assert [s for s in published if s.replay_id != gone] == [
         s for s in after if s in published]
+
+
+@settings(max_examples=100, deadline=None)
+@given(replays=replays_strategy, window=window_strategy)
+def test_no_back_to_back_across_midnight(replays: list[ReplayCandidate],
+                                         window: timedelta) -> None:
+    """A day built knowing the replay that ends the day before at midnight does not open
+    with another episode of it (nothing else about the day's rules changes)."""
+    today = build_channel(DAY, [], replays, repeat_window=window)
+    last = today[-1]
+    after = last.title if last.kind == "replay" else None
+    tomorrow = build_channel(DAY + timedelta(days=1), [], replays, repeat_window=window,
+                             after_title=after)
+    assert_no_back_to_back(today + tomorrow)
+    assert_no_repeat(today + tomorrow, window)
