@@ -203,7 +203,7 @@ def test_ban_is_confirmed_undoable_and_actions_survive_a_reload(
         browser: Any, server: AppServer, viewers: Viewers) -> None:
     """b asks first (Esc cancels, nothing happens); confirmed, the ban lists the user and
     z lifts it; d removes all by a user after confirming; after a reload "최근 조치"
-    comes back from the audit log, in words."""
+    comes back from the audit log, in words, blocked-word changes (which word) included."""
     target = viewers.post("차단대상", "차단될 사람의 댓글")
     viewers.post("차단대상", "같은 사람의 두 번째 댓글")
     page = logged_in(browser, server, "mod1")
@@ -232,10 +232,13 @@ def test_ban_is_confirmed_undoable_and_actions_survive_a_reload(
     assert "2개" in page.inner_text("#mod-confirm-text")
     page.keyboard.press("Enter")
     page.wait_for_selector(f"#m-{target}[data-status='removed']", timeout=MS)
+    page.fill("#mod-word", "코인사기")
+    page.click("#mod-word-form button[type=submit]")
+    page.locator("#mod-words li", has_text="코인사기").wait_for(timeout=MS)
     page.reload()
     page.wait_for_selector("#console[data-ready='true']", timeout=MS)
     log = page.inner_text("#mod-log")
-    for words in ("사용자 댓글 모두 삭제", "제한 해제", "차단"):
+    for words in ("사용자 댓글 모두 삭제", "제한 해제", "차단", "금칙어 추가: 코인사기"):
         assert words in log
     assert "remove_user" not in log and "unban" not in log
     assert page.errors == []

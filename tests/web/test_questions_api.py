@@ -326,3 +326,26 @@ def test_replayed_comments_show_the_answer_when_it_was_given(settings: Settings)
         assert by_id[qid]["offset"] <= reply["offset"]
         page = u.get("시민A", f"/broadcasts/{broadcast_id}/questions")
         assert "네, 남습니다" in page.text and "생방송 답변" in page.text
+
+
+def test_answered_only_by_answering_and_the_desk_knows_departments(users: Users) -> None:
+    """Setting `answered` as a status is refused (`answer_required`) and changes nothing;
+    the menu never offers it; answering does it. Staff who answer get every department used
+    so far (questions' and accounts'), viewers none."""
+    qid = ask(users, "시민A", "언제 시작하나요?")
+    refused = users.post("kim", f"/api/questions/{qid}/status", {"status": "answered"})
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "answer_required"
+    assert refused.json()["error"]["field"] == "status"
+    listed = users.get("kim", "/api/broadcasts/1/questions").json()
+    item = next(q for q in listed["items"] if q["id"] == qid)
+    assert item["status"] == "open" and "answered" not in item["moves"]
+    assert listed["tally"]["answers"] == 0 and listed["tally"]["percent"] == 0
+    moved = users.post("kim", f"/api/questions/{qid}/status",
+                       {"status": "forwarded", "department": "도시교통실"})
+    assert moved.status_code == 200, moved.text
+    assert "answered" not in moved.json()["question"]["status"]
+    after = users.get("kim", "/api/broadcasts/1/questions").json()
+    assert after["tally"]["responded"] == 1 and after["tally"]["percent"] == 0
+    assert after["departments"] == ["교통정책과", "도시교통실"]
+    assert users.get("시민A", "/api/broadcasts/1/questions").json()["departments"] == []

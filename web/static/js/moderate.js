@@ -364,17 +364,21 @@ async function getJSON(path) {
 
 async function loadAll() {
   const base = `/api/moderation/broadcasts/${broadcastId}`;
-  const [comments, held, appeals, restrictions, words, audit] = await Promise.all([
+  // Recent actions: this broadcast's, and blocked-word changes (they belong to no broadcast).
+  const [comments, held, appeals, restrictions, words, audit, added, dropped] = await Promise.all([
     getJSON(`${base}/comments?limit=200`), getJSON(`${base}/queue`), getJSON(`${base}/appeals`),
     getJSON(`${base}/restrictions`), getJSON("/api/moderation/words"),
     getJSON(`/api/moderation/audit?broadcast_id=${broadcastId}&limit=30`),
+    getJSON("/api/moderation/audit?action=word_add&limit=10"),
+    getJSON("/api/moderation/audit?action=word_remove&limit=10"),
   ]);
   for (const item of [...comments.items].sort((a, b) => a.id - b.id)) upsert(item);
   for (const item of held.items) upsert(item);
   renderAppeals(appeals.items);
   renderRestrictions(restrictions.items);
   renderWords(words.items);
-  log(audit.items, true);
+  const recent = [...audit.items, ...added.items, ...dropped.items].sort((a, b) => b.id - a.id);
+  log(recent.slice(0, 30), true);
   toBottom();
   root.dataset.ready = "true";
 }
