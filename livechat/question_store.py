@@ -36,7 +36,7 @@ _SELECT = (
     "SELECT q.comment_id, q.broadcast_id, c.text, c.author_name, c.role, c.created_at,"
     " q.asker_key, q.status, q.status_note, q.department, q.votes, q.version, q.updated_at,"
     " c.status, q.answer_text, q.answered_by, q.answer_role, q.answer_department,"
-    " q.answered_at, q.answer_comment_id"
+    " q.answered_at, q.answer_comment_id, c.author_mark"
     " FROM questions q JOIN comments c ON c.id = q.comment_id"
 )
 _LAST_EVENT = (
@@ -54,7 +54,7 @@ def _question(row: Any) -> Question:
         id=row[0], broadcast_id=row[1], text=row[2], author=row[3], role=row[4],
         created_at=row[5], asker_key=row[6], status=row[7], status_note=row[8],
         department=row[9], votes=row[10], version=row[11], updated_at=row[12],
-        comment_status=row[13], answer=answer,
+        comment_status=row[13], answer=answer, mark=row[20],
     )
 
 

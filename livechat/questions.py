@@ -198,6 +198,7 @@ class Question:
     updated_at: str = ""
     comment_status: str = "visible"
     answer: Answer | None = None
+    mark: str = ""  # the asker's sign-in provider, if signed in
 
     def public(self) -> dict[str, Any]:
         return {
@@ -207,6 +208,7 @@ class Question:
             "department": self.department, "votes": self.votes, "version": self.version,
             "updated_at": self.updated_at,
             "answer": self.answer.public() if self.answer else None,
+            **({"mark": self.mark} if self.mark else {}),
         }
 
 

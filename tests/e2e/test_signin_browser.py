@@ -145,3 +145,30 @@ def test_moderator_restricts_comments_to_accounts_and_a_guest_is_told_to_sign_in
     assert console.errors == [] and guest.errors == []
     console.context.close()
     guest.context.close()
+
+
+def test_a_members_question_carries_the_mark_in_the_question_panel(
+        browser: Any, social: tuple[AppServer, OidcProvider]) -> None:
+    """A signed-in member asks from the live page; the question panel of another viewer
+    shows the question with the Naver mark beside the asker's name, and so does the
+    server-rendered panel after a reload."""
+    server, provider = social
+    reader = open_live(browser, server)
+    asker = open_live(browser, server)
+    asker.click("#signin-menu summary")
+    provider.next_login("asker1")
+    asker.click("[data-signin=naver]")
+    asker.wait_for_url("**/account/welcome", timeout=MS)
+    asker.click("button[value=accept]")
+    asker.wait_for_url("**/live/1", timeout=MS)
+    asker.wait_for_selector("#chat[data-connection=open]", timeout=MS)
+    asker.fill("#chat-text", "지하철 막차 연장되나요?")
+    asker.check("#chat-question")
+    asker.press("#chat-text", "Enter")
+    question = reader.locator("#q-list .question", has_text="지하철 막차 연장되나요?")
+    question.locator("img.mark--naver").wait_for(timeout=MS)
+    reader.reload()
+    reader.locator("#q-list .question img.mark--naver").first.wait_for(timeout=MS)
+    assert reader.errors == [] and asker.errors == []
+    reader.context.close()
+    asker.context.close()

@@ -508,6 +508,8 @@ def test_votes_may_require_an_account(site: TestClient, oidc: OidcProvider,
     asker = Person(site, oidc, "uma")
     asker.sign_in("kakao", "우마")
     question = asker.post("버스 노선 늘려 주세요", "q", question=True).json()["id"]
+    page = asker.app("GET", "/broadcasts/1/questions").text
+    assert 'class="mark mark--kakao"' in page  # the asker's mark in the rendered panel
     site.cookies.clear()
     guest = site.post("/api/session", json={"nickname": "손님"}).json()["csrf_token"]
     refused = site.post(f"/api/questions/{question}/vote", headers={"x-csrf-token": guest})

@@ -68,6 +68,11 @@ class QuestionPanel {
     this.locale = root.dataset.locale || "ko";
     this.role = root.dataset.role || "";
     this.csrf = root.dataset.csrf || "";
+    try {
+      this.marks = JSON.parse(root.dataset.marks || "{}"); // sign-in provider marks
+    } catch {
+      this.marks = {};
+    }
     this.sort = "votes";
     this.questions = new Map();
     this.nodes = new Map();
@@ -237,13 +242,23 @@ class QuestionPanel {
     const body = el("div", "question__body");
     const meta = el("p", "question__meta");
     const author = el("span", "question__author", q.author);
+    const marked = []; // the asker's sign-in provider mark, if any
+    const mark = q.mark ? this.marks[q.mark] : null;
+    if (mark) {
+      const img = document.createElement("img");
+      img.className = "mark mark--" + q.mark;
+      img.src = mark.src;
+      img.alt = img.title = mark.label;
+      img.width = img.height = 14;
+      marked.push(img);
+    }
     const when = el("time", "", timeOf(q.created_at, this.locale));
     when.dateTime = q.created_at;
     const status = el("span", "badge question__status");
     status.dataset.part = "status";
     const dept = el("span", "question__department");
     dept.dataset.part = "department";
-    meta.append(author, " ", when, " ", status, " ", dept);
+    meta.append(author, ...marked, " ", when, " ", status, " ", dept);
     const text = el("p", "question__text", q.text);
     const note = el("p", "question__note");
     note.dataset.part = "note";
