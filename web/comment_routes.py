@@ -57,7 +57,8 @@ async def post_comment(request: Request) -> Response:
         )
     except CommentRejected as exc:
         status = 429 if exc.code in ("rate_limited", "slow_mode") else (
-            403 if exc.code in ("banned", "timed_out", "chat_closed", "address_restricted")
+            403 if exc.code in ("banned", "timed_out", "chat_closed", "address_restricted",
+                                "sign_in_required")
             else 400)
         headers = {}
         if "retry_after" in exc.extra:

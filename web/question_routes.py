@@ -55,7 +55,7 @@ _HTTP_STATUS = {"forbidden": 403, "own_question": 403, "no_session": 401, "not_f
                 "bad_transition": 409, "no_change": 409, "answer_required": 409,
                 "rate_limited": 429, "slow_mode": 429, "banned": 403, "timed_out": 403,
                 "chat_closed": 403, "address_restricted": 403, "vote_limit": 429,
-                "personal_data": 409}
+                "personal_data": 409, "sign_in_required": 403}
 _FIELD = {"bad_status": "status", "bad_transition": "status", "no_change": "status",
           "answer_required": "status",
           "too_long": "text", "empty": "text", "own_question": "question_id",
