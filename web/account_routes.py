@@ -16,10 +16,11 @@ from starlette.routing import BaseRoute, Route
 from web.accounts import Account, AccountError
 from web.errors import ApiError
 from web.pages import error_page
-from web.requests import current_session, json_body, require_access, same_origin
+from web.requests import json_body, require_access, same_origin
 from web.roles import Access
 from web.services import services
 from web.sessions import Session
+from web.staff_pages import staff_gate
 
 ACTIONS = ("disable", "enable", "role", "password")
 
@@ -70,11 +71,13 @@ async def change_account_json(request: Request) -> Response:
 
 
 async def change_account_form(request: Request) -> Response:
-    admin = current_session(request)
+    admin = staff_gate(request, Access.ACCOUNTS)
+    if isinstance(admin, Response):
+        return admin
     svc = services(request)
     form = await request.form()
-    if (admin is None or admin.role != "admin" or not same_origin(request)
-            or not svc.sessions.csrf_ok(admin, str(form.get("csrf_token", "")))):
+    if not same_origin(request) or not svc.sessions.csrf_ok(
+            admin, str(form.get("csrf_token", ""))):
         return await error_page(request, 403, "forbidden")
     body = {k: str(form.get(k, "")) for k in ("action", "role", "password")}
     try:

@@ -31,6 +31,7 @@ class Access(StrEnum):
     MODERATE = "moderate"    # the moderator console, audit log, reviews and appeals
     STATUS = "status"        # the service status page
     ACCOUNTS = "accounts"    # staff accounts
+    MEMBER = "member"        # a viewer signed in with a provider (web.signin): their account
 
 
 HOLDERS: dict[Access, frozenset[str]] = {
@@ -42,6 +43,7 @@ HOLDERS: dict[Access, frozenset[str]] = {
     Access.MODERATE: MODERATOR_ROLES,
     Access.STATUS: frozenset({"operator", "moderator", "admin"}),
     Access.ACCOUNTS: frozenset({"admin"}),
+    Access.MEMBER: frozenset(),  # not a role: any viewer once signed in with a provider
 }
 assert frozenset(ROLES) == STAFF, "livechat.STAFF and web.roles.ROLES disagree"
 
@@ -55,6 +57,7 @@ DESCRIPTIONS: dict[Access, str] = {
     Access.MODERATE: "모더레이터 콘솔, 조치 기록, 검토·이의 제기",
     Access.STATUS: "서비스 상태",
     Access.ACCOUNTS: "직원 계정 관리",
+    Access.MEMBER: "소셜 계정으로 로그인한 시청자 본인",
 }
 
 
@@ -149,6 +152,38 @@ ROUTES: dict[str, Access] = {
     "GET /embed/broadcasts/{broadcast_id:id}": Access.PUBLIC,
     "GET /embed/replays/{replay_id:id}": Access.PUBLIC,
     "WS /ws/broadcasts/{broadcast_id:id}": Access.PUBLIC,
+    # social sign-in and the person's own account (members: web.signin, web.account_routes)
+    "GET /auth/{provider:str}/login": Access.PUBLIC,
+    "GET /auth/{provider:str}/callback": Access.PUBLIC,
+    "GET /auth/staff-link/{token:str}": Access.PUBLIC,
+    "GET /account": Access.PUBLIC,
+    "GET /account/welcome": Access.PUBLIC,
+    "POST /account/welcome": Access.PUBLIC,  # without a sign-in under way: back to /account
+    "GET /api/account/export": Access.MEMBER,
+    "POST /api/account/name": Access.MEMBER,
+    "POST /api/account/unlink": Access.MEMBER,
+    "DELETE /api/account": Access.MEMBER,
+    "GET /api/broadcasts/{broadcast_id:id}/comment-access": Access.PUBLIC,
+    "PUT /api/broadcasts/{broadcast_id:id}/comment-access": Access.MODERATE,
+    "POST /api/admin/accounts/{account_id:id}/provider-link": Access.ACCOUNTS,
+    # account administration (disable, role, password)
+    "POST /api/admin/accounts/{account_id:id}": Access.ACCOUNTS,
+    "POST /admin/accounts/{account_id:id}": Access.ACCOUNTS,
+    # the installable app and reminders
+    "GET /manifest.webmanifest": Access.PUBLIC,
+    "GET /sw.js": Access.PUBLIC,
+    "GET /offline": Access.PUBLIC,
+    "GET /api/push/reminders": Access.PUBLIC,
+    "POST /api/push/reminders": Access.PUBLIC,
+    "POST /api/push/reminders/cancel": Access.PUBLIC,
+    "POST /api/push/forget": Access.SESSION,
+    # pictures, catalog suggestions, the channel feed
+    "GET /og/live/{broadcast_id:id}.png": Access.PUBLIC,
+    "GET /og/replays/{replay_id:id}.png": Access.PUBLIC,
+    "GET /replays/{replay_id:id}/thumbnail.jpg": Access.PUBLIC,
+    "GET /api/replays/suggestions": Access.PUBLIC,
+    "GET /now": Access.PUBLIC,
+    "WS /ws/channel": Access.PUBLIC,
     "GET /live/{broadcast_id:id}": Access.PUBLIC,
     "GET /lang": Access.PUBLIC,
 }

@@ -30,7 +30,7 @@ DOCS = Path(__file__).parent.parent.parent / "docs" / "roles.md"
 # a broadcast that does not exist, so allowed callers get 404 and nothing moves under the
 # other checks.
 PARAMS = {"broadcast_id": "1", "replay_id": "1", "comment_id": "1", "question_id": "1",
-          "day": "2026-12-01"}
+          "day": "2026-12-01", "provider": "kakao", "token": "not-a-token", "account_id": "1"}
 
 
 @pytest.fixture
