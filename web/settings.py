@@ -158,7 +158,7 @@ class Settings:
         3.0,
         "Weight of viewers' reports (신고) that hides a comment until a moderator reviews "
         "it: an established viewer weighs 1, a fresh cookie that has not commented 0.25, "
-        "and each network block counts once (docs/security-accounts.md); 0 never hides.",
+        "and each network block counts once (docs/security.md); 0 never hides.",
     )
     max_connections: int = _setting(
         "MAX_CONNECTIONS",
@@ -205,7 +205,7 @@ class Settings:
         "Delete visible comments older than this many days (daily, and `live-seoul db prune`); "
         "removed comments and anything the moderation record refers to are kept. 0 keeps all.",
     )
-    # -- abuse resistance: accounts and login, Sybil and ban evasion (docs/security-accounts.md)
+    # -- abuse resistance: accounts and login, Sybil and ban evasion (docs/security.md)
     staff_idle_minutes: int = _setting(
         "STAFF_IDLE_MINUTES",
         60,
