@@ -369,6 +369,9 @@ async def main(args: argparse.Namespace) -> None:
                     print(f"{name:>11}: {viewers} × {rate:g}: gave up after "
                           f"{args.run_timeout:.0f} s", flush=True)
                     results[(name, viewers, rate)] = "gave up"
+                except (ConnectionClosed, OSError) as exc:  # the server dropped the client
+                    print(f"{name:>11}: {viewers} × {rate:g}: failed: {exc!r}", flush=True)
+                    results[(name, viewers, rate)] = "client dropped"
                 finally:
                     server.stop()
         if args.idle:

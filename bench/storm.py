@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import multiprocessing
 import random
@@ -215,9 +216,11 @@ async def main(args: argparse.Namespace) -> None:
         server.restart()
         print(f"restarted: answering after {time.time() - spawned:.1f} s", flush=True)
         deadline = time.monotonic() + args.timeout
-        async with httpx.AsyncClient(base_url=server.base) as http:
+        stats = ""
+        async with httpx.AsyncClient(base_url=server.base, timeout=30) as http:
             while time.monotonic() < deadline:
-                stats = (await http.get("/metrics")).text
+                with contextlib.suppress(httpx.HTTPError):  # busy with the storm
+                    stats = (await http.get("/metrics")).text
                 if metric(stats, "ring_backfills") + metric(stats, "db_backfill_reads") \
                         >= args.viewers:
                     break

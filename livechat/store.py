@@ -1,8 +1,9 @@
 """Comment persistence. Every SQL statement of `livechat` lives here.
 
-Writes go through one writer connection per process under `BEGIN IMMEDIATE`, so SQLite
-assigns ids in commit order: once comment *n* of any process is visible, every comment
-below *n* is too. The hub relies on this to deliver in id order with no gap.
+Writes go through one writer connection per process, under `BEGIN IMMEDIATE` or as one
+statement that commits on its own (a comment's insert), so SQLite assigns ids in commit
+order: once comment *n* of any process is visible, every comment below *n* is too. The
+hub relies on this to deliver in id order with no gap.
 """
 
 from __future__ import annotations
@@ -96,8 +97,10 @@ class CommentStore:
         Returns the comment and True if it was new, or the earlier one and False.
         """
         created = created_at or utc_now_iso()
-        async with write_transaction(self._writer, self._lock) as db:
-            cursor = await db.execute(
+        # One statement, its own transaction: one trip to the writer's thread, not five
+        # (BEGIN, INSERT, fetch, close, COMMIT) while holding the write lock.
+        async with self._lock:
+            rows = list(await self._writer.execute_fetchall(
                 "INSERT INTO comments (broadcast_id, author_key, author_name, role,"
                 " department, client_id, text, created_at, video_offset, status, flags,"
                 " origin, author_mark) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -105,20 +108,16 @@ class CommentStore:
                 f" RETURNING {_COLUMNS}",
                 (broadcast_id, author.key, author.name, author.role, author.department,
                  client_id, text, created, video_offset, status, flags, origin, author.mark),
-            )
-            row = await cursor.fetchone()
-            await cursor.close()
-            if row is None:
-                cursor = await db.execute(
-                    f"SELECT {_COLUMNS} FROM comments WHERE broadcast_id = ?"
-                    " AND author_key = ? AND client_id = ?",
-                    (broadcast_id, author.key, client_id),
-                )
-                existing = await cursor.fetchone()
-                await cursor.close()
-                assert existing is not None
-                return _row(existing), False
-        return _row(row), True
+            ))
+            if rows:
+                return _row(rows[0]), True
+            existing = list(await self._writer.execute_fetchall(
+                f"SELECT {_COLUMNS} FROM comments WHERE broadcast_id = ?"
+                " AND author_key = ? AND client_id = ?",
+                (broadcast_id, author.key, client_id),
+            ))
+        assert existing
+        return _row(existing[0]), False
 
     async def insert_many(self, rows: list[tuple[Any, ...]]) -> None:
         """Bulk load (demo data, benchmarks): rows in `comments` column order, without id."""

@@ -31,14 +31,25 @@ async def broadcast_exists(svc: Services, broadcast_id: int) -> bool:
     return await svc.schedule.exists(broadcast_id)
 
 
+KNOWN_FOR = 30.0  # seconds a "yes, it exists" answer is reused (a room takes over)
+
+
 async def _known(svc: Services, broadcast_id: int) -> bool:
-    """Whether the broadcast exists; concurrent askers share one database read."""
+    """Whether the broadcast exists; concurrent askers share one database read, and a
+    yes is reused for a while (while its room opens, a storm keeps arriving)."""
     pending = svc.broadcast_lookups.get(broadcast_id)
     if pending is None:
         svc.hub.stats["db_broadcast_lookups"] = svc.hub.stats.get("db_broadcast_lookups", 0) + 1
         pending = asyncio.ensure_future(broadcast_exists(svc, broadcast_id))
         svc.broadcast_lookups[broadcast_id] = pending
-        pending.add_done_callback(lambda _: svc.broadcast_lookups.pop(broadcast_id, None))
+
+        def forget(done: asyncio.Future[bool]) -> None:
+            keep = not done.cancelled() and done.exception() is None and done.result()
+            loop = asyncio.get_running_loop()
+            loop.call_later(KNOWN_FOR if keep else 0.0, svc.broadcast_lookups.pop,
+                            broadcast_id, None)
+
+        pending.add_done_callback(forget)
     return await asyncio.shield(pending)
 
 
