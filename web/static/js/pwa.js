@@ -108,27 +108,21 @@ function watchConnection() {
 
 // ---- the service worker and its updates -------------------------------------------------
 
-function askVersion(worker) {
-  return new Promise((resolve) => {
-    const channel = new MessageChannel();
-    channel.port1.onmessage = (event) => resolve(event.data.version);
-    worker.postMessage({ type: "version" }, [channel.port2]);
-    window.setTimeout(() => resolve(""), 3000);
-  });
-}
+// Which page load first saw the waiting worker. Another load (a later visit, a reload)
+// that still finds a worker waiting tells it to take over.
+const LOAD_ID = `${Date.now()}-${Math.random()}`;
 
-async function waitingSeen(worker) {
-  const version = await askVersion(worker);
-  let seen = "";
+function firstSeenHere() {
   try {
-    seen = window.localStorage.getItem(SEEN_KEY) || "";
-    if (version && seen !== version) window.localStorage.setItem(SEEN_KEY, version);
+    const first = window.localStorage.getItem(SEEN_KEY);
+    if (first && first !== LOAD_ID) return false;
+    window.localStorage.setItem(SEEN_KEY, LOAD_ID);
   } catch { /* storage off: updates then wait until every tab is closed */ }
-  return Boolean(version) && seen === version;
+  return true;
 }
 
-async function handleWaiting(worker) {
-  if (await waitingSeen(worker) && !onAir) {
+function handleWaiting(worker) {
+  if (!firstSeenHere() && !onAir) {
     worker.postMessage({ type: "take-over" });
   } else {
     showNotice("update", say("msgUpdate"));
@@ -152,8 +146,13 @@ async function register() {
   } catch {
     return null; // e.g. an insecure origin: the site works as before
   }
+  navigator.serviceWorker.addEventListener("controllerchange", () => {
+    try { window.localStorage.removeItem(SEEN_KEY); } catch { /* nothing kept */ }
+  });
   if (registration.waiting && navigator.serviceWorker.controller) {
     handleWaiting(registration.waiting);
+  } else {
+    try { window.localStorage.removeItem(SEEN_KEY); } catch { /* nothing kept */ }
   }
   registration.addEventListener("updatefound", () => {
     const incoming = registration.installing;
