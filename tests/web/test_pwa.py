@@ -45,11 +45,11 @@ def test_manifest_names_icons_and_shortcuts(client: TestClient) -> None:
 
 
 def test_every_page_links_the_manifest_and_the_app_script(client: TestClient) -> None:
-    """base.html links the manifest, the Apple icon, both theme colours and pwa.js once."""
+    """base.html links the manifest, the Apple icon, the theme colours and pwa.js once."""
     for url in ("/", "/schedule", "/replays", "/offline", "/nope-404"):
         html = client.get(url, headers={"Accept": "text/html"}).text
         assert '<link rel="manifest" href="/manifest.webmanifest">' in html, url
-        assert html.count('name="theme-color"') == 2
+        assert html.count('name="theme-color"') == 1 and 'data-dark="#1b1e25"' in html
         assert html.count("js/pwa.js?v=") == 1
         assert 'rel="apple-touch-icon"' in html
 

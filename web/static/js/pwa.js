@@ -20,6 +20,18 @@ const main = document.querySelector("main") || document.body;
 const onAir = /^\/(live|embed)\//.test(window.location.pathname);
 const SEEN_KEY = "live-seoul.sw-waiting-seen";
 
+// The browser bar follows the colour scheme (site.css's header --surface, light and dark).
+// One <meta> switched here: `media` on theme-color is newer than our HTML validator.
+function followColourScheme() {
+  const meta = document.querySelector('meta[name="theme-color"][data-dark]');
+  if (!meta || !window.matchMedia) return;
+  const light = meta.content;
+  const dark = window.matchMedia("(prefers-color-scheme: dark)");
+  const apply = () => { meta.content = dark.matches ? meta.dataset.dark : light; };
+  apply();
+  dark.addEventListener("change", apply);
+}
+
 function loadStyles() {
   if (!script || !script.dataset.css) return;
   const link = document.createElement("link");
@@ -283,6 +295,7 @@ function setUpReminders() {
 }
 
 loadStyles();
+followColourScheme();
 listenToWorker();
 watchConnection();
 setUpReminders();
