@@ -190,3 +190,35 @@ def test_a_new_release_takes_over_only_on_the_next_load(browser: Any, tmp_path: 
         page.context.close()
     finally:
         second.stop()
+
+
+PHONE_UA = ("Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko)"
+            " Chrome/126.0.0.0 Mobile Safari/537.36")
+# A test double for the Web Share API: records what the page asks to share.
+SHARE_SHIM = """
+window.__shared = [];
+Object.defineProperty(navigator, "share", {
+  configurable: true,
+  value: (data) => { window.__shared.push(data); return Promise.resolve(); },
+});
+"""
+
+
+def test_phones_get_the_native_share_sheet_first(browser: Any, server: AppServer) -> None:
+    """On a phone with the Web Share API, "공유하기…" is the first share button and opens
+    the native sheet with the page's link; the network buttons stay after it."""
+    context = browser.new_context(locale="ko-KR", user_agent=PHONE_UA, is_mobile=True,
+                                  has_touch=True, viewport={"width": 390, "height": 844})
+    context.add_init_script(SHARE_SHIM)
+    page = context.new_page()
+    broadcast_id = live_broadcast(server)
+    page.goto(f"{server.base}/broadcasts/{broadcast_id}")
+    first = page.locator(".share__list li:not([hidden])").first
+    first.wait_for(state="visible", timeout=MS)
+    assert first.inner_text() == "공유하기…"
+    first.locator("button").click()
+    page.wait_for_function("() => window.__shared.length === 1", timeout=MS)
+    shared = page.evaluate("() => window.__shared[0]")
+    assert shared["url"].startswith(f"{server.base}/broadcasts/{broadcast_id}")
+    assert page.locator('[data-network="x"]').is_visible()
+    context.close()
