@@ -219,6 +219,6 @@ def test_phones_get_the_native_share_sheet_first(browser: Any, server: AppServer
     first.locator("button").click()
     page.wait_for_function("() => window.__shared.length === 1", timeout=MS)
     shared = page.evaluate("() => window.__shared[0]")
-    assert shared["url"].startswith(f"{server.base}/broadcasts/{broadcast_id}")
+    assert shared["url"].startswith(f"{server.base}/live/{broadcast_id}?")
     assert page.locator('[data-network="x"]').is_visible()
     context.close()
