@@ -33,7 +33,9 @@ BACKGROUND = "#ffffff"
 # Precached at install: every stylesheet, script and icon the pages link (their URLs carry
 # the content hash). The HLS player and demo media are left to the network.
 PRECACHE_DIRS = ("css", "js", "img")
-NO_PRECACHE = frozenset({"js/sw.js"})
+# Staff pages' files are not pushed to every citizen's phone; they are cached on first use.
+NO_PRECACHE = frozenset({"js/sw.js", "js/moderate.js", "css/moderate.css", "js/operator.js",
+                         "js/status.js", "css/status.css", "js/login.js"})
 
 
 def manifest() -> dict[str, Any]:

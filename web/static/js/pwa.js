@@ -20,6 +20,18 @@ const main = document.querySelector("main") || document.body;
 const onAir = /^\/(live|embed)\//.test(window.location.pathname);
 const SEEN_KEY = "live-seoul.sw-waiting-seen";
 
+// The browser bar follows the colour scheme (site.css's header --surface, light and dark).
+// One <meta> switched here: `media` on theme-color is newer than our HTML validator.
+function followColourScheme() {
+  const meta = document.querySelector('meta[name="theme-color"][data-dark]');
+  if (!meta || !window.matchMedia) return;
+  const light = meta.content;
+  const dark = window.matchMedia("(prefers-color-scheme: dark)");
+  const apply = () => { meta.content = dark.matches ? meta.dataset.dark : light; };
+  apply();
+  dark.addEventListener("change", apply);
+}
+
 function loadStyles() {
   if (!script || !script.dataset.css) return;
   const link = document.createElement("link");
@@ -108,27 +120,21 @@ function watchConnection() {
 
 // ---- the service worker and its updates -------------------------------------------------
 
-function askVersion(worker) {
-  return new Promise((resolve) => {
-    const channel = new MessageChannel();
-    channel.port1.onmessage = (event) => resolve(event.data.version);
-    worker.postMessage({ type: "version" }, [channel.port2]);
-    window.setTimeout(() => resolve(""), 3000);
-  });
-}
+// Which page load first saw the waiting worker. Another load (a later visit, a reload)
+// that still finds a worker waiting tells it to take over.
+const LOAD_ID = `${Date.now()}-${Math.random()}`;
 
-async function waitingSeen(worker) {
-  const version = await askVersion(worker);
-  let seen = "";
+function firstSeenHere() {
   try {
-    seen = window.localStorage.getItem(SEEN_KEY) || "";
-    if (version && seen !== version) window.localStorage.setItem(SEEN_KEY, version);
+    const first = window.localStorage.getItem(SEEN_KEY);
+    if (first && first !== LOAD_ID) return false;
+    window.localStorage.setItem(SEEN_KEY, LOAD_ID);
   } catch { /* storage off: updates then wait until every tab is closed */ }
-  return Boolean(version) && seen === version;
+  return true;
 }
 
-async function handleWaiting(worker) {
-  if (await waitingSeen(worker) && !onAir) {
+function handleWaiting(worker) {
+  if (!firstSeenHere() && !onAir) {
     worker.postMessage({ type: "take-over" });
   } else {
     showNotice("update", say("msgUpdate"));
@@ -152,8 +158,13 @@ async function register() {
   } catch {
     return null; // e.g. an insecure origin: the site works as before
   }
+  navigator.serviceWorker.addEventListener("controllerchange", () => {
+    try { window.localStorage.removeItem(SEEN_KEY); } catch { /* nothing kept */ }
+  });
   if (registration.waiting && navigator.serviceWorker.controller) {
     handleWaiting(registration.waiting);
+  } else {
+    try { window.localStorage.removeItem(SEEN_KEY); } catch { /* nothing kept */ }
   }
   registration.addEventListener("updatefound", () => {
     const incoming = registration.installing;
@@ -284,6 +295,7 @@ function setUpReminders() {
 }
 
 loadStyles();
+followColourScheme();
 listenToWorker();
 watchConnection();
 setUpReminders();

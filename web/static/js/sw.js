@@ -68,12 +68,17 @@ self.addEventListener("activate", (event) => {
   })());
 });
 
+let askedToTakeOver = false;
+
 self.addEventListener("message", (event) => {
   const message = event.data || {};
   if (message.type === "take-over") {
-    self.skipWaiting();
+    // Chromium activates once the running version has no event in flight.
+    askedToTakeOver = true;
+    event.waitUntil(self.skipWaiting());
   } else if (message.type === "version" && event.ports[0]) {
-    event.ports[0].postMessage({ version: BUILD.version });
+    event.ports[0].postMessage({ version: BUILD.version, askedToTakeOver });
+    event.ports[0].close();
   } else if (message.type === "refresh-schedule") {
     event.waitUntil(refreshSchedule());
   }
@@ -125,11 +130,16 @@ async function networkFirst(event, url) {
   try {
     const response = await fetch(event.request);
     if (response.ok && response.type === "basic" && !response.redirected) {
+      // Every copy of a body must be read to its end: an unread one keeps this fetch
+      // event (and so the worker) busy, and a busy worker holds back the next version.
       const copy = response.clone();
       event.waitUntil((async () => {
         const cache = await caches.open(PAGES);
-        await cache.put(event.request, copy.clone());
-        if (url.pathname === "/replays") await cache.put(REPLAYS_LAST, copy);
+        await cache.put(event.request, copy);
+        if (url.pathname === "/replays") {
+          const saved = await cache.match(event.request, { ignoreVary: true });
+          if (saved) await cache.put(REPLAYS_LAST, saved);
+        }
         await trim(cache);
       })());
     }
