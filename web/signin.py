@@ -396,6 +396,7 @@ async def delete_account(request: Request) -> Response:
     assert session.member_id is not None
     key = session.identity.key
     await svc.members.delete(session.member_id)
+    await svc.push.store.forget(key)  # push reminders are the person's data too
     removed = await svc.comments.forget_author(key, DELETED_NAME, remove=choice == "remove")
     for broadcast_id, ids in removed.items():
         svc.hub.broadcast_frame(broadcast_id, {"type": "deleted", "ids": ids})

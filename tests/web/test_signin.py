@@ -242,7 +242,7 @@ def test_second_provider_links_to_the_same_account(site: TestClient, oidc: OidcP
 def test_export_and_delete_keeping_comments_as_withdrawn_user(
         site: TestClient, oidc: OidcProvider, settings_for: Any) -> None:
     """Export gives one's own comments and questions as JSON; deleting the account removes
-    the member and its links at once, every copy of the cookie stops working, and past
+    the member, its links and its push reminders at once, every copy of the cookie stops working, and past
     comments stay under 탈퇴한 사용자 without the mark."""
     gina = Person(site, oidc, "gina")
     gina.sign_in("google", "지나")
@@ -255,6 +255,13 @@ def test_export_and_delete_keeping_comments_as_withdrawn_user(
     assert [q["text"] for q in body["questions"]] == ["질문 있어요"]
     assert body["account"]["linked"][0]["provider"] == "google"
     copy = list(gina.app_cookies)
+    with db(settings_for()) as conn:  # a push reminder she asked for (web.push_store)
+        (member_id,) = conn.execute("SELECT id FROM members").fetchone()
+        conn.execute("INSERT INTO push_subscriptions (endpoint, p256dh, auth, session_key,"
+                     " created_at, expires_at) VALUES ('https://push.example/1', 'k', 'a',"
+                     " ?, '2026-01-01T00:00:00+00:00', '2099-01-01T00:00:00+00:00')",
+                     (f"m:{member_id}",))
+        conn.commit()
     gone = gina.app("DELETE", "/api/account", json={"comments": "keep"},
                     headers={"x-csrf-token": gina.session()["csrf_token"]})
     assert gone.json() == {"deleted": True, "comments": "keep", "removed": 0}
@@ -266,6 +273,7 @@ def test_export_and_delete_keeping_comments_as_withdrawn_user(
     with db(settings_for()) as conn:
         assert conn.execute("SELECT COUNT(*) FROM members").fetchone() == (0,)
         assert conn.execute("SELECT COUNT(*) FROM provider_links").fetchone() == (0,)
+        assert conn.execute("SELECT COUNT(*) FROM push_subscriptions").fetchone() == (0,)
         assert conn.execute("SELECT COUNT(*) FROM comments WHERE author_name = '지나'"
                             ).fetchone() == (0,)
 
