@@ -65,7 +65,7 @@ def test_a_live_broadcast_takes_comments_and_hello_says_open(settings: Settings)
 def test_ending_a_broadcast_closes_its_chat_at_once(settings: Settings) -> None:
     """The operator ends the broadcast: the very next post is refused (no stale cache)."""
     seed_broadcast(settings.database_path, 1, status="live")
-    make_staff(settings.database_path, "op")
+    make_staff(settings.database_path, "op", "operator")
     with TestClient(create_app(settings)) as client:
         login = client.post("/api/login", json={"username": "op", "password": PASSWORD})
         staff_csrf = login.json()["csrf_token"]

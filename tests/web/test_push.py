@@ -169,12 +169,14 @@ def users(settings: Settings) -> Iterator[Users]:
     seed_broadcast(settings.database_path, 1)
     seed_broadcast(settings.database_path, 2, title="다음 주 시민 토론", status="planned")
     make_staff(settings.database_path, "kim", "official", "교통정책과")
+    make_staff(settings.database_path, "desk", "operator", "")  # runs the schedule desk
     pushing = dataclasses.replace(settings, vapid_public_key=PUBLIC, vapid_private_key=PRIVATE,
                                   push_allow_loopback=True)
     with TestClient(create_app(pushing)) as client:
         u = Users(client)
         u.guest("시민A")
         u.login("kim")
+        u.login("desk")
         yield u
 
 
@@ -205,7 +207,7 @@ def test_go_live_is_pushed_encrypted_and_signed(users: Users, push: PushService,
                        **{"Accept-Language": "en"})
     assert answer.status_code == 200, answer.text
     assert answer.json()["reminding"] is True
-    assert users.post("kim", "/api/broadcasts/2/live").status_code == 200
+    assert users.post("desk", "/api/broadcasts/2/live").status_code == 200
     [delivery] = push.wait(1)
     assert delivery.message == {"title": "On air now", "body": "다음 주 시민 토론",
                                 "url": "/live/2", "tag": "live-2"}
@@ -245,7 +247,7 @@ def test_gone_subscriptions_are_removed(users: Users, push: PushService,
     users.client.cookies.clear()
     subscribe(users.client, phone.subscription(), "question", qid)
     assert len(rows(settings.database_path)) == 2
-    users.post("kim", "/api/broadcasts/2/live")
+    users.post("desk", "/api/broadcasts/2/live")
     push.wait(1)
     wait_for(lambda: rows(settings.database_path) == [], what="the gone subscription deleted")
 
@@ -256,7 +258,7 @@ def test_a_stalled_push_service_does_not_slow_going_live(users: Users, push: Pus
     push.gate.clear()
     users.client.cookies.clear()
     subscribe(users.client, push.browser("slow").subscription(), "broadcast", 2)
-    response = users.post("kim", "/api/broadcasts/2/live")
+    response = users.post("desk", "/api/broadcasts/2/live")
     assert response.status_code == 200
     assert push.deliveries == []  # the push is still held by the service
     push.gate.set()
