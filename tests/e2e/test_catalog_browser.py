@@ -168,7 +168,7 @@ def test_a_channel_change_reaches_an_open_schedule_page(browser: Any,
     """An operator books a live tomorrow afternoon: the schedule page already open on
     tomorrow shows it without a reload (pushed through WS /ws/channel), and the replay
     slots of the morning are the ones it showed before."""
-    create_account(server, "catalog_official", "official-password-1", "official")
+    create_account(server, "catalog_desk", "operator-password-1", "operator")
     tomorrow = datetime.now(SEOUL).date() + timedelta(days=1)
     page = browser.new_page(locale="ko-KR")
     with page.expect_websocket(timeout=MS) as opened:
@@ -179,7 +179,7 @@ def test_a_channel_change_reaches_an_open_schedule_page(browser: Any,
     morning = page.locator("#slots .slot").all_text_contents()[:3]
     start = datetime.combine(tomorrow, datetime.min.time(), SEOUL) + timedelta(hours=15)
     with httpx.Client(base_url=server.base, headers={"Origin": server.base}) as client:
-        login(client, "catalog_official", "official-password-1")
+        login(client, "catalog_desk", "operator-password-1")
         csrf = client.get("/api/session").json()["csrf_token"]
         made = client.post("/api/broadcasts", headers={"X-CSRF-Token": csrf}, json={
             "title": "긴급 브리핑: 한파 대응", "category": "기자설명회",

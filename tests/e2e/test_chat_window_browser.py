@@ -27,10 +27,10 @@ def open_live(browser: Any, server: AppServer) -> Any:
 
 def test_the_composer_closes_when_the_broadcast_ends(browser: Any, tmp_path: Path) -> None:
     """Open while live; when the operator ends the broadcast the composer is disabled and
-    the closed notice shown; a page opened afterwards starts closed."""
+    the notice says the broadcast has ended; a page opened afterwards starts closed."""
     db = tmp_path / "app.db"
     seed_broadcast(db, 1)
-    make_staff(db, "op")
+    make_staff(db, "op", "operator")
     server = AppServer(db)
     server.start()
     try:
@@ -43,10 +43,10 @@ def test_the_composer_closes_when_the_broadcast_ends(browser: Any, tmp_path: Pat
             assert ended.status_code == 200, ended.text
         page.wait_for_function("() => document.getElementById('chat-text').disabled",
                                timeout=MS)
-        assert page.locator("#chat-closed").is_visible()
+        assert page.locator("#chat-ended").is_visible()
         later = open_live(browser, server)
         assert later.locator("#chat-text").is_disabled()
-        assert later.locator("#chat-closed").is_visible()
+        assert later.locator("#chat-ended").is_visible()
         assert page.errors == [] and later.errors == []
         page.context.close()
         later.context.close()

@@ -342,7 +342,7 @@ def test_planned_broadcast_waits_then_opens_when_it_goes_live(browser: Any,
     # and going live opens it all the same.
     page.evaluate("() => window.liveChat.handle({type: 'hello', closed: true, viewers: 1})")
     assert page.get_attribute("#chat-form", "data-phase") == "waiting"
-    create_account(demo_server, "opener", "opener-password-1", "moderator")
+    create_account(demo_server, "opener", "opener-password-1", "operator")
     with httpx.Client(base_url=demo_server.base, timeout=TIMEOUT) as staff:
         login(staff, "opener", "opener-password-1")
         csrf = staff.get("/api/session").json()["csrf_token"]
