@@ -246,9 +246,10 @@ def test_ban_is_confirmed_undoable_and_actions_survive_a_reload(
 
 
 # ASCII words allowed on a Korean staff page: user data made by this test (usernames),
-# the language switch, brand and format names, units, and key names in the shortcut list.
+# the language switch, brand and format names, units, key names in the shortcut list, and
+# the time zone the footer names (KST, UTC+9).
 ALLOWED = {*STAFF, "English", "Facebook", "LINE", "KakaoTalk", "Twitter", "Redis", "MiB",
-           "CSV", "JSON", "HLS", "Space", "Shift", "Esc", "End", "http", "https"}
+           "CSV", "JSON", "HLS", "Space", "Shift", "Esc", "End", "http", "https", "KST", "UTC"}
 WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
 
 
