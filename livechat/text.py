@@ -8,8 +8,9 @@ Invisible characters survive only where they change what a person sees:
   letter (Indic conjuncts such as Sinhala ශ්‍රී); ZWNJ (U+200C) singly between a letter or mark
   and a letter (Persian می‌خواهم). A run of two or more joiners is removed entirely, even
   when separated only by other invisible characters.
-- Tag characters (U+E0020–U+E007F) only in a subdivision flag: U+1F3F4, 1–8 tags (digits
-  or lower-case letters), then U+E007F CANCEL TAG (🏴󠁧󠁢󠁥󠁮󠁧󠁿). Anywhere else they are hidden text.
+- Tag characters (U+E0020–U+E007F) only in the three flags Unicode recommends (RGI):
+  U+1F3F4, the tags `gbeng`, `gbsct` or `gbwls`, then U+E007F CANCEL TAG (🏴󠁧󠁢󠁥󠁮󠁧󠁿). Anywhere
+  else they are hidden text (a black flag with invisible tags after it).
 - Variation selectors only right after a base character, one per base (❤️, 1️⃣).
 - At most `MAX_MARKS_PER_CHAR` combining marks per character (Thai and Vietnamese need
   two or three; Zalgo needs hundreds).
@@ -45,7 +46,8 @@ MAX_CODE_POINTS_PER_CHAR = 4
 _CANCEL_TAG = "\U000e007f"
 # A subdivision flag (kept, group 1) or any other tag character (hidden text, removed).
 _TAG = re.compile(
-    "(\U0001f3f4[\U000e0030-\U000e0039\U000e0061-\U000e007a]{1,8}\U000e007f)"
+    "(\U0001f3f4\U000e0067\U000e0062(?:\U000e0065\U000e006e\U000e0067"
+    "|\U000e0073\U000e0063\U000e0074|\U000e0077\U000e006c\U000e0073)\U000e007f)"
     "|[\U000e0000-\U000e007f]"
 )
 _LINE_BREAK_TO_NEWLINE = str.maketrans({"\r": "\n", "\u2028": "\n", "\u2029": "\n"})

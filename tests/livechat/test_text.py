@@ -166,6 +166,8 @@ def test_nothing_visible_is_rejected_as_empty(raw: str) -> None:
         ("\U0001f3f4" + tags("gbengland") + "\U000e007f", "\U0001f3f4"),  # too many tags
         ("\U0001f3f4" + tags("gb eng") + "\U000e007f", "\U0001f3f4"),  # not a tag spec
         ("\U0001f3f4" + tags("gbeng"), "\U0001f3f4"),  # no CANCEL TAG
+        ("\U0001f3f4" + tags("b") + "\U000e007f", "\U0001f3f4"),  # not a flag Unicode lists
+        ("\U0001f3f4" + tags("usca") + "\U000e007f", "\U0001f3f4"),  # shown nowhere as one
         (ENGLAND + tags("more"), ENGLAND),  # tags after a finished flag
         ("a" + "\u0301\u0302\u0303\u0304" * 2000, "\u00e1\u0302\u0303\u0304\u0301"),
         ("a" + "\u0316" * 10 + "b", "a" + "\u0316" * MAX_MARKS_PER_CHAR + "b"),
