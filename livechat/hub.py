@@ -41,7 +41,7 @@ from livechat.broker import Broker, BrokerUnavailable, Bucket
 from livechat.comment import Comment
 from livechat.identity import Identity
 from livechat.network import address_key
-from livechat.ratelimit import RateLimiter
+from livechat.ratelimit import RateLimiter, retry_after
 from livechat.ring import RingEntry
 from livechat.room import (
     FETCH_LIMIT,
@@ -445,18 +445,18 @@ class CommentHub:
         if wait:
             raise CommentRejected(
                 "slow_mode", f"slow mode: one comment every {slow} s; wait {wait:.0f} s",
-                retry_after=round(wait, 1),
+                retry_after=retry_after(wait),
             )
         if waits[0]:
             raise CommentRejected(
                 "rate_limited", f"too many comments; try again in {max(1, round(waits[0]))} s",
-                retry_after=round(waits[0], 1),
+                retry_after=retry_after(waits[0]),
             )
         if address and waits[1]:
             raise CommentRejected(
                 "rate_limited",
                 f"too many comments from your network; try again in {max(1, round(waits[1]))} s",
-                retry_after=round(waits[1], 1),
+                retry_after=retry_after(waits[1]),
             )
 
     def _take_locally(self, broadcast_id: int, author: Identity, address: str, slow: int,

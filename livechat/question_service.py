@@ -49,7 +49,7 @@ from livechat.questions import (
     clean_note,
     require_answerer,
 )
-from livechat.ratelimit import RateLimiter
+from livechat.ratelimit import RateLimiter, retry_after
 from livechat.text import CommentRejected, validate_comment
 
 log = logging.getLogger("livechat.questions")
@@ -177,12 +177,12 @@ class QuestionService:
             wait = waits[0]
             raise CommentRejected(
                 "rate_limited", f"too many votes; try again in {max(1, round(wait))} s",
-                retry_after=round(wait, 1),
+                retry_after=retry_after(wait),
             )
         if any(waits[1:]):
             raise CommentRejected(
                 "vote_limit", "this question already has as many votes as we count from"
-                " your network; thank you", retry_after=round(max(waits[1:]), 1))
+                " your network; thank you", retry_after=retry_after(max(waits[1:])))
         changed, after = await self.store.vote(question_id, voter.key, up)
         if changed:
             self.publish("votes", after)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 
@@ -73,3 +74,9 @@ class RateLimiter:
 
     def __len__(self) -> int:
         return len(self._buckets)
+
+
+def retry_after(wait: float) -> float:
+    """`wait` seconds rounded *up* to a tenth, as sent to clients: one that waits exactly
+    this long is never early (rounding to nearest sent them back 50 ms too soon)."""
+    return math.ceil(wait * 10) / 10

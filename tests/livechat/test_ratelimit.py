@@ -3,7 +3,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from livechat.ratelimit import RateLimiter, TokenBucket
+from livechat.ratelimit import RateLimiter, TokenBucket, retry_after
 
 
 def test_burst_then_wait() -> None:
@@ -35,3 +35,14 @@ def test_limiter_keys_are_independent_and_pruned() -> None:
     assert limiter.check("b", 0.0) == 0.0
     limiter.prune(100.0)
     assert len(limiter) == 0
+
+
+def test_retry_after_is_never_early() -> None:
+    """The wait told to clients is rounded up to a tenth: waiting it, a client is never
+    refused again for being 50 ms early."""
+    assert retry_after(2.94) == 3.0
+    assert retry_after(2.95) == 3.0
+    assert retry_after(3.0) == 3.0
+    assert retry_after(0.01) == 0.1
+    for wait in (0.05, 1.23, 2.9999, 59.91):
+        assert retry_after(wait) >= wait

@@ -90,9 +90,12 @@ function onChannelChange(callback) {
     socket.addEventListener("message", (event) => {
       let frame = {};
       try { frame = JSON.parse(event.data); } catch { /* not ours: ignore */ }
-      if (frame.type === "channel" && frame.changed) callback();
+      if (frame.type !== "channel") return;
+      document.body.dataset.channelFeed = "open"; // listening (tests wait for this)
+      if (frame.changed) callback();
     });
     socket.addEventListener("close", () => {
+      document.body.dataset.channelFeed = "closed";
       setTimeout(open, wait / 2 + Math.random() * wait);
       wait = Math.min(wait * 2, 60_000);
     });
