@@ -242,8 +242,8 @@ def test_second_provider_links_to_the_same_account(site: TestClient, oidc: OidcP
 def test_export_and_delete_keeping_comments_as_withdrawn_user(
         site: TestClient, oidc: OidcProvider, settings_for: Any) -> None:
     """Export gives one's own comments and questions as JSON; deleting the account removes
-    the member, its links and its push reminders at once, every copy of the cookie stops working, and past
-    comments stay under 탈퇴한 사용자 without the mark."""
+    the member, its links and its push reminders at once, every copy of the cookie stops
+    working, and past comments stay under 탈퇴한 사용자 without the mark."""
     gina = Person(site, oidc, "gina")
     gina.sign_in("google", "지나")
     assert gina.post("첫 댓글", "a").status_code == 201
