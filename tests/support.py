@@ -6,6 +6,7 @@ machines.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import shutil
@@ -20,6 +21,8 @@ from pathlib import Path
 
 import httpx
 
+from web.accounts import AccountStore
+from web.database import connect
 from web.settings import ws_transport_max
 
 SCALE = float(os.environ.get("LIVE_SEOUL_TEST_TIMEOUT_SCALE", "1"))
@@ -204,3 +207,22 @@ def server_pair(db_path: Path, env: Mapping[str, str]) -> Iterator[tuple[AppServ
     a, b = AppServer(db_path, env), AppServer(db_path, env)
     with running(a, b):
         yield a, b
+
+
+def staff_database(path: Path, password: str, *accounts: tuple[str, str, str]) -> Path:
+    """A database at `path` with live broadcast 1 and these staff accounts (username, role,
+    display name; ids in this order) sharing `password`. Argon2 is slow on purpose: build
+    it once per module and copy the file for each test."""
+    seed_broadcast(path, 1)
+
+    async def create() -> None:
+        conn = await connect(path)
+        try:
+            store = AccountStore(conn, conn)
+            for username, role, name in accounts:
+                await store.create(username, password, role, name)
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    return path

@@ -4,7 +4,6 @@ already open; staff sessions also end after idle time."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import shutil
 import sqlite3
@@ -19,12 +18,10 @@ import pytest
 from itsdangerous import TimestampSigner
 from starlette.testclient import TestClient
 
-from tests.support import TIMEOUT, seed_broadcast, server_pair
+from tests.support import TIMEOUT, server_pair, staff_database
 from tests.web.test_logout import until
-from web.accounts import AccountStore
 from web.app import create_app
 from web.cli import main as cli
-from web.database import connect
 from web.sessions import COOKIE, Session, SessionCodec
 from web.settings import Settings
 
@@ -33,21 +30,11 @@ NEW_PASSWORD = "a brand new secret"
 AUDIT = "/api/moderation/audit"
 
 
-async def _accounts(path: Path) -> None:
-    conn = await connect(path)
-    store = AccountStore(conn, conn)
-    await store.create("admin", PASSWORD, "admin", "관리자")
-    await store.create("mod", PASSWORD, "moderator", "모더레이터")
-    await conn.close()
-
-
 @pytest.fixture(scope="module")
 def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A live broadcast, an admin (id 1) and a moderator (id 2), hashed once."""
-    path = tmp_path_factory.mktemp("admin") / "template.db"
-    seed_broadcast(path, 1)
-    asyncio.run(_accounts(path))
-    return path
+    return staff_database(tmp_path_factory.mktemp("admin") / "template.db", PASSWORD,
+                          ("admin", "admin", "관리자"), ("mod", "moderator", "모더레이터"))
 
 
 @pytest.fixture

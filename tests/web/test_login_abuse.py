@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from livechat.reporting import FRESH_WEIGHT, report_weight
-from tests.support import RedisServer, seed_broadcast
+from tests.support import RedisServer, staff_database
 from tests.web.addresskit import FromAddress, at
 from web.accounts import AccountError, AccountStore
 from web.app import create_app
@@ -31,21 +31,11 @@ from web.usernames import username_key, username_skeleton
 PASSWORD = "correct horse battery"
 
 
-async def _accounts(path: Path) -> None:
-    conn = await connect(path)
-    store = AccountStore(conn, conn)
-    await store.create("mod2", PASSWORD, "moderator", "모더2")
-    await store.create("admin", PASSWORD, "admin", "관리자")
-    await conn.close()
-
-
 @pytest.fixture(scope="module")
 def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One live broadcast, a moderator and an admin, hashed once."""
-    path = tmp_path_factory.mktemp("login") / "template.db"
-    seed_broadcast(path, 1)
-    asyncio.run(_accounts(path))
-    return path
+    return staff_database(tmp_path_factory.mktemp("login") / "template.db", PASSWORD,
+                          ("mod2", "moderator", "모더2"), ("admin", "admin", "관리자"))
 
 
 def _site(settings: Settings, template_db: Path) -> TestClient:

@@ -4,7 +4,6 @@ sharing the database."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import shutil
@@ -21,10 +20,8 @@ from starlette.testclient import TestClient
 from websockets.sync.client import connect as ws_connect
 from websockets.typing import Origin
 
-from tests.support import TIMEOUT, seed_broadcast, server_pair
-from web.accounts import AccountStore
+from tests.support import TIMEOUT, server_pair, staff_database
 from web.app import create_app
-from web.database import connect
 from web.sessions import COOKIE
 from web.settings import Settings
 
@@ -32,20 +29,11 @@ PASSWORD = "correct horse battery"
 AUDIT = "/api/moderation/audit"
 
 
-async def _accounts(path: Path) -> None:
-    conn = await connect(path)
-    store = AccountStore(conn, conn)
-    await store.create("mod", PASSWORD, "moderator", "모더레이터")
-    await conn.close()
-
-
 @pytest.fixture(scope="module")
 def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One live broadcast and one moderator, built once (argon2 hashing is slow)."""
-    path = tmp_path_factory.mktemp("logout") / "template.db"
-    seed_broadcast(path, 1)
-    asyncio.run(_accounts(path))
-    return path
+    return staff_database(tmp_path_factory.mktemp("logout") / "template.db", PASSWORD,
+                          ("mod", "moderator", "모더레이터"))
 
 
 @pytest.fixture
