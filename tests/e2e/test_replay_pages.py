@@ -32,9 +32,11 @@ async def seed(path: Path) -> int:
                                                       chapters=[(0, "인사"), (60, "질의")],
                                                       captions=[CAPTIONS])
         viewer = Identity("g:viewer", "시민")
+        member = Identity("m:7", "카카오시민", mark="kakao")  # signed in with Kakao
         for i, (second, text) in enumerate([(10, "시작했어요"), (62, "일분 이초 댓글"),
                                             (65, "일분 오초 댓글"), (150, "이분 반 댓글")]):
-            await s.comments.insert(broadcast.id, viewer, f"live{i}", text,
+            await s.comments.insert(broadcast.id, member if second == 62 else viewer,
+                                    f"live{i}", text,
                                     created_at=(broadcast.starts_at + timedelta(seconds=second)
                                                 ).isoformat(timespec="microseconds"))
         removed, _ = await s.comments.insert(
@@ -72,7 +74,8 @@ def test_deep_link_to_a_minute_shows_that_minutes_comments(
     """Opening /replays/{id}?t=1m7s starts the player at 67 s and lists the comments written
     up to that moment of the broadcast (not later ones, never removed ones); playing on
     brings the replay comment at 68 s; seeking back to 0:20 redraws the list; the captions
-    button shows the Korean track. Both with the browser's own HLS and with hls.js."""
+    button shows the Korean track; a signed-in member's comment carries its provider mark.
+    Both with the browser's own HLS and with hls.js."""
     server, replay_id = replay_server
     context = browser.new_context(locale="ko-KR")
     if player == "hls.js":
@@ -87,6 +90,8 @@ def test_deep_link_to_a_minute_shows_that_minutes_comments(
         "() => document.querySelectorAll('#replay-comments .replay-comment').length >= 3",
         timeout=MS)
     assert texts(page) == ["시작했어요", "일분 이초 댓글", "일분 오초 댓글"]
+    marks = page.locator("#replay-comments .mark")  # the member's Kakao mark, only theirs
+    assert marks.count() == 1 and marks.first.get_attribute("alt") == "Kakao"
     page.evaluate("() => { const v = document.getElementById('replay-video');"
                   " v.muted = true; return v.play(); }")
     page.wait_for_function(

@@ -80,6 +80,8 @@ class CommentReplay {
     this.root = root;
     this.id = root.dataset.replayId;
     this.duration = Number(root.dataset.duration || 0);
+    // The sign-in provider marks ({kakao: {src, label}, …}) drawn beside members' names.
+    this.marks = JSON.parse(root.dataset.marks || "{}");
     this.list = document.getElementById("replay-comments");
     this.empty = document.getElementById("replay-comments-empty");
     this.status = document.getElementById("replay-chat-status");
@@ -210,6 +212,15 @@ class CommentReplay {
     author.className = "replay-comment__author";
     author.textContent = c.author;
     meta.append(at, " ", author);
+    const mark = c.mark ? this.marks[c.mark] : null;
+    if (mark) { // as on the live page: the provider a signed-in author used
+      const img = document.createElement("img");
+      img.className = "mark mark--" + c.mark;
+      img.src = mark.src;
+      img.alt = img.title = mark.label;
+      img.width = img.height = 14;
+      meta.append(" ", img);
+    }
     const badge = (cls, label) => {
       const span = document.createElement("span");
       span.className = `badge ${cls}`;
