@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -9,20 +8,6 @@ import pytest
 from livechat import CommentRejected, Identity, Viewer
 from tests.livechat.hubkit import BROADCAST, citizen, comment_ids, frames_until, has_ids, open_hub
 from tests.support import RedisServer
-
-
-@pytest.fixture(params=["memory", "redis"])
-def broker_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    """Every hub test runs over both broker implementations."""
-    if request.param == "memory":
-        yield ""
-        return
-    server = RedisServer()
-    server.start()
-    try:
-        yield server.url
-    finally:
-        server.stop()
 
 
 async def test_post_is_stored_before_ack_and_delivered(tmp_path: Path, broker_url: str) -> None:

@@ -3,7 +3,6 @@ joins and resumes from it (the database only when the ring does not reach back).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -132,18 +131,6 @@ def test_ring_answers_like_the_database_or_not_at_all(script: list[tuple[str, in
 
 
 # -- the hub ------------------------------------------------------------------------------
-@pytest.fixture(params=["memory", "redis"])
-def broker_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    """Every hub test runs over both broker implementations."""
-    if request.param == "memory":
-        yield ""
-        return
-    server = RedisServer()
-    server.start()
-    try:
-        yield server.url
-    finally:
-        server.stop()
 
 
 async def test_a_reconnect_storm_reads_the_database_only_to_open_the_room(
