@@ -136,3 +136,6 @@ MIGRATIONS: tuple[str, ...] = (
     );
     """,
 )
+
+# PostgreSQL: the same schema, written for PostgreSQL (db.migrate picks by engine).
+POSTGRES_MIGRATIONS: tuple[str, ...] = ()

@@ -63,3 +63,6 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     """,
 )
+
+# PostgreSQL: the same schema, written for PostgreSQL (db.migrate picks by engine).
+POSTGRES_MIGRATIONS: tuple[str, ...] = ()

@@ -80,3 +80,6 @@ MIGRATIONS: tuple[str, ...] = (
         CHECK (thumbnail_seconds IS NULL OR thumbnail_seconds >= 0);
     """,
 )
+
+# PostgreSQL: the same schema, written for PostgreSQL (db.migrate picks by engine).
+POSTGRES_MIGRATIONS: tuple[str, ...] = ()

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
+from tests import postgres
 from tests.support import ROOT, AppServer, RedisServer
 from web.app import create_app
 from web.settings import Settings
@@ -86,3 +87,19 @@ def artifacts() -> Path:
     """Where tests keep screenshots for people to look at (not asserted on)."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh empty database on each engine: an SQLite file, or a PostgreSQL schema of its
+    own in this run's database (tests/postgres.py)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    if not postgres.ADMIN_URL:
+        pytest.skip(postgres.NO_POSTGRES)
+    url, schema = postgres.fresh_schema()
+    try:
+        yield url
+    finally:
+        postgres.drop_schema(schema)

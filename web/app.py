@@ -19,6 +19,8 @@ from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import BaseRoute, Mount
 
+from db import migrate as migrate_database
+from db import open_database
 from livechat import (
     AccessStore,
     CommentHub,
@@ -55,7 +57,7 @@ from web.accounts import AccountStore
 from web.channel_feed import ChannelFeed
 from web.channel_feed import routes as channel_feed_routes
 from web.chat_window import LiveWindow
-from web.database import connect, migrate
+from web.database import PACKAGES, connect
 from web.errors import exception_handlers
 from web.live import FrameSendMiddleware
 from web.login_limits import LoginLimits
@@ -136,8 +138,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, object]]:
         path = settings.database_path
-        migrate(path)
+        await migrate_database(settings.database_url, PACKAGES)
         async with contextlib.AsyncExitStack() as stack:
+            # The process's one Database (one serialised writer, readers beside it). Stores
+            # move onto it from their own connections below.
+            database = await open_database(settings.database_url)
+            stack.push_async_callback(database.close)
             reader = await connect(path)
             stack.push_async_callback(reader.close)
             writers = []

@@ -106,3 +106,6 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX provider_links_by_account ON provider_links (account_id);
     """,
 )
+
+# PostgreSQL: the same schema, written for PostgreSQL (db.migrate picks by engine).
+POSTGRES_MIGRATIONS: tuple[str, ...] = ()

@@ -1,0 +1,74 @@
+"""The interface every store talks to.
+
+Stores write SQL with `?` placeholders, portable between SQLite and PostgreSQL wherever the
+two agree (`ON CONFLICT`, `RETURNING`, `COUNT(*) FILTER`, qualified columns); the engine
+translates placeholders. Reads outside a transaction go to the readers; every write goes
+through the process's one serialised writer: `execute` (one statement, committed on its
+own) or `transaction()` (several statements, all or nothing).
+
+`transaction(lock=key)` serialises the block with every other transaction holding the same
+key *across processes and hosts* (SQLite: the single file writer already does;
+PostgreSQL: a transaction-scoped advisory lock). Comment inserts take the broadcast's key so
+ids become visible in id order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Literal, Protocol
+
+Engine = Literal["sqlite", "postgresql"]
+Params = Sequence[object]
+
+
+class Row(Protocol):
+    """A result row: by position or by column name (aiosqlite.Row, asyncpg.Record)."""
+
+    def __getitem__(self, key: int | str, /) -> Any: ...
+
+    def __len__(self) -> int: ...
+
+    def keys(self) -> Iterable[str]: ...
+
+
+class Executor(Protocol):
+    """What runs statements: the database itself or an open transaction."""
+
+    async def fetch(self, sql: str, params: Params = ()) -> list[Row]:
+        """All rows of a query."""
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        """The first row, or None."""
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
+        """The first column of the first row, or None."""
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; return the number of rows it changed."""
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        """Run one statement once per parameter row."""
+
+
+class Transaction(Executor, Protocol):
+    """Statements inside one open transaction on the writer."""
+
+
+class Database(Executor, Protocol):
+    """One database per process: readers, one serialised writer, transactions."""
+
+    engine: Engine
+
+    def transaction(
+        self, lock: str | None = None
+    ) -> AbstractAsyncContextManager[Transaction]:
+        """A transaction on the writer, committed when the block ends, rolled back if it
+        raises; with `lock`, serialised with every other transaction on the same key."""
+
+    async def fetch_primary(self, sql: str, params: Params = ()) -> list[Row]:
+        """Like `fetch`, but read from the primary (what the comment pump and backfill
+        use: a replica could be behind the ids the broker announces)."""
+
+    async def close(self) -> None:
+        """Close every connection."""

@@ -1,0 +1,156 @@
+"""PostgreSQL through asyncpg: a connection pool per process.
+
+Every connection of the pool may write; `transaction(lock=key)` takes a transaction-scoped
+advisory lock on the key, so writers of every host serialise where order matters (comment
+ids of one broadcast become visible in id order, a broadcast slot is booked once).
+`statement_cache_size=0` makes it work behind PgBouncer in transaction mode.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+from collections.abc import AsyncIterator, Iterable
+from typing import Any, cast
+
+import asyncpg
+
+from db.database import Engine, Params, Row, Transaction
+from db.errors import ConfigurationError, IntegrityError, UniqueViolation
+
+
+@functools.lru_cache(maxsize=4096)
+def placeholders(sql: str) -> str:
+    """`?` → `$1, $2, …`, leaving quoted strings, quoted identifiers and comments alone."""
+    out: list[str] = []
+    number = 0
+    i, n = 0, len(sql)
+    while i < n:
+        char = sql[i]
+        if char in "'\"":
+            end = i + 1
+            while end < n:
+                if sql[end] == char:
+                    if end + 1 < n and sql[end + 1] == char:  # doubled quote
+                        end += 2
+                        continue
+                    break
+                end += 1
+            out.append(sql[i:end + 1])
+            i = end + 1
+        elif sql.startswith("--", i):
+            end = sql.find("\n", i)
+            end = n if end < 0 else end
+            out.append(sql[i:end])
+            i = end
+        elif char == "?":
+            number += 1
+            out.append(f"${number}")
+            i += 1
+        else:
+            out.append(char)
+            i += 1
+    return "".join(out)
+
+
+def lock_id(key: str) -> int:
+    """A stable signed 64-bit advisory-lock id for a key (the same on every host)."""
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big",
+                          signed=True)
+
+
+def _count(status: str) -> int:
+    """Rows changed, from a command status such as `INSERT 0 3` or `UPDATE 2`."""
+    last = status.rsplit(" ", 1)[-1]
+    return int(last) if last.isdigit() else 0
+
+
+def translate_error(error: asyncpg.IntegrityConstraintViolationError) -> IntegrityError:
+    if isinstance(error, asyncpg.UniqueViolationError):
+        return UniqueViolation(str(error))
+    return IntegrityError(str(error))
+
+
+class _Statements:
+    """fetch/execute on one connection (or the pool), errors translated."""
+
+    def __init__(self, target: asyncpg.Pool | asyncpg.Connection) -> None:
+        self._target = target
+
+    async def fetch(self, sql: str, params: Params = ()) -> list[Row]:
+        try:
+            rows = await self._target.fetch(placeholders(sql), *params)
+        except asyncpg.IntegrityConstraintViolationError as error:
+            raise translate_error(error) from error
+        return cast("list[Row]", rows)
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        rows = await self.fetch(sql, params)
+        return rows[0] if rows else None
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        try:
+            status = await self._target.execute(placeholders(sql), *params)
+        except asyncpg.IntegrityConstraintViolationError as error:
+            raise translate_error(error) from error
+        return _count(status)
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        try:
+            await self._target.executemany(placeholders(sql), [tuple(r) for r in rows])
+        except asyncpg.IntegrityConstraintViolationError as error:
+            raise translate_error(error) from error
+
+
+class PostgresDatabase(_Statements):
+    engine: Engine = "postgresql"
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        super().__init__(pool)
+        self._pool = pool
+
+    @classmethod
+    async def open(cls, dsn: str, *, min_size: int = 2, max_size: int = 10,
+                   statement_cache_size: int = 100) -> PostgresDatabase:
+        try:
+            pool = await asyncpg.create_pool(
+                dsn, min_size=min_size, max_size=max_size,
+                statement_cache_size=statement_cache_size)
+        except (OSError, asyncpg.PostgresError) as error:
+            raise ConfigurationError(f"cannot connect to PostgreSQL: {error}") from error
+        assert pool is not None
+        return cls(pool)
+
+    async def fetch_primary(self, sql: str, params: Params = ()) -> list[Row]:
+        return await self.fetch(sql, params)
+
+    @contextlib.asynccontextmanager
+    async def transaction(self, lock: str | None = None) -> AsyncIterator[Transaction]:
+        async with self._pool.acquire() as conn:
+            try:
+                async with conn.transaction():
+                    if lock is not None:
+                        await conn.execute("SELECT pg_advisory_xact_lock($1)", lock_id(lock))
+                    yield _Statements(conn)
+            except asyncpg.IntegrityConstraintViolationError as error:
+                raise translate_error(error) from error
+
+    @contextlib.asynccontextmanager
+    async def session_lock(self, key: str) -> AsyncIterator[bool]:
+        """Hold a session advisory lock while the block runs if no other host holds it;
+        yields whether this process got it (run-once jobs: the holder runs, others skip)."""
+        async with self._pool.acquire() as conn:
+            got = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", lock_id(key)))
+            try:
+                yield got
+            finally:
+                if got:
+                    await conn.execute("SELECT pg_advisory_unlock($1)", lock_id(key))
+
+    async def close(self) -> None:
+        await self._pool.close()

@@ -1,0 +1,150 @@
+"""The storage layer on both engines: the same statements, the same answers."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+import pytest
+
+from db import (
+    ConfigurationError,
+    DatabaseURL,
+    IntegrityError,
+    PackageMigrations,
+    UniqueViolation,
+    migrate,
+    open_database,
+)
+from db.postgres import lock_id, placeholders
+from tests import postgres
+
+NOTES = PackageMigrations(
+    "notes",
+    sqlite=(
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, slug TEXT NOT NULL UNIQUE,"
+        " body TEXT NOT NULL CHECK (length(body) > 0))",
+        "ALTER TABLE notes ADD COLUMN stars INTEGER NOT NULL DEFAULT 0",
+    ),
+    postgresql=(
+        "CREATE TABLE notes (id BIGSERIAL PRIMARY KEY, slug TEXT NOT NULL UNIQUE,"
+        " body TEXT NOT NULL CHECK (length(body) > 0))",
+        "ALTER TABLE notes ADD COLUMN stars INTEGER NOT NULL DEFAULT 0",
+    ),
+)
+
+
+def test_placeholders_leave_literals_identifiers_and_comments_alone() -> None:
+    sql = "SELECT '?', \"a?\", x -- what?\n FROM t WHERE a = ? AND b = 'it''s ?' AND c = ?"
+    assert placeholders(sql) == (
+        "SELECT '?', \"a?\", x -- what?\n FROM t WHERE a = $1 AND b = 'it''s ?' AND c = $2")
+
+
+def test_lock_ids_are_stable_signed_64_bit() -> None:
+    assert lock_id("comments:1") == lock_id("comments:1") != lock_id("comments:2")
+    assert -(2**63) <= lock_id("x") < 2**63
+
+
+def test_urls_name_their_engine() -> None:
+    assert DatabaseURL("sqlite:///./a.db").engine == "sqlite"
+    assert str(DatabaseURL("sqlite:////tmp/a.db").path) == "/tmp/a.db"
+    assert DatabaseURL("postgres://u@h/d").dsn == "postgresql://u@h/d"
+    with pytest.raises(ConfigurationError, match="must start with"):
+        DatabaseURL("mysql://u@h/d")
+
+
+async def test_statements_rowcounts_and_transactions(database_url: str) -> None:
+    assert await migrate(database_url, [NOTES]) == [("notes", 1), ("notes", 2)]
+    assert await migrate(database_url, [NOTES]) == []
+    db = await open_database(database_url)
+    try:
+        new_id = await db.fetchval(
+            "INSERT INTO notes (slug, body) VALUES (?, ?) RETURNING id", ("a", "하나"))
+        assert isinstance(new_id, int)
+        await db.executemany("INSERT INTO notes (slug, body) VALUES (?, ?)",
+                             [("b", "둘"), ("c", "셋")])
+        assert await db.execute("UPDATE notes SET stars = stars + 1 WHERE slug <> ?",
+                                ("a",)) == 2
+        row = await db.fetchone("SELECT slug, body, stars FROM notes WHERE id = ?", (new_id,))
+        assert row is not None and (row["slug"], row[1], row["stars"]) == ("a", "하나", 0)
+        with pytest.raises(UniqueViolation):
+            await db.execute("INSERT INTO notes (slug, body) VALUES (?, ?)", ("a", "again"))
+        with pytest.raises(IntegrityError) as refused:
+            await db.execute("INSERT INTO notes (slug, body) VALUES (?, ?)", ("d", ""))
+        assert not isinstance(refused.value, UniqueViolation)
+
+        with pytest.raises(RuntimeError):
+            async with db.transaction() as tx:
+                await tx.execute("DELETE FROM notes")
+                assert await tx.fetchval("SELECT COUNT(*) FROM notes") == 0
+                raise RuntimeError("roll back")
+        assert await db.fetchval("SELECT COUNT(*) FROM notes") == 3
+        async with db.transaction(lock="notes") as tx:
+            await tx.execute("DELETE FROM notes WHERE slug = ?", ("c",))
+        assert [r["slug"] for r in await db.fetch("SELECT slug FROM notes ORDER BY id")] == [
+            "a", "b"]
+        assert await db.fetchval("SELECT COUNT(*) FILTER (WHERE stars > 0) FROM notes") == 1
+    finally:
+        await db.close()
+
+
+async def test_transactions_on_one_key_take_turns(database_url: str) -> None:
+    """With a lock key, the second transaction starts only after the first commits, on
+    every engine (PostgreSQL: an advisory lock, across connections and hosts)."""
+    await migrate(database_url, [NOTES])
+    first, second = await open_database(database_url), await open_database(database_url)
+    order: list[str] = []
+    inside = asyncio.Event()
+    release = asyncio.Event()
+
+    async def holder() -> None:
+        async with first.transaction(lock="notes:1") as tx:
+            await tx.execute("INSERT INTO notes (slug, body) VALUES ('x', 'x')")
+            inside.set()
+            await release.wait()
+            order.append("first commits")
+
+    async def waiter() -> None:
+        await inside.wait()
+        async with second.transaction(lock="notes:1") as tx:
+            order.append("second starts")
+            seen = await tx.fetchval("SELECT COUNT(*) FROM notes")
+            order.append(f"second sees {seen}")
+
+    try:
+        task = asyncio.gather(holder(), waiter())
+        await inside.wait()
+        # the waiter is blocked on the lock: let the loop run it as far as it can go
+        for _ in range(50):
+            await asyncio.sleep(0)
+        assert order == []
+        release.set()
+        await task
+        assert order == ["first commits", "second starts", "second sees 1"]
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_several_hosts_starting_at_once_apply_each_migration_once(
+        database_url: str) -> None:
+    results = await asyncio.gather(*(migrate(database_url, [NOTES]) for _ in range(4)))
+    applied = [pair for result in results for pair in result]
+    assert sorted(applied) == [("notes", 1), ("notes", 2)]
+
+
+async def test_postgres_without_utf8_ctype_is_refused_clearly() -> None:
+    if not postgres.ADMIN_URL:
+        pytest.skip(postgres.NO_POSTGRES)
+    name = "live_seoul_c_ctype_" + str(abs(lock_id(postgres.ADMIN_URL)) % 10**8)
+    admin = await asyncpg.connect(postgres.ADMIN_URL)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        await admin.execute(f"CREATE DATABASE \"{name}\" ENCODING 'SQL_ASCII' LC_CTYPE 'C'"
+                            " LC_COLLATE 'C' TEMPLATE template0")
+        url = postgres.ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+        with pytest.raises(ConfigurationError, match="UTF-8 LC_CTYPE"):
+            await migrate(url, [NOTES])
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
