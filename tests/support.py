@@ -98,8 +98,10 @@ class AppServer:
     """`live-seoul serve` (really uvicorn with the factory) in its own process."""
 
     def __init__(self, db_path: Path, env: Mapping[str, str] | None = None,
-                 port: int | None = None, args: tuple[str, ...] = ()) -> None:
+                 port: int | None = None, args: tuple[str, ...] = (),
+                 cwd: Path | None = None) -> None:
         self.port = port or free_port()
+        self.cwd = cwd or ROOT  # another host: a working directory of its own
         self.args = args  # more uvicorn options
         self.db_path = db_path
         self.env = dict(env or {})
@@ -133,7 +135,7 @@ class AppServer:
                  "--ws-max-size", str(frame_max),
                  "--ws-per-message-deflate", "false", "--ws", "websockets-sansio",
                  "--timeout-graceful-shutdown", env.get("SHUTDOWN_TIMEOUT", "10"), *self.args],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                cwd=self.cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
             )
         wait_for(self._ready, timeout=TIMEOUT * 3, what=f"app on {self.port}")
 
