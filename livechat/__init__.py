@@ -15,7 +15,7 @@ from livechat.hub import (
     Room,
     Viewer,
 )
-from livechat.identity import STAFF, Identity
+from livechat.identity import MODERATORS, STAFF, STAFF_ROLES, Identity, Role
 from livechat.moderation import (
     REASONS,
     Blocklist,
@@ -26,7 +26,7 @@ from livechat.moderation import (
     parse_reason,
 )
 from livechat.moderation_store import ModerationStore
-from livechat.moderator import MODERATOR_ROLES, ModerationConfig, ModerationError, Moderator
+from livechat.moderator import ModerationConfig, ModerationError, Moderator
 from livechat.ops_store import OpsStore
 from livechat.question_service import QuestionService
 from livechat.question_store import QuestionStore
@@ -37,10 +37,11 @@ from livechat.text import CommentRejected, clean_text, grapheme_count, validate_
 __all__ = [
     "CLOSE",
     "CLOSE_TOO_SLOW",
-    "MODERATOR_ROLES",
+    "MODERATORS",
     "REASONS",
     "RESYNC",
     "STAFF",
+    "STAFF_ROLES",
     "AccessStore",
     "Blocklist",
     "Broker",
@@ -66,6 +67,7 @@ __all__ = [
     "Question",
     "QuestionService",
     "QuestionStore",
+    "Role",
     "Room",
     "Tally",
     "Viewer",

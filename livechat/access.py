@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
+from livechat.comment import CommentFlag
 from livechat.identity import Identity
 from livechat.store import write_transaction
 from livechat.text import CommentRejected
@@ -95,7 +96,7 @@ class AccessStore:
                      client_id: str, decision: PostDecision) -> None:
         """The hub policy: guests are refused where the operator asked for accounts."""
         if author.is_guest:
-            check_post(await self.get(broadcast_id), author, "question" in decision.flags)
+            check_post(await self.get(broadcast_id), author, CommentFlag.QUESTION in decision.flags)
 
 
 def access_from_json(data: dict[str, Any], current: CommentAccess) -> CommentAccess:

@@ -38,8 +38,8 @@ from typing import Any, Protocol
 from livechat import protocol
 from livechat.admission import Admission
 from livechat.broker import Broker, BrokerUnavailable, Bucket
-from livechat.comment import Comment
-from livechat.identity import Identity
+from livechat.comment import Comment, CommentFlag, CommentStatus
+from livechat.identity import MODERATORS, Identity
 from livechat.network import address_key
 from livechat.ratelimit import RateLimiter, retry_after
 from livechat.ring import RingEntry
@@ -107,8 +107,8 @@ class PostDecision:
     """What the moderation policy decided for a comment about to be stored."""
 
     text: str
-    status: str = "visible"
-    flags: set[str] = field(default_factory=set)
+    status: CommentStatus = CommentStatus.VISIBLE
+    flags: set[CommentFlag] = field(default_factory=set)
     notice: str | None = None
     origin: str = ""  # where the post comes from (`livechat.network.address_key`), or ""
 
@@ -213,11 +213,11 @@ class CommentHub:
             if pinned_id is not None:
                 entry = room.ring.get(pinned_id)
                 if entry is not None:
-                    pinned = entry.wire if entry.status == "visible" else None
+                    pinned = entry.wire if entry.status == CommentStatus.VISIBLE else None
                 else:
                     comment = await self.store.get(pinned_id)
                     self.stats["db_room_reads"] += 1
-                    if comment is not None and comment.status == "visible":
+                    if comment is not None and comment.status == CommentStatus.VISIBLE:
                         pinned = comment.wire()
             room.state = RoomState(slow_mode=slow, closed=closed, pinned=pinned)
             room.tasks.append(asyncio.create_task(room.pump(), name=f"pump-{broadcast_id}"))
@@ -275,12 +275,13 @@ class CommentHub:
         viewer.skip_upto = after if after > upto else 0
         if latest:
             who = viewer.identity
-            sees_held = who is not None and who.role in ("moderator", "admin")
-            gone = [e.id for e in latest if e.status != "visible" and (
-                e.status != "held" or not (sees_held or (who and e.author_key == who.key)))]
+            sees_held = who is not None and who.role in MODERATORS
+            gone = [e.id for e in latest if e.status != CommentStatus.VISIBLE and (
+                e.status != CommentStatus.HELD
+                or not (sees_held or (who and e.author_key == who.key)))]
             if gone:
                 viewer.push(Frame(protocol.deleted_frame(gone)))
-            back = [e.wire for e in latest if e.status == "visible" and e.reshown]
+            back = [e.wire for e in latest if e.status == CommentStatus.VISIBLE and e.reshown]
             if back:
                 viewer.push(Frame(protocol.restored_frame(back)))
         for start in range(0, len(visible), FETCH_LIMIT):
@@ -304,10 +305,11 @@ class CommentHub:
             # Held comments stay where they are shown: their author's page (as pending)
             # and the moderators' console.
             who = viewer.identity
-            sees_held = who is not None and who.role in ("moderator", "admin")
+            sees_held = who is not None and who.role in MODERATORS
             gone = [i for i, status, author in await self.store.hidden_among_latest(
                         broadcast_id, after, RECHECK_ON_RESUME)
-                    if status != "held" or not (sees_held or (who and author == who.key))]
+                    if status != CommentStatus.HELD
+                    or not (sees_held or (who and author == who.key))]
             if gone:
                 viewer.push(Frame(protocol.deleted_frame(gone)))
             for hook in self.resume_hooks:
@@ -400,7 +402,7 @@ class CommentHub:
             text = validate_comment(raw_text, self.limits.max_chars)
             decision = PostDecision(text=text, origin=address_key(address) if address else "")
             if question:
-                decision.flags.add("question")
+                decision.flags.add(CommentFlag.QUESTION)
             for policy in self.policies:
                 await policy(self, broadcast_id, author, client_id, decision)
             clock = time.monotonic() if now is None else now

@@ -30,11 +30,12 @@ from zoneinfo import ZoneInfo
 
 from livechat import protocol
 from livechat.broker import RESYNC, Bucket
-from livechat.comment import Comment
+from livechat.comment import Comment, CommentFlag, CommentStatus
 from livechat.hub import RECHECK_ON_RESUME, CommentHub, PostDecision, Room, Viewer
-from livechat.identity import STAFF, Identity
+from livechat.identity import MODERATORS, STAFF, Identity, Role
 from livechat.moderation import (
     Blocklist,
+    Reason,
     ReasonError,
     blocked_word_key,
     mask_personal_data,
@@ -55,12 +56,12 @@ from livechat.text import CommentRejected, clean_text, grapheme_count, has_visib
 
 log = logging.getLogger("livechat.moderator")
 
-MODERATOR_ROLES = frozenset({"moderator", "admin"})
 TIMEOUT_MINUTES = (1, 5, 10, 30, 1440)
 SLOW_MODE_MAX = 3600
 WORD_MAX = 50
 APPEAL_MAX = 300
 NOTE_MAX = 200
+_NOT_REMOVED = (CommentStatus.VISIBLE, CommentStatus.HELD)
 CONTROL_CHANNEL = "live-seoul:moderation"
 REFRESH_SECONDS = 15.0  # reload blocked words even if a control message was lost
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -267,10 +268,10 @@ class Moderator:
         notices = []
         if masked.changed:
             decision.text = masked.text
-            decision.flags.add("masked")
+            decision.flags.add(CommentFlag.MASKED)
             notices.append(masking_notice(masked.kinds))
         if self.blocklist.match(original) is not None:
-            decision.status = "held"
+            decision.status = CommentStatus.HELD
             notices.append(HELD_NOTICE)
         if notices:
             decision.notice = " ".join(notices)
@@ -292,7 +293,7 @@ class Moderator:
 
     def _moderators(self, room: Room) -> list[Viewer]:
         return [v for v in room.viewers
-                if v.identity is not None and v.identity.role in MODERATOR_ROLES]
+                if v.identity is not None and v.identity.role in MODERATORS]
 
     def _on_held(self, comment: Comment) -> None:
         room = self.hub.rooms.get(comment.broadcast_id)
@@ -350,7 +351,7 @@ class Moderator:
         pinned = None
         if pinned_id is not None:
             comment = await self.hub.store.get(pinned_id)
-            if comment is not None and comment.status == "visible":
+            if comment is not None and comment.status == CommentStatus.VISIBLE:
                 pinned = comment.wire()
         state = {"slow_mode": slow, "closed": closed, "pinned": pinned}
         self.hub.broadcast_event(broadcast_id, {"t": "state", "state": state})
@@ -364,7 +365,7 @@ class Moderator:
         if not isinstance(request_id, str) or len(request_id) > 64:
             request_id = None
         actor = viewer.identity
-        if actor is None or actor.role not in MODERATOR_ROLES:
+        if actor is None or actor.role not in MODERATORS:
             viewer.offer_direct(protocol.error_frame(
                 "forbidden", "moderation needs a moderator or admin account", None,
                 request_id=request_id))
@@ -385,7 +386,7 @@ class Moderator:
 
         The role is checked here too, whatever the caller checked.
         """
-        if actor.role not in MODERATOR_ROLES:
+        if actor.role not in MODERATORS:
             raise ModerationError(403, "forbidden", None,
                                   "moderation needs a moderator or admin account")
         action = body.get("action")
@@ -430,7 +431,7 @@ class Moderator:
         pinned = (await self.hub.store.get_chat_settings(broadcast_id))[2]
         if pinned in ids:
             settings, _ = await self.store.update_chat(
-                Identity("system", "system", "system"), broadcast_id, "unpin",
+                Identity("system", "system", Role.SYSTEM), broadcast_id, "unpin",
                 {"pinned_comment_id": None})
             await self._publish_state(broadcast_id, settings)
 
@@ -450,8 +451,8 @@ class Moderator:
                       body: dict[str, Any]) -> dict[str, Any]:
         comment = await self._comment(broadcast_id, body)
         reason, text = _reason(body)
-        change = await self.store.set_status(actor, "remove", [comment], "removed",
-                                             from_statuses=("visible", "held"), reason=reason,
+        change = await self.store.set_status(actor, "remove", [comment], CommentStatus.REMOVED,
+                                             from_statuses=_NOT_REMOVED, reason=reason,
                                              reason_text=text)
         if not change.changed:
             raise ModerationError(409, "conflict", "comment_id", "already removed")
@@ -462,8 +463,8 @@ class Moderator:
                        body: dict[str, Any]) -> dict[str, Any]:
         comment = await self._comment(broadcast_id, body)
         reason, text = _optional_reason(body)
-        change = await self.store.set_status(actor, "restore", [comment], "visible",
-                                             from_statuses=("removed",), reason=reason,
+        change = await self.store.set_status(actor, "restore", [comment], CommentStatus.VISIBLE,
+                                             from_statuses=(CommentStatus.REMOVED,), reason=reason,
                                              reason_text=text)
         if not change.changed:
             raise ModerationError(409, "conflict", "comment_id", "the comment is not removed")
@@ -477,7 +478,7 @@ class Moderator:
         reason, text = _reason(body)
         written = await self.store.by_author(broadcast_id, comment.author_key)
         change = await self.store.set_status(
-            actor, "remove_user", written, "removed", from_statuses=("visible", "held"),
+            actor, "remove_user", written, CommentStatus.REMOVED, from_statuses=_NOT_REMOVED,
             reason=reason, reason_text=text, detail={"of_comment": comment.id})
         await self._removed(broadcast_id, "remove_user", change, reason, text)
         return {"removed": [c.id for c in change.changed]}
@@ -569,7 +570,7 @@ class Moderator:
     async def _pin(self, actor: Identity, broadcast_id: int,
                    body: dict[str, Any]) -> dict[str, Any]:
         comment = await self._comment(broadcast_id, body)
-        if comment.status != "visible":
+        if comment.status != CommentStatus.VISIBLE:
             raise ModerationError(409, "conflict", "comment_id",
                                   "only a visible comment can be pinned")
         return await self._chat_change(actor, broadcast_id, "pin",
@@ -583,8 +584,8 @@ class Moderator:
     async def _approve(self, actor: Identity, broadcast_id: int,
                        body: dict[str, Any]) -> dict[str, Any]:
         comment = await self._comment(broadcast_id, body)
-        change = await self.store.set_status(actor, "approve", [comment], "visible",
-                                             from_statuses=("held",))
+        change = await self.store.set_status(actor, "approve", [comment], CommentStatus.VISIBLE,
+                                             from_statuses=(CommentStatus.HELD,))
         if not change.changed:
             raise ModerationError(409, "conflict", "comment_id", "the comment is not held")
         self._shown(broadcast_id, "approve", change, "approved")
@@ -594,8 +595,8 @@ class Moderator:
                       body: dict[str, Any]) -> dict[str, Any]:
         comment = await self._comment(broadcast_id, body)
         reason, text = _reason(body)
-        change = await self.store.set_status(actor, "reject", [comment], "removed",
-                                             from_statuses=("held",), reason=reason,
+        change = await self.store.set_status(actor, "reject", [comment], CommentStatus.REMOVED,
+                                             from_statuses=(CommentStatus.HELD,), reason=reason,
                                              reason_text=text)
         if not change.changed:
             raise ModerationError(409, "conflict", "comment_id", "the comment is not held")
@@ -661,7 +662,7 @@ class Moderator:
         comment = await self.store.comment(comment_id)
         if comment is None:
             raise ModerationError(404, "not_found", "comment_id", f"no comment {comment_id}")
-        if comment.status != "visible":
+        if comment.status != CommentStatus.VISIBLE:
             raise ModerationError(409, "conflict", "comment_id",
                                   "this comment is already under review or removed")
         if comment.author_key == reporter.key:
@@ -689,7 +690,7 @@ class Moderator:
                                            "reason": "reported"}, change.changed)
             held = change.changed[0]
             self._emit(bid, {"event": "held", "item": mod_item(
-                held, cause="reports", reports=count)})
+                held, cause=Reason.REPORTS, reports=count)})
             self._emit_action(bid, "auto_hide", change.entries, change.changed)
             self._emit(bid, author_key=comment.author_key, author={
                 "event": "held", "id": comment.id, "client_id": comment.client_id})
@@ -756,12 +757,12 @@ class Moderator:
             "id": comment.id, "broadcast_id": comment.broadcast_id, "text": comment.text,
             "status": comment.status, "removal": await self._removal_public(comment_id),
             "appeal": appeal.public() if appeal else None,
-            "can_appeal": comment.status == "removed" and appeal is None,
+            "can_appeal": comment.status == CommentStatus.REMOVED and appeal is None,
         }
 
 
 __all__ = [
-    "MODERATOR_ROLES",
+    "MODERATORS",
     "TIMEOUT_MINUTES",
     "ModerationConfig",
     "ModerationError",

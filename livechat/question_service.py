@@ -29,7 +29,7 @@ from livechat import protocol
 from livechat.access import AccessStore
 from livechat.access import check_vote as check_vote_access
 from livechat.broker import Bucket
-from livechat.comment import Comment
+from livechat.comment import Comment, CommentFlag, CommentStatus
 from livechat.hub import CommentHub, PostResult, Viewer
 from livechat.identity import Identity
 from livechat.network import address_key, network_block
@@ -127,11 +127,11 @@ class QuestionService:
 
     # -- ask ---------------------------------------------------------------------------
     async def _on_stored(self, comment: Comment) -> None:
-        if "question" not in comment.flag_set:
+        if CommentFlag.QUESTION not in comment.flag_set:
             return
         created = await self.store.create(comment.id, comment.broadcast_id,
                                           comment.author_key, comment.created_at)
-        if created and comment.status == "visible":
+        if created and comment.status == CommentStatus.VISIBLE:
             question = await self.store.get(comment.id)
             if question is not None:
                 self.publish("asked", question)
@@ -144,7 +144,7 @@ class QuestionService:
 
     async def _visible(self, broadcast_id: int | None, question_id: int) -> Question:
         question = await self.store.get(question_id)
-        if (question is None or question.comment_status != "visible"
+        if (question is None or question.comment_status != CommentStatus.VISIBLE
                 or (broadcast_id is not None and question.broadcast_id != broadcast_id)):
             raise CommentRejected("not_found", f"no question {question_id}")
         return question

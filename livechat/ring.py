@@ -17,7 +17,7 @@ import collections
 from collections.abc import Iterable
 from typing import Any
 
-from livechat.comment import Comment
+from livechat.comment import Comment, CommentStatus
 
 EARLY_LIMIT = 10_000
 
@@ -43,7 +43,7 @@ class CommentRing:
         self.floor = 0  # every comment with floor < id <= top is here
         self.top = 0
         # Status changes of comments not read yet (the change overtook the read).
-        self._early: dict[int, tuple[str, bool]] = {}
+        self._early: dict[int, tuple[CommentStatus, bool]] = {}
 
     def load(self, latest: list[Comment], complete: bool, top: int,
              reshown: Iterable[int] = ()) -> None:
@@ -75,18 +75,18 @@ class CommentRing:
             self.top = comment.id
         self._trim()
 
-    def set_status(self, ids: Iterable[int], status: str, reshown: bool = False) -> None:
+    def set_status(self, ids: Iterable[int], status: CommentStatus, reshown: bool = False) -> None:
         """A moderator (or the report threshold) changed these comments' status."""
         for comment_id in ids:
             entry = self._by_id.get(comment_id)
             if entry is not None:
                 entry.status = status
-                if reshown and status == "visible":
+                if reshown and status == CommentStatus.VISIBLE:
                     entry.reshown = True
             elif comment_id > self.top:
                 if len(self._early) >= EARLY_LIMIT:
                     self._early.clear()  # bounded; the database read has the new status
-                self._early[comment_id] = (status, reshown and status == "visible")
+                self._early[comment_id] = (status, reshown and status == CommentStatus.VISIBLE)
 
     def covers(self, after: int) -> bool:
         """Whether every comment with `id > after` (up to top) is here."""
@@ -102,7 +102,7 @@ class CommentRing:
         for entry in self._from(after):
             if entry.id > upto:
                 break
-            if entry.status == "visible":
+            if entry.status == CommentStatus.VISIBLE:
                 out.append(entry.wire)
         return out
 
@@ -113,7 +113,7 @@ class CommentRing:
         for entry in reversed(self.entries):
             if entry.id > upto:
                 continue
-            if entry.status == "visible":
+            if entry.status == CommentStatus.VISIBLE:
                 out.append(entry.wire)
                 if len(out) == n:
                     break

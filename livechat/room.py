@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from livechat import protocol
 from livechat.batching import Batching
 from livechat.broker import RESYNC
-from livechat.comment import Comment
+from livechat.comment import Comment, CommentStatus
 from livechat.ring import CommentRing
 from livechat.viewer import Frame, Viewer
 
@@ -147,13 +147,13 @@ class Room:
         """Comments read after the watermark (id order): into the ring, out to viewers."""
         self.ring.extend(rows)
         self.watermark = rows[-1].id
-        items = tuple(c.wire() for c in rows if c.status == "visible")
+        items = tuple(c.wire() for c in rows if c.status == CommentStatus.VISIBLE)
         if items:
             self.fanout(Frame.comments(items, rows[-1].id))
             self.hub.record_batch(len(items), items[0]["created_at"])
             self.batching.sent(len(items), len(self.viewers), asyncio.get_running_loop().time())
         for comment in rows:
-            if comment.status == "held":
+            if comment.status == CommentStatus.HELD:
                 self.hub.notify_held(comment)
 
     async def reload(self) -> None:
@@ -202,7 +202,7 @@ class Room:
             if isinstance(changed, dict):
                 self.ring.set_status(
                     [i for i in changed.get("ids", ()) if isinstance(i, int)],
-                    str(changed.get("status")), bool(changed.get("reshown")))
+                    CommentStatus(str(changed.get("status"))), bool(changed.get("reshown")))
             if isinstance(text, str):
                 self.fanout(Frame(text))
         elif kind == "state":

@@ -16,7 +16,7 @@ from typing import Any
 
 import aiosqlite
 
-from livechat.comment import Comment
+from livechat.comment import Comment, CommentStatus
 from livechat.identity import Identity
 
 _COLUMNS = (
@@ -26,7 +26,7 @@ _COLUMNS = (
 
 
 def _row(row: Any) -> Comment:
-    return Comment(*row)
+    return Comment.from_row(row)
 
 
 def utc_now_iso() -> str:
@@ -86,7 +86,7 @@ class CommentStore:
         client_id: str,
         text: str,
         *,
-        status: str = "visible",
+        status: CommentStatus = CommentStatus.VISIBLE,
         flags: str = "",
         origin: str = "",
         video_offset: float | None = None,
@@ -280,7 +280,7 @@ class CommentStore:
         async with write_transaction(self._writer, self._lock) as db:
             await write_chat_settings(db, broadcast_id, values)
 
-    async def set_status(self, comment_ids: list[int], status: str) -> list[int]:
+    async def set_status(self, comment_ids: list[int], status: CommentStatus) -> list[int]:
         """Set the status of comments; return the ids that changed."""
         if not comment_ids:
             return []

@@ -294,7 +294,7 @@ def parser() -> argparse.ArgumentParser:
                        "account (ends its sessions)")
     a.add_argument("action", choices=["disable", "enable", "role", "password"])
     a.add_argument("username")
-    a.add_argument("--role", choices=["official", "moderator", "admin"],
+    a.add_argument("--role", choices=ROLES,
                    help="the new role (with `role`)")
     a.set_defaults(func=change_user)
     lp = sub.add_parser("link-provider", help="print a one-hour link with which a staff "

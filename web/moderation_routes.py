@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response, Stream
 from starlette.routing import BaseRoute, Route
 
 from livechat import CommentHub
-from livechat.moderation import REASONS
+from livechat.moderation import REASONS, Reason
 from livechat.moderation_store import ModerationStore
 from livechat.moderator import (
     TIMEOUT_MINUTES,
@@ -344,7 +344,7 @@ async def audit_page(request: Request) -> Response:
     return svc.templates.TemplateResponse(request, "audit.html", context)
 
 
-_REASON_ORDER = (*REASONS, "reports")
+_REASON_ORDER = tuple(Reason)  # the chosen reasons, then `reports`
 
 
 async def transparency_page(request: Request) -> Response:

@@ -31,7 +31,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from livechat import CommentRejected, Question, Tally
+from livechat import CommentRejected, Question, Role, Tally
 from livechat.protocol import CLIENT_ID
 from livechat.question_service import mask_confirmed
 from livechat.questions import STATUSES, allowed_moves, merge_tallies, parse_sort
@@ -96,12 +96,12 @@ def _as_datetime(value: str | None) -> datetime | None:
 
 
 def question_view(question: Question, voted: set[int], followed: set[int],
-                  role: str | None) -> dict[str, Any]:
+                  role: Role | None) -> dict[str, Any]:
     """The public question plus what this caller may do with it."""
     view = question.public()
     view["voted"] = question.id in voted
     view["following"] = question.id in followed
-    view["moves"] = sorted(allowed_moves(role or "", question.status))
+    view["moves"] = sorted(allowed_moves(role, question.status))
     return view
 
 

@@ -43,7 +43,7 @@ from starlette.requests import HTTPConnection
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from livechat import Identity
+from livechat import Identity, Role
 from web.accounts import staff_session_live
 from web.members import member_name
 
@@ -58,7 +58,7 @@ log = logging.getLogger("web.sessions")
 class Session:
     sid: str
     nickname: str
-    role: str = "viewer"
+    role: Role = Role.VIEWER
     account_id: int | None = None
     department: str = ""
     epoch: int = 0  # the account's session epoch when this staff session began
@@ -141,7 +141,7 @@ class SessionCodec:
             session = Session(
                 sid=str(data["sid"]),
                 nickname=str(data["nick"]),
-                role=str(data.get("role", "viewer")),
+                role=Role(str(data.get("role", Role.VIEWER))),
                 account_id=data.get("uid"),
                 department=str(data.get("dept", "")),
                 epoch=int(data.get("ep", 0)),
