@@ -1,7 +1,8 @@
 """The comment hub: protocol, persistence before fan-out, pub/sub across processes."""
 
 from livechat.access import AccessStore, CommentAccess, access_from_json
-from livechat.broker import RESYNC, Broker, BrokerUnavailable, MemoryBroker, broker_from_url
+from livechat.broker import RESYNC, Broker, BrokerUnavailable, MemoryBroker
+from livechat.broker_url import broker_from_url
 from livechat.comment import Comment
 from livechat.hub import (
     CLOSE,

@@ -69,11 +69,11 @@ HELD_NOTICE = "검토 후 모두에게 보입니다. (held for review)"
 
 
 class ModerationError(Exception):
-    """An action cannot be done: HTTP status, stable code, the field at fault, why."""
+    """An action cannot be done: a stable code (`bad_field`, `forbidden`, `not_found`,
+    `conflict`, `rate_limited`), the field at fault, why. `web.errors` maps codes to HTTP."""
 
-    def __init__(self, status: int, code: str, field: str | None, message: str) -> None:
+    def __init__(self, code: str, field: str | None, message: str) -> None:
         super().__init__(message)
-        self.status = status
         self.code = code
         self.field = field
         self.message = message
@@ -93,7 +93,7 @@ def mod_item(comment: Comment, **extra: Any) -> dict[str, Any]:
 def _int(body: dict[str, Any], name: str, lo: int = 1, hi: int = 2**62) -> int:
     value = body.get(name)
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise ModerationError(400, "bad_field", name, f"`{name}` must be an integer"
+        raise ModerationError("bad_field", name, f"`{name}` must be an integer"
                               f" from {lo} to {hi}")
     return value
 
@@ -104,7 +104,7 @@ def _reason(body: dict[str, Any]) -> tuple[str, str]:
         why, text = parse_reason(body.get("reason"), body.get("reason_text", ""))
         return why, mask_personal_data(text).text
     except ReasonError as exc:
-        raise ModerationError(400, "bad_field", exc.field, exc.message) from None
+        raise ModerationError("bad_field", exc.field, exc.message) from None
 
 
 def _optional_reason(body: dict[str, Any]) -> tuple[str, str]:
@@ -118,14 +118,14 @@ def _short_text(body: dict[str, Any], name: str, limit: int, required: bool) -> 
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise ModerationError(400, "bad_field", name, f"`{name}` must be a string")
+        raise ModerationError("bad_field", name, f"`{name}` must be a string")
     text = clean_text(value)
     if not has_visible(text):
         if required:
-            raise ModerationError(400, "bad_field", name, f"`{name}` must not be empty")
+            raise ModerationError("bad_field", name, f"`{name}` must not be empty")
         return ""
     if grapheme_count(text) > limit or len(text) > 4 * limit:
-        raise ModerationError(400, "bad_field", name, f"`{name}` is at most {limit} characters")
+        raise ModerationError("bad_field", name, f"`{name}` is at most {limit} characters")
     return text
 
 
@@ -387,31 +387,31 @@ class Moderator:
         The role is checked here too, whatever the caller checked.
         """
         if actor.role not in MODERATORS:
-            raise ModerationError(403, "forbidden", None,
+            raise ModerationError("forbidden", None,
                                   "moderation needs a moderator or admin account")
         action = body.get("action")
         handler = self._actions.get(action) if isinstance(action, str) else None
         if handler is None:
-            raise ModerationError(400, "bad_field", "action",
+            raise ModerationError("bad_field", "action",
                                   f"`action` must be one of {', '.join(self._actions)}")
         try:
             return await handler(actor, broadcast_id, body)
         except Conflict as exc:
-            raise ModerationError(409, "conflict", exc.field, exc.message) from None
+            raise ModerationError("conflict", exc.field, exc.message) from None
 
     async def _comment(self, broadcast_id: int, body: dict[str, Any],
                        name: str = "comment_id") -> Comment:
         comment_id = _int(body, name)
         comment = await self.store.comment(comment_id)
         if comment is None or comment.broadcast_id != broadcast_id:
-            raise ModerationError(404, "not_found", name,
+            raise ModerationError("not_found", name,
                                   f"no comment {comment_id} in broadcast {broadcast_id}")
         return comment
 
     @staticmethod
     def _not_staff(comment: Comment) -> None:
         if comment.role in STAFF or comment.author_key.startswith("u:"):
-            raise ModerationError(403, "forbidden", "comment_id",
+            raise ModerationError("forbidden", "comment_id",
                                   "staff accounts cannot be timed out, banned or purged")
 
     async def _removed(self, broadcast_id: int, action: str, change: Change, reason: str,
@@ -455,7 +455,7 @@ class Moderator:
                                              from_statuses=_NOT_REMOVED, reason=reason,
                                              reason_text=text)
         if not change.changed:
-            raise ModerationError(409, "conflict", "comment_id", "already removed")
+            raise ModerationError("conflict", "comment_id", "already removed")
         await self._removed(broadcast_id, "remove", change, reason, text)
         return {"removed": [comment.id]}
 
@@ -467,7 +467,7 @@ class Moderator:
                                              from_statuses=(CommentStatus.REMOVED,), reason=reason,
                                              reason_text=text)
         if not change.changed:
-            raise ModerationError(409, "conflict", "comment_id", "the comment is not removed")
+            raise ModerationError("conflict", "comment_id", "the comment is not removed")
         self._shown(broadcast_id, "restore", change, "restored")
         return {"restored": [comment.id]}
 
@@ -491,7 +491,7 @@ class Moderator:
         if kind == "timeout":
             minutes = _int(body, "minutes", 1, 1440)
             if minutes not in TIMEOUT_MINUTES:
-                raise ModerationError(400, "bad_field", "minutes",
+                raise ModerationError("bad_field", "minutes",
                                       f"`minutes` must be one of {TIMEOUT_MINUTES}")
             until: str | None = (datetime.now(UTC) + timedelta(minutes=minutes)).isoformat(
                 timespec="microseconds")
@@ -500,7 +500,7 @@ class Moderator:
         else:
             scope = body.get("scope", "broadcast")
             if scope not in ("broadcast", "everywhere"):
-                raise ModerationError(400, "bad_field", "scope",
+                raise ModerationError("bad_field", "scope",
                                       "`scope` must be broadcast or everywhere")
             until, scope_id, detail = None, (broadcast_id if scope == "broadcast" else None), {}
         hours = self.config.restriction_origin_hours
@@ -562,7 +562,7 @@ class Moderator:
                     body: dict[str, Any]) -> dict[str, Any]:
         closed = body.get("closed")
         if not isinstance(closed, bool):
-            raise ModerationError(400, "bad_field", "closed", "`closed` must be true or false")
+            raise ModerationError("bad_field", "closed", "`closed` must be true or false")
         return await self._chat_change(actor, broadcast_id,
                                        "chat_close" if closed else "chat_open",
                                        {"closed": int(closed)}, body)
@@ -571,7 +571,7 @@ class Moderator:
                    body: dict[str, Any]) -> dict[str, Any]:
         comment = await self._comment(broadcast_id, body)
         if comment.status != CommentStatus.VISIBLE:
-            raise ModerationError(409, "conflict", "comment_id",
+            raise ModerationError("conflict", "comment_id",
                                   "only a visible comment can be pinned")
         return await self._chat_change(actor, broadcast_id, "pin",
                                        {"pinned_comment_id": comment.id}, body, comment)
@@ -587,7 +587,7 @@ class Moderator:
         change = await self.store.set_status(actor, "approve", [comment], CommentStatus.VISIBLE,
                                              from_statuses=(CommentStatus.HELD,))
         if not change.changed:
-            raise ModerationError(409, "conflict", "comment_id", "the comment is not held")
+            raise ModerationError("conflict", "comment_id", "the comment is not held")
         self._shown(broadcast_id, "approve", change, "approved")
         return {"approved": [comment.id]}
 
@@ -599,7 +599,7 @@ class Moderator:
                                              from_statuses=(CommentStatus.HELD,), reason=reason,
                                              reason_text=text)
         if not change.changed:
-            raise ModerationError(409, "conflict", "comment_id", "the comment is not held")
+            raise ModerationError("conflict", "comment_id", "the comment is not held")
         await self._removed(broadcast_id, "reject", change, reason, text)
         return {"rejected": [comment.id]}
 
@@ -608,7 +608,7 @@ class Moderator:
         word = _short_text(body, "word", WORD_MAX, required=True)
         folded = blocked_word_key(word)
         if not folded:
-            raise ModerationError(400, "bad_field", "word",
+            raise ModerationError("bad_field", "word",
                                   "`word` has no letters left to match once normalised")
         blocked, entry = await self.store.add_word(actor, word, folded)
         await self._words_changed(broadcast_id, entry)
@@ -634,10 +634,10 @@ class Moderator:
         appeal_id = _int(body, "appeal_id")
         found = await self.store.appeal(appeal_id)
         if found is None or found.broadcast_id != broadcast_id:
-            raise ModerationError(404, "not_found", "appeal_id", f"no appeal {appeal_id}")
+            raise ModerationError("not_found", "appeal_id", f"no appeal {appeal_id}")
         outcome = body.get("outcome")
         if outcome not in ("reinstate", "uphold"):
-            raise ModerationError(400, "bad_field", "outcome",
+            raise ModerationError("bad_field", "outcome",
                                   "`outcome` must be reinstate or uphold")
         note = mask_personal_data(_short_text(body, "note", NOTE_MAX, required=False)).text
         appeal, change = await self.store.decide_appeal(actor, appeal_id,
@@ -661,17 +661,17 @@ class Moderator:
         one network block are capped per hour, however many identities they bring."""
         comment = await self.store.comment(comment_id)
         if comment is None:
-            raise ModerationError(404, "not_found", "comment_id", f"no comment {comment_id}")
+            raise ModerationError("not_found", "comment_id", f"no comment {comment_id}")
         if comment.status != CommentStatus.VISIBLE:
-            raise ModerationError(409, "conflict", "comment_id",
+            raise ModerationError("conflict", "comment_id",
                                   "this comment is already under review or removed")
         if comment.author_key == reporter.key:
-            raise ModerationError(400, "bad_field", "comment_id",
+            raise ModerationError("bad_field", "comment_id",
                                   "you cannot report your own comment")
         try:
             why, text = parse_reason(reason, reason_text)
         except ReasonError as exc:
-            raise ModerationError(400, "bad_field", exc.field, exc.message) from None
+            raise ModerationError("bad_field", exc.field, exc.message) from None
         await self._take_report(reporter, address)
         text = mask_personal_data(text).text  # read by moderators, kept in the record
         threshold = self.config.report_hide_threshold
@@ -683,7 +683,7 @@ class Moderator:
                 comment, reporter.key, why, text, hide_at,
                 network=network_block(address) if address else "", weight=weight)
         except Conflict as exc:
-            raise ModerationError(409, "conflict", exc.field, exc.message) from None
+            raise ModerationError("conflict", exc.field, exc.message) from None
         bid = comment.broadcast_id
         if change.changed:
             self.hub.broadcast_frame(bid, {"type": "deleted", "ids": [comment.id],
@@ -714,7 +714,7 @@ class Moderator:
                     lim.check(k, now)
         if any(waits):
             retry = max(1, round(max(waits)))
-            raise ModerationError(429, "rate_limited", None,
+            raise ModerationError("rate_limited", None,
                                   f"too many reports from your network; try again in {retry} s")
 
     async def appeal(self, author: Identity, comment_id: int, raw_text: object
@@ -722,7 +722,7 @@ class Moderator:
         """The author of a removed comment appeals, once, with a short text."""
         comment = await self.store.comment(comment_id)
         if comment is None or comment.author_key != author.key:
-            raise ModerationError(404, "not_found", "comment_id",
+            raise ModerationError("not_found", "comment_id",
                                   f"no comment {comment_id} of yours")
         masked = mask_personal_data(_short_text({"text": raw_text}, "text", APPEAL_MAX,
                                                 required=True))
@@ -730,7 +730,7 @@ class Moderator:
         try:
             appeal, entry = await self.store.add_appeal(comment, author, text)
         except Conflict as exc:
-            raise ModerationError(409, "conflict", exc.field, exc.message) from None
+            raise ModerationError("conflict", exc.field, exc.message) from None
         self._emit(comment.broadcast_id, {
             "event": "appeal", "appeal": appeal.public(), "item": mod_item(comment),
             "removal": await self._removal_public(comment.id)})
@@ -750,7 +750,7 @@ class Moderator:
         """What happened to one's own comment: status, removal reason, appeal."""
         comment = await self.store.comment(comment_id)
         if comment is None or comment.author_key != author.key:
-            raise ModerationError(404, "not_found", "comment_id",
+            raise ModerationError("not_found", "comment_id",
                                   f"no comment {comment_id} of yours")
         appeal = await self.store.appeal_for(comment_id)
         return {

@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from livechat import CommentAccess, ModerationError, access_from_json
-from web.errors import ApiError
+from web.errors import ApiError, refused
 from web.moderation_routes import moderation
 from web.requests import json_body, require_access
 from web.roles import Access
@@ -68,7 +68,7 @@ async def write_access(request: Request) -> Response:
                     session.identity, broadcast_id,
                     {"action": "chat", "closed": comments == "closed"})
             except ModerationError as exc:
-                raise ApiError(exc.status, exc.field, exc.message, code=exc.code) from None
+                raise refused(exc) from None
     return JSONResponse(await _state(request, broadcast_id))
 
 

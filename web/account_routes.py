@@ -14,8 +14,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from web.accounts import Account, AccountError
+from web.error_pages import error_page
 from web.errors import ApiError
-from web.pages import error_page
 from web.requests import json_body, require_access, same_origin
 from web.roles import Access
 from web.services import services

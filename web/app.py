@@ -56,7 +56,8 @@ from web.channel_feed import ChannelFeed
 from web.channel_feed import routes as channel_feed_routes
 from web.chat_window import LiveWindow
 from web.database import connect, migrate
-from web.errors import exception_handlers
+from web.demo import load_demo, start_demo_director
+from web.error_pages import exception_handlers
 from web.live import FrameSendMiddleware
 from web.login_limits import LoginLimits
 from web.members import MemberStore, close_member_readers
@@ -74,6 +75,7 @@ from web.services import Services
 from web.sessions import SessionCodec, SessionRefreshMiddleware
 from web.settings import Settings
 from web.share_clicks import ShareClickStore
+from web.signin_clients import build_signin
 from web.static_files import HashedStaticFiles
 from web.templating import make_templates
 
@@ -128,10 +130,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         settings.session_max_age_days,
         secure=settings.public_base_url.startswith("https://"),
         staff_idle_minutes=settings.staff_idle_minutes,
+        database_path=settings.database_path,
     )
     templates = make_templates(settings)
     templates.context_processors.append(staff_pages.bar_context)
-    sign_in = signin.build_signin(settings)
+    sign_in = build_signin(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, object]]:
@@ -188,8 +191,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 hub, comments, "redis" if settings.redis_url else "memory",
                 metrics_dir(settings)).running())
             if settings.demo:
-                from web.demo import load_demo, start_demo_director
-
                 await load_demo(schedule_store, replays, comments)
                 await start_demo_director(stack, schedule_store, replays, hub)
             channel_feed = await stack.enter_async_context(ChannelFeed(broker).running())

@@ -32,9 +32,12 @@ from livechat.moderator import (
 )
 from web import staff_words
 from web.accounts import AccountError
+from web.csv_cells import csv_cell
 from web.database import connect
-from web.errors import ApiError
+from web.error_pages import error_page
+from web.errors import ApiError, refused
 from web.i18n import SEOUL, translate
+from web.live_broadcast import find_broadcast
 from web.requests import (
     ascii_int,
     form_body,
@@ -78,10 +81,6 @@ def moderation(conn: HTTPConnection) -> Moderator:
     return found
 
 
-def _api(exc: ModerationError) -> ApiError:
-    return ApiError(exc.status, exc.field, exc.message, code=exc.code)
-
-
 async def _broadcast(request: Request) -> int:
     broadcast_id = int(request.path_params["broadcast_id"])
     if not await services(request).schedule.exists(broadcast_id):
@@ -109,7 +108,7 @@ async def perform_action(request: Request) -> Response:
     try:
         result = await moderation(request).perform(session.identity, broadcast_id, body)
     except ModerationError as exc:
-        raise _api(exc) from None
+        raise refused(exc) from None
     return JSONResponse({"ok": True, "action": body.get("action"), "result": result})
 
 
@@ -220,7 +219,7 @@ async def report_comment(request: Request) -> Response:
             body.get("reason_text"), address=request.client.host if request.client else "",
             session_age=session.age)
     except ModerationError as exc:
-        raise _api(exc) from None
+        raise refused(exc) from None
     return JSONResponse(result, status_code=201)
 
 
@@ -230,7 +229,7 @@ async def my_comment_status(request: Request) -> Response:
         result = await moderation(request).status_for_author(session.identity,
                                                              _comment_id(request))
     except ModerationError as exc:
-        raise _api(exc) from None
+        raise refused(exc) from None
     return JSONResponse(result)
 
 
@@ -241,7 +240,7 @@ async def appeal_comment(request: Request) -> Response:
         result = await moderation(request).appeal(session.identity, _comment_id(request),
                                                   body.get("text"))
     except ModerationError as exc:
-        raise _api(exc) from None
+        raise refused(exc) from None
     return JSONResponse(result, status_code=201)
 
 
@@ -262,8 +261,6 @@ async def console_page(request: Request) -> Response:
         return found
     svc = services(request)
     broadcast_id = int(request.path_params["broadcast_id"])
-    from web.pages import error_page, find_broadcast
-
     broadcast = await find_broadcast(svc, broadcast_id)
     if broadcast is None:
         return await error_page(request, 404, "no such broadcast")
@@ -285,13 +282,6 @@ def seoul_minute(iso_utc: str) -> str:
     return f"{datetime.fromisoformat(iso_utc).astimezone(SEOUL):%Y-%m-%d %H:%M}"
 
 
-def _csv_cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text  # never a formula when opened in a spreadsheet
-    return text
-
-
 async def audit_page(request: Request) -> Response:
     found = staff_gate(request, Access.MODERATE)
     if isinstance(found, Response):
@@ -302,8 +292,6 @@ async def audit_page(request: Request) -> Response:
         filters = _audit_filters(request)
         before = _int_query(request, "before", None, 1, 2**62)
     except ApiError as exc:
-        from web.pages import error_page
-
         message = {"since": "시작일은 2026-05-01처럼 적어 주세요.",
                    "until": "종료일은 2026-05-01처럼 적어 주세요.",
                    "action": "조치 종류를 목록에서 고르세요."}.get(
@@ -319,7 +307,7 @@ async def audit_page(request: Request) -> Response:
             writer.writerow(_CSV_COLUMNS)
             for entry in entries:
                 public = entry.public()
-                writer.writerow([_csv_cell(public[c] if c != "detail" else
+                writer.writerow([csv_cell(public[c] if c != "detail" else
                                            str(public["detail"])) for c in _CSV_COLUMNS])
                 yield buffer.getvalue()
                 buffer.seek(0)
@@ -350,8 +338,6 @@ _REASON_ORDER = tuple(Reason)  # the chosen reasons, then `reports`
 async def transparency_page(request: Request) -> Response:
     svc = services(request)
     broadcast_id = int(request.path_params["broadcast_id"])
-    from web.pages import error_page, find_broadcast
-
     broadcast = await find_broadcast(svc, broadcast_id)
     if broadcast is None:
         return await error_page(request, 404, "no such broadcast")

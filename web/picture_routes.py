@@ -14,10 +14,10 @@ from starlette.routing import BaseRoute, Route
 
 from web.errors import ApiError
 from web.i18n import format_date
+from web.live_broadcast import find_broadcast
 from web.services import services
 from web.share_routes import (
     broadcast_item,
-    find_broadcast,
     find_replay,
     preview_text,
     replay_item,

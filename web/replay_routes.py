@@ -54,7 +54,8 @@ from replay import (
 from replay.search import MAX_TERMS
 from replay.store import MAX_LIMIT
 from replay.timeline import MAX_OFFSET_SECONDS
-from web.errors import ApiError
+from web.error_pages import error_page
+from web.errors import ApiError, rejected
 from web.i18n import SEOUL, translate
 from web.question_routes import panel_context
 from web.requests import (
@@ -393,13 +394,7 @@ async def post_replay_comment(request: Request) -> Response:
             video_offset=stored_offset(replay, float(offset)),
         )
     except CommentRejected as exc:
-        status = 429 if exc.code in ("rate_limited", "slow_mode") else (
-            403 if exc.code in ("banned", "timed_out", "chat_closed", "address_restricted")
-            else 400)
-        headers = {}
-        if "retry_after" in exc.extra:
-            headers["Retry-After"] = str(max(1, round(float(str(exc.extra["retry_after"])))))
-        raise ApiError(status, "text", exc.message, code=exc.code, headers=headers) from None
+        raise rejected(exc, "text") from None
     body: dict[str, Any] = {"id": result.comment.id, "client_id": client_id,
                             "status": result.comment.status,
                             "comment": replayed(replay, result.comment)}
@@ -505,8 +500,6 @@ async def replay_page(request: Request) -> Response:
     try:
         replay = await visible_replay(request)
     except ApiError:
-        from web.pages import error_page
-
         return await error_page(request, 404, translate(locale, "다시보기를 찾을 수 없습니다."))
     cookies: dict[str, str] = {}
     viewer, fresh = _viewer_key(request, cookies)

@@ -55,7 +55,8 @@ from schedule import (
 from schedule.exports import broadcast_json
 from web import push_routes
 from web.channel_feed import CHANNEL_ROOM
-from web.errors import ApiError, error_body
+from web.error_pages import error_page
+from web.errors import ApiError, error_body, http_status
 from web.i18n import translate
 from web.requests import json_body, require_access
 from web.roles import Access
@@ -99,7 +100,8 @@ def broadcast_error(exc: BroadcastError) -> JSONResponse:
         extra["conflict"] = {"id": exc.other.id, "title": exc.other.title,
                              "starts_at": exc.other.starts_at.astimezone(SEOUL).isoformat(),
                              "ends_at": exc.other.ends_at.astimezone(SEOUL).isoformat()}
-    return JSONResponse(error_body(exc.code, exc.message, exc.field, **extra), exc.status)
+    return JSONResponse(error_body(exc.code, exc.message, exc.field, **extra),
+                        http_status(exc.code))
 
 
 def _broadcast_id(request: Request) -> int:
@@ -431,8 +433,6 @@ async def api_cancel(request: Request) -> Response:
 
 
 async def _page_error(request: Request, status: int, message: str) -> Response:
-    from web.pages import error_page
-
     return await error_page(request, status, translate(request_locale(request), message))
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from starlette.requests import HTTPConnection
 from starlette.templating import Jinja2Templates
@@ -21,9 +20,7 @@ from web.push_sender import PushSender
 from web.sessions import SessionCodec
 from web.settings import Settings
 from web.share_clicks import ShareClickStore
-
-if TYPE_CHECKING:
-    from web.signin import SignIn  # web.signin imports this module
+from web.signin_clients import SignIn
 
 # Replay-page views from clients that bring no cookie, per address (web.replay_routes): a
 # browser keeps the cookie it is given and counts once per replay anyway; a script that

@@ -29,6 +29,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Literal
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
+from replay.timeline import format_clock
 from web.i18n import format_date
 
 Kind = Literal["live", "replay", "schedule"]
@@ -218,13 +219,6 @@ def clean_line(value: str) -> str:
     return re.sub(r"\s+", " ", value).strip()
 
 
-def clock(seconds: int) -> str:
-    """90 -> "1:30", 3725 -> "1:02:05"."""
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
 # ---- URLs ------------------------------------------------------------------------------
 
 
@@ -372,7 +366,7 @@ def clean_hashtag(tag: str) -> str:
 def tweet_parts(item: Shareable, locale: str = "ko") -> tuple[str, str, str]:
     """(prefix, title, suffix) of the tweet: kind label, title, the replay's start time.
     Only the title is ever shortened."""
-    suffix = text(locale, "from").format(t=clock(item.offset)) if item.offset else ""
+    suffix = text(locale, "from").format(t=format_clock(item.offset)) if item.offset else ""
     return text(locale, item.kind), item.title, suffix
 
 

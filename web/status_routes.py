@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 from livechat import OpsStore
 from web.i18n import SEOUL
+from web.live_broadcast import find_broadcast
 from web.metrics import broker_kind, recorder
 from web.requests import require_access
 from web.roles import Access
@@ -53,8 +54,6 @@ def _viewers_elsewhere(request: Request) -> dict[int, int]:
 
 async def gather(request: Request) -> dict[str, Any]:
     """Everything the status page shows, as JSON-able data."""
-    from web.pages import find_broadcast
-
     svc = services(request)
     store = ops(request)
     now = datetime.now(UTC)

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from web.error_pages import ERROR_HINTS, ERROR_TITLES
 from web.i18n import LOCALES, negotiate, translate
-from web.pages import ERROR_HINTS, ERROR_TITLES
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 CALL = re.compile(r"""\b_\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')\s*\)""")
