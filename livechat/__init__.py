@@ -27,7 +27,7 @@ from livechat.moderation import (
     parse_reason,
 )
 from livechat.moderation_store import ModerationStore
-from livechat.moderator import ModerationConfig, ModerationError, Moderator
+from livechat.moderator import AuthorNotices, ModerationConfig, ModerationError, Moderator
 from livechat.ops_store import OpsStore
 from livechat.question_service import QuestionService
 from livechat.question_store import QuestionStore
@@ -44,6 +44,7 @@ __all__ = [
     "STAFF",
     "STAFF_ROLES",
     "AccessStore",
+    "AuthorNotices",
     "Blocklist",
     "Broker",
     "BrokerUnavailable",

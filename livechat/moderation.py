@@ -23,7 +23,6 @@ from livechat.personal_data import (
     Masked,
     find_personal_data,
     mask_personal_data,
-    masking_notice,
 )
 
 
@@ -263,6 +262,5 @@ __all__ = [
     "find_personal_data",
     "fold",
     "mask_personal_data",
-    "masking_notice",
     "parse_reason",
 ]

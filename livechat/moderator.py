@@ -23,6 +23,7 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -39,7 +40,6 @@ from livechat.moderation import (
     ReasonError,
     blocked_word_key,
     mask_personal_data,
-    masking_notice,
     parse_reason,
 )
 from livechat.moderation_store import (
@@ -65,7 +65,6 @@ _NOT_REMOVED = (CommentStatus.VISIBLE, CommentStatus.HELD)
 CONTROL_CHANNEL = "live-seoul:moderation"
 REFRESH_SECONDS = 15.0  # reload blocked words even if a control message was lost
 SEOUL = ZoneInfo("Asia/Seoul")
-HELD_NOTICE = "검토 후 모두에게 보입니다. (held for review)"
 
 
 class ModerationError(Exception):
@@ -130,6 +129,16 @@ def _short_text(body: dict[str, Any], name: str, limit: int, required: bool) -> 
 
 
 @dataclass(frozen=True)
+class AuthorNotices:
+    """What an author is told in words, and where they appeal a removal. The web layer
+    supplies them (`web.author_notices`): livechat builds no user-facing text or URL."""
+
+    held: str  # the comment waits for a moderator
+    masked: Callable[[frozenset[str]], str]  # personal data of these kinds was hidden
+    appeal_url: Callable[[int], str]  # where the author of comment N appeals its removal
+
+
+@dataclass(frozen=True)
 class ModerationConfig:
     report_hide_threshold: float = 3.0  # weight of reports that hides (reporting.py); 0: never
     reports_per_address: int = 20  # reports an hour from one address (IPv6: its /64)...
@@ -140,10 +149,11 @@ class ModerationConfig:
 class Moderator:
     """One per process. Install on the hub after `hub.start()`; `stop()` before the hub's."""
 
-    def __init__(self, hub: CommentHub, store: ModerationStore,
+    def __init__(self, hub: CommentHub, store: ModerationStore, notices: AuthorNotices,
                  config: ModerationConfig | None = None) -> None:
         self.hub = hub
         self.store = store
+        self.notices = notices
         self.config = config or ModerationConfig()
         self.blocklist = Blocklist()
         self._report_limits = (  # used while no shared (Redis) buckets answer
@@ -269,10 +279,10 @@ class Moderator:
         if masked.changed:
             decision.text = masked.text
             decision.flags.add(CommentFlag.MASKED)
-            notices.append(masking_notice(masked.kinds))
+            notices.append(self.notices.masked(masked.kinds))
         if self.blocklist.match(original) is not None:
             decision.status = CommentStatus.HELD
-            notices.append(HELD_NOTICE)
+            notices.append(self.notices.held)
         if notices:
             decision.notice = " ".join(notices)
 
@@ -426,7 +436,7 @@ class Moderator:
             self._emit(broadcast_id, author_key=comment.author_key, author={
                 "event": "removed", "id": comment.id, "client_id": comment.client_id,
                 "reason": reason, "reason_text": reason_text, "can_appeal": True,
-                "appeal_url": f"/api/comments/{comment.id}/appeal",
+                "appeal_url": self.notices.appeal_url(comment.id),
             })
         pinned = (await self.hub.store.get_chat_settings(broadcast_id))[2]
         if pinned in ids:
@@ -736,7 +746,7 @@ class Moderator:
             "removal": await self._removal_public(comment.id)})
         self._emit_action(comment.broadcast_id, "appeal", [entry])
         if masked.changed:
-            return {"appeal": appeal.public(), "notice": masking_notice(masked.kinds)}
+            return {"appeal": appeal.public(), "notice": self.notices.masked(masked.kinds)}
         return {"appeal": appeal.public()}
 
     async def _removal_public(self, comment_id: int) -> dict[str, Any] | None:

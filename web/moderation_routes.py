@@ -32,6 +32,7 @@ from livechat.moderator import (
 )
 from web import staff_words
 from web.accounts import AccountError
+from web.author_notices import NOTICES
 from web.csv_cells import csv_cell
 from web.database import connect
 from web.error_pages import error_page
@@ -65,7 +66,7 @@ async def start_moderation(stack: contextlib.AsyncExitStack, hub: CommentHub,
     stack.push_async_callback(writer.close)
     reader = await connect(settings.database_path)
     stack.push_async_callback(reader.close)
-    moderator = Moderator(hub, ModerationStore(writer, reader),
+    moderator = Moderator(hub, ModerationStore(writer, reader), NOTICES,
                           ModerationConfig(
                               report_hide_threshold=settings.report_hide_threshold,
                               reports_per_address=settings.reports_per_address,
