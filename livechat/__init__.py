@@ -3,6 +3,7 @@
 from livechat.access import AccessStore, CommentAccess, access_from_json
 from livechat.broker import RESYNC, Broker, BrokerUnavailable, MemoryBroker
 from livechat.broker_url import broker_from_url
+from livechat.chat_state import ChatState
 from livechat.comment import Comment
 from livechat.hub import (
     CLOSE,
@@ -48,6 +49,7 @@ __all__ = [
     "Blocklist",
     "Broker",
     "BrokerUnavailable",
+    "ChatState",
     "ChatWindow",
     "Comment",
     "CommentAccess",

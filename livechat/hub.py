@@ -48,7 +48,6 @@ from livechat.room import (
     PRESENCE_INTERVAL,
     ROOM_LINGER,
     Room,
-    RoomState,
     channel_name,
 )
 from livechat.store import CommentStore
@@ -207,7 +206,8 @@ class CommentHub:
                 async with asyncio.timeout(2.0):
                     await room.ready.wait()
             await room.load()
-            slow, closed, pinned_id = await self.store.get_chat_settings(broadcast_id)
+            settings = await self.store.get_chat_settings(broadcast_id)
+            pinned_id = settings.pinned_id
             self.stats["db_room_reads"] += 1
             pinned = None
             if pinned_id is not None:
@@ -219,7 +219,7 @@ class CommentHub:
                     self.stats["db_room_reads"] += 1
                     if comment is not None and comment.status == CommentStatus.VISIBLE:
                         pinned = comment.wire()
-            room.state = RoomState(slow_mode=slow, closed=closed, pinned=pinned)
+            room.state = settings.with_pinned(pinned)
             room.tasks.append(asyncio.create_task(room.pump(), name=f"pump-{broadcast_id}"))
             self.rooms[broadcast_id] = room
             return room

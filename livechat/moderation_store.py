@@ -19,6 +19,7 @@ from typing import Any
 
 import aiosqlite
 
+from livechat.chat_state import ChatState
 from livechat.comment import Comment, CommentStatus
 from livechat.identity import Identity, Role
 from livechat.moderation import Reason
@@ -376,7 +377,7 @@ class ModerationStore:
     async def update_chat(self, actor: Identity, broadcast_id: int, action: str,
                           values: dict[str, Any], *, comment: Comment | None = None,
                           reason: str = "", reason_text: str = ""
-                          ) -> tuple[tuple[int, bool, int | None], AuditEntry]:
+                          ) -> tuple[ChatState, AuditEntry]:
         """Change slow mode / closed / pinned and log it; return the full new settings."""
         async with self._transaction() as db:
             await write_chat_settings(db, broadcast_id, values)
@@ -390,7 +391,7 @@ class ModerationStore:
                                       comment=comment, reason=reason, reason_text=reason_text,
                                       detail={k: v for k, v in values.items()})
         slow, closed, pinned = rows[0]
-        return (int(slow), bool(closed), pinned), entry
+        return ChatState(int(slow), bool(closed), pinned), entry
 
     # -- blocked words -----------------------------------------------------------------
     async def words(self) -> list[BlockedWord]:

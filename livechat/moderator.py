@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 
 from livechat import protocol
 from livechat.broker import RESYNC, Bucket
+from livechat.chat_state import ChatState
 from livechat.comment import Comment, CommentFlag, CommentStatus
 from livechat.hub import RECHECK_ON_RESUME, CommentHub, PostDecision, Room, Viewer
 from livechat.identity import MODERATORS, STAFF, Identity, Role
@@ -249,7 +250,7 @@ class Moderator:
             return
         room = hub.rooms.get(broadcast_id)
         closed = room.state.closed if room else (await hub.store.get_chat_settings(
-            broadcast_id))[1]
+            broadcast_id)).closed
         if closed:
             raise CommentRejected("chat_closed", "comments are closed for this broadcast")
         restriction = await self.store.active_restriction(author.key, broadcast_id,
@@ -355,15 +356,13 @@ class Moderator:
         return protocol.encode({"type": "mod", "event": "words",
                                 "words": [w.public() for w in words]})
 
-    async def _publish_state(self, broadcast_id: int, settings: tuple[int, bool, int | None]
-                             ) -> dict[str, Any]:
-        slow, closed, pinned_id = settings
+    async def _publish_state(self, broadcast_id: int, settings: ChatState) -> dict[str, Any]:
         pinned = None
-        if pinned_id is not None:
-            comment = await self.hub.store.get(pinned_id)
+        if settings.pinned_id is not None:
+            comment = await self.hub.store.get(settings.pinned_id)
             if comment is not None and comment.status == CommentStatus.VISIBLE:
                 pinned = comment.wire()
-        state = {"slow_mode": slow, "closed": closed, "pinned": pinned}
+        state = settings.with_pinned(pinned).public()
         self.hub.broadcast_event(broadcast_id, {"t": "state", "state": state})
         return state
 
@@ -438,7 +437,7 @@ class Moderator:
                 "reason": reason, "reason_text": reason_text, "can_appeal": True,
                 "appeal_url": self.notices.appeal_url(comment.id),
             })
-        pinned = (await self.hub.store.get_chat_settings(broadcast_id))[2]
+        pinned = (await self.hub.store.get_chat_settings(broadcast_id)).pinned_id
         if pinned in ids:
             settings, _ = await self.store.update_chat(
                 Identity("system", "system", Role.SYSTEM), broadcast_id, "unpin",

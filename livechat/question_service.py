@@ -232,11 +232,10 @@ class QuestionService:
     async def _pin(self, broadcast_id: int, comment_id: int) -> None:
         comments = self.hub.store
         await comments.set_chat_settings(broadcast_id, pinned_comment_id=comment_id)
-        slow, closed, _ = await comments.get_chat_settings(broadcast_id)
+        state = await comments.get_chat_settings(broadcast_id)
         pinned = await comments.get(comment_id)
-        self.hub.broadcast_event(broadcast_id, {"t": "state", "state": {
-            "slow_mode": slow, "closed": closed,
-            "pinned": pinned.wire() if pinned else None}})
+        self.hub.broadcast_event(broadcast_id, {
+            "t": "state", "state": state.with_pinned(pinned.wire() if pinned else None).public()})
 
     async def set_status(self, broadcast_id: int | None, question_id: int, official: Identity,
                          status: object, note: object = "",

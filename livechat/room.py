@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from livechat import protocol
 from livechat.batching import Batching
 from livechat.broker import RESYNC
+from livechat.chat_state import ChatState
 from livechat.comment import Comment, CommentStatus
 from livechat.ring import CommentRing
 from livechat.viewer import Frame, Viewer
@@ -38,15 +39,6 @@ def channel_name(broadcast_id: int) -> str:
     return f"live-seoul:broadcast:{broadcast_id}"
 
 
-@dataclass
-class RoomState:
-    slow_mode: int = 0
-    closed: bool = False
-    pinned: dict[str, Any] | None = None
-
-    def public(self) -> dict[str, Any]:
-        return {"slow_mode": self.slow_mode, "closed": self.closed, "pinned": self.pinned}
-
 
 @dataclass
 class Room:
@@ -54,7 +46,7 @@ class Room:
     hub: CommentHub
     watermark: int = 0
     viewers: set[Viewer] = field(default_factory=set)
-    state: RoomState = field(default_factory=RoomState)
+    state: ChatState = field(default_factory=ChatState)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     presence: dict[str, tuple[int, float]] = field(default_factory=dict)
     last_presence_sent: int = -1
@@ -207,11 +199,7 @@ class Room:
                 self.fanout(Frame(text))
         elif kind == "state":
             data = event.get("state", {})
-            self.state = RoomState(
-                slow_mode=int(data.get("slow_mode", 0)),
-                closed=bool(data.get("closed", False)),
-                pinned=data.get("pinned"),
-            )
+            self.state = ChatState.from_public(data)
             self.fanout(Frame(protocol.encode({"type": "state", **self.state.public()})))
         for hook in self.hub.event_hooks:
             hook(self, event)

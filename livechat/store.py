@@ -16,6 +16,7 @@ from typing import Any
 
 import aiosqlite
 
+from livechat.chat_state import ChatState
 from livechat.comment import Comment, CommentStatus
 from livechat.identity import Identity
 
@@ -265,16 +266,16 @@ class CommentStore:
                 (name, author_key))
         return {b: sorted(ids) for b, ids in removed.items()}
 
-    async def get_chat_settings(self, broadcast_id: int) -> tuple[int, bool, int | None]:
-        """(slow mode seconds, closed, pinned comment id) for a broadcast."""
+    async def get_chat_settings(self, broadcast_id: int) -> ChatState:
+        """A broadcast's slow mode, closed switch and pinned comment id."""
         rows = await self._fetch(
             "SELECT slow_mode_seconds, closed, pinned_comment_id FROM chat_settings"
             " WHERE broadcast_id = ?",
             (broadcast_id,),
         )
         if not rows:
-            return 0, False, None
-        return int(rows[0][0]), bool(rows[0][1]), rows[0][2]
+            return ChatState()
+        return ChatState(int(rows[0][0]), bool(rows[0][1]), rows[0][2])
 
     async def set_chat_settings(self, broadcast_id: int, **values: Any) -> None:
         async with write_transaction(self._writer, self._lock) as db:

@@ -26,7 +26,7 @@ COMMENTS = ("anyone", "accounts", "closed")
 async def _state(request: Request, broadcast_id: int) -> dict[str, Any]:
     svc = services(request)
     access = await svc.access.get(broadcast_id)
-    closed = (await svc.comments.get_chat_settings(broadcast_id))[1]
+    closed = (await svc.comments.get_chat_settings(broadcast_id)).closed
     comments = "closed" if closed else ("accounts" if access.accounts_only else "anyone")
     return {"comments": comments, "questions_need_account": access.questions_need_account,
             "votes_need_account": access.votes_need_account}
@@ -61,7 +61,7 @@ async def write_access(request: Request) -> Response:
                                access.votes_need_account)
     await svc.access.set(broadcast_id, access)
     if comments is not None:
-        closed = (await svc.comments.get_chat_settings(broadcast_id))[1]
+        closed = (await svc.comments.get_chat_settings(broadcast_id)).closed
         if closed != (comments == "closed"):
             try:
                 await moderation(request).perform(

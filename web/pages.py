@@ -48,10 +48,10 @@ async def live_page(request: Request) -> Response:
     if broadcast is None:
         return await error_page(request, 404, translate(locale, "방송을 찾을 수 없습니다."))
     recent = await svc.comments.recent(broadcast_id, svc.settings.backfill_comments)
-    slow_mode, closed, pinned_id = await svc.comments.get_chat_settings(broadcast_id)
+    chat = await svc.comments.get_chat_settings(broadcast_id)
     pinned = None
-    if pinned_id is not None:
-        found = await svc.comments.get(pinned_id)
+    if chat.pinned_id is not None:
+        found = await svc.comments.get(chat.pinned_id)
         if found is not None and found.status == "visible":
             pinned = comment_view(found.wire())
     session = current_session(request)
@@ -59,9 +59,9 @@ async def live_page(request: Request) -> Response:
         "broadcast": broadcast,
         "comments": [comment_view(c.wire()) for c in recent],
         "last_id": recent[-1].id if recent else 0,
-        "slow_mode": slow_mode,
+        "slow_mode": chat.slow_mode,
         # Closed by a moderator, or not on air: comments only while live (web.chat_window).
-        "chat_closed": closed or broadcast.status != "live",
+        "chat_closed": chat.closed or broadcast.status != "live",
         "pinned": pinned,
         "nickname": session.nickname if session else "",
         "me_mark": session.mark if session else "",

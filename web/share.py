@@ -29,7 +29,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Literal
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
-from replay.timeline import format_clock
+from replay.timeline import format_clock, parse_timestamp
 from web.i18n import format_date
 
 Kind = Literal["live", "replay", "schedule"]
@@ -622,16 +622,14 @@ _PATHS = (
     ("schedule", re.compile(r"/schedule/?")),
     ("schedule", re.compile(r"/schedule/([0-9]{4}-[0-9]{2}-[0-9]{2})")),
 )
-_OFFSET = re.compile(r"(?:(\d{1,3})h)?(?:(\d{1,4})m)?(?:(\d{1,6})s?)?")
 
 
 def parse_offset(raw: str) -> int:
-    """`90`, `90s`, `1m30s`, `1h2m5s` -> seconds; `ShareUrlError` otherwise."""
-    match = _OFFSET.fullmatch(raw.strip().lower())
-    if not raw.strip() or match is None or not any(match.groups()):
+    """`90`, `90s`, `1m30s`, `1h2m5s` -> seconds (`replay.parse_timestamp`);
+    `ShareUrlError` otherwise."""
+    total = parse_timestamp(raw)
+    if total is None:
         raise ShareUrlError("t must be seconds, like 90 or 1m30s")
-    hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
-    total = hours * 3600 + minutes * 60 + seconds
     if total > MAX_OFFSET_SECONDS:
         raise ShareUrlError("t is longer than any replay")
     return total
