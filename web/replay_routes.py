@@ -34,6 +34,7 @@ from starlette.routing import BaseRoute, Route
 
 from livechat import Comment, CommentRejected
 from livechat.broker import Bucket
+from livechat.text import one_line
 from replay import (
     SORTS,
     Caption,
@@ -62,7 +63,6 @@ from web.requests import (
     body_client_id,
     current_session,
     json_body,
-    one_line,
     query_int,
     require_access,
     require_session,

@@ -10,9 +10,8 @@ from urllib.parse import urlsplit
 
 from starlette.requests import HTTPConnection, Request
 
-from livechat import clean_text
 from livechat.protocol import CLIENT_ID
-from livechat.text import has_visible
+from livechat.text import has_visible, one_line
 from web.errors import ApiError
 from web.roles import ROLES, Access, may
 from web.services import services
@@ -94,11 +93,6 @@ def query_int(request: Request, name: str, default: int, lo: int, hi: int) -> in
     if not lo <= value <= hi:
         raise ApiError(400, name, f"must be between {lo} and {hi}")
     return value
-
-
-def one_line(raw: str) -> str:
-    """`raw` cleaned like comment text (`clean_text`), its blanks and breaks one space."""
-    return " ".join(clean_text(raw).split())
 
 
 def search_text(request: Request, name: str, max_chars: int = 200) -> str:

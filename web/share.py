@@ -29,6 +29,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Literal
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
+from livechat.text import one_line
 from replay.timeline import format_clock, parse_timestamp
 from web.i18n import format_date
 
@@ -183,8 +184,8 @@ def for_broadcast(broadcast_id: int, title: str, *, description: str = "",
                   status: str = "live", starts_at: datetime | None = None,
                   ends_at: datetime | None = None, thumbnail_url: str = "",
                   locale: str = "ko") -> Shareable:
-    title = clean_line(title) or text(locale, "untitled_live")
-    return Shareable("live", str(broadcast_id), title, clean_line(description),
+    title = one_line(title) or text(locale, "untitled_live")
+    return Shareable("live", str(broadcast_id), title, one_line(description),
                      starts_at=starts_at, ends_at=ends_at, is_live=status == "live",
                      thumbnail_url=thumbnail_url)
 
@@ -195,8 +196,8 @@ def for_replay(replay_id: int, title: str, *, description: str = "",
                thumbnail_url: str = "", locale: str = "ko") -> Shareable:
     if offset is not None and not 0 <= offset <= MAX_OFFSET_SECONDS:
         raise ValueError(f"offset must be between 0 and {MAX_OFFSET_SECONDS} seconds")
-    title = clean_line(title) or text(locale, "untitled_replay")
-    return Shareable("replay", str(replay_id), title, clean_line(description),
+    title = one_line(title) or text(locale, "untitled_replay")
+    return Shareable("replay", str(replay_id), title, one_line(description),
                      offset=offset or None, starts_at=starts_at, ends_at=ends_at,
                      duration_seconds=duration_seconds, thumbnail_url=thumbnail_url)
 
@@ -209,14 +210,6 @@ def for_schedule_day(day: date, *, locale: str = "ko", anchor: str | None = None
     return Shareable("schedule", day.isoformat(),
                      text(locale, "schedule_title").format(date=shown),
                      text(locale, "schedule_description").format(date=shown), anchor=anchor)
-
-
-def clean_line(value: str) -> str:
-    """NFC, control characters and line breaks turned into single spaces, trimmed."""
-    value = unicodedata.normalize("NFC", value)
-    value = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch
-                    for ch in value)
-    return re.sub(r"\s+", " ", value).strip()
 
 
 # ---- URLs ------------------------------------------------------------------------------
@@ -413,7 +406,7 @@ def tweet_intent(url: str, title: str, *, prefix: str = "", suffix: str = "",
     floor = tweet_weight(prefix + ELLIPSIS + suffix)
     while tags and fixed + tags_weight(tags) + floor > limit:
         tags.pop()
-    body = fit(clean_line(title), limit - fixed - tags_weight(tags), prefix, suffix)
+    body = fit(one_line(title), limit - fixed - tags_weight(tags), prefix, suffix)
     pairs = [("text", body), ("url", url)]
     if tags:
         pairs.append(("hashtags", ",".join(tags)))
