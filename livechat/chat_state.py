@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
+
+from livechat.comment import CommentWire
 
 
 @dataclass(frozen=True)
@@ -13,9 +15,9 @@ class ChatState:
     slow_mode: int = 0  # seconds between one author's comments; 0: off
     closed: bool = False
     pinned_id: int | None = None  # the pinned comment, as stored
-    pinned: dict[str, Any] | None = None  # its wire form, once looked up (None if hidden)
+    pinned: CommentWire | None = None  # its wire form, once looked up (None if hidden)
 
-    def with_pinned(self, wire: dict[str, Any] | None) -> ChatState:
+    def with_pinned(self, wire: CommentWire | None) -> ChatState:
         """This state with the pinned comment's wire form (None: not visible)."""
         return replace(self, pinned=wire)
 
@@ -26,8 +28,9 @@ class ChatState:
     @classmethod
     def from_public(cls, data: Mapping[str, Any]) -> ChatState:
         """Back from `public()` (as the broker carries it)."""
-        pinned = data.get("pinned")
-        pinned = pinned if isinstance(pinned, dict) else None
+        found = data.get("pinned")
+        # As this process's `public()` wrote it (the broker carries our own events).
+        pinned = cast(CommentWire, found) if isinstance(found, dict) else None
         pinned_id = pinned.get("id") if pinned else None
         return cls(slow_mode=int(data.get("slow_mode", 0)), closed=bool(data.get("closed", False)),
                    pinned_id=pinned_id if isinstance(pinned_id, int) else None, pinned=pinned)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 from livechat.identity import Role
 
@@ -24,6 +24,22 @@ class CommentFlag(StrEnum):
     MASKED = "masked"  # personal data was masked before storing
     QUESTION = "question"  # a citizen's question (`livechat.questions`)
     ANSWER = "answer"  # an official's answer; travels with `re:<question id>`
+
+
+class CommentWire(TypedDict):
+    """A comment as every viewer receives it (docs/protocol.md; no author key)."""
+
+    id: int
+    text: str
+    author: str
+    role: str
+    created_at: str
+    client_id: str
+    department: NotRequired[str]
+    mark: NotRequired[str]  # the sign-in provider of a member's comment
+    offset: NotRequired[float]  # seconds into the replay
+    flags: NotRequired[list[str]]
+    reply_to: NotRequired[int]  # the question an answer answers
 
 
 # The flag that links an answer to its question: "re:<question id>", sent as `reply_to`.
@@ -64,9 +80,9 @@ class Comment:
     def flag_set(self) -> frozenset[str]:
         return frozenset(f for f in self.flags.split(",") if f)
 
-    def wire(self) -> dict[str, Any]:
+    def wire(self) -> CommentWire:
         """The public form sent to every viewer (no author key: it identifies a session)."""
-        item: dict[str, Any] = {
+        item: CommentWire = {
             "id": self.id,
             "text": self.text,
             "author": self.author_name,

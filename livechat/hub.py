@@ -38,7 +38,7 @@ from typing import Any, Protocol
 from livechat import protocol
 from livechat.admission import Admission
 from livechat.broker import Broker, BrokerUnavailable, Bucket
-from livechat.comment import Comment, CommentFlag, CommentStatus
+from livechat.comment import Comment, CommentFlag, CommentStatus, CommentWire
 from livechat.identity import MODERATORS, Identity
 from livechat.network import address_key
 from livechat.ratelimit import RateLimiter, retry_after
@@ -324,7 +324,7 @@ class CommentHub:
             cursor = page[-1].id
 
     @staticmethod
-    def _push_backfill(viewer: Viewer, items: list[dict[str, Any]]) -> None:
+    def _push_backfill(viewer: Viewer, items: list[CommentWire]) -> None:
         # Past the live-frame bound: backfill may exceed it once.
         if items:
             viewer.push(Frame(protocol.comments_frame(items, backfill=True), items[-1]["id"],

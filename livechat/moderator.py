@@ -23,7 +23,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -56,6 +56,9 @@ from livechat.reporting import report_weight
 from livechat.text import CommentRejected, clean_text, grapheme_count, has_visible
 
 log = logging.getLogger("livechat.moderator")
+
+# A moderation request as decoded from JSON: every value is checked before use.
+Body = Mapping[str, object]
 
 TIMEOUT_MINUTES = (1, 5, 10, 30, 1440)
 SLOW_MODE_MAX = 3600
@@ -90,7 +93,7 @@ def mod_item(comment: Comment, **extra: Any) -> dict[str, Any]:
             "author_ref": pseudonym(comment.author_key), **extra}
 
 
-def _int(body: dict[str, Any], name: str, lo: int = 1, hi: int = 2**62) -> int:
+def _int(body: Body, name: str, lo: int = 1, hi: int = 2**62) -> int:
     value = body.get(name)
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
         raise ModerationError("bad_field", name, f"`{name}` must be an integer"
@@ -98,7 +101,7 @@ def _int(body: dict[str, Any], name: str, lo: int = 1, hi: int = 2**62) -> int:
     return value
 
 
-def _reason(body: dict[str, Any]) -> tuple[str, str]:
+def _reason(body: Body) -> tuple[str, str]:
     """A reason and its text (shown to the author, kept in the record: personal data masked)."""
     try:
         why, text = parse_reason(body.get("reason"), body.get("reason_text", ""))
@@ -107,13 +110,13 @@ def _reason(body: dict[str, Any]) -> tuple[str, str]:
         raise ModerationError("bad_field", exc.field, exc.message) from None
 
 
-def _optional_reason(body: dict[str, Any]) -> tuple[str, str]:
+def _optional_reason(body: Body) -> tuple[str, str]:
     if body.get("reason") in (None, ""):
         return "", ""
     return _reason(body)
 
 
-def _short_text(body: dict[str, Any], name: str, limit: int, required: bool) -> str:
+def _short_text(body: Body, name: str, limit: int, required: bool) -> str:
     value = body.get(name, "")
     if value is None:
         value = ""
@@ -368,7 +371,7 @@ class Moderator:
 
     # -- WebSocket ---------------------------------------------------------------------
     async def command(self, hub: CommentHub, broadcast_id: int, viewer: Viewer,
-                      body: dict[str, Any]) -> None:
+                      body: Body) -> None:
         """`{"type": "moderate", "action": …, "request_id": …}` from a WebSocket."""
         request_id = body.get("request_id")
         if not isinstance(request_id, str) or len(request_id) > 64:
@@ -390,7 +393,7 @@ class Moderator:
 
     # -- actions -----------------------------------------------------------------------
     async def perform(self, actor: Identity, broadcast_id: int,
-                      body: dict[str, Any]) -> dict[str, Any]:
+                      body: Body) -> dict[str, Any]:
         """Run one moderator action on `broadcast_id`. Raises `ModerationError`.
 
         The role is checked here too, whatever the caller checked.
@@ -408,7 +411,7 @@ class Moderator:
         except Conflict as exc:
             raise ModerationError("conflict", exc.field, exc.message) from None
 
-    async def _comment(self, broadcast_id: int, body: dict[str, Any],
+    async def _comment(self, broadcast_id: int, body: Body,
                        name: str = "comment_id") -> Comment:
         comment_id = _int(body, name)
         comment = await self.store.comment(comment_id)
@@ -457,7 +460,7 @@ class Moderator:
                 "event": author_event, "id": comment.id, "client_id": comment.client_id})
 
     async def _remove(self, actor: Identity, broadcast_id: int,
-                      body: dict[str, Any]) -> dict[str, Any]:
+                      body: Body) -> dict[str, Any]:
         comment = await self._comment(broadcast_id, body)
         reason, text = _reason(body)
         change = await self.store.set_status(actor, "remove", [comment], CommentStatus.REMOVED,
@@ -469,7 +472,7 @@ class Moderator:
         return {"removed": [comment.id]}
 
     async def _restore(self, actor: Identity, broadcast_id: int,
-                       body: dict[str, Any]) -> dict[str, Any]:
+                       body: Body) -> dict[str, Any]:
         comment = await self._comment(broadcast_id, body)
         reason, text = _optional_reason(body)
         change = await self.store.set_status(actor, "restore", [comment], CommentStatus.VISIBLE,
@@ -481,7 +484,7 @@ class Moderator:
         return {"restored": [comment.id]}
 
     async def _remove_user(self, actor: Identity, broadcast_id: int,
-                           body: dict[str, Any]) -> dict[str, Any]:
+                           body: Body) -> dict[str, Any]:
         comment = await self._comment(broadcast_id, body)
         self._not_staff(comment)
         reason, text = _reason(body)
@@ -492,7 +495,7 @@ class Moderator:
         await self._removed(broadcast_id, "remove_user", change, reason, text)
         return {"removed": [c.id for c in change.changed]}
 
-    async def _restrict(self, actor: Identity, broadcast_id: int, body: dict[str, Any],
+    async def _restrict(self, actor: Identity, broadcast_id: int, body: Body,
                         kind: str) -> dict[str, Any]:
         comment = await self._comment(broadcast_id, body)
         self._not_staff(comment)
@@ -532,15 +535,15 @@ class Moderator:
         return {"restriction": public}
 
     async def _timeout(self, actor: Identity, broadcast_id: int,
-                       body: dict[str, Any]) -> dict[str, Any]:
+                       body: Body) -> dict[str, Any]:
         return await self._restrict(actor, broadcast_id, body, "timeout")
 
     async def _ban(self, actor: Identity, broadcast_id: int,
-                   body: dict[str, Any]) -> dict[str, Any]:
+                   body: Body) -> dict[str, Any]:
         return await self._restrict(actor, broadcast_id, body, "ban")
 
     async def _unban(self, actor: Identity, broadcast_id: int,
-                     body: dict[str, Any]) -> dict[str, Any]:
+                     body: Body) -> dict[str, Any]:
         restriction_id = _int(body, "restriction_id")
         reason, text = _optional_reason(body)
         restriction, entry = await self.store.lift(actor, broadcast_id, restriction_id,
@@ -551,7 +554,7 @@ class Moderator:
         return {"lifted": restriction.id}
 
     async def _chat_change(self, actor: Identity, broadcast_id: int, action: str,
-                           values: dict[str, Any], body: dict[str, Any],
+                           values: dict[str, Any], body: Body,
                            comment: Comment | None = None) -> dict[str, Any]:
         reason, text = _optional_reason(body)
         settings, entry = await self.store.update_chat(actor, broadcast_id, action, values,
@@ -562,13 +565,13 @@ class Moderator:
         return {"state": state}
 
     async def _slow_mode(self, actor: Identity, broadcast_id: int,
-                         body: dict[str, Any]) -> dict[str, Any]:
+                         body: Body) -> dict[str, Any]:
         seconds = _int(body, "seconds", 0, SLOW_MODE_MAX)
         return await self._chat_change(actor, broadcast_id, "slow_mode",
                                        {"slow_mode_seconds": seconds}, body)
 
     async def _chat(self, actor: Identity, broadcast_id: int,
-                    body: dict[str, Any]) -> dict[str, Any]:
+                    body: Body) -> dict[str, Any]:
         closed = body.get("closed")
         if not isinstance(closed, bool):
             raise ModerationError("bad_field", "closed", "`closed` must be true or false")
@@ -577,7 +580,7 @@ class Moderator:
                                        {"closed": int(closed)}, body)
 
     async def _pin(self, actor: Identity, broadcast_id: int,
-                   body: dict[str, Any]) -> dict[str, Any]:
+                   body: Body) -> dict[str, Any]:
         comment = await self._comment(broadcast_id, body)
         if comment.status != CommentStatus.VISIBLE:
             raise ModerationError("conflict", "comment_id",
@@ -586,12 +589,12 @@ class Moderator:
                                        {"pinned_comment_id": comment.id}, body, comment)
 
     async def _unpin(self, actor: Identity, broadcast_id: int,
-                     body: dict[str, Any]) -> dict[str, Any]:
+                     body: Body) -> dict[str, Any]:
         return await self._chat_change(actor, broadcast_id, "unpin",
                                        {"pinned_comment_id": None}, body)
 
     async def _approve(self, actor: Identity, broadcast_id: int,
-                       body: dict[str, Any]) -> dict[str, Any]:
+                       body: Body) -> dict[str, Any]:
         comment = await self._comment(broadcast_id, body)
         change = await self.store.set_status(actor, "approve", [comment], CommentStatus.VISIBLE,
                                              from_statuses=(CommentStatus.HELD,))
@@ -601,7 +604,7 @@ class Moderator:
         return {"approved": [comment.id]}
 
     async def _reject(self, actor: Identity, broadcast_id: int,
-                      body: dict[str, Any]) -> dict[str, Any]:
+                      body: Body) -> dict[str, Any]:
         comment = await self._comment(broadcast_id, body)
         reason, text = _reason(body)
         change = await self.store.set_status(actor, "reject", [comment], CommentStatus.REMOVED,
@@ -613,7 +616,7 @@ class Moderator:
         return {"rejected": [comment.id]}
 
     async def _word_add(self, actor: Identity, broadcast_id: int,
-                        body: dict[str, Any]) -> dict[str, Any]:
+                        body: Body) -> dict[str, Any]:
         word = _short_text(body, "word", WORD_MAX, required=True)
         folded = blocked_word_key(word)
         if not folded:
@@ -624,7 +627,7 @@ class Moderator:
         return {"word": blocked.public()}
 
     async def _word_remove(self, actor: Identity, broadcast_id: int,
-                           body: dict[str, Any]) -> dict[str, Any]:
+                           body: Body) -> dict[str, Any]:
         word_id = _int(body, "word_id")
         entry = await self.store.remove_word(actor, word_id)
         await self._words_changed(broadcast_id, entry)
@@ -639,7 +642,7 @@ class Moderator:
         self._emit_action(broadcast_id, entry.action, [entry])
 
     async def _appeal_decide(self, actor: Identity, broadcast_id: int,
-                             body: dict[str, Any]) -> dict[str, Any]:
+                             body: Body) -> dict[str, Any]:
         appeal_id = _int(body, "appeal_id")
         found = await self.store.appeal(appeal_id)
         if found is None or found.broadcast_id != broadcast_id:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,7 +80,7 @@ def _question_id(raw: object) -> int:
     return raw
 
 
-def mask_confirmed(body: dict[str, Any]) -> bool:
+def mask_confirmed(body: Mapping[str, object]) -> bool:
     """`mask_personal_data: true` in a request: publish the text masked (see `answer`)."""
     value = body.get("mask_personal_data", False)
     if not isinstance(value, bool):
@@ -260,7 +260,7 @@ class QuestionService:
 
     # -- WebSocket commands ------------------------------------------------------------
     async def _command(self, hub: CommentHub, broadcast_id: int, viewer: Viewer,
-                       body: dict[str, Any]) -> None:
+                       body: Mapping[str, object]) -> None:
         kind = str(body.get("type"))
         raw_id = body.get("question_id")
         try:

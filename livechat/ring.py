@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import collections
 from collections.abc import Iterable
-from typing import Any
 
-from livechat.comment import Comment, CommentStatus
+from livechat.comment import Comment, CommentStatus, CommentWire
 
 EARLY_LIMIT = 10_000
 
@@ -29,7 +28,7 @@ class RingEntry:
         self.id = comment.id
         self.status = comment.status
         self.author_key = comment.author_key
-        self.wire: dict[str, Any] = comment.wire()
+        self.wire: CommentWire = comment.wire()
         self.reshown = reshown
 
 
@@ -93,7 +92,7 @@ class CommentRing:
         return after >= self.floor
 
     # -- questions a joining or resuming viewer asks -----------------------------------
-    def visible_after(self, after: int, upto: int) -> list[dict[str, Any]] | None:
+    def visible_after(self, after: int, upto: int) -> list[CommentWire] | None:
         """Wire forms of visible comments with `after < id <= upto`, or None if the ring
         does not reach back to `after`."""
         if not self.covers(after):
@@ -106,10 +105,10 @@ class CommentRing:
                 out.append(entry.wire)
         return out
 
-    def recent_visible(self, n: int, upto: int) -> list[dict[str, Any]] | None:
+    def recent_visible(self, n: int, upto: int) -> list[CommentWire] | None:
         """The last `n` visible comments with id <= `upto` (oldest first), or None if the
         ring holds fewer and older ones may exist."""
-        out: list[dict[str, Any]] = []
+        out: list[CommentWire] = []
         for entry in reversed(self.entries):
             if entry.id > upto:
                 continue

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from livechat.comment import CommentWire
 from web.services import Services
 
 
@@ -54,7 +55,7 @@ async def find_broadcast(svc: Services, broadcast_id: int) -> LiveBroadcast | No
     )
 
 
-def comment_view(item: dict[str, Any]) -> dict[str, Any]:
+def comment_view(item: CommentWire) -> dict[str, Any]:
     """A wire comment plus what the template needs (its time as a datetime)."""
     return {**item, "created": as_datetime(item.get("created_at")),
             "flags": item.get("flags", []), "mark": item.get("mark", "")}

@@ -399,11 +399,12 @@ def _account_error(exc: AccountError) -> str:
 async def create_account_json(request: Request) -> Response:
     require_access(request, Access.ACCOUNTS)
     body = await json_body(request)
-    fields = {k: body.get(k, "") for k in ("username", "password", "role", "display_name",
-                                           "department")}
-    for name, value in fields.items():
+    fields: dict[str, str] = {}
+    for name in ("username", "password", "role", "display_name", "department"):
+        value = body.get(name, "")
         if not isinstance(value, str):
             raise ApiError(400, name, "must be a string")
+        fields[name] = value
     try:
         account = await services(request).accounts.create(
             fields["username"], fields["password"], fields["role"], fields["display_name"],

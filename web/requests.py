@@ -57,7 +57,7 @@ async def form_body(request: Request) -> Any:
     return await request.form(max_files=0)
 
 
-async def json_body(request: Request) -> dict[str, Any]:
+async def json_body(request: Request) -> JSONObject:
     """The request's JSON object, or `ApiError(400/408/413)` saying what is wrong with it."""
     raw = await bounded_body(request, MAX_JSON_BODY)
     try:
@@ -70,6 +70,9 @@ async def json_body(request: Request) -> dict[str, Any]:
         raise ApiError(400, None, "body must be a JSON object", code="malformed_json")
     return data
 
+
+# A request's JSON object: every value is checked before use.
+JSONObject = dict[str, object]
 
 _INTEGER = re.compile(r"-?[0-9]{1,18}")
 
@@ -110,7 +113,7 @@ def search_text(request: Request, name: str, max_chars: int = 200) -> str:
     return text
 
 
-def body_client_id(data: dict[str, Any]) -> str:
+def body_client_id(data: JSONObject) -> str:
     """The `client_id` a client chose for a post (the key that makes retries safe)."""
     client_id = data.get("client_id")
     if not isinstance(client_id, str) or not CLIENT_ID.fullmatch(client_id):
