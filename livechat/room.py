@@ -9,21 +9,36 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from livechat import protocol
 from livechat.batching import Batching
-from livechat.broker import RESYNC
+from livechat.broker import RESYNC, Broker
 from livechat.chat_state import ChatState
 from livechat.comment import Comment, CommentStatus
 from livechat.ring import CommentRing
+from livechat.store import CommentStore
 from livechat.viewer import Frame, Viewer
 
-if TYPE_CHECKING:
-    from livechat.hub import CommentHub
-
 log = logging.getLogger("livechat.hub")
+
+
+class RoomHub(Protocol):
+    """What a room uses of its hub (`livechat.hub.CommentHub`), so the room needs no
+    import of the hub that creates it."""
+
+    store: CommentStore
+    broker: Broker
+    process_id: str
+    stats: dict[str, int]
+    event_hooks: list[Callable[[Room, dict[str, Any]], None]]
+    reshown_sources: list[Callable[[int, int, int], Awaitable[list[int]]]]
+
+    def record_batch(self, size: int, oldest_created_at: str) -> None: ...
+
+    def notify_held(self, comment: Comment) -> None: ...
 
 PRESENCE_INTERVAL = 2.0  # seconds between presence reports of a process
 PRESENCE_STALE = 3 * PRESENCE_INTERVAL
@@ -43,7 +58,7 @@ def channel_name(broadcast_id: int) -> str:
 @dataclass
 class Room:
     broadcast_id: int
-    hub: CommentHub
+    hub: RoomHub
     watermark: int = 0
     viewers: set[Viewer] = field(default_factory=set)
     state: ChatState = field(default_factory=ChatState)

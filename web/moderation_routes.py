@@ -20,7 +20,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from livechat import CommentHub
+from livechat import CommentHub, Role
 from livechat.moderation import REASONS, Reason
 from livechat.moderation_store import ModerationStore
 from livechat.moderator import (
@@ -355,7 +355,7 @@ async def accounts_page(request: Request) -> Response:
         return found
     svc = services(request)
     errors: dict[str, str] = {}
-    values = {"username": "", "display_name": "", "department": "", "role": "moderator"}
+    values = {"username": "", "display_name": "", "department": "", "role": Role.MODERATOR}
     status = 200
     created = request.query_params.get("created", "")
     if request.method == "POST":

@@ -22,12 +22,13 @@ import time
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from replay import Replay
 from replay.timeline import format_clock
 from web import share
 from web.error_pages import error_page
@@ -41,9 +42,6 @@ from web.roles import Access, may
 from web.services import Services, services
 from web.staff_pages import staff_gate
 from web.templating import request_locale, static_url
-
-if TYPE_CHECKING:
-    from replay import Replay
 
 CLICKS_PER_MINUTE = 30  # per client address, per process: enough for people, not for scripts
 _recent_clicks: dict[str, list[float]] = {}
