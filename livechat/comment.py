@@ -72,7 +72,7 @@ class Comment:
         """A comment from a row of the stores' comment columns, in field order."""
         (id_, broadcast_id, author_key, author_name, role, department, client_id, text,
          created_at, video_offset, status, flags, author_mark) = row
-        return cls(id_, broadcast_id, author_key, author_name, Role(role), department,
+        return cls(id_, broadcast_id, author_key, author_name, Role.stored(role), department,
                    client_id, text, created_at, video_offset, CommentStatus(status), flags,
                    author_mark)
 

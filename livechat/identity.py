@@ -17,6 +17,15 @@ class Role(StrEnum):
     ADMIN = "admin"
     SYSTEM = "system"  # not a person: the actor of automatic moderation (audit log)
 
+    @classmethod
+    def stored(cls, value: str) -> Role:
+        """A comment author's role as read from a row: one this code never wrote reads as a
+        viewer (no staff powers, no staff badge) instead of failing the whole room."""
+        try:
+            return cls(value)
+        except ValueError:
+            return cls.VIEWER
+
 
 # Staff roles, as stored in accounts.role, in the order pages list them.
 STAFF_ROLES: tuple[Role, ...] = (Role.OFFICIAL, Role.OPERATOR, Role.MODERATOR, Role.ADMIN)
