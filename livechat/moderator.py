@@ -101,7 +101,7 @@ def _int(body: Body, name: str, lo: int = 1, hi: int = 2**62) -> int:
     return value
 
 
-def _reason(body: Body) -> tuple[str, str]:
+def _reason(body: Body) -> tuple[Reason, str]:
     """A reason and its text (shown to the author, kept in the record: personal data masked)."""
     try:
         why, text = parse_reason(body.get("reason"), body.get("reason_text", ""))

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from livechat.comment import CommentWire
+from livechat.comment import CommentStatus, CommentWire
 
 PROTOCOL_VERSION = 1
 # Anchored with \A…\Z, not ^…$: `$` also matches before a final newline ("abc\n"), and
@@ -159,7 +159,8 @@ def presence_frame(viewers: int) -> str:
     return encode({"type": "presence", "viewers": viewers})
 
 
-def ack_frame(client_id: str, comment_id: int, status: str = "visible",
+def ack_frame(client_id: str, comment_id: int,
+              status: CommentStatus = CommentStatus.VISIBLE,
               notice: str | None = None) -> str:
     frame: dict[str, Any] = {"type": "ack", "client_id": client_id, "id": comment_id,
                              "status": status}

@@ -177,7 +177,7 @@ def parse_sort(raw: object) -> str:
 class Answer:
     text: str
     author: str
-    role: str
+    role: Role
     department: str
     at: str
     comment_id: int | None = None  # set when the answer was given live in the chat
