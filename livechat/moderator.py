@@ -73,7 +73,7 @@ SEOUL = ZoneInfo("Asia/Seoul")
 
 class ModerationError(Exception):
     """An action cannot be done: a stable code (`bad_field`, `forbidden`, `not_found`,
-    `conflict`, `rate_limited`), the field at fault, why. `web.errors` maps codes to HTTP."""
+    `conflict`, `rate_limited`), the field at fault, why. `web.http.errors` maps codes to HTTP."""
 
     def __init__(self, code: str, field: str | None, message: str) -> None:
         super().__init__(message)
@@ -135,7 +135,7 @@ def _short_text(body: Body, name: str, limit: int, required: bool) -> str:
 @dataclass(frozen=True)
 class AuthorNotices:
     """What an author is told in words, and where they appeal a removal. The web layer
-    supplies them (`web.author_notices`): livechat builds no user-facing text or URL."""
+    supplies them (`web.live.author_notices`): livechat builds no user-facing text or URL."""
 
     held: str  # the comment waits for a moderator
     masked: Callable[[frozenset[str]], str]  # personal data of these kinds was hidden

@@ -97,7 +97,7 @@ class FieldError:
 class BroadcastError(ValueError):
     """One or more problems with a broadcast; `errors[0]` is the one to show first."""
 
-    code = "invalid"  # stable; `overlap` and `conflict` below (web.errors maps to HTTP)
+    code = "invalid"  # stable; `overlap` and `conflict` below (web.http.errors maps to HTTP)
 
     def __init__(self, errors: Iterable[FieldError]) -> None:
         self.errors = tuple(errors)

@@ -13,15 +13,15 @@ from pathlib import Path
 import uvicorn
 
 from livechat import OpsStore
-from web.accounts import AccountError, AccountStore
-from web.backup import BackupError, backup_database, restore_database
+from web.accounts.roles import ROLES
+from web.accounts.signin_clients import build_signin
+from web.accounts.store import AccountError, AccountStore
 from web.database import connect, migrate
-from web.logs import log_config
-from web.retention import prune_once
-from web.roles import ROLES
-from web.schedule_import import run_import
+from web.http.logs import log_config
+from web.ops.backup import BackupError, backup_database, restore_database
+from web.ops.retention import prune_once
+from web.schedule.importer import run_import
 from web.settings import Settings, SettingsError, ws_transport_max
-from web.signin_clients import build_signin
 
 
 def _settings() -> Settings:
@@ -54,8 +54,8 @@ def serve(args: argparse.Namespace) -> int:
         # The sans-I/O websockets implementation: the lightest per connection, and the one
         # the benchmark measures (docs/performance.md).
         ws="websockets-sansio",
-        # h11 with a request-header deadline (slowloris); see web/header_timeout.py.
-        http="web.header_timeout:HeaderTimeoutProtocol",
+        # h11 with a request-header deadline (slowloris); see web/http/header_timeout.py.
+        http="web.http.header_timeout:HeaderTimeoutProtocol",
         ws_max_size=ws_transport_max(settings.ws_max_message_bytes),
         ws_per_message_deflate=settings.ws_compression,
         timeout_graceful_shutdown=int(settings.shutdown_timeout),

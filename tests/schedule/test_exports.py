@@ -27,7 +27,7 @@ DTD = etree.DTD(str(Path(__file__).with_name("xmltv.dtd")))
 DAY = date(2026, 11, 25)
 T = datetime(2026, 11, 25, 14, 0, tzinfo=SEOUL)
 NOW = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
-# What the web layer passes in (web.schedule_routes.SITE_PATHS and EXPORT_LABELS).
+# What the web layer passes in (web.schedule.routes.SITE_PATHS and EXPORT_LABELS).
 PATHS = SitePaths(broadcast="/broadcasts/{id}", replay="/replays/{id}", live="/live/{id}")
 LABELS = ExportLabels(replay="다시보기", replay_cut="다시보기 (일부)", cast="출연: {names}",
                       location="라이브서울 {url}", reminder="{minutes}분 뒤 라이브서울: {title}")

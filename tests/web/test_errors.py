@@ -1,9 +1,9 @@
-"""The one table from domain error codes to HTTP statuses (web.errors)."""
+"""The one table from domain error codes to HTTP statuses (web.http.errors)."""
 
 from __future__ import annotations
 
 from livechat import CommentRejected, ModerationError
-from web.errors import http_status, refused, rejected
+from web.http.errors import http_status, refused, rejected
 
 
 def test_codes_map_to_their_status() -> None:
