@@ -1,7 +1,9 @@
 """The comment hub: protocol, persistence before fan-out, pub/sub across processes."""
 
 from livechat.access import AccessStore, CommentAccess, access_from_json
-from livechat.broker import RESYNC, Broker, BrokerUnavailable, MemoryBroker, broker_from_url
+from livechat.broker import RESYNC, Broker, BrokerUnavailable, MemoryBroker
+from livechat.broker_url import broker_from_url
+from livechat.chat_state import ChatState
 from livechat.comment import Comment
 from livechat.hub import (
     CLOSE,
@@ -15,7 +17,7 @@ from livechat.hub import (
     Room,
     Viewer,
 )
-from livechat.identity import STAFF, Identity
+from livechat.identity import MODERATORS, STAFF, STAFF_ROLES, Identity, Role
 from livechat.moderation import (
     REASONS,
     Blocklist,
@@ -26,7 +28,7 @@ from livechat.moderation import (
     parse_reason,
 )
 from livechat.moderation_store import ModerationStore
-from livechat.moderator import MODERATOR_ROLES, ModerationConfig, ModerationError, Moderator
+from livechat.moderator import AuthorNotices, ModerationConfig, ModerationError, Moderator
 from livechat.ops_store import OpsStore
 from livechat.question_service import QuestionService
 from livechat.question_store import QuestionStore
@@ -37,14 +39,17 @@ from livechat.text import CommentRejected, clean_text, grapheme_count, validate_
 __all__ = [
     "CLOSE",
     "CLOSE_TOO_SLOW",
-    "MODERATOR_ROLES",
+    "MODERATORS",
     "REASONS",
     "RESYNC",
     "STAFF",
+    "STAFF_ROLES",
     "AccessStore",
+    "AuthorNotices",
     "Blocklist",
     "Broker",
     "BrokerUnavailable",
+    "ChatState",
     "ChatWindow",
     "Comment",
     "CommentAccess",
@@ -66,6 +71,7 @@ __all__ = [
     "Question",
     "QuestionService",
     "QuestionStore",
+    "Role",
     "Room",
     "Tally",
     "Viewer",

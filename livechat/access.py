@@ -11,16 +11,15 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiosqlite
 
+from livechat.comment import CommentFlag
+from livechat.hub import CommentHub, PostDecision
 from livechat.identity import Identity
 from livechat.store import write_transaction
 from livechat.text import CommentRejected
-
-if TYPE_CHECKING:
-    from livechat.hub import CommentHub, PostDecision
 
 # A change reaches every process within this many seconds (each caches what it read).
 ACCESS_CACHE_SECONDS = 2.0
@@ -95,7 +94,7 @@ class AccessStore:
                      client_id: str, decision: PostDecision) -> None:
         """The hub policy: guests are refused where the operator asked for accounts."""
         if author.is_guest:
-            check_post(await self.get(broadcast_id), author, "question" in decision.flags)
+            check_post(await self.get(broadcast_id), author, CommentFlag.QUESTION in decision.flags)
 
 
 def access_from_json(data: dict[str, Any], current: CommentAccess) -> CommentAccess:

@@ -4,8 +4,8 @@ A `Broker` carries opaque byte messages on named channels. `subscribe` is an asy
 manager that always unsubscribes on exit; iterating the subscription yields each message,
 or `RESYNC` when messages may have been lost (the broker reconnected): the subscriber then
 catches up from the database, its source of truth. `publish` raises `BrokerUnavailable`
-instead of blocking for long. Pick one with `broker_from_url` (`""` or `memory://` →
-memory; `redis://…` → Redis, imported lazily).
+instead of blocking for long. Pick one with `livechat.broker_url.broker_from_url` (`""`
+or `memory://` → memory; `redis://…` → Redis, imported lazily).
 
 Besides messages, a broker may keep rate-limit buckets that every process shares
 (`take`): Redis does, so a user gets the same limits whichever worker they reach; memory
@@ -139,13 +139,3 @@ class MemoryBroker(Broker):
     @property
     def healthy(self) -> bool:
         return True
-
-
-def broker_from_url(url: str) -> Broker:
-    if url in ("", "memory://"):
-        return MemoryBroker()
-    if url.startswith(("redis://", "rediss://", "unix://")):
-        from livechat.redis_broker import RedisBroker
-
-        return RedisBroker(url)
-    raise ValueError(f"unsupported broker URL: {url!r}")

@@ -38,8 +38,8 @@ from typing import Any, Protocol
 from livechat import protocol
 from livechat.admission import Admission
 from livechat.broker import Broker, BrokerUnavailable, Bucket
-from livechat.comment import Comment
-from livechat.identity import Identity
+from livechat.comment import Comment, CommentFlag, CommentStatus, CommentWire
+from livechat.identity import MODERATORS, Identity
 from livechat.network import address_key
 from livechat.ratelimit import RateLimiter, retry_after
 from livechat.ring import RingEntry
@@ -48,7 +48,6 @@ from livechat.room import (
     PRESENCE_INTERVAL,
     ROOM_LINGER,
     Room,
-    RoomState,
     channel_name,
 )
 from livechat.store import CommentStore
@@ -107,8 +106,8 @@ class PostDecision:
     """What the moderation policy decided for a comment about to be stored."""
 
     text: str
-    status: str = "visible"
-    flags: set[str] = field(default_factory=set)
+    status: CommentStatus = CommentStatus.VISIBLE
+    flags: set[CommentFlag] = field(default_factory=set)
     notice: str | None = None
     origin: str = ""  # where the post comes from (`livechat.network.address_key`), or ""
 
@@ -207,19 +206,20 @@ class CommentHub:
                 async with asyncio.timeout(2.0):
                     await room.ready.wait()
             await room.load()
-            slow, closed, pinned_id = await self.store.get_chat_settings(broadcast_id)
+            settings = await self.store.get_chat_settings(broadcast_id)
+            pinned_id = settings.pinned_id
             self.stats["db_room_reads"] += 1
             pinned = None
             if pinned_id is not None:
                 entry = room.ring.get(pinned_id)
                 if entry is not None:
-                    pinned = entry.wire if entry.status == "visible" else None
+                    pinned = entry.wire if entry.status == CommentStatus.VISIBLE else None
                 else:
                     comment = await self.store.get(pinned_id)
                     self.stats["db_room_reads"] += 1
-                    if comment is not None and comment.status == "visible":
+                    if comment is not None and comment.status == CommentStatus.VISIBLE:
                         pinned = comment.wire()
-            room.state = RoomState(slow_mode=slow, closed=closed, pinned=pinned)
+            room.state = settings.with_pinned(pinned)
             room.tasks.append(asyncio.create_task(room.pump(), name=f"pump-{broadcast_id}"))
             self.rooms[broadcast_id] = room
             return room
@@ -275,12 +275,13 @@ class CommentHub:
         viewer.skip_upto = after if after > upto else 0
         if latest:
             who = viewer.identity
-            sees_held = who is not None and who.role in ("moderator", "admin")
-            gone = [e.id for e in latest if e.status != "visible" and (
-                e.status != "held" or not (sees_held or (who and e.author_key == who.key)))]
+            sees_held = who is not None and who.role in MODERATORS
+            gone = [e.id for e in latest if e.status != CommentStatus.VISIBLE and (
+                e.status != CommentStatus.HELD
+                or not (sees_held or (who and e.author_key == who.key)))]
             if gone:
                 viewer.push(Frame(protocol.deleted_frame(gone)))
-            back = [e.wire for e in latest if e.status == "visible" and e.reshown]
+            back = [e.wire for e in latest if e.status == CommentStatus.VISIBLE and e.reshown]
             if back:
                 viewer.push(Frame(protocol.restored_frame(back)))
         for start in range(0, len(visible), FETCH_LIMIT):
@@ -304,10 +305,11 @@ class CommentHub:
             # Held comments stay where they are shown: their author's page (as pending)
             # and the moderators' console.
             who = viewer.identity
-            sees_held = who is not None and who.role in ("moderator", "admin")
+            sees_held = who is not None and who.role in MODERATORS
             gone = [i for i, status, author in await self.store.hidden_among_latest(
                         broadcast_id, after, RECHECK_ON_RESUME)
-                    if status != "held" or not (sees_held or (who and author == who.key))]
+                    if status != CommentStatus.HELD
+                    or not (sees_held or (who and author == who.key))]
             if gone:
                 viewer.push(Frame(protocol.deleted_frame(gone)))
             for hook in self.resume_hooks:
@@ -322,7 +324,7 @@ class CommentHub:
             cursor = page[-1].id
 
     @staticmethod
-    def _push_backfill(viewer: Viewer, items: list[dict[str, Any]]) -> None:
+    def _push_backfill(viewer: Viewer, items: list[CommentWire]) -> None:
         # Past the live-frame bound: backfill may exceed it once.
         if items:
             viewer.push(Frame(protocol.comments_frame(items, backfill=True), items[-1]["id"],
@@ -400,7 +402,7 @@ class CommentHub:
             text = validate_comment(raw_text, self.limits.max_chars)
             decision = PostDecision(text=text, origin=address_key(address) if address else "")
             if question:
-                decision.flags.add("question")
+                decision.flags.add(CommentFlag.QUESTION)
             for policy in self.policies:
                 await policy(self, broadcast_id, author, client_id, decision)
             clock = time.monotonic() if now is None else now

@@ -16,16 +16,29 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from enum import StrEnum
 
 from livechat.personal_data import (
     PERSONAL_DATA_KINDS,
     Masked,
     find_personal_data,
     mask_personal_data,
-    masking_notice,
 )
 
-REASONS = ("spam", "abuse", "personal_data", "off_topic", "other")
+
+class Reason(StrEnum):
+    """Why a moderator acted (stored in the audit log and on restrictions)."""
+
+    SPAM = "spam"
+    ABUSE = "abuse"
+    PERSONAL_DATA = "personal_data"
+    OFF_TOPIC = "off_topic"
+    OTHER = "other"  # needs a short text
+    REPORTS = "reports"  # not chosen by a moderator: hidden automatically by reports
+
+
+# The reasons a moderator may choose, in the order the console lists them.
+REASONS: tuple[Reason, ...] = tuple(r for r in Reason if r is not Reason.REPORTS)
 REASON_TEXT_MAX = 200
 
 # Look-alikes folded to ASCII letters after NFKD and casefold (Cyrillic, Greek, leet).
@@ -221,7 +234,7 @@ class ReasonError(ValueError):
         self.message = message
 
 
-def parse_reason(reason: object, reason_text: object = "") -> tuple[str, str]:
+def parse_reason(reason: object, reason_text: object = "") -> tuple[Reason, str]:
     """Validate a reason from the list (spam, abuse, personal_data, off_topic, other);
     `other` needs a short text. Returns (reason, text)."""
     if not isinstance(reason, str) or reason not in REASONS:
@@ -233,9 +246,9 @@ def parse_reason(reason: object, reason_text: object = "") -> tuple[str, str]:
     text = " ".join(reason_text.split())
     if len(text) > REASON_TEXT_MAX:
         raise ReasonError("reason_text", f"at most {REASON_TEXT_MAX} characters")
-    if reason == "other" and not text:
+    if reason == Reason.OTHER and not text:
         raise ReasonError("reason_text", "say why when the reason is `other`")
-    return reason, text
+    return Reason(reason), text
 
 
 __all__ = [
@@ -243,11 +256,11 @@ __all__ = [
     "REASONS",
     "Blocklist",
     "Masked",
+    "Reason",
     "ReasonError",
     "blocked_word_key",
     "find_personal_data",
     "fold",
     "mask_personal_data",
-    "masking_notice",
     "parse_reason",
 ]

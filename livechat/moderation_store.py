@@ -19,11 +19,13 @@ from typing import Any
 
 import aiosqlite
 
-from livechat.comment import Comment
-from livechat.identity import Identity
+from livechat.chat_state import ChatState
+from livechat.comment import Comment, CommentStatus
+from livechat.identity import Identity, Role
+from livechat.moderation import Reason
 from livechat.store import _COLUMNS, utc_now_iso, write_chat_settings, write_transaction
 
-SYSTEM = Identity(key="system", name="system", role="system")
+SYSTEM = Identity(key="system", name="system", role=Role.SYSTEM)
 
 
 def pseudonym(author_key: str) -> str:
@@ -146,7 +148,7 @@ def _audit_row(row: Any) -> AuditEntry:
 
 
 def _comment(row: Any) -> Comment:
-    return Comment(*row)
+    return Comment.from_row(row)
 
 
 @dataclass(frozen=True)
@@ -227,8 +229,8 @@ class ModerationStore:
         return [_comment(r) for r in rows]
 
     async def set_status(
-        self, actor: Identity, action: str, comments: list[Comment], status: str, *,
-        from_statuses: tuple[str, ...], reason: str = "", reason_text: str = "",
+        self, actor: Identity, action: str, comments: list[Comment], status: CommentStatus,
+        *, from_statuses: tuple[CommentStatus, ...], reason: str = "", reason_text: str = "",
         detail: dict[str, Any] | None = None,
     ) -> Change:
         """Move `comments` that are in one of `from_statuses` to `status`, one audit row
@@ -254,7 +256,7 @@ class ModerationStore:
                                           comment=c, reason=reason, reason_text=reason_text,
                                           detail=detail, now=now)
                 entries.append(entry)
-                if status == "removed":
+                if status == CommentStatus.REMOVED:
                     await db.execute(
                         "INSERT INTO comment_removals (comment_id, broadcast_id, reason,"
                         " reason_text, action_id, removed_at) VALUES (?, ?, ?, ?, ?, ?)"
@@ -375,7 +377,7 @@ class ModerationStore:
     async def update_chat(self, actor: Identity, broadcast_id: int, action: str,
                           values: dict[str, Any], *, comment: Comment | None = None,
                           reason: str = "", reason_text: str = ""
-                          ) -> tuple[tuple[int, bool, int | None], AuditEntry]:
+                          ) -> tuple[ChatState, AuditEntry]:
         """Change slow mode / closed / pinned and log it; return the full new settings."""
         async with self._transaction() as db:
             await write_chat_settings(db, broadcast_id, values)
@@ -389,7 +391,7 @@ class ModerationStore:
                                       comment=comment, reason=reason, reason_text=reason_text,
                                       detail={k: v for k, v in values.items()})
         slow, closed, pinned = rows[0]
-        return (int(slow), bool(closed), pinned), entry
+        return ChatState(int(slow), bool(closed), pinned), entry
 
     # -- blocked words -----------------------------------------------------------------
     async def words(self) -> list[BlockedWord]:
@@ -474,10 +476,10 @@ class ModerationStore:
             if not rows:
                 return count, Change([])
             entry = await self._audit(db, SYSTEM, "auto_hide", broadcast_id=comment.broadcast_id,
-                                      comment=comment, reason="reports",
+                                      comment=comment, reason=Reason.REPORTS,
                                       detail={"reporters": count, "networks": groups,
                                               "weight": round(weighed, 2)}, now=now)
-        return count, Change([entry], [replace(comment, status="held")])
+        return count, Change([entry], [replace(comment, status=CommentStatus.HELD)])
 
     async def report_counts(self, comment_ids: list[int]) -> dict[int, dict[str, int]]:
         """Reasons reported, per comment: {comment_id: {reason: reporters}}."""
@@ -563,12 +565,12 @@ class ModerationStore:
                                     (appeal.comment_id,))
             comment = _comment(found[0])
             changed: list[Comment] = []
-            if reinstate and comment.status == "removed":
+            if reinstate and comment.status == CommentStatus.REMOVED:
                 await db.execute("UPDATE comments SET status = 'visible' WHERE id = ?",
                                  (comment.id,))
                 await db.execute("DELETE FROM comment_removals WHERE comment_id = ?",
                                  (comment.id,))
-                changed.append(replace(comment, status="visible"))
+                changed.append(replace(comment, status=CommentStatus.VISIBLE))
             entry = await self._audit(
                 db, actor, "appeal_reinstate" if reinstate else "appeal_uphold",
                 broadcast_id=appeal.broadcast_id, comment=comment, reason_text=note,

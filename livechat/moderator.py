@@ -23,6 +23,7 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,15 +31,16 @@ from zoneinfo import ZoneInfo
 
 from livechat import protocol
 from livechat.broker import RESYNC, Bucket
-from livechat.comment import Comment
+from livechat.chat_state import ChatState
+from livechat.comment import Comment, CommentFlag, CommentStatus
 from livechat.hub import RECHECK_ON_RESUME, CommentHub, PostDecision, Room, Viewer
-from livechat.identity import STAFF, Identity
+from livechat.identity import MODERATORS, STAFF, Identity, Role
 from livechat.moderation import (
     Blocklist,
+    Reason,
     ReasonError,
     blocked_word_key,
     mask_personal_data,
-    masking_notice,
     parse_reason,
 )
 from livechat.moderation_store import (
@@ -55,24 +57,26 @@ from livechat.text import CommentRejected, clean_text, grapheme_count, has_visib
 
 log = logging.getLogger("livechat.moderator")
 
-MODERATOR_ROLES = frozenset({"moderator", "admin"})
+# A moderation request as decoded from JSON: every value is checked before use.
+Body = Mapping[str, object]
+
 TIMEOUT_MINUTES = (1, 5, 10, 30, 1440)
 SLOW_MODE_MAX = 3600
 WORD_MAX = 50
 APPEAL_MAX = 300
 NOTE_MAX = 200
+_NOT_REMOVED = (CommentStatus.VISIBLE, CommentStatus.HELD)
 CONTROL_CHANNEL = "live-seoul:moderation"
 REFRESH_SECONDS = 15.0  # reload blocked words even if a control message was lost
 SEOUL = ZoneInfo("Asia/Seoul")
-HELD_NOTICE = "검토 후 모두에게 보입니다. (held for review)"
 
 
 class ModerationError(Exception):
-    """An action cannot be done: HTTP status, stable code, the field at fault, why."""
+    """An action cannot be done: a stable code (`bad_field`, `forbidden`, `not_found`,
+    `conflict`, `rate_limited`), the field at fault, why. `web.http.errors` maps codes to HTTP."""
 
-    def __init__(self, status: int, code: str, field: str | None, message: str) -> None:
+    def __init__(self, code: str, field: str | None, message: str) -> None:
         super().__init__(message)
-        self.status = status
         self.code = code
         self.field = field
         self.message = message
@@ -89,43 +93,53 @@ def mod_item(comment: Comment, **extra: Any) -> dict[str, Any]:
             "author_ref": pseudonym(comment.author_key), **extra}
 
 
-def _int(body: dict[str, Any], name: str, lo: int = 1, hi: int = 2**62) -> int:
+def _int(body: Body, name: str, lo: int = 1, hi: int = 2**62) -> int:
     value = body.get(name)
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise ModerationError(400, "bad_field", name, f"`{name}` must be an integer"
+        raise ModerationError("bad_field", name, f"`{name}` must be an integer"
                               f" from {lo} to {hi}")
     return value
 
 
-def _reason(body: dict[str, Any]) -> tuple[str, str]:
+def _reason(body: Body) -> tuple[Reason, str]:
     """A reason and its text (shown to the author, kept in the record: personal data masked)."""
     try:
         why, text = parse_reason(body.get("reason"), body.get("reason_text", ""))
         return why, mask_personal_data(text).text
     except ReasonError as exc:
-        raise ModerationError(400, "bad_field", exc.field, exc.message) from None
+        raise ModerationError("bad_field", exc.field, exc.message) from None
 
 
-def _optional_reason(body: dict[str, Any]) -> tuple[str, str]:
+def _optional_reason(body: Body) -> tuple[str, str]:
     if body.get("reason") in (None, ""):
         return "", ""
     return _reason(body)
 
 
-def _short_text(body: dict[str, Any], name: str, limit: int, required: bool) -> str:
+def _short_text(body: Body, name: str, limit: int, required: bool) -> str:
     value = body.get(name, "")
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise ModerationError(400, "bad_field", name, f"`{name}` must be a string")
+        raise ModerationError("bad_field", name, f"`{name}` must be a string")
     text = clean_text(value)
     if not has_visible(text):
         if required:
-            raise ModerationError(400, "bad_field", name, f"`{name}` must not be empty")
+            raise ModerationError("bad_field", name, f"`{name}` must not be empty")
         return ""
     if grapheme_count(text) > limit or len(text) > 4 * limit:
-        raise ModerationError(400, "bad_field", name, f"`{name}` is at most {limit} characters")
+        raise ModerationError("bad_field", name, f"`{name}` is at most {limit} characters")
     return text
+
+
+@dataclass(frozen=True)
+class AuthorNotices:
+    """What an author is told in words, and where they appeal a removal. The web layer
+    supplies them (`web.live.author_notices`): livechat builds no user-facing text or URL."""
+
+    held: str  # the comment waits for a moderator
+    masked: Callable[[frozenset[str]], str]  # personal data of these kinds was hidden
+    appeal_url: Callable[[int], str]  # where the author of comment N appeals its removal
 
 
 @dataclass(frozen=True)
@@ -139,10 +153,11 @@ class ModerationConfig:
 class Moderator:
     """One per process. Install on the hub after `hub.start()`; `stop()` before the hub's."""
 
-    def __init__(self, hub: CommentHub, store: ModerationStore,
+    def __init__(self, hub: CommentHub, store: ModerationStore, notices: AuthorNotices,
                  config: ModerationConfig | None = None) -> None:
         self.hub = hub
         self.store = store
+        self.notices = notices
         self.config = config or ModerationConfig()
         self.blocklist = Blocklist()
         self._report_limits = (  # used while no shared (Redis) buckets answer
@@ -238,7 +253,7 @@ class Moderator:
             return
         room = hub.rooms.get(broadcast_id)
         closed = room.state.closed if room else (await hub.store.get_chat_settings(
-            broadcast_id))[1]
+            broadcast_id)).closed
         if closed:
             raise CommentRejected("chat_closed", "comments are closed for this broadcast")
         restriction = await self.store.active_restriction(author.key, broadcast_id,
@@ -267,11 +282,11 @@ class Moderator:
         notices = []
         if masked.changed:
             decision.text = masked.text
-            decision.flags.add("masked")
-            notices.append(masking_notice(masked.kinds))
+            decision.flags.add(CommentFlag.MASKED)
+            notices.append(self.notices.masked(masked.kinds))
         if self.blocklist.match(original) is not None:
-            decision.status = "held"
-            notices.append(HELD_NOTICE)
+            decision.status = CommentStatus.HELD
+            notices.append(self.notices.held)
         if notices:
             decision.notice = " ".join(notices)
 
@@ -292,7 +307,7 @@ class Moderator:
 
     def _moderators(self, room: Room) -> list[Viewer]:
         return [v for v in room.viewers
-                if v.identity is not None and v.identity.role in MODERATOR_ROLES]
+                if v.identity is not None and v.identity.role in MODERATORS]
 
     def _on_held(self, comment: Comment) -> None:
         room = self.hub.rooms.get(comment.broadcast_id)
@@ -344,27 +359,25 @@ class Moderator:
         return protocol.encode({"type": "mod", "event": "words",
                                 "words": [w.public() for w in words]})
 
-    async def _publish_state(self, broadcast_id: int, settings: tuple[int, bool, int | None]
-                             ) -> dict[str, Any]:
-        slow, closed, pinned_id = settings
+    async def _publish_state(self, broadcast_id: int, settings: ChatState) -> dict[str, Any]:
         pinned = None
-        if pinned_id is not None:
-            comment = await self.hub.store.get(pinned_id)
-            if comment is not None and comment.status == "visible":
+        if settings.pinned_id is not None:
+            comment = await self.hub.store.get(settings.pinned_id)
+            if comment is not None and comment.status == CommentStatus.VISIBLE:
                 pinned = comment.wire()
-        state = {"slow_mode": slow, "closed": closed, "pinned": pinned}
+        state = settings.with_pinned(pinned).public()
         self.hub.broadcast_event(broadcast_id, {"t": "state", "state": state})
         return state
 
     # -- WebSocket ---------------------------------------------------------------------
     async def command(self, hub: CommentHub, broadcast_id: int, viewer: Viewer,
-                      body: dict[str, Any]) -> None:
+                      body: Body) -> None:
         """`{"type": "moderate", "action": …, "request_id": …}` from a WebSocket."""
         request_id = body.get("request_id")
         if not isinstance(request_id, str) or len(request_id) > 64:
             request_id = None
         actor = viewer.identity
-        if actor is None or actor.role not in MODERATOR_ROLES:
+        if actor is None or actor.role not in MODERATORS:
             viewer.offer_direct(protocol.error_frame(
                 "forbidden", "moderation needs a moderator or admin account", None,
                 request_id=request_id))
@@ -380,37 +393,37 @@ class Moderator:
 
     # -- actions -----------------------------------------------------------------------
     async def perform(self, actor: Identity, broadcast_id: int,
-                      body: dict[str, Any]) -> dict[str, Any]:
+                      body: Body) -> dict[str, Any]:
         """Run one moderator action on `broadcast_id`. Raises `ModerationError`.
 
         The role is checked here too, whatever the caller checked.
         """
-        if actor.role not in MODERATOR_ROLES:
-            raise ModerationError(403, "forbidden", None,
+        if actor.role not in MODERATORS:
+            raise ModerationError("forbidden", None,
                                   "moderation needs a moderator or admin account")
         action = body.get("action")
         handler = self._actions.get(action) if isinstance(action, str) else None
         if handler is None:
-            raise ModerationError(400, "bad_field", "action",
+            raise ModerationError("bad_field", "action",
                                   f"`action` must be one of {', '.join(self._actions)}")
         try:
             return await handler(actor, broadcast_id, body)
         except Conflict as exc:
-            raise ModerationError(409, "conflict", exc.field, exc.message) from None
+            raise ModerationError("conflict", exc.field, exc.message) from None
 
-    async def _comment(self, broadcast_id: int, body: dict[str, Any],
+    async def _comment(self, broadcast_id: int, body: Body,
                        name: str = "comment_id") -> Comment:
         comment_id = _int(body, name)
         comment = await self.store.comment(comment_id)
         if comment is None or comment.broadcast_id != broadcast_id:
-            raise ModerationError(404, "not_found", name,
+            raise ModerationError("not_found", name,
                                   f"no comment {comment_id} in broadcast {broadcast_id}")
         return comment
 
     @staticmethod
     def _not_staff(comment: Comment) -> None:
         if comment.role in STAFF or comment.author_key.startswith("u:"):
-            raise ModerationError(403, "forbidden", "comment_id",
+            raise ModerationError("forbidden", "comment_id",
                                   "staff accounts cannot be timed out, banned or purged")
 
     async def _removed(self, broadcast_id: int, action: str, change: Change, reason: str,
@@ -425,12 +438,12 @@ class Moderator:
             self._emit(broadcast_id, author_key=comment.author_key, author={
                 "event": "removed", "id": comment.id, "client_id": comment.client_id,
                 "reason": reason, "reason_text": reason_text, "can_appeal": True,
-                "appeal_url": f"/api/comments/{comment.id}/appeal",
+                "appeal_url": self.notices.appeal_url(comment.id),
             })
-        pinned = (await self.hub.store.get_chat_settings(broadcast_id))[2]
+        pinned = (await self.hub.store.get_chat_settings(broadcast_id)).pinned_id
         if pinned in ids:
             settings, _ = await self.store.update_chat(
-                Identity("system", "system", "system"), broadcast_id, "unpin",
+                Identity("system", "system", Role.SYSTEM), broadcast_id, "unpin",
                 {"pinned_comment_id": None})
             await self._publish_state(broadcast_id, settings)
 
@@ -447,42 +460,42 @@ class Moderator:
                 "event": author_event, "id": comment.id, "client_id": comment.client_id})
 
     async def _remove(self, actor: Identity, broadcast_id: int,
-                      body: dict[str, Any]) -> dict[str, Any]:
+                      body: Body) -> dict[str, Any]:
         comment = await self._comment(broadcast_id, body)
         reason, text = _reason(body)
-        change = await self.store.set_status(actor, "remove", [comment], "removed",
-                                             from_statuses=("visible", "held"), reason=reason,
+        change = await self.store.set_status(actor, "remove", [comment], CommentStatus.REMOVED,
+                                             from_statuses=_NOT_REMOVED, reason=reason,
                                              reason_text=text)
         if not change.changed:
-            raise ModerationError(409, "conflict", "comment_id", "already removed")
+            raise ModerationError("conflict", "comment_id", "already removed")
         await self._removed(broadcast_id, "remove", change, reason, text)
         return {"removed": [comment.id]}
 
     async def _restore(self, actor: Identity, broadcast_id: int,
-                       body: dict[str, Any]) -> dict[str, Any]:
+                       body: Body) -> dict[str, Any]:
         comment = await self._comment(broadcast_id, body)
         reason, text = _optional_reason(body)
-        change = await self.store.set_status(actor, "restore", [comment], "visible",
-                                             from_statuses=("removed",), reason=reason,
+        change = await self.store.set_status(actor, "restore", [comment], CommentStatus.VISIBLE,
+                                             from_statuses=(CommentStatus.REMOVED,), reason=reason,
                                              reason_text=text)
         if not change.changed:
-            raise ModerationError(409, "conflict", "comment_id", "the comment is not removed")
+            raise ModerationError("conflict", "comment_id", "the comment is not removed")
         self._shown(broadcast_id, "restore", change, "restored")
         return {"restored": [comment.id]}
 
     async def _remove_user(self, actor: Identity, broadcast_id: int,
-                           body: dict[str, Any]) -> dict[str, Any]:
+                           body: Body) -> dict[str, Any]:
         comment = await self._comment(broadcast_id, body)
         self._not_staff(comment)
         reason, text = _reason(body)
         written = await self.store.by_author(broadcast_id, comment.author_key)
         change = await self.store.set_status(
-            actor, "remove_user", written, "removed", from_statuses=("visible", "held"),
+            actor, "remove_user", written, CommentStatus.REMOVED, from_statuses=_NOT_REMOVED,
             reason=reason, reason_text=text, detail={"of_comment": comment.id})
         await self._removed(broadcast_id, "remove_user", change, reason, text)
         return {"removed": [c.id for c in change.changed]}
 
-    async def _restrict(self, actor: Identity, broadcast_id: int, body: dict[str, Any],
+    async def _restrict(self, actor: Identity, broadcast_id: int, body: Body,
                         kind: str) -> dict[str, Any]:
         comment = await self._comment(broadcast_id, body)
         self._not_staff(comment)
@@ -490,7 +503,7 @@ class Moderator:
         if kind == "timeout":
             minutes = _int(body, "minutes", 1, 1440)
             if minutes not in TIMEOUT_MINUTES:
-                raise ModerationError(400, "bad_field", "minutes",
+                raise ModerationError("bad_field", "minutes",
                                       f"`minutes` must be one of {TIMEOUT_MINUTES}")
             until: str | None = (datetime.now(UTC) + timedelta(minutes=minutes)).isoformat(
                 timespec="microseconds")
@@ -499,7 +512,7 @@ class Moderator:
         else:
             scope = body.get("scope", "broadcast")
             if scope not in ("broadcast", "everywhere"):
-                raise ModerationError(400, "bad_field", "scope",
+                raise ModerationError("bad_field", "scope",
                                       "`scope` must be broadcast or everywhere")
             until, scope_id, detail = None, (broadcast_id if scope == "broadcast" else None), {}
         hours = self.config.restriction_origin_hours
@@ -522,15 +535,15 @@ class Moderator:
         return {"restriction": public}
 
     async def _timeout(self, actor: Identity, broadcast_id: int,
-                       body: dict[str, Any]) -> dict[str, Any]:
+                       body: Body) -> dict[str, Any]:
         return await self._restrict(actor, broadcast_id, body, "timeout")
 
     async def _ban(self, actor: Identity, broadcast_id: int,
-                   body: dict[str, Any]) -> dict[str, Any]:
+                   body: Body) -> dict[str, Any]:
         return await self._restrict(actor, broadcast_id, body, "ban")
 
     async def _unban(self, actor: Identity, broadcast_id: int,
-                     body: dict[str, Any]) -> dict[str, Any]:
+                     body: Body) -> dict[str, Any]:
         restriction_id = _int(body, "restriction_id")
         reason, text = _optional_reason(body)
         restriction, entry = await self.store.lift(actor, broadcast_id, restriction_id,
@@ -541,7 +554,7 @@ class Moderator:
         return {"lifted": restriction.id}
 
     async def _chat_change(self, actor: Identity, broadcast_id: int, action: str,
-                           values: dict[str, Any], body: dict[str, Any],
+                           values: dict[str, Any], body: Body,
                            comment: Comment | None = None) -> dict[str, Any]:
         reason, text = _optional_reason(body)
         settings, entry = await self.store.update_chat(actor, broadcast_id, action, values,
@@ -552,69 +565,69 @@ class Moderator:
         return {"state": state}
 
     async def _slow_mode(self, actor: Identity, broadcast_id: int,
-                         body: dict[str, Any]) -> dict[str, Any]:
+                         body: Body) -> dict[str, Any]:
         seconds = _int(body, "seconds", 0, SLOW_MODE_MAX)
         return await self._chat_change(actor, broadcast_id, "slow_mode",
                                        {"slow_mode_seconds": seconds}, body)
 
     async def _chat(self, actor: Identity, broadcast_id: int,
-                    body: dict[str, Any]) -> dict[str, Any]:
+                    body: Body) -> dict[str, Any]:
         closed = body.get("closed")
         if not isinstance(closed, bool):
-            raise ModerationError(400, "bad_field", "closed", "`closed` must be true or false")
+            raise ModerationError("bad_field", "closed", "`closed` must be true or false")
         return await self._chat_change(actor, broadcast_id,
                                        "chat_close" if closed else "chat_open",
                                        {"closed": int(closed)}, body)
 
     async def _pin(self, actor: Identity, broadcast_id: int,
-                   body: dict[str, Any]) -> dict[str, Any]:
+                   body: Body) -> dict[str, Any]:
         comment = await self._comment(broadcast_id, body)
-        if comment.status != "visible":
-            raise ModerationError(409, "conflict", "comment_id",
+        if comment.status != CommentStatus.VISIBLE:
+            raise ModerationError("conflict", "comment_id",
                                   "only a visible comment can be pinned")
         return await self._chat_change(actor, broadcast_id, "pin",
                                        {"pinned_comment_id": comment.id}, body, comment)
 
     async def _unpin(self, actor: Identity, broadcast_id: int,
-                     body: dict[str, Any]) -> dict[str, Any]:
+                     body: Body) -> dict[str, Any]:
         return await self._chat_change(actor, broadcast_id, "unpin",
                                        {"pinned_comment_id": None}, body)
 
     async def _approve(self, actor: Identity, broadcast_id: int,
-                       body: dict[str, Any]) -> dict[str, Any]:
+                       body: Body) -> dict[str, Any]:
         comment = await self._comment(broadcast_id, body)
-        change = await self.store.set_status(actor, "approve", [comment], "visible",
-                                             from_statuses=("held",))
+        change = await self.store.set_status(actor, "approve", [comment], CommentStatus.VISIBLE,
+                                             from_statuses=(CommentStatus.HELD,))
         if not change.changed:
-            raise ModerationError(409, "conflict", "comment_id", "the comment is not held")
+            raise ModerationError("conflict", "comment_id", "the comment is not held")
         self._shown(broadcast_id, "approve", change, "approved")
         return {"approved": [comment.id]}
 
     async def _reject(self, actor: Identity, broadcast_id: int,
-                      body: dict[str, Any]) -> dict[str, Any]:
+                      body: Body) -> dict[str, Any]:
         comment = await self._comment(broadcast_id, body)
         reason, text = _reason(body)
-        change = await self.store.set_status(actor, "reject", [comment], "removed",
-                                             from_statuses=("held",), reason=reason,
+        change = await self.store.set_status(actor, "reject", [comment], CommentStatus.REMOVED,
+                                             from_statuses=(CommentStatus.HELD,), reason=reason,
                                              reason_text=text)
         if not change.changed:
-            raise ModerationError(409, "conflict", "comment_id", "the comment is not held")
+            raise ModerationError("conflict", "comment_id", "the comment is not held")
         await self._removed(broadcast_id, "reject", change, reason, text)
         return {"rejected": [comment.id]}
 
     async def _word_add(self, actor: Identity, broadcast_id: int,
-                        body: dict[str, Any]) -> dict[str, Any]:
+                        body: Body) -> dict[str, Any]:
         word = _short_text(body, "word", WORD_MAX, required=True)
         folded = blocked_word_key(word)
         if not folded:
-            raise ModerationError(400, "bad_field", "word",
+            raise ModerationError("bad_field", "word",
                                   "`word` has no letters left to match once normalised")
         blocked, entry = await self.store.add_word(actor, word, folded)
         await self._words_changed(broadcast_id, entry)
         return {"word": blocked.public()}
 
     async def _word_remove(self, actor: Identity, broadcast_id: int,
-                           body: dict[str, Any]) -> dict[str, Any]:
+                           body: Body) -> dict[str, Any]:
         word_id = _int(body, "word_id")
         entry = await self.store.remove_word(actor, word_id)
         await self._words_changed(broadcast_id, entry)
@@ -629,14 +642,14 @@ class Moderator:
         self._emit_action(broadcast_id, entry.action, [entry])
 
     async def _appeal_decide(self, actor: Identity, broadcast_id: int,
-                             body: dict[str, Any]) -> dict[str, Any]:
+                             body: Body) -> dict[str, Any]:
         appeal_id = _int(body, "appeal_id")
         found = await self.store.appeal(appeal_id)
         if found is None or found.broadcast_id != broadcast_id:
-            raise ModerationError(404, "not_found", "appeal_id", f"no appeal {appeal_id}")
+            raise ModerationError("not_found", "appeal_id", f"no appeal {appeal_id}")
         outcome = body.get("outcome")
         if outcome not in ("reinstate", "uphold"):
-            raise ModerationError(400, "bad_field", "outcome",
+            raise ModerationError("bad_field", "outcome",
                                   "`outcome` must be reinstate or uphold")
         note = mask_personal_data(_short_text(body, "note", NOTE_MAX, required=False)).text
         appeal, change = await self.store.decide_appeal(actor, appeal_id,
@@ -660,17 +673,17 @@ class Moderator:
         one network block are capped per hour, however many identities they bring."""
         comment = await self.store.comment(comment_id)
         if comment is None:
-            raise ModerationError(404, "not_found", "comment_id", f"no comment {comment_id}")
-        if comment.status != "visible":
-            raise ModerationError(409, "conflict", "comment_id",
+            raise ModerationError("not_found", "comment_id", f"no comment {comment_id}")
+        if comment.status != CommentStatus.VISIBLE:
+            raise ModerationError("conflict", "comment_id",
                                   "this comment is already under review or removed")
         if comment.author_key == reporter.key:
-            raise ModerationError(400, "bad_field", "comment_id",
+            raise ModerationError("bad_field", "comment_id",
                                   "you cannot report your own comment")
         try:
             why, text = parse_reason(reason, reason_text)
         except ReasonError as exc:
-            raise ModerationError(400, "bad_field", exc.field, exc.message) from None
+            raise ModerationError("bad_field", exc.field, exc.message) from None
         await self._take_report(reporter, address)
         text = mask_personal_data(text).text  # read by moderators, kept in the record
         threshold = self.config.report_hide_threshold
@@ -682,14 +695,14 @@ class Moderator:
                 comment, reporter.key, why, text, hide_at,
                 network=network_block(address) if address else "", weight=weight)
         except Conflict as exc:
-            raise ModerationError(409, "conflict", exc.field, exc.message) from None
+            raise ModerationError("conflict", exc.field, exc.message) from None
         bid = comment.broadcast_id
         if change.changed:
             self.hub.broadcast_frame(bid, {"type": "deleted", "ids": [comment.id],
                                            "reason": "reported"}, change.changed)
             held = change.changed[0]
             self._emit(bid, {"event": "held", "item": mod_item(
-                held, cause="reports", reports=count)})
+                held, cause=Reason.REPORTS, reports=count)})
             self._emit_action(bid, "auto_hide", change.entries, change.changed)
             self._emit(bid, author_key=comment.author_key, author={
                 "event": "held", "id": comment.id, "client_id": comment.client_id})
@@ -713,7 +726,7 @@ class Moderator:
                     lim.check(k, now)
         if any(waits):
             retry = max(1, round(max(waits)))
-            raise ModerationError(429, "rate_limited", None,
+            raise ModerationError("rate_limited", None,
                                   f"too many reports from your network; try again in {retry} s")
 
     async def appeal(self, author: Identity, comment_id: int, raw_text: object
@@ -721,7 +734,7 @@ class Moderator:
         """The author of a removed comment appeals, once, with a short text."""
         comment = await self.store.comment(comment_id)
         if comment is None or comment.author_key != author.key:
-            raise ModerationError(404, "not_found", "comment_id",
+            raise ModerationError("not_found", "comment_id",
                                   f"no comment {comment_id} of yours")
         masked = mask_personal_data(_short_text({"text": raw_text}, "text", APPEAL_MAX,
                                                 required=True))
@@ -729,13 +742,13 @@ class Moderator:
         try:
             appeal, entry = await self.store.add_appeal(comment, author, text)
         except Conflict as exc:
-            raise ModerationError(409, "conflict", exc.field, exc.message) from None
+            raise ModerationError("conflict", exc.field, exc.message) from None
         self._emit(comment.broadcast_id, {
             "event": "appeal", "appeal": appeal.public(), "item": mod_item(comment),
             "removal": await self._removal_public(comment.id)})
         self._emit_action(comment.broadcast_id, "appeal", [entry])
         if masked.changed:
-            return {"appeal": appeal.public(), "notice": masking_notice(masked.kinds)}
+            return {"appeal": appeal.public(), "notice": self.notices.masked(masked.kinds)}
         return {"appeal": appeal.public()}
 
     async def _removal_public(self, comment_id: int) -> dict[str, Any] | None:
@@ -749,19 +762,19 @@ class Moderator:
         """What happened to one's own comment: status, removal reason, appeal."""
         comment = await self.store.comment(comment_id)
         if comment is None or comment.author_key != author.key:
-            raise ModerationError(404, "not_found", "comment_id",
+            raise ModerationError("not_found", "comment_id",
                                   f"no comment {comment_id} of yours")
         appeal = await self.store.appeal_for(comment_id)
         return {
             "id": comment.id, "broadcast_id": comment.broadcast_id, "text": comment.text,
             "status": comment.status, "removal": await self._removal_public(comment_id),
             "appeal": appeal.public() if appeal else None,
-            "can_appeal": comment.status == "removed" and appeal is None,
+            "can_appeal": comment.status == CommentStatus.REMOVED and appeal is None,
         }
 
 
 __all__ = [
-    "MODERATOR_ROLES",
+    "MODERATORS",
     "TIMEOUT_MINUTES",
     "ModerationConfig",
     "ModerationError",

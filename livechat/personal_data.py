@@ -265,22 +265,11 @@ def mask_for_publishing(text: str, confirmed: bool) -> str:
         kinds=kinds)
 
 
-_KIND_NAMES = {"phone": "전화번호", "rrn": "주민등록번호", "email": "이메일 주소"}
-
-
-def masking_notice(kinds: frozenset[str]) -> str:
-    """What the author is told when part of a text was hidden."""
-    names = ", ".join(_KIND_NAMES[k] for k in PERSONAL_DATA_KINDS if k in kinds)
-    return (f"개인정보 보호를 위해 {names}를 가리고 게시했습니다."
-            f" (personal data hidden: {', '.join(k for k in PERSONAL_DATA_KINDS if k in kinds)})")
-
-
 __all__ = [
     "PERSONAL_DATA_KINDS",
     "Masked",
     "find_personal_data",
     "mask_for_publishing",
     "mask_personal_data",
-    "masking_notice",
     "number_kind",
 ]

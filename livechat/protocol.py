@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from livechat.comment import CommentStatus, CommentWire
 
 PROTOCOL_VERSION = 1
 # Anchored with \A…\Z, not ^…$: `$` also matches before a final newline ("abc\n"), and
@@ -127,14 +130,14 @@ def hello_frame(
     return encode(frame)
 
 
-def comments_frame(items: list[dict[str, Any]], backfill: bool = False) -> str:
+def comments_frame(items: Sequence[CommentWire], backfill: bool = False) -> str:
     frame: dict[str, Any] = {"type": "comments", "items": items}
     if backfill:
         frame["backfill"] = True
     return encode(frame)
 
 
-def restored_frame(items: list[dict[str, Any]]) -> str:
+def restored_frame(items: Sequence[CommentWire]) -> str:
     """Comments a moderator put back, re-inserted in place by the page."""
     return encode({"type": "comments", "items": items, "restored": True})
 
@@ -156,7 +159,8 @@ def presence_frame(viewers: int) -> str:
     return encode({"type": "presence", "viewers": viewers})
 
 
-def ack_frame(client_id: str, comment_id: int, status: str = "visible",
+def ack_frame(client_id: str, comment_id: int,
+              status: CommentStatus = CommentStatus.VISIBLE,
               notice: str | None = None) -> str:
     frame: dict[str, Any] = {"type": "ack", "client_id": client_id, "id": comment_id,
                              "status": status}

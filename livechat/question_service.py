@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +29,7 @@ from livechat import protocol
 from livechat.access import AccessStore
 from livechat.access import check_vote as check_vote_access
 from livechat.broker import Bucket
-from livechat.comment import Comment
+from livechat.comment import Comment, CommentFlag, CommentStatus
 from livechat.hub import CommentHub, PostResult, Viewer
 from livechat.identity import Identity
 from livechat.network import address_key, network_block
@@ -80,7 +80,7 @@ def _question_id(raw: object) -> int:
     return raw
 
 
-def mask_confirmed(body: dict[str, Any]) -> bool:
+def mask_confirmed(body: Mapping[str, object]) -> bool:
     """`mask_personal_data: true` in a request: publish the text masked (see `answer`)."""
     value = body.get("mask_personal_data", False)
     if not isinstance(value, bool):
@@ -127,11 +127,11 @@ class QuestionService:
 
     # -- ask ---------------------------------------------------------------------------
     async def _on_stored(self, comment: Comment) -> None:
-        if "question" not in comment.flag_set:
+        if CommentFlag.QUESTION not in comment.flag_set:
             return
         created = await self.store.create(comment.id, comment.broadcast_id,
                                           comment.author_key, comment.created_at)
-        if created and comment.status == "visible":
+        if created and comment.status == CommentStatus.VISIBLE:
             question = await self.store.get(comment.id)
             if question is not None:
                 self.publish("asked", question)
@@ -144,7 +144,7 @@ class QuestionService:
 
     async def _visible(self, broadcast_id: int | None, question_id: int) -> Question:
         question = await self.store.get(question_id)
-        if (question is None or question.comment_status != "visible"
+        if (question is None or question.comment_status != CommentStatus.VISIBLE
                 or (broadcast_id is not None and question.broadcast_id != broadcast_id)):
             raise CommentRejected("not_found", f"no question {question_id}")
         return question
@@ -232,11 +232,10 @@ class QuestionService:
     async def _pin(self, broadcast_id: int, comment_id: int) -> None:
         comments = self.hub.store
         await comments.set_chat_settings(broadcast_id, pinned_comment_id=comment_id)
-        slow, closed, _ = await comments.get_chat_settings(broadcast_id)
+        state = await comments.get_chat_settings(broadcast_id)
         pinned = await comments.get(comment_id)
-        self.hub.broadcast_event(broadcast_id, {"t": "state", "state": {
-            "slow_mode": slow, "closed": closed,
-            "pinned": pinned.wire() if pinned else None}})
+        self.hub.broadcast_event(broadcast_id, {
+            "t": "state", "state": state.with_pinned(pinned.wire() if pinned else None).public()})
 
     async def set_status(self, broadcast_id: int | None, question_id: int, official: Identity,
                          status: object, note: object = "",
@@ -261,7 +260,7 @@ class QuestionService:
 
     # -- WebSocket commands ------------------------------------------------------------
     async def _command(self, hub: CommentHub, broadcast_id: int, viewer: Viewer,
-                       body: dict[str, Any]) -> None:
+                       body: Mapping[str, object]) -> None:
         kind = str(body.get("type"))
         raw_id = body.get("question_id")
         try:

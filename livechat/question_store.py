@@ -19,6 +19,7 @@ from typing import Any
 
 import aiosqlite
 
+from livechat.comment import answer_flags
 from livechat.identity import Identity
 from livechat.questions import (
     Answer,
@@ -56,11 +57,6 @@ def _question(row: Any) -> Question:
         department=row[9], votes=row[10], version=row[11], updated_at=row[12],
         comment_status=row[13], answer=answer, mark=row[20],
     )
-
-
-def answer_flags(question_id: int) -> str:
-    """Flags of a live answer's comment: `answer` and `re:<question id>`."""
-    return f"answer,re:{question_id}"
 
 
 @dataclass(frozen=True)

@@ -25,26 +25,36 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
+from livechat.comment import CommentStatus
+from livechat.identity import MODERATORS, Role
 from livechat.text import CommentRejected, clean_text, grapheme_count, has_visible
 
-OPEN = "open"
-ANSWERED = "answered"
-FORWARDED = "forwarded"
-WILL_REFLECT = "will_reflect"
-NOT_IN_REMIT = "not_in_remit"
-STATUSES = (OPEN, ANSWERED, FORWARDED, WILL_REFLECT, NOT_IN_REMIT)
 
-ANSWERERS = frozenset({"official", "moderator", "admin"})
-REOPENERS = frozenset({"moderator", "admin"})
+class QuestionStatus(StrEnum):
+    """Where a question stands (the state machine above)."""
 
-TRANSITIONS: dict[str, frozenset[str]] = {
-    OPEN: frozenset({FORWARDED, WILL_REFLECT, NOT_IN_REMIT}),
-    FORWARDED: frozenset({WILL_REFLECT, NOT_IN_REMIT}),
-    ANSWERED: frozenset({WILL_REFLECT, FORWARDED}),
-    NOT_IN_REMIT: frozenset({FORWARDED}),
-    WILL_REFLECT: frozenset(),
+    OPEN = "open"
+    ANSWERED = "answered"
+    FORWARDED = "forwarded"
+    WILL_REFLECT = "will_reflect"
+    NOT_IN_REMIT = "not_in_remit"
+
+
+STATUSES: tuple[QuestionStatus, ...] = tuple(QuestionStatus)
+
+ANSWERERS = frozenset({Role.OFFICIAL, Role.MODERATOR, Role.ADMIN})
+REOPENERS = MODERATORS
+
+_S = QuestionStatus
+TRANSITIONS: dict[QuestionStatus, frozenset[QuestionStatus]] = {
+    _S.OPEN: frozenset({_S.FORWARDED, _S.WILL_REFLECT, _S.NOT_IN_REMIT}),
+    _S.FORWARDED: frozenset({_S.WILL_REFLECT, _S.NOT_IN_REMIT}),
+    _S.ANSWERED: frozenset({_S.WILL_REFLECT, _S.FORWARDED}),
+    _S.NOT_IN_REMIT: frozenset({_S.FORWARDED}),
+    _S.WILL_REFLECT: frozenset(),
 }
 
 NOTE_MAX = 200
@@ -57,41 +67,41 @@ VOTES_PER_ADDRESS = 10  # votes on one question a day from one address, whatever
 VOTES_PER_NETWORK = 30  # ...and from one network block (IPv4 /24, IPv6 /64)
 
 
-def require_answerer(role: str) -> None:
+def require_answerer(role: Role | None) -> None:
     """Raise `forbidden` unless `role` may answer and change statuses."""
     if role not in ANSWERERS:
         raise CommentRejected("forbidden", "only city officials and moderators may do this")
 
 
-def allowed_moves(role: str, current: str) -> frozenset[str]:
+def allowed_moves(role: Role | None, current: QuestionStatus) -> frozenset[QuestionStatus]:
     """The statuses `role` may move a question in `current` to."""
     if role not in ANSWERERS:
         return frozenset()
     moves = TRANSITIONS.get(current, frozenset())
-    if current != OPEN and role in REOPENERS:
-        moves = moves | {OPEN}
+    if current != QuestionStatus.OPEN and role in REOPENERS:
+        moves = moves | {QuestionStatus.OPEN}
     return moves
 
 
-def check_transition(role: str, current: str, target: str) -> None:
+def check_transition(role: Role, current: QuestionStatus, target: str) -> None:
     """Raise unless `role` may move a question from `current` to `target`."""
     if target not in STATUSES:
         raise CommentRejected("bad_status", f"status must be one of {', '.join(STATUSES)}")
     require_answerer(role)
     if target == current:
         raise CommentRejected("no_change", f"the question is already {current}")
-    if target == ANSWERED:
+    if target == QuestionStatus.ANSWERED:
         raise CommentRejected("answer_required",
                               "a question becomes answered by answering it, not by its status")
     if target not in allowed_moves(role, current):
-        if target == OPEN:
+        if target == QuestionStatus.OPEN:
             raise CommentRejected("forbidden", "only moderators may reopen a question")
         raise CommentRejected("bad_transition", f"a question cannot go from {current} to {target}")
 
 
 def check_department(target: str, department: str) -> None:
     """A question forwarded to a department must say which."""
-    if target == FORWARDED and not department:
+    if target == QuestionStatus.FORWARDED and not department:
         raise CommentRejected("bad_field", "say which department the question goes to",
                               field="department")
 
@@ -101,19 +111,22 @@ def same_department(a: str, b: str) -> bool:
     return "".join(a.split()).casefold() == "".join(b.split()).casefold()
 
 
-def check_owner(role: str, actor_department: str, current: str, department: str) -> None:
+def check_owner(role: Role, actor_department: str, current: QuestionStatus,
+                department: str) -> None:
     """Raise `forbidden` when an official of another department answers or moves a
     question forwarded to `department`; moderators and admins may always."""
-    if (current == FORWARDED and department and role not in REOPENERS
+    if (current == QuestionStatus.FORWARDED and department and role not in REOPENERS
             and not same_department(actor_department, department)):
         raise CommentRejected(
             "forbidden", f"this question was forwarded to {department}: only its officials"
             " or a moderator may answer it or change its status")
 
 
-def after_answer(current: str) -> str:
+def after_answer(current: QuestionStatus) -> QuestionStatus:
     """The status of a question once answered (a policy promise is kept)."""
-    return WILL_REFLECT if current == WILL_REFLECT else ANSWERED
+    if current == QuestionStatus.WILL_REFLECT:
+        return current
+    return QuestionStatus.ANSWERED
 
 
 def check_vote(voter_key: str, asker_key: str) -> None:
@@ -164,7 +177,7 @@ def parse_sort(raw: object) -> str:
 class Answer:
     text: str
     author: str
-    role: str
+    role: Role
     department: str
     at: str
     comment_id: int | None = None  # set when the answer was given live in the chat
@@ -187,16 +200,16 @@ class Question:
     broadcast_id: int
     text: str
     author: str
-    role: str
+    role: Role
     created_at: str
     asker_key: str
-    status: str = OPEN
+    status: QuestionStatus = QuestionStatus.OPEN
     status_note: str = ""
     department: str = ""
     votes: int = 0
     version: int = 0
     updated_at: str = ""
-    comment_status: str = "visible"
+    comment_status: CommentStatus = CommentStatus.VISIBLE
     answer: Answer | None = None
     mark: str = ""  # the asker's sign-in provider, if signed in
 
@@ -233,7 +246,10 @@ class Tally:
         answer."""
         tally = cls()
         for item in statuses:
-            status, answered = item if isinstance(item, tuple) else (item, item == ANSWERED)
+            if isinstance(item, tuple):
+                status, answered = item
+            else:
+                status, answered = item, item == QuestionStatus.ANSWERED
             tally.add(status, 1, answered=answered)
         return tally
 
@@ -246,7 +262,7 @@ class Tally:
     @property
     def responded(self) -> int:
         """Questions that got any response (answered, forwarded, reflected, out of remit)."""
-        return self.received - self.by_status.get(OPEN, 0)
+        return self.received - self.by_status.get(QuestionStatus.OPEN, 0)
 
     @property
     def percent(self) -> int:

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import collections
 from collections.abc import Iterable
-from typing import Any
 
-from livechat.comment import Comment
+from livechat.comment import Comment, CommentStatus, CommentWire
 
 EARLY_LIMIT = 10_000
 
@@ -29,7 +28,7 @@ class RingEntry:
         self.id = comment.id
         self.status = comment.status
         self.author_key = comment.author_key
-        self.wire: dict[str, Any] = comment.wire()
+        self.wire: CommentWire = comment.wire()
         self.reshown = reshown
 
 
@@ -43,7 +42,7 @@ class CommentRing:
         self.floor = 0  # every comment with floor < id <= top is here
         self.top = 0
         # Status changes of comments not read yet (the change overtook the read).
-        self._early: dict[int, tuple[str, bool]] = {}
+        self._early: dict[int, tuple[CommentStatus, bool]] = {}
 
     def load(self, latest: list[Comment], complete: bool, top: int,
              reshown: Iterable[int] = ()) -> None:
@@ -75,25 +74,25 @@ class CommentRing:
             self.top = comment.id
         self._trim()
 
-    def set_status(self, ids: Iterable[int], status: str, reshown: bool = False) -> None:
+    def set_status(self, ids: Iterable[int], status: CommentStatus, reshown: bool = False) -> None:
         """A moderator (or the report threshold) changed these comments' status."""
         for comment_id in ids:
             entry = self._by_id.get(comment_id)
             if entry is not None:
                 entry.status = status
-                if reshown and status == "visible":
+                if reshown and status == CommentStatus.VISIBLE:
                     entry.reshown = True
             elif comment_id > self.top:
                 if len(self._early) >= EARLY_LIMIT:
                     self._early.clear()  # bounded; the database read has the new status
-                self._early[comment_id] = (status, reshown and status == "visible")
+                self._early[comment_id] = (status, reshown and status == CommentStatus.VISIBLE)
 
     def covers(self, after: int) -> bool:
         """Whether every comment with `id > after` (up to top) is here."""
         return after >= self.floor
 
     # -- questions a joining or resuming viewer asks -----------------------------------
-    def visible_after(self, after: int, upto: int) -> list[dict[str, Any]] | None:
+    def visible_after(self, after: int, upto: int) -> list[CommentWire] | None:
         """Wire forms of visible comments with `after < id <= upto`, or None if the ring
         does not reach back to `after`."""
         if not self.covers(after):
@@ -102,18 +101,18 @@ class CommentRing:
         for entry in self._from(after):
             if entry.id > upto:
                 break
-            if entry.status == "visible":
+            if entry.status == CommentStatus.VISIBLE:
                 out.append(entry.wire)
         return out
 
-    def recent_visible(self, n: int, upto: int) -> list[dict[str, Any]] | None:
+    def recent_visible(self, n: int, upto: int) -> list[CommentWire] | None:
         """The last `n` visible comments with id <= `upto` (oldest first), or None if the
         ring holds fewer and older ones may exist."""
-        out: list[dict[str, Any]] = []
+        out: list[CommentWire] = []
         for entry in reversed(self.entries):
             if entry.id > upto:
                 continue
-            if entry.status == "visible":
+            if entry.status == CommentStatus.VISIBLE:
                 out.append(entry.wire)
                 if len(out) == n:
                     break

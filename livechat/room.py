@@ -9,20 +9,36 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from livechat import protocol
 from livechat.batching import Batching
-from livechat.broker import RESYNC
-from livechat.comment import Comment
+from livechat.broker import RESYNC, Broker
+from livechat.chat_state import ChatState
+from livechat.comment import Comment, CommentStatus
 from livechat.ring import CommentRing
+from livechat.store import CommentStore
 from livechat.viewer import Frame, Viewer
 
-if TYPE_CHECKING:
-    from livechat.hub import CommentHub
-
 log = logging.getLogger("livechat.hub")
+
+
+class RoomHub(Protocol):
+    """What a room uses of its hub (`livechat.hub.CommentHub`), so the room needs no
+    import of the hub that creates it."""
+
+    store: CommentStore
+    broker: Broker
+    process_id: str
+    stats: dict[str, int]
+    event_hooks: list[Callable[[Room, dict[str, Any]], None]]
+    reshown_sources: list[Callable[[int, int, int], Awaitable[list[int]]]]
+
+    def record_batch(self, size: int, oldest_created_at: str) -> None: ...
+
+    def notify_held(self, comment: Comment) -> None: ...
 
 PRESENCE_INTERVAL = 2.0  # seconds between presence reports of a process
 PRESENCE_STALE = 3 * PRESENCE_INTERVAL
@@ -38,23 +54,14 @@ def channel_name(broadcast_id: int) -> str:
     return f"live-seoul:broadcast:{broadcast_id}"
 
 
-@dataclass
-class RoomState:
-    slow_mode: int = 0
-    closed: bool = False
-    pinned: dict[str, Any] | None = None
-
-    def public(self) -> dict[str, Any]:
-        return {"slow_mode": self.slow_mode, "closed": self.closed, "pinned": self.pinned}
-
 
 @dataclass
 class Room:
     broadcast_id: int
-    hub: CommentHub
+    hub: RoomHub
     watermark: int = 0
     viewers: set[Viewer] = field(default_factory=set)
-    state: RoomState = field(default_factory=RoomState)
+    state: ChatState = field(default_factory=ChatState)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     presence: dict[str, tuple[int, float]] = field(default_factory=dict)
     last_presence_sent: int = -1
@@ -147,13 +154,13 @@ class Room:
         """Comments read after the watermark (id order): into the ring, out to viewers."""
         self.ring.extend(rows)
         self.watermark = rows[-1].id
-        items = tuple(c.wire() for c in rows if c.status == "visible")
+        items = tuple(c.wire() for c in rows if c.status == CommentStatus.VISIBLE)
         if items:
             self.fanout(Frame.comments(items, rows[-1].id))
             self.hub.record_batch(len(items), items[0]["created_at"])
             self.batching.sent(len(items), len(self.viewers), asyncio.get_running_loop().time())
         for comment in rows:
-            if comment.status == "held":
+            if comment.status == CommentStatus.HELD:
                 self.hub.notify_held(comment)
 
     async def reload(self) -> None:
@@ -202,16 +209,12 @@ class Room:
             if isinstance(changed, dict):
                 self.ring.set_status(
                     [i for i in changed.get("ids", ()) if isinstance(i, int)],
-                    str(changed.get("status")), bool(changed.get("reshown")))
+                    CommentStatus(str(changed.get("status"))), bool(changed.get("reshown")))
             if isinstance(text, str):
                 self.fanout(Frame(text))
         elif kind == "state":
             data = event.get("state", {})
-            self.state = RoomState(
-                slow_mode=int(data.get("slow_mode", 0)),
-                closed=bool(data.get("closed", False)),
-                pinned=data.get("pinned"),
-            )
+            self.state = ChatState.from_public(data)
             self.fanout(Frame(protocol.encode({"type": "state", **self.state.public()})))
         for hook in self.hub.event_hooks:
             hook(self, event)

@@ -16,7 +16,8 @@ from typing import Any
 
 import aiosqlite
 
-from livechat.comment import Comment
+from livechat.chat_state import ChatState
+from livechat.comment import Comment, CommentStatus
 from livechat.identity import Identity
 
 _COLUMNS = (
@@ -26,7 +27,7 @@ _COLUMNS = (
 
 
 def _row(row: Any) -> Comment:
-    return Comment(*row)
+    return Comment.from_row(row)
 
 
 def utc_now_iso() -> str:
@@ -86,7 +87,7 @@ class CommentStore:
         client_id: str,
         text: str,
         *,
-        status: str = "visible",
+        status: CommentStatus = CommentStatus.VISIBLE,
         flags: str = "",
         origin: str = "",
         video_offset: float | None = None,
@@ -265,22 +266,22 @@ class CommentStore:
                 (name, author_key))
         return {b: sorted(ids) for b, ids in removed.items()}
 
-    async def get_chat_settings(self, broadcast_id: int) -> tuple[int, bool, int | None]:
-        """(slow mode seconds, closed, pinned comment id) for a broadcast."""
+    async def get_chat_settings(self, broadcast_id: int) -> ChatState:
+        """A broadcast's slow mode, closed switch and pinned comment id."""
         rows = await self._fetch(
             "SELECT slow_mode_seconds, closed, pinned_comment_id FROM chat_settings"
             " WHERE broadcast_id = ?",
             (broadcast_id,),
         )
         if not rows:
-            return 0, False, None
-        return int(rows[0][0]), bool(rows[0][1]), rows[0][2]
+            return ChatState()
+        return ChatState(int(rows[0][0]), bool(rows[0][1]), rows[0][2])
 
     async def set_chat_settings(self, broadcast_id: int, **values: Any) -> None:
         async with write_transaction(self._writer, self._lock) as db:
             await write_chat_settings(db, broadcast_id, values)
 
-    async def set_status(self, comment_ids: list[int], status: str) -> list[int]:
+    async def set_status(self, comment_ids: list[int], status: CommentStatus) -> list[int]:
         """Set the status of comments; return the ids that changed."""
         if not comment_ids:
             return []

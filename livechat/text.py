@@ -192,6 +192,12 @@ def clean_text(raw: str) -> str:
     return text
 
 
+def one_line(raw: str) -> str:
+    """`raw` cleaned like comment text (`clean_text`), its blanks and breaks one space: the
+    one way text is put on a single line (search input, filters, share titles)."""
+    return " ".join(clean_text(raw).split())
+
+
 def grapheme_count(text: str) -> int:
     """Characters a person sees: extended grapheme clusters (a close approximation of UAX #29
     without a dependency: combining marks, variation selectors, an emoji modifier, ZWNJ,

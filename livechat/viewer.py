@@ -15,6 +15,7 @@ import collections
 from typing import Any, Protocol
 
 from livechat import protocol
+from livechat.comment import CommentWire
 from livechat.identity import Identity
 from livechat.network import address_key
 
@@ -39,7 +40,7 @@ class Frame:
     __slots__ = ("_event", "_wire", "items", "live", "max_id", "text")
 
     def __init__(self, text: str, max_id: int = 0,
-                 items: tuple[dict[str, Any], ...] = (), live: bool = False) -> None:
+                 items: tuple[CommentWire, ...] = (), live: bool = False) -> None:
         self.text = text
         self.max_id = max_id
         self.items = items
@@ -48,7 +49,7 @@ class Frame:
         self._wire: bytes | None = None
 
     @classmethod
-    def comments(cls, items: tuple[dict[str, Any], ...], max_id: int) -> Frame:
+    def comments(cls, items: tuple[CommentWire, ...], max_id: int) -> Frame:
         """A live `comments` frame."""
         return cls(protocol.comments_frame(list(items)), max_id, items, live=True)
 

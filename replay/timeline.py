@@ -17,7 +17,8 @@ from replay.models import Replay
 
 MAX_WINDOW_SECONDS = 600.0
 MAX_OFFSET_SECONDS = 7 * 86400.0  # no recording is longer than a week
-_CLOCK = re.compile(r"(?:(\d{1,3})h)?(?:(\d{1,5})m)?(?:(\d{1,6})s)?")
+# ASCII digits only (`\d` would take ٣); the seconds' `s` may be left off (`1m30`).
+_CLOCK = re.compile(r"(?:([0-9]{1,3})h)?(?:([0-9]{1,5})m)?(?:([0-9]{1,6})s?)?")
 
 
 class TimeError(ValueError):
@@ -30,7 +31,8 @@ class TimeError(ValueError):
 
 
 def parse_timestamp(raw: str) -> int | None:
-    """`3723`, `1h2m3s`, `62m`, `45s` -> seconds; anything else -> None."""
+    """`3723`, `1h2m3s`, `62m`, `45s`, `1m30` -> seconds; anything else -> None. The one
+    parser of `?t=` (replay pages, share links, embeds)."""
     raw = raw.strip().lower()
     if not raw:
         return None

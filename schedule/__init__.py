@@ -24,7 +24,15 @@ from schedule.channel import (
     rank,
     replan,
 )
-from schedule.exports import broadcast_json, icalendar, schedule_json, slot_json, xmltv
+from schedule.exports import (
+    ExportLabels,
+    SitePaths,
+    broadcast_json,
+    icalendar,
+    schedule_json,
+    slot_json,
+    xmltv,
+)
 from schedule.now import NowPlaying, now_playing
 from schedule.store import BatchError, ScheduleStore
 
@@ -39,11 +47,13 @@ __all__ = [
     "BroadcastDraft",
     "BroadcastError",
     "ChannelSlot",
+    "ExportLabels",
     "FieldError",
     "NowPlaying",
     "OverlapError",
     "ReplayCandidate",
     "ScheduleStore",
+    "SitePaths",
     "TransitionError",
     "broadcast_json",
     "build_channel",

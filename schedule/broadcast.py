@@ -97,8 +97,7 @@ class FieldError:
 class BroadcastError(ValueError):
     """One or more problems with a broadcast; `errors[0]` is the one to show first."""
 
-    status = 400
-    code = "invalid"
+    code = "invalid"  # stable; `overlap` and `conflict` below (web.http.errors maps to HTTP)
 
     def __init__(self, errors: Iterable[FieldError]) -> None:
         self.errors = tuple(errors)
@@ -118,7 +117,6 @@ class BroadcastError(ValueError):
 class OverlapError(BroadcastError):
     """The times collide with another broadcast on the channel (`other`)."""
 
-    status = 409
     code = "overlap"
 
     def __init__(self, other: Broadcast, field_name: str = "starts_at") -> None:
@@ -127,7 +125,6 @@ class OverlapError(BroadcastError):
 
 
 class TransitionError(BroadcastError):
-    status = 409
     code = "conflict"
 
     def __init__(self, current: str, wanted: str) -> None:

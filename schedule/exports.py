@@ -1,5 +1,8 @@
 """The schedule for other programs: XMLTV, iCalendar (RFC 5545) and JSON. Pure functions.
 
+The site's paths and the exports' words are the web layer's: callers pass a `SitePaths`
+and an `ExportLabels` (schedule knows no routes and no user-facing text).
+
 Every export writes times in Asia/Seoul with their offset (`+0900` in XMLTV, `+09:00` in
 JSON, `TZID=Asia/Seoul` with a VTIMEZONE in iCalendar), so a reader never has to guess.
 """
@@ -8,6 +11,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,12 +23,41 @@ REMINDER = timedelta(minutes=10)
 PRODID = "-//Live Seoul//Live Seoul companion//KO"
 
 
+@dataclass(frozen=True)
+class SitePaths:
+    """Where the site shows things, as `str.format` templates with `{id}`."""
+
+    broadcast: str  # a broadcast's page
+    replay: str  # a replay's page
+    live: str  # a broadcast's live player
+
+    def of_broadcast(self, broadcast_id: int) -> str:
+        return self.broadcast.format(id=broadcast_id)
+
+    def of_replay(self, replay_id: int) -> str:
+        return self.replay.format(id=replay_id)
+
+    def of_live(self, broadcast_id: int) -> str:
+        return self.live.format(id=broadcast_id)
+
+
+@dataclass(frozen=True)
+class ExportLabels:
+    """The exports' words, as `str.format` templates."""
+
+    replay: str  # an XMLTV replay slot's sub-title
+    replay_cut: str  # ...when only part of the replay fits the slot
+    cast: str  # iCalendar description's first line: `{names}`
+    location: str  # iCalendar LOCATION: `{url}` of the live player
+    reminder: str  # iCalendar alarm: `{minutes}`, `{title}`
+
+
 # ---- JSON -------------------------------------------------------------------------------
 
 
-def slot_json(slot: ChannelSlot, tz: ZoneInfo = SEOUL) -> dict[str, Any]:
-    url = (f"/broadcasts/{slot.broadcast_id}" if slot.broadcast_id is not None
-           else f"/replays/{slot.replay_id}" if slot.replay_id is not None else None)
+def slot_json(slot: ChannelSlot, paths: SitePaths, tz: ZoneInfo = SEOUL) -> dict[str, Any]:
+    url = (paths.of_broadcast(slot.broadcast_id) if slot.broadcast_id is not None
+           else paths.of_replay(slot.replay_id) if slot.replay_id is not None else None)
     return {
         "kind": slot.kind,
         "title": slot.title,
@@ -38,27 +71,27 @@ def slot_json(slot: ChannelSlot, tz: ZoneInfo = SEOUL) -> dict[str, Any]:
     }
 
 
-def schedule_json(day: date, slots: Sequence[ChannelSlot],
+def schedule_json(day: date, slots: Sequence[ChannelSlot], paths: SitePaths,
                   statuses: Mapping[int, str] | None = None,
                   tz: ZoneInfo = SEOUL) -> dict[str, Any]:
     """`{"date", "timezone", "slots": [...]}`; live slots carry their broadcast's status."""
     items = []
     for slot in slots:
-        item = slot_json(slot, tz)
+        item = slot_json(slot, paths, tz)
         if slot.broadcast_id is not None and statuses is not None:
             item["status"] = statuses.get(slot.broadcast_id, "planned")
         items.append(item)
     return {"date": day.isoformat(), "timezone": str(tz.key), "slots": items}
 
 
-def broadcast_json(b: Broadcast, tz: ZoneInfo = SEOUL) -> dict[str, Any]:
+def broadcast_json(b: Broadcast, paths: SitePaths, tz: ZoneInfo = SEOUL) -> dict[str, Any]:
     return {
         "id": b.id, "title": b.title, "description": b.description, "category": b.category,
         "starts_at": b.starts_at.astimezone(tz).isoformat(),
         "ends_at": b.ends_at.astimezone(tz).isoformat(),
         "status": b.status, "stream_url": b.stream_url, "thumbnail_url": b.thumbnail_url,
         "staff": list(b.staff), "duration_seconds": b.duration_seconds,
-        "url": f"/broadcasts/{b.id}",
+        "url": paths.of_broadcast(b.id),
     }
 
 
@@ -76,8 +109,8 @@ def _xml_text(text: str) -> str:
 
 
 def xmltv(slots: Iterable[ChannelSlot], broadcasts: Mapping[int, Broadcast], *,
-          channel_id: str, channel_name: str, base_url: str,
-          tz: ZoneInfo = SEOUL) -> bytes:
+          channel_id: str, channel_name: str, base_url: str, paths: SitePaths,
+          labels: ExportLabels, tz: ZoneInfo = SEOUL) -> bytes:
     """An XMLTV document (valid against xmltv.dtd) of the live and replay slots."""
     base = base_url.rstrip("/")
     tv = ET.Element("tv", {"source-info-name": channel_name, "source-info-url": base + "/",
@@ -95,7 +128,7 @@ def xmltv(slots: Iterable[ChannelSlot], broadcasts: Mapping[int, Broadcast], *,
         broadcast = broadcasts.get(slot.broadcast_id) if slot.broadcast_id else None
         if slot.kind == "replay":
             ET.SubElement(programme, "sub-title", {"lang": "ko"}).text = (
-                "다시보기 (일부)" if slot.cut else "다시보기")
+                labels.replay_cut if slot.cut else labels.replay)
         if broadcast is not None and broadcast.description:
             ET.SubElement(programme, "desc", {"lang": "ko"}).text = _xml_text(
                 broadcast.description)
@@ -112,8 +145,8 @@ def xmltv(slots: Iterable[ChannelSlot], broadcasts: Mapping[int, Broadcast], *,
         if broadcast is not None and broadcast.thumbnail_url:
             src = broadcast.thumbnail_url
             ET.SubElement(programme, "icon", {"src": src if "://" in src else base + src})
-        path = (f"/broadcasts/{slot.broadcast_id}" if slot.broadcast_id is not None
-                else f"/replays/{slot.replay_id}")
+        path = (paths.of_broadcast(slot.broadcast_id) if slot.broadcast_id is not None
+                else paths.of_replay(slot.replay_id or 0))
         ET.SubElement(programme, "url").text = base + path
         ET.SubElement(programme, "country").text = "KR"
         if slot.kind == "replay":
@@ -168,11 +201,11 @@ def _vtimezone(tz: ZoneInfo) -> list[str]:
 
 
 def _vevent(b: Broadcast, *, base: str, host: str, stamp: datetime, tz: ZoneInfo,
-            reminder: timedelta) -> list[str]:
-    url = f"{base}/broadcasts/{b.id}"
+            reminder: timedelta, paths: SitePaths, labels: ExportLabels) -> list[str]:
+    url = base + paths.of_broadcast(b.id)
     description = b.description + ("\n\n" if b.description else "") + url
     if b.staff:
-        description = "출연: " + ", ".join(b.staff) + "\n" + description
+        description = labels.cast.format(names=", ".join(b.staff)) + "\n" + description
     lines = [
         "BEGIN:VEVENT",
         f"UID:broadcast-{b.id}@{host}",
@@ -182,7 +215,7 @@ def _vevent(b: Broadcast, *, base: str, host: str, stamp: datetime, tz: ZoneInfo
         f"SUMMARY:{ical_escape(b.title)}",
         f"DESCRIPTION:{ical_escape(description)}",
         f"URL:{url}",
-        "LOCATION:" + ical_escape(f"라이브서울 {base}/live/{b.id}"),
+        "LOCATION:" + ical_escape(labels.location.format(url=base + paths.of_live(b.id))),
         "STATUS:" + ("CANCELLED" if b.status == "cancelled" else "CONFIRMED"),
         "TRANSP:TRANSPARENT",
     ]
@@ -191,14 +224,15 @@ def _vevent(b: Broadcast, *, base: str, host: str, stamp: datetime, tz: ZoneInfo
     if b.status in ("planned", "live"):
         minutes = int(reminder.total_seconds() // 60)
         lines += ["BEGIN:VALARM", "ACTION:DISPLAY", f"TRIGGER:-PT{minutes}M",
-                  f"DESCRIPTION:{ical_escape(f'{minutes}분 뒤 라이브서울: {b.title}')}",
+                  "DESCRIPTION:"
+                  + ical_escape(labels.reminder.format(minutes=minutes, title=b.title)),
                   "END:VALARM"]
     lines.append("END:VEVENT")
     return lines
 
 
 def icalendar(broadcasts: Iterable[Broadcast], *, base_url: str, name: str,
-              now: datetime, tz: ZoneInfo = SEOUL,
+              now: datetime, paths: SitePaths, labels: ExportLabels, tz: ZoneInfo = SEOUL,
               reminder: timedelta = REMINDER) -> str:
     """A VCALENDAR with one VEVENT per broadcast, each with a display reminder (VALARM)
     `reminder` before it starts (none for ended or cancelled ones). CRLF line ends."""
@@ -208,6 +242,7 @@ def icalendar(broadcasts: Iterable[Broadcast], *, base_url: str, name: str,
              "METHOD:PUBLISH", f"X-WR-CALNAME:{ical_escape(name)}",
              f"X-WR-TIMEZONE:{tz.key}", *_vtimezone(tz)]
     for b in broadcasts:
-        lines += _vevent(b, base=base, host=host, stamp=now, tz=tz, reminder=reminder)
+        lines += _vevent(b, base=base, host=host, stamp=now, tz=tz, reminder=reminder,
+                         paths=paths, labels=labels)
     lines.append("END:VCALENDAR")
     return "".join(fold(line) + "\r\n" for line in lines)

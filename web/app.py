@@ -39,10 +39,11 @@ from web.accounts.login_limits import LoginLimits
 from web.accounts.members import MemberStore, close_member_readers
 from web.accounts.password_gate import PasswordGate
 from web.accounts.sessions import SessionCodec, SessionRefreshMiddleware
+from web.accounts.signin_clients import build_signin
 from web.accounts.store import AccountStore
 from web.database import PACKAGES, connect
+from web.demo import load_demo, start_demo_director
 from web.http import health
-from web.http.errors import exception_handlers
 from web.http.overload import OverloadMiddleware
 from web.http.request_id import RequestIdMiddleware
 from web.http.security import SecurityHeadersMiddleware
@@ -62,6 +63,7 @@ from web.push.sender import PushSender, VapidKeys
 from web.push.store import PushStore
 from web.pwa import routes as pwa_routes
 from web.questions import routes as question_routes
+from web.rendering.error_pages import exception_handlers
 from web.rendering.templating import make_templates
 from web.replay import picture_routes
 from web.replay import routes as replay_routes
@@ -125,10 +127,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         settings.session_max_age_days,
         secure=settings.public_base_url.startswith("https://"),
         staff_idle_minutes=settings.staff_idle_minutes,
+        database_path=settings.database_path,
     )
     templates = make_templates(settings)
     templates.context_processors.append(staff_pages.bar_context)
-    sign_in = signin.build_signin(settings)
+    sign_in = build_signin(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, object]]:
@@ -189,8 +192,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 hub, comments, "redis" if settings.redis_url else "memory",
                 metrics_dir(settings)).running())
             if settings.demo:
-                from web.demo import load_demo, start_demo_director
-
                 await load_demo(schedule_store, replays, comments)
                 await start_demo_director(stack, schedule_store, replays, hub)
             channel_feed = await stack.enter_async_context(ChannelFeed(broker).running())

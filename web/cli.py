@@ -10,7 +10,17 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import uvicorn
+
+from livechat import OpsStore
 from web.accounts.roles import ROLES
+from web.accounts.signin_clients import build_signin
+from web.accounts.store import AccountError, AccountStore
+from web.database import connect, migrate
+from web.http.logs import log_config
+from web.ops.backup import BackupError, backup_database, restore_database
+from web.ops.retention import prune_once
+from web.schedule.importer import run_import
 from web.settings import Settings, SettingsError, ws_transport_max
 
 
@@ -22,8 +32,6 @@ def _settings() -> Settings:
 
 
 def serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     if args.demo:
         os.environ["LIVE_SEOUL_DEMO"] = "1"
     if args.host:
@@ -35,8 +43,6 @@ def serve(args: argparse.Namespace) -> int:
     settings = _settings().with_secret()
     # Workers must share the key; with_secret() wrote it beside the database.
     os.environ.setdefault("SECRET_KEY", settings.secret_key)
-    from web.database import migrate
-    from web.http.logs import log_config
 
     migrate(settings.database_path)
     uvicorn.run(
@@ -63,8 +69,6 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def db_migrate(args: argparse.Namespace) -> int:
-    from web.database import migrate
-
     applied = migrate(_settings().database_path)
     for package, number in applied:
         print(f"applied {package} {number:04d}")
@@ -73,8 +77,6 @@ def db_migrate(args: argparse.Namespace) -> int:
 
 
 def db_backup(args: argparse.Namespace) -> int:
-    from web.ops.backup import BackupError, backup_database
-
     settings = _settings()
     try:
         report = backup_database(settings.database_path, Path(args.path))
@@ -87,8 +89,6 @@ def db_backup(args: argparse.Namespace) -> int:
 
 
 def db_restore(args: argparse.Namespace) -> int:
-    from web.ops.backup import BackupError, restore_database
-
     settings = _settings()
     try:
         kept = restore_database(Path(args.path), settings.database_path)
@@ -103,10 +103,6 @@ def db_restore(args: argparse.Namespace) -> int:
 
 
 def db_prune(args: argparse.Namespace) -> int:
-    from livechat import OpsStore
-    from web.database import connect, migrate
-    from web.ops.retention import prune_once
-
     settings = _settings()
     days = args.days if args.days is not None else settings.comment_retention_days
     if days <= 0:
@@ -128,8 +124,6 @@ def db_prune(args: argparse.Namespace) -> int:
 
 
 def import_schedule(args: argparse.Namespace) -> int:
-    from web.schedule.importer import run_import
-
     code: int = asyncio.run(run_import(_settings(), Path(args.file), dry_run=args.dry_run))
     return code
 
@@ -157,9 +151,6 @@ def _new_password() -> str | None:
 
 
 def create_user(args: argparse.Namespace) -> int:
-    from web.accounts.store import AccountError, AccountStore
-    from web.database import connect, migrate
-
     password = _new_password()
     if password is None:
         return 2
@@ -186,9 +177,6 @@ def create_user(args: argparse.Namespace) -> int:
 def change_user(args: argparse.Namespace) -> int:
     """`live-seoul account ACTION USERNAME`: disable, enable, change role or password; each
     ends every session of the account on every worker at once."""
-    from web.accounts.store import AccountError, AccountStore
-    from web.database import connect, migrate
-
     password = ""
     if args.action == "password":
         password = os.environ.get("LIVE_SEOUL_PASSWORD") or getpass.getpass("new password: ")
@@ -225,10 +213,6 @@ def change_user(args: argparse.Namespace) -> int:
 def link_provider(args: argparse.Namespace) -> int:
     """Print a one-hour URL with which a staff member links a sign-in provider to their
     account (the same as the admin API `POST /api/admin/accounts/{id}/provider-link`)."""
-    from web.accounts.signin import build_signin
-    from web.accounts.store import AccountStore
-    from web.database import connect, migrate
-
     settings = _settings().with_secret()
 
     async def run() -> int:
@@ -294,7 +278,7 @@ def parser() -> argparse.ArgumentParser:
                        "account (ends its sessions)")
     a.add_argument("action", choices=["disable", "enable", "role", "password"])
     a.add_argument("username")
-    a.add_argument("--role", choices=["official", "moderator", "admin"],
+    a.add_argument("--role", choices=ROLES,
                    help="the new role (with `role`)")
     a.set_defaults(func=change_user)
     lp = sub.add_parser("link-provider", help="print a one-hour link with which a staff "

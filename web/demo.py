@@ -31,6 +31,7 @@ from schedule import (
     BroadcastError,
     ScheduleStore,
 )
+from web.schedule.routes import publish_status
 
 log = logging.getLogger("web.demo")
 
@@ -262,8 +263,6 @@ async def ensure_demo_live(schedule: ScheduleStore, replays: ReplayStore | None 
             if result is not None:
                 changed.append((result, None))
     if hub is not None:
-        from web.schedule.routes import publish_status
-
         for b, replay_id in changed:
             publish_status(hub, b, replay_id)
     return result

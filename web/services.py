@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from starlette.requests import HTTPConnection
 from starlette.templating import Jinja2Templates
@@ -16,14 +15,12 @@ from schedule import ScheduleStore
 from web.accounts.login_limits import LoginLimits
 from web.accounts.members import MemberStore
 from web.accounts.sessions import SessionCodec
+from web.accounts.signin_clients import SignIn
 from web.accounts.store import AccountStore
 from web.push.sender import PushSender
 from web.replay.pictures import Pictures
 from web.settings import Settings
 from web.share.clicks import ShareClickStore
-
-if TYPE_CHECKING:
-    from web.accounts.signin import SignIn  # web.accounts.signin imports this module
 
 # Replay-page views from clients that bring no cookie, per address (web.replay.routes): a
 # browser keeps the cookie it is given and counts once per replay anyway; a script that

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -239,7 +240,8 @@ async def test_rate_limits_and_slow_mode_hold_across_hubs(tmp_path: Path,
             assert 50 < float(str(info.value.extra["retry_after"])) <= 60
         for hub in (a, b):
             await hub.join(BROADCAST, Viewer(None, 100), None)
-            hub.rooms[BROADCAST].state.slow_mode = 30  # as the moderators' `state` sets it
+            room = hub.rooms[BROADCAST]
+            room.state = replace(room.state, slow_mode=30)  # as the moderators' `state` sets it
         await a.post(BROADCAST, citizen(2), "s1", "first")
         with pytest.raises(CommentRejected) as info:
             await b.post(BROADCAST, citizen(2), "s2", "second, on the other worker")

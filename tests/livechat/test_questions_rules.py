@@ -10,14 +10,10 @@ from hypothesis import strategies as st
 
 from livechat import CommentRejected
 from livechat.questions import (
-    ANSWERED,
-    FORWARDED,
-    NOT_IN_REMIT,
-    OPEN,
     STATUSES,
     TRANSITIONS,
-    WILL_REFLECT,
     Question,
+    QuestionStatus,
     Tally,
     after_answer,
     allowed_moves,
@@ -34,6 +30,7 @@ from livechat.questions import (
 )
 
 ROLES = ("viewer", "official", "moderator", "admin")
+OPEN, ANSWERED, FORWARDED, WILL_REFLECT, NOT_IN_REMIT = QuestionStatus
 
 
 def code_of(fn: object, *args: object) -> str | None:

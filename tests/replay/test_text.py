@@ -71,6 +71,7 @@ def test_every_term_is_quoted_as_one_string(raw: str) -> None:
 
 @pytest.mark.parametrize(("raw", "seconds"), [
     ("3723", 3723), ("1h2m3s", 3723), ("62m", 3720), ("45s", 45), ("1H", 3600), ("0", 0),
+    ("1m30", 90),
 ])
 def test_deep_link_timestamps_parse(raw: str, seconds: int) -> None:
     """`?t=` accepts plain seconds and the h/m/s form, case-insensitively."""

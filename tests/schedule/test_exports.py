@@ -11,13 +11,26 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from schedule import SEOUL, Broadcast, ReplayCandidate, build_channel, icalendar, xmltv
+from schedule import (
+    SEOUL,
+    Broadcast,
+    ExportLabels,
+    ReplayCandidate,
+    SitePaths,
+    build_channel,
+    icalendar,
+    xmltv,
+)
 from schedule.exports import fold, schedule_json
 
 DTD = etree.DTD(str(Path(__file__).with_name("xmltv.dtd")))
 DAY = date(2026, 11, 25)
 T = datetime(2026, 11, 25, 14, 0, tzinfo=SEOUL)
 NOW = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
+# What the web layer passes in (web.schedule.routes.SITE_PATHS and EXPORT_LABELS).
+PATHS = SitePaths(broadcast="/broadcasts/{id}", replay="/replays/{id}", live="/live/{id}")
+LABELS = ExportLabels(replay="다시보기", replay_cut="다시보기 (일부)", cast="출연: {names}",
+                      location="라이브서울 {url}", reminder="{minutes}분 뒤 라이브서울: {title}")
 
 
 def broadcast(bid: int = 1, **kw: object) -> Broadcast:
@@ -42,7 +55,7 @@ def test_xmltv_is_valid_against_the_dtd_with_seoul_offsets() -> None:
     """The XMLTV document validates against xmltv.dtd and every time ends in +0900."""
     slots, broadcasts = channel()
     document = xmltv(slots, broadcasts, channel_id="live-seoul.example", channel_name="라이브서울",
-                     base_url="https://live.example")
+                     base_url="https://live.example", paths=PATHS, labels=LABELS)
     root = etree.fromstring(document)
     assert DTD.validate(root), DTD.error_log.filter_from_errors()
     programmes = root.findall("programme")
@@ -61,7 +74,8 @@ def test_icalendar_parses_with_reminders_in_seoul_time() -> None:
                                      ends_at=T + timedelta(days=1, hours=1)),
              broadcast(3, status="ended", starts_at=T - timedelta(days=1),
                        ends_at=T - timedelta(days=1) + timedelta(hours=1))]
-    text = icalendar(items, base_url="https://live.example", name="라이브서울 편성표", now=NOW)
+    text = icalendar(items, base_url="https://live.example", name="라이브서울 편성표", now=NOW,
+                      paths=PATHS, labels=LABELS)
     assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
     cal = ical.Calendar.from_ical(text)
     events = {int(str(e["UID"]).split("-")[1].split("@")[0]): e for e in cal.walk("VEVENT")}
@@ -90,7 +104,7 @@ def test_folding_keeps_text_and_octet_limit(text: str) -> None:
 def test_schedule_json_names_kinds_and_offsets() -> None:
     """The JSON day lists every slot with kind, Seoul times and ids; lives carry status."""
     slots, _broadcasts = channel()
-    body = schedule_json(DAY, slots, {1: "planned"})
+    body = schedule_json(DAY, slots, PATHS, {1: "planned"})
     assert body["timezone"] == "Asia/Seoul"
     assert body["slots"][0]["start"] == "2026-11-25T00:00:00+09:00"
     assert body["slots"][-1]["end"] == "2026-11-26T00:00:00+09:00"

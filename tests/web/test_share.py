@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from replay.timeline import format_clock
 from web.share import links as share
 
 BASE = "https://live.seoul.go.kr"
@@ -292,5 +293,5 @@ def test_clean_hashtag_and_clock() -> None:
     """Hashtags lose '#', spaces and punctuation; offsets read as players show them."""
     assert share.clean_hashtag("#서울 시청!") == "서울시청"
     assert share.clean_hashtag("＃Seoul_2026") == "Seoul_2026"
-    assert share.clock(95) == "1:35" and share.clock(3725) == "1:02:05"
+    assert format_clock(95) == "1:35" and format_clock(3725) == "1:02:05"
     assert share.parse_offset("1h2m5s") == 3725 and share.parse_offset("90") == 90

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from livechat import MODERATOR_ROLES, STAFF
+from livechat import MODERATORS, STAFF_ROLES, Role
 from livechat.questions import ANSWERERS
 
 # Staff roles, as stored in accounts.role (web migration 6 added `operator`).
-ROLES: tuple[str, ...] = ("official", "operator", "moderator", "admin")
+ROLES: tuple[Role, ...] = STAFF_ROLES
+# Not a role: a request without a session cookie.
+ANONYMOUS = "anonymous"
 # Everyone a request can be: no cookie, a guest with a nickname, or one of the roles.
-CALLERS: tuple[str, ...] = ("anonymous", "viewer", *ROLES)
+CALLERS: tuple[str, ...] = (ANONYMOUS, Role.VIEWER, *ROLES)
 
 
 class Access(StrEnum):
@@ -36,16 +38,15 @@ class Access(StrEnum):
 
 HOLDERS: dict[Access, frozenset[str]] = {
     Access.PUBLIC: frozenset(CALLERS),
-    Access.SESSION: frozenset(CALLERS) - {"anonymous"},
+    Access.SESSION: frozenset(CALLERS) - {ANONYMOUS},
     Access.TOKEN: frozenset(),
     Access.QUESTIONS: ANSWERERS,
-    Access.SCHEDULE: frozenset({"operator", "admin"}),
-    Access.MODERATE: MODERATOR_ROLES,
-    Access.STATUS: frozenset({"operator", "moderator", "admin"}),
-    Access.ACCOUNTS: frozenset({"admin"}),
+    Access.SCHEDULE: frozenset({Role.OPERATOR, Role.ADMIN}),
+    Access.MODERATE: MODERATORS,
+    Access.STATUS: frozenset({Role.OPERATOR, Role.MODERATOR, Role.ADMIN}),
+    Access.ACCOUNTS: frozenset({Role.ADMIN}),
     Access.MEMBER: frozenset(),  # not a role: any viewer once signed in with a provider
 }
-assert frozenset(ROLES) == STAFF, "livechat.STAFF and web.accounts.roles.ROLES disagree"
 
 # What each power means, for the docs and the staff bar (Korean source strings).
 DESCRIPTIONS: dict[Access, str] = {
@@ -63,7 +64,7 @@ DESCRIPTIONS: dict[Access, str] = {
 
 def may(role: str | None, access: Access) -> bool:
     """Whether a caller of `role` (None: no session) has `access`."""
-    return (role or "anonymous") in HOLDERS[access]
+    return (role or ANONYMOUS) in HOLDERS[access]
 
 
 def powers(role: str | None) -> frozenset[Access]:

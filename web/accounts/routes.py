@@ -19,7 +19,7 @@ from web.accounts.staff_pages import staff_gate
 from web.accounts.store import Account, AccountError
 from web.http.errors import ApiError
 from web.http.requests import json_body, require_access, same_origin
-from web.live.pages import error_page
+from web.rendering.error_pages import error_page
 from web.services import services
 
 ACTIONS = ("disable", "enable", "role", "password")

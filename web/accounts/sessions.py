@@ -35,6 +35,7 @@ import sqlite3
 import time
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -43,7 +44,7 @@ from starlette.requests import HTTPConnection
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from livechat import Identity
+from livechat import Identity, Role
 from web.accounts.members import member_name
 from web.accounts.store import staff_session_live
 
@@ -58,7 +59,7 @@ log = logging.getLogger("web.accounts.sessions")
 class Session:
     sid: str
     nickname: str
-    role: str = "viewer"
+    role: Role = Role.VIEWER
     account_id: int | None = None
     department: str = ""
     epoch: int = 0  # the account's session epoch when this staff session began
@@ -93,7 +94,11 @@ class Session:
 
 class SessionCodec:
     def __init__(self, secret_key: str, max_age_days: int, secure: bool,
-                 staff_idle_minutes: int = 60) -> None:
+                 staff_idle_minutes: int = 60, database_path: Path | None = None) -> None:
+        """`database_path`: where `load` checks that a staff or member session still
+        stands (logged out, account changed or deleted); without one such a session
+        cannot be checked and is refused."""
+        self.database_path = database_path
         self._serializer = URLSafeTimedSerializer(secret_key, salt="live-seoul.session")
         self._devices = URLSafeTimedSerializer(secret_key, salt="live-seoul.device")
         self._csrf_key = hashlib.sha256(("csrf:" + secret_key).encode()).digest()
@@ -121,10 +126,10 @@ class SessionCodec:
                 return None
             if session.issued_at and now - session.issued_at > self.max_age:
                 return None
-            if not _staff_session_live(conn, session):
+            if not _staff_session_live(self.database_path, session):
                 return None
         if session.is_member:
-            name = _member_name(conn, session)
+            name = _member_name(self.database_path, session)
             if name is None:  # the account was deleted, or this session logged out
                 return None
             session = replace(session, nickname=name)
@@ -141,7 +146,7 @@ class SessionCodec:
             session = Session(
                 sid=str(data["sid"]),
                 nickname=str(data["nick"]),
-                role=str(data.get("role", "viewer")),
+                role=Role(str(data.get("role", Role.VIEWER))),
                 account_id=data.get("uid"),
                 department=str(data.get("dept", "")),
                 epoch=int(data.get("ep", 0)),
@@ -224,24 +229,24 @@ def new_sid() -> str:
     return secrets.token_urlsafe(18)
 
 
-def _staff_session_live(conn: HTTPConnection, session: Session) -> bool:
-    from web.services import services  # web.services imports this module
-
+def _staff_session_live(database_path: Path | None, session: Session) -> bool:
     assert session.account_id is not None
+    if database_path is None:
+        return False
     try:
-        return staff_session_live(services(conn).settings.database_path, session.sid,
+        return staff_session_live(database_path, session.sid,
                                   session.account_id, session.epoch)
     except sqlite3.Error as exc:  # fail closed: a staff cookie we cannot check is refused
         log.warning("staff session check failed, session refused: %s", exc)
         return False
 
 
-def _member_name(conn: HTTPConnection, session: Session) -> str | None:
-    from web.services import services  # web.services imports this module
-
+def _member_name(database_path: Path | None, session: Session) -> str | None:
     assert session.member_id is not None
+    if database_path is None:
+        return None
     try:
-        return member_name(services(conn).settings.database_path, session.member_id,
+        return member_name(database_path, session.member_id,
                            session.sid)
     except sqlite3.Error as exc:
         log.warning("member session check failed, session refused: %s", exc)

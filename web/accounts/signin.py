@@ -19,14 +19,13 @@ import hashlib
 import hmac
 import logging
 import secrets
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx2 as httpx  # what Authlib uses when installed (its httpx_client._compat)
-from authlib.integrations.starlette_client import OAuth, OAuthError
+from authlib.integrations.starlette_client import OAuthError
 from authlib.integrations.starlette_client.apps import StarletteOAuth2App
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature
 from joserfc.errors import JoseError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -34,13 +33,12 @@ from starlette.routing import Route
 
 from web.accounts.auth import clean_nickname
 from web.accounts.members import LinkTaken
-from web.accounts.providers import BY_NAME, ProviderConfig, enabled_providers, subject_key
+from web.accounts.providers import BY_NAME, ProviderConfig, subject_key
 from web.accounts.roles import Access
 from web.accounts.sessions import Session, new_sid
 from web.http.errors import ApiError
 from web.http.requests import current_session, json_body, require_access, require_session
 from web.services import services
-from web.settings import Settings
 
 log = logging.getLogger("web.accounts.signin")
 
@@ -49,54 +47,6 @@ SIGNIN_MAX_AGE = 600  # seconds a person has to finish at the provider
 DELETED_NAME = "탈퇴한 사용자"
 ERRORS = ("cancelled", "refused", "down", "expired", "taken")
 STAFF_LINK_MAX_AGE = 3600
-HTTP_TIMEOUT = 10.0
-
-
-@dataclass(frozen=True)
-class SignIn:
-    """The enabled providers and their Authlib clients (one per process)."""
-
-    providers: tuple[ProviderConfig, ...]
-    oauth: OAuth
-    public_origin: str
-    secret: str
-
-    def client(self, name: str) -> tuple[ProviderConfig, StarletteOAuth2App]:
-        for config in self.providers:
-            if config.name == name:
-                app: StarletteOAuth2App = self.oauth.create_client(name)
-                return config, app
-        raise ApiError(404, "provider", f"sign-in with {name!r} is not enabled")
-
-    def redirect_uri(self, name: str) -> str:
-        return f"{self.public_origin}/auth/{name}/callback"
-
-    def staff_links(self) -> URLSafeTimedSerializer:
-        return URLSafeTimedSerializer(self.secret, salt="live-seoul.staff-link")
-
-
-def build_signin(settings: Settings) -> SignIn:
-    oauth = OAuth()
-    providers = enabled_providers(settings)
-    for config in providers:
-        spec = config.spec
-        client_kwargs: dict[str, Any] = {"token_endpoint_auth_method": spec.token_auth,
-                                         "timeout": HTTP_TIMEOUT}
-        if spec.scope:
-            client_kwargs["scope"] = spec.scope
-        if spec.pkce:
-            client_kwargs["code_challenge_method"] = "S256"
-        extra: dict[str, Any] = {}
-        if config.metadata_url:
-            extra["server_metadata_url"] = config.metadata_url
-        else:
-            extra["userinfo_endpoint"] = config.userinfo_url
-        oauth.register(
-            spec.name, client_id=config.client_id, client_secret=config.client_secret,
-            authorize_url=config.authorize_url or None,
-            access_token_url=config.token_url or None,
-            client_kwargs=client_kwargs, **extra)
-    return SignIn(providers, oauth, settings.public_origin, settings.secret_key)
 
 
 async def _metadata(config: ProviderConfig, client: StarletteOAuth2App) -> None:

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from livechat import Role
 from web.accounts.roles import ROLES, Access, may
 from web.accounts.sessions import Session
 from web.http.requests import local_path
@@ -25,9 +26,10 @@ from web.services import services
 
 # Role names as staff read them (Korean source strings, translated in the locales).
 ROLE_LABELS: dict[str, str] = {
-    "viewer": "시청자", "official": "공무원", "operator": "편성 담당",
-    "moderator": "모더레이터", "admin": "관리자", "system": "시스템",
+    Role.VIEWER: "시청자", Role.OFFICIAL: "공무원", Role.OPERATOR: "편성 담당",
+    Role.MODERATOR: "모더레이터", Role.ADMIN: "관리자", Role.SYSTEM: "시스템",
 }
+assert set(ROLE_LABELS) == set(Role), "every role needs its label"
 # What each staff page needs, in words (for the 403 page).
 NEEDS: dict[Access, str] = {
     Access.SCHEDULE: "편성 데스크는 편성 담당과 관리자만 쓸 수 있습니다.",

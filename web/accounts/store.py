@@ -18,6 +18,7 @@ import aiosqlite
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from livechat import Role
 from web.accounts.password_gate import PasswordGate
 from web.accounts.roles import ROLES
 from web.accounts.usernames import UsernameError, username_key, username_skeleton, validate_username
@@ -44,7 +45,7 @@ class Account:
     username: str
     display_name: str
     department: str
-    role: str
+    role: Role
     disabled: bool = False
     session_epoch: int = 0
 
@@ -56,7 +57,7 @@ _SELECT = ("SELECT a.id, a.username, a.display_name, a.department, a.role, a.dis
 
 def _account(row: aiosqlite.Row) -> Account:
     return Account(row["id"], row["username"], row["display_name"], row["department"],
-                   row["role"], bool(row["disabled"]), row["epoch"])
+                   Role(row["role"]), bool(row["disabled"]), row["epoch"])
 
 
 class AccountStore:
@@ -112,7 +113,8 @@ class AccountStore:
                 raise
             await self._writer.execute("COMMIT")
         assert cursor.lastrowid is not None
-        return Account(cursor.lastrowid, username, display_name, department.strip()[:60], role)
+        return Account(cursor.lastrowid, username, display_name, department.strip()[:60],
+                       Role(role))
 
     async def _hash(self, password: str) -> str:
         async with self.gate.slot(trusted=True):

@@ -9,9 +9,27 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from livechat import CommentRejected, ModerationError
+
+# The one table from the stable codes of the domain errors (`livechat.CommentRejected`,
+# `livechat.ModerationError`, `schedule.BroadcastError`, …) to the HTTP status every
+# route answers with. The domain packages never speak HTTP; a code not listed is 400.
+HTTP_STATUS: dict[str, int] = {
+    "no_session": 401,
+    # refused for who the caller is, or for the room's state
+    "forbidden": 403, "own_question": 403, "banned": 403, "timed_out": 403,
+    "chat_closed": 403, "address_restricted": 403, "sign_in_required": 403,
+    "not_found": 404,
+    # the thing is not in a state that allows it (now)
+    "conflict": 409, "overlap": 409, "bad_transition": 409, "no_change": 409,
+    "answer_required": 409, "personal_data": 409,
+    "rate_limited": 429, "slow_mode": 429, "vote_limit": 429,
+}
+
+
+def http_status(code: str) -> int:
+    """The HTTP status for a domain error's stable `code` (400 unless `HTTP_STATUS` says)."""
+    return HTTP_STATUS.get(code, 400)
 
 
 class ApiError(Exception):
@@ -44,39 +62,22 @@ def error_body(code: str, message: str, field: str | None = None,
     return {"error": body}
 
 
-async def _api_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ApiError)
-    return JSONResponse(error_body(exc.code, exc.message, exc.field, **exc.extra), exc.status,
-                        headers=exc.headers)
+def retry_headers(extra: Mapping[str, object]) -> dict[str, str]:
+    """`Retry-After` (whole seconds, at least 1) when a refusal says when to retry."""
+    if "retry_after" not in extra:
+        return {}
+    return {"Retry-After": str(max(1, round(float(str(extra["retry_after"])))))}
 
 
-async def _http_exception(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    if request.url.path.startswith("/api/") or "text/html" not in request.headers.get(
-        "accept", ""
-    ):
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "error")
-        return JSONResponse(error_body(code, str(exc.detail)), exc.status_code,
-                            headers=exc.headers)
-    from web.live.pages import error_page
-
-    return await error_page(request, exc.status_code, str(exc.detail))
+def rejected(exc: CommentRejected, field: str | None,
+             shown: tuple[str, ...] = ()) -> ApiError:
+    """The HTTP form of a comment or question rule's refusal; `shown`: the keys of
+    `exc.extra` that go into the error body too."""
+    return ApiError(http_status(exc.code), field, exc.message, code=exc.code,
+                    headers=retry_headers(exc.extra),
+                    extra={k: exc.extra[k] for k in shown if k in exc.extra})
 
 
-async def _server_error(request: Request, exc: Exception) -> Response:
-    """An unexpected failure: JSON for the API, else the error page in the reader's
-    language (Starlette still logs the traceback and re-raises)."""
-    if request.url.path.startswith("/api/") or "text/html" not in request.headers.get(
-        "accept", ""
-    ):
-        return JSONResponse(error_body("error", "internal server error"), 500)
-    from web.live.pages import error_page
-
-    try:
-        return await error_page(request, 500, "")
-    except Exception:
-        return Response("500", status_code=500, media_type="text/plain")
-
-
-def exception_handlers() -> dict[Any, Any]:
-    return {ApiError: _api_error, HTTPException: _http_exception, 500: _server_error}
+def refused(exc: ModerationError) -> ApiError:
+    """The HTTP form of a moderation action's refusal."""
+    return ApiError(http_status(exc.code), exc.field, exc.message, code=exc.code)

@@ -10,9 +10,8 @@ from urllib.parse import urlsplit
 
 from starlette.requests import HTTPConnection, Request
 
-from livechat import clean_text
 from livechat.protocol import CLIENT_ID
-from livechat.text import has_visible
+from livechat.text import has_visible, one_line
 from web.accounts.roles import ROLES, Access, may
 from web.accounts.sessions import Session
 from web.http.errors import ApiError
@@ -58,7 +57,7 @@ async def form_body(request: Request) -> Any:
     return await request.form(max_files=0)
 
 
-async def json_body(request: Request) -> dict[str, Any]:
+async def json_body(request: Request) -> JSONObject:
     """The request's JSON object, or `ApiError(400/408/413)` saying what is wrong with it."""
     raw = await bounded_body(request, MAX_JSON_BODY)
     try:
@@ -71,6 +70,9 @@ async def json_body(request: Request) -> dict[str, Any]:
         raise ApiError(400, None, "body must be a JSON object", code="malformed_json")
     return data
 
+
+# A request's JSON object: every value is checked before use.
+JSONObject = dict[str, object]
 
 _INTEGER = re.compile(r"-?[0-9]{1,18}")
 
@@ -96,11 +98,6 @@ def query_int(request: Request, name: str, default: int, lo: int, hi: int) -> in
     return value
 
 
-def one_line(raw: str) -> str:
-    """`raw` cleaned like comment text (`clean_text`), its blanks and breaks one space."""
-    return " ".join(clean_text(raw).split())
-
-
 def search_text(request: Request, name: str, max_chars: int = 200) -> str:
     """Search input `name` from the query string, cleaned like comment text (`clean_text`:
     control, bidi and invisible characters removed) and on one line; "" when absent or
@@ -116,7 +113,7 @@ def search_text(request: Request, name: str, max_chars: int = 200) -> str:
     return text
 
 
-def body_client_id(data: dict[str, Any]) -> str:
+def body_client_id(data: JSONObject) -> str:
     """The `client_id` a client chose for a post (the key that makes retries safe)."""
     client_id = data.get("client_id")
     if not isinstance(client_id, str) or not CLIENT_ID.fullmatch(client_id):

@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from livechat import CommentRejected
-from web.http.errors import ApiError
+from web.http.errors import ApiError, rejected
 from web.http.requests import body_client_id, json_body, query_int, require_session
 from web.services import services
 
@@ -56,14 +56,7 @@ async def post_comment(request: Request) -> Response:
             address=request.client.host if request.client else "", question=question,
         )
     except CommentRejected as exc:
-        status = 429 if exc.code in ("rate_limited", "slow_mode") else (
-            403 if exc.code in ("banned", "timed_out", "chat_closed", "address_restricted",
-                                "sign_in_required")
-            else 400)
-        headers = {}
-        if "retry_after" in exc.extra:
-            headers["Retry-After"] = str(max(1, round(float(str(exc.extra["retry_after"])))))
-        raise ApiError(status, "text", exc.message, code=exc.code, headers=headers) from None
+        raise rejected(exc, "text") from None
     body = {"id": result.comment.id, "client_id": client_id, "status": result.comment.status,
             "comment": result.comment.wire()}
     if result.notice:

@@ -9,8 +9,6 @@ local path only (never an open redirect).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,29 +17,17 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from web.http.requests import current_session, local_path
+from web.live.broadcast import comment_view, find_broadcast
 from web.questions import routes as question_routes
-from web.rendering.i18n import LOCALES, catalog, translate
+from web.rendering.error_pages import error_page
+from web.rendering.i18n import LOCALES, translate
 from web.rendering.templating import request_locale, static_url
-from web.services import Services, services
+from web.services import services
 from web.share.routes import context_for_broadcast
 
 LANG_COOKIE = "lang"
 LANG_MAX_AGE = 365 * 86400
 HLS_VENDOR = Path(__file__).parent.parent / "static" / "vendor" / "hls.min.js"
-
-
-@dataclass(frozen=True)
-class LiveBroadcast:
-    """What the live page (and its share bar) shows of a broadcast."""
-
-    id: int
-    title: str
-    description: str = ""
-    status: str = "live"
-    stream_url: str = ""
-    poster_url: str = ""
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
 
 
 async def switch_language(request: Request) -> Response:
@@ -54,41 +40,6 @@ async def switch_language(request: Request) -> Response:
     return response
 
 
-def _as_datetime(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if isinstance(value, str) and value:
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            return None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return None
-
-
-async def find_broadcast(svc: Services, broadcast_id: int) -> LiveBroadcast | None:
-    """What the live page shows of broadcast `broadcast_id`, or None if there is none."""
-    record = await svc.schedule.get(broadcast_id)
-    if record is None:
-        return None
-    return LiveBroadcast(
-        id=record.id,
-        title=record.title,
-        description=record.description,
-        status=record.status,
-        stream_url=record.stream_url,
-        poster_url=record.thumbnail_url,
-        starts_at=record.starts_at,
-        ends_at=record.ends_at,
-    )
-
-
-def comment_view(item: dict[str, Any]) -> dict[str, Any]:
-    """A wire comment plus what the template needs (its time as a datetime)."""
-    return {**item, "created": _as_datetime(item.get("created_at")),
-            "flags": item.get("flags", []), "mark": item.get("mark", "")}
-
-
 async def live_page(request: Request) -> Response:
     svc = services(request)
     broadcast_id = int(request.path_params["broadcast_id"])
@@ -97,10 +48,10 @@ async def live_page(request: Request) -> Response:
     if broadcast is None:
         return await error_page(request, 404, translate(locale, "방송을 찾을 수 없습니다."))
     recent = await svc.comments.recent(broadcast_id, svc.settings.backfill_comments)
-    slow_mode, closed, pinned_id = await svc.comments.get_chat_settings(broadcast_id)
+    chat = await svc.comments.get_chat_settings(broadcast_id)
     pinned = None
-    if pinned_id is not None:
-        found = await svc.comments.get(pinned_id)
+    if chat.pinned_id is not None:
+        found = await svc.comments.get(chat.pinned_id)
         if found is not None and found.status == "visible":
             pinned = comment_view(found.wire())
     session = current_session(request)
@@ -108,9 +59,9 @@ async def live_page(request: Request) -> Response:
         "broadcast": broadcast,
         "comments": [comment_view(c.wire()) for c in recent],
         "last_id": recent[-1].id if recent else 0,
-        "slow_mode": slow_mode,
+        "slow_mode": chat.slow_mode,
         # Closed by a moderator, or not on air: comments only while live (web.live.chat_window).
-        "chat_closed": closed or broadcast.status != "live",
+        "chat_closed": chat.closed or broadcast.status != "live",
         "pinned": pinned,
         "nickname": session.nickname if session else "",
         "me_mark": session.mark if session else "",
@@ -128,51 +79,3 @@ routes: list[BaseRoute] = [
     Route("/live/{broadcast_id:id}", live_page, methods=["GET", "HEAD"]),
     Route("/lang", switch_language, methods=["GET"]),
 ]
-
-
-# What a citizen reads for each status, whatever the code that raised it said (Korean
-# source strings; web/locales/ translate them).
-ERROR_TITLES = {
-    400: "요청을 처리할 수 없습니다",
-    403: "이 페이지를 볼 권한이 없습니다",
-    404: "페이지를 찾을 수 없습니다",
-    405: "지원하지 않는 요청입니다",
-    413: "보낸 내용이 너무 큽니다",
-    429: "요청이 너무 많습니다",
-    500: "일시적인 오류가 발생했습니다",
-    503: "잠시 후 다시 시도해 주세요",
-}
-ERROR_HINTS = {
-    404: "주소가 바뀌었거나 삭제된 페이지일 수 있습니다.",
-    429: "잠시 기다렸다가 다시 시도해 주세요.",
-    500: "잠시 후 다시 시도해 주세요. 문제가 계속되면 아래 요청 번호와 함께 알려 주세요.",
-    503: "이용자가 많아 잠시 응답할 수 없습니다.",
-}
-
-
-def error_detail(locale: str, detail: str) -> str:
-    """`detail` in the reader's language, or "" when it is developer text (English words
-    from a framework or an endpoint) that would mean nothing to a citizen. It may come as
-    the Korean source string or already translated."""
-    if not detail:
-        return ""
-    if detail in catalog(locale).values() or any("\uac00" <= ch <= "\ud7a3" for ch in detail):
-        return translate(locale, detail)
-    return ""
-
-
-async def error_page(request: Request, status: int, detail: str) -> Response:
-    """The HTML error page, in the reader's language: what happened, the code, the way on."""
-    locale = request_locale(request)
-    title = ERROR_TITLES.get(status, ERROR_TITLES[500] if status >= 500 else ERROR_TITLES[400])
-    context = {
-        "status": status,
-        "title": translate(locale, title),
-        "detail": error_detail(locale, detail),
-        "hint": translate(locale, ERROR_HINTS.get(status, "")) if status in ERROR_HINTS else "",
-        "request_id": str(request.scope.get("state", {}).get("request_id", ""))
-        if status >= 500 else "",
-    }
-    return services(request).templates.TemplateResponse(
-        request, "error.html", context, status_code=status
-    )

@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from livechat import CommentAccess, ModerationError, access_from_json
 from web.accounts.roles import Access
-from web.http.errors import ApiError
+from web.http.errors import ApiError, refused
 from web.http.requests import json_body, require_access
 from web.moderation.routes import moderation
 from web.services import services
@@ -26,7 +26,7 @@ COMMENTS = ("anyone", "accounts", "closed")
 async def _state(request: Request, broadcast_id: int) -> dict[str, Any]:
     svc = services(request)
     access = await svc.access.get(broadcast_id)
-    closed = (await svc.comments.get_chat_settings(broadcast_id))[1]
+    closed = (await svc.comments.get_chat_settings(broadcast_id)).closed
     comments = "closed" if closed else ("accounts" if access.accounts_only else "anyone")
     return {"comments": comments, "questions_need_account": access.questions_need_account,
             "votes_need_account": access.votes_need_account}
@@ -61,14 +61,14 @@ async def write_access(request: Request) -> Response:
                                access.votes_need_account)
     await svc.access.set(broadcast_id, access)
     if comments is not None:
-        closed = (await svc.comments.get_chat_settings(broadcast_id))[1]
+        closed = (await svc.comments.get_chat_settings(broadcast_id)).closed
         if closed != (comments == "closed"):
             try:
                 await moderation(request).perform(
                     session.identity, broadcast_id,
                     {"action": "chat", "closed": comments == "closed"})
             except ModerationError as exc:
-                raise ApiError(exc.status, exc.field, exc.message, code=exc.code) from None
+                raise refused(exc) from None
     return JSONResponse(await _state(request, broadcast_id))
 
 

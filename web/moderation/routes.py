@@ -20,8 +20,8 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from livechat import CommentHub
-from livechat.moderation import REASONS
+from livechat import CommentHub, Role
+from livechat.moderation import REASONS, Reason
 from livechat.moderation_store import ModerationStore
 from livechat.moderator import (
     TIMEOUT_MINUTES,
@@ -34,7 +34,7 @@ from web.accounts.roles import ROLES, Access
 from web.accounts.staff_pages import ROLE_LABELS, staff_gate
 from web.accounts.store import AccountError
 from web.database import connect
-from web.http.errors import ApiError
+from web.http.errors import ApiError, refused
 from web.http.requests import (
     ascii_int,
     form_body,
@@ -44,8 +44,12 @@ from web.http.requests import (
     same_origin,
     search_text,
 )
+from web.live.author_notices import NOTICES
+from web.live.broadcast import find_broadcast
 from web.moderation import words as staff_words
 from web.moderation.words import REASON_LABELS
+from web.rendering.csv_cells import csv_cell
+from web.rendering.error_pages import error_page
 from web.rendering.i18n import SEOUL, translate
 from web.rendering.templating import request_locale
 from web.services import services
@@ -62,7 +66,7 @@ async def start_moderation(stack: contextlib.AsyncExitStack, hub: CommentHub,
     stack.push_async_callback(writer.close)
     reader = await connect(settings.database_path)
     stack.push_async_callback(reader.close)
-    moderator = Moderator(hub, ModerationStore(writer, reader),
+    moderator = Moderator(hub, ModerationStore(writer, reader), NOTICES,
                           ModerationConfig(
                               report_hide_threshold=settings.report_hide_threshold,
                               reports_per_address=settings.reports_per_address,
@@ -76,10 +80,6 @@ async def start_moderation(stack: contextlib.AsyncExitStack, hub: CommentHub,
 def moderation(conn: HTTPConnection) -> Moderator:
     found: Moderator = conn.state.moderator
     return found
-
-
-def _api(exc: ModerationError) -> ApiError:
-    return ApiError(exc.status, exc.field, exc.message, code=exc.code)
 
 
 async def _broadcast(request: Request) -> int:
@@ -109,7 +109,7 @@ async def perform_action(request: Request) -> Response:
     try:
         result = await moderation(request).perform(session.identity, broadcast_id, body)
     except ModerationError as exc:
-        raise _api(exc) from None
+        raise refused(exc) from None
     return JSONResponse({"ok": True, "action": body.get("action"), "result": result})
 
 
@@ -220,7 +220,7 @@ async def report_comment(request: Request) -> Response:
             body.get("reason_text"), address=request.client.host if request.client else "",
             session_age=session.age)
     except ModerationError as exc:
-        raise _api(exc) from None
+        raise refused(exc) from None
     return JSONResponse(result, status_code=201)
 
 
@@ -230,7 +230,7 @@ async def my_comment_status(request: Request) -> Response:
         result = await moderation(request).status_for_author(session.identity,
                                                              _comment_id(request))
     except ModerationError as exc:
-        raise _api(exc) from None
+        raise refused(exc) from None
     return JSONResponse(result)
 
 
@@ -241,7 +241,7 @@ async def appeal_comment(request: Request) -> Response:
         result = await moderation(request).appeal(session.identity, _comment_id(request),
                                                   body.get("text"))
     except ModerationError as exc:
-        raise _api(exc) from None
+        raise refused(exc) from None
     return JSONResponse(result, status_code=201)
 
 
@@ -262,8 +262,6 @@ async def console_page(request: Request) -> Response:
         return found
     svc = services(request)
     broadcast_id = int(request.path_params["broadcast_id"])
-    from web.live.pages import error_page, find_broadcast
-
     broadcast = await find_broadcast(svc, broadcast_id)
     if broadcast is None:
         return await error_page(request, 404, "no such broadcast")
@@ -285,13 +283,6 @@ def seoul_minute(iso_utc: str) -> str:
     return f"{datetime.fromisoformat(iso_utc).astimezone(SEOUL):%Y-%m-%d %H:%M}"
 
 
-def _csv_cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text  # never a formula when opened in a spreadsheet
-    return text
-
-
 async def audit_page(request: Request) -> Response:
     found = staff_gate(request, Access.MODERATE)
     if isinstance(found, Response):
@@ -302,8 +293,6 @@ async def audit_page(request: Request) -> Response:
         filters = _audit_filters(request)
         before = _int_query(request, "before", None, 1, 2**62)
     except ApiError as exc:
-        from web.live.pages import error_page
-
         message = {"since": "시작일은 2026-05-01처럼 적어 주세요.",
                    "until": "종료일은 2026-05-01처럼 적어 주세요.",
                    "action": "조치 종류를 목록에서 고르세요."}.get(
@@ -319,7 +308,7 @@ async def audit_page(request: Request) -> Response:
             writer.writerow(_CSV_COLUMNS)
             for entry in entries:
                 public = entry.public()
-                writer.writerow([_csv_cell(public[c] if c != "detail" else
+                writer.writerow([csv_cell(public[c] if c != "detail" else
                                            str(public["detail"])) for c in _CSV_COLUMNS])
                 yield buffer.getvalue()
                 buffer.seek(0)
@@ -344,14 +333,12 @@ async def audit_page(request: Request) -> Response:
     return svc.templates.TemplateResponse(request, "audit.html", context)
 
 
-_REASON_ORDER = (*REASONS, "reports")
+_REASON_ORDER = tuple(Reason)  # the chosen reasons, then `reports`
 
 
 async def transparency_page(request: Request) -> Response:
     svc = services(request)
     broadcast_id = int(request.path_params["broadcast_id"])
-    from web.live.pages import error_page, find_broadcast
-
     broadcast = await find_broadcast(svc, broadcast_id)
     if broadcast is None:
         return await error_page(request, 404, "no such broadcast")
@@ -368,7 +355,7 @@ async def accounts_page(request: Request) -> Response:
         return found
     svc = services(request)
     errors: dict[str, str] = {}
-    values = {"username": "", "display_name": "", "department": "", "role": "moderator"}
+    values = {"username": "", "display_name": "", "department": "", "role": Role.MODERATOR}
     status = 200
     created = request.query_params.get("created", "")
     if request.method == "POST":
@@ -412,11 +399,12 @@ def _account_error(exc: AccountError) -> str:
 async def create_account_json(request: Request) -> Response:
     require_access(request, Access.ACCOUNTS)
     body = await json_body(request)
-    fields = {k: body.get(k, "") for k in ("username", "password", "role", "display_name",
-                                           "department")}
-    for name, value in fields.items():
+    fields: dict[str, str] = {}
+    for name in ("username", "password", "role", "display_name", "department"):
+        value = body.get(name, "")
         if not isinstance(value, str):
             raise ApiError(400, name, "must be a string")
+        fields[name] = value
     try:
         account = await services(request).accounts.create(
             fields["username"], fields["password"], fields["role"], fields["display_name"],

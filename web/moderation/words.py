@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 
-from livechat.moderation import REASONS
+from livechat.comment import CommentStatus
+from livechat.moderation import Reason
 from web.accounts.staff_pages import ROLE_LABELS
 from web.rendering.i18n import translate
 
@@ -21,16 +22,18 @@ ACTIONS: dict[str, str] = {
     "auto_hide": "신고 누적으로 숨김", "appeal": "이의 제기",
 }
 REASON_LABELS: dict[str, str] = {
-    "spam": "스팸", "abuse": "욕설·비방", "personal_data": "개인정보",
-    "off_topic": "주제와 무관", "other": "기타", "reports": "신고 누적",
+    Reason.SPAM: "스팸", Reason.ABUSE: "욕설·비방", Reason.PERSONAL_DATA: "개인정보",
+    Reason.OFF_TOPIC: "주제와 무관", Reason.OTHER: "기타", Reason.REPORTS: "신고 누적",
 }
 KINDS: dict[str, str] = {"timeout": "일시 제한", "ban": "차단"}
 SCOPES: dict[str, str] = {"broadcast": "이 방송", "everywhere": "모든 방송"}
 APPEAL_STATUSES: dict[str, str] = {"open": "검토 대기", "upheld": "삭제 유지",
                                    "reinstated": "복구됨"}
-COMMENT_STATUSES: dict[str, str] = {"held": "검토 대기", "removed": "삭제됨",
-                                    "visible": "게시됨"}
-assert set(REASONS) <= set(REASON_LABELS)
+COMMENT_STATUSES: dict[str, str] = {CommentStatus.HELD: "검토 대기",
+                                    CommentStatus.REMOVED: "삭제됨",
+                                    CommentStatus.VISIBLE: "게시됨"}
+assert set(REASON_LABELS) == set(Reason)
+assert set(COMMENT_STATUSES) == set(CommentStatus)
 
 TABLES: dict[str, dict[str, str]] = {
     "actions": ACTIONS, "reasons": REASON_LABELS, "kinds": KINDS, "scopes": SCOPES,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,8 +144,6 @@ def restore_database(backup_path: Path, target: Path) -> Path | None:
         try:
             os.link(target, kept)
         except OSError:
-            import shutil
-
             shutil.copy2(target, kept)
     incoming = target.with_name(target.name + ".restoring")
     source = sqlite3.connect(f"file:{backup_path}?mode=ro", uri=True, isolation_level=None)

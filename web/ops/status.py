@@ -25,6 +25,7 @@ from livechat import OpsStore
 from web.accounts.roles import Access
 from web.accounts.staff_pages import staff_gate
 from web.http.requests import require_access
+from web.live.broadcast import find_broadcast
 from web.ops.metrics import broker_kind, recorder
 from web.rendering.i18n import SEOUL
 from web.services import Services, services
@@ -53,8 +54,6 @@ def _viewers_elsewhere(request: Request) -> dict[int, int]:
 
 async def gather(request: Request) -> dict[str, Any]:
     """Everything the status page shows, as JSON-able data."""
-    from web.live.pages import find_broadcast
-
     svc = services(request)
     store = ops(request)
     now = datetime.now(UTC)

@@ -31,13 +31,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from livechat import CommentRejected, Question, Tally
+from livechat import CommentRejected, Question, Role, Tally
 from livechat.protocol import CLIENT_ID
 from livechat.question_service import mask_confirmed
 from livechat.questions import STATUSES, allowed_moves, merge_tallies, parse_sort
 from web.accounts.roles import Access, may
 from web.accounts.sessions import Session
-from web.http.errors import ApiError
+from web.http.errors import ApiError, rejected
 from web.http.requests import (
     body_client_id,
     current_session,
@@ -46,32 +46,24 @@ from web.http.requests import (
     require_session,
     search_text,
 )
+from web.live.broadcast import as_datetime, find_broadcast
+from web.rendering.csv_cells import csv_cell
+from web.rendering.error_pages import error_page
 from web.services import Services, services
 
 LIST_LIMIT = 1000
 CITY_ROWS = 200
 
-_HTTP_STATUS = {"forbidden": 403, "own_question": 403, "no_session": 401, "not_found": 404,
-                "bad_transition": 409, "no_change": 409, "answer_required": 409,
-                "rate_limited": 429, "slow_mode": 429, "banned": 403, "timed_out": 403,
-                "chat_closed": 403, "address_restricted": 403, "vote_limit": 429,
-                "personal_data": 409, "sign_in_required": 403}
 _FIELD = {"bad_status": "status", "bad_transition": "status", "no_change": "status",
           "answer_required": "status",
           "too_long": "text", "empty": "text", "own_question": "question_id",
           "not_found": "question_id", "bad_sort": "sort"}
 
 
-def rejected(exc: CommentRejected, field: str | None = None) -> ApiError:
-    """The HTTP form of a rule's refusal."""
-    headers = {}
-    if "retry_after" in exc.extra:
-        headers["Retry-After"] = str(max(1, round(float(str(exc.extra["retry_after"])))))
+def question_rejected(exc: CommentRejected, field: str | None = None) -> ApiError:
+    """The HTTP form of a question rule's refusal, naming the field at fault."""
     name = str(exc.extra.get("field") or field or _FIELD.get(exc.code) or "") or None
-    shown: dict[str, Any] = {k: exc.extra[k] for k in ("masked", "kinds", "reason")
-                             if k in exc.extra}
-    return ApiError(_HTTP_STATUS.get(exc.code, 400), name, exc.message, code=exc.code,
-                    headers=headers, extra=shown)
+    return rejected(exc, name, shown=("masked", "kinds", "reason"))
 
 
 async def _broadcast_id(request: Request) -> int:
@@ -85,23 +77,13 @@ def _question_id(request: Request) -> int:
     return int(request.path_params["question_id"])
 
 
-def _as_datetime(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def question_view(question: Question, voted: set[int], followed: set[int],
-                  role: str | None) -> dict[str, Any]:
+                  role: Role | None) -> dict[str, Any]:
     """The public question plus what this caller may do with it."""
     view = question.public()
     view["voted"] = question.id in voted
     view["following"] = question.id in followed
-    view["moves"] = sorted(allowed_moves(role or "", question.status))
+    view["moves"] = sorted(allowed_moves(role, question.status))
     return view
 
 
@@ -137,7 +119,7 @@ async def list_questions(request: Request) -> Response:
     try:
         sort = parse_sort(request.query_params.get("sort"))
     except CommentRejected as exc:
-        raise rejected(exc, "sort") from None
+        raise question_rejected(exc, "sort") from None
     return JSONResponse(await list_for(services(request), broadcast_id,
                                        current_session(request), sort))
 
@@ -152,7 +134,7 @@ async def ask_question(request: Request) -> Response:
             broadcast_id, session.identity, client_id, data.get("text"),
             address=request.client.host if request.client else "")
     except CommentRejected as exc:
-        raise rejected(exc, "text") from None
+        raise question_rejected(exc, "text") from None
     question = await services(request).questions.store.get(result.comment.id)
     body: dict[str, Any] = {"id": result.comment.id, "status": result.comment.status,
                             "comment": result.comment.wire(),
@@ -179,7 +161,7 @@ async def _vote(request: Request, up: bool) -> Response:
             None, _question_id(request), session.identity, up,
             address=request.client.host if request.client else "")
     except CommentRejected as exc:
-        raise rejected(exc) from None
+        raise question_rejected(exc) from None
     return JSONResponse({"question_id": result.question.id, "voted": result.voted,
                          "changed": result.changed, "votes": result.question.votes,
                          "question": result.question.public()})
@@ -212,7 +194,7 @@ async def answer(request: Request) -> Response:
             live=mode == "live", client_id=client_id, pin=pin,
             mask_confirmed=mask_confirmed(data))
     except CommentRejected as exc:
-        raise rejected(exc, "text") from None
+        raise question_rejected(exc, "text") from None
     return JSONResponse({"question": result.question.public(),
                          "comment_id": result.comment_id})
 
@@ -226,7 +208,7 @@ async def set_status(request: Request) -> Response:
             data.get("note", ""), data.get("department", ""),
             mask_confirmed=mask_confirmed(data))
     except CommentRejected as exc:
-        raise rejected(exc) from None
+        raise question_rejected(exc) from None
     return JSONResponse({"question": question.public()})
 
 
@@ -282,14 +264,6 @@ CSV_COLUMNS = ("id", "broadcast_id", "created_at", "author", "text", "votes", "s
                "status_note", "department", "answer_text", "answered_by",
                "answer_department", "answered_at", "answer_live", "answer_comment_id",
                "updated_at")
-
-
-def csv_cell(value: object) -> str:
-    """A spreadsheet-safe cell: text that a spreadsheet would run as a formula is quoted."""
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
 
 
 def export_row(question: Question) -> dict[str, object]:
@@ -372,9 +346,9 @@ async def panel_context(request: Request, broadcast_id: int, *,
     session = current_session(request)
     data = await list_for(svc, broadcast_id, session, "votes")
     for item in data["items"]:
-        item["created"] = _as_datetime(item["created_at"])
+        item["created"] = as_datetime(item["created_at"])
         if item["answer"]:
-            item["answer"]["when"] = _as_datetime(item["answer"]["at"])
+            item["answer"]["when"] = as_datetime(item["answer"]["at"])
     return {"qpanel": {
         **data,
         "live": live,
@@ -385,8 +359,6 @@ async def panel_context(request: Request, broadcast_id: int, *,
 
 
 async def broadcast_page(request: Request) -> Response:
-    from web.live.pages import error_page, find_broadcast
-
     svc = services(request)
     broadcast_id = int(request.path_params["broadcast_id"])
     broadcast = await find_broadcast(svc, broadcast_id)
@@ -399,8 +371,6 @@ async def broadcast_page(request: Request) -> Response:
 
 
 async def city_page(request: Request) -> Response:
-    from web.live.pages import find_broadcast
-
     svc = services(request)
     tallies = await svc.questions.store.tallies()
     ranked = sorted(tallies.items(), key=lambda kv: -kv[1].received)[:CITY_ROWS]

@@ -13,12 +13,12 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from web.http.errors import ApiError
+from web.live.broadcast import find_broadcast
 from web.rendering.i18n import format_date
 from web.rendering.templating import static_url
 from web.services import services
 from web.share.routes import (
     broadcast_item,
-    find_broadcast,
     find_replay,
     preview_text,
     replay_item,

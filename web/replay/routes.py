@@ -34,6 +34,7 @@ from starlette.routing import BaseRoute, Route
 
 from livechat import Comment, CommentRejected
 from livechat.broker import Bucket
+from livechat.text import one_line
 from replay import (
     SORTS,
     Caption,
@@ -56,18 +57,18 @@ from replay.store import MAX_LIMIT
 from replay.timeline import MAX_OFFSET_SECONDS
 from web.accounts.roles import Access, may
 from web.accounts.sessions import NICKNAME_MAX
-from web.http.errors import ApiError
+from web.http.errors import ApiError, rejected
 from web.http.requests import (
     body_client_id,
     current_session,
     json_body,
-    one_line,
     query_int,
     require_access,
     require_session,
     search_text,
 )
 from web.questions.routes import panel_context
+from web.rendering.error_pages import error_page
 from web.rendering.i18n import SEOUL, translate
 from web.rendering.templating import request_locale, static_url
 from web.services import (
@@ -393,13 +394,7 @@ async def post_replay_comment(request: Request) -> Response:
             video_offset=stored_offset(replay, float(offset)),
         )
     except CommentRejected as exc:
-        status = 429 if exc.code in ("rate_limited", "slow_mode") else (
-            403 if exc.code in ("banned", "timed_out", "chat_closed", "address_restricted")
-            else 400)
-        headers = {}
-        if "retry_after" in exc.extra:
-            headers["Retry-After"] = str(max(1, round(float(str(exc.extra["retry_after"])))))
-        raise ApiError(status, "text", exc.message, code=exc.code, headers=headers) from None
+        raise rejected(exc, "text") from None
     body: dict[str, Any] = {"id": result.comment.id, "client_id": client_id,
                             "status": result.comment.status,
                             "comment": replayed(replay, result.comment)}
@@ -505,8 +500,6 @@ async def replay_page(request: Request) -> Response:
     try:
         replay = await visible_replay(request)
     except ApiError:
-        from web.live.pages import error_page
-
         return await error_page(request, 404, translate(locale, "다시보기를 찾을 수 없습니다."))
     cookies: dict[str, str] = {}
     viewer, fresh = _viewer_key(request, cookies)

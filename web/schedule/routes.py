@@ -52,18 +52,25 @@ from schedule import (
     slot_json,
     xmltv,
 )
-from schedule.exports import broadcast_json
+from schedule.exports import ExportLabels, SitePaths, broadcast_json
 from web.accounts.roles import Access
 from web.accounts.staff_pages import staff_gate
-from web.http.errors import ApiError, error_body
+from web.http.errors import ApiError, error_body, http_status
 from web.http.requests import json_body, require_access
 from web.push import routes as push_routes
+from web.rendering.error_pages import error_page
 from web.rendering.i18n import translate
 from web.rendering.templating import request_locale
 from web.schedule.channel_feed import CHANNEL_ROOM
 from web.services import Services, services
 from web.share.routes import context_for_broadcast, context_for_schedule_day
 
+# The site's paths and the words of the XMLTV and iCalendar exports (schedule.exports
+# takes them as parameters: the routes and the Korean-language feeds are this layer's).
+SITE_PATHS = SitePaths(broadcast="/broadcasts/{id}", replay="/replays/{id}", live="/live/{id}")
+EXPORT_LABELS = ExportLabels(
+    replay="다시보기", replay_cut="다시보기 (일부)", cast="출연: {names}",
+    location="라이브서울 {url}", reminder="{minutes}분 뒤 라이브서울: {title}")
 DAY_RANGE = timedelta(days=400)  # dates further from today than this are 404
 ICS_PAST, ICS_FUTURE = timedelta(days=14), timedelta(days=90)
 NOW_POLL_SECONDS = 30
@@ -99,7 +106,8 @@ def broadcast_error(exc: BroadcastError) -> JSONResponse:
         extra["conflict"] = {"id": exc.other.id, "title": exc.other.title,
                              "starts_at": exc.other.starts_at.astimezone(SEOUL).isoformat(),
                              "ends_at": exc.other.ends_at.astimezone(SEOUL).isoformat()}
-    return JSONResponse(error_body(exc.code, exc.message, exc.field, **extra), exc.status)
+    return JSONResponse(error_body(exc.code, exc.message, exc.field, **extra),
+                        http_status(exc.code))
 
 
 def _broadcast_id(request: Request) -> int:
@@ -147,7 +155,7 @@ def _slot_view(slot: ChannelSlot | None, broadcasts: dict[int, Broadcast],
                offset: int = 0) -> dict[str, Any] | None:
     if slot is None:
         return None
-    view = slot_json(slot)
+    view = slot_json(slot, SITE_PATHS)
     if slot.broadcast_id is not None:
         b = broadcasts.get(slot.broadcast_id)
         view["status"] = b.status if b else "planned"
@@ -186,7 +194,7 @@ async def now_state(svc: Services, instant: datetime) -> dict[str, Any]:
         "now": instant.astimezone(SEOUL).isoformat(timespec="seconds"),
         "on_now": _slot_view(on_now, broadcasts, playing.offset_seconds),
         "next": _slot_view(following, broadcasts),
-        "live": [broadcast_json(b) for b in lives],
+        "live": [broadcast_json(b, SITE_PATHS) for b in lives],
     }
 
 
@@ -237,7 +245,7 @@ async def api_schedule(request: Request) -> Response:
     svc = services(request)
     day = parse_day(request.query_params.get("date"))
     slots, broadcasts = await channel_day(svc, day)
-    body = schedule_json(day, slots, {b.id: b.status for b in broadcasts.values()})
+    body = schedule_json(day, slots, SITE_PATHS, {b.id: b.status for b in broadcasts.values()})
     return JSONResponse(body, headers={"Cache-Control": "no-cache"})
 
 
@@ -248,14 +256,15 @@ async def schedule_xml(request: Request) -> Response:
     base = svc.settings.public_origin
     host = urlsplit(base).hostname or "live-seoul"
     body = xmltv(slots, broadcasts, channel_id=f"live-seoul.{host}",
-                 channel_name="라이브서울", base_url=base)
+                 channel_name="라이브서울", base_url=base, paths=SITE_PATHS,
+                 labels=EXPORT_LABELS)
     return Response(body, media_type="application/xml",
                     headers={"Content-Disposition": f'inline; filename="live-seoul-{day}.xml"'})
 
 
 def _ics(svc: Services, items: list[Broadcast], filename: str) -> Response:
     body = icalendar(items, base_url=svc.settings.public_origin, name="라이브서울 편성표",
-                     now=datetime.now(UTC))
+                     now=datetime.now(UTC), paths=SITE_PATHS, labels=EXPORT_LABELS)
     return Response(body, media_type="text/calendar; charset=utf-8",
                     headers={"Content-Disposition": f'inline; filename="{filename}"'})
 
@@ -288,14 +297,16 @@ async def api_list(request: Request) -> Response:
     _, end = day_bounds(last)
     items = await svc.schedule.between(start, end, include_cancelled=True)
     return JSONResponse({"timezone": "Asia/Seoul", "from": first.isoformat(),
-                         "to": last.isoformat(), "broadcasts": [broadcast_json(b) for b in items]})
+                         "to": last.isoformat(),
+                         "broadcasts": [broadcast_json(b, SITE_PATHS) for b in items]})
 
 
 async def api_get(request: Request) -> Response:
     svc = services(request)
     b = await _existing(svc, _broadcast_id(request))
     replay = await svc.replays.for_broadcast(b.id)
-    return JSONResponse({**broadcast_json(b), "replay_id": replay.id if replay else None})
+    return JSONResponse({**broadcast_json(b, SITE_PATHS),
+                         "replay_id": replay.id if replay else None})
 
 
 # ---- operators ---------------------------------------------------------------------------
@@ -310,7 +321,7 @@ async def api_create(request: Request) -> Response:
     except BroadcastError as exc:
         return broadcast_error(exc)
     svc.hub.broadcast_frame(CHANNEL_ROOM, {"type": "channel", "changed": True})
-    return JSONResponse(broadcast_json(b), status_code=201,
+    return JSONResponse(broadcast_json(b, SITE_PATHS), status_code=201,
                         headers={"Location": f"/api/broadcasts/{b.id}"})
 
 
@@ -325,7 +336,7 @@ async def _edit(request: Request, data: dict[str, Any]) -> Response:
     if updated is None:
         raise ApiError(404, "broadcast_id", f"no broadcast {current.id}")
     svc.hub.broadcast_frame(CHANNEL_ROOM, {"type": "channel", "changed": True})
-    return JSONResponse(broadcast_json(updated))
+    return JSONResponse(broadcast_json(updated, SITE_PATHS))
 
 
 async def api_edit(request: Request) -> Response:
@@ -363,7 +374,7 @@ async def api_go_live(request: Request) -> Response:
         return broadcast_error(exc)
     publish_status(svc.hub, b)
     push_routes.broadcast_live(svc.push, b)
-    return JSONResponse(broadcast_json(b))
+    return JSONResponse(broadcast_json(b, SITE_PATHS))
 
 
 def _end_options(data: dict[str, Any], b: Broadcast) -> tuple[str, int | None,
@@ -413,7 +424,7 @@ async def api_end(request: Request) -> Response:
     replay = await svc.replays.create_from_broadcast(
         b, recording_url=url, duration_seconds=duration, chapters=chapters)
     publish_status(svc.hub, b, replay.id)
-    return JSONResponse({**broadcast_json(b), "replay_id": replay.id,
+    return JSONResponse({**broadcast_json(b, SITE_PATHS), "replay_id": replay.id,
                          "replay_url": f"/replays/{replay.id}"})
 
 
@@ -424,15 +435,13 @@ async def api_cancel(request: Request) -> Response:
     except BroadcastError as exc:
         return broadcast_error(exc)
     publish_status(svc.hub, b)
-    return JSONResponse(broadcast_json(b))
+    return JSONResponse(broadcast_json(b, SITE_PATHS))
 
 
 # ---- pages -------------------------------------------------------------------------------
 
 
 async def _page_error(request: Request, status: int, message: str) -> Response:
-    from web.live.pages import error_page
-
     return await error_page(request, status, translate(request_locale(request), message))
 
 

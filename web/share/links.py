@@ -29,6 +29,8 @@ from datetime import UTC, date, datetime
 from typing import Any, Literal
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
+from livechat.text import one_line
+from replay.timeline import format_clock, parse_timestamp
 from web.rendering.i18n import format_date
 
 Kind = Literal["live", "replay", "schedule"]
@@ -182,8 +184,8 @@ def for_broadcast(broadcast_id: int, title: str, *, description: str = "",
                   status: str = "live", starts_at: datetime | None = None,
                   ends_at: datetime | None = None, thumbnail_url: str = "",
                   locale: str = "ko") -> Shareable:
-    title = clean_line(title) or text(locale, "untitled_live")
-    return Shareable("live", str(broadcast_id), title, clean_line(description),
+    title = one_line(title) or text(locale, "untitled_live")
+    return Shareable("live", str(broadcast_id), title, one_line(description),
                      starts_at=starts_at, ends_at=ends_at, is_live=status == "live",
                      thumbnail_url=thumbnail_url)
 
@@ -194,8 +196,8 @@ def for_replay(replay_id: int, title: str, *, description: str = "",
                thumbnail_url: str = "", locale: str = "ko") -> Shareable:
     if offset is not None and not 0 <= offset <= MAX_OFFSET_SECONDS:
         raise ValueError(f"offset must be between 0 and {MAX_OFFSET_SECONDS} seconds")
-    title = clean_line(title) or text(locale, "untitled_replay")
-    return Shareable("replay", str(replay_id), title, clean_line(description),
+    title = one_line(title) or text(locale, "untitled_replay")
+    return Shareable("replay", str(replay_id), title, one_line(description),
                      offset=offset or None, starts_at=starts_at, ends_at=ends_at,
                      duration_seconds=duration_seconds, thumbnail_url=thumbnail_url)
 
@@ -208,21 +210,6 @@ def for_schedule_day(day: date, *, locale: str = "ko", anchor: str | None = None
     return Shareable("schedule", day.isoformat(),
                      text(locale, "schedule_title").format(date=shown),
                      text(locale, "schedule_description").format(date=shown), anchor=anchor)
-
-
-def clean_line(value: str) -> str:
-    """NFC, control characters and line breaks turned into single spaces, trimmed."""
-    value = unicodedata.normalize("NFC", value)
-    value = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch
-                    for ch in value)
-    return re.sub(r"\s+", " ", value).strip()
-
-
-def clock(seconds: int) -> str:
-    """90 -> "1:30", 3725 -> "1:02:05"."""
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 # ---- URLs ------------------------------------------------------------------------------
@@ -372,7 +359,7 @@ def clean_hashtag(tag: str) -> str:
 def tweet_parts(item: Shareable, locale: str = "ko") -> tuple[str, str, str]:
     """(prefix, title, suffix) of the tweet: kind label, title, the replay's start time.
     Only the title is ever shortened."""
-    suffix = text(locale, "from").format(t=clock(item.offset)) if item.offset else ""
+    suffix = text(locale, "from").format(t=format_clock(item.offset)) if item.offset else ""
     return text(locale, item.kind), item.title, suffix
 
 
@@ -419,7 +406,7 @@ def tweet_intent(url: str, title: str, *, prefix: str = "", suffix: str = "",
     floor = tweet_weight(prefix + ELLIPSIS + suffix)
     while tags and fixed + tags_weight(tags) + floor > limit:
         tags.pop()
-    body = fit(clean_line(title), limit - fixed - tags_weight(tags), prefix, suffix)
+    body = fit(one_line(title), limit - fixed - tags_weight(tags), prefix, suffix)
     pairs = [("text", body), ("url", url)]
     if tags:
         pairs.append(("hashtags", ",".join(tags)))
@@ -628,16 +615,14 @@ _PATHS = (
     ("schedule", re.compile(r"/schedule/?")),
     ("schedule", re.compile(r"/schedule/([0-9]{4}-[0-9]{2}-[0-9]{2})")),
 )
-_OFFSET = re.compile(r"(?:(\d{1,3})h)?(?:(\d{1,4})m)?(?:(\d{1,6})s?)?")
 
 
 def parse_offset(raw: str) -> int:
-    """`90`, `90s`, `1m30s`, `1h2m5s` -> seconds; `ShareUrlError` otherwise."""
-    match = _OFFSET.fullmatch(raw.strip().lower())
-    if not raw.strip() or match is None or not any(match.groups()):
+    """`90`, `90s`, `1m30s`, `1h2m5s` -> seconds (`replay.parse_timestamp`);
+    `ShareUrlError` otherwise."""
+    total = parse_timestamp(raw)
+    if total is None:
         raise ShareUrlError("t must be seconds, like 90 or 1m30s")
-    hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
-    total = hours * 3600 + minutes * 60 + seconds
     if total > MAX_OFFSET_SECONDS:
         raise ShareUrlError("t is longer than any replay")
     return total

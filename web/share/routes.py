@@ -22,26 +22,26 @@ import time
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from replay import Replay
+from replay.timeline import format_clock
 from web.accounts.roles import Access, may
 from web.accounts.staff_pages import staff_gate
 from web.http.errors import ApiError
 from web.http.requests import current_session, json_body, require_access, same_origin
+from web.live.broadcast import find_broadcast
+from web.rendering.error_pages import error_page
 from web.rendering.i18n import SEOUL, format_date, format_time, translate
 from web.rendering.templating import request_locale, static_url
 from web.replay.pictures import version
 from web.replay.preview_card import PreviewText
 from web.services import Services, services
 from web.share import links as share
-
-if TYPE_CHECKING:
-    from replay import Replay
-    from web.live.pages import LiveBroadcast
 
 CLICKS_PER_MINUTE = 30  # per client address, per process: enough for people, not for scripts
 _recent_clicks: dict[str, list[float]] = {}
@@ -88,7 +88,7 @@ def preview_text(item: share.Shareable, status: str, category: str = "") -> Prev
         if item.kind == "replay":
             when += " 방송"
             if item.duration_seconds:
-                when += f" · {share.clock(item.duration_seconds)}"
+                when += f" · {format_clock(item.duration_seconds)}"
         else:
             when += f" {format_time(item.starts_at, 'ko')}"
             if item.ends_at is not None:
@@ -128,7 +128,7 @@ def share_context(request: Request, item: share.Shareable, status: str | None = 
 
 
 class BroadcastLike(Protocol):
-    """A `web.live.pages.LiveBroadcast` or a `schedule.Broadcast`: what a card needs of either."""
+    """A `web.live.broadcast.LiveBroadcast` or a `schedule.Broadcast`: what a card needs."""
 
     @property
     def id(self) -> int: ...
@@ -163,7 +163,7 @@ def replay_item(replay: Replay, offset: int | None = None,
 
 
 def context_for_broadcast(request: Request, broadcast: BroadcastLike) -> dict[str, Any]:
-    """`meta` + `share` for a page about `broadcast` (`web.live.pages.LiveBroadcast` or
+    """`meta` + `share` for a page about `broadcast` (`web.live.broadcast.LiveBroadcast` or
     `schedule.Broadcast`); what is shared is its live page, `/live/{id}`."""
     return share_context(request, broadcast_item(broadcast, request_locale(request)),
                          broadcast.status, str(getattr(broadcast, "category", "") or ""))
@@ -182,12 +182,6 @@ def context_for_schedule_day(request: Request, day: date) -> dict[str, Any]:
 
 
 # ---- looking pages up ------------------------------------------------------------------
-
-
-async def find_broadcast(svc: Services, broadcast_id: int) -> LiveBroadcast | None:
-    from web.live.pages import find_broadcast as find  # web.live.pages imports this module
-
-    return await find(svc, broadcast_id)
 
 
 async def find_replay(svc: Services, replay_id: int) -> Replay | None:
@@ -461,8 +455,6 @@ def _embed_page(request: Request, item: share.Shareable, player: EmbedPlayer) ->
 
 
 async def _embed_missing(request: Request) -> Response:
-    from web.live.pages import error_page
-
     locale = request_locale(request)
     return await error_page(request, 404, translate(locale, "방송을 찾을 수 없습니다."))
 
