@@ -160,6 +160,11 @@ class CommentHub:
                                       "fanout_lag_seconds_count": 0.0}
         self.rejections: dict[str, int] = {}
 
+    @property
+    def message_types(self) -> frozenset[str]:
+        """Client message types beyond post/resume/ping that this hub handles."""
+        return frozenset(self.commands)
+
     # -- lifecycle ---------------------------------------------------------------------
     async def start(self) -> None:
         self._tasks = [
