@@ -11,16 +11,14 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiosqlite
 
 from livechat.identity import Identity
+from livechat.plugins import PostDecision
 from livechat.store import write_transaction
 from livechat.text import CommentRejected
-
-if TYPE_CHECKING:
-    from livechat.hub import CommentHub, PostDecision
 
 # A change reaches every process within this many seconds (each caches what it read).
 ACCESS_CACHE_SECONDS = 2.0
@@ -91,8 +89,8 @@ class AccessStore:
                  int(access.votes_need_account)))
         self._cache[broadcast_id] = (time.monotonic(), access)
 
-    async def policy(self, hub: CommentHub, broadcast_id: int, author: Identity,
-                     client_id: str, decision: PostDecision) -> None:
+    async def check_post(self, broadcast_id: int, author: Identity, client_id: str,
+                         decision: PostDecision) -> None:
         """The hub policy: guests are refused where the operator asked for accounts."""
         if author.is_guest:
             check_post(await self.get(broadcast_id), author, "question" in decision.flags)

@@ -1,6 +1,7 @@
 """The moderation service: policies the hub runs before storing, and moderators' actions.
 
-`Moderator.install()` registers, on one process's `CommentHub`:
+`Moderator.install()` registers it on one process's `CommentHub` (`hub.register`; `stop()`
+unregisters it), as a plugin with these parts (`livechat.plugins`):
 
 - a **policy** run before a comment is stored: chat closed, timeouts and bans (a clear
   error saying until when, in Seoul time), personal-data masking (the author is told), and
@@ -12,8 +13,8 @@
   tell an author what happened to their comment.
 
 Every action writes the database first (with its audit row, in one transaction) and then
-goes out through `hub.broadcast_event` / `broadcast_frame`, which reach every viewer on
-every process. Blocked-word changes travel on one control channel per process.
+goes out through `hub.broadcast_event` / `broadcast_frame` / `broadcast_state`, which
+reach every viewer on every process. Blocked-word changes travel on one control channel per process.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from zoneinfo import ZoneInfo
 from livechat import protocol
 from livechat.broker import RESYNC, Bucket
 from livechat.comment import Comment
-from livechat.hub import RECHECK_ON_RESUME, CommentHub, PostDecision, Room, Viewer
+from livechat.events import ChatState, Event, ModerationNotice
+from livechat.hub import RECHECK_ON_RESUME, CommentHub, PostDecision, Viewer
 from livechat.identity import STAFF, Identity
 from livechat.moderation import (
     Blocklist,
@@ -49,6 +51,7 @@ from livechat.moderation_store import (
     pseudonym,
 )
 from livechat.network import address_key, network_block
+from livechat.plugins import RoomView
 from livechat.ratelimit import RateLimiter
 from livechat.reporting import report_weight
 from livechat.text import CommentRejected, clean_text, grapheme_count, has_visible
@@ -162,17 +165,14 @@ class Moderator:
     def actions(self) -> tuple[str, ...]:
         return tuple(self._actions)
 
+    @property
+    def message_types(self) -> tuple[str, ...]:
+        return ("moderate",)
+
     # -- lifecycle ---------------------------------------------------------------------
     async def install(self) -> None:
         await self.reload_words()
-        hub = self.hub
-        hub.policies.append(self.policy)
-        hub.commands["moderate"] = self.command
-        protocol.EXTRA_TYPES.add("moderate")
-        hub.held_hooks.append(self._on_held)
-        hub.event_hooks.append(self._on_event)
-        hub.resume_hooks.append(self._on_resume)
-        hub.reshown_sources.append(self._reshown)
+        self.hub.register(self)
         ready = asyncio.Event()
         self._tasks = [
             asyncio.create_task(self._listen(ready), name="moderation-control"),
@@ -183,18 +183,7 @@ class Moderator:
                 await ready.wait()
 
     async def stop(self) -> None:
-        hub = self.hub
-        with contextlib.suppress(ValueError):
-            hub.policies.remove(self.policy)
-        hub.commands.pop("moderate", None)
-        with contextlib.suppress(ValueError):
-            hub.held_hooks.remove(self._on_held)
-        with contextlib.suppress(ValueError):
-            hub.event_hooks.remove(self._on_event)
-        with contextlib.suppress(ValueError):
-            hub.resume_hooks.remove(self._on_resume)
-        with contextlib.suppress(ValueError):
-            hub.reshown_sources.remove(self._reshown)
+        self.hub.unregister(self)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -231,11 +220,12 @@ class Moderator:
                 await self.reload_words()
 
     # -- the policy --------------------------------------------------------------------
-    async def policy(self, hub: CommentHub, broadcast_id: int, author: Identity,
-                     client_id: str, decision: PostDecision) -> None:
+    async def check_post(self, broadcast_id: int, author: Identity, client_id: str,
+                         decision: PostDecision) -> None:
         """Closed chat, restrictions, masking, blocked words. Staff are exempt."""
         if author.is_staff:
             return
+        hub = self.hub
         room = hub.rooms.get(broadcast_id)
         closed = room.state.closed if room else (await hub.store.get_chat_settings(
             broadcast_id))[1]
@@ -276,7 +266,7 @@ class Moderator:
             decision.notice = " ".join(notices)
 
     # -- hooks: moderators and authors on this process ---------------------------------
-    async def _on_resume(self, broadcast_id: int, viewer: Viewer, after: int) -> list[str]:
+    async def resume_frames(self, broadcast_id: int, viewer: Viewer, after: int) -> list[str]:
         """A page that was away while comments it had seen were put back gets them again
         (`restored`: re-inserted in place, harmless where they never left)."""
         comments = await self.store.reshown_among_latest(broadcast_id, after,
@@ -285,34 +275,30 @@ class Moderator:
             return []
         return [protocol.restored_frame([c.wire() for c in comments])]
 
-    async def _reshown(self, broadcast_id: int, upto: int, window: int) -> list[int]:
+    async def reshown(self, broadcast_id: int, upto: int, window: int) -> list[int]:
         """For a room's ring: which of its comments were put back by a moderator."""
         return [c.id for c in await self.store.reshown_among_latest(broadcast_id, upto,
                                                                     window)]
 
-    def _moderators(self, room: Room) -> list[Viewer]:
+    def _moderators(self, room: RoomView) -> list[Viewer]:
         return [v for v in room.viewers
                 if v.identity is not None and v.identity.role in MODERATOR_ROLES]
 
-    def _on_held(self, comment: Comment) -> None:
-        room = self.hub.rooms.get(comment.broadcast_id)
-        if room is None:
-            return
+    def comment_held(self, room: RoomView, comment: Comment) -> None:
         word = self.blocklist.match(comment.text)
         frame = protocol.encode({"type": "mod", "event": "held", "item": mod_item(
             comment, cause="blocked_word", matched=word)})
         for viewer in self._moderators(room):
             viewer.offer_direct(frame)
 
-    def _on_event(self, room: Room, event: dict[str, Any]) -> None:
-        if event.get("t") != "mod":
+    def room_event(self, room: RoomView, event: Event) -> None:
+        if not isinstance(event, ModerationNotice):
             return
-        frame = event.get("frame")
-        if isinstance(frame, str):
+        if event.frame is not None:
             for viewer in self._moderators(room):
-                viewer.offer_direct(frame)
-        author_key, author_frame = event.get("author_key"), event.get("author_frame")
-        if isinstance(author_key, str) and isinstance(author_frame, str):
+                viewer.offer_direct(event.frame)
+        author_key, author_frame = event.author_key, event.author_frame
+        if author_key is not None and author_frame is not None:
             for viewer in list(room.viewers):
                 if viewer.identity is not None and viewer.identity.key == author_key:
                     viewer.offer_direct(author_frame)
@@ -324,13 +310,13 @@ class Moderator:
 
     def _emit(self, broadcast_id: int, mod: dict[str, Any] | None = None,
               author_key: str | None = None, author: dict[str, Any] | None = None) -> None:
-        event: dict[str, Any] = {"t": "mod"}
-        if mod is not None:
-            event["frame"] = protocol.encode({"type": "mod", **mod})
+        frame = None if mod is None else protocol.encode({"type": "mod", **mod})
         if author_key is not None and author is not None:
-            event["author_key"] = author_key
-            event["author_frame"] = protocol.encode({"type": "moderation", **author})
-        self.hub.broadcast_event(broadcast_id, event)
+            author_frame = protocol.encode({"type": "moderation", **author})
+            notice = ModerationNotice(frame, author_key, author_frame)
+        else:
+            notice = ModerationNotice(frame)
+        self.hub.broadcast_event(broadcast_id, notice)
 
     def _emit_action(self, broadcast_id: int, action: str, entries: list[AuditEntry],
                      items: list[Comment] | None = None, **extra: Any) -> None:
@@ -352,14 +338,15 @@ class Moderator:
             comment = await self.hub.store.get(pinned_id)
             if comment is not None and comment.status == "visible":
                 pinned = comment.wire()
-        state = {"slow_mode": slow, "closed": closed, "pinned": pinned}
-        self.hub.broadcast_event(broadcast_id, {"t": "state", "state": state})
-        return state
+        state = ChatState(slow_mode=slow, closed=closed, pinned=pinned)
+        self.hub.broadcast_state(broadcast_id, state)
+        return state.public()
 
     # -- WebSocket ---------------------------------------------------------------------
-    async def command(self, hub: CommentHub, broadcast_id: int, viewer: Viewer,
-                      body: dict[str, Any]) -> None:
+    async def run_command(self, broadcast_id: int, viewer: Viewer,
+                          command: protocol.Command) -> None:
         """`{"type": "moderate", "action": …, "request_id": …}` from a WebSocket."""
+        body = command.body
         request_id = body.get("request_id")
         if not isinstance(request_id, str) or len(request_id) > 64:
             request_id = None

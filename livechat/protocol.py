@@ -56,9 +56,6 @@ class Command:
 
 ClientMessage = Post | Resume | Ping | Command
 
-# Types handled outside this module (moderation, questions); anything else is unknown.
-EXTRA_TYPES: set[str] = set()
-
 
 def decode(raw: str | bytes, max_bytes: int,
            commands: Collection[str] = frozenset()) -> ClientMessage:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from livechat import protocol
 from livechat.identity import STAFF, Identity
+from livechat.stats import Refused
 from livechat.text import CommentRejected
 
 CLOSE_BUSY = 1013  # "try again later"
@@ -75,12 +76,13 @@ Action = SendFrame | ResumeFrom | Recheck | EndSignIn | PostComment | RunCommand
 class Refusal:
     """Admission said no: the stats counter to bump and what to tell the client."""
 
-    counter: str
+    counter: Refused
     actions: tuple[Action, ...]
 
 
 def refusal(retry: int, saturated: bool, address_full: bool) -> Refusal:
     """What a connection refused by admission control hears before it is closed (1013)."""
+    counter: Refused
     if saturated:
         counter, code, why = "connection_cap_refused", "busy", "busy"
     elif address_full:

@@ -51,7 +51,7 @@ async def _known(svc: Services, broadcast_id: int) -> bool:
     yes is reused for a while (while its room opens, a storm keeps arriving)."""
     pending = svc.broadcast_lookups.get(broadcast_id)
     if pending is None:
-        svc.hub.stats["db_broadcast_lookups"] = svc.hub.stats.get("db_broadcast_lookups", 0) + 1
+        svc.hub.stats.db_broadcast_lookups += 1
         pending = asyncio.ensure_future(broadcast_exists(svc, broadcast_id))
         svc.broadcast_lookups[broadcast_id] = pending
 
@@ -179,7 +179,7 @@ async def comments_socket(ws: WebSocket, send: Send) -> None:
     await ws.accept()
     if retry:
         refused = refusal(retry, hub.admission.saturated, hub.admission.address_full(address))
-        hub.stats[refused.counter] = hub.stats.get(refused.counter, 0) + 1
+        hub.stats.refused(refused.counter)
         for action in refused.actions:
             if isinstance(action, SendFrame):
                 await send({"type": "websocket.send", "text": action.frame})

@@ -54,7 +54,7 @@ from schedule import (
 )
 from schedule.exports import broadcast_json
 from web import push_routes
-from web.channel_feed import CHANNEL_ROOM
+from web.channel_feed import announce_change
 from web.errors import ApiError, error_body
 from web.i18n import translate
 from web.requests import json_body, require_access
@@ -214,7 +214,7 @@ def json_ld(b: Broadcast, base: str) -> Markup:
 
 
 def publish_status(hub: CommentHub, b: Broadcast, replay_id: int | None = None) -> None:
-    """Tell the broadcast's viewers (every process) and the channel room of a change."""
+    """Tell the broadcast's viewers (every process) and the channel feed of a change."""
     if hub.chat_window is not None:
         hub.chat_window.forget(b.id)  # comments open or close with the status, here at once
     frame: dict[str, Any] = {"type": "status", "status": b.status, "broadcast_id": b.id}
@@ -222,7 +222,7 @@ def publish_status(hub: CommentHub, b: Broadcast, replay_id: int | None = None) 
         frame["replay_id"] = replay_id
         frame["replay_url"] = f"/replays/{replay_id}"
     hub.broadcast_frame(b.id, frame)
-    hub.broadcast_frame(CHANNEL_ROOM, {"type": "channel", "changed": True})
+    announce_change(hub)
 
 
 # ---- public JSON and exports -------------------------------------------------------------
@@ -309,7 +309,7 @@ async def api_create(request: Request) -> Response:
         b = await svc.schedule.create(parse_draft(data))
     except BroadcastError as exc:
         return broadcast_error(exc)
-    svc.hub.broadcast_frame(CHANNEL_ROOM, {"type": "channel", "changed": True})
+    announce_change(svc.hub)
     return JSONResponse(broadcast_json(b), status_code=201,
                         headers={"Location": f"/api/broadcasts/{b.id}"})
 
@@ -324,7 +324,7 @@ async def _edit(request: Request, data: dict[str, Any]) -> Response:
         return broadcast_error(exc)
     if updated is None:
         raise ApiError(404, "broadcast_id", f"no broadcast {current.id}")
-    svc.hub.broadcast_frame(CHANNEL_ROOM, {"type": "channel", "changed": True})
+    announce_change(svc.hub)
     return JSONResponse(broadcast_json(updated))
 
 
