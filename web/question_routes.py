@@ -33,8 +33,8 @@ from starlette.routing import BaseRoute, Route
 
 from livechat import CommentRejected, Question, Tally
 from livechat.protocol import CLIENT_ID
-from livechat.question_service import mask_confirmed
-from livechat.questions import STATUSES, allowed_moves, merge_tallies, parse_sort
+from livechat.questions.question_service import mask_confirmed
+from livechat.questions.questions import STATUSES, allowed_moves, merge_tallies, parse_sort
 from web.errors import ApiError
 from web.requests import (
     body_client_id,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from livechat import MODERATOR_ROLES, STAFF
-from livechat.questions import ANSWERERS
+from livechat.questions.questions import ANSWERERS
 
 # Staff roles, as stored in accounts.role (web migration 6 added `operator`).
 ROLES: tuple[str, ...] = ("official", "operator", "moderator", "admin")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from livechat.moderation import REASONS
+from livechat.moderation.moderation import REASONS
 from web.i18n import translate
 from web.staff_pages import ROLE_LABELS
 

@@ -20,7 +20,7 @@ from typing import Any
 import aiosqlite
 
 from livechat.identity import Identity
-from livechat.questions import (
+from livechat.questions.questions import (
     Answer,
     Question,
     Tally,

@@ -35,8 +35,8 @@ from livechat.hub import CommentHub, PostResult, Viewer
 from livechat.identity import Identity
 from livechat.network import address_key, network_block
 from livechat.personal_data import mask_for_publishing
-from livechat.question_store import QuestionStore
-from livechat.questions import (
+from livechat.questions.question_store import QuestionStore
+from livechat.questions.questions import (
     STATUSES,
     VOTE_BURST,
     VOTES_PER_ADDRESS,

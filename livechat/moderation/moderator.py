@@ -35,7 +35,7 @@ from livechat.comment import Comment
 from livechat.events import ChatState, Event, ModerationNotice
 from livechat.hub import RECHECK_ON_RESUME, CommentHub, PostDecision, Viewer
 from livechat.identity import STAFF, Identity
-from livechat.moderation import (
+from livechat.moderation.moderation import (
     Blocklist,
     ReasonError,
     blocked_word_key,
@@ -43,17 +43,17 @@ from livechat.moderation import (
     masking_notice,
     parse_reason,
 )
-from livechat.moderation_store import (
+from livechat.moderation.moderation_store import (
     AuditEntry,
     Change,
     Conflict,
     ModerationStore,
     pseudonym,
 )
+from livechat.moderation.reporting import report_weight
 from livechat.network import address_key, network_block
 from livechat.plugins import RoomView
 from livechat.ratelimit import RateLimiter
-from livechat.reporting import report_weight
 from livechat.text import CommentRejected, clean_text, grapheme_count, has_visible
 
 log = logging.getLogger("livechat.moderator")
@@ -643,7 +643,7 @@ class Moderator:
                      reason_text: object, *, address: str = "",
                      session_age: float | None = None) -> dict[str, Any]:
         """A viewer reports a comment (신고). Enough weight of reporters that are not one
-        person (`livechat.reporting`) hides it for review. Reports from one `address` and
+        person (`livechat.moderation.reporting`) hides it for review. Reports from one `address` and
         one network block are capped per hour, however many identities they bring."""
         comment = await self.store.comment(comment_id)
         if comment is None:

@@ -1,0 +1,8 @@
+"""Questions: pure rules (`questions`), their store and migrations, and the service that
+plugs into the hub (`question_service`). Imports the hub; the hub never imports it."""
+
+from livechat.questions.question_service import QuestionService
+from livechat.questions.question_store import QuestionStore
+from livechat.questions.questions import STATUSES, Answer, Question, Tally
+
+__all__ = ["STATUSES", "Answer", "Question", "QuestionService", "QuestionStore", "Tally"]
