@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from livechat import protocol
 from livechat.comment import Comment
 from livechat.events import Event
 from livechat.identity import Identity
+from livechat.moderation import ModerationStore, Moderator
 from livechat.plugins import (
     CommandHandler,
     EventListener,
@@ -16,7 +19,11 @@ from livechat.plugins import (
     PostPolicy,
     RoomView,
 )
+from livechat.questions import QuestionService, QuestionStore
+from livechat.questions.question_service import COMMANDS
 from livechat.viewer import Viewer
+from tests.livechat.hubkit import open_hub
+from web.database import connect
 
 
 class Gate:
@@ -78,3 +85,27 @@ def test_two_plugins_cannot_claim_one_message_type() -> None:
     with pytest.raises(ValueError, match="vote"):
         plugins.add(Votes())
     assert plugins.commands["vote"] is first and plugins.events == [first]
+
+
+async def test_moderation_and_questions_register_and_leave_no_trace(tmp_path: Path) -> None:
+    """On a real hub: installing moderation and questions adds exactly their message types
+    and interfaces; stopping them leaves the hub as it was (nothing module-global)."""
+    async with open_hub(tmp_path / "p.db") as hub:
+        writer = await connect(tmp_path / "p.db")
+        try:
+            moderator = Moderator(hub, ModerationStore(writer, hub.store._reader))
+            questions = QuestionService(hub, QuestionStore(writer, hub.store._reader))
+            await moderator.install()
+            await questions.start()
+            assert hub.message_types == {"moderate", *COMMANDS}
+            assert hub.plugins.policies == [moderator] and hub.plugins.stored == [questions]
+            with pytest.raises(protocol.ProtocolError):  # another hub knows none of them
+                protocol.decode('{"type":"moderate"}', 100, Plugins().message_types)
+            await questions.stop()
+            await moderator.stop()
+            assert hub.message_types == frozenset()
+            assert not (hub.plugins.policies or hub.plugins.stored or hub.plugins.held
+                        or hub.plugins.events or hub.plugins.resume
+                        or hub.plugins.reshown_sources)
+        finally:
+            await writer.close()
