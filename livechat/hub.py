@@ -48,7 +48,7 @@ from livechat.events import (
 )
 from livechat.identity import Identity
 from livechat.network import address_key
-from livechat.plugins import Plugins, PostDecision
+from livechat.plugins import Plugin, Plugins, PostDecision
 from livechat.ratelimit import RateLimiter, retry_after
 from livechat.ring import RingEntry
 from livechat.room import (
@@ -133,13 +133,13 @@ class CommentHub:
         self.stats = HubStats()
 
     # -- plugins -----------------------------------------------------------------------
-    def register(self, plugin: object, *, first: bool = False) -> None:
+    def register(self, plugin: Plugin, *, first: bool = False) -> None:
         """Plug `plugin` in under every interface of `livechat.plugins` it implements
         (`first`: its policy runs before the others'). Raises `ValueError` if one of its
         message types is handled already."""
         self.plugins.add(plugin, first=first)
 
-    def unregister(self, plugin: object) -> None:
+    def unregister(self, plugin: Plugin) -> None:
         """Unplug `plugin` (its message types become unknown again)."""
         self.plugins.remove(plugin)
 

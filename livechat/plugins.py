@@ -87,6 +87,10 @@ class CommandHandler(Protocol):
         `CommentRejected`, which the hub turns into an `error` frame."""
 
 
+Plugin = (PostPolicy | StoredListener | HeldListener | EventListener | ResumeSupplement
+          | ReshownSource | CommandHandler)
+
+
 class Plugins:
     """The plugins of one hub, filed by interface, in registration order."""
 
@@ -104,7 +108,7 @@ class Plugins:
                 (HeldListener, self.held), (EventListener, self.events),
                 (ResumeSupplement, self.resume), (ReshownSource, self.reshown_sources)]
 
-    def add(self, plugin: object, *, first: bool = False) -> None:
+    def add(self, plugin: Plugin, *, first: bool = False) -> None:
         """File `plugin` under every interface it implements (`first`: ahead of the
         others, e.g. who may comment at all before moderation's checks)."""
         if isinstance(plugin, CommandHandler):
@@ -118,7 +122,7 @@ class Plugins:
             for name in plugin.message_types:
                 self.commands[name] = plugin
 
-    def remove(self, plugin: object) -> None:
+    def remove(self, plugin: Plugin) -> None:
         """Forget `plugin` everywhere (nothing happens where it was not filed)."""
         for _, found in self._lists():
             if plugin in found:
