@@ -2,7 +2,7 @@
 
 `Session` is fed what the client sent (`receive`) and the outcome of each action it
 asked for (`rechecked`, `posted`, `rejected`); it answers with a list of actions for the
-transport edge (`web.live`) to carry out in order. It never touches a socket, the
+transport edge (`web.live.socket`) to carry out in order. It never touches a socket, the
 database or an event loop — like websockets' `Protocol` — so the whole conversation
 (ping → pong, resume, post → ack, staff re-check, command dispatch, bad frames) is
 tested with plain synchronous calls (`tests/livechat/test_session.py`).

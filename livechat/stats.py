@@ -1,4 +1,4 @@
-"""One process's hub counters, typed (read by `web.metrics`, written by the hub, its rooms
+"""One process's hub counters, typed (read by `web.ops.metrics`, written by the hub, its rooms
 and the transport edge)."""
 
 from __future__ import annotations
