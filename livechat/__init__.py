@@ -22,17 +22,17 @@ from livechat.moderation import (
     REASONS,
     Blocklist,
     Masked,
+    ModerationConfig,
+    ModerationError,
+    ModerationStore,
+    Moderator,
     find_personal_data,
     fold,
     mask_personal_data,
     parse_reason,
 )
-from livechat.moderation_store import ModerationStore
-from livechat.moderator import AuthorNotices, ModerationConfig, ModerationError, Moderator
 from livechat.ops_store import OpsStore
-from livechat.question_service import QuestionService
-from livechat.question_store import QuestionStore
-from livechat.questions import Question, Tally
+from livechat.questions import Question, QuestionService, QuestionStore, Tally
 from livechat.store import CommentStore
 from livechat.text import CommentRejected, clean_text, grapheme_count, validate_comment
 

@@ -16,8 +16,8 @@ from typing import Any
 import aiosqlite
 
 from livechat.comment import CommentFlag
-from livechat.hub import CommentHub, PostDecision
 from livechat.identity import Identity
+from livechat.plugins import PostDecision
 from livechat.store import write_transaction
 from livechat.text import CommentRejected
 
@@ -90,8 +90,8 @@ class AccessStore:
                  int(access.votes_need_account)))
         self._cache[broadcast_id] = (time.monotonic(), access)
 
-    async def policy(self, hub: CommentHub, broadcast_id: int, author: Identity,
-                     client_id: str, decision: PostDecision) -> None:
+    async def check_post(self, broadcast_id: int, author: Identity, client_id: str,
+                         decision: PostDecision) -> None:
         """The hub policy: guests are refused where the operator asked for accounts."""
         if author.is_guest:
             check_post(await self.get(broadcast_id), author, CommentFlag.QUESTION in decision.flags)

@@ -25,22 +25,30 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from livechat import protocol
 from livechat.admission import Admission
 from livechat.broker import Broker, BrokerUnavailable, Bucket
+from livechat.chat_state import ChatState
 from livechat.comment import Comment, CommentFlag, CommentStatus, CommentWire
+from livechat.events import (
+    Event,
+    FrameOut,
+    NewComments,
+    Presence,
+    StateChanged,
+    StatusChange,
+    encode_event,
+)
 from livechat.identity import MODERATORS, Identity
 from livechat.network import address_key
+from livechat.plugins import Plugin, Plugins, PostDecision
 from livechat.ratelimit import RateLimiter, retry_after
 from livechat.ring import RingEntry
 from livechat.room import (
@@ -50,6 +58,7 @@ from livechat.room import (
     Room,
     channel_name,
 )
+from livechat.stats import HubStats
 from livechat.store import CommentStore
 from livechat.text import CommentRejected, validate_comment
 from livechat.viewer import CLOSE, CLOSE_TOO_SLOW, Frame, Viewer
@@ -85,9 +94,6 @@ class HubLimits:
 # most 400); those among them removed meanwhile are sent as `deleted`.
 RECHECK_ON_RESUME = 400
 
-PostHook = Callable[["CommentHub", int, Identity, str, "PostDecision"], Awaitable[None]]
-
-
 class ChatWindow(Protocol):
     """When a broadcast takes live comments (livechat knows no schedule: `web` supplies it)."""
 
@@ -96,20 +102,6 @@ class ChatWindow(Protocol):
 
     def forget(self, broadcast_id: int) -> None:
         """The broadcast's status changed: answer from fresh data from now on."""
-
-
-CommandHandler = Callable[["CommentHub", int, Viewer, dict[str, Any]], Awaitable[None]]
-
-
-@dataclass
-class PostDecision:
-    """What the moderation policy decided for a comment about to be stored."""
-
-    text: str
-    status: CommentStatus = CommentStatus.VISIBLE
-    flags: set[CommentFlag] = field(default_factory=set)
-    notice: str | None = None
-    origin: str = ""  # where the post comes from (`livechat.network.address_key`), or ""
 
 
 @dataclass(frozen=True)
@@ -134,30 +126,27 @@ class CommentHub:
         self._identity_limits = RateLimiter(limits.burst, limits.rate_per_minute)
         self._address_limits = RateLimiter(limits.address_burst, limits.address_rate_per_minute)
         self._last_post: dict[tuple[int, str], float] = {}
-        self._outbox: asyncio.Queue[tuple[int, bytes]] = asyncio.Queue(maxsize=10_000)
+        self._outbox: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue(maxsize=10_000)
         self._tasks: list[asyncio.Task[None]] = []
         self._room_lock = asyncio.Lock()
-        self.policies: list[PostHook] = []
-        self.event_hooks: list[Callable[[Room, dict[str, Any]], None]] = []
-        self.held_hooks: list[Callable[[Comment], None]] = []
-        # Run once a new comment is committed, before viewers are woken (questions).
-        self.stored_hooks: list[Callable[[Comment], Awaitable[None]]] = []
-        self.commands: dict[str, CommandHandler] = {}
-        # Frames a resuming viewer needs before the missed comments (moderation: comments
-        # put back while it was away): (broadcast id, viewer, after) -> encoded frames.
-        self.resume_hooks: list[Callable[[int, Viewer, int], Awaitable[list[str]]]] = []
-        # Ids among the last `window` comments up to `upto` that a moderator put back
-        # (broadcast id, upto, window): read when a room fills its ring.
-        self.reshown_sources: list[Callable[[int, int, int], Awaitable[list[int]]]] = []
-        self.stats: dict[str, int] = {
-            "accepted": 0, "rejected": 0, "frames": 0, "deliveries": 0,
-            "slow_disconnects": 0, "publish_failures": 0, "batches_total": 0,
-            "batch_items_total": 0, "db_room_reads": 0, "db_backfill_reads": 0,
-            "db_fanout_reads": 0, "ring_backfills": 0,
-        }
-        self.lag: dict[str, float] = {"fanout_lag_seconds_sum": 0.0,
-                                      "fanout_lag_seconds_count": 0.0}
-        self.rejections: dict[str, int] = {}
+        self.plugins = Plugins()
+        self.stats = HubStats()
+
+    # -- plugins -----------------------------------------------------------------------
+    def register(self, plugin: Plugin, *, first: bool = False) -> None:
+        """Plug `plugin` in under every interface of `livechat.plugins` it implements
+        (`first`: its policy runs before the others'). Raises `ValueError` if one of its
+        message types is handled already."""
+        self.plugins.add(plugin, first=first)
+
+    def unregister(self, plugin: Plugin) -> None:
+        """Unplug `plugin` (its message types become unknown again)."""
+        self.plugins.remove(plugin)
+
+    @property
+    def message_types(self) -> frozenset[str]:
+        """Client message types beyond post/resume/ping that this hub handles."""
+        return self.plugins.message_types
 
     # -- lifecycle ---------------------------------------------------------------------
     async def start(self) -> None:
@@ -182,13 +171,7 @@ class CommentHub:
 
     async def _close_room(self, room: Room) -> None:
         self.rooms.pop(room.broadcast_id, None)
-        if room.presence_due is not None:
-            room.presence_due.cancel()
-        for task in room.tasks:
-            task.cancel()
-        for task in room.tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await room.close()
 
     # -- rooms -------------------------------------------------------------------------
     async def room(self, broadcast_id: int) -> Room:
@@ -199,16 +182,12 @@ class CommentHub:
             room = self.rooms.get(broadcast_id)
             if room is not None:
                 return room
-            room = Room(broadcast_id, self)
-            # Subscribe before reading the watermark, so nothing falls between the two.
-            room.tasks.append(asyncio.create_task(room.listen(), name=f"room-{broadcast_id}"))
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(2.0):
-                    await room.ready.wait()
-            await room.load()
+            room = Room(broadcast_id, self.store, self.broker, self.process_id, self.stats,
+                        self.plugins)
+            await room.open()
             settings = await self.store.get_chat_settings(broadcast_id)
             pinned_id = settings.pinned_id
-            self.stats["db_room_reads"] += 1
+            self.stats.db_room_reads += 1
             pinned = None
             if pinned_id is not None:
                 entry = room.ring.get(pinned_id)
@@ -216,11 +195,11 @@ class CommentHub:
                     pinned = entry.wire if entry.status == CommentStatus.VISIBLE else None
                 else:
                     comment = await self.store.get(pinned_id)
-                    self.stats["db_room_reads"] += 1
+                    self.stats.db_room_reads += 1
                     if comment is not None and comment.status == CommentStatus.VISIBLE:
                         pinned = comment.wire()
             room.state = settings.with_pinned(pinned)
-            room.tasks.append(asyncio.create_task(room.pump(), name=f"pump-{broadcast_id}"))
+            room.start_pump()
             self.rooms[broadcast_id] = room
             return room
 
@@ -239,18 +218,18 @@ class CommentHub:
         if after is None:
             recent = room.ring.recent_visible(self.limits.backfill, upto)
             if recent is not None:
-                self.stats["ring_backfills"] += 1
+                self.stats.ring_backfills += 1
                 self._push_backfill(viewer, recent)
             else:
                 viewer.hold()
                 try:
-                    self.stats["db_backfill_reads"] += 1
+                    self.stats.db_backfill_reads += 1
                     found = await self.store.recent(broadcast_id, self.limits.backfill, upto)
                     self._push_backfill(viewer, [c.wire() for c in found])
                 finally:
                     viewer.release()
         elif self._missed_from_ring(room, viewer, after, upto):
-            self.stats["ring_backfills"] += 1
+            self.stats.ring_backfills += 1
         else:
             viewer.hold()
             try:
@@ -299,7 +278,7 @@ class CommentHub:
                 viewer.push(Frame(protocol.reset_frame(newest)))
                 after = newest
         viewer.skip_upto = after if after > upto else 0
-        self.stats["db_backfill_reads"] += 1
+        self.stats.db_backfill_reads += 1
         if after > 0:
             # What was removed while the viewer was away: it may still be on their page.
             # Held comments stay where they are shown: their author's page (as pending)
@@ -312,8 +291,8 @@ class CommentHub:
                     or not (sees_held or (who and author == who.key))]
             if gone:
                 viewer.push(Frame(protocol.deleted_frame(gone)))
-            for hook in self.resume_hooks:
-                for text in await hook(broadcast_id, viewer, after):
+            for supplement in self.plugins.resume:
+                for text in await supplement.resume_frames(broadcast_id, viewer, after):
                     viewer.push(Frame(text))
         cursor = after
         while cursor < upto:
@@ -336,7 +315,7 @@ class CommentHub:
         viewer.drop_queued_comments()
         upto = room.watermark
         if self._missed_from_ring(room, viewer, after, upto):
-            self.stats["ring_backfills"] += 1
+            self.stats.ring_backfills += 1
             return
         viewer.hold()
         try:
@@ -347,13 +326,13 @@ class CommentHub:
     async def handle_command(self, broadcast_id: int, viewer: Viewer,
                              command: protocol.Command) -> None:
         """Run a registered command (moderation, questions); unknown ones earn an error."""
-        handler = self.commands.get(command.type)
+        handler = self.plugins.commands.get(command.type)
         if handler is None:
             viewer.offer_direct(protocol.error_frame("unknown_type",
                                                      f"unknown message type {command.type!r}"))
             return
         try:
-            await handler(self, broadcast_id, viewer, command.body)
+            await handler.run_command(broadcast_id, viewer, command)
         except CommentRejected as exc:
             viewer.offer_direct(protocol.error_frame(exc.code, exc.message, None, **exc.extra))
 
@@ -369,7 +348,7 @@ class CommentHub:
 
     def _report_presence(self, room: Room) -> None:
         room.send_presence()
-        self._enqueue(room.broadcast_id, {"t": "p", "n": room.local_presence})
+        self._enqueue(room.broadcast_id, Presence(room.local_presence))
 
     # -- posting -----------------------------------------------------------------------
     async def post(
@@ -403,14 +382,13 @@ class CommentHub:
             decision = PostDecision(text=text, origin=address_key(address) if address else "")
             if question:
                 decision.flags.add(CommentFlag.QUESTION)
-            for policy in self.policies:
-                await policy(self, broadcast_id, author, client_id, decision)
+            for policy in self.plugins.policies:
+                await policy.check_post(broadcast_id, author, client_id, decision)
             clock = time.monotonic() if now is None else now
             if not author.is_staff:
                 await self._check_rates(broadcast_id, author, address, clock)
         except CommentRejected as exc:
-            self.stats["rejected"] += 1
-            self.rejections[exc.code] = self.rejections.get(exc.code, 0) + 1
+            self.stats.reject(exc.code)
             raise
         comment, created = await self.store.insert(
             broadcast_id, author, client_id, decision.text, status=decision.status,
@@ -418,10 +396,10 @@ class CommentHub:
             origin=decision.origin,
         )
         if created:
-            self.stats["accepted"] += 1
-            for hook in self.stored_hooks:
+            self.stats.accepted += 1
+            for listener in self.plugins.stored:
                 try:
-                    await hook(comment)
+                    await listener.comment_stored(comment)
                 except Exception:  # the comment is stored: acknowledge it regardless
                     log.exception("stored hook failed for comment %s", comment.id)
             self.comment_stored(broadcast_id)
@@ -479,27 +457,15 @@ class CommentHub:
         return [*waits, slow_wait] if slow else waits
 
 
-    def record_batch(self, size: int, oldest_created_at: str) -> None:
-        """Count a fanned-out batch and its lag (oldest comment's age when it went out)."""
-        stats = self.stats
-        stats["batches_total"] += 1
-        stats["batch_items_total"] += size
-        try:
-            lag = (datetime.now(UTC) - datetime.fromisoformat(oldest_created_at)).total_seconds()
-        except ValueError:
-            return
-        self.lag["fanout_lag_seconds_sum"] += max(0.0, lag)
-        self.lag["fanout_lag_seconds_count"] += 1
-
     def comment_stored(self, broadcast_id: int) -> None:
         """A comment of `broadcast_id` is committed: wake the local room, tell the others."""
         room = self.rooms.get(broadcast_id)
         if room is not None:
             room.wake.set()
-        self._enqueue(broadcast_id, {"t": "c"})
+        self._enqueue(broadcast_id, NewComments())
 
     # -- events to every process -------------------------------------------------------
-    def broadcast_event(self, broadcast_id: int, event: dict[str, Any]) -> None:
+    def broadcast_event(self, broadcast_id: int, event: Event) -> None:
         """Apply `event` to the local room now and publish it to every other process."""
         room = self.rooms.get(broadcast_id)
         if room is not None:
@@ -512,36 +478,39 @@ class CommentHub:
 
         `changed`: comments whose status this frame announces (all now in one status;
         `reshown`: a moderator put them back), so every room's ring learns it too."""
-        event: dict[str, Any] = {"t": "frame", "frame": protocol.encode(frame)}
+        change = None
         if changed:
-            event["status"] = {"ids": [c.id for c in changed], "status": changed[0].status,
-                               "reshown": reshown}
-        self.broadcast_event(broadcast_id, event)
+            change = StatusChange(tuple(c.id for c in changed), changed[0].status, reshown)
+        self.broadcast_event(broadcast_id, FrameOut(protocol.encode(frame), change))
 
-    def notify_held(self, comment: Comment) -> None:
-        for hook in self.held_hooks:
-            hook(comment)
+    def broadcast_state(self, broadcast_id: int, state: ChatState) -> None:
+        """The chat settings of `broadcast_id` changed: every room sends a `state` frame."""
+        self.broadcast_event(broadcast_id, StateChanged(state))
 
-    def _enqueue(self, broadcast_id: int, event: dict[str, Any]) -> None:
-        event = {**event, "proc": self.process_id}
+    def publish(self, channel: str, message: bytes) -> None:
+        """Queue `message` for `channel` behind the events already queued (never blocks;
+        dropped and counted as a publish failure when the queue is full)."""
         try:
-            self._outbox.put_nowait((broadcast_id, json.dumps(event).encode()))
+            self._outbox.put_nowait((channel, message))
         except asyncio.QueueFull:
-            self.stats["publish_failures"] += 1  # rooms catch up from the database
+            self.stats.publish_failures += 1
+
+    def _enqueue(self, broadcast_id: int, event: Event) -> None:
+        self.publish(channel_name(broadcast_id), encode_event(event, self.process_id))
 
     async def _publisher(self) -> None:
         """Publish in order, off the request path: a slow broker never delays an ack."""
         while True:
-            broadcast_id, message = await self._outbox.get()
+            channel, message = await self._outbox.get()
             try:
                 if not self.broker.healthy:
                     # Down: don't wait on it. Every room catches up from the database when
                     # the broker is back (RESYNC), and polls it meanwhile.
                     raise BrokerUnavailable("broker down")
-                await self.broker.publish(channel_name(broadcast_id), message)
+                await self.broker.publish(channel, message)
             except BrokerUnavailable:
                 # Comment notifications are recovered by RESYNC + the database.
-                self.stats["publish_failures"] += 1
+                self.stats.publish_failures += 1
             finally:
                 self._outbox.task_done()
 
@@ -553,7 +522,7 @@ class CommentHub:
                 if not room.viewers and room.empty_since and now - room.empty_since > ROOM_LINGER:
                     await self._close_room(room)
                     continue
-                self._enqueue(room.broadcast_id, {"t": "p", "n": room.local_presence})
+                self._enqueue(room.broadcast_id, Presence(room.local_presence))
                 room.send_presence()
             cutoff = now - 3600
             for key in [k for k, t in self._last_post.items() if t < cutoff]:

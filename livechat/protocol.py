@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,12 +58,11 @@ class Command:
 
 ClientMessage = Post | Resume | Ping | Command
 
-# Types handled outside this module (moderation, questions); anything else is unknown.
-EXTRA_TYPES: set[str] = set()
 
-
-def decode(raw: str | bytes, max_bytes: int) -> ClientMessage:
-    """Decode one client message or raise `ProtocolError`."""
+def decode(raw: str | bytes, max_bytes: int,
+           commands: Collection[str] = frozenset()) -> ClientMessage:
+    """Decode one client message or raise `ProtocolError`. `commands`: the other types
+    the hub handles (registered by its plugins); anything else is `unknown_type`."""
     size = len(raw.encode("utf-8", "surrogatepass")) if isinstance(raw, str) else len(raw)
     if size > max_bytes:
         raise ProtocolError("too_large", f"message is {size} bytes; at most {max_bytes}")
@@ -96,7 +95,7 @@ def decode(raw: str | bytes, max_bytes: int) -> ClientMessage:
         return Resume(after=after)
     if kind == "ping":
         return Ping()
-    if kind in EXTRA_TYPES:
+    if kind in commands:
         return Command(type=kind, body=data)
     shown = kind if len(kind) <= 32 else kind[:32] + "…"
     raise ProtocolError("unknown_type", f"unknown message type {shown!r}")

@@ -6,39 +6,31 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
 
 from livechat import protocol
 from livechat.batching import Batching
 from livechat.broker import RESYNC, Broker
 from livechat.chat_state import ChatState
 from livechat.comment import Comment, CommentStatus
+from livechat.events import (
+    Event,
+    FrameOut,
+    NewComments,
+    Presence,
+    StateChanged,
+    decode_event,
+)
+from livechat.plugins import Plugins
 from livechat.ring import CommentRing
+from livechat.stats import HubStats
 from livechat.store import CommentStore
 from livechat.viewer import Frame, Viewer
 
 log = logging.getLogger("livechat.hub")
 
-
-class RoomHub(Protocol):
-    """What a room uses of its hub (`livechat.hub.CommentHub`), so the room needs no
-    import of the hub that creates it."""
-
-    store: CommentStore
-    broker: Broker
-    process_id: str
-    stats: dict[str, int]
-    event_hooks: list[Callable[[Room, dict[str, Any]], None]]
-    reshown_sources: list[Callable[[int, int, int], Awaitable[list[int]]]]
-
-    def record_batch(self, size: int, oldest_created_at: str) -> None: ...
-
-    def notify_held(self, comment: Comment) -> None: ...
 
 PRESENCE_INTERVAL = 2.0  # seconds between presence reports of a process
 PRESENCE_STALE = 3 * PRESENCE_INTERVAL
@@ -54,11 +46,20 @@ def channel_name(broadcast_id: int) -> str:
     return f"live-seoul:broadcast:{broadcast_id}"
 
 
+RoomState = ChatState  # the name rooms have always used
+
 
 @dataclass
 class Room:
+    """Everything it needs is given to it: the comment store, the broker, this process's
+    id, the hub's counters and plugins. It owns its tasks (`open`, `close`)."""
+
     broadcast_id: int
-    hub: RoomHub
+    store: CommentStore
+    broker: Broker
+    process_id: str
+    stats: HubStats
+    plugins: Plugins
     watermark: int = 0
     viewers: set[Viewer] = field(default_factory=set)
     state: ChatState = field(default_factory=ChatState)
@@ -95,16 +96,37 @@ class Room:
     batching: Batching = field(default_factory=Batching)
     stale: bool = False  # broker messages (status changes) may have been lost
 
+    # -- lifecycle ---------------------------------------------------------------------
+    async def open(self) -> None:
+        """Subscribe (waiting up to 2 s for the subscription), then fill the ring and set
+        the watermark: subscribed first, so nothing falls between the two."""
+        self.tasks.append(asyncio.create_task(self.listen(),
+                                              name=f"room-{self.broadcast_id}"))
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(2.0):
+                await self.ready.wait()
+        await self.load()
+
+    def start_pump(self) -> None:
+        self.tasks.append(asyncio.create_task(self.pump(), name=f"pump-{self.broadcast_id}"))
+
+    async def close(self) -> None:
+        """Stop the room's tasks and its pending presence report."""
+        if self.presence_due is not None:
+            self.presence_due.cancel()
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
     async def load(self) -> None:
         """Fill the ring with the newest comments (all statuses) and set the watermark:
         one read, plus one per reshown source (moderation)."""
-        hub = self.hub
-        latest = await hub.store.latest(self.broadcast_id, RING_CAPACITY, None)
+        latest = await self.store.latest(self.broadcast_id, RING_CAPACITY, None)
         top = latest[-1].id if latest else 0
-        reshown: set[int] = set()
-        for source in hub.reshown_sources:
-            reshown.update(await source(self.broadcast_id, top, RING_CAPACITY))
-        hub.stats["db_room_reads"] += 1 + len(hub.reshown_sources)
+        reshown = await self.plugins.reshown(self.broadcast_id, top, RING_CAPACITY)
+        self.stats.db_room_reads += 1 + len(self.plugins.reshown_sources)
         self.ring.load(latest, len(latest) < RING_CAPACITY, top, reshown)
         self.watermark = top
         self.stale = False
@@ -116,17 +138,17 @@ class Room:
             if viewer.closed:
                 self.remove_viewer(viewer)
                 if viewer.too_slow:
-                    self.hub.stats["slow_disconnects"] += 1
-        self.hub.stats["frames"] += 1
-        self.hub.stats["deliveries"] += len(frame.items) * len(self.viewers)
+                    self.stats.slow_disconnects += 1
+        self.stats.frames += 1
+        self.stats.deliveries += len(frame.items) * len(self.viewers)
 
     async def pump(self) -> None:
         """Read new comments after the watermark and fan them out: at once when the room
         is quiet; under load, what arrives within the batching window travels together."""
-        store = self.hub.store
+        store = self.store
         loop = asyncio.get_running_loop()
         while True:
-            timeout = POLL_HEALTHY if self.hub.broker.healthy else POLL_UNHEALTHY
+            timeout = POLL_HEALTHY if self.broker.healthy else POLL_UNHEALTHY
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(timeout):
                     await self.wake.wait()
@@ -143,7 +165,7 @@ class Room:
                 await asyncio.sleep(0.5)
                 self.wake.set()
                 continue
-            self.hub.stats["db_fanout_reads"] += 1
+            self.stats.db_fanout_reads += 1
             if not rows:
                 continue
             self.take(rows)
@@ -157,27 +179,24 @@ class Room:
         items = tuple(c.wire() for c in rows if c.status == CommentStatus.VISIBLE)
         if items:
             self.fanout(Frame.comments(items, rows[-1].id))
-            self.hub.record_batch(len(items), items[0]["created_at"])
+            self.stats.record_batch(len(items), items[0]["created_at"])
             self.batching.sent(len(items), len(self.viewers), asyncio.get_running_loop().time())
         for comment in rows:
-            if comment.status == CommentStatus.HELD:
-                self.hub.notify_held(comment)
+            if comment.status == "held":
+                self.plugins.comment_held(self, comment)
 
     async def reload(self) -> None:
         """After lost broker messages: statuses in the ring may be old; read them again
         (up to the watermark, so the live stream goes on where it was)."""
-        hub = self.hub
-        latest = await hub.store.latest(self.broadcast_id, RING_CAPACITY, self.watermark)
-        reshown: set[int] = set()
-        for source in hub.reshown_sources:
-            reshown.update(await source(self.broadcast_id, self.watermark, RING_CAPACITY))
-        hub.stats["db_room_reads"] += 1 + len(hub.reshown_sources)
+        latest = await self.store.latest(self.broadcast_id, RING_CAPACITY, self.watermark)
+        reshown = await self.plugins.reshown(self.broadcast_id, self.watermark, RING_CAPACITY)
+        self.stats.db_room_reads += 1 + len(self.plugins.reshown_sources)
         self.ring.load(latest, len(latest) < RING_CAPACITY, self.watermark, reshown)
         self.stale = False
 
     async def listen(self) -> None:
         """Follow the broker channel of this broadcast (one subscription per process)."""
-        async with self.hub.broker.subscribe(channel_name(self.broadcast_id)) as sub:
+        async with self.broker.subscribe(channel_name(self.broadcast_id)) as sub:
             self.ready.set()
             async for message in sub:
                 if message is RESYNC:
@@ -185,45 +204,37 @@ class Room:
                     self.wake.set()
                     continue
                 assert isinstance(message, bytes)
-                try:
-                    event = json.loads(message)
-                except ValueError:
+                decoded = decode_event(message)
+                if decoded is None:
                     continue
-                if event.get("proc") == self.hub.process_id:
+                sender, event = decoded
+                if sender == self.process_id:
                     continue  # applied locally already
-                self.apply(event)
+                self.apply(event, sender)
 
-    def apply(self, event: dict[str, Any]) -> None:
-        """Apply one broker event (from this process or another)."""
-        kind = event.get("t")
-        if kind == "c":
+    def apply(self, event: Event, sender: str | None = None) -> None:
+        """Apply one broker event (`sender`: the process it came from; None: this one)."""
+        if isinstance(event, NewComments):
             self.wake.set()
-        elif kind == "p":
-            proc, count = event.get("proc"), event.get("n")
-            if isinstance(proc, str) and isinstance(count, int):
-                self.presence[proc] = (count, time.monotonic())
+        elif isinstance(event, Presence):
+            if sender is not None:
+                self.presence[sender] = (event.count, time.monotonic())
                 self.send_presence()
-        elif kind == "frame":
-            text = event.get("frame")
-            changed = event.get("status")
-            if isinstance(changed, dict):
-                self.ring.set_status(
-                    [i for i in changed.get("ids", ()) if isinstance(i, int)],
-                    CommentStatus(str(changed.get("status"))), bool(changed.get("reshown")))
-            if isinstance(text, str):
-                self.fanout(Frame(text))
-        elif kind == "state":
-            data = event.get("state", {})
-            self.state = ChatState.from_public(data)
+        elif isinstance(event, FrameOut):
+            if event.change is not None:
+                self.ring.set_status(list(event.change.ids), event.change.status,
+                                     event.change.reshown)
+            self.fanout(Frame(event.frame))
+        elif isinstance(event, StateChanged):
+            self.state = event.state
             self.fanout(Frame(protocol.encode({"type": "state", **self.state.public()})))
-        for hook in self.hub.event_hooks:
-            hook(self, event)
+        self.plugins.room_event(self, event)
 
     def viewer_count(self) -> int:
         now = time.monotonic()
         total = self.local_presence
         for proc, (count, seen) in self.presence.items():
-            if proc != self.hub.process_id and now - seen < PRESENCE_STALE:
+            if proc != self.process_id and now - seen < PRESENCE_STALE:
                 total += count
         return total
 

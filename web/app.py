@@ -176,13 +176,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
                                         on_answered=lambda q: push_routes.question_answered(
                                             push, q))
             await questions.start()
+            stack.push_async_callback(questions.stop)
             moderator = await moderation_routes.start_moderation(stack, hub, settings)
             social_writer = await connect(path)
             stack.push_async_callback(social_writer.close)
             members = MemberStore(social_writer, reader)
             stack.callback(close_member_readers, path)
             access = AccessStore(social_writer, reader)
-            hub.policies.insert(0, access.policy)
+            hub.register(access, first=True)  # who may comment at all, before moderation
+            stack.callback(hub.unregister, access)
             questions.access = access
             ops_writer = await connect(path)
             stack.push_async_callback(ops_writer.close)

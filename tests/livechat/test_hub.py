@@ -99,7 +99,7 @@ async def test_slow_viewer_is_closed_without_slowing_others(
         await reader
         assert len(received) == 30
         assert slow.too_slow and slow.closed
-        assert hub.stats["slow_disconnects"] >= 1
+        assert hub.stats.slow_disconnects >= 1
 
 
 async def test_resume_after_gives_exactly_the_missed(tmp_path: Path, broker_url: str) -> None:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from livechat.moderation import (
+from livechat.moderation.moderation import (
     Blocklist,
     ReasonError,
     find_personal_data,

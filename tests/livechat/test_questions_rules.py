@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from livechat import CommentRejected
-from livechat.questions import (
+from livechat.questions.questions import (
     STATUSES,
     TRANSITIONS,
     Question,

@@ -150,9 +150,9 @@ async def test_a_reconnect_storm_reads_the_database_only_to_open_the_room(
             missed = [i for i in ids if i > after]
             frames = await frames_until(viewer, has_ids(len(missed)))
             assert comment_ids(frames) == missed
-        assert hub.stats["db_room_reads"] <= 5
-        assert hub.stats["db_backfill_reads"] == 0
-        assert hub.stats["ring_backfills"] == 500
+        assert hub.stats.db_room_reads <= 5
+        assert hub.stats.db_backfill_reads == 0
+        assert hub.stats.ring_backfills == 500
 
 
 async def test_resume_from_before_the_ring_asks_the_database(
@@ -169,7 +169,7 @@ async def test_resume_from_before_the_ring_asks_the_database(
         assert hub.rooms[BROADCAST].ring.floor > ids[5]
         viewer = Viewer(None, 1000)
         await hub.join(BROADCAST, viewer, ids[5])
-        assert hub.stats["db_backfill_reads"] == 1
+        assert hub.stats.db_backfill_reads == 1
         late = (await hub.post(BROADCAST, citizen(1), "late", "live")).comment.id
         frames = await frames_until(viewer, has_ids(35))
         assert comment_ids(frames) == [*ids[6:], late]
@@ -196,11 +196,11 @@ async def test_removals_and_restores_while_away_come_from_the_ring(
         assert back is not None
         hub.broadcast_frame(BROADCAST, {"type": "comments", "items": [back.wire()],
                                         "restored": True}, [back], reshown=True)
-        reads = hub.stats["db_backfill_reads"]
+        reads = hub.stats.db_backfill_reads
         viewer = Viewer(None, 100)
         await hub.join(BROADCAST, viewer, ids[3])
         frames = await frames_until(viewer, lambda got: len(got) >= 3)
-        assert hub.stats["db_backfill_reads"] == reads
+        assert hub.stats.db_backfill_reads == reads
         assert frames[1] == {"type": "deleted", "ids": [ids[1]]}
         assert frames[2] == {"type": "comments", "items": [back.wire()], "restored": True}
         assert protocol.restored_frame([back.wire()]) == protocol.encode(frames[2])
@@ -233,6 +233,6 @@ async def test_a_status_change_on_one_process_reaches_the_ring_of_another(
             await b.join(BROADCAST, viewer, ids[2])
             frames = await frames_until(viewer, lambda got: len(got) >= 2)
             assert frames[1] == {"type": "deleted", "ids": [ids[0]]}
-            assert b.stats["db_backfill_reads"] == 0
+            assert b.stats.db_backfill_reads == 0
     finally:
         server.stop()

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from livechat.reporting import FRESH_WEIGHT, report_weight
+from livechat.moderation.reporting import FRESH_WEIGHT, report_weight
 from tests.support import RedisServer, staff_database
 from tests.web.addresskit import FromAddress, at
 from web.accounts.password_gate import PasswordGate, PasswordGateBusy

@@ -62,7 +62,7 @@ async def create_session(request: Request) -> Response:
         raise ApiError(409, None, "staff are logged in; log out to use a guest nickname")
     if existing is not None and existing.is_member:
         raise ApiError(409, None, "signed in: change your display name on /account")
-    # A new nickname keeps the session's age (reports weigh by it: livechat.reporting).
+    # A new nickname keeps the session's age (reports weigh by it: livechat.moderation.reporting).
     session = Session(sid=existing.sid if existing else new_sid(), nickname=nickname,
                       issued_at=existing.issued_at if existing else 0.0)
     response = JSONResponse(session_json(request, session), status_code=201)

@@ -18,8 +18,7 @@ class OverloadMiddleware:
         if scope["type"] == "http" and scope["path"].startswith("/api/"):
             services = scope.get("state", {}).get("services")
             if services is not None and services.hub.admission.saturated:
-                stats = services.hub.stats
-                stats["http_shed"] = stats.get("http_shed", 0) + 1
+                services.hub.stats.http_shed += 1
                 response = JSONResponse(
                     error_body("busy", f"busy: retry in {RETRY_AFTER} s"), 503,
                     headers={"Retry-After": str(RETRY_AFTER)},

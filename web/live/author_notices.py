@@ -4,7 +4,7 @@ are bilingual as sent (one text for every reader of the socket)."""
 
 from __future__ import annotations
 
-from livechat.moderator import AuthorNotices
+from livechat.moderation.moderator import AuthorNotices
 from livechat.personal_data import PERSONAL_DATA_KINDS
 
 HELD_NOTICE = "검토 후 모두에게 보입니다. (held for review)"

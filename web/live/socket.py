@@ -1,8 +1,9 @@
 """`WS /ws/broadcasts/{id}`: the transport edge of the comment hub.
 
 The endpoint only moves data: it checks the Origin, resolves the session, joins the hub
-and then runs two loops — one reads client messages, one drains the viewer's queue. A
-message that cannot be handled earns an `error` frame; the connection survives.
+and then runs two loops — one reads client messages, one drains the viewer's queue. What
+to do with each message is decided by `livechat.session.Session` (no I/O there); this
+module carries out the actions it returns.
 """
 
 from __future__ import annotations
@@ -16,7 +17,19 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
-from livechat import STAFF, CommentRejected, Frame, Identity, Viewer, protocol
+from livechat import CommentRejected, Frame, Identity, Viewer
+from livechat.session import (
+    Action,
+    Close,
+    EndSignIn,
+    PostComment,
+    Recheck,
+    ResumeFrom,
+    RunCommand,
+    SendFrame,
+    Session,
+    refusal,
+)
 from web.http.requests import ascii_int, same_origin
 from web.services import Services, services
 
@@ -24,7 +37,6 @@ log = logging.getLogger("web.live.socket")
 
 CLOSE_POLICY = 1008
 CLOSE_NOT_FOUND = 4404
-CLOSE_BUSY = 1013  # "try again later"
 
 
 async def broadcast_exists(svc: Services, broadcast_id: int) -> bool:
@@ -39,7 +51,7 @@ async def _known(svc: Services, broadcast_id: int) -> bool:
     yes is reused for a while (while its room opens, a storm keeps arriving)."""
     pending = svc.broadcast_lookups.get(broadcast_id)
     if pending is None:
-        svc.hub.stats["db_broadcast_lookups"] = svc.hub.stats.get("db_broadcast_lookups", 0) + 1
+        svc.hub.stats.db_broadcast_lookups += 1
         pending = asyncio.ensure_future(broadcast_exists(svc, broadcast_id))
         svc.broadcast_lookups[broadcast_id] = pending
 
@@ -159,24 +171,20 @@ async def comments_socket(ws: WebSocket, send: Send) -> None:
             await ws.accept()
             await ws.close(code=CLOSE_POLICY, reason="after must be a non-negative integer")
             return
-    session = svc.sessions.load(ws)
-    identity = session.identity if session else None
+    signed_in = svc.sessions.load(ws)
+    identity = signed_in.identity if signed_in else None
     hub = svc.hub
     address = client_address(ws)
     retry = hub.admission.admit(broadcast_id, time.monotonic(), address)
     await ws.accept()
     if retry:
-        if hub.admission.saturated:
-            key, code, why = "connection_cap_refused", "busy", "busy"
-        elif hub.admission.address_full(address):
-            key, code, why = ("address_cap_refused", "too_many_connections",
-                              "too many connections from your address")
-        else:
-            key, code, why = "admission_refused", "busy", "busy"
-        hub.stats[key] = hub.stats.get(key, 0) + 1
-        await send({"type": "websocket.send", "text": protocol.error_frame(
-            code, f"{why}: retry in {retry} s", retry_after=retry)})
-        await ws.close(code=CLOSE_BUSY, reason=f"{why}; retry in {retry} s")
+        refused = refusal(retry, hub.admission.saturated, hub.admission.address_full(address))
+        hub.stats.refused(refused.counter)
+        for action in refused.actions:
+            if isinstance(action, SendFrame):
+                await send({"type": "websocket.send", "text": action.frame})
+            elif isinstance(action, Close):
+                await ws.close(code=action.code, reason=action.reason)
         return
     try:
         await _serve(ws, send, svc, broadcast_id, identity, after)
@@ -190,17 +198,17 @@ async def _serve(ws: WebSocket, send: Send, svc: Services, broadcast_id: int,
     viewer = Viewer(identity, hub.limits.send_queue_frames, address=client_address(ws))
     await hub.join(broadcast_id, viewer, after)
     viewer.attach(outlet_for(send))
+    session = Session(identity, svc.settings.ws_max_message_bytes, hub.message_types)
     try:
-        await _read(ws, svc, broadcast_id, viewer, identity)
+        await _read(ws, svc, broadcast_id, viewer, session)
     finally:
         hub.leave(broadcast_id, viewer)
         viewer.detach()
 
 
 async def _read(ws: WebSocket, svc: Services, broadcast_id: int, viewer: Viewer,
-                identity: Identity | None) -> None:
-    hub = svc.hub
-    max_bytes = svc.settings.ws_max_message_bytes
+                session: Session) -> None:
+    """Feed each client message to the session and carry out the actions it returns."""
     while True:
         try:
             message = await ws.receive()
@@ -211,42 +219,42 @@ async def _read(ws: WebSocket, svc: Services, broadcast_id: int, viewer: Viewer,
         raw = message.get("text")
         if raw is None:
             raw = message.get("bytes") or b""
-        try:
-            decoded = protocol.decode(raw, max_bytes)
-        except protocol.ProtocolError as exc:
-            viewer.offer_direct(protocol.error_frame(exc.code, exc.message, exc.client_id))
-            continue
-        if isinstance(decoded, protocol.Ping):
-            viewer.offer_direct(protocol.pong_frame())
-        elif isinstance(decoded, protocol.Resume):
-            await hub.resume(broadcast_id, viewer, decoded.after)
-        elif identity is not None and (identity.role in STAFF or identity.is_member) \
-                and not _still_signed_in(ws, svc):
-            # Logged out (or disabled) since this socket opened: staff powers end now; a
-            # member who deleted their account posts nothing more under its name.
-            viewer.offer_direct(protocol.error_frame(
-                "no_session", "your session has ended; log in again", None))
-            identity = viewer.identity = None
-        elif isinstance(decoded, protocol.Post):
-            if identity is None:
-                viewer.offer_direct(protocol.error_frame(
-                    "no_session", "pick a nickname (POST /api/session) before commenting",
-                    decoded.client_id))
-                continue
-            try:
-                result = await hub.post(broadcast_id, identity, decoded.client_id,
-                                        decoded.text, address=client_address(ws),
-                                        question=decoded.question)
-            except CommentRejected as exc:
-                viewer.offer_direct(protocol.error_frame(
-                    exc.code, exc.message, decoded.client_id, **exc.extra))
-                continue
-            viewer.offer_direct(protocol.ack_frame(
-                decoded.client_id, result.comment.id, result.comment.status, result.notice))
-        else:
-            await hub.handle_command(broadcast_id, viewer, decoded)
+        if not await _carry_out(ws, svc, broadcast_id, viewer, session, session.receive(raw)):
+            return
         if ws.client_state != WebSocketState.CONNECTED or viewer.closed:
             return
+
+
+async def _carry_out(ws: WebSocket, svc: Services, broadcast_id: int, viewer: Viewer,
+                     session: Session, actions: list[Action]) -> bool:
+    """Do what the session asked, in order; False once it closed the connection."""
+    hub = svc.hub
+    while actions:
+        action = actions.pop(0)
+        if isinstance(action, SendFrame):
+            viewer.offer_direct(action.frame)
+        elif isinstance(action, ResumeFrom):
+            await hub.resume(broadcast_id, viewer, action.after)
+        elif isinstance(action, Recheck):
+            actions[:0] = session.rechecked(action.message, _still_signed_in(ws, svc))
+        elif isinstance(action, EndSignIn):
+            viewer.identity = None
+        elif isinstance(action, PostComment):
+            post = action.post
+            try:
+                result = await hub.post(broadcast_id, action.author, post.client_id, post.text,
+                                        address=client_address(ws), question=post.question)
+            except CommentRejected as exc:
+                actions[:0] = session.rejected(post, exc)
+            else:
+                actions[:0] = session.posted(post, result.comment.id, result.comment.status,
+                                             result.notice)
+        elif isinstance(action, RunCommand):
+            await hub.handle_command(broadcast_id, viewer, action.command)
+        else:
+            await ws.close(code=action.code, reason=action.reason)
+            return False
+    return True
 
 
 def _still_signed_in(ws: WebSocket, svc: Services) -> bool:

@@ -21,9 +21,9 @@ from starlette.responses import JSONResponse, RedirectResponse, Response, Stream
 from starlette.routing import BaseRoute, Route
 
 from livechat import CommentHub, Role
-from livechat.moderation import REASONS, Reason
-from livechat.moderation_store import ModerationStore
-from livechat.moderator import (
+from livechat.moderation.moderation import REASONS, Reason
+from livechat.moderation.moderation_store import ModerationStore
+from livechat.moderation.moderator import (
     TIMEOUT_MINUTES,
     ModerationConfig,
     ModerationError,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 from livechat.comment import CommentStatus
-from livechat.moderation import Reason
+from livechat.moderation.moderation import Reason
 from web.accounts.staff_pages import ROLE_LABELS
 from web.rendering.i18n import translate
 

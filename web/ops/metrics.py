@@ -1,7 +1,7 @@
 """Prometheus metrics at `GET /metrics`, in the text exposition format (version 0.0.4).
 
-Each worker process keeps its numbers in its hub (`hub.stats`, `hub.rejections`,
-`hub.lag`). Behind `live-seoul serve --workers N` a scrape reaches one worker at random,
+Each worker process keeps its numbers in its hub (`hub.stats`, a `livechat.stats.HubStats`).
+Behind `live-seoul serve --workers N` a scrape reaches one worker at random,
 so every worker also leaves a snapshot of its numbers in METRICS_DIR every few seconds,
 and whichever worker answers reports all fresh snapshots, each series labelled with its
 `pid`. A restarted worker has a new pid: its counters start a new series instead of going
@@ -115,9 +115,9 @@ def snapshot(hub: CommentHub, broker_kind: str, ping: Histogram, pid: int,
         "rooms": len(hub.rooms),
         # people, not sockets (one client with many tabs is one viewer: Room.local_presence)
         "viewers": {str(bid): room.local_presence for bid, room in hub.rooms.items()},
-        "stats": {k: int(v) for k, v in hub.stats.items()},
-        "lag": {k: float(v) for k, v in getattr(hub, "lag", {}).items()},
-        "rejections": dict(hub.rejections),
+        "stats": hub.stats.counters(),
+        "lag": hub.stats.lag(),
+        "rejections": dict(hub.stats.rejections),
         "broker": broker_kind,
         "broker_healthy": 1 if hub.broker.healthy else 0,
         "admission_open": getattr(admission, "open", None),

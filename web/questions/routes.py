@@ -33,8 +33,8 @@ from starlette.routing import BaseRoute, Route
 
 from livechat import CommentRejected, Question, Role, Tally
 from livechat.protocol import CLIENT_ID
-from livechat.question_service import mask_confirmed
-from livechat.questions import STATUSES, allowed_moves, merge_tallies, parse_sort
+from livechat.questions.question_service import mask_confirmed
+from livechat.questions.questions import STATUSES, allowed_moves, merge_tallies, parse_sort
 from web.accounts.roles import Access, may
 from web.accounts.sessions import Session
 from web.http.errors import ApiError, rejected

@@ -1,8 +1,8 @@
 """`WS /ws/channel`: open home and schedule pages hear at once that the channel changed.
 
-Operators' edits, go-live, end and cancel publish a `channel` frame on room 0 (see
-`web.schedule.routes.publish_status`). Each process subscribes to that room once
-(`ChannelFeed.running`) and counts changes; every socket waits for the count to move and
+Operators' edits, go-live, end and cancel publish a message on the channel-change broker
+channel (`announce_change`, queued behind the hub's own events). Each process subscribes
+to it once (`ChannelFeed.running`) and counts changes; every socket waits for the count to move and
 then sends one `{"type": "channel", "changed": true}` (on connect, one with `false`: the
 page knows it is listening), so the feed never awaits a socket.
 The page then re-reads what it shows (`/api/now`, or the schedule day). Sockets carry no
@@ -18,18 +18,19 @@ from collections.abc import AsyncIterator
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from livechat import Broker
+from livechat import Broker, CommentHub
 from livechat.room import channel_name
 from web.http.requests import same_origin
 
-CHANNEL_ROOM = 0
+# The broker channel that room 0 would have (no broadcast has id 0), as it always was.
+CHANNEL = channel_name(0)
 MAX_SOCKETS = 5000  # per process; beyond it pages keep their 30-s poll
 CHANGED = '{"type":"channel","changed":true}'
 LISTENING = '{"type":"channel","changed":false}'  # sent once on connect
 
 
 class ChannelFeed:
-    """Counts channel changes heard on room 0 and wakes the sockets waiting on them."""
+    """Counts channel changes heard on `CHANNEL` and wakes the sockets waiting on them."""
 
     def __init__(self, broker: Broker) -> None:
         self.broker = broker
@@ -49,7 +50,7 @@ class ChannelFeed:
                 await task
 
     async def _listen(self) -> None:
-        async with self.broker.subscribe(channel_name(CHANNEL_ROOM)) as messages:
+        async with self.broker.subscribe(CHANNEL) as messages:
             async for _ in messages:
                 async with self._changed:
                     self.version += 1
@@ -60,6 +61,12 @@ class ChannelFeed:
         async with self._changed:
             await self._changed.wait_for(lambda: self.version != seen)
             return self.version
+
+
+def announce_change(hub: CommentHub) -> None:
+    """Tell every process's open home and schedule pages that the channel changed (what
+    the message says is not read: any message on `CHANNEL` is a change)."""
+    hub.publish(CHANNEL, CHANGED.encode())
 
 
 async def _closed(ws: WebSocket) -> None:

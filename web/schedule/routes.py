@@ -61,7 +61,7 @@ from web.push import routes as push_routes
 from web.rendering.error_pages import error_page
 from web.rendering.i18n import translate
 from web.rendering.templating import request_locale
-from web.schedule.channel_feed import CHANNEL_ROOM
+from web.schedule.channel_feed import announce_change
 from web.services import Services, services
 from web.share.routes import context_for_broadcast, context_for_schedule_day
 
@@ -222,7 +222,7 @@ def json_ld(b: Broadcast, base: str) -> Markup:
 
 
 def publish_status(hub: CommentHub, b: Broadcast, replay_id: int | None = None) -> None:
-    """Tell the broadcast's viewers (every process) and the channel room of a change."""
+    """Tell the broadcast's viewers (every process) and the channel feed of a change."""
     if hub.chat_window is not None:
         hub.chat_window.forget(b.id)  # comments open or close with the status, here at once
     frame: dict[str, Any] = {"type": "status", "status": b.status, "broadcast_id": b.id}
@@ -230,7 +230,7 @@ def publish_status(hub: CommentHub, b: Broadcast, replay_id: int | None = None) 
         frame["replay_id"] = replay_id
         frame["replay_url"] = f"/replays/{replay_id}"
     hub.broadcast_frame(b.id, frame)
-    hub.broadcast_frame(CHANNEL_ROOM, {"type": "channel", "changed": True})
+    announce_change(hub)
 
 
 # ---- public JSON and exports -------------------------------------------------------------
@@ -320,7 +320,7 @@ async def api_create(request: Request) -> Response:
         b = await svc.schedule.create(parse_draft(data))
     except BroadcastError as exc:
         return broadcast_error(exc)
-    svc.hub.broadcast_frame(CHANNEL_ROOM, {"type": "channel", "changed": True})
+    announce_change(svc.hub)
     return JSONResponse(broadcast_json(b, SITE_PATHS), status_code=201,
                         headers={"Location": f"/api/broadcasts/{b.id}"})
 
@@ -335,7 +335,7 @@ async def _edit(request: Request, data: dict[str, Any]) -> Response:
         return broadcast_error(exc)
     if updated is None:
         raise ApiError(404, "broadcast_id", f"no broadcast {current.id}")
-    svc.hub.broadcast_frame(CHANNEL_ROOM, {"type": "channel", "changed": True})
+    announce_change(svc.hub)
     return JSONResponse(broadcast_json(updated, SITE_PATHS))
 
 

@@ -1,6 +1,7 @@
 """The moderation service: policies the hub runs before storing, and moderators' actions.
 
-`Moderator.install()` registers, on one process's `CommentHub`:
+`Moderator.install()` registers it on one process's `CommentHub` (`hub.register`; `stop()`
+unregisters it), as a plugin with these parts (`livechat.plugins`):
 
 - a **policy** run before a comment is stored: chat closed, timeouts and bans (a clear
   error saying until when, in Seoul time), personal-data masking (the author is told), and
@@ -12,8 +13,8 @@
   tell an author what happened to their comment.
 
 Every action writes the database first (with its audit row, in one transaction) and then
-goes out through `hub.broadcast_event` / `broadcast_frame`, which reach every viewer on
-every process. Blocked-word changes travel on one control channel per process.
+goes out through `hub.broadcast_event` / `broadcast_frame` / `broadcast_state`, which
+reach every viewer on every process. Blocked-word changes travel on one control channel per process.
 """
 
 from __future__ import annotations
@@ -33,9 +34,10 @@ from livechat import protocol
 from livechat.broker import RESYNC, Bucket
 from livechat.chat_state import ChatState
 from livechat.comment import Comment, CommentFlag, CommentStatus
-from livechat.hub import RECHECK_ON_RESUME, CommentHub, PostDecision, Room, Viewer
+from livechat.events import Event, ModerationNotice
+from livechat.hub import RECHECK_ON_RESUME, CommentHub, PostDecision, Viewer
 from livechat.identity import MODERATORS, STAFF, Identity, Role
-from livechat.moderation import (
+from livechat.moderation.moderation import (
     Blocklist,
     Reason,
     ReasonError,
@@ -43,16 +45,17 @@ from livechat.moderation import (
     mask_personal_data,
     parse_reason,
 )
-from livechat.moderation_store import (
+from livechat.moderation.moderation_store import (
     AuditEntry,
     Change,
     Conflict,
     ModerationStore,
     pseudonym,
 )
+from livechat.moderation.reporting import report_weight
 from livechat.network import address_key, network_block
+from livechat.plugins import RoomView
 from livechat.ratelimit import RateLimiter
-from livechat.reporting import report_weight
 from livechat.text import CommentRejected, clean_text, grapheme_count, has_visible
 
 log = logging.getLogger("livechat.moderator")
@@ -177,17 +180,14 @@ class Moderator:
     def actions(self) -> tuple[str, ...]:
         return tuple(self._actions)
 
+    @property
+    def message_types(self) -> tuple[str, ...]:
+        return ("moderate",)
+
     # -- lifecycle ---------------------------------------------------------------------
     async def install(self) -> None:
         await self.reload_words()
-        hub = self.hub
-        hub.policies.append(self.policy)
-        hub.commands["moderate"] = self.command
-        protocol.EXTRA_TYPES.add("moderate")
-        hub.held_hooks.append(self._on_held)
-        hub.event_hooks.append(self._on_event)
-        hub.resume_hooks.append(self._on_resume)
-        hub.reshown_sources.append(self._reshown)
+        self.hub.register(self)
         ready = asyncio.Event()
         self._tasks = [
             asyncio.create_task(self._listen(ready), name="moderation-control"),
@@ -198,18 +198,7 @@ class Moderator:
                 await ready.wait()
 
     async def stop(self) -> None:
-        hub = self.hub
-        with contextlib.suppress(ValueError):
-            hub.policies.remove(self.policy)
-        hub.commands.pop("moderate", None)
-        with contextlib.suppress(ValueError):
-            hub.held_hooks.remove(self._on_held)
-        with contextlib.suppress(ValueError):
-            hub.event_hooks.remove(self._on_event)
-        with contextlib.suppress(ValueError):
-            hub.resume_hooks.remove(self._on_resume)
-        with contextlib.suppress(ValueError):
-            hub.reshown_sources.remove(self._reshown)
+        self.hub.unregister(self)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -246,11 +235,12 @@ class Moderator:
                 await self.reload_words()
 
     # -- the policy --------------------------------------------------------------------
-    async def policy(self, hub: CommentHub, broadcast_id: int, author: Identity,
-                     client_id: str, decision: PostDecision) -> None:
+    async def check_post(self, broadcast_id: int, author: Identity, client_id: str,
+                         decision: PostDecision) -> None:
         """Closed chat, restrictions, masking, blocked words. Staff are exempt."""
         if author.is_staff:
             return
+        hub = self.hub
         room = hub.rooms.get(broadcast_id)
         closed = room.state.closed if room else (await hub.store.get_chat_settings(
             broadcast_id)).closed
@@ -291,7 +281,7 @@ class Moderator:
             decision.notice = " ".join(notices)
 
     # -- hooks: moderators and authors on this process ---------------------------------
-    async def _on_resume(self, broadcast_id: int, viewer: Viewer, after: int) -> list[str]:
+    async def resume_frames(self, broadcast_id: int, viewer: Viewer, after: int) -> list[str]:
         """A page that was away while comments it had seen were put back gets them again
         (`restored`: re-inserted in place, harmless where they never left)."""
         comments = await self.store.reshown_among_latest(broadcast_id, after,
@@ -300,34 +290,30 @@ class Moderator:
             return []
         return [protocol.restored_frame([c.wire() for c in comments])]
 
-    async def _reshown(self, broadcast_id: int, upto: int, window: int) -> list[int]:
+    async def reshown(self, broadcast_id: int, upto: int, window: int) -> list[int]:
         """For a room's ring: which of its comments were put back by a moderator."""
         return [c.id for c in await self.store.reshown_among_latest(broadcast_id, upto,
                                                                     window)]
 
-    def _moderators(self, room: Room) -> list[Viewer]:
+    def _moderators(self, room: RoomView) -> list[Viewer]:
         return [v for v in room.viewers
                 if v.identity is not None and v.identity.role in MODERATORS]
 
-    def _on_held(self, comment: Comment) -> None:
-        room = self.hub.rooms.get(comment.broadcast_id)
-        if room is None:
-            return
+    def comment_held(self, room: RoomView, comment: Comment) -> None:
         word = self.blocklist.match(comment.text)
         frame = protocol.encode({"type": "mod", "event": "held", "item": mod_item(
             comment, cause="blocked_word", matched=word)})
         for viewer in self._moderators(room):
             viewer.offer_direct(frame)
 
-    def _on_event(self, room: Room, event: dict[str, Any]) -> None:
-        if event.get("t") != "mod":
+    def room_event(self, room: RoomView, event: Event) -> None:
+        if not isinstance(event, ModerationNotice):
             return
-        frame = event.get("frame")
-        if isinstance(frame, str):
+        if event.frame is not None:
             for viewer in self._moderators(room):
-                viewer.offer_direct(frame)
-        author_key, author_frame = event.get("author_key"), event.get("author_frame")
-        if isinstance(author_key, str) and isinstance(author_frame, str):
+                viewer.offer_direct(event.frame)
+        author_key, author_frame = event.author_key, event.author_frame
+        if author_key is not None and author_frame is not None:
             for viewer in list(room.viewers):
                 if viewer.identity is not None and viewer.identity.key == author_key:
                     viewer.offer_direct(author_frame)
@@ -339,13 +325,13 @@ class Moderator:
 
     def _emit(self, broadcast_id: int, mod: dict[str, Any] | None = None,
               author_key: str | None = None, author: dict[str, Any] | None = None) -> None:
-        event: dict[str, Any] = {"t": "mod"}
-        if mod is not None:
-            event["frame"] = protocol.encode({"type": "mod", **mod})
+        frame = None if mod is None else protocol.encode({"type": "mod", **mod})
         if author_key is not None and author is not None:
-            event["author_key"] = author_key
-            event["author_frame"] = protocol.encode({"type": "moderation", **author})
-        self.hub.broadcast_event(broadcast_id, event)
+            author_frame = protocol.encode({"type": "moderation", **author})
+            notice = ModerationNotice(frame, author_key, author_frame)
+        else:
+            notice = ModerationNotice(frame)
+        self.hub.broadcast_event(broadcast_id, notice)
 
     def _emit_action(self, broadcast_id: int, action: str, entries: list[AuditEntry],
                      items: list[Comment] | None = None, **extra: Any) -> None:
@@ -365,14 +351,15 @@ class Moderator:
             comment = await self.hub.store.get(settings.pinned_id)
             if comment is not None and comment.status == CommentStatus.VISIBLE:
                 pinned = comment.wire()
-        state = settings.with_pinned(pinned).public()
-        self.hub.broadcast_event(broadcast_id, {"t": "state", "state": state})
-        return state
+        state = settings.with_pinned(pinned)
+        self.hub.broadcast_state(broadcast_id, state)
+        return state.public()
 
     # -- WebSocket ---------------------------------------------------------------------
-    async def command(self, hub: CommentHub, broadcast_id: int, viewer: Viewer,
-                      body: Body) -> None:
+    async def run_command(self, broadcast_id: int, viewer: Viewer,
+                          command: protocol.Command) -> None:
         """`{"type": "moderate", "action": …, "request_id": …}` from a WebSocket."""
+        body = command.body
         request_id = body.get("request_id")
         if not isinstance(request_id, str) or len(request_id) > 64:
             request_id = None
@@ -669,7 +656,7 @@ class Moderator:
                      reason_text: object, *, address: str = "",
                      session_age: float | None = None) -> dict[str, Any]:
         """A viewer reports a comment (신고). Enough weight of reporters that are not one
-        person (`livechat.reporting`) hides it for review. Reports from one `address` and
+        person (`livechat.moderation.reporting`) hides it for review. Reports from one `address` and
         one network block are capped per hour, however many identities they bring."""
         comment = await self.store.comment(comment_id)
         if comment is None:

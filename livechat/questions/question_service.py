@@ -29,13 +29,13 @@ from livechat import protocol
 from livechat.access import AccessStore
 from livechat.access import check_vote as check_vote_access
 from livechat.broker import Bucket
-from livechat.comment import Comment, CommentFlag, CommentStatus
+from livechat.comment import Comment, CommentStatus
 from livechat.hub import CommentHub, PostResult, Viewer
 from livechat.identity import Identity
 from livechat.network import address_key, network_block
 from livechat.personal_data import mask_for_publishing
-from livechat.question_store import QuestionStore
-from livechat.questions import (
+from livechat.questions.question_store import QuestionStore
+from livechat.questions.questions import (
     STATUSES,
     VOTE_BURST,
     VOTES_PER_ADDRESS,
@@ -117,17 +117,22 @@ class QuestionService:
         adopted = await self.store.adopt_orphans()
         if adopted:
             log.warning("recorded %d question(s) whose rows were missing", adopted)
-        self.hub.stored_hooks.append(self._on_stored)
-        protocol.EXTRA_TYPES.update(COMMANDS)
-        for name in COMMANDS:
-            self.hub.commands[name] = self._command
+        self.hub.register(self)
+
+    async def stop(self) -> None:
+        """Unhook from the hub (its commands become unknown message types again)."""
+        self.hub.unregister(self)
+
+    @property
+    def message_types(self) -> tuple[str, ...]:
+        return COMMANDS
 
     def publish(self, event: str, question: Question) -> None:
         self.hub.broadcast_frame(question.broadcast_id, question_frame(event, question))
 
     # -- ask ---------------------------------------------------------------------------
-    async def _on_stored(self, comment: Comment) -> None:
-        if CommentFlag.QUESTION not in comment.flag_set:
+    async def comment_stored(self, comment: Comment) -> None:
+        if "question" not in comment.flag_set:
             return
         created = await self.store.create(comment.id, comment.broadcast_id,
                                           comment.author_key, comment.created_at)
@@ -234,8 +239,8 @@ class QuestionService:
         await comments.set_chat_settings(broadcast_id, pinned_comment_id=comment_id)
         state = await comments.get_chat_settings(broadcast_id)
         pinned = await comments.get(comment_id)
-        self.hub.broadcast_event(broadcast_id, {
-            "t": "state", "state": state.with_pinned(pinned.wire() if pinned else None).public()})
+        self.hub.broadcast_state(broadcast_id,
+                                 state.with_pinned(pinned.wire() if pinned else None))
 
     async def set_status(self, broadcast_id: int | None, question_id: int, official: Identity,
                          status: object, note: object = "",
@@ -259,8 +264,9 @@ class QuestionService:
         return after
 
     # -- WebSocket commands ------------------------------------------------------------
-    async def _command(self, hub: CommentHub, broadcast_id: int, viewer: Viewer,
-                       body: Mapping[str, object]) -> None:
+    async def run_command(self, broadcast_id: int, viewer: Viewer,
+                          command: protocol.Command) -> None:
+        body = command.body
         kind = str(body.get("type"))
         raw_id = body.get("question_id")
         try:

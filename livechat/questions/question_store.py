@@ -21,7 +21,7 @@ import aiosqlite
 
 from livechat.comment import answer_flags
 from livechat.identity import Identity
-from livechat.questions import (
+from livechat.questions.questions import (
     Answer,
     Question,
     Tally,
