@@ -59,6 +59,9 @@ def serve(args: argparse.Namespace) -> int:
         ws_max_size=ws_transport_max(settings.ws_max_message_bytes),
         ws_per_message_deflate=settings.ws_compression,
         timeout_graceful_shutdown=int(settings.shutdown_timeout),
+        # uvicorn's supervisor replaces a worker that does not answer its ping in time; 5 s
+        # (the default) killed workers still importing on a busy host, in a loop.
+        timeout_worker_healthcheck=30,
         log_level=settings.log_level,
         log_config=log_config(settings.log_level),
         access_log=False,  # web.access logs each request, with its request id
