@@ -221,7 +221,7 @@ async def _read(ws: WebSocket, svc: Services, broadcast_id: int, viewer: Viewer,
         elif isinstance(decoded, protocol.Resume):
             await hub.resume(broadcast_id, viewer, decoded.after)
         elif identity is not None and (identity.role in STAFF or identity.is_member) \
-                and not _still_signed_in(ws, svc):
+                and not await _still_signed_in(ws, svc):
             # Logged out (or disabled) since this socket opened: staff powers end now; a
             # member who deleted their account posts nothing more under its name.
             viewer.offer_direct(protocol.error_frame(
@@ -249,10 +249,11 @@ async def _read(ws: WebSocket, svc: Services, broadcast_id: int, viewer: Viewer,
             return
 
 
-def _still_signed_in(ws: WebSocket, svc: Services) -> bool:
+async def _still_signed_in(ws: WebSocket, svc: Services) -> bool:
     """Whether the staff or member session this socket opened with is still valid (one
     small database read per such message; guests' messages never pay it). Not idle: the
     message being handled is activity."""
+    await svc.sessions.verify(ws)
     return svc.sessions.load(ws, check_idle=False) is not None
 
 

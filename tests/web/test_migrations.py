@@ -4,7 +4,8 @@ import sqlite3
 from pathlib import Path
 
 from replay import ReplayQuery, ReplayStore
-from web.database import PACKAGE_MIGRATIONS, connect, migrate
+from tests.support import migrated
+from web.database import PACKAGE_MIGRATIONS, migrate
 
 
 def test_file_from_first_migrations_upgrades_with_rows_intact(tmp_path: Path) -> None:
@@ -65,10 +66,6 @@ async def test_replays_indexed_before_spacing_blind_search_are_found(tmp_path: P
         conn.execute("INSERT INTO replay_fts (rowid, document) VALUES (7, '보행 친화 도시 서울')")
     conn.close()
     migrate(db)
-    writer, reader = await connect(db), await connect(db)
-    try:
-        found = await ReplayStore(writer, reader).search(ReplayQuery(text="보행친화"))
+    async with migrated(db) as database:
+        found = await ReplayStore(database).search(ReplayQuery(text="보행친화"))
         assert [r.id for r in found.items] == [7]
-    finally:
-        await writer.close()
-        await reader.close()
