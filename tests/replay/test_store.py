@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -298,3 +299,56 @@ async def test_channel_candidates_are_the_listed_replays(database_url: str) -> N
         assert (candidate.id, candidate.title, candidate.duration_seconds,
                 candidate.popularity) == (shown, "편성 가능", 1800, 1)
         assert candidate.published_at.tzinfo is not None
+
+
+def corpus(count: int) -> list[tuple[str, str, str, tuple[str, ...]]]:
+    """(title, description, category, staff) of `count` replays, Korean mostly, seeded."""
+    import random
+
+    rng = random.Random(11)
+    words = ["교통정책", "청책토론회", "주택공급", "미세먼지", "지하철", "버스노선", "따릉이",
+             "한강공원", "광화문", "보행", "친화", "도시", "서울", "시장과의대화", "재개발",
+             "traffic", "Forum", "東京都", "交通", "AI", "설명회", "책"]
+    names = ("김교통", "이주택", "박 민준", "최서연")
+    return [(" ".join(rng.sample(words, rng.randint(2, 4))),
+             " ".join(rng.sample(words, rng.randint(3, 6))),
+             rng.choice(("교통", "주택", "문화")),
+             tuple(rng.sample(names, rng.randint(0, 2)))) for _ in range(count)]
+
+
+SAME_QUERIES = [
+    ("교통정책", {}), ("교통", {}), ("책", {}), ("통", {}), ("정책 교통", {}),
+    ("청책토론", {}), ("친화도시", {}), ("보행 친화", {}), ("traffic", {}), ("FORUM", {}),
+    ("東京", {}), ("交", {}), ("ai", {}), ("민준", {}), ("박민준", {}), ("없는말", {}),
+    ("", {"staff": "민준"}), ("서울", {"category": "교통"}), ("", {"sort": "most_viewed"}),
+    ("도시", {"sort": "most_viewed"}), ('"교통', {}), ("%", {}), ("_", {}), ("a-b", {}),
+]
+
+
+async def test_both_engines_answer_every_query_alike(
+        tmp_path: Path, postgres_schema: tuple[str, str]) -> None:
+    """The same catalog on SQLite (FTS5) and PostgreSQL (pg_trgm and the bigram tsvector):
+    every query, filter and sort returns the same replays in the same order, page by page."""
+    engines = [f"sqlite:///{tmp_path / 'same.db'}", postgres_schema[0]]
+    answers: list[list[list[str]]] = []
+    for url in engines:
+        async with stores(url) as s:
+            for i, (title, description, category, staff) in enumerate(corpus(120)):
+                replay_id = await s.publish(title, description=description,
+                                            category=category, staff=staff,
+                                            starts_at=T0 + timedelta(hours=i))
+                for viewer in range(i % 7):
+                    await s.replays.record_view(replay_id, f"v{viewer}")
+            pages: list[list[str]] = []
+            for text, extra in SAME_QUERIES:
+                cursor = None
+                while True:
+                    page = await s.replays.search(ReplayQuery(text=text, limit=25,
+                                                              cursor=cursor, **extra))
+                    pages.append([r.title + "|" + str(r.aired_at) for r in page.items])
+                    if page.next_cursor is None:
+                        break
+                    cursor = page.next_cursor
+            answers.append(pages)
+    assert answers[0] == answers[1]
+    assert sum(len(p) for p in answers[0]) > 300  # the queries do find things
