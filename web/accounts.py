@@ -172,7 +172,7 @@ class AccountStore:
                       values: tuple[object, ...]) -> Account:
         """Change one account and raise its session epoch in one transaction: from the
         moment this returns, every worker refuses the cookies it had (see
-        `staff_session_live`). Raises `AccountError("account", …)` for an unknown id."""
+        `session_live`). Raises `AccountError("account", …)` for an unknown id."""
         async with self._db.transaction() as tx:
             changed = await tx.execute(
                 f"UPDATE accounts SET {assignment} WHERE id = ?", (*values, account_id))
@@ -187,7 +187,7 @@ class AccountStore:
         return _account(row)
 
     async def revoke_session(self, sid: str, account_id: int, lifetime: timedelta) -> None:
-        """End staff session `sid` for every worker process: `staff_session_live` says no
+        """End staff session `sid` for every worker process: `session_live` says no
         from the moment this returns. The row is kept for `lifetime` (the longest its
         cookie could still be valid); rows past their time are pruned here."""
         now = datetime.now(UTC)
