@@ -179,7 +179,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             ops_writer = await connect(path)
             stack.push_async_callback(ops_writer.close)
             ops = OpsStore(ops_writer, reader)
-            await stack.enter_async_context(retention(ops, settings.comment_retention_days))
+            await stack.enter_async_context(retention(ops, settings.comment_retention_days,
+                                                      database=database))
             metrics = await stack.enter_async_context(MetricsRecorder(
                 hub, comments, "redis" if settings.redis_url else "memory",
                 metrics_dir(settings)).running())

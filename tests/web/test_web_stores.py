@@ -11,6 +11,7 @@ import pytest
 from tests.support import migrated
 from web.accounts import AccountError, AccountStore
 from web.members import LinkTaken, MemberStore
+from web.retention import run_once
 from web.share_clicks import ShareClickStore
 
 PASSWORD = "a-long-password"
@@ -92,3 +93,17 @@ async def test_share_clicks_count_per_page_and_network(database_url: str) -> Non
         assert (top.kind, top.target, top.network, top.clicks) == ("live", "1", "kakaotalk", 5)
         assert len(counts) == 3
         assert await shares.totals() == {"kakaotalk": 6, "x": 1}
+
+
+async def test_a_run_once_job_runs_on_one_host_at_a_time(database_url: str) -> None:
+    """On PostgreSQL the host holding a job's lock runs it and every other host skips it
+    until it ends; on SQLite (one machine) every caller runs it."""
+    async with migrated(database_url) as first, migrated(database_url) as second:
+        async with run_once(first, "retention") as a:
+            async with run_once(second, "retention") as b:
+                assert a is True
+                assert b is (first.engine == "sqlite")
+            async with run_once(second, "other job") as c:
+                assert c is True
+        async with run_once(second, "retention") as again:
+            assert again is True
