@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 
 from db import Database, PackageMigrations, migrate, open_database
-from web.accounts import AccountStore
+from web.accounts.store import AccountStore
 from web.database import PACKAGES
 from web.settings import ws_transport_max
 

@@ -17,7 +17,7 @@ from tests.support import migrated, seed_broadcast, wait_for
 from tests.web.pushkit import PushService, vapid_keys
 from tests.web.test_questions_api import Users, ask, make_staff
 from web.app import create_app
-from web.push import (
+from web.push.messages import (
     Notice,
     PushSubscription,
     SubscriptionError,
@@ -26,8 +26,8 @@ from web.push import (
     parse_subscription,
     public_addresses,
 )
-from web.push_sender import PushSender, Reminder, VapidKeys
-from web.push_store import PushStore
+from web.push.sender import PushSender, Reminder, VapidKeys
+from web.push.store import PushStore
 from web.settings import Settings, SettingsError
 
 PUBLIC, PRIVATE = vapid_keys()

@@ -11,9 +11,11 @@ from starlette.testclient import TestClient
 
 from tests.support import account_store, seed_broadcast
 from tests.web.test_i18n import load
-from web import moderation_routes, staff_pages, staff_words
+from web.accounts import staff_pages
+from web.accounts.roles import ROLES
 from web.app import create_app
-from web.roles import ROLES
+from web.moderation import routes as moderation_routes
+from web.moderation import words as staff_words
 from web.settings import Settings
 
 PASSWORD = "staff-password-1"

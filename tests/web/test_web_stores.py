@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 
 from tests.support import migrated
-from web.accounts import AccountError, AccountStore
-from web.members import LinkTaken, MemberStore
-from web.retention import run_once
-from web.share_clicks import ShareClickStore
+from web.accounts.members import LinkTaken, MemberStore
+from web.accounts.store import AccountError, AccountStore
+from web.ops.retention import run_once
+from web.share.clicks import ShareClickStore
 
 PASSWORD = "a-long-password"
 
