@@ -31,9 +31,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support import AppServer, seed_broadcast
-from web.accounts.store import AccountStore
-from web.database import connect
+from tests.support import AppServer, account_store, seed_broadcast
 
 PASSWORD = "correct horse battery"
 UNBOUNDED = {"LOGIN_FAILURES_PER_ADDRESS": "100000000", "LOGIN_FAILURES_GLOBAL": "100000000",
@@ -42,9 +40,8 @@ UNBOUNDED = {"LOGIN_FAILURES_PER_ADDRESS": "100000000", "LOGIN_FAILURES_GLOBAL":
 
 
 async def _admin(db: Path) -> None:
-    conn = await connect(db)
-    await AccountStore(conn, conn).create("admin", PASSWORD, "admin")
-    await conn.close()
+    async with account_store(db) as store:
+        await store.create("admin", PASSWORD, "admin")
 
 
 def _rss_kib(pid: int) -> int:

@@ -2,17 +2,19 @@
 
     python3 -m bench.session_check              # 100k members, 5 runs of 5,000 checks
     python3 -m bench.session_check --members 1000 --checks 20000
+    python3 -m bench.session_check --database-url postgresql://postgres@127.0.0.1/bench
 
-`SessionCodec.load` asks `web.accounts.members.member_name` whether a member still exists (and
-its current name) on every request and every socket message of a member, so that
-deleting an account ends every copy of its cookie at once. It reads on a connection kept
-per database file and thread. The baseline, in the same run, opens a connection per check
-(what `staff_session_live` does for staff): the same query, and the same answer (checked).
+`SessionRefreshMiddleware` asks `MemberStore.session_name` whether a member still exists
+(and its current name) on every request and socket message of a member, so that deleting
+an account ends every copy of its cookie at once: one awaited read through the process's
+`Database` (its SQLite reader, or the PostgreSQL pool). The baseline, in the same run on
+SQLite, opens a connection per check: the same query, and the same answer (checked).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import random
 import sqlite3
 import statistics
@@ -20,8 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from web.accounts.members import close_member_readers, member_name
-from web.database import migrate
+from db import migrate, open_database
+from web.accounts.members import MemberStore
+from web.database import PACKAGES
 
 
 def per_check_connection(db: Path, member_id: int) -> str | None:
@@ -35,36 +38,57 @@ def per_check_connection(db: Path, member_id: int) -> str | None:
     return str(row[0]) if row else None
 
 
+async def run(url: str, members: int, checks: int, runs: int) -> None:
+    await migrate(url, [p for p in PACKAGES if p.postgresql or url.startswith("sqlite:")])
+    db = await open_database(url)
+    try:
+        first = int(await db.fetchval("SELECT COALESCE(MAX(id), 0) FROM members")) + 1
+        await db.executemany(
+            "INSERT INTO members (display_name, created_at, consented_at) VALUES (?, '', '')",
+            [(f"시민{i}",) for i in range(members)])
+        store = MemberStore(db)
+        rng = random.Random(7)
+        ids = [first + rng.randrange(members) for _ in range(checks)]
+        path = Path(url.removeprefix("sqlite:///")) if db.engine == "sqlite" else None
+        if path is not None:
+            for i in ids[:100]:
+                assert await store.session_name(i) == per_check_connection(path, i)
+        print(f"{db.engine}: {members:,} members, {checks:,} checks per run, {runs} runs")
+
+        async def kept(i: int) -> object:
+            return await store.session_name(i)
+
+        async def opened(i: int) -> object:
+            assert path is not None
+            return per_check_connection(path, i)
+
+        cases = [("MemberStore.session_name (awaited)", kept)]
+        if path is not None:
+            cases.append(("baseline: connection per check", opened))
+        for label, check in cases:
+            times = []
+            for _ in range(runs):
+                start = time.perf_counter()
+                for i in ids:
+                    await check(i)
+                times.append((time.perf_counter() - start) / len(ids) * 1e6)
+            print(f"{label:36} median {statistics.median(times):8.1f} µs/check"
+                  f"  (min {min(times):.1f}, max {max(times):.1f})")
+    finally:
+        await db.close()
+
+
 def main() -> None:
     args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     args.add_argument("--members", type=int, default=100_000)
     args.add_argument("--checks", type=int, default=5_000)
     args.add_argument("--runs", type=int, default=5)
+    args.add_argument("--database-url", default="",
+                      help="default: a new SQLite file in a temporary directory")
     opts = args.parse_args()
-    db = Path(tempfile.mkdtemp(prefix="bench-session-")) / "bench.db"
-    migrate(db)
-    conn = sqlite3.connect(db)
-    with conn:
-        conn.executemany(
-            "INSERT INTO members (display_name, created_at, consented_at) VALUES (?, '', '')",
-            ((f"시민{i}",) for i in range(opts.members)))
-    conn.close()
-    rng = random.Random(7)
-    ids = [rng.randrange(1, opts.members + 1) for _ in range(opts.checks)]
-    for i in ids[:100]:
-        assert member_name(db, i) == per_check_connection(db, i)
-    print(f"{opts.members:,} members, {opts.checks:,} checks per run, {opts.runs} runs")
-    for label, check in (("kept connection", member_name),
-                         ("baseline: connection per check", per_check_connection)):
-        times = []
-        for _ in range(opts.runs):
-            start = time.perf_counter()
-            for i in ids:
-                check(db, i)
-            times.append((time.perf_counter() - start) / len(ids) * 1e6)
-        print(f"{label:32} median {statistics.median(times):8.1f} µs/check"
-              f"  (min {min(times):.1f}, max {max(times):.1f})")
-    close_member_readers(db)
+    url = opts.database_url or (
+        f"sqlite:///{Path(tempfile.mkdtemp(prefix='bench-session-')) / 'bench.db'}")
+    asyncio.run(run(url, opts.members, opts.checks, opts.runs))
 
 
 if __name__ == "__main__":

@@ -81,5 +81,71 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 
-# PostgreSQL: the same schema, written for PostgreSQL (db.migrate picks by engine).
-POSTGRES_MIGRATIONS: tuple[str, ...] = ()
+# PostgreSQL: the final SQLite schema in one migration (db.migrate picks by engine), text
+# compared byte-wise like SQLite (`COLLATE "C"`). Instead of the two FTS5 tables, one
+# `replay_search` row per replay: the same document under a pg_trgm GIN index (LIKE
+# '%term%' for terms of three or more characters) and the same bigram pieces as a tsvector
+# of exact lexemes under a GIN index (one- and two-character terms); see `replay.search`.
+POSTGRES_MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE EXTENSION IF NOT EXISTS pg_trgm;
+    CREATE TABLE replays (
+        id BIGSERIAL PRIMARY KEY,
+        broadcast_id BIGINT UNIQUE REFERENCES broadcasts (id) ON DELETE SET NULL,
+        title TEXT COLLATE "C" NOT NULL,
+        description TEXT COLLATE "C" NOT NULL DEFAULT '',
+        category TEXT COLLATE "C" NOT NULL DEFAULT '',
+        staff TEXT COLLATE "C" NOT NULL DEFAULT '[]',
+        recording_url TEXT COLLATE "C" NOT NULL,
+        thumbnail_url TEXT COLLATE "C" NOT NULL DEFAULT '',
+        duration_seconds INTEGER NOT NULL DEFAULT 0 CHECK (duration_seconds >= 0),
+        aired_at TEXT COLLATE "C" NOT NULL,
+        recording_started_at TEXT COLLATE "C" NOT NULL,
+        published_at TEXT COLLATE "C" NOT NULL,
+        status TEXT COLLATE "C" NOT NULL DEFAULT 'published'
+            CHECK (status IN ('published', 'unpublished')),
+        hidden INTEGER NOT NULL DEFAULT 0 CHECK (hidden IN (0, 1)),
+        view_count INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT COLLATE "C" NOT NULL,
+        updated_at TEXT COLLATE "C" NOT NULL,
+        thumbnail_seconds INTEGER CHECK (thumbnail_seconds IS NULL OR thumbnail_seconds >= 0)
+    );
+    CREATE INDEX replays_listed_by_aired ON replays (aired_at, id)
+        WHERE status = 'published' AND hidden = 0;
+    CREATE INDEX replays_listed_by_views ON replays (view_count, id)
+        WHERE status = 'published' AND hidden = 0;
+    CREATE INDEX replays_listed_by_category ON replays (category, aired_at, id)
+        WHERE status = 'published' AND hidden = 0;
+    CREATE TABLE replay_staff (
+        replay_id BIGINT NOT NULL REFERENCES replays (id) ON DELETE CASCADE,
+        name TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (name, replay_id)
+    );
+    CREATE INDEX replay_staff_by_replay ON replay_staff (replay_id);
+    CREATE TABLE replay_chapters (
+        replay_id BIGINT NOT NULL REFERENCES replays (id) ON DELETE CASCADE,
+        start_seconds INTEGER NOT NULL CHECK (start_seconds >= 0),
+        title TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (replay_id, start_seconds)
+    );
+    CREATE TABLE replay_captions (
+        replay_id BIGINT NOT NULL REFERENCES replays (id) ON DELETE CASCADE,
+        language TEXT COLLATE "C" NOT NULL,
+        label TEXT COLLATE "C" NOT NULL,
+        url TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (replay_id, language)
+    );
+    CREATE TABLE replay_views (
+        replay_id BIGINT NOT NULL REFERENCES replays (id) ON DELETE CASCADE,
+        viewer TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (replay_id, viewer)
+    );
+    CREATE TABLE replay_search (
+        replay_id BIGINT PRIMARY KEY REFERENCES replays (id) ON DELETE CASCADE,
+        document TEXT COLLATE "C" NOT NULL,
+        grams tsvector NOT NULL
+    );
+    CREATE INDEX replay_search_trigrams ON replay_search USING gin (document gin_trgm_ops);
+    CREATE INDEX replay_search_grams ON replay_search USING gin (grams);
+    """,
+)

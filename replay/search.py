@@ -17,6 +17,12 @@ query with spaces finds text without them; for the other way round the document 
 the title, category, staff and chapter titles a second time with their spaces removed
 (`squash`), so "보행친화" is a substring of the indexed text of "보행 친화" too.
 
+PostgreSQL (`postgres_match`) answers the same plan from one `replay_search` row per
+replay: the document under a `pg_trgm` GIN index, searched with `LIKE '%term%'` (the index
+serves terms of three or more characters, as trigrams do in FTS5), and the same bigram
+pieces as a tsvector of exact lexemes (`array_to_tsvector`, no parser or stemming) under a
+GIN index: a two-character term is the lexeme, a one-character term the prefix `'책':*`.
+
 Every term is quoted as an FTS5 string, so user text never reaches the query syntax:
 `AND`, `NEAR`, `*`, `^`, `:`, parentheses and quotes are searched as the text they are.
 Terms are ANDed. Text is NFKC-normalised and lower-cased on both sides.
@@ -89,6 +95,11 @@ def _quote(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
+def like_pattern(term: str) -> str:
+    """`%term%` for `LIKE … ESCAPE '\\'`, with the wildcards in `term` escaped."""
+    return _like(term)
+
+
 def _like(term: str) -> str:
     escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
@@ -101,6 +112,8 @@ class SearchPlan:
     trigram: str | None = None
     bigram: str | None = None
     like: tuple[str, ...] = ()
+    long: tuple[str, ...] = ()  # the terms behind `trigram`, as typed (normalised)
+    short: tuple[str, ...] = ()  # the terms behind `bigram`
 
     @property
     def empty(self) -> bool:
@@ -112,13 +125,41 @@ def plan(query_terms: Sequence[str]) -> SearchPlan:
     long, short, odd = [], [], []
     for term in query_terms:
         if len(term) >= 3:
-            long.append(_quote(term))
+            long.append(term)
         elif _WORD.fullmatch(term):
-            short.append(_quote(term) + ("*" if len(term) == 1 else ""))
+            short.append(term)
         else:
             odd.append(_like(term))
     return SearchPlan(
-        trigram=" AND ".join(long) or None,
-        bigram=" AND ".join(short) or None,
+        trigram=" AND ".join(_quote(t) for t in long) or None,
+        bigram=" AND ".join(_quote(t) + ("*" if len(t) == 1 else "") for t in short) or None,
         like=tuple(odd),
+        long=tuple(long),
+        short=tuple(short),
     )
+
+
+def _lexeme(term: str) -> str:
+    return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def tsquery(short_terms: Sequence[str]) -> str:
+    """The tsquery text for one- and two-character terms: each a lexeme of the bigram
+    tsvector, a one-character term as a prefix (`'책':*`), all ANDed."""
+    return " & ".join(_lexeme(t) + (":*" if len(t) == 1 else "") for t in short_terms)
+
+
+def postgres_match(found: SearchPlan) -> tuple[list[str], list[object]]:
+    """WHERE clauses on `r.id` (and their parameters) that match `found` on PostgreSQL."""
+    conditions: list[str] = []
+    params: list[object] = []
+    for pattern in [*(_like(t) for t in found.long), *found.like]:
+        conditions.append("document LIKE ? ESCAPE '\\'")
+        params.append(pattern)
+    if found.short:
+        conditions.append("grams @@ CAST(CAST(? AS text) AS tsquery)")
+        params.append(tsquery(found.short))
+    if not conditions:
+        return [], []
+    return ([f"r.id IN (SELECT replay_id FROM replay_search WHERE {' AND '.join(conditions)})"],
+            params)

@@ -1,24 +1,26 @@
-"""Replay catalog persistence (SQLite through aiosqlite). Every SQL statement of `replay`.
+"""Replay catalog persistence (through `db.Database`, SQLite or PostgreSQL). Every SQL
+statement of `replay`.
 
-Writes go through the writer connection under `BEGIN IMMEDIATE`, one at a time per process;
-a replay, its staff, chapters, captions and both search rows are written in one
-transaction, so a reader never sees half a replay.
+A replay, its staff, chapters, captions and its search rows are written in one
+transaction, so a reader never sees half a replay. Search is the one engine-specific part
+(see `replay.search`): SQLite matches two FTS5 tables, PostgreSQL one `replay_search`
+table with a `pg_trgm` GIN index on the document and a GIN index on the bigram tsvector;
+both answer the same queries with the same rows.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from typing import Any
 
-import aiosqlite
-
+from db import Database, Executor, Row, Transaction
 from replay import cursor as cursors
 from replay import related, search
 from replay.models import Caption, Chapter, Replay, ReplayEdit, ReplayPage, ReplayQuery
+from replay.search import SearchPlan
 from replay.timeline import utc_iso
 from schedule import Broadcast, ReplayCandidate
 
@@ -64,26 +66,17 @@ def clean_chapters(chapters: Sequence[tuple[int, str]] | Sequence[Chapter],
 
 
 class ReplayStore:
-    """Reads and writes replays. Writes go through `writer` under `BEGIN IMMEDIATE`."""
+    """Reads and writes replays; each write is one transaction."""
 
-    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
-        self._writer = writer
-        self._reader = reader
-        self._lock = asyncio.Lock()
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._postgres = db.engine == "postgresql"
 
-    async def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        return list(await self._reader.execute_fetchall(sql, tuple(params)))
+    async def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return await self._db.fetch(sql, tuple(params))
 
-    @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        async with self._lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._writer
-            except BaseException:
-                await self._writer.execute("ROLLBACK")
-                raise
-            await self._writer.execute("COMMIT")
+    def _transaction(self) -> AbstractAsyncContextManager[Transaction]:
+        return self._db.transaction()
 
     # -- reading -----------------------------------------------------------------------
     async def get(self, replay_id: int) -> Replay | None:
@@ -130,23 +123,16 @@ class ReplayStore:
             where.append("r.aired_at < ?")
             params.append(utc_iso(query.aired_to))
         if staff:
+            found = "strpos" if self._postgres else "instr"
             where.append("EXISTS (SELECT 1 FROM replay_staff s WHERE s.replay_id = r.id"
-                         " AND instr(lower(replace(s.name, ' ', '')), ?) > 0)")
+                         f" AND {found}(lower(replace(s.name, ' ', '')), ?) > 0)")
             params.append(staff)
-        matches = [(table, expr) for table, expr in (("replay_fts", plan.trigram),
-                                                     ("replay_grams", plan.bigram)) if expr]
-        # Common words: walk the listing index newest-first and stop after one page
-        # ("+" keeps SQLite from driving the query by the match list); rare words: fetch
-        # the few matches and sort them. Which is which costs one bounded count.
-        walk = bool(matches) and all([await self._common(t, e) for t, e in matches])
-        for table, expression in matches:
-            where.append(f"{'+' if walk else ''}r.id IN"
-                         f" (SELECT rowid FROM {table} WHERE {table} MATCH ?)")
-            params.append(expression)
-        for pattern in plan.like:
-            where.append("r.id IN (SELECT rowid FROM replay_fts WHERE document LIKE ?"
-                         " ESCAPE '\\')")
-            params.append(pattern)
+        if self._postgres:
+            clauses, values = search.postgres_match(plan)
+            where.extend(clauses)
+            params.extend(values)
+        else:
+            await self._sqlite_match(plan, where, params)
         key = "r.aired_at" if query.sort == "newest" else "r.view_count"
         if query.cursor:
             after = cursors.decode(query.cursor, query.sort)
@@ -181,6 +167,23 @@ class ReplayStore:
                 titles.setdefault(replay.title, None)
         return sorted(names)[:limit], list(titles)[:limit]
 
+    async def _sqlite_match(self, plan: SearchPlan, where: list[str],
+                            params: list[Any]) -> None:
+        matches = [(table, expr) for table, expr in (("replay_fts", plan.trigram),
+                                                     ("replay_grams", plan.bigram)) if expr]
+        # Common words: walk the listing index newest-first and stop after one page
+        # ("+" keeps SQLite from driving the query by the match list); rare words: fetch
+        # the few matches and sort them. Which is which costs one bounded count.
+        walk = bool(matches) and all([await self._common(t, e) for t, e in matches])
+        for table, expression in matches:
+            where.append(f"{'+' if walk else ''}r.id IN"
+                         f" (SELECT rowid FROM {table} WHERE {table} MATCH ?)")
+            params.append(expression)
+        for pattern in plan.like:
+            where.append("r.id IN (SELECT rowid FROM replay_fts WHERE document LIKE ?"
+                         " ESCAPE '\\')")
+            params.append(pattern)
+
     async def _common(self, table: str, expression: str) -> bool:
         """True when `expression` matches at least COMMON_MATCHES replays."""
         rows = await self._fetch(
@@ -206,7 +209,17 @@ class ReplayStore:
         )
         words = [t for t in search.terms(" ".join(replay.title.split()[:search.MAX_TERMS]))
                  if len(t) >= 3]
-        if words:
+        if words and self._postgres:
+            # No BM25 here: the newest 100 replays containing any of the words (the
+            # ranking below decides among them).
+            rows += await self._fetch(
+                f"SELECT {_COLUMNS} FROM replays r WHERE {LISTED} AND r.id != ? AND r.id IN"
+                " (SELECT replay_id FROM replay_search WHERE "
+                + " OR ".join(["document LIKE ?"] * len(words))
+                + " ORDER BY replay_id DESC LIMIT 100)",
+                (replay.id, *(search.like_pattern(w) for w in words)),
+            )
+        elif words:
             match = " OR ".join(search.plan([w]).trigram or "" for w in words)
             rows += await self._fetch(
                 f"SELECT {_COLUMNS} FROM replays r WHERE {LISTED} AND r.id != ? AND r.id IN"
@@ -255,7 +268,7 @@ class ReplayStore:
         cleaned = clean_chapters(chapters, duration_seconds)
         moment = utc_iso(now or datetime.now(UTC))
         async with self._transaction() as db:
-            cur = await db.execute(
+            row = await db.fetchone(
                 "INSERT INTO replays (broadcast_id, title, description, category, staff,"
                 " recording_url, thumbnail_url, duration_seconds, aired_at,"
                 " recording_started_at, published_at, created_at, updated_at)"
@@ -266,8 +279,6 @@ class ReplayStore:
                  broadcast.thumbnail_url, duration_seconds, utc_iso(broadcast.starts_at),
                  utc_iso(started), moment, moment, moment),
             )
-            row = await cur.fetchone()
-            await cur.close()
             if row is not None:
                 replay_id = int(row[0])
                 await self._write_children(db, replay_id, broadcast.staff, cleaned,
@@ -317,50 +328,53 @@ class ReplayStore:
     async def record_view(self, replay_id: int, viewer: str) -> bool:
         """Count one view per (replay, viewer); True if this one counted."""
         async with self._transaction() as db:
-            cur = await db.execute(
+            counted = await db.execute(
                 "INSERT INTO replay_views (replay_id, viewer) VALUES (?, ?)"
-                " ON CONFLICT DO NOTHING", (replay_id, viewer))
-            counted = cur.rowcount == 1
-            await cur.close()
+                " ON CONFLICT DO NOTHING", (replay_id, viewer)) == 1
             if counted:
                 await db.execute(
                     "UPDATE replays SET view_count = view_count + 1 WHERE id = ?", (replay_id,))
         return counted
 
     @staticmethod
-    async def _write_children(db: aiosqlite.Connection, replay_id: int,
+    async def _write_children(db: Executor, replay_id: int,
                               staff: Sequence[str], chapters: Sequence[Chapter],
                               captions: Sequence[Caption]) -> None:
         for table in ("replay_staff", "replay_chapters", "replay_captions"):
             await db.execute(f"DELETE FROM {table} WHERE replay_id = ?", (replay_id,))
         await db.executemany(
-            "INSERT OR IGNORE INTO replay_staff (replay_id, name) VALUES (?, ?)",
+            "INSERT INTO replay_staff (replay_id, name) VALUES (?, ?)"
+            " ON CONFLICT DO NOTHING",
             [(replay_id, name) for name in staff])
         await db.executemany(
             "INSERT INTO replay_chapters (replay_id, start_seconds, title) VALUES (?, ?, ?)",
             [(replay_id, c.start_seconds, c.title) for c in chapters])
         await db.executemany(
-            "INSERT OR REPLACE INTO replay_captions (replay_id, language, label, url)"
-            " VALUES (?, ?, ?, ?)",
+            "INSERT INTO replay_captions (replay_id, language, label, url)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (replay_id, language)"
+            " DO UPDATE SET label = excluded.label, url = excluded.url",
             [(replay_id, c.language, c.label, c.url) for c in captions])
 
-    @staticmethod
-    async def _write_search(db: aiosqlite.Connection, replay_id: int) -> None:
-        cur = await db.execute(
+    async def _write_search(self, db: Executor, replay_id: int) -> None:
+        row = await db.fetchone(
             "SELECT title, description, category, staff FROM replays WHERE id = ?",
             (replay_id,))
-        row = await cur.fetchone()
-        await cur.close()
         assert row is not None
-        cur = await db.execute(
+        chapter_titles = [r[0] for r in await db.fetch(
             "SELECT title FROM replay_chapters WHERE replay_id = ? ORDER BY start_seconds",
-            (replay_id,))
-        chapter_titles = [r[0] for r in await cur.fetchall()]
-        await cur.close()
+            (replay_id,))]
         text = search.document(row[0], row[1], row[2], json.loads(row[3]), chapter_titles)
+        grams = search.grams(text)
+        if self._postgres:
+            await db.execute(
+                "INSERT INTO replay_search (replay_id, document, grams) VALUES"
+                " (?, ?, array_to_tsvector(array_remove(string_to_array(?, ' '), '')))"
+                " ON CONFLICT (replay_id) DO UPDATE SET document = excluded.document,"
+                " grams = excluded.grams", (replay_id, text, grams))
+            return
         await db.execute("DELETE FROM replay_fts WHERE rowid = ?", (replay_id,))
         await db.execute("DELETE FROM replay_grams WHERE rowid = ?", (replay_id,))
         await db.execute("INSERT INTO replay_fts (rowid, document) VALUES (?, ?)",
                          (replay_id, text))
         await db.execute("INSERT INTO replay_grams (rowid, grams) VALUES (?, ?)",
-                         (replay_id, search.grams(text)))
+                         (replay_id, grams))

@@ -45,5 +45,38 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 
-# PostgreSQL: the same schema, written for PostgreSQL (db.migrate picks by engine).
-POSTGRES_MIGRATIONS: tuple[str, ...] = ()
+# PostgreSQL: the final SQLite schema in one migration (db.migrate picks by engine). Text
+# columns compare byte-wise (`COLLATE "C"`, SQLite's BINARY), so stored ISO times order and
+# compare exactly as they do in SQLite whatever the database's default collation.
+POSTGRES_MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE broadcasts (
+        id BIGSERIAL PRIMARY KEY,
+        title TEXT COLLATE "C" NOT NULL,
+        description TEXT COLLATE "C" NOT NULL DEFAULT '',
+        category TEXT COLLATE "C" NOT NULL,
+        starts_at TEXT COLLATE "C" NOT NULL,
+        ends_at TEXT COLLATE "C" NOT NULL,
+        status TEXT COLLATE "C" NOT NULL DEFAULT 'planned'
+            CHECK (status IN ('planned', 'live', 'ended', 'cancelled')),
+        stream_url TEXT COLLATE "C" NOT NULL DEFAULT '',
+        thumbnail_url TEXT COLLATE "C" NOT NULL DEFAULT '',
+        staff TEXT COLLATE "C" NOT NULL DEFAULT '[]',
+        created_at TEXT COLLATE "C" NOT NULL,
+        updated_at TEXT COLLATE "C" NOT NULL
+    );
+    CREATE INDEX broadcasts_by_start ON broadcasts (starts_at);
+    CREATE INDEX broadcasts_by_end ON broadcasts (ends_at);
+    CREATE INDEX broadcasts_by_status ON broadcasts (status);
+    CREATE TABLE schedule_markers (
+        name TEXT COLLATE "C" PRIMARY KEY,
+        created_at TEXT COLLATE "C" NOT NULL
+    );
+    CREATE TABLE channel_plans (
+        day TEXT COLLATE "C" PRIMARY KEY,
+        slots TEXT COLLATE "C" NOT NULL,
+        published_at TEXT COLLATE "C" NOT NULL,
+        updated_at TEXT COLLATE "C" NOT NULL
+    );
+    """,
+)

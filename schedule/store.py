@@ -1,21 +1,21 @@
-"""Broadcast persistence (SQLite through aiosqlite). Every SQL statement of `schedule`.
+"""Broadcast persistence (through `db.Database`, SQLite or PostgreSQL). Every SQL
+statement of `schedule`.
 
-Writes go through the writer connection under `BEGIN IMMEDIATE`, one at a time per
-process; the overlap check runs inside the same transaction as the write, so two
-operators (or two worker processes) can never both book the same hour.
+Every write is one transaction holding the `schedule` lock key; the overlap check runs
+inside the same transaction as the write, so two operators, two worker processes or two
+hosts can never both book the same hour (SQLite: the file's single writer; PostgreSQL: a
+transaction-scoped advisory lock on the key).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import aiosqlite
-
+from db import Database, Executor, Transaction
 from schedule.broadcast import (
     TRANSITIONS,
     Broadcast,
@@ -78,49 +78,41 @@ class BatchError(ValueError):
         super().__init__(f"{len(self.problems)} problem(s)")
 
 
+# Every write of the schedule holds this key: the overlap check and the write it guards
+# are one step for every process and host.
+LOCK = "schedule"
+
+
 class ScheduleStore:
-    """Reads and writes broadcasts. Writes go through `writer` under `BEGIN IMMEDIATE`."""
+    """Reads and writes broadcasts; every write is one transaction under `LOCK`."""
 
-    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
-        self._writer = writer
-        self._reader = reader
-        self._lock = asyncio.Lock()
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
-    @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        async with self._lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._writer
-            except BaseException:
-                await self._writer.execute("ROLLBACK")
-                raise
-            await self._writer.execute("COMMIT")
+    def _transaction(self) -> AbstractAsyncContextManager[Transaction]:
+        return self._db.transaction(lock=LOCK)
 
     @staticmethod
-    async def _select(db: aiosqlite.Connection, sql: str,
+    async def _select(db: Executor, sql: str,
                       params: Sequence[Any] = ()) -> list[Broadcast]:
-        rows = await db.execute_fetchall(f"SELECT {_COLUMNS} FROM broadcasts {sql}",
-                                         tuple(params))
+        rows = await db.fetch(f"SELECT {_COLUMNS} FROM broadcasts {sql}", tuple(params))
         return [_row(r) for r in rows]
 
     # -- reading -----------------------------------------------------------------------
     async def exists(self, broadcast_id: int) -> bool:
-        rows = await self._reader.execute_fetchall(
-            "SELECT 1 FROM broadcasts WHERE id = ?", (broadcast_id,)
-        )
-        return bool(rows)
+        return await self._db.fetchone(
+            "SELECT 1 FROM broadcasts WHERE id = ?", (broadcast_id,)) is not None
 
     async def get(self, broadcast_id: int) -> Broadcast | None:
-        found = await self._select(self._reader, "WHERE id = ?", (broadcast_id,))
+        found = await self._select(self._db, "WHERE id = ?", (broadcast_id,))
         return found[0] if found else None
 
     async def between(self, start: datetime, end: datetime, *,
                       include_cancelled: bool = False) -> list[Broadcast]:
         """Broadcasts whose `[starts_at, ends_at)` intersects `[start, end)`, by start."""
-        return await self._between(self._reader, start, end, include_cancelled)
+        return await self._between(self._db, start, end, include_cancelled)
 
-    async def _between(self, db: aiosqlite.Connection, start: datetime, end: datetime,
+    async def _between(self, db: Executor, start: datetime, end: datetime,
                        include_cancelled: bool) -> list[Broadcast]:
         status = "" if include_cancelled else " AND status != 'cancelled'"
         found = await self._select(
@@ -129,16 +121,15 @@ class ScheduleStore:
         return [b for b in found if b.overlaps(start, end)]
 
     async def with_status(self, status: str) -> list[Broadcast]:
-        return await self._select(self._reader, "WHERE status = ? ORDER BY starts_at, id",
+        return await self._select(self._db, "WHERE status = ? ORDER BY starts_at, id",
                                   (status,))
 
     async def marker_exists(self, name: str) -> bool:
-        rows = await self._reader.execute_fetchall(
-            "SELECT 1 FROM schedule_markers WHERE name = ?", (name,))
-        return bool(rows)
+        return await self._db.fetchone(
+            "SELECT 1 FROM schedule_markers WHERE name = ?", (name,)) is not None
 
     # -- writing -----------------------------------------------------------------------
-    async def _check_free(self, db: aiosqlite.Connection, start: datetime, end: datetime,
+    async def _check_free(self, db: Executor, start: datetime, end: datetime,
                           exclude_id: int | None, field: str = "starts_at") -> None:
         others = await self._between(db, start, end, include_cancelled=False)
         other = find_overlap(start, end, others, exclude_id)
@@ -146,16 +137,14 @@ class ScheduleStore:
             raise OverlapError(other, field)
 
     @staticmethod
-    async def _insert(db: aiosqlite.Connection, d: BroadcastDraft, moment: str) -> Broadcast:
-        cur = await db.execute(
+    async def _insert(db: Executor, d: BroadcastDraft, moment: str) -> Broadcast:
+        row = await db.fetchone(
             "INSERT INTO broadcasts (title, description, category, starts_at, ends_at, status,"
             " stream_url, thumbnail_url, staff, created_at, updated_at)"
             f" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_COLUMNS}",
             (d.title, d.description, d.category, utc_iso(d.starts_at), utc_iso(d.ends_at),
              d.status, d.stream_url, d.thumbnail_url,
              json.dumps(list(d.staff), ensure_ascii=False), moment, moment))
-        row = await cur.fetchone()
-        await cur.close()
         assert row is not None
         return _row(row)
 
@@ -179,12 +168,10 @@ class ScheduleStore:
         moment = utc_iso(now or datetime.now(UTC))
         async with self._transaction() as db:
             if marker is not None:
-                cur = await db.execute(
+                claimed = await db.execute(
                     "INSERT INTO schedule_markers (name, created_at) VALUES (?, ?)"
                     " ON CONFLICT (name) DO NOTHING", (marker, moment))
-                claimed = cur.rowcount == 1
-                await cur.close()
-                if not claimed:
+                if claimed != 1:
                     return None
             problems: list[tuple[int, FieldError]] = []
             accepted: list[Broadcast] = []
@@ -270,11 +257,11 @@ class ScheduleStore:
     # -- the published channel -----------------------------------------------------------
     async def channel_plan(self, day: date) -> list[ChannelSlot] | None:
         """The published replay and card slots of a Seoul day; None if not published."""
-        rows = await self._reader.execute_fetchall(
+        text = await self._db.fetchval(
             "SELECT slots FROM channel_plans WHERE day = ?", (day.isoformat(),))
-        if not rows:
+        if text is None:
             return None
-        return [_slot(r) for r in json.loads(next(iter(rows))[0])]
+        return [_slot(r) for r in json.loads(text)]
 
     async def publish_plan(self, day: date, slots: Sequence[ChannelSlot], *,
                            replace: bool = False, now: datetime | None = None,
@@ -297,6 +284,6 @@ class ScheduleStore:
                     "INSERT INTO channel_plans (day, slots, published_at, updated_at)"
                     " VALUES (?, ?, ?, ?) ON CONFLICT (day) DO NOTHING",
                     (day.isoformat(), text, moment, moment))
-            rows = await db.execute_fetchall(
+            stored = await db.fetchval(
                 "SELECT slots FROM channel_plans WHERE day = ?", (day.isoformat(),))
-        return [_slot(r) for r in json.loads(next(iter(rows))[0])]
+        return [_slot(r) for r in json.loads(stored)]

@@ -103,3 +103,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield url
     finally:
         postgres.drop_schema(schema)
+
+
+@pytest.fixture
+def postgres_schema() -> Iterator[tuple[str, str]]:
+    """(URL, name) of an empty PostgreSQL schema of this test's own (tests that compare the
+    engines, or look at PostgreSQL's catalog)."""
+    if not postgres.ADMIN_URL:
+        pytest.skip(postgres.NO_POSTGRES)
+    url, schema = postgres.fresh_schema()
+    try:
+        yield url, schema
+    finally:
+        postgres.drop_schema(schema)

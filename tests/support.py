@@ -16,18 +16,51 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
 
 import httpx
 
+from db import Database, PackageMigrations, migrate, open_database
 from web.accounts.store import AccountStore
-from web.database import connect
+from web.database import PACKAGES
 from web.settings import ws_transport_max
 
 SCALE = float(os.environ.get("LIVE_SEOUL_TEST_TIMEOUT_SCALE", "1"))
 TIMEOUT = 10.0 * SCALE
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def database_url(target: Path | str) -> str:
+    """A `DATABASE_URL` for an SQLite file path, or the URL itself."""
+    return target if isinstance(target, str) else f"sqlite:///{target}"
+
+
+def packages_for(url: str) -> tuple[PackageMigrations, ...]:
+    """Every package's migrations; on PostgreSQL, the packages already ported to it (the
+    livechat stores bring theirs with their port)."""
+    if url.startswith("sqlite:"):
+        return PACKAGES
+    return tuple(p for p in PACKAGES if p.postgresql)
+
+
+@contextlib.asynccontextmanager
+async def migrated(target: Path | str) -> AsyncIterator[Database]:
+    """The database at `target` (a file path or a URL), migrated and open."""
+    url = database_url(target)
+    await migrate(url, packages_for(url))
+    db = await open_database(url)
+    try:
+        yield db
+    finally:
+        await db.close()
+
+
+@contextlib.asynccontextmanager
+async def account_store(target: Path | str) -> AsyncIterator[AccountStore]:
+    """The staff account store of the database at `target` (migrated first)."""
+    async with migrated(target) as db:
+        yield AccountStore(db)
 
 
 def free_port() -> int:
@@ -218,13 +251,10 @@ def staff_database(path: Path, password: str, *accounts: tuple[str, str, str]) -
     seed_broadcast(path, 1)
 
     async def create() -> None:
-        conn = await connect(path)
-        try:
-            store = AccountStore(conn, conn)
+        async with migrated(path) as db:
+            store = AccountStore(db)
             for username, role, name in accounts:
                 await store.create(username, password, role, name)
-        finally:
-            await conn.close()
 
     asyncio.run(create())
     return path

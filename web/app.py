@@ -13,14 +13,12 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
-import aiosqlite
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import BaseRoute, Mount
 
-from db import migrate as migrate_database
-from db import open_database
+from db import Database
 from livechat import (
     AccessStore,
     CommentHub,
@@ -36,12 +34,12 @@ from schedule import ScheduleStore
 from web.accounts import auth, signin, staff_pages
 from web.accounts import routes as account_routes
 from web.accounts.login_limits import LoginLimits
-from web.accounts.members import MemberStore, close_member_readers
+from web.accounts.members import MemberStore
 from web.accounts.password_gate import PasswordGate
 from web.accounts.sessions import SessionCodec, SessionRefreshMiddleware
 from web.accounts.signin_clients import build_signin
 from web.accounts.store import AccountStore
-from web.database import PACKAGES, connect
+from web.database import connect, open_migrated
 from web.demo import load_demo, start_demo_director
 from web.http import health
 from web.http.overload import OverloadMiddleware
@@ -96,11 +94,10 @@ def hub_limits(settings: Settings) -> HubLimits:
     )
 
 
-def push_sender(settings: Settings, writer: aiosqlite.Connection,
-                reader: aiosqlite.Connection) -> PushSender:
+def push_sender(settings: Settings, database: Database) -> PushSender:
     keys = (VapidKeys(settings.vapid_public_key, settings.vapid_private_key,
                       settings.vapid_subject) if settings.push_enabled else None)
-    store = PushStore(writer, reader, timedelta(days=settings.push_subscription_days))
+    store = PushStore(database, timedelta(days=settings.push_subscription_days))
     return PushSender(store, keys, queue_size=settings.push_queue_size,
                       allow_loopback=settings.push_allow_loopback)
 
@@ -135,13 +132,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, object]]:
-        path = settings.database_path
-        await migrate_database(settings.database_url, PACKAGES)
         async with contextlib.AsyncExitStack() as stack:
-            # The process's one Database (one serialised writer, readers beside it). Stores
-            # move onto it from their own connections below.
-            database = await open_database(settings.database_url)
+            # The process's one Database (migrated first): SQLite's one serialised writer
+            # and a reader, or a PostgreSQL pool.
+            database = await open_migrated(settings)
             stack.push_async_callback(database.close)
+            path = settings.database_path
             reader = await connect(path)
             stack.push_async_callback(reader.close)
             writers = []
@@ -149,14 +145,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 writer = await connect(path)
                 stack.push_async_callback(writer.close)
                 writers.append(writer)
-            accounts = AccountStore(writers[0], reader, PasswordGate(
+            accounts = AccountStore(database, PasswordGate(
                 settings.login_hash_concurrency, settings.login_hash_queue))
-            schedule_store = ScheduleStore(writers[1], reader)
-            replays = ReplayStore(writers[2], reader)
+            schedule_store = ScheduleStore(database)
+            replays = ReplayStore(database)
             comments = CommentStore(writers[3], reader)
-            share_writer = await connect(path)
-            stack.push_async_callback(share_writer.close)
-            shares = ShareClickStore(share_writer, reader)
+            shares = ShareClickStore(database)
             broker = broker_from_url(settings.redis_url)
             await broker.connect()
             stack.push_async_callback(broker.disconnect)
@@ -164,10 +158,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             hub.chat_window = LiveWindow(schedule_store)
             await hub.start()
             stack.push_async_callback(hub.stop)
-            push_writer = await connect(path)
-            stack.push_async_callback(push_writer.close)
-            push = await stack.enter_async_context(push_sender(settings, push_writer,
-                                                               reader).running())
+            push = await stack.enter_async_context(push_sender(settings, database).running())
             questions = QuestionService(hub, QuestionStore(writers[4], reader),
                                         vote_burst=settings.vote_burst,
                                         votes_per_minute=settings.votes_per_minute,
@@ -180,8 +171,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             moderator = await moderation_routes.start_moderation(stack, hub, settings)
             social_writer = await connect(path)
             stack.push_async_callback(social_writer.close)
-            members = MemberStore(social_writer, reader)
-            stack.callback(close_member_readers, path)
+            members = MemberStore(database)
             access = AccessStore(social_writer, reader)
             hub.register(access, first=True)  # who may comment at all, before moderation
             stack.callback(hub.unregister, access)
@@ -189,7 +179,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             ops_writer = await connect(path)
             stack.push_async_callback(ops_writer.close)
             ops = OpsStore(ops_writer, reader)
-            await stack.enter_async_context(retention(ops, settings.comment_retention_days))
+            await stack.enter_async_context(retention(ops, settings.comment_retention_days,
+                                                      database=database))
             metrics = await stack.enter_async_context(MetricsRecorder(
                 hub, comments, "redis" if settings.redis_url else "memory",
                 metrics_dir(settings)).running())

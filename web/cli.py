@@ -12,16 +12,23 @@ from pathlib import Path
 
 import uvicorn
 
+from db import DatabaseError
+from db import migrate as migrate_database
 from livechat import OpsStore
 from web.accounts.roles import ROLES
 from web.accounts.signin_clients import build_signin
 from web.accounts.store import AccountError, AccountStore
-from web.database import connect, migrate
+from web.database import PACKAGES, connect, migrate, open_migrated
 from web.http.logs import log_config
 from web.ops.backup import BackupError, backup_database, restore_database
 from web.ops.retention import prune_once
 from web.schedule.importer import run_import
 from web.settings import Settings, SettingsError, ws_transport_max
+
+POSTGRES_BACKUP = (
+    "DATABASE_URL is PostgreSQL: back up with `pg_dump --format=custom --file=FILE URL` "
+    "(online) and restore into an empty database with `pg_restore --dbname=URL FILE` "
+    "(service stopped); `live-seoul db migrate` then applies newer migrations")
 
 
 def _settings() -> Settings:
@@ -44,7 +51,10 @@ def serve(args: argparse.Namespace) -> int:
     # Workers must share the key; with_secret() wrote it beside the database.
     os.environ.setdefault("SECRET_KEY", settings.secret_key)
 
-    migrate(settings.database_path)
+    try:
+        asyncio.run(migrate_database(settings.database_url, PACKAGES))
+    except DatabaseError as exc:
+        sys.exit(f"database error: {exc}")
     uvicorn.run(
         "web.app:create_app",
         factory=True,
@@ -72,7 +82,11 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def db_migrate(args: argparse.Namespace) -> int:
-    applied = migrate(_settings().database_path)
+    try:
+        applied = asyncio.run(migrate_database(_settings().database_url, PACKAGES))
+    except DatabaseError as exc:
+        print(f"migration failed: {exc}", file=sys.stderr)
+        return 1
     for package, number in applied:
         print(f"applied {package} {number:04d}")
     print("database is up to date" if not applied else f"{len(applied)} migration(s) applied")
@@ -81,6 +95,9 @@ def db_migrate(args: argparse.Namespace) -> int:
 
 def db_backup(args: argparse.Namespace) -> int:
     settings = _settings()
+    if not settings.sqlite:
+        print(POSTGRES_BACKUP, file=sys.stderr)
+        return 2
     try:
         report = backup_database(settings.database_path, Path(args.path))
     except BackupError as exc:
@@ -93,6 +110,9 @@ def db_backup(args: argparse.Namespace) -> int:
 
 def db_restore(args: argparse.Namespace) -> int:
     settings = _settings()
+    if not settings.sqlite:
+        print(POSTGRES_BACKUP, file=sys.stderr)
+        return 2
     try:
         kept = restore_database(Path(args.path), settings.database_path)
     except BackupError as exc:
@@ -159,18 +179,16 @@ def create_user(args: argparse.Namespace) -> int:
         return 2
 
     async def run() -> int:
-        settings = _settings()
-        migrate(settings.database_path)
-        conn = await connect(settings.database_path)
+        database = await open_migrated(_settings())
         try:
-            store = AccountStore(conn, conn)
+            store = AccountStore(database)
             account = await store.create(args.username, password, args.role,
                                          args.display_name or "", args.department or "")
         except AccountError as exc:
             print(f"error: {exc.field}: {exc}", file=sys.stderr)
             return 2
         finally:
-            await conn.close()
+            await database.close()
         print(f"created {account.role} {account.username} (id {account.id})")
         return 0
 
@@ -180,16 +198,17 @@ def create_user(args: argparse.Namespace) -> int:
 def change_user(args: argparse.Namespace) -> int:
     """`live-seoul account ACTION USERNAME`: disable, enable, change role or password; each
     ends every session of the account on every worker at once."""
+    from web.accounts.store import AccountError, AccountStore
+    from web.database import open_migrated
+
     password = ""
     if args.action == "password":
         password = os.environ.get("LIVE_SEOUL_PASSWORD") or getpass.getpass("new password: ")
 
     async def run() -> int:
-        settings = _settings()
-        migrate(settings.database_path)
-        conn = await connect(settings.database_path)
+        database = await open_migrated(_settings())
         try:
-            store = AccountStore(conn, conn)
+            store = AccountStore(database)
             found = await store.find(args.username)
             if found is None:
                 print(f"error: username: no account {args.username!r}", file=sys.stderr)
@@ -204,7 +223,7 @@ def change_user(args: argparse.Namespace) -> int:
             print(f"error: {exc.field}: {exc}", file=sys.stderr)
             return 2
         finally:
-            await conn.close()
+            await database.close()
         state = "disabled" if account.disabled else "enabled"
         print(f"{args.action}: {account.username} is a {state} {account.role}; "
               "its sessions have ended")
@@ -216,15 +235,17 @@ def change_user(args: argparse.Namespace) -> int:
 def link_provider(args: argparse.Namespace) -> int:
     """Print a one-hour URL with which a staff member links a sign-in provider to their
     account (the same as the admin API `POST /api/admin/accounts/{id}/provider-link`)."""
+    from web.accounts.store import AccountStore
+    from web.database import open_migrated
+
     settings = _settings().with_secret()
 
     async def run() -> int:
-        migrate(settings.database_path)
-        conn = await connect(settings.database_path)
+        database = await open_migrated(settings)
         try:
-            accounts = await AccountStore(conn, conn).list()
+            accounts = await AccountStore(database).list()
         finally:
-            await conn.close()
+            await database.close()
         found = [a for a in accounts if a.username.lower() == args.username.lower()]
         if not found:
             print(f"error: username: no account {args.username!r}", file=sys.stderr)

@@ -15,9 +15,11 @@ import livechat.questions.question_migrations
 import replay.migrations
 import schedule.migrations
 import web.migrations
-from db import PackageMigrations
+from db import Database, PackageMigrations, open_database
+from db import migrate as migrate_database
 from db.migrate import migrate_sqlite
 from db.sqlite import connect
+from web.settings import Settings
 
 PACKAGES: tuple[PackageMigrations, ...] = (
     PackageMigrations("web", web.migrations.MIGRATIONS, web.migrations.POSTGRES_MIGRATIONS),
@@ -33,7 +35,15 @@ PACKAGES: tuple[PackageMigrations, ...] = (
 PACKAGE_MIGRATIONS: tuple[tuple[str, Sequence[str]], ...] = tuple(
     (entry.package, entry.sqlite) for entry in PACKAGES)
 
-__all__ = ["PACKAGES", "PACKAGE_MIGRATIONS", "connect", "migrate"]
+__all__ = ["PACKAGES", "PACKAGE_MIGRATIONS", "connect", "migrate", "open_migrated"]
+
+
+async def open_migrated(settings: Settings) -> Database:
+    """The database `settings` name, brought up to date and opened (the CLI commands and
+    the app's lifespan)."""
+    await migrate_database(settings.database_url, PACKAGES)
+    return await open_database(settings.database_url, pool_size=settings.database_pool_size,
+                               statement_cache_size=settings.database_statement_cache_size)
 
 
 def migrate(path: Path, packages: Sequence[tuple[str, Sequence[str]]] = PACKAGE_MIGRATIONS,

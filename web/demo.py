@@ -2,7 +2,7 @@
 comments, and one broadcast live at any hour.
 
 `load_demo` is idempotent and safe when several workers start at once: each Seoul day is
-written by `ScheduleStore.create_many` under `BEGIN IMMEDIATE` together with a marker
+written by `ScheduleStore.create_many` in one locked transaction together with a marker
 (`demo:YYYY-MM-DD`), so exactly one process writes it; replays (`create_from_broadcast`
 returns the existing one) and comments (`INSERT OR IGNORE` on fixed client ids) are
 idempotent by construction. A server restarted days later adds the days it lacks.

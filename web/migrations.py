@@ -107,5 +107,79 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 
-# PostgreSQL: the same schema, written for PostgreSQL (db.migrate picks by engine).
-POSTGRES_MIGRATIONS: tuple[str, ...] = ()
+# PostgreSQL: the final SQLite schema in one migration (db.migrate picks by engine), text
+# compared byte-wise like SQLite (`COLLATE "C"`). `COLLATE NOCASE` on the username becomes
+# a unique index on `lower(username)` (both fold ASCII letters only).
+POSTGRES_MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE accounts (
+        id BIGSERIAL PRIMARY KEY,
+        username TEXT COLLATE "C" NOT NULL,
+        display_name TEXT COLLATE "C" NOT NULL,
+        department TEXT COLLATE "C" NOT NULL DEFAULT '',
+        role TEXT COLLATE "C" NOT NULL
+            CHECK (role IN ('official', 'operator', 'moderator', 'admin')),
+        password_hash TEXT COLLATE "C" NOT NULL,
+        created_at TEXT COLLATE "C" NOT NULL,
+        disabled INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE UNIQUE INDEX accounts_by_username ON accounts (lower(username));
+    CREATE TABLE share_clicks (
+        kind TEXT COLLATE "C" NOT NULL CHECK (kind IN ('live', 'replay', 'schedule')),
+        target TEXT COLLATE "C" NOT NULL,
+        network TEXT COLLATE "C" NOT NULL,
+        clicks INTEGER NOT NULL DEFAULT 0,
+        first_at TEXT COLLATE "C" NOT NULL,
+        last_at TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (kind, target, network)
+    );
+    CREATE TABLE revoked_sessions (
+        sid TEXT COLLATE "C" PRIMARY KEY,
+        account_id BIGINT NOT NULL,
+        revoked_at TEXT COLLATE "C" NOT NULL,
+        expires_at TEXT COLLATE "C" NOT NULL
+    );
+    CREATE INDEX revoked_sessions_by_expiry ON revoked_sessions (expires_at);
+    CREATE TABLE session_epochs (
+        account_id BIGINT PRIMARY KEY,
+        epoch INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE push_subscriptions (
+        endpoint TEXT COLLATE "C" PRIMARY KEY,
+        p256dh TEXT COLLATE "C" NOT NULL,
+        auth TEXT COLLATE "C" NOT NULL,
+        session_key TEXT COLLATE "C",
+        locale TEXT COLLATE "C" NOT NULL DEFAULT 'ko',
+        created_at TEXT COLLATE "C" NOT NULL,
+        expires_at TEXT COLLATE "C" NOT NULL
+    );
+    CREATE INDEX push_subscriptions_by_session ON push_subscriptions (session_key);
+    CREATE INDEX push_subscriptions_by_expiry ON push_subscriptions (expires_at);
+    CREATE TABLE push_reminders (
+        endpoint TEXT COLLATE "C" NOT NULL
+            REFERENCES push_subscriptions (endpoint) ON DELETE CASCADE,
+        kind TEXT COLLATE "C" NOT NULL CHECK (kind IN ('broadcast', 'question')),
+        target BIGINT NOT NULL,
+        created_at TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (endpoint, kind, target)
+    );
+    CREATE INDEX push_reminders_by_target ON push_reminders (kind, target);
+    CREATE TABLE members (
+        id BIGSERIAL PRIMARY KEY,  -- never reused: comments keep "m:<id>"
+        display_name TEXT COLLATE "C" NOT NULL,
+        created_at TEXT COLLATE "C" NOT NULL,
+        consented_at TEXT COLLATE "C" NOT NULL
+    );
+    CREATE TABLE provider_links (
+        provider TEXT COLLATE "C" NOT NULL,
+        subject_key TEXT COLLATE "C" NOT NULL,
+        member_id BIGINT REFERENCES members (id) ON DELETE CASCADE,
+        account_id BIGINT REFERENCES accounts (id) ON DELETE CASCADE,
+        linked_at TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (provider, subject_key),
+        CHECK ((member_id IS NULL) <> (account_id IS NULL))
+    );
+    CREATE INDEX provider_links_by_member ON provider_links (member_id);
+    CREATE INDEX provider_links_by_account ON provider_links (account_id);
+    """,
+)

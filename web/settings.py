@@ -39,7 +39,24 @@ class Settings:
     database_url: str = _setting(
         "DATABASE_URL",
         "sqlite:///./live-seoul.db",
-        "SQLite database, as `sqlite:///relative/path.db` or `sqlite:////absolute/path.db`.",
+        "The database: an SQLite file, as `sqlite:///relative/path.db` or "
+        "`sqlite:////absolute/path.db` (one machine), or PostgreSQL, as "
+        "`postgresql://user:password@host:5432/name` (several hosts; needs `SECRET_KEY`).",
+    )
+    database_pool_size: int = _setting(
+        "DATABASE_POOL_SIZE", 10,
+        "PostgreSQL connections each worker process keeps open at most (its pool).",
+    )
+    database_statement_cache_size: int = _setting(
+        "DATABASE_STATEMENT_CACHE_SIZE", 100,
+        "Prepared statements each PostgreSQL connection keeps; 0 behind PgBouncer in "
+        "transaction mode.",
+    )
+    data_dir: str = _setting(
+        "DATA_DIR", "",
+        "Directory for the files kept beside the data (`live-seoul.secret`, "
+        "`live-seoul.thumbnails/`, `live-seoul.metrics/`). Empty: beside the SQLite file "
+        "(`<db>.secret`, …); with PostgreSQL, `./live-seoul-data/`.",
     )
     redis_url: str = _setting(
         "REDIS_URL",
@@ -119,7 +136,7 @@ class Settings:
         "THUMBNAIL_DIR",
         "",
         "Directory for replay thumbnails taken from recordings with ffmpeg (shared by every"
-        " worker). Empty: `<db>.thumbnails/` beside the database.",
+        " worker). Empty: `<db>.thumbnails/` beside the database (see `DATA_DIR`).",
     )
     preview_font_dir: str = _setting(
         "PREVIEW_FONT_DIR",
@@ -197,7 +214,8 @@ class Settings:
         "METRICS_DIR",
         "",
         "Directory where each worker leaves its metrics every few seconds, so that any "
-        "worker's `/metrics` reports all of them. Empty: `<db>.metrics/` beside the database.",
+        "worker's `/metrics` reports all of them. Empty: `<db>.metrics/` beside the database "
+        "(see `DATA_DIR`).",
     )
     comment_retention_days: int = _setting(
         "COMMENT_RETENTION_DAYS",
@@ -412,8 +430,11 @@ class Settings:
         return settings
 
     def validate(self) -> None:
-        if not self.database_url.startswith("sqlite:///"):
-            raise SettingsError("DATABASE_URL must start with sqlite:///")
+        if not self.database_url.startswith(("sqlite:///", "postgresql://", "postgres://")):
+            raise SettingsError("DATABASE_URL must start with sqlite:/// or postgresql://")
+        if self.database_pool_size <= 0 or self.database_statement_cache_size < 0:
+            raise SettingsError("DATABASE_POOL_SIZE must be positive and "
+                                "DATABASE_STATEMENT_CACHE_SIZE at least 0")
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise SettingsError("REDIS_URL must start with redis://, rediss:// or unix://")
         if not self.public_base_url.startswith(("http://", "https://")):
@@ -433,14 +454,29 @@ class Settings:
                 raise SettingsError(f"{name.upper()} must be positive")
 
     @property
+    def sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite:")
+
+    @property
     def database_path(self) -> Path:
+        """The SQLite file (SQLite only)."""
+        if not self.sqlite:
+            raise SettingsError("DATABASE_URL names PostgreSQL: there is no database file")
         return Path(self.database_url.removeprefix("sqlite:///"))
+
+    def data_file(self, suffix: str) -> Path:
+        """Where a file kept beside the data lives (`.secret`, `.thumbnails`, `.metrics`)."""
+        if self.data_dir:
+            return Path(self.data_dir) / f"live-seoul{suffix}"
+        if self.sqlite:
+            return self.database_path.with_name(self.database_path.name + suffix)
+        return Path("live-seoul-data") / f"live-seoul{suffix}"
 
     @property
     def thumbnails_path(self) -> Path:
         if self.thumbnail_dir:
             return Path(self.thumbnail_dir)
-        return self.database_path.with_name(self.database_path.name + ".thumbnails")
+        return self.data_file(".thumbnails")
 
     @property
     def push_enabled(self) -> bool:
@@ -454,7 +490,11 @@ class Settings:
         """Return settings whose `secret_key` is set, creating `<db>.secret` if needed."""
         if self.secret_key:
             return self
-        path = self.database_path.with_name(self.database_path.name + ".secret")
+        if not self.sqlite:
+            # Every host must sign with the same key: a file on one host cannot be shared.
+            raise SettingsError("SECRET_KEY is required when DATABASE_URL is PostgreSQL "
+                                "(every host must sign cookies with the same key)")
+        path = self.data_file(".secret")
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

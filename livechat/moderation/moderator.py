@@ -58,7 +58,7 @@ from livechat.plugins import RoomView
 from livechat.ratelimit import RateLimiter
 from livechat.text import CommentRejected, clean_text, grapheme_count, has_visible
 
-log = logging.getLogger("livechat.moderator")
+log = logging.getLogger("livechat.moderation.moderator")
 
 # A moderation request as decoded from JSON: every value is checked before use.
 Body = Mapping[str, object]

@@ -13,9 +13,14 @@ from typing import Any
 
 import pytest
 
-from tests.support import TIMEOUT, AppServer, RedisServer, seed_broadcast, server_pair
-from web.accounts.store import AccountStore
-from web.database import connect
+from tests.support import (
+    TIMEOUT,
+    AppServer,
+    RedisServer,
+    account_store,
+    seed_broadcast,
+    server_pair,
+)
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "correct horse battery"
@@ -23,9 +28,8 @@ WAIT_MS = TIMEOUT * 1000
 
 
 async def _staff(db: Path) -> None:
-    conn = await connect(db)
-    await AccountStore(conn, conn).create("mod", PASSWORD, "moderator", "모더레이터")
-    await conn.close()
+    async with account_store(db) as store:
+        await store.create("mod", PASSWORD, "moderator", "모더레이터")
 
 
 @pytest.fixture

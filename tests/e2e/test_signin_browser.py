@@ -14,9 +14,7 @@ import pytest
 
 from tests.e2e.pagekit import new_page
 from tests.oidc import OidcProvider
-from tests.support import TIMEOUT, AppServer, seed_broadcast
-from web.accounts.store import AccountStore
-from web.database import connect
+from tests.support import TIMEOUT, AppServer, account_store, seed_broadcast
 
 pytestmark = pytest.mark.e2e
 MS = TIMEOUT * 1000
@@ -101,11 +99,8 @@ def test_cancelled_sign_in_explains_and_keeps_the_draft(
 
 
 async def _moderator(db: Path) -> None:
-    conn = await connect(db)
-    try:
-        await AccountStore(conn, conn).create("mod", "a-long-password", "moderator")
-    finally:
-        await conn.close()
+    async with account_store(db) as store:
+        await store.create("mod", "a-long-password", "moderator")
 
 
 def test_moderator_restricts_comments_to_accounts_and_a_guest_is_told_to_sign_in(

@@ -1,13 +1,12 @@
-"""ScheduleStore over a real SQLite file: overlaps, status moves, batches, markers."""
+"""ScheduleStore over a real database (SQLite and PostgreSQL): overlaps, status moves,
+batches, markers."""
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -19,7 +18,7 @@ from schedule import (
     ScheduleStore,
     TransitionError,
 )
-from web.database import connect, migrate
+from tests.support import migrated
 
 T = datetime(2026, 11, 25, 5, 0, tzinfo=UTC)
 
@@ -32,19 +31,15 @@ def draft(title: str = "확대간부회의", start: datetime = T, minutes: int =
 
 
 @asynccontextmanager
-async def store(path: Path) -> AsyncIterator[ScheduleStore]:
-    migrate(path)
-    writer, reader = await connect(path), await connect(path)
-    try:
-        yield ScheduleStore(writer, reader)
-    finally:
-        await writer.close()
-        await reader.close()
+async def store(url: str) -> AsyncIterator[ScheduleStore]:
+    """A store on its own `Database` (as one process or host would have)."""
+    async with migrated(url) as db:
+        yield ScheduleStore(db)
 
 
-async def test_create_get_between(tmp_path: Path) -> None:
+async def test_create_get_between(database_url: str) -> None:
     """A created broadcast reads back identically and is found by any overlapping range."""
-    async with store(tmp_path / "s.db") as s:
+    async with store(database_url) as s:
         b = await s.create(draft())
         assert await s.get(b.id) == b
         assert b.staff == ("서울시장",) and b.starts_at == T
@@ -53,9 +48,9 @@ async def test_create_get_between(tmp_path: Path) -> None:
         assert await s.get(999) is None
 
 
-async def test_overlap_is_refused_naming_the_other(tmp_path: Path) -> None:
+async def test_overlap_is_refused_naming_the_other(database_url: str) -> None:
     """A second broadcast in the same hour fails with OverlapError naming the first."""
-    async with store(tmp_path / "s.db") as s:
+    async with store(database_url) as s:
         first = await s.create(draft("첫 방송"))
         with pytest.raises(OverlapError) as caught:
             await s.create(draft("겹치는 방송", T + timedelta(minutes=30)))
@@ -64,33 +59,40 @@ async def test_overlap_is_refused_naming_the_other(tmp_path: Path) -> None:
         assert len(await s.between(T, T + timedelta(days=1))) == 1
 
 
-async def test_rows_written_without_microseconds_still_collide(tmp_path: Path) -> None:
+async def test_rows_written_without_microseconds_still_collide(database_url: str) -> None:
     """Rows written by other tools (`...:00+00:00`) are compared by time, not by text."""
-    path = tmp_path / "s.db"
-    async with store(path) as s:
-        with sqlite3.connect(path) as con:
-            con.execute("INSERT INTO broadcasts (title, category, starts_at, ends_at,"
-                        " created_at, updated_at) VALUES ('외부', '회의', ?, ?, 'x', 'x')",
-                        (T.isoformat(), (T + timedelta(hours=1)).isoformat()))
-        con.close()
+    async with migrated(database_url) as db, store(database_url) as s:
+        await db.execute("INSERT INTO broadcasts (title, category, starts_at, ends_at,"
+                         " created_at, updated_at) VALUES ('외부', '회의', ?, ?, 'x', 'x')",
+                         (T.isoformat(), (T + timedelta(hours=1)).isoformat()))
         with pytest.raises(OverlapError):
             await s.create(draft(start=T + timedelta(minutes=59, seconds=59)))
         assert (await s.create(draft(start=T + timedelta(hours=1)))).starts_at == T + timedelta(
             hours=1)
 
 
-async def test_concurrent_creates_book_an_hour_once(tmp_path: Path) -> None:
+async def test_concurrent_creates_book_an_hour_once(database_url: str) -> None:
     """Two processes' stores racing for the same hour: exactly one wins."""
-    path = tmp_path / "s.db"
-    async with store(path) as a, store(path) as b:
+    async with store(database_url) as a, store(database_url) as b:
         results = await asyncio.gather(a.create(draft("A")), b.create(draft("B")),
                                        return_exceptions=True)
     assert sorted(type(r).__name__ for r in results) == ["Broadcast", "OverlapError"]
 
 
-async def test_status_moves(tmp_path: Path) -> None:
+async def test_hosts_racing_for_overlapping_hours_book_one(database_url: str) -> None:
+    """Three hosts (a `Database` each), four operators on each, all booking overlapping
+    hours at once: exactly one booking is stored, every other one is refused."""
+    async with store(database_url) as a, store(database_url) as b, store(database_url) as c:
+        attempts = [host.create(draft(f"{n}-{i}", T + timedelta(minutes=10 * i)))
+                    for n, host in enumerate((a, b, c)) for i in range(4)]
+        results = await asyncio.gather(*attempts, return_exceptions=True)
+        assert sorted(type(r).__name__ for r in results) == ["Broadcast"] + ["OverlapError"] * 11
+        assert len(await a.between(T - timedelta(hours=1), T + timedelta(hours=3))) == 1
+
+
+async def test_status_moves(database_url: str) -> None:
     """planned → live → ended; early start and early end move the times; others refused."""
-    async with store(tmp_path / "s.db") as s:
+    async with store(database_url) as s:
         b = await s.create(draft())
         early = T - timedelta(minutes=5)
         live = await s.set_status(b.id, "live", now=early)
@@ -105,9 +107,9 @@ async def test_status_moves(tmp_path: Path) -> None:
         assert await s.set_status(424242, "live") is None
 
 
-async def test_update_checks_overlap_and_keeps_ended_times(tmp_path: Path) -> None:
+async def test_update_checks_overlap_and_keeps_ended_times(database_url: str) -> None:
     """Rescheduling into another broadcast fails; an ended broadcast cannot move."""
-    async with store(tmp_path / "s.db") as s:
+    async with store(database_url) as s:
         a = await s.create(draft("A"))
         b = await s.create(draft("B", T + timedelta(hours=2)))
         with pytest.raises(OverlapError) as caught:
@@ -122,9 +124,9 @@ async def test_update_checks_overlap_and_keeps_ended_times(tmp_path: Path) -> No
         assert await s.update(999, draft()) is None
 
 
-async def test_batch_is_all_or_nothing(tmp_path: Path) -> None:
+async def test_batch_is_all_or_nothing(database_url: str) -> None:
     """One overlapping draft in a batch writes none of it and names its index."""
-    async with store(tmp_path / "s.db") as s:
+    async with store(database_url) as s:
         existing = await s.create(draft("기존", T + timedelta(hours=5)))
         with pytest.raises(BatchError) as caught:
             await s.create_many([draft("1"), draft("2", T + timedelta(hours=5, minutes=30)),
@@ -136,10 +138,9 @@ async def test_batch_is_all_or_nothing(tmp_path: Path) -> None:
         assert await s.between(T - timedelta(days=1), T + timedelta(days=1)) == [existing]
 
 
-async def test_marker_writes_a_batch_once_across_processes(tmp_path: Path) -> None:
+async def test_marker_writes_a_batch_once_across_processes(database_url: str) -> None:
     """Workers loading the same marked batch at once: one writes it, the rest get None."""
-    path = tmp_path / "s.db"
-    async with store(path) as a, store(path) as b, store(path) as c:
+    async with store(database_url) as a, store(database_url) as b, store(database_url) as c:
         batch = [draft("1"), draft("2", T + timedelta(hours=1))]
         results = await asyncio.gather(
             *(x.create_many(batch, marker="demo:day") for x in (a, b, c)))

@@ -18,14 +18,14 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from livechat.moderation.reporting import FRESH_WEIGHT, report_weight
-from tests.support import RedisServer, staff_database
+from tests.support import RedisServer, account_store, staff_database
 from tests.web.addresskit import FromAddress, at
 from web.accounts.password_gate import PasswordGate, PasswordGateBusy
 from web.accounts.sessions import DEVICE_COOKIE
 from web.accounts.store import AccountError, AccountStore
 from web.accounts.usernames import username_key, username_skeleton
 from web.app import create_app
-from web.database import connect, migrate
+from web.database import migrate
 from web.settings import Settings
 
 PASSWORD = "correct horse battery"
@@ -110,8 +110,10 @@ def test_lookalike_usernames_are_refused(tmp_path: Path) -> None:
     migrate(path)
 
     async def run() -> list[str]:
-        conn = await connect(path)
-        store = AccountStore(conn, conn)
+        async with account_store(path) as store:
+            return await _refusals(store)
+
+    async def _refusals(store: AccountStore) -> list[str]:
         await store.create("mod2", PASSWORD, "moderator")
         refused = []
         for name in ("ｍｏｄ２", "MOD2", " mod2 ", "m0d2", "rnod2", "mod_2", "mod.2", "mоd2"):
@@ -121,7 +123,6 @@ def test_lookalike_usernames_are_refused(tmp_path: Path) -> None:
             refused.append(str(exc.value))
         ok = await store.create("mod3", PASSWORD, "moderator")
         assert ok.username == "mod3"
-        await conn.close()
         return refused
 
     messages = asyncio.run(run())

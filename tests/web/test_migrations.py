@@ -3,8 +3,11 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from db import migrate as migrate_database
+from db.migrate import migrate_sqlite
 from replay import ReplayQuery, ReplayStore
-from web.database import PACKAGE_MIGRATIONS, connect, migrate
+from tests.support import migrated, packages_for
+from web.database import PACKAGE_MIGRATIONS, migrate
 
 
 def test_file_from_first_migrations_upgrades_with_rows_intact(tmp_path: Path) -> None:
@@ -65,10 +68,51 @@ async def test_replays_indexed_before_spacing_blind_search_are_found(tmp_path: P
         conn.execute("INSERT INTO replay_fts (rowid, document) VALUES (7, '보행 친화 도시 서울')")
     conn.close()
     migrate(db)
-    writer, reader = await connect(db), await connect(db)
-    try:
-        found = await ReplayStore(writer, reader).search(ReplayQuery(text="보행친화"))
+    async with migrated(db) as database:
+        found = await ReplayStore(database).search(ReplayQuery(text="보행친화"))
         assert [r.id for r in found.items] == [7]
+
+
+# The tables of the packages on PostgreSQL; SQLite's FTS5 tables (and their shadow
+# tables) become `replay_search` there (see replay.migrations).
+SQLITE_ONLY = ("replay_fts", "replay_grams")
+POSTGRES_ONLY = {"replay_search"}
+
+
+def sqlite_columns(db: Path) -> dict[str, list[str]]:
+    conn = sqlite3.connect(db)
+    try:
+        tables = [name for (name,) in conn.execute(
+            "SELECT name FROM sqlite_schema WHERE type = 'table'"
+            " AND name NOT LIKE 'sqlite_%' AND name != 'schema_migrations'")]
+        return {t: [r[1] for r in conn.execute(f"PRAGMA table_info({t})")]
+                for t in tables if not t.startswith(SQLITE_ONLY)}
     finally:
-        await writer.close()
-        await reader.close()
+        conn.close()
+
+
+async def test_postgres_migrations_apply_once_and_match_the_sqlite_schema(
+        tmp_path: Path, postgres_schema: tuple[str, str]) -> None:
+    """On an empty PostgreSQL schema every ported package's migrations apply, a second run
+    applies nothing, and the tables and their columns (in order) are SQLite's."""
+    url, schema = postgres_schema
+    ported = packages_for(url)
+    assert {p.package for p in ported} >= {"web", "schedule", "replay"}
+    applied = await migrate_database(url, ported)
+    assert applied == [(p.package, n) for p in ported
+                       for n in range(1, len(p.postgresql) + 1)]
+    assert await migrate_database(url, ported) == []
+    async with migrated(url) as db:
+        rows = await db.fetch(
+            "SELECT table_name, column_name FROM information_schema.columns"
+            " WHERE table_schema = ? AND table_name != 'schema_migrations'"
+            " ORDER BY table_name, ordinal_position", (schema,))
+    found: dict[str, list[str]] = {}
+    for row in rows:
+        found.setdefault(row[0], []).append(row[1])
+    sqlite_file = tmp_path / "same.db"
+    migrate_sqlite(sqlite_file, ported)
+    expected = sqlite_columns(sqlite_file)
+    assert set(found) - POSTGRES_ONLY == set(expected)
+    for table, columns in expected.items():
+        assert found[table] == columns, table

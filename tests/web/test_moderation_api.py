@@ -17,12 +17,10 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from tests.support import seed_broadcast
+from tests.support import account_store, seed_broadcast
 from tests.web.addresskit import FromAddress, at
 from web.accounts.sessions import Session, SessionCodec, new_sid
-from web.accounts.store import AccountStore
 from web.app import create_app
-from web.database import connect
 from web.settings import Settings
 
 PASSWORD = "correct horse battery"
@@ -95,12 +93,10 @@ class Site:
 
 
 async def _accounts(settings: Settings) -> None:
-    conn = await connect(settings.database_path)
-    store = AccountStore(conn, conn)
-    await store.create("mod", PASSWORD, "moderator", "모더레이터")
-    await store.create("official", PASSWORD, "official", "김주무관", "시민소통과")
-    await store.create("admin", PASSWORD, "admin", "관리자")
-    await conn.close()
+    async with account_store(settings.database_path) as store:
+        await store.create("mod", PASSWORD, "moderator", "모더레이터")
+        await store.create("official", PASSWORD, "official", "김주무관", "시민소통과")
+        await store.create("admin", PASSWORD, "admin", "관리자")
 
 
 @pytest.fixture(scope="module")

@@ -15,9 +15,14 @@ import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from tests.support import TIMEOUT, AppServer, RedisServer, seed_broadcast, server_pair
-from web.accounts.store import AccountStore
-from web.database import connect as db_connect
+from tests.support import (
+    TIMEOUT,
+    AppServer,
+    RedisServer,
+    account_store,
+    seed_broadcast,
+    server_pair,
+)
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "correct horse battery"
@@ -25,10 +30,8 @@ PROPAGATION_LIMIT = 1.0  # seconds: "every viewer on every process within a seco
 
 
 async def create_staff(db: Path) -> None:
-    conn = await db_connect(db)
-    store = AccountStore(conn, conn)
-    await store.create("mod", PASSWORD, "moderator", "모더레이터")
-    await conn.close()
+    async with account_store(db) as store:
+        await store.create("mod", PASSWORD, "moderator", "모더레이터")
 
 
 class Person:

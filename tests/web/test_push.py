@@ -13,11 +13,10 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from tests.support import seed_broadcast, wait_for
+from tests.support import migrated, seed_broadcast, wait_for
 from tests.web.pushkit import PushService, vapid_keys
 from tests.web.test_questions_api import Users, ask, make_staff
 from web.app import create_app
-from web.database import connect, migrate
 from web.push.messages import (
     Notice,
     PushSubscription,
@@ -117,27 +116,21 @@ def test_notices_are_translated() -> None:
 
 async def test_a_full_queue_drops_instead_of_waiting(tmp_path: Path) -> None:
     """offer() never waits: beyond the queue's size a reminder is dropped and counted."""
-    migrate(tmp_path / "q.db")
-    conn = await connect(tmp_path / "q.db")
-    try:
-        sender = PushSender(PushStore(conn, conn, timedelta(days=1)),
+    async with migrated(tmp_path / "q.db") as db:
+        sender = PushSender(PushStore(db, timedelta(days=1)),
                             VapidKeys(PUBLIC, PRIVATE, "mailto:a@b.c"), queue_size=2)
         reminder = Reminder("broadcast", 1, lambda _: Notice("t", "b", "/", "x"))
         assert [sender.offer(reminder) for _ in range(3)] == [True, True, False]
         assert sender.dropped == 1
-        off = PushSender(PushStore(conn, conn, timedelta(days=1)), None, queue_size=2)
+        off = PushSender(PushStore(db, timedelta(days=1)), None, queue_size=2)
         assert off.offer(reminder) is False and off.dropped == 0
-    finally:
-        await conn.close()
 
 
-async def test_store_expiry_cancel_and_forget(tmp_path: Path) -> None:
+async def test_store_expiry_cancel_and_forget(database_url: str) -> None:
     """Expired subscriptions are never recipients and are pruned; cancelling the last
     reminder deletes the subscription; forget deletes a person's subscriptions."""
-    migrate(tmp_path / "s.db")
-    conn = await connect(tmp_path / "s.db")
-    try:
-        store = PushStore(conn, conn, timedelta(days=90))
+    async with migrated(database_url) as db:
+        store = PushStore(db, timedelta(days=90))
         now = datetime.now(UTC)
         old = PushSubscription("https://push.example.com/old", P256DH, AUTH)
         new = PushSubscription("https://push.example.com/new", P256DH, AUTH)
@@ -151,8 +144,6 @@ async def test_store_expiry_cancel_and_forget(tmp_path: Path) -> None:
         assert await store.reminders(new.endpoint, now) == [("question", 9)]
         assert await store.forget("g:b") == 1
         assert await store.reminders(new.endpoint, now) == []
-    finally:
-        await conn.close()
 
 
 # ---- in process: real deliveries to a local push service -------------------------------

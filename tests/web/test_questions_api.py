@@ -17,10 +17,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.replay.kit import stores
-from tests.support import seed_broadcast
-from web.accounts.store import AccountStore
+from tests.support import account_store, seed_broadcast
 from web.app import create_app
-from web.database import connect, migrate
 from web.settings import Settings
 
 PASSWORD = "correct horse battery"
@@ -29,15 +27,9 @@ PASSWORD = "correct horse battery"
 def make_staff(db: Path, username: str, role: str = "official",
                department: str = "교통정책과") -> None:
     async def run() -> None:
-        migrate(db)
-        writer, reader = await connect(db), await connect(db)
-        try:
-            await AccountStore(writer, reader).create(username, PASSWORD, role,
-                                                      display_name=username,
-                                                      department=department)
-        finally:
-            await writer.close()
-            await reader.close()
+        async with account_store(db) as store:
+            await store.create(username, PASSWORD, role, display_name=username,
+                               department=department)
     # A thread of its own: the browser tests' sync Playwright keeps a loop in this one.
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         pool.submit(lambda: asyncio.run(run())).result()

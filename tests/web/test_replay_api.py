@@ -9,9 +9,8 @@ from pathlib import Path
 from starlette.testclient import TestClient
 
 from tests.replay.kit import T0, stores
+from tests.support import account_store
 from tests.web.pagekit import guest
-from web.accounts.store import AccountStore
-from web.database import connect
 from web.settings import Settings
 
 
@@ -24,12 +23,8 @@ def publish(path: Path, title: str, **kw: object) -> int:
 
 def add_operator(path: Path, role: str = "operator") -> None:
     async def run() -> None:
-        writer, reader = await connect(path), await connect(path)
-        try:
-            await AccountStore(writer, reader).create("operator1", "operator-password", role)
-        finally:
-            await writer.close()
-            await reader.close()
+        async with account_store(path) as store:
+            await store.create("operator1", "operator-password", role)
     asyncio.run(run())
 
 

@@ -18,10 +18,9 @@ from lxml import etree
 from starlette.testclient import TestClient
 
 from schedule import ChannelSlot
-from tests.support import seed_broadcast
-from web.accounts.store import AccountStore
+from tests.support import account_store, seed_broadcast
 from web.app import create_app
-from web.database import connect, migrate
+from web.database import migrate
 from web.rendering.i18n import SEOUL
 from web.schedule.routes import _slot_rows
 from web.settings import Settings
@@ -33,11 +32,8 @@ SEOUL_OFFSET = "+09:00"
 
 
 async def _accounts(settings: Settings) -> None:
-    migrate(settings.database_path)
-    conn = await connect(settings.database_path)
-    store = AccountStore(conn, conn)
-    await store.create("operator", PASSWORD, "operator", "김편성", "편성팀")
-    await conn.close()
+    async with account_store(settings.database_path) as store:
+        await store.create("operator", PASSWORD, "operator", "김편성", "편성팀")
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from starlette.testclient import TestClient
 from livechat import CommentStore
 from replay import ReplayStore
 from schedule import SEOUL, ScheduleStore
+from tests.support import migrated
 from web.database import connect, migrate
 from web.demo import ensure_demo_live, load_demo
 
@@ -24,12 +25,12 @@ NOW = datetime(2026, 11, 25, 13, 7, tzinfo=SEOUL).astimezone(UTC)
 
 @asynccontextmanager
 async def worker(path: Path) -> AsyncIterator[tuple[ScheduleStore, ReplayStore, CommentStore]]:
-    """One process's stores: its own writer connections and a reader."""
+    """One process's stores: its own `Database` (and comment connections)."""
     migrate(path)
-    conns = [await connect(path) for _ in range(4)]
+    conns = [await connect(path) for _ in range(2)]
     try:
-        yield (ScheduleStore(conns[0], conns[3]), ReplayStore(conns[1], conns[3]),
-               CommentStore(conns[2], conns[3]))
+        async with migrated(path) as db:
+            yield (ScheduleStore(db), ReplayStore(db), CommentStore(conns[0], conns[1]))
     finally:
         for conn in conns:
             await conn.close()

@@ -47,3 +47,23 @@ def test_generated_secret_is_shared_through_the_database_folder(tmp_path: Path) 
     first, second = s.with_secret(), s.with_secret()
     assert first.secret_key and first.secret_key == second.secret_key
     assert (tmp_path / "a.db.secret").stat().st_mode & 0o777 == 0o600
+
+
+def test_database_url_names_either_engine(tmp_path: Path) -> None:
+    """PostgreSQL URLs are accepted, need SECRET_KEY (every host signs with it) and keep
+    their files in DATA_DIR; SQLite keeps them beside its file; other URLs are refused."""
+    pg = Settings.from_env({"DATABASE_URL": "postgresql://u@h/d", "DATA_DIR": str(tmp_path),
+                            "DATABASE_POOL_SIZE": "4", "DATABASE_STATEMENT_CACHE_SIZE": "0"})
+    assert (pg.database_pool_size, pg.database_statement_cache_size) == (4, 0)
+    with pytest.raises(SettingsError, match="SECRET_KEY"):
+        pg.with_secret()
+    assert pg.thumbnails_path == tmp_path / "live-seoul.thumbnails"
+    with pytest.raises(SettingsError, match="PostgreSQL"):
+        pg.database_path  # noqa: B018
+    lite = Settings.from_env({"DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}"})
+    assert lite.thumbnails_path == tmp_path / "a.db.thumbnails"
+    assert lite.with_secret().secret_key == (tmp_path / "a.db.secret").read_text().strip()
+    with pytest.raises(SettingsError, match="DATABASE_URL"):
+        Settings.from_env({"DATABASE_URL": "mysql://u@h/d"})
+    with pytest.raises(SettingsError, match="DATABASE_POOL_SIZE"):
+        Settings.from_env({"DATABASE_POOL_SIZE": "0"})

@@ -28,7 +28,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.oidc import OidcProvider
-from tests.support import TIMEOUT, seed_broadcast
+from tests.support import TIMEOUT, account_store, seed_broadcast
 from web.accounts.signin import DELETED_NAME, safe_next
 from web.app import create_app
 from web.settings import Settings
@@ -407,15 +407,9 @@ def test_next_is_never_an_open_redirect() -> None:
 def staff(settings: Settings, site: TestClient, role: str = "moderator") -> dict[str, str]:
     import asyncio
 
-    from web.accounts.store import AccountStore
-    from web.database import connect
-
     async def create() -> None:
-        conn = await connect(settings.database_path)
-        try:
-            await AccountStore(conn, conn).create(f"{role}1", "a-long-password", role)
-        finally:
-            await conn.close()
+        async with account_store(settings.database_path) as store:
+            await store.create(f"{role}1", "a-long-password", role)
 
     asyncio.run(create())
     site.cookies.clear()

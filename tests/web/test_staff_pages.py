@@ -9,13 +9,11 @@ from collections.abc import Iterator
 import pytest
 from starlette.testclient import TestClient
 
-from tests.support import seed_broadcast
+from tests.support import account_store, seed_broadcast
 from tests.web.test_i18n import load
 from web.accounts import staff_pages
 from web.accounts.roles import ROLES
-from web.accounts.store import AccountStore
 from web.app import create_app
-from web.database import connect, migrate
 from web.moderation import routes as moderation_routes
 from web.moderation import words as staff_words
 from web.settings import Settings
@@ -24,12 +22,9 @@ PASSWORD = "staff-password-1"
 
 
 async def _accounts(settings: Settings) -> None:
-    migrate(settings.database_path)
-    conn = await connect(settings.database_path)
-    store = AccountStore(conn, conn)
-    for role in ROLES:
-        await store.create(role, PASSWORD, role, f"{role} 직원", "교통정책과")
-    await conn.close()
+    async with account_store(settings.database_path) as store:
+        for role in ROLES:
+            await store.create(role, PASSWORD, role, f"{role} 직원", "교통정책과")
 
 
 @pytest.fixture

@@ -20,12 +20,10 @@ import pytest
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from tests.support import RedisServer, seed_broadcast
+from tests.support import RedisServer, account_store, seed_broadcast
 from tests.web.addresskit import FromAddress, at
 from web.accounts.sessions import COOKIE, Session, SessionCodec, new_sid
-from web.accounts.store import AccountStore
 from web.app import create_app
-from web.database import connect
 from web.settings import Settings
 
 PASSWORD = "correct horse battery"
@@ -86,9 +84,8 @@ class Town:
 
 
 async def _accounts(path: Path) -> None:
-    conn = await connect(path)
-    await AccountStore(conn, conn).create("mod", PASSWORD, "moderator", "모더레이터")
-    await conn.close()
+    async with account_store(path) as store:
+        await store.create("mod", PASSWORD, "moderator", "모더레이터")
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,13 @@ expires). The CSRF token is derived from the session id, so it needs no storage:
 it in a hidden field, scripts in the `X-CSRF-Token` header.
 
 A signed cookie cannot be taken back, so staff sessions are also checked against the
-database on every load: logging out records the session id in `revoked_sessions`
-(`AccountStore.revoke_session`), and from then on every worker process refuses that cookie,
-for HTTP and WebSocket alike. Disabling an account refuses its cookies the same way. Guest
-cookies hold no privileges and are never looked up: a guest's logout only clears the cookie.
+database on every request and WebSocket connect (asynchronously, by
+`SessionRefreshMiddleware` through `SessionCodec.verify`; `load` reads its answer):
+logging out records the session id in `revoked_sessions` (`AccountStore.revoke_session`),
+and from then on every worker process refuses that cookie, for HTTP and WebSocket alike.
+Disabling an account refuses its cookies the same way. Guest cookies hold no privileges
+and are never looked up: a guest's logout only clears the cookie.
+
 A staff cookie also carries its account's session epoch, and disabling the account or
 changing its role or password raises the epoch (`AccountStore._update`), so all of that
 account's cookies end at once. A staff cookie ends after `STAFF_IDLE_MINUTES` without a
@@ -22,7 +25,7 @@ After a successful login the browser also gets a device cookie naming the accoun
 (`load_device`): during a flood of wrong logins that browser keeps its own limit and a
 reserved hashing slot, so staff still get in (see `web.accounts.auth`).
 A member's cookie (signed in with a provider) is checked against `members` and
-`revoked_sessions` the same way (`web.accounts.members.member_name`).
+`revoked_sessions` the same way (`MemberStore.session_name`).
 """
 
 from __future__ import annotations
@@ -31,7 +34,6 @@ import hashlib
 import hmac
 import logging
 import secrets
-import sqlite3
 import time
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -45,14 +47,15 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from livechat import Identity, Role
-from web.accounts.members import member_name
-from web.accounts.store import staff_session_live
 
 COOKIE = "ls_session"
 DEVICE_COOKIE = "ls_device"
 DEVICE_MAX_AGE = 180 * 86400
 NICKNAME_MAX = 20
 log = logging.getLogger("web.accounts.sessions")
+# The scope key where `SessionCodec.verify` leaves what the database said about the
+# cookie's session: {"staff": bool} and/or {"member": display name or None}.
+CHECKED = "live_seoul.session_checked"
 
 
 @dataclass(frozen=True)
@@ -126,14 +129,28 @@ class SessionCodec:
                 return None
             if session.issued_at and now - session.issued_at > self.max_age:
                 return None
-            if not _staff_session_live(self.database_path, session):
+            if not _checked(conn).get("staff", False):
                 return None
         if session.is_member:
-            name = _member_name(self.database_path, session)
+            name = _checked(conn).get("member")
             if name is None:  # the account was deleted, or this session logged out
                 return None
             session = replace(session, nickname=name)
         return session
+
+    async def verify(self, conn: HTTPConnection) -> None:
+        """Ask the database whether the cookie's staff or member session is still live and
+        keep the answer in the connection's scope, where `load` finds it (guests' cookies
+        cost nothing). A check that fails or takes too long refuses the session."""
+        found = self._decode(conn)
+        answer: dict[str, Any] = {}
+        if found is not None:
+            session, _ = found
+            if session.account_id is not None:
+                answer["staff"] = await _staff_session_live(conn, session)
+            if session.is_member:
+                answer["member"] = await _member_name(conn, session)
+        conn.scope[CHECKED] = answer
 
     def _decode(self, conn: HTTPConnection) -> tuple[Session, float] | None:
         """The cookie's session and when it was last signed, or None (signature only)."""
@@ -229,41 +246,53 @@ def new_sid() -> str:
     return secrets.token_urlsafe(18)
 
 
-def _staff_session_live(database_path: Path | None, session: Session) -> bool:
+def _checked(conn: HTTPConnection) -> dict[str, Any]:
+    """What `verify` found for this connection (nothing: every check fails closed)."""
+    found: dict[str, Any] = conn.scope.get(CHECKED, {})
+    return found
+
+
+async def _staff_session_live(conn: HTTPConnection, session: Session) -> bool:
+    from web.services import services  # web.services imports this module
+
     assert session.account_id is not None
-    if database_path is None:
-        return False
     try:
-        return staff_session_live(database_path, session.sid,
-                                  session.account_id, session.epoch)
-    except sqlite3.Error as exc:  # fail closed: a staff cookie we cannot check is refused
+        return await services(conn).accounts.session_live(session.sid, session.account_id,
+                                                          session.epoch)
+    except Exception as exc:  # fail closed: a staff cookie we cannot check is refused
+        # (a database error of either engine, a timeout, no services outside the lifespan)
         log.warning("staff session check failed, session refused: %s", exc)
         return False
 
 
-def _member_name(database_path: Path | None, session: Session) -> str | None:
+async def _member_name(conn: HTTPConnection, session: Session) -> str | None:
+    from web.services import services  # web.services imports this module
+
     assert session.member_id is not None
-    if database_path is None:
-        return None
     try:
-        return member_name(database_path, session.member_id,
-                           session.sid)
-    except sqlite3.Error as exc:
+        return await services(conn).members.session_name(session.member_id, session.sid)
+    except Exception as exc:  # fail closed, as above
         log.warning("member session check failed, session refused: %s", exc)
         return None
 
 
 class SessionRefreshMiddleware:
-    """Re-signs a staff cookie on its way back (HTTP only) when `SessionCodec.refreshed`
-    says so: staff who keep working stay signed in; an idle cookie ages out."""
+    """Checks a staff or member cookie against the database before the endpoint runs
+    (HTTP and WebSocket: `SessionCodec.verify`), and re-signs a staff cookie on its way
+    back (HTTP only) when `SessionCodec.refreshed` says so: staff who keep working stay
+    signed in; an idle cookie ages out."""
 
     def __init__(self, app: ASGIApp, codec: SessionCodec) -> None:
         self.app = app
         self.codec = codec
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or COOKIE.encode() not in dict(scope["headers"]).get(
-                b"cookie", b""):
+        if scope["type"] not in ("http", "websocket") or COOKIE.encode() not in dict(
+                scope["headers"]).get(b"cookie", b""):
+            await self.app(scope, receive, send)
+            return
+        await self.codec.verify(HTTPConnection(scope))
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         fresh = self.codec.refreshed(HTTPConnection(scope))

@@ -9,15 +9,13 @@ every cookie signed with an older epoch is refused by every worker from then on.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import aiosqlite
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from db import Database, Row, UniqueViolation
 from livechat import Role
 from web.accounts.password_gate import PasswordGate
 from web.accounts.roles import ROLES
@@ -26,9 +24,12 @@ from web.accounts.usernames import UsernameError, username_key, username_skeleto
 _hasher = PasswordHasher()  # argon2id: memory-hard
 # Verifying against this keeps the time of "no such user" equal to "wrong password".
 _DUMMY_HASH = _hasher.hash("not a password")
-# How long a staff request may wait for SQLite to let it read (WAL readers normally never
-# wait); past it the session is refused rather than the event loop held longer.
+# How long a staff request may wait for its session check; past it the session is refused
+# (fail closed) rather than the request held longer.
 SESSION_CHECK_TIMEOUT = 0.5
+# Account creation holds this key: the look-alike check and the insert are one step for
+# every process and host.
+LOCK = "accounts"
 
 
 class AccountError(ValueError):
@@ -55,17 +56,14 @@ _SELECT = ("SELECT a.id, a.username, a.display_name, a.department, a.role, a.dis
            " LEFT JOIN session_epochs e ON e.account_id = a.id")
 
 
-def _account(row: aiosqlite.Row) -> Account:
+def _account(row: Row) -> Account:
     return Account(row["id"], row["username"], row["display_name"], row["department"],
                    Role(row["role"]), bool(row["disabled"]), row["epoch"])
 
 
 class AccountStore:
-    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection,
-                 gate: PasswordGate | None = None) -> None:
-        self._writer = writer
-        self._reader = reader
-        self._lock = asyncio.Lock()
+    def __init__(self, db: Database, gate: PasswordGate | None = None) -> None:
+        self._db = db
         self.gate = gate or PasswordGate(slots=2, queue=8)
 
     async def create(
@@ -87,43 +85,36 @@ class AccountStore:
         display_name = (display_name or username).strip()[:40]
         hashed = await self._hash(password)
         key, skeleton = username_key(username), username_skeleton(username_key(username))
-        async with self._lock:
-            # BEGIN IMMEDIATE: the look-alike check and the insert are one step for every
-            # worker, so two processes cannot each create one of a pair of look-alikes.
-            await self._writer.execute("BEGIN IMMEDIATE")
-            try:
-                names = await self._writer.execute_fetchall("SELECT username FROM accounts")
-                for (taken,) in names:
+        try:
+            # One transaction under LOCK: two processes (or hosts) cannot each create one
+            # of a pair of look-alikes.
+            async with self._db.transaction(lock=LOCK) as tx:
+                for row in await tx.fetch("SELECT username FROM accounts"):
+                    taken = str(row[0])
                     if username_key(taken) == key:
                         raise AccountError("username", "already taken")
                     if username_skeleton(username_key(taken)) == skeleton:
                         raise AccountError("username",
                                            f"too easily confused with {taken!r}")
-                cursor = await self._writer.execute(
+                account_id = await tx.fetchval(
                     "INSERT INTO accounts (username, display_name, department, role,"
-                    " password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    " password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
                     (username, display_name, department.strip()[:60], role, hashed,
                      datetime.now(UTC).isoformat()),
                 )
-            except aiosqlite.IntegrityError:
-                await self._writer.execute("ROLLBACK")
-                raise AccountError("username", "already taken") from None
-            except BaseException:
-                await self._writer.execute("ROLLBACK")
-                raise
-            await self._writer.execute("COMMIT")
-        assert cursor.lastrowid is not None
-        return Account(cursor.lastrowid, username, display_name, department.strip()[:60],
+        except UniqueViolation:
+            raise AccountError("username", "already taken") from None
+        return Account(int(account_id), username, display_name, department.strip()[:60],
                        Role(role))
 
     async def _hash(self, password: str) -> str:
         async with self.gate.slot(trusted=True):
             return await asyncio.to_thread(_hasher.hash, password)
 
-    async def _by_key(self, key: str) -> aiosqlite.Row | None:
+    async def _by_key(self, key: str) -> Row | None:
         """The enabled account whose username normalises to `key` (the oldest, should two
         created before names were normalised share it)."""
-        rows = await self._reader.execute_fetchall(
+        rows = await self._db.fetch(
             "SELECT id, username, password_hash FROM accounts WHERE disabled = 0 ORDER BY id")
         for row in rows:
             if username_key(row["username"]) == key:
@@ -148,10 +139,8 @@ class AccountStore:
         return await self.get(row["id"])
 
     async def get(self, account_id: int) -> Account | None:
-        row = await (
-            await self._reader.execute(f"{_SELECT} WHERE a.id = ? AND a.disabled = 0",
-                                       (account_id,))
-        ).fetchone()
+        row = await self._db.fetchone(f"{_SELECT} WHERE a.id = ? AND a.disabled = 0",
+                                      (account_id,))
         return None if row is None else _account(row)
 
     async def find(self, username: str) -> Account | None:
@@ -163,7 +152,7 @@ class AccountStore:
         return None
 
     async def list(self) -> list[Account]:
-        rows = await self._reader.execute_fetchall(f"{_SELECT} ORDER BY a.id")
+        rows = await self._db.fetch(f"{_SELECT} ORDER BY a.id")
         return [_account(r) for r in rows]
 
     # -- administration: each ends every session of the account -----------------------
@@ -184,59 +173,48 @@ class AccountStore:
                       values: tuple[object, ...]) -> Account:
         """Change one account and raise its session epoch in one transaction: from the
         moment this returns, every worker refuses the cookies it had (see
-        `staff_session_live`). Raises `AccountError("account", …)` for an unknown id."""
-        async with self._lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
-            try:
-                cursor = await self._writer.execute(
-                    f"UPDATE accounts SET {assignment} WHERE id = ?", (*values, account_id))
-                if cursor.rowcount == 0:
-                    raise AccountError("account", f"no account {account_id}")
-                await self._writer.execute(
-                    "INSERT INTO session_epochs (account_id, epoch) VALUES (?, 1)"
-                    " ON CONFLICT (account_id) DO UPDATE SET epoch = epoch + 1", (account_id,))
-            except BaseException:
-                await self._writer.execute("ROLLBACK")
-                raise
-            await self._writer.execute("COMMIT")
-        row = await (await self._reader.execute(f"{_SELECT} WHERE a.id = ?",
-                                                (account_id,))).fetchone()
+        `session_live`). Raises `AccountError("account", …)` for an unknown id."""
+        async with self._db.transaction() as tx:
+            changed = await tx.execute(
+                f"UPDATE accounts SET {assignment} WHERE id = ?", (*values, account_id))
+            if changed == 0:
+                raise AccountError("account", f"no account {account_id}")
+            await tx.execute(
+                "INSERT INTO session_epochs (account_id, epoch) VALUES (?, 1)"
+                " ON CONFLICT (account_id) DO UPDATE"
+                " SET epoch = session_epochs.epoch + 1", (account_id,))
+        row = await self._db.fetchone(f"{_SELECT} WHERE a.id = ?", (account_id,))
         assert row is not None
         return _account(row)
 
     async def revoke_session(self, sid: str, account_id: int, lifetime: timedelta) -> None:
-        """End staff session `sid` for every worker process: `staff_session_live` says no
+        """End staff session `sid` for every worker process: `session_live` says no
         from the moment this returns. The row is kept for `lifetime` (the longest its
         cookie could still be valid); rows past their time are pruned here."""
         now = datetime.now(UTC)
-        async with self._lock:
-            await self._writer.execute(
-                "INSERT OR IGNORE INTO revoked_sessions (sid, account_id, revoked_at,"
-                " expires_at) VALUES (?, ?, ?, ?)",
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO revoked_sessions (sid, account_id, revoked_at, expires_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (sid, account_id, now.isoformat(), (now + lifetime).isoformat()),
             )
-            await self._writer.execute(
+            await tx.execute(
                 "DELETE FROM revoked_sessions WHERE expires_at < ?", (now.isoformat(),))
 
+    async def session_live(self, sid: str, account_id: int, epoch: int = 0) -> bool:
+        """False once `sid` was revoked (logout), the account is disabled, or its session
+        epoch moved past `epoch` (role or password changed, disabled), else True.
 
-def staff_session_live(db_path: Path, sid: str, account_id: int, epoch: int = 0) -> bool:
-    """False once `sid` was revoked (logout), the account is disabled, or its session
-    epoch moved past `epoch` (role or password changed, disabled), else True.
-
-    Synchronous on purpose: `SessionCodec.load` is synchronous and called from every
-    endpoint and the WebSocket, and only staff cookies come here (guests cost nothing). It
-    is one indexed read on a fresh connection, about 50 µs, so the file every worker shares
-    stays the only record: no cache, no window. Raises `sqlite3.Error` (callers refuse).
-    """
-    conn = sqlite3.connect(db_path, timeout=SESSION_CHECK_TIMEOUT, isolation_level=None)
-    try:
-        revoked, disabled, current = conn.execute(
+        One indexed read of the shared database on every staff request and socket check,
+        so the database every worker and host shares stays the only record: no cache, no
+        window. Raises `DatabaseError`/`TimeoutError` (callers refuse the session)."""
+        row = await asyncio.wait_for(self._db.fetchone(
             "SELECT EXISTS (SELECT 1 FROM revoked_sessions WHERE sid = ?),"
             " (SELECT disabled FROM accounts WHERE id = ?),"
             " COALESCE((SELECT epoch FROM session_epochs WHERE account_id = ?), 0)",
-            (sid, account_id, account_id),
-        ).fetchone()
-    finally:
-        conn.close()
-    # A missing account row (a cookie signed for tests, say) is not "disabled".
-    return not revoked and not disabled and current == epoch
+            (sid, account_id, account_id)), SESSION_CHECK_TIMEOUT)
+        assert row is not None
+        revoked, disabled, current = row[0], row[1], row[2]
+        # A missing account row (a cookie signed for tests, say) is not "disabled".
+        return not revoked and not disabled and current == epoch
+

@@ -236,7 +236,7 @@ async def _carry_out(ws: WebSocket, svc: Services, broadcast_id: int, viewer: Vi
         elif isinstance(action, ResumeFrom):
             await hub.resume(broadcast_id, viewer, action.after)
         elif isinstance(action, Recheck):
-            actions[:0] = session.rechecked(action.message, _still_signed_in(ws, svc))
+            actions[:0] = session.rechecked(action.message, await _still_signed_in(ws, svc))
         elif isinstance(action, EndSignIn):
             viewer.identity = None
         elif isinstance(action, PostComment):
@@ -257,10 +257,11 @@ async def _carry_out(ws: WebSocket, svc: Services, broadcast_id: int, viewer: Vi
     return True
 
 
-def _still_signed_in(ws: WebSocket, svc: Services) -> bool:
+async def _still_signed_in(ws: WebSocket, svc: Services) -> bool:
     """Whether the staff or member session this socket opened with is still valid (one
     small database read per such message; guests' messages never pay it). Not idle: the
     message being handled is activity."""
+    await svc.sessions.verify(ws)
     return svc.sessions.load(ws, check_idle=False) is not None
 
 

@@ -257,8 +257,7 @@ def authorized(header: str | None, token: str) -> bool:
 def metrics_dir(settings: Settings) -> Path:
     if settings.metrics_dir:
         return Path(settings.metrics_dir)
-    db = settings.database_path
-    return db.with_name(db.name + ".metrics")
+    return settings.data_file(".metrics")
 
 
 class MetricsRecorder:

@@ -2,8 +2,9 @@
 
 The audit trail stays (see `livechat.ops_store.OpsStore.prune`). `live-seoul db prune`
 runs it once; with the setting above 0 every worker also runs it in its lifespan, shortly
-after start and then daily (running it twice at once is harmless: the second finds
-nothing to delete).
+after start and then daily. On PostgreSQL each run is elected: the worker that takes the
+`retention` advisory lock prunes, the others (on every host) skip that run (`run_once`);
+on SQLite running it twice at once is harmless (the second finds nothing to delete).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import random
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
+from db import Database
+from db.postgres import PostgresDatabase
 from livechat import OpsStore
 
 log = logging.getLogger("web.ops.retention")
@@ -38,11 +41,26 @@ async def prune_once(ops: OpsStore, days: int, now: datetime | None = None) -> i
     return deleted
 
 
-async def _daily(ops: OpsStore, days: int, first_delay: float, interval: float) -> None:
+@contextlib.asynccontextmanager
+async def run_once(database: Database | None, key: str) -> AsyncIterator[bool]:
+    """Whether this process runs the job named `key` now: on PostgreSQL only the one
+    holding the session advisory lock on `key` (every other process and host gets False
+    while it runs); otherwise always True."""
+    if isinstance(database, PostgresDatabase):
+        async with database.session_lock(key) as elected:
+            yield elected
+    else:
+        yield True
+
+
+async def _daily(ops: OpsStore, days: int, first_delay: float, interval: float,
+                 database: Database | None) -> None:
     await asyncio.sleep(first_delay)
     while True:
         try:
-            await prune_once(ops, days)
+            async with run_once(database, "retention") as elected:
+                if elected:
+                    await prune_once(ops, days)
         except Exception:
             log.exception("retention run failed; retrying at the next interval")
         await asyncio.sleep(interval)
@@ -50,13 +68,14 @@ async def _daily(ops: OpsStore, days: int, first_delay: float, interval: float) 
 
 @contextlib.asynccontextmanager
 async def retention(ops: OpsStore, days: int, *, first_delay: float | None = None,
-                    interval: float = DAY) -> AsyncIterator[None]:
+                    interval: float = DAY,
+                    database: Database | None = None) -> AsyncIterator[None]:
     """Run pruning in the background while the context is open (nothing if `days` <= 0)."""
     if days <= 0:
         yield
         return
     delay = random.uniform(*FIRST_RUN_DELAY) if first_delay is None else first_delay
-    task = asyncio.create_task(_daily(ops, days, delay, interval), name="retention")
+    task = asyncio.create_task(_daily(ops, days, delay, interval, database), name="retention")
     try:
         yield
     finally:

@@ -9,14 +9,11 @@ that every new reminder pushes forward. Reminders belong to a subscription and g
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import aiosqlite
-
-from livechat.store import write_transaction
+from db import Database, Transaction
 from web.push.messages import PushSubscription
 
 
@@ -31,15 +28,12 @@ def _iso(moment: datetime) -> str:
 
 
 class PushStore:
-    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection,
-                 lifetime: timedelta) -> None:
-        self._writer = writer
-        self._reader = reader
-        self._lock = asyncio.Lock()
+    def __init__(self, db: Database, lifetime: timedelta) -> None:
+        self._db = db
         self.lifetime = lifetime
 
-    def _transaction(self) -> contextlib.AbstractAsyncContextManager[aiosqlite.Connection]:
-        return write_transaction(self._writer, self._lock)
+    def _transaction(self) -> contextlib.AbstractAsyncContextManager[Transaction]:
+        return self._db.transaction()
 
     async def remind(self, sub: PushSubscription, session_key: str | None, locale: str,
                      kind: str, target: int, now: datetime) -> None:
@@ -50,49 +44,47 @@ class PushStore:
                 " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (endpoint) DO UPDATE SET p256dh = excluded.p256dh,"
                 " auth = excluded.auth, locale = excluded.locale,"
-                " session_key = COALESCE(excluded.session_key, session_key),"
+                " session_key = COALESCE(excluded.session_key, push_subscriptions.session_key),"
                 " expires_at = excluded.expires_at",
                 (sub.endpoint, sub.p256dh, sub.auth, session_key, locale, _iso(now),
                  _iso(now + self.lifetime)))
             await db.execute(
-                "INSERT OR IGNORE INTO push_reminders (endpoint, kind, target, created_at)"
-                " VALUES (?, ?, ?, ?)", (sub.endpoint, kind, target, _iso(now)))
+                "INSERT INTO push_reminders (endpoint, kind, target, created_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (sub.endpoint, kind, target, _iso(now)))
 
     async def cancel(self, endpoint: str, kind: str, target: int) -> bool:
         """Remove one reminder; a subscription left with none is deleted too."""
         async with self._transaction() as db:
-            cursor = await db.execute(
+            removed = await db.execute(
                 "DELETE FROM push_reminders WHERE endpoint = ? AND kind = ? AND target = ?",
                 (endpoint, kind, target))
             await db.execute(
                 "DELETE FROM push_subscriptions WHERE endpoint = ? AND NOT EXISTS"
                 " (SELECT 1 FROM push_reminders r WHERE r.endpoint = ?)", (endpoint, endpoint))
-            return cursor.rowcount > 0
+            return removed > 0
 
     async def reminders(self, endpoint: str, now: datetime) -> list[tuple[str, int]]:
         """(kind, target) of every reminder of a live subscription, oldest first."""
-        async with self._reader.execute(
+        rows = await self._db.fetch(
             "SELECT r.kind, r.target FROM push_reminders r JOIN push_subscriptions s"
             " ON s.endpoint = r.endpoint WHERE r.endpoint = ? AND s.expires_at > ?"
-            " ORDER BY r.created_at, r.kind, r.target", (endpoint, _iso(now))) as cursor:
-            return [(str(row[0]), int(row[1])) for row in await cursor.fetchall()]
+            " ORDER BY r.created_at, r.kind, r.target", (endpoint, _iso(now)))
+        return [(str(row[0]), int(row[1])) for row in rows]
 
     async def recipients(self, kind: str, target: int, now: datetime) -> list[Recipient]:
         """The unexpired subscriptions that asked for this reminder."""
-        async with self._reader.execute(
+        rows = await self._db.fetch(
             "SELECT s.endpoint, s.p256dh, s.auth, s.locale FROM push_reminders r"
             " JOIN push_subscriptions s ON s.endpoint = r.endpoint"
             " WHERE r.kind = ? AND r.target = ? AND s.expires_at > ?",
-            (kind, target, _iso(now))) as cursor:
-            rows = await cursor.fetchall()
+            (kind, target, _iso(now)))
         return [Recipient(PushSubscription(row[0], row[1], row[2]), row[3]) for row in rows]
 
     async def remove(self, endpoint: str) -> bool:
         """Delete a subscription the push service says is gone (404/410)."""
-        async with self._transaction() as db:
-            cursor = await db.execute("DELETE FROM push_subscriptions WHERE endpoint = ?",
-                                      (endpoint,))
-            return cursor.rowcount > 0
+        return await self._db.execute("DELETE FROM push_subscriptions WHERE endpoint = ?",
+                                      (endpoint,)) > 0
 
     async def done(self, kind: str, target: int, endpoints: list[str]) -> None:
         """A reminder fires once: drop it for the subscriptions it was sent to (and those
@@ -109,14 +101,10 @@ class PushStore:
 
     async def prune(self, now: datetime) -> int:
         """Delete expired subscriptions (their reminders go with them); return how many."""
-        async with self._transaction() as db:
-            cursor = await db.execute("DELETE FROM push_subscriptions WHERE expires_at <= ?",
+        return await self._db.execute("DELETE FROM push_subscriptions WHERE expires_at <= ?",
                                       (_iso(now),))
-            return cursor.rowcount
 
     async def forget(self, session_key: str) -> int:
         """Delete every subscription a person made (with their data); return how many."""
-        async with self._transaction() as db:
-            cursor = await db.execute("DELETE FROM push_subscriptions WHERE session_key = ?",
+        return await self._db.execute("DELETE FROM push_subscriptions WHERE session_key = ?",
                                       (session_key,))
-            return cursor.rowcount

@@ -32,7 +32,7 @@ from schedule import (
     parse_draft,
 )
 from schedule.broadcast import KNOWN_FIELDS, Broadcast, overlap_message
-from web.database import connect, migrate
+from web.database import open_migrated
 from web.settings import Settings
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -193,10 +193,9 @@ async def run_import(settings: Settings, path: Path, *, dry_run: bool = False,
         print(f"cannot read {path}: {exc.strerror}", file=stream)
         return INVALID
     good, problems = validate(rows)
-    migrate(settings.database_path)
-    conn = await connect(settings.database_path)
+    database = await open_migrated(settings)
     try:
-        store = ScheduleStore(conn, conn)
+        store = ScheduleStore(database)
         # Read-only first, so the report lists every bad row; then the write re-checks
         # inside its transaction (a broadcast booked meanwhile still refuses the file).
         problems = sorted([*problems, *await _against_store(store, good, write=False)],
@@ -204,7 +203,7 @@ async def run_import(settings: Settings, path: Path, *, dry_run: bool = False,
         if not problems and not dry_run:
             problems = await _against_store(store, good, write=True)
     finally:
-        await conn.close()
+        await database.close()
     if problems:
         for problem in problems:
             print(problem, file=stream)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import aiosqlite
+from db import Database
 
 
 @dataclass(frozen=True)
@@ -26,25 +26,24 @@ class ShareCount:
 
 
 class ShareClickStore:
-    """Counts share clicks. Each `record` is one atomic UPSERT on the writer connection."""
+    """Counts share clicks. Each `record` is one atomic UPSERT."""
 
-    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
-        self._writer = writer
-        self._reader = reader
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
     async def record(self, kind: str, target: str, network: str) -> None:
         now = datetime.now(UTC).isoformat(timespec="seconds")
-        await self._writer.execute(
+        await self._db.execute(
             "INSERT INTO share_clicks (kind, target, network, clicks, first_at, last_at)"
             " VALUES (?, ?, ?, 1, ?, ?)"
             " ON CONFLICT (kind, target, network)"
-            " DO UPDATE SET clicks = clicks + 1, last_at = excluded.last_at",
+            " DO UPDATE SET clicks = share_clicks.clicks + 1, last_at = excluded.last_at",
             (kind, target, network, now, now),
         )
 
     async def counts(self, limit: int = 500) -> list[ShareCount]:
         """Rows with the most clicks first (ties: most recent first)."""
-        rows = await self._reader.execute_fetchall(
+        rows = await self._db.fetch(
             "SELECT kind, target, network, clicks, last_at FROM share_clicks"
             " ORDER BY clicks DESC, last_at DESC, kind, target, network LIMIT ?",
             (limit,),
@@ -54,7 +53,7 @@ class ShareClickStore:
 
     async def totals(self) -> dict[str, int]:
         """Clicks per network over every page."""
-        rows = await self._reader.execute_fetchall(
+        rows = await self._db.fetch(
             "SELECT network, SUM(clicks) FROM share_clicks GROUP BY network"
             " ORDER BY SUM(clicks) DESC, network"
         )
