@@ -21,6 +21,7 @@ from starlette.routing import BaseRoute, Mount
 
 from db import migrate as migrate_database
 from db import open_database
+from db.leader import elected
 from livechat import (
     AccessStore,
     CommentHub,
@@ -189,15 +190,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
             ops_writer = await connect(path)
             stack.push_async_callback(ops_writer.close)
             ops = OpsStore(ops_writer, reader)
-            await stack.enter_async_context(retention(ops, settings.comment_retention_days))
+            if settings.comment_retention_days > 0:  # one process of all hosts prunes
+                await stack.enter_async_context(elected(database, "retention", lambda: retention(
+                    ops, settings.comment_retention_days)))
             metrics = await stack.enter_async_context(MetricsRecorder(
                 hub, comments, "redis" if settings.redis_url else "memory",
                 metrics_dir(settings)).running())
             if settings.demo:
-                from web.demo import load_demo, start_demo_director
+                from web.demo import demo_director, load_demo
 
                 await load_demo(schedule_store, replays, comments)
-                await start_demo_director(stack, schedule_store, replays, hub)
+                await stack.enter_async_context(elected(database, "demo-director", lambda: (
+                    demo_director(schedule_store, replays, hub))))
             channel_feed = await stack.enter_async_context(ChannelFeed(broker).running())
             settle_heap()
             yield {
