@@ -102,6 +102,29 @@ def db_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def db_copy(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from db import DatabaseError
+    from db import migrate as migrate_database
+    from db.copy import copy_database, report, source_path
+    from web.database import PACKAGES
+
+    async def run() -> int:
+        source_path(args.source)  # never create an empty source by migrating it
+        await migrate_database(args.source, PACKAGES)
+        await migrate_database(args.target, PACKAGES)
+        checks = await copy_database(args.source, args.target)
+        print(report(checks))
+        return 0 if all(check.ok for check in checks) else 1
+
+    try:
+        return asyncio.run(run())
+    except DatabaseError as exc:
+        print(f"copy refused: {exc}", file=sys.stderr)
+        return 1
+
+
 def db_prune(args: argparse.Namespace) -> int:
     from livechat import OpsStore
     from web.database import connect, migrate
@@ -274,6 +297,11 @@ def parser() -> argparse.ArgumentParser:
                          "(stop the service first)")
     r.add_argument("path", help="a file written by `db backup`")
     r.set_defaults(func=db_restore)
+    cp = dbsub.add_parser("copy", help="copy an SQLite installation into an empty "
+                          "PostgreSQL database (migrates both), then compare every table")
+    cp.add_argument("source", help="sqlite:///path/to/live-seoul.db")
+    cp.add_argument("target", help="postgresql://user@host/db (empty)")
+    cp.set_defaults(func=db_copy)
     pr = dbsub.add_parser("prune", help="delete old visible comments (COMMENT_RETENTION_DAYS)")
     pr.add_argument("--days", type=int, default=None, help="override COMMENT_RETENTION_DAYS")
     pr.set_defaults(func=db_prune)
