@@ -170,7 +170,7 @@ async def test_a_target_with_rows_is_refused(tmp_path: Path, target_url: str) ->
     """Copying into a database that already holds rows is refused and changes nothing;
     so is a target that was never migrated."""
     source = await _source(tmp_path)
-    with pytest.raises(CopyError, match="no table zones.*migrate"):
+    with pytest.raises(CopyError, match=r"no table zones.*migrate"):
         await copy_database(source, target_url)
     await migrate(target_url, [BOARD])
     conn = await asyncpg.connect(target_url)
