@@ -72,10 +72,42 @@ def db_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _postgres_backup(url: str, path: Path) -> int:
+    from db import DatabaseError
+    from db.postgres_backup import backup_postgres
+
+    try:
+        report = backup_postgres(url, path)
+    except DatabaseError as exc:
+        print(f"backup failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"backed up the PostgreSQL database to {report.path} (pg_dump custom format, "
+          f"{report.size_bytes} bytes, {report.tables} tables)")
+    return 0
+
+
+def _postgres_restore(path: Path, url: str) -> int:
+    import asyncio
+
+    from db import DatabaseError
+    from db.postgres_backup import restore_postgres
+
+    try:
+        tables = asyncio.run(restore_postgres(path, url))
+    except DatabaseError as exc:
+        print(f"restore refused: {exc}", file=sys.stderr)
+        return 1
+    print(f"restored the PostgreSQL database from {path} ({tables} tables, pg_restore)")
+    print("start the service again; it applies any newer migrations on start")
+    return 0
+
+
 def db_backup(args: argparse.Namespace) -> int:
     from web.backup import BackupError, backup_database
 
     settings = _settings()
+    if not settings.database_url.startswith("sqlite:"):
+        return _postgres_backup(settings.database_url, Path(args.path))
     try:
         report = backup_database(settings.database_path, Path(args.path))
     except BackupError as exc:
@@ -90,6 +122,8 @@ def db_restore(args: argparse.Namespace) -> int:
     from web.backup import BackupError, restore_database
 
     settings = _settings()
+    if not settings.database_url.startswith("sqlite:"):
+        return _postgres_restore(Path(args.path), settings.database_url)
     try:
         kept = restore_database(Path(args.path), settings.database_path)
     except BackupError as exc:
