@@ -4,7 +4,9 @@
 It tries to take the job's *lease* (`Database.lease(name)`); the process that gets it
 enters `job()` (an async context manager: retention, the demo director) and keeps it
 entered while it holds the lease; every other process tries again every `retry` seconds,
-so when the leader stops, crashes or is killed another one takes over within `retry`.
+so when the leader stops, crashes or is killed another one takes over within three times
+`retry` (one attempt, then two intervals of grace in which a leader that lost its
+connection notices and stops: two never run at once).
 
 The leases:
 - SQLite (one machine, several worker processes): an exclusive `flock` on a file beside
@@ -108,7 +110,14 @@ class Election:
 
 
 async def _lead(lease: Lease, job: Job, election: Election, retry: float) -> None:
-    """Run `job` while the lease stays held; return when it is lost."""
+    """Run `job` while the lease stays held; return when it is lost.
+
+    A new leader waits two check intervals first: a previous leader whose connection
+    broke (its lock already gone) notices within one interval and stops its job, so the
+    two never run at once."""
+    await asyncio.sleep(2 * retry)
+    if not await _still_held(lease, retry):
+        return
     election.terms += 1
     election.following.clear()
     election.leading.set()
@@ -117,12 +126,21 @@ async def _lead(lease: Lease, job: Job, election: Election, retry: float) -> Non
         async with job():
             while True:  # a periodic check: a broken connection tells nobody
                 await asyncio.sleep(retry)
-                if not await lease.held():
+                if not await _still_held(lease, retry):
                     break
         log.warning("lost the lease of %s; stopping it", election.name)
     finally:
         election.leading.clear()
         election.following.set()
+
+
+async def _still_held(lease: Lease, retry: float) -> bool:
+    """Whether the lease is held, answered within `retry` (a silent network is a loss)."""
+    try:
+        async with asyncio.timeout(retry):
+            return await lease.held()
+    except TimeoutError:
+        return False
 
 
 async def _campaign(lease: Lease, job: Job, election: Election, retry: float) -> None:

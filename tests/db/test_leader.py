@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Callable
 
 import asyncpg
 
-from db import Database, open_database
+from db import open_database
 from db.leader import Election, elected
 from db.postgres import lock_id
 from tests.support import ROOT, TIMEOUT
@@ -152,11 +152,12 @@ async def test_a_leader_whose_connection_breaks_stops_the_job(database_url: str)
     if not database_url.startswith("postgresql"):
         return  # an SQLite lease is a file lock: no connection to lose
     job = Job()
+    retry = 0.25  # the grace that keeps the two apart must outlast this machine's jitter
     first, second = await open_database(database_url), await open_database(database_url)
     try:
-        async with elected(first, "job", job("first"), retry=RETRY) as a:
+        async with elected(first, "job", job("first"), retry=retry) as a:
             await wait(a.leading)
-            async with elected(second, "job", job("second"), retry=RETRY) as b:
+            async with elected(second, "job", job("second"), retry=retry) as b:
                 await _terminate_lease_holder(database_url)
                 await wait(b.leading)
                 assert not a.is_leader
@@ -185,26 +186,3 @@ async def _terminate_lease_holder(url: str) -> None:
         assert killed == 1
     finally:
         await conn.close()
-
-
-async def test_the_database_clock_is_text_in_the_stores_format(database_url: str) -> None:
-    """`now_sql` on both engines: `2026-12-01T10:00:00.123456+00:00`, the database's
-    clock, increasing and sorting as text; `now()` is the same clock as a datetime."""
-    import re
-    from datetime import UTC, datetime, timedelta
-
-    database: Database = await open_database(database_url)
-    try:
-        stamps = [await database.fetchval(f"SELECT {database.now_sql}") for _ in range(3)]
-        for stamp in stamps:
-            assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00", stamp), stamp
-            moment = datetime.fromisoformat(stamp)
-            assert abs(moment - datetime.now(UTC)) < timedelta(seconds=5)
-        assert stamps == sorted(stamps)
-        now = await database.now()
-        assert now.tzinfo is not None and now.utcoffset() == timedelta(0)
-        assert now.isoformat(timespec="microseconds") >= stamps[-1][:23]
-        later = await database.fetchval(f"SELECT {database.now_sql}")
-        assert later >= now.isoformat(timespec="microseconds")[:23]
-    finally:
-        await database.close()
