@@ -4,9 +4,9 @@
 It tries to take the job's *lease* (`Database.lease(name)`); the process that gets it
 enters `job()` (an async context manager: retention, the demo director) and keeps it
 entered while it holds the lease; every other process tries again every `retry` seconds,
-so when the leader stops, crashes or is killed another one takes over within three times
-`retry` (one attempt, then two intervals of grace in which a leader that lost its
-connection notices and stops: two never run at once).
+so when the leader stops, crashes or is killed another one takes over within about three
+times `retry` (one attempt, then the grace in which a leader that lost its connection
+notices and stops: two never run at once).
 
 The leases:
 - SQLite (one machine, several worker processes): an exclusive `flock` on a file beside
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("db.leader")
 
 ELECTION_RETRY = 10.0  # seconds between a follower's attempts, and between leader checks
+CHECK_TIMEOUT_FLOOR = 1.0  # a leader's check may always take this long
 
 Job = Callable[[], AbstractAsyncContextManager[object]]
 
@@ -112,10 +113,10 @@ class Election:
 async def _lead(lease: Lease, job: Job, election: Election, retry: float) -> None:
     """Run `job` while the lease stays held; return when it is lost.
 
-    A new leader waits two check intervals first: a previous leader whose connection
-    broke (its lock already gone) notices within one interval and stops its job, so the
-    two never run at once."""
-    await asyncio.sleep(2 * retry)
+    A new leader first waits one check interval plus the check's timeout: a previous
+    leader whose connection broke (its lock already gone) notices within that time and
+    stops its job, so the two never run at once."""
+    await asyncio.sleep(retry + _check_timeout(retry))
     if not await _still_held(lease, retry):
         return
     election.terms += 1
@@ -134,10 +135,16 @@ async def _lead(lease: Lease, job: Job, election: Election, retry: float) -> Non
         election.following.set()
 
 
+def _check_timeout(retry: float) -> float:
+    """How long a leader's check may take before the lease counts as lost: `retry`, but
+    never so short that a busy database or event loop ends a healthy term."""
+    return max(retry, CHECK_TIMEOUT_FLOOR)
+
+
 async def _still_held(lease: Lease, retry: float) -> bool:
-    """Whether the lease is held, answered within `retry` (a silent network is a loss)."""
+    """Whether the lease is held, answered in time (a silent network is a loss)."""
     try:
-        async with asyncio.timeout(retry):
+        async with asyncio.timeout(_check_timeout(retry)):
             return await lease.held()
     except TimeoutError:
         return False
