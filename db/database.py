@@ -16,7 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Literal, Protocol
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+if TYPE_CHECKING:
+    from db.leader import Lease
 
 Engine = Literal["sqlite", "postgresql"]
 Params = Sequence[object]
@@ -59,6 +63,11 @@ class Database(Executor, Protocol):
     """One database per process: readers, one serialised writer, transactions."""
 
     engine: Engine
+    now_sql: str
+    """A SQL expression for the database's clock as text in the stores' format,
+    `2026-12-01T10:00:00.123456+00:00` (`datetime.isoformat(timespec="microseconds")` of
+    an aware UTC time): what rows stamped by several hosts use (`created_at`), so one
+    clock orders them. Compares as text in time order on both engines."""
 
     def transaction(
         self, lock: str | None = None
@@ -69,6 +78,13 @@ class Database(Executor, Protocol):
     async def fetch_primary(self, sql: str, params: Params = ()) -> list[Row]:
         """Like `fetch`, but read from the primary (what the comment pump and backfill
         use: a replica could be behind the ids the broker announces)."""
+
+    async def now(self) -> datetime:
+        """The database's clock now, an aware UTC datetime (`isoformat(timespec=
+        "microseconds")` of it is the text `now_sql` yields)."""
+
+    def lease(self, name: str) -> Lease:
+        """The lease of a run-once job (`db.leader.elected` takes it)."""
 
     async def close(self) -> None:
         """Close every connection."""

@@ -8,16 +8,25 @@ ids of one broadcast become visible in id order, a broadcast slot is booked once
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import hashlib
 from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import asyncpg
 
 from db.database import Engine, Params, Row, Transaction
 from db.errors import ConfigurationError, IntegrityError, UniqueViolation
+from db.leader import Lease
+
+# The database's clock as the stores' text: `2026-12-01T10:00:00.123456+00:00`.
+# clock_timestamp(), not now(): now() is the transaction's start, the same for every row
+# of a transaction and older than rows other hosts committed meanwhile.
+NOW_SQL = ("(to_char(clock_timestamp() AT TIME ZONE 'UTC',"
+           " 'YYYY-MM-DD\"T\"HH24:MI:SS.US') || '+00:00')")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -122,14 +131,85 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     layer never leaves behind: transactions always end, no LISTEN, no session SET, and
     `session_lock` unlocks what it took."""
     del conn
+class AdvisoryLease:
+    """A run-once job's lease: `pg_try_advisory_xact_lock` in a transaction held open on
+    one pooled connection (works through PgBouncer in transaction mode; see db.leader)."""
+
+    def __init__(self, pool: asyncpg.Pool, key: str) -> None:
+        self._pool = pool
+        self._id = lock_id("lease:" + key)
+        self._conn: asyncpg.pool.PoolConnectionProxy | None = None
+        self._transaction: asyncpg.transaction.Transaction | None = None
+        self._closed = False
+        self._lock = asyncio.Lock()  # one statement at a time on the lease's connection
+
+    async def acquire(self) -> bool:
+        async with self._lock:
+            if self._conn is not None:
+                return True
+            if self._closed:
+                return False
+            conn = await self._pool.acquire()
+            try:
+                transaction = conn.transaction()
+                await transaction.start()
+                got = await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", self._id)
+                if not got:
+                    await transaction.rollback()
+            except BaseException:
+                await self._discard(conn)  # interrupted mid-statement: not reusable
+                raise
+            if not got:
+                await self._pool.release(conn)
+                return False
+            self._conn, self._transaction = conn, transaction
+            return True
+
+    async def held(self) -> bool:
+        async with self._lock:
+            if self._conn is None:
+                return False
+            try:
+                return bool(await self._conn.fetchval("SELECT 1"))
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                return False
+
+    async def release(self) -> None:
+        async with self._lock:
+            conn, transaction = self._conn, self._transaction
+            self._conn = self._transaction = None
+            if conn is None or transaction is None:
+                return
+            try:
+                await transaction.rollback()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                await self._discard(conn)
+                return
+            except BaseException:
+                await self._discard(conn)
+                raise
+            await self._pool.release(conn)
+
+    async def _discard(self, conn: asyncpg.pool.PoolConnectionProxy) -> None:
+        """Close a connection in an unknown state (the server rolls back, the lock goes)
+        and give its slot back to the pool."""
+        conn.terminate()
+        await self._pool.release(conn)
+
+    async def close(self) -> None:
+        """Release for good (the database closes): never acquire again."""
+        self._closed = True
+        await self.release()
 
 
 class PostgresDatabase(_Statements):
     engine: Engine = "postgresql"
+    now_sql: str = NOW_SQL
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         super().__init__(pool)
         self._pool = pool
+        self._leases: list[AdvisoryLease] = []
 
     @classmethod
     async def open(cls, dsn: str, *, min_size: int = 2, max_size: int = 10,
@@ -171,5 +251,16 @@ class PostgresDatabase(_Statements):
                 if got:
                     await conn.execute("SELECT pg_advisory_unlock($1)", lock_id(key))
 
+    def lease(self, name: str) -> Lease:
+        lease = AdvisoryLease(self._pool, name)
+        self._leases.append(lease)
+        return lease
+
+    async def now(self) -> datetime:
+        moment: datetime = await self.fetchval("SELECT clock_timestamp()")
+        return moment.astimezone(UTC)
+
     async def close(self) -> None:
+        for lease in self._leases:  # the pool waits for every connection to come back
+            await lease.close()
         await self._pool.close()

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -21,6 +22,11 @@ import aiosqlite
 
 from db.database import Engine, Params, Row, Transaction
 from db.errors import IntegrityError, UniqueViolation
+from db.leader import FileLease, Lease
+
+# The database's clock as the stores' text: `2026-12-01T10:00:00.123000+00:00`. SQLite's
+# clock has millisecond resolution; the file has one machine, so `now()` is its clock.
+NOW_SQL = "(strftime('%Y-%m-%dT%H:%M:%f', 'now') || '000+00:00')"
 
 BUSY_TIMEOUT_MS = 15_000
 PRAGMAS = (
@@ -92,6 +98,7 @@ class _Statements:
 
 class SqliteDatabase:
     engine: Engine = "sqlite"
+    now_sql: str = NOW_SQL
 
     def __init__(self, path: Path, reader: aiosqlite.Connection,
                  writer: aiosqlite.Connection) -> None:
@@ -100,6 +107,7 @@ class SqliteDatabase:
         self._writer = _Statements(writer)
         self._connections = (reader, writer)
         self._write_lock = asyncio.Lock()
+        self._leases: list[FileLease] = []
 
     @classmethod
     async def open(cls, path: Path) -> SqliteDatabase:
@@ -144,6 +152,16 @@ class SqliteDatabase:
                 raise
             await self._writer.execute("COMMIT")
 
+    def lease(self, name: str) -> Lease:
+        lease = FileLease(self.path.with_name(f"{self.path.name}.{name}.lease"))
+        self._leases.append(lease)
+        return lease
+
+    async def now(self) -> datetime:
+        return datetime.now(UTC)
+
     async def close(self) -> None:
+        for lease in self._leases:
+            await lease.close()
         for conn in self._connections:
             await conn.close()

@@ -19,6 +19,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import BaseRoute, Mount
 
 from db import Database
+from db.leader import elected
 from livechat import (
     AccessStore,
     CommentHub,
@@ -40,7 +41,7 @@ from web.accounts.sessions import SessionCodec, SessionRefreshMiddleware
 from web.accounts.signin_clients import build_signin
 from web.accounts.store import AccountStore
 from web.database import connect, open_migrated
-from web.demo import load_demo, start_demo_director
+from web.demo import demo_director, load_demo
 from web.http import health
 from web.http.overload import OverloadMiddleware
 from web.http.request_id import RequestIdMiddleware
@@ -179,14 +180,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
             ops_writer = await connect(path)
             stack.push_async_callback(ops_writer.close)
             ops = OpsStore(ops_writer, reader)
-            await stack.enter_async_context(retention(ops, settings.comment_retention_days,
-                                                      database=database))
+            if settings.comment_retention_days > 0:  # one process of all hosts prunes
+                await stack.enter_async_context(elected(database, "retention", lambda: retention(
+                    ops, settings.comment_retention_days)))
             metrics = await stack.enter_async_context(MetricsRecorder(
                 hub, comments, "redis" if settings.redis_url else "memory",
                 metrics_dir(settings)).running())
             if settings.demo:
                 await load_demo(schedule_store, replays, comments)
-                await start_demo_director(stack, schedule_store, replays, hub)
+                await stack.enter_async_context(elected(database, "demo-director", lambda: (
+                    demo_director(schedule_store, replays, hub))))
             channel_feed = await stack.enter_async_context(ChannelFeed(broker).running())
             settle_heap()
             yield {

@@ -93,11 +93,40 @@ def db_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _postgres_backup(url: str, path: Path) -> int:
+    from db import DatabaseError
+    from db.postgres_backup import backup_postgres
+
+    try:
+        report = backup_postgres(url, path)
+    except DatabaseError as exc:
+        print(f"backup failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"backed up the PostgreSQL database to {report.path} (pg_dump custom format, "
+          f"{report.size_bytes} bytes, {report.tables} tables)")
+    return 0
+
+
+def _postgres_restore(path: Path, url: str) -> int:
+    import asyncio
+
+    from db import DatabaseError
+    from db.postgres_backup import restore_postgres
+
+    try:
+        tables = asyncio.run(restore_postgres(path, url))
+    except DatabaseError as exc:
+        print(f"restore refused: {exc}", file=sys.stderr)
+        return 1
+    print(f"restored the PostgreSQL database from {path} ({tables} tables, pg_restore)")
+    print("start the service again; it applies any newer migrations on start")
+    return 0
+
+
 def db_backup(args: argparse.Namespace) -> int:
     settings = _settings()
     if not settings.sqlite:
-        print(POSTGRES_BACKUP, file=sys.stderr)
-        return 2
+        return _postgres_backup(settings.database_url, Path(args.path))
     try:
         report = backup_database(settings.database_path, Path(args.path))
     except BackupError as exc:
@@ -111,8 +140,7 @@ def db_backup(args: argparse.Namespace) -> int:
 def db_restore(args: argparse.Namespace) -> int:
     settings = _settings()
     if not settings.sqlite:
-        print(POSTGRES_BACKUP, file=sys.stderr)
-        return 2
+        return _postgres_restore(Path(args.path), settings.database_url)
     try:
         kept = restore_database(Path(args.path), settings.database_path)
     except BackupError as exc:
@@ -123,6 +151,29 @@ def db_restore(args: argparse.Namespace) -> int:
         print(f"the previous database is kept as {kept}")
     print("start the service again; it applies any newer migrations on start")
     return 0
+
+
+def db_copy(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from db import DatabaseError
+    from db import migrate as migrate_database
+    from db.copy import copy_database, report, source_path
+    from web.database import PACKAGES
+
+    async def run() -> int:
+        source_path(args.source)  # never create an empty source by migrating it
+        await migrate_database(args.source, PACKAGES)
+        await migrate_database(args.target, PACKAGES)
+        checks = await copy_database(args.source, args.target)
+        print(report(checks))
+        return 0 if all(check.ok for check in checks) else 1
+
+    try:
+        return asyncio.run(run())
+    except DatabaseError as exc:
+        print(f"copy refused: {exc}", file=sys.stderr)
+        return 1
 
 
 def db_prune(args: argparse.Namespace) -> int:
@@ -282,6 +333,11 @@ def parser() -> argparse.ArgumentParser:
                          "(stop the service first)")
     r.add_argument("path", help="a file written by `db backup`")
     r.set_defaults(func=db_restore)
+    cp = dbsub.add_parser("copy", help="copy an SQLite installation into an empty "
+                          "PostgreSQL database (migrates both), then compare every table")
+    cp.add_argument("source", help="sqlite:///path/to/live-seoul.db")
+    cp.add_argument("target", help="postgresql://user@host/db (empty)")
+    cp.set_defaults(func=db_copy)
     pr = dbsub.add_parser("prune", help="delete old visible comments (COMMENT_RETENTION_DAYS)")
     pr.add_argument("--days", type=int, default=None, help="override COMMENT_RETENTION_DAYS")
     pr.set_defaults(func=db_prune)

@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
 from livechat import CommentHub, CommentStore
@@ -311,3 +311,14 @@ async def start_demo_director(stack: contextlib.AsyncExitStack, schedule: Schedu
             await task
 
     stack.push_async_callback(stop)
+
+
+@contextlib.asynccontextmanager
+async def demo_director(schedule: ScheduleStore, replays: ReplayStore,
+                        hub: CommentHub | None = None,
+                        interval: float = DIRECTOR_INTERVAL) -> AsyncIterator[None]:
+    """The director for as long as the block runs: what `db.leader.elected` runs on the
+    one elected process of every host."""
+    async with contextlib.AsyncExitStack() as stack:
+        await start_demo_director(stack, schedule, replays, hub, interval)
+        yield
