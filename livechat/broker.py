@@ -103,6 +103,12 @@ class Broker(abc.ABC):
         answer now; the caller then limits in its own process."""
         return None
 
+    async def lease(self, key: str, holder: str, seconds: float) -> str | None:
+        """Hold `key` for `holder` for `seconds` unless someone else holds it; return who
+        holds it now (`holder` when this call got or renewed it). `None`: this broker
+        keeps no shared leases (one process), or cannot answer now."""
+        return None
+
 
 class MemoryBroker(Broker):
     """In-process fan-out: every subscriber in this process, nobody else."""

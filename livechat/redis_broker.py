@@ -32,6 +32,17 @@ BACKOFF_MIN, BACKOFF_MAX = 0.05, 3.0
 TAKE_TIMEOUT = 0.1
 TAKE_PAUSE = 1.0
 BUCKET_PREFIX = "live-seoul:bucket:"
+LEASE_PREFIX = "live-seoul:lease:"
+
+# KEYS[1]: the lease; ARGV: holder, milliseconds. Taken or renewed only by its holder.
+LEASE = """
+local cur = redis.call('GET', KEYS[1])
+if not cur or cur == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return ARGV[1]
+end
+return cur
+"""
 
 # KEYS: the buckets; ARGV: capacity, rate (tokens per second) and cost of each, in turn.
 # A take needs one token in every bucket and removes `cost` (0 only asks).
@@ -83,6 +94,7 @@ class RedisBroker(Broker):
         self._connected = asyncio.Event()
         self._changed = asyncio.Event()
         self._take: AsyncScript | None = None
+        self._lease: AsyncScript | None = None
         self._take_paused_until = 0.0
 
     def _client(self) -> aioredis.Redis:
@@ -93,6 +105,7 @@ class RedisBroker(Broker):
     async def connect(self) -> None:
         self._redis = self._client()
         self._take = self._redis.register_script(TAKE)
+        self._lease = self._redis.register_script(LEASE)
         self._reader = asyncio.create_task(self._run(), name="redis-broker-reader")
         # Do not fail start-up if Redis is down: the service runs on, locally.
         with contextlib.suppress(TimeoutError):
@@ -175,6 +188,18 @@ class RedisBroker(Broker):
             self._take_paused_until = time.monotonic() + TAKE_PAUSE
             return None
         return [float(w) for w in waits]
+
+    async def lease(self, key: str, holder: str, seconds: float) -> str | None:
+        if self._lease is None or not self._healthy:
+            return None
+        try:
+            async with asyncio.timeout(PUBLISH_TIMEOUT):
+                current = await self._lease(keys=[LEASE_PREFIX + key],
+                                            args=[holder, str(int(seconds * 1000))])
+        except (RedisError, OSError, TimeoutError) as exc:
+            log.warning("lease %s unavailable: %s", key, str(exc) or type(exc).__name__)
+            return None
+        return current.decode() if isinstance(current, bytes) else str(current)
 
     def _mark_down(self, exc: BaseException) -> None:
         if self._healthy:

@@ -74,6 +74,7 @@ from web.services import Services
 from web.sessions import SessionCodec, SessionRefreshMiddleware
 from web.settings import Settings
 from web.share_clicks import ShareClickStore
+from web.single_host import single_host
 from web.static_files import HashedStaticFiles
 from web.templating import make_templates
 
@@ -156,6 +157,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             broker = broker_from_url(settings.redis_url)
             await broker.connect()
             stack.push_async_callback(broker.disconnect)
+            if not settings.database_is_postgres:
+                await stack.enter_async_context(single_host(broker, settings.host_name))
             hub = CommentHub(comments, broker, hub_limits(settings))
             hub.chat_window = LiveWindow(schedule_store)
             await hub.start()

@@ -11,6 +11,7 @@ import dataclasses
 import os
 import re
 import secrets
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,13 +46,22 @@ class Settings:
         "REDIS_URL",
         "",
         "Redis for fan-out across processes, e.g. `redis://127.0.0.1:6379/0`. "
-        "Empty: an in-process broker (one process only).",
+        "Empty: an in-process broker (one process only). Required with more than one "
+        "worker and with PostgreSQL.",
+    )
+    host_id: str = _setting(
+        "HOST_ID",
+        "",
+        "This machine's name in metrics, the status page and Redis (several hosts must "
+        "differ). Empty: the hostname. On SQLite, a second host id seen on the same Redis "
+        "stops start-up (SQLite serves one machine).",
     )
     secret_key: str = _setting(
         "SECRET_KEY",
         "",
         "Key that signs session cookies and CSRF tokens. Empty: a random key is created "
-        "once and kept beside the database file (`<db>.secret`), so workers share it.",
+        "once and kept beside the database file (`<db>.secret`), so workers share it; "
+        "required with PostgreSQL (every host must sign with the same key).",
         secret=True,
     )
     public_base_url: str = _setting(
@@ -412,6 +422,7 @@ class Settings:
         return settings
 
     def validate(self) -> None:
+        self._validate_topology()
         if not self.database_url.startswith("sqlite:///"):
             raise SettingsError("DATABASE_URL must start with sqlite:///")
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
@@ -431,6 +442,34 @@ class Settings:
         for name in ("comment_max_chars", "ws_max_message_bytes", "send_queue_frames"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{name.upper()} must be positive")
+
+    def _validate_topology(self) -> None:
+        """Refuse what would run, but silently wrong, on several processes or hosts."""
+        if self.workers > 1 and not self.redis_url:
+            raise SettingsError(
+                f"WEB_CONCURRENCY={self.workers} (serve --workers) needs REDIS_URL: without "
+                "Redis each worker has its own comment stream and its own limits, and "
+                "comments reach the other workers only through the 5-second database poll. "
+                "Set REDIS_URL=redis://… or run one worker.")
+        if self.database_is_postgres:
+            if not self.redis_url:
+                raise SettingsError(
+                    "DATABASE_URL is PostgreSQL, which serves several hosts: set REDIS_URL "
+                    "too, so every process shares one comment stream and one set of limits.")
+            if not self.secret_key:
+                raise SettingsError(
+                    "DATABASE_URL is PostgreSQL: set SECRET_KEY (the same on every host); "
+                    "there is no database file to keep a generated key beside.")
+
+    @property
+    def database_is_postgres(self) -> bool:
+        """True for `postgresql://` and `postgres://` URLs (the scheme alone decides)."""
+        return self.database_url.startswith(("postgresql://", "postgres://"))
+
+    @property
+    def host_name(self) -> str:
+        """`HOST_ID`, else this machine's hostname."""
+        return self.host_id or socket.gethostname()
 
     @property
     def database_path(self) -> Path:

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from tests.support import ROOT, TIMEOUT, free_port, seed_broadcast, wait_for
+from tests.support import ROOT, TIMEOUT, RedisServer, free_port, seed_broadcast, wait_for
 from web.app import create_app
 from web.metrics import Family, Histogram, authorized, render
 from web.settings import Settings
@@ -156,13 +156,16 @@ def test_label_values_are_escaped(text: str) -> None:
 
 @pytest.fixture
 def two_workers(tmp_path: Path) -> Iterator[str]:
-    """`live-seoul serve --workers 2` as a real process tree on a free port."""
+    """`live-seoul serve --workers 2` (with the Redis it needs) as a real process tree on
+    a free port."""
     db = tmp_path / "w.db"
     seed_broadcast(db, 1)
     port = free_port()
+    redis = RedisServer()
+    redis.start()
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "SECRET_KEY": "t",
-           "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", "LOG_LEVEL": "warning"}
-    env.pop("REDIS_URL", None)
+           "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", "LOG_LEVEL": "warning",
+           "REDIS_URL": redis.url}
     proc = subprocess.Popen(
         [sys.executable, "-m", "web.cli", "serve", "--workers", "2", "--port", str(port)],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -185,6 +188,7 @@ def two_workers(tmp_path: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        redis.stop()
 
 
 def test_any_worker_reports_every_worker(two_workers: str) -> None:
