@@ -185,6 +185,8 @@ class CommentHub:
         self.rooms.pop(room.broadcast_id, None)
         if room.presence_due is not None:
             room.presence_due.cancel()
+        if room.presence_publish_due is not None:
+            room.presence_publish_due.cancel()
         for task in room.tasks:
             task.cancel()
         for task in room.tasks:
@@ -367,7 +369,26 @@ class CommentHub:
 
     def _report_presence(self, room: Room) -> None:
         room.send_presence()
-        self._enqueue(room.broadcast_id, {"t": "p", "n": room.local_presence})
+        self._publish_presence(room)
+
+    def _publish_presence(self, room: Room) -> None:
+        """Tell the other processes this room's count, coalesced by `room.presence_gate`
+        (a burst of joins costs one publish now and one with the final count later)."""
+        delay = room.presence_gate.request(time.monotonic())
+        if delay is None:
+            return
+        if delay == 0.0:
+            self._enqueue(room.broadcast_id, {"t": "p", "n": room.local_presence})
+            return
+
+        def publish_latest() -> None:
+            room.presence_publish_due = None
+            room.presence_gate.fired(time.monotonic())
+            if self.rooms.get(room.broadcast_id) is room:
+                self._enqueue(room.broadcast_id, {"t": "p", "n": room.local_presence})
+
+        room.presence_publish_due = asyncio.get_running_loop().call_later(
+            delay, publish_latest)
 
     # -- posting -----------------------------------------------------------------------
     async def post(
@@ -551,7 +572,7 @@ class CommentHub:
                 if not room.viewers and room.empty_since and now - room.empty_since > ROOM_LINGER:
                     await self._close_room(room)
                     continue
-                self._enqueue(room.broadcast_id, {"t": "p", "n": room.local_presence})
+                self._publish_presence(room)
                 room.send_presence()
             cutoff = now - 3600
             for key in [k for k, t in self._last_post.items() if t < cutoff]:

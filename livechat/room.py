@@ -16,6 +16,7 @@ from livechat import protocol
 from livechat.batching import Batching
 from livechat.broker import RESYNC
 from livechat.comment import Comment
+from livechat.presence import PresenceGate
 from livechat.ring import CommentRing
 from livechat.viewer import Frame, Viewer
 
@@ -59,6 +60,9 @@ class Room:
     presence: dict[str, tuple[int, float]] = field(default_factory=dict)
     last_presence_sent: int = -1
     presence_due: asyncio.TimerHandle | None = None
+    # Publishes of this process's count to the others (`livechat.presence`).
+    presence_gate: PresenceGate = field(default_factory=PresenceGate)
+    presence_publish_due: asyncio.TimerHandle | None = None
     empty_since: float | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     ready: asyncio.Event = field(default_factory=asyncio.Event)
