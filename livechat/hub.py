@@ -36,7 +36,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from livechat import protocol
-from livechat.admission import Admission
+from livechat.admission import Admission, wait_seconds
 from livechat.broker import Broker, BrokerUnavailable, Bucket
 from livechat.comment import Comment
 from livechat.identity import Identity
@@ -356,6 +356,28 @@ class CommentHub:
             await handler(self, broadcast_id, viewer, command.body)
         except CommentRejected as exc:
             viewer.offer_direct(protocol.error_frame(exc.code, exc.message, None, **exc.extra))
+
+    async def admit(self, broadcast_id: int, address: str = "") -> int:
+        """0 if a new connection from `address` may join `broadcast_id` (it is then counted
+        open until `admission.release`), else whole seconds to wait. The caps are this
+        process's; the admission rates are shared by every process through the broker
+        (this process's own while the broker keeps none)."""
+        admission = self.admission
+        refused = admission.refusal(address)
+        if refused:
+            return refused
+        waits = await self.broker.take(admission.buckets(broadcast_id, address))
+        if waits is None:
+            return admission.admit(broadcast_id, time.monotonic(), address)
+        wait = max(waits)
+        if wait:
+            return wait_seconds(wait)
+        # Checked again: other connections may have been admitted during the await.
+        refused = admission.refusal(address)
+        if refused:
+            return refused
+        admission.opened(address)
+        return 0
 
     def leave(self, broadcast_id: int, viewer: Viewer) -> None:
         viewer.closed = True

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 
 from starlette.routing import WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -163,7 +162,7 @@ async def comments_socket(ws: WebSocket, send: Send) -> None:
     identity = session.identity if session else None
     hub = svc.hub
     address = client_address(ws)
-    retry = hub.admission.admit(broadcast_id, time.monotonic(), address)
+    retry = await hub.admit(broadcast_id, address)
     await ws.accept()
     if retry:
         if hub.admission.saturated:

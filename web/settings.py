@@ -179,13 +179,15 @@ class Settings:
     admission_rate: float = _setting(
         "ADMISSION_RATE",
         1500.0,
-        "New WebSocket connections per second admitted per broadcast and process (a "
-        "reconnect storm after a restart is spread out instead of served at once).",
+        "New WebSocket connections per second admitted per broadcast (a reconnect storm "
+        "after a restart is spread out instead of served at once): for every process "
+        "together when REDIS_URL is set, else per process.",
     )
     admission_burst: int = _setting(
         "ADMISSION_BURST",
         3000,
-        "Connections admitted at once per broadcast before the rate applies.",
+        "Connections admitted at once per broadcast before the rate applies (shared like "
+        "ADMISSION_RATE).",
     )
     shutdown_timeout: float = _setting(
         "SHUTDOWN_TIMEOUT", 10.0, "Seconds a worker waits for in-flight work on SIGTERM."
