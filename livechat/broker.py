@@ -109,12 +109,27 @@ class Broker(abc.ABC):
         keeps no shared leases (one process), or cannot answer now."""
         return None
 
+    @abc.abstractmethod
+    async def announce(self, group: str, member: str, value: bytes) -> None:
+        """Set `member`'s entry in `group`, which every process can read (a worker's
+        numbers for the status page); best effort, never raises. Entries carry their own
+        time: readers skip stale ones."""
+
+    @abc.abstractmethod
+    async def announcements(self, group: str) -> dict[str, bytes]:
+        """Every member's entry in `group` (empty when the broker cannot answer now)."""
+
+    @abc.abstractmethod
+    async def withdraw(self, group: str, members: Sequence[str]) -> None:
+        """Remove `members` from `group` (best effort)."""
+
 
 class MemoryBroker(Broker):
     """In-process fan-out: every subscriber in this process, nobody else."""
 
     def __init__(self) -> None:
         self._subscribers: dict[str, set[Subscription]] = {}
+        self._groups: dict[str, dict[str, bytes]] = {}
 
     async def connect(self) -> None:
         return None
@@ -145,6 +160,17 @@ class MemoryBroker(Broker):
     @property
     def healthy(self) -> bool:
         return True
+
+    async def announce(self, group: str, member: str, value: bytes) -> None:
+        self._groups.setdefault(group, {})[member] = value
+
+    async def announcements(self, group: str) -> dict[str, bytes]:
+        return dict(self._groups.get(group, {}))
+
+    async def withdraw(self, group: str, members: Sequence[str]) -> None:
+        found = self._groups.get(group, {})
+        for member in members:
+            found.pop(member, None)
 
 
 def broker_from_url(url: str) -> Broker:

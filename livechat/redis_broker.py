@@ -18,7 +18,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 import redis.asyncio as aioredis
 from redis.commands.core import AsyncScript
@@ -33,6 +33,7 @@ TAKE_TIMEOUT = 0.1
 TAKE_PAUSE = 1.0
 BUCKET_PREFIX = "live-seoul:bucket:"
 LEASE_PREFIX = "live-seoul:lease:"
+GROUP_PREFIX = "live-seoul:group:"
 
 # KEYS[1]: the lease; ARGV: holder, milliseconds. Taken or renewed only by its holder.
 LEASE = """
@@ -200,6 +201,31 @@ class RedisBroker(Broker):
             log.warning("lease %s unavailable: %s", key, str(exc) or type(exc).__name__)
             return None
         return current.decode() if isinstance(current, bytes) else str(current)
+
+    async def announce(self, group: str, member: str, value: bytes) -> None:
+        # One hash per group: one key (one cluster slot), read in one round trip.
+        await self._quietly(lambda r: r.hset(GROUP_PREFIX + group, member, value))
+
+    async def announcements(self, group: str) -> dict[str, bytes]:
+        found = await self._quietly(lambda r: r.hgetall(GROUP_PREFIX + group))
+        if not isinstance(found, dict):
+            return {}
+        return {(k.decode() if isinstance(k, bytes) else str(k)): bytes(v)
+                for k, v in found.items()}
+
+    async def withdraw(self, group: str, members: Sequence[str]) -> None:
+        if members:
+            await self._quietly(lambda r: r.hdel(GROUP_PREFIX + group, *members))
+
+    async def _quietly(self, call: Callable[[aioredis.Redis], Awaitable[object]]) -> object:
+        """`call` on the command connection within PUBLISH_TIMEOUT; None on any failure."""
+        if self._redis is None or not self._healthy:
+            return None
+        try:
+            async with asyncio.timeout(PUBLISH_TIMEOUT):
+                return await call(self._redis)
+        except (RedisError, OSError, TimeoutError):
+            return None
 
     def _mark_down(self, exc: BaseException) -> None:
         if self._healthy:

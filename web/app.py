@@ -189,7 +189,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await stack.enter_async_context(retention(ops, settings.comment_retention_days))
             metrics = await stack.enter_async_context(MetricsRecorder(
                 hub, comments, "redis" if settings.redis_url else "memory",
-                metrics_dir(settings)).running())
+                metrics_dir(settings), settings.host_name).running())
             if settings.demo:
                 from web.demo import load_demo, start_demo_director
 

@@ -37,8 +37,10 @@ def serve(args: argparse.Namespace) -> int:
     os.environ.setdefault("SECRET_KEY", settings.secret_key)
     from web.database import migrate
     from web.logs import log_config
+    from web.metrics import clear_metrics_dir, metrics_dir
 
     migrate(settings.database_path)
+    clear_metrics_dir(metrics_dir(settings))
     uvicorn.run(
         "web.app:create_app",
         factory=True,

@@ -208,8 +208,9 @@ class Settings:
     metrics_dir: str = _setting(
         "METRICS_DIR",
         "",
-        "Directory where each worker leaves its metrics every few seconds, so that any "
-        "worker's `/metrics` reports all of them. Empty: `<db>.metrics/` beside the database.",
+        "Where workers keep their metrics (prometheus-client's multiprocess files), in a "
+        "folder per host (`<dir>/<HOST_ID>/`), so that any worker's `/metrics` reports "
+        "every worker of its host. Empty: `<db>.metrics/` beside the database.",
     )
     comment_retention_days: int = _setting(
         "COMMENT_RETENTION_DAYS",
