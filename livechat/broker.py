@@ -5,7 +5,7 @@ manager that always unsubscribes on exit; iterating the subscription yields each
 or `RESYNC` when messages may have been lost (the broker reconnected): the subscriber then
 catches up from the database, its source of truth. `publish` raises `BrokerUnavailable`
 instead of blocking for long. Pick one with `broker_from_url` (`""` or `memory://` →
-memory; `redis://…` → Redis, imported lazily).
+memory; `redis://…`, `redis+sentinel://…`, `redis+cluster://…` → Redis, imported lazily).
 
 Besides messages, a broker may keep rate-limit buckets that every process shares
 (`take`): Redis does, so a user gets the same limits whichever worker they reach; memory
@@ -176,7 +176,8 @@ class MemoryBroker(Broker):
 def broker_from_url(url: str) -> Broker:
     if url in ("", "memory://"):
         return MemoryBroker()
-    if url.startswith(("redis://", "rediss://", "unix://")):
+    if url.startswith(("redis://", "rediss://", "unix://", "redis+sentinel://",
+                       "redis+cluster://")):
         from livechat.redis_broker import RedisBroker
 
         return RedisBroker(url)

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from livechat import redis_topology
+
 
 class SettingsError(ValueError):
     """An environment variable holds a value the service cannot use."""
@@ -45,7 +47,9 @@ class Settings:
     redis_url: str = _setting(
         "REDIS_URL",
         "",
-        "Redis for fan-out across processes, e.g. `redis://127.0.0.1:6379/0`. "
+        "Redis for fan-out across processes, e.g. `redis://127.0.0.1:6379/0`; "
+        "`redis+sentinel://host:port[,host:port]/service[/db]` for a Sentinel-watched "
+        "master; `redis+cluster://host:port[,host:port]` for a Redis Cluster (7 or later). "
         "Empty: an in-process broker (one process only). Required with more than one "
         "worker and with PostgreSQL.",
     )
@@ -428,8 +432,11 @@ class Settings:
         self._validate_topology()
         if not self.database_url.startswith("sqlite:///"):
             raise SettingsError("DATABASE_URL must start with sqlite:///")
-        if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
-            raise SettingsError("REDIS_URL must start with redis://, rediss:// or unix://")
+        if self.redis_url:
+            try:
+                redis_topology.parse(self.redis_url)
+            except redis_topology.RedisUrlError as exc:
+                raise SettingsError(f"REDIS_URL: {exc}") from None
         if not self.public_base_url.startswith(("http://", "https://")):
             raise SettingsError("PUBLIC_BASE_URL must start with http:// or https://")
         if bool(self.vapid_public_key) != bool(self.vapid_private_key):

@@ -60,4 +60,4 @@ def test_share_click_limit_is_shared_by_two_apps(settings: Settings,
         refused = one.post("/api/share/click", json=body)
         assert refused.status_code == 429 and 1 <= int(refused.headers["retry-after"]) <= 2
         assert two.post("/api/share/click", json=body).status_code == 429
-    assert b"share-click:testclient" in redis_server.command("KEYS", "live-seoul:bucket:*")
+    assert b"share-click:testclient" in redis_server.command("KEYS", "live-seoul:{bucket}:*")
