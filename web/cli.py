@@ -5,13 +5,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import inspect
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from web.roles import ROLES
 from web.settings import Settings, SettingsError, ws_transport_max
+
+WORKER_HEALTHCHECK_SECONDS = 60
 
 
 def _settings() -> Settings:
@@ -41,6 +45,11 @@ def serve(args: argparse.Namespace) -> int:
 
     migrate(settings.database_path)
     clear_metrics_dir(metrics_dir(settings))
+    extra: dict[str, Any] = {}
+    if "timeout_worker_healthcheck" in inspect.signature(uvicorn.run).parameters:
+        # uvicorn's supervisor kills a worker that misses a 5-s health check; one still
+        # importing the app on a busy machine does, and is killed and restarted for ever.
+        extra["timeout_worker_healthcheck"] = WORKER_HEALTHCHECK_SECONDS
     uvicorn.run(
         "web.app:create_app",
         factory=True,
@@ -60,6 +69,7 @@ def serve(args: argparse.Namespace) -> int:
         access_log=False,  # web.access logs each request, with its request id
         proxy_headers=True,
         server_header=False,
+        **extra,
     )
     return 0
 
