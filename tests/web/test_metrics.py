@@ -20,7 +20,7 @@ from starlette.testclient import TestClient
 
 from tests.support import ROOT, TIMEOUT, RedisServer, free_port, seed_broadcast, wait_for
 from web.app import create_app
-from web.metrics import ProcessMetrics, authorized, host_directory
+from web.ops.metrics import ProcessMetrics, authorized, host_directory
 from web.settings import Settings
 
 # An independent reading of the text exposition format (0.0.4), strict about what we emit.

@@ -15,9 +15,9 @@ from starlette.responses import Response
 from starlette.testclient import TestClient
 
 from tests.support import seed_broadcast
+from web.accounts.sessions import COOKIE, Session, SessionCodec
 from web.app import create_app
 from web.database import migrate
-from web.sessions import COOKIE, Session, SessionCodec
 from web.settings import Settings
 
 ORIGIN = "http://testserver"
@@ -237,7 +237,7 @@ def test_unpublished_replays_are_not_shareable(settings: Settings) -> None:
 
 def test_seoul_today_is_used_for_a_bare_schedule_link(share_client: TestClient) -> None:
     """/schedule without a date shares today's schedule in Seoul."""
-    from web.i18n import SEOUL
+    from web.rendering.i18n import SEOUL
 
     r = share_client.get("/api/share", params={"url": "/schedule"})
     today = datetime.now(SEOUL).date()
@@ -265,7 +265,7 @@ async def test_click_counting_is_rate_limited_per_address() -> None:
     """Without a shared broker, 30 clicks from one address pass at once, the 31st waits
     (a token every 2 s); another address is unaffected."""
     from livechat import MemoryBroker
-    from web import share_routes
+    from web.share import routes as share_routes
 
     broker = MemoryBroker()
     assert [await share_routes.click_wait(broker, "10.0.0.1") for _ in range(30)] == [0.0] * 30
