@@ -123,10 +123,10 @@ class Service:
             return False
 
     def worker_pids(self) -> list[int]:
-        """Worker pids as `/metrics` reports them (every worker shares its snapshot)."""
+        """Worker pids as `/metrics` reports them (every worker of the host)."""
         text = httpx.get(self.base + "/metrics", timeout=10).text
-        return sorted({int(p) for p in re.findall(r'^live_seoul_process_info\{pid="(\d+)"',
-                                                   text, flags=re.M)})
+        return sorted({int(p) for p in re.findall(
+            r'^live_seoul_process_info\{[^}]*\bpid="(\d+)"', text, flags=re.M)})
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

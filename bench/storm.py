@@ -149,7 +149,7 @@ def visible_ids(db: Path) -> list[int]:
 
 
 def metric(text: str, name: str) -> float:
-    return sum(float(m) for m in re.findall(rf"^live_seoul_hub_{name}\{{[^}}]*\}} (\S+)$",
+    return sum(float(m) for m in re.findall(rf"^live_seoul_hub_{name}_total\{{[^}}]*\}} (\S+)$",
                                             text, re.M))
 
 

@@ -5,7 +5,8 @@ manager that always unsubscribes on exit; iterating the subscription yields each
 or `RESYNC` when messages may have been lost (the broker reconnected): the subscriber then
 catches up from the database, its source of truth. `publish` raises `BrokerUnavailable`
 instead of blocking for long. Pick one with `livechat.broker_url.broker_from_url` (`""`
-or `memory://` → memory; `redis://…` → Redis, imported lazily).
+or `memory://` → memory; `redis://…`, `redis+sentinel://…`, `redis+cluster://…` → Redis,
+imported lazily).
 
 Besides messages, a broker may keep rate-limit buckets that every process shares
 (`take`): Redis does, so a user gets the same limits whichever worker they reach; memory
@@ -103,12 +104,33 @@ class Broker(abc.ABC):
         answer now; the caller then limits in its own process."""
         return None
 
+    async def lease(self, key: str, holder: str, seconds: float) -> str | None:
+        """Hold `key` for `holder` for `seconds` unless someone else holds it; return who
+        holds it now (`holder` when this call got or renewed it). `None`: this broker
+        keeps no shared leases (one process), or cannot answer now."""
+        return None
+
+    @abc.abstractmethod
+    async def announce(self, group: str, member: str, value: bytes) -> None:
+        """Set `member`'s entry in `group`, which every process can read (a worker's
+        numbers for the status page); best effort, never raises. Entries carry their own
+        time: readers skip stale ones."""
+
+    @abc.abstractmethod
+    async def announcements(self, group: str) -> dict[str, bytes]:
+        """Every member's entry in `group` (empty when the broker cannot answer now)."""
+
+    @abc.abstractmethod
+    async def withdraw(self, group: str, members: Sequence[str]) -> None:
+        """Remove `members` from `group` (best effort)."""
+
 
 class MemoryBroker(Broker):
     """In-process fan-out: every subscriber in this process, nobody else."""
 
     def __init__(self) -> None:
         self._subscribers: dict[str, set[Subscription]] = {}
+        self._groups: dict[str, dict[str, bytes]] = {}
 
     async def connect(self) -> None:
         return None
@@ -139,3 +161,15 @@ class MemoryBroker(Broker):
     @property
     def healthy(self) -> bool:
         return True
+
+    async def announce(self, group: str, member: str, value: bytes) -> None:
+        self._groups.setdefault(group, {})[member] = value
+
+    async def announcements(self, group: str) -> dict[str, bytes]:
+        return dict(self._groups.get(group, {}))
+
+    async def withdraw(self, group: str, members: Sequence[str]) -> None:
+        found = self._groups.get(group, {})
+        for member in members:
+            found.pop(member, None)
+

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from livechat import protocol
-from livechat.admission import Admission
+from livechat.admission import Admission, wait_seconds
 from livechat.broker import Broker, BrokerUnavailable, Bucket
 from livechat.chat_state import ChatState
 from livechat.comment import Comment, CommentFlag, CommentStatus, CommentWire
@@ -336,6 +336,28 @@ class CommentHub:
         except CommentRejected as exc:
             viewer.offer_direct(protocol.error_frame(exc.code, exc.message, None, **exc.extra))
 
+    async def admit(self, broadcast_id: int, address: str = "") -> int:
+        """0 if a new connection from `address` may join `broadcast_id` (it is then counted
+        open until `admission.release`), else whole seconds to wait. The caps are this
+        process's; the admission rates are shared by every process through the broker
+        (this process's own while the broker keeps none)."""
+        admission = self.admission
+        refused = admission.refusal(address)
+        if refused:
+            return refused
+        waits = await self.broker.take(admission.buckets(broadcast_id, address))
+        if waits is None:
+            return admission.admit(broadcast_id, time.monotonic(), address)
+        wait = max(waits)
+        if wait:
+            return wait_seconds(wait)
+        # Checked again: other connections may have been admitted during the await.
+        refused = admission.refusal(address)
+        if refused:
+            return refused
+        admission.opened(address)
+        return 0
+
     def leave(self, broadcast_id: int, viewer: Viewer) -> None:
         viewer.closed = True
         room = self.rooms.get(broadcast_id)
@@ -348,7 +370,26 @@ class CommentHub:
 
     def _report_presence(self, room: Room) -> None:
         room.send_presence()
-        self._enqueue(room.broadcast_id, Presence(room.local_presence))
+        self._publish_presence(room)
+
+    def _publish_presence(self, room: Room) -> None:
+        """Tell the other processes this room's count, coalesced by `room.presence_gate`
+        (a burst of joins costs one publish now and one with the final count later)."""
+        delay = room.presence_gate.request(time.monotonic())
+        if delay is None:
+            return
+        if delay == 0.0:
+            self._enqueue(room.broadcast_id, Presence(room.local_presence))
+            return
+
+        def publish_latest() -> None:
+            room.presence_publish_due = None
+            room.presence_gate.fired(time.monotonic())
+            if self.rooms.get(room.broadcast_id) is room:
+                self._enqueue(room.broadcast_id, Presence(room.local_presence))
+
+        room.presence_publish_due = asyncio.get_running_loop().call_later(
+            delay, publish_latest)
 
     # -- posting -----------------------------------------------------------------------
     async def post(
@@ -522,7 +563,7 @@ class CommentHub:
                 if not room.viewers and room.empty_since and now - room.empty_since > ROOM_LINGER:
                     await self._close_room(room)
                     continue
-                self._enqueue(room.broadcast_id, Presence(room.local_presence))
+                self._publish_presence(room)
                 room.send_presence()
             cutoff = now - 3600
             for key in [k for k, t in self._last_post.items() if t < cutoff]:

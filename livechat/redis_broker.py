@@ -18,12 +18,13 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any
 
-import redis.asyncio as aioredis
 from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
+from livechat import redis_topology
 from livechat.broker import RESYNC, Broker, BrokerUnavailable, Bucket, Subscription
 
 log = logging.getLogger("livechat.redis")
@@ -31,7 +32,21 @@ PUBLISH_TIMEOUT = 1.0
 BACKOFF_MIN, BACKOFF_MAX = 0.05, 3.0
 TAKE_TIMEOUT = 0.1
 TAKE_PAUSE = 1.0
-BUCKET_PREFIX = "live-seoul:bucket:"
+# One hash tag for every bucket: a take touches several buckets at once, and on a Cluster
+# one script may only touch keys of one slot.
+BUCKET_PREFIX = "live-seoul:{bucket}:"
+LEASE_PREFIX = "live-seoul:lease:"
+GROUP_PREFIX = "live-seoul:group:"
+
+# KEYS[1]: the lease; ARGV: holder, milliseconds. Taken or renewed only by its holder.
+LEASE = """
+local cur = redis.call('GET', KEYS[1])
+if not cur or cur == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return ARGV[1]
+end
+return cur
+"""
 
 # KEYS: the buckets; ARGV: capacity, rate (tokens per second) and cost of each, in turn.
 # A take needs one token in every bucket and removes `cost` (0 only asks).
@@ -73,31 +88,47 @@ return waits
 
 
 class RedisBroker(Broker):
+    """One Redis server, a Sentinel-watched master or a Cluster (`livechat.redis_topology`);
+    on a Cluster pub/sub is sharded (SSUBSCRIBE/SPUBLISH), so each broadcast's channel
+    lives on the node that owns its slot."""
+
     def __init__(self, url: str) -> None:
         self.url = url
-        self._redis: aioredis.Redis | None = None
+        self.topology = redis_topology.parse(url)
+        # redis-py's Redis or RedisCluster: they share the commands used here, not a type.
+        self._redis: Any = None
         self._subs: dict[str, set[Subscription]] = {}
-        self._pubsub: aioredis.client.PubSub | None = None
+        self._pubsub: Any = None
         self._reader: asyncio.Task[None] | None = None
         self._healthy = False
         self._connected = asyncio.Event()
         self._changed = asyncio.Event()
         self._take: AsyncScript | None = None
+        self._lease: AsyncScript | None = None
         self._take_paused_until = 0.0
 
-    def _client(self) -> aioredis.Redis:
-        return aioredis.from_url(
-            self.url, socket_connect_timeout=1.0, socket_timeout=None, health_check_interval=0
-        )
+    def _client(self) -> Any:
+        return redis_topology.client(self.topology)
+
+    @property
+    def _verbs(self) -> tuple[str, str]:
+        """(subscribe, unsubscribe): sharded on a Cluster."""
+        if self.topology.sharded:
+            return "ssubscribe", "sunsubscribe"
+        return "subscribe", "unsubscribe"
 
     async def connect(self) -> None:
         self._redis = self._client()
         self._take = self._redis.register_script(TAKE)
+        self._lease = self._redis.register_script(LEASE)
         self._reader = asyncio.create_task(self._run(), name="redis-broker-reader")
         # Do not fail start-up if Redis is down: the service runs on, locally.
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(2.0):
                 await self._connected.wait()
+                # Open the command connection now (a Sentinel is asked for the master, a
+                # Cluster for its slots), so the first take is not the one that waits.
+                await self.ping()
 
     async def disconnect(self) -> None:
         if self._reader is not None:
@@ -106,9 +137,9 @@ class RedisBroker(Broker):
                 await self._reader
         if self._pubsub is not None:
             with contextlib.suppress(Exception):
-                await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+                await self._pubsub.aclose()
         if self._redis is not None:
-            await self._redis.aclose()
+            await redis_topology.close(self._redis)
 
     async def publish(self, channel: str, message: bytes) -> None:
         assert self._redis is not None
@@ -116,7 +147,10 @@ class RedisBroker(Broker):
             # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
             # that races with completion (CPython gh-86296), leaving stop() hanging.
             async with asyncio.timeout(PUBLISH_TIMEOUT):
-                await self._redis.publish(channel, message)
+                if self.topology.sharded:
+                    await self._redis.spublish(channel, message)
+                else:
+                    await self._redis.publish(channel, message)
         except (RedisError, OSError, TimeoutError) as exc:
             self._mark_down(exc)
             raise BrokerUnavailable(str(exc) or type(exc).__name__) from exc
@@ -127,14 +161,14 @@ class RedisBroker(Broker):
         subs = self._subs.setdefault(channel, set())
         subs.add(sub)
         if len(subs) == 1:
-            await self._send_subscription("subscribe", channel)
+            await self._send_subscription(self._verbs[0], channel)
         try:
             yield sub
         finally:
             subs.discard(sub)
             if not subs:
                 del self._subs[channel]
-                await self._send_subscription("unsubscribe", channel)
+                await self._send_subscription(self._verbs[1], channel)
 
     async def _send_subscription(self, verb: str, channel: str) -> None:
         pubsub = self._pubsub
@@ -176,11 +210,56 @@ class RedisBroker(Broker):
             return None
         return [float(w) for w in waits]
 
+    async def lease(self, key: str, holder: str, seconds: float) -> str | None:
+        if self._lease is None or not self._healthy:
+            return None
+        try:
+            async with asyncio.timeout(PUBLISH_TIMEOUT):
+                current = await self._lease(keys=[LEASE_PREFIX + key],
+                                            args=[holder, str(int(seconds * 1000))])
+        except (RedisError, OSError, TimeoutError) as exc:
+            log.warning("lease %s unavailable: %s", key, str(exc) or type(exc).__name__)
+            return None
+        return current.decode() if isinstance(current, bytes) else str(current)
+
+    async def announce(self, group: str, member: str, value: bytes) -> None:
+        # One hash per group: one key (one cluster slot), read in one round trip.
+        await self._quietly(lambda r: r.hset(GROUP_PREFIX + group, member, value))
+
+    async def announcements(self, group: str) -> dict[str, bytes]:
+        found = await self._quietly(lambda r: r.hgetall(GROUP_PREFIX + group))
+        if not isinstance(found, dict):
+            return {}
+        return {(k.decode() if isinstance(k, bytes) else str(k)): bytes(v)
+                for k, v in found.items()}
+
+    async def withdraw(self, group: str, members: Sequence[str]) -> None:
+        if members:
+            await self._quietly(lambda r: r.hdel(GROUP_PREFIX + group, *members))
+
+    async def _quietly(self, call: Callable[[Any], Awaitable[object]]) -> object:
+        """`call` on the command connection within PUBLISH_TIMEOUT; None on any failure."""
+        if self._redis is None or not self._healthy:
+            return None
+        try:
+            async with asyncio.timeout(PUBLISH_TIMEOUT):
+                return await call(self._redis)
+        except (RedisError, OSError, TimeoutError):
+            return None
+
     def _mark_down(self, exc: BaseException) -> None:
         if self._healthy:
             log.warning("redis unavailable: %s", exc)
         self._healthy = False
         self._changed.set()
+
+    @staticmethod
+    async def _close_reader(pubsub: Any, redis: Any) -> None:
+        if pubsub is not None:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()
+        with contextlib.suppress(Exception):
+            await redis_topology.close(redis)
 
     async def _run(self) -> None:
         delay = BACKOFF_MIN
@@ -188,11 +267,14 @@ class RedisBroker(Broker):
             pubsub = None
             redis = self._client()
             try:
+                if self.topology.sharded:
+                    await redis.initialize()  # learn the slots: pub/sub routes by them
                 pubsub = redis.pubsub(ignore_subscribe_messages=True)
+                subscribe = getattr(pubsub, self._verbs[0])
                 # Subscribing needs at least one channel; this one is ours alone.
-                await pubsub.subscribe("live-seoul:control")
+                await subscribe("live-seoul:control")
                 if self._subs:
-                    await pubsub.subscribe(*self._subs)
+                    await subscribe(*self._subs)
                 self._pubsub = pubsub
                 was_down = not self._connected.is_set() or not self._healthy
                 self._healthy = True
@@ -205,7 +287,10 @@ class RedisBroker(Broker):
                         for sub in subs:
                             sub.deliver(RESYNC)
                 while not self._changed.is_set():
-                    message = await pubsub.get_message(timeout=1.0)
+                    if self.topology.sharded:
+                        message = await pubsub.get_sharded_message(timeout=1.0)
+                    else:
+                        message = await pubsub.get_message(timeout=1.0)
                     if message is None:
                         continue
                     channel = message["channel"]
@@ -214,14 +299,11 @@ class RedisBroker(Broker):
                         sub.deliver(message["data"])
                 raise ConnectionError("publish failed")
             except asyncio.CancelledError:
+                await self._close_reader(pubsub, redis)
                 raise
             except Exception as exc:  # any failure: reconnect
                 self._mark_down(exc)
                 self._pubsub = None
-                if pubsub is not None:
-                    with contextlib.suppress(Exception):
-                        await pubsub.aclose()  # type: ignore[no-untyped-call]
-                with contextlib.suppress(Exception):
-                    await redis.aclose()
+                await self._close_reader(pubsub, redis)
                 await asyncio.sleep(delay * (0.5 + random.random()))
                 delay = min(BACKOFF_MAX, delay * 2)

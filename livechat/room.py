@@ -24,6 +24,7 @@ from livechat.events import (
     decode_event,
 )
 from livechat.plugins import Plugins
+from livechat.presence import PresenceGate
 from livechat.ring import CommentRing
 from livechat.stats import HubStats
 from livechat.store import CommentStore
@@ -67,6 +68,9 @@ class Room:
     presence: dict[str, tuple[int, float]] = field(default_factory=dict)
     last_presence_sent: int = -1
     presence_due: asyncio.TimerHandle | None = None
+    # Publishes of this process's count to the others (`livechat.presence`).
+    presence_gate: PresenceGate = field(default_factory=PresenceGate)
+    presence_publish_due: asyncio.TimerHandle | None = None
     empty_since: float | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     ready: asyncio.Event = field(default_factory=asyncio.Event)
@@ -114,6 +118,8 @@ class Room:
         """Stop the room's tasks and its pending presence report."""
         if self.presence_due is not None:
             self.presence_due.cancel()
+        if self.presence_publish_due is not None:
+            self.presence_publish_due.cancel()
         for task in self.tasks:
             task.cancel()
         for task in self.tasks:

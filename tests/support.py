@@ -127,6 +127,134 @@ class RedisServer:
             return s.recv(65536)
 
 
+def _redis_exe(name: str = "redis-server") -> str:
+    exe = shutil.which(name)
+    if exe is None:
+        raise RuntimeError(f"{name} is not installed (scripts/test installs redis-server)")
+    return exe
+
+
+def _ask(port: int, *args: str) -> bytes:
+    """One command to the Redis (or Sentinel) on `port`; its raw reply."""
+    probe = RedisServer.__new__(RedisServer)
+    probe.port = port
+    return probe.command(*args)
+
+
+class RedisCluster:
+    """Three redis-server nodes in cluster mode on free ports, joined with
+    `redis-cli --cluster create` (no replicas); `flush()` empties every node."""
+
+    def __init__(self, nodes: int = 3) -> None:
+        self.ports = [free_port() for _ in range(nodes)]
+        self.dir = tempfile.mkdtemp(prefix="ls-cluster-")
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    @property
+    def url(self) -> str:
+        return "redis+cluster://" + ",".join(f"127.0.0.1:{p}" for p in self.ports)
+
+    def start(self) -> None:
+        exe = _redis_exe()
+        for port in self.ports:
+            self.procs.append(subprocess.Popen(
+                [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                 "--appendonly", "no", "--dir", self.dir, "--protected-mode", "no",
+                 "--cluster-enabled", "yes", "--cluster-config-file", f"nodes-{port}.conf",
+                 # the bus port would be port + 10000 (past 65535 for a high free port)
+                 "--cluster-port", str(free_port()), "--cluster-node-timeout", "2000"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        for port in self.ports:
+            wait_for(lambda p=port: _pong(p), what=f"cluster node {port}")
+        subprocess.run(
+            [_redis_exe("redis-cli"), "--cluster", "create",
+             *(f"127.0.0.1:{p}" for p in self.ports), "--cluster-replicas", "0",
+             "--cluster-yes"],
+            check=True, capture_output=True, timeout=TIMEOUT * 3)
+        for port in self.ports:
+            wait_for(lambda p=port: b"cluster_state:ok" in _ask(p, "CLUSTER", "INFO"),
+                     timeout=TIMEOUT * 3, what=f"cluster state ok on {port}")
+
+    def flush(self) -> None:
+        for port in self.ports:
+            _ask(port, "FLUSHALL")
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            proc.kill()
+            proc.wait(TIMEOUT)
+        self.procs = []
+
+
+class RedisSentinel:
+    """A master, its replica and one `redis-server --sentinel` watching them (quorum 1,
+    1 s to notice a master is down); `fail_over()` kills the master."""
+
+    SERVICE = "live-seoul"
+
+    def __init__(self) -> None:
+        self.master, self.replica = RedisServer(), RedisServer()
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="ls-sentinel-")
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis+sentinel://127.0.0.1:{self.port}/{self.SERVICE}"
+
+    def start(self) -> None:
+        self.master.start()
+        self.replica.start()
+        self.replica.command("REPLICAOF", "127.0.0.1", str(self.master.port))
+        wait_for(lambda: b"master_link_status:up" in self.replica.command("INFO", "replication"),
+                 what="replica in sync")
+        conf = Path(self.dir) / "sentinel.conf"
+        conf.write_text(
+            f"port {self.port}\nbind 127.0.0.1\nprotected-mode no\ndir {self.dir}\n"
+            f"sentinel monitor {self.SERVICE} 127.0.0.1 {self.master.port} 1\n"
+            f"sentinel down-after-milliseconds {self.SERVICE} 1000\n"
+            f"sentinel failover-timeout {self.SERVICE} 5000\n")
+        self.proc = subprocess.Popen([_redis_exe(), str(conf), "--sentinel"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(lambda: self._master_reply().endswith(f"{self.master.port}\r\n".encode()),
+                 what="sentinel watching the master")
+
+    def _master_reply(self) -> bytes:
+        try:
+            return _ask(self.port, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", self.SERVICE)
+        except OSError:
+            return b""
+
+    def master_port(self) -> int:
+        return int(self._master_reply().split(b"\r\n")[-2])
+
+    def fail_over(self) -> None:
+        """Kill the master; return once the Sentinel names the replica instead."""
+        self.master.stop()
+        wait_for(lambda: self.master_port() == self.replica.port, timeout=TIMEOUT * 3,
+                 what="sentinel failover to the replica")
+
+    def flush(self) -> None:
+        _ask(self.master_port(), "FLUSHALL")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait(TIMEOUT)
+            self.proc = None
+        self.replica.stop()
+        self.master.stop()
+
+
+def _pong(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
 class AppServer:
     """`live-seoul serve` (really uvicorn with the factory) in its own process."""
 

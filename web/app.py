@@ -57,6 +57,7 @@ from web.ops import status as status_routes
 from web.ops.metrics import MetricsRecorder, metrics_dir
 from web.ops.metrics import routes as metrics_routes
 from web.ops.retention import retention
+from web.ops.single_host import single_host
 from web.push import routes as push_routes
 from web.push.sender import PushSender, VapidKeys
 from web.push.store import PushStore
@@ -155,6 +156,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             broker = broker_from_url(settings.redis_url)
             await broker.connect()
             stack.push_async_callback(broker.disconnect)
+            if not settings.database_is_postgres:
+                await stack.enter_async_context(single_host(broker, settings.host_name))
             hub = CommentHub(comments, broker, hub_limits(settings))
             hub.chat_window = LiveWindow(schedule_store)
             await hub.start()
@@ -185,7 +188,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     ops, settings.comment_retention_days)))
             metrics = await stack.enter_async_context(MetricsRecorder(
                 hub, comments, "redis" if settings.redis_url else "memory",
-                metrics_dir(settings)).running())
+                metrics_dir(settings), settings.host_name).running())
             if settings.demo:
                 await load_demo(schedule_store, replays, comments)
                 await stack.enter_async_context(elected(database, "demo-director", lambda: (

@@ -21,6 +21,7 @@ from web.accounts.store import AccountError, AccountStore
 from web.database import PACKAGES, connect, migrate, open_migrated
 from web.http.logs import log_config
 from web.ops.backup import BackupError, backup_database, restore_database
+from web.ops.metrics import clear_metrics_dir, metrics_dir
 from web.ops.retention import prune_once
 from web.schedule.importer import run_import
 from web.settings import Settings, SettingsError, ws_transport_max
@@ -55,6 +56,7 @@ def serve(args: argparse.Namespace) -> int:
         asyncio.run(migrate_database(settings.database_url, PACKAGES))
     except DatabaseError as exc:
         sys.exit(f"database error: {exc}")
+    clear_metrics_dir(metrics_dir(settings))
     uvicorn.run(
         "web.app:create_app",
         factory=True,

@@ -11,10 +11,13 @@ import dataclasses
 import os
 import re
 import secrets
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from livechat import redis_topology
 
 
 class SettingsError(ValueError):
@@ -61,14 +64,25 @@ class Settings:
     redis_url: str = _setting(
         "REDIS_URL",
         "",
-        "Redis for fan-out across processes, e.g. `redis://127.0.0.1:6379/0`. "
-        "Empty: an in-process broker (one process only).",
+        "Redis for fan-out across processes, e.g. `redis://127.0.0.1:6379/0`; "
+        "`redis+sentinel://host:port[,host:port]/service[/db]` for a Sentinel-watched "
+        "master; `redis+cluster://host:port[,host:port]` for a Redis Cluster (7 or later). "
+        "Empty: an in-process broker (one process only). Required with more than one "
+        "worker and with PostgreSQL.",
+    )
+    host_id: str = _setting(
+        "HOST_ID",
+        "",
+        "This machine's name in metrics, the status page and Redis (several hosts must "
+        "differ). Empty: the hostname. On SQLite, a second host id seen on the same Redis "
+        "stops start-up (SQLite serves one machine).",
     )
     secret_key: str = _setting(
         "SECRET_KEY",
         "",
         "Key that signs session cookies and CSRF tokens. Empty: a random key is created "
-        "once and kept beside the database file (`<db>.secret`), so workers share it.",
+        "once and kept beside the database file (`<db>.secret`), so workers share it; "
+        "required with PostgreSQL (every host must sign with the same key).",
         secret=True,
     )
     public_base_url: str = _setting(
@@ -186,13 +200,15 @@ class Settings:
     admission_rate: float = _setting(
         "ADMISSION_RATE",
         1500.0,
-        "New WebSocket connections per second admitted per broadcast and process (a "
-        "reconnect storm after a restart is spread out instead of served at once).",
+        "New WebSocket connections per second admitted per broadcast (a reconnect storm "
+        "after a restart is spread out instead of served at once): for every process "
+        "together when REDIS_URL is set, else per process.",
     )
     admission_burst: int = _setting(
         "ADMISSION_BURST",
         3000,
-        "Connections admitted at once per broadcast before the rate applies.",
+        "Connections admitted at once per broadcast before the rate applies (shared like "
+        "ADMISSION_RATE).",
     )
     shutdown_timeout: float = _setting(
         "SHUTDOWN_TIMEOUT", 10.0, "Seconds a worker waits for in-flight work on SIGTERM."
@@ -213,8 +229,9 @@ class Settings:
     metrics_dir: str = _setting(
         "METRICS_DIR",
         "",
-        "Directory where each worker leaves its metrics every few seconds, so that any "
-        "worker's `/metrics` reports all of them. Empty: `<db>.metrics/` beside the database "
+        "Where workers keep their metrics (prometheus-client's multiprocess files), in a "
+        "folder per host (`<dir>/<HOST_ID>/`), so that any worker's `/metrics` reports "
+        "every worker of its host. Empty: `<db>.metrics/` beside the database "
         "(see `DATA_DIR`).",
     )
     comment_retention_days: int = _setting(
@@ -430,13 +447,17 @@ class Settings:
         return settings
 
     def validate(self) -> None:
+        self._validate_topology()
         if not self.database_url.startswith(("sqlite:///", "postgresql://", "postgres://")):
             raise SettingsError("DATABASE_URL must start with sqlite:/// or postgresql://")
         if self.database_pool_size <= 0 or self.database_statement_cache_size < 0:
             raise SettingsError("DATABASE_POOL_SIZE must be positive and "
                                 "DATABASE_STATEMENT_CACHE_SIZE at least 0")
-        if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
-            raise SettingsError("REDIS_URL must start with redis://, rediss:// or unix://")
+        if self.redis_url:
+            try:
+                redis_topology.parse(self.redis_url)
+            except redis_topology.RedisUrlError as exc:
+                raise SettingsError(f"REDIS_URL: {exc}") from None
         if not self.public_base_url.startswith(("http://", "https://")):
             raise SettingsError("PUBLIC_BASE_URL must start with http:// or https://")
         if bool(self.vapid_public_key) != bool(self.vapid_private_key):
@@ -452,6 +473,34 @@ class Settings:
         for name in ("comment_max_chars", "ws_max_message_bytes", "send_queue_frames"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{name.upper()} must be positive")
+
+    def _validate_topology(self) -> None:
+        """Refuse what would run, but silently wrong, on several processes or hosts."""
+        if self.workers > 1 and not self.redis_url:
+            raise SettingsError(
+                f"WEB_CONCURRENCY={self.workers} (serve --workers) needs REDIS_URL: without "
+                "Redis each worker has its own comment stream and its own limits, and "
+                "comments reach the other workers only through the 5-second database poll. "
+                "Set REDIS_URL=redis://… or run one worker.")
+        if self.database_is_postgres:
+            if not self.redis_url:
+                raise SettingsError(
+                    "DATABASE_URL is PostgreSQL, which serves several hosts: set REDIS_URL "
+                    "too, so every process shares one comment stream and one set of limits.")
+            if not self.secret_key:
+                raise SettingsError(
+                    "DATABASE_URL is PostgreSQL: set SECRET_KEY (the same on every host); "
+                    "there is no database file to keep a generated key beside.")
+
+    @property
+    def database_is_postgres(self) -> bool:
+        """True for `postgresql://` and `postgres://` URLs (the scheme alone decides)."""
+        return self.database_url.startswith(("postgresql://", "postgres://"))
+
+    @property
+    def host_name(self) -> str:
+        """`HOST_ID`, else this machine's hostname."""
+        return self.host_id or socket.gethostname()
 
     @property
     def sqlite(self) -> bool:

@@ -9,7 +9,16 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from livechat import CLOSE, CommentHub, CommentStore, HubLimits, Identity, Viewer, broker_from_url
+from livechat import (
+    CLOSE,
+    Broker,
+    CommentHub,
+    CommentStore,
+    HubLimits,
+    Identity,
+    Viewer,
+    broker_from_url,
+)
 from tests.support import TIMEOUT
 from web.database import connect, migrate
 
@@ -17,18 +26,24 @@ BROADCAST = 7
 
 
 @contextlib.asynccontextmanager
-async def open_hub(db: Path, broker_url: str = "", **limits: Any) -> AsyncIterator[CommentHub]:
+async def open_hub(db: Path, broker_url: str = "", *, broker: Broker | None = None,
+                   **limits: Any) -> AsyncIterator[CommentHub]:
+    """A hub on `db`; on its own broker from `broker_url`, or on `broker` (connected, kept
+    open: several hubs on one in-process broker stand for several processes)."""
     migrate(db)
     writer, reader = await connect(db), await connect(db)
-    broker = broker_from_url(broker_url)
-    await broker.connect()
+    own = broker is None
+    if broker is None:
+        broker = broker_from_url(broker_url)
+        await broker.connect()
     hub = CommentHub(CommentStore(writer, reader), broker, HubLimits(**limits))
     await hub.start()
     try:
         yield hub
     finally:
         await hub.stop()
-        await broker.disconnect()
+        if own:
+            await broker.disconnect()
         await writer.close()
         await reader.close()
 

@@ -6,6 +6,7 @@ import dataclasses
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,9 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from tests.support import ROOT, TIMEOUT, free_port, seed_broadcast, wait_for
+from tests.support import ROOT, TIMEOUT, RedisServer, free_port, seed_broadcast, wait_for
 from web.app import create_app
-from web.ops.metrics import Family, Histogram, authorized, render
+from web.ops.metrics import ProcessMetrics, authorized, host_directory
 from web.settings import Settings
 
 # An independent reading of the text exposition format (0.0.4), strict about what we emit.
@@ -80,7 +81,8 @@ def live(settings: Settings) -> Iterator[TestClient]:
 
 def test_metrics_report_comments_connections_and_health(live: TestClient) -> None:
     """Accepted and rejected comments, open sockets, broker state, DB latency and process
-    numbers appear as well-formed series labelled with the worker's pid."""
+    numbers appear as well-formed series labelled with the host (the hostname without
+    HOST_ID); gauges also with the worker's pid."""
     csrf = live.post("/api/session", json={"nickname": "시민"}).json()["csrf_token"]
     headers = {"X-CSRF-Token": csrf}
     with live.websocket_connect("/ws/broadcasts/1") as ws:
@@ -97,23 +99,23 @@ def test_metrics_report_comments_connections_and_health(live: TestClient) -> Non
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
     types, series = parse(response.text)
-    pid = str(os.getpid())
-    assert value(series, "live_seoul_comments_accepted_total", pid=pid) == 1
-    assert value(series, "live_seoul_comments_rejected_total", pid=pid, reason="empty") == 1
+    pid, host = str(os.getpid()), socket.gethostname()
+    assert value(series, "live_seoul_comments_accepted_total", host=host) == 1
+    assert value(series, "live_seoul_comments_rejected_total", host=host, reason="empty") == 1
     assert types["live_seoul_comments_rejected_total"] == "counter"
     assert value(series, "live_seoul_connections", pid=pid) == 1
     assert value(series, "live_seoul_broadcast_connections", pid=pid, broadcast_id="1") == 1
     assert value(series, "live_seoul_rooms", pid=pid) == 1
     assert value(series, "live_seoul_broker_up", pid=pid, broker="memory") == 1
-    assert value(series, "live_seoul_fanout_frames_total", pid=pid) >= 1
-    assert value(series, "live_seoul_fanout_batch_size_count", pid=pid) >= 1
-    assert value(series, "live_seoul_fanout_lag_seconds_count", pid=pid) >= 1
-    assert value(series, "live_seoul_slow_client_disconnects_total", pid=pid) == 0
-    assert value(series, "live_seoul_broker_publish_failures_total", pid=pid) == 0
+    assert value(series, "live_seoul_fanout_frames_total", host=host) >= 1
+    assert value(series, "live_seoul_fanout_batch_size_count", host=host) >= 1
+    assert value(series, "live_seoul_fanout_lag_seconds_count", host=host) >= 1
+    assert value(series, "live_seoul_slow_client_disconnects_total", host=host) == 0
+    assert value(series, "live_seoul_broker_publish_failures_total", host=host) == 0
     assert types["live_seoul_db_ping_duration_seconds"] == "histogram"
-    assert value(series, "live_seoul_db_ping_duration_seconds_count", pid=pid) >= 1
-    assert value(series, "live_seoul_db_ping_duration_seconds_bucket", pid=pid, le="+Inf") >= 1
-    assert 0 <= value(series, "live_seoul_db_ping_seconds", pid=pid) < TIMEOUT
+    assert value(series, "live_seoul_db_ping_duration_seconds_count", host=host) >= 1
+    assert value(series, "live_seoul_db_ping_duration_seconds_bucket", host=host, le="+Inf") >= 1
+    assert 0 <= value(series, "live_seoul_db_ping_seconds", host=host) < TIMEOUT
     assert value(series, "live_seoul_process_resident_memory_bytes", pid=pid) > 10 * 2**20
     assert value(series, "live_seoul_process_info", pid=pid) == 1
 
@@ -136,33 +138,54 @@ def test_authorized_without_token_is_open() -> None:
     assert authorized("Bearer t", "t")
 
 
-def test_histogram_buckets_are_cumulative() -> None:
-    """Each bucket counts every observation at or below its bound; +Inf is the count."""
-    h = Histogram(bounds=(0.01, 0.1, 1.0))
-    for v in (0.005, 0.05, 0.5, 5.0):
-        h.observe(v)
-    assert h.counts == [1, 2, 3] and h.count == 4 and h.total == pytest.approx(5.555)
+@settings(max_examples=20, deadline=None)
+@given(st.text(min_size=1, max_size=30))
+def test_host_label_survives_any_host_id(tmp_path_factory: pytest.TempPathFactory,
+                                         host: str) -> None:
+    """Any HOST_ID (quotes, backslashes, newlines, Korean) comes back as the `host` label
+    of a well-formed exposition, and names a directory inside METRICS_DIR."""
+    base = tmp_path_factory.mktemp("metrics")
+    directory = host_directory(base, host)
+    assert directory.parent == base
+    metrics = ProcessMetrics(directory, host)
+    metrics.observe_ping(0.002)
+    _, series = parse(metrics.render().decode())
+    assert value(series, "live_seoul_db_ping_duration_seconds_count", host=host) == 1
 
 
-@settings(max_examples=100)
-@given(st.text(max_size=30))
-def test_label_values_are_escaped(text: str) -> None:
-    """Any label value (quotes, backslashes, newlines, Korean) survives the text format."""
-    fam = Family("live_seoul_x", "gauge", "x")
-    fam.add({"reason": text}, 1)
-    _, series = parse(render([fam]))
-    assert series == {("live_seoul_x", (("reason", text),)): 1.0}
+def test_two_hosts_with_one_pid_never_collide(tmp_path: Path) -> None:
+    """Two hosts whose workers have the same pid, on one shared METRICS_DIR, keep their
+    own files: each scrape reports its own host's numbers only."""
+    seed_broadcast(tmp_path / "test.db", 1)
+    base = dataclasses.replace(Settings(), database_url=f"sqlite:///{tmp_path / 'test.db'}",
+                               secret_key="t", metrics_dir=str(tmp_path / "shared"))
+    pid = str(os.getpid())
+    a = dataclasses.replace(base, host_id="host-a")
+    b = dataclasses.replace(base, host_id="host-b")
+    with TestClient(create_app(a)) as one, TestClient(create_app(b)) as two, \
+            one.websocket_connect("/ws/broadcasts/1") as ws:
+        assert ws.receive_json()["type"] == "hello"
+        _, seen_a = parse(one.get("/metrics").text)
+        _, seen_b = parse(two.get("/metrics").text)
+    assert value(seen_a, "live_seoul_connections", host="host-a", pid=pid) == 1
+    assert value(seen_b, "live_seoul_connections", host="host-b", pid=pid) == 0
+    assert {dict(ls)["host"] for (_, ls) in seen_a} == {"host-a"}
+    assert {dict(ls)["host"] for (_, ls) in seen_b} == {"host-b"}
+    assert sorted(p.name for p in (tmp_path / "shared").iterdir()) == ["host-a", "host-b"]
 
 
 @pytest.fixture
 def two_workers(tmp_path: Path) -> Iterator[str]:
-    """`live-seoul serve --workers 2` as a real process tree on a free port."""
+    """`live-seoul serve --workers 2` (with the Redis it needs) as a real process tree on
+    a free port."""
     db = tmp_path / "w.db"
     seed_broadcast(db, 1)
     port = free_port()
+    redis = RedisServer()
+    redis.start()
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "SECRET_KEY": "t",
-           "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", "LOG_LEVEL": "warning"}
-    env.pop("REDIS_URL", None)
+           "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", "LOG_LEVEL": "warning",
+           "REDIS_URL": redis.url}
     proc = subprocess.Popen(
         [sys.executable, "-m", "web.cli", "serve", "--workers", "2", "--port", str(port)],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -185,6 +208,7 @@ def two_workers(tmp_path: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        redis.stop()
 
 
 def test_any_worker_reports_every_worker(two_workers: str) -> None:

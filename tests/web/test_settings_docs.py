@@ -52,11 +52,15 @@ def test_generated_secret_is_shared_through_the_database_folder(tmp_path: Path) 
 def test_database_url_names_either_engine(tmp_path: Path) -> None:
     """PostgreSQL URLs are accepted, need SECRET_KEY (every host signs with it) and keep
     their files in DATA_DIR; SQLite keeps them beside its file; other URLs are refused."""
-    pg = Settings.from_env({"DATABASE_URL": "postgresql://u@h/d", "DATA_DIR": str(tmp_path),
-                            "DATABASE_POOL_SIZE": "4", "DATABASE_STATEMENT_CACHE_SIZE": "0"})
-    assert (pg.database_pool_size, pg.database_statement_cache_size) == (4, 0)
+    pg_env = {"DATABASE_URL": "postgresql://u@h/d", "DATA_DIR": str(tmp_path),
+              "DATABASE_POOL_SIZE": "4", "DATABASE_STATEMENT_CACHE_SIZE": "0"}
+    with pytest.raises(SettingsError, match="REDIS_URL"):
+        Settings.from_env(pg_env)
     with pytest.raises(SettingsError, match="SECRET_KEY"):
-        pg.with_secret()
+        Settings.from_env({**pg_env, "REDIS_URL": "redis://h:6379/0"})
+    pg = Settings.from_env({**pg_env, "REDIS_URL": "redis://h:6379/0", "SECRET_KEY": "k"})
+    assert (pg.database_pool_size, pg.database_statement_cache_size) == (4, 0)
+    assert pg.with_secret().secret_key == "k"
     assert pg.thumbnails_path == tmp_path / "live-seoul.thumbnails"
     with pytest.raises(SettingsError, match="PostgreSQL"):
         pg.database_path  # noqa: B018

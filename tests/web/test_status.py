@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from tests.support import ROOT, TIMEOUT, AppServer, seed_broadcast
+from tests.support import ROOT, TIMEOUT, AppServer, RedisServer, seed_broadcast
 from web.app import create_app
 from web.settings import Settings
 
@@ -122,3 +122,29 @@ def test_status_page_login_form_works_in_a_browser(tmp_path: Path, browser: Any)
         assert [e for e in errors if "401" not in e and "403" not in e] == []
     finally:
         server.stop()
+
+
+def test_status_lists_every_worker_of_every_host(
+        settings: Settings, redis_server: RedisServer) -> None:
+    """Workers announce themselves through Redis: the status page lists this worker and a
+    worker of another host (its announcement written to the same Redis), with that host's
+    viewers."""
+    import dataclasses
+    import json
+    import time
+
+    seed_broadcast(settings.database_path, 1, title="시장과의 대화")
+    make_account(settings.database_path, "ops", "operator")
+    snapshot = {"host": "host-b", "pid": 4242, "written_at": time.time(), "connections": 7,
+                "rooms": 1, "viewers": {"1": 5}, "broker_healthy": 1, "rss_bytes": 2**27}
+    # as RedisBroker.announce writes it (livechat.redis_broker.GROUP_PREFIX + WORKERS)
+    assert redis_server.command("HSET", "live-seoul:group:workers", "host-b:4242",
+                                json.dumps(snapshot)) == b":1\r\n"
+    shared = dataclasses.replace(settings, redis_url=redis_server.url, host_id="host-a")
+    with TestClient(create_app(shared)) as client:
+        login(client)
+        data: dict[str, Any] = client.get("/api/operator/status").json()
+    hosts = [(w["host"], w["connections"]) for w in data["workers"]]
+    assert hosts == [("host-a", 0), ("host-b", 7)]
+    assert data["answered_host"] == "host-a"
+    assert next(b for b in data["broadcasts"] if b["id"] == 1)["viewers"] == 5

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 
 from starlette.routing import WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -175,7 +174,7 @@ async def comments_socket(ws: WebSocket, send: Send) -> None:
     identity = signed_in.identity if signed_in else None
     hub = svc.hub
     address = client_address(ws)
-    retry = hub.admission.admit(broadcast_id, time.monotonic(), address)
+    retry = await hub.admit(broadcast_id, address)
     await ws.accept()
     if retry:
         refused = refusal(retry, hub.admission.saturated, hub.admission.address_full(address))

@@ -8,12 +8,11 @@ posts to `/api/login` and reloads).
 Counts come from where they are true for the whole service, not one worker: comment rates
 and the moderation queue from the database, viewers from the room's presence (every
 process reports its count) or, for a broadcast this worker has no room for, from the
-other workers' metric snapshots.
+snapshots every worker of every host announces through the broker (`web.ops.metrics`).
 """
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -43,10 +42,10 @@ async def _schedule_live_ids(svc: Services) -> set[int]:
     return {b.id for b in await svc.schedule.with_status("live")}
 
 
-def _viewers_elsewhere(request: Request) -> dict[int, int]:
-    """Viewers per broadcast summed over the other workers' fresh metric snapshots."""
+def _viewers_elsewhere(workers: list[dict[str, Any]]) -> dict[int, int]:
+    """Viewers per broadcast summed over the other workers' fresh snapshots."""
     totals: dict[int, int] = {}
-    for snap in recorder(request).others(time.time()):
+    for snap in workers[1:]:
         for key, count in (snap.get("viewers") or {}).items():
             totals[int(key)] = totals.get(int(key), 0) + int(count)
     return totals
@@ -61,7 +60,9 @@ async def gather(request: Request) -> dict[str, Any]:
     recent = await store.counts_since((now - ACTIVE_WINDOW).isoformat())
     held = await store.held_counts()
     live_ids = await _schedule_live_ids(svc)
-    elsewhere = _viewers_elsewhere(request)
+    rec = recorder(request)
+    workers = await rec.workers()
+    elsewhere = _viewers_elsewhere(workers)
     hub = svc.hub
     ids = sorted(live_ids | set(hub.rooms) | set(recent) | set(held) | set(elsewhere))
     rows: list[dict[str, Any]] = []
@@ -80,12 +81,10 @@ async def gather(request: Request) -> dict[str, Any]:
             "held": held.get(broadcast_id, 0),
         })
     rows.sort(key=lambda r: (r["status"] != "live", -int(r["viewers"]), int(r["id"])))
-    rec = recorder(request)
     try:
         ping_ms: float | None = round(await rec.ping_database() * 1000, 2)
     except Exception:
         ping_ms = None
-    workers = [rec.snapshot(), *rec.others(time.time())]
     return {
         "now": now.isoformat(timespec="seconds"),
         "broadcasts": rows,
@@ -97,12 +96,14 @@ async def gather(request: Request) -> dict[str, Any]:
         "broker": {"kind": broker_kind(svc), "healthy": svc.broker.healthy},
         "database": {"ok": ping_ms is not None, "ping_ms": ping_ms},
         "workers": [
-            {"pid": w["pid"], "connections": w["connections"], "rooms": w["rooms"],
+            {"host": str(w.get("host", "")), "pid": w["pid"],
+             "connections": w["connections"], "rooms": w["rooms"],
              "rss_mib": round(float(w.get("rss_bytes", 0)) / 2**20, 1),
              "broker_healthy": bool(w["broker_healthy"])}
-            for w in sorted(workers, key=lambda w: int(w["pid"]))
+            for w in sorted(workers, key=lambda w: (str(w.get("host", "")), int(w["pid"])))
         ],
         "answered_by": rec.pid,
+        "answered_host": rec.host,
     }
 
 

@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import html
+import math
 import time
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -28,6 +29,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from livechat import Broker
+from livechat.broker import Bucket
+from livechat.network import address_key
+from livechat.ratelimit import RateLimiter
 from replay import Replay
 from replay.timeline import format_clock
 from web.accounts.roles import Access, may
@@ -43,8 +48,11 @@ from web.replay.preview_card import PreviewText
 from web.services import Services, services
 from web.share import links as share
 
-CLICKS_PER_MINUTE = 30  # per client address, per process: enough for people, not for scripts
-_recent_clicks: dict[str, list[float]] = {}
+# Counted clicks per client address (an IPv6 /64): this many at once, then this many a
+# minute; shared by every process through the broker. Enough for people, not for scripts.
+CLICKS_PER_MINUTE = 30
+# This process's buckets, while the broker keeps no shared ones (memory, Redis down).
+_local_clicks = RateLimiter(CLICKS_PER_MINUTE, CLICKS_PER_MINUTE, max_keys=10_000)
 HLS_VENDOR = Path(__file__).parent.parent / "static" / "vendor" / "hls.min.js"
 STATS_PAGES = 200
 
@@ -275,23 +283,23 @@ async def record_click(request: Request) -> Response:
     except share.ShareUrlError as exc:
         raise ApiError(400, "url", str(exc), code="not_shareable") from None
     item = await resolve(request, ref)
-    if not click_allowed(request.client.host if request.client else "?", time.monotonic()):
+    wait = await click_wait(services(request).broker,
+                            request.client.host if request.client else "?")
+    if wait:
         raise ApiError(429, None, "too many share clicks; try again in a minute",
-                       headers={"Retry-After": "60"})
+                       headers={"Retry-After": str(math.ceil(wait))})
     await services(request).shares.record(item.kind, item.key, network)
     return Response(status_code=204)
 
 
-def click_allowed(address: str, now: float) -> bool:
-    """At most `CLICKS_PER_MINUTE` counted clicks per address in any 60 s."""
-    if len(_recent_clicks) > 10_000:  # bounded memory under address churn
-        _recent_clicks.clear()
-    recent = [t for t in _recent_clicks.get(address, []) if now - t < 60]
-    allowed = len(recent) < CLICKS_PER_MINUTE
-    if allowed:
-        recent.append(now)
-    _recent_clicks[address] = recent
-    return allowed
+async def click_wait(broker: Broker, address: str) -> float:
+    """0.0 if a click from `address` is counted now (its token taken), else the seconds
+    until one would be: `CLICKS_PER_MINUTE` at once, then that many a minute."""
+    key = f"share-click:{address_key(address)}"
+    waits = await broker.take([Bucket(key, CLICKS_PER_MINUTE, CLICKS_PER_MINUTE / 60)])
+    if waits is None:
+        return _local_clicks.check(key, time.monotonic())
+    return max(waits)
 
 
 def _is_operator(request: Request) -> bool:

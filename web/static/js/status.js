@@ -58,7 +58,8 @@ function render(status) {
   const workers = document.querySelector("#ops-workers tbody");
   workers.replaceChildren(...status.workers.map((w) => {
     const tr = document.createElement("tr");
-    tr.append(cell(w.pid + (w.pid === status.answered_by ? " *" : ""), false),
+    const answered = w.pid === status.answered_by && w.host === status.answered_host;
+    tr.append(cell(`${w.host} · ${w.pid}${answered ? " *" : ""}`, false),
       cell(w.connections, true), cell(w.rooms, true), cell(w.rss_mib, true),
       cell(w.broker_healthy ? d.ok : d.down, false));
     return tr;
