@@ -31,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from db import open_database
 from livechat import CommentStore
 from replay import ReplayQuery, ReplayStore, window
 from replay.search import document, grams
@@ -212,9 +213,10 @@ def query_for(q: str, extra: dict[str, Any], end: datetime) -> ReplayQuery:
 
 async def measure(path: Path, rounds: int, windows: int, baseline_windows: int) -> dict[str, Any]:
     writer, reader = await connect(path), await connect(path)
+    database = await open_database(f"sqlite:///{path}")
     try:
         replays = ReplayStore(writer, reader)
-        comments = CommentStore(writer, reader)
+        comments = CommentStore(database)
         count, end = (await reader.execute_fetchall(
             "SELECT COUNT(*), MAX(aired_at) FROM replays"))[0]
         last = datetime.fromisoformat(end)
@@ -278,6 +280,7 @@ async def measure(path: Path, rounds: int, windows: int, baseline_windows: int) 
     finally:
         await writer.close()
         await reader.close()
+        await database.close()
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ ids become visible in id order.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Literal, Protocol
 
@@ -28,6 +28,9 @@ class Row(Protocol):
     def __getitem__(self, key: int | str, /) -> Any: ...
 
     def __len__(self) -> int: ...
+
+    def __iter__(self) -> Iterator[Any]:
+        """The values, in column order (both engines' rows iterate values)."""
 
     def keys(self) -> Iterable[str]: ...
 

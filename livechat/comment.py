@@ -21,6 +21,7 @@ class Comment:
     status: str = "visible"  # visible | held | removed
     flags: str = ""  # comma-separated: "masked", "question", …
     author_mark: str = ""  # sign-in provider of a member's comment ("kakao", …)
+    reply_to: int | None = None  # a live answer: the question (comment id) it answers
 
     @property
     def flag_set(self) -> frozenset[str]:
@@ -43,10 +44,7 @@ class Comment:
         if self.video_offset is not None:
             item["offset"] = round(self.video_offset, 3)
         if self.flags:
-            # "re:<id>" (an answer to question <id>) travels as `reply_to`, not as a flag.
-            flags = sorted(f for f in self.flag_set if not f.startswith("re:"))
-            item["flags"] = flags
-            for flag in self.flag_set - set(flags):
-                if flag[3:].isdigit():
-                    item["reply_to"] = int(flag[3:])
+            item["flags"] = sorted(self.flag_set)
+        if self.reply_to is not None:
+            item["reply_to"] = self.reply_to
         return item

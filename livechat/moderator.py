@@ -173,6 +173,7 @@ class Moderator:
         hub.event_hooks.append(self._on_event)
         hub.resume_hooks.append(self._on_resume)
         hub.reshown_sources.append(self._reshown)
+        hub.store.forget_hooks.append(self.store.forget_in)
         ready = asyncio.Event()
         self._tasks = [
             asyncio.create_task(self._listen(ready), name="moderation-control"),
@@ -195,6 +196,8 @@ class Moderator:
             hub.resume_hooks.remove(self._on_resume)
         with contextlib.suppress(ValueError):
             hub.reshown_sources.remove(self._reshown)
+        with contextlib.suppress(ValueError):
+            hub.store.forget_hooks.remove(self.store.forget_in)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -574,6 +577,16 @@ class Moderator:
                                   "only a visible comment can be pinned")
         return await self._chat_change(actor, broadcast_id, "pin",
                                        {"pinned_comment_id": comment.id}, body, comment)
+
+    async def pin(self, actor: Identity, broadcast_id: int, comment: Comment
+                  ) -> dict[str, Any]:
+        """Pin `comment` for `actor` (an official pinning a live answer): audited and
+        published like a moderator's pin."""
+        if comment.status != "visible":
+            raise ModerationError(409, "conflict", "comment_id",
+                                  "only a visible comment can be pinned")
+        return await self._chat_change(actor, broadcast_id, "pin",
+                                       {"pinned_comment_id": comment.id}, {}, comment)
 
     async def _unpin(self, actor: Identity, broadcast_id: int,
                      body: dict[str, Any]) -> dict[str, Any]:

@@ -147,7 +147,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             reader = await connect(path)
             stack.push_async_callback(reader.close)
             writers = []
-            for _ in range(5):
+            for _ in range(3):
                 writer = await connect(path)
                 stack.push_async_callback(writer.close)
                 writers.append(writer)
@@ -155,7 +155,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 settings.login_hash_concurrency, settings.login_hash_queue))
             schedule_store = ScheduleStore(writers[1], reader)
             replays = ReplayStore(writers[2], reader)
-            comments = CommentStore(writers[3], reader)
+            comments = CommentStore(database)
             share_writer = await connect(path)
             stack.push_async_callback(share_writer.close)
             shares = ShareClickStore(share_writer, reader)
@@ -170,7 +170,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             stack.push_async_callback(push_writer.close)
             push = await stack.enter_async_context(push_sender(settings, push_writer,
                                                                reader).running())
-            questions = QuestionService(hub, QuestionStore(writers[4], reader),
+            questions = QuestionService(hub, QuestionStore(database, comments),
                                         vote_burst=settings.vote_burst,
                                         votes_per_minute=settings.votes_per_minute,
                                         votes_per_address=settings.votes_per_address,
@@ -179,16 +179,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
                                             push, q))
             await questions.start()
             moderator = await moderation_routes.start_moderation(stack, hub, settings)
+            questions.pinner = moderator.pin
             social_writer = await connect(path)
             stack.push_async_callback(social_writer.close)
             members = MemberStore(social_writer, reader)
             stack.callback(close_member_readers, path)
-            access = AccessStore(social_writer, reader)
+            access = AccessStore(database)
             hub.policies.insert(0, access.policy)
             questions.access = access
-            ops_writer = await connect(path)
-            stack.push_async_callback(ops_writer.close)
-            ops = OpsStore(ops_writer, reader)
+            ops = OpsStore(database, comments)
             await stack.enter_async_context(retention(ops, settings.comment_retention_days))
             metrics = await stack.enter_async_context(MetricsRecorder(
                 hub, comments, "redis" if settings.redis_url else "memory",

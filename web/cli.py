@@ -103,8 +103,9 @@ def db_restore(args: argparse.Namespace) -> int:
 
 
 def db_prune(args: argparse.Namespace) -> int:
-    from livechat import OpsStore
-    from web.database import connect, migrate
+    from db import migrate, open_database
+    from livechat import CommentStore, OpsStore
+    from web.database import PACKAGES
     from web.retention import prune_once
 
     settings = _settings()
@@ -114,12 +115,12 @@ def db_prune(args: argparse.Namespace) -> int:
         return 0
 
     async def run() -> int:
-        migrate(settings.database_path)
-        conn = await connect(settings.database_path)
+        await migrate(settings.database_url, PACKAGES)
+        database = await open_database(settings.database_url)
         try:
-            return await prune_once(OpsStore(conn, conn), days)
+            return await prune_once(OpsStore(database, CommentStore(database)), days)
         finally:
-            await conn.close()
+            await database.close()
 
     deleted = asyncio.run(run())
     print(f"deleted {deleted} visible comment(s) older than {days} day(s); "

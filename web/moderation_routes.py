@@ -32,7 +32,6 @@ from livechat.moderator import (
 )
 from web import staff_words
 from web.accounts import AccountError
-from web.database import connect
 from web.errors import ApiError
 from web.i18n import SEOUL, translate
 from web.requests import (
@@ -57,12 +56,9 @@ CSV_MAX_ROWS = 100_000
 
 async def start_moderation(stack: contextlib.AsyncExitStack, hub: CommentHub,
                            settings: Settings) -> Moderator:
-    """Open the moderation store and install the service on `hub` (called by the lifespan)."""
-    writer = await connect(settings.database_path)
-    stack.push_async_callback(writer.close)
-    reader = await connect(settings.database_path)
-    stack.push_async_callback(reader.close)
-    moderator = Moderator(hub, ModerationStore(writer, reader),
+    """Install the moderation service on `hub` (called by the lifespan); its store uses
+    the hub's database and changes comments through the hub's comment store."""
+    moderator = Moderator(hub, ModerationStore(hub.store.db, hub.store),
                           ModerationConfig(
                               report_hide_threshold=settings.report_hide_threshold,
                               reports_per_address=settings.reports_per_address,

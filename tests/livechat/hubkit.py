@@ -1,4 +1,5 @@
-"""Real hubs for the tests: a real SQLite file, a real broker (memory or Redis)."""
+"""Real hubs for the tests: a real database (an SQLite file, or PostgreSQL through the
+`database_url` fixture), a real broker (memory or Redis)."""
 
 from __future__ import annotations
 
@@ -9,28 +10,47 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from db import Database, migrate, open_database
 from livechat import CLOSE, CommentHub, CommentStore, HubLimits, Identity, Viewer, broker_from_url
 from tests.support import TIMEOUT
-from web.database import connect, migrate
+from web.database import PACKAGES
 
 BROADCAST = 7
+# livechat's own tables (its tests need nothing else, on either engine).
+LIVECHAT_PACKAGES = tuple(p for p in PACKAGES if p.package.split(".")[0] == "livechat")
+
+
+def url_of(db: Path | str) -> str:
+    """A database URL from a URL or an SQLite file path."""
+    return db if isinstance(db, str) else f"sqlite:///{db}"
 
 
 @contextlib.asynccontextmanager
-async def open_hub(db: Path, broker_url: str = "", **limits: Any) -> AsyncIterator[CommentHub]:
-    migrate(db)
-    writer, reader = await connect(db), await connect(db)
-    broker = broker_from_url(broker_url)
-    await broker.connect()
-    hub = CommentHub(CommentStore(writer, reader), broker, HubLimits(**limits))
-    await hub.start()
+async def open_livechat_database(db: Path | str) -> AsyncIterator[Database]:
+    """Migrate livechat's tables and open one process's `Database` on them."""
+    url = url_of(db)
+    await migrate(url, LIVECHAT_PACKAGES)
+    database = await open_database(url)
     try:
-        yield hub
+        yield database
     finally:
-        await hub.stop()
-        await broker.disconnect()
-        await writer.close()
-        await reader.close()
+        await database.close()
+
+
+@contextlib.asynccontextmanager
+async def open_hub(db: Path | str, broker_url: str = "", **limits: Any
+                   ) -> AsyncIterator[CommentHub]:
+    """One process's hub: its own `Database` (as a process has), its own broker client."""
+    async with open_livechat_database(db) as database:
+        broker = broker_from_url(broker_url)
+        await broker.connect()
+        hub = CommentHub(CommentStore(database), broker, HubLimits(**limits))
+        await hub.start()
+        try:
+            yield hub
+        finally:
+            await hub.stop()
+            await broker.disconnect()
 
 
 def citizen(n: int) -> Identity:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from db import open_database
 from livechat import CommentStore
 from replay import ReplayStore
 from schedule import Broadcast
@@ -55,9 +56,11 @@ class Stores:
 async def stores(path: Path) -> AsyncIterator[Stores]:
     """Real stores over the SQLite file at `path` (migrated first)."""
     migrate(path)
-    writer, reader, comments_writer = await connect(path), await connect(path), await connect(path)
+    writer, reader = await connect(path), await connect(path)
+    database = await open_database(f"sqlite:///{path}")
     try:
-        yield Stores(path, ReplayStore(writer, reader), CommentStore(comments_writer, reader))
+        yield Stores(path, ReplayStore(writer, reader), CommentStore(database))
     finally:
-        for conn in (writer, reader, comments_writer):
+        for conn in (writer, reader):
             await conn.close()
+        await database.close()

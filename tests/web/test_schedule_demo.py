@@ -13,6 +13,7 @@ from pathlib import Path
 
 from starlette.testclient import TestClient
 
+from db import open_database
 from livechat import CommentStore
 from replay import ReplayStore
 from schedule import SEOUL, ScheduleStore
@@ -26,13 +27,15 @@ NOW = datetime(2026, 11, 25, 13, 7, tzinfo=SEOUL).astimezone(UTC)
 async def worker(path: Path) -> AsyncIterator[tuple[ScheduleStore, ReplayStore, CommentStore]]:
     """One process's stores: its own writer connections and a reader."""
     migrate(path)
-    conns = [await connect(path) for _ in range(4)]
+    conns = [await connect(path) for _ in range(3)]
+    database = await open_database(f"sqlite:///{path}")
     try:
-        yield (ScheduleStore(conns[0], conns[3]), ReplayStore(conns[1], conns[3]),
-               CommentStore(conns[2], conns[3]))
+        yield (ScheduleStore(conns[0], conns[2]), ReplayStore(conns[1], conns[2]),
+               CommentStore(database))
     finally:
         for conn in conns:
             await conn.close()
+        await database.close()
 
 
 def counts(path: Path) -> tuple[int, int, int]:
