@@ -21,8 +21,8 @@ from livechat import (
     QuestionStore,
 )
 from livechat.moderation_store import Conflict
-from livechat.network import address_key
 from livechat.moderator import ModerationError, Moderator
+from livechat.network import address_key
 from tests.livechat.hubkit import BROADCAST, citizen, open_hub
 
 MODERATOR = Identity("u:2", "운영자", "moderator")
