@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import groupby
 from typing import Any
@@ -80,6 +81,17 @@ _REFERRERS_POSTGRES = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """One `CommentStore.insert` waiting for its broadcast's next transaction."""
+
+    author: Identity
+    client_id: str
+    text: str
+    options: dict[str, Any]
+    done: asyncio.Future[tuple[Comment, bool]]
+
+
 class CommentStore:
     """`comments` and `chat_settings`: every write of them goes through here."""
 
@@ -89,6 +101,9 @@ class CommentStore:
         self.insert_hooks: list[InsertHook] = []
         # Run inside `forget_author`'s transaction (moderation).
         self.forget_hooks: list[ForgetHook] = []
+        # Inserts waiting for their broadcast's next transaction (see `insert`).
+        self._queues: dict[int, list[_Pending]] = {}
+        self._drains: set[asyncio.Task[None]] = set()
 
     async def ping(self) -> None:
         await self.db.fetchval("SELECT 1")
@@ -112,16 +127,68 @@ class CommentStore:
         `insert_hooks` in the same transaction (a question's row commits with it).
 
         Returns the comment and True if it was new, or the earlier one and False.
+
+        Group commit: inserts of one broadcast that arrive while this process is inside
+        that broadcast's insert transaction wait and go together in the next one (one lock,
+        one commit for all). If that transaction fails, each of them is retried in a
+        transaction of its own, so one bad comment never takes another down with it.
         """
-        async with self.db.transaction(lock=comment_lock(broadcast_id)) as tx:
-            comment, created = await self.insert_in(
-                tx, broadcast_id, author, client_id, text, status=status, flags=flags,
-                origin=origin, video_offset=video_offset, created_at=created_at,
-                reply_to=reply_to)
-            if created:
-                for hook in self.insert_hooks:
-                    await hook(tx, comment)
-        return comment, created
+        pending = _Pending(
+            author, client_id, text,
+            dict(status=status, flags=flags, origin=origin, video_offset=video_offset,
+                 created_at=created_at, reply_to=reply_to),
+            asyncio.get_running_loop().create_future())
+        queue = self._queues.get(broadcast_id)
+        if queue is not None:  # a drain is running: it takes this in its next transaction
+            queue.append(pending)
+        else:
+            self._queues[broadcast_id] = [pending]
+            task = asyncio.create_task(self._drain(broadcast_id),
+                                       name=f"comment-inserts-{broadcast_id}")
+            self._drains.add(task)
+            task.add_done_callback(self._drains.discard)
+        return await pending.done
+
+    async def _drain(self, broadcast_id: int) -> None:
+        """Insert what has queued for `broadcast_id`, a transaction at a time, until no
+        more arrives. Runs as its own task: a caller that gives up waiting (a closed
+        socket) does not cancel the others' inserts."""
+        try:
+            while batch := self._queues.get(broadcast_id):
+                self._queues[broadcast_id] = []
+                await self._insert_batch(broadcast_id, batch)
+        finally:
+            for pending in self._queues.pop(broadcast_id, []):
+                if not pending.done.done():
+                    pending.done.set_exception(RuntimeError("comment store closed"))
+
+    async def _insert_batch(self, broadcast_id: int, batch: list[_Pending]) -> None:
+        try:
+            async with self.db.transaction(lock=comment_lock(broadcast_id)) as tx:
+                results = []
+                for p in batch:
+                    comment, created = await self.insert_in(
+                        tx, broadcast_id, p.author, p.client_id, p.text, **p.options)
+                    if created:
+                        for hook in self.insert_hooks:
+                            await hook(tx, comment)
+                    results.append((comment, created))
+        except Exception as error:
+            if len(batch) == 1:
+                if not batch[0].done.done():
+                    batch[0].done.set_exception(error)
+                return
+            for p in batch:  # rolled back: each on its own, so only the culprit fails
+                await self._insert_batch(broadcast_id, [p])
+            return
+        except BaseException:
+            for p in batch:
+                if not p.done.done():
+                    p.done.cancel()
+            raise
+        for p, result in zip(batch, results, strict=True):
+            if not p.done.done():
+                p.done.set_result(result)
 
     async def insert_in(
         self,

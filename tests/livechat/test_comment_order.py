@@ -14,8 +14,9 @@ import asyncio
 import contextlib
 from dataclasses import dataclass, field
 
-from db import Database
+from db import Database, Transaction
 from livechat import CommentStore, Identity, QuestionStore
+from livechat.comment import Comment
 from tests.livechat.hubkit import BROADCAST, open_livechat_database
 from tests.support import TIMEOUT
 
@@ -94,3 +95,34 @@ async def test_a_watermark_reader_never_skips_a_comment(database_url: str) -> No
     assert len(race.inserted) == WRITERS * TASKS_PER_WRITER * POSTS_PER_TASK
     assert race.skipped == set()
     assert race.seen == sorted(race.inserted)
+
+
+async def test_concurrent_inserts_share_transactions_and_fail_alone(database_url: str) -> None:
+    """Posts arriving together in one broadcast commit together (group commit): each gets
+    its own id and hooks, a retry in the same batch is stored once, and a post whose hook
+    fails fails alone — the others are stored and it is not."""
+    async with open_livechat_database(database_url) as db:
+        comments = CommentStore(db)
+        hook_calls: list[int] = []
+
+        async def refuse(tx: Transaction, comment: Comment) -> None:
+            hook_calls.append(comment.id)
+            if comment.text == "bad":
+                raise ValueError("refused")
+
+        comments.insert_hooks.append(refuse)
+        author = Identity(key="g:one", name="시민")
+        posts = [comments.insert(BROADCAST, author, f"c{n}", "bad" if n == 7 else f"글 {n}")
+                 for n in range(30)]
+        posts.append(comments.insert(BROADCAST, author, "c3", "글 3"))  # a retry
+        results = await asyncio.gather(*posts, return_exceptions=True)
+        failed = [r for r in results if isinstance(r, BaseException)]
+        assert len(failed) == 1 and isinstance(failed[0], ValueError)
+        stored = [r for r in results if not isinstance(r, BaseException)]
+        assert sum(created for _, created in stored) == 29
+        retry = stored[-1]
+        assert not retry[1] and retry[0].id == stored[3][0].id
+        assert await comments.find(BROADCAST, author.key, "c7") is None
+        assert len(await comments.latest(BROADCAST, 100)) == 29
+        # They went in one transaction: rolled back at the bad one, then each alone.
+        assert len(hook_calls) == 8 + 30
