@@ -322,9 +322,10 @@ class CommentStore:
         return [_row(r) for r in reversed(rows)]
 
     async def last_id(self, broadcast_id: int) -> int:
-        value = await self.db.fetchval(
+        """The newest id of a broadcast (backfill's `reset` check: from the primary)."""
+        rows = await self.db.fetch_primary(
             "SELECT MAX(id) FROM comments WHERE broadcast_id = ?", (broadcast_id,))
-        return int(value or 0)
+        return int(rows[0][0] or 0)
 
     async def window(
         self, broadcast_id: int, start_utc: str, end_utc: str, offset_from: float,
