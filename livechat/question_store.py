@@ -120,7 +120,7 @@ class QuestionStore:
             return
         await tx.execute(
             "INSERT INTO questions (comment_id, broadcast_id, asker_key, updated_at)"
-            " VALUES (?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?) ON CONFLICT (comment_id) DO NOTHING",
             (comment.id, comment.broadcast_id, comment.author_key, comment.created_at),
         )
         await tx.execute(
