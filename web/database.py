@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import livechat.migrations
-import livechat.question_migrations
+import livechat.questions.question_migrations
 import replay.migrations
 import schedule.migrations
 import web.migrations
@@ -27,8 +27,8 @@ PACKAGES: tuple[PackageMigrations, ...] = (
                       replay.migrations.POSTGRES_MIGRATIONS),
     PackageMigrations("livechat", livechat.migrations.MIGRATIONS,
                       livechat.migrations.POSTGRES_MIGRATIONS),
-    PackageMigrations("livechat.questions", livechat.question_migrations.MIGRATIONS,
-                      livechat.question_migrations.POSTGRES_MIGRATIONS),
+    PackageMigrations("livechat.questions", livechat.questions.question_migrations.MIGRATIONS,
+                      livechat.questions.question_migrations.POSTGRES_MIGRATIONS),
 )
 PACKAGE_MIGRATIONS: tuple[tuple[str, Sequence[str]], ...] = tuple(
     (entry.package, entry.sqlite) for entry in PACKAGES)

@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 
 import livechat.migrations
-import livechat.question_migrations
+import livechat.questions.question_migrations
 from db import PackageMigrations, migrate
 from db.connect import DatabaseURL
 from tests import postgres
@@ -78,4 +78,4 @@ async def test_postgresql_schema_matches_sqlite(tmp_path: Path) -> None:
         on_postgres.setdefault(row["table_name"], []).append(row["column_name"])
     assert {t: sorted(c) for t, c in on_postgres.items()} == _sqlite_columns(path)
     assert len(livechat.migrations.POSTGRES_MIGRATIONS) == 1
-    assert len(livechat.question_migrations.POSTGRES_MIGRATIONS) == 1
+    assert len(livechat.questions.question_migrations.POSTGRES_MIGRATIONS) == 1

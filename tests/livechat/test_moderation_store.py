@@ -20,8 +20,8 @@ from livechat import (
     QuestionService,
     QuestionStore,
 )
-from livechat.moderation_store import Conflict
-from livechat.moderator import ModerationError, Moderator
+from livechat.moderation.moderation_store import Conflict
+from livechat.moderation.moderator import ModerationError, Moderator
 from livechat.network import address_key
 from tests.livechat.hubkit import BROADCAST, citizen, open_hub
 

@@ -17,9 +17,15 @@ import pytest
 from db import open_database
 from livechat import CommentStore, OpsStore
 from tests.support import ROOT, TIMEOUT, AppServer, seed_broadcast
-from web.backup import BackupError, DatabaseInUse, backup_database, check_backup, restore_database
 from web.database import migrate
-from web.retention import cutoff, retention
+from web.ops.backup import (
+    BackupError,
+    DatabaseInUse,
+    backup_database,
+    check_backup,
+    restore_database,
+)
+from web.ops.retention import cutoff, retention
 
 BATCH = 5
 

@@ -50,7 +50,7 @@ export function backoffDelay(attempt, base = BACKOFF_BASE_MS, cap = BACKOFF_CAP_
   return Math.floor(random() * Math.min(cap, base * 2 ** Math.min(attempt, 20)));
 }
 
-/** A stable colour slot (0-7) for a name; web/templating.py `name_hue` is the same. */
+/** A stable colour slot (0-7) for a name; web/rendering/templating.py `name_hue` is the same. */
 export function nameHue(name) {
   let value = 0;
   for (const ch of String(name || "")) value = (Math.imul(value, 31) + ch.codePointAt(0)) >>> 0;
