@@ -47,7 +47,7 @@ from livechat import CommentStore
 from replay import ReplayQuery, ReplayStore, window
 from replay.search import document, grams
 from replay.timeline import utc_iso
-from web.database import PACKAGES, connect, migrate
+from web.database import PACKAGES, migrate
 
 
 def _words(text: str) -> list[str]:
@@ -319,15 +319,9 @@ def query_for(q: str, extra: dict[str, Any], end: datetime) -> ReplayQuery:
 async def measure(url: str, rounds: int, windows: int,
                   baseline_windows: int) -> dict[str, Any]:
     db = await open_database(url)
-    sqlite_comments: list[Any] = []
     try:
         replays = ReplayStore(db)
-        if db.engine == "sqlite":
-            path = Path(url.removeprefix("sqlite:///"))
-            sqlite_comments = [await connect(path), await connect(path)]
-            comments: CommentStore | None = CommentStore(*sqlite_comments)
-        else:
-            comments = None
+        comments = CommentStore(db)
         row = await db.fetchone("SELECT COUNT(*), MAX(aired_at) FROM replays")
         assert row is not None
         count, last = int(row[0]), datetime.fromisoformat(row[1])
@@ -386,8 +380,6 @@ async def measure(url: str, rounds: int, windows: int,
             "scan": percentiles(scan_runs), "scan_n": len(scan_runs),
         }
     finally:
-        for conn in sqlite_comments:
-            await conn.close()
         await db.close()
 
 

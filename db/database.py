@@ -14,7 +14,7 @@ ids become visible in id order.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -32,6 +32,9 @@ class Row(Protocol):
     def __getitem__(self, key: int | str, /) -> Any: ...
 
     def __len__(self) -> int: ...
+
+    def __iter__(self) -> Iterator[Any]:
+        """The values, in column order (both engines' rows iterate values)."""
 
     def keys(self) -> Iterable[str]: ...
 

@@ -8,17 +8,14 @@ members always qualify; only guests (`Identity.is_guest`) are ever refused here.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
+from db import Database
 from livechat.comment import CommentFlag
 from livechat.identity import Identity
 from livechat.plugins import PostDecision
-from livechat.store import write_transaction
 from livechat.text import CommentRejected
 
 # A change reaches every process within this many seconds (each caches what it read).
@@ -58,10 +55,8 @@ def check_vote(access: CommentAccess, voter: Identity) -> None:
 class AccessStore:
     """`comment_access` rows, read through a short per-process cache."""
 
-    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
-        self._writer = writer
-        self._reader = reader
-        self._lock = asyncio.Lock()
+    def __init__(self, db: Database) -> None:
+        self.db = db
         self._cache: dict[int, tuple[float, CommentAccess]] = {}
 
     async def get(self, broadcast_id: int) -> CommentAccess:
@@ -69,25 +64,24 @@ class AccessStore:
         cached = self._cache.get(broadcast_id)
         if cached is not None and now - cached[0] < ACCESS_CACHE_SECONDS:
             return cached[1]
-        rows = list(await self._reader.execute_fetchall(
+        row = await self.db.fetchone(
             "SELECT accounts_only, questions_need_account, votes_need_account"
-            " FROM comment_access WHERE broadcast_id = ?", (broadcast_id,)))
-        access = CommentAccess(*(bool(v) for v in rows[0])) if rows else CommentAccess()
+            " FROM comment_access WHERE broadcast_id = ?", (broadcast_id,))
+        access = CommentAccess(*(bool(row[i]) for i in range(3))) if row else CommentAccess()
         if len(self._cache) > 10_000:
             self._cache.clear()
         self._cache[broadcast_id] = (now, access)
         return access
 
     async def set(self, broadcast_id: int, access: CommentAccess) -> None:
-        async with write_transaction(self._writer, self._lock) as db:
-            await db.execute(
-                "INSERT INTO comment_access (broadcast_id, accounts_only,"
-                " questions_need_account, votes_need_account) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (broadcast_id) DO UPDATE SET accounts_only = excluded.accounts_only,"
-                " questions_need_account = excluded.questions_need_account,"
-                " votes_need_account = excluded.votes_need_account",
-                (broadcast_id, int(access.accounts_only), int(access.questions_need_account),
-                 int(access.votes_need_account)))
+        await self.db.execute(
+            "INSERT INTO comment_access (broadcast_id, accounts_only,"
+            " questions_need_account, votes_need_account) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (broadcast_id) DO UPDATE SET accounts_only = excluded.accounts_only,"
+            " questions_need_account = excluded.questions_need_account,"
+            " votes_need_account = excluded.votes_need_account",
+            (broadcast_id, int(access.accounts_only), int(access.questions_need_account),
+             int(access.votes_need_account)))
         self._cache[broadcast_id] = (time.monotonic(), access)
 
     async def check_post(self, broadcast_id: int, author: Identity, client_id: str,

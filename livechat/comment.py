@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, NotRequired, TypedDict
@@ -42,14 +42,6 @@ class CommentWire(TypedDict):
     reply_to: NotRequired[int]  # the question an answer answers
 
 
-# The flag that links an answer to its question: "re:<question id>", sent as `reply_to`.
-REPLY_PREFIX = "re:"
-
-
-def answer_flags(question_id: int) -> str:
-    """The stored flags of an answer to question `question_id`."""
-    return f"{CommentFlag.ANSWER},{REPLY_PREFIX}{question_id}"
-
 
 @dataclass(frozen=True, slots=True)
 class Comment:
@@ -64,17 +56,18 @@ class Comment:
     created_at: str  # ISO-8601 UTC
     video_offset: float | None = None
     status: CommentStatus = CommentStatus.VISIBLE
-    flags: str = ""  # comma-separated `CommentFlag`s and "re:<question id>"
+    flags: str = ""  # comma-separated `CommentFlag`s
     author_mark: str = ""  # sign-in provider of a member's comment ("kakao", …)
+    reply_to: int | None = None  # a live answer: the question (comment id) it answers
 
     @classmethod
-    def from_row(cls, row: Sequence[Any]) -> Comment:
+    def from_row(cls, row: Iterable[Any]) -> Comment:
         """A comment from a row of the stores' comment columns, in field order."""
         (id_, broadcast_id, author_key, author_name, role, department, client_id, text,
-         created_at, video_offset, status, flags, author_mark) = row
+         created_at, video_offset, status, flags, author_mark, reply_to) = row
         return cls(id_, broadcast_id, author_key, author_name, Role.stored(role), department,
                    client_id, text, created_at, video_offset, CommentStatus(status), flags,
-                   author_mark)
+                   author_mark, None if reply_to is None else int(reply_to))
 
     @property
     def flag_set(self) -> frozenset[str]:
@@ -97,11 +90,7 @@ class Comment:
         if self.video_offset is not None:
             item["offset"] = round(self.video_offset, 3)
         if self.flags:
-            # "re:<id>" (an answer to question <id>) travels as `reply_to`, not as a flag.
-            flags = sorted(f for f in self.flag_set if not f.startswith(REPLY_PREFIX))
-            item["flags"] = flags
-            for flag in self.flag_set - set(flags):
-                target = flag.removeprefix(REPLY_PREFIX)
-                if target.isdigit():
-                    item["reply_to"] = int(target)
+            item["flags"] = sorted(self.flag_set)
+        if self.reply_to is not None:
+            item["reply_to"] = self.reply_to
         return item

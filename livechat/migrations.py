@@ -135,7 +135,131 @@ MIGRATIONS: tuple[str, ...] = (
         votes_need_account INTEGER NOT NULL DEFAULT 0
     );
     """,
+    # 5: a live answer's question in its own column (it was a `re:<id>` flag).
+    """
+    ALTER TABLE comments ADD COLUMN reply_to INTEGER;
+    UPDATE comments SET reply_to = CAST(substr(flags, instr(flags, 're:') + 3) AS INTEGER)
+        WHERE (',' || flags) LIKE '%,re:%';
+    UPDATE comments SET flags = trim(replace(',' || flags || ',',
+        ',re:' || reply_to || ',', ','), ',') WHERE reply_to IS NOT NULL;
+    """,
 )
 
-# PostgreSQL: the same schema, written for PostgreSQL (db.migrate picks by engine).
-POSTGRES_MIGRATIONS: tuple[str, ...] = ()
+# PostgreSQL: the final schema of the SQLite migrations above in one migration (a new
+# PostgreSQL database starts there; later changes get a migration on each engine). Ids are
+# BIGINT; times stay ISO-8601 text in the same format, with the "C" collation so text order
+# is time order whatever the database's locale; switches stay INTEGER 0/1 as on SQLite.
+POSTGRES_MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE comments (
+        id BIGSERIAL PRIMARY KEY,
+        broadcast_id BIGINT NOT NULL,
+        author_key TEXT NOT NULL,
+        author_name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        department TEXT NOT NULL DEFAULT '',
+        client_id TEXT NOT NULL,
+        text TEXT NOT NULL,
+        created_at TEXT COLLATE "C" NOT NULL,
+        video_offset DOUBLE PRECISION,
+        status TEXT NOT NULL DEFAULT 'visible' CHECK (status IN ('visible', 'held', 'removed')),
+        flags TEXT NOT NULL DEFAULT '',
+        origin TEXT NOT NULL DEFAULT '',
+        author_mark TEXT NOT NULL DEFAULT '',
+        reply_to BIGINT,
+        UNIQUE (broadcast_id, author_key, client_id)
+    );
+    CREATE INDEX comments_by_broadcast ON comments (broadcast_id, id);
+    CREATE INDEX comments_by_time ON comments (broadcast_id, created_at);
+    CREATE INDEX comments_by_offset ON comments (broadcast_id, video_offset)
+        WHERE video_offset IS NOT NULL;
+    CREATE INDEX comments_by_author ON comments (author_key, id);
+    CREATE TABLE chat_settings (
+        broadcast_id BIGINT PRIMARY KEY,
+        slow_mode_seconds INTEGER NOT NULL DEFAULT 0,
+        closed INTEGER NOT NULL DEFAULT 0,
+        pinned_comment_id BIGINT
+    );
+    CREATE TABLE moderation_actions (
+        id BIGSERIAL PRIMARY KEY,
+        created_at TEXT COLLATE "C" NOT NULL,
+        broadcast_id BIGINT,
+        action TEXT NOT NULL,
+        actor_key TEXT NOT NULL,
+        actor_name TEXT NOT NULL,
+        actor_role TEXT NOT NULL,
+        comment_id BIGINT,
+        target_key TEXT NOT NULL DEFAULT '',
+        target_name TEXT NOT NULL DEFAULT '',
+        reason TEXT NOT NULL DEFAULT '',
+        reason_text TEXT NOT NULL DEFAULT '',
+        comment_text TEXT NOT NULL DEFAULT '',
+        detail TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX moderation_actions_by_broadcast ON moderation_actions (broadcast_id, id);
+    CREATE INDEX moderation_actions_by_comment ON moderation_actions (comment_id)
+        WHERE comment_id IS NOT NULL;
+    CREATE TABLE comment_removals (
+        comment_id BIGINT PRIMARY KEY REFERENCES comments (id),
+        broadcast_id BIGINT NOT NULL,
+        reason TEXT NOT NULL,
+        reason_text TEXT NOT NULL DEFAULT '',
+        action_id BIGINT NOT NULL REFERENCES moderation_actions (id),
+        removed_at TEXT COLLATE "C" NOT NULL
+    );
+    CREATE INDEX comment_removals_by_broadcast ON comment_removals (broadcast_id, reason);
+    CREATE TABLE chat_restrictions (
+        id BIGSERIAL PRIMARY KEY,
+        author_key TEXT NOT NULL,
+        author_name TEXT NOT NULL,
+        broadcast_id BIGINT,
+        kind TEXT NOT NULL CHECK (kind IN ('timeout', 'ban')),
+        until TEXT COLLATE "C",
+        reason TEXT NOT NULL,
+        created_at TEXT COLLATE "C" NOT NULL,
+        lifted_at TEXT COLLATE "C",
+        origin TEXT NOT NULL DEFAULT '',
+        origin_until TEXT COLLATE "C"
+    );
+    CREATE INDEX chat_restrictions_active ON chat_restrictions (author_key)
+        WHERE lifted_at IS NULL;
+    CREATE INDEX chat_restrictions_by_origin ON chat_restrictions (origin)
+        WHERE lifted_at IS NULL AND origin != '';
+    CREATE TABLE blocked_words (
+        id BIGSERIAL PRIMARY KEY,
+        word TEXT NOT NULL,
+        folded TEXT NOT NULL UNIQUE,
+        created_by TEXT NOT NULL,
+        created_at TEXT COLLATE "C" NOT NULL
+    );
+    CREATE TABLE comment_reports (
+        comment_id BIGINT NOT NULL REFERENCES comments (id),
+        reporter_key TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        reason_text TEXT NOT NULL DEFAULT '',
+        created_at TEXT COLLATE "C" NOT NULL,
+        network TEXT NOT NULL DEFAULT '',
+        weight DOUBLE PRECISION NOT NULL DEFAULT 1.0,
+        PRIMARY KEY (comment_id, reporter_key)
+    );
+    CREATE TABLE appeals (
+        id BIGSERIAL PRIMARY KEY,
+        comment_id BIGINT NOT NULL UNIQUE REFERENCES comments (id),
+        broadcast_id BIGINT NOT NULL,
+        author_key TEXT NOT NULL,
+        text TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'upheld', 'reinstated')),
+        created_at TEXT COLLATE "C" NOT NULL,
+        decided_at TEXT COLLATE "C",
+        decided_by TEXT NOT NULL DEFAULT '',
+        note TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX appeals_by_broadcast ON appeals (broadcast_id, status);
+    CREATE TABLE comment_access (
+        broadcast_id BIGINT PRIMARY KEY,
+        accounts_only INTEGER NOT NULL DEFAULT 0,
+        questions_need_account INTEGER NOT NULL DEFAULT 0,
+        votes_need_account INTEGER NOT NULL DEFAULT 0
+    );
+    """,
+)

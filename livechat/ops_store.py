@@ -1,4 +1,4 @@
-"""Operational reads and retention for comments: every SQL statement operators need.
+"""Operational reads for comments, and retention (`CommentStore.prune`, the comments' writer).
 
 The status page asks how many comments wait in the moderation queue and how many arrived
 recently; retention deletes old visible comments. Counting from the database (not from a
@@ -13,31 +13,22 @@ respected without touching this module.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterable
+from collections.abc import Sequence
 from typing import Any
 
-import aiosqlite
-
-from livechat.store import write_transaction
-
-PRUNE_BATCH = 2000
-
-
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
+from db import Database, Row
+from livechat.store import PRUNE_BATCH, CommentStore
 
 
 class OpsStore:
-    """Reads for operators (on `reader`) and retention deletes (on `writer`)."""
+    """Reads for operators; retention through `CommentStore.prune` (the comments' writer)."""
 
-    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
-        self._writer = writer
-        self._reader = reader
-        self._lock = asyncio.Lock()
+    def __init__(self, db: Database, comments: CommentStore) -> None:
+        self.db = db
+        self.comments = comments
 
-    async def _fetch(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
-        return list(await self._reader.execute_fetchall(sql, tuple(params)))
+    async def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return await self.db.fetch(sql, params)
 
     async def held_counts(self) -> dict[int, int]:
         """Comments waiting for a moderator (status 'held'), per broadcast."""
@@ -58,39 +49,9 @@ class OpsStore:
 
     async def referrers(self) -> list[tuple[str, str]]:
         """(table, column) pairs that may point at a comment id, from the live schema."""
-        rows = await self._fetch(
-            "SELECT m.name, f.\"from\" FROM sqlite_master AS m,"
-            " pragma_foreign_key_list(m.name) AS f"
-            " WHERE m.type = 'table' AND f.\"table\" = 'comments'"
-            " UNION"
-            " SELECT m.name, c.name FROM sqlite_master AS m, pragma_table_info(m.name) AS c"
-            " WHERE m.type = 'table' AND m.name != 'comments'"
-            " AND (c.name = 'comment_id' OR c.name LIKE '%\\_comment\\_id' ESCAPE '\\')"
-            " ORDER BY 1, 2"
-        )
-        return [(str(r[0]), str(r[1])) for r in rows]
+        return await self.comments.referrers()
 
     async def prune(self, before_utc: str, batch: int = PRUNE_BATCH) -> int:
-        """Delete visible comments written before `before_utc` that nothing refers to.
-
-        Works in batches of `batch` rows, each its own `BEGIN IMMEDIATE` transaction, so
-        live posting waits at most one short batch. Returns the number deleted.
-        """
-        keep = " ".join(
-            f"AND NOT EXISTS (SELECT 1 FROM {_quote(t)} AS r WHERE r.{_quote(c)} = comments.id)"
-            for t, c in await self.referrers()
-        )
-        sql = (
-            "DELETE FROM comments WHERE id IN (SELECT id FROM comments"
-            f" WHERE status = 'visible' AND created_at < ? {keep} LIMIT ?)"
-        )
-        total = 0
-        while True:
-            async with write_transaction(self._writer, self._lock) as db:
-                cursor = await db.execute(sql, (before_utc, batch))
-                deleted = cursor.rowcount
-                await cursor.close()
-            total += max(deleted, 0)
-            if deleted < batch:
-                return total
-            await asyncio.sleep(0)  # let other writers in between batches
+        """Delete visible comments written before `before_utc` that nothing refers to
+        (`CommentStore.prune`: in short batches). Returns the number deleted."""
+        return await self.comments.prune(before_utc, batch)

@@ -40,7 +40,7 @@ from web.accounts.password_gate import PasswordGate
 from web.accounts.sessions import SessionCodec, SessionRefreshMiddleware
 from web.accounts.signin_clients import build_signin
 from web.accounts.store import AccountStore
-from web.database import connect, open_migrated
+from web.database import open_migrated
 from web.demo import demo_director, load_demo
 from web.http import health
 from web.http.overload import OverloadMiddleware
@@ -139,19 +139,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             # and a reader, or a PostgreSQL pool.
             database = await open_migrated(settings)
             stack.push_async_callback(database.close)
-            path = settings.database_path
-            reader = await connect(path)
-            stack.push_async_callback(reader.close)
-            writers = []
-            for _ in range(5):
-                writer = await connect(path)
-                stack.push_async_callback(writer.close)
-                writers.append(writer)
             accounts = AccountStore(database, PasswordGate(
                 settings.login_hash_concurrency, settings.login_hash_queue))
             schedule_store = ScheduleStore(database)
             replays = ReplayStore(database)
-            comments = CommentStore(writers[3], reader)
+            comments = CommentStore(database)
             shares = ShareClickStore(database)
             broker = broker_from_url(settings.redis_url)
             await broker.connect()
@@ -163,7 +155,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await hub.start()
             stack.push_async_callback(hub.stop)
             push = await stack.enter_async_context(push_sender(settings, database).running())
-            questions = QuestionService(hub, QuestionStore(writers[4], reader),
+            questions = QuestionService(hub, QuestionStore(database, comments),
                                         vote_burst=settings.vote_burst,
                                         votes_per_minute=settings.votes_per_minute,
                                         votes_per_address=settings.votes_per_address,
@@ -173,16 +165,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await questions.start()
             stack.push_async_callback(questions.stop)
             moderator = await moderation_routes.start_moderation(stack, hub, settings)
-            social_writer = await connect(path)
-            stack.push_async_callback(social_writer.close)
+            questions.pinner = moderator.pin
             members = MemberStore(database)
-            access = AccessStore(social_writer, reader)
+            access = AccessStore(database)
             hub.register(access, first=True)  # who may comment at all, before moderation
             stack.callback(hub.unregister, access)
             questions.access = access
-            ops_writer = await connect(path)
-            stack.push_async_callback(ops_writer.close)
-            ops = OpsStore(ops_writer, reader)
+            ops = OpsStore(database, comments)
             if settings.comment_retention_days > 0:  # one process of all hosts prunes
                 await stack.enter_async_context(elected(database, "retention", lambda: retention(
                     ops, settings.comment_retention_days)))

@@ -12,13 +12,14 @@ from pathlib import Path
 
 import uvicorn
 
-from db import DatabaseError
+from db import DatabaseError, open_database
 from db import migrate as migrate_database
-from livechat import OpsStore
+from db.copy import copy_database, report, source_path
+from livechat import CommentStore, OpsStore
 from web.accounts.roles import ROLES
 from web.accounts.signin_clients import build_signin
 from web.accounts.store import AccountError, AccountStore
-from web.database import PACKAGES, connect, migrate, open_migrated
+from web.database import PACKAGES, open_migrated
 from web.http.logs import log_config
 from web.ops.backup import BackupError, backup_database, restore_database
 from web.ops.metrics import clear_metrics_dir, metrics_dir
@@ -156,13 +157,6 @@ def db_restore(args: argparse.Namespace) -> int:
 
 
 def db_copy(args: argparse.Namespace) -> int:
-    import asyncio
-
-    from db import DatabaseError
-    from db import migrate as migrate_database
-    from db.copy import copy_database, report, source_path
-    from web.database import PACKAGES
-
     async def run() -> int:
         source_path(args.source)  # never create an empty source by migrating it
         await migrate_database(args.source, PACKAGES)
@@ -186,12 +180,12 @@ def db_prune(args: argparse.Namespace) -> int:
         return 0
 
     async def run() -> int:
-        migrate(settings.database_path)
-        conn = await connect(settings.database_path)
+        await migrate_database(settings.database_url, PACKAGES)
+        database = await open_database(settings.database_url)
         try:
-            return await prune_once(OpsStore(conn, conn), days)
+            return await prune_once(OpsStore(database, CommentStore(database)), days)
         finally:
-            await conn.close()
+            await database.close()
 
     deleted = asyncio.run(run())
     print(f"deleted {deleted} visible comment(s) older than {days} day(s); "

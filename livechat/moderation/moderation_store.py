@@ -1,29 +1,26 @@
 """Moderation persistence: every SQL statement of the moderation tables lives here.
 
-Each action is one `BEGIN IMMEDIATE` transaction that changes what it changes (a comment's
-status, a restriction, the chat settings…) *and* writes its audit row, so the log never
-misses an action and an action never half-happens. Comment statuses are changed here, not
-through `CommentStore.set_status`, for that reason. Times are ISO-8601 UTC with
-microseconds, so text order is time order.
+Each action is one transaction that changes what it changes (a comment's status, a
+restriction, the chat settings…) *and* writes its audit row, so the log never misses an
+action and an action never half-happens. The comment rows and chat settings belong to
+`CommentStore`: this store changes them through its `*_in(tx, …)` methods inside its own
+transaction. Times are ISO-8601 UTC with microseconds, so text order is time order.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import aiosqlite
-
+from db import Database, Executor, Row, Transaction, UniqueViolation
 from livechat.chat_state import ChatState
 from livechat.comment import Comment, CommentStatus
 from livechat.identity import Identity, Role
-from livechat.moderation import Reason
-from livechat.store import _COLUMNS, utc_now_iso, write_chat_settings, write_transaction
+from livechat.moderation.moderation import Reason
+from livechat.store import _COLUMNS, CommentStore, utc_now_iso
 
 SYSTEM = Identity(key="system", name="system", role=Role.SYSTEM)
 
@@ -135,7 +132,7 @@ _APPEAL_COLUMNS = ("id, comment_id, broadcast_id, author_key, text, status, crea
                    " decided_at, decided_by, note")
 
 
-def _audit_row(row: Any) -> AuditEntry:
+def _audit_row(row: Row) -> AuditEntry:
     values = list(row)
     target_key = values[7]
     return AuditEntry(
@@ -147,7 +144,7 @@ def _audit_row(row: Any) -> AuditEntry:
     )
 
 
-def _comment(row: Any) -> Comment:
+def _comment(row: Row) -> Comment:
     return Comment.from_row(row)
 
 
@@ -160,23 +157,29 @@ class Change:
 
 
 class ModerationStore:
-    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
-        self._writer = writer
-        self._reader = reader
-        self._lock = asyncio.Lock()
+    """The moderation tables; comment rows through `comments` (their one writer)."""
 
-    async def _fetch(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
-        return list(await self._reader.execute_fetchall(sql, tuple(params)))
+    def __init__(self, db: Database, comments: CommentStore) -> None:
+        self.db = db
+        self.comments = comments
 
-    def _transaction(self) -> contextlib.AbstractAsyncContextManager[aiosqlite.Connection]:
-        return write_transaction(self._writer, self._lock)
+    async def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return await self.db.fetch(sql, params)
 
     @staticmethod
-    async def _all(db: aiosqlite.Connection, sql: str, params: Iterable[Any] = ()) -> list[Any]:
-        return list(await db.execute_fetchall(sql, tuple(params)))
+    async def _all(db: Executor, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return await db.fetch(sql, params)
+
+    async def forget_in(self, tx: Transaction, author_key: str, name: str) -> None:
+        """An author left: their name leaves the moderation record too (the key there is
+        an opaque number). Inside `CommentStore.forget_author`'s transaction."""
+        await tx.execute("UPDATE moderation_actions SET target_name = ? WHERE target_key = ?",
+                         (name, author_key))
+        await tx.execute("UPDATE chat_restrictions SET author_name = ? WHERE author_key = ?",
+                         (name, author_key))
 
     async def _audit(
-        self, db: aiosqlite.Connection, actor: Identity, action: str, *,
+        self, db: Transaction, actor: Identity, action: str, *,
         broadcast_id: int | None, comment: Comment | None = None, target_key: str = "",
         target_name: str = "", reason: str = "", reason_text: str = "",
         detail: dict[str, Any] | None = None, now: str | None = None,
@@ -239,16 +242,9 @@ class ModerationStore:
             return Change([])
         now = utc_now_iso()
         ids = [c.id for c in comments]
-        marks = ",".join("?" * len(ids))
-        froms = ",".join("?" * len(from_statuses))
-        async with self._transaction() as db:
-            rows = await self._all(
-                db,
-                f"UPDATE comments SET status = ? WHERE id IN ({marks}) AND status IN ({froms})"
-                " RETURNING id",
-                (status, *ids, *from_statuses),
-            )
-            changed_ids = {int(r[0]) for r in rows}
+        async with self.db.transaction() as db:
+            changed_ids = set(await self.comments.set_status_in(db, ids, status,
+                                                                from_statuses))
             changed = [c for c in comments if c.id in changed_ids]
             entries = []
             for c in changed:
@@ -287,12 +283,10 @@ class ModerationStore:
         """Restrict the author of `target`; with `origin_until`, also the place that
         comment came from (its `origin`), whoever posts from there, until then."""
         now = utc_now_iso()
-        async with self._transaction() as db:
+        async with self.db.transaction() as db:
             origin = ""
             if origin_until is not None:
-                found = await self._all(db, "SELECT origin FROM comments WHERE id = ?",
-                                        (target.id,))
-                origin = found[0][0] if found else ""
+                origin = await self.comments.origin_in(db, target.id)
             rows = await self._all(
                 db,
                 "INSERT INTO chat_restrictions (author_key, author_name, broadcast_id, kind,"
@@ -353,7 +347,7 @@ class ModerationStore:
     async def lift(self, actor: Identity, broadcast_id: int, restriction_id: int,
                    reason: str, reason_text: str) -> tuple[Restriction, AuditEntry]:
         now = utc_now_iso()
-        async with self._transaction() as db:
+        async with self.db.transaction() as db:
             rows = await self._all(
                 db,
                 "UPDATE chat_restrictions SET lifted_at = ? WHERE id = ? AND lifted_at IS NULL"
@@ -379,19 +373,13 @@ class ModerationStore:
                           reason: str = "", reason_text: str = ""
                           ) -> tuple[ChatState, AuditEntry]:
         """Change slow mode / closed / pinned and log it; return the full new settings."""
-        async with self._transaction() as db:
-            await write_chat_settings(db, broadcast_id, values)
-            rows = await self._all(
-                db,
-                "SELECT slow_mode_seconds, closed, pinned_comment_id FROM chat_settings"
-                " WHERE broadcast_id = ?",
-                (broadcast_id,),
-            )
+        async with self.db.transaction() as db:
+            await self.comments.write_chat_settings(db, broadcast_id, values)
+            settings = await self.comments.chat_settings_in(db, broadcast_id)
             entry = await self._audit(db, actor, action, broadcast_id=broadcast_id,
                                       comment=comment, reason=reason, reason_text=reason_text,
                                       detail={k: v for k, v in values.items()})
-        slow, closed, pinned = rows[0]
-        return ChatState(int(slow), bool(closed), pinned), entry
+        return settings, entry
 
     # -- blocked words -----------------------------------------------------------------
     async def words(self) -> list[BlockedWord]:
@@ -403,7 +391,7 @@ class ModerationStore:
     async def add_word(self, actor: Identity, word: str, folded: str
                        ) -> tuple[BlockedWord, AuditEntry]:
         now = utc_now_iso()
-        async with self._transaction() as db:
+        async with self.db.transaction() as db:
             try:
                 rows = await self._all(
                     db,
@@ -411,7 +399,7 @@ class ModerationStore:
                     " VALUES (?, ?, ?, ?) RETURNING id, word, created_by, created_at",
                     (word, folded, actor.name, now),
                 )
-            except aiosqlite.IntegrityError:
+            except UniqueViolation:
                 raise Conflict("word", "this word (or a spelling of it) is already blocked"
                                ) from None
             entry = await self._audit(db, actor, "word_add", broadcast_id=None,
@@ -419,7 +407,7 @@ class ModerationStore:
         return BlockedWord(*rows[0]), entry
 
     async def remove_word(self, actor: Identity, word_id: int) -> AuditEntry:
-        async with self._transaction() as db:
+        async with self.db.transaction() as db:
             rows = await self._all(db, "DELETE FROM blocked_words WHERE id = ? RETURNING word",
                                    (word_id,))
             if not rows:
@@ -444,20 +432,21 @@ class ModerationStore:
         The weight counts each network block once (its heaviest reporter): many cookies
         from one place weigh what one of them does (`livechat.moderation.report_weight`)."""
         now = utc_now_iso()
-        async with self._transaction() as db:
+        async with self.db.transaction() as db:
             try:
                 await db.execute(
                     "INSERT INTO comment_reports (comment_id, reporter_key, reason, reason_text,"
                     " created_at, network, weight) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (comment.id, reporter_key, reason, reason_text, now, network, weight),
                 )
-            except aiosqlite.IntegrityError:
+            except UniqueViolation:
                 raise Conflict("comment_id", "you have already reported this comment") from None
             rows = await self._all(
                 db,
                 "SELECT COUNT(*), COALESCE(SUM(w), 0) FROM (SELECT COUNT(*) AS n,"
                 " MAX(weight) AS w FROM comment_reports WHERE comment_id = ?"
-                " GROUP BY CASE WHEN network = '' THEN reporter_key ELSE network END)",
+                " GROUP BY CASE WHEN network = '' THEN reporter_key ELSE network END)"
+                " AS by_place",
                 (comment.id,),
             )
             groups, weighed = int(rows[0][0]), float(rows[0][1])
@@ -467,13 +456,7 @@ class ModerationStore:
             # Above a weight of 1, at least two network blocks: never one place alone.
             if hide_at is None or weighed + 1e-9 < hide_at or groups < (2 if hide_at > 1 else 1):
                 return count, Change([])
-            rows = await self._all(
-                db,
-                "UPDATE comments SET status = 'held' WHERE id = ? AND status = 'visible'"
-                " RETURNING id",
-                (comment.id,),
-            )
-            if not rows:
+            if not await self.comments.set_status_in(db, [comment.id], "held", ("visible",)):
                 return count, Change([])
             entry = await self._audit(db, SYSTEM, "auto_hide", broadcast_id=comment.broadcast_id,
                                       comment=comment, reason=Reason.REPORTS,
@@ -526,7 +509,7 @@ class ModerationStore:
     async def add_appeal(self, comment: Comment, author: Identity, text: str
                          ) -> tuple[Appeal, AuditEntry]:
         now = utc_now_iso()
-        async with self._transaction() as db:
+        async with self.db.transaction() as db:
             status = await self._all(db, "SELECT status FROM comments WHERE id = ?",
                                      (comment.id,))
             if not status or status[0][0] != "removed":
@@ -538,7 +521,7 @@ class ModerationStore:
                     f" created_at) VALUES (?, ?, ?, ?, ?) RETURNING {_APPEAL_COLUMNS}",
                     (comment.id, comment.broadcast_id, author.key, text, now),
                 )
-            except aiosqlite.IntegrityError:
+            except UniqueViolation:
                 raise Conflict("comment_id", "this removal has already been appealed") from None
             appeal = Appeal(*rows[0])
             entry = await self._audit(db, author, "appeal", broadcast_id=comment.broadcast_id,
@@ -551,7 +534,7 @@ class ModerationStore:
         """Uphold the removal or reinstate the comment; log the outcome."""
         now = utc_now_iso()
         outcome = "reinstated" if reinstate else "upheld"
-        async with self._transaction() as db:
+        async with self.db.transaction() as db:
             rows = await self._all(
                 db,
                 "UPDATE appeals SET status = ?, decided_at = ?, decided_by = ?, note = ?"
@@ -561,13 +544,11 @@ class ModerationStore:
             if not rows:
                 raise Conflict("appeal_id", f"no open appeal {appeal_id}")
             appeal = Appeal(*rows[0])
-            found = await self._all(db, f"SELECT {_COLUMNS} FROM comments WHERE id = ?",
-                                    (appeal.comment_id,))
-            comment = _comment(found[0])
+            comment = await self.comments.get_in(db, appeal.comment_id)
+            assert comment is not None
             changed: list[Comment] = []
-            if reinstate and comment.status == CommentStatus.REMOVED:
-                await db.execute("UPDATE comments SET status = 'visible' WHERE id = ?",
-                                 (comment.id,))
+            if reinstate and comment.status == "removed":
+                await self.comments.set_status_in(db, [comment.id], "visible", ("removed",))
                 await db.execute("DELETE FROM comment_removals WHERE comment_id = ?",
                                  (comment.id,))
                 changed.append(replace(comment, status=CommentStatus.VISIBLE))
@@ -603,9 +584,12 @@ class ModerationStore:
         params: list[Any] = [before_id or 2**62]
         if query:
             like = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            where.append("(actor_name LIKE ? ESCAPE '\\' OR target_name LIKE ? ESCAPE '\\'"
-                         " OR reason_text LIKE ? ESCAPE '\\' OR comment_text LIKE ? ESCAPE '\\'"
-                         " OR reason = ? OR detail LIKE ? ESCAPE '\\')")
+            # SQLite's LIKE ignores ASCII case; PostgreSQL's ILIKE does the same here.
+            like_op = "LIKE" if self.db.engine == "sqlite" else "ILIKE"
+            likes = [f"{column} {like_op} ? ESCAPE '\\'" for column in
+                     ("actor_name", "target_name", "reason_text", "comment_text")]
+            where.append("(" + " OR ".join(
+                [*likes, "reason = ?", f"detail {like_op} ? ESCAPE '\\'"]) + ")")
             params += [like, like, like, like, query, like]
         if action:
             where.append("action = ?")
@@ -644,7 +628,8 @@ class ModerationStore:
             (broadcast_id,),
         )
         totals = await self._fetch(
-            "SELECT COUNT(*), SUM(status = 'held') FROM comments WHERE broadcast_id = ?",
+            "SELECT COUNT(*), COUNT(*) FILTER (WHERE status = 'held') FROM comments"
+            " WHERE broadcast_id = ?",
             (broadcast_id,),
         )
         by_action = {a: int(n) for a, n in actions}

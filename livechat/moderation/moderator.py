@@ -188,6 +188,7 @@ class Moderator:
     async def install(self) -> None:
         await self.reload_words()
         self.hub.register(self)
+        self.hub.store.forget_hooks.append(self.store.forget_in)
         ready = asyncio.Event()
         self._tasks = [
             asyncio.create_task(self._listen(ready), name="moderation-control"),
@@ -199,6 +200,8 @@ class Moderator:
 
     async def stop(self) -> None:
         self.hub.unregister(self)
+        with contextlib.suppress(ValueError):
+            self.hub.store.forget_hooks.remove(self.store.forget_in)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -574,6 +577,16 @@ class Moderator:
                                   "only a visible comment can be pinned")
         return await self._chat_change(actor, broadcast_id, "pin",
                                        {"pinned_comment_id": comment.id}, body, comment)
+
+    async def pin(self, actor: Identity, broadcast_id: int, comment: Comment
+                  ) -> dict[str, Any]:
+        """Pin `comment` for `actor` (an official pinning a live answer): audited and
+        published like a moderator's pin."""
+        if comment.status != CommentStatus.VISIBLE:
+            raise ModerationError("conflict", "comment_id",
+                                  "only a visible comment can be pinned")
+        return await self._chat_change(actor, broadcast_id, "pin",
+                                       {"pinned_comment_id": comment.id}, {}, comment)
 
     async def _unpin(self, actor: Identity, broadcast_id: int,
                      body: Body) -> dict[str, Any]:

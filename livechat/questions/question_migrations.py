@@ -64,5 +64,58 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 
-# PostgreSQL: the same schema, written for PostgreSQL (db.migrate picks by engine).
-POSTGRES_MIGRATIONS: tuple[str, ...] = ()
+# PostgreSQL: the same schema (see `livechat.migrations` for the type choices).
+POSTGRES_MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE questions (
+        comment_id BIGINT PRIMARY KEY REFERENCES comments (id),
+        broadcast_id BIGINT NOT NULL,
+        asker_key TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'open' CHECK (status IN
+            ('open', 'answered', 'forwarded', 'will_reflect', 'not_in_remit')),
+        status_note TEXT NOT NULL DEFAULT '',
+        department TEXT NOT NULL DEFAULT '',
+        votes INTEGER NOT NULL DEFAULT 0 CHECK (votes >= 0),
+        answered_by TEXT NOT NULL DEFAULT '',
+        answered_by_key TEXT NOT NULL DEFAULT '',
+        answer_role TEXT NOT NULL DEFAULT '',
+        answer_department TEXT NOT NULL DEFAULT '',
+        answer_text TEXT NOT NULL DEFAULT '',
+        answer_comment_id BIGINT REFERENCES comments (id),
+        answered_at TEXT COLLATE "C",
+        version INTEGER NOT NULL DEFAULT 0,
+        updated_at TEXT COLLATE "C" NOT NULL
+    );
+    CREATE INDEX questions_by_broadcast ON questions (broadcast_id, comment_id);
+    CREATE INDEX questions_by_department ON questions (department);
+    CREATE TABLE question_votes (
+        comment_id BIGINT NOT NULL REFERENCES questions (comment_id),
+        voter_key TEXT NOT NULL,
+        voted_at TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (comment_id, voter_key)
+    );
+    CREATE TABLE question_events (
+        id BIGSERIAL PRIMARY KEY,
+        comment_id BIGINT NOT NULL REFERENCES questions (comment_id),
+        broadcast_id BIGINT NOT NULL,
+        from_status TEXT NOT NULL,
+        to_status TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT '',
+        department TEXT NOT NULL DEFAULT '',
+        actor_key TEXT NOT NULL,
+        actor_name TEXT NOT NULL,
+        actor_role TEXT NOT NULL,
+        kind TEXT NOT NULL DEFAULT 'status' CHECK (kind IN ('status', 'answer')),
+        at TEXT COLLATE "C" NOT NULL
+    );
+    CREATE INDEX question_events_by_question ON question_events (comment_id, id);
+    CREATE TABLE question_follows (
+        session_key TEXT NOT NULL,
+        comment_id BIGINT NOT NULL REFERENCES questions (comment_id),
+        last_seen_status TEXT NOT NULL,
+        last_seen_event BIGINT NOT NULL DEFAULT 0,
+        followed_at TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (session_key, comment_id)
+    );
+    """,
+)

@@ -1,9 +1,10 @@
 """The question track on top of the comment hub: ask, vote, answer, change status.
 
 Asking is posting: `CommentHub.post(..., question=True)` stores a comment flagged
-`question`, and this service's stored-hook records the question in the same request before
-viewers are woken. Every later change (votes, status, answers) is committed first and then
-sent to every viewer of the broadcast on every process as one server frame:
+`question`; the question store's insert hook writes the question's row in the comment's own
+transaction, and this service's stored-hook announces it before viewers are woken. Every
+later change (votes, status, answers) is committed first and then sent to every viewer of
+the broadcast on every process as one server frame:
 
     {"type": "question", "event": "asked" | "votes" | "status" | "answered",
      "question": {...}}
@@ -18,10 +19,11 @@ server; a refused command earns an `error` frame naming the command and the ques
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +31,7 @@ from livechat import protocol
 from livechat.access import AccessStore
 from livechat.access import check_vote as check_vote_access
 from livechat.broker import Bucket
-from livechat.comment import Comment, CommentStatus
+from livechat.comment import Comment, CommentFlag, CommentStatus
 from livechat.hub import CommentHub, PostResult, Viewer
 from livechat.identity import Identity
 from livechat.network import address_key, network_block
@@ -111,17 +113,20 @@ class QuestionService:
                                RateLimiter(votes_per_network, votes_per_network / 1440))
         # Per-broadcast "votes need an account" (set by the app factory when it has one).
         self.access: AccessStore | None = None
+        # Pins a live answer through moderation (its audit log, like every pin): set by
+        # the app factory to `Moderator.pin`; without it (no moderation), nothing is pinned.
+        self.pinner: Callable[[Identity, int, Comment], Awaitable[object]] | None = None
 
     async def start(self) -> None:
-        """Adopt questions orphaned by a crash, then hook into the hub."""
-        adopted = await self.store.adopt_orphans()
-        if adopted:
-            log.warning("recorded %d question(s) whose rows were missing", adopted)
+        """Plug into the hub; a question's row is written in its comment's transaction."""
+        self.hub.store.insert_hooks.append(self.store.record_in)
         self.hub.register(self)
 
     async def stop(self) -> None:
-        """Unhook from the hub (its commands become unknown message types again)."""
+        """Unplug (its commands become unknown message types again)."""
         self.hub.unregister(self)
+        with contextlib.suppress(ValueError):
+            self.hub.store.insert_hooks.remove(self.store.record_in)
 
     @property
     def message_types(self) -> tuple[str, ...]:
@@ -132,11 +137,8 @@ class QuestionService:
 
     # -- ask ---------------------------------------------------------------------------
     async def comment_stored(self, comment: Comment) -> None:
-        if "question" not in comment.flag_set:
-            return
-        created = await self.store.create(comment.id, comment.broadcast_id,
-                                          comment.author_key, comment.created_at)
-        if created and comment.status == CommentStatus.VISIBLE:
+        """A new comment is committed (with its question row, if it is a question)."""
+        if CommentFlag.QUESTION in comment.flag_set and comment.status == CommentStatus.VISIBLE:
             question = await self.store.get(comment.id)
             if question is not None:
                 self.publish("asked", question)
@@ -227,20 +229,20 @@ class QuestionService:
         if comment_id is not None:
             self.hub.comment_stored(question.broadcast_id)
             if pin:
-                await self._pin(question.broadcast_id, comment_id)
+                await self._pin(official, question.broadcast_id, comment_id)
         if comment_id is not None or not live:
             self.publish("answered", after)
             if self._on_answered is not None:
                 self._on_answered(after)
         return AnswerResult(after, comment_id)
 
-    async def _pin(self, broadcast_id: int, comment_id: int) -> None:
-        comments = self.hub.store
-        await comments.set_chat_settings(broadcast_id, pinned_comment_id=comment_id)
-        state = await comments.get_chat_settings(broadcast_id)
-        pinned = await comments.get(comment_id)
-        self.hub.broadcast_state(broadcast_id,
-                                 state.with_pinned(pinned.wire() if pinned else None))
+    async def _pin(self, official: Identity, broadcast_id: int, comment_id: int) -> None:
+        """Pin the answer's comment through moderation: audited, published like any pin."""
+        pinned = await self.hub.store.get(comment_id)
+        if self.pinner is None:
+            log.warning("answer %s not pinned: no moderation to pin through", comment_id)
+        elif pinned is not None:
+            await self.pinner(official, broadcast_id, pinned)
 
     async def set_status(self, broadcast_id: int | None, question_id: int, official: Identity,
                          status: object, note: object = "",

@@ -1,10 +1,14 @@
 """Question persistence: every SQL statement of the question track lives here.
 
-Writes go through one writer connection under `BEGIN IMMEDIATE`. A status change or an
-answer reads the question, applies the pure rules of `livechat.questions` and writes the
-new state with its `question_events` row inside that one transaction, so two officials
-acting at once (on any process) can never both move a question from the same status. A
-live answer's chat comment is inserted in the same transaction as the answer itself.
+The one store that writes the question tables. A question's row is written inside the
+transaction that stores its comment (`record_in`, a `CommentStore` insert hook), so there
+is never a question comment without its row. A status change or an answer reads the
+question (`SELECT … FOR UPDATE` on PostgreSQL; SQLite's single writer serialises anyway),
+applies the pure rules of `livechat.questions` and writes the new state with its
+`question_events` row inside that one transaction, so two officials acting at once (on any
+process or host) can never both move a question from the same status. A live answer's chat
+comment is inserted by `CommentStore.insert_in` in the same transaction as the answer,
+under the broadcast's comment lock.
 
 Every read joins `comments` and shows a question only while its comment is `visible`:
 moderation of the comment is moderation of the question.
@@ -12,14 +16,11 @@ moderation of the comment is moderation of the question.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
-from livechat.comment import answer_flags
+from db import Database, Executor, Row, Transaction
+from livechat.comment import Comment
 from livechat.identity import Identity
 from livechat.questions.questions import (
     Answer,
@@ -30,7 +31,7 @@ from livechat.questions.questions import (
     check_transition,
     require_answerer,
 )
-from livechat.store import utc_now_iso, write_transaction
+from livechat.store import CommentStore, comment_lock, utc_now_iso
 from livechat.text import CommentRejected
 
 _SELECT = (
@@ -43,10 +44,9 @@ _SELECT = (
 _LAST_EVENT = (
     "COALESCE((SELECT MAX(e.id) FROM question_events e WHERE e.comment_id = q.comment_id), 0)"
 )
-ADOPT_WINDOW = 100_000  # how many recent comments `adopt_orphans` looks through
 
 
-def _question(row: Any) -> Question:
+def _question(row: Row) -> Question:
     answer = None
     if row[18] is not None:
         answer = Answer(text=row[14], author=row[15], role=row[16], department=row[17],
@@ -58,6 +58,8 @@ def _question(row: Any) -> Question:
         comment_status=row[13], answer=answer, mark=row[20],
     )
 
+
+ANSWER_FLAGS = "answer"  # a live answer's comment; its `reply_to` is the question
 
 @dataclass(frozen=True)
 class Event:
@@ -97,59 +99,36 @@ _EVENT_COLUMNS = (
 
 
 class QuestionStore:
-    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
-        self._writer = writer
-        self._reader = reader
-        self._lock = asyncio.Lock()
+    """The question tables; a live answer's comment through `comments` (its one writer)."""
 
-    def _transaction(self) -> contextlib.AbstractAsyncContextManager[aiosqlite.Connection]:
-        return write_transaction(self._writer, self._lock)
+    def __init__(self, db: Database, comments: CommentStore) -> None:
+        self.db = db
+        self.comments = comments
 
-    async def _fetch(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-        return list(await self._reader.execute_fetchall(sql, params))
+    async def _fetch(self, sql: str, params: tuple[Any, ...] = ()) -> list[Row]:
+        return await self.db.fetch(sql, params)
 
     @staticmethod
-    async def _one(conn: aiosqlite.Connection, sql: str, params: tuple[Any, ...]) -> Any:
-        cursor = await conn.execute(sql, params)
-        row = await cursor.fetchone()
-        await cursor.close()
-        return row
+    async def _one(db: Executor, sql: str, params: tuple[Any, ...]) -> Row | None:
+        return await db.fetchone(sql, params)
 
     # -- asking ------------------------------------------------------------------------
-    async def create(self, comment_id: int, broadcast_id: int, asker_key: str,
-                     asked_at: str) -> bool:
-        """Record that comment `comment_id` is a question; its asker follows it. Idempotent."""
-        async with self._transaction() as db:
-            cursor = await db.execute(
-                "INSERT INTO questions (comment_id, broadcast_id, asker_key, updated_at)"
-                " VALUES (?, ?, ?, ?) ON CONFLICT (comment_id) DO NOTHING",
-                (comment_id, broadcast_id, asker_key, asked_at),
-            )
-            created = cursor.rowcount == 1
-            await cursor.close()
-            if created:
-                await db.execute(
-                    "INSERT OR IGNORE INTO question_follows (session_key, comment_id,"
-                    " last_seen_status, last_seen_event, followed_at) VALUES (?, ?, 'open', 0, ?)",
-                    (asker_key, comment_id, asked_at),
-                )
-        return created
-
-    async def adopt_orphans(self) -> int:
-        """Create the rows of recent question comments that have none (a process died
-        between storing the comment and recording the question); return how many."""
-        async with self._transaction() as db:
-            cursor = await db.execute(
-                "INSERT INTO questions (comment_id, broadcast_id, asker_key, updated_at)"
-                " SELECT c.id, c.broadcast_id, c.author_key, c.created_at FROM comments c"
-                " WHERE c.id > (SELECT COALESCE(MAX(id), 0) FROM comments) - ?"
-                " AND (',' || c.flags || ',') LIKE '%,question,%'"
-                " AND NOT EXISTS (SELECT 1 FROM questions q WHERE q.comment_id = c.id)",
-                (ADOPT_WINDOW,),
-            )
-            adopted = cursor.rowcount
-            await cursor.close()
-        return max(adopted, 0)
+    async def record_in(self, tx: Transaction, comment: Comment) -> None:
+        """A `CommentStore` insert hook: a new comment flagged `question` gets its row, and
+        its asker follows it, in the comment's own transaction."""
+        if "question" not in comment.flag_set:
+            return
+        await tx.execute(
+            "INSERT INTO questions (comment_id, broadcast_id, asker_key, updated_at)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (comment_id) DO NOTHING",
+            (comment.id, comment.broadcast_id, comment.author_key, comment.created_at),
+        )
+        await tx.execute(
+            "INSERT INTO question_follows (session_key, comment_id, last_seen_status,"
+            " last_seen_event, followed_at) VALUES (?, ?, 'open', 0, ?)"
+            " ON CONFLICT (session_key, comment_id) DO NOTHING",
+            (comment.author_key, comment.id, comment.created_at),
+        )
 
     # -- reading -----------------------------------------------------------------------
     async def get(self, question_id: int) -> Question | None:
@@ -238,20 +217,19 @@ class QuestionStore:
         receive it at the same moment; the count changes in the same transaction.
         """
         now = utc_now_iso()
-        async with self._transaction() as db:
+        async with self.db.transaction() as db:
             if up:
-                cursor = await db.execute(
+                count = await db.execute(
                     "INSERT INTO question_votes (comment_id, voter_key, voted_at) VALUES"
                     " (?, ?, ?) ON CONFLICT (comment_id, voter_key) DO NOTHING",
                     (question_id, voter_key, now),
                 )
             else:
-                cursor = await db.execute(
+                count = await db.execute(
                     "DELETE FROM question_votes WHERE comment_id = ? AND voter_key = ?",
                     (question_id, voter_key),
                 )
-            changed = cursor.rowcount == 1
-            await cursor.close()
+            changed = count == 1
             if changed:
                 await db.execute(
                     "UPDATE questions SET votes = votes + ?, version = version + 1"
@@ -259,16 +237,20 @@ class QuestionStore:
                     (1 if up else -1, question_id),
                 )
             row = await self._one(db, _SELECT + " WHERE q.comment_id = ?", (question_id,))
+        assert row is not None
         return changed, _question(row)
 
     # -- status and answers ------------------------------------------------------------
-    async def _current(self, db: aiosqlite.Connection, question_id: int) -> Question:
-        row = await self._one(db, _SELECT + " WHERE q.comment_id = ?", (question_id,))
+    async def _current(self, db: Transaction, question_id: int) -> Question:
+        """The question, locked until the transaction ends (PostgreSQL: other hosts'
+        transitions of it wait; SQLite: the transaction already has the only writer)."""
+        lock = "" if self.db.engine == "sqlite" else " FOR UPDATE OF q"
+        row = await self._one(db, _SELECT + " WHERE q.comment_id = ?" + lock, (question_id,))
         if row is None or row[13] != "visible":
             raise CommentRejected("not_found", f"no question {question_id}")
         return _question(row)
 
-    async def _event(self, db: aiosqlite.Connection, question: Question, to_status: str,
+    async def _event(self, db: Transaction, question: Question, to_status: str,
                      note: str, department: str, actor: Identity, kind: str, at: str) -> None:
         await db.execute(
             "INSERT INTO question_events (comment_id, broadcast_id, from_status, to_status,"
@@ -285,7 +267,7 @@ class QuestionStore:
         Raises `CommentRejected` (not_found, forbidden, bad_transition, no_change, …).
         """
         now = utc_now_iso()
-        async with self._transaction() as db:
+        async with self.db.transaction() as db:
             current = await self._current(db, question_id)
             check_transition(actor.role, current.status, target)
             check_owner(actor.role, actor.department, current.status, current.department)
@@ -297,6 +279,7 @@ class QuestionStore:
             )
             await self._event(db, current, target, note, department, actor, "status", now)
             row = await self._one(db, _SELECT + " WHERE q.comment_id = ?", (question_id,))
+        assert row is not None
         return _question(row)
 
     async def answer(self, question_id: int, broadcast_id: int, actor: Identity, text: str,
@@ -305,7 +288,7 @@ class QuestionStore:
         transaction). Returns the question after and the new comment's id (None when
         written, or when this live answer was already stored: a retry changes nothing)."""
         now = utc_now_iso()
-        async with self._transaction() as db:
+        async with self.db.transaction(lock=comment_lock(broadcast_id)) as db:
             current = await self._current(db, question_id)
             require_answerer(actor.role)
             check_owner(actor.role, actor.department, current.status, current.department)
@@ -313,18 +296,12 @@ class QuestionStore:
                 raise CommentRejected("not_found", f"no question {question_id} here")
             comment_id: int | None = None
             if live_client_id is not None:
-                row = await self._one(
-                    db,
-                    "INSERT INTO comments (broadcast_id, author_key, author_name, role,"
-                    " department, client_id, text, created_at, video_offset, status, flags)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, 'visible', ?)"
-                    " ON CONFLICT (broadcast_id, author_key, client_id) DO NOTHING RETURNING id",
-                    (current.broadcast_id, actor.key, actor.name, actor.role,
-                     actor.department, live_client_id, text, now, answer_flags(question_id)),
-                )
-                if row is None:
+                comment, created = await self.comments.insert_in(
+                    db, broadcast_id, actor, live_client_id, text, flags=ANSWER_FLAGS,
+                    created_at=now, reply_to=question_id)
+                if not created:
                     return current, None
-                comment_id = int(row[0])
+                comment_id = comment.id
             target = after_answer(current.status)
             department = current.department or actor.department
             await db.execute(
@@ -337,32 +314,28 @@ class QuestionStore:
             )
             await self._event(db, current, target, "", actor.department, actor, "answer", now)
             row = await self._one(db, _SELECT + " WHERE q.comment_id = ?", (question_id,))
+        assert row is not None
         return _question(row), comment_id
 
     # -- follows and notifications -----------------------------------------------------
     async def follow(self, session_key: str, question_id: int) -> bool:
         """Follow from now on (changes before this moment are not news); idempotent."""
-        async with self._transaction() as db:
-            cursor = await db.execute(
+        async with self.db.transaction() as db:
+            count = await db.execute(
                 "INSERT INTO question_follows (session_key, comment_id, last_seen_status,"
-                f" last_seen_event, followed_at) SELECT ?, q.comment_id, q.status, {_LAST_EVENT},"
-                " ? FROM questions q WHERE q.comment_id = ?"
+                " last_seen_event, followed_at) SELECT CAST(? AS TEXT), q.comment_id, q.status,"
+                f" {_LAST_EVENT}, CAST(? AS TEXT) FROM questions q WHERE q.comment_id = ?"
                 " ON CONFLICT (session_key, comment_id) DO NOTHING",
                 (session_key, utc_now_iso(), question_id),
             )
-            created = cursor.rowcount == 1
-            await cursor.close()
-        return created
+        return count == 1
 
     async def unfollow(self, session_key: str, question_id: int) -> bool:
-        async with self._transaction() as db:
-            cursor = await db.execute(
-                "DELETE FROM question_follows WHERE session_key = ? AND comment_id = ?",
-                (session_key, question_id),
-            )
-            removed = cursor.rowcount == 1
-            await cursor.close()
-        return removed
+        count = await self.db.execute(
+            "DELETE FROM question_follows WHERE session_key = ? AND comment_id = ?",
+            (session_key, question_id),
+        )
+        return count == 1
 
     async def notifications(self, session_key: str, limit: int = 50) -> list[Notification]:
         """Followed, visible questions that changed since the session last looked."""
@@ -392,16 +365,13 @@ class QuestionStore:
                 return 0
             where = f" AND comment_id IN ({','.join('?' * len(question_ids))})"
             params = tuple(question_ids)
-        async with self._transaction() as db:
-            cursor = await db.execute(
-                "UPDATE question_follows SET"
-                " last_seen_status = (SELECT status FROM questions q"
-                "   WHERE q.comment_id = question_follows.comment_id),"
-                " last_seen_event = COALESCE((SELECT MAX(e.id) FROM question_events e"
-                "   WHERE e.comment_id = question_follows.comment_id), 0)"
-                f" WHERE session_key = ?{where}",
-                (session_key, *params),
-            )
-            changed = cursor.rowcount
-            await cursor.close()
+        changed = await self.db.execute(
+            "UPDATE question_follows SET"
+            " last_seen_status = (SELECT status FROM questions q"
+            "   WHERE q.comment_id = question_follows.comment_id),"
+            " last_seen_event = COALESCE((SELECT MAX(e.id) FROM question_events e"
+            "   WHERE e.comment_id = question_follows.comment_id), 0)"
+            f" WHERE session_key = ?{where}",
+            (session_key, *params),
+        )
         return max(changed, 0)

@@ -194,7 +194,7 @@ def test_the_command_copies_and_prints_the_comparison(
     from web import cli
 
     source = asyncio.run(_source(tmp_path))
-    monkeypatch.setattr("web.database.PACKAGES", (BOARD,))  # the synthetic schema
+    monkeypatch.setattr("web.cli.PACKAGES", (BOARD,))  # the synthetic schema
     assert cli.main(["db", "copy", source, target_url]) == 0
     out = capsys.readouterr().out
     assert "posts" in out and out.rstrip().endswith("4 table(s), 11 row(s): identical")

@@ -1,4 +1,5 @@
-"""Real hubs for the tests: a real SQLite file, a real broker (memory or Redis)."""
+"""Real hubs for the tests: a real database (an SQLite file, or PostgreSQL through the
+`database_url` fixture), a real broker (memory or Redis)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from db import Database, migrate, open_database
 from livechat import (
     CLOSE,
     Broker,
@@ -20,32 +22,49 @@ from livechat import (
     broker_from_url,
 )
 from tests.support import TIMEOUT
-from web.database import connect, migrate
+from web.database import PACKAGES
 
 BROADCAST = 7
+# livechat's own tables (its tests need nothing else, on either engine).
+LIVECHAT_PACKAGES = tuple(p for p in PACKAGES if p.package.split(".")[0] == "livechat")
+
+
+def url_of(db: Path | str) -> str:
+    """A database URL from a URL or an SQLite file path."""
+    return db if isinstance(db, str) else f"sqlite:///{db}"
 
 
 @contextlib.asynccontextmanager
-async def open_hub(db: Path, broker_url: str = "", *, broker: Broker | None = None,
-                   **limits: Any) -> AsyncIterator[CommentHub]:
-    """A hub on `db`; on its own broker from `broker_url`, or on `broker` (connected, kept
-    open: several hubs on one in-process broker stand for several processes)."""
-    migrate(db)
-    writer, reader = await connect(db), await connect(db)
-    own = broker is None
-    if broker is None:
-        broker = broker_from_url(broker_url)
-        await broker.connect()
-    hub = CommentHub(CommentStore(writer, reader), broker, HubLimits(**limits))
-    await hub.start()
+async def open_livechat_database(db: Path | str) -> AsyncIterator[Database]:
+    """Migrate livechat's tables and open one process's `Database` on them."""
+    url = url_of(db)
+    await migrate(url, LIVECHAT_PACKAGES)
+    database = await open_database(url)
     try:
-        yield hub
+        yield database
     finally:
-        await hub.stop()
-        if own:
-            await broker.disconnect()
-        await writer.close()
-        await reader.close()
+        await database.close()
+
+
+@contextlib.asynccontextmanager
+async def open_hub(db: Path | str, broker_url: str = "", *, broker: Broker | None = None,
+                   **limits: Any) -> AsyncIterator[CommentHub]:
+    """One process's hub: its own `Database` (as a process has); its own broker client from
+    `broker_url`, or `broker` (connected, kept open: several hubs on one in-process broker
+    stand for several processes)."""
+    async with open_livechat_database(db) as database:
+        own = broker is None
+        if broker is None:
+            broker = broker_from_url(broker_url)
+            await broker.connect()
+        hub = CommentHub(CommentStore(database), broker, HubLimits(**limits))
+        await hub.start()
+        try:
+            yield hub
+        finally:
+            await hub.stop()
+            if own:
+                await broker.disconnect()
 
 
 def citizen(n: int) -> Identity:

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -11,9 +10,9 @@ from tests.livechat.hubkit import BROADCAST, citizen, comment_ids, frames_until,
 from tests.support import RedisServer
 
 
-async def test_post_is_stored_before_ack_and_delivered(tmp_path: Path, broker_url: str) -> None:
+async def test_post_is_stored_before_ack_and_delivered(database_url: str, broker_url: str) -> None:
     """When post() returns, the comment is in the database and then reaches viewers."""
-    async with open_hub(tmp_path / "db.sqlite", broker_url) as hub:
+    async with open_hub(database_url, broker_url) as hub:
         viewer = Viewer(None, 64)
         await hub.join(BROADCAST, viewer, None)
         result = await hub.post(BROADCAST, citizen(1), "c1", "안녕하세요 <b>")
@@ -26,9 +25,9 @@ async def test_post_is_stored_before_ack_and_delivered(tmp_path: Path, broker_ur
         assert item["author"] == "시민1" and item["role"] == "viewer"
 
 
-async def test_retry_with_same_client_id_is_stored_once(tmp_path: Path, broker_url: str) -> None:
+async def test_retry_with_same_client_id_is_stored_once(database_url: str, broker_url: str) -> None:
     """A post retried with its client_id returns the first comment and stores nothing new."""
-    async with open_hub(tmp_path / "db.sqlite", broker_url) as hub:
+    async with open_hub(database_url, broker_url) as hub:
         first = await hub.post(BROADCAST, citizen(1), "same", "한 번만")
         again = await hub.post(BROADCAST, citizen(1), "same", "한 번만")
         assert (first.created, again.created) == (True, False)
@@ -37,9 +36,9 @@ async def test_retry_with_same_client_id_is_stored_once(tmp_path: Path, broker_u
         assert [c.id for c in page] == [first.comment.id]
 
 
-async def test_ids_increase_and_order_is_kept(tmp_path: Path, broker_url: str) -> None:
+async def test_ids_increase_and_order_is_kept(database_url: str, broker_url: str) -> None:
     """Viewers get comments in increasing id order, each once."""
-    async with open_hub(tmp_path / "db.sqlite", broker_url, burst=1000) as hub:
+    async with open_hub(database_url, broker_url, burst=1000) as hub:
         viewer = Viewer(None, 1000)
         await hub.join(BROADCAST, viewer, None)
         posted = [(await hub.post(BROADCAST, citizen(1), f"c{i}", f"#{i}")).comment.id
@@ -48,10 +47,10 @@ async def test_ids_increase_and_order_is_kept(tmp_path: Path, broker_url: str) -
         assert comment_ids(frames) == posted == sorted(posted)
 
 
-async def test_events_are_coalesced_under_load(tmp_path: Path, broker_url: str) -> None:
+async def test_events_are_coalesced_under_load(database_url: str, broker_url: str) -> None:
     """In a busy room (many viewers, many comments at once) comments travel in far fewer
     frames than comments, and in order."""
-    async with open_hub(tmp_path / "db.sqlite", broker_url, burst=1000) as hub:
+    async with open_hub(database_url, broker_url, burst=1000) as hub:
         viewers = [Viewer(None, 1000) for _ in range(1000)]
         for viewer in viewers:
             await hub.join(BROADCAST, viewer, None)
@@ -63,11 +62,11 @@ async def test_events_are_coalesced_under_load(tmp_path: Path, broker_url: str) 
         assert comment_ids(frames) == sorted(comment_ids(frames))
 
 
-async def test_a_quiet_room_sends_each_comment_at_once(tmp_path: Path, broker_url: str
+async def test_a_quiet_room_sends_each_comment_at_once(database_url: str, broker_url: str
                                                        ) -> None:
     """With one viewer and comments one by one, each comment is its own frame (no batching
     delay): the viewer has comment n before comment n + 1 is posted."""
-    async with open_hub(tmp_path / "db.sqlite", broker_url, burst=1000) as hub:
+    async with open_hub(database_url, broker_url, burst=1000) as hub:
         viewer = Viewer(None, 1000)
         await hub.join(BROADCAST, viewer, None)
         for i in range(5):
@@ -78,10 +77,10 @@ async def test_a_quiet_room_sends_each_comment_at_once(tmp_path: Path, broker_ur
 
 
 async def test_slow_viewer_is_closed_without_slowing_others(
-    tmp_path: Path, broker_url: str
+    database_url: str, broker_url: str
 ) -> None:
     """A viewer that never reads is closed as too slow; a reading viewer gets everything."""
-    async with open_hub(tmp_path / "db.sqlite", broker_url, burst=1000,
+    async with open_hub(database_url, broker_url, burst=1000,
                         send_queue_frames=5) as hub:
         slow, fast = Viewer(None, 5), Viewer(None, 5)
         await hub.join(BROADCAST, slow, None)
@@ -102,9 +101,9 @@ async def test_slow_viewer_is_closed_without_slowing_others(
         assert hub.stats.slow_disconnects >= 1
 
 
-async def test_resume_after_gives_exactly_the_missed(tmp_path: Path, broker_url: str) -> None:
+async def test_resume_after_gives_exactly_the_missed(database_url: str, broker_url: str) -> None:
     """Reconnecting with the last id seen yields exactly the comments after it, then live."""
-    async with open_hub(tmp_path / "db.sqlite", broker_url, burst=1000) as hub:
+    async with open_hub(database_url, broker_url, burst=1000) as hub:
         ids = [(await hub.post(BROADCAST, citizen(1), f"c{i}", f"m{i}")).comment.id
                for i in range(10)]
         viewer = Viewer(None, 100)
@@ -114,13 +113,13 @@ async def test_resume_after_gives_exactly_the_missed(tmp_path: Path, broker_url:
         assert comment_ids(frames) == [*ids[4:], later]
 
 
-async def test_resume_removes_what_was_removed_while_away(tmp_path: Path,
+async def test_resume_removes_what_was_removed_while_away(database_url: str,
                                                           broker_url: str) -> None:
     """A page that was away while a comment it shows was removed hears of it on resume
     (`deleted`, before the missed comments); a held comment stays on its author's page,
     where it shows as pending, and in the moderators' console, and leaves everyone
     else's."""
-    async with open_hub(tmp_path / "db.sqlite", broker_url, burst=1000) as hub:
+    async with open_hub(database_url, broker_url, burst=1000) as hub:
         ids = [(await hub.post(BROADCAST, citizen(i % 2), f"c{i}", f"m{i}")).comment.id
                for i in range(4)]
         await hub.store.set_status([ids[1]], "removed")  # by citizen 1
@@ -138,10 +137,10 @@ async def test_resume_removes_what_was_removed_while_away(tmp_path: Path,
             assert comment_ids(frames) == [missed]
 
 
-async def test_resume_ahead_of_room_skips_already_seen(tmp_path: Path, broker_url: str) -> None:
+async def test_resume_ahead_of_room_skips_already_seen(database_url: str, broker_url: str) -> None:
     """A viewer that saw ids this room has not read yet (another process was quicker) gets
     no duplicates: they are skipped when the room reaches them."""
-    async with open_hub(tmp_path / "db.sqlite", broker_url, burst=1000) as hub:
+    async with open_hub(database_url, broker_url, burst=1000) as hub:
         ahead, witness = Viewer(None, 100), Viewer(None, 100)
         await hub.join(BROADCAST, witness, None)
         # Stored without waking this room: as if written by another process just now.
@@ -154,11 +153,11 @@ async def test_resume_ahead_of_room_skips_already_seen(tmp_path: Path, broker_ur
         assert "reset" not in [f["type"] for f in frames]
 
 
-async def test_resume_beyond_the_newest_id_is_clamped(tmp_path: Path, broker_url: str) -> None:
+async def test_resume_beyond_the_newest_id_is_clamped(database_url: str, broker_url: str) -> None:
     """`after` beyond every stored comment (a restored backup, a forged id) is lowered to the
     newest id: the viewer is told (`reset` with the real last id) and gets live comments at
     once, on connect and on a `resume` message alike."""
-    async with open_hub(tmp_path / "db.sqlite", broker_url, burst=1000) as hub:
+    async with open_hub(database_url, broker_url, burst=1000) as hub:
         newest = (await hub.post(BROADCAST, citizen(1), "a", "before")).comment.id
         viewer = Viewer(None, 100)
         await hub.join(BROADCAST, viewer, 10**6)
@@ -174,9 +173,9 @@ async def test_resume_beyond_the_newest_id_is_clamped(tmp_path: Path, broker_url
         assert comment_ids(frames) == [again]
 
 
-async def test_rate_limit_per_identity(tmp_path: Path, broker_url: str) -> None:
+async def test_rate_limit_per_identity(database_url: str, broker_url: str) -> None:
     """After the burst an identity is told how long to wait; another identity is unaffected."""
-    async with open_hub(tmp_path / "db.sqlite", broker_url, burst=2, rate_per_minute=6) as hub:
+    async with open_hub(database_url, broker_url, burst=2, rate_per_minute=6) as hub:
         await hub.post(BROADCAST, citizen(1), "a", "1", now=0.0)
         await hub.post(BROADCAST, citizen(1), "b", "2", now=0.0)
         with pytest.raises(CommentRejected) as info:
@@ -187,9 +186,9 @@ async def test_rate_limit_per_identity(tmp_path: Path, broker_url: str) -> None:
         await hub.post(BROADCAST, citizen(2), "a", "other", now=0.0)
 
 
-async def test_rate_limit_per_address(tmp_path: Path, broker_url: str) -> None:
+async def test_rate_limit_per_address(database_url: str, broker_url: str) -> None:
     """Many identities from one address share the address bucket."""
-    async with open_hub(tmp_path / "db.sqlite", broker_url, address_burst=3) as hub:
+    async with open_hub(database_url, broker_url, address_burst=3) as hub:
         for i in range(3):
             await hub.post(BROADCAST, citizen(i), "a", "x", address="10.0.0.1", now=0.0)
         with pytest.raises(CommentRejected) as info:
@@ -197,9 +196,9 @@ async def test_rate_limit_per_address(tmp_path: Path, broker_url: str) -> None:
         assert "network" in info.value.message
 
 
-async def test_two_hubs_share_a_stream(tmp_path: Path, redis_server: RedisServer) -> None:
+async def test_two_hubs_share_a_stream(database_url: str, redis_server: RedisServer) -> None:
     """Two hubs (as two processes would) on one Redis and one database see each other's posts."""
-    db = tmp_path / "db.sqlite"
+    db = database_url
     async with open_hub(db, redis_server.url) as a, open_hub(db, redis_server.url) as b:
         viewer_b = Viewer(None, 100)
         await b.join(BROADCAST, viewer_b, None)
@@ -209,10 +208,10 @@ async def test_two_hubs_share_a_stream(tmp_path: Path, redis_server: RedisServer
         assert comment_ids(frames) == [posted]
 
 
-async def test_presence_counts_viewers_across_hubs(tmp_path: Path,
+async def test_presence_counts_viewers_across_hubs(database_url: str,
                                                    redis_server: RedisServer) -> None:
     """The viewer count adds up the viewers of every process."""
-    db = tmp_path / "db.sqlite"
+    db = database_url
     async with open_hub(db, redis_server.url) as a, open_hub(db, redis_server.url) as b:
         va, vb1, vb2 = Viewer(None, 100), Viewer(None, 100), Viewer(None, 100)
         await a.join(BROADCAST, va, None)
@@ -223,11 +222,11 @@ async def test_presence_counts_viewers_across_hubs(tmp_path: Path,
         assert frames[-1] == {"type": "presence", "viewers": 3}
 
 
-async def test_rate_limits_and_slow_mode_hold_across_hubs(tmp_path: Path,
+async def test_rate_limits_and_slow_mode_hold_across_hubs(database_url: str,
                                                          redis_server: RedisServer) -> None:
     """With Redis, an identity's burst and slow mode are shared by every process: moving
     between two workers gains nothing."""
-    db = tmp_path / "db.sqlite"
+    db = database_url
     limits = {"burst": 3, "rate_per_minute": 1.0}
     async with open_hub(db, redis_server.url, **limits) as a, \
             open_hub(db, redis_server.url, **limits) as b:
@@ -250,9 +249,9 @@ async def test_rate_limits_and_slow_mode_hold_across_hubs(tmp_path: Path,
 
 
 async def test_limits_fall_back_to_the_process_while_redis_is_down(
-        tmp_path: Path, redis_server: RedisServer) -> None:
+        database_url: str, redis_server: RedisServer) -> None:
     """Without Redis the limits still hold, kept by the process (nothing waits on Redis)."""
-    async with open_hub(tmp_path / "db.sqlite", redis_server.url, burst=2,
+    async with open_hub(database_url, redis_server.url, burst=2,
                         rate_per_minute=1.0) as hub:
         redis_server.stop()
         for i in range(2):
@@ -262,10 +261,10 @@ async def test_limits_fall_back_to_the_process_while_redis_is_down(
         assert info.value.code == "rate_limited"
 
 
-async def test_redis_outage_loses_nothing(tmp_path: Path, redis_server: RedisServer) -> None:
+async def test_redis_outage_loses_nothing(database_url: str, redis_server: RedisServer) -> None:
     """With Redis down, posts are accepted and delivered locally; once it is back, the other
     process's viewers catch up from the database."""
-    db = tmp_path / "db.sqlite"
+    db = database_url
     async with open_hub(db, redis_server.url, burst=1000) as a, \
             open_hub(db, redis_server.url, burst=1000) as b:
         va, vb = Viewer(None, 1000), Viewer(None, 1000)

@@ -23,7 +23,6 @@ from livechat.questions import QuestionService, QuestionStore
 from livechat.questions.question_service import COMMANDS
 from livechat.viewer import Viewer
 from tests.livechat.hubkit import open_hub
-from web.database import connect
 from web.live.author_notices import NOTICES
 
 
@@ -92,21 +91,19 @@ async def test_moderation_and_questions_register_and_leave_no_trace(tmp_path: Pa
     """On a real hub: installing moderation and questions adds exactly their message types
     and interfaces; stopping them leaves the hub as it was (nothing module-global)."""
     async with open_hub(tmp_path / "p.db") as hub:
-        writer = await connect(tmp_path / "p.db")
-        try:
-            moderator = Moderator(hub, ModerationStore(writer, hub.store._reader), NOTICES)
-            questions = QuestionService(hub, QuestionStore(writer, hub.store._reader))
-            await moderator.install()
-            await questions.start()
-            assert hub.message_types == {"moderate", *COMMANDS}
-            assert hub.plugins.policies == [moderator] and hub.plugins.stored == [questions]
-            with pytest.raises(protocol.ProtocolError):  # another hub knows none of them
-                protocol.decode('{"type":"moderate"}', 100, Plugins().message_types)
-            await questions.stop()
-            await moderator.stop()
-            assert hub.message_types == frozenset()
-            assert not (hub.plugins.policies or hub.plugins.stored or hub.plugins.held
-                        or hub.plugins.events or hub.plugins.resume
-                        or hub.plugins.reshown_sources)
-        finally:
-            await writer.close()
+        moderator = Moderator(hub, ModerationStore(hub.store.db, hub.store), NOTICES)
+        questions = QuestionService(hub, QuestionStore(hub.store.db, hub.store))
+        await moderator.install()
+        await questions.start()
+        assert hub.message_types == {"moderate", *COMMANDS}
+        assert hub.plugins.policies == [moderator] and hub.plugins.stored == [questions]
+        assert hub.store.insert_hooks and hub.store.forget_hooks
+        with pytest.raises(protocol.ProtocolError):  # another hub knows none of them
+            protocol.decode('{"type":"moderate"}', 100, Plugins().message_types)
+        await questions.stop()
+        await moderator.stop()
+        assert hub.message_types == frozenset()
+        assert not (hub.plugins.policies or hub.plugins.stored or hub.plugins.held
+                    or hub.plugins.events or hub.plugins.resume
+                    or hub.plugins.reshown_sources)
+        assert not (hub.store.insert_hooks or hub.store.forget_hooks)

@@ -3,8 +3,6 @@ per address, and presence counts sessions (or addresses), not sockets."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from livechat import Identity, Viewer
 from livechat.admission import ADDRESS_RETRY, Admission
 from livechat.network import address_key, network_block
@@ -56,10 +54,10 @@ def test_one_address_cannot_spend_the_broadcast_admission_rate() -> None:
     assert admission.admit(1, 2.0, "203.0.113.9") == 0
 
 
-async def test_presence_counts_sessions_not_sockets(tmp_path: Path) -> None:
+async def test_presence_counts_sessions_not_sockets(database_url: str) -> None:
     """Five sockets of one session and one of another are two viewers; anonymous sockets
     from one address are one viewer, from another address a third; leaving updates it."""
-    async with open_hub(tmp_path / "db.sqlite") as hub:
+    async with open_hub(database_url) as hub:
         watcher = Viewer(citizen(1), 100, address="198.51.100.1")
         await hub.join(BROADCAST, watcher, None)
         tabs = [Viewer(citizen(1), 100, address="198.51.100.1") for _ in range(4)]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sqlite3
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,11 +12,26 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from livechat import CommentHub, CommentRejected, Identity, QuestionService, QuestionStore, Viewer
+from db import Transaction
+from livechat import (
+    CommentHub,
+    CommentRejected,
+    CommentStore,
+    Identity,
+    QuestionService,
+    QuestionStore,
+    Viewer,
+)
+from livechat.comment import Comment
 from livechat.protocol import Command
-from tests.livechat.hubkit import BROADCAST, citizen, frames_until, open_hub
+from tests.livechat.hubkit import (
+    BROADCAST,
+    citizen,
+    frames_until,
+    open_hub,
+    open_livechat_database,
+)
 from tests.support import RedisServer
-from web.database import connect
 
 OFFICIAL = Identity("u:1", "김주무관", "official", "교통정책과")
 TRANSPORT = Identity("u:3", "박주무관", "official", "도시 교통실")
@@ -25,15 +39,11 @@ MODERATOR = Identity("u:2", "운영자", "moderator")
 
 
 @contextlib.asynccontextmanager
-async def open_questions(db: Path, broker_url: str = "") -> AsyncIterator[QuestionService]:
+async def open_questions(db: Path | str, broker_url: str = "") -> AsyncIterator[QuestionService]:
     async with open_hub(db, broker_url, burst=1000, rate_per_minute=100000.0) as hub:
-        writer = await connect(db)
-        service = QuestionService(hub, QuestionStore(writer, hub.store._reader))
+        service = QuestionService(hub, QuestionStore(hub.store.db, hub.store))
         await service.start()
-        try:
-            yield service
-        finally:
-            await writer.close()
+        yield service
 
 
 async def ask(service: QuestionService, who: Identity, text: str, client_id: str) -> int:
@@ -45,10 +55,10 @@ def question_frames(frames: list[dict[str, object]]) -> list[dict[str, object]]:
     return [f for f in frames if f["type"] == "question"]
 
 
-async def test_asking_records_the_question_and_follows_it(tmp_path: Path) -> None:
+async def test_asking_records_the_question_and_follows_it(database_url: str) -> None:
     """A post with question=True is a comment flagged question, a questions row (open, 0
     votes) and a follow by the asker; a retry with the same client_id adds nothing."""
-    async with open_questions(tmp_path / "q.db") as service:
+    async with open_questions(database_url) as service:
         qid = await ask(service, citizen(1), "지하철 막차 연장은요?", "k1")
         again = await service.ask(BROADCAST, citizen(1), "k1", "지하철 막차 연장은요?")
         assert again.comment.id == qid and not again.created
@@ -60,10 +70,10 @@ async def test_asking_records_the_question_and_follows_it(tmp_path: Path) -> Non
         assert [q.id for q in await service.store.of_broadcast(BROADCAST)] == [qid]
 
 
-async def test_one_vote_per_viewer_with_undo(tmp_path: Path) -> None:
+async def test_one_vote_per_viewer_with_undo(database_url: str) -> None:
     """Voting twice counts once, unvoting takes it back, voting again counts again, and
     the asker may not vote for their own question."""
-    async with open_questions(tmp_path / "q.db") as service:
+    async with open_questions(database_url) as service:
         qid = await ask(service, citizen(1), "질문", "k1")
         first = await service.vote(BROADCAST, qid, citizen(2))
         second = await service.vote(BROADCAST, qid, citizen(2))
@@ -78,33 +88,30 @@ async def test_one_vote_per_viewer_with_undo(tmp_path: Path) -> None:
         assert await service.store.vote_count(qid) == 1
 
 
-async def test_concurrent_votes_through_two_connections_count_once(tmp_path: Path) -> None:
+async def test_concurrent_votes_through_two_connections_count_once(database_url: str) -> None:
     """Forty simultaneous votes by one viewer through two stores (two writer connections,
     as two processes have) count once; votes of ten viewers count ten."""
-    db = tmp_path / "q.db"
+    db = database_url
     async with open_questions(db) as service:
         qid = await ask(service, citizen(1), "질문", "k1")
-        other_writer = await connect(db)
-        other = QuestionStore(other_writer, service.store._reader)
-        try:
+        async with open_livechat_database(db) as second:
+            other = QuestionStore(second, CommentStore(second))
             stores = [service.store, other]
             results = await asyncio.gather(*[
                 stores[i % 2].vote(qid, citizen(2).key, True) for i in range(40)])
             assert sum(changed for changed, _ in results) == 1
             await asyncio.gather(*[stores[i % 2].vote(qid, citizen(10 + i).key, True)
                                    for i in range(10)])
-        finally:
-            await other_writer.close()
         question = await service.store.get(qid)
         assert question is not None
         assert question.votes == 11 == await service.store.vote_count(qid)
 
 
-async def test_status_moves_follow_the_rules_and_are_timestamped(tmp_path: Path) -> None:
+async def test_status_moves_follow_the_rules_and_are_timestamped(database_url: str) -> None:
     """An official forwards; only an official of that department (or a moderator) may
     then answer or move it, and marks will_reflect; a viewer is refused; an impossible
     move is refused; every accepted change is one timestamped event."""
-    async with open_questions(tmp_path / "q.db") as service:
+    async with open_questions(database_url) as service:
         qid = await ask(service, citizen(1), "질문", "k1")
         with pytest.raises(CommentRejected) as info:
             await service.set_status(BROADCAST, qid, citizen(2), "answered")
@@ -133,31 +140,28 @@ async def test_status_moves_follow_the_rules_and_are_timestamped(tmp_path: Path)
         assert reflected.version > forwarded.version
 
 
-async def test_racing_officials_cannot_both_move_from_one_status(tmp_path: Path) -> None:
+async def test_racing_officials_cannot_both_move_from_one_status(database_url: str) -> None:
     """Two officials changing the same open question at once: the status checks run inside
     the write transaction, so exactly one wins when the other's move is then impossible."""
-    db = tmp_path / "q.db"
+    db = database_url
     async with open_questions(db) as service:
         qid = await ask(service, citizen(1), "질문", "k1")
-        other_writer = await connect(db)
-        other = QuestionStore(other_writer, service.store._reader)
-        try:
+        async with open_livechat_database(db) as second:
+            other = QuestionStore(second, CommentStore(second))
             outcomes = await asyncio.gather(
                 service.store.set_status(qid, OFFICIAL, "not_in_remit", "", ""),
                 other.set_status(qid, MODERATOR, "will_reflect", "", ""),
                 return_exceptions=True)
-        finally:
-            await other_writer.close()
         failures = [o for o in outcomes if isinstance(o, CommentRejected)]
         assert len(failures) == 1 and failures[0].code == "bad_transition"
         assert len(await service.store.events(qid)) == 1
 
 
 async def test_live_answer_is_a_chat_comment_that_replies_to_the_question(
-        tmp_path: Path) -> None:
+        database_url: str) -> None:
     """A live answer is stored as a comment (flag answer, reply_to the question, the
     official's role and department), reaches viewers, and marks the question answered."""
-    async with open_questions(tmp_path / "q.db") as service:
+    async with open_questions(database_url) as service:
         hub: CommentHub = service.hub
         qid = await ask(service, citizen(1), "버스 배차 간격은?", "k1")
         viewer = Viewer(None, 64)
@@ -182,10 +186,10 @@ async def test_live_answer_is_a_chat_comment_that_replies_to_the_question(
 
 
 async def test_changes_reach_viewers_on_another_process(
-        tmp_path: Path, redis_server: RedisServer) -> None:
+        database_url: str, redis_server: RedisServer) -> None:
     """Two hubs on one file and one Redis: an ask, a vote and a written answer made on one
     arrive as `question` frames, in version order, on the other."""
-    db = tmp_path / "q.db"
+    db = database_url
     async with open_questions(db, redis_server.url) as a, \
             open_questions(db, redis_server.url) as b:
         viewer = Viewer(None, 64)
@@ -204,10 +208,10 @@ async def test_changes_reach_viewers_on_another_process(
         b.hub.leave(BROADCAST, viewer)
 
 
-async def test_moderation_hides_the_question(tmp_path: Path) -> None:
+async def test_moderation_hides_the_question(database_url: str) -> None:
     """Removing or holding the underlying comment takes the question off every list and
     makes it unvotable; the tally no longer counts it."""
-    async with open_questions(tmp_path / "q.db") as service:
+    async with open_questions(database_url) as service:
         keep = await ask(service, citizen(1), "좋은 질문", "k1")
         gone = await ask(service, citizen(2), "나쁜 질문", "k2")
         await service.hub.store.set_status([gone], "removed")
@@ -218,10 +222,10 @@ async def test_moderation_hides_the_question(tmp_path: Path) -> None:
         assert info.value.code == "not_found"
 
 
-async def test_follow_notifications_until_seen(tmp_path: Path) -> None:
+async def test_follow_notifications_until_seen(database_url: str) -> None:
     """The asker follows automatically and is notified of an answer until marking it
     seen; a later follower is told only of changes after following."""
-    async with open_questions(tmp_path / "q.db") as service:
+    async with open_questions(database_url) as service:
         qid = await ask(service, citizen(1), "질문", "k1")
         assert await service.store.notifications(citizen(1).key) == []
         await service.set_status(BROADCAST, qid, OFFICIAL, "forwarded", "", "복지정책과")
@@ -238,10 +242,10 @@ async def test_follow_notifications_until_seen(tmp_path: Path) -> None:
         assert await service.store.notifications(citizen(2).key) == []
 
 
-async def test_websocket_commands_check_roles(tmp_path: Path) -> None:
+async def test_websocket_commands_check_roles(database_url: str) -> None:
     """Over the socket a viewer's vote works but a forged answer or status change earns an
     `error` frame (forbidden) naming the command; the question is unchanged."""
-    async with open_questions(tmp_path / "q.db") as service:
+    async with open_questions(database_url) as service:
         hub = service.hub
         qid = await ask(service, citizen(1), "질문", "k1")
         viewer = Viewer(citizen(2), 64)
@@ -267,19 +271,27 @@ async def test_websocket_commands_check_roles(tmp_path: Path) -> None:
         hub.leave(BROADCAST, viewer)
 
 
-async def test_orphaned_question_comments_are_adopted(tmp_path: Path) -> None:
-    """A question comment stored without its row (the process died in between) gets its
-    row when a service starts."""
-    db = tmp_path / "q.db"
-    async with open_questions(db) as service:
-        await service.hub.store.insert(BROADCAST, citizen(1), "lost", "잃어버린 질문",
-                                       flags="question")
-    async with open_questions(db) as service:
-        questions = await service.store.of_broadcast(BROADCAST)
-        assert [q.text for q in questions] == ["잃어버린 질문"]
-    conn = sqlite3.connect(db)
-    assert conn.execute("SELECT COUNT(*) FROM questions").fetchone() == (1,)
-    conn.close()
+async def test_a_question_and_its_row_commit_together(database_url: str) -> None:
+    """A question comment and its row are one transaction: storing the comment through the
+    comment store alone records the question, and when that transaction fails after the
+    row was written, neither the comment nor the row is left (no orphan to adopt)."""
+    async with open_questions(database_url) as service:
+        comments = service.hub.store
+        stored, _ = await comments.insert(BROADCAST, citizen(1), "direct", "직접 질문",
+                                          flags="question")
+        assert await service.store.followed(BROADCAST, citizen(1).key) == {stored.id}
+
+        async def crash(tx: Transaction, comment: Comment) -> None:
+            raise RuntimeError("the process died here")
+
+        comments.insert_hooks.append(crash)
+        with pytest.raises(RuntimeError):
+            await comments.insert(BROADCAST, citizen(2), "lost", "잃어버린 질문",
+                                  flags="question")
+        comments.insert_hooks.remove(crash)
+        assert await comments.find(BROADCAST, citizen(2).key, "lost") is None
+        assert [q.text for q in await service.store.of_broadcast(BROADCAST)] == ["직접 질문"]
+        assert await service.store.followed(BROADCAST, citizen(2).key) == set()
 
 
 @settings(max_examples=25, deadline=None)
@@ -290,16 +302,13 @@ def test_vote_count_always_equals_the_voters(ops: list[tuple[int, bool]]) -> Non
     async def run(db: Path) -> None:
         async with open_questions(db) as service:
             qid = await ask(service, citizen(1), "질문", "k1")
-            other_writer = await connect(db)
-            other = QuestionStore(other_writer, service.store._reader)
             expected: set[int] = set()
-            try:
+            async with open_livechat_database(db) as second:
+                other = QuestionStore(second, CommentStore(second))
                 for i, (voter, up) in enumerate(ops):
                     store = (service.store, other)[i % 2]
                     await store.vote(qid, citizen(voter).key, up)
                     (expected.add if up else expected.discard)(voter)
-            finally:
-                await other_writer.close()
             question = await service.store.get(qid)
             assert question is not None
             assert question.votes == len(expected) == await service.store.vote_count(qid)
@@ -308,11 +317,11 @@ def test_vote_count_always_equals_the_voters(ops: list[tuple[int, bool]]) -> Non
         asyncio.run(run(Path(tmp) / "q.db"))
 
 
-async def test_vote_flips_are_rate_limited_and_counted_right(tmp_path: Path) -> None:
+async def test_vote_flips_are_rate_limited_and_counted_right(database_url: str) -> None:
     """Flipping a vote floods every open page with `question` frames; after the burst an
     identity is told to wait (rate_limited, retry_after), the count stays right, and
     another viewer is not affected."""
-    async with open_questions(tmp_path / "q.db") as service:
+    async with open_questions(database_url) as service:
         limited = QuestionService(service.hub, service.store, vote_burst=4,
                                   votes_per_minute=1.0)
         qid = await ask(service, citizen(1), "질문", "k1")

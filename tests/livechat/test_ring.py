@@ -3,8 +3,6 @@ joins and resumes from it (the database only when the ring does not reach back).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -134,11 +132,11 @@ def test_ring_answers_like_the_database_or_not_at_all(script: list[tuple[str, in
 
 
 async def test_a_reconnect_storm_reads_the_database_only_to_open_the_room(
-        tmp_path: Path, broker_url: str) -> None:
+        database_url: str, broker_url: str) -> None:
     """500 viewers resuming from different points after a restart each get exactly what
     they missed; the room costs at most five reads in all (ring, settings) and no viewer
     costs one."""
-    db = tmp_path / "db.sqlite"
+    db = database_url
     async with open_hub(db, broker_url, burst=10_000) as hub:
         ids = [(await hub.post(BROADCAST, citizen(i % 7), f"c{i}", f"m{i}")).comment.id
                for i in range(300)]
@@ -156,11 +154,11 @@ async def test_a_reconnect_storm_reads_the_database_only_to_open_the_room(
 
 
 async def test_resume_from_before_the_ring_asks_the_database(
-        tmp_path: Path, broker_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        database_url: str, broker_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """When the ring does not reach back to `after`, the missed comments come from the
     database, exactly, then live."""
     monkeypatch.setattr(room_module, "RING_CAPACITY", 10)
-    async with open_hub(tmp_path / "db.sqlite", broker_url, burst=10_000) as hub:
+    async with open_hub(database_url, broker_url, burst=10_000) as hub:
         witness = Viewer(None, 1000)
         await hub.join(BROADCAST, witness, None)
         ids = [(await hub.post(BROADCAST, citizen(1), f"c{i}", f"m{i}")).comment.id
@@ -176,11 +174,11 @@ async def test_resume_from_before_the_ring_asks_the_database(
 
 
 async def test_removals_and_restores_while_away_come_from_the_ring(
-        tmp_path: Path, broker_url: str) -> None:
+        database_url: str, broker_url: str) -> None:
     """A status change announced through the hub (as moderation does) reaches the ring:
     a resuming page hears `deleted` for what was removed and gets back what was restored,
     without reading the database."""
-    async with open_hub(tmp_path / "db.sqlite", broker_url, burst=10_000) as hub:
+    async with open_hub(database_url, broker_url, burst=10_000) as hub:
         witness = Viewer(None, 1000)
         await hub.join(BROADCAST, witness, None)
         ids = [(await hub.post(BROADCAST, citizen(1), f"c{i}", f"m{i}")).comment.id
@@ -207,12 +205,12 @@ async def test_removals_and_restores_while_away_come_from_the_ring(
 
 
 async def test_a_status_change_on_one_process_reaches_the_ring_of_another(
-        tmp_path: Path) -> None:
+        database_url: str) -> None:
     """Two hubs (two workers) on one database and one Redis: a removal announced on one
     is in the other's ring, so a page resuming on the other hears of it."""
     server = RedisServer()
     server.start()
-    db = tmp_path / "db.sqlite"
+    db = database_url
     try:
         async with open_hub(db, server.url, burst=10_000) as a, \
                 open_hub(db, server.url, burst=10_000) as b:

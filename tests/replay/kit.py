@@ -92,7 +92,7 @@ async def stores(target: Path | str) -> AsyncIterator[Stores]:
         migrate(path)
         conns: list[aiosqlite.Connection] = [await connect(path), await connect(path)]
         try:
-            yield Stores(db, ReplayStore(db), CommentStore(conns[0], conns[1]))
+            yield Stores(db, ReplayStore(db), CommentStore(db))
         finally:
             for conn in conns:
                 await conn.close()

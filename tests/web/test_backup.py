@@ -14,9 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from livechat import OpsStore
+from db import open_database
+from livechat import CommentStore, OpsStore
 from tests.support import ROOT, TIMEOUT, AppServer, seed_broadcast
-from web.database import connect, migrate
+from web.database import migrate
 from web.ops.backup import (
     BackupError,
     DatabaseInUse,
@@ -283,23 +284,24 @@ async def test_prune_in_small_batches_and_in_the_background(tmp_path: Path) -> N
     first, second = tmp_path / "a.db", tmp_path / "b.db"
     ids = _seed_retention(first)
     _seed_retention(second)
-    conn = await connect(first)
+    database = await open_database(f"sqlite:///{first}")
     try:
-        ops = OpsStore(conn, conn)
+        ops = OpsStore(database, CommentStore(database))
         assert ("comment_reports", "comment_id") in await ops.referrers()
         assert ("chat_settings", "pinned_comment_id") in await ops.referrers()
         assert await ops.prune(cutoff(datetime.now(UTC), 30), batch=1) == 2
     finally:
-        await conn.close()
+        await database.close()
     assert _remaining(first) == set(ids) - {"old", "old2"}
-    conn = await connect(second)
+    database = await open_database(f"sqlite:///{second}")
     try:
-        async with retention(OpsStore(conn, conn), 30, first_delay=0.0, interval=3600):
+        async with retention(OpsStore(database, CommentStore(database)), 30, first_delay=0.0,
+                             interval=3600):
             async with asyncio.timeout(TIMEOUT):
                 while {"old", "old2"} & _remaining(second):
                     await asyncio.sleep(0.02)
     finally:
-        await conn.close()
+        await database.close()
     assert _remaining(second) == set(ids) - {"old", "old2"}
 
 
@@ -317,13 +319,13 @@ def test_status_counts_held_and_recent(tmp_path: Path) -> None:
     _seed_retention(db)
 
     async def run() -> tuple[dict[int, int], dict[int, int]]:
-        conn = await connect(db)
+        database = await open_database(f"sqlite:///{db}")
         try:
-            ops = OpsStore(conn, conn)
+            ops = OpsStore(database, CommentStore(database))
             return await ops.held_counts(), await ops.counts_since(
                 (datetime.now(UTC) - timedelta(days=2)).isoformat())
         finally:
-            await conn.close()
+            await database.close()
 
     held, recent = asyncio.run(run())
     assert held == {1: 1}

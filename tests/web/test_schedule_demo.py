@@ -17,7 +17,6 @@ from livechat import CommentStore
 from replay import ReplayStore
 from schedule import SEOUL, ScheduleStore
 from tests.support import migrated
-from web.database import connect, migrate
 from web.demo import ensure_demo_live, load_demo
 
 NOW = datetime(2026, 11, 25, 13, 7, tzinfo=SEOUL).astimezone(UTC)
@@ -25,15 +24,9 @@ NOW = datetime(2026, 11, 25, 13, 7, tzinfo=SEOUL).astimezone(UTC)
 
 @asynccontextmanager
 async def worker(path: Path) -> AsyncIterator[tuple[ScheduleStore, ReplayStore, CommentStore]]:
-    """One process's stores: its own `Database` (and comment connections)."""
-    migrate(path)
-    conns = [await connect(path) for _ in range(2)]
-    try:
-        async with migrated(path) as db:
-            yield (ScheduleStore(db), ReplayStore(db), CommentStore(conns[0], conns[1]))
-    finally:
-        for conn in conns:
-            await conn.close()
+    """One process's stores: its own `Database`."""
+    async with migrated(path) as db:
+        yield (ScheduleStore(db), ReplayStore(db), CommentStore(db))
 
 
 def counts(path: Path) -> tuple[int, int, int]:

@@ -33,7 +33,6 @@ from livechat.moderation.moderator import (
 from web.accounts.roles import ROLES, Access
 from web.accounts.staff_pages import ROLE_LABELS, staff_gate
 from web.accounts.store import AccountError
-from web.database import connect
 from web.http.errors import ApiError, refused
 from web.http.requests import (
     ascii_int,
@@ -61,12 +60,9 @@ CSV_MAX_ROWS = 100_000
 
 async def start_moderation(stack: contextlib.AsyncExitStack, hub: CommentHub,
                            settings: Settings) -> Moderator:
-    """Open the moderation store and install the service on `hub` (called by the lifespan)."""
-    writer = await connect(settings.database_path)
-    stack.push_async_callback(writer.close)
-    reader = await connect(settings.database_path)
-    stack.push_async_callback(reader.close)
-    moderator = Moderator(hub, ModerationStore(writer, reader), NOTICES,
+    """Install the moderation service on `hub` (called by the lifespan); its store uses
+    the hub's database and changes comments through the hub's comment store."""
+    moderator = Moderator(hub, ModerationStore(hub.store.db, hub.store), NOTICES,
                           ModerationConfig(
                               report_hide_threshold=settings.report_hide_threshold,
                               reports_per_address=settings.reports_per_address,
