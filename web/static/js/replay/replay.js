@@ -7,7 +7,7 @@
 // their offset. Playing forward appends; a seek (either way) redraws the list from the
 // comments just before the new position; a paused player shows nothing new.
 // User text is only ever set with textContent.
-import { attachStream, captionsToggle } from "./player.js";
+import { attachStream, captionsToggle } from "../common/player.js";
 
 const WINDOW = 60; // seconds per fetched window
 const SHOWN = 80; // comments kept in the list

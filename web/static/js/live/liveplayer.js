@@ -5,7 +5,7 @@
 // screen — and the video starts muted by itself where the browser allows it (never when
 // the reader asked to save data); a planned broadcast shows its waiting room with a
 // countdown instead, and turns into the live player when the `status` frame says so.
-import { attachStream, captionsToggle } from "./player.js";
+import { attachStream, captionsToggle } from "../common/player.js";
 
 const video = document.getElementById("live-video");
 const player = document.getElementById("player");
