@@ -1,17 +1,12 @@
 // "My account": rename, unlink a provider, delete the account, sign out (JSON + CSRF).
-const root = document.getElementById("account");
-const strings = JSON.parse(document.getElementById("account-strings").textContent);
-const csrf = root.dataset.csrf;
+import { sendJSON, useToken } from "../common/api.js";
+import { pageStrings } from "../common/i18n.js";
 
-async function call(method, url, body) {
-  const response = await fetch(url, {
-    method,
-    headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-    credentials: "same-origin",
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return response;
-}
+const root = document.getElementById("account");
+const strings = pageStrings("account-strings");
+useToken(root.dataset.csrf);
+
+const call = sendJSON;
 
 const renameForm = document.getElementById("rename-form");
 if (renameForm) {
@@ -23,7 +18,7 @@ if (renameForm) {
     try {
       const response = await call("POST", "/api/account/name", { display_name: name });
       if (response.ok) {
-        document.getElementById("account-name").textContent = (await response.json()).display_name;
+        document.getElementById("account-name").textContent = response.body.display_name;
       } else {
         error.textContent = response.status === 400 ? strings.badName : strings.failed;
       }

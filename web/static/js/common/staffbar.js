@@ -1,5 +1,7 @@
 // The staff bar: what is live now (with its moderator console for those who moderate),
 // and logout. Everything else in the bar is plain links rendered by the server.
+import { postJSON, useToken } from "./api.js";
+
 const bar = document.getElementById("staff-bar");
 const live = document.getElementById("staff-live");
 
@@ -36,12 +38,9 @@ document.getElementById("staff-logout").addEventListener("click", async (event) 
   const button = event.currentTarget;
   button.disabled = true;
   try {
-    const response = await fetch("/api/logout", {
-      method: "POST", credentials: "same-origin",
-      headers: { "X-CSRF-Token": bar.dataset.csrf, "Content-Type": "application/json" },
-      body: "{}",
-    });
-    if (!response.ok) throw new Error(String(response.status));
+    useToken(bar.dataset.csrf);
+    const { ok, status } = await postJSON("/api/logout", {});
+    if (!ok) throw new Error(String(status));
     window.location.assign("/");
   } catch {
     button.disabled = false;

@@ -12,7 +12,9 @@
 // summary ("새 댓글 5개") at most once every ANNOUNCE_EVERY_MS.
 //
 // Every frame the socket brings is also dispatched as a `livechat:frame` DOM event on
-// `document` (detail: the frame), so other panels (questions.js) share this connection.
+// `document` (detail: the frame), so other panels (questions.js) share this connection;
+// `livechat:me` (detail: {name, role, …}) says who the reader now is, and a panel that
+// needs a nickname asks with a `livechat:nickname` event (the dialog opens).
 //
 // Layout: a comment is one line (name in a stable colour, badge, text); one's own are
 // highlighted. On phones the chat fills what is left of the first screen under the sticky
@@ -29,26 +31,18 @@
 // one "이의 신청" (appeal); `comments` frames with `restored: true` put comments back in id
 // order even if they were removed before; a chat restriction shows until when.
 
+import { postJSON, useToken } from "../common/api.js";
+import { fill, pageStrings } from "../common/i18n.js";
+import { Connection } from "../common/socket.js";
+import { graphemes } from "../common/text.js";
+
 const MAX_NODES = 200;
 const MAX_NODES_READING = 400; // while the reader has scrolled up, trim less eagerly
 const MAX_SEEN = 5000;
-const BACKOFF_BASE_MS = 500;
-const BACKOFF_CAP_MS = 30000;
-const BUSY_BASE_MS = 5000;
-const HEALTHY_AFTER_MS = 5000;
-const PING_EVERY_MS = 25000;
 const ANNOUNCE_EVERY_MS = 5000;
 const AT_BOTTOM_PX = 48;
-const STOP_CODES = new Set([1008, 4404]);
 const REMOVED_KEPT = 50; // removed comments remembered, so the author's notice can quote them
 const ARROWS = new Set(["ArrowUp", "ArrowDown", "Home", "End"]);
-const CLOSE_BUSY = 1013;
-
-/** Full-jitter exponential backoff: a uniform delay in [0, min(cap, base * 2^attempt)). */
-export function backoffDelay(attempt, base = BACKOFF_BASE_MS, cap = BACKOFF_CAP_MS,
-                             random = Math.random) {
-  return Math.floor(random() * Math.min(cap, base * 2 ** Math.min(attempt, 20)));
-}
 
 /** A stable colour slot (0-7) for a name; web/templating.py `name_hue` is the same. */
 export function nameHue(name) {
@@ -57,9 +51,6 @@ export function nameHue(name) {
   return value % 8;
 }
 
-function fill(template, values) {
-  return template.replace(/\{(\w+)\}/g, (whole, key) => (key in values ? String(values[key]) : whole));
-}
 
 function newClientId() {
   const bytes = new Uint8Array(12);
@@ -67,104 +58,6 @@ function newClientId() {
   return "c" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-function graphemes(text) {
-  if (typeof Intl !== "undefined" && Intl.Segmenter) {
-    let n = 0;
-    for (const _ of new Intl.Segmenter().segment(text)) n += 1;
-    return n;
-  }
-  return Array.from(text).length;
-}
-
-/** The socket: connects, reconnects with backoff, resumes after the last id seen. */
-export class Connection {
-  constructor(url, { lastId, onFrame, onState }) {
-    this.url = url;
-    this.lastId = lastId;
-    this.onFrame = onFrame;
-    this.onState = onState;
-    this.socket = null;
-    this.attempt = 0;
-    this.ready = false;
-    this.stopped = false;
-    this.timer = null;
-    this.pinger = null;
-    this.openedAt = 0;
-    addEventListener("online", () => this.retryNow());
-    document.addEventListener("visibilitychange", () => {
-      if (!document.hidden) this.retryNow();
-    });
-  }
-
-  connect() {
-    if (this.stopped) return;
-    clearTimeout(this.timer);
-    this.timer = null;
-    const target = new URL(this.url, location.href);
-    target.protocol = location.protocol === "https:" ? "wss:" : "ws:";
-    if (this.lastId > 0) target.searchParams.set("after", String(this.lastId));
-    const ws = new WebSocket(target);
-    this.socket = ws;
-    this.ready = false;
-    this.onState("connecting");
-    ws.addEventListener("message", (event) => {
-      if (this.socket !== ws) return;
-      let frame;
-      try {
-        frame = JSON.parse(event.data);
-      } catch {
-        return;
-      }
-      if (frame.type === "hello") {
-        this.ready = true;
-        this.openedAt = Date.now();
-        this.onState("open");
-      }
-      this.onFrame(frame);
-    });
-    ws.addEventListener("close", (event) => this.closed(ws, event.code));
-    clearInterval(this.pinger);
-    this.pinger = setInterval(() => this.send({ type: "ping" }), PING_EVERY_MS);
-  }
-
-  closed(ws, code) {
-    if (this.socket !== ws) return; // replaced on purpose (restart)
-    this.socket = null;
-    this.ready = false;
-    clearInterval(this.pinger);
-    if (STOP_CODES.has(code)) {
-      this.stopped = true;
-      this.onState("stopped");
-      return;
-    }
-    if (this.openedAt && Date.now() - this.openedAt > HEALTHY_AFTER_MS) this.attempt = 0;
-    this.openedAt = 0;
-    const delay = backoffDelay(this.attempt, code === CLOSE_BUSY ? BUSY_BASE_MS : BACKOFF_BASE_MS);
-    this.attempt += 1;
-    this.onState(code === CLOSE_BUSY ? "busy" : "reconnecting");
-    this.timer = setTimeout(() => this.connect(), delay);
-  }
-
-  /** Reconnect at once if a reconnect is pending (network back, tab visible again). */
-  retryNow() {
-    if (this.timer !== null && !this.stopped) this.connect();
-  }
-
-  /** Open a fresh socket now (the session changed: the server reads it on connect). */
-  restart() {
-    const old = this.socket;
-    this.socket = null;
-    if (old) old.close(1000);
-    this.attempt = 0;
-    this.connect();
-  }
-
-  send(message) {
-    if (!this.ready || !this.socket || this.socket.readyState !== WebSocket.OPEN) return false;
-    this.socket.send(JSON.stringify(message));
-    return true;
-  }
-}
 
 /** A polite live region that summarises instead of reading every comment. */
 class Announcer {
@@ -536,7 +429,7 @@ class CommentList {
 class LiveChat {
   constructor(root) {
     this.root = root;
-    this.strings = JSON.parse(document.getElementById("livechat-strings").textContent);
+    this.strings = pageStrings("livechat-strings");
     this.broadcastId = Number(root.dataset.broadcastId);
     this.maxChars = Number(root.dataset.maxChars) || 300;
     this.me = root.dataset.nickname ? { name: root.dataset.nickname } : null;
@@ -555,7 +448,6 @@ class LiveChat {
     this.mine = new Set(); // ids of comments this page posted
     this.underReview = new Set(); // own comments hidden by reports, pending review
     this.appealed = new Set();
-    this.csrfToken = "";
     this.reportTarget = null;
     this.locale = root.dataset.locale || "ko";
     this.list = new CommentList(root, this.strings, this.locale);
@@ -1020,6 +912,7 @@ class LiveChat {
 
   setMe(you) {
     this.me = { name: you.name, role: you.role, department: you.department, mark: you.mark };
+    document.dispatchEvent(new CustomEvent("livechat:me", { detail: this.me }));
     const who = this.$("chat-who");
     const strong = document.createElement("strong");
     strong.textContent = you.name;
@@ -1241,28 +1134,11 @@ class LiveChat {
     this.refreshComposer();
   }
 
-  async csrf(fresh = false) {
-    if (this.csrfToken && !fresh) return this.csrfToken;
-    const response = await fetch("/api/session", { credentials: "same-origin" });
-    const body = response.ok ? await response.json() : {};
-    this.csrfToken = body.csrf_token || "";
-    return this.csrfToken;
-  }
-
-  /** POST JSON with the CSRF header (fetched once; again if the server says it is stale). */
-  async post(url, payload, retried = false) {
+  /** POST JSON with the CSRF header (common/api.js); {response: null, body: null} when the
+   * network fails. */
+  async post(url, payload) {
     try {
-      const response = await fetch(url, {
-        method: "POST",
-        credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "X-CSRF-Token": await this.csrf(retried) },
-        body: JSON.stringify(payload),
-      });
-      let body = {};
-      try { body = await response.json(); } catch { body = {}; }
-      if (response.status === 403 && body.error && body.error.code === "csrf" && !retried) {
-        return this.post(url, payload, true);
-      }
+      const { response, body } = await postJSON(url, payload);
       return { response, body };
     } catch {
       return { response: null, body: null };
@@ -1434,6 +1310,7 @@ class LiveChat {
           return;
         }
         input.removeAttribute("aria-invalid");
+        useToken(body.csrf_token); // the new session's
         this.setMe({ name: body.nickname, role: body.role, department: body.department });
         dialog.close();
         // The socket learns who we are only when it connects: open a new one.
@@ -1457,4 +1334,6 @@ class LiveChat {
 }
 
 const root = document.getElementById("chat");
-if (root) window.liveChat = new LiveChat(root);
+/** The page's chat (null on pages without one); other panels talk to it through events. */
+export const liveChat = root ? new LiveChat(root) : null;
+if (liveChat) document.addEventListener("livechat:nickname", () => liveChat.openNickname());

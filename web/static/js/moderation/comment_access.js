@@ -1,4 +1,6 @@
 // The moderation console's "who may take part" form: GET/PUT /api/broadcasts/{id}/comment-access.
+import { sendJSON, useToken } from "../common/api.js";
+
 const form = document.getElementById("comment-access");
 const console_ = document.getElementById("console");
 
@@ -22,18 +24,14 @@ if (form && console_) {
     const data = new FormData(form);
     status.textContent = "";
     try {
-      const response = await fetch(url, {
-        method: "PUT",
-        credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "X-CSRF-Token": console_.dataset.csrf },
-        body: JSON.stringify({
-          comments: String(data.get("comments") || "anyone"),
-          questions_need_account: data.get("questions_need_account") === "on",
-          votes_need_account: data.get("votes_need_account") === "on",
-        }),
+      useToken(console_.dataset.csrf);
+      const { ok, status: code, body } = await sendJSON("PUT", url, {
+        comments: String(data.get("comments") || "anyone"),
+        questions_need_account: data.get("questions_need_account") === "on",
+        votes_need_account: data.get("votes_need_account") === "on",
       });
-      if (!response.ok) throw new Error(String(response.status));
-      show(await response.json());
+      if (!ok) throw new Error(String(code));
+      show(body);
       status.textContent = form.dataset.done;
     } catch {
       status.textContent = form.dataset.failed;

@@ -3,7 +3,12 @@
 // Actions go over the WebSocket (`moderate` messages). Everything works from the keyboard
 // (press ? for the list): j/k move, Space selects, r removes the selection, d removes all by
 // a user, t/b restrict, z undoes. Bans and "remove all" are confirmed; removals, timeouts
-// and bans can be undone. User text goes in textContent only.
+// and bans can be undone. User text goes in textContent only. The socket, its backoff and
+// resume are common/socket.js's, the same as the live page's.
+
+import { getJSON } from "../common/api.js";
+import { fill, pageLocale, seoulClock } from "../common/i18n.js";
+import { Connection } from "../common/socket.js";
 
 const root = document.getElementById("console");
 const S = document.getElementById("mod-strings").dataset;
@@ -16,9 +21,8 @@ const newButton = $("mod-new");
 const items = new Map(); // id -> item (with status)
 const selected = new Set();
 const pending = new Map(); // request_id -> callback(result)
-let socket = null;
+let connection = null;
 let lastId = 0;
-let attempt = 0;
 let sequence = 0;
 let chatClosed = false;
 let following = true;
@@ -33,27 +37,20 @@ function el(tag, className, text) {
   return node;
 }
 
-function fill(template, values) {
-  return String(template).replace(/\{(\w+)\}/g, (_, k) => (k in values ? String(values[k]) : ""));
-}
-
 function word(table, code) {
   return (L[table] && L[table][code]) || code || "";
 }
 
 function seoulTime(iso) {
   if (!iso) return "";
-  return new Date(iso).toLocaleString(document.documentElement.lang || "ko", {
+  return new Date(iso).toLocaleString(pageLocale(), {
     timeZone: "Asia/Seoul", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
     hour12: false,
   });
 }
 
 function clock(iso) {
-  if (!iso) return "";
-  return new Date(iso).toLocaleTimeString(document.documentElement.lang || "ko", {
-    timeZone: "Asia/Seoul", hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false,
-  });
+  return seoulClock(iso, { seconds: true });
 }
 
 function announce(message) {
@@ -193,7 +190,10 @@ function upsert(item) {
     queued.remove();
   }
   $("mod-queue-count").textContent = String(queue.children.length);
-  if (item.id > lastId && merged.status !== "held") lastId = Math.max(lastId, item.id);
+  if (item.id > lastId && merged.status !== "held") {
+    lastId = Math.max(lastId, item.id);
+    if (connection) connection.lastId = lastId; // a reconnect resumes after it
+  }
 }
 
 function setStatus(ids, status) {
@@ -356,12 +356,6 @@ function toolsSummary() {
 for (const id of ["mod-reason", "mod-minutes", "mod-scope"]) $(id).addEventListener("change", toolsSummary);
 
 // -- loading -------------------------------------------------------------------------
-async function getJSON(path) {
-  const response = await fetch(path, { headers: { Accept: "application/json" }, credentials: "same-origin" });
-  if (!response.ok) throw new Error(`${path}: ${response.status}`);
-  return response.json();
-}
-
 async function loadAll() {
   const base = `/api/moderation/broadcasts/${broadcastId}`;
   // Recent actions: this broadcast's, and blocked-word changes (they belong to no broadcast).
@@ -408,7 +402,6 @@ function onModEvent(frame) {
 function onFrame(frame) {
   switch (frame.type) {
     case "hello":
-      attempt = 0;
       $("mod-conn").textContent = S.connected;
       renderState({ slow_mode: frame.slow_mode, closed: frame.closed, pinned: frame.pinned });
       loadAll().catch((err) => announce(`${S.failed}: ${err.message}`));
@@ -442,34 +435,33 @@ function onFrame(frame) {
 }
 
 function connect() {
-  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  const query = lastId ? `?after=${lastId}` : "";
-  socket = new WebSocket(`${scheme}//${location.host}/ws/broadcasts/${broadcastId}${query}`);
-  socket.addEventListener("message", (event) => {
-    try {
-      onFrame(JSON.parse(event.data));
-    } catch (err) {
-      announce(String(err));
-    }
+  connection = new Connection(`/ws/broadcasts/${broadcastId}`, {
+    lastId,
+    onFrame: (frame) => {
+      try {
+        onFrame(frame);
+      } catch (err) {
+        announce(String(err));
+      }
+    },
+    onState: (state) => {
+      if (state === "reconnecting" || state === "busy" || state === "stopped") {
+        $("mod-conn").textContent = S.reconnecting;
+        root.dataset.ready = "false";
+      }
+    },
   });
-  socket.addEventListener("close", () => {
-    $("mod-conn").textContent = S.reconnecting;
-    root.dataset.ready = "false";
-    attempt += 1;
-    const delay = Math.min(15000, 500 * 2 ** Math.min(attempt, 5)) * (0.5 + Math.random() / 2);
-    setTimeout(connect, delay);
-  });
+  connection.connect();
 }
 
 function send(action, fields, onDone) {
-  if (!socket || socket.readyState !== WebSocket.OPEN) {
+  sequence += 1;
+  const requestId = `r${sequence}`;
+  if (!connection || !connection.send({ type: "moderate", action, request_id: requestId, ...fields })) {
     announce(S.reconnecting);
     return false;
   }
-  sequence += 1;
-  const requestId = `r${sequence}`;
   if (onDone) pending.set(requestId, onDone);
-  socket.send(JSON.stringify({ type: "moderate", action, request_id: requestId, ...fields }));
   return true;
 }
 

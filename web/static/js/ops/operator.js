@@ -3,7 +3,11 @@
 // Times typed in <input type="datetime-local"> are Seoul wall-clock times: "+09:00" is
 // added here, so the browser's own time zone never matters.
 
+import { sendJSON, useToken } from "../common/api.js";
+import { fill } from "../common/i18n.js";
+
 const root = document.getElementById("operator");
+useToken(root.dataset.csrf);
 
 function show(element, message) {
   element.textContent = message;
@@ -11,31 +15,12 @@ function show(element, message) {
 }
 
 async function send(method, url, body) {
-  const response = await fetch(url, {
-    method,
-    credentials: "same-origin",
-    headers: {
-      "Content-Type": "application/json",
-      Accept: "application/json",
-      "X-CSRF-Token": root.dataset.csrf || "",
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  let data = {};
-  try {
-    data = await response.json();
-  } catch {
-    /* an empty or non-JSON body */
-  }
-  return { ok: response.ok, status: response.status, data };
+  const { ok, status, body: data } = await sendJSON(method, url, body);
+  return { ok, status, data };
 }
 
 // The API names the field and says what is wrong in English; staff read it in their own
 // language, with the field's visible label: "제목을(를) 입력하세요", not "title: required".
-function fill(template, values) {
-  return template.replace(/\{(\w+)\}/g, (_, key) => (key in values ? String(values[key]) : ""));
-}
-
 function labelOf(name) {
   const input = document.querySelector(`#broadcast-form [name="${name}"]`);
   const label = input && input.id ? document.querySelector(`label[for="${input.id}"]`) : null;

@@ -5,19 +5,19 @@
 // with a `version`, and an older version never overwrites a newer one. On the live page the
 // frames come through the page's own chat connection, which dispatches each one as a
 // `livechat:frame` event on `document`; elsewhere (the questions page) the panel opens its
-// own WebSocket, and where it is not live (the replay page) it only loads the list.
+// own WebSocket (common/socket.js), and where it is not live (the replay page) it only
+// loads the list. The live chat says who the reader is with `livechat:me` events; asking for
+// a nickname is a `livechat:nickname` event (no globals between the two panels).
 //
 // Rendering: user text only ever goes through textContent. Items are keyed by id and
 // updated in place, so a staff member typing an answer never loses the text when votes move.
 
+import { sendJSON, useToken } from "../common/api.js";
+import { fill } from "../common/i18n.js";
+import { Connection } from "../common/socket.js";
+
 const STAFF = new Set(["official", "moderator", "admin"]);
 const STATUSES = ["open", "answered", "forwarded", "will_reflect", "not_in_remit"];
-const BACKOFF_BASE_MS = 500;
-const BACKOFF_CAP_MS = 30000;
-
-function fill(template, values) {
-  return template.replace(/\{(\w+)\}/g, (whole, key) => (key in values ? String(values[key]) : whole));
-}
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -67,7 +67,7 @@ class QuestionPanel {
     this.broadcastId = Number(root.dataset.broadcastId);
     this.locale = root.dataset.locale || "ko";
     this.role = root.dataset.role || "";
-    this.csrf = root.dataset.csrf || "";
+    useToken(root.dataset.csrf);
     try {
       this.marks = JSON.parse(root.dataset.marks || "{}"); // sign-in provider marks
     } catch {
@@ -91,8 +91,7 @@ class QuestionPanel {
   }
 
   myName() {
-    const chat = window.liveChat;
-    return (chat && chat.me && chat.me.name) || this.name || null;
+    return this.name || null;
   }
 
   get canAnswer() {
@@ -414,38 +413,19 @@ class QuestionPanel {
   }
 
   // -- actions --------------------------------------------------------------------------
-  async token() {
-    if (this.csrf) return this.csrf;
-    const response = await fetch("/api/session", { credentials: "same-origin" });
-    const body = await response.json();
-    this.csrf = body.csrf_token || "";
-    return this.csrf;
-  }
-
-  async send(url, payload, retried = false) {
+  async send(url, payload) {
     this.say("");
-    const response = await fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": await this.token() },
-      body: JSON.stringify(payload || {}),
-    });
-    let body = {};
-    try { body = await response.json(); } catch { body = {}; }
-    if (response.status === 403 && body.error && body.error.code === "csrf" && !retried) {
-      this.csrf = "";
-      return this.send(url, payload, true);
-    }
+    const { response, body } = await sendJSON("POST", url, payload || {});
     if (response.status === 409 && body.error && body.error.code === "personal_data"
         && !payload.mask_personal_data) {
       // An official's text with a phone number or the like: publish it masked, if they agree.
       if (!window.confirm(`${this.str("personalData")}\n\n${body.error.masked || ""}`)) return false;
-      return this.send(url, { ...payload, mask_personal_data: true }, retried);
+      return this.send(url, { ...payload, mask_personal_data: true });
     }
     if (!response.ok) {
       if (response.status === 401) {
         this.say(this.str("needNickname"));
-        if (window.liveChat && window.liveChat.openNickname) window.liveChat.openNickname();
+        document.dispatchEvent(new CustomEvent("livechat:nickname"));
       } else if (body.error && body.error.code === "vote_limit") {
         this.say(this.str("voteLimit"));
       } else {
@@ -513,25 +493,13 @@ class QuestionPanel {
   }
 }
 
-/** A small reconnecting socket for pages without the live chat client. */
+/** The panel's own socket, for pages without the live chat client. */
 function follow(panel) {
-  let attempt = 0;
-  const open = () => {
-    const target = new URL(`/ws/broadcasts/${panel.broadcastId}`, location.href);
-    target.protocol = location.protocol === "https:" ? "wss:" : "ws:";
-    const ws = new WebSocket(target);
-    ws.addEventListener("message", (event) => {
-      try { panel.apply(JSON.parse(event.data)); } catch { /* not ours */ }
-    });
-    ws.addEventListener("open", () => { attempt = 0; });
-    ws.addEventListener("close", (event) => {
-      if (event.code === 1008 || event.code === 4404) return;
-      const delay = Math.floor(Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt));
-      attempt = Math.min(attempt + 1, 20);
-      setTimeout(open, delay);
-    });
-  };
-  open();
+  new Connection(`/ws/broadcasts/${panel.broadcastId}`, {
+    lastId: 0,
+    onFrame: (frame) => panel.apply(frame),
+    onState: () => {},
+  }).connect();
 }
 
 function start() {
@@ -539,7 +507,7 @@ function start() {
   if (!root || root.dataset.started) return;
   root.dataset.started = "1";
   const panel = new QuestionPanel(root);
-  window.questionPanel = panel;
+  document.addEventListener("livechat:me", (event) => { panel.name = event.detail.name; });
   const chat = document.getElementById("chat");
   if (chat && Number(chat.dataset.broadcastId) === panel.broadcastId) {
     // The live page: share the chat's socket (livechat.js dispatches every frame).

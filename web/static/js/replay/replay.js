@@ -7,6 +7,7 @@
 // their offset. Playing forward appends; a seek (either way) redraws the list from the
 // comments just before the new position; a paused player shows nothing new.
 // User text is only ever set with textContent.
+import { postJSON, useToken } from "../common/api.js";
 import { attachStream, captionsToggle } from "../common/player.js";
 
 const WINDOW = 60; // seconds per fetched window
@@ -280,11 +281,12 @@ async function composer(replayChat, root) {
   const nickBox = document.getElementById("replay-nick");
   const nickInput = document.getElementById("replay-nickname");
   const status = document.getElementById("replay-composer-status");
-  let csrf = "";
+  let named = false; // a session with a nickname (and so a CSRF token)
   try {
     const session = await (await fetch("/api/session")).json();
     if (session.nickname) {
-      csrf = session.csrf_token;
+      useToken(session.csrf_token);
+      named = true;
       nickBox.hidden = true;
     }
   } catch {
@@ -298,7 +300,7 @@ async function composer(replayChat, root) {
       status.textContent = replayChat.text("empty");
       return;
     }
-    if (!csrf) {
+    if (!named) {
       const response = await fetch("/api/session", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
@@ -309,16 +311,14 @@ async function composer(replayChat, root) {
         status.textContent = refusal(replayChat, response, data, "nicknameFailed");
         return;
       }
-      csrf = data.csrf_token;
+      useToken(data.csrf_token);
+      named = true;
       nickBox.hidden = true;
     }
     const offset = Math.round(replayChat.player.currentTime * 1000) / 1000;
-    const response = await fetch(`/api/replays/${root.dataset.replayId}/comments`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-      body: JSON.stringify({ text: body, offset, client_id: `r${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}` }),
+    const { response, body: data } = await postJSON(`/api/replays/${root.dataset.replayId}/comments`, {
+      text: body, offset, client_id: `r${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`,
     });
-    const data = await response.json().catch(() => ({}));
     if (!response.ok) {
       status.textContent = refusal(replayChat, response, data, "failed");
       return;
