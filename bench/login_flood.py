@@ -32,7 +32,7 @@ from pathlib import Path
 import httpx
 
 from tests.support import AppServer, seed_broadcast
-from web.accounts import AccountStore
+from web.accounts.store import AccountStore
 from web.database import connect
 
 PASSWORD = "correct horse battery"

@@ -3,7 +3,7 @@
     python3 -m bench.session_check              # 100k members, 5 runs of 5,000 checks
     python3 -m bench.session_check --members 1000 --checks 20000
 
-`SessionCodec.load` asks `web.members.member_name` whether a member still exists (and
+`SessionCodec.load` asks `web.accounts.members.member_name` whether a member still exists (and
 its current name) on every request and every socket message of a member, so that
 deleting an account ends every copy of its cookie at once. It reads on a connection kept
 per database file and thread. The baseline, in the same run, opens a connection per check
@@ -20,8 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from web.accounts.members import close_member_readers, member_name
 from web.database import migrate
-from web.members import close_member_readers, member_name
 
 
 def per_check_connection(db: Path, member_id: int) -> str | None:

@@ -25,12 +25,17 @@ from livechat.moderation import (
     mask_personal_data,
     parse_reason,
 )
-from livechat.moderation_store import ModerationStore
-from livechat.moderator import MODERATOR_ROLES, ModerationConfig, ModerationError, Moderator
+from livechat.moderation.moderation_store import ModerationStore
+from livechat.moderation.moderator import (
+    MODERATOR_ROLES,
+    ModerationConfig,
+    ModerationError,
+    Moderator,
+)
 from livechat.ops_store import OpsStore
-from livechat.question_service import QuestionService
-from livechat.question_store import QuestionStore
 from livechat.questions import Question, Tally
+from livechat.questions.question_service import QuestionService
+from livechat.questions.question_store import QuestionStore
 from livechat.store import CommentStore
 from livechat.text import CommentRejected, clean_text, grapheme_count, validate_comment
 

@@ -35,7 +35,7 @@ MIGRATIONS: tuple[str, ...] = (
         pinned_comment_id INTEGER
     );
     """,
-    # 2: moderation (livechat.moderation_store): the audit log, removals with their reason,
+    # 2: moderation (livechat.moderation.moderation_store): the audit log, removals with their reason,
     # chat restrictions (timeouts and bans), blocked words, viewer reports and appeals.
     # Removal is soft: comments.status = 'removed'; the audit row keeps the text.
     """

@@ -54,7 +54,7 @@ def terms(query: str) -> tuple[str, ...]:
         raise QueryError(f"at most {MAX_QUERY_CHARS} characters")
     if any(unicodedata.category(ch) == "Cc" and not ch.isspace() for ch in query):
         # A NUL ends an FTS5 string early (SQLite reads C strings). Callers clean search
-        # input like comment text (web.requests.search_text); this is the core's guard.
+        # input like comment text (web.http.requests.search_text); this is the core's guard.
         raise QueryError("control characters are not searchable")
     seen: dict[str, None] = {}
     for term in normalize(query).split():

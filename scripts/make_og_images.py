@@ -2,7 +2,7 @@
 
 They are what a page that is not one broadcast or replay shares, and the fallback when
 the server has no CJK font to draw a page's own preview. The drawing lives in
-`web/preview_card.py` (one home with the per-page previews); this only writes the files.
+`web/replay/preview_card.py` (one home with the per-page previews); this only writes the files.
 Needs Pillow and Debian's fonts-noto-cjk:
 
     python3 scripts/make_og_images.py
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from web.preview_card import GENERIC_CARDS, CardFonts, generic
+from web.replay.preview_card import GENERIC_CARDS, CardFonts, generic
 
 OUT = Path(__file__).resolve().parent.parent / "web" / "static" / "og"
 

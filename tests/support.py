@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 
-from web.accounts import AccountStore
+from web.accounts.store import AccountStore
 from web.database import connect
 from web.settings import ws_transport_max
 

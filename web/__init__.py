@@ -1,6 +1,6 @@
 """The web edge: the app factory, pages, JSON API, sessions, sharing and the CLI."""
 
-import web.ids  # noqa: F401  (registers the `{name:id}` path convertor before routes are built)
+import web.http.ids  # noqa: F401  (registers the `{name:id}` path convertor before routes are built)
 from web.app import create_app
 from web.settings import Settings
 

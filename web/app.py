@@ -31,51 +31,46 @@ from livechat import (
 )
 from replay import ReplayStore
 from schedule import ScheduleStore
-from web import (
-    access_routes,
-    account_routes,
-    auth,
-    comment_routes,
-    health,
-    live,
-    moderation_routes,
-    pages,
-    picture_routes,
-    push_routes,
-    pwa_routes,
-    question_routes,
-    replay_routes,
-    schedule_routes,
-    share_routes,
-    signin,
-    staff_pages,
-    status_routes,
-)
-from web.accounts import AccountStore
-from web.channel_feed import ChannelFeed
-from web.channel_feed import routes as channel_feed_routes
-from web.chat_window import LiveWindow
+from web.accounts import auth, signin, staff_pages
+from web.accounts import routes as account_routes
+from web.accounts.login_limits import LoginLimits
+from web.accounts.members import MemberStore, close_member_readers
+from web.accounts.password_gate import PasswordGate
+from web.accounts.sessions import SessionCodec, SessionRefreshMiddleware
+from web.accounts.store import AccountStore
 from web.database import connect, migrate
-from web.errors import exception_handlers
-from web.live import FrameSendMiddleware
-from web.login_limits import LoginLimits
-from web.members import MemberStore, close_member_readers
-from web.metrics import MetricsRecorder, metrics_dir
-from web.metrics import routes as metrics_routes
-from web.overload import OverloadMiddleware
-from web.password_gate import PasswordGate
-from web.pictures import Pictures
-from web.push_sender import PushSender, VapidKeys
-from web.push_store import PushStore
-from web.request_id import RequestIdMiddleware
-from web.retention import retention
-from web.security import SecurityHeadersMiddleware
+from web.http import health
+from web.http.errors import exception_handlers
+from web.http.overload import OverloadMiddleware
+from web.http.request_id import RequestIdMiddleware
+from web.http.security import SecurityHeadersMiddleware
+from web.http.static_files import HashedStaticFiles
+from web.live import comment_routes, pages
+from web.live import socket as live
+from web.live.chat_window import LiveWindow
+from web.live.socket import FrameSendMiddleware
+from web.moderation import access_routes
+from web.moderation import routes as moderation_routes
+from web.ops import status as status_routes
+from web.ops.metrics import MetricsRecorder, metrics_dir
+from web.ops.metrics import routes as metrics_routes
+from web.ops.retention import retention
+from web.push import routes as push_routes
+from web.push.sender import PushSender, VapidKeys
+from web.push.store import PushStore
+from web.pwa import routes as pwa_routes
+from web.questions import routes as question_routes
+from web.rendering.templating import make_templates
+from web.replay import picture_routes
+from web.replay import routes as replay_routes
+from web.replay.pictures import Pictures
+from web.schedule import routes as schedule_routes
+from web.schedule.channel_feed import ChannelFeed
+from web.schedule.channel_feed import routes as channel_feed_routes
 from web.services import Services
-from web.sessions import SessionCodec, SessionRefreshMiddleware
 from web.settings import Settings
-from web.share_clicks import ShareClickStore
-from web.static_files import HashedStaticFiles
-from web.templating import make_templates
+from web.share import routes as share_routes
+from web.share.clicks import ShareClickStore
 
 STATIC_DIR = Path(__file__).parent / "static"
 

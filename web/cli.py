@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from web.roles import ROLES
+from web.accounts.roles import ROLES
 from web.settings import Settings, SettingsError, ws_transport_max
 
 
@@ -36,7 +36,7 @@ def serve(args: argparse.Namespace) -> int:
     # Workers must share the key; with_secret() wrote it beside the database.
     os.environ.setdefault("SECRET_KEY", settings.secret_key)
     from web.database import migrate
-    from web.logs import log_config
+    from web.http.logs import log_config
 
     migrate(settings.database_path)
     uvicorn.run(
@@ -48,8 +48,8 @@ def serve(args: argparse.Namespace) -> int:
         # The sans-I/O websockets implementation: the lightest per connection, and the one
         # the benchmark measures (docs/performance.md).
         ws="websockets-sansio",
-        # h11 with a request-header deadline (slowloris); see web/header_timeout.py.
-        http="web.header_timeout:HeaderTimeoutProtocol",
+        # h11 with a request-header deadline (slowloris); see web/http/header_timeout.py.
+        http="web.http.header_timeout:HeaderTimeoutProtocol",
         ws_max_size=ws_transport_max(settings.ws_max_message_bytes),
         ws_per_message_deflate=settings.ws_compression,
         timeout_graceful_shutdown=int(settings.shutdown_timeout),
@@ -73,7 +73,7 @@ def db_migrate(args: argparse.Namespace) -> int:
 
 
 def db_backup(args: argparse.Namespace) -> int:
-    from web.backup import BackupError, backup_database
+    from web.ops.backup import BackupError, backup_database
 
     settings = _settings()
     try:
@@ -87,7 +87,7 @@ def db_backup(args: argparse.Namespace) -> int:
 
 
 def db_restore(args: argparse.Namespace) -> int:
-    from web.backup import BackupError, restore_database
+    from web.ops.backup import BackupError, restore_database
 
     settings = _settings()
     try:
@@ -105,7 +105,7 @@ def db_restore(args: argparse.Namespace) -> int:
 def db_prune(args: argparse.Namespace) -> int:
     from livechat import OpsStore
     from web.database import connect, migrate
-    from web.retention import prune_once
+    from web.ops.retention import prune_once
 
     settings = _settings()
     days = args.days if args.days is not None else settings.comment_retention_days
@@ -128,7 +128,7 @@ def db_prune(args: argparse.Namespace) -> int:
 
 
 def import_schedule(args: argparse.Namespace) -> int:
-    from web.schedule_import import run_import
+    from web.schedule.importer import run_import
 
     code: int = asyncio.run(run_import(_settings(), Path(args.file), dry_run=args.dry_run))
     return code
@@ -157,7 +157,7 @@ def _new_password() -> str | None:
 
 
 def create_user(args: argparse.Namespace) -> int:
-    from web.accounts import AccountError, AccountStore
+    from web.accounts.store import AccountError, AccountStore
     from web.database import connect, migrate
 
     password = _new_password()
@@ -186,7 +186,7 @@ def create_user(args: argparse.Namespace) -> int:
 def change_user(args: argparse.Namespace) -> int:
     """`live-seoul account ACTION USERNAME`: disable, enable, change role or password; each
     ends every session of the account on every worker at once."""
-    from web.accounts import AccountError, AccountStore
+    from web.accounts.store import AccountError, AccountStore
     from web.database import connect, migrate
 
     password = ""
@@ -225,9 +225,9 @@ def change_user(args: argparse.Namespace) -> int:
 def link_provider(args: argparse.Namespace) -> int:
     """Print a one-hour URL with which a staff member links a sign-in provider to their
     account (the same as the admin API `POST /api/admin/accounts/{id}/provider-link`)."""
-    from web.accounts import AccountStore
+    from web.accounts.signin import build_signin
+    from web.accounts.store import AccountStore
     from web.database import connect, migrate
-    from web.signin import build_signin
 
     settings = _settings().with_secret()
 

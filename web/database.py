@@ -16,7 +16,7 @@ from pathlib import Path
 import aiosqlite
 
 import livechat.migrations
-import livechat.question_migrations
+import livechat.questions.question_migrations
 import replay.migrations
 import schedule.migrations
 import web.migrations
@@ -27,7 +27,7 @@ PACKAGE_MIGRATIONS: tuple[tuple[str, Sequence[str]], ...] = (
     ("schedule", schedule.migrations.MIGRATIONS),
     ("replay", replay.migrations.MIGRATIONS),
     ("livechat", livechat.migrations.MIGRATIONS),
-    ("livechat.questions", livechat.question_migrations.MIGRATIONS),
+    ("livechat.questions", livechat.questions.question_migrations.MIGRATIONS),
 )
 
 BUSY_TIMEOUT_MS = 15_000

@@ -45,7 +45,7 @@ MIGRATIONS: tuple[str, ...] = (
         epoch INTEGER NOT NULL DEFAULT 0
     );
     """,
-    # 5: Web Push subscriptions and the reminders each one asked for (web.push_store). A
+    # 5: Web Push subscriptions and the reminders each one asked for (web.push.store). A
     # subscription expires unless renewed; the push service's 404/410 deletes it at once.
     """
     CREATE TABLE push_subscriptions (

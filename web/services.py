@@ -13,19 +13,19 @@ from livechat import AccessStore, Broker, CommentHub, CommentStore, QuestionServ
 from livechat.ratelimit import RateLimiter
 from replay import ReplayStore
 from schedule import ScheduleStore
-from web.accounts import AccountStore
-from web.login_limits import LoginLimits
-from web.members import MemberStore
-from web.pictures import Pictures
-from web.push_sender import PushSender
-from web.sessions import SessionCodec
+from web.accounts.login_limits import LoginLimits
+from web.accounts.members import MemberStore
+from web.accounts.sessions import SessionCodec
+from web.accounts.store import AccountStore
+from web.push.sender import PushSender
+from web.replay.pictures import Pictures
 from web.settings import Settings
-from web.share_clicks import ShareClickStore
+from web.share.clicks import ShareClickStore
 
 if TYPE_CHECKING:
-    from web.signin import SignIn  # web.signin imports this module
+    from web.accounts.signin import SignIn  # web.accounts.signin imports this module
 
-# Replay-page views from clients that bring no cookie, per address (web.replay_routes): a
+# Replay-page views from clients that bring no cookie, per address (web.replay.routes): a
 # browser keeps the cookie it is given and counts once per replay anyway; a script that
 # drops it could otherwise count a view per request.
 COOKIELESS_VIEW_BURST = 20

@@ -18,7 +18,7 @@ from replay import ReplayEdit
 from tests.e2e.sitepages import create_account, login
 from tests.replay.kit import T0, stores
 from tests.support import TIMEOUT, AppServer
-from web.i18n import SEOUL
+from web.rendering.i18n import SEOUL
 
 pytestmark = pytest.mark.e2e
 MS = TIMEOUT * 1000

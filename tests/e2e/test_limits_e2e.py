@@ -22,7 +22,7 @@ pytestmark = pytest.mark.e2e
 
 NGINX = "/usr/sbin/nginx"
 DEPLOY = ROOT / "deploy" / "nginx"
-HEADER_PROTOCOL = ("--http", "web.header_timeout:HeaderTimeoutProtocol")
+HEADER_PROTOCOL = ("--http", "web.http.header_timeout:HeaderTimeoutProtocol")
 
 
 def rss_bytes(pid: int) -> int:

@@ -18,7 +18,7 @@ from tests.e2e.sitepages import PUBLIC, create_account, login, prepare, site_pag
 from tests.support import NO_RATE_LIMITS, TIMEOUT, AppServer
 from tests.web.pagekit import guest, post_comment
 from web.database import migrate
-from web.templating import name_hue
+from web.rendering.templating import name_hue
 
 pytestmark = pytest.mark.e2e
 MS = TIMEOUT * 1000

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.support import TIMEOUT, AppServer, RedisServer, seed_broadcast, server_pair
-from web.accounts import AccountStore
+from web.accounts.store import AccountStore
 from web.database import connect
 
 pytestmark = pytest.mark.e2e

@@ -11,7 +11,7 @@ import pytest
 from tests.e2e.pagekit import new_page
 from tests.e2e.sitepages import create_account
 from tests.support import TIMEOUT, AppServer
-from web.i18n import SEOUL
+from web.rendering.i18n import SEOUL
 
 pytestmark = pytest.mark.e2e
 MS = TIMEOUT * 1000

@@ -15,7 +15,7 @@ import pytest
 from tests.e2e.pagekit import new_page
 from tests.oidc import OidcProvider
 from tests.support import TIMEOUT, AppServer, seed_broadcast
-from web.accounts import AccountStore
+from web.accounts.store import AccountStore
 from web.database import connect
 
 pytestmark = pytest.mark.e2e

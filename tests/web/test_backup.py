@@ -16,9 +16,15 @@ import pytest
 
 from livechat import OpsStore
 from tests.support import ROOT, TIMEOUT, AppServer, seed_broadcast
-from web.backup import BackupError, DatabaseInUse, backup_database, check_backup, restore_database
 from web.database import connect, migrate
-from web.retention import cutoff, retention
+from web.ops.backup import (
+    BackupError,
+    DatabaseInUse,
+    backup_database,
+    check_backup,
+    restore_database,
+)
+from web.ops.retention import cutoff, retention
 
 BATCH = 5
 

@@ -16,7 +16,7 @@ from tests.replay.kit import stores
 from tests.support import seed_broadcast
 from tests.web.test_schedule_api import _accounts, error, login, new_broadcast, seoul
 from web.app import create_app
-from web.i18n import SEOUL
+from web.rendering.i18n import SEOUL
 from web.settings import Settings
 
 TITLES = ["도시재생 주민설명회", "청년 정책 타운홀 미팅", "서울 보행친화 도시 포럼",

@@ -8,8 +8,8 @@ from starlette.responses import Response
 from starlette.testclient import TestClient
 
 from web.app import create_app
-from web.i18n import translate
-from web.pages import error_detail
+from web.live.pages import error_detail
+from web.rendering.i18n import translate
 from web.settings import Settings
 
 HTML = {"accept": "text/html"}

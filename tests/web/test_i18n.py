@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from web.i18n import LOCALES, negotiate, translate
-from web.pages import ERROR_HINTS, ERROR_TITLES
+from web.live.pages import ERROR_HINTS, ERROR_TITLES
+from web.rendering.i18n import LOCALES, negotiate, translate
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 CALL = re.compile(r"""\b_\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')\s*\)""")
@@ -88,7 +88,7 @@ def test_negotiate_prefers_cookie_then_quality() -> None:
 
 @pytest.mark.parametrize("locale", ["en", "ja"])
 def test_error_page_wording_is_translated(locale: str) -> None:
-    """Every error page title and hint (web.pages tables, not `_()` calls) has a translation."""
+    """Every error page title and hint (web.live.pages tables, not `_()` calls) has a translation."""
     catalog = load(locale)
     wording = [*ERROR_TITLES.values(), *ERROR_HINTS.values()]
     assert [w for w in wording if not catalog.get(w, "").strip()] == []

@@ -19,8 +19,8 @@ from starlette.testclient import TestClient
 from websockets.asyncio.client import connect
 
 from tests.support import ROOT, TIMEOUT, free_port, seed_broadcast, wait_for
-from web.logs import JsonFormatter, log_config, request_id_var
-from web.request_id import request_id_from
+from web.http.logs import JsonFormatter, log_config, request_id_var
+from web.http.request_id import request_id_from
 
 
 def record(msg: str, **extra: object) -> logging.LogRecord:

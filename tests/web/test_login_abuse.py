@@ -17,16 +17,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from livechat.reporting import FRESH_WEIGHT, report_weight
+from livechat.moderation.reporting import FRESH_WEIGHT, report_weight
 from tests.support import RedisServer, staff_database
 from tests.web.addresskit import FromAddress, at
-from web.accounts import AccountError, AccountStore
+from web.accounts.password_gate import PasswordGate, PasswordGateBusy
+from web.accounts.sessions import DEVICE_COOKIE
+from web.accounts.store import AccountError, AccountStore
+from web.accounts.usernames import username_key, username_skeleton
 from web.app import create_app
 from web.database import connect, migrate
-from web.password_gate import PasswordGate, PasswordGateBusy
-from web.sessions import DEVICE_COOKIE
 from web.settings import Settings
-from web.usernames import username_key, username_skeleton
 
 PASSWORD = "correct horse battery"
 

@@ -19,7 +19,7 @@ from starlette.testclient import TestClient
 
 from tests.support import ROOT, TIMEOUT, free_port, seed_broadcast, wait_for
 from web.app import create_app
-from web.metrics import Family, Histogram, authorized, render
+from web.ops.metrics import Family, Histogram, authorized, render
 from web.settings import Settings
 
 # An independent reading of the text exposition format (0.0.4), strict about what we emit.

@@ -19,10 +19,10 @@ from starlette.testclient import TestClient
 
 from tests.support import seed_broadcast
 from tests.web.addresskit import FromAddress, at
-from web.accounts import AccountStore
+from web.accounts.sessions import Session, SessionCodec, new_sid
+from web.accounts.store import AccountStore
 from web.app import create_app
 from web.database import connect
-from web.sessions import Session, SessionCodec, new_sid
 from web.settings import Settings
 
 PASSWORD = "correct horse battery"

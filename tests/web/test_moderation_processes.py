@@ -16,7 +16,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 from tests.support import TIMEOUT, AppServer, RedisServer, seed_broadcast, server_pair
-from web.accounts import AccountStore
+from web.accounts.store import AccountStore
 from web.database import connect as db_connect
 
 pytestmark = pytest.mark.e2e

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from web.templating import NAME_HUES, name_hue
+from web.rendering.templating import NAME_HUES, name_hue
 
 
 @given(st.text(max_size=40))

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from tests.web.pagekit import add_live_broadcast, guest, post_comment
-from web.pages import local_path
+from web.live.pages import local_path
 from web.settings import Settings
 
 HTML = {"accept": "text/html"}

@@ -18,7 +18,7 @@ from tests.web.pushkit import PushService, vapid_keys
 from tests.web.test_questions_api import Users, ask, make_staff
 from web.app import create_app
 from web.database import connect, migrate
-from web.push import (
+from web.push.messages import (
     Notice,
     PushSubscription,
     SubscriptionError,
@@ -27,8 +27,8 @@ from web.push import (
     parse_subscription,
     public_addresses,
 )
-from web.push_sender import PushSender, Reminder, VapidKeys
-from web.push_store import PushStore
+from web.push.sender import PushSender, Reminder, VapidKeys
+from web.push.store import PushStore
 from web.settings import Settings, SettingsError
 
 PUBLIC, PRIVATE = vapid_keys()

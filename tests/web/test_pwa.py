@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 
 from tests.support import seed_broadcast
 from web.app import create_app
-from web.pwa_routes import worker_source
+from web.pwa.routes import worker_source
 from web.settings import Settings
 
 STATIC = Path(__file__).resolve().parents[2] / "web" / "static"

@@ -18,7 +18,7 @@ from starlette.testclient import TestClient
 
 from tests.replay.kit import stores
 from tests.support import seed_broadcast
-from web.accounts import AccountStore
+from web.accounts.store import AccountStore
 from web.app import create_app
 from web.database import connect, migrate
 from web.settings import Settings

@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 
 from tests.replay.kit import T0, stores
 from tests.web.pagekit import guest
-from web.accounts import AccountStore
+from web.accounts.store import AccountStore
 from web.database import connect
 from web.settings import Settings
 

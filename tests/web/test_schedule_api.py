@@ -19,13 +19,13 @@ from starlette.testclient import TestClient
 
 from schedule import ChannelSlot
 from tests.support import seed_broadcast
-from web.accounts import AccountStore
+from web.accounts.store import AccountStore
 from web.app import create_app
 from web.database import connect, migrate
-from web.i18n import SEOUL
-from web.schedule_routes import _slot_rows
+from web.rendering.i18n import SEOUL
+from web.schedule.routes import _slot_rows
 from web.settings import Settings
-from web.share import SLOT_ANCHOR
+from web.share.links import SLOT_ANCHOR
 
 DTD = etree.DTD(str(Path(__file__).parent.parent / "schedule" / "xmltv.dtd"))
 PASSWORD = "operator-password-1"
@@ -300,7 +300,7 @@ def test_a_live_crossing_midnight_is_one_programme(settings: Settings) -> None:
     At 00:01 the same live is on, from 23:02, 61 minutes in."""
     import sqlite3
 
-    from web.schedule_routes import now_state
+    from web.schedule.routes import now_state
 
     day = datetime.now(SEOUL).date() + timedelta(days=3)
     starts = datetime.combine(day, datetime.min.time(), SEOUL) + timedelta(hours=23, minutes=2)

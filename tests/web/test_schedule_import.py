@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from tests.support import ROOT, TIMEOUT, seed_broadcast
-from web.schedule_import import run_import
+from web.schedule.importer import run_import
 from web.settings import Settings
 
 HEADER = "title,category,starts_at,ends_at,description,staff\n"

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from web import share
+from web.share import links as share
 
 BASE = "https://live.seoul.go.kr"
 

@@ -15,9 +15,9 @@ from starlette.responses import Response
 from starlette.testclient import TestClient
 
 from tests.support import seed_broadcast
+from web.accounts.sessions import COOKIE, Session, SessionCodec
 from web.app import create_app
 from web.database import migrate
-from web.sessions import COOKIE, Session, SessionCodec
 from web.settings import Settings
 
 ORIGIN = "http://testserver"
@@ -237,7 +237,7 @@ def test_unpublished_replays_are_not_shareable(settings: Settings) -> None:
 
 def test_seoul_today_is_used_for_a_bare_schedule_link(share_client: TestClient) -> None:
     """/schedule without a date shares today's schedule in Seoul."""
-    from web.i18n import SEOUL
+    from web.rendering.i18n import SEOUL
 
     r = share_client.get("/api/share", params={"url": "/schedule"})
     today = datetime.now(SEOUL).date()
@@ -263,7 +263,7 @@ def test_live_and_replay_pages_render_metadata_for_crawlers(share_client: TestCl
 
 def test_click_counting_is_rate_limited_per_address() -> None:
     """The 31st click from one address within a minute is refused; others are unaffected."""
-    from web import share_routes
+    from web.share import routes as share_routes
 
     share_routes._recent_clicks.clear()
     assert all(share_routes.click_allowed("10.0.0.1", 100.0 + i) for i in range(30))

@@ -29,9 +29,9 @@ from starlette.testclient import TestClient
 
 from tests.oidc import OidcProvider
 from tests.support import TIMEOUT, seed_broadcast
+from web.accounts.signin import DELETED_NAME, safe_next
 from web.app import create_app
 from web.settings import Settings
-from web.signin import DELETED_NAME, safe_next
 
 APP = "http://testserver"
 
@@ -255,7 +255,7 @@ def test_export_and_delete_keeping_comments_as_withdrawn_user(
     assert [q["text"] for q in body["questions"]] == ["질문 있어요"]
     assert body["account"]["linked"][0]["provider"] == "google"
     copy = list(gina.app_cookies)
-    with db(settings_for()) as conn:  # a push reminder she asked for (web.push_store)
+    with db(settings_for()) as conn:  # a push reminder she asked for (web.push.store)
         (member_id,) = conn.execute("SELECT id FROM members").fetchone()
         conn.execute("INSERT INTO push_subscriptions (endpoint, p256dh, auth, session_key,"
                      " created_at, expires_at) VALUES ('https://push.example/1', 'k', 'a',"
@@ -407,7 +407,7 @@ def test_next_is_never_an_open_redirect() -> None:
 def staff(settings: Settings, site: TestClient, role: str = "moderator") -> dict[str, str]:
     import asyncio
 
-    from web.accounts import AccountStore
+    from web.accounts.store import AccountStore
     from web.database import connect
 
     async def create() -> None:

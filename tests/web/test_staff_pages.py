@@ -11,11 +11,13 @@ from starlette.testclient import TestClient
 
 from tests.support import seed_broadcast
 from tests.web.test_i18n import load
-from web import moderation_routes, staff_pages, staff_words
-from web.accounts import AccountStore
+from web.accounts import staff_pages
+from web.accounts.roles import ROLES
+from web.accounts.store import AccountStore
 from web.app import create_app
 from web.database import connect, migrate
-from web.roles import ROLES
+from web.moderation import routes as moderation_routes
+from web.moderation import words as staff_words
 from web.settings import Settings
 
 PASSWORD = "staff-password-1"

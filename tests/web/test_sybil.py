@@ -22,10 +22,10 @@ from starlette.websockets import WebSocketDisconnect
 
 from tests.support import RedisServer, seed_broadcast
 from tests.web.addresskit import FromAddress, at
-from web.accounts import AccountStore
+from web.accounts.sessions import COOKIE, Session, SessionCodec, new_sid
+from web.accounts.store import AccountStore
 from web.app import create_app
 from web.database import connect
-from web.sessions import COOKIE, Session, SessionCodec, new_sid
 from web.settings import Settings
 
 PASSWORD = "correct horse battery"

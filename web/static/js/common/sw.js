@@ -1,4 +1,4 @@
-// The service worker (served as /sw.js by web/pwa_routes.py, which puts one line before
+// The service worker (served as /sw.js by web/pwa/routes.py, which puts one line before
 // this file: `const BUILD = {version, precache}`).
 //
 // What it keeps, and how:
@@ -195,7 +195,7 @@ self.addEventListener("fetch", (event) => {
   }
 });
 
-// ---- push reminders (web/push_sender.py sends them) ----------------------------------
+// ---- push reminders (web/push/sender.py sends them) ----------------------------------
 
 self.addEventListener("push", (event) => {
   let data = {};

@@ -44,7 +44,7 @@ const AT_BOTTOM_PX = 48;
 const REMOVED_KEPT = 50; // removed comments remembered, so the author's notice can quote them
 const ARROWS = new Set(["ArrowUp", "ArrowDown", "Home", "End"]);
 
-/** A stable colour slot (0-7) for a name; web/templating.py `name_hue` is the same. */
+/** A stable colour slot (0-7) for a name; web/rendering/templating.py `name_hue` is the same. */
 export function nameHue(name) {
   let value = 0;
   for (const ch of String(name || "")) value = (Math.imul(value, 31) + ch.codePointAt(0)) >>> 0;

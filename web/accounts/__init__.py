@@ -1,0 +1,1 @@
+"""Staff accounts, sessions, sign-in with providers, roles."""

@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by every feature: errors, headers, request ids, limits, logs."""

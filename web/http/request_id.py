@@ -1,0 +1,97 @@
+"""A request id for every request and WebSocket, and one access log line for each.
+
+The id comes from the `X-Request-ID` header when it is a sane token (a proxy such as
+nginx can set it with `$request_id`), else a new random one. It is put in
+`web.http.logs.request_id_var` for every log line written while the request is handled,
+returned in the `X-Request-ID` response header (WebSocket handshakes too), and kept in
+`scope["state"]["request_id"]` for handlers that want it.
+
+A pure ASGI middleware: it wraps `send` and never buffers a body, so streaming
+responses and WebSockets pass through untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from web.http.logs import request_id_var
+
+HEADER = "X-Request-ID"
+_SANE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@+=-]{0,127}")
+
+access_log = logging.getLogger("web.access")
+
+
+def request_id_from(raw: str | None) -> str:
+    """`raw` if it is a sane token (1–128 chars of [A-Za-z0-9._:@+=-]), else a new id."""
+    if raw is not None and _SANE.fullmatch(raw):
+        return raw
+    return uuid.uuid4().hex
+
+
+class RequestIdMiddleware:
+    def __init__(self, app: ASGIApp, quiet_paths: tuple[str, ...] = ("/healthz", "/metrics")
+                 ) -> None:
+        self.app = app
+        self.quiet_paths = quiet_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        raw = None
+        for name, value in scope.get("headers", ()):
+            if name == b"x-request-id":
+                raw = value.decode("latin-1")
+                break
+        request_id = request_id_from(raw)
+        token = request_id_var.set(request_id)
+        scope.setdefault("state", {})["request_id"] = request_id
+        status = 0
+        start = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            kind = message["type"]
+            if kind == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)[HEADER] = request_id
+            elif kind == "websocket.accept":
+                status = 101
+                headers = list(message.get("headers", []))
+                headers.append((HEADER.lower().encode(), request_id.encode()))
+                message = {**message, "headers": headers}
+            elif kind == "websocket.close" and not status:
+                status = 403  # closed before the handshake completed: refused
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except BaseException:
+            status = status or 500
+            raise
+        finally:
+            self._log(scope, request_id, status, start)
+            request_id_var.reset(token)
+
+    def _log(self, scope: Scope, request_id: str, status: int, start: float) -> None:
+        path = scope.get("path", "")
+        level = logging.WARNING if status >= 500 else logging.INFO
+        if path in self.quiet_paths and status < 400:
+            level = logging.DEBUG
+        if not access_log.isEnabledFor(level):
+            return
+        client = scope.get("client")
+        method = scope.get("method", "WS") if scope["type"] == "http" else "WS"
+        duration = round((time.perf_counter() - start) * 1000, 2)
+        access_log.log(
+            level, "%s %s %s %.1f ms", method, path, status, duration,
+            extra={"request_id": request_id, "method": method, "path": path, "status": status,
+                   "duration_ms": duration, "client": client[0] if client else None},
+        )

@@ -1,0 +1,1 @@
+"""The live page and its comment socket (the transport edge of the hub)."""

@@ -1,0 +1,259 @@
+"""`WS /ws/broadcasts/{id}`: the transport edge of the comment hub.
+
+The endpoint only moves data: it checks the Origin, resolves the session, joins the hub
+and then runs two loops — one reads client messages, one drains the viewer's queue. A
+message that cannot be handled earns an `error` frame; the connection survives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from starlette.routing import WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+from livechat import STAFF, CommentRejected, Frame, Identity, Viewer, protocol
+from web.http.requests import ascii_int, same_origin
+from web.services import Services, services
+
+log = logging.getLogger("web.live.socket")
+
+CLOSE_POLICY = 1008
+CLOSE_NOT_FOUND = 4404
+CLOSE_BUSY = 1013  # "try again later"
+
+
+async def broadcast_exists(svc: Services, broadcast_id: int) -> bool:
+    return await svc.schedule.exists(broadcast_id)
+
+
+KNOWN_FOR = 30.0  # seconds a "yes, it exists" answer is reused (a room takes over)
+
+
+async def _known(svc: Services, broadcast_id: int) -> bool:
+    """Whether the broadcast exists; concurrent askers share one database read, and a
+    yes is reused for a while (while its room opens, a storm keeps arriving)."""
+    pending = svc.broadcast_lookups.get(broadcast_id)
+    if pending is None:
+        svc.hub.stats["db_broadcast_lookups"] = svc.hub.stats.get("db_broadcast_lookups", 0) + 1
+        pending = asyncio.ensure_future(broadcast_exists(svc, broadcast_id))
+        svc.broadcast_lookups[broadcast_id] = pending
+
+        def forget(done: asyncio.Future[bool]) -> None:
+            keep = not done.cancelled() and done.exception() is None and done.result()
+            loop = asyncio.get_running_loop()
+            loop.call_later(KNOWN_FOR if keep else 0.0, svc.broadcast_lookups.pop,
+                            broadcast_id, None)
+
+        pending.add_done_callback(forget)
+    return await asyncio.shield(pending)
+
+
+def client_address(ws: WebSocket) -> str:
+    return ws.client.host if ws.client else ""
+
+
+FRAME_SEND = "live_seoul.frame_send"
+
+
+class FrameSendMiddleware:
+    """The outermost middleware: remembers the server's own `send` of each WebSocket.
+
+    Fan-out sends thousands of text frames per tick, and nothing between the server and
+    the endpoint concerns a text frame after the handshake (headers, request ids and error
+    pages are about the handshake), so frames skip that chain; the handshake and the close
+    still go through it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            scope[FRAME_SEND] = send
+        await self.app(scope, receive, send)
+
+
+class AsgiOutlet:
+    """Any ASGI server: every frame goes through the server's `send` (awaited)."""
+
+    __slots__ = ("_send",)
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+
+    def write(self, frame: Frame) -> bool:
+        return False  # nothing is known about the transport: let the viewer await `send`
+
+    async def send(self, frame: Frame) -> None:
+        await self._send(frame.event())
+
+    async def close(self, code: int, reason: str) -> None:
+        await self._send({"type": "websocket.close", "code": code, "reason": reason})
+
+
+class SansIOOutlet(AsgiOutlet):
+    """uvicorn's `websockets-sansio` server (the one `live-seoul serve` runs): a frame is
+    written straight to the connection's transport as pre-framed bytes, the same bytes
+    for every viewer (a server-to-client frame is not masked), in the fan-out loop. Only
+    after the handshake and while the server has neither closed nor paused the connection;
+    otherwise the viewer waits on the server's own `send`, which knows what to do."""
+
+    __slots__ = ("_proto",)
+
+    def __init__(self, send: Send, proto: WebSocketsSansIOProtocol) -> None:
+        super().__init__(send)
+        self._proto = proto
+        # uvicorn keeps the handshake's request and response (their headers: ~2 KiB) for
+        # the connection's whole life but never reads them after the handshake.
+        proto.request = proto.response = None  # type: ignore[assignment]
+
+    def write(self, frame: Frame) -> bool:
+        proto = self._proto
+        if proto.close_sent or proto.disconnected or not proto.writable.is_set():
+            return False
+        transport = proto.transport
+        if transport.is_closing():
+            return False
+        transport.write(frame.wire())
+        return True
+
+
+def outlet_for(send: Send) -> AsgiOutlet:
+    proto = getattr(send, "__self__", None)
+    if isinstance(proto, WebSocketsSansIOProtocol) and proto.handshake_complete:
+        return SansIOOutlet(send, proto)
+    return AsgiOutlet(send)
+
+
+class CommentsSocket:
+    """The route's ASGI app. Frames go out through the server's own `send` (see
+    `FrameSendMiddleware`), not Starlette's `WebSocket.send`, whose checks hold by
+    construction here."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await comments_socket(WebSocket(scope, receive, send), scope.get(FRAME_SEND, send))
+
+
+async def comments_socket(ws: WebSocket, send: Send) -> None:
+    svc = services(ws)
+    if not same_origin(ws):
+        await ws.close(code=CLOSE_POLICY, reason="origin not allowed")
+        return
+    broadcast_id = int(ws.path_params["broadcast_id"])
+    # Accepted before closing, so the client sees the close code (a refused handshake
+    # is only an HTTP 403 to a browser, the same as a foreign Origin).
+    # A room exists only for a broadcast that did: a reconnect storm costs no lookups.
+    if broadcast_id not in svc.hub.rooms and not await _known(svc, broadcast_id):
+        await ws.accept()
+        await ws.close(code=CLOSE_NOT_FOUND, reason="unknown broadcast")
+        return
+    after: int | None = None
+    raw_after = ws.query_params.get("after")
+    if raw_after is not None:
+        after = ascii_int(raw_after)
+        if after is None or after < 0:
+            await ws.accept()
+            await ws.close(code=CLOSE_POLICY, reason="after must be a non-negative integer")
+            return
+    session = svc.sessions.load(ws)
+    identity = session.identity if session else None
+    hub = svc.hub
+    address = client_address(ws)
+    retry = hub.admission.admit(broadcast_id, time.monotonic(), address)
+    await ws.accept()
+    if retry:
+        if hub.admission.saturated:
+            key, code, why = "connection_cap_refused", "busy", "busy"
+        elif hub.admission.address_full(address):
+            key, code, why = ("address_cap_refused", "too_many_connections",
+                              "too many connections from your address")
+        else:
+            key, code, why = "admission_refused", "busy", "busy"
+        hub.stats[key] = hub.stats.get(key, 0) + 1
+        await send({"type": "websocket.send", "text": protocol.error_frame(
+            code, f"{why}: retry in {retry} s", retry_after=retry)})
+        await ws.close(code=CLOSE_BUSY, reason=f"{why}; retry in {retry} s")
+        return
+    try:
+        await _serve(ws, send, svc, broadcast_id, identity, after)
+    finally:
+        hub.admission.release(address)
+
+
+async def _serve(ws: WebSocket, send: Send, svc: Services, broadcast_id: int,
+                 identity: Identity | None, after: int | None) -> None:
+    hub = svc.hub
+    viewer = Viewer(identity, hub.limits.send_queue_frames, address=client_address(ws))
+    await hub.join(broadcast_id, viewer, after)
+    viewer.attach(outlet_for(send))
+    try:
+        await _read(ws, svc, broadcast_id, viewer, identity)
+    finally:
+        hub.leave(broadcast_id, viewer)
+        viewer.detach()
+
+
+async def _read(ws: WebSocket, svc: Services, broadcast_id: int, viewer: Viewer,
+                identity: Identity | None) -> None:
+    hub = svc.hub
+    max_bytes = svc.settings.ws_max_message_bytes
+    while True:
+        try:
+            message = await ws.receive()
+        except (WebSocketDisconnect, RuntimeError):
+            return
+        if message["type"] == "websocket.disconnect":
+            return
+        raw = message.get("text")
+        if raw is None:
+            raw = message.get("bytes") or b""
+        try:
+            decoded = protocol.decode(raw, max_bytes)
+        except protocol.ProtocolError as exc:
+            viewer.offer_direct(protocol.error_frame(exc.code, exc.message, exc.client_id))
+            continue
+        if isinstance(decoded, protocol.Ping):
+            viewer.offer_direct(protocol.pong_frame())
+        elif isinstance(decoded, protocol.Resume):
+            await hub.resume(broadcast_id, viewer, decoded.after)
+        elif identity is not None and (identity.role in STAFF or identity.is_member) \
+                and not _still_signed_in(ws, svc):
+            # Logged out (or disabled) since this socket opened: staff powers end now; a
+            # member who deleted their account posts nothing more under its name.
+            viewer.offer_direct(protocol.error_frame(
+                "no_session", "your session has ended; log in again", None))
+            identity = viewer.identity = None
+        elif isinstance(decoded, protocol.Post):
+            if identity is None:
+                viewer.offer_direct(protocol.error_frame(
+                    "no_session", "pick a nickname (POST /api/session) before commenting",
+                    decoded.client_id))
+                continue
+            try:
+                result = await hub.post(broadcast_id, identity, decoded.client_id,
+                                        decoded.text, address=client_address(ws),
+                                        question=decoded.question)
+            except CommentRejected as exc:
+                viewer.offer_direct(protocol.error_frame(
+                    exc.code, exc.message, decoded.client_id, **exc.extra))
+                continue
+            viewer.offer_direct(protocol.ack_frame(
+                decoded.client_id, result.comment.id, result.comment.status, result.notice))
+        else:
+            await hub.handle_command(broadcast_id, viewer, decoded)
+        if ws.client_state != WebSocketState.CONNECTED or viewer.closed:
+            return
+
+
+def _still_signed_in(ws: WebSocket, svc: Services) -> bool:
+    """Whether the staff or member session this socket opened with is still valid (one
+    small database read per such message; guests' messages never pay it). Not idle: the
+    message being handled is activity."""
+    return svc.sessions.load(ws, check_idle=False) is not None
+
+
+routes = [WebSocketRoute("/ws/broadcasts/{broadcast_id:id}", CommentsSocket())]

@@ -1,0 +1,1 @@
+"""Moderation over HTTP: API, console, audit, who may comment."""

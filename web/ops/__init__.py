@@ -1,0 +1,1 @@
+"""Operating the service: status page, metrics, backups, retention."""

@@ -1,0 +1,1 @@
+"""Citizen questions over HTTP."""

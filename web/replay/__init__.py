@@ -1,0 +1,1 @@
+"""The replay catalog over HTTP, and the pictures drawn for it."""

@@ -1,0 +1,1 @@
+"""The schedule over HTTP: channel, exports, operators' API, pages, imports."""

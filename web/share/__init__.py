@@ -1,0 +1,1 @@
+"""Share links, Open Graph metadata, click counts, oEmbed and the player."""

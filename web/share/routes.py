@@ -1,0 +1,478 @@
+"""Sharing over HTTP: share links, click counts, oEmbed and the embeddable player.
+
+* `GET /api/share?url=<our page>` (or `kind=live|replay&id=…[&t=…]`, `kind=schedule&date=…`)
+  `[&network=x|facebook|line|kakaotalk|copy]` — the share links, the Kakao feed template.
+  Only our own pages: anything else is 400 naming `url` (no open redirect, no phishing).
+* `POST /api/share/click {"network", "url"}` — counts one share click (same-origin only,
+  `CLICKS_PER_MINUTE` per address).
+* `GET /api/share/stats` and `GET /operator/shares` — the counts, for official, moderator
+  and admin.
+* `GET /oembed?url=&format=json` — an oEmbed `video` whose iframe shows `/embed/…`.
+* `GET /embed/broadcasts/{id}`, `GET /embed/replays/{id}[?t=]` — the player alone; the
+  security middleware lets only these be framed, by `FRAME_ANCESTORS`.
+
+`share_context(request, item)` and the `context_for_*` helpers give page handlers the
+`meta` (for `_meta.html`) and `share` (for `_share.html`) template variables.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from web.accounts.roles import Access, may
+from web.accounts.staff_pages import staff_gate
+from web.http.errors import ApiError
+from web.http.requests import current_session, json_body, require_access, same_origin
+from web.rendering.i18n import SEOUL, format_date, format_time, translate
+from web.rendering.templating import request_locale, static_url
+from web.replay.pictures import version
+from web.replay.preview_card import PreviewText
+from web.services import Services, services
+from web.share import links as share
+
+if TYPE_CHECKING:
+    from replay import Replay
+    from web.live.pages import LiveBroadcast
+
+CLICKS_PER_MINUTE = 30  # per client address, per process: enough for people, not for scripts
+_recent_clicks: dict[str, list[float]] = {}
+HLS_VENDOR = Path(__file__).parent.parent / "static" / "vendor" / "hls.min.js"
+STATS_PAGES = 200
+
+
+# ---- template context ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShareBar:
+    """What `_share.html` renders: the links, the Kakao template, the canonical URL."""
+
+    item: share.Shareable
+    canonical: str
+    links: tuple[share.ShareLink, ...]
+    kakao: dict[str, Any]
+
+    def link(self, network: str) -> share.ShareLink:
+        return next(link for link in self.links if link.network == network)
+
+    sdk_url = share.KAKAO_SDK_URL
+    sdk_integrity = share.KAKAO_SDK_INTEGRITY
+
+
+def absolute(request: Request, url: str) -> str:
+    """`url` made absolute against PUBLIC_BASE_URL (crawlers need absolute image URLs)."""
+    if url.startswith(("https://", "http://")):
+        return url
+    return services(request).settings.public_origin + "/" + url.lstrip("/")
+
+
+STATUS_LABELS = {"live": "생방송 중", "planned": "방송 예정", "ended": "방송 종료",
+                 "cancelled": "방송 취소", "replay": "다시보기"}
+
+
+def preview_text(item: share.Shareable, status: str, category: str = "") -> PreviewText:
+    """What the share preview of a broadcast (`status` its status) or a replay (`status`
+    "replay") says, in Korean (crawlers send no language), times in Seoul."""
+    when = ""
+    if item.starts_at is not None:
+        when = format_date(item.starts_at, "ko")
+        if item.kind == "replay":
+            when += " 방송"
+            if item.duration_seconds:
+                when += f" · {share.clock(item.duration_seconds)}"
+        else:
+            when += f" {format_time(item.starts_at, 'ko')}"
+            if item.ends_at is not None:
+                when += f"–{format_time(item.ends_at, 'ko')}"
+            when += " KST"
+    return PreviewText(item.title, when, STATUS_LABELS.get(status, status), status, category)
+
+
+def og_image(request: Request, item: share.Shareable, status: str | None = None,
+             category: str = "") -> str:
+    """The absolute URL of the page's 1200×630 preview: its own drawn picture for a
+    broadcast or replay (`?v=` changes with what it shows), else the kind's generic card."""
+    pictures = services(request).pictures
+    if pictures.fonts is not None and status is not None and item.kind in ("live", "replay"):
+        text = preview_text(item, status, category)
+        v = version(text.title, text.when, text.status, text.category)
+        folder = "live" if item.kind == "live" else "replays"
+        return absolute(request, f"/og/{folder}/{item.key}.png?v={v}")
+    return absolute(request, static_url(f"og/{item.kind}.png"))
+
+
+def share_context(request: Request, item: share.Shareable, status: str | None = None,
+                  category: str = "") -> dict[str, Any]:
+    """`{"meta": PageMeta, "share": ShareBar}` for a shareable page's template."""
+    base = services(request).settings.public_origin
+    locale = request_locale(request)
+    image = og_image(request, item, status, category)
+    return {
+        "meta": share.page_meta(base, item, image, locale=locale),
+        "share": ShareBar(
+            item=item,
+            canonical=share.page_url(base, item),
+            links=share.share_links(base, item, locale=locale),
+            kakao=share.kakao_feed(base, item, image, locale=locale),
+        ),
+    }
+
+
+class BroadcastLike(Protocol):
+    """A `web.live.pages.LiveBroadcast` or a `schedule.Broadcast`: what a card needs of either."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def starts_at(self) -> datetime | None: ...
+    @property
+    def ends_at(self) -> datetime | None: ...
+
+
+def broadcast_item(broadcast: BroadcastLike, locale: str = "ko") -> share.Shareable:
+    thumbnail = getattr(broadcast, "thumbnail_url", "") or getattr(broadcast, "poster_url", "")
+    return share.for_broadcast(
+        broadcast.id, broadcast.title, description=broadcast.description,
+        status=broadcast.status, starts_at=broadcast.starts_at, ends_at=broadcast.ends_at,
+        thumbnail_url=str(thumbnail or ""), locale=locale,
+    )
+
+
+def replay_item(replay: Replay, offset: int | None = None,
+                locale: str = "ko") -> share.Shareable:
+    return share.for_replay(
+        replay.id, replay.title, description=replay.description, offset=offset or None,
+        starts_at=replay.aired_at, duration_seconds=replay.duration_seconds,
+        thumbnail_url=replay.thumbnail_url, locale=locale,
+    )
+
+
+def context_for_broadcast(request: Request, broadcast: BroadcastLike) -> dict[str, Any]:
+    """`meta` + `share` for a page about `broadcast` (`web.live.pages.LiveBroadcast` or
+    `schedule.Broadcast`); what is shared is its live page, `/live/{id}`."""
+    return share_context(request, broadcast_item(broadcast, request_locale(request)),
+                         broadcast.status, str(getattr(broadcast, "category", "") or ""))
+
+
+def context_for_replay(request: Request, replay: Replay,
+                       offset: int | None = None) -> dict[str, Any]:
+    """`meta` + `share` for a replay page; `offset` (the page's `?t=`) goes into og:url."""
+    return share_context(request, replay_item(replay, offset, request_locale(request)),
+                         "replay", replay.category)
+
+
+def context_for_schedule_day(request: Request, day: date) -> dict[str, Any]:
+    """`meta` + `share` for the schedule page of one day."""
+    return share_context(request, share.for_schedule_day(day, locale=request_locale(request)))
+
+
+# ---- looking pages up ------------------------------------------------------------------
+
+
+async def find_broadcast(svc: Services, broadcast_id: int) -> LiveBroadcast | None:
+    from web.live.pages import find_broadcast as find  # web.live.pages imports this module
+
+    return await find(svc, broadcast_id)
+
+
+async def find_replay(svc: Services, replay_id: int) -> Replay | None:
+    replay = await svc.replays.get(replay_id)
+    return replay if replay is not None and replay.public else None
+
+
+def today_in_seoul() -> date:
+    return datetime.now(SEOUL).date()
+
+
+async def resolve(request: Request, ref: share.PageRef, field: str = "url"
+                  ) -> share.Shareable:
+    """The `Shareable` for a parsed page reference; `ApiError(404)` naming `field` (the
+    parameter that named it) if there is none."""
+    svc = services(request)
+    if ref.kind == "schedule":
+        day = today_in_seoul() if ref.key == "today" else date.fromisoformat(ref.key)
+        return share.for_schedule_day(day, locale=request_locale(request), anchor=ref.anchor)
+    if ref.kind == "live":
+        broadcast = await find_broadcast(svc, int(ref.key))
+        if broadcast is None:
+            raise ApiError(404, field, f"no broadcast {ref.key}")
+        return broadcast_item(broadcast, request_locale(request))
+    replay = await find_replay(svc, int(ref.key))
+    if replay is None:
+        raise ApiError(404, field, f"no replay {ref.key}")
+    offset = ref.offset if ref.offset and ref.offset < max(replay.duration_seconds, 1) else None
+    return replay_item(replay, offset, request_locale(request))
+
+
+def page_ref(request: Request) -> share.PageRef:
+    """The page a request names, by `url=` or by `kind=`/`id=`/`t=`/`date=`."""
+    params = request.query_params
+    base = services(request).settings.public_origin
+    try:
+        if "url" in params or "kind" not in params:
+            return share.parse_page_url(params.get("url", ""), base)
+        kind = params["kind"]
+        if kind == "schedule":
+            raw = params.get("date", "")
+            return share.PageRef("schedule", share.parse_day(raw).isoformat() if raw else "today")
+        if kind not in ("live", "replay"):
+            raise ApiError(400, "kind", "must be live, replay or schedule")
+        raw_id = params.get("id", "")
+        if not raw_id.isascii() or not raw_id.isdigit() or not 0 < int(raw_id) <= share.MAX_ID:
+            raise ApiError(400, "id", "must be a positive integer")
+        offset = None
+        if kind == "replay" and params.get("t"):
+            offset = share.parse_offset(params["t"]) or None
+        return share.PageRef(kind, str(int(raw_id)), offset)  # type: ignore[arg-type]
+    except share.ShareUrlError as exc:
+        field = "url" if "url" in params or "kind" not in params else (
+            "date" if params.get("kind") == "schedule" else "t")
+        raise ApiError(400, field, str(exc), code="not_shareable") from None
+
+
+# ---- the API ---------------------------------------------------------------------------
+
+
+async def share_links(request: Request) -> Response:
+    network = request.query_params.get("network")
+    if network is not None and network not in share.NETWORKS:
+        raise ApiError(400, "network", f"must be one of {', '.join(share.NETWORKS)}")
+    params = request.query_params
+    by_url = "url" in params or "kind" not in params
+    item = await resolve(request, page_ref(request), "url" if by_url else "id")
+    ctx = share_context(request, item)
+    bar: ShareBar = ctx["share"]
+    links = [link.as_json() for link in bar.links if network in (None, link.network)]
+    return JSONResponse({
+        "page": {"kind": item.kind, "key": item.key, "title": item.title,
+                 "url": bar.canonical, "offset": item.offset},
+        "links": links,
+        "kakao": bar.kakao,
+    }, headers={"Cache-Control": "no-store"})
+
+
+async def record_click(request: Request) -> Response:
+    if not same_origin(request):
+        raise ApiError(403, "Origin", "cross-site request refused", code="bad_origin")
+    data = await json_body(request)
+    network = data.get("network")
+    if not isinstance(network, str) or network not in share.NETWORKS:
+        raise ApiError(400, "network", f"must be one of {', '.join(share.NETWORKS)}")
+    url = data.get("url")
+    if not isinstance(url, str):
+        raise ApiError(400, "url", "must be a string")
+    try:
+        ref = share.parse_page_url(url, services(request).settings.public_origin)
+    except share.ShareUrlError as exc:
+        raise ApiError(400, "url", str(exc), code="not_shareable") from None
+    item = await resolve(request, ref)
+    if not click_allowed(request.client.host if request.client else "?", time.monotonic()):
+        raise ApiError(429, None, "too many share clicks; try again in a minute",
+                       headers={"Retry-After": "60"})
+    await services(request).shares.record(item.kind, item.key, network)
+    return Response(status_code=204)
+
+
+def click_allowed(address: str, now: float) -> bool:
+    """At most `CLICKS_PER_MINUTE` counted clicks per address in any 60 s."""
+    if len(_recent_clicks) > 10_000:  # bounded memory under address churn
+        _recent_clicks.clear()
+    recent = [t for t in _recent_clicks.get(address, []) if now - t < 60]
+    allowed = len(recent) < CLICKS_PER_MINUTE
+    if allowed:
+        recent.append(now)
+    _recent_clicks[address] = recent
+    return allowed
+
+
+def _is_operator(request: Request) -> bool:
+    session = current_session(request)
+    return session is not None and may(session.role, Access.SCHEDULE)
+
+
+async def stats_rows(request: Request) -> dict[str, Any]:
+    svc = services(request)
+    pages: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in await svc.shares.counts():
+        page = pages.get((row.kind, row.target))
+        if page is None:
+            if len(pages) >= STATS_PAGES:
+                continue
+            page = {"kind": row.kind, "target": row.target, "title": "", "url": "",
+                    "networks": {n: 0 for n in share.NETWORKS}, "total": 0}
+            pages[(row.kind, row.target)] = page
+        page["networks"][row.network] = page["networks"].get(row.network, 0) + row.clicks
+        page["total"] += row.clicks
+    for page in pages.values():
+        try:
+            item = await resolve(request, share.PageRef(page["kind"], page["target"]))
+        except ApiError:
+            page["title"] = ""
+            continue
+        page["title"] = item.title
+        page["url"] = share.page_url(svc.settings.public_origin, item)
+    totals = await svc.shares.totals()
+    return {
+        "networks": list(share.NETWORKS),
+        "totals": {n: totals.get(n, 0) for n in share.NETWORKS},
+        "pages": sorted(pages.values(), key=lambda p: (-p["total"], p["kind"], p["target"])),
+    }
+
+
+async def share_stats(request: Request) -> Response:
+    require_access(request, Access.SCHEDULE)
+    return JSONResponse(await stats_rows(request), headers={"Cache-Control": "no-store"})
+
+
+async def operator_shares(request: Request) -> Response:
+    gate = staff_gate(request, Access.SCHEDULE)
+    if isinstance(gate, Response):
+        return gate
+    response = services(request).templates.TemplateResponse(
+        request, "share/operator_shares.html", {
+            "stats": await stats_rows(request),
+            "network_labels": share.NETWORK_LABELS,
+            "kind_labels": {"live": "생방송", "replay": "다시보기", "schedule": "편성표"},
+        })
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# ---- oEmbed and the embeddable player --------------------------------------------------
+
+
+def embed_size(request: Request) -> tuple[int, int]:
+    """640×360, shrunk (16:9 kept) to fit `maxwidth`/`maxheight`."""
+    width, height = share.EMBED_WIDTH, share.EMBED_HEIGHT
+    for name in ("maxwidth", "maxheight"):
+        raw = request.query_params.get(name, "")
+        if not raw:
+            continue
+        if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
+            raise ApiError(400, name, "must be a positive integer")
+        limit = int(raw)
+        if name == "maxwidth" and width > limit:
+            width, height = limit, limit * 9 // 16
+        if name == "maxheight" and height > limit:
+            width, height = limit * 16 // 9, limit
+    return max(width, 1), max(height, 1)
+
+
+async def oembed(request: Request) -> Response:
+    fmt = request.query_params.get("format", "json")
+    if fmt != "json":
+        raise ApiError(501, "format", "only format=json is available", code="not_implemented")
+    base = services(request).settings.public_origin
+    try:
+        ref = share.parse_page_url(request.query_params.get("url", ""), base)
+    except share.ShareUrlError as exc:  # oEmbed: a URL we have nothing for is 404
+        raise ApiError(404, "url", str(exc)) from None
+    if ref.kind == "schedule":
+        raise ApiError(404, "url", "a schedule page has no player to embed")
+    item = await resolve(request, ref)
+    width, height = embed_size(request)
+    assert item.embed_path is not None
+    src = base + item.embed_path
+    frame = (
+        f'<iframe src="{html.escape(src)}" width="{width}" height="{height}" '
+        f'title="{html.escape(item.title)}" loading="lazy" '
+        'allow="autoplay; fullscreen; picture-in-picture" allowfullscreen></iframe>'
+    )
+    return JSONResponse({
+        "version": "1.0",
+        "type": "video",
+        "title": item.title,
+        "provider_name": share.text(request_locale(request), "site"),
+        "provider_url": base + "/",
+        "thumbnail_url": og_image(request, item),
+        "thumbnail_width": share.OG_IMAGE_WIDTH,
+        "thumbnail_height": share.OG_IMAGE_HEIGHT,
+        "html": frame,
+        "width": width,
+        "height": height,
+        "cache_age": 300,
+    }, headers={"Cache-Control": "public, max-age=300"})
+
+
+@dataclass(frozen=True)
+class EmbedPlayer:
+    title: str
+    page_url: str
+    stream_url: str
+    poster_url: str
+    start: int
+    live: bool
+
+
+async def embed_broadcast(request: Request) -> Response:
+    svc = services(request)
+    broadcast = await find_broadcast(svc, int(request.path_params["broadcast_id"]))
+    if broadcast is None:
+        return await _embed_missing(request)
+    item = broadcast_item(broadcast, request_locale(request))
+    player = EmbedPlayer(item.title, share.page_url(svc.settings.public_origin, item),
+                         broadcast.stream_url, broadcast.poster_url, 0,
+                         broadcast.status == "live")
+    return _embed_page(request, item, player)
+
+
+async def embed_replay(request: Request) -> Response:
+    svc = services(request)
+    replay = await find_replay(svc, int(request.path_params["replay_id"]))
+    if replay is None:
+        return await _embed_missing(request)
+    offset = None
+    raw = request.query_params.get("t")
+    if raw:
+        try:
+            offset = share.parse_offset(raw) or None
+        except share.ShareUrlError:
+            offset = None
+    if offset and replay.duration_seconds and offset >= replay.duration_seconds:
+        offset = None
+    item = replay_item(replay, offset, request_locale(request))
+    player = EmbedPlayer(item.title, share.page_url(svc.settings.public_origin, item),
+                         replay.recording_url, replay.thumbnail_url, offset or 0, False)
+    return _embed_page(request, item, player)
+
+
+def _embed_page(request: Request, item: share.Shareable, player: EmbedPlayer) -> Response:
+    ctx = share_context(request, item)
+    return services(request).templates.TemplateResponse(request, "share/embed.html", {
+        "meta": ctx["meta"],
+        "player": player,
+        "hls_url": static_url("vendor/hls.min.js") if HLS_VENDOR.exists() else "",
+    })
+
+
+async def _embed_missing(request: Request) -> Response:
+    from web.live.pages import error_page
+
+    locale = request_locale(request)
+    return await error_page(request, 404, translate(locale, "방송을 찾을 수 없습니다."))
+
+
+routes: list[BaseRoute] = [
+    Route("/api/share", share_links, methods=["GET"]),
+    Route("/api/share/click", record_click, methods=["POST"]),
+    Route("/api/share/stats", share_stats, methods=["GET"]),
+    Route("/operator/shares", operator_shares, methods=["GET", "HEAD"]),
+    Route("/oembed", oembed, methods=["GET"]),
+    Route("/embed/broadcasts/{broadcast_id:id}", embed_broadcast, methods=["GET", "HEAD"]),
+    Route("/embed/replays/{replay_id:id}", embed_replay, methods=["GET", "HEAD"]),
+]
