@@ -28,6 +28,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import regex
+
 # Bidi embeddings, overrides and isolates (Trojan Source), plus the Arabic letter mark.
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u061c")
 # Every way to break a line (those of `str.splitlines`): one line means none of these.
@@ -39,6 +41,8 @@ BLANKS = " \t\u00a0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u202f\
 INVISIBLE_LETTERS = frozenset("\u034f\u115f\u1160\u3164\uffa0\u17b4\u17b5")
 ZWJ = "\u200d"
 ZWNJ = "\u200c"
+# One extended grapheme cluster (UAX #29).
+_GRAPHEME = regex.compile(r"\X")
 MAX_MARKS_PER_CHAR = 4
 # A comment may not have more code points than this many per allowed character.
 MAX_CODE_POINTS_PER_CHAR = 4
@@ -199,40 +203,10 @@ def one_line(raw: str) -> str:
 
 
 def grapheme_count(text: str) -> int:
-    """Characters a person sees: extended grapheme clusters (a close approximation of UAX #29
-    without a dependency: combining marks, variation selectors, an emoji modifier, ZWNJ,
-    ZWJ and the pictograph it joins, regional-indicator pairs and Hangul jamo sequences join
-    the previous one)."""
-    count = 0
-    prev = ""
-    joiner = False
-    regional_open = False
-    for ch in text:
-        cp = ord(ch)
-        extends = (
-            unicodedata.combining(ch) != 0
-            or unicodedata.category(ch) in ("Mn", "Me", "Mc")
-            or 0xFE00 <= cp <= 0xFE0F
-            or (0x1F3FB <= cp <= 0x1F3FF and not (prev and 0x1F3FB <= ord(prev) <= 0x1F3FF))
-            or 0xE0020 <= cp <= 0xE007F
-            or ch in (ZWJ, ZWNJ)
-            or (0x1160 <= cp <= 0x11FF and prev != "" and 0x1100 <= ord(prev[-1]) <= 0x11FF)
-            or (0x1160 <= cp <= 0x11FF and prev != "" and 0xAC00 <= ord(prev[-1]) <= 0xD7A3)
-        )
-        is_regional = 0x1F1E6 <= cp <= 0x1F1FF
-        if count and (extends or (joiner and is_pictographic(ch))):
-            pass
-        elif is_regional and regional_open:
-            regional_open = False
-            prev = ch
-            joiner = False
-            continue
-        else:
-            count += 1
-            regional_open = is_regional
-        joiner = ch == ZWJ
-        prev = ch
-    return count
+    """Characters a person sees: extended grapheme clusters (UAX #29, the `regex` module's
+    `\\X`), the same segmentation as the browser's `Intl.Segmenter`, so the server and the
+    comment box agree on the length limit (tests/e2e/test_grapheme_agreement.py)."""
+    return len(_GRAPHEME.findall(text))
 
 
 def validate_comment(raw: object, max_chars: int) -> str:

@@ -1,4 +1,5 @@
-"""The schedule for other programs: XMLTV, iCalendar (RFC 5545) and JSON. Pure functions.
+"""The schedule for other programs: XMLTV, iCalendar (RFC 5545, written by the `icalendar`
+package) and JSON. Pure functions.
 
 The site's paths and the exports' words are the web layer's: callers pass a `SitePaths`
 and an `ExportLabels` (schedule knows no routes and no user-facing text).
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import icalendar as ical
 
 from schedule.broadcast import Broadcast
 from schedule.channel import SEOUL, ChannelSlot
@@ -160,89 +163,74 @@ def xmltv(slots: Iterable[ChannelSlot], broadcasts: Mapping[int, Broadcast], *,
 # ---- iCalendar (RFC 5545) ---------------------------------------------------------------
 
 
-def ical_escape(text: str) -> str:
-    """TEXT value escaping (RFC 5545 §3.3.11)."""
-    text = "".join(ch for ch in text if ch == "\n" or ord(ch) >= 0x20)
-    return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\n", "\\n"))
+def _text(text: str) -> str:
+    """A TEXT value without control characters other than the line break (the package
+    escapes `\\ ; , newline` itself, RFC 5545 §3.3.11)."""
+    return "".join(ch for ch in text if ch == "\n" or ord(ch) >= 0x20)
 
 
-def fold(line: str) -> str:
-    """Fold a content line at 75 octets without splitting a UTF-8 character (§3.1)."""
-    out: list[str] = []
-    current, size = "", 0
-    for ch in line:
-        width = len(ch.encode())
-        limit = 75 if not out else 74  # continuation lines start with a space
-        if size + width > limit:
-            out.append(current)
-            current, size = "", 0
-        current += ch
-        size += width
-    out.append(current)
-    return "\r\n ".join(out)
-
-
-def _local(moment: datetime, tz: ZoneInfo) -> str:
-    return moment.astimezone(tz).strftime("%Y%m%dT%H%M%S")
-
-
-def _utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def _vtimezone(tz: ZoneInfo) -> list[str]:
+def _vtimezone(tz: ZoneInfo) -> ical.Timezone:
     # Seoul has kept +09:00 without daylight saving since 1988; one STANDARD suffices.
-    offset = datetime(2000, 1, 1, tzinfo=tz).strftime("%z")
-    name = datetime(2000, 1, 1, tzinfo=tz).tzname() or "KST"
-    return ["BEGIN:VTIMEZONE", f"TZID:{tz.key}", "BEGIN:STANDARD",
-            "DTSTART:19700101T000000", f"TZOFFSETFROM:{offset}", f"TZOFFSETTO:{offset}",
-            f"TZNAME:{name}", "END:STANDARD", "END:VTIMEZONE"]
+    moment = datetime(2000, 1, 1, tzinfo=tz)
+    offset = moment.utcoffset() or timedelta(0)
+    standard = ical.TimezoneStandard()
+    standard.add("DTSTART", datetime(1970, 1, 1))
+    standard.add("TZOFFSETFROM", offset)
+    standard.add("TZOFFSETTO", offset)
+    standard.add("TZNAME", moment.tzname() or "KST")
+    zone = ical.Timezone()
+    zone.add("TZID", tz.key)
+    zone.add_component(standard)
+    return zone
 
 
 def _vevent(b: Broadcast, *, base: str, host: str, stamp: datetime, tz: ZoneInfo,
-            reminder: timedelta, paths: SitePaths, labels: ExportLabels) -> list[str]:
+            reminder: timedelta, paths: SitePaths, labels: ExportLabels) -> ical.Event:
     url = base + paths.of_broadcast(b.id)
     description = b.description + ("\n\n" if b.description else "") + url
     if b.staff:
         description = labels.cast.format(names=", ".join(b.staff)) + "\n" + description
-    lines = [
-        "BEGIN:VEVENT",
-        f"UID:broadcast-{b.id}@{host}",
-        f"DTSTAMP:{_utc(stamp)}",
-        f"DTSTART;TZID={tz.key}:{_local(b.starts_at, tz)}",
-        f"DTEND;TZID={tz.key}:{_local(b.ends_at, tz)}",
-        f"SUMMARY:{ical_escape(b.title)}",
-        f"DESCRIPTION:{ical_escape(description)}",
-        f"URL:{url}",
-        "LOCATION:" + ical_escape(labels.location.format(url=base + paths.of_live(b.id))),
-        "STATUS:" + ("CANCELLED" if b.status == "cancelled" else "CONFIRMED"),
-        "TRANSP:TRANSPARENT",
-    ]
+    event = ical.Event()
+    event.add("UID", f"broadcast-{b.id}@{host}")
+    event.add("DTSTAMP", stamp.astimezone(UTC))
+    event.add("DTSTART", b.starts_at.astimezone(tz))
+    event.add("DTEND", b.ends_at.astimezone(tz))
+    event.add("SUMMARY", _text(b.title))
+    event.add("DESCRIPTION", _text(description))
+    event.add("URL", url)
+    event.add("LOCATION", _text(labels.location.format(url=base + paths.of_live(b.id))))
+    event.add("STATUS", "CANCELLED" if b.status == "cancelled" else "CONFIRMED")
+    event.add("TRANSP", "TRANSPARENT")
     if b.category:
-        lines.append(f"CATEGORIES:{ical_escape(b.category)}")
+        event.add("CATEGORIES", [_text(b.category)])
     if b.status in ("planned", "live"):
         minutes = int(reminder.total_seconds() // 60)
-        lines += ["BEGIN:VALARM", "ACTION:DISPLAY", f"TRIGGER:-PT{minutes}M",
-                  "DESCRIPTION:"
-                  + ical_escape(labels.reminder.format(minutes=minutes, title=b.title)),
-                  "END:VALARM"]
-    lines.append("END:VEVENT")
-    return lines
+        alarm = ical.Alarm()
+        alarm.add("ACTION", "DISPLAY")
+        alarm.add("TRIGGER", -timedelta(minutes=minutes))
+        alarm.add("DESCRIPTION", _text(labels.reminder.format(minutes=minutes, title=b.title)))
+        event.add_component(alarm)
+    return event
 
 
 def icalendar(broadcasts: Iterable[Broadcast], *, base_url: str, name: str,
               now: datetime, paths: SitePaths, labels: ExportLabels, tz: ZoneInfo = SEOUL,
               reminder: timedelta = REMINDER) -> str:
     """A VCALENDAR with one VEVENT per broadcast, each with a display reminder (VALARM)
-    `reminder` before it starts (none for ended or cancelled ones). CRLF line ends."""
+    `reminder` before it starts (none for ended or cancelled ones). Written by the
+    `icalendar` package: CRLF line ends, lines folded at 75 octets."""
     base = base_url.rstrip("/")
     host = base.split("://", 1)[-1].split("/", 1)[0] or "live-seoul"
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN",
-             "METHOD:PUBLISH", f"X-WR-CALNAME:{ical_escape(name)}",
-             f"X-WR-TIMEZONE:{tz.key}", *_vtimezone(tz)]
+    cal = ical.Calendar()
+    cal.add("VERSION", "2.0")
+    cal.add("PRODID", PRODID)
+    cal.add("CALSCALE", "GREGORIAN")
+    cal.add("METHOD", "PUBLISH")
+    cal.add("X-WR-CALNAME", ical.vText(_text(name)))
+    cal.add("X-WR-TIMEZONE", tz.key)
+    cal.add_component(_vtimezone(tz))
     for b in broadcasts:
-        lines += _vevent(b, base=base, host=host, stamp=now, tz=tz, reminder=reminder,
-                         paths=paths, labels=labels)
-    lines.append("END:VCALENDAR")
-    return "".join(fold(line) + "\r\n" for line in lines)
+        cal.add_component(_vevent(b, base=base, host=host, stamp=now, tz=tz,
+                                  reminder=reminder, paths=paths, labels=labels))
+    body: bytes = cal.to_ical(sorted=False)
+    return body.decode()

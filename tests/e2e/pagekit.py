@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from tests.support import AppServer
+from tests.support import TIMEOUT, AppServer
 from tests.web.pagekit import add_live_broadcast
 
 
@@ -47,3 +47,14 @@ def new_page(browser: Any, *, width: int = 1280, height: int = 900,
     page.errors = []
     page.on("pageerror", lambda exc: page.errors.append(str(exc)))
     return page
+
+
+def expose_chat(page: Any) -> None:
+    """Put the live page's chat object on `window.liveChat` for a test to drive. The page
+    keeps no such global (panels talk through events): this imports the page's own module
+    URL, so it is the same instance the page runs."""
+    page.wait_for_selector("#chat[data-connection]", timeout=TIMEOUT * 1000)
+    page.evaluate("""async () => {
+        const src = document.querySelector('script[src*="/js/live/livechat.js"]').src;
+        window.liveChat = (await import(src)).liveChat;
+    }""")

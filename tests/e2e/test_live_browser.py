@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.pagekit import live_broadcast, new_page
+from tests.e2e.pagekit import expose_chat, live_broadcast, new_page
 from tests.support import TIMEOUT, AppServer
 from tests.web.pagekit import guest, post_comment
 
@@ -20,6 +20,7 @@ def open_live(browser: Any, server: AppServer, broadcast_id: int, **kwargs: Any)
     page = new_page(browser, **kwargs)
     page.goto(f"{server.base}/live/{broadcast_id}")
     page.wait_for_selector("#chat[data-connection=open]", timeout=MS)
+    expose_chat(page)
     return page
 
 

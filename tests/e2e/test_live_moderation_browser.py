@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.pagekit import new_page
+from tests.e2e.pagekit import expose_chat, new_page
 from tests.support import TIMEOUT, AppServer, seed_broadcast
 from tests.web.test_questions_api import PASSWORD, make_staff
 
@@ -171,6 +171,7 @@ def test_question_panel_shares_the_chat_socket(browser: Any, server: AppServer) 
     page.wait_for_selector("#chat[data-connection=open]", timeout=MS)
     page.wait_for_selector("#questions[data-started]", timeout=MS)
     assert page.locator("#questions-title").is_visible()
+    expose_chat(page)
     assert page.evaluate("window.liveChat.handle === Object.getPrototypeOf(window.liveChat)"
                          ".handle")
     seen = page.evaluate_handle("""() => {

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.pagekit import live_broadcast, new_page
+from tests.e2e.pagekit import expose_chat, live_broadcast, new_page
 from tests.e2e.sitepages import PUBLIC, create_account, login, prepare, site_pages
 from tests.support import NO_RATE_LIMITS, TIMEOUT, AppServer
 from tests.web.pagekit import guest, post_comment
@@ -145,6 +145,7 @@ def test_official_badge_keeps_the_row_together(browser: Any, demo_server: AppSer
     """An official's badge (✓ + department) stays on the name's line, however long."""
     broadcast_id = live_broadcast(demo_server)
     page = phone(browser, demo_server, f"/live/{broadcast_id}")
+    expose_chat(page)
     page.evaluate("""() => window.liveChat.handle({type: 'comments', items: [{id: 9000001,
         text: '답변드립니다', author: '김주무관', role: 'official',
         department: '도시교통실 대중교통정책과 버스정책팀',
@@ -229,6 +230,7 @@ def test_composer_counts_down_a_wait_and_clears_its_line(browser: Any,
             ".some(e => e.textContent === '두 번째')", timeout=MS)
 
         # Another state clears the line: moderators close the chat, then reopen it.
+        expose_chat(page)
         page.evaluate("() => window.liveChat.say('지난 안내')")
         page.evaluate("() => window.liveChat.handle({type: 'state', closed: true})")
         assert status.inner_text() == ""
@@ -265,6 +267,7 @@ def test_held_comment_never_shows_the_servers_english(browser: Any,
     page.context.add_cookies([{"name": "lang", "value": "en", "url": demo_server.base}])
     page.goto(f"{demo_server.base}/live/{broadcast_id}")
     page.wait_for_selector("#chat[data-connection=open]", timeout=MS)
+    expose_chat(page)
     page.evaluate("""() => { const chat = window.liveChat;
         chat.setMe({name: 'Held', role: 'viewer', department: ''});
         chat.connection.send = () => true; }""")
@@ -340,6 +343,7 @@ def test_planned_broadcast_waits_then_opens_when_it_goes_live(browser: Any,
 
     # A server that closes the chat outside the live window says so in `hello`: still waiting,
     # and going live opens it all the same.
+    expose_chat(page)
     page.evaluate("() => window.liveChat.handle({type: 'hello', closed: true, viewers: 1})")
     assert page.get_attribute("#chat-form", "data-phase") == "waiting"
     create_account(demo_server, "opener", "opener-password-1", "operator")

@@ -228,13 +228,22 @@ def test_decomposed_korean_is_composed_and_accepted() -> None:
         ("🧑\u200d🤝\u200d🧑", 1),
         ("a\u200db", 2),  # ZWJ joins only pictographs into one character
         ("a\u200cb", 2),
-        ("👍🏽🏽", 2),  # a second skin tone is drawn as a swatch of its own
+        ("👍🏽🏽", 1),  # UAX #29 (and Intl.Segmenter): a modifier extends what precedes it
+        ("\u1100\u1100\u1100", 1),  # a run of leading jamo is one syllable block
     ],
 )
 def test_grapheme_count_of_sequences(text: str, count: int) -> None:
-    """Emoji sequences count once; joiners between letters and stray modifiers do not hide
-    characters from the count."""
+    """Emoji sequences count once; joiners between letters do not hide characters from the
+    count."""
     assert grapheme_count(text) == count
+
+
+def test_stray_modifiers_cannot_carry_a_payload() -> None:
+    """Skin tones piled on one emoji count as one character, so the code-point bound refuses
+    them."""
+    with pytest.raises(CommentRejected) as info:
+        validate_comment("👍" + "🏽" * 40, 10)
+    assert info.value.code == "too_long"
 
 
 def test_zalgo_cannot_carry_a_payload() -> None:

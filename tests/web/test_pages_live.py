@@ -41,7 +41,8 @@ def test_live_page_has_player_composer_and_question_toggle(client: TestClient,
     assert 'id="chat-question"' in html and "질문으로 보내기" in html
     assert '<dialog class="dialog" id="nickname-dialog"' in html
     assert 'aria-live="polite"' in html
-    assert re.search(r'<script type="module" src="/static/js/livechat\.js\?v=[0-9a-f]{12}"', html)
+    assert re.search(
+        r'<script type="module" src="/static/js/live/livechat\.js\?v=[0-9a-f]{12}"', html)
 
 
 def test_live_page_allows_nothing_inline(client: TestClient, settings: Settings) -> None:

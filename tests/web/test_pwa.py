@@ -50,7 +50,7 @@ def test_every_page_links_the_manifest_and_the_app_script(client: TestClient) ->
         html = client.get(url, headers={"Accept": "text/html"}).text
         assert '<link rel="manifest" href="/manifest.webmanifest">' in html, url
         assert html.count('name="theme-color"') == 1 and 'data-dark="#1b1e25"' in html
-        assert html.count("js/pwa.js?v=") == 1
+        assert html.count("js/common/pwa.js?v=") == 1
         assert 'rel="apple-touch-icon"' in html
 
 
@@ -63,8 +63,8 @@ def test_worker_is_served_from_the_root_without_caching(client: TestClient) -> N
     assert "script-src 'self'" in response.headers["content-security-policy"]
     first = response.text.splitlines()[0]
     assert first.startswith("const BUILD = {") and '"/offline"' in first
-    assert "/static/css/site.css?v=" in first and "/static/js/pwa.js?v=" in first
-    assert "js/sw.js" not in first and "media/" not in first
+    assert "/static/css/site.css?v=" in first and "/static/js/common/pwa.js?v=" in first
+    assert "js/common/sw.js" not in first and "media/" not in first
 
 
 def test_a_release_name_changes_the_worker() -> None:

@@ -239,7 +239,7 @@ def test_public_tally_pages(users: Users) -> None:
     assert ('답변 <strong data-tally="answers">1</strong> / 질문 <span data-tally="received">2'
             '</span>, <span class="qtally__percent"><span data-tally="percent">50</span> %'
             in page.text)
-    assert "/static/js/questions.js?v=" in page.text
+    assert "/static/js/questions/questions.js?v=" in page.text
     city = users.get("시민A", "/questions")
     assert city.status_code == 200 and "/broadcasts/1/questions" in city.text
     assert "50%" in city.text

@@ -60,7 +60,7 @@ def test_anonymous_and_guests_get_a_login_form(ops_client: TestClient) -> None:
     twin is 401 for nobody and 403 for a guest."""
     page = ops_client.get("/operator/status")
     assert page.status_code == 401
-    assert 'id="login-form"' in page.text and "/static/js/login.js?v=" in page.text
+    assert 'id="login-form"' in page.text and "/static/js/accounts/login.js?v=" in page.text
     assert "<script>" not in page.text
     assert ops_client.get("/api/operator/status").status_code == 401
     ops_client.post("/api/session", json={"nickname": "시민"})
@@ -93,7 +93,7 @@ def test_staff_see_viewers_rates_queue_and_health(ops_client: TestClient) -> Non
     assert [w["connections"] for w in data["workers"]] == [1]
     assert page.status_code == 200
     assert "시장과의 대화" in page.text and 'id="ops-broadcasts"' in page.text
-    assert "/static/js/status.js?v=" in page.text
+    assert "/static/js/ops/status.js?v=" in page.text
     assert page.headers["cache-control"] == "no-store"
 
 

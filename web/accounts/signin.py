@@ -245,7 +245,7 @@ async def welcome(request: Request) -> Response:
                               member_id=member.id, mark=pending["provider"])
             return _issue(request, session, pending["next"])
     spec = BY_NAME[pending["provider"]]
-    return svc.templates.TemplateResponse(request, "welcome.html", {
+    return svc.templates.TemplateResponse(request, "accounts/welcome.html", {
         "provider": spec, "display_name": name, "real_name": pending.get("real_name", ""),
         "csrf_token": _pending_token(request, pending), "error": error,
         "next": pending["next"],
@@ -265,7 +265,7 @@ async def account_page(request: Request) -> Response:
     if session is not None and session.account_id is not None:
         staff_links = [link.provider for link in await svc.members.staff_links(
             session.account_id)]
-    return svc.templates.TemplateResponse(request, "account.html", {
+    return svc.templates.TemplateResponse(request, "accounts/account.html", {
         "member": member, "session": session,
         "csrf_token": svc.sessions.csrf_token(session),
         "providers": [p.spec for p in svc.signin.providers],

@@ -78,7 +78,7 @@ def login_response(request: Request, *, status: int, next_path: str,
         "reason": reason, "holders": holders, "forbidden": status == 403,
     }
     return services(request).templates.TemplateResponse(
-        request, "staff_login.html", context, status_code=status,
+        request, "accounts/staff_login.html", context, status_code=status,
         headers={"Cache-Control": "no-store"})
 
 

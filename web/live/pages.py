@@ -72,7 +72,7 @@ async def live_page(request: Request) -> Response:
     }
     context.update(context_for_broadcast(request, broadcast))
     context.update(await question_routes.panel_context(request, broadcast_id))
-    return svc.templates.TemplateResponse(request, "live.html", context)
+    return svc.templates.TemplateResponse(request, "live/live.html", context)
 
 
 routes: list[BaseRoute] = [

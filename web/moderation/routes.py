@@ -266,7 +266,7 @@ async def console_page(request: Request) -> Response:
         "reasons": _reason_choices(), "timeouts": TIMEOUT_MINUTES, "me": found,
         "labels": staff_words.as_json(request_locale(request)),
     }
-    return svc.templates.TemplateResponse(request, "moderate.html", context)
+    return svc.templates.TemplateResponse(request, "moderation/moderate.html", context)
 
 
 _CSV_COLUMNS = ("id", "created_at", "broadcast_id", "action", "actor", "actor_role",
@@ -326,7 +326,7 @@ async def audit_page(request: Request) -> Response:
                for code in staff_words.ACTIONS if code != "chat"]
     context = {"entries": shown, "filters": filters, "query": query, "action_choices": choices,
                "next_before": entries[-1].id if len(entries) == AUDIT_PAGE else None}
-    return svc.templates.TemplateResponse(request, "audit.html", context)
+    return svc.templates.TemplateResponse(request, "moderation/audit.html", context)
 
 
 _REASON_ORDER = tuple(Reason)  # the chosen reasons, then `reports`
@@ -341,7 +341,7 @@ async def transparency_page(request: Request) -> Response:
     report = await moderation(request).store.transparency(broadcast_id)
     labels = dict(_reason_choices())
     removed = [(labels.get(r, r), report["removed_by_reason"].get(r, 0)) for r in REASONS]
-    return svc.templates.TemplateResponse(request, "transparency.html", {
+    return svc.templates.TemplateResponse(request, "moderation/transparency.html", {
         "broadcast": broadcast, "report": report, "removed_rows": removed})
 
 
@@ -374,7 +374,7 @@ async def accounts_page(request: Request) -> Response:
                "role_labels": ROLE_LABELS, "errors": errors,
                "values": values, "csrf_token": svc.sessions.csrf_token(found),
                "created": created}
-    return svc.templates.TemplateResponse(request, "admin_accounts.html", context,
+    return svc.templates.TemplateResponse(request, "accounts/admin_accounts.html", context,
                                           status_code=status)
 
 

@@ -120,7 +120,7 @@ async def status_page(request: Request) -> Response:
     status = await gather(request)
     now_text = f"{datetime.fromisoformat(status['now']).astimezone(SEOUL):%Y-%m-%d %H:%M:%S}"
     context = {"status": status, "me": session, "now_text": now_text}
-    return svc.templates.TemplateResponse(request, "status.html", context,
+    return svc.templates.TemplateResponse(request, "ops/status.html", context,
                                           headers={"Cache-Control": "no-store"})
 
 

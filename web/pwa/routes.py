@@ -2,11 +2,11 @@
 
 * `GET /manifest.webmanifest` — Korean name, icons (192, 512, maskable 512), standalone,
   starting on the channel (`/`), shortcuts to what is on now, the schedule and replays.
-* `GET /sw.js` — `static/js/sw.js` served from the site root (so its scope is the whole
+* `GET /sw.js` — `static/js/common/sw.js` served from the site root (so its scope is the whole
   site), preceded by one generated line, `const BUILD = {...}`: the version and the hashed
   URLs to precache. The version is a hash of the worker's source, those URLs and
   `PWA_RELEASE`, so any deployment that changes an asset yields a new worker, which the
-  page activates on the next visit (see `static/js/pwa.js`). Revalidated on every check.
+  page activates on the next visit (see `static/js/common/pwa.js`). Revalidated on every check.
 * `GET /offline` — what a navigation shows when there is no connection and nothing cached.
 * `GET /now` — the "지금 방송" shortcut: the broadcast live now, else the channel page.
 """
@@ -27,15 +27,16 @@ from web.rendering.templating import static_url
 from web.services import services
 
 STATIC = Path(__file__).parent.parent / "static"
-WORKER = STATIC / "js" / "sw.js"
+WORKER = STATIC / "js" / "common" / "sw.js"
 THEME_LIGHT, THEME_DARK = "#f4f6f9", "#1b1e25"  # the header's --surface, light and dark
 BACKGROUND = "#ffffff"
 # Precached at install: every stylesheet, script and icon the pages link (their URLs carry
 # the content hash). The HLS player and demo media are left to the network.
 PRECACHE_DIRS = ("css", "js", "img")
 # Staff pages' files are not pushed to every citizen's phone; they are cached on first use.
-NO_PRECACHE = frozenset({"js/sw.js", "js/moderate.js", "css/moderate.css", "js/operator.js",
-                         "js/status.js", "css/status.css", "js/login.js"})
+NO_PRECACHE = frozenset({"js/common/sw.js", "js/moderation/moderate.js", "css/moderate.css",
+                         "js/ops/operator.js", "js/ops/status.js", "css/status.css",
+                         "js/accounts/login.js"})
 
 
 def manifest() -> dict[str, Any]:
@@ -87,7 +88,7 @@ def precache_paths() -> tuple[str, ...]:
 
 @cache
 def worker_source(release: str) -> str:
-    """The service worker as served: the BUILD line, then `static/js/sw.js`."""
+    """The service worker as served: the BUILD line, then `static/js/common/sw.js`."""
     source = WORKER.read_text(encoding="utf-8")
     urls = [static_url(p) for p in precache_paths()]
     digest = hashlib.sha256("\n".join([source, release, *urls]).encode()).hexdigest()[:12]

@@ -367,7 +367,7 @@ async def broadcast_page(request: Request) -> Response:
     context = await panel_context(request, broadcast_id, live=True)
     tally = context["qpanel"]["tally"]
     context.update(broadcast=broadcast, tally=tally, n=_thousands)
-    return svc.templates.TemplateResponse(request, "questions.html", context)
+    return svc.templates.TemplateResponse(request, "questions/questions.html", context)
 
 
 async def city_page(request: Request) -> Response:
@@ -380,7 +380,7 @@ async def city_page(request: Request) -> Response:
         rows.append({"id": broadcast_id, "title": broadcast.title if broadcast else "",
                      "tally": tally.public()})
     total = merge_tallies(list(tallies.values())).public()
-    return svc.templates.TemplateResponse(request, "questions_city.html", {
+    return svc.templates.TemplateResponse(request, "questions/questions_city.html", {
         "rows": rows, "total": total, "n": _thousands})
 
 

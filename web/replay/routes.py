@@ -484,7 +484,7 @@ async def catalog_page(request: Request) -> Response:
         "more_url": _more_url(request, len(page.items), cursor) if page and cursor else "",
         "heading": translate(locale, "다시보기"),
     }
-    return svc.templates.TemplateResponse(request, "replays.html", context,
+    return svc.templates.TemplateResponse(request, "replay/replays.html", context,
                                           status_code=400 if error else 200)
 
 
@@ -526,7 +526,7 @@ async def replay_page(request: Request) -> Response:
     if replay.public:
         context.update(context_for_replay(request, replay, start_position(
             request.query_params.get("t"), replay.duration_seconds)))
-    response = svc.templates.TemplateResponse(request, "replay.html", context)
+    response = svc.templates.TemplateResponse(request, "replay/replay.html", context)
     for name, value in cookies.items():
         response.set_cookie(name, value, httponly=True, samesite="lax", path="/",
                             secure=svc.sessions.secure)

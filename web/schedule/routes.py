@@ -501,7 +501,7 @@ async def home_page(request: Request) -> Response:
         "today": today, "lives_today": sorted(lives_today, key=lambda b: b.starts_at),
         "now_instant": instant, "poll_seconds": NOW_POLL_SECONDS,
     }
-    return svc.templates.TemplateResponse(request, "home.html", context,
+    return svc.templates.TemplateResponse(request, "schedule/home.html", context,
                                           headers={"Cache-Control": "no-cache"})
 
 
@@ -527,7 +527,7 @@ async def schedule_page(request: Request) -> Response:
         "is_today": day == today, "day_start": day_bounds(day)[0],
     }
     context.update(context_for_schedule_day(request, day))
-    return svc.templates.TemplateResponse(request, "schedule.html", context,
+    return svc.templates.TemplateResponse(request, "schedule/schedule.html", context,
                                           headers={"Cache-Control": "no-cache"})
 
 
@@ -543,7 +543,7 @@ async def broadcast_page(request: Request) -> Response:
         "seoul_day": b.starts_at.astimezone(SEOUL).date(),
         **context_for_broadcast(request, b),
     }
-    return svc.templates.TemplateResponse(request, "broadcast.html", context)
+    return svc.templates.TemplateResponse(request, "schedule/broadcast.html", context)
 
 
 async def operator_page(request: Request) -> Response:
@@ -560,7 +560,7 @@ async def operator_page(request: Request) -> Response:
         "csrf": svc.sessions.csrf_token(session), "signed_in_as": session.nickname,
         "local_input": local_input,
     }
-    return svc.templates.TemplateResponse(request, "operator.html", context,
+    return svc.templates.TemplateResponse(request, "ops/operator.html", context,
                                           headers={"Cache-Control": "no-store"})
 
 

@@ -346,7 +346,7 @@ async def operator_shares(request: Request) -> Response:
     if isinstance(gate, Response):
         return gate
     response = services(request).templates.TemplateResponse(
-        request, "operator_shares.html", {
+        request, "share/operator_shares.html", {
             "stats": await stats_rows(request),
             "network_labels": share.NETWORK_LABELS,
             "kind_labels": {"live": "생방송", "replay": "다시보기", "schedule": "편성표"},
@@ -455,7 +455,7 @@ async def embed_replay(request: Request) -> Response:
 
 def _embed_page(request: Request, item: share.Shareable, player: EmbedPlayer) -> Response:
     ctx = share_context(request, item)
-    return services(request).templates.TemplateResponse(request, "embed.html", {
+    return services(request).templates.TemplateResponse(request, "share/embed.html", {
         "meta": ctx["meta"],
         "player": player,
         "hls_url": static_url("vendor/hls.min.js") if HLS_VENDOR.exists() else "",
