@@ -23,8 +23,8 @@ import time
 from pathlib import Path
 
 from db import migrate, open_database
-from web.accounts.members import MemberStore
 from web.database import PACKAGES
+from web.identity.members import MemberStore
 
 
 def per_check_connection(db: Path, member_id: int) -> str | None:

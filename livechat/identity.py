@@ -8,7 +8,7 @@ from enum import StrEnum
 
 class Role(StrEnum):
     """Who a comment's author or an action's actor is. The one home of the role set:
-    `web.accounts.roles` grants powers to these, the livechat rules check them."""
+    `web.identity.roles` grants powers to these, the livechat rules check them."""
 
     VIEWER = "viewer"  # a guest with a nickname, or a member signed in with a provider
     OFFICIAL = "official"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from web.replay.preview_card import GENERIC_CARDS, CardFonts, generic
+from web.rendering.preview_card import GENERIC_CARDS, CardFonts, generic
 
 OUT = Path(__file__).resolve().parent.parent / "web" / "static" / "og"
 

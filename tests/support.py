@@ -22,8 +22,8 @@ from pathlib import Path
 import httpx
 
 from db import Database, PackageMigrations, migrate, open_database
-from web.accounts.store import AccountStore
 from web.database import PACKAGES
+from web.identity.store import AccountStore
 from web.settings import ws_transport_max
 
 SCALE = float(os.environ.get("LIVE_SEOUL_TEST_TIMEOUT_SCALE", "1"))

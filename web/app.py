@@ -34,12 +34,7 @@ from replay import ReplayStore
 from schedule import ScheduleStore
 from web.accounts import auth, signin, staff_pages
 from web.accounts import routes as account_routes
-from web.accounts.login_limits import LoginLimits
-from web.accounts.members import MemberStore
-from web.accounts.password_gate import PasswordGate
-from web.accounts.sessions import SessionCodec, SessionRefreshMiddleware
 from web.accounts.signin_clients import build_signin
-from web.accounts.store import AccountStore
 from web.database import open_migrated
 from web.demo import demo_director, load_demo
 from web.http import health
@@ -47,6 +42,11 @@ from web.http.overload import OverloadMiddleware
 from web.http.request_id import RequestIdMiddleware
 from web.http.security import SecurityHeadersMiddleware
 from web.http.static_files import HashedStaticFiles
+from web.identity.login_limits import LoginLimits
+from web.identity.members import MemberStore
+from web.identity.password_gate import PasswordGate
+from web.identity.sessions import SessionCodec, SessionRefreshMiddleware
+from web.identity.store import AccountStore
 from web.live import comment_routes, pages
 from web.live import socket as live
 from web.live.chat_window import LiveWindow
@@ -64,10 +64,10 @@ from web.push.store import PushStore
 from web.pwa import routes as pwa_routes
 from web.questions import routes as question_routes
 from web.rendering.error_pages import exception_handlers
+from web.rendering.pictures import Pictures
 from web.rendering.templating import make_templates
 from web.replay import picture_routes
 from web.replay import routes as replay_routes
-from web.replay.pictures import Pictures
 from web.schedule import routes as schedule_routes
 from web.schedule.channel_feed import ChannelFeed
 from web.schedule.channel_feed import routes as channel_feed_routes

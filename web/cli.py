@@ -16,11 +16,11 @@ from db import DatabaseError, open_database
 from db import migrate as migrate_database
 from db.copy import copy_database, report, source_path
 from livechat import CommentStore, OpsStore
-from web.accounts.roles import ROLES
 from web.accounts.signin_clients import build_signin
-from web.accounts.store import AccountError, AccountStore
 from web.database import PACKAGES, open_migrated
 from web.http.logs import log_config
+from web.identity.roles import ROLES
+from web.identity.store import AccountError, AccountStore
 from web.ops.backup import BackupError, backup_database, restore_database
 from web.ops.metrics import clear_metrics_dir, metrics_dir
 from web.ops.retention import prune_once
@@ -245,8 +245,8 @@ def create_user(args: argparse.Namespace) -> int:
 def change_user(args: argparse.Namespace) -> int:
     """`live-seoul account ACTION USERNAME`: disable, enable, change role or password; each
     ends every session of the account on every worker at once."""
-    from web.accounts.store import AccountError, AccountStore
     from web.database import open_migrated
+    from web.identity.store import AccountError, AccountStore
 
     password = ""
     if args.action == "password":
@@ -282,8 +282,8 @@ def change_user(args: argparse.Namespace) -> int:
 def link_provider(args: argparse.Namespace) -> int:
     """Print a one-hour URL with which a staff member links a sign-in provider to their
     account (the same as the admin API `POST /api/admin/accounts/{id}/provider-link`)."""
-    from web.accounts.store import AccountStore
     from web.database import open_migrated
+    from web.identity.store import AccountStore
 
     settings = _settings().with_secret()
 

@@ -190,7 +190,7 @@ async def make_replay(replays: ReplayStore, b: Broadcast) -> int:
         captions=DEMO_CAPTIONS if b.stream_url == DEMO_MEDIA else ())
     if replay.thumbnail_seconds is None and b.stream_url == DEMO_MEDIA:
         # Every demo replay plays the same 3-minute recording: a different second each,
-        # so their thumbnails (real frames, see web.replay.pictures) tell them apart.
+        # so their thumbnails (real frames, see web.rendering.pictures) tell them apart.
         await replays.update(replay.id, ReplayEdit(
             thumbnail_seconds=random.Random(f"thumb:{b.id}").randrange(5, 175)))
     return replay.id

@@ -12,13 +12,13 @@ from livechat import AccessStore, Broker, CommentHub, CommentStore, QuestionServ
 from livechat.ratelimit import RateLimiter
 from replay import ReplayStore
 from schedule import ScheduleStore
-from web.accounts.login_limits import LoginLimits
-from web.accounts.members import MemberStore
-from web.accounts.sessions import SessionCodec
 from web.accounts.signin_clients import SignIn
-from web.accounts.store import AccountStore
+from web.identity.login_limits import LoginLimits
+from web.identity.members import MemberStore
+from web.identity.sessions import SessionCodec
+from web.identity.store import AccountStore
 from web.push.sender import PushSender
-from web.replay.pictures import Pictures
+from web.rendering.pictures import Pictures
 from web.settings import Settings
 from web.share.clicks import ShareClickStore
 

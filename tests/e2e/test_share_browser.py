@@ -12,7 +12,7 @@ import pytest
 from tests.e2e.pagekit import live_broadcast
 from tests.support import TIMEOUT, AppServer, wait_for
 from tests.web.pagekit import add_live_broadcast
-from web.share.links import KAKAO_SDK_INTEGRITY, KAKAO_SDK_URL
+from web.pages.share_links import KAKAO_SDK_INTEGRITY, KAKAO_SDK_URL
 
 pytestmark = pytest.mark.e2e
 MS = TIMEOUT * 1000

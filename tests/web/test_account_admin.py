@@ -20,9 +20,9 @@ from starlette.testclient import TestClient
 
 from tests.support import TIMEOUT, server_pair, staff_database
 from tests.web.test_logout import until
-from web.accounts.sessions import COOKIE, Session, SessionCodec
 from web.app import create_app
 from web.cli import main as cli
+from web.identity.sessions import COOKIE, Session, SessionCodec
 from web.settings import Settings
 
 PASSWORD = "correct horse battery"

@@ -20,12 +20,12 @@ from starlette.testclient import TestClient
 from livechat.moderation.reporting import FRESH_WEIGHT, report_weight
 from tests.support import RedisServer, account_store, staff_database
 from tests.web.addresskit import FromAddress, at
-from web.accounts.password_gate import PasswordGate, PasswordGateBusy
-from web.accounts.sessions import DEVICE_COOKIE
-from web.accounts.store import AccountError, AccountStore
-from web.accounts.usernames import username_key, username_skeleton
 from web.app import create_app
 from web.database import migrate
+from web.identity.password_gate import PasswordGate, PasswordGateBusy
+from web.identity.sessions import DEVICE_COOKIE
+from web.identity.store import AccountError, AccountStore
+from web.identity.usernames import username_key, username_skeleton
 from web.settings import Settings
 
 PASSWORD = "correct horse battery"

@@ -21,8 +21,8 @@ from websockets.sync.client import connect as ws_connect
 from websockets.typing import Origin
 
 from tests.support import TIMEOUT, server_pair, staff_database
-from web.accounts.sessions import COOKIE
 from web.app import create_app
+from web.identity.sessions import COOKIE
 from web.settings import Settings
 
 PASSWORD = "correct horse battery"

@@ -19,8 +19,8 @@ from starlette.testclient import TestClient
 
 from tests.support import account_store, seed_broadcast
 from tests.web.addresskit import FromAddress, at
-from web.accounts.sessions import Session, SessionCodec, new_sid
 from web.app import create_app
+from web.identity.sessions import Session, SessionCodec, new_sid
 from web.settings import Settings
 
 PASSWORD = "correct horse battery"

@@ -18,7 +18,7 @@ from tests.replay.kit import stores
 from tests.support import seed_broadcast
 from tests.web.test_replay_api import add_operator, login
 from web.app import create_app
-from web.replay.preview_card import HEIGHT, WIDTH
+from web.rendering.preview_card import HEIGHT, WIDTH
 from web.settings import Settings
 
 DEMO_MEDIA = "/static/media/demo-replay/index.m3u8"  # 180 s of real H.264 HLS, committed

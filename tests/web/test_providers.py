@@ -7,7 +7,7 @@ import pytest
 from livechat import CommentAccess, Identity
 from livechat.access import check_post, check_vote
 from livechat.text import CommentRejected
-from web.accounts.providers import BY_NAME, enabled_providers, subject_key
+from web.identity.providers import BY_NAME, enabled_providers, subject_key
 from web.settings import Settings
 
 

@@ -1,4 +1,4 @@
-"""The role table (`web.accounts.roles`) is what the app enforces: every HTTP route and every
+"""The role table (`web.identity.roles`) is what the app enforces: every HTTP route and every
 WebSocket message, asked by every kind of caller, is refused exactly when the table says.
 
 The test walks the app's own routes, so a route added without an entry in `ROUTES` fails
@@ -18,9 +18,9 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.testclient import TestClient
 
 from tests.support import seed_broadcast
-from web.accounts.roles import CALLERS, MESSAGES, ROLES, ROUTES, Access, markdown_table, may
-from web.accounts.sessions import Session, SessionCodec, new_sid
 from web.app import create_app
+from web.identity.roles import CALLERS, MESSAGES, ROLES, ROUTES, Access, markdown_table, may
+from web.identity.sessions import Session, SessionCodec, new_sid
 from web.settings import Settings
 
 TOKEN = "metrics-token-for-tests"
@@ -186,6 +186,6 @@ def test_every_message_refuses_exactly_whom_the_table_says(app_client: TestClien
 
 
 def test_roles_doc_is_the_table() -> None:
-    """docs/roles.md carries the table generated from web.accounts.roles, word for word."""
+    """docs/roles.md carries the table generated from web.identity.roles, word for word."""
     text = DOCS.read_text(encoding="utf-8")
-    assert markdown_table() in text, "regenerate it: python3 -m web.accounts.roles"
+    assert markdown_table() in text, "regenerate it: python3 -m web.identity.roles"

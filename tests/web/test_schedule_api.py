@@ -21,10 +21,10 @@ from schedule import ChannelSlot
 from tests.support import account_store, seed_broadcast
 from web.app import create_app
 from web.database import migrate
+from web.pages.share_links import SLOT_ANCHOR
 from web.rendering.i18n import SEOUL
 from web.schedule.routes import _slot_rows
 from web.settings import Settings
-from web.share.links import SLOT_ANCHOR
 
 DTD = etree.DTD(str(Path(__file__).parent.parent / "schedule" / "xmltv.dtd"))
 PASSWORD = "operator-password-1"

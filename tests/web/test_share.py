@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from replay.timeline import format_clock
-from web.share import links as share
+from web.pages import share_links as share
 
 BASE = "https://live.seoul.go.kr"
 

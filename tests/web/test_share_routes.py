@@ -15,9 +15,9 @@ from starlette.responses import Response
 from starlette.testclient import TestClient
 
 from tests.support import seed_broadcast
-from web.accounts.sessions import COOKIE, Session, SessionCodec
 from web.app import create_app
 from web.database import migrate
+from web.identity.sessions import COOKIE, Session, SessionCodec
 from web.settings import Settings
 
 ORIGIN = "http://testserver"

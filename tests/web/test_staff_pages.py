@@ -12,8 +12,8 @@ from starlette.testclient import TestClient
 from tests.support import account_store, seed_broadcast
 from tests.web.test_i18n import load
 from web.accounts import staff_pages
-from web.accounts.roles import ROLES
 from web.app import create_app
+from web.identity.roles import ROLES
 from web.moderation import routes as moderation_routes
 from web.moderation import words as staff_words
 from web.settings import Settings

@@ -22,8 +22,8 @@ from starlette.websockets import WebSocketDisconnect
 
 from tests.support import RedisServer, account_store, seed_broadcast
 from tests.web.addresskit import FromAddress, at
-from web.accounts.sessions import COOKIE, Session, SessionCodec, new_sid
 from web.app import create_app
+from web.identity.sessions import COOKIE, Session, SessionCodec, new_sid
 from web.settings import Settings
 
 PASSWORD = "correct horse battery"

@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 
 from tests.support import migrated
-from web.accounts.members import LinkTaken, MemberStore
-from web.accounts.store import AccountError, AccountStore
+from web.identity.members import LinkTaken, MemberStore
+from web.identity.store import AccountError, AccountStore
 from web.ops.retention import run_once
 from web.share.clicks import ShareClickStore
 

@@ -8,11 +8,11 @@ from starlette.routing import Route
 
 from livechat import clean_text, find_personal_data
 from livechat.text import LINE_BREAKS, has_visible
-from web.accounts.password_gate import PasswordGateBusy
-from web.accounts.sessions import NICKNAME_MAX, Session, new_sid
-from web.accounts.usernames import USERNAME_MAX, username_key
 from web.http.errors import ApiError
 from web.http.requests import current_session, json_body, local_path, require_session, same_origin
+from web.identity.password_gate import PasswordGateBusy
+from web.identity.sessions import NICKNAME_MAX, Session, new_sid
+from web.identity.usernames import USERNAME_MAX, username_key
 from web.services import services
 
 
@@ -92,7 +92,7 @@ async def login(request: Request) -> Response:
     if len(key) > USERNAME_MAX:  # no account has such a name; keeps limit keys short
         raise ApiError(400, "username", f"at most {USERNAME_MAX} characters")
     # A browser that logged in to this very account before is limited on its own (see
-    # web.accounts.login_limits) and may use the reserved hashing slot.
+    # web.identity.login_limits) and may use the reserved hashing slot.
     device = svc.sessions.load_device(request)
     device_id = device[1] if device is not None and device[0] == key else None
     wait = await svc.login_limits.wait(address, key, device_id)

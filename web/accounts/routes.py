@@ -13,12 +13,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from web.accounts.roles import Access
-from web.accounts.sessions import Session
 from web.accounts.staff_pages import staff_gate
-from web.accounts.store import Account, AccountError
 from web.http.errors import ApiError
 from web.http.requests import json_body, require_access, same_origin
+from web.identity.roles import Access
+from web.identity.sessions import Session
+from web.identity.store import Account, AccountError
 from web.rendering.error_pages import error_page
 from web.services import services
 

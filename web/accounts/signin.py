@@ -6,7 +6,7 @@ short-lived signed cookie (`ls_signin`, Starlette's SessionMiddleware, 10 minute
 keys (JWKS), issuer, audience (our client id), nonce and expiry. The redirect URI is always
 `PUBLIC_BASE_URL/auth/<provider>/callback`, never built from the request's Host.
 
-This module only moves data: who signed in (`web.accounts.providers.Profile`) becomes a member
+This module only moves data: who signed in (`web.identity.providers.Profile`) becomes a member
 (first time: a consent page, `/account/welcome`), a staff session (identity linked by an
 admin) or a second link of the signed-in member. Every failure leads back to the page the
 person came from with `?signin_error=<code>` (cancelled, refused, down, expired, taken);
@@ -32,12 +32,12 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from web.accounts.auth import clean_nickname
-from web.accounts.members import LinkTaken
-from web.accounts.providers import BY_NAME, ProviderConfig, subject_key
-from web.accounts.roles import Access
-from web.accounts.sessions import Session, new_sid
 from web.http.errors import ApiError
 from web.http.requests import current_session, json_body, require_access, require_session
+from web.identity.members import LinkTaken
+from web.identity.providers import BY_NAME, ProviderConfig, subject_key
+from web.identity.roles import Access
+from web.identity.sessions import Session, new_sid
 from web.services import services
 
 log = logging.getLogger("web.accounts.signin")

@@ -10,8 +10,8 @@ from authlib.integrations.starlette_client import OAuth
 from authlib.integrations.starlette_client.apps import StarletteOAuth2App
 from itsdangerous import URLSafeTimedSerializer
 
-from web.accounts.providers import ProviderConfig, enabled_providers
 from web.http.errors import ApiError
+from web.identity.providers import ProviderConfig, enabled_providers
 from web.settings import Settings
 
 HTTP_TIMEOUT = 10.0

@@ -17,9 +17,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from livechat import Role
-from web.accounts.roles import ROLES, Access, may
-from web.accounts.sessions import Session
 from web.http.requests import local_path
+from web.identity.roles import ROLES, Access, may
+from web.identity.sessions import Session
 from web.rendering.i18n import translate
 from web.rendering.templating import request_locale
 from web.services import services

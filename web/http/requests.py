@@ -12,9 +12,9 @@ from starlette.requests import HTTPConnection, Request
 
 from livechat.protocol import CLIENT_ID
 from livechat.text import has_visible, one_line
-from web.accounts.roles import ROLES, Access, may
-from web.accounts.sessions import Session
 from web.http.errors import ApiError
+from web.identity.roles import ROLES, Access, may
+from web.identity.sessions import Session
 from web.services import services
 
 MAX_JSON_BODY = 64 * 1024
@@ -138,7 +138,7 @@ def require_session(request: Request, *, csrf: bool = True) -> Session:
 
 
 def require_access(request: Request, access: Access) -> Session:
-    """The caller's session if its role has `access` (`web.accounts.roles`): 401 without a session,
+    """The caller's session if its role has `access` (`web.identity.roles`): 401 without a session,
     403 (code `forbidden`) with one that lacks it, 403 `csrf` as `require_session`."""
     session = require_session(request)
     if not may(session.role, access):

@@ -14,9 +14,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from livechat import CommentAccess, ModerationError, access_from_json
-from web.accounts.roles import Access
 from web.http.errors import ApiError, refused
 from web.http.requests import json_body, require_access
+from web.identity.roles import Access
 from web.moderation.routes import moderation
 from web.services import services
 

@@ -30,9 +30,7 @@ from livechat.moderation.moderator import (
     Moderator,
     mod_item,
 )
-from web.accounts.roles import ROLES, Access
 from web.accounts.staff_pages import ROLE_LABELS, staff_gate
-from web.accounts.store import AccountError
 from web.http.errors import ApiError, refused
 from web.http.requests import (
     ascii_int,
@@ -43,6 +41,8 @@ from web.http.requests import (
     same_origin,
     search_text,
 )
+from web.identity.roles import ROLES, Access
+from web.identity.store import AccountError
 from web.live.author_notices import NOTICES
 from web.live.broadcast import find_broadcast
 from web.moderation import words as staff_words

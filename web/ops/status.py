@@ -21,9 +21,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from livechat import OpsStore
-from web.accounts.roles import Access
 from web.accounts.staff_pages import staff_gate
 from web.http.requests import require_access
+from web.identity.roles import Access
 from web.live.broadcast import find_broadcast
 from web.ops.metrics import broker_kind, recorder
 from web.rendering.i18n import SEOUL

@@ -35,8 +35,6 @@ from livechat import CommentRejected, Question, Role, Tally
 from livechat.protocol import CLIENT_ID
 from livechat.questions.question_service import mask_confirmed
 from livechat.questions.questions import STATUSES, allowed_moves, merge_tallies, parse_sort
-from web.accounts.roles import Access, may
-from web.accounts.sessions import Session
 from web.http.errors import ApiError, rejected
 from web.http.requests import (
     body_client_id,
@@ -46,6 +44,8 @@ from web.http.requests import (
     require_session,
     search_text,
 )
+from web.identity.roles import Access, may
+from web.identity.sessions import Session
 from web.live.broadcast import as_datetime, find_broadcast
 from web.rendering.csv_cells import csv_cell
 from web.rendering.error_pages import error_page

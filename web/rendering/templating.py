@@ -12,7 +12,7 @@ import jinja2
 from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
-from web.accounts.providers import BY_NAME, PROVIDERS, enabled_providers
+from web.identity.providers import BY_NAME, PROVIDERS, enabled_providers
 from web.rendering.i18n import format_date, format_time, negotiate, translate
 from web.settings import Settings
 

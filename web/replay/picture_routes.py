@@ -1,4 +1,4 @@
-"""Pictures over HTTP (see `web.replay.pictures`):
+"""Pictures over HTTP (see `web.rendering.pictures`):
 
 * `GET /og/live/{id}.png`, `GET /og/replays/{id}.png` — the 1200×630 share preview of a
   broadcast or a (public) replay, with its title, date and status; the generic card of

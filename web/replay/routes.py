@@ -55,8 +55,6 @@ from replay import (
 from replay.search import MAX_TERMS
 from replay.store import MAX_LIMIT
 from replay.timeline import MAX_OFFSET_SECONDS
-from web.accounts.roles import Access, may
-from web.accounts.sessions import NICKNAME_MAX
 from web.http.errors import ApiError, rejected
 from web.http.requests import (
     body_client_id,
@@ -67,6 +65,8 @@ from web.http.requests import (
     require_session,
     search_text,
 )
+from web.identity.roles import Access, may
+from web.identity.sessions import NICKNAME_MAX
 from web.questions.routes import panel_context
 from web.rendering.error_pages import error_page
 from web.rendering.i18n import SEOUL, translate
@@ -373,7 +373,7 @@ async def comment_window(request: Request) -> Response:
 
 
 async def post_replay_comment(request: Request) -> Response:
-    session = require_session(request)  # who may post, before which replay (web.accounts.roles)
+    session = require_session(request)  # who may post, before which replay (web.identity.roles)
     replay = await visible_replay(request)
     data = await json_body(request)
     client_id = body_client_id(data)

@@ -53,10 +53,10 @@ from schedule import (
     xmltv,
 )
 from schedule.exports import ExportLabels, SitePaths, broadcast_json
-from web.accounts.roles import Access
 from web.accounts.staff_pages import staff_gate
 from web.http.errors import ApiError, error_body, http_status
 from web.http.requests import json_body, require_access
+from web.identity.roles import Access
 from web.push import routes as push_routes
 from web.rendering.error_pages import error_page
 from web.rendering.i18n import translate

@@ -35,18 +35,18 @@ from livechat.network import address_key
 from livechat.ratelimit import RateLimiter
 from replay import Replay
 from replay.timeline import format_clock
-from web.accounts.roles import Access, may
 from web.accounts.staff_pages import staff_gate
 from web.http.errors import ApiError
 from web.http.requests import current_session, json_body, require_access, same_origin
+from web.identity.roles import Access, may
 from web.live.broadcast import find_broadcast
+from web.pages import share_links as share
 from web.rendering.error_pages import error_page
 from web.rendering.i18n import SEOUL, format_date, format_time, translate
+from web.rendering.pictures import version
+from web.rendering.preview_card import PreviewText
 from web.rendering.templating import request_locale, static_url
-from web.replay.pictures import version
-from web.replay.preview_card import PreviewText
 from web.services import Services, services
-from web.share import links as share
 
 # Counted clicks per client address (an IPv6 /64): this many at once, then this many a
 # minute; shared by every process through the broker. Enough for people, not for scripts.

@@ -2,7 +2,7 @@
 member or, by an admin, to a staff account.
 
 A member row holds the chosen display name and when the person consented; a link holds
-the provider and the HMAC of its subject (`web.accounts.providers.subject_key`). Nothing else about
+the provider and the HMAC of its subject (`web.identity.providers.subject_key`). Nothing else about
 the person is kept. Deleting a member deletes its links with it (the comments are the
 hub's: `CommentStore.forget_author`).
 """
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from db import Database, IntegrityError, Row
-from web.accounts.store import SESSION_CHECK_TIMEOUT
+from web.identity.store import SESSION_CHECK_TIMEOUT
 
 
 class LinkTaken(ValueError):

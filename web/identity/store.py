@@ -1,7 +1,7 @@
-"""Staff accounts (roles in `web.accounts.roles`) with argon2id password hashes, and which
+"""Staff accounts (roles in `web.identity.roles`) with argon2id password hashes, and which
 of their sessions have ended.
 
-Usernames are looked up by `web.accounts.usernames.username_key` (NFKC, trimmed, case-folded), and
+Usernames are looked up by `web.identity.usernames.username_key` (NFKC, trimmed, case-folded), and
 a name whose key or look-alike skeleton matches an existing one is refused. Disabling an
 account, changing its role or its password raises its session epoch (`session_epochs`):
 every cookie signed with an older epoch is refused by every worker from then on."""
@@ -17,9 +17,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from db import Database, Row, UniqueViolation
 from livechat import Role
-from web.accounts.password_gate import PasswordGate
-from web.accounts.roles import ROLES
-from web.accounts.usernames import UsernameError, username_key, username_skeleton, validate_username
+from web.identity.password_gate import PasswordGate
+from web.identity.roles import ROLES
+from web.identity.usernames import UsernameError, username_key, username_skeleton, validate_username
 
 _hasher = PasswordHasher()  # argon2id: memory-hard
 # Verifying against this keeps the time of "no such user" equal to "wrong password".

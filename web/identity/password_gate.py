@@ -6,7 +6,7 @@ without end: memory grows and a real login waits behind thousands of guesses. Th
 runs `slots` hashes at once, lets `queue` more wait, and refuses the rest at once
 (`PasswordGateBusy`) — a refusal costs microseconds, not a hash. One more slot is kept for
 `trusted` logins (a browser that logged in to that account before, see
-`web.accounts.sessions.SessionCodec.load_device`), so staff get in during a flood of strangers, and
+`web.identity.sessions.SessionCodec.load_device`), so staff get in during a flood of strangers, and
 while a trusted login hashes no other hash starts: argon2 uses several threads, and a
 trusted hash sharing the cores with guesses took 3 s instead of 0.6 (bench/login_flood).
 """

@@ -1,6 +1,6 @@
 """Pictures made on the server, once, then cached: share previews and replay thumbnails.
 
-* A share preview (1200×630 PNG) is drawn by `web.replay.preview_card` on first request and kept
+* A share preview (1200×630 PNG) is drawn by `web.rendering.preview_card` on first request and kept
   in a small in-process LRU keyed by its text, so a changed title, time or status is a new
   image (and a new `?v=` in the page's meta, so crawlers fetch it again).
 * A replay thumbnail is one frame of the recording at `Replay.thumbnail_at`, taken with
@@ -25,9 +25,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from replay import Replay
-from web.replay.preview_card import CardFonts, FontMissing, PreviewText, preview, thumbnail
+from web.rendering.preview_card import CardFonts, FontMissing, PreviewText, preview, thumbnail
 
-log = logging.getLogger("web.replay.pictures")
+log = logging.getLogger("web.rendering.pictures")
 CACHE_ENTRIES = 256  # ~40 KB a preview: ~10 MB at most per process
 FRAME_TIMEOUT = 20.0  # seconds ffmpeg may take for one frame (remote recordings included)
 STATIC_ROOT = Path(__file__).parent.parent / "static"

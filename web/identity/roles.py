@@ -217,5 +217,5 @@ def markdown_table() -> str:
     return "\n".join(lines) + "\n"
 
 
-if __name__ == "__main__":  # python3 -m web.accounts.roles: the table for docs/roles.md
+if __name__ == "__main__":  # python3 -m web.identity.roles: the table for docs/roles.md
     print(markdown_table(), end="")

@@ -3,7 +3,7 @@
 Four counts of failed logins, each a token bucket of `n` failures refilled over the
 window: per (address, username), per username, per address (an IPv6 /64 counts as one)
 and for the whole site. Usernames are counted in their normalised form
-(`web.accounts.usernames.username_key`), the same one the lookup uses, so spelling a name
+(`web.identity.usernames.username_key`), the same one the lookup uses, so spelling a name
 differently buys no new guesses. A browser that logged in to that account before (its
 device cookie) is counted on its own bucket instead, so a flood from elsewhere does not
 lock staff out.
@@ -12,7 +12,7 @@ Buckets are shared by every process through the broker's `take` (the same Lua sc
 comment limits, Redis's clock); while Redis is absent or down each process counts alone.
 A login first asks whether every bucket still has room (cost 0), and only a failure
 takes a token: concurrent attempts may overshoot by at most the logins that can wait for
-a hashing slot (`web.accounts.password_gate`).
+a hashing slot (`web.identity.password_gate`).
 """
 
 from __future__ import annotations

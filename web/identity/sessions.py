@@ -52,7 +52,7 @@ COOKIE = "ls_session"
 DEVICE_COOKIE = "ls_device"
 DEVICE_MAX_AGE = 180 * 86400
 NICKNAME_MAX = 20
-log = logging.getLogger("web.accounts.sessions")
+log = logging.getLogger("web.identity.sessions")
 # The scope key where `SessionCodec.verify` leaves what the database said about the
 # cookie's session: {"staff": bool} and/or {"member": display name or None}.
 CHECKED = "live_seoul.session_checked"
@@ -67,7 +67,7 @@ class Session:
     department: str = ""
     epoch: int = 0  # the account's session epoch when this staff session began
     issued_at: float = 0.0  # when the session began (epoch seconds; 0: unknown)
-    member_id: int | None = None  # signed in with a provider (web.accounts.members)
+    member_id: int | None = None  # signed in with a provider (web.identity.members)
     mark: str = ""  # the provider signed in with ("kakao", …), shown beside the name
 
     @property

@@ -1,0 +1,1 @@
+"""Who someone is: staff accounts, members, sessions, roles, login limits."""

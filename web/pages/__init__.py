@@ -1,0 +1,1 @@
+"""Page parts every feature shares: error pages, broadcast lookups, share bar."""
