@@ -17,10 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, Protocol
-
-if TYPE_CHECKING:
-    from db.leader import Lease
+from typing import Any, Literal, Protocol
 
 Engine = Literal["sqlite", "postgresql"]
 Params = Sequence[object]
@@ -37,6 +34,19 @@ class Row(Protocol):
         """The values, in column order (both engines' rows iterate values)."""
 
     def keys(self) -> Iterable[str]: ...
+
+
+class Lease(Protocol):
+    """A named lock at most one process of the installation holds."""
+
+    async def acquire(self) -> bool:
+        """Take the lease if nobody holds it; True when this process now holds it."""
+
+    async def held(self) -> bool:
+        """Whether the lease is still this process's (False once its connection broke)."""
+
+    async def release(self) -> None:
+        """Give the lease up (nothing if not held)."""
 
 
 class Executor(Protocol):

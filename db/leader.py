@@ -31,10 +31,8 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
 
-if TYPE_CHECKING:
-    from db.database import Database
+from db.database import Database, Lease
 
 log = logging.getLogger("db.leader")
 
@@ -42,19 +40,6 @@ ELECTION_RETRY = 10.0  # seconds between a follower's attempts, and between lead
 CHECK_TIMEOUT_FLOOR = 1.0  # a leader's check may always take this long
 
 Job = Callable[[], AbstractAsyncContextManager[object]]
-
-
-class Lease(Protocol):
-    """A named lock at most one process of the installation holds."""
-
-    async def acquire(self) -> bool:
-        """Take the lease if nobody holds it; True when this process now holds it."""
-
-    async def held(self) -> bool:
-        """Whether the lease is still this process's (False once its connection broke)."""
-
-    async def release(self) -> None:
-        """Give the lease up (nothing if not held)."""
 
 
 class FileLease:

@@ -18,9 +18,8 @@ from typing import Any, cast
 
 import asyncpg
 
-from db.database import Engine, Params, Row, Transaction
+from db.database import Engine, Lease, Params, Row, Transaction
 from db.errors import ConfigurationError, IntegrityError, UniqueViolation
-from db.leader import Lease
 
 # The database's clock as the stores' text: `2026-12-01T10:00:00.123456+00:00`.
 # clock_timestamp(), not now(): now() is the transaction's start, the same for every row

@@ -20,9 +20,9 @@ from typing import Any, cast
 
 import aiosqlite
 
-from db.database import Engine, Params, Row, Transaction
+from db.database import Engine, Lease, Params, Row, Transaction
 from db.errors import IntegrityError, UniqueViolation
-from db.leader import FileLease, Lease
+from db.leader import FileLease
 
 # The database's clock as the stores' text: `2026-12-01T10:00:00.123000+00:00`. SQLite's
 # clock has millisecond resolution; the file has one machine, so `now()` is its clock.

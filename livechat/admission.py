@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import math
 
-from livechat.broker import Bucket
 from livechat.network import address_key
-from livechat.ratelimit import RateLimiter
+from livechat.ratelimit import Bucket, RateLimiter
 
 # Seconds a client over its address's cap is told to wait: its own sockets must close first.
 ADDRESS_RETRY = 30

@@ -19,8 +19,9 @@ import abc
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
 from typing import Final
+
+from livechat.ratelimit import Bucket
 
 
 class _Resync:
@@ -34,17 +35,6 @@ Message = bytes | _Resync
 
 class BrokerUnavailable(RuntimeError):
     """The broker cannot take a message now (it is down, slow or disconnected)."""
-
-
-@dataclass(frozen=True)
-class Bucket:
-    """A token bucket: `capacity` tokens, refilled at `rate` tokens per second. A take
-    needs one token there and removes `cost` (0: only ask whether one is there)."""
-
-    key: str
-    capacity: float
-    rate: float
-    cost: float = 1.0
 
 
 class Subscription:

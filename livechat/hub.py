@@ -34,7 +34,7 @@ from typing import Any, Protocol
 
 from livechat import protocol
 from livechat.admission import Admission, wait_seconds
-from livechat.broker import Broker, BrokerUnavailable, Bucket
+from livechat.broker import Broker, BrokerUnavailable
 from livechat.chat_state import ChatState
 from livechat.comment import Comment, CommentFlag, CommentStatus, CommentWire
 from livechat.events import (
@@ -49,7 +49,7 @@ from livechat.events import (
 from livechat.identity import MODERATORS, Identity
 from livechat.network import address_key
 from livechat.plugins import Plugin, Plugins, PostDecision
-from livechat.ratelimit import RateLimiter, retry_after
+from livechat.ratelimit import Bucket, RateLimiter, retry_after
 from livechat.ring import RingEntry
 from livechat.room import (
     FETCH_LIMIT,

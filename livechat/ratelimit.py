@@ -80,3 +80,14 @@ def retry_after(wait: float) -> float:
     """`wait` seconds rounded *up* to a tenth, as sent to clients: one that waits exactly
     this long is never early (rounding to nearest sent them back 50 ms too soon)."""
     return math.ceil(wait * 10) / 10
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """A token bucket: `capacity` tokens, refilled at `rate` tokens per second. A take
+    needs one token there and removes `cost` (0: only ask whether one is there)."""
+
+    key: str
+    capacity: float
+    rate: float
+    cost: float = 1.0

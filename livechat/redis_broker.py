@@ -21,11 +21,15 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
+import redis.asyncio as aioredis
+from redis.asyncio.cluster import ClusterNode, RedisCluster
+from redis.asyncio.sentinel import Sentinel
 from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
 from livechat import redis_topology
-from livechat.broker import RESYNC, Broker, BrokerUnavailable, Bucket, Subscription
+from livechat.broker import RESYNC, Broker, BrokerUnavailable, Subscription
+from livechat.ratelimit import Bucket
 
 log = logging.getLogger("livechat.redis")
 PUBLISH_TIMEOUT = 1.0
@@ -108,7 +112,7 @@ class RedisBroker(Broker):
         self._take_paused_until = 0.0
 
     def _client(self) -> Any:
-        return redis_topology.client(self.topology)
+        return redis_client(self.topology)
 
     @property
     def _verbs(self) -> tuple[str, str]:
@@ -139,7 +143,7 @@ class RedisBroker(Broker):
             with contextlib.suppress(Exception):
                 await self._pubsub.aclose()
         if self._redis is not None:
-            await redis_topology.close(self._redis)
+            await close_redis(self._redis)
 
     async def publish(self, channel: str, message: bytes) -> None:
         assert self._redis is not None
@@ -259,7 +263,7 @@ class RedisBroker(Broker):
             with contextlib.suppress(Exception):
                 await pubsub.aclose()
         with contextlib.suppress(Exception):
-            await redis_topology.close(redis)
+            await close_redis(redis)
 
     async def _run(self) -> None:
         delay = BACKOFF_MIN
@@ -307,3 +311,31 @@ class RedisBroker(Broker):
                 await self._close_reader(pubsub, redis)
                 await asyncio.sleep(delay * (0.5 + random.random()))
                 delay = min(BACKOFF_MAX, delay * 2)
+
+
+async def close_redis(client: Any) -> None:
+    """Close a client from `client`, and the Sentinel connections it asked through."""
+    await client.aclose()
+    for sentinel in getattr(client, "live_seoul_sentinels", ()):
+        await sentinel.aclose()
+
+
+def redis_client(topology: redis_topology.RedisTopology) -> Any:
+    """A redis-py asyncio client for `topology` (`Redis`, or `RedisCluster`); close it
+    with `close`."""
+    options: dict[str, Any] = {"socket_connect_timeout": redis_topology.CONNECT_TIMEOUT,
+                               "socket_timeout": None, "health_check_interval": 0}
+    if topology.kind == "single":
+        return aioredis.from_url(topology.url, **options)
+    if topology.kind == "sentinel":
+        sentinel = Sentinel(  # type: ignore[no-untyped-call]
+            list(topology.nodes), socket_connect_timeout=redis_topology.CONNECT_TIMEOUT)
+        master = sentinel.master_for(topology.service, db=topology.db,
+                                     username=topology.username, password=topology.password,
+                                     **options)
+        # The master's client does not close the Sentinels' own connections.
+        master.live_seoul_sentinels = sentinel.sentinels
+        return master
+    return RedisCluster(startup_nodes=[ClusterNode(h, p) for h, p in topology.nodes],
+                        socket_connect_timeout=redis_topology.CONNECT_TIMEOUT,
+                        username=topology.username, password=topology.password)

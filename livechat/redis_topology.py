@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import unquote, urlsplit
 
 SCHEMES = ("redis://", "rediss://", "unix://", "redis+sentinel://", "redis+cluster://")
@@ -81,37 +81,3 @@ def _node(item: str, url: str) -> tuple[str, int]:
     if not colon or not host or not port.isdigit():
         raise RedisUrlError(f"{url!r}: {item!r} is not host:port")
     return host.strip("[]"), int(port)
-
-
-async def close(client: Any) -> None:
-    """Close a client from `client`, and the Sentinel connections it asked through."""
-    await client.aclose()
-    for sentinel in getattr(client, "live_seoul_sentinels", ()):
-        await sentinel.aclose()
-
-
-def client(topology: RedisTopology) -> Any:
-    """A redis-py asyncio client for `topology` (`Redis`, or `RedisCluster`); close it
-    with `close`."""
-    options: dict[str, Any] = {"socket_connect_timeout": CONNECT_TIMEOUT,
-                               "socket_timeout": None, "health_check_interval": 0}
-    if topology.kind == "single":
-        import redis.asyncio as aioredis
-
-        return aioredis.from_url(topology.url, **options)
-    if topology.kind == "sentinel":
-        from redis.asyncio.sentinel import Sentinel
-
-        sentinel = Sentinel(  # type: ignore[no-untyped-call]
-            list(topology.nodes), socket_connect_timeout=CONNECT_TIMEOUT)
-        master = sentinel.master_for(topology.service, db=topology.db,
-                                     username=topology.username, password=topology.password,
-                                     **options)
-        # The master's client does not close the Sentinels' own connections.
-        master.live_seoul_sentinels = sentinel.sentinels
-        return master
-    from redis.asyncio.cluster import ClusterNode, RedisCluster
-
-    return RedisCluster(startup_nodes=[ClusterNode(h, p) for h, p in topology.nodes],
-                        socket_connect_timeout=CONNECT_TIMEOUT, username=topology.username,
-                        password=topology.password)

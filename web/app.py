@@ -58,12 +58,12 @@ from web.ops.metrics import MetricsRecorder, metrics_dir
 from web.ops.metrics import routes as metrics_routes
 from web.ops.retention import retention
 from web.ops.single_host import single_host
+from web.pages.errors import exception_handlers
 from web.push import routes as push_routes
 from web.push.sender import PushSender, VapidKeys
 from web.push.store import PushStore
 from web.pwa import routes as pwa_routes
 from web.questions import routes as question_routes
-from web.rendering.error_pages import exception_handlers
 from web.rendering.pictures import Pictures
 from web.rendering.templating import make_templates
 from web.replay import picture_routes
@@ -126,7 +126,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
         settings.session_max_age_days,
         secure=settings.public_base_url.startswith("https://"),
         staff_idle_minutes=settings.staff_idle_minutes,
-        database_path=settings.database_path,
     )
     templates = make_templates(settings)
     templates.context_processors.append(staff_pages.bar_context)
@@ -167,6 +166,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             moderator = await moderation_routes.start_moderation(stack, hub, settings)
             questions.pinner = moderator.pin
             members = MemberStore(database)
+            codec.accounts, codec.members = accounts, members  # session checks read these
             access = AccessStore(database)
             hub.register(access, first=True)  # who may comment at all, before moderation
             stack.callback(hub.unregister, access)
@@ -200,15 +200,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     hub=hub,
                     sessions=codec,
                     questions=questions,
-                    shares=shares,
                     login_limits=LoginLimits(settings, broker),
                     pictures=Pictures(Path(settings.preview_font_dir),
                                       settings.thumbnails_path),
-                    push=push,
                     members=members,
                     access=access,
-                    signin=sign_in,
+                    page_panels=[question_routes.panel_context],
+                    on_go_live=[lambda b: push_routes.broadcast_live(push, b)],
+                    on_forget_person=[push.store.forget],
                 ),
+                # state one feature owns, read through its own accessor
+                "share_clicks": shares,
+                "push": push,
+                "sign_in": sign_in,
             }
 
     routes: list[BaseRoute] = [

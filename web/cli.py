@@ -15,6 +15,7 @@ import uvicorn
 from db import DatabaseError, open_database
 from db import migrate as migrate_database
 from db.copy import copy_database, report, source_path
+from db.postgres_backup import backup_postgres, restore_postgres
 from livechat import CommentStore, OpsStore
 from web.accounts.signin_clients import build_signin
 from web.database import PACKAGES, open_migrated
@@ -97,8 +98,6 @@ def db_migrate(args: argparse.Namespace) -> int:
 
 
 def _postgres_backup(url: str, path: Path) -> int:
-    from db import DatabaseError
-    from db.postgres_backup import backup_postgres
 
     try:
         report = backup_postgres(url, path)
@@ -111,10 +110,7 @@ def _postgres_backup(url: str, path: Path) -> int:
 
 
 def _postgres_restore(path: Path, url: str) -> int:
-    import asyncio
 
-    from db import DatabaseError
-    from db.postgres_backup import restore_postgres
 
     try:
         tables = asyncio.run(restore_postgres(path, url))
@@ -245,8 +241,6 @@ def create_user(args: argparse.Namespace) -> int:
 def change_user(args: argparse.Namespace) -> int:
     """`live-seoul account ACTION USERNAME`: disable, enable, change role or password; each
     ends every session of the account on every worker at once."""
-    from web.database import open_migrated
-    from web.identity.store import AccountError, AccountStore
 
     password = ""
     if args.action == "password":
@@ -282,8 +276,6 @@ def change_user(args: argparse.Namespace) -> int:
 def link_provider(args: argparse.Namespace) -> int:
     """Print a one-hour URL with which a staff member links a sign-in provider to their
     account (the same as the admin API `POST /api/admin/accounts/{id}/provider-link`)."""
-    from web.database import open_migrated
-    from web.identity.store import AccountStore
 
     settings = _settings().with_secret()
 

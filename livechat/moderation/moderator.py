@@ -31,7 +31,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from livechat import protocol
-from livechat.broker import RESYNC, Bucket
+from livechat.broker import RESYNC
 from livechat.chat_state import ChatState
 from livechat.comment import Comment, CommentFlag, CommentStatus
 from livechat.events import Event, ModerationNotice
@@ -55,7 +55,7 @@ from livechat.moderation.moderation_store import (
 from livechat.moderation.reporting import report_weight
 from livechat.network import address_key, network_block
 from livechat.plugins import RoomView
-from livechat.ratelimit import RateLimiter
+from livechat.ratelimit import Bucket, RateLimiter
 from livechat.text import CommentRejected, clean_text, grapheme_count, has_visible
 
 log = logging.getLogger("livechat.moderation.moderator")
@@ -138,7 +138,7 @@ def _short_text(body: Body, name: str, limit: int, required: bool) -> str:
 @dataclass(frozen=True)
 class AuthorNotices:
     """What an author is told in words, and where they appeal a removal. The web layer
-    supplies them (`web.live.author_notices`): livechat builds no user-facing text or URL."""
+    supplies them (`web.moderation.author_notices`): livechat builds no user-facing text or URL."""
 
     held: str  # the comment waits for a moderator
     masked: Callable[[frozenset[str]], str]  # personal data of these kinds was hidden

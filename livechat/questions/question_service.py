@@ -30,7 +30,6 @@ from typing import Any
 from livechat import protocol
 from livechat.access import AccessStore
 from livechat.access import check_vote as check_vote_access
-from livechat.broker import Bucket
 from livechat.comment import Comment, CommentFlag, CommentStatus
 from livechat.hub import CommentHub, PostResult, Viewer
 from livechat.identity import Identity
@@ -51,7 +50,7 @@ from livechat.questions.questions import (
     clean_note,
     require_answerer,
 )
-from livechat.ratelimit import RateLimiter, retry_after
+from livechat.ratelimit import Bucket, RateLimiter, retry_after
 from livechat.text import CommentRejected, validate_comment
 
 log = logging.getLogger("livechat.questions")

@@ -24,7 +24,7 @@ from livechat.moderation.moderation_store import Conflict
 from livechat.moderation.moderator import ModerationError, Moderator
 from livechat.network import address_key
 from tests.livechat.hubkit import BROADCAST, citizen, open_hub
-from web.live.author_notices import NOTICES
+from web.moderation.author_notices import NOTICES
 
 MODERATOR = Identity("u:2", "운영자", "moderator")
 OFFICIAL = Identity("u:1", "김주무관", "official", "교통정책과")

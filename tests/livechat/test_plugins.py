@@ -23,7 +23,7 @@ from livechat.questions import QuestionService, QuestionStore
 from livechat.questions.question_service import COMMANDS
 from livechat.viewer import Viewer
 from tests.livechat.hubkit import open_hub
-from web.live.author_notices import NOTICES
+from web.moderation.author_notices import NOTICES
 
 
 class Gate:

@@ -10,8 +10,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from livechat.broker import RESYNC, Broker, Bucket, Message, Subscription
+from livechat.broker import RESYNC, Broker, Message, Subscription
 from livechat.broker_url import broker_from_url
+from livechat.ratelimit import Bucket
 from livechat.redis_topology import RedisUrlError, parse
 from tests.support import TIMEOUT, RedisCluster, RedisSentinel, _ask
 

@@ -8,7 +8,7 @@ from starlette.responses import Response
 from starlette.testclient import TestClient
 
 from web.app import create_app
-from web.rendering.error_pages import error_detail
+from web.pages.errors import error_detail
 from web.rendering.i18n import translate
 from web.settings import Settings
 

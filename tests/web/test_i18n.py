@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from web.rendering.error_pages import ERROR_HINTS, ERROR_TITLES
+from web.pages.errors import ERROR_HINTS, ERROR_TITLES
 from web.rendering.i18n import LOCALES, negotiate, translate
 
 WEB = Path(__file__).resolve().parents[2] / "web"

@@ -19,7 +19,7 @@ from web.http.requests import json_body, require_access, same_origin
 from web.identity.roles import Access
 from web.identity.sessions import Session
 from web.identity.store import Account, AccountError
-from web.rendering.error_pages import error_page
+from web.pages.errors import error_page
 from web.services import services
 
 ACTIONS = ("disable", "enable", "role", "password")

@@ -32,6 +32,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from web.accounts.auth import clean_nickname
+from web.accounts.signin_clients import sign_in_config
 from web.http.errors import ApiError
 from web.http.requests import current_session, json_body, require_access, require_session
 from web.identity.members import LinkTaken
@@ -83,11 +84,10 @@ def _back(next_path: str, code: str) -> Response:
 # -- start ------------------------------------------------------------------------------
 async def start(request: Request) -> Response:
     """`GET /auth/{provider}/login?next=/live/1[&link=1]`: off to the provider."""
-    svc = services(request)
     name = request.path_params["provider"]
     next_path = safe_next(request.query_params.get("next"))
     try:
-        config, client = svc.signin.client(name)
+        config, client = sign_in_config(request).client(name)
     except ApiError:
         return _back(next_path, "refused")
     intent = "link" if request.query_params.get("link") == "1" else "signin"
@@ -97,7 +97,7 @@ async def start(request: Request) -> Response:
     try:
         await _metadata(config, client)
         response: Response = await client.authorize_redirect(
-            request, svc.signin.redirect_uri(name))
+            request, sign_in_config(request).redirect_uri(name))
     except httpx.HTTPError as exc:
         log.warning("%s unreachable at sign-in: %s", name, exc)
         return _back(next_path, "down")
@@ -107,12 +107,11 @@ async def start(request: Request) -> Response:
 # -- callback ---------------------------------------------------------------------------
 async def callback(request: Request) -> Response:
     """`GET /auth/{provider}/callback`: verify, then sign in, link or ask for consent."""
-    svc = services(request)
     name = request.path_params["provider"]
     flow = request.session.pop("flow", None) or {}
     next_path = safe_next(flow.get("next"))
     try:
-        config, client = svc.signin.client(name)
+        config, client = sign_in_config(request).client(name)
     except ApiError:
         return _back(next_path, "refused")
     if flow.get("provider") != name:
@@ -150,7 +149,7 @@ async def callback(request: Request) -> Response:
         # answer without the subject.
         log.warning("%s sign-in not verified: %r", name, exc)
         return _back(next_path, "refused")
-    key = subject_key(svc.signin.secret, name, profile.subject)
+    key = subject_key(sign_in_config(request).secret, name, profile.subject)
     return await _signed_in(request, flow, name, key, profile.nickname, profile.real_name,
                             next_path)
 
@@ -205,7 +204,7 @@ def _issue(request: Request, session: Session, next_path: str) -> Response:
 
 # -- consent ----------------------------------------------------------------------------
 def _pending_token(request: Request, pending: dict[str, Any]) -> str:
-    secret = services(request).signin.secret.encode()
+    secret = sign_in_config(request).secret.encode()
     return hmac.new(secret, ("welcome:" + pending["nonce"]).encode(),
                     hashlib.sha256).hexdigest()[:32]
 
@@ -268,7 +267,7 @@ async def account_page(request: Request) -> Response:
     return svc.templates.TemplateResponse(request, "accounts/account.html", {
         "member": member, "session": session,
         "csrf_token": svc.sessions.csrf_token(session),
-        "providers": [p.spec for p in svc.signin.providers],
+        "providers": [p.spec for p in sign_in_config(request).providers],
         "linked": linked, "staff_links": staff_links,
         "staff_link_pending": bool(request.session.get("staff_link")),
         "signin_error": _error_code(request),
@@ -346,7 +345,8 @@ async def delete_account(request: Request) -> Response:
     assert session.member_id is not None
     key = session.identity.key
     await svc.members.delete(session.member_id)
-    await svc.push.store.forget(key)  # push reminders are the person's data too
+    for forget in svc.on_forget_person:  # push reminders are the person's data too
+        await forget(key)
     removed = await svc.comments.forget_author(key, DELETED_NAME, remove=choice == "remove")
     for broadcast_id, ids in removed.items():
         svc.hub.broadcast_frame(broadcast_id, {"type": "deleted", "ids": ids})
@@ -365,15 +365,14 @@ async def staff_link_invite(request: Request) -> Response:
     account_id = int(request.path_params["account_id"])
     if await svc.accounts.get(account_id) is None:
         raise ApiError(404, "account_id", "no such active account")
-    token = svc.signin.staff_links().dumps(account_id)
-    return JSONResponse({"url": f"{svc.signin.public_origin}/auth/staff-link/{token}",
+    token = sign_in_config(request).staff_links().dumps(account_id)
+    return JSONResponse({"url": f"{sign_in_config(request).public_origin}/auth/staff-link/{token}",
                          "expires_in": STAFF_LINK_MAX_AGE}, status_code=201)
 
 
 async def staff_link_open(request: Request) -> Response:
-    svc = services(request)
     try:
-        account_id = svc.signin.staff_links().loads(request.path_params["token"],
+        account_id = sign_in_config(request).staff_links().loads(request.path_params["token"],
                                                     max_age=STAFF_LINK_MAX_AGE)
     except BadSignature:
         return _back("/account", "expired")

@@ -9,6 +9,7 @@ from typing import Any
 from authlib.integrations.starlette_client import OAuth
 from authlib.integrations.starlette_client.apps import StarletteOAuth2App
 from itsdangerous import URLSafeTimedSerializer
+from starlette.requests import HTTPConnection
 
 from web.http.errors import ApiError
 from web.identity.providers import ProviderConfig, enabled_providers
@@ -62,3 +63,9 @@ def build_signin(settings: Settings) -> SignIn:
             access_token_url=config.token_url or None,
             client_kwargs=client_kwargs, **extra)
     return SignIn(providers, oauth, settings.public_origin, settings.secret_key)
+
+
+def sign_in_config(conn: HTTPConnection) -> SignIn:
+    """This process's `SignIn` (kept by the lifespan in the app's state)."""
+    found: SignIn = conn.state.sign_in
+    return found

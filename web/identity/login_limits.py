@@ -20,9 +20,8 @@ from __future__ import annotations
 import time
 
 from livechat import Broker
-from livechat.broker import Bucket
 from livechat.network import address_key
-from livechat.ratelimit import RateLimiter
+from livechat.ratelimit import Bucket, RateLimiter
 from web.settings import Settings
 
 

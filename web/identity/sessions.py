@@ -37,7 +37,6 @@ import secrets
 import time
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -47,6 +46,8 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from livechat import Identity, Role
+from web.identity.members import MemberStore
+from web.identity.store import AccountStore
 
 COOKIE = "ls_session"
 DEVICE_COOKIE = "ls_device"
@@ -97,11 +98,12 @@ class Session:
 
 class SessionCodec:
     def __init__(self, secret_key: str, max_age_days: int, secure: bool,
-                 staff_idle_minutes: int = 60, database_path: Path | None = None) -> None:
-        """`database_path`: where `load` checks that a staff or member session still
-        stands (logged out, account changed or deleted); without one such a session
-        cannot be checked and is refused."""
-        self.database_path = database_path
+                 staff_idle_minutes: int = 60) -> None:
+        # Where `verify` checks that a staff or member session still stands (logged out,
+        # account changed or deleted): set by the lifespan once the stores are open;
+        # without them such a session cannot be checked and is refused.
+        self.accounts: AccountStore | None = None
+        self.members: MemberStore | None = None
         self._serializer = URLSafeTimedSerializer(secret_key, salt="live-seoul.session")
         self._devices = URLSafeTimedSerializer(secret_key, salt="live-seoul.device")
         self._csrf_key = hashlib.sha256(("csrf:" + secret_key).encode()).digest()
@@ -147,9 +149,9 @@ class SessionCodec:
         if found is not None:
             session, _ = found
             if session.account_id is not None:
-                answer["staff"] = await _staff_session_live(conn, session)
+                answer["staff"] = await _staff_session_live(self.accounts, session)
             if session.is_member:
-                answer["member"] = await _member_name(conn, session)
+                answer["member"] = await _member_name(self.members, session)
         conn.scope[CHECKED] = answer
 
     def _decode(self, conn: HTTPConnection) -> tuple[Session, float] | None:
@@ -252,25 +254,24 @@ def _checked(conn: HTTPConnection) -> dict[str, Any]:
     return found
 
 
-async def _staff_session_live(conn: HTTPConnection, session: Session) -> bool:
-    from web.services import services  # web.services imports this module
-
+async def _staff_session_live(accounts: AccountStore | None, session: Session) -> bool:
     assert session.account_id is not None
+    if accounts is None:
+        return False
     try:
-        return await services(conn).accounts.session_live(session.sid, session.account_id,
-                                                          session.epoch)
+        return await accounts.session_live(session.sid, session.account_id, session.epoch)
     except Exception as exc:  # fail closed: a staff cookie we cannot check is refused
         # (a database error of either engine, a timeout, no services outside the lifespan)
         log.warning("staff session check failed, session refused: %s", exc)
         return False
 
 
-async def _member_name(conn: HTTPConnection, session: Session) -> str | None:
-    from web.services import services  # web.services imports this module
-
+async def _member_name(members: MemberStore | None, session: Session) -> str | None:
     assert session.member_id is not None
+    if members is None:
+        return None
     try:
-        return await services(conn).members.session_name(session.member_id, session.sid)
+        return await members.session_name(session.member_id, session.sid)
     except Exception as exc:  # fail closed, as above
         log.warning("member session check failed, session refused: %s", exc)
         return None

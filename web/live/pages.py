@@ -17,13 +17,12 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from web.http.requests import current_session, local_path
-from web.live.broadcast import comment_view, find_broadcast
-from web.questions import routes as question_routes
-from web.rendering.error_pages import error_page
+from web.pages.broadcasts import comment_view, find_broadcast
+from web.pages.errors import error_page
+from web.pages.share_bar import context_for_broadcast
 from web.rendering.i18n import LOCALES, translate
 from web.rendering.templating import request_locale, static_url
 from web.services import services
-from web.share.routes import context_for_broadcast
 
 LANG_COOKIE = "lang"
 LANG_MAX_AGE = 365 * 86400
@@ -71,7 +70,8 @@ async def live_page(request: Request) -> Response:
         "hls_url": static_url("vendor/hls.min.js") if HLS_VENDOR.exists() else "",
     }
     context.update(context_for_broadcast(request, broadcast))
-    context.update(await question_routes.panel_context(request, broadcast_id))
+    for panel in svc.page_panels:
+        context.update(await panel(request, broadcast_id, True))
     return svc.templates.TemplateResponse(request, "live/live.html", context)
 
 

@@ -43,12 +43,12 @@ from web.http.requests import (
 )
 from web.identity.roles import ROLES, Access
 from web.identity.store import AccountError
-from web.live.author_notices import NOTICES
-from web.live.broadcast import find_broadcast
 from web.moderation import words as staff_words
+from web.moderation.author_notices import NOTICES
 from web.moderation.words import REASON_LABELS
+from web.pages.broadcasts import find_broadcast
+from web.pages.errors import error_page
 from web.rendering.csv_cells import csv_cell
-from web.rendering.error_pages import error_page
 from web.rendering.i18n import SEOUL, translate
 from web.rendering.templating import request_locale
 from web.services import services

@@ -24,8 +24,8 @@ from livechat import OpsStore
 from web.accounts.staff_pages import staff_gate
 from web.http.requests import require_access
 from web.identity.roles import Access
-from web.live.broadcast import find_broadcast
 from web.ops.metrics import broker_kind, recorder
+from web.pages.broadcasts import find_broadcast
 from web.rendering.i18n import SEOUL
 from web.services import Services, services
 

@@ -37,7 +37,7 @@ from web.push.messages import (
     live_notice,
     parse_subscription,
 )
-from web.push.sender import PushSender, Reminder
+from web.push.sender import PushSender, Reminder, push_sender
 from web.rendering.templating import request_locale
 from web.services import Services, services
 
@@ -88,8 +88,8 @@ async def _check_target(svc: Services, kind: str, target: int) -> None:
             raise ApiError(409, "target", f"question {target} is already answered")
 
 
-def _enabled(svc: Services) -> None:
-    if not svc.push.enabled:
+def _enabled(request: Request) -> None:
+    if not push_sender(request).enabled:
         raise ApiError(404, None, "push notifications are not configured on this server",
                        code="push_disabled")
 
@@ -99,9 +99,10 @@ async def list_reminders(request: Request) -> Response:
     endpoint = request.query_params.get("endpoint", "")
     if len(endpoint) > ENDPOINT_MAX:
         raise ApiError(400, "endpoint", f"at most {ENDPOINT_MAX} characters")
-    found = await svc.push.store.reminders(endpoint, datetime.now(UTC)) if endpoint else []
+    sender = push_sender(request)
+    found = await sender.store.reminders(endpoint, datetime.now(UTC)) if endpoint else []
     return JSONResponse({
-        "enabled": svc.push.enabled,
+        "enabled": sender.enabled,
         "public_key": svc.settings.vapid_public_key,
         "reminders": [{"kind": k, "target": t} for k, t in found],
     }, headers={"Cache-Control": "no-store"})
@@ -109,7 +110,7 @@ async def list_reminders(request: Request) -> Response:
 
 async def add_reminder(request: Request) -> Response:
     svc = services(request)
-    _enabled(svc)
+    _enabled(request)
     session_key = _caller(request)
     data = await json_body(request)
     kind, target = _kind_target(data)
@@ -120,28 +121,28 @@ async def add_reminder(request: Request) -> Response:
         raise ApiError(400, exc.field, str(exc)) from None
     await _check_target(svc, kind, target)
     now = datetime.now(UTC)
-    await svc.push.store.remind(sub, session_key, request_locale(request), kind, target, now)
-    expires = now + svc.push.store.lifetime
+    store = push_sender(request).store
+    await store.remind(sub, session_key, request_locale(request), kind, target, now)
+    expires = now + store.lifetime
     return JSONResponse({"kind": kind, "target": target, "reminding": True,
                          "expires_at": expires.isoformat(timespec="seconds")})
 
 
 async def cancel_reminder(request: Request) -> Response:
-    svc = services(request)
     _caller(request)
     data = await json_body(request)
     kind, target = _kind_target(data)
     endpoint = data.get("endpoint")
     if not isinstance(endpoint, str) or not 0 < len(endpoint) <= ENDPOINT_MAX:
         raise ApiError(400, "endpoint", "must be the subscription's endpoint URL")
-    changed = await svc.push.store.cancel(endpoint, kind, target)
+    changed = await push_sender(request).store.cancel(endpoint, kind, target)
     return JSONResponse({"kind": kind, "target": target, "reminding": False,
                          "changed": changed})
 
 
 async def forget(request: Request) -> Response:
     session = require_session(request)
-    removed = await services(request).push.store.forget(session.identity.key)
+    removed = await push_sender(request).store.forget(session.identity.key)
     return JSONResponse({"removed": removed})
 
 

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import httpx
 from py_vapid import Vapid02  # type: ignore[import-untyped]
 from pywebpush import WebPusher  # type: ignore[import-untyped]
+from starlette.requests import HTTPConnection
 
 from web.push.messages import Notice, PushSubscription, public_addresses
 from web.push.store import PushStore
@@ -166,3 +167,9 @@ class PushSender:
             log.info("push service %s answered %d", audience, response.status_code)
         else:
             self.sent += 1
+
+
+def push_sender(conn: HTTPConnection) -> PushSender:
+    """This process's `PushSender` (kept by the lifespan in the app's state)."""
+    found: PushSender = conn.state.push
+    return found

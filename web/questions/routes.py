@@ -46,9 +46,9 @@ from web.http.requests import (
 )
 from web.identity.roles import Access, may
 from web.identity.sessions import Session
-from web.live.broadcast import as_datetime, find_broadcast
+from web.pages.broadcasts import as_datetime, find_broadcast
+from web.pages.errors import error_page
 from web.rendering.csv_cells import csv_cell
-from web.rendering.error_pages import error_page
 from web.services import Services, services
 
 LIST_LIMIT = 1000
@@ -335,7 +335,7 @@ def _thousands(n: int) -> str:
     return f"{n:,}"
 
 
-async def panel_context(request: Request, broadcast_id: int, *,
+async def panel_context(request: Request, broadcast_id: int,
                         live: bool = True) -> dict[str, Any]:
     """What `_questions_panel.html` needs, as `{"qpanel": {...}}` for a page's context.
 

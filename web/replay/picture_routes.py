@@ -13,16 +13,16 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from web.http.errors import ApiError
-from web.live.broadcast import find_broadcast
-from web.rendering.i18n import format_date
-from web.rendering.templating import static_url
-from web.services import services
-from web.share.routes import (
+from web.pages.broadcasts import find_broadcast
+from web.pages.share_bar import (
     broadcast_item,
     find_replay,
     preview_text,
     replay_item,
 )
+from web.rendering.i18n import format_date
+from web.rendering.templating import static_url
+from web.services import services
 
 CACHE = "public, max-age=86400"
 

@@ -33,7 +33,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from livechat import Comment, CommentRejected
-from livechat.broker import Bucket
+from livechat.ratelimit import Bucket
 from livechat.text import one_line
 from replay import (
     SORTS,
@@ -67,8 +67,8 @@ from web.http.requests import (
 )
 from web.identity.roles import Access, may
 from web.identity.sessions import NICKNAME_MAX
-from web.questions.routes import panel_context
-from web.rendering.error_pages import error_page
+from web.pages.errors import error_page
+from web.pages.share_bar import context_for_replay
 from web.rendering.i18n import SEOUL, translate
 from web.rendering.templating import request_locale, static_url
 from web.services import (
@@ -77,7 +77,6 @@ from web.services import (
     Services,
     services,
 )
-from web.share.routes import context_for_replay
 
 VIEWER_COOKIE = "ls_viewer"
 WINDOW_LIMIT = 2000
@@ -522,7 +521,8 @@ async def replay_page(request: Request) -> Response:
     if replay.broadcast_id is not None:
         # The broadcast's questions, fetched once: a replay viewer is no live viewer, so
         # the panel opens no socket (it would count in the broadcast's presence).
-        context.update(await panel_context(request, replay.broadcast_id, live=False))
+        for panel in svc.page_panels:
+            context.update(await panel(request, replay.broadcast_id, False))
     if replay.public:
         context.update(context_for_replay(request, replay, start_position(
             request.query_params.get("t"), replay.duration_seconds)))

@@ -57,13 +57,12 @@ from web.accounts.staff_pages import staff_gate
 from web.http.errors import ApiError, error_body, http_status
 from web.http.requests import json_body, require_access
 from web.identity.roles import Access
-from web.push import routes as push_routes
-from web.rendering.error_pages import error_page
+from web.pages.errors import error_page
+from web.pages.share_bar import context_for_broadcast, context_for_schedule_day
 from web.rendering.i18n import translate
 from web.rendering.templating import request_locale
 from web.schedule.channel_feed import announce_change
 from web.services import Services, services
-from web.share.routes import context_for_broadcast, context_for_schedule_day
 
 # The site's paths and the words of the XMLTV and iCalendar exports (schedule.exports
 # takes them as parameters: the routes and the Korean-language feeds are this layer's).
@@ -373,7 +372,8 @@ async def api_go_live(request: Request) -> Response:
     except BroadcastError as exc:
         return broadcast_error(exc)
     publish_status(svc.hub, b)
-    push_routes.broadcast_live(svc.push, b)
+    for went_live in svc.on_go_live:
+        went_live(b)
     return JSONResponse(broadcast_json(b, SITE_PATHS))
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from starlette.requests import HTTPConnection
+
 from db import Database
 
 
@@ -58,3 +60,9 @@ class ShareClickStore:
             " ORDER BY SUM(clicks) DESC, network"
         )
         return {str(r[0]): int(r[1]) for r in rows}
+
+
+def share_clicks(conn: HTTPConnection) -> ShareClickStore:
+    """This process's `ShareClickStore` (kept by the lifespan in the app's state)."""
+    found: ShareClickStore = conn.state.share_clicks
+    return found

@@ -21,32 +21,37 @@ import html
 import math
 import time
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from livechat import Broker
-from livechat.broker import Bucket
 from livechat.network import address_key
-from livechat.ratelimit import RateLimiter
-from replay import Replay
-from replay.timeline import format_clock
+from livechat.ratelimit import Bucket, RateLimiter
 from web.accounts.staff_pages import staff_gate
 from web.http.errors import ApiError
 from web.http.requests import current_session, json_body, require_access, same_origin
 from web.identity.roles import Access, may
-from web.live.broadcast import find_broadcast
 from web.pages import share_links as share
-from web.rendering.error_pages import error_page
-from web.rendering.i18n import SEOUL, format_date, format_time, translate
-from web.rendering.pictures import version
-from web.rendering.preview_card import PreviewText
+from web.pages.broadcasts import find_broadcast
+from web.pages.errors import error_page
+from web.pages.share_bar import (
+    ShareBar,
+    broadcast_item,
+    find_replay,
+    og_image,
+    replay_item,
+    share_context,
+    today_in_seoul,
+)
+from web.rendering.i18n import translate
 from web.rendering.templating import request_locale, static_url
-from web.services import Services, services
+from web.services import services
+from web.share.clicks import share_clicks
 
 # Counted clicks per client address (an IPv6 /64): this many at once, then this many a
 # minute; shared by every process through the broker. Enough for people, not for scripts.
@@ -58,147 +63,6 @@ STATS_PAGES = 200
 
 
 # ---- template context ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ShareBar:
-    """What `_share.html` renders: the links, the Kakao template, the canonical URL."""
-
-    item: share.Shareable
-    canonical: str
-    links: tuple[share.ShareLink, ...]
-    kakao: dict[str, Any]
-
-    def link(self, network: str) -> share.ShareLink:
-        return next(link for link in self.links if link.network == network)
-
-    sdk_url = share.KAKAO_SDK_URL
-    sdk_integrity = share.KAKAO_SDK_INTEGRITY
-
-
-def absolute(request: Request, url: str) -> str:
-    """`url` made absolute against PUBLIC_BASE_URL (crawlers need absolute image URLs)."""
-    if url.startswith(("https://", "http://")):
-        return url
-    return services(request).settings.public_origin + "/" + url.lstrip("/")
-
-
-STATUS_LABELS = {"live": "생방송 중", "planned": "방송 예정", "ended": "방송 종료",
-                 "cancelled": "방송 취소", "replay": "다시보기"}
-
-
-def preview_text(item: share.Shareable, status: str, category: str = "") -> PreviewText:
-    """What the share preview of a broadcast (`status` its status) or a replay (`status`
-    "replay") says, in Korean (crawlers send no language), times in Seoul."""
-    when = ""
-    if item.starts_at is not None:
-        when = format_date(item.starts_at, "ko")
-        if item.kind == "replay":
-            when += " 방송"
-            if item.duration_seconds:
-                when += f" · {format_clock(item.duration_seconds)}"
-        else:
-            when += f" {format_time(item.starts_at, 'ko')}"
-            if item.ends_at is not None:
-                when += f"–{format_time(item.ends_at, 'ko')}"
-            when += " KST"
-    return PreviewText(item.title, when, STATUS_LABELS.get(status, status), status, category)
-
-
-def og_image(request: Request, item: share.Shareable, status: str | None = None,
-             category: str = "") -> str:
-    """The absolute URL of the page's 1200×630 preview: its own drawn picture for a
-    broadcast or replay (`?v=` changes with what it shows), else the kind's generic card."""
-    pictures = services(request).pictures
-    if pictures.fonts is not None and status is not None and item.kind in ("live", "replay"):
-        text = preview_text(item, status, category)
-        v = version(text.title, text.when, text.status, text.category)
-        folder = "live" if item.kind == "live" else "replays"
-        return absolute(request, f"/og/{folder}/{item.key}.png?v={v}")
-    return absolute(request, static_url(f"og/{item.kind}.png"))
-
-
-def share_context(request: Request, item: share.Shareable, status: str | None = None,
-                  category: str = "") -> dict[str, Any]:
-    """`{"meta": PageMeta, "share": ShareBar}` for a shareable page's template."""
-    base = services(request).settings.public_origin
-    locale = request_locale(request)
-    image = og_image(request, item, status, category)
-    return {
-        "meta": share.page_meta(base, item, image, locale=locale),
-        "share": ShareBar(
-            item=item,
-            canonical=share.page_url(base, item),
-            links=share.share_links(base, item, locale=locale),
-            kakao=share.kakao_feed(base, item, image, locale=locale),
-        ),
-    }
-
-
-class BroadcastLike(Protocol):
-    """A `web.live.broadcast.LiveBroadcast` or a `schedule.Broadcast`: what a card needs."""
-
-    @property
-    def id(self) -> int: ...
-    @property
-    def title(self) -> str: ...
-    @property
-    def description(self) -> str: ...
-    @property
-    def status(self) -> str: ...
-    @property
-    def starts_at(self) -> datetime | None: ...
-    @property
-    def ends_at(self) -> datetime | None: ...
-
-
-def broadcast_item(broadcast: BroadcastLike, locale: str = "ko") -> share.Shareable:
-    thumbnail = getattr(broadcast, "thumbnail_url", "") or getattr(broadcast, "poster_url", "")
-    return share.for_broadcast(
-        broadcast.id, broadcast.title, description=broadcast.description,
-        status=broadcast.status, starts_at=broadcast.starts_at, ends_at=broadcast.ends_at,
-        thumbnail_url=str(thumbnail or ""), locale=locale,
-    )
-
-
-def replay_item(replay: Replay, offset: int | None = None,
-                locale: str = "ko") -> share.Shareable:
-    return share.for_replay(
-        replay.id, replay.title, description=replay.description, offset=offset or None,
-        starts_at=replay.aired_at, duration_seconds=replay.duration_seconds,
-        thumbnail_url=replay.thumbnail_url, locale=locale,
-    )
-
-
-def context_for_broadcast(request: Request, broadcast: BroadcastLike) -> dict[str, Any]:
-    """`meta` + `share` for a page about `broadcast` (`web.live.broadcast.LiveBroadcast` or
-    `schedule.Broadcast`); what is shared is its live page, `/live/{id}`."""
-    return share_context(request, broadcast_item(broadcast, request_locale(request)),
-                         broadcast.status, str(getattr(broadcast, "category", "") or ""))
-
-
-def context_for_replay(request: Request, replay: Replay,
-                       offset: int | None = None) -> dict[str, Any]:
-    """`meta` + `share` for a replay page; `offset` (the page's `?t=`) goes into og:url."""
-    return share_context(request, replay_item(replay, offset, request_locale(request)),
-                         "replay", replay.category)
-
-
-def context_for_schedule_day(request: Request, day: date) -> dict[str, Any]:
-    """`meta` + `share` for the schedule page of one day."""
-    return share_context(request, share.for_schedule_day(day, locale=request_locale(request)))
-
-
-# ---- looking pages up ------------------------------------------------------------------
-
-
-async def find_replay(svc: Services, replay_id: int) -> Replay | None:
-    replay = await svc.replays.get(replay_id)
-    return replay if replay is not None and replay.public else None
-
-
-def today_in_seoul() -> date:
-    return datetime.now(SEOUL).date()
 
 
 async def resolve(request: Request, ref: share.PageRef, field: str = "url"
@@ -288,7 +152,7 @@ async def record_click(request: Request) -> Response:
     if wait:
         raise ApiError(429, None, "too many share clicks; try again in a minute",
                        headers={"Retry-After": str(math.ceil(wait))})
-    await services(request).shares.record(item.kind, item.key, network)
+    await share_clicks(request).record(item.kind, item.key, network)
     return Response(status_code=204)
 
 
@@ -310,7 +174,7 @@ def _is_operator(request: Request) -> bool:
 async def stats_rows(request: Request) -> dict[str, Any]:
     svc = services(request)
     pages: dict[tuple[str, str], dict[str, Any]] = {}
-    for row in await svc.shares.counts():
+    for row in await share_clicks(request).counts():
         page = pages.get((row.kind, row.target))
         if page is None:
             if len(pages) >= STATS_PAGES:
@@ -328,7 +192,7 @@ async def stats_rows(request: Request) -> dict[str, Any]:
             continue
         page["title"] = item.title
         page["url"] = share.page_url(svc.settings.public_origin, item)
-    totals = await svc.shares.totals()
+    totals = await share_clicks(request).totals()
     return {
         "networks": list(share.NETWORKS),
         "totals": {n: totals.get(n, 0) for n in share.NETWORKS},
