@@ -126,7 +126,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
         settings.session_max_age_days,
         secure=settings.public_base_url.startswith("https://"),
         staff_idle_minutes=settings.staff_idle_minutes,
-        database_path=settings.database_path,
     )
     templates = make_templates(settings)
     templates.context_processors.append(staff_pages.bar_context)
