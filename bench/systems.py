@@ -1,6 +1,8 @@
 """The chat servers the benchmarks run side by side, and how one client speaks to each.
 
-* `hub`: this project, run as `live-seoul serve` (`--workers N`), with Redis.
+* `hub`: this project, run as `live-seoul serve` (`--workers N`), with Redis; on a SQLite
+  file of its own, or, when `DATABASE_URL` names PostgreSQL, on a fresh schema of that
+  database per run (dropped when the run stops).
 * `naive`: `bench/naive_app.py`, the tutorial design (one subscription and one send per
   connection), the project's own baseline.
 * `broadcaster`, `socketio`, `node`: the peers in `../shared/peers/` (see its README):
@@ -16,6 +18,8 @@ items it receives the same way.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import json
 import os
 import resource
@@ -23,12 +27,19 @@ import shutil
 import socket
 import subprocess
 import sys
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import quote, urlsplit, urlunsplit
 
+import asyncpg
+
+from db import migrate, open_database
 from tests.support import ROOT, free_port, seed_broadcast, wait_for
+from web.database import PACKAGES
 
 PEERS = Path(os.environ.get("LIVE_SEOUL_PEERS", ROOT.parent.parent / "shared" / "peers"))
 if not PEERS.is_dir():
@@ -42,6 +53,7 @@ PY_PACKAGES = ["broadcaster", "python-socketio", "python-engineio", "bidict",
 # redis-py 5 it works, so the broadcaster peer gets redis-py 5 ahead of the project's.
 BROADCASTER_REDIS = "redis==5.2.1"
 NODE_PACKAGES = ["socket.io", "@socket.io/redis-adapter", "redis"]
+T = TypeVar("T")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 ALL = ("hub", "naive", "broadcaster", "socketio", "node")
 
@@ -158,6 +170,47 @@ DIALECTS = {
 }
 
 
+def is_postgres(url: str) -> bool:
+    return url.startswith(("postgresql://", "postgres://"))
+
+
+def _run(work: Coroutine[Any, Any, T]) -> T:
+    """Run `work` to the end on a loop of its own (the benchmark's loop may be running)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, work).result()
+
+
+async def _execute(url: str, sql: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def seed_postgres(url: str) -> tuple[str, str]:
+    """A new schema in the database `url` names, migrated, with broadcast 1 live around
+    now: (the URL whose search_path is that schema, then public; the schema's name)."""
+    schema = "bench_" + uuid.uuid4().hex[:12]
+    await _execute(url, f"CREATE SCHEMA {schema}")
+    parts = urlsplit(url)
+    scoped = urlunsplit((parts.scheme, parts.netloc, parts.path,
+                         "search_path=" + quote(f"{schema},public"), ""))
+    await migrate(scoped, PACKAGES)
+    db = await open_database(scoped)
+    now = datetime.now(UTC).replace(microsecond=0)
+    try:
+        await db.execute(
+            "INSERT INTO broadcasts (id, title, description, category, starts_at, ends_at,"
+            " status, created_at, updated_at) VALUES (1, '테스트 생방송', '', '회의',"
+            " ?, ?, 'live', ?, ?)",
+            ((now - timedelta(minutes=30)).isoformat(), (now + timedelta(minutes=90)).isoformat(),
+             now.isoformat(), now.isoformat()))
+    finally:
+        await db.close()
+    return scoped, schema
+
+
 # -- the server side -----------------------------------------------------------------------
 class Server:
     """One system under test, started on a free port with its own database file."""
@@ -185,8 +238,14 @@ class Server:
         uvicorn = [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port",
                    str(self.port), "--log-level", "warning", "--backlog", "4096",
                    "--ws", "websockets-sansio", "--ws-per-message-deflate", "false"]
-        if kind == "hub":
+        self.schema = ""
+        if kind == "hub" and is_postgres(os.environ.get("DATABASE_URL", "")):
+            env["DATABASE_URL"], self.schema = _run(
+                seed_postgres(os.environ["DATABASE_URL"]))
+            env["DATA_DIR"] = str(tmp / f"data-{self.port}")
+        elif kind == "hub":
             seed_broadcast(db, 1)
+        if kind == "hub":
             cmd = [sys.executable, "-c", "import sys; from web.cli import main; "
                    "sys.exit(main())", "serve", "--port", str(self.port),
                    "--workers", str(workers)]
@@ -248,3 +307,6 @@ class Server:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        if self.schema:
+            _run(_execute(os.environ["DATABASE_URL"],
+                                 f"DROP SCHEMA IF EXISTS {self.schema} CASCADE"))

@@ -20,7 +20,7 @@ from starlette.testclient import TestClient
 
 from tests.support import ROOT, TIMEOUT, RedisServer, free_port, seed_broadcast, wait_for
 from web.app import create_app
-from web.ops.metrics import ProcessMetrics, authorized, host_directory
+from web.ops.metrics import ProcessMetrics, authorized, host_directory, metrics_dir
 from web.settings import Settings
 
 # An independent reading of the text exposition format (0.0.4), strict about what we emit.
@@ -172,6 +172,18 @@ def test_two_hosts_with_one_pid_never_collide(tmp_path: Path) -> None:
     assert {dict(ls)["host"] for (_, ls) in seen_a} == {"host-a"}
     assert {dict(ls)["host"] for (_, ls) in seen_b} == {"host-b"}
     assert sorted(p.name for p in (tmp_path / "shared").iterdir()) == ["host-a", "host-b"]
+
+
+def test_an_app_on_postgresql_keeps_its_metrics_under_data_dir(tmp_path: Path) -> None:
+    """On PostgreSQL there is no database file: the app is still built (nothing asks for
+    the file) and the metrics live under DATA_DIR, one directory per host."""
+    pg = Settings.from_env({"DATABASE_URL": "postgresql://u@h/d", "DATA_DIR": str(tmp_path),
+                            "REDIS_URL": "redis://h:6379/0", "SECRET_KEY": "k",
+                            "HOST_ID": "host-a"})
+    create_app(pg)  # builds without a database (the lifespan would connect)
+    assert metrics_dir(pg) == tmp_path / "live-seoul.metrics" / "host-a"
+    lite = dataclasses.replace(pg, database_url=f"sqlite:///{tmp_path / 'a.db'}", data_dir="")
+    assert metrics_dir(lite) == tmp_path / "a.db.metrics" / "host-a"
 
 
 @pytest.fixture

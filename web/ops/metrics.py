@@ -348,12 +348,9 @@ def _alive(pid: int) -> bool:
 
 # -- the I/O edge --------------------------------------------------------------------------
 def metrics_dir(settings: Settings) -> Path:
-    """This host's metrics directory: METRICS_DIR (default `<db>.metrics/`) / HOST_ID."""
-    if settings.metrics_dir:
-        base = Path(settings.metrics_dir)
-    else:
-        db = settings.database_path
-        base = db.with_name(db.name + ".metrics")
+    """This host's metrics directory: METRICS_DIR (default beside the data,
+    `Settings.data_file(".metrics")`) / HOST_ID."""
+    base = Path(settings.metrics_dir) if settings.metrics_dir else settings.data_file(".metrics")
     return host_directory(base, settings.host_name)
 
 
