@@ -36,28 +36,47 @@ WINDOW = timedelta(hours=6)
 def catalog(size: int, seed: int = 1) -> list[ReplayCandidate]:
     rng = random.Random(seed)
     first = datetime(2020, 1, 1, tzinfo=UTC)
-    return [ReplayCandidate(i, f"다시보기 {i}", rng.randint(10, 120) * 60,
-                            first + timedelta(days=rng.randint(0, 2500)),
-                            int(rng.paretovariate(1.2) * 100))
-            for i in range(1, size + 1)]
+    return [
+        ReplayCandidate(
+            i,
+            f"다시보기 {i}",
+            rng.randint(10, 120) * 60,
+            first + timedelta(days=rng.randint(0, 2500)),
+            int(rng.paretovariate(1.2) * 100),
+        )
+        for i in range(1, size + 1)
+    ]
 
 
 def lives() -> list[Broadcast]:
     """A weekday's lives: morning briefing, noon site visit, afternoon meeting."""
     start, _ = day_bounds(DAY)
     at = [(9, 0, 40), (12, 30, 90), (15, 0, 120), (19, 0, 60)]
-    return [Broadcast(n, f"생방송 {n}", "", "회의", start + timedelta(hours=h, minutes=m),
-                      start + timedelta(hours=h, minutes=m + length), "planned")
-            for n, (h, m, length) in enumerate(at, 1)]
+    return [
+        Broadcast(
+            n,
+            f"생방송 {n}",
+            "",
+            "회의",
+            start + timedelta(hours=h, minutes=m),
+            start + timedelta(hours=h, minutes=m + length),
+            "planned",
+        )
+        for n, (h, m, length) in enumerate(at, 1)
+    ]
 
 
-def eager_pick(self: channel._Filler, at: datetime, left: timedelta, before: str | None,
-               after: str | None) -> tuple[ReplayCandidate | None, bool, bool]:
+def eager_pick(
+    self: channel._Filler, at: datetime, left: timedelta, before: str | None, after: str | None
+) -> tuple[ReplayCandidate | None, bool, bool]:
     """The baseline: the whole allowed list for every slot, then the first that fits."""
     room = left.total_seconds()
     allowed = [r for r in self.ranked if self.allowed(r, at)]
-    choices = [r for r in allowed if r.title != before
-               and not (r.title == after and r.duration_seconds >= room)]
+    choices = [
+        r
+        for r in allowed
+        if r.title != before and not (r.title == after and r.duration_seconds >= room)
+    ]
     blocked = len(choices) < len(allowed)
     whole = [r for r in choices if r.duration_seconds <= room]
     if whole:

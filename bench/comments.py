@@ -51,14 +51,22 @@ class Tally:
     errors: int = 0
 
 
-async def open_socket(url: str, origin: str, dialect: Dialect,
-                      headers: dict[str, str] | None = None) -> ClientConnection:
+async def open_socket(
+    url: str, origin: str, dialect: Dialect, headers: dict[str, str] | None = None
+) -> ClientConnection:
     """Connect like the page does (a hub that answers `busy` is retried after the wait it
     names, with jitter); Engine.IO peers get their `40` connect packet."""
     while True:
-        ws = await connect(url, origin=origin, max_size=2**24, ping_interval=None,  # type: ignore[arg-type]
-                           open_timeout=120, close_timeout=1, compression=None,
-                           additional_headers=headers or {})
+        ws = await connect(
+            url,
+            origin=origin,
+            max_size=2**24,
+            ping_interval=None,  # type: ignore[arg-type]
+            open_timeout=120,
+            close_timeout=1,
+            compression=None,
+            additional_headers=headers or {},
+        )
         if dialect.engineio:
             await ws.recv()  # "0{...}": the Engine.IO open packet
             await ws.send("40")
@@ -74,8 +82,15 @@ async def open_socket(url: str, origin: str, dialect: Dialect,
         return ws
 
 
-async def viewer(url: str, origin: str, kind: str, tally: Tally, ready: asyncio.Event,
-                 stop: asyncio.Event, timed: bool) -> None:
+async def viewer(
+    url: str,
+    origin: str,
+    kind: str,
+    tally: Tally,
+    ready: asyncio.Event,
+    stop: asyncio.Event,
+    timed: bool,
+) -> None:
     """Count every posted item received; `timed` viewers also decode them for latency
     (the others count with str.count, so the client keeps up on this small machine)."""
     dialect = DIALECTS[kind]
@@ -117,8 +132,9 @@ async def guest_cookie(base: str, i: int) -> str:
         return "; ".join(f"{k}={v}" for k, v in http.cookies.items())
 
 
-async def poster(server: Server, cookie: str, rate: float, seconds: float, tally: Tally,
-                 index: int) -> None:
+async def poster(
+    server: Server, cookie: str, rate: float, seconds: float, tally: Tally, index: int
+) -> None:
     dialect = server.dialect
     headers = {"Cookie": cookie} if cookie else {}
     ws = await open_socket(server.ws, server.base, dialect, headers)
@@ -154,9 +170,16 @@ async def poster(server: Server, cookie: str, rate: float, seconds: float, tally
         reader.cancel()
 
 
-async def connect_viewers(url: str, origin: str, kind: str, n: int, tally: Tally,
-                          stop: asyncio.Event, timed: bool = False,
-                          parallel: int = 200) -> list[asyncio.Task[None]]:
+async def connect_viewers(
+    url: str,
+    origin: str,
+    kind: str,
+    n: int,
+    tally: Tally,
+    stop: asyncio.Event,
+    timed: bool = False,
+    parallel: int = 200,
+) -> list[asyncio.Task[None]]:
     tasks = []
     sem = asyncio.Semaphore(parallel)
 
@@ -171,8 +194,9 @@ async def connect_viewers(url: str, origin: str, kind: str, n: int, tally: Tally
     return tasks
 
 
-def counting_viewers(url: str, origin: str, kind: str, n: int, ready: Any, stop: Any,
-                     out: Any) -> None:
+def counting_viewers(
+    url: str, origin: str, kind: str, n: int, ready: Any, stop: Any, out: Any
+) -> None:
     """A helper process: `n` untimed viewers; puts the items they received into `out`."""
     raise_fd_limit()
 
@@ -189,8 +213,9 @@ def counting_viewers(url: str, origin: str, kind: str, n: int, ready: Any, stop:
     out.put(asyncio.run(run()))
 
 
-async def load_run(server: Server, viewers: int, rate: float, seconds: float,
-                   posters: int = 5, helpers: int = 2) -> dict[str, float]:
+async def load_run(
+    server: Server, viewers: int, rate: float, seconds: float, posters: int = 5, helpers: int = 2
+) -> dict[str, float]:
     """Most viewers live in `helpers` other processes (the client must not be the
     bottleneck); one in twenty lives here and times every comment it receives."""
     tally = Tally()
@@ -198,8 +223,7 @@ async def load_run(server: Server, viewers: int, rate: float, seconds: float,
     timed_n = max(1, viewers // 20)
     # One viewer first, alone: broadcaster's `subscribe` keeps only one of several
     # concurrent first subscribers of a channel (each sets the set while Redis answers).
-    first = await connect_viewers(server.ws, server.base, server.kind, 1, tally, stop,
-                                  timed=True)
+    first = await connect_viewers(server.ws, server.base, server.kind, 1, tally, stop, timed=True)
     await asyncio.sleep(0.5)
     ctx = multiprocessing.get_context("spawn")
     mp_stop, out = ctx.Event(), ctx.Queue()
@@ -207,15 +231,29 @@ async def load_run(server: Server, viewers: int, rate: float, seconds: float,
     for i in range(helpers):
         share = (viewers - timed_n) // helpers + (1 if i < (viewers - timed_n) % helpers else 0)
         ready = ctx.Event()
-        proc = ctx.Process(target=counting_viewers,
-                           args=(server.ws, server.base, server.kind, share, ready, mp_stop,
-                                 out))
+        proc = ctx.Process(
+            target=counting_viewers,
+            args=(server.ws, server.base, server.kind, share, ready, mp_stop, out),
+        )
         proc.start()
         readies.append(ready)
         procs.append(proc)
     try:
-        return await _measure(server, viewers, rate, seconds, posters, tally, stop, timed_n,
-                              first, readies, procs, mp_stop, out)
+        return await _measure(
+            server,
+            viewers,
+            rate,
+            seconds,
+            posters,
+            tally,
+            stop,
+            timed_n,
+            first,
+            readies,
+            procs,
+            mp_stop,
+            out,
+        )
     finally:
         mp_stop.set()
         for proc in procs:
@@ -224,12 +262,24 @@ async def load_run(server: Server, viewers: int, rate: float, seconds: float,
                 proc.terminate()
 
 
-async def _measure(server: Server, viewers: int, rate: float, seconds: float, posters: int,
-                   tally: Tally, stop: asyncio.Event, timed_n: int,
-                   first: list[asyncio.Task[None]], readies: list[Any], procs: list[Any],
-                   mp_stop: Any, out: Any) -> dict[str, float]:
-    tasks = first + await connect_viewers(server.ws, server.base, server.kind, timed_n - 1,
-                                          tally, stop, timed=True)
+async def _measure(
+    server: Server,
+    viewers: int,
+    rate: float,
+    seconds: float,
+    posters: int,
+    tally: Tally,
+    stop: asyncio.Event,
+    timed_n: int,
+    first: list[asyncio.Task[None]],
+    readies: list[Any],
+    procs: list[Any],
+    mp_stop: Any,
+    out: Any,
+) -> dict[str, float]:
+    tasks = first + await connect_viewers(
+        server.ws, server.base, server.kind, timed_n - 1, tally, stop, timed=True
+    )
     for ready in readies:
         await asyncio.to_thread(ready.wait, 300)
     cookies = [""] * posters
@@ -238,8 +288,9 @@ async def _measure(server: Server, viewers: int, rate: float, seconds: float, po
     await asyncio.sleep(1.0)  # let presence settle before measuring
     pids = server.pids()
     cpu0, t0 = cpu_seconds(pids), time.monotonic()
-    await asyncio.gather(*(poster(server, cookies[i], rate / posters, seconds, tally, i)
-                           for i in range(posters)))
+    await asyncio.gather(
+        *(poster(server, cookies[i], rate / posters, seconds, tally, i) for i in range(posters))
+    )
     expected_timed = len(tally.sent_at) * timed_n
     deadline = time.monotonic() + 10
     while tally.received < expected_timed and time.monotonic() < deadline:
@@ -260,8 +311,11 @@ async def _measure(server: Server, viewers: int, rate: float, seconds: float, po
         with contextlib.suppress(httpx.HTTPError):
             async with httpx.AsyncClient(base_url=server.base) as http:
                 text = (await http.get("/metrics", timeout=10)).text
-            slow = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-                       if line.startswith("live_seoul_slow_client_disconnects_total{"))
+            slow = sum(
+                float(line.rsplit(" ", 1)[1])
+                for line in text.splitlines()
+                if line.startswith("live_seoul_slow_client_disconnects_total{")
+            )
     return {
         "slow_closed": slow,
         "viewers": viewers,
@@ -285,8 +339,10 @@ async def idle_memory(server: Server, n: int) -> float:
     procs, readies = [], []
     for i in range(2):
         ready = ctx.Event()
-        proc = ctx.Process(target=counting_viewers, args=(
-            server.ws, server.base, server.kind, n // 2 + (i < n % 2), ready, mp_stop, out))
+        proc = ctx.Process(
+            target=counting_viewers,
+            args=(server.ws, server.base, server.kind, n // 2 + (i < n % 2), ready, mp_stop, out),
+        )
         proc.start()
         procs.append(proc)
         readies.append(ready)
@@ -304,16 +360,21 @@ async def idle_memory(server: Server, n: int) -> float:
 
 
 def show(name: str, r: dict[str, float]) -> None:
-    print(f"{name:>11}: {r['viewers']:.0f} viewers, {r['posted']:.0f} posted "
-          f"({r['acked']:.0f} acked) | {r['deliveries_per_s']:,.0f} deliveries/s | "
-          f"delivered {100 * r['fraction_delivered']:.2f}% | p50 {r['p50_ms']:.1f} ms "
-          f"p99 {r['p99_ms']:.1f} ms | {r['cpu_s_per_million']:.2f} CPU-s per million"
-          + (f" | {r['slow_closed']:.0f} closed as too slow" if r.get("slow_closed") else ""),
-          flush=True)
+    print(
+        f"{name:>11}: {r['viewers']:.0f} viewers, {r['posted']:.0f} posted "
+        f"({r['acked']:.0f} acked) | {r['deliveries_per_s']:,.0f} deliveries/s | "
+        f"delivered {100 * r['fraction_delivered']:.2f}% | p50 {r['p50_ms']:.1f} ms "
+        f"p99 {r['p99_ms']:.1f} ms | {r['cpu_s_per_million']:.2f} CPU-s per million"
+        + (f" | {r['slow_closed']:.0f} closed as too slow" if r.get("slow_closed") else ""),
+        flush=True,
+    )
 
 
-def table(loads: list[tuple[int, float]], systems: list[str],
-          results: dict[tuple[str, int, float], dict[str, float] | str]) -> None:
+def table(
+    loads: list[tuple[int, float]],
+    systems: list[str],
+    results: dict[tuple[str, int, float], dict[str, float] | str],
+) -> None:
     """One row per load, one column per system: p50 / p99 ms · delivered · CPU-s/M."""
     print("\n| viewers × comments/s | " + " | ".join(systems) + " |")
     print("|---|" + "---|" * len(systems))
@@ -326,12 +387,16 @@ def table(loads: list[tuple[int, float]], systems: list[str],
             elif isinstance(res, str):
                 cells.append(res)
             else:
-                cells.append(f"{res['p50_ms']:.1f} / {res['p99_ms']:.0f} ms · "
-                             f"{100 * res['fraction_delivered']:.1f} % · "
-                             f"{res['cpu_s_per_million']:.2f}")
+                cells.append(
+                    f"{res['p50_ms']:.1f} / {res['p99_ms']:.0f} ms · "
+                    f"{100 * res['fraction_delivered']:.1f} % · "
+                    f"{res['cpu_s_per_million']:.2f}"
+                )
         print(f"| {v:,} × {r:g} | " + " | ".join(cells) + " |")
-    print("\nEach cell: post-to-receive p50 / p99 · fraction delivered · server CPU-s per "
-          "million deliveries.")
+    print(
+        "\nEach cell: post-to-receive p50 / p99 · fraction delivered · server CPU-s per "
+        "million deliveries."
+    )
 
 
 def parse_load(text: str) -> tuple[int, float]:
@@ -346,8 +411,11 @@ async def main(args: argparse.Namespace) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="ls-bench-"))
     # "hub" with --workers 1,2 is two columns: hub (one process) and hub×2
     worker_counts = [int(w) for w in str(args.workers).split(",")]
-    runs = [(kind, w) for kind in (s.strip() for s in args.systems.split(",") if s.strip())
-            for w in (worker_counts if kind == "hub" else [1])]
+    runs = [
+        (kind, w)
+        for kind in (s.strip() for s in args.systems.split(",") if s.strip())
+        for w in (worker_counts if kind == "hub" else [1])
+    ]
     systems = [kind if w == 1 else f"{kind}×{w}" for kind, w in runs]
     loads = [parse_load(x) for x in args.loads.split(",") if x.strip()]
     results: dict[tuple[str, int, float], dict[str, float] | str] = {}
@@ -366,8 +434,10 @@ async def main(args: argparse.Namespace) -> None:
                     results[(name, viewers, rate)] = res
                     show(name, res)
                 except TimeoutError:
-                    print(f"{name:>11}: {viewers} × {rate:g}: gave up after "
-                          f"{args.run_timeout:.0f} s", flush=True)
+                    print(
+                        f"{name:>11}: {viewers} × {rate:g}: gave up after {args.run_timeout:.0f} s",
+                        flush=True,
+                    )
                     results[(name, viewers, rate)] = "gave up"
                 except (ConnectionClosed, OSError) as exc:  # the server dropped the client
                     print(f"{name:>11}: {viewers} × {rate:g}: failed: {exc!r}", flush=True)
@@ -376,12 +446,16 @@ async def main(args: argparse.Namespace) -> None:
                     server.stop()
         if args.idle:
             for (kind, workers), name in list(zip(runs, systems, strict=True))[
-                    :None if args.idle_all else 1]:
+                : None if args.idle_all else 1
+            ]:
                 server = Server(kind, redis.url, tmp, workers=workers)
                 try:
                     per = await idle_memory(server, args.idle)
-                    print(f"{name:>11}: idle: {args.idle} viewers: {per / 1024:.1f} KiB per "
-                          "connection", flush=True)
+                    print(
+                        f"{name:>11}: idle: {args.idle} viewers: {per / 1024:.1f} KiB per "
+                        "connection",
+                        flush=True,
+                    )
                 finally:
                     server.stop()
         table(loads, systems, results)
@@ -391,15 +465,26 @@ async def main(args: argparse.Namespace) -> None:
 
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--systems", default=",".join(ALL),
-                   help=f"comma-separated, from {', '.join(ALL)} (default: all)")
-    p.add_argument("--loads", default="200x10,500x50,2000x100",
-                   help="comma-separated viewers×rate (default 200x10,500x50,2000x100)")
+    p.add_argument(
+        "--systems",
+        default=",".join(ALL),
+        help=f"comma-separated, from {', '.join(ALL)} (default: all)",
+    )
+    p.add_argument(
+        "--loads",
+        default="200x10,500x50,2000x100",
+        help="comma-separated viewers×rate (default 200x10,500x50,2000x100)",
+    )
     p.add_argument("--seconds", type=float, default=10.0, help="posting time per run")
-    p.add_argument("--workers", default="1",
-                   help="worker processes of the hub; 1,2 runs both side by side")
+    p.add_argument(
+        "--workers", default="1", help="worker processes of the hub; 1,2 runs both side by side"
+    )
     p.add_argument("--idle", type=int, default=0, help="idle viewers for the memory figure")
     p.add_argument("--idle-all", action="store_true", help="idle memory of every system")
-    p.add_argument("--run-timeout", type=float, default=120.0,
-                   help="give up on one run after this many seconds")
+    p.add_argument(
+        "--run-timeout",
+        type=float,
+        default=120.0,
+        help="give up on one run after this many seconds",
+    )
     asyncio.run(main(p.parse_args()))

@@ -29,8 +29,27 @@ from db.copy import compare, copy_database
 from db.postgres_backup import backup_postgres, restore_postgres
 from tests.db.test_copy import BOARD
 
-WORDS = ("서울", "광화문", "보신각", "타종", "시민", "한강", "질문", "답변", "교통", "안전",
-         "축제", "청계천", "버스", "지하철", "감사합니다", "좋아요", "🎆", "new", "year")
+WORDS = (
+    "서울",
+    "광화문",
+    "보신각",
+    "타종",
+    "시민",
+    "한강",
+    "질문",
+    "답변",
+    "교통",
+    "안전",
+    "축제",
+    "청계천",
+    "버스",
+    "지하철",
+    "감사합니다",
+    "좋아요",
+    "🎆",
+    "new",
+    "year",
+)
 
 
 def build(path: Path, posts: int) -> None:
@@ -38,21 +57,42 @@ def build(path: Path, posts: int) -> None:
     rng = random.Random(13)
     authors = max(posts // 10, 1)
     with conn:
-        conn.executemany("INSERT INTO zones (id, name) VALUES (?, ?)",
-                         [(i, f"{i}구") for i in range(1, 26)])
+        conn.executemany(
+            "INSERT INTO zones (id, name) VALUES (?, ?)", [(i, f"{i}구") for i in range(1, 26)]
+        )
         conn.executemany(
             "INSERT INTO authors (id, zone_id, name, bio, active, joined_at, avatar, score)"
             " VALUES (?, ?, ?, ?, ?, ?, NULL, ?)",
-            [(i, rng.randint(1, 25), f"시민{i}", None if i % 3 else "소개 글", i % 2,
-              f"2026-11-{1 + i % 28:02d}T10:00:00.{i % 999999:06d}+00:00", rng.random())
-             for i in range(1, authors + 1)])
+            [
+                (
+                    i,
+                    rng.randint(1, 25),
+                    f"시민{i}",
+                    None if i % 3 else "소개 글",
+                    i % 2,
+                    f"2026-11-{1 + i % 28:02d}T10:00:00.{i % 999999:06d}+00:00",
+                    rng.random(),
+                )
+                for i in range(1, authors + 1)
+            ],
+        )
         conn.executemany(
             "INSERT INTO posts (id, author_id, reply_to, body, meta) VALUES (?, ?, ?, ?, ?)",
-            [(i, rng.randint(1, authors), None if i % 5 else max(i - 3, 1),
-              " ".join(rng.choices(WORDS, k=rng.randint(3, 15))),
-              None if i % 4 else json.dumps({"client": str(i)})) for i in range(1, posts + 1)])
-        conn.executemany("INSERT INTO tags VALUES (?, ?)",
-                         [(i, rng.choice(WORDS)) for i in range(1, posts + 1, 3)])
+            [
+                (
+                    i,
+                    rng.randint(1, authors),
+                    None if i % 5 else max(i - 3, 1),
+                    " ".join(rng.choices(WORDS, k=rng.randint(3, 15))),
+                    None if i % 4 else json.dumps({"client": str(i)}),
+                )
+                for i in range(1, posts + 1)
+            ],
+        )
+        conn.executemany(
+            "INSERT INTO tags VALUES (?, ?)",
+            [(i, rng.choice(WORDS)) for i in range(1, posts + 1, 3)],
+        )
     conn.close()
 
 
@@ -60,8 +100,10 @@ async def fresh(admin: str) -> tuple[str, str]:
     name = f"live_seoul_bench_{uuid.uuid4().hex[:8]}"
     conn = await asyncpg.connect(admin)
     try:
-        await conn.execute(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' LC_COLLATE 'C.UTF-8'"
-                           " LC_CTYPE 'C.UTF-8' TEMPLATE template0")
+        await conn.execute(
+            f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' LC_COLLATE 'C.UTF-8'"
+            " LC_CTYPE 'C.UTF-8' TEMPLATE template0"
+        )
     finally:
         await conn.close()
     return name, admin.rsplit("/", 1)[0] + "/" + name
@@ -105,11 +147,15 @@ async def main() -> None:
             await restore_postgres(report.path, other)
             restoring = time.perf_counter() - started
             print(f"{rows:,} rows, SQLite file {size / 2**20:.1f} MiB")
-            print(f"db copy (copy + compare): {total:.1f} s; compare alone {comparing:.1f} s;"
-                  f" copy alone ≈ {total - comparing:.1f} s"
-                  f" ≈ {rows / max(total - comparing, 1e-9):,.0f} rows/s")
-            print(f"pg_dump: {dumping:.1f} s, {report.size_bytes / 2**20:.1f} MiB;"
-                  f" pg_restore: {restoring:.1f} s")
+            print(
+                f"db copy (copy + compare): {total:.1f} s; compare alone {comparing:.1f} s;"
+                f" copy alone ≈ {total - comparing:.1f} s"
+                f" ≈ {rows / max(total - comparing, 1e-9):,.0f} rows/s"
+            )
+            print(
+                f"pg_dump: {dumping:.1f} s, {report.size_bytes / 2**20:.1f} MiB;"
+                f" pg_restore: {restoring:.1f} s"
+            )
         finally:
             await drop(admin, name, other_name)
 

@@ -55,20 +55,26 @@ class Result:
         return self.inserts / self.seconds
 
 
-async def _poster(comments: CommentStore, broadcast_id: int, poster: int, count: int,
-                  latencies: list[float]) -> None:
+async def _poster(
+    comments: CommentStore, broadcast_id: int, poster: int, count: int, latencies: list[float]
+) -> None:
     author = Identity(key=f"g:bench-{poster}", name=f"시민{poster}")
     for n in range(count):
         started = time.perf_counter()
         _, created = await comments.insert(
-            broadcast_id, author, f"p{n}", f"벤치마크 댓글 {poster}-{n}",
-            flags="question" if n % 3 == 0 else "")
+            broadcast_id,
+            author,
+            f"p{n}",
+            f"벤치마크 댓글 {poster}-{n}",
+            flags="question" if n % 3 == 0 else "",
+        )
         latencies.append(time.perf_counter() - started)
         assert created
 
 
-async def run_scenario(url: str, engine: str, broadcasts: int, posters: int, count: int,
-                       hosts: int) -> Result:
+async def run_scenario(
+    url: str, engine: str, broadcasts: int, posters: int, count: int, hosts: int
+) -> Result:
     async with contextlib.AsyncExitStack() as stack:
         databases: list[Database] = []
         for _ in range(hosts):
@@ -85,14 +91,22 @@ async def run_scenario(url: str, engine: str, broadcasts: int, posters: int, cou
         # Distinct broadcast ids per scenario, so earlier rows do not matter.
         base = int(time.time() * 1000) % 1_000_000 * 100
         started = time.perf_counter()
-        await asyncio.gather(*[
-            _poster(stores[p % hosts], base + p % broadcasts, p, per_poster, latencies)
-            for p in range(posters)])
+        await asyncio.gather(
+            *[
+                _poster(stores[p % hosts], base + p % broadcasts, p, per_poster, latencies)
+                for p in range(posters)
+            ]
+        )
         seconds = time.perf_counter() - started
     latencies.sort()
-    return Result(engine, f"{broadcasts} broadcast{'s' if broadcasts > 1 else ''}",
-                  len(latencies), seconds, statistics.median(latencies) * 1000,
-                  latencies[int(len(latencies) * 0.99) - 1] * 1000)
+    return Result(
+        engine,
+        f"{broadcasts} broadcast{'s' if broadcasts > 1 else ''}",
+        len(latencies),
+        seconds,
+        statistics.median(latencies) * 1000,
+        latencies[int(len(latencies) * 0.99) - 1] * 1000,
+    )
 
 
 @contextlib.asynccontextmanager
@@ -107,8 +121,10 @@ async def postgres_database(url: str | None) -> AsyncIterator[str | None]:
         created_database = f"live_seoul_bench_{uuid.uuid4().hex[:8]}"
         conn = await asyncpg.connect(admin)
         try:
-            await conn.execute(f'CREATE DATABASE "{created_database}" ENCODING \'UTF8\''
-                               " LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8' TEMPLATE template0")
+            await conn.execute(
+                f"CREATE DATABASE \"{created_database}\" ENCODING 'UTF8'"
+                " LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8' TEMPLATE template0"
+            )
         finally:
             await conn.close()
         parts = urlsplit(admin)
@@ -118,8 +134,9 @@ async def postgres_database(url: str | None) -> AsyncIterator[str | None]:
     conn = await asyncpg.connect(urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")))
     try:
         await conn.execute(f"CREATE SCHEMA {schema}")
-        yield urlunsplit((parts.scheme, parts.netloc, parts.path,
-                          "search_path=" + quote(f"{schema},public"), ""))
+        yield urlunsplit(
+            (parts.scheme, parts.netloc, parts.path, "search_path=" + quote(f"{schema},public"), "")
+        )
     finally:
         await conn.execute(f"DROP SCHEMA {schema} CASCADE")
         await conn.close()
@@ -127,7 +144,8 @@ async def postgres_database(url: str | None) -> AsyncIterator[str | None]:
             admin_conn = await asyncpg.connect(os.environ["TEST_DATABASE_URL"])
             try:
                 await admin_conn.execute(
-                    f'DROP DATABASE IF EXISTS "{created_database}" WITH (FORCE)')
+                    f'DROP DATABASE IF EXISTS "{created_database}" WITH (FORCE)'
+                )
             finally:
                 await admin_conn.close()
 
@@ -142,13 +160,16 @@ async def main(args: argparse.Namespace) -> list[Result]:
             for engine, url in engines:
                 await migrate(url, LIVECHAT)
                 for broadcasts in (1, 20):
-                    result = await run_scenario(url, engine, broadcasts, args.posters,
-                                                args.count, args.hosts)
+                    result = await run_scenario(
+                        url, engine, broadcasts, args.posters, args.count, args.hosts
+                    )
                     results.append(result)
-                    print(f"{engine:<10} {result.scenario:<13} {result.inserts:>6} inserts"
-                          f" in {result.seconds:6.2f} s: {result.rate:8.0f}/s,"
-                          f" p50 {result.p50_ms:6.2f} ms, p99 {result.p99_ms:6.2f} ms",
-                          flush=True)
+                    print(
+                        f"{engine:<10} {result.scenario:<13} {result.inserts:>6} inserts"
+                        f" in {result.seconds:6.2f} s: {result.rate:8.0f}/s,"
+                        f" p50 {result.p50_ms:6.2f} ms, p99 {result.p99_ms:6.2f} ms",
+                        flush=True,
+                    )
     print(f"\n{args.posters} posters over {args.hosts} Database(s), inserts per second:")
     print(f"{'':<14}{'sqlite':>10}{'postgresql':>12}")
     for scenario in ("1 broadcast", "20 broadcasts"):
@@ -160,13 +181,17 @@ async def main(args: argparse.Namespace) -> list[Result]:
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--postgres", default=None,
-                        help="a PostgreSQL URL to fill (default: a throw-away database on"
-                             " TEST_DATABASE_URL's server)")
+    parser.add_argument(
+        "--postgres",
+        default=None,
+        help="a PostgreSQL URL to fill (default: a throw-away database on"
+        " TEST_DATABASE_URL's server)",
+    )
     parser.add_argument("--count", type=int, default=4000, help="inserts per scenario")
     parser.add_argument("--posters", type=int, default=20, help="concurrent posting tasks")
-    parser.add_argument("--hosts", type=int, default=1,
-                        help="Databases the posters are spread over (as hosts)")
+    parser.add_argument(
+        "--hosts", type=int, default=1, help="Databases the posters are spread over (as hosts)"
+    )
     return parser.parse_args(argv)
 
 

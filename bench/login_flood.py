@@ -34,9 +34,13 @@ import httpx
 from tests.support import AppServer, account_store, seed_broadcast
 
 PASSWORD = "correct horse battery"
-UNBOUNDED = {"LOGIN_FAILURES_PER_ADDRESS": "100000000", "LOGIN_FAILURES_GLOBAL": "100000000",
-             "LOGIN_FAILURES_PER_ACCOUNT": "100000000", "LOGIN_HASH_CONCURRENCY": "64",
-             "LOGIN_HASH_QUEUE": "100000"}
+UNBOUNDED = {
+    "LOGIN_FAILURES_PER_ADDRESS": "100000000",
+    "LOGIN_FAILURES_GLOBAL": "100000000",
+    "LOGIN_FAILURES_PER_ACCOUNT": "100000000",
+    "LOGIN_HASH_CONCURRENCY": "64",
+    "LOGIN_HASH_QUEUE": "100000",
+}
 
 
 async def _admin(db: Path) -> None:
@@ -53,14 +57,18 @@ def _rss_kib(pid: int) -> int:
 
 async def _login(client: httpx.AsyncClient, address: str) -> tuple[int, float]:
     start = time.perf_counter()
-    response = await client.post("/api/login", json={"username": "admin",
-                                                     "password": PASSWORD},
-                                 headers={"x-forwarded-for": address}, timeout=60)
+    response = await client.post(
+        "/api/login",
+        json={"username": "admin", "password": PASSWORD},
+        headers={"x-forwarded-for": address},
+        timeout=60,
+    )
     return response.status_code, time.perf_counter() - start
 
 
-async def scenario(name: str, env: dict[str, str], seconds: float, attackers: int,
-                   flood: bool) -> None:
+async def scenario(
+    name: str, env: dict[str, str], seconds: float, attackers: int, flood: bool
+) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-login-"))
     db = tmp / "login.db"
     seed_broadcast(db, 1)
@@ -82,12 +90,14 @@ async def scenario(name: str, env: dict[str, str], seconds: float, attackers: in
                 async with httpx.AsyncClient(base_url=server.base) as c:
                     while not stop.is_set():
                         n = next(serial)
+                        address = f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}"
                         try:
-                            r = await c.post("/api/login", json={
-                                "username": f"guess{n}", "password": "wrong password"},
-                                headers={"x-forwarded-for":
-                                         f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}"},
-                                timeout=60)
+                            r = await c.post(
+                                "/api/login",
+                                json={"username": f"guess{n}", "password": "wrong password"},
+                                headers={"x-forwarded-for": address},
+                                timeout=60,
+                            )
                             counts[r.status_code] += 1
                         except httpx.HTTPError:
                             counts[0] += 1
@@ -115,15 +125,19 @@ async def scenario(name: str, env: dict[str, str], seconds: float, attackers: in
         await asyncio.to_thread(server.stop)
 
     def ms(xs: list[float]) -> str:
-        return (f"median {statistics.median(xs) * 1000:7.0f} ms, max {max(xs) * 1000:7.0f} ms"
-                if xs else "-")
+        return (
+            f"median {statistics.median(xs) * 1000:7.0f} ms, max {max(xs) * 1000:7.0f} ms"
+            if xs
+            else "-"
+        )
 
     print(f"{name:10} known browser: {ms(known_times)}, in {known_ok}/{len(known_times)}")
     print(f"{'':10} fresh browser: {ms(fresh_times)}, in {fresh_ok}/{len(fresh_times)}")
     total = sum(counts.values())
     if flood:
-        print(f"{'':10} flood: {total / elapsed:7.0f} req/s, answers "
-              f"{dict(sorted(counts.items()))}")
+        print(
+            f"{'':10} flood: {total / elapsed:7.0f} req/s, answers {dict(sorted(counts.items()))}"
+        )
     print(f"{'':10} peak RSS {peak / 1024:.0f} MiB")
 
 
@@ -141,6 +155,7 @@ if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--seconds", type=float, default=15)
     p.add_argument("--attackers", type=int, default=100)
-    p.add_argument("--only", nargs="*", default=["baseline", "unbounded", "guarded"],
-                   help="scenarios to run")
+    p.add_argument(
+        "--only", nargs="*", default=["baseline", "unbounded", "guarded"], help="scenarios to run"
+    )
     asyncio.run(main(p.parse_args()))

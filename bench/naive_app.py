@@ -56,14 +56,21 @@ async def chat(ws: WebSocket) -> None:
                 db: aiosqlite.Connection = state["db"]  # type: ignore[assignment]
                 cursor = await db.execute("INSERT INTO c (text) VALUES (?)", (data["text"],))
                 await db.commit()
-                item = {"id": cursor.lastrowid, "text": data["text"],
-                        "client_id": data["client_id"],
-                        "created_at": datetime.now(UTC).isoformat()}
-                await ws.send_text(json.dumps({"type": "ack", "client_id": data["client_id"],
-                                               "id": cursor.lastrowid}))
+                item = {
+                    "id": cursor.lastrowid,
+                    "text": data["text"],
+                    "client_id": data["client_id"],
+                    "created_at": datetime.now(UTC).isoformat(),
+                }
+                await ws.send_text(
+                    json.dumps(
+                        {"type": "ack", "client_id": data["client_id"], "id": cursor.lastrowid}
+                    )
+                )
                 frame = {"type": "comments", "items": [item]}
-                await redis.publish("naive", json.dumps(frame, ensure_ascii=False,
-                                                        separators=(",", ":")))
+                await redis.publish(
+                    "naive", json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+                )
     except (WebSocketDisconnect, RuntimeError):
         pass  # the client left; the benchmark gives up on the baseline mid-send
     finally:
@@ -71,5 +78,6 @@ async def chat(ws: WebSocket) -> None:
         await pubsub.aclose()  # type: ignore[no-untyped-call]
 
 
-app = Starlette(routes=[WebSocketRoute("/ws/broadcasts/{broadcast_id:int}", chat)],
-                lifespan=lifespan)
+app = Starlette(
+    routes=[WebSocketRoute("/ws/broadcasts/{broadcast_id:int}", chat)], lifespan=lifespan
+)

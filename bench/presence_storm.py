@@ -32,8 +32,7 @@ async def storm(viewers: int, hubs: int) -> dict[str, float]:
     db = Path(tempfile.mkdtemp()) / "storm.db"
     try:
         async with contextlib.AsyncExitStack() as stack:
-            opened = [await stack.enter_async_context(open_hub(db, redis.url))
-                      for _ in range(hubs)]
+            opened = [await stack.enter_async_context(open_hub(db, redis.url)) for _ in range(hubs)]
             for hub in opened:
                 await hub.room(BROADCAST)
             counter = broker_from_url(redis.url)
@@ -50,19 +49,30 @@ async def storm(viewers: int, hubs: int) -> dict[str, float]:
 
             task = asyncio.create_task(count())
             started = time.monotonic()
-            people = [Viewer(Identity(key=f"g:{n}", name=f"v{n}"), 1000,
-                             address=f"10.{n // 65536}.{n // 256 % 256}.{n % 256}")
-                      for n in range(viewers)]
-            await asyncio.gather(*(opened[n % hubs].join(BROADCAST, v, None)
-                                   for n, v in enumerate(people)))
+            people = [
+                Viewer(
+                    Identity(key=f"g:{n}", name=f"v{n}"),
+                    1000,
+                    address=f"10.{n // 65536}.{n // 256 % 256}.{n % 256}",
+                )
+                for n in range(viewers)
+            ]
+            await asyncio.gather(
+                *(opened[n % hubs].join(BROADCAST, v, None) for n, v in enumerate(people))
+            )
             joined = time.monotonic() - started
             while not all(h.rooms[BROADCAST].viewer_count() == viewers for h in opened):
                 await asyncio.sleep(0.01)
             exact = time.monotonic() - started
             task.cancel()
-            return {"viewers": viewers, "hubs": hubs, "join_s": round(joined, 2),
-                    "exact_after_s": round(exact, 2), "publishes": publishes,
-                    "deliveries": publishes * (hubs + 1)}
+            return {
+                "viewers": viewers,
+                "hubs": hubs,
+                "join_s": round(joined, 2),
+                "exact_after_s": round(exact, 2),
+                "publishes": publishes,
+                "deliveries": publishes * (hubs + 1),
+            }
     finally:
         redis.stop()
 
@@ -71,8 +81,11 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--viewers", type=int, default=4000)
     p.add_argument("--hubs", type=int, default=4)
-    p.add_argument("--uncoalesced", action="store_true",
-                   help="publish every change (the behaviour before PresenceGate)")
+    p.add_argument(
+        "--uncoalesced",
+        action="store_true",
+        help="publish every change (the behaviour before PresenceGate)",
+    )
     args = p.parse_args()
     if args.uncoalesced:
         PresenceGate.request = lambda self, now: 0.0  # type: ignore[method-assign,assignment]

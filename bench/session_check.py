@@ -30,9 +30,11 @@ from web.identity.members import MemberStore
 def per_check_connection(db: Path, member_id: int) -> str | None:
     conn = sqlite3.connect(db, timeout=0.5, isolation_level=None)
     try:
-        row = conn.execute("SELECT display_name FROM members WHERE id = ?"
-                           " AND NOT EXISTS (SELECT 1 FROM revoked_sessions WHERE sid = ?)",
-                           (member_id, "")).fetchone()
+        row = conn.execute(
+            "SELECT display_name FROM members WHERE id = ?"
+            " AND NOT EXISTS (SELECT 1 FROM revoked_sessions WHERE sid = ?)",
+            (member_id, ""),
+        ).fetchone()
     finally:
         conn.close()
     return str(row[0]) if row else None
@@ -45,7 +47,8 @@ async def run(url: str, members: int, checks: int, runs: int) -> None:
         first = int(await db.fetchval("SELECT COALESCE(MAX(id), 0) FROM members")) + 1
         await db.executemany(
             "INSERT INTO members (display_name, created_at, consented_at) VALUES (?, '', '')",
-            [(f"시민{i}",) for i in range(members)])
+            [(f"시민{i}",) for i in range(members)],
+        )
         store = MemberStore(db)
         rng = random.Random(7)
         ids = [first + rng.randrange(members) for _ in range(checks)]
@@ -72,8 +75,10 @@ async def run(url: str, members: int, checks: int, runs: int) -> None:
                 for i in ids:
                     await check(i)
                 times.append((time.perf_counter() - start) / len(ids) * 1e6)
-            print(f"{label:36} median {statistics.median(times):8.1f} µs/check"
-                  f"  (min {min(times):.1f}, max {max(times):.1f})")
+            print(
+                f"{label:36} median {statistics.median(times):8.1f} µs/check"
+                f"  (min {min(times):.1f}, max {max(times):.1f})"
+            )
     finally:
         await db.close()
 
@@ -83,11 +88,13 @@ def main() -> None:
     args.add_argument("--members", type=int, default=100_000)
     args.add_argument("--checks", type=int, default=5_000)
     args.add_argument("--runs", type=int, default=5)
-    args.add_argument("--database-url", default="",
-                      help="default: a new SQLite file in a temporary directory")
+    args.add_argument(
+        "--database-url", default="", help="default: a new SQLite file in a temporary directory"
+    )
     opts = args.parse_args()
     url = opts.database_url or (
-        f"sqlite:///{Path(tempfile.mkdtemp(prefix='bench-session-')) / 'bench.db'}")
+        f"sqlite:///{Path(tempfile.mkdtemp(prefix='bench-session-')) / 'bench.db'}"
+    )
     asyncio.run(run(url, opts.members, opts.checks, opts.runs))
 
 

@@ -96,22 +96,47 @@ class Service:
     def start(self) -> None:
         self.redis.start()
         seed_broadcast(self.db, 1, title="소크 테스트 생방송")
-        env = {**os.environ, "REDIS_URL": self.redis.url, "DATABASE_URL": f"sqlite:///{self.db}",
-               "SECRET_KEY": "soak", "PUBLIC_BASE_URL": self.base, "LOG_LEVEL": "warning",
-               "COMMENT_BURST": "1000000", "COMMENT_RATE_PER_MINUTE": "100000000",
-               "ADDRESS_BURST": "1000000", "ADDRESS_RATE_PER_MINUTE": "100000000",
-               "CONNECTIONS_PER_ADDRESS": "1000000",
-               "ADMISSION_BURST": "100000", "MAX_CONNECTIONS": "100000"}
+        env = {
+            **os.environ,
+            "REDIS_URL": self.redis.url,
+            "DATABASE_URL": f"sqlite:///{self.db}",
+            "SECRET_KEY": "soak",
+            "PUBLIC_BASE_URL": self.base,
+            "LOG_LEVEL": "warning",
+            "COMMENT_BURST": "1000000",
+            "COMMENT_RATE_PER_MINUTE": "100000000",
+            "ADDRESS_BURST": "1000000",
+            "ADDRESS_RATE_PER_MINUTE": "100000000",
+            "CONNECTIONS_PER_ADDRESS": "1000000",
+            "ADMISSION_BURST": "100000",
+            "MAX_CONNECTIONS": "100000",
+        }
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "web.cli", "serve", "--host", HOST, "--port",
-                 str(self.port), "--workers", str(self.workers)],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                [
+                    sys.executable,
+                    "-m",
+                    "web.cli",
+                    "serve",
+                    "--host",
+                    HOST,
+                    "--port",
+                    str(self.port),
+                    "--workers",
+                    str(self.workers),
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
         wait_for(self._ready, timeout=60, what="the service")
-        wait_for(lambda: len(self.worker_pids()) == self.workers, timeout=60,
-                 what="every worker in /metrics")
+        wait_for(
+            lambda: len(self.worker_pids()) == self.workers,
+            timeout=60,
+            what="every worker in /metrics",
+        )
 
     def _ready(self) -> bool:
         assert self.proc is not None
@@ -125,8 +150,14 @@ class Service:
     def worker_pids(self) -> list[int]:
         """Worker pids as `/metrics` reports them (every worker of the host)."""
         text = httpx.get(self.base + "/metrics", timeout=10).text
-        return sorted({int(p) for p in re.findall(
-            r'^live_seoul_process_info\{[^}]*\bpid="(\d+)"', text, flags=re.M)})
+        return sorted(
+            {
+                int(p)
+                for p in re.findall(
+                    r'^live_seoul_process_info\{[^}]*\bpid="(\d+)"', text, flags=re.M
+                )
+            }
+        )
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -139,16 +170,22 @@ class Service:
         self.redis.stop()
 
 
-async def viewer(url: str, origin: str, load: Load, timed: bool, stop: asyncio.Event,
-                 ready: asyncio.Event) -> None:
+async def viewer(
+    url: str, origin: str, load: Load, timed: bool, stop: asyncio.Event, ready: asyncio.Event
+) -> None:
     """Watch until `stop`; on a drop, reconnect with `resume` from the last id seen."""
     last_id = 0
     backoff = 0.2
     while not stop.is_set():
         try:
-            async with connect(url + (f"?after={last_id}" if last_id else ""), origin=origin,  # type: ignore[arg-type]
-                               open_timeout=CONNECT_TIMEOUT, ping_interval=None,
-                               max_size=2**24, close_timeout=1) as ws:
+            async with connect(
+                url + (f"?after={last_id}" if last_id else ""),
+                origin=origin,  # type: ignore[arg-type]
+                open_timeout=CONNECT_TIMEOUT,
+                ping_interval=None,
+                max_size=2**24,
+                close_timeout=1,
+            ) as ws:
                 ready.set()
                 backoff = 0.2
                 last_id = await watch(ws, load, timed, stop, last_id)
@@ -160,8 +197,9 @@ async def viewer(url: str, origin: str, load: Load, timed: bool, stop: asyncio.E
             backoff = min(backoff * 2, 5.0)
 
 
-async def watch(ws: ClientConnection, load: Load, timed: bool, stop: asyncio.Event,
-                last_id: int) -> int:
+async def watch(
+    ws: ClientConnection, load: Load, timed: bool, stop: asyncio.Event, last_id: int
+) -> int:
     while not stop.is_set():
         try:
             async with asyncio.timeout(1.0):
@@ -174,7 +212,7 @@ async def watch(ws: ClientConnection, load: Load, timed: bool, stop: asyncio.Eve
             # Cheap counting (the load generator must not be the bottleneck): resume is
             # exact, so a frame is either wholly new or wholly seen; its last id is its max.
             at = raw.rfind('"id":')
-            frame_max = int(re.match(r"\d+", raw[at + 5:]).group()) if at >= 0 else 0  # type: ignore[union-attr]
+            frame_max = int(re.match(r"\d+", raw[at + 5 :]).group()) if at >= 0 else 0  # type: ignore[union-attr]
             if frame_max > last_id:
                 last_id = frame_max
                 load.counted += raw.count('"client_id":"s')
@@ -231,10 +269,16 @@ async def guest_cookie(base: str, name: str) -> str:
         return "; ".join(f"{k}={v}" for k, v in http.cookies.items())
 
 
-async def poster(url: str, origin: str, cookie: str, rate: float, until: float, load: Load,
-                 index: int) -> None:
-    async with connect(url, origin=origin, additional_headers={"Cookie": cookie},  # type: ignore[arg-type]
-                       ping_interval=None, open_timeout=CONNECT_TIMEOUT) as ws:
+async def poster(
+    url: str, origin: str, cookie: str, rate: float, until: float, load: Load, index: int
+) -> None:
+    async with connect(
+        url,
+        origin=origin,
+        additional_headers={"Cookie": cookie},  # type: ignore[arg-type]
+        ping_interval=None,
+        open_timeout=CONNECT_TIMEOUT,
+    ) as ws:
 
         async def read_acks() -> None:
             async for raw in ws:
@@ -253,8 +297,15 @@ async def poster(url: str, origin: str, cookie: str, rate: float, until: float, 
             client_id = f"s{index}-{n}"
             load.sent_at[client_id] = time.monotonic()
             load.windows[-1].sent.append(client_id)
-            await ws.send(json.dumps({"type": "post", "client_id": client_id,
-                                      "text": f"소크 댓글 {n} — 지하철 막차 시간 질문입니다"}))
+            await ws.send(
+                json.dumps(
+                    {
+                        "type": "post",
+                        "client_id": client_id,
+                        "text": f"소크 댓글 {n} — 지하철 막차 시간 질문입니다",
+                    }
+                )
+            )
             n += 1
         await asyncio.sleep(DRAIN_SECONDS)
         reader.cancel()
@@ -300,31 +351,43 @@ async def drive(service: Service, args: argparse.Namespace) -> int:
 
     ctx = multiprocessing.get_context("spawn")
     mp_ready, mp_stop, mp_out = ctx.Event(), ctx.Event(), ctx.Queue()
-    helper = ctx.Process(target=untimed_viewers,
-                         args=(url, origin, args.viewers - timed_n, mp_ready, mp_stop, mp_out))
+    helper = ctx.Process(
+        target=untimed_viewers,
+        args=(url, origin, args.viewers - timed_n, mp_ready, mp_stop, mp_out),
+    )
     helper.start()
     await asyncio.gather(*(one(i) for i in range(timed_n)))
     if not await asyncio.to_thread(mp_ready.wait, CONNECT_TIMEOUT * 4):
         raise RuntimeError("the helper's viewers did not connect")
     pids = service.worker_pids()
-    print(f"{args.viewers} viewers ({timed_n} timed) on {len(pids)} workers {pids}; "
-          f"{args.rate:g} comments/s for {args.minutes:g} min, a row every {args.interval:g} s",
-          flush=True)
+    print(
+        f"{args.viewers} viewers ({timed_n} timed) on {len(pids)} workers {pids}; "
+        f"{args.rate:g} comments/s for {args.minutes:g} min, a row every {args.interval:g} s",
+        flush=True,
+    )
     posters = 2
     cookies = [await guest_cookie(service.base, f"soak{i}") for i in range(posters)]
     t0 = time.monotonic()
     until = t0 + args.minutes * 60
-    post_tasks = [asyncio.create_task(poster(url, origin, cookies[i], args.rate / posters,
-                                             until, load, i)) for i in range(posters)]
+    post_tasks = [
+        asyncio.create_task(poster(url, origin, cookies[i], args.rate / posters, until, load, i))
+        for i in range(posters)
+    ]
     rows: list[dict[str, float]] = []
     start_rss = {pid: rss_bytes(pid) for pid in pids}
-    header = (f"{'t (s)':>6} | " + " | ".join(f"RSS {p} MiB" for p in pids)
-              + " | p50 ms | p99 ms | delivered | sent")
+    header = (
+        f"{'t (s)':>6} | "
+        + " | ".join(f"RSS {p} MiB" for p in pids)
+        + " | p50 ms | p99 ms | delivered | sent"
+    )
     print(header)
     print("-" * len(header))
-    print(f"{0:>6.0f} | " + " | ".join(f"{start_rss[p] / 2**20:>{len(f'RSS {p} MiB')}.1f}"
-                                        for p in pids) + " |      - |      - |         - |    0",
-          flush=True)
+    print(
+        f"{0:>6.0f} | "
+        + " | ".join(f"{start_rss[p] / 2**20:>{len(f'RSS {p} MiB')}.1f}" for p in pids)
+        + " |      - |      - |         - |    0",
+        flush=True,
+    )
     tick = 0
     while time.monotonic() < until:
         tick += 1
@@ -334,14 +397,22 @@ async def drive(service: Service, args: argparse.Namespace) -> int:
         await asyncio.sleep(min(DRAIN_SECONDS, args.interval / 3))  # the window's tail lands
         got = sum(min(load.received.get(c, 0), timed_n) for c in window.sent)
         delivered = got / (len(window.sent) * timed_n) if window.sent else 1.0
-        row = {"t": time.monotonic() - t0, "p50": 1000 * pct(window.latencies, 0.5),
-               "p99": 1000 * pct(window.latencies, 0.99), "delivered": delivered,
-               "sent": len(window.sent), **{f"rss{p}": rss_bytes(p) for p in pids}}
+        row = {
+            "t": time.monotonic() - t0,
+            "p50": 1000 * pct(window.latencies, 0.5),
+            "p99": 1000 * pct(window.latencies, 0.99),
+            "delivered": delivered,
+            "sent": len(window.sent),
+            **{f"rss{p}": rss_bytes(p) for p in pids},
+        }
         rows.append(row)
-        print(f"{row['t']:>6.0f} | " + " | ".join(
-            f"{row[f'rss{p}'] / 2**20:>{len(f'RSS {p} MiB')}.1f}" for p in pids)
+        print(
+            f"{row['t']:>6.0f} | "
+            + " | ".join(f"{row[f'rss{p}'] / 2**20:>{len(f'RSS {p} MiB')}.1f}" for p in pids)
             + f" | {row['p50']:>6.1f} | {row['p99']:>6.1f} | {100 * delivered:>8.2f}% |"
-            f" {len(window.sent):>4}", flush=True)
+            f" {len(window.sent):>4}",
+            flush=True,
+        )
     await asyncio.gather(*post_tasks)
     stop.set()
     mp_stop.set()
@@ -353,8 +424,9 @@ async def drive(service: Service, args: argparse.Namespace) -> int:
     return verdict(load, rows, pids, args)
 
 
-def verdict(load: Load, rows: list[dict[str, float]], pids: list[int],
-            args: argparse.Namespace) -> int:
+def verdict(
+    load: Load, rows: list[dict[str, float]], pids: list[int], args: argparse.Namespace
+) -> int:
     total_sent = len(load.sent_at)
     untimed = args.viewers - load.timed_viewers
     all_timed = sum(min(v, load.timed_viewers) for v in load.received.values())
@@ -362,8 +434,9 @@ def verdict(load: Load, rows: list[dict[str, float]], pids: list[int],
     frac_untimed = load.counted / (total_sent * untimed) if total_sent and untimed else 1.0
     warm = max(1, len(rows) // 5)
     base, last = rows[warm - 1], rows[-1]
-    growth = {p: (last[f"rss{p}"] - base[f"rss{p}"]) / base[f"rss{p}"] for p in pids
-              if base[f"rss{p}"]}
+    growth = {
+        p: (last[f"rss{p}"] - base[f"rss{p}"]) / base[f"rss{p}"] for p in pids if base[f"rss{p}"]
+    }
     p99s = [r["p99"] for r in rows if r["sent"]]
     ok_rss = all(g < args.rss_growth for g in growth.values())
     ok_delivery = frac_timed >= 1.0 and frac_untimed >= 0.999999 and load.acked == total_sent
@@ -371,18 +444,29 @@ def verdict(load: Load, rows: list[dict[str, float]], pids: list[int],
     print()
     load1, load5, _ = os.getloadavg()
     print(f"machine: {os.cpu_count()} CPUs, load average {load1:.2f} (1 min), {load5:.2f} (5 min)")
-    print(f"posted {total_sent}, acknowledged {load.acked}, errors {load.errors}, "
-          f"viewer reconnects {load.reconnects}")
+    print(
+        f"posted {total_sent}, acknowledged {load.acked}, errors {load.errors}, "
+        f"viewer reconnects {load.reconnects}"
+    )
     print(f"delivered: timed viewers {100 * frac_timed:.3f}%, others {100 * frac_untimed:.3f}%")
-    print("RSS growth after warm-up (t≈{:.0f} s → {:.0f} s): ".format(base["t"], last["t"])
-          + ", ".join(f"{p}: {100 * g:+.1f}%" for p, g in growth.items())
-          + f"  (bound < {100 * args.rss_growth:.0f}%)")
-    print(f"p99 per window: median {statistics.median(p99s):.1f} ms, max {max(p99s):.1f} ms "
-          f"(bound ≤ {args.p99_ms:.0f} ms)" if p99s else "no latency samples")
+    print(
+        "RSS growth after warm-up (t≈{:.0f} s → {:.0f} s): ".format(base["t"], last["t"])
+        + ", ".join(f"{p}: {100 * g:+.1f}%" for p, g in growth.items())
+        + f"  (bound < {100 * args.rss_growth:.0f}%)"
+    )
+    print(
+        f"p99 per window: median {statistics.median(p99s):.1f} ms, max {max(p99s):.1f} ms "
+        f"(bound ≤ {args.p99_ms:.0f} ms)"
+        if p99s
+        else "no latency samples"
+    )
     passed = ok_rss and ok_delivery and ok_latency
-    print("VERDICT:", "PASS" if passed else "FAIL",
-          f"(memory {'ok' if ok_rss else 'GREW'}, delivery {'ok' if ok_delivery else 'LOST'}, "
-          f"latency {'ok' if ok_latency else 'SLOW'})")
+    print(
+        "VERDICT:",
+        "PASS" if passed else "FAIL",
+        f"(memory {'ok' if ok_rss else 'GREW'}, delivery {'ok' if ok_delivery else 'LOST'}, "
+        f"latency {'ok' if ok_latency else 'SLOW'})",
+    )
     return 0 if passed else 1
 
 

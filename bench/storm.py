@@ -63,9 +63,15 @@ class PageViewer:
             opened = 0.0
             busy = False
             try:
-                async with connect(url, origin=self.origin, ping_interval=None,  # type: ignore[arg-type]
-                                   open_timeout=30, close_timeout=1, max_size=2**24,
-                                   compression=None) as ws:
+                async with connect(
+                    url,
+                    origin=self.origin,
+                    ping_interval=None,  # type: ignore[arg-type]
+                    open_timeout=30,
+                    close_timeout=1,
+                    max_size=2**24,
+                    compression=None,
+                ) as ws:
                     self.connects += 1
                     self.live_at = 0.0
                     async for raw in ws:
@@ -97,8 +103,7 @@ class PageViewer:
             attempt += 1
 
 
-def helper(url: str, origin: str, n: int, target: Any, ready: Any, stop: Any,
-           out: Any) -> None:
+def helper(url: str, origin: str, n: int, target: Any, ready: Any, stop: Any, out: Any) -> None:
     """A helper process of `n` page viewers; reports each one's record at the end."""
     raise_fd_limit()
 
@@ -135,29 +140,38 @@ def insert_while_down(db: Path, count: int, remove: int) -> None:
             "INSERT INTO comments (broadcast_id, author_key, author_name, role, department,"
             " client_id, text, created_at, video_offset, status, flags)"
             " VALUES (1, 'g:other', '다른 시민', 'viewer', '', ?, ?, ?, NULL, 'visible', '')",
-            [(f"down{i}", f"멈춘 사이 댓글 {i}", now) for i in range(count)])
+            [(f"down{i}", f"멈춘 사이 댓글 {i}", now) for i in range(count)],
+        )
         conn.execute("UPDATE comments SET status = 'removed' WHERE id = ?", (remove,))
     conn.close()
 
 
 def visible_ids(db: Path) -> list[int]:
     conn = sqlite3.connect(db)
-    rows = conn.execute("SELECT id FROM comments WHERE broadcast_id = 1 AND status = 'visible'"
-                        " ORDER BY id").fetchall()
+    rows = conn.execute(
+        "SELECT id FROM comments WHERE broadcast_id = 1 AND status = 'visible' ORDER BY id"
+    ).fetchall()
     conn.close()
     return [int(r[0]) for r in rows]
 
 
 def metric(text: str, name: str) -> float:
-    return sum(float(m) for m in re.findall(rf"^live_seoul_hub_{name}_total\{{[^}}]*\}} (\S+)$",
-                                            text, re.M))
+    return sum(
+        float(m)
+        for m in re.findall(rf"^live_seoul_hub_{name}_total\{{[^}}]*\}} (\S+)$", text, re.M)
+    )
 
 
 async def post(server: Server, cookie: str, n: int, prefix: str, rate: float) -> None:
     """Post `n` comments at `rate`, reading all the while (a client that stops reading
     stops answering pings), until every one is acknowledged."""
-    async with connect(server.ws, origin=server.base, additional_headers={"Cookie": cookie},  # type: ignore[arg-type]
-                       ping_interval=None, max_size=2**24) as ws:
+    async with connect(
+        server.ws,
+        origin=server.base,
+        additional_headers={"Cookie": cookie},  # type: ignore[arg-type]
+        ping_interval=None,
+        max_size=2**24,
+    ) as ws:
         acked = asyncio.Event()
         acks = 0
 
@@ -171,8 +185,11 @@ async def post(server: Server, cookie: str, n: int, prefix: str, rate: float) ->
 
         reader = asyncio.create_task(read())
         for i in range(n):
-            await ws.send(json.dumps({"type": "post", "client_id": f"{prefix}{i}",
-                                      "text": f"폭주 전 댓글 {i}"}))
+            await ws.send(
+                json.dumps(
+                    {"type": "post", "client_id": f"{prefix}{i}", "text": f"폭주 전 댓글 {i}"}
+                )
+            )
             await asyncio.sleep(1 / rate)
         async with asyncio.timeout(120):
             await acked.wait()
@@ -193,8 +210,9 @@ async def main(args: argparse.Namespace) -> None:
         for i in range(args.helpers):
             n = args.viewers // args.helpers + (i < args.viewers % args.helpers)
             ready = ctx.Event()
-            proc = ctx.Process(target=helper, args=(server.ws, server.base, n, target, ready,
-                                                    stop, out))
+            proc = ctx.Process(
+                target=helper, args=(server.ws, server.base, n, target, ready, stop, out)
+            )
             proc.start()
             procs.append(proc)
             readies.append(ready)
@@ -221,8 +239,10 @@ async def main(args: argparse.Namespace) -> None:
             while time.monotonic() < deadline:
                 with contextlib.suppress(httpx.HTTPError):  # busy with the storm
                     stats = (await http.get("/metrics")).text
-                if metric(stats, "ring_backfills") + metric(stats, "db_backfill_reads") \
-                        >= args.viewers:
+                if (
+                    metric(stats, "ring_backfills") + metric(stats, "db_backfill_reads")
+                    >= args.viewers
+                ):
                     break
                 await asyncio.sleep(0.5)
             await asyncio.sleep(1.0)
@@ -234,24 +254,39 @@ async def main(args: argparse.Namespace) -> None:
         live = [r[0] for r in records]
         exact = sum(1 for _, seen, _, _ in records if seen == expected)
         told = sum(1 for _, _, deleted, _ in records if removed in deleted)
-        reads = {k: metric(stats, k) for k in ("db_room_reads", "db_backfill_reads",
-                                               "db_broadcast_lookups", "db_fanout_reads",
-                                               "ring_backfills")}
+        reads = {
+            k: metric(stats, k)
+            for k in (
+                "db_room_reads",
+                "db_backfill_reads",
+                "db_broadcast_lookups",
+                "db_fanout_reads",
+                "ring_backfills",
+            )
+        }
         done = [t for t in live if t]
-        print(f"viewers live again: {len(done)} of {len(records)}; the last "
-              f"{max(done) - spawned:.1f} s after the restart (median "
-              f"{sorted(done)[len(done) // 2] - spawned:.1f} s)" if done else
-              "no viewer came back")
-        print(f"nothing missed: {exact} of {len(records)} viewers hold exactly the "
-              f"{len(expected)} comments in order, once each; {told} were told of "
-              "the removal")
-        per_room = reads["db_room_reads"] + reads["db_backfill_reads"] + \
-            reads["db_broadcast_lookups"]
-        print(f"database reads for the storm (one room): {per_room:.0f} (room "
-              f"{reads['db_room_reads']:.0f}, backfill {reads['db_backfill_reads']:.0f}, "
-              f"broadcast lookups {reads['db_broadcast_lookups']:.0f}); served from the "
-              f"ring: {reads['ring_backfills']:.0f}; live fan-out reads "
-              f"{reads['db_fanout_reads']:.0f}")
+        print(
+            f"viewers live again: {len(done)} of {len(records)}; the last "
+            f"{max(done) - spawned:.1f} s after the restart (median "
+            f"{sorted(done)[len(done) // 2] - spawned:.1f} s)"
+            if done
+            else "no viewer came back"
+        )
+        print(
+            f"nothing missed: {exact} of {len(records)} viewers hold exactly the "
+            f"{len(expected)} comments in order, once each; {told} were told of "
+            "the removal"
+        )
+        per_room = (
+            reads["db_room_reads"] + reads["db_backfill_reads"] + reads["db_broadcast_lookups"]
+        )
+        print(
+            f"database reads for the storm (one room): {per_room:.0f} (room "
+            f"{reads['db_room_reads']:.0f}, backfill {reads['db_backfill_reads']:.0f}, "
+            f"broadcast lookups {reads['db_broadcast_lookups']:.0f}); served from the "
+            f"ring: {reads['ring_backfills']:.0f}; live fan-out reads "
+            f"{reads['db_fanout_reads']:.0f}"
+        )
         print(f"reconnects per viewer: {sum(r[3] for r in records) / len(records) - 1:.2f}")
     finally:
         stop.set()
@@ -268,7 +303,8 @@ if __name__ == "__main__":
     p.add_argument("--viewers", type=int, default=10_000)
     p.add_argument("--helpers", type=int, default=4, help="client processes")
     p.add_argument("--comments", type=int, default=200, help="posted before the restart")
-    p.add_argument("--while-down", type=int, default=100,
-                   help="comments stored while the worker is down")
+    p.add_argument(
+        "--while-down", type=int, default=100, help="comments stored while the worker is down"
+    )
     p.add_argument("--timeout", type=float, default=120.0)
     asyncio.run(main(p.parse_args()))

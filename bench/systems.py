@@ -44,10 +44,14 @@ from web.database import PACKAGES
 PEERS = Path(os.environ.get("LIVE_SEOUL_PEERS", ROOT.parent.parent / "shared" / "peers"))
 if not PEERS.is_dir():
     PEERS = Path("/work/shared/peers")
-CACHE = Path(os.environ.get("LIVE_SEOUL_PEERS_CACHE",
-                            Path.home() / ".cache" / "live-seoul-peers"))
-PY_PACKAGES = ["broadcaster", "python-socketio", "python-engineio", "bidict",
-               "simple-websocket"]  # --no-deps: starlette, redis, anyio are the project's own
+CACHE = Path(os.environ.get("LIVE_SEOUL_PEERS_CACHE", Path.home() / ".cache" / "live-seoul-peers"))
+PY_PACKAGES = [
+    "broadcaster",
+    "python-socketio",
+    "python-engineio",
+    "bidict",
+    "simple-websocket",
+]  # --no-deps: starlette, redis, anyio are the project's own
 # broadcaster 0.3.1's Redis backend loses every message under redis-py 8 once its first
 # subscription has settled (its listener and `subscribe` race on one PubSub); with
 # redis-py 5 it works, so the broadcaster peer gets redis-py 5 ahead of the project's.
@@ -106,17 +110,43 @@ def rss_bytes(pids: list[int]) -> int:
 def ensure_peer_packages(kind: str) -> None:
     """Install a peer's packages into the cache folder on first use (pip / npm)."""
     if kind in ("broadcaster", "socketio") and not (CACHE / "py" / "socketio").is_dir():
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
-                        "--target", str(CACHE / "py"), *PY_PACKAGES], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--no-deps",
+                "--target",
+                str(CACHE / "py"),
+                *PY_PACKAGES,
+            ],
+            check=True,
+        )
     if kind == "broadcaster" and not (CACHE / "redis5" / "redis").is_dir():
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
-                        "--target", str(CACHE / "redis5"), BROADCASTER_REDIS], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--no-deps",
+                "--target",
+                str(CACHE / "redis5"),
+                BROADCASTER_REDIS,
+            ],
+            check=True,
+        )
     if kind == "node" and not (CACHE / "node" / "node_modules" / "socket.io").is_dir():
         if shutil.which("npm") is None:
             raise RuntimeError("node socket.io peer: npm is not installed")
         (CACHE / "node").mkdir(parents=True, exist_ok=True)
-        subprocess.run(["npm", "install", "--silent", "--prefix", str(CACHE / "node"),
-                        *NODE_PACKAGES], check=True)
+        subprocess.run(
+            ["npm", "install", "--silent", "--prefix", str(CACHE / "node"), *NODE_PACKAGES],
+            check=True,
+        )
 
 
 # -- the client side of each system ------------------------------------------------------
@@ -143,13 +173,19 @@ def _comments_items(raw: str) -> list[dict[str, Any]] | None:
 
 
 def _plain_post(client_id: str, text: str) -> str:
-    return json.dumps({"type": "comments", "items": [{"client_id": client_id, "text": text}]},
-                      ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(
+        {"type": "comments", "items": [{"client_id": client_id, "text": text}]},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
 
 
 def _sio_post(client_id: str, text: str) -> str:
-    return "42" + json.dumps(["comment", {"type": "comments", "items": [
-        {"client_id": client_id, "text": text}]}], ensure_ascii=False, separators=(",", ":"))
+    return "42" + json.dumps(
+        ["comment", {"type": "comments", "items": [{"client_id": client_id, "text": text}]}],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
 
 
 def _sio_items(raw: str) -> list[dict[str, Any]] | None:
@@ -163,10 +199,10 @@ DIALECTS = {
     "hub": Dialect("/ws/broadcasts/1", _hub_post, _comments_items, acks=True),
     "naive": Dialect("/ws/broadcasts/1", _hub_post, _comments_items, acks=True),
     "broadcaster": Dialect("/ws", _plain_post, _comments_items),
-    "socketio": Dialect("/socket.io/?EIO=4&transport=websocket", _sio_post, _sio_items,
-                        engineio=True),
-    "node": Dialect("/socket.io/?EIO=4&transport=websocket", _sio_post, _sio_items,
-                    engineio=True),
+    "socketio": Dialect(
+        "/socket.io/?EIO=4&transport=websocket", _sio_post, _sio_items, engineio=True
+    ),
+    "node": Dialect("/socket.io/?EIO=4&transport=websocket", _sio_post, _sio_items, engineio=True),
 }
 
 
@@ -194,8 +230,9 @@ async def seed_postgres(url: str) -> tuple[str, str]:
     schema = "bench_" + uuid.uuid4().hex[:12]
     await _execute(url, f"CREATE SCHEMA {schema}")
     parts = urlsplit(url)
-    scoped = urlunsplit((parts.scheme, parts.netloc, parts.path,
-                         "search_path=" + quote(f"{schema},public"), ""))
+    scoped = urlunsplit(
+        (parts.scheme, parts.netloc, parts.path, "search_path=" + quote(f"{schema},public"), "")
+    )
     await migrate(scoped, PACKAGES)
     db = await open_database(scoped)
     now = datetime.now(UTC).replace(microsecond=0)
@@ -204,8 +241,13 @@ async def seed_postgres(url: str) -> tuple[str, str]:
             "INSERT INTO broadcasts (id, title, description, category, starts_at, ends_at,"
             " status, created_at, updated_at) VALUES (1, '테스트 생방송', '', '회의',"
             " ?, ?, 'live', ?, ?)",
-            ((now - timedelta(minutes=30)).isoformat(), (now + timedelta(minutes=90)).isoformat(),
-             now.isoformat(), now.isoformat()))
+            (
+                (now - timedelta(minutes=30)).isoformat(),
+                (now + timedelta(minutes=90)).isoformat(),
+                now.isoformat(),
+                now.isoformat(),
+            ),
+        )
     finally:
         await db.close()
     return scoped, schema
@@ -215,49 +257,88 @@ async def seed_postgres(url: str) -> tuple[str, str]:
 class Server:
     """One system under test, started on a free port with its own database file."""
 
-    def __init__(self, kind: str, redis_url: str, tmp: Path, workers: int = 1,
-                 extra_env: dict[str, str] | None = None,
-                 default_admission: bool = False) -> None:
+    def __init__(
+        self,
+        kind: str,
+        redis_url: str,
+        tmp: Path,
+        workers: int = 1,
+        extra_env: dict[str, str] | None = None,
+        default_admission: bool = False,
+    ) -> None:
         self.kind = kind
         self.dialect = DIALECTS[kind]
         self.port = free_port()
         self.workers = workers
         db = tmp / f"{kind}-{self.port}.db"
         self.db = db
-        env = {**os.environ, "REDIS_URL": redis_url, "DATABASE_URL": f"sqlite:///{db}",
-               "SECRET_KEY": "bench", "PUBLIC_BASE_URL": f"http://127.0.0.1:{self.port}",
-               "COMMENT_BURST": "1000000", "COMMENT_RATE_PER_MINUTE": "100000000",
-               "ADDRESS_BURST": "1000000", "ADDRESS_RATE_PER_MINUTE": "100000000",
-               "CONNECTIONS_PER_ADDRESS": "1000000",
-               "ADMISSION_BURST": "100000", "ADMISSION_RATE": "100000",
-               "METRICS_DIR": str(tmp / f"metrics-{self.port}"),
-               "NAIVE_DB": str(db), "PORT": str(self.port), "LOG_LEVEL": "warning",
-               **(extra_env or {})}
+        env = {
+            **os.environ,
+            "REDIS_URL": redis_url,
+            "DATABASE_URL": f"sqlite:///{db}",
+            "SECRET_KEY": "bench",
+            "PUBLIC_BASE_URL": f"http://127.0.0.1:{self.port}",
+            "COMMENT_BURST": "1000000",
+            "COMMENT_RATE_PER_MINUTE": "100000000",
+            "ADDRESS_BURST": "1000000",
+            "ADDRESS_RATE_PER_MINUTE": "100000000",
+            "CONNECTIONS_PER_ADDRESS": "1000000",
+            "ADMISSION_BURST": "100000",
+            "ADMISSION_RATE": "100000",
+            "METRICS_DIR": str(tmp / f"metrics-{self.port}"),
+            "NAIVE_DB": str(db),
+            "PORT": str(self.port),
+            "LOG_LEVEL": "warning",
+            **(extra_env or {}),
+        }
         if default_admission:  # the storm measures the product's own admission limits
             del env["ADMISSION_BURST"], env["ADMISSION_RATE"]
-        uvicorn = [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port",
-                   str(self.port), "--log-level", "warning", "--backlog", "4096",
-                   "--ws", "websockets-sansio", "--ws-per-message-deflate", "false"]
+        uvicorn = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--log-level",
+            "warning",
+            "--backlog",
+            "4096",
+            "--ws",
+            "websockets-sansio",
+            "--ws-per-message-deflate",
+            "false",
+        ]
         self.schema = ""
         if kind == "hub" and is_postgres(os.environ.get("DATABASE_URL", "")):
-            env["DATABASE_URL"], self.schema = _run(
-                seed_postgres(os.environ["DATABASE_URL"]))
+            env["DATABASE_URL"], self.schema = _run(seed_postgres(os.environ["DATABASE_URL"]))
             env["DATA_DIR"] = str(tmp / f"data-{self.port}")
         elif kind == "hub":
             seed_broadcast(db, 1)
         if kind == "hub":
-            cmd = [sys.executable, "-c", "import sys; from web.cli import main; "
-                   "sys.exit(main())", "serve", "--port", str(self.port),
-                   "--workers", str(workers)]
+            cmd = [
+                sys.executable,
+                "-c",
+                "import sys; from web.cli import main; sys.exit(main())",
+                "serve",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(workers),
+            ]
         elif kind == "naive":
             cmd = [*uvicorn, "bench.naive_app:app"]
         elif kind in ("broadcaster", "socketio"):
             ensure_peer_packages(kind)
             first = [str(CACHE / "redis5")] if kind == "broadcaster" else []
-            env["PYTHONPATH"] = os.pathsep.join([str(PEERS), *first, str(CACHE / "py"),
-                                                 env.get("PYTHONPATH", "")])
-            cmd = [*uvicorn, "broadcaster_chat:app" if kind == "broadcaster"
-                   else "socketio_chat:app"]
+            env["PYTHONPATH"] = os.pathsep.join(
+                [str(PEERS), *first, str(CACHE / "py"), env.get("PYTHONPATH", "")]
+            )
+            cmd = [
+                *uvicorn,
+                "broadcaster_chat:app" if kind == "broadcaster" else "socketio_chat:app",
+            ]
         elif kind == "node":
             ensure_peer_packages(kind)
             env["NODE_PATH"] = str(CACHE / "node" / "node_modules")
@@ -308,5 +389,6 @@ class Server:
             self.proc.kill()
             self.proc.wait()
         if self.schema:
-            _run(_execute(os.environ["DATABASE_URL"],
-                                 f"DROP SCHEMA IF EXISTS {self.schema} CASCADE"))
+            _run(
+                _execute(os.environ["DATABASE_URL"], f"DROP SCHEMA IF EXISTS {self.schema} CASCADE")
+            )

@@ -19,7 +19,8 @@ class DatabaseURL:
     def __post_init__(self) -> None:
         if not self.url.startswith(("sqlite:///", "postgresql://", "postgres://")):
             raise ConfigurationError(
-                f"DATABASE_URL must start with sqlite:/// or postgresql://, got {self.url!r}")
+                f"DATABASE_URL must start with sqlite:/// or postgresql://, got {self.url!r}"
+            )
 
     @property
     def engine(self) -> Engine:
@@ -37,11 +38,13 @@ class DatabaseURL:
         return "postgresql://" + self.url.split("://", 1)[1]
 
 
-async def open_database(url: str | DatabaseURL, *, pool_size: int = 10,
-                        statement_cache_size: int = 100) -> Database:
+async def open_database(
+    url: str | DatabaseURL, *, pool_size: int = 10, statement_cache_size: int = 100
+) -> Database:
     """Open the database the URL names (after `migrate`)."""
     parsed = url if isinstance(url, DatabaseURL) else DatabaseURL(url)
     if parsed.engine == "sqlite":
         return await SqliteDatabase.open(parsed.path)
-    return await PostgresDatabase.open(parsed.dsn, max_size=pool_size,
-                                       statement_cache_size=statement_cache_size)
+    return await PostgresDatabase.open(
+        parsed.dsn, max_size=pool_size, statement_cache_size=statement_cache_size
+    )

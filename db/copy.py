@@ -61,8 +61,7 @@ class TableCheck:
 
     @property
     def ok(self) -> bool:
-        return (self.source_rows == self.target_rows
-                and self.source_checksum == self.target_checksum)
+        return self.source_rows == self.target_rows and self.source_checksum == self.target_checksum
 
 
 # ---- the source's schema -----------------------------------------------------------------
@@ -77,10 +76,15 @@ def source_tables(conn: sqlite3.Connection) -> list[Table]:
     rows = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'").fetchall()
     virtual = {name for name, sql in rows if (sql or "").upper().startswith("CREATE VIRTUAL")}
     shadows = {f"{v}{suffix}" for v in virtual for suffix in SHADOW_SUFFIXES}
-    names = sorted(name for name, _ in rows
-                   if name not in SKIPPED | virtual | shadows and not name.startswith("sqlite_"))
-    refers = {name: {r[2] for r in conn.execute(f"PRAGMA foreign_key_list({_quote(name)})")}
-              for name in names}
+    names = sorted(
+        name
+        for name, _ in rows
+        if name not in SKIPPED | virtual | shadows and not name.startswith("sqlite_")
+    )
+    refers = {
+        name: {r[2] for r in conn.execute(f"PRAGMA foreign_key_list({_quote(name)})")}
+        for name in names
+    }
     ordered: list[str] = []
     visiting: set[str] = set()
 
@@ -98,8 +102,10 @@ def source_tables(conn: sqlite3.Connection) -> list[Table]:
 
     for name in names:
         visit(name)
-    return [Table(name, tuple(r[1] for r in conn.execute(f"PRAGMA table_info({_quote(name)})")))
-            for name in ordered]
+    return [
+        Table(name, tuple(r[1] for r in conn.execute(f"PRAGMA table_info({_quote(name)})")))
+        for name in ordered
+    ]
 
 
 def _sqlite_rows(path: Path, table: Table) -> Iterator[Sequence[Any]]:
@@ -107,7 +113,8 @@ def _sqlite_rows(path: Path, table: Table) -> Iterator[Sequence[Any]]:
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
     try:
         cursor = conn.execute(
-            f"SELECT {', '.join(map(_quote, table.columns))} FROM {_quote(table.name)}")
+            f"SELECT {', '.join(map(_quote, table.columns))} FROM {_quote(table.name)}"
+        )
         while batch := cursor.fetchmany(BATCH):
             yield from batch
     finally:
@@ -117,8 +124,7 @@ def _sqlite_rows(path: Path, table: Table) -> Iterator[Sequence[Any]]:
 def _sqlite_sequences(path: Path) -> dict[str, int]:
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        has = conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").fetchone()
+        has = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").fetchone()
         return dict(conn.execute("SELECT name, seq FROM sqlite_sequence")) if has else {}
     finally:
         conn.close()
@@ -136,8 +142,7 @@ def copy_text(value: object) -> str:
     if isinstance(value, float):
         return repr(value)
     text = str(value)
-    return (text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
-            .replace("\t", "\\t"))
+    return text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
 
 
 def copy_line(row: Sequence[object]) -> bytes:
@@ -221,43 +226,49 @@ def _hex(total: int) -> str:
 async def _target_columns(conn: asyncpg.Connection, table: str) -> dict[str, str]:
     rows = await conn.fetch(
         "SELECT column_name, data_type FROM information_schema.columns"
-        " WHERE table_schema = current_schema() AND table_name = $1", table)
+        " WHERE table_schema = current_schema() AND table_name = $1",
+        table,
+    )
     return {r["column_name"]: r["data_type"] for r in rows}
 
 
-async def _check_target(conn: asyncpg.Connection, tables: Sequence[Table]
-                        ) -> dict[str, list[str]]:
+async def _check_target(conn: asyncpg.Connection, tables: Sequence[Table]) -> dict[str, list[str]]:
     """The target column types per table, after refusing a target that lacks a table or a
     column, or already holds rows."""
     types: dict[str, list[str]] = {}
     for table in tables:
         columns = await _target_columns(conn, table.name)
         if not columns:
-            raise CopyError(f"the target has no table {table.name}: run `live-seoul db "
-                            "migrate` against it first")
+            raise CopyError(
+                f"the target has no table {table.name}: run `live-seoul db "
+                "migrate` against it first"
+            )
         missing = [c for c in table.columns if c not in columns]
         if missing:
-            raise CopyError(f"the target's {table.name} lacks column(s) {', '.join(missing)}:"
-                            " are both databases migrated to the same version?")
+            raise CopyError(
+                f"the target's {table.name} lacks column(s) {', '.join(missing)}:"
+                " are both databases migrated to the same version?"
+            )
         if await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {_quote(table.name)})"):
-            raise CopyError(f"the target is not empty ({table.name} has rows); copy only into"
-                            " a freshly migrated database")
+            raise CopyError(
+                f"the target is not empty ({table.name} has rows); copy only into"
+                " a freshly migrated database"
+            )
         types[table.name] = [columns[c] for c in table.columns]
     return types
 
 
-async def _reset_sequences(conn: asyncpg.Connection, table: Table,
-                           floor: int) -> list[str]:
+async def _reset_sequences(conn: asyncpg.Connection, table: Table, floor: int) -> list[str]:
     """Set every sequence owned by a column of `table` past the highest value (and past
     SQLite's `AUTOINCREMENT` high-water mark `floor`); return their names."""
     reset = []
     for column in table.columns:
-        sequence = await conn.fetchval("SELECT pg_get_serial_sequence($1, $2)",
-                                       _quote(table.name), column)
+        sequence = await conn.fetchval(
+            "SELECT pg_get_serial_sequence($1, $2)", _quote(table.name), column
+        )
         if sequence is None:
             continue
-        highest = await conn.fetchval(
-            f"SELECT max({_quote(column)}) FROM {_quote(table.name)}")
+        highest = await conn.fetchval(f"SELECT max({_quote(column)}) FROM {_quote(table.name)}")
         top = max(int(highest or 0), floor)
         if top > 0:
             await conn.execute("SELECT setval($1::regclass, $2, true)", sequence, top)
@@ -294,8 +305,7 @@ def _tables(path: Path) -> list[Table]:
         conn.close()
 
 
-async def copy_database(source: str | DatabaseURL, target: str | DatabaseURL
-                        ) -> list[TableCheck]:
+async def copy_database(source: str | DatabaseURL, target: str | DatabaseURL) -> list[TableCheck]:
     """Copy every table of the SQLite `source` into the empty, migrated PostgreSQL
     `target` in one transaction; return the per-table comparison (`compare`).
 
@@ -310,8 +320,11 @@ async def copy_database(source: str | DatabaseURL, target: str | DatabaseURL
             await _check_target(conn, tables)
             for table in tables:
                 await conn.copy_to_table(
-                    table.name, source=_lines(path, table), columns=list(table.columns),
-                    format="text")
+                    table.name,
+                    source=_lines(path, table),
+                    columns=list(table.columns),
+                    format="text",
+                )
                 await _reset_sequences(conn, table, sequences.get(table.name, 0))
     finally:
         await conn.close()
@@ -348,17 +361,22 @@ async def compare(source: str | DatabaseURL, target: str | DatabaseURL) -> list[
             columns = await _target_columns(conn, table.name)
             types = [columns.get(c, "text") for c in table.columns]
             source_rows, source_total = await asyncio.to_thread(
-                _source_checksum, path, table, types)
+                _source_checksum, path, table, types
+            )
             target_rows, target_total = 0, 0
             if columns:
                 async with conn.transaction():
-                    sql = (f"SELECT {', '.join(map(_quote, table.columns))}"
-                           f" FROM {_quote(table.name)}")
+                    sql = (
+                        f"SELECT {', '.join(map(_quote, table.columns))} FROM {_quote(table.name)}"
+                    )
                     async for row in conn.cursor(sql, prefetch=BATCH):
                         target_rows += 1
                         target_total += row_digest(tuple(row), types)
-            checks.append(TableCheck(table.name, source_rows, target_rows,
-                                     _hex(source_total), _hex(target_total)))
+            checks.append(
+                TableCheck(
+                    table.name, source_rows, target_rows, _hex(source_total), _hex(target_total)
+                )
+            )
     finally:
         await conn.close()
     return checks
@@ -370,11 +388,16 @@ def report(checks: Sequence[TableCheck]) -> str:
     lines = [f"{'table':<{width}}  {'source':>9}  {'target':>9}  {'checksum':<16}  result"]
     for c in checks:
         same = c.source_checksum == c.target_checksum
-        checksum = c.source_checksum[:16] if same else (
-            f"{c.source_checksum[:7]}≠{c.target_checksum[:7]}")
-        lines.append(f"{c.table:<{width}}  {c.source_rows:>9}  {c.target_rows:>9}"
-                     f"  {checksum:<16}  {'ok' if c.ok else 'MISMATCH'}")
+        checksum = (
+            c.source_checksum[:16] if same else (f"{c.source_checksum[:7]}≠{c.target_checksum[:7]}")
+        )
+        lines.append(
+            f"{c.table:<{width}}  {c.source_rows:>9}  {c.target_rows:>9}"
+            f"  {checksum:<16}  {'ok' if c.ok else 'MISMATCH'}"
+        )
     bad = [c.table for c in checks if not c.ok]
-    lines.append(f"{len(checks)} table(s), {sum(c.source_rows for c in checks)} row(s): "
-                 + (f"MISMATCH in {', '.join(bad)}" if bad else "identical"))
+    lines.append(
+        f"{len(checks)} table(s), {sum(c.source_rows for c in checks)} row(s): "
+        + (f"MISMATCH in {', '.join(bad)}" if bad else "identical")
+    )
     return "\n".join(lines)

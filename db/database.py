@@ -82,9 +82,7 @@ class Database(Executor, Protocol):
     an aware UTC time): what rows stamped by several hosts use (`created_at`), so one
     clock orders them. Compares as text in time order on both engines."""
 
-    def transaction(
-        self, lock: str | None = None
-    ) -> AbstractAsyncContextManager[Transaction]:
+    def transaction(self, lock: str | None = None) -> AbstractAsyncContextManager[Transaction]:
         """A transaction on the writer, committed when the block ends, rolled back if it
         raises; with `lock`, serialised with every other transaction on the same key."""
 

@@ -153,8 +153,9 @@ async def _campaign(lease: Lease, job: Job, election: Election, retry: float) ->
 
 
 @contextlib.asynccontextmanager
-async def elected(database: Database, name: str, job: Job, *,
-                  retry: float = ELECTION_RETRY) -> AsyncIterator[Election]:
+async def elected(
+    database: Database, name: str, job: Job, *, retry: float = ELECTION_RETRY
+) -> AsyncIterator[Election]:
     """Run `job()` in this process while it is the one leader for `name` among every
     process on `database`; until the block ends. On exit the job stops and the lease is
     released, so another process takes over within its `retry`."""

@@ -45,8 +45,9 @@ SCHEMA_MIGRATIONS_POSTGRES = (
 )
 
 
-async def migrate(url: str | DatabaseURL,
-                  packages: Sequence[PackageMigrations]) -> list[tuple[str, int]]:
+async def migrate(
+    url: str | DatabaseURL, packages: Sequence[PackageMigrations]
+) -> list[tuple[str, int]]:
     """Bring the database up to date; return the (package, number) pairs applied."""
     parsed = url if isinstance(url, DatabaseURL) else DatabaseURL(url)
     if parsed.engine == "sqlite":
@@ -54,8 +55,7 @@ async def migrate(url: str | DatabaseURL,
     return await migrate_postgres(parsed.dsn, packages)
 
 
-def migrate_sqlite(path: Path,
-                   packages: Sequence[PackageMigrations]) -> list[tuple[str, int]]:
+def migrate_sqlite(path: Path, packages: Sequence[PackageMigrations]) -> list[tuple[str, int]]:
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, isolation_level=None)
     applied: list[tuple[str, int]] = []
@@ -108,17 +108,20 @@ async def check_postgres(conn: asyncpg.Connection) -> None:
     `LC_CTYPE`, pg_trgm extracts no trigrams from Hangul and every search finds nothing."""
     encoding, ctype = await conn.fetchrow(
         "SELECT pg_encoding_to_char(encoding), datctype FROM pg_database"
-        " WHERE datname = current_database()")
+        " WHERE datname = current_database()"
+    )
     normal = ctype.lower().replace("-", "")
     if encoding != "UTF8" or not normal.endswith("utf8"):
         raise ConfigurationError(
             f"PostgreSQL database has ENCODING {encoding} and LC_CTYPE {ctype}; Korean search"
             " needs UTF8 and a UTF-8 LC_CTYPE. Create it with: CREATE DATABASE … ENCODING"
-            " 'UTF8' LC_CTYPE 'C.UTF-8' LC_COLLATE 'C.UTF-8' TEMPLATE template0")
+            " 'UTF8' LC_CTYPE 'C.UTF-8' LC_COLLATE 'C.UTF-8' TEMPLATE template0"
+        )
 
 
-async def migrate_postgres(dsn: str,
-                           packages: Sequence[PackageMigrations]) -> list[tuple[str, int]]:
+async def migrate_postgres(
+    dsn: str, packages: Sequence[PackageMigrations]
+) -> list[tuple[str, int]]:
     try:
         conn = await asyncpg.connect(dsn)
     except (OSError, asyncpg.PostgresError) as error:
@@ -135,14 +138,18 @@ async def migrate_postgres(dsn: str,
                 for number, sql in enumerate(entry.postgresql, start=1):
                     async with conn.transaction():
                         done = await conn.fetchval(
-                            "SELECT 1 FROM schema_migrations WHERE package = $1"
-                            " AND number = $2", entry.package, number)
+                            "SELECT 1 FROM schema_migrations WHERE package = $1 AND number = $2",
+                            entry.package,
+                            number,
+                        )
                         if done:
                             continue
                         await conn.execute(sql)
                         await conn.execute(
                             "INSERT INTO schema_migrations (package, number) VALUES ($1, $2)",
-                            entry.package, number)
+                            entry.package,
+                            number,
+                        )
                     applied.append((entry.package, number))
         finally:
             await conn.execute("SELECT pg_advisory_unlock($1)", lock_id("schema_migrations"))

@@ -24,8 +24,9 @@ from db.errors import ConfigurationError, IntegrityError, UniqueViolation
 # The database's clock as the stores' text: `2026-12-01T10:00:00.123456+00:00`.
 # clock_timestamp(), not now(): now() is the transaction's start, the same for every row
 # of a transaction and older than rows other hosts committed meanwhile.
-NOW_SQL = ("(to_char(clock_timestamp() AT TIME ZONE 'UTC',"
-           " 'YYYY-MM-DD\"T\"HH24:MI:SS.US') || '+00:00')")
+NOW_SQL = (
+    "(to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US') || '+00:00')"
+)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -45,7 +46,7 @@ def placeholders(sql: str) -> str:
                         continue
                     break
                 end += 1
-            out.append(sql[i:end + 1])
+            out.append(sql[i : end + 1])
             i = end + 1
         elif sql.startswith("--", i):
             end = sql.find("\n", i)
@@ -64,8 +65,7 @@ def placeholders(sql: str) -> str:
 
 def lock_id(key: str) -> int:
     """A stable signed 64-bit advisory-lock id for a key (the same on every host)."""
-    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big",
-                          signed=True)
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
 
 
 def _count(status: str) -> int:
@@ -130,6 +130,8 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     layer never leaves behind: transactions always end, no LISTEN, no session SET, and
     `session_lock` unlocks what it took."""
     del conn
+
+
 class AdvisoryLease:
     """A run-once job's lease: `pg_try_advisory_xact_lock` in a transaction held open on
     one pooled connection (works through PgBouncer in transaction mode; see db.leader)."""
@@ -211,14 +213,19 @@ class PostgresDatabase(_Statements):
         self._leases: list[AdvisoryLease] = []
 
     @classmethod
-    async def open(cls, dsn: str, *, min_size: int = 2, max_size: int = 10,
-                   statement_cache_size: int = 100) -> PostgresDatabase:
+    async def open(
+        cls, dsn: str, *, min_size: int = 2, max_size: int = 10, statement_cache_size: int = 100
+    ) -> PostgresDatabase:
         try:
             pool = await asyncpg.create_pool(
-                dsn, min_size=min_size, max_size=max_size,
-                statement_cache_size=statement_cache_size, reset=_keep_session,
+                dsn,
+                min_size=min_size,
+                max_size=max_size,
+                statement_cache_size=statement_cache_size,
+                reset=_keep_session,
                 # The session default, which survives RESET ALL (see `_keep_session`).
-                server_settings=CUSTOM_PLANS if statement_cache_size else None)
+                server_settings=CUSTOM_PLANS if statement_cache_size else None,
+            )
         except (OSError, asyncpg.PostgresError) as error:
             raise ConfigurationError(f"cannot connect to PostgreSQL: {error}") from error
         assert pool is not None

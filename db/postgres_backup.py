@@ -48,7 +48,8 @@ def _tool(name: str) -> str:
         raise ConfigurationError(
             f"{name} is not installed (or not on PATH): install PostgreSQL's client tools"
             f" of the server's major version or newer (Debian: apt-get install"
-            f" postgresql-client) and run the command again")
+            f" postgresql-client) and run the command again"
+        )
     return found
 
 
@@ -57,8 +58,10 @@ def _dsn(url: str | DatabaseURL) -> str:
     if parsed.engine != "postgresql":
         raise ConfigurationError(f"{parsed.url!r} is not a PostgreSQL URL")
     if urlsplit(parsed.dsn).query:  # libpq refuses asyncpg's extra parameters
-        raise ConfigurationError("a DATABASE_URL with query parameters cannot be given to"
-                                 " pg_dump; back up with a plain postgresql://user@host/db")
+        raise ConfigurationError(
+            "a DATABASE_URL with query parameters cannot be given to"
+            " pg_dump; back up with a plain postgresql://user@host/db"
+        )
     return parsed.dsn
 
 
@@ -90,8 +93,14 @@ def backup_postgres(url: str | DatabaseURL, dest: Path) -> PostgresBackup:
     dest.parent.mkdir(parents=True, exist_ok=True)
     partial = dest.with_name(dest.name + ".partial")
     try:
-        _run(pg_dump, "--format=custom", "--no-owner", "--no-privileges",
-             f"--file={partial}", f"--dbname={dsn}")
+        _run(
+            pg_dump,
+            "--format=custom",
+            "--no-owner",
+            "--no-privileges",
+            f"--file={partial}",
+            f"--dbname={dsn}",
+        )
         tables = check_archive(partial)
         with partial.open("rb+") as fh:
             os.fsync(fh.fileno())
@@ -109,9 +118,12 @@ async def other_clients(url: str | DatabaseURL) -> int:
     except (OSError, asyncpg.PostgresError) as error:
         raise ConfigurationError(f"cannot connect to PostgreSQL: {error}") from error
     try:
-        return int(await conn.fetchval(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-            " AND backend_type = 'client backend' AND pid <> pg_backend_pid()"))
+        return int(
+            await conn.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+            )
+        )
     finally:
         await conn.close()
 
@@ -129,7 +141,17 @@ async def restore_postgres(archive: Path, url: str | DatabaseURL) -> int:
     if clients:
         raise PostgresInUse(
             f"{clients} other client(s) are connected to the database; stop the service on"
-            " every host (and PgBouncer's pool to it) before restoring")
-    _run(pg_restore, "--clean", "--if-exists", "--no-owner", "--no-privileges",
-         "--single-transaction", "--exit-on-error", f"--dbname={dsn}", str(archive))
+            " every host (and PgBouncer's pool to it) before restoring"
+        )
+    _run(
+        pg_restore,
+        "--clean",
+        "--if-exists",
+        "--no-owner",
+        "--no-privileges",
+        "--single-transaction",
+        "--exit-on-error",
+        f"--dbname={dsn}",
+        str(archive),
+    )
     return tables

@@ -100,8 +100,9 @@ class SqliteDatabase:
     engine: Engine = "sqlite"
     now_sql: str = NOW_SQL
 
-    def __init__(self, path: Path, reader: aiosqlite.Connection,
-                 writer: aiosqlite.Connection) -> None:
+    def __init__(
+        self, path: Path, reader: aiosqlite.Connection, writer: aiosqlite.Connection
+    ) -> None:
         self.path = path
         self._reader = _Statements(reader)
         self._writer = _Statements(writer)

@@ -29,9 +29,11 @@ class CommentAccess:
     votes_need_account: bool = False
 
     def public(self) -> dict[str, bool]:
-        return {"accounts_only": self.accounts_only,
-                "questions_need_account": self.questions_need_account,
-                "votes_need_account": self.votes_need_account}
+        return {
+            "accounts_only": self.accounts_only,
+            "questions_need_account": self.questions_need_account,
+            "votes_need_account": self.votes_need_account,
+        }
 
 
 def check_post(access: CommentAccess, author: Identity, question: bool) -> None:
@@ -39,17 +41,20 @@ def check_post(access: CommentAccess, author: Identity, question: bool) -> None:
     if not author.is_guest:
         return
     if access.accounts_only:
-        raise CommentRejected("sign_in_required",
-                              "this broadcast takes comments from signed-in accounts only")
+        raise CommentRejected(
+            "sign_in_required", "this broadcast takes comments from signed-in accounts only"
+        )
     if question and access.questions_need_account:
-        raise CommentRejected("sign_in_required",
-                              "this broadcast takes questions from signed-in accounts only")
+        raise CommentRejected(
+            "sign_in_required", "this broadcast takes questions from signed-in accounts only"
+        )
 
 
 def check_vote(access: CommentAccess, voter: Identity) -> None:
     if voter.is_guest and access.votes_need_account:
-        raise CommentRejected("sign_in_required",
-                              "this broadcast counts votes from signed-in accounts only")
+        raise CommentRejected(
+            "sign_in_required", "this broadcast counts votes from signed-in accounts only"
+        )
 
 
 class AccessStore:
@@ -66,7 +71,9 @@ class AccessStore:
             return cached[1]
         row = await self.db.fetchone(
             "SELECT accounts_only, questions_need_account, votes_need_account"
-            " FROM comment_access WHERE broadcast_id = ?", (broadcast_id,))
+            " FROM comment_access WHERE broadcast_id = ?",
+            (broadcast_id,),
+        )
         access = CommentAccess(*(bool(row[i]) for i in range(3))) if row else CommentAccess()
         if len(self._cache) > 10_000:
             self._cache.clear()
@@ -80,12 +87,18 @@ class AccessStore:
             " ON CONFLICT (broadcast_id) DO UPDATE SET accounts_only = excluded.accounts_only,"
             " questions_need_account = excluded.questions_need_account,"
             " votes_need_account = excluded.votes_need_account",
-            (broadcast_id, int(access.accounts_only), int(access.questions_need_account),
-             int(access.votes_need_account)))
+            (
+                broadcast_id,
+                int(access.accounts_only),
+                int(access.questions_need_account),
+                int(access.votes_need_account),
+            ),
+        )
         self._cache[broadcast_id] = (time.monotonic(), access)
 
-    async def check_post(self, broadcast_id: int, author: Identity, client_id: str,
-                         decision: PostDecision) -> None:
+    async def check_post(
+        self, broadcast_id: int, author: Identity, client_id: str, decision: PostDecision
+    ) -> None:
         """The hub policy: guests are refused where the operator asked for accounts."""
         if author.is_guest:
             check_post(await self.get(broadcast_id), author, CommentFlag.QUESTION in decision.flags)

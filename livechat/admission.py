@@ -22,8 +22,9 @@ ADDRESS_RETRY = 30
 
 
 class Admission:
-    def __init__(self, max_connections: int, rate_per_second: float, burst: int,
-                 per_address: int = 50) -> None:
+    def __init__(
+        self, max_connections: int, rate_per_second: float, burst: int, per_address: int = 50
+    ) -> None:
         self.max_connections = max_connections
         self.per_address = per_address
         self.open = 0

@@ -162,4 +162,3 @@ class MemoryBroker(Broker):
         found = self._groups.get(group, {})
         for member in members:
             found.pop(member, None)
-

@@ -10,8 +10,9 @@ from livechat.broker import Broker, MemoryBroker
 def broker_from_url(url: str) -> Broker:
     if url in ("", "memory://"):
         return MemoryBroker()
-    if url.startswith(("redis://", "rediss://", "unix://", "redis+sentinel://",
-                       "redis+cluster://")):
+    if url.startswith(
+        ("redis://", "rediss://", "unix://", "redis+sentinel://", "redis+cluster://")
+    ):
         # Lazy on purpose (the one import inside a function): see the module docstring.
         from livechat.redis_broker import RedisBroker
 

@@ -32,5 +32,9 @@ class ChatState:
         # As this process's `public()` wrote it (the broker carries our own events).
         pinned = cast(CommentWire, found) if isinstance(found, dict) else None
         pinned_id = pinned.get("id") if pinned else None
-        return cls(slow_mode=int(data.get("slow_mode", 0)), closed=bool(data.get("closed", False)),
-                   pinned_id=pinned_id if isinstance(pinned_id, int) else None, pinned=pinned)
+        return cls(
+            slow_mode=int(data.get("slow_mode", 0)),
+            closed=bool(data.get("closed", False)),
+            pinned_id=pinned_id if isinstance(pinned_id, int) else None,
+            pinned=pinned,
+        )

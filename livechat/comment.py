@@ -42,7 +42,6 @@ class CommentWire(TypedDict):
     reply_to: NotRequired[int]  # the question an answer answers
 
 
-
 @dataclass(frozen=True, slots=True)
 class Comment:
     id: int
@@ -63,11 +62,38 @@ class Comment:
     @classmethod
     def from_row(cls, row: Iterable[Any]) -> Comment:
         """A comment from a row of the stores' comment columns, in field order."""
-        (id_, broadcast_id, author_key, author_name, role, department, client_id, text,
-         created_at, video_offset, status, flags, author_mark, reply_to) = row
-        return cls(id_, broadcast_id, author_key, author_name, Role.stored(role), department,
-                   client_id, text, created_at, video_offset, CommentStatus(status), flags,
-                   author_mark, None if reply_to is None else int(reply_to))
+        (
+            id_,
+            broadcast_id,
+            author_key,
+            author_name,
+            role,
+            department,
+            client_id,
+            text,
+            created_at,
+            video_offset,
+            status,
+            flags,
+            author_mark,
+            reply_to,
+        ) = row
+        return cls(
+            id_,
+            broadcast_id,
+            author_key,
+            author_name,
+            Role.stored(role),
+            department,
+            client_id,
+            text,
+            created_at,
+            video_offset,
+            CommentStatus(status),
+            flags,
+            author_mark,
+            None if reply_to is None else int(reply_to),
+        )
 
     @property
     def flag_set(self) -> frozenset[str]:

@@ -73,8 +73,11 @@ def _body(event: Event) -> dict[str, Any]:
     if isinstance(event, FrameOut):
         body: dict[str, Any] = {"t": "frame", "frame": event.frame}
         if event.change is not None:
-            body["status"] = {"ids": list(event.change.ids), "status": event.change.status,
-                              "reshown": event.change.reshown}
+            body["status"] = {
+                "ids": list(event.change.ids),
+                "status": event.change.status,
+                "reshown": event.change.reshown,
+            }
         return body
     if isinstance(event, StateChanged):
         return {"t": "state", "state": event.state.public()}
@@ -122,7 +125,9 @@ def _event(data: dict[str, Any]) -> Event | None:
         if isinstance(changed, dict):
             change = StatusChange(
                 tuple(i for i in changed.get("ids", ()) if isinstance(i, int)),
-                CommentStatus(str(changed.get("status"))), bool(changed.get("reshown")))
+                CommentStatus(str(changed.get("status"))),
+                bool(changed.get("reshown")),
+            )
         return FrameOut(text, change)
     if kind == "state":
         state = data.get("state", {})
@@ -133,10 +138,14 @@ def _event(data: dict[str, Any]) -> Event | None:
         except (TypeError, ValueError):
             return None
     if kind == "mod":
-        frame, key, author_frame = (data.get("frame"), data.get("author_key"),
-                                    data.get("author_frame"))
+        frame, key, author_frame = (
+            data.get("frame"),
+            data.get("author_key"),
+            data.get("author_frame"),
+        )
         return ModerationNotice(
             frame if isinstance(frame, str) else None,
             key if isinstance(key, str) else None,
-            author_frame if isinstance(author_frame, str) else None)
+            author_frame if isinstance(author_frame, str) else None,
+        )
     return None

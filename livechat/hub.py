@@ -65,6 +65,7 @@ from livechat.viewer import CLOSE, CLOSE_TOO_SLOW, Frame, Viewer
 
 log = logging.getLogger("livechat.hub")
 
+
 @dataclass(frozen=True)
 class HubLimits:
     max_chars: int = 300
@@ -89,10 +90,10 @@ class HubLimits:
         }
 
 
-
 # A resuming page may still show this many of the comments it saw (livechat.js keeps at
 # most 400); those among them removed meanwhile are sent as `deleted`.
 RECHECK_ON_RESUME = 400
+
 
 class ChatWindow(Protocol):
     """When a broadcast takes live comments (livechat knows no schedule: `web` supplies it)."""
@@ -121,8 +122,12 @@ class CommentHub:
         self.process_id = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.rooms: dict[int, Room] = {}
         self.chat_window: ChatWindow | None = None
-        self.admission = Admission(limits.max_connections, limits.admission_rate,
-                                   limits.admission_burst, limits.connections_per_address)
+        self.admission = Admission(
+            limits.max_connections,
+            limits.admission_rate,
+            limits.admission_burst,
+            limits.connections_per_address,
+        )
         self._identity_limits = RateLimiter(limits.burst, limits.rate_per_minute)
         self._address_limits = RateLimiter(limits.address_burst, limits.address_rate_per_minute)
         self._last_post: dict[tuple[int, str], float] = {}
@@ -182,8 +187,9 @@ class CommentHub:
             room = self.rooms.get(broadcast_id)
             if room is not None:
                 return room
-            room = Room(broadcast_id, self.store, self.broker, self.process_id, self.stats,
-                        self.plugins)
+            room = Room(
+                broadcast_id, self.store, self.broker, self.process_id, self.stats, self.plugins
+            )
             await room.open()
             settings = await self.store.get_chat_settings(broadcast_id)
             pinned_id = settings.pinned_id
@@ -255,20 +261,25 @@ class CommentHub:
         if latest:
             who = viewer.identity
             sees_held = who is not None and who.role in MODERATORS
-            gone = [e.id for e in latest if e.status != CommentStatus.VISIBLE and (
-                e.status != CommentStatus.HELD
-                or not (sees_held or (who and e.author_key == who.key)))]
+            gone = [
+                e.id
+                for e in latest
+                if e.status != CommentStatus.VISIBLE
+                and (
+                    e.status != CommentStatus.HELD
+                    or not (sees_held or (who and e.author_key == who.key))
+                )
+            ]
             if gone:
                 viewer.push(Frame(protocol.deleted_frame(gone)))
             back = [e.wire for e in latest if e.status == CommentStatus.VISIBLE and e.reshown]
             if back:
                 viewer.push(Frame(protocol.restored_frame(back)))
         for start in range(0, len(visible), FETCH_LIMIT):
-            self._push_backfill(viewer, visible[start:start + FETCH_LIMIT])
+            self._push_backfill(viewer, visible[start : start + FETCH_LIMIT])
         return True
 
-    async def _queue_missed(self, broadcast_id: int, viewer: Viewer, after: int,
-                            upto: int) -> None:
+    async def _queue_missed(self, broadcast_id: int, viewer: Viewer, after: int, upto: int) -> None:
         if after > upto:
             # Ahead of this room (it has not read the newest yet), or beyond every comment
             # there is (a restored backup, a forged id): then resume from the real newest
@@ -285,10 +296,13 @@ class CommentHub:
             # and the moderators' console.
             who = viewer.identity
             sees_held = who is not None and who.role in MODERATORS
-            gone = [i for i, status, author in await self.store.hidden_among_latest(
-                        broadcast_id, after, RECHECK_ON_RESUME)
-                    if status != CommentStatus.HELD
-                    or not (sees_held or (who and author == who.key))]
+            gone = [
+                i
+                for i, status, author in await self.store.hidden_among_latest(
+                    broadcast_id, after, RECHECK_ON_RESUME
+                )
+                if status != CommentStatus.HELD or not (sees_held or (who and author == who.key))
+            ]
             if gone:
                 viewer.push(Frame(protocol.deleted_frame(gone)))
             for supplement in self.plugins.resume:
@@ -306,8 +320,9 @@ class CommentHub:
     def _push_backfill(viewer: Viewer, items: list[CommentWire]) -> None:
         # Past the live-frame bound: backfill may exceed it once.
         if items:
-            viewer.push(Frame(protocol.comments_frame(items, backfill=True), items[-1]["id"],
-                              tuple(items)))
+            viewer.push(
+                Frame(protocol.comments_frame(items, backfill=True), items[-1]["id"], tuple(items))
+            )
 
     async def resume(self, broadcast_id: int, viewer: Viewer, after: int) -> None:
         """Send every visible comment after `after` up to the watermark, then go on live."""
@@ -323,13 +338,15 @@ class CommentHub:
         finally:
             viewer.release()
 
-    async def handle_command(self, broadcast_id: int, viewer: Viewer,
-                             command: protocol.Command) -> None:
+    async def handle_command(
+        self, broadcast_id: int, viewer: Viewer, command: protocol.Command
+    ) -> None:
         """Run a registered command (moderation, questions); unknown ones earn an error."""
         handler = self.plugins.commands.get(command.type)
         if handler is None:
-            viewer.offer_direct(protocol.error_frame("unknown_type",
-                                                     f"unknown message type {command.type!r}"))
+            viewer.offer_direct(
+                protocol.error_frame("unknown_type", f"unknown message type {command.type!r}")
+            )
             return
         try:
             await handler.run_command(broadcast_id, viewer, command)
@@ -388,8 +405,7 @@ class CommentHub:
             if self.rooms.get(room.broadcast_id) is room:
                 self._enqueue(room.broadcast_id, Presence(room.local_presence))
 
-        room.presence_publish_due = asyncio.get_running_loop().call_later(
-            delay, publish_latest)
+        room.presence_publish_due = asyncio.get_running_loop().call_later(delay, publish_latest)
 
     # -- posting -----------------------------------------------------------------------
     async def post(
@@ -417,8 +433,10 @@ class CommentHub:
                 window = await self._window_closed(broadcast_id)
                 if window is not None:
                     raise CommentRejected(
-                        "chat_closed", f"comments are taken only while the broadcast is live"
-                        f" (it is {window})", reason=window)
+                        "chat_closed",
+                        f"comments are taken only while the broadcast is live (it is {window})",
+                        reason=window,
+                    )
             text = validate_comment(raw_text, self.limits.max_chars)
             decision = PostDecision(text=text, origin=address_key(address) if address else "")
             if question:
@@ -432,8 +450,13 @@ class CommentHub:
             self.stats.reject(exc.code)
             raise
         comment, created = await self.store.insert(
-            broadcast_id, author, client_id, decision.text, status=decision.status,
-            flags=",".join(sorted(decision.flags)), video_offset=video_offset,
+            broadcast_id,
+            author,
+            client_id,
+            decision.text,
+            status=decision.status,
+            flags=",".join(sorted(decision.flags)),
+            video_offset=video_offset,
             origin=decision.origin,
         )
         if created:
@@ -446,8 +469,9 @@ class CommentHub:
             self.comment_stored(broadcast_id)
         return PostResult(comment, created, decision.notice)
 
-    async def _check_rates(self, broadcast_id: int, author: Identity, address: str,
-                           now: float) -> None:
+    async def _check_rates(
+        self, broadcast_id: int, author: Identity, address: str, now: float
+    ) -> None:
         """Slow mode, then the identity's and the address's token buckets: shared by every
         process through the broker when it can (Redis), else kept in this process."""
         room = self.rooms.get(broadcast_id)
@@ -455,8 +479,9 @@ class CommentHub:
         limits = self.limits
         buckets = [Bucket(f"id:{author.key}", limits.burst, limits.rate_per_minute / 60)]
         if address:
-            buckets.append(Bucket(f"addr:{address}", limits.address_burst,
-                                  limits.address_rate_per_minute / 60))
+            buckets.append(
+                Bucket(f"addr:{address}", limits.address_burst, limits.address_rate_per_minute / 60)
+            )
         if slow:  # one comment every `slow` s is a bucket of one token
             buckets.append(Bucket(f"slow:{broadcast_id}:{author.key}", 1, 1 / slow))
         waits = await self.broker.take(buckets)
@@ -465,12 +490,14 @@ class CommentHub:
         wait = waits[-1] if slow else 0.0
         if wait:
             raise CommentRejected(
-                "slow_mode", f"slow mode: one comment every {slow} s; wait {wait:.0f} s",
+                "slow_mode",
+                f"slow mode: one comment every {slow} s; wait {wait:.0f} s",
                 retry_after=retry_after(wait),
             )
         if waits[0]:
             raise CommentRejected(
-                "rate_limited", f"too many comments; try again in {max(1, round(waits[0]))} s",
+                "rate_limited",
+                f"too many comments; try again in {max(1, round(waits[0]))} s",
                 retry_after=retry_after(waits[0]),
             )
         if address and waits[1]:
@@ -480,8 +507,9 @@ class CommentHub:
                 retry_after=retry_after(waits[1]),
             )
 
-    def _take_locally(self, broadcast_id: int, author: Identity, address: str, slow: int,
-                      now: float) -> list[float]:
+    def _take_locally(
+        self, broadcast_id: int, author: Identity, address: str, slow: int, now: float
+    ) -> list[float]:
         """`Broker.take`'s answer from this process's own buckets (same order)."""
         slow_wait = 0.0
         if slow:
@@ -496,7 +524,6 @@ class CommentHub:
             if slow and not any(waits):
                 self._last_post[(broadcast_id, author.key)] = now
         return [*waits, slow_wait] if slow else waits
-
 
     def comment_stored(self, broadcast_id: int) -> None:
         """A comment of `broadcast_id` is committed: wake the local room, tell the others."""
@@ -513,8 +540,13 @@ class CommentHub:
             room.apply(event)
         self._enqueue(broadcast_id, event)
 
-    def broadcast_frame(self, broadcast_id: int, frame: dict[str, Any],
-                        changed: list[Comment] | None = None, reshown: bool = False) -> None:
+    def broadcast_frame(
+        self,
+        broadcast_id: int,
+        frame: dict[str, Any],
+        changed: list[Comment] | None = None,
+        reshown: bool = False,
+    ) -> None:
         """Send one server frame to every viewer of `broadcast_id` on every process.
 
         `changed`: comments whose status this frame announces (all now in one status;
@@ -571,8 +603,9 @@ class CommentHub:
 
     async def _window_closed(self, broadcast_id: int) -> str | None:
         """Why live comments are not taken now (`planned`, `ended`, …), or None."""
-        return None if self.chat_window is None else await self.chat_window.closed_reason(
-            broadcast_id)
+        return (
+            None if self.chat_window is None else await self.chat_window.closed_reason(broadcast_id)
+        )
 
     def hello(self, room: Room, viewer: Viewer, window: str | None = None) -> str:
         """`closed` is true when a moderator closed the chat or the broadcast is not live
@@ -583,8 +616,13 @@ class CommentHub:
         if closed:
             extra["closed_reason"] = window or "moderator"
         return protocol.hello_frame(
-            room.broadcast_id, you, self.limits.public(), room.state.slow_mode,
-            room.viewer_count(), room.watermark, extra,
+            room.broadcast_id,
+            you,
+            self.limits.public(),
+            room.state.slow_mode,
+            room.viewer_count(),
+            room.watermark,
+            extra,
         )
 
 

@@ -40,11 +40,41 @@ from livechat.text import CommentRejected
 
 PERSONAL_DATA_KINDS = ("phone", "rrn", "email")
 
-_DIGIT_WORDS = {"공": "0", "영": "0", "빵": "0", "일": "1", "이": "2", "삼": "3", "사": "4",
-                "오": "5", "육": "6", "륙": "6", "칠": "7", "팔": "8", "구": "9"}
-_LOOKALIKE_DIGITS = {"O": "0", "o": "0", "Ｏ": "0", "ｏ": "0", "○": "0", "◯": "0", "〇": "0",
-                     "ㅇ": "0", "О": "0", "о": "0", "Ο": "0", "ο": "0", "l": "1", "I": "1",
-                     "|": "1", "ｌ": "1", "Ｉ": "1", "ㅣ": "1"}
+_DIGIT_WORDS = {
+    "공": "0",
+    "영": "0",
+    "빵": "0",
+    "일": "1",
+    "이": "2",
+    "삼": "3",
+    "사": "4",
+    "오": "5",
+    "육": "6",
+    "륙": "6",
+    "칠": "7",
+    "팔": "8",
+    "구": "9",
+}
+_LOOKALIKE_DIGITS = {
+    "O": "0",
+    "o": "0",
+    "Ｏ": "0",
+    "ｏ": "0",
+    "○": "0",
+    "◯": "0",
+    "〇": "0",
+    "ㅇ": "0",
+    "О": "0",
+    "о": "0",
+    "Ο": "0",
+    "ο": "0",
+    "l": "1",
+    "I": "1",
+    "|": "1",
+    "ｌ": "1",
+    "Ｉ": "1",
+    "ㅣ": "1",
+}
 _SEPARATORS = frozenset(
     " \t\u00a0\u3000\u2002\u2003\u2009\u202f"  # spaces
     "-‐‑‒–—―−－ーㅡ一﹣"  # dashes, the Hangul vowel ㅡ, the CJK one used as a dash
@@ -53,17 +83,21 @@ _SEPARATORS = frozenset(
 MAX_SEPARATOR_RUN = 3
 
 _MOBILE = re.compile(r"010\d{8}|01[16789]\d{7,8}")
-_LANDLINE = re.compile(r"02\d{7,8}|0(?:3[1-3]|4[1-4]|5[1-5]|6[1-4])\d{7,8}|070\d{8}"
-                       r"|050\d\d{7,8}|080\d{7}")
+_LANDLINE = re.compile(
+    r"02\d{7,8}|0(?:3[1-3]|4[1-4]|5[1-5]|6[1-4])\d{7,8}|070\d{8}"
+    r"|050\d\d{7,8}|080\d{7}"
+)
 # Representative numbers (대표번호): the series in use, then four digits.
-_REPRESENTATIVE = re.compile(r"(?:1522|1533|1544|1551|1566|1577|1588|1599|1600|1644|1661|1666"
-                             r"|1670|1688|1800|1811|1833|1844|1855|1877|1899)\d{4}")
+_REPRESENTATIVE = re.compile(
+    r"(?:1522|1533|1544|1551|1566|1577|1588|1599|1600|1644|1661|1666"
+    r"|1670|1688|1800|1811|1833|1844|1855|1877|1899)\d{4}"
+)
 # A counter or unit right after eight digits makes them a count, a year or a price.
 _UNITS = frozenset("년명원회개건세대차번호분초시일월점표위석곳층권쪽장배살주")
 _RRN = re.compile(r"\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])[1-8]\d{6}")
 
-_AT = (r"\s?[@＠﹫]\s?|\s?[(\[{<]\s?(?:at|AT|At|골뱅이)\s?[)\]}>]\s?|\s?골뱅이\s?|앳")
-_DOT = (r"[.．。｡]|\s?[(\[{<]\s?(?:dot|DOT|Dot|닷|점)\s?[)\]}>]\s?|\s(?:dot|DOT)\s|닷|쩜|점")
+_AT = r"\s?[@＠﹫]\s?|\s?[(\[{<]\s?(?:at|AT|At|골뱅이)\s?[)\]}>]\s?|\s?골뱅이\s?|앳"
+_DOT = r"[.．。｡]|\s?[(\[{<]\s?(?:dot|DOT|Dot|닷|점)\s?[)\]}>]\s?|\s(?:dot|DOT)\s|닷|쩜|점"
 _EMAIL_TOKENS = re.compile(f"(?P<at>{_AT})|(?P<dot>{_DOT})")
 _EMAIL = re.compile(
     r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-가-힣]+@"
@@ -116,8 +150,11 @@ def number_kind(digits: str) -> str | None:
     """`phone` or `rrn` if `digits` (ASCII) are one, else None."""
     if _RRN.fullmatch(digits):
         return "rrn"
-    if _MOBILE.fullmatch(digits) or _LANDLINE.fullmatch(digits) or _REPRESENTATIVE.fullmatch(
-            digits):
+    if (
+        _MOBILE.fullmatch(digits)
+        or _LANDLINE.fullmatch(digits)
+        or _REPRESENTATIVE.fullmatch(digits)
+    ):
         return "phone"
     if digits.startswith("82") and len(digits) >= 10:
         national = digits[2:] if digits[2] == "0" else "0" + digits[2:]
@@ -147,9 +184,11 @@ def _representative(text: str, tokens: list[_Token]) -> bool:
     after = tokens[-1].position + 1
     if after < len(text) and text[after] in _UNITS:
         return False
-    between = text[tokens[3].position + 1:tokens[4].position]
-    first, second = int("".join(t.digit for t in tokens[:4])), int(
-        "".join(t.digit for t in tokens[4:]))
+    between = text[tokens[3].position + 1 : tokens[4].position]
+    first, second = (
+        int("".join(t.digit for t in tokens[:4])),
+        int("".join(t.digit for t in tokens[4:])),
+    )
     return not (between and first < second <= 2100)  # 1600 ~ 1800: years
 
 
@@ -158,17 +197,23 @@ def _numbers(text: str) -> list[tuple[str, list[int]]]:
     found = []
     for tokens, gaps in _runs(text):
         count = len(tokens)
-        cuts = [0] + [i for i in range(1, count)
-                      if gaps[i] or tokens[i].kind != tokens[i - 1].kind] + [count]
+        cuts = (
+            [0]
+            + [i for i in range(1, count) if gaps[i] or tokens[i].kind != tokens[i - 1].kind]
+            + [count]
+        )
         digits = "".join(t.digit for t in tokens)
         start_index = 0
         while start_index < len(cuts) - 1:
             start = cuts[start_index]
-            for end in reversed(cuts[start_index + 1:]):
-                if 8 <= end - start <= 13 and _grouped_like_a_number(gaps[start + 1:end]):
+            for end in reversed(cuts[start_index + 1 :]):
+                if 8 <= end - start <= 13 and _grouped_like_a_number(gaps[start + 1 : end]):
                     kind = number_kind(digits[start:end])
-                    if kind == "phone" and end - start == 8 and not _representative(
-                            text, tokens[start:end]):
+                    if (
+                        kind == "phone"
+                        and end - start == 8
+                        and not _representative(text, tokens[start:end])
+                    ):
                         kind = None
                     if kind is not None:
                         found.append((kind, [t.position for t in tokens[start:end]]))
@@ -260,9 +305,12 @@ def mask_for_publishing(text: str, confirmed: bool) -> str:
         return masked.text
     kinds = [k for k in PERSONAL_DATA_KINDS if k in masked.kinds]
     raise CommentRejected(
-        "personal_data", f"the text contains personal data ({', '.join(kinds)}); send it "
-        "again with mask_personal_data: true to publish it masked", masked=masked.text,
-        kinds=kinds)
+        "personal_data",
+        f"the text contains personal data ({', '.join(kinds)}); send it "
+        "again with mask_personal_data: true to publish it masked",
+        masked=masked.text,
+        kinds=kinds,
+    )
 
 
 __all__ = [

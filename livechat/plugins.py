@@ -40,8 +40,9 @@ class RoomView(Protocol):
 
 @runtime_checkable
 class PostPolicy(Protocol):
-    async def check_post(self, broadcast_id: int, author: Identity, client_id: str,
-                         decision: PostDecision) -> None:
+    async def check_post(
+        self, broadcast_id: int, author: Identity, client_id: str, decision: PostDecision
+    ) -> None:
         """Before a comment is stored: raise `CommentRejected`, or change `decision`."""
 
 
@@ -81,14 +82,22 @@ class CommandHandler(Protocol):
     def message_types(self) -> tuple[str, ...]:
         """The client message types this plugin handles."""
 
-    async def run_command(self, broadcast_id: int, viewer: Viewer,
-                          command: protocol.Command) -> None:
+    async def run_command(
+        self, broadcast_id: int, viewer: Viewer, command: protocol.Command
+    ) -> None:
         """Handle one client command (answer through `viewer`); may raise
         `CommentRejected`, which the hub turns into an `error` frame."""
 
 
-Plugin = (PostPolicy | StoredListener | HeldListener | EventListener | ResumeSupplement
-          | ReshownSource | CommandHandler)
+Plugin = (
+    PostPolicy
+    | StoredListener
+    | HeldListener
+    | EventListener
+    | ResumeSupplement
+    | ReshownSource
+    | CommandHandler
+)
 
 
 class Plugins:
@@ -104,9 +113,14 @@ class Plugins:
         self.commands: dict[str, CommandHandler] = {}
 
     def _lists(self) -> list[tuple[type[Any], list[Any]]]:
-        return [(PostPolicy, self.policies), (StoredListener, self.stored),
-                (HeldListener, self.held), (EventListener, self.events),
-                (ResumeSupplement, self.resume), (ReshownSource, self.reshown_sources)]
+        return [
+            (PostPolicy, self.policies),
+            (StoredListener, self.stored),
+            (HeldListener, self.held),
+            (EventListener, self.events),
+            (ResumeSupplement, self.resume),
+            (ReshownSource, self.reshown_sources),
+        ]
 
     def add(self, plugin: Plugin, *, first: bool = False) -> None:
         """File `plugin` under every interface it implements (`first`: ahead of the

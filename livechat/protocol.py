@@ -59,8 +59,9 @@ class Command:
 ClientMessage = Post | Resume | Ping | Command
 
 
-def decode(raw: str | bytes, max_bytes: int,
-           commands: Collection[str] = frozenset()) -> ClientMessage:
+def decode(
+    raw: str | bytes, max_bytes: int, commands: Collection[str] = frozenset()
+) -> ClientMessage:
     """Decode one client message or raise `ProtocolError`. `commands`: the other types
     the hub handles (registered by its plugins); anything else is `unknown_type`."""
     size = len(raw.encode("utf-8", "surrogatepass")) if isinstance(raw, str) else len(raw)
@@ -158,18 +159,24 @@ def presence_frame(viewers: int) -> str:
     return encode({"type": "presence", "viewers": viewers})
 
 
-def ack_frame(client_id: str, comment_id: int,
-              status: CommentStatus = CommentStatus.VISIBLE,
-              notice: str | None = None) -> str:
-    frame: dict[str, Any] = {"type": "ack", "client_id": client_id, "id": comment_id,
-                             "status": status}
+def ack_frame(
+    client_id: str,
+    comment_id: int,
+    status: CommentStatus = CommentStatus.VISIBLE,
+    notice: str | None = None,
+) -> str:
+    frame: dict[str, Any] = {
+        "type": "ack",
+        "client_id": client_id,
+        "id": comment_id,
+        "status": status,
+    }
     if notice:
         frame["notice"] = notice
     return encode(frame)
 
 
-def error_frame(code: str, message: str, client_id: str | None = None,
-                **extra: Any) -> str:
+def error_frame(code: str, message: str, client_id: str | None = None, **extra: Any) -> str:
     frame: dict[str, Any] = {"type": "error", "code": code, "message": message}
     if client_id is not None:
         frame["client_id"] = client_id

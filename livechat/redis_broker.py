@@ -208,8 +208,10 @@ class RedisBroker(Broker):
             async with asyncio.timeout(TAKE_TIMEOUT):
                 waits = await self._take(keys=keys, args=args)
         except (RedisError, OSError, TimeoutError) as exc:
-            log.warning("shared rate limits unavailable, limiting locally: %s",
-                        str(exc) or type(exc).__name__)
+            log.warning(
+                "shared rate limits unavailable, limiting locally: %s",
+                str(exc) or type(exc).__name__,
+            )
             self._take_paused_until = time.monotonic() + TAKE_PAUSE
             return None
         return [float(w) for w in waits]
@@ -219,8 +221,9 @@ class RedisBroker(Broker):
             return None
         try:
             async with asyncio.timeout(PUBLISH_TIMEOUT):
-                current = await self._lease(keys=[LEASE_PREFIX + key],
-                                            args=[holder, str(int(seconds * 1000))])
+                current = await self._lease(
+                    keys=[LEASE_PREFIX + key], args=[holder, str(int(seconds * 1000))]
+                )
         except (RedisError, OSError, TimeoutError) as exc:
             log.warning("lease %s unavailable: %s", key, str(exc) or type(exc).__name__)
             return None
@@ -234,8 +237,9 @@ class RedisBroker(Broker):
         found = await self._quietly(lambda r: r.hgetall(GROUP_PREFIX + group))
         if not isinstance(found, dict):
             return {}
-        return {(k.decode() if isinstance(k, bytes) else str(k)): bytes(v)
-                for k, v in found.items()}
+        return {
+            (k.decode() if isinstance(k, bytes) else str(k)): bytes(v) for k, v in found.items()
+        }
 
     async def withdraw(self, group: str, members: Sequence[str]) -> None:
         if members:
@@ -323,19 +327,30 @@ async def close_redis(client: Any) -> None:
 def redis_client(topology: redis_topology.RedisTopology) -> Any:
     """A redis-py asyncio client for `topology` (`Redis`, or `RedisCluster`); close it
     with `close`."""
-    options: dict[str, Any] = {"socket_connect_timeout": redis_topology.CONNECT_TIMEOUT,
-                               "socket_timeout": None, "health_check_interval": 0}
+    options: dict[str, Any] = {
+        "socket_connect_timeout": redis_topology.CONNECT_TIMEOUT,
+        "socket_timeout": None,
+        "health_check_interval": 0,
+    }
     if topology.kind == "single":
         return aioredis.from_url(topology.url, **options)
     if topology.kind == "sentinel":
         sentinel = Sentinel(  # type: ignore[no-untyped-call]
-            list(topology.nodes), socket_connect_timeout=redis_topology.CONNECT_TIMEOUT)
-        master = sentinel.master_for(topology.service, db=topology.db,
-                                     username=topology.username, password=topology.password,
-                                     **options)
+            list(topology.nodes), socket_connect_timeout=redis_topology.CONNECT_TIMEOUT
+        )
+        master = sentinel.master_for(
+            topology.service,
+            db=topology.db,
+            username=topology.username,
+            password=topology.password,
+            **options,
+        )
         # The master's client does not close the Sentinels' own connections.
         master.live_seoul_sentinels = sentinel.sentinels
         return master
-    return RedisCluster(startup_nodes=[ClusterNode(h, p) for h, p in topology.nodes],
-                        socket_connect_timeout=redis_topology.CONNECT_TIMEOUT,
-                        username=topology.username, password=topology.password)
+    return RedisCluster(
+        startup_nodes=[ClusterNode(h, p) for h, p in topology.nodes],
+        socket_connect_timeout=redis_topology.CONNECT_TIMEOUT,
+        username=topology.username,
+        password=topology.password,
+    )

@@ -49,7 +49,8 @@ def parse(url: str) -> RedisTopology:
     if not url.startswith(("redis+sentinel://", "redis+cluster://")):
         raise RedisUrlError(f"unsupported Redis URL {url!r}: use one of {', '.join(SCHEMES)}")
     kind: Literal["sentinel", "cluster"] = (
-        "sentinel" if url.startswith("redis+sentinel://") else "cluster")
+        "sentinel" if url.startswith("redis+sentinel://") else "cluster"
+    )
     parts = urlsplit(url)
     userinfo, _, hosts = parts.netloc.rpartition("@")
     username = password = None
@@ -64,8 +65,10 @@ def parse(url: str) -> RedisTopology:
     service, db = "", 0
     if kind == "sentinel":
         if not path:
-            raise RedisUrlError(f"{url!r}: the Sentinel service name is missing "
-                                "(redis+sentinel://host:port/service)")
+            raise RedisUrlError(
+                f"{url!r}: the Sentinel service name is missing "
+                "(redis+sentinel://host:port/service)"
+            )
         service = unquote(path[0])
         if len(path) > 1:
             if not path[1].isdigit():

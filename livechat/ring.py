@@ -44,8 +44,9 @@ class CommentRing:
         # Status changes of comments not read yet (the change overtook the read).
         self._early: dict[int, tuple[CommentStatus, bool]] = {}
 
-    def load(self, latest: list[Comment], complete: bool, top: int,
-             reshown: Iterable[int] = ()) -> None:
+    def load(
+        self, latest: list[Comment], complete: bool, top: int, reshown: Iterable[int] = ()
+    ) -> None:
         """Start from `latest` (oldest first): the newest comments up to `top`. `complete`:
         there is nothing older (else the floor is just below the oldest loaded)."""
         self.entries.clear()

@@ -104,8 +104,7 @@ class Room:
     async def open(self) -> None:
         """Subscribe (waiting up to 2 s for the subscription), then fill the ring and set
         the watermark: subscribed first, so nothing falls between the two."""
-        self.tasks.append(asyncio.create_task(self.listen(),
-                                              name=f"room-{self.broadcast_id}"))
+        self.tasks.append(asyncio.create_task(self.listen(), name=f"room-{self.broadcast_id}"))
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(2.0):
                 await self.ready.wait()
@@ -228,8 +227,9 @@ class Room:
                 self.send_presence()
         elif isinstance(event, FrameOut):
             if event.change is not None:
-                self.ring.set_status(list(event.change.ids), event.change.status,
-                                     event.change.reshown)
+                self.ring.set_status(
+                    list(event.change.ids), event.change.status, event.change.reshown
+                )
             self.fanout(Frame(event.frame))
         elif isinstance(event, StateChanged):
             self.state = event.state

@@ -87,21 +87,31 @@ def refusal(retry: int, saturated: bool, address_full: bool) -> Refusal:
     if saturated:
         counter, code, why = "connection_cap_refused", "busy", "busy"
     elif address_full:
-        counter, code, why = ("address_cap_refused", "too_many_connections",
-                              "too many connections from your address")
+        counter, code, why = (
+            "address_cap_refused",
+            "too_many_connections",
+            "too many connections from your address",
+        )
     else:
         counter, code, why = "admission_refused", "busy", "busy"
-    return Refusal(counter, (
-        SendFrame(protocol.error_frame(code, f"{why}: retry in {retry} s", retry_after=retry)),
-        Close(CLOSE_BUSY, f"{why}; retry in {retry} s"),
-    ))
+    return Refusal(
+        counter,
+        (
+            SendFrame(protocol.error_frame(code, f"{why}: retry in {retry} s", retry_after=retry)),
+            Close(CLOSE_BUSY, f"{why}; retry in {retry} s"),
+        ),
+    )
 
 
 class Session:
     """The state of one comment connection: who it speaks for, what it may send."""
 
-    def __init__(self, identity: Identity | None, max_message_bytes: int,
-                 message_types: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        identity: Identity | None,
+        max_message_bytes: int,
+        message_types: frozenset[str] = frozenset(),
+    ) -> None:
         self.identity = identity
         self.max_message_bytes = max_message_bytes
         # Client message types other than post/resume/ping this hub handles (commands).
@@ -131,31 +141,41 @@ class Session:
             return [Recheck(decoded)]
         return self._handle(decoded)
 
-    def rechecked(self, message: protocol.Post | protocol.Command,
-                  still_signed_in: bool) -> list[Action]:
+    def rechecked(
+        self, message: protocol.Post | protocol.Command, still_signed_in: bool
+    ) -> list[Action]:
         """The answer to `Recheck(message)`."""
         if not still_signed_in:
             self.identity = None
-            return [SendFrame(protocol.error_frame(
-                        "no_session", "your session has ended; log in again", None)),
-                    EndSignIn()]
+            return [
+                SendFrame(
+                    protocol.error_frame("no_session", "your session has ended; log in again", None)
+                ),
+                EndSignIn(),
+            ]
         return self._handle(message)
 
     def _handle(self, message: protocol.Post | protocol.Command) -> list[Action]:
         if isinstance(message, protocol.Command):
             return [RunCommand(message)]
         if self.identity is None:
-            return [SendFrame(protocol.error_frame(
-                "no_session", "pick a nickname (POST /api/session) before commenting",
-                message.client_id))]
+            return [
+                SendFrame(
+                    protocol.error_frame(
+                        "no_session",
+                        "pick a nickname (POST /api/session) before commenting",
+                        message.client_id,
+                    )
+                )
+            ]
         return [PostComment(message, self.identity)]
 
-    def posted(self, post: protocol.Post, comment_id: int, status: CommentStatus,
-               notice: str | None) -> list[Action]:
+    def posted(
+        self, post: protocol.Post, comment_id: int, status: CommentStatus, notice: str | None
+    ) -> list[Action]:
         """The hub stored (or had stored) the comment of `post`: acknowledge it."""
         return [SendFrame(protocol.ack_frame(post.client_id, comment_id, status, notice))]
 
     def rejected(self, post: protocol.Post, exc: CommentRejected) -> list[Action]:
         """The hub refused the comment of `post`."""
-        return [SendFrame(protocol.error_frame(exc.code, exc.message, post.client_id,
-                                          **exc.extra))]
+        return [SendFrame(protocol.error_frame(exc.code, exc.message, post.client_id, **exc.extra))]

@@ -8,8 +8,15 @@ from datetime import UTC, datetime
 from typing import Literal
 
 # Counted by the edges (web), not the hub: shown only once they moved, as before.
-EDGE_COUNTERS = frozenset({"db_broadcast_lookups", "connection_cap_refused",
-                           "address_cap_refused", "admission_refused", "http_shed"})
+EDGE_COUNTERS = frozenset(
+    {
+        "db_broadcast_lookups",
+        "connection_cap_refused",
+        "address_cap_refused",
+        "admission_refused",
+        "http_shed",
+    }
+)
 
 Refused = Literal["connection_cap_refused", "address_cap_refused", "admission_refused"]
 
@@ -74,5 +81,7 @@ class HubStats:
         return out
 
     def lag(self) -> dict[str, float]:
-        return {"fanout_lag_seconds_sum": self.fanout_lag_seconds_sum,
-                "fanout_lag_seconds_count": float(self.fanout_lag_seconds_count)}
+        return {
+            "fanout_lag_seconds_sum": self.fanout_lag_seconds_sum,
+            "fanout_lag_seconds_count": float(self.fanout_lag_seconds_count),
+        }

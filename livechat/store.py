@@ -60,7 +60,7 @@ CHAT_SETTINGS = frozenset({"slow_mode_seconds", "closed", "pinned_comment_id"})
 
 # (table, column) pairs that may point at a comment id, read from the live schema.
 _REFERRERS_SQLITE = (
-    "SELECT m.name, f.\"from\" FROM sqlite_master AS m,"
+    'SELECT m.name, f."from" FROM sqlite_master AS m,'
     " pragma_foreign_key_list(m.name) AS f"
     " WHERE m.type = 'table' AND f.\"table\" = 'comments'"
     " UNION"
@@ -135,17 +135,27 @@ class CommentStore:
         transaction of its own, so one bad comment never takes another down with it.
         """
         pending = _Pending(
-            author, client_id, text,
-            dict(status=status, flags=flags, origin=origin, video_offset=video_offset,
-                 created_at=created_at, reply_to=reply_to),
-            asyncio.get_running_loop().create_future())
+            author,
+            client_id,
+            text,
+            dict(
+                status=status,
+                flags=flags,
+                origin=origin,
+                video_offset=video_offset,
+                created_at=created_at,
+                reply_to=reply_to,
+            ),
+            asyncio.get_running_loop().create_future(),
+        )
         queue = self._queues.get(broadcast_id)
         if queue is not None:  # a drain is running: it takes this in its next transaction
             queue.append(pending)
         else:
             self._queues[broadcast_id] = [pending]
-            task = asyncio.create_task(self._drain(broadcast_id),
-                                       name=f"comment-inserts-{broadcast_id}")
+            task = asyncio.create_task(
+                self._drain(broadcast_id), name=f"comment-inserts-{broadcast_id}"
+            )
             self._drains.add(task)
             task.add_done_callback(self._drains.discard)
         return await pending.done
@@ -169,7 +179,8 @@ class CommentStore:
                 results = []
                 for p in batch:
                     comment, created = await self.insert_in(
-                        tx, broadcast_id, p.author, p.client_id, p.text, **p.options)
+                        tx, broadcast_id, p.author, p.client_id, p.text, **p.options
+                    )
                     if created:
                         for hook in self.insert_hooks:
                             await hook(tx, comment)
@@ -215,10 +226,22 @@ class CommentStore:
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (broadcast_id, author_key, client_id) DO NOTHING"
             f" RETURNING {_COLUMNS}",
-            (broadcast_id, author.key, author.name, author.role, author.department,
-             client_id, text, created_at or utc_now_iso(),
-             None if video_offset is None else float(video_offset), status, flags, origin,
-             author.mark, reply_to),
+            (
+                broadcast_id,
+                author.key,
+                author.name,
+                author.role,
+                author.department,
+                client_id,
+                text,
+                created_at or utc_now_iso(),
+                None if video_offset is None else float(video_offset),
+                status,
+                flags,
+                origin,
+                author.mark,
+                reply_to,
+            ),
         )
         if rows:
             return _row(rows[0]), True
@@ -243,8 +266,10 @@ class CommentStore:
                     " role, department, client_id, text, created_at, video_offset, status,"
                     " flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                     " ON CONFLICT (broadcast_id, author_key, client_id) DO NOTHING",
-                    [(int(r[0]), *r[1:8], None if r[8] is None else float(r[8]), *r[9:])
-                     for r in group],
+                    [
+                        (int(r[0]), *r[1:8], None if r[8] is None else float(r[8]), *r[9:])
+                        for r in group
+                    ],
                 )
 
     # -- reading -----------------------------------------------------------------------
@@ -257,16 +282,16 @@ class CommentStore:
         return _row(row) if row else None
 
     async def get(self, comment_id: int) -> Comment | None:
-        row = await self.db.fetchone(
-            f"SELECT {_COLUMNS} FROM comments WHERE id = ?", (comment_id,))
+        row = await self.db.fetchone(f"SELECT {_COLUMNS} FROM comments WHERE id = ?", (comment_id,))
         return _row(row) if row else None
 
     async def get_in(self, tx: Executor, comment_id: int) -> Comment | None:
         row = await tx.fetchone(f"SELECT {_COLUMNS} FROM comments WHERE id = ?", (comment_id,))
         return _row(row) if row else None
 
-    async def after(self, broadcast_id: int, after_id: int, limit: int,
-                    upto: int | None = None) -> list[Comment]:
+    async def after(
+        self, broadcast_id: int, after_id: int, limit: int, upto: int | None = None
+    ) -> list[Comment]:
         """Comments of every status with `after_id < id [<= upto]`, by id (the pump: read
         from the primary)."""
         rows = await self.db.fetch_primary(
@@ -276,8 +301,9 @@ class CommentStore:
         )
         return [_row(r) for r in rows]
 
-    async def visible_page(self, broadcast_id: int, after_id: int, limit: int,
-                           upto: int | None = None) -> list[Comment]:
+    async def visible_page(
+        self, broadcast_id: int, after_id: int, limit: int, upto: int | None = None
+    ) -> list[Comment]:
         """Visible comments with `after_id < id [<= upto]`, oldest first (keyset page)."""
         bound = upto if upto is not None else 2**62
         rows = await self.db.fetch_primary(
@@ -287,8 +313,7 @@ class CommentStore:
         )
         return [_row(r) for r in rows]
 
-    async def recent(self, broadcast_id: int, limit: int, upto: int | None = None
-                     ) -> list[Comment]:
+    async def recent(self, broadcast_id: int, limit: int, upto: int | None = None) -> list[Comment]:
         """The last `limit` visible comments with id <= `upto`, oldest first."""
         bound = upto if upto is not None else 2**62
         rows = await self.db.fetch_primary(
@@ -298,8 +323,9 @@ class CommentStore:
         )
         return [_row(r) for r in reversed(rows)]
 
-    async def hidden_among_latest(self, broadcast_id: int, upto: int, window: int
-                                  ) -> list[tuple[int, str, str]]:
+    async def hidden_among_latest(
+        self, broadcast_id: int, upto: int, window: int
+    ) -> list[tuple[int, str, str]]:
         """(id, status, author_key) of the comments among the last `window` with id <=
         `upto` that are not visible (removed, rejected, held), oldest first."""
         rows = await self.db.fetch_primary(
@@ -311,8 +337,7 @@ class CommentStore:
         )
         return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
 
-    async def latest(self, broadcast_id: int, limit: int, upto: int | None = None
-                     ) -> list[Comment]:
+    async def latest(self, broadcast_id: int, limit: int, upto: int | None = None) -> list[Comment]:
         """The last `limit` comments of every status with id <= `upto`, oldest first."""
         bound = upto if upto is not None else 2**62
         rows = await self.db.fetch_primary(
@@ -325,12 +350,18 @@ class CommentStore:
     async def last_id(self, broadcast_id: int) -> int:
         """The newest id of a broadcast (backfill's `reset` check: from the primary)."""
         rows = await self.db.fetch_primary(
-            "SELECT MAX(id) FROM comments WHERE broadcast_id = ?", (broadcast_id,))
+            "SELECT MAX(id) FROM comments WHERE broadcast_id = ?", (broadcast_id,)
+        )
         return int(rows[0][0] or 0)
 
     async def window(
-        self, broadcast_id: int, start_utc: str, end_utc: str, offset_from: float,
-        offset_to: float, limit: int = 2000,
+        self,
+        broadcast_id: int,
+        start_utc: str,
+        end_utc: str,
+        offset_from: float,
+        offset_to: float,
+        limit: int = 2000,
     ) -> list[Comment]:
         """Visible comments of a replay window: live ones written in [start_utc, end_utc)
         and replay ones stored with a video offset in [offset_from, offset_to)."""
@@ -351,12 +382,15 @@ class CommentStore:
         """Every comment an author wrote that is not removed, oldest first (an export)."""
         rows = await self.db.fetch(
             f"SELECT {_COLUMNS} FROM comments WHERE author_key = ? AND status != 'removed'"
-            " ORDER BY id LIMIT ?", (author_key, limit))
+            " ORDER BY id LIMIT ?",
+            (author_key, limit),
+        )
         return [_row(r) for r in rows]
 
     # -- changing ----------------------------------------------------------------------
-    async def forget_author(self, author_key: str, name: str, *, remove: bool
-                            ) -> dict[int, list[int]]:
+    async def forget_author(
+        self, author_key: str, name: str, *, remove: bool
+    ) -> dict[int, list[int]]:
         """An author left (account deleted): their comments keep their place under `name`
         with no provider mark, or with `remove` are taken down and emptied; the
         `forget_hooks` (moderation's record) forget the name in the same transaction.
@@ -366,14 +400,18 @@ class CommentStore:
             if remove:
                 rows = await tx.fetch(
                     "UPDATE comments SET status = 'removed', text = '' WHERE author_key = ?"
-                    " AND status != 'removed' RETURNING broadcast_id, id", (author_key,))
+                    " AND status != 'removed' RETURNING broadcast_id, id",
+                    (author_key,),
+                )
                 for broadcast_id, comment_id in rows:
                     removed.setdefault(int(broadcast_id), []).append(int(comment_id))
-                await tx.execute("UPDATE comments SET text = '' WHERE author_key = ?",
-                                 (author_key,))
+                await tx.execute(
+                    "UPDATE comments SET text = '' WHERE author_key = ?", (author_key,)
+                )
             await tx.execute(
                 "UPDATE comments SET author_name = ?, author_mark = '' WHERE author_key = ?",
-                (name, author_key))
+                (name, author_key),
+            )
             for hook in self.forget_hooks:
                 await hook(tx, author_key, name)
         return {b: sorted(ids) for b, ids in removed.items()}
@@ -386,8 +424,13 @@ class CommentStore:
         async with self.db.transaction() as tx:
             return await self.set_status_in(tx, comment_ids, status)
 
-    async def set_status_in(self, tx: Transaction, comment_ids: Sequence[int], status: str,
-                            from_statuses: Sequence[str] | None = None) -> list[int]:
+    async def set_status_in(
+        self,
+        tx: Transaction,
+        comment_ids: Sequence[int],
+        status: str,
+        from_statuses: Sequence[str] | None = None,
+    ) -> list[int]:
         """Move comments (those in `from_statuses`, or any other status than `status`) to
         `status` inside the caller's transaction; return the ids that changed, sorted."""
         if not comment_ids:
@@ -399,8 +442,7 @@ class CommentStore:
             condition = f"status IN ({','.join('?' * len(from_statuses))})"
             params = list(from_statuses)
         rows = await tx.fetch(
-            f"UPDATE comments SET status = ? WHERE id IN ({marks}) AND {condition}"
-            " RETURNING id",
+            f"UPDATE comments SET status = ? WHERE id IN ({marks}) AND {condition} RETURNING id",
             (status, *comment_ids, *params),
         )
         return sorted(int(r[0]) for r in rows)
@@ -416,8 +458,7 @@ class CommentStore:
         return await self.chat_settings_in(self.db, broadcast_id)
 
     @staticmethod
-    async def chat_settings_in(executor: Executor, broadcast_id: int
-                               ) -> ChatState:
+    async def chat_settings_in(executor: Executor, broadcast_id: int) -> ChatState:
         row = await executor.fetchone(
             "SELECT slow_mode_seconds, closed, pinned_comment_id FROM chat_settings"
             " WHERE broadcast_id = ?",
@@ -428,8 +469,9 @@ class CommentStore:
         return ChatState(int(row[0]), bool(row[1]), None if row[2] is None else int(row[2]))
 
     @staticmethod
-    async def write_chat_settings(tx: Transaction, broadcast_id: int,
-                                  values: dict[str, Any]) -> None:
+    async def write_chat_settings(
+        tx: Transaction, broadcast_id: int, values: dict[str, Any]
+    ) -> None:
         """Set some of a broadcast's chat settings inside the caller's transaction (the
         moderation store's, which writes the audit row with it)."""
         unknown = set(values) - CHAT_SETTINGS
@@ -441,8 +483,10 @@ class CommentStore:
             (broadcast_id,),
         )
         for name, value in values.items():  # names from CHAT_SETTINGS only
-            await tx.execute(f"UPDATE chat_settings SET {name} = ? WHERE broadcast_id = ?",
-                             (None if value is None else int(value), broadcast_id))
+            await tx.execute(
+                f"UPDATE chat_settings SET {name} = ? WHERE broadcast_id = ?",
+                (None if value is None else int(value), broadcast_id),
+            )
 
     # -- retention ---------------------------------------------------------------------
     async def referrers(self) -> list[tuple[str, str]]:

@@ -39,8 +39,9 @@ class Frame:
 
     __slots__ = ("_event", "_wire", "items", "live", "max_id", "text")
 
-    def __init__(self, text: str, max_id: int = 0,
-                 items: tuple[CommentWire, ...] = (), live: bool = False) -> None:
+    def __init__(
+        self, text: str, max_id: int = 0, items: tuple[CommentWire, ...] = (), live: bool = False
+    ) -> None:
         self.text = text
         self.max_id = max_id
         self.items = items
@@ -122,8 +123,11 @@ class FrameQueue:
         if not items or not frame.live:
             return False
         last = items[-1]
-        if (not last.live or len(last.items) + len(frame.items) > MERGE_ITEMS
-                or len(last.text) + len(frame.text) > MERGE_CHARS):
+        if (
+            not last.live
+            or len(last.items) + len(frame.items) > MERGE_ITEMS
+            or len(last.text) + len(frame.text) > MERGE_CHARS
+        ):
             return False
         items[-1] = Frame.comments(last.items + frame.items, frame.max_id)
         return True
@@ -161,16 +165,33 @@ class FrameQueue:
 class Viewer:
     """One connection's view of a room."""
 
-    __slots__ = ("_outlet", "_pending", "_ready", "_writer", "address", "closed", "identity",
-                 "max_frames", "presence_key", "queue", "skip_upto", "too_slow")
+    __slots__ = (
+        "_outlet",
+        "_pending",
+        "_ready",
+        "_writer",
+        "address",
+        "closed",
+        "identity",
+        "max_frames",
+        "presence_key",
+        "queue",
+        "skip_upto",
+        "too_slow",
+    )
 
     def __init__(self, identity: Identity | None, max_frames: int, address: str = "") -> None:
         self.identity = identity
         self.address = address  # the client's address, for per-address limits
         # Who this viewer is for the viewer count, fixed for the socket's life: the
         # session, or for a viewer without one its address (an IPv6 /64).
-        self.presence_key = (identity.key if identity is not None
-                             else f"a:{address_key(address)}" if address else f"v:{id(self)}")
+        self.presence_key = (
+            identity.key
+            if identity is not None
+            else f"a:{address_key(address)}"
+            if address
+            else f"v:{id(self)}"
+        )
         self.queue = FrameQueue()
         self.max_frames = max_frames
         self.closed = False

@@ -13,7 +13,7 @@ def shingles(text: str) -> frozenset[str]:
     out: set[str] = set()
     for word in normalize(text).split():
         size = 3 if len(word) >= 3 else len(word)
-        out.update(word[i:i + size] for i in range(len(word) - size + 1))
+        out.update(word[i : i + size] for i in range(len(word) - size + 1))
     return frozenset(out)
 
 

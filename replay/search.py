@@ -70,8 +70,9 @@ def terms(query: str) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def document(title: str, description: str, category: str, staff: Iterable[str],
-             chapter_titles: Iterable[str]) -> str:
+def document(
+    title: str, description: str, category: str, staff: Iterable[str], chapter_titles: Iterable[str]
+) -> str:
     """The text a replay is found by: one line per field, then the title, category,
     staff and chapter titles once more without their spaces."""
     parts = [title, description, category, " ".join(staff), " ".join(chapter_titles)]
@@ -86,7 +87,7 @@ def grams(text: str) -> str:
     """Two-character pieces and the last character of each word, space-separated."""
     out: list[str] = []
     for word in _WORD.findall(normalize(text)):
-        out.extend(word[i:i + 2] for i in range(len(word) - 1))
+        out.extend(word[i : i + 2] for i in range(len(word) - 1))
         out.append(word[-1])
     return " ".join(out)
 
@@ -161,5 +162,7 @@ def postgres_match(found: SearchPlan) -> tuple[list[str], list[object]]:
         params.append(tsquery(found.short))
     if not conditions:
         return [], []
-    return ([f"r.id IN (SELECT replay_id FROM replay_search WHERE {' AND '.join(conditions)})"],
-            params)
+    return (
+        [f"r.id IN (SELECT replay_id FROM replay_search WHERE {' AND '.join(conditions)})"],
+        params,
+    )

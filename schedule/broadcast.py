@@ -128,22 +128,22 @@ class TransitionError(BroadcastError):
     code = "conflict"
 
     def __init__(self, current: str, wanted: str) -> None:
-        super().__init__([FieldError(
-            "status", f"cannot change a {current} broadcast to {wanted}")])
+        super().__init__([FieldError("status", f"cannot change a {current} broadcast to {wanted}")])
 
 
 def overlap_message(other: Broadcast) -> str:
     start, end = other.starts_at.astimezone(SEOUL), other.ends_at.astimezone(SEOUL)
     until = f"{end:%H:%M}" if end.date() == start.date() else f"{end:%Y-%m-%d %H:%M}"
-    return (f"overlaps broadcast {other.id} \"{other.title}\" "
-            f"({start:%Y-%m-%d %H:%M}–{until} Seoul time)")
+    return (
+        f'overlaps broadcast {other.id} "{other.title}" ({start:%Y-%m-%d %H:%M}–{until} Seoul time)'
+    )
 
 
-def find_overlap(start: datetime, end: datetime, others: Iterable[Broadcast],
-                 exclude_id: int | None = None) -> Broadcast | None:
+def find_overlap(
+    start: datetime, end: datetime, others: Iterable[Broadcast], exclude_id: int | None = None
+) -> Broadcast | None:
     """The earliest broadcast on the channel whose time intersects `[start, end)`."""
-    hits = [b for b in others
-            if b.on_channel and b.id != exclude_id and b.overlaps(start, end)]
+    hits = [b for b in others if b.on_channel and b.id != exclude_id and b.overlaps(start, end)]
     return min(hits, key=lambda b: (b.starts_at, b.id)) if hits else None
 
 
@@ -158,8 +158,7 @@ def clean_line(value: str) -> str:
 def clean_block(value: str) -> str:
     """Text that may span lines: control characters dropped except newlines."""
     text = value.replace("\r\n", "\n").replace("\r", "\n")
-    return "".join(ch for ch in text
-                   if ch == "\n" or unicodedata.category(ch)[0] != "C").strip()
+    return "".join(ch for ch in text if ch == "\n" or unicodedata.category(ch)[0] != "C").strip()
 
 
 def parse_time(value: object) -> datetime:
@@ -176,8 +175,15 @@ def parse_time(value: object) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _text(data: Mapping[str, Any], name: str, limit: int, errors: list[FieldError], *,
-          required: bool = False, block: bool = False) -> str:
+def _text(
+    data: Mapping[str, Any],
+    name: str,
+    limit: int,
+    errors: list[FieldError],
+    *,
+    required: bool = False,
+    block: bool = False,
+) -> str:
     raw = data.get(name)
     if raw is None or raw == "":
         if required:
@@ -196,8 +202,10 @@ def _text(data: Mapping[str, Any], name: str, limit: int, errors: list[FieldErro
 
 def _url(data: Mapping[str, Any], name: str, errors: list[FieldError]) -> str:
     value = _text(data, name, URL_MAX, errors)
-    if value and not (value.startswith(("https://", "http://"))
-                      or (value.startswith("/") and not value.startswith("//"))):
+    if value and not (
+        value.startswith(("https://", "http://"))
+        or (value.startswith("/") and not value.startswith("//"))
+    ):
         errors.append(FieldError(name, "must be an http(s) URL or a path starting with /"))
     return value
 
@@ -247,8 +255,18 @@ def check_times(starts_at: datetime, ends_at: datetime) -> list[FieldError]:
     return []
 
 
-KNOWN_FIELDS = frozenset({"title", "description", "category", "starts_at", "ends_at",
-                          "stream_url", "thumbnail_url", "staff"})
+KNOWN_FIELDS = frozenset(
+    {
+        "title",
+        "description",
+        "category",
+        "starts_at",
+        "ends_at",
+        "stream_url",
+        "thumbnail_url",
+        "staff",
+    }
+)
 
 
 def parse_draft(data: Mapping[str, Any], *, base: Broadcast | None = None) -> BroadcastDraft:
@@ -256,8 +274,9 @@ def parse_draft(data: Mapping[str, Any], *, base: Broadcast | None = None) -> Br
 
     With `base`, fields missing from `data` keep the base broadcast's values (an edit).
     """
-    errors: list[FieldError] = [FieldError(name, "unknown field") for name in sorted(data)
-                                if name not in KNOWN_FIELDS]
+    errors: list[FieldError] = [
+        FieldError(name, "unknown field") for name in sorted(data) if name not in KNOWN_FIELDS
+    ]
     if base is not None:
         data = {**_as_input(base), **data}
     title = _text(data, "title", TITLE_MAX, errors, required=True)
@@ -273,13 +292,27 @@ def parse_draft(data: Mapping[str, Any], *, base: Broadcast | None = None) -> Br
     if errors:
         raise BroadcastError(errors)
     assert starts_at is not None and ends_at is not None
-    return BroadcastDraft(title=title, category=category, starts_at=starts_at,
-                          ends_at=ends_at, description=description, stream_url=stream_url,
-                          thumbnail_url=thumbnail_url, staff=staff,
-                          status=base.status if base else "planned")
+    return BroadcastDraft(
+        title=title,
+        category=category,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        description=description,
+        stream_url=stream_url,
+        thumbnail_url=thumbnail_url,
+        staff=staff,
+        status=base.status if base else "planned",
+    )
 
 
 def _as_input(b: Broadcast) -> dict[str, Any]:
-    return {"title": b.title, "description": b.description, "category": b.category,
-            "starts_at": b.starts_at, "ends_at": b.ends_at, "stream_url": b.stream_url,
-            "thumbnail_url": b.thumbnail_url, "staff": list(b.staff)}
+    return {
+        "title": b.title,
+        "description": b.description,
+        "category": b.category,
+        "starts_at": b.starts_at,
+        "ends_at": b.ends_at,
+        "stream_url": b.stream_url,
+        "thumbnail_url": b.thumbnail_url,
+        "staff": list(b.staff),
+    }

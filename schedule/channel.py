@@ -125,8 +125,11 @@ def _lives(lives: Sequence[Broadcast], start: datetime, end: datetime) -> list[C
         if slot_end <= slot_start:
             continue
         offset = int((slot_start - b.starts_at).total_seconds())
-        slots.append(ChannelSlot("live", b.title, slot_start, slot_end,
-                                 broadcast_id=b.id, offset_seconds=offset))
+        slots.append(
+            ChannelSlot(
+                "live", b.title, slot_start, slot_end, broadcast_id=b.id, offset_seconds=offset
+            )
+        )
         cursor = slot_end
     return slots
 
@@ -154,13 +157,16 @@ class _Filler:
         # Starts are kept sorted: only the nearest one on each side can be too close.
         starts = self.starts.get(r.id, ())
         i = bisect.bisect_left(starts, at)
-        return ((i == 0 or at - starts[i - 1] >= self.window)
-                and (i == len(starts) or starts[i] - at >= self.window)
-                and not (at < self.head_end and evening(self.yesterday, r.id))
-                and not (at > self.tail_start and not evening(self.day, r.id)))
+        return (
+            (i == 0 or at - starts[i - 1] >= self.window)
+            and (i == len(starts) or starts[i] - at >= self.window)
+            and not (at < self.head_end and evening(self.yesterday, r.id))
+            and not (at > self.tail_start and not evening(self.day, r.id))
+        )
 
-    def pick(self, at: datetime, left: timedelta, before: str | None,
-             after: str | None) -> tuple[ReplayCandidate | None, bool, bool]:
+    def pick(
+        self, at: datetime, left: timedelta, before: str | None, after: str | None
+    ) -> tuple[ReplayCandidate | None, bool, bool]:
         """The best replay allowed at `at` that fits in `left` (`cut` False); else the
         best allowed one (`cut` True); else None. Skips a replay titled like the replay
         just before (`before`) or, when it would reach the end of the gap, the one just
@@ -194,8 +200,9 @@ class _Filler:
             times.append(self.head_end)
         return min(times) if times and self.ranked else None
 
-    def fill(self, start: datetime, end: datetime, before: str | None = None,
-             after: str | None = None) -> list[ChannelSlot]:
+    def fill(
+        self, start: datetime, end: datetime, before: str | None = None, after: str | None = None
+    ) -> list[ChannelSlot]:
         """Slots covering `[start, end)`; `before`/`after` are the titles of the replays
         standing right before and after the gap, if any."""
         slots: list[ChannelSlot] = []
@@ -206,16 +213,18 @@ class _Filler:
             if pick is None or (cut and left < self.min_cut):
                 # Nothing fits: a card until a replay may play again (or the gap ends).
                 wake = self.next_eligible_time(at) if pick is None else None
-                stops = [end, *([wake] if wake is not None else []),
-                         *([at + SHOW_BREAK] if pick is None and blocked else [])]
+                stops = [
+                    end,
+                    *([wake] if wake is not None else []),
+                    *([at + SHOW_BREAK] if pick is None and blocked else []),
+                ]
                 until = min(stops)
                 slots.append(ChannelSlot("card", CARD_TITLE, at, until))
                 before = None
                 at = until
                 continue
             stop = end if cut else at + timedelta(seconds=pick.duration_seconds)
-            slots.append(ChannelSlot("replay", pick.title, at, stop, replay_id=pick.id,
-                                     cut=cut))
+            slots.append(ChannelSlot("replay", pick.title, at, stop, replay_id=pick.id, cut=cut))
             self.add_start(pick.id, at)
             before = pick.title
             at = stop
@@ -232,9 +241,16 @@ def _merge_cards(slots: list[ChannelSlot]) -> list[ChannelSlot]:
     return merged
 
 
-def build_channel(day: date, lives: Sequence[Broadcast], replays: Sequence[ReplayCandidate],
-                  *, repeat_window: timedelta, min_cut: timedelta = timedelta(minutes=10),
-                  tz: ZoneInfo = SEOUL, after_title: str | None = None) -> list[ChannelSlot]:
+def build_channel(
+    day: date,
+    lives: Sequence[Broadcast],
+    replays: Sequence[ReplayCandidate],
+    *,
+    repeat_window: timedelta,
+    min_cut: timedelta = timedelta(minutes=10),
+    tz: ZoneInfo = SEOUL,
+    after_title: str | None = None,
+) -> list[ChannelSlot]:
     """The channel of `day` (in `tz`): slots covering `[00:00, 24:00)` with no gap or
     overlap, lives untouched, gaps filled with replays (see the module docstring).
     `after_title` is the title of the replay that ends the day before at midnight, if
@@ -249,8 +265,7 @@ def build_channel(day: date, lives: Sequence[Broadcast], replays: Sequence[Repla
     cursor = start
     for live in live_slots:
         if live.start > cursor:
-            slots.extend(filler.fill(cursor, live.start,
-                                     after_title if cursor == start else None))
+            slots.extend(filler.fill(cursor, live.start, after_title if cursor == start else None))
         slots.append(live)
         cursor = live.end
     if cursor < end:
@@ -258,8 +273,9 @@ def build_channel(day: date, lives: Sequence[Broadcast], replays: Sequence[Repla
     return _merge_cards(slots)
 
 
-def _outside(start: datetime, end: datetime,
-             lives: Sequence[ChannelSlot]) -> list[tuple[datetime, datetime]]:
+def _outside(
+    start: datetime, end: datetime, lives: Sequence[ChannelSlot]
+) -> list[tuple[datetime, datetime]]:
     """The parts of `[start, end)` no live covers."""
     pieces: list[tuple[datetime, datetime]] = []
     at = start
@@ -274,9 +290,16 @@ def _outside(start: datetime, end: datetime,
     return pieces
 
 
-def replan(day: date, published: Sequence[ChannelSlot], lives: Sequence[Broadcast],
-           replays: Sequence[ReplayCandidate], *, repeat_window: timedelta,
-           min_cut: timedelta = timedelta(minutes=10), tz: ZoneInfo = SEOUL) -> list[ChannelSlot]:
+def replan(
+    day: date,
+    published: Sequence[ChannelSlot],
+    lives: Sequence[Broadcast],
+    replays: Sequence[ReplayCandidate],
+    *,
+    repeat_window: timedelta,
+    min_cut: timedelta = timedelta(minutes=10),
+    tz: ZoneInfo = SEOUL,
+) -> list[ChannelSlot]:
     """The published channel of `day` brought up to date with `lives` and `replays`.
 
     Every published replay or card slot that no live touches (and whose replay is still

@@ -59,8 +59,13 @@ class ExportLabels:
 
 
 def slot_json(slot: ChannelSlot, paths: SitePaths, tz: ZoneInfo = SEOUL) -> dict[str, Any]:
-    url = (paths.of_broadcast(slot.broadcast_id) if slot.broadcast_id is not None
-           else paths.of_replay(slot.replay_id) if slot.replay_id is not None else None)
+    url = (
+        paths.of_broadcast(slot.broadcast_id)
+        if slot.broadcast_id is not None
+        else paths.of_replay(slot.replay_id)
+        if slot.replay_id is not None
+        else None
+    )
     return {
         "kind": slot.kind,
         "title": slot.title,
@@ -74,9 +79,13 @@ def slot_json(slot: ChannelSlot, paths: SitePaths, tz: ZoneInfo = SEOUL) -> dict
     }
 
 
-def schedule_json(day: date, slots: Sequence[ChannelSlot], paths: SitePaths,
-                  statuses: Mapping[int, str] | None = None,
-                  tz: ZoneInfo = SEOUL) -> dict[str, Any]:
+def schedule_json(
+    day: date,
+    slots: Sequence[ChannelSlot],
+    paths: SitePaths,
+    statuses: Mapping[int, str] | None = None,
+    tz: ZoneInfo = SEOUL,
+) -> dict[str, Any]:
     """`{"date", "timezone", "slots": [...]}`; live slots carry their broadcast's status."""
     items = []
     for slot in slots:
@@ -89,11 +98,17 @@ def schedule_json(day: date, slots: Sequence[ChannelSlot], paths: SitePaths,
 
 def broadcast_json(b: Broadcast, paths: SitePaths, tz: ZoneInfo = SEOUL) -> dict[str, Any]:
     return {
-        "id": b.id, "title": b.title, "description": b.description, "category": b.category,
+        "id": b.id,
+        "title": b.title,
+        "description": b.description,
+        "category": b.category,
         "starts_at": b.starts_at.astimezone(tz).isoformat(),
         "ends_at": b.ends_at.astimezone(tz).isoformat(),
-        "status": b.status, "stream_url": b.stream_url, "thumbnail_url": b.thumbnail_url,
-        "staff": list(b.staff), "duration_seconds": b.duration_seconds,
+        "status": b.status,
+        "stream_url": b.stream_url,
+        "thumbnail_url": b.thumbnail_url,
+        "staff": list(b.staff),
+        "duration_seconds": b.duration_seconds,
         "url": paths.of_broadcast(b.id),
     }
 
@@ -111,53 +126,77 @@ def _xml_text(text: str) -> str:
     return "".join(ch for ch in text if ch in "\t\n\r" or ord(ch) >= 0x20)
 
 
-def xmltv(slots: Iterable[ChannelSlot], broadcasts: Mapping[int, Broadcast], *,
-          channel_id: str, channel_name: str, base_url: str, paths: SitePaths,
-          labels: ExportLabels, tz: ZoneInfo = SEOUL) -> bytes:
+def xmltv(
+    slots: Iterable[ChannelSlot],
+    broadcasts: Mapping[int, Broadcast],
+    *,
+    channel_id: str,
+    channel_name: str,
+    base_url: str,
+    paths: SitePaths,
+    labels: ExportLabels,
+    tz: ZoneInfo = SEOUL,
+) -> bytes:
     """An XMLTV document (valid against xmltv.dtd) of the live and replay slots."""
     base = base_url.rstrip("/")
-    tv = ET.Element("tv", {"source-info-name": channel_name, "source-info-url": base + "/",
-                           "generator-info-name": "live-seoul/0.1"})
+    tv = ET.Element(
+        "tv",
+        {
+            "source-info-name": channel_name,
+            "source-info-url": base + "/",
+            "generator-info-name": "live-seoul/0.1",
+        },
+    )
     channel = ET.SubElement(tv, "channel", {"id": channel_id})
     ET.SubElement(channel, "display-name", {"lang": "ko"}).text = _xml_text(channel_name)
     ET.SubElement(channel, "url").text = base + "/"
     for slot in slots:
         if slot.kind == "card":
             continue
-        programme = ET.SubElement(tv, "programme", {
-            "start": xmltv_time(slot.start, tz), "stop": xmltv_time(slot.end, tz),
-            "channel": channel_id})
+        programme = ET.SubElement(
+            tv,
+            "programme",
+            {
+                "start": xmltv_time(slot.start, tz),
+                "stop": xmltv_time(slot.end, tz),
+                "channel": channel_id,
+            },
+        )
         ET.SubElement(programme, "title", {"lang": "ko"}).text = _xml_text(slot.title)
         broadcast = broadcasts.get(slot.broadcast_id) if slot.broadcast_id else None
         if slot.kind == "replay":
             ET.SubElement(programme, "sub-title", {"lang": "ko"}).text = (
-                labels.replay_cut if slot.cut else labels.replay)
+                labels.replay_cut if slot.cut else labels.replay
+            )
         if broadcast is not None and broadcast.description:
-            ET.SubElement(programme, "desc", {"lang": "ko"}).text = _xml_text(
-                broadcast.description)
+            ET.SubElement(programme, "desc", {"lang": "ko"}).text = _xml_text(broadcast.description)
         if broadcast is not None and broadcast.staff:
             credits = ET.SubElement(programme, "credits")
             for name in broadcast.staff:
                 ET.SubElement(credits, "presenter").text = _xml_text(name)
         if broadcast is not None and broadcast.category:
             ET.SubElement(programme, "category", {"lang": "ko"}).text = _xml_text(
-                broadcast.category)
+                broadcast.category
+            )
         ET.SubElement(programme, "language").text = "ko"
-        ET.SubElement(programme, "length", {"units": "seconds"}).text = str(
-            slot.duration_seconds)
+        ET.SubElement(programme, "length", {"units": "seconds"}).text = str(slot.duration_seconds)
         if broadcast is not None and broadcast.thumbnail_url:
             src = broadcast.thumbnail_url
             ET.SubElement(programme, "icon", {"src": src if "://" in src else base + src})
-        path = (paths.of_broadcast(slot.broadcast_id) if slot.broadcast_id is not None
-                else paths.of_replay(slot.replay_id or 0))
+        path = (
+            paths.of_broadcast(slot.broadcast_id)
+            if slot.broadcast_id is not None
+            else paths.of_replay(slot.replay_id or 0)
+        )
         ET.SubElement(programme, "url").text = base + path
         ET.SubElement(programme, "country").text = "KR"
         if slot.kind == "replay":
             ET.SubElement(programme, "previously-shown")
     ET.indent(tv)
     body = ET.tostring(tv, encoding="unicode")
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE tv SYSTEM "xmltv.dtd">\n'
-            + body + "\n").encode()
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE tv SYSTEM "xmltv.dtd">\n' + body + "\n"
+    ).encode()
 
 
 # ---- iCalendar (RFC 5545) ---------------------------------------------------------------
@@ -184,8 +223,17 @@ def _vtimezone(tz: ZoneInfo) -> ical.Timezone:
     return zone
 
 
-def _vevent(b: Broadcast, *, base: str, host: str, stamp: datetime, tz: ZoneInfo,
-            reminder: timedelta, paths: SitePaths, labels: ExportLabels) -> ical.Event:
+def _vevent(
+    b: Broadcast,
+    *,
+    base: str,
+    host: str,
+    stamp: datetime,
+    tz: ZoneInfo,
+    reminder: timedelta,
+    paths: SitePaths,
+    labels: ExportLabels,
+) -> ical.Event:
     url = base + paths.of_broadcast(b.id)
     description = b.description + ("\n\n" if b.description else "") + url
     if b.staff:
@@ -213,9 +261,17 @@ def _vevent(b: Broadcast, *, base: str, host: str, stamp: datetime, tz: ZoneInfo
     return event
 
 
-def icalendar(broadcasts: Iterable[Broadcast], *, base_url: str, name: str,
-              now: datetime, paths: SitePaths, labels: ExportLabels, tz: ZoneInfo = SEOUL,
-              reminder: timedelta = REMINDER) -> str:
+def icalendar(
+    broadcasts: Iterable[Broadcast],
+    *,
+    base_url: str,
+    name: str,
+    now: datetime,
+    paths: SitePaths,
+    labels: ExportLabels,
+    tz: ZoneInfo = SEOUL,
+    reminder: timedelta = REMINDER,
+) -> str:
     """A VCALENDAR with one VEVENT per broadcast, each with a display reminder (VALARM)
     `reminder` before it starts (none for ended or cancelled ones). Written by the
     `icalendar` package: CRLF line ends, lines folded at 75 octets."""
@@ -230,7 +286,17 @@ def icalendar(broadcasts: Iterable[Broadcast], *, base_url: str, name: str,
     cal.add("X-WR-TIMEZONE", tz.key)
     cal.add_component(_vtimezone(tz))
     for b in broadcasts:
-        cal.add_component(_vevent(b, base=base, host=host, stamp=now, tz=tz,
-                                  reminder=reminder, paths=paths, labels=labels))
+        cal.add_component(
+            _vevent(
+                b,
+                base=base,
+                host=host,
+                stamp=now,
+                tz=tz,
+                reminder=reminder,
+                paths=paths,
+                labels=labels,
+            )
+        )
     body: bytes = cal.to_ical(sorted=False)
     return body.decode()

@@ -71,7 +71,13 @@ def _spreadsheet(text: str) -> datetime:
             raise ValueError(f"with AM/PM the hour is 1–12, got {hour}")
         hour = hour % 12 + (12 if marker in ("PM", "오후") else 0)
     try:
-        return datetime(int(found["y"]), int(found["m"]), int(found["d"]), hour,
-                        int(found["M"] or 0), int(found["S"] or 0))
+        return datetime(
+            int(found["y"]),
+            int(found["m"]),
+            int(found["d"]),
+            hour,
+            int(found["M"] or 0),
+            int(found["S"] or 0),
+        )
     except ValueError as exc:
         raise ValueError(f"not a real date and time: {exc}") from None

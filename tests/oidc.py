@@ -22,12 +22,17 @@ import httpx
 from tests.support import ROOT, TIMEOUT, free_port, wait_for
 
 OIDC_PROVIDER_VERSION = "9.13.3"
-CACHE = Path(os.environ.get("LIVE_SEOUL_NPM_CACHE",
-                            Path.home() / ".cache" / "live-seoul" / "oidc-provider"))
+CACHE = Path(
+    os.environ.get("LIVE_SEOUL_NPM_CACHE", Path.home() / ".cache" / "live-seoul" / "oidc-provider")
+)
 PROVIDERS = ("kakao", "naver", "google", "x", "facebook")
-AUTH_METHODS = {"kakao": "client_secret_post", "naver": "client_secret_post",
-                "google": "client_secret_basic", "x": "client_secret_basic",
-                "facebook": "client_secret_post"}
+AUTH_METHODS = {
+    "kakao": "client_secret_post",
+    "naver": "client_secret_post",
+    "google": "client_secret_basic",
+    "x": "client_secret_basic",
+    "facebook": "client_secret_post",
+}
 
 
 def install() -> Path:
@@ -37,13 +42,24 @@ def install() -> Path:
         return CACHE
     npm = shutil.which("npm")
     if npm is None or shutil.which("node") is None:
-        raise RuntimeError("node and npm are needed (apt-get install nodejs npm; "
-                           "scripts/test does this)")
+        raise RuntimeError(
+            "node and npm are needed (apt-get install nodejs npm; scripts/test does this)"
+        )
     CACHE.mkdir(parents=True, exist_ok=True)
     (CACHE / "package.json").write_text('{"private": true, "type": "module"}\n')
-    subprocess.run([npm, "install", "--no-audit", "--no-fund", "--loglevel=error",
-                    f"oidc-provider@{OIDC_PROVIDER_VERSION}"], cwd=CACHE, check=True,
-                   timeout=600)
+    subprocess.run(
+        [
+            npm,
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+            f"oidc-provider@{OIDC_PROVIDER_VERSION}",
+        ],
+        cwd=CACHE,
+        check=True,
+        timeout=600,
+    )
     return CACHE
 
 
@@ -65,18 +81,26 @@ class OidcProvider:
         folder = install()
         script = folder / "provider.mjs"
         shutil.copyfile(ROOT / "tests" / "oidc_provider.mjs", script)
-        clients = [{
-            "client_id": f"{p}-client", "client_secret": self.secrets[p],
-            "redirect_uris": [f"{base}/auth/{p}/callback" for base in self.app_bases],
-            "token_endpoint_auth_method": AUTH_METHODS[p],
-            "grant_types": ["authorization_code"], "response_types": ["code"],
-        } for p in PROVIDERS]
-        env = {**os.environ, "OIDC_CONFIG": json.dumps({"port": self.port,
-                                                        "clients": clients})}
+        clients = [
+            {
+                "client_id": f"{p}-client",
+                "client_secret": self.secrets[p],
+                "redirect_uris": [f"{base}/auth/{p}/callback" for base in self.app_bases],
+                "token_endpoint_auth_method": AUTH_METHODS[p],
+                "grant_types": ["authorization_code"],
+                "response_types": ["code"],
+            }
+            for p in PROVIDERS
+        ]
+        env = {**os.environ, "OIDC_CONFIG": json.dumps({"port": self.port, "clients": clients})}
         with self.log.open("ab") as log:
-            self.proc = subprocess.Popen([shutil.which("node") or "node", str(script)],
-                                         cwd=folder, env=env, stdout=log,
-                                         stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(
+                [shutil.which("node") or "node", str(script)],
+                cwd=folder,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         wait_for(self._ready, timeout=TIMEOUT * 3, what="oidc-provider")
 
     def _ready(self) -> bool:
@@ -84,8 +108,12 @@ class OidcProvider:
         if self.proc.poll() is not None:
             raise RuntimeError(f"oidc-provider exited: {self.log.read_text()[-3000:]}")
         try:
-            return httpx.get(self.issuer + "/.well-known/openid-configuration",
-                             timeout=0.5).status_code == 200
+            return (
+                httpx.get(
+                    self.issuer + "/.well-known/openid-configuration", timeout=0.5
+                ).status_code
+                == 200
+            )
         except httpx.HTTPError:
             return False
 
@@ -120,5 +148,4 @@ class OidcProvider:
         httpx.post(self.issuer + "/_test/next", json=body, timeout=TIMEOUT).raise_for_status()
 
     def tamper(self, **claims: Any) -> None:
-        httpx.post(self.issuer + "/_test/tamper", json=claims,
-                   timeout=TIMEOUT).raise_for_status()
+        httpx.post(self.issuer + "/_test/tamper", json=claims, timeout=TIMEOUT).raise_for_status()

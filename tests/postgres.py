@@ -17,8 +17,10 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import asyncpg
 
 ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "")
-NO_POSTGRES = ("TEST_DATABASE_URL is not set: no PostgreSQL server to test against"
-               " (scripts/test starts one and sets it)")
+NO_POSTGRES = (
+    "TEST_DATABASE_URL is not set: no PostgreSQL server to test against"
+    " (scripts/test starts one and sets it)"
+)
 
 _run_database: str | None = None
 
@@ -41,9 +43,12 @@ def run_database() -> str:
     global _run_database
     if _run_database is None:
         name = f"live_seoul_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-        asyncio.run(_admin(
-            f'CREATE DATABASE "{name}" ENCODING \'UTF8\' LC_COLLATE \'C.UTF-8\''
-            f" LC_CTYPE 'C.UTF-8' TEMPLATE template0"))
+        asyncio.run(
+            _admin(
+                f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' LC_COLLATE 'C.UTF-8'"
+                f" LC_CTYPE 'C.UTF-8' TEMPLATE template0"
+            )
+        )
         url = _with_path(ADMIN_URL, name)
         asyncio.run(_execute(url, "CREATE EXTENSION IF NOT EXISTS pg_trgm"))
         atexit.register(_drop, name)

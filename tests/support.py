@@ -96,9 +96,23 @@ class RedisServer:
         if exe is None:
             raise RuntimeError("redis-server is not installed (scripts/test installs it)")
         self.proc = subprocess.Popen(
-            [exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", self.dir, "--protected-mode", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                exe,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                self.dir,
+                "--protected-mode",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         wait_for(self._ready, what=f"redis on {self.port}")
 
@@ -157,23 +171,58 @@ class RedisCluster:
     def start(self) -> None:
         exe = _redis_exe()
         for port in self.ports:
-            self.procs.append(subprocess.Popen(
-                [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                 "--appendonly", "no", "--dir", self.dir, "--protected-mode", "no",
-                 "--cluster-enabled", "yes", "--cluster-config-file", f"nodes-{port}.conf",
-                 # the bus port would be port + 10000 (past 65535 for a high free port)
-                 "--cluster-port", str(free_port()), "--cluster-node-timeout", "2000"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            self.procs.append(
+                subprocess.Popen(
+                    [
+                        exe,
+                        "--port",
+                        str(port),
+                        "--bind",
+                        "127.0.0.1",
+                        "--save",
+                        "",
+                        "--appendonly",
+                        "no",
+                        "--dir",
+                        self.dir,
+                        "--protected-mode",
+                        "no",
+                        "--cluster-enabled",
+                        "yes",
+                        "--cluster-config-file",
+                        f"nodes-{port}.conf",
+                        # the bus port would be port + 10000 (past 65535 for a high free port)
+                        "--cluster-port",
+                        str(free_port()),
+                        "--cluster-node-timeout",
+                        "2000",
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
         for port in self.ports:
             wait_for(lambda p=port: _pong(p), what=f"cluster node {port}")
         subprocess.run(
-            [_redis_exe("redis-cli"), "--cluster", "create",
-             *(f"127.0.0.1:{p}" for p in self.ports), "--cluster-replicas", "0",
-             "--cluster-yes"],
-            check=True, capture_output=True, timeout=TIMEOUT * 3)
+            [
+                _redis_exe("redis-cli"),
+                "--cluster",
+                "create",
+                *(f"127.0.0.1:{p}" for p in self.ports),
+                "--cluster-replicas",
+                "0",
+                "--cluster-yes",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=TIMEOUT * 3,
+        )
         for port in self.ports:
-            wait_for(lambda p=port: b"cluster_state:ok" in _ask(p, "CLUSTER", "INFO"),
-                     timeout=TIMEOUT * 3, what=f"cluster state ok on {port}")
+            wait_for(
+                lambda p=port: b"cluster_state:ok" in _ask(p, "CLUSTER", "INFO"),
+                timeout=TIMEOUT * 3,
+                what=f"cluster state ok on {port}",
+            )
 
     def flush(self) -> None:
         for port in self.ports:
@@ -206,18 +255,26 @@ class RedisSentinel:
         self.master.start()
         self.replica.start()
         self.replica.command("REPLICAOF", "127.0.0.1", str(self.master.port))
-        wait_for(lambda: b"master_link_status:up" in self.replica.command("INFO", "replication"),
-                 what="replica in sync")
+        wait_for(
+            lambda: b"master_link_status:up" in self.replica.command("INFO", "replication"),
+            what="replica in sync",
+        )
         conf = Path(self.dir) / "sentinel.conf"
         conf.write_text(
             f"port {self.port}\nbind 127.0.0.1\nprotected-mode no\ndir {self.dir}\n"
             f"sentinel monitor {self.SERVICE} 127.0.0.1 {self.master.port} 1\n"
             f"sentinel down-after-milliseconds {self.SERVICE} 1000\n"
-            f"sentinel failover-timeout {self.SERVICE} 5000\n")
-        self.proc = subprocess.Popen([_redis_exe(), str(conf), "--sentinel"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for(lambda: self._master_reply().endswith(f"{self.master.port}\r\n".encode()),
-                 what="sentinel watching the master")
+            f"sentinel failover-timeout {self.SERVICE} 5000\n"
+        )
+        self.proc = subprocess.Popen(
+            [_redis_exe(), str(conf), "--sentinel"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for(
+            lambda: self._master_reply().endswith(f"{self.master.port}\r\n".encode()),
+            what="sentinel watching the master",
+        )
 
     def _master_reply(self) -> bytes:
         try:
@@ -231,8 +288,11 @@ class RedisSentinel:
     def fail_over(self) -> None:
         """Kill the master; return once the Sentinel names the replica instead."""
         self.master.stop()
-        wait_for(lambda: self.master_port() == self.replica.port, timeout=TIMEOUT * 3,
-                 what="sentinel failover to the replica")
+        wait_for(
+            lambda: self.master_port() == self.replica.port,
+            timeout=TIMEOUT * 3,
+            what="sentinel failover to the replica",
+        )
 
     def flush(self) -> None:
         _ask(self.master_port(), "FLUSHALL")
@@ -258,9 +318,14 @@ def _pong(port: int) -> bool:
 class AppServer:
     """`live-seoul serve` (really uvicorn with the factory) in its own process."""
 
-    def __init__(self, db_path: Path, env: Mapping[str, str] | None = None,
-                 port: int | None = None, args: tuple[str, ...] = (),
-                 cwd: Path | None = None) -> None:
+    def __init__(
+        self,
+        db_path: Path,
+        env: Mapping[str, str] | None = None,
+        port: int | None = None,
+        args: tuple[str, ...] = (),
+        cwd: Path | None = None,
+    ) -> None:
         self.port = port or free_port()
         self.cwd = cwd or ROOT  # another host: a working directory of its own
         self.args = args  # more uvicorn options
@@ -291,12 +356,32 @@ class AppServer:
         frame_max = ws_transport_max(int(env.get("WS_MAX_MESSAGE_BYTES", "8192")))
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "--factory", "web.app:create_app",
-                 "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
-                 "--ws-max-size", str(frame_max),
-                 "--ws-per-message-deflate", "false", "--ws", "websockets-sansio",
-                 "--timeout-graceful-shutdown", env.get("SHUTDOWN_TIMEOUT", "10"), *self.args],
-                cwd=self.cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "--factory",
+                    "web.app:create_app",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--log-level",
+                    "warning",
+                    "--ws-max-size",
+                    str(frame_max),
+                    "--ws-per-message-deflate",
+                    "false",
+                    "--ws",
+                    "websockets-sansio",
+                    "--timeout-graceful-shutdown",
+                    env.get("SHUTDOWN_TIMEOUT", "10"),
+                    *self.args,
+                ],
+                cwd=self.cwd,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         wait_for(self._ready, timeout=TIMEOUT * 3, what=f"app on {self.port}")
 
@@ -334,8 +419,9 @@ def running(*servers: AppServer | RedisServer) -> Iterator[None]:
             s.stop()
 
 
-def seed_broadcast(db_path: Path, broadcast_id: int = 1, title: str = "테스트 생방송",
-                   status: str = "live") -> int:
+def seed_broadcast(
+    db_path: Path, broadcast_id: int = 1, title: str = "테스트 생방송", status: str = "live"
+) -> int:
     """Create the database (migrated) with one broadcast around now; return its id."""
     import sqlite3
     from datetime import UTC, datetime, timedelta
@@ -349,19 +435,30 @@ def seed_broadcast(db_path: Path, broadcast_id: int = 1, title: str = "테스트
         conn.execute(
             "INSERT INTO broadcasts (id, title, description, category, starts_at, ends_at,"
             " status, created_at, updated_at) VALUES (?, ?, '', '회의', ?, ?, ?, ?, ?)",
-            (broadcast_id, title, (now - timedelta(minutes=30)).isoformat(),
-             (now + timedelta(minutes=90)).isoformat(), status, now.isoformat(),
-             now.isoformat()),
+            (
+                broadcast_id,
+                title,
+                (now - timedelta(minutes=30)).isoformat(),
+                (now + timedelta(minutes=90)).isoformat(),
+                status,
+                now.isoformat(),
+                now.isoformat(),
+            ),
         )
     conn.close()
     return broadcast_id
 
 
 # Test servers whose limits never get in the way of what a test measures.
-NO_RATE_LIMITS = {"COMMENT_BURST": "100000", "COMMENT_RATE_PER_MINUTE": "10000000",
-                  "ADDRESS_BURST": "100000", "ADDRESS_RATE_PER_MINUTE": "10000000",
-                  "CONNECTIONS_PER_ADDRESS": "1000000", "VOTES_PER_ADDRESS": "1000000",
-                  "VOTES_PER_NETWORK": "1000000"}
+NO_RATE_LIMITS = {
+    "COMMENT_BURST": "100000",
+    "COMMENT_RATE_PER_MINUTE": "10000000",
+    "ADDRESS_BURST": "100000",
+    "ADDRESS_RATE_PER_MINUTE": "10000000",
+    "CONNECTIONS_PER_ADDRESS": "1000000",
+    "VOTES_PER_ADDRESS": "1000000",
+    "VOTES_PER_NETWORK": "1000000",
+}
 
 
 @contextlib.contextmanager

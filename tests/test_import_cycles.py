@@ -7,10 +7,12 @@ import importlib.util
 from pathlib import Path
 
 _SPEC = importlib.util.spec_from_file_location(
-    "import_cycles", Path(__file__).resolve().parent.parent / "scripts" / "import_cycles.py")
+    "import_cycles", Path(__file__).resolve().parent.parent / "scripts" / "import_cycles.py"
+)
 assert _SPEC is not None and _SPEC.loader is not None
 import_cycles = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(import_cycles)
+
 
 def test_no_import_cycles() -> None:
     """No import cycle among schedule, replay, livechat, web and db."""
@@ -30,7 +32,8 @@ def test_counter_reads_function_level_imports(tmp_path: Path) -> None:
     (package / "__init__.py").write_text("")
     (package / "a.py").write_text("def f():\n    from web import b\n")
     (package / "b.py").write_text(
-        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from web.a import f\n")
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from web.a import f\n"
+    )
     graph = import_cycles.import_graph(tmp_path)
     assert graph["web.a"] == {"web.b"} and graph["web.b"] == {"web.a"}
     assert import_cycles.cycles(graph) == [["web.a", "web.b"]]

@@ -97,11 +97,18 @@ def hub_limits(settings: Settings) -> HubLimits:
 
 
 def push_sender(settings: Settings, database: Database) -> PushSender:
-    keys = (VapidKeys(settings.vapid_public_key, settings.vapid_private_key,
-                      settings.vapid_subject) if settings.push_enabled else None)
+    keys = (
+        VapidKeys(settings.vapid_public_key, settings.vapid_private_key, settings.vapid_subject)
+        if settings.push_enabled
+        else None
+    )
     store = PushStore(database, timedelta(days=settings.push_subscription_days))
-    return PushSender(store, keys, queue_size=settings.push_queue_size,
-                      allow_loopback=settings.push_allow_loopback)
+    return PushSender(
+        store,
+        keys,
+        queue_size=settings.push_queue_size,
+        allow_loopback=settings.push_allow_loopback,
+    )
 
 
 def settle_heap() -> None:
@@ -138,8 +145,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             # and a reader, or a PostgreSQL pool.
             database = await open_migrated(settings)
             stack.push_async_callback(database.close)
-            accounts = AccountStore(database, PasswordGate(
-                settings.login_hash_concurrency, settings.login_hash_queue))
+            accounts = AccountStore(
+                database, PasswordGate(settings.login_hash_concurrency, settings.login_hash_queue)
+            )
             schedule_store = ScheduleStore(database)
             replays = ReplayStore(database)
             comments = CommentStore(database)
@@ -154,13 +162,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await hub.start()
             stack.push_async_callback(hub.stop)
             push = await stack.enter_async_context(push_sender(settings, database).running())
-            questions = QuestionService(hub, QuestionStore(database, comments),
-                                        vote_burst=settings.vote_burst,
-                                        votes_per_minute=settings.votes_per_minute,
-                                        votes_per_address=settings.votes_per_address,
-                                        votes_per_network=settings.votes_per_network,
-                                        on_answered=lambda q: push_routes.question_answered(
-                                            push, q))
+            questions = QuestionService(
+                hub,
+                QuestionStore(database, comments),
+                vote_burst=settings.vote_burst,
+                votes_per_minute=settings.votes_per_minute,
+                votes_per_address=settings.votes_per_address,
+                votes_per_network=settings.votes_per_network,
+                on_answered=lambda q: push_routes.question_answered(push, q),
+            )
             await questions.start()
             stack.push_async_callback(questions.stop)
             moderator = await moderation_routes.start_moderation(stack, hub, settings)
@@ -173,15 +183,31 @@ def create_app(settings: Settings | None = None) -> Starlette:
             questions.access = access
             ops = OpsStore(database, comments)
             if settings.comment_retention_days > 0:  # one process of all hosts prunes
-                await stack.enter_async_context(elected(database, "retention", lambda: retention(
-                    ops, settings.comment_retention_days)))
-            metrics = await stack.enter_async_context(MetricsRecorder(
-                hub, comments, "redis" if settings.redis_url else "memory",
-                metrics_dir(settings), settings.host_name).running())
+                await stack.enter_async_context(
+                    elected(
+                        database,
+                        "retention",
+                        lambda: retention(ops, settings.comment_retention_days),
+                    )
+                )
+            metrics = await stack.enter_async_context(
+                MetricsRecorder(
+                    hub,
+                    comments,
+                    "redis" if settings.redis_url else "memory",
+                    metrics_dir(settings),
+                    settings.host_name,
+                ).running()
+            )
             if settings.demo:
                 await load_demo(schedule_store, replays, comments)
-                await stack.enter_async_context(elected(database, "demo-director", lambda: (
-                    demo_director(schedule_store, replays, hub))))
+                await stack.enter_async_context(
+                    elected(
+                        database,
+                        "demo-director",
+                        lambda: demo_director(schedule_store, replays, hub),
+                    )
+                )
             channel_feed = await stack.enter_async_context(ChannelFeed(broker).running())
             settle_heap()
             yield {
@@ -201,8 +227,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     sessions=codec,
                     questions=questions,
                     login_limits=LoginLimits(settings, broker),
-                    pictures=Pictures(Path(settings.preview_font_dir),
-                                      settings.thumbnails_path),
+                    pictures=Pictures(Path(settings.preview_font_dir), settings.thumbnails_path),
                     members=members,
                     access=access,
                     page_panels=[question_routes.panel_context],
@@ -248,9 +273,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Middleware(SessionRefreshMiddleware, codec=codec),
             Middleware(OverloadMiddleware),
             # Only the sign-in flow writes here (state, nonce, PKCE verifier): ls_signin.
-            Middleware(SessionMiddleware, secret_key="signin:" + settings.secret_key,
-                       session_cookie=signin.SIGNIN_COOKIE, max_age=signin.SIGNIN_MAX_AGE,
-                       same_site="lax", https_only=codec.secure),
+            Middleware(
+                SessionMiddleware,
+                secret_key="signin:" + settings.secret_key,
+                session_cookie=signin.SIGNIN_COOKIE,
+                max_age=signin.SIGNIN_MAX_AGE,
+                same_site="lax",
+                https_only=codec.secure,
+            ),
         ],
         exception_handlers=exception_handlers(),
     )

@@ -31,7 +31,8 @@ from web.settings import Settings, SettingsError, ws_transport_max
 POSTGRES_BACKUP = (
     "DATABASE_URL is PostgreSQL: back up with `pg_dump --format=custom --file=FILE URL` "
     "(online) and restore into an empty database with `pg_restore --dbname=URL FILE` "
-    "(service stopped); `live-seoul db migrate` then applies newer migrations")
+    "(service stopped); `live-seoul db migrate` then applies newer migrations"
+)
 
 
 def _settings() -> Settings:
@@ -104,13 +105,14 @@ def _postgres_backup(url: str, path: Path) -> int:
     except DatabaseError as exc:
         print(f"backup failed: {exc}", file=sys.stderr)
         return 1
-    print(f"backed up the PostgreSQL database to {report.path} (pg_dump custom format, "
-          f"{report.size_bytes} bytes, {report.tables} tables)")
+    print(
+        f"backed up the PostgreSQL database to {report.path} (pg_dump custom format, "
+        f"{report.size_bytes} bytes, {report.tables} tables)"
+    )
     return 0
 
 
 def _postgres_restore(path: Path, url: str) -> int:
-
 
     try:
         tables = asyncio.run(restore_postgres(path, url))
@@ -131,8 +133,10 @@ def db_backup(args: argparse.Namespace) -> int:
     except BackupError as exc:
         print(f"backup failed: {exc}", file=sys.stderr)
         return 1
-    print(f"backed up {settings.database_path} to {report.path} "
-          f"({report.size_bytes} bytes, {report.tables} tables, integrity ok)")
+    print(
+        f"backed up {settings.database_path} to {report.path} "
+        f"({report.size_bytes} bytes, {report.tables} tables, integrity ok)"
+    )
     return 0
 
 
@@ -184,8 +188,10 @@ def db_prune(args: argparse.Namespace) -> int:
             await database.close()
 
     deleted = asyncio.run(run())
-    print(f"deleted {deleted} visible comment(s) older than {days} day(s); "
-          "removed comments and the moderation record were kept")
+    print(
+        f"deleted {deleted} visible comment(s) older than {days} day(s); "
+        "removed comments and the moderation record were kept"
+    )
     return 0
 
 
@@ -201,8 +207,11 @@ def _new_password() -> str | None:
     if password:
         return password
     if not sys.stdin.isatty():
-        print("error: password: no terminal to type it in; set LIVE_SEOUL_PASSWORD "
-              "(at least 10 characters) in the environment", file=sys.stderr)
+        print(
+            "error: password: no terminal to type it in; set LIVE_SEOUL_PASSWORD "
+            "(at least 10 characters) in the environment",
+            file=sys.stderr,
+        )
         return None
     try:
         first = getpass.getpass("password: ")
@@ -225,8 +234,9 @@ def create_user(args: argparse.Namespace) -> int:
         database = await open_migrated(_settings())
         try:
             store = AccountStore(database)
-            account = await store.create(args.username, password, args.role,
-                                         args.display_name or "", args.department or "")
+            account = await store.create(
+                args.username, password, args.role, args.display_name or "", args.department or ""
+            )
         except AccountError as exc:
             print(f"error: {exc.field}: {exc}", file=sys.stderr)
             return 2
@@ -266,8 +276,10 @@ def change_user(args: argparse.Namespace) -> int:
         finally:
             await database.close()
         state = "disabled" if account.disabled else "enabled"
-        print(f"{args.action}: {account.username} is a {state} {account.role}; "
-              "its sessions have ended")
+        print(
+            f"{args.action}: {account.username} is a {state} {account.role}; "
+            "its sessions have ended"
+        )
         return 0
 
     return asyncio.run(run())
@@ -292,8 +304,9 @@ def link_provider(args: argparse.Namespace) -> int:
         signin = build_signin(settings)
         token = signin.staff_links().dumps(found[0].id)
         print(f"{signin.public_origin}/auth/staff-link/{token}")
-        print("valid for one hour; open it, then sign in with the provider to link",
-              file=sys.stderr)
+        print(
+            "valid for one hour; open it, then sign in with the provider to link", file=sys.stderr
+        )
         return 0
 
     return asyncio.run(run())
@@ -317,12 +330,16 @@ def parser() -> argparse.ArgumentParser:
     b = dbsub.add_parser("backup", help="copy the database while it is served (online)")
     b.add_argument("path", help="file to write (replaced atomically when complete)")
     b.set_defaults(func=db_backup)
-    r = dbsub.add_parser("restore", help="replace the database with a backup "
-                         "(stop the service first)")
+    r = dbsub.add_parser(
+        "restore", help="replace the database with a backup (stop the service first)"
+    )
     r.add_argument("path", help="a file written by `db backup`")
     r.set_defaults(func=db_restore)
-    cp = dbsub.add_parser("copy", help="copy an SQLite installation into an empty "
-                          "PostgreSQL database (migrates both), then compare every table")
+    cp = dbsub.add_parser(
+        "copy",
+        help="copy an SQLite installation into an empty "
+        "PostgreSQL database (migrates both), then compare every table",
+    )
     cp.add_argument("source", help="sqlite:///path/to/live-seoul.db")
     cp.add_argument("target", help="postgresql://user@host/db (empty)")
     cp.set_defaults(func=db_copy)
@@ -342,15 +359,19 @@ def parser() -> argparse.ArgumentParser:
     u.add_argument("--department")
     u.set_defaults(func=create_user)
 
-    a = sub.add_parser("account", help="disable, enable, change role or password of a staff "
-                       "account (ends its sessions)")
+    a = sub.add_parser(
+        "account",
+        help="disable, enable, change role or password of a staff account (ends its sessions)",
+    )
     a.add_argument("action", choices=["disable", "enable", "role", "password"])
     a.add_argument("username")
-    a.add_argument("--role", choices=ROLES,
-                   help="the new role (with `role`)")
+    a.add_argument("--role", choices=ROLES, help="the new role (with `role`)")
     a.set_defaults(func=change_user)
-    lp = sub.add_parser("link-provider", help="print a one-hour link with which a staff "
-                        "member links a sign-in provider (Kakao, …) to their account")
+    lp = sub.add_parser(
+        "link-provider",
+        help="print a one-hour link with which a staff "
+        "member links a sign-in provider (Kakao, …) to their account",
+    )
     lp.add_argument("username")
     lp.set_defaults(func=link_provider)
     return p

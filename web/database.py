@@ -23,17 +23,24 @@ from web.settings import Settings
 
 PACKAGES: tuple[PackageMigrations, ...] = (
     PackageMigrations("web", web.migrations.MIGRATIONS, web.migrations.POSTGRES_MIGRATIONS),
-    PackageMigrations("schedule", schedule.migrations.MIGRATIONS,
-                      schedule.migrations.POSTGRES_MIGRATIONS),
-    PackageMigrations("replay", replay.migrations.MIGRATIONS,
-                      replay.migrations.POSTGRES_MIGRATIONS),
-    PackageMigrations("livechat", livechat.migrations.MIGRATIONS,
-                      livechat.migrations.POSTGRES_MIGRATIONS),
-    PackageMigrations("livechat.questions", livechat.questions.question_migrations.MIGRATIONS,
-                      livechat.questions.question_migrations.POSTGRES_MIGRATIONS),
+    PackageMigrations(
+        "schedule", schedule.migrations.MIGRATIONS, schedule.migrations.POSTGRES_MIGRATIONS
+    ),
+    PackageMigrations(
+        "replay", replay.migrations.MIGRATIONS, replay.migrations.POSTGRES_MIGRATIONS
+    ),
+    PackageMigrations(
+        "livechat", livechat.migrations.MIGRATIONS, livechat.migrations.POSTGRES_MIGRATIONS
+    ),
+    PackageMigrations(
+        "livechat.questions",
+        livechat.questions.question_migrations.MIGRATIONS,
+        livechat.questions.question_migrations.POSTGRES_MIGRATIONS,
+    ),
 )
 PACKAGE_MIGRATIONS: tuple[tuple[str, Sequence[str]], ...] = tuple(
-    (entry.package, entry.sqlite) for entry in PACKAGES)
+    (entry.package, entry.sqlite) for entry in PACKAGES
+)
 
 __all__ = ["PACKAGES", "PACKAGE_MIGRATIONS", "connect", "migrate", "open_migrated"]
 
@@ -42,11 +49,16 @@ async def open_migrated(settings: Settings) -> Database:
     """The database `settings` name, brought up to date and opened (the CLI commands and
     the app's lifespan)."""
     await migrate_database(settings.database_url, PACKAGES)
-    return await open_database(settings.database_url, pool_size=settings.database_pool_size,
-                               statement_cache_size=settings.database_statement_cache_size)
+    return await open_database(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        statement_cache_size=settings.database_statement_cache_size,
+    )
 
 
-def migrate(path: Path, packages: Sequence[tuple[str, Sequence[str]]] = PACKAGE_MIGRATIONS,
-            ) -> list[tuple[str, int]]:
+def migrate(
+    path: Path,
+    packages: Sequence[tuple[str, Sequence[str]]] = PACKAGE_MIGRATIONS,
+) -> list[tuple[str, int]]:
     """Bring the SQLite file at `path` up to date (see `db.migrate`)."""
     return migrate_sqlite(path, [PackageMigrations(name, sql, ()) for name, sql in packages])

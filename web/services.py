@@ -57,8 +57,9 @@ class Services:
     # "does broadcast N exist?" in flight: a reconnect storm asks the database once
     broadcast_lookups: dict[int, asyncio.Future[bool]] = field(default_factory=dict)
     # used while no shared (Redis) buckets answer
-    cookieless_views: RateLimiter = field(default_factory=lambda: RateLimiter(
-        COOKIELESS_VIEW_BURST, COOKIELESS_VIEWS_PER_HOUR / 60))
+    cookieless_views: RateLimiter = field(
+        default_factory=lambda: RateLimiter(COOKIELESS_VIEW_BURST, COOKIELESS_VIEWS_PER_HOUR / 60)
+    )
 
 
 def services(conn: HTTPConnection) -> Services:

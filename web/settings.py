@@ -47,16 +47,19 @@ class Settings:
         "`postgresql://user:password@host:5432/name` (several hosts; needs `SECRET_KEY`).",
     )
     database_pool_size: int = _setting(
-        "DATABASE_POOL_SIZE", 10,
+        "DATABASE_POOL_SIZE",
+        10,
         "PostgreSQL connections each worker process keeps open at most (its pool).",
     )
     database_statement_cache_size: int = _setting(
-        "DATABASE_STATEMENT_CACHE_SIZE", 100,
+        "DATABASE_STATEMENT_CACHE_SIZE",
+        100,
         "Prepared statements each PostgreSQL connection keeps; 0 behind PgBouncer in "
         "transaction mode.",
     )
     data_dir: str = _setting(
-        "DATA_DIR", "",
+        "DATA_DIR",
+        "",
         "Directory for the files kept beside the data (`live-seoul.secret`, "
         "`live-seoul.thumbnails/`, `live-seoul.metrics/`). Empty: beside the SQLite file "
         "(`<db>.secret`, …); with PostgreSQL, `./live-seoul-data/`.",
@@ -363,73 +366,109 @@ class Settings:
     # enabled when its client id and secret are both set. Endpoint settings default to the
     # provider's own; a test provider (or a proxy) stands in by overriding them.
     kakao_client_id: str = _setting(
-        "KAKAO_CLIENT_ID", "", "Kakao Login REST API key (client id); enables Kakao sign-in.")
+        "KAKAO_CLIENT_ID", "", "Kakao Login REST API key (client id); enables Kakao sign-in."
+    )
     kakao_client_secret: str = _setting(
-        "KAKAO_CLIENT_SECRET", "", "Kakao Login client secret.", secret=True)
+        "KAKAO_CLIENT_SECRET", "", "Kakao Login client secret.", secret=True
+    )
     kakao_issuer: str = _setting(
-        "KAKAO_ISSUER", "https://kauth.kakao.com",
+        "KAKAO_ISSUER",
+        "https://kauth.kakao.com",
         "Kakao's OpenID Connect issuer; its `/.well-known/openid-configuration` gives the "
-        "endpoints and keys, and ID tokens must name it.")
+        "endpoints and keys, and ID tokens must name it.",
+    )
     kakao_authorize_url: str = _setting(
-        "KAKAO_AUTHORIZE_URL", "", "Overrides Kakao's authorization endpoint (empty: discovery).")
+        "KAKAO_AUTHORIZE_URL", "", "Overrides Kakao's authorization endpoint (empty: discovery)."
+    )
     kakao_token_url: str = _setting(
-        "KAKAO_TOKEN_URL", "", "Overrides Kakao's token endpoint (empty: discovery).")
+        "KAKAO_TOKEN_URL", "", "Overrides Kakao's token endpoint (empty: discovery)."
+    )
     kakao_userinfo_url: str = _setting(
-        "KAKAO_USERINFO_URL", "", "Overrides Kakao's userinfo endpoint (empty: discovery).")
+        "KAKAO_USERINFO_URL", "", "Overrides Kakao's userinfo endpoint (empty: discovery)."
+    )
     kakao_jwks_url: str = _setting(
-        "KAKAO_JWKS_URL", "", "Overrides where Kakao's ID-token keys are read (empty: discovery).")
+        "KAKAO_JWKS_URL", "", "Overrides where Kakao's ID-token keys are read (empty: discovery)."
+    )
     naver_client_id: str = _setting(
-        "NAVER_CLIENT_ID", "", "Naver Login client id; enables Naver sign-in.")
+        "NAVER_CLIENT_ID", "", "Naver Login client id; enables Naver sign-in."
+    )
     naver_client_secret: str = _setting(
-        "NAVER_CLIENT_SECRET", "", "Naver Login client secret.", secret=True)
+        "NAVER_CLIENT_SECRET", "", "Naver Login client secret.", secret=True
+    )
     naver_authorize_url: str = _setting(
-        "NAVER_AUTHORIZE_URL", "https://nid.naver.com/oauth2.0/authorize",
-        "Naver's authorization endpoint.")
+        "NAVER_AUTHORIZE_URL",
+        "https://nid.naver.com/oauth2.0/authorize",
+        "Naver's authorization endpoint.",
+    )
     naver_token_url: str = _setting(
-        "NAVER_TOKEN_URL", "https://nid.naver.com/oauth2.0/token", "Naver's token endpoint.")
+        "NAVER_TOKEN_URL", "https://nid.naver.com/oauth2.0/token", "Naver's token endpoint."
+    )
     naver_userinfo_url: str = _setting(
-        "NAVER_USERINFO_URL", "https://openapi.naver.com/v1/nid/me",
-        "Naver's profile endpoint (answers `{\"response\": {\"id\": …}}`).")
+        "NAVER_USERINFO_URL",
+        "https://openapi.naver.com/v1/nid/me",
+        'Naver\'s profile endpoint (answers `{"response": {"id": …}}`).',
+    )
     google_client_id: str = _setting(
-        "GOOGLE_CLIENT_ID", "", "Google OAuth client id; enables Google sign-in.")
+        "GOOGLE_CLIENT_ID", "", "Google OAuth client id; enables Google sign-in."
+    )
     google_client_secret: str = _setting(
-        "GOOGLE_CLIENT_SECRET", "", "Google OAuth client secret.", secret=True)
+        "GOOGLE_CLIENT_SECRET", "", "Google OAuth client secret.", secret=True
+    )
     google_issuer: str = _setting(
-        "GOOGLE_ISSUER", "https://accounts.google.com",
-        "Google's OpenID Connect issuer (discovery and the ID tokens' `iss`).")
+        "GOOGLE_ISSUER",
+        "https://accounts.google.com",
+        "Google's OpenID Connect issuer (discovery and the ID tokens' `iss`).",
+    )
     google_authorize_url: str = _setting(
-        "GOOGLE_AUTHORIZE_URL", "", "Overrides Google's authorization endpoint (empty: discovery).")
+        "GOOGLE_AUTHORIZE_URL", "", "Overrides Google's authorization endpoint (empty: discovery)."
+    )
     google_token_url: str = _setting(
-        "GOOGLE_TOKEN_URL", "", "Overrides Google's token endpoint (empty: discovery).")
+        "GOOGLE_TOKEN_URL", "", "Overrides Google's token endpoint (empty: discovery)."
+    )
     google_userinfo_url: str = _setting(
-        "GOOGLE_USERINFO_URL", "", "Overrides Google's userinfo endpoint (empty: discovery).")
+        "GOOGLE_USERINFO_URL", "", "Overrides Google's userinfo endpoint (empty: discovery)."
+    )
     google_jwks_url: str = _setting(
-        "GOOGLE_JWKS_URL", "",
-        "Overrides where Google's ID-token keys are read (empty: discovery).")
+        "GOOGLE_JWKS_URL", "", "Overrides where Google's ID-token keys are read (empty: discovery)."
+    )
     x_client_id: str = _setting(
-        "X_CLIENT_ID", "", "X (Twitter) OAuth 2.0 client id; enables X sign-in.")
+        "X_CLIENT_ID", "", "X (Twitter) OAuth 2.0 client id; enables X sign-in."
+    )
     x_client_secret: str = _setting(
-        "X_CLIENT_SECRET", "", "X OAuth 2.0 client secret (confidential client).", secret=True)
+        "X_CLIENT_SECRET", "", "X OAuth 2.0 client secret (confidential client).", secret=True
+    )
     x_authorize_url: str = _setting(
-        "X_AUTHORIZE_URL", "https://x.com/i/oauth2/authorize", "X's authorization endpoint.")
+        "X_AUTHORIZE_URL", "https://x.com/i/oauth2/authorize", "X's authorization endpoint."
+    )
     x_token_url: str = _setting(
-        "X_TOKEN_URL", "https://api.x.com/2/oauth2/token", "X's token endpoint.")
+        "X_TOKEN_URL", "https://api.x.com/2/oauth2/token", "X's token endpoint."
+    )
     x_userinfo_url: str = _setting(
-        "X_USERINFO_URL", "https://api.x.com/2/users/me",
-        "X's user endpoint (answers `{\"data\": {\"id\": …, \"username\": …}}`).")
+        "X_USERINFO_URL",
+        "https://api.x.com/2/users/me",
+        'X\'s user endpoint (answers `{"data": {"id": …, "username": …}}`).',
+    )
     facebook_client_id: str = _setting(
-        "FACEBOOK_CLIENT_ID", "", "Facebook App ID; enables Facebook Login.")
+        "FACEBOOK_CLIENT_ID", "", "Facebook App ID; enables Facebook Login."
+    )
     facebook_client_secret: str = _setting(
-        "FACEBOOK_CLIENT_SECRET", "", "Facebook App secret.", secret=True)
+        "FACEBOOK_CLIENT_SECRET", "", "Facebook App secret.", secret=True
+    )
     facebook_authorize_url: str = _setting(
-        "FACEBOOK_AUTHORIZE_URL", "https://www.facebook.com/v19.0/dialog/oauth",
-        "Facebook Login's authorization endpoint.")
+        "FACEBOOK_AUTHORIZE_URL",
+        "https://www.facebook.com/v19.0/dialog/oauth",
+        "Facebook Login's authorization endpoint.",
+    )
     facebook_token_url: str = _setting(
-        "FACEBOOK_TOKEN_URL", "https://graph.facebook.com/v19.0/oauth/access_token",
-        "Facebook Login's token endpoint.")
+        "FACEBOOK_TOKEN_URL",
+        "https://graph.facebook.com/v19.0/oauth/access_token",
+        "Facebook Login's token endpoint.",
+    )
     facebook_userinfo_url: str = _setting(
-        "FACEBOOK_USERINFO_URL", "https://graph.facebook.com/v19.0/me?fields=id,name",
-        "Facebook's Graph API `me` endpoint (answers `{\"id\": …, \"name\": …}`).")
+        "FACEBOOK_USERINFO_URL",
+        "https://graph.facebook.com/v19.0/me?fields=id,name",
+        'Facebook\'s Graph API `me` endpoint (answers `{"id": …, "name": …}`).',
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -451,8 +490,9 @@ class Settings:
         if not self.database_url.startswith(("sqlite:///", "postgresql://", "postgres://")):
             raise SettingsError("DATABASE_URL must start with sqlite:/// or postgresql://")
         if self.database_pool_size <= 0 or self.database_statement_cache_size < 0:
-            raise SettingsError("DATABASE_POOL_SIZE must be positive and "
-                                "DATABASE_STATEMENT_CACHE_SIZE at least 0")
+            raise SettingsError(
+                "DATABASE_POOL_SIZE must be positive and DATABASE_STATEMENT_CACHE_SIZE at least 0"
+            )
         if self.redis_url:
             try:
                 redis_topology.parse(self.redis_url)
@@ -468,8 +508,9 @@ class Settings:
             raise SettingsError("PUSH_QUEUE_SIZE and PUSH_SUBSCRIPTION_DAYS must be positive")
         for origin in self.media_origins:
             if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?", origin):
-                raise SettingsError(f"MEDIA_ORIGINS: {origin!r} is not an origin like "
-                                    "https://cdn.example.org")
+                raise SettingsError(
+                    f"MEDIA_ORIGINS: {origin!r} is not an origin like https://cdn.example.org"
+                )
         for name in ("comment_max_chars", "ws_max_message_bytes", "send_queue_frames"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{name.upper()} must be positive")
@@ -481,16 +522,19 @@ class Settings:
                 f"WEB_CONCURRENCY={self.workers} (serve --workers) needs REDIS_URL: without "
                 "Redis each worker has its own comment stream and its own limits, and "
                 "comments reach the other workers only through the 5-second database poll. "
-                "Set REDIS_URL=redis://… or run one worker.")
+                "Set REDIS_URL=redis://… or run one worker."
+            )
         if self.database_is_postgres:
             if not self.redis_url:
                 raise SettingsError(
                     "DATABASE_URL is PostgreSQL, which serves several hosts: set REDIS_URL "
-                    "too, so every process shares one comment stream and one set of limits.")
+                    "too, so every process shares one comment stream and one set of limits."
+                )
             if not self.secret_key:
                 raise SettingsError(
                     "DATABASE_URL is PostgreSQL: set SECRET_KEY (the same on every host); "
-                    "there is no database file to keep a generated key beside.")
+                    "there is no database file to keep a generated key beside."
+                )
 
     @property
     def database_is_postgres(self) -> bool:
@@ -541,8 +585,10 @@ class Settings:
             return self
         if not self.sqlite:
             # Every host must sign with the same key: a file on one host cannot be shared.
-            raise SettingsError("SECRET_KEY is required when DATABASE_URL is PostgreSQL "
-                                "(every host must sign cookies with the same key)")
+            raise SettingsError(
+                "SECRET_KEY is required when DATABASE_URL is PostgreSQL "
+                "(every host must sign cookies with the same key)"
+            )
         path = self.data_file(".secret")
         path.parent.mkdir(parents=True, exist_ok=True)
         try:

@@ -44,18 +44,69 @@ REASON_TEXT_MAX = 200
 # Look-alikes folded to ASCII letters after NFKD and casefold (Cyrillic, Greek, leet).
 _LOOKALIKE = {
     # Cyrillic
-    "а": "a", "в": "b", "е": "e", "ё": "e", "з": "3", "и": "u", "і": "i", "ї": "i",
-    "ј": "j", "к": "k", "м": "m", "н": "h", "о": "o", "п": "n", "р": "p", "с": "c",
-    "т": "t", "у": "y", "х": "x", "ѕ": "s", "ԁ": "d", "ԛ": "q", "ԝ": "w", "ь": "b",
+    "а": "a",
+    "в": "b",
+    "е": "e",
+    "ё": "e",
+    "з": "3",
+    "и": "u",
+    "і": "i",
+    "ї": "i",
+    "ј": "j",
+    "к": "k",
+    "м": "m",
+    "н": "h",
+    "о": "o",
+    "п": "n",
+    "р": "p",
+    "с": "c",
+    "т": "t",
+    "у": "y",
+    "х": "x",
+    "ѕ": "s",
+    "ԁ": "d",
+    "ԛ": "q",
+    "ԝ": "w",
+    "ь": "b",
     # Greek
-    "α": "a", "β": "b", "γ": "y", "δ": "d", "ε": "e", "η": "n", "ι": "i", "κ": "k",
-    "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ω": "w", "μ": "u",
-    "ς": "s", "σ": "o",
+    "α": "a",
+    "β": "b",
+    "γ": "y",
+    "δ": "d",
+    "ε": "e",
+    "η": "n",
+    "ι": "i",
+    "κ": "k",
+    "ν": "v",
+    "ο": "o",
+    "ρ": "p",
+    "τ": "t",
+    "υ": "u",
+    "χ": "x",
+    "ω": "w",
+    "μ": "u",
+    "ς": "s",
+    "σ": "o",
     # Armenian
-    "ս": "u", "օ": "o", "հ": "h", "ո": "n",
+    "ս": "u",
+    "օ": "o",
+    "հ": "h",
+    "ո": "n",
     # digits and symbols used as letters
-    "0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "@": "a",
-    "$": "s", "!": "i", "|": "i", "+": "t", "€": "e", "£": "l",
+    "0": "o",
+    "1": "i",
+    "3": "e",
+    "4": "a",
+    "5": "s",
+    "7": "t",
+    "8": "b",
+    "@": "a",
+    "$": "s",
+    "!": "i",
+    "|": "i",
+    "+": "t",
+    "€": "e",
+    "£": "l",
     # letters that stand in for each other in evasions
     "l": "i",
 }
@@ -67,15 +118,30 @@ _T_FIRST, _T_LAST = 0x11A8, 0x11C2  # modern final consonants
 
 # Tense consonants to plain ones, ㅐ to ㅔ, ㅒ to ㅖ: spellings people swap freely.
 _JAMO_FOLD = {
-    "\u1101": "\u1100", "\u1104": "\u1103", "\u1108": "\u1107", "\u110a": "\u1109",
-    "\u110d": "\u110c", "\u11a9": "\u11a8", "\u11bb": "\u11ba", "\u1162": "\u1166",
+    "\u1101": "\u1100",
+    "\u1104": "\u1103",
+    "\u1108": "\u1107",
+    "\u110a": "\u1109",
+    "\u110d": "\u110c",
+    "\u11a9": "\u11a8",
+    "\u11bb": "\u11ba",
+    "\u1162": "\u1166",
     "\u1164": "\u1168",
 }
 # A final consonant followed by silent ㅇ is read as the next initial: 십알 sounds 시발.
 _FINAL_TO_INITIAL = {
-    "\u11a8": "\u1100", "\u11ab": "\u1102", "\u11ae": "\u1103", "\u11af": "\u1105",
-    "\u11b7": "\u1106", "\u11b8": "\u1107", "\u11ba": "\u1109", "\u11bd": "\u110c",
-    "\u11be": "\u110e", "\u11bf": "\u110f", "\u11c0": "\u1110", "\u11c1": "\u1111",
+    "\u11a8": "\u1100",
+    "\u11ab": "\u1102",
+    "\u11ae": "\u1103",
+    "\u11af": "\u1105",
+    "\u11b7": "\u1106",
+    "\u11b8": "\u1107",
+    "\u11ba": "\u1109",
+    "\u11bd": "\u110c",
+    "\u11be": "\u110e",
+    "\u11bf": "\u110f",
+    "\u11c0": "\u1110",
+    "\u11c1": "\u1111",
     "\u11c2": "\u1112",
 }
 _SILENT_INITIAL = "\u110b"
@@ -126,8 +192,13 @@ def _liaison(folded: str) -> str:
     Only a second view for matching: applied to every text it would hide 시발 in 시발이."""
     out: list[str] = []
     for i, ch in enumerate(folded):
-        if (ch == _SILENT_INITIAL and out and out[-1] in _FINAL_TO_INITIAL
-                and i + 1 < len(folded) and _is_vowel(folded[i + 1])):
+        if (
+            ch == _SILENT_INITIAL
+            and out
+            and out[-1] in _FINAL_TO_INITIAL
+            and i + 1 < len(folded)
+            and _is_vowel(folded[i + 1])
+        ):
             out[-1] = _FINAL_TO_INITIAL[out[-1]]
             continue
         out.append(ch)
@@ -212,8 +283,9 @@ class Blocklist:
         for entry in self._words:
             found = views.get(entry.scripts)
             if found is None:
-                found = tuple("".join(ch for ch in t if _script(ch) in entry.scripts)
-                              for t in texts)
+                found = tuple(
+                    "".join(ch for ch in t if _script(ch) in entry.scripts) for t in texts
+                )
                 views[entry.scripts] = found
             if any(entry.pattern.search(view) for view in found):
                 return entry.word
@@ -226,6 +298,7 @@ def blocked_word_key(word: str) -> str:
 
 
 # -- reasons ------------------------------------------------------------------------
+
 
 class ReasonError(ValueError):
     def __init__(self, field: str, message: str) -> None:

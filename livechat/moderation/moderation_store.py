@@ -57,11 +57,18 @@ class AuditEntry:
 
     def public(self) -> dict[str, Any]:
         return {
-            "id": self.id, "created_at": self.created_at, "broadcast_id": self.broadcast_id,
-            "action": self.action, "actor": self.actor_name, "actor_role": self.actor_role,
-            "comment_id": self.comment_id, "target": self.target,
-            "target_name": self.target_name, "reason": self.reason,
-            "reason_text": self.reason_text, "comment_text": self.comment_text,
+            "id": self.id,
+            "created_at": self.created_at,
+            "broadcast_id": self.broadcast_id,
+            "action": self.action,
+            "actor": self.actor_name,
+            "actor_role": self.actor_role,
+            "comment_id": self.comment_id,
+            "target": self.target,
+            "target_name": self.target_name,
+            "reason": self.reason,
+            "reason_text": self.reason_text,
+            "comment_text": self.comment_text,
             "detail": self.detail,
         }
 
@@ -78,11 +85,17 @@ class Restriction:
     created_at: str
 
     def public(self) -> dict[str, Any]:
-        return {"id": self.id, "target": pseudonym(self.author_key),
-                "target_name": self.author_name, "broadcast_id": self.broadcast_id,
-                "scope": "broadcast" if self.broadcast_id is not None else "everywhere",
-                "kind": self.kind, "until": self.until, "reason": self.reason,
-                "created_at": self.created_at}
+        return {
+            "id": self.id,
+            "target": pseudonym(self.author_key),
+            "target_name": self.author_name,
+            "broadcast_id": self.broadcast_id,
+            "scope": "broadcast" if self.broadcast_id is not None else "everywhere",
+            "kind": self.kind,
+            "until": self.until,
+            "reason": self.reason,
+            "created_at": self.created_at,
+        }
 
 
 @dataclass(frozen=True)
@@ -99,10 +112,17 @@ class Appeal:
     note: str
 
     def public(self) -> dict[str, Any]:
-        return {"id": self.id, "comment_id": self.comment_id,
-                "broadcast_id": self.broadcast_id, "text": self.text, "status": self.status,
-                "created_at": self.created_at, "decided_at": self.decided_at,
-                "decided_by": self.decided_by, "note": self.note}
+        return {
+            "id": self.id,
+            "comment_id": self.comment_id,
+            "broadcast_id": self.broadcast_id,
+            "text": self.text,
+            "status": self.status,
+            "created_at": self.created_at,
+            "decided_at": self.decided_at,
+            "decided_by": self.decided_by,
+            "note": self.note,
+        }
 
 
 @dataclass(frozen=True)
@@ -121,25 +141,41 @@ class BlockedWord:
     created_at: str
 
     def public(self) -> dict[str, Any]:
-        return {"id": self.id, "word": self.word, "created_by": self.created_by,
-                "created_at": self.created_at}
+        return {
+            "id": self.id,
+            "word": self.word,
+            "created_by": self.created_by,
+            "created_at": self.created_at,
+        }
 
 
-_AUDIT_COLUMNS = ("id, created_at, broadcast_id, action, actor_name, actor_role, comment_id,"
-                  " target_key, target_name, reason, reason_text, comment_text, detail")
+_AUDIT_COLUMNS = (
+    "id, created_at, broadcast_id, action, actor_name, actor_role, comment_id,"
+    " target_key, target_name, reason, reason_text, comment_text, detail"
+)
 _RESTRICTION_COLUMNS = "id, author_key, author_name, broadcast_id, kind, until, reason, created_at"
-_APPEAL_COLUMNS = ("id, comment_id, broadcast_id, author_key, text, status, created_at,"
-                   " decided_at, decided_by, note")
+_APPEAL_COLUMNS = (
+    "id, comment_id, broadcast_id, author_key, text, status, created_at,"
+    " decided_at, decided_by, note"
+)
 
 
 def _audit_row(row: Row) -> AuditEntry:
     values = list(row)
     target_key = values[7]
     return AuditEntry(
-        id=values[0], created_at=values[1], broadcast_id=values[2], action=values[3],
-        actor_name=values[4], actor_role=values[5], comment_id=values[6],
-        target=pseudonym(target_key) if target_key else "", target_name=values[8],
-        reason=values[9], reason_text=values[10], comment_text=values[11],
+        id=values[0],
+        created_at=values[1],
+        broadcast_id=values[2],
+        action=values[3],
+        actor_name=values[4],
+        actor_role=values[5],
+        comment_id=values[6],
+        target=pseudonym(target_key) if target_key else "",
+        target_name=values[8],
+        reason=values[9],
+        reason_text=values[10],
+        comment_text=values[11],
         detail=json.loads(values[12] or "{}"),
     )
 
@@ -173,16 +209,27 @@ class ModerationStore:
     async def forget_in(self, tx: Transaction, author_key: str, name: str) -> None:
         """An author left: their name leaves the moderation record too (the key there is
         an opaque number). Inside `CommentStore.forget_author`'s transaction."""
-        await tx.execute("UPDATE moderation_actions SET target_name = ? WHERE target_key = ?",
-                         (name, author_key))
-        await tx.execute("UPDATE chat_restrictions SET author_name = ? WHERE author_key = ?",
-                         (name, author_key))
+        await tx.execute(
+            "UPDATE moderation_actions SET target_name = ? WHERE target_key = ?", (name, author_key)
+        )
+        await tx.execute(
+            "UPDATE chat_restrictions SET author_name = ? WHERE author_key = ?", (name, author_key)
+        )
 
     async def _audit(
-        self, db: Transaction, actor: Identity, action: str, *,
-        broadcast_id: int | None, comment: Comment | None = None, target_key: str = "",
-        target_name: str = "", reason: str = "", reason_text: str = "",
-        detail: dict[str, Any] | None = None, now: str | None = None,
+        self,
+        db: Transaction,
+        actor: Identity,
+        action: str,
+        *,
+        broadcast_id: int | None,
+        comment: Comment | None = None,
+        target_key: str = "",
+        target_name: str = "",
+        reason: str = "",
+        reason_text: str = "",
+        detail: dict[str, Any] | None = None,
+        now: str | None = None,
     ) -> AuditEntry:
         if comment is not None:
             target_key = target_key or comment.author_key
@@ -193,10 +240,21 @@ class ModerationStore:
             " actor_name, actor_role, comment_id, target_key, target_name, reason,"
             " reason_text, comment_text, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             f" RETURNING {_AUDIT_COLUMNS}",
-            (now or utc_now_iso(), broadcast_id, action, actor.key, actor.name, actor.role,
-             comment.id if comment else None, target_key, target_name, reason, reason_text,
-             comment.text if comment else "",
-             json.dumps(detail or {}, ensure_ascii=False, sort_keys=True)),
+            (
+                now or utc_now_iso(),
+                broadcast_id,
+                action,
+                actor.key,
+                actor.name,
+                actor.role,
+                comment.id if comment else None,
+                target_key,
+                target_name,
+                reason,
+                reason_text,
+                comment.text if comment else "",
+                json.dumps(detail or {}, ensure_ascii=False, sort_keys=True),
+            ),
         )
         return _audit_row(rows[0])
 
@@ -205,8 +263,9 @@ class ModerationStore:
         rows = await self._fetch(f"SELECT {_COLUMNS} FROM comments WHERE id = ?", (comment_id,))
         return _comment(rows[0]) if rows else None
 
-    async def recent_all(self, broadcast_id: int, limit: int,
-                         before_id: int | None = None) -> list[Comment]:
+    async def recent_all(
+        self, broadcast_id: int, limit: int, before_id: int | None = None
+    ) -> list[Comment]:
         """The last `limit` comments of every status (for moderators), oldest first."""
         rows = await self._fetch(
             f"SELECT {_COLUMNS} FROM comments WHERE broadcast_id = ? AND id < ?"
@@ -232,8 +291,15 @@ class ModerationStore:
         return [_comment(r) for r in rows]
 
     async def set_status(
-        self, actor: Identity, action: str, comments: list[Comment], status: CommentStatus,
-        *, from_statuses: tuple[CommentStatus, ...], reason: str = "", reason_text: str = "",
+        self,
+        actor: Identity,
+        action: str,
+        comments: list[Comment],
+        status: CommentStatus,
+        *,
+        from_statuses: tuple[CommentStatus, ...],
+        reason: str = "",
+        reason_text: str = "",
         detail: dict[str, Any] | None = None,
     ) -> Change:
         """Move `comments` that are in one of `from_statuses` to `status`, one audit row
@@ -243,14 +309,21 @@ class ModerationStore:
         now = utc_now_iso()
         ids = [c.id for c in comments]
         async with self.db.transaction() as db:
-            changed_ids = set(await self.comments.set_status_in(db, ids, status,
-                                                                from_statuses))
+            changed_ids = set(await self.comments.set_status_in(db, ids, status, from_statuses))
             changed = [c for c in comments if c.id in changed_ids]
             entries = []
             for c in changed:
-                entry = await self._audit(db, actor, action, broadcast_id=c.broadcast_id,
-                                          comment=c, reason=reason, reason_text=reason_text,
-                                          detail=detail, now=now)
+                entry = await self._audit(
+                    db,
+                    actor,
+                    action,
+                    broadcast_id=c.broadcast_id,
+                    comment=c,
+                    reason=reason,
+                    reason_text=reason_text,
+                    detail=detail,
+                    now=now,
+                )
                 entries.append(entry)
                 if status == CommentStatus.REMOVED:
                     await db.execute(
@@ -262,8 +335,7 @@ class ModerationStore:
                         (c.id, c.broadcast_id, reason or "other", reason_text, entry.id, now),
                     )
                 else:
-                    await db.execute("DELETE FROM comment_removals WHERE comment_id = ?",
-                                     (c.id,))
+                    await db.execute("DELETE FROM comment_removals WHERE comment_id = ?", (c.id,))
         return Change(entries, [replace(c, status=status) for c in changed])
 
     async def removal(self, comment_id: int) -> Removal | None:
@@ -276,8 +348,15 @@ class ModerationStore:
 
     # -- restrictions ------------------------------------------------------------------
     async def restrict(
-        self, actor: Identity, target: Comment, kind: str, until: str | None,
-        broadcast_id: int | None, reason: str, reason_text: str, detail: dict[str, Any],
+        self,
+        actor: Identity,
+        target: Comment,
+        kind: str,
+        until: str | None,
+        broadcast_id: int | None,
+        reason: str,
+        reason_text: str,
+        detail: dict[str, Any],
         origin_until: str | None = None,
     ) -> tuple[Restriction, AuditEntry]:
         """Restrict the author of `target`; with `origin_until`, also the place that
@@ -293,22 +372,44 @@ class ModerationStore:
                 " until, reason, created_at, origin, origin_until)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 f" RETURNING {_RESTRICTION_COLUMNS}",
-                (target.author_key, target.author_name, broadcast_id, kind, until, reason, now,
-                 origin, origin_until if origin else None),
+                (
+                    target.author_key,
+                    target.author_name,
+                    broadcast_id,
+                    kind,
+                    until,
+                    reason,
+                    now,
+                    origin,
+                    origin_until if origin else None,
+                ),
             )
             restriction = Restriction(*rows[0])
             entry = await self._audit(
-                db, actor, kind, broadcast_id=target.broadcast_id, comment=target,
-                reason=reason, reason_text=reason_text,
-                detail={**detail, "restriction_id": restriction.id, "until": until,
-                        "scope": "broadcast" if broadcast_id is not None else "everywhere"},
+                db,
+                actor,
+                kind,
+                broadcast_id=target.broadcast_id,
+                comment=target,
+                reason=reason,
+                reason_text=reason_text,
+                detail={
+                    **detail,
+                    "restriction_id": restriction.id,
+                    "until": until,
+                    "scope": "broadcast" if broadcast_id is not None else "everywhere",
+                },
                 now=now,
             )
         return restriction, entry
 
-    async def active_restriction(self, author_key: str, broadcast_id: int,
-                                 now: str | None = None, origin: str = "",
-                                 ) -> Restriction | None:
+    async def active_restriction(
+        self,
+        author_key: str,
+        broadcast_id: int,
+        now: str | None = None,
+        origin: str = "",
+    ) -> Restriction | None:
         """The restriction that keeps `author_key` — or anyone posting from `origin` while
         a restriction binds it — from posting in `broadcast_id`, if any (a ban before a
         timeout, the later end before the earlier)."""
@@ -344,8 +445,9 @@ class ModerationStore:
         )
         return [Restriction(*r) for r in rows]
 
-    async def lift(self, actor: Identity, broadcast_id: int, restriction_id: int,
-                   reason: str, reason_text: str) -> tuple[Restriction, AuditEntry]:
+    async def lift(
+        self, actor: Identity, broadcast_id: int, restriction_id: int, reason: str, reason_text: str
+    ) -> tuple[Restriction, AuditEntry]:
         now = utc_now_iso()
         async with self.db.transaction() as db:
             rows = await self._all(
@@ -359,26 +461,45 @@ class ModerationStore:
                 raise Conflict("restriction_id", f"no active restriction {restriction_id}")
             restriction = Restriction(*rows[0])
             entry = await self._audit(
-                db, actor, "unban", broadcast_id=broadcast_id,
-                target_key=restriction.author_key, target_name=restriction.author_name,
-                reason=reason, reason_text=reason_text,
+                db,
+                actor,
+                "unban",
+                broadcast_id=broadcast_id,
+                target_key=restriction.author_key,
+                target_name=restriction.author_name,
+                reason=reason,
+                reason_text=reason_text,
                 detail={"restriction_id": restriction.id, "kind": restriction.kind},
                 now=now,
             )
         return restriction, entry
 
     # -- chat settings -----------------------------------------------------------------
-    async def update_chat(self, actor: Identity, broadcast_id: int, action: str,
-                          values: dict[str, Any], *, comment: Comment | None = None,
-                          reason: str = "", reason_text: str = ""
-                          ) -> tuple[ChatState, AuditEntry]:
+    async def update_chat(
+        self,
+        actor: Identity,
+        broadcast_id: int,
+        action: str,
+        values: dict[str, Any],
+        *,
+        comment: Comment | None = None,
+        reason: str = "",
+        reason_text: str = "",
+    ) -> tuple[ChatState, AuditEntry]:
         """Change slow mode / closed / pinned and log it; return the full new settings."""
         async with self.db.transaction() as db:
             await self.comments.write_chat_settings(db, broadcast_id, values)
             settings = await self.comments.chat_settings_in(db, broadcast_id)
-            entry = await self._audit(db, actor, action, broadcast_id=broadcast_id,
-                                      comment=comment, reason=reason, reason_text=reason_text,
-                                      detail={k: v for k, v in values.items()})
+            entry = await self._audit(
+                db,
+                actor,
+                action,
+                broadcast_id=broadcast_id,
+                comment=comment,
+                reason=reason,
+                reason_text=reason_text,
+                detail={k: v for k, v in values.items()},
+            )
         return settings, entry
 
     # -- blocked words -----------------------------------------------------------------
@@ -388,8 +509,9 @@ class ModerationStore:
         )
         return [BlockedWord(*r) for r in rows]
 
-    async def add_word(self, actor: Identity, word: str, folded: str
-                       ) -> tuple[BlockedWord, AuditEntry]:
+    async def add_word(
+        self, actor: Identity, word: str, folded: str
+    ) -> tuple[BlockedWord, AuditEntry]:
         now = utc_now_iso()
         async with self.db.transaction() as db:
             try:
@@ -400,32 +522,45 @@ class ModerationStore:
                     (word, folded, actor.name, now),
                 )
             except UniqueViolation:
-                raise Conflict("word", "this word (or a spelling of it) is already blocked"
-                               ) from None
-            entry = await self._audit(db, actor, "word_add", broadcast_id=None,
-                                      detail={"word": word}, now=now)
+                raise Conflict(
+                    "word", "this word (or a spelling of it) is already blocked"
+                ) from None
+            entry = await self._audit(
+                db, actor, "word_add", broadcast_id=None, detail={"word": word}, now=now
+            )
         return BlockedWord(*rows[0]), entry
 
     async def remove_word(self, actor: Identity, word_id: int) -> AuditEntry:
         async with self.db.transaction() as db:
-            rows = await self._all(db, "DELETE FROM blocked_words WHERE id = ? RETURNING word",
-                                   (word_id,))
+            rows = await self._all(
+                db, "DELETE FROM blocked_words WHERE id = ? RETURNING word", (word_id,)
+            )
             if not rows:
                 raise Conflict("word_id", f"no blocked word {word_id}")
-            return await self._audit(db, actor, "word_remove", broadcast_id=None,
-                                     detail={"word": rows[0][0]})
+            return await self._audit(
+                db, actor, "word_remove", broadcast_id=None, detail={"word": rows[0][0]}
+            )
 
     # -- reports -----------------------------------------------------------------------
     async def has_commented(self, broadcast_id: int, author_key: str) -> bool:
         """Whether `author_key` has a visible comment in `broadcast_id` (one index probe)."""
         rows = await self._fetch(
             "SELECT EXISTS (SELECT 1 FROM comments WHERE broadcast_id = ? AND author_key = ?"
-            " AND status = 'visible')", (broadcast_id, author_key))
+            " AND status = 'visible')",
+            (broadcast_id, author_key),
+        )
         return bool(rows[0][0])
 
-    async def report(self, comment: Comment, reporter_key: str, reason: str, reason_text: str,
-                     hide_at: float | None, network: str = "", weight: float = 1.0,
-                     ) -> tuple[int, Change]:
+    async def report(
+        self,
+        comment: Comment,
+        reporter_key: str,
+        reason: str,
+        reason_text: str,
+        hide_at: float | None,
+        network: str = "",
+        weight: float = 1.0,
+    ) -> tuple[int, Change]:
         """Record one viewer's report; return the number of distinct reporters and, when
         the reports' weight reaches `hide_at` (None: never), the hold that hid the comment.
 
@@ -450,18 +585,30 @@ class ModerationStore:
                 (comment.id,),
             )
             groups, weighed = int(rows[0][0]), float(rows[0][1])
-            count = int((await self._all(
-                db, "SELECT COUNT(*) FROM comment_reports WHERE comment_id = ?",
-                (comment.id,)))[0][0])
+            count = int(
+                (
+                    await self._all(
+                        db,
+                        "SELECT COUNT(*) FROM comment_reports WHERE comment_id = ?",
+                        (comment.id,),
+                    )
+                )[0][0]
+            )
             # Above a weight of 1, at least two network blocks: never one place alone.
             if hide_at is None or weighed + 1e-9 < hide_at or groups < (2 if hide_at > 1 else 1):
                 return count, Change([])
             if not await self.comments.set_status_in(db, [comment.id], "held", ("visible",)):
                 return count, Change([])
-            entry = await self._audit(db, SYSTEM, "auto_hide", broadcast_id=comment.broadcast_id,
-                                      comment=comment, reason=Reason.REPORTS,
-                                      detail={"reporters": count, "networks": groups,
-                                              "weight": round(weighed, 2)}, now=now)
+            entry = await self._audit(
+                db,
+                SYSTEM,
+                "auto_hide",
+                broadcast_id=comment.broadcast_id,
+                comment=comment,
+                reason=Reason.REPORTS,
+                detail={"reporters": count, "networks": groups, "weight": round(weighed, 2)},
+                now=now,
+            )
         return count, Change([entry], [replace(comment, status=CommentStatus.HELD)])
 
     async def report_counts(self, comment_ids: list[int]) -> dict[int, dict[str, int]]:
@@ -506,12 +653,12 @@ class ModerationStore:
             )
         return [Appeal(*r) for r in rows]
 
-    async def add_appeal(self, comment: Comment, author: Identity, text: str
-                         ) -> tuple[Appeal, AuditEntry]:
+    async def add_appeal(
+        self, comment: Comment, author: Identity, text: str
+    ) -> tuple[Appeal, AuditEntry]:
         now = utc_now_iso()
         async with self.db.transaction() as db:
-            status = await self._all(db, "SELECT status FROM comments WHERE id = ?",
-                                     (comment.id,))
+            status = await self._all(db, "SELECT status FROM comments WHERE id = ?", (comment.id,))
             if not status or status[0][0] != "removed":
                 raise Conflict("comment_id", "only a removed comment can be appealed")
             try:
@@ -524,13 +671,21 @@ class ModerationStore:
             except UniqueViolation:
                 raise Conflict("comment_id", "this removal has already been appealed") from None
             appeal = Appeal(*rows[0])
-            entry = await self._audit(db, author, "appeal", broadcast_id=comment.broadcast_id,
-                                      comment=comment, reason_text=text,
-                                      detail={"appeal_id": appeal.id}, now=now)
+            entry = await self._audit(
+                db,
+                author,
+                "appeal",
+                broadcast_id=comment.broadcast_id,
+                comment=comment,
+                reason_text=text,
+                detail={"appeal_id": appeal.id},
+                now=now,
+            )
         return appeal, entry
 
-    async def decide_appeal(self, actor: Identity, appeal_id: int, reinstate: bool,
-                            note: str) -> tuple[Appeal, Change]:
+    async def decide_appeal(
+        self, actor: Identity, appeal_id: int, reinstate: bool, note: str
+    ) -> tuple[Appeal, Change]:
         """Uphold the removal or reinstate the comment; log the outcome."""
         now = utc_now_iso()
         outcome = "reinstated" if reinstate else "upheld"
@@ -549,18 +704,23 @@ class ModerationStore:
             changed: list[Comment] = []
             if reinstate and comment.status == "removed":
                 await self.comments.set_status_in(db, [comment.id], "visible", ("removed",))
-                await db.execute("DELETE FROM comment_removals WHERE comment_id = ?",
-                                 (comment.id,))
+                await db.execute("DELETE FROM comment_removals WHERE comment_id = ?", (comment.id,))
                 changed.append(replace(comment, status=CommentStatus.VISIBLE))
             entry = await self._audit(
-                db, actor, "appeal_reinstate" if reinstate else "appeal_uphold",
-                broadcast_id=appeal.broadcast_id, comment=comment, reason_text=note,
-                detail={"appeal_id": appeal.id}, now=now,
+                db,
+                actor,
+                "appeal_reinstate" if reinstate else "appeal_uphold",
+                broadcast_id=appeal.broadcast_id,
+                comment=comment,
+                reason_text=note,
+                detail={"appeal_id": appeal.id},
+                now=now,
             )
         return appeal, Change([entry], changed)
 
-    async def reshown_among_latest(self, broadcast_id: int, upto: int, window: int
-                                   ) -> list[Comment]:
+    async def reshown_among_latest(
+        self, broadcast_id: int, upto: int, window: int
+    ) -> list[Comment]:
         """Visible comments among the last `window` with id <= `upto` that a moderator
         put back (restored, approved, reinstated on appeal), oldest first."""
         rows = await self._fetch(
@@ -576,8 +736,15 @@ class ModerationStore:
 
     # -- audit and transparency --------------------------------------------------------
     async def search_audit(
-        self, *, query: str = "", action: str = "", broadcast_id: int | None = None,
-        since: str = "", until: str = "", before_id: int | None = None, limit: int = 100,
+        self,
+        *,
+        query: str = "",
+        action: str = "",
+        broadcast_id: int | None = None,
+        since: str = "",
+        until: str = "",
+        before_id: int | None = None,
+        limit: int = 100,
     ) -> list[AuditEntry]:
         """Newest first. `query` matches actor, author, reason text and comment text."""
         where: list[str] = ["id < ?"]
@@ -586,10 +753,13 @@ class ModerationStore:
             like = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             # SQLite's LIKE ignores ASCII case; PostgreSQL's ILIKE does the same here.
             like_op = "LIKE" if self.db.engine == "sqlite" else "ILIKE"
-            likes = [f"{column} {like_op} ? ESCAPE '\\'" for column in
-                     ("actor_name", "target_name", "reason_text", "comment_text")]
-            where.append("(" + " OR ".join(
-                [*likes, "reason = ?", f"detail {like_op} ? ESCAPE '\\'"]) + ")")
+            likes = [
+                f"{column} {like_op} ? ESCAPE '\\'"
+                for column in ("actor_name", "target_name", "reason_text", "comment_text")
+            ]
+            where.append(
+                "(" + " OR ".join([*likes, "reason = ?", f"detail {like_op} ? ESCAPE '\\'"]) + ")"
+            )
             params += [like, like, like, like, query, like]
         if action:
             where.append("action = ?")

@@ -12,5 +12,11 @@ from livechat.questions.questions import (
 )
 
 __all__ = [
-    "ANSWERERS", "STATUSES", "Answer", "Question", "QuestionService", "QuestionStore", "Tally",
+    "ANSWERERS",
+    "STATUSES",
+    "Answer",
+    "Question",
+    "QuestionService",
+    "QuestionStore",
+    "Tally",
 ]

@@ -85,20 +85,26 @@ def mask_confirmed(body: Mapping[str, object]) -> bool:
     """`mask_personal_data: true` in a request: publish the text masked (see `answer`)."""
     value = body.get("mask_personal_data", False)
     if not isinstance(value, bool):
-        raise CommentRejected("bad_field", "`mask_personal_data` must be true or false",
-                              field="mask_personal_data")
+        raise CommentRejected(
+            "bad_field", "`mask_personal_data` must be true or false", field="mask_personal_data"
+        )
     return value
 
 
 class QuestionService:
     """Owns the question rules' I/O: the store, the hub's frames and its commands."""
 
-    def __init__(self, hub: CommentHub, store: QuestionStore, *,
-                 vote_burst: int = VOTE_BURST,
-                 votes_per_minute: float = VOTES_PER_MINUTE,
-                 votes_per_address: int = VOTES_PER_ADDRESS,
-                 votes_per_network: int = VOTES_PER_NETWORK,
-                 on_answered: Callable[[Question], None] | None = None) -> None:
+    def __init__(
+        self,
+        hub: CommentHub,
+        store: QuestionStore,
+        *,
+        vote_burst: int = VOTE_BURST,
+        votes_per_minute: float = VOTES_PER_MINUTE,
+        votes_per_address: int = VOTES_PER_ADDRESS,
+        votes_per_network: int = VOTES_PER_NETWORK,
+        on_answered: Callable[[Question], None] | None = None,
+    ) -> None:
         self.hub = hub
         # told of every answer after it is committed (web queues a push reminder; never awaits)
         self._on_answered = on_answered
@@ -108,8 +114,10 @@ class QuestionService:
         # however many identities (cookies) it brings.
         self._origin_caps = (votes_per_address, votes_per_network)
         self._vote_limits = RateLimiter(vote_burst, votes_per_minute)  # without shared buckets
-        self._origin_limits = (RateLimiter(votes_per_address, votes_per_address / 1440),
-                               RateLimiter(votes_per_network, votes_per_network / 1440))
+        self._origin_limits = (
+            RateLimiter(votes_per_address, votes_per_address / 1440),
+            RateLimiter(votes_per_network, votes_per_network / 1440),
+        )
         # Per-broadcast "votes need an account" (set by the app factory when it has one).
         self.access: AccessStore | None = None
         # Pins a live answer through moderation (its audit log, like every pin): set by
@@ -142,22 +150,33 @@ class QuestionService:
             if question is not None:
                 self.publish("asked", question)
 
-    async def ask(self, broadcast_id: int, author: Identity, client_id: str, text: object,
-                  address: str = "") -> PostResult:
+    async def ask(
+        self, broadcast_id: int, author: Identity, client_id: str, text: object, address: str = ""
+    ) -> PostResult:
         """Post `text` as a question (the hub's whole path: validation, limits, policies)."""
-        return await self.hub.post(broadcast_id, author, client_id, text, address=address,
-                                   question=True)
+        return await self.hub.post(
+            broadcast_id, author, client_id, text, address=address, question=True
+        )
 
     async def _visible(self, broadcast_id: int | None, question_id: int) -> Question:
         question = await self.store.get(question_id)
-        if (question is None or question.comment_status != CommentStatus.VISIBLE
-                or (broadcast_id is not None and question.broadcast_id != broadcast_id)):
+        if (
+            question is None
+            or question.comment_status != CommentStatus.VISIBLE
+            or (broadcast_id is not None and question.broadcast_id != broadcast_id)
+        ):
             raise CommentRejected("not_found", f"no question {question_id}")
         return question
 
     # -- votes -------------------------------------------------------------------------
-    async def vote(self, broadcast_id: int | None, question_id: int, voter: Identity,
-                   up: bool = True, address: str = "") -> VoteResult:
+    async def vote(
+        self,
+        broadcast_id: int | None,
+        question_id: int,
+        voter: Identity,
+        up: bool = True,
+        address: str = "",
+    ) -> VoteResult:
         """One vote per identity and question; `up=False` withdraws it. Idempotent.
 
         A vote also counts against its `address` and network block for this question
@@ -172,23 +191,30 @@ class QuestionService:
         buckets = [Bucket(f"vote:{voter.key}", capacity, rate)]
         origins = []
         if up and address and not voter.is_staff:
-            origins = [f"vq:{question_id}:a:{address_key(address)}",
-                       f"vq:{question_id}:n:{network_block(address)}"]
-            buckets += [Bucket(key, cap, cap / 86400)
-                        for key, cap in zip(origins, self._origin_caps, strict=True)]
+            origins = [
+                f"vq:{question_id}:a:{address_key(address)}",
+                f"vq:{question_id}:n:{network_block(address)}",
+            ]
+            buckets += [
+                Bucket(key, cap, cap / 86400)
+                for key, cap in zip(origins, self._origin_caps, strict=True)
+            ]
         waits = await self.hub.broker.take(buckets)
         if waits is None:
             waits = self._take_locally(voter.key, origins, time.monotonic())
         if waits[0]:
             wait = waits[0]
             raise CommentRejected(
-                "rate_limited", f"too many votes; try again in {max(1, round(wait))} s",
+                "rate_limited",
+                f"too many votes; try again in {max(1, round(wait))} s",
                 retry_after=retry_after(wait),
             )
         if any(waits[1:]):
             raise CommentRejected(
-                "vote_limit", "this question already has as many votes as we count from"
-                " your network; thank you", retry_after=retry_after(max(waits[1:])))
+                "vote_limit",
+                "this question already has as many votes as we count from your network; thank you",
+                retry_after=retry_after(max(waits[1:])),
+            )
         changed, after = await self.store.vote(question_id, voter.key, up)
         if changed:
             self.publish("votes", after)
@@ -196,9 +222,11 @@ class QuestionService:
 
     def _take_locally(self, voter_key: str, origins: list[str], now: float) -> list[float]:
         """`Broker.take`'s answer from this process's buckets (same order, all or none)."""
-        limiters = self._origin_limits[:len(origins)]
-        waits = [self._vote_limits.peek(voter_key, now),
-                 *(lim.peek(key, now) for lim, key in zip(limiters, origins, strict=True))]
+        limiters = self._origin_limits[: len(origins)]
+        waits = [
+            self._vote_limits.peek(voter_key, now),
+            *(lim.peek(key, now) for lim, key in zip(limiters, origins, strict=True)),
+        ]
         if not any(waits):
             self._vote_limits.check(voter_key, now)
             for lim, key in zip(limiters, origins, strict=True):
@@ -206,9 +234,18 @@ class QuestionService:
         return waits
 
     # -- answers and statuses ----------------------------------------------------------
-    async def answer(self, broadcast_id: int | None, question_id: int, official: Identity,
-                     raw_text: object, *, live: bool = True, client_id: str | None = None,
-                     pin: bool = False, mask_confirmed: bool = False) -> AnswerResult:
+    async def answer(
+        self,
+        broadcast_id: int | None,
+        question_id: int,
+        official: Identity,
+        raw_text: object,
+        *,
+        live: bool = True,
+        client_id: str | None = None,
+        pin: bool = False,
+        mask_confirmed: bool = False,
+    ) -> AnswerResult:
         """Answer in the chat (`live`: a comment flagged `answer`) or in writing. Text with
         personal data is refused (`personal_data`, with the masked text) unless
         `mask_confirmed`, then published masked."""
@@ -224,7 +261,8 @@ class QuestionService:
         text = mask_for_publishing(text, mask_confirmed)
         question = await self._visible(broadcast_id, question_id)
         after, comment_id = await self.store.answer(
-            question_id, question.broadcast_id, official, text, client_id if live else None)
+            question_id, question.broadcast_id, official, text, client_id if live else None
+        )
         if comment_id is not None:
             self.hub.comment_stored(question.broadcast_id)
             if pin:
@@ -243,15 +281,23 @@ class QuestionService:
         elif pinned is not None:
             await self.pinner(official, broadcast_id, pinned)
 
-    async def set_status(self, broadcast_id: int | None, question_id: int, official: Identity,
-                         status: object, note: object = "",
-                         department: object = "", mask_confirmed: bool = False) -> Question:
+    async def set_status(
+        self,
+        broadcast_id: int | None,
+        question_id: int,
+        official: Identity,
+        status: object,
+        note: object = "",
+        department: object = "",
+        mask_confirmed: bool = False,
+    ) -> Question:
         """Move a question along (forwarded, will_reflect, …) with a short public note
         (personal data in it: as for `answer`)."""
         require_answerer(official.role)
         if not isinstance(status, str) or status not in STATUSES:
-            raise CommentRejected("bad_status", f"status must be one of {', '.join(STATUSES)}",
-                                  field="status")
+            raise CommentRejected(
+                "bad_status", f"status must be one of {', '.join(STATUSES)}", field="status"
+            )
         try:
             clean = mask_for_publishing(clean_note(note), mask_confirmed)
         except CommentRejected as exc:
@@ -265,8 +311,9 @@ class QuestionService:
         return after
 
     # -- WebSocket commands ------------------------------------------------------------
-    async def run_command(self, broadcast_id: int, viewer: Viewer,
-                          command: protocol.Command) -> None:
+    async def run_command(
+        self, broadcast_id: int, viewer: Viewer, command: protocol.Command
+    ) -> None:
         body = command.body
         kind = str(body.get("type"))
         raw_id = body.get("question_id")
@@ -275,11 +322,15 @@ class QuestionService:
             if identity is None:
                 raise CommentRejected("no_session", "pick a nickname or log in first")
             question_id = _question_id(raw_id)
-            done: dict[str, Any] = {"type": "question_done", "command": kind,
-                                    "question_id": question_id}
+            done: dict[str, Any] = {
+                "type": "question_done",
+                "command": kind,
+                "question_id": question_id,
+            }
             if kind in ("vote", "unvote"):
-                result = await self.vote(broadcast_id, question_id, identity, kind == "vote",
-                                         address=viewer.address)
+                result = await self.vote(
+                    broadcast_id, question_id, identity, kind == "vote", address=viewer.address
+                )
                 done.update(voted=result.voted, votes=result.question.votes)
             elif kind == "answer":
                 mode = body.get("mode", "live")
@@ -291,16 +342,27 @@ class QuestionService:
                 pin = body.get("pin", False)
                 if not isinstance(pin, bool):
                     raise CommentRejected("bad_field", "`pin` must be true or false")
-                answered = await self.answer(broadcast_id, question_id, identity,
-                                             body.get("text"), live=mode == "live",
-                                             client_id=client_id, pin=pin,
-                                             mask_confirmed=mask_confirmed(body))
+                answered = await self.answer(
+                    broadcast_id,
+                    question_id,
+                    identity,
+                    body.get("text"),
+                    live=mode == "live",
+                    client_id=client_id,
+                    pin=pin,
+                    mask_confirmed=mask_confirmed(body),
+                )
                 done.update(status=answered.question.status, comment_id=answered.comment_id)
             else:
-                after = await self.set_status(broadcast_id, question_id, identity,
-                                              body.get("status"), body.get("note", ""),
-                                              body.get("department", ""),
-                                              mask_confirmed=mask_confirmed(body))
+                after = await self.set_status(
+                    broadcast_id,
+                    question_id,
+                    identity,
+                    body.get("status"),
+                    body.get("note", ""),
+                    body.get("department", ""),
+                    mask_confirmed=mask_confirmed(body),
+                )
                 done.update(status=after.status)
         except CommentRejected as exc:
             extra = {"command": kind, **exc.extra}

@@ -49,17 +49,36 @@ _LAST_EVENT = (
 def _question(row: Row) -> Question:
     answer = None
     if row[18] is not None:
-        answer = Answer(text=row[14], author=row[15], role=row[16], department=row[17],
-                        at=row[18], comment_id=row[19])
+        answer = Answer(
+            text=row[14],
+            author=row[15],
+            role=row[16],
+            department=row[17],
+            at=row[18],
+            comment_id=row[19],
+        )
     return Question(
-        id=row[0], broadcast_id=row[1], text=row[2], author=row[3], role=row[4],
-        created_at=row[5], asker_key=row[6], status=row[7], status_note=row[8],
-        department=row[9], votes=row[10], version=row[11], updated_at=row[12],
-        comment_status=row[13], answer=answer, mark=row[20],
+        id=row[0],
+        broadcast_id=row[1],
+        text=row[2],
+        author=row[3],
+        role=row[4],
+        created_at=row[5],
+        asker_key=row[6],
+        status=row[7],
+        status_note=row[8],
+        department=row[9],
+        votes=row[10],
+        version=row[11],
+        updated_at=row[12],
+        comment_status=row[13],
+        answer=answer,
+        mark=row[20],
     )
 
 
 ANSWER_FLAGS = "answer"  # a live answer's comment; its `reply_to` is the question
+
 
 @dataclass(frozen=True)
 class Event:
@@ -75,10 +94,18 @@ class Event:
     at: str
 
     def public(self) -> dict[str, Any]:
-        return {"id": self.id, "question_id": self.comment_id, "from": self.from_status,
-                "to": self.to_status, "note": self.note, "department": self.department,
-                "by": self.actor_name, "role": self.actor_role, "kind": self.kind,
-                "at": self.at}
+        return {
+            "id": self.id,
+            "question_id": self.comment_id,
+            "from": self.from_status,
+            "to": self.to_status,
+            "note": self.note,
+            "department": self.department,
+            "by": self.actor_name,
+            "role": self.actor_role,
+            "kind": self.kind,
+            "at": self.at,
+        }
 
 
 @dataclass(frozen=True)
@@ -88,13 +115,15 @@ class Notification:
     events: tuple[Event, ...]
 
     def public(self) -> dict[str, Any]:
-        return {"question": self.question.public(), "previous_status": self.last_seen_status,
-                "events": [e.public() for e in self.events]}
+        return {
+            "question": self.question.public(),
+            "previous_status": self.last_seen_status,
+            "events": [e.public() for e in self.events],
+        }
 
 
 _EVENT_COLUMNS = (
-    "id, comment_id, from_status, to_status, note, department, actor_name, actor_role,"
-    " kind, at"
+    "id, comment_id, from_status, to_status, note, department, actor_name, actor_role, kind, at"
 )
 
 
@@ -136,8 +165,9 @@ class QuestionStore:
         rows = await self._fetch(_SELECT + " WHERE q.comment_id = ?", (question_id,))
         return _question(rows[0]) if rows else None
 
-    async def of_broadcast(self, broadcast_id: int, sort: str = "votes",
-                   limit: int = 1000) -> list[Question]:
+    async def of_broadcast(
+        self, broadcast_id: int, sort: str = "votes", limit: int = 1000
+    ) -> list[Question]:
         """Visible questions of a broadcast: by votes (then oldest) or newest first."""
         order = "q.comment_id DESC" if sort == "time" else "q.votes DESC, q.comment_id"
         rows = await self._fetch(
@@ -197,8 +227,9 @@ class QuestionStore:
         )
         tallies: dict[int, Tally] = {}
         for bid, status, answered, count in rows:
-            tallies.setdefault(int(bid), Tally()).add(str(status), int(count),
-                                                      answered=bool(answered))
+            tallies.setdefault(int(bid), Tally()).add(
+                str(status), int(count), answered=bool(answered)
+            )
         return tallies
 
     async def departments(self) -> list[str]:
@@ -206,7 +237,9 @@ class QuestionStore:
         rows = await self._fetch(
             "SELECT department FROM questions WHERE department <> '' UNION"
             " SELECT answer_department FROM questions WHERE answer_department <> ''"
-            " ORDER BY 1", ())
+            " ORDER BY 1",
+            (),
+        )
         return [str(r[0]) for r in rows]
 
     # -- votes -------------------------------------------------------------------------
@@ -250,18 +283,39 @@ class QuestionStore:
             raise CommentRejected("not_found", f"no question {question_id}")
         return _question(row)
 
-    async def _event(self, db: Transaction, question: Question, to_status: str,
-                     note: str, department: str, actor: Identity, kind: str, at: str) -> None:
+    async def _event(
+        self,
+        db: Transaction,
+        question: Question,
+        to_status: str,
+        note: str,
+        department: str,
+        actor: Identity,
+        kind: str,
+        at: str,
+    ) -> None:
         await db.execute(
             "INSERT INTO question_events (comment_id, broadcast_id, from_status, to_status,"
             " note, department, actor_key, actor_name, actor_role, kind, at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (question.id, question.broadcast_id, question.status, to_status, note,
-             department, actor.key, actor.name, actor.role, kind, at),
+            (
+                question.id,
+                question.broadcast_id,
+                question.status,
+                to_status,
+                note,
+                department,
+                actor.key,
+                actor.name,
+                actor.role,
+                kind,
+                at,
+            ),
         )
 
-    async def set_status(self, question_id: int, actor: Identity, target: str, note: str,
-                         department: str) -> Question:
+    async def set_status(
+        self, question_id: int, actor: Identity, target: str, note: str, department: str
+    ) -> Question:
         """Move a question to `target` with a public note (rules checked in the transaction).
 
         Raises `CommentRejected` (not_found, forbidden, bad_transition, no_change, …).
@@ -282,8 +336,14 @@ class QuestionStore:
         assert row is not None
         return _question(row)
 
-    async def answer(self, question_id: int, broadcast_id: int, actor: Identity, text: str,
-                     live_client_id: str | None) -> tuple[Question, int | None]:
+    async def answer(
+        self,
+        question_id: int,
+        broadcast_id: int,
+        actor: Identity,
+        text: str,
+        live_client_id: str | None,
+    ) -> tuple[Question, int | None]:
         """Record an answer; with `live_client_id`, also post it as a chat comment (same
         transaction). Returns the question after and the new comment's id (None when
         written, or when this live answer was already stored: a retry changes nothing)."""
@@ -297,8 +357,15 @@ class QuestionStore:
             comment_id: int | None = None
             if live_client_id is not None:
                 comment, created = await self.comments.insert_in(
-                    db, broadcast_id, actor, live_client_id, text, flags=ANSWER_FLAGS,
-                    created_at=now, reply_to=question_id)
+                    db,
+                    broadcast_id,
+                    actor,
+                    live_client_id,
+                    text,
+                    flags=ANSWER_FLAGS,
+                    created_at=now,
+                    reply_to=question_id,
+                )
                 if not created:
                     return current, None
                 comment_id = comment.id
@@ -309,8 +376,19 @@ class QuestionStore:
                 " answered_by_key = ?, answer_role = ?, answer_department = ?,"
                 " answer_text = ?, answer_comment_id = ?, answered_at = ?,"
                 " version = version + 1, updated_at = ? WHERE comment_id = ?",
-                (target, department, actor.name, actor.key, actor.role, actor.department,
-                 text, comment_id, now, now, question_id),
+                (
+                    target,
+                    department,
+                    actor.name,
+                    actor.key,
+                    actor.role,
+                    actor.department,
+                    text,
+                    comment_id,
+                    now,
+                    now,
+                    question_id,
+                ),
             )
             await self._event(db, current, target, "", actor.department, actor, "answer", now)
             row = await self._one(db, _SELECT + " WHERE q.comment_id = ?", (question_id,))

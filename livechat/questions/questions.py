@@ -91,8 +91,9 @@ def check_transition(role: Role, current: QuestionStatus, target: str) -> None:
     if target == current:
         raise CommentRejected("no_change", f"the question is already {current}")
     if target == QuestionStatus.ANSWERED:
-        raise CommentRejected("answer_required",
-                              "a question becomes answered by answering it, not by its status")
+        raise CommentRejected(
+            "answer_required", "a question becomes answered by answering it, not by its status"
+        )
     if target not in allowed_moves(role, current):
         if target == QuestionStatus.OPEN:
             raise CommentRejected("forbidden", "only moderators may reopen a question")
@@ -102,8 +103,9 @@ def check_transition(role: Role, current: QuestionStatus, target: str) -> None:
 def check_department(target: str, department: str) -> None:
     """A question forwarded to a department must say which."""
     if target == QuestionStatus.FORWARDED and not department:
-        raise CommentRejected("bad_field", "say which department the question goes to",
-                              field="department")
+        raise CommentRejected(
+            "bad_field", "say which department the question goes to", field="department"
+        )
 
 
 def same_department(a: str, b: str) -> bool:
@@ -111,15 +113,22 @@ def same_department(a: str, b: str) -> bool:
     return "".join(a.split()).casefold() == "".join(b.split()).casefold()
 
 
-def check_owner(role: Role, actor_department: str, current: QuestionStatus,
-                department: str) -> None:
+def check_owner(
+    role: Role, actor_department: str, current: QuestionStatus, department: str
+) -> None:
     """Raise `forbidden` when an official of another department answers or moves a
     question forwarded to `department`; moderators and admins may always."""
-    if (current == QuestionStatus.FORWARDED and department and role not in REOPENERS
-            and not same_department(actor_department, department)):
+    if (
+        current == QuestionStatus.FORWARDED
+        and department
+        and role not in REOPENERS
+        and not same_department(actor_department, department)
+    ):
         raise CommentRejected(
-            "forbidden", f"this question was forwarded to {department}: only its officials"
-            " or a moderator may answer it or change its status")
+            "forbidden",
+            f"this question was forwarded to {department}: only its officials"
+            " or a moderator may answer it or change its status",
+        )
 
 
 def after_answer(current: QuestionStatus) -> QuestionStatus:
@@ -146,8 +155,9 @@ def _bounded(raw: object, name: str, limit: int, *, required: bool = False) -> s
         return ""
     count = grapheme_count(text)
     if count > limit or len(text) > 4 * limit:
-        raise CommentRejected("too_long", f"`{name}` is {count} characters; at most {limit}",
-                              field=name)
+        raise CommentRejected(
+            "too_long", f"`{name}` is {count} characters; at most {limit}", field=name
+        )
     return text
 
 
@@ -187,9 +197,15 @@ class Answer:
         return self.comment_id is not None
 
     def public(self) -> dict[str, Any]:
-        return {"text": self.text, "author": self.author, "role": self.role,
-                "department": self.department, "at": self.at,
-                "comment_id": self.comment_id, "live": self.live}
+        return {
+            "text": self.text,
+            "author": self.author,
+            "role": self.role,
+            "department": self.department,
+            "at": self.at,
+            "comment_id": self.comment_id,
+            "live": self.live,
+        }
 
 
 @dataclass(frozen=True)
@@ -215,10 +231,17 @@ class Question:
 
     def public(self) -> dict[str, Any]:
         return {
-            "id": self.id, "broadcast_id": self.broadcast_id, "text": self.text,
-            "author": self.author, "role": self.role, "created_at": self.created_at,
-            "status": self.status, "status_note": self.status_note,
-            "department": self.department, "votes": self.votes, "version": self.version,
+            "id": self.id,
+            "broadcast_id": self.broadcast_id,
+            "text": self.text,
+            "author": self.author,
+            "role": self.role,
+            "created_at": self.created_at,
+            "status": self.status,
+            "status_note": self.status_note,
+            "department": self.department,
+            "votes": self.votes,
+            "version": self.version,
             "updated_at": self.updated_at,
             "answer": self.answer.public() if self.answer else None,
             **({"mark": self.mark} if self.mark else {}),
@@ -270,8 +293,13 @@ class Tally:
         return 100 * self.answers // self.received if self.received else 0
 
     def public(self) -> dict[str, Any]:
-        return {"received": self.received, "responded": self.responded,
-                "answers": self.answers, "percent": self.percent, **self.by_status}
+        return {
+            "received": self.received,
+            "responded": self.responded,
+            "answers": self.answers,
+            "percent": self.percent,
+            **self.by_status,
+        }
 
 
 def merge_tallies(tallies: Sequence[Tally]) -> Tally:

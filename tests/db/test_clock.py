@@ -18,8 +18,7 @@ async def test_the_database_clock_is_text_in_the_stores_format(database_url: str
         stamps = [await database.fetchval(f"SELECT {database.now_sql}") for _ in range(3)]
         await migrate(database_url, [NOTES])
         async with database.transaction() as tx:  # how a store stamps a row
-            await tx.execute(
-                f"INSERT INTO notes (slug, body) VALUES ('t', {database.now_sql})")
+            await tx.execute(f"INSERT INTO notes (slug, body) VALUES ('t', {database.now_sql})")
         stamps.append(await database.fetchval("SELECT body FROM notes WHERE slug = 't'"))
         for stamp in stamps:
             assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00", stamp), stamp

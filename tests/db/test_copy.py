@@ -72,20 +72,34 @@ async def _source(tmp_path: Path) -> str:
         conn.executemany(
             "INSERT INTO authors (id, zone_id, name, bio, active, joined_at, avatar, score)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(1, 1, "김서울", None, 1, "2026-12-01T10:00:00.123456+00:00", b"\x00\xff\x10",
-              0.1),
-             (2, None, "이한강", "시민 기자\n두 줄", 0, "2026-11-30T23:59:59.000001+00:00",
-              None, None),
-             (5, 7, "박남산", "", 1, "2026-01-01T00:00:00.000000+00:00", b"", -2.5)])
+            [
+                (1, 1, "김서울", None, 1, "2026-12-01T10:00:00.123456+00:00", b"\x00\xff\x10", 0.1),
+                (
+                    2,
+                    None,
+                    "이한강",
+                    "시민 기자\n두 줄",
+                    0,
+                    "2026-11-30T23:59:59.000001+00:00",
+                    None,
+                    None,
+                ),
+                (5, 7, "박남산", "", 1, "2026-01-01T00:00:00.000000+00:00", b"", -2.5),
+            ],
+        )
         conn.execute("DELETE FROM authors WHERE id = 5")  # AUTOINCREMENT keeps 5 used
         conn.executemany(
             "INSERT INTO posts (id, author_id, reply_to, body, meta) VALUES (?, ?, ?, ?, ?)",
-            [(1, 1, 3, BODIES[1], '{"b": [1, 2], "a": "가"}'),
-             (2, 2, None, BODIES[2], None),
-             (3, 1, None, BODIES[3], "{}"),
-             (4, 2, 1, BODIES[4], None)])
-        conn.executemany("INSERT INTO tags VALUES (?, ?)",
-                         [(1, "타종"), (1, "보신각"), (3, "불꽃")])
+            [
+                (1, 1, 3, BODIES[1], '{"b": [1, 2], "a": "가"}'),
+                (2, 2, None, BODIES[2], None),
+                (3, 1, None, BODIES[3], "{}"),
+                (4, 2, 1, BODIES[4], None),
+            ],
+        )
+        conn.executemany(
+            "INSERT INTO tags VALUES (?, ?)", [(1, "타종"), (1, "보신각"), (3, "불꽃")]
+        )
         conn.execute("INSERT INTO posts_fts (body) VALUES ('검색 색인은 옮기지 않는다')")
     conn.close()
     return url
@@ -99,8 +113,7 @@ def test_copy_text_escapes_what_copy_would_misread() -> None:
     assert copy_text(0.1) == "0.1" and copy_text(42) == "42"
 
 
-async def test_tables_come_in_foreign_key_order_without_search_indexes(
-        tmp_path: Path) -> None:
+async def test_tables_come_in_foreign_key_order_without_search_indexes(tmp_path: Path) -> None:
     """Referenced tables come first; FTS tables and their shadows are left out."""
     await _source(tmp_path)
     conn = sqlite3.connect(tmp_path / "single.db")
@@ -110,20 +123,30 @@ async def test_tables_come_in_foreign_key_order_without_search_indexes(
         conn.close()
     names = [t.name for t in tables]
     assert names == ["zones", "authors", "posts", "tags"]
-    assert tables[1].columns == ("id", "zone_id", "name", "bio", "active", "joined_at",
-                                 "avatar", "score")
+    assert tables[1].columns == (
+        "id",
+        "zone_id",
+        "name",
+        "bio",
+        "active",
+        "joined_at",
+        "avatar",
+        "score",
+    )
 
 
-async def test_copy_moves_every_row_and_sequences_continue(tmp_path: Path,
-                                                           target_url: str) -> None:
+async def test_copy_moves_every_row_and_sequences_continue(tmp_path: Path, target_url: str) -> None:
     """Korean text, NULLs, bytes, booleans and timestamps arrive as they were; the
     comparison says identical; new ids continue past the highest id ever handed out."""
     source = await _source(tmp_path)
     await migrate(target_url, [BOARD])
     checks = await copy_database(source, target_url)
     assert [(c.table, c.source_rows, c.target_rows, c.ok) for c in checks] == [
-        ("zones", 2, 2, True), ("authors", 2, 2, True), ("posts", 4, 4, True),
-        ("tags", 3, 3, True)]
+        ("zones", 2, 2, True),
+        ("authors", 2, 2, True),
+        ("posts", 4, 4, True),
+        ("tags", 3, 3, True),
+    ]
     assert report(checks).endswith("4 table(s), 11 row(s): identical")
     conn = await asyncpg.connect(target_url)
     try:
@@ -131,18 +154,24 @@ async def test_copy_moves_every_row_and_sequences_continue(tmp_path: Path,
         assert bodies == BODIES
         first = await conn.fetchrow("SELECT * FROM authors WHERE id = 1")
         assert first["joined_at"] == datetime(2026, 12, 1, 10, 0, 0, 123456, tzinfo=UTC)
-        assert (first["active"], first["avatar"], first["bio"]) == (True, b"\x00\xff\x10",
-                                                                     None)
+        assert (first["active"], first["avatar"], first["bio"]) == (True, b"\x00\xff\x10", None)
         second = await conn.fetchrow("SELECT active, avatar, score FROM authors WHERE id = 2")
         assert tuple(second) == (False, None, None)
         assert await conn.fetchval("SELECT meta->>'a' FROM posts WHERE id = 1") == "가"
         # AUTOINCREMENT had handed out 5 (deleted): never again
-        assert await conn.fetchval(
-            "INSERT INTO authors (name, joined_at) VALUES ('새 사람', now()) RETURNING id") == 6
-        assert await conn.fetchval(
-            "INSERT INTO posts (author_id, body) VALUES (1, '다음') RETURNING id") == 5
-        assert await conn.fetchval(
-            "INSERT INTO zones (name) VALUES ('마포구') RETURNING id") == 8
+        assert (
+            await conn.fetchval(
+                "INSERT INTO authors (name, joined_at) VALUES ('새 사람', now()) RETURNING id"
+            )
+            == 6
+        )
+        assert (
+            await conn.fetchval(
+                "INSERT INTO posts (author_id, body) VALUES (1, '다음') RETURNING id"
+            )
+            == 5
+        )
+        assert await conn.fetchval("INSERT INTO zones (name) VALUES ('마포구') RETURNING id") == 8
     finally:
         await conn.close()
 
@@ -185,8 +214,11 @@ async def test_a_target_with_rows_is_refused(tmp_path: Path, target_url: str) ->
 
 
 def test_the_command_copies_and_prints_the_comparison(
-        tmp_path: Path, target_url: str, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path,
+    target_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     """`live-seoul db copy SOURCE TARGET` migrates both, copies, prints one line per table
     and exits 0 when identical; a missing source is refused without creating it."""
     import asyncio

@@ -37,7 +37,8 @@ NOTES = PackageMigrations(
 def test_placeholders_leave_literals_identifiers_and_comments_alone() -> None:
     sql = "SELECT '?', \"a?\", x -- what?\n FROM t WHERE a = ? AND b = 'it''s ?' AND c = ?"
     assert placeholders(sql) == (
-        "SELECT '?', \"a?\", x -- what?\n FROM t WHERE a = $1 AND b = 'it''s ?' AND c = $2")
+        "SELECT '?', \"a?\", x -- what?\n FROM t WHERE a = $1 AND b = 'it''s ?' AND c = $2"
+    )
 
 
 def test_lock_ids_are_stable_signed_64_bit() -> None:
@@ -59,12 +60,13 @@ async def test_statements_rowcounts_and_transactions(database_url: str) -> None:
     db = await open_database(database_url)
     try:
         new_id = await db.fetchval(
-            "INSERT INTO notes (slug, body) VALUES (?, ?) RETURNING id", ("a", "하나"))
+            "INSERT INTO notes (slug, body) VALUES (?, ?) RETURNING id", ("a", "하나")
+        )
         assert isinstance(new_id, int)
-        await db.executemany("INSERT INTO notes (slug, body) VALUES (?, ?)",
-                             [("b", "둘"), ("c", "셋")])
-        assert await db.execute("UPDATE notes SET stars = stars + 1 WHERE slug <> ?",
-                                ("a",)) == 2
+        await db.executemany(
+            "INSERT INTO notes (slug, body) VALUES (?, ?)", [("b", "둘"), ("c", "셋")]
+        )
+        assert await db.execute("UPDATE notes SET stars = stars + 1 WHERE slug <> ?", ("a",)) == 2
         row = await db.fetchone("SELECT slug, body, stars FROM notes WHERE id = ?", (new_id,))
         assert row is not None and (row["slug"], row[1], row["stars"]) == ("a", "하나", 0)
         with pytest.raises(UniqueViolation):
@@ -82,7 +84,9 @@ async def test_statements_rowcounts_and_transactions(database_url: str) -> None:
         async with db.transaction(lock="notes") as tx:
             await tx.execute("DELETE FROM notes WHERE slug = ?", ("c",))
         assert [r["slug"] for r in await db.fetch("SELECT slug FROM notes ORDER BY id")] == [
-            "a", "b"]
+            "a",
+            "b",
+        ]
         assert await db.fetchval("SELECT COUNT(*) FILTER (WHERE stars > 0) FROM notes") == 1
     finally:
         await db.close()
@@ -126,8 +130,7 @@ async def test_transactions_on_one_key_take_turns(database_url: str) -> None:
         await second.close()
 
 
-async def test_several_hosts_starting_at_once_apply_each_migration_once(
-        database_url: str) -> None:
+async def test_several_hosts_starting_at_once_apply_each_migration_once(database_url: str) -> None:
     results = await asyncio.gather(*(migrate(database_url, [NOTES]) for _ in range(4)))
     applied = [pair for result in results for pair in result]
     assert sorted(applied) == [("notes", 1), ("notes", 2)]
@@ -140,8 +143,10 @@ async def test_postgres_without_utf8_ctype_is_refused_clearly() -> None:
     admin = await asyncpg.connect(postgres.ADMIN_URL)
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        await admin.execute(f"CREATE DATABASE \"{name}\" ENCODING 'SQL_ASCII' LC_CTYPE 'C'"
-                            " LC_COLLATE 'C' TEMPLATE template0")
+        await admin.execute(
+            f"CREATE DATABASE \"{name}\" ENCODING 'SQL_ASCII' LC_CTYPE 'C'"
+            " LC_COLLATE 'C' TEMPLATE template0"
+        )
         url = postgres.ADMIN_URL.rsplit("/", 1)[0] + "/" + name
         with pytest.raises(ConfigurationError, match="UTF-8 LC_CTYPE"):
             await migrate(url, [NOTES])

@@ -49,11 +49,11 @@ class Job:
             finally:
                 self.running.remove(who)
                 self.log.append(f"{who} stops")
+
         return run
 
 
-async def test_exactly_one_process_runs_the_job_and_another_takes_over(
-        database_url: str) -> None:
+async def test_exactly_one_process_runs_the_job_and_another_takes_over(database_url: str) -> None:
     """Two databases compete: one runs the job, the other keeps trying and never runs it
     alongside; when the leader leaves, the other takes over."""
     job = Job()
@@ -76,8 +76,14 @@ async def test_exactly_one_process_runs_the_job_and_another_takes_over(
                 await second.close()  # the leader's database goes away mid-term
                 await wait(a.leading)
                 assert job.running == ["first"] and not b.is_leader
-        assert job.log == ["first starts", "first stops", "second starts", "second stops",
-                           "first starts", "first stops"]
+        assert job.log == [
+            "first starts",
+            "first stops",
+            "second starts",
+            "second stops",
+            "first starts",
+            "first stops",
+        ]
     finally:
         await first.close()
         with contextlib.suppress(Exception):
@@ -121,9 +127,13 @@ asyncio.run(main())
 
 async def test_a_killed_leader_is_replaced(database_url: str) -> None:
     """SIGKILL the leading process: its lock dies with it and the other process leads."""
-    child = subprocess.Popen([sys.executable, "-c", LEADER, database_url],
-                             stdout=subprocess.PIPE, text=True, cwd=ROOT,
-                             env={**os.environ, "PYTHONPATH": str(ROOT)})
+    child = subprocess.Popen(
+        [sys.executable, "-c", LEADER, database_url],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     job = Job()
     database = await open_database(database_url)
     try:
@@ -182,7 +192,9 @@ async def _terminate_lease_holder(url: str) -> None:
             " AND classid::bigint = $1 AND objid::bigint = $2"
             " AND database = (SELECT oid FROM pg_database"
             "                 WHERE datname = current_database())",
-            key >> 32, key & 0xFFFFFFFF)
+            key >> 32,
+            key & 0xFFFFFFFF,
+        )
         assert killed == 1
     finally:
         await conn.close()

@@ -23,8 +23,10 @@ from tests.db.test_database import NOTES
 async def _create(name: str) -> str:
     admin = await asyncpg.connect(postgres.ADMIN_URL)
     try:
-        await admin.execute(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' LC_COLLATE"
-                            " 'C.UTF-8' LC_CTYPE 'C.UTF-8' TEMPLATE template0")
+        await admin.execute(
+            f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' LC_COLLATE"
+            " 'C.UTF-8' LC_CTYPE 'C.UTF-8' TEMPLATE template0"
+        )
     finally:
         await admin.close()
     return postgres.ADMIN_URL.rsplit("/", 1)[0] + "/" + name
@@ -60,16 +62,17 @@ async def _notes(url: str) -> list[tuple[int, str, str]]:
         await conn.close()
 
 
-async def test_backup_and_restore_round_trip(databases: tuple[str, str],
-                                             tmp_path: Path) -> None:
+async def test_backup_and_restore_round_trip(databases: tuple[str, str], tmp_path: Path) -> None:
     """A backup taken while the database is open restores in place (later changes gone)
     and into a new empty database; ids continue after the restored ones."""
     url, other = databases
     await migrate(url, [NOTES])
     database = await open_database(url)
     try:
-        await database.executemany("INSERT INTO notes (slug, body) VALUES (?, ?)",
-                                   [("a", "보신각 타종"), ("b", "줄\n바꿈 \\ 탭\t")])
+        await database.executemany(
+            "INSERT INTO notes (slug, body) VALUES (?, ?)",
+            [("a", "보신각 타종"), ("b", "줄\n바꿈 \\ 탭\t")],
+        )
         report = backup_postgres(url, tmp_path / "backup.dump")  # served while it runs
         await database.execute("INSERT INTO notes (slug, body) VALUES ('c', '나중')")
         await database.execute("DELETE FROM notes WHERE slug = 'a'")
@@ -85,15 +88,20 @@ async def test_backup_and_restore_round_trip(databases: tuple[str, str],
     assert await _notes(other) == expected
     database = await open_database(other)
     try:
-        assert await database.fetchval(
-            "INSERT INTO notes (slug, body) VALUES ('d', '다음') RETURNING id") == 3
+        assert (
+            await database.fetchval(
+                "INSERT INTO notes (slug, body) VALUES ('d', '다음') RETURNING id"
+            )
+            == 3
+        )
         assert await migrate(other, [NOTES]) == []  # schema_migrations came along
     finally:
         await database.close()
 
 
 async def test_restore_refuses_a_served_database_and_a_damaged_archive(
-        databases: tuple[str, str], tmp_path: Path) -> None:
+    databases: tuple[str, str], tmp_path: Path
+) -> None:
     """While a client is connected restore changes nothing; a truncated archive is
     refused before anything happens."""
     url, _ = databases
@@ -113,8 +121,9 @@ async def test_restore_refuses_a_served_database_and_a_damaged_archive(
     assert [row[1] for row in await _notes(url)] == ["kept"]
 
 
-async def test_missing_tools_are_named(databases: tuple[str, str], tmp_path: Path,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_missing_tools_are_named(
+    databases: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Without pg_dump on PATH the error says what to install."""
     url, _ = databases
     monkeypatch.setenv("PATH", str(tmp_path))

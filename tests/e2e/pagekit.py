@@ -39,8 +39,7 @@ def live_broadcast(server: AppServer) -> int:
     return add_live_broadcast(server.db_path)
 
 
-def new_page(browser: Any, *, width: int = 1280, height: int = 900,
-             locale: str = "ko-KR") -> Any:
+def new_page(browser: Any, *, width: int = 1280, height: int = 900, locale: str = "ko-KR") -> Any:
     """A fresh browser context (own cookies) and page; errors in page scripts fail loudly."""
     context = browser.new_context(viewport={"width": width, "height": height}, locale=locale)
     page = context.new_page()

@@ -20,17 +20,27 @@ from tests.web.pagekit import guest, post_comment
 
 # name -> path; {b} is the live broadcast, {r} a replay found on /replays.
 PUBLIC = {
-    "home": "/", "schedule": "/schedule", "live": "/live/{b}", "broadcast": "/broadcasts/{b}",
-    "questions": "/broadcasts/{b}/questions", "transparency": "/broadcasts/{b}/transparency",
-    "all-questions": "/questions", "replays": "/replays", "replay": "/replays/{r}",
-    "embed-live": "/embed/broadcasts/{b}", "embed-replay": "/embed/replays/{r}",
+    "home": "/",
+    "schedule": "/schedule",
+    "live": "/live/{b}",
+    "broadcast": "/broadcasts/{b}",
+    "questions": "/broadcasts/{b}/questions",
+    "transparency": "/broadcasts/{b}/transparency",
+    "all-questions": "/questions",
+    "replays": "/replays",
+    "replay": "/replays/{r}",
+    "embed-live": "/embed/broadcasts/{b}",
+    "embed-replay": "/embed/replays/{r}",
     "staff-login": "/login?next=/operator",
     "account": "/account",
 }
 # Staff pages, fetched with an admin's session (admins may see every one of them).
 STAFF = {
-    "console": "/moderate/{b}", "audit": "/moderate/audit", "operator": "/operator",
-    "operator-status": "/operator/status", "operator-shares": "/operator/shares",
+    "console": "/moderate/{b}",
+    "audit": "/moderate/audit",
+    "operator": "/operator",
+    "operator-status": "/operator/status",
+    "operator-shares": "/operator/shares",
     "accounts": "/admin/accounts",
 }
 REPLAY_LINK = re.compile(r'href="/replays/(\d+)[?"]')
@@ -38,17 +48,30 @@ MODERATOR = ("a11y_admin", "admin-password-1", "admin")
 OFFICIAL = ("a11y_official", "official-password-1", "official")
 
 
-def create_account(server: AppServer, username: str, password: str, role: str,
-                   department: str = "") -> None:
+def create_account(
+    server: AppServer, username: str, password: str, role: str, department: str = ""
+) -> None:
     """`live-seoul create-user`, the real CLI, against the server's database."""
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{server.db_path}",
-           "LIVE_SEOUL_PASSWORD": password, "SECRET_KEY": "test-secret-key-for-e2e"}
-    args = [sys.executable, "-m", "web.cli", "create-user", username, "--role", role,
-            "--display-name", username]
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{server.db_path}",
+        "LIVE_SEOUL_PASSWORD": password,
+        "SECRET_KEY": "test-secret-key-for-e2e",
+    }
+    args = [
+        sys.executable,
+        "-m",
+        "web.cli",
+        "create-user",
+        username,
+        "--role",
+        role,
+        "--display-name",
+        username,
+    ]
     if department:
         args += ["--department", department]
-    subprocess.run(args, cwd=ROOT, env=env, check=True, capture_output=True,
-                   timeout=TIMEOUT * 3)
+    subprocess.run(args, cwd=ROOT, env=env, check=True, capture_output=True, timeout=TIMEOUT * 3)
 
 
 def login(client: httpx.Client, username: str, password: str) -> None:
@@ -72,8 +95,7 @@ class Probe:
             return None
         if response.status_code >= 500:
             self.broken[path] = f"HTTP {response.status_code}"
-        if response.status_code == 200 and "text/html" in response.headers.get(
-                "content-type", ""):
+        if response.status_code == 200 and "text/html" in response.headers.get("content-type", ""):
             return response
         return None
 
@@ -96,8 +118,9 @@ def prepare(server: AppServer) -> int:
 def site_pages(server: AppServer, broadcast_id: int) -> tuple[dict[str, str], dict[str, str]]:
     """(name -> path of every page this server has, path -> failure of pages that broke)."""
     pages: dict[str, str] = {}
-    with httpx.Client(base_url=server.base, timeout=TIMEOUT,
-                      headers={"accept": "text/html"}) as web:
+    with httpx.Client(
+        base_url=server.base, timeout=TIMEOUT, headers={"accept": "text/html"}
+    ) as web:
         probe = Probe(web)
         listing = probe.page("/replays")
         found = REPLAY_LINK.search(listing.text) if listing else None

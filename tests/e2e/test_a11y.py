@@ -23,30 +23,39 @@ BLOCKING = ("serious", "critical")
 def audit(page: Any) -> list[dict[str, Any]]:
     page.add_script_tag(path=str(AXE))
     result: dict[str, Any] = page.evaluate(
-        "async () => await axe.run(document, {resultTypes: ['violations']})")
+        "async () => await axe.run(document, {resultTypes: ['violations']})"
+    )
     return [
-        {"id": v["id"], "impact": v["impact"], "help": v["help"],
-         "nodes": [n["target"] for n in v["nodes"][:5]]}
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "nodes": [n["target"] for n in v["nodes"][:5]],
+        }
         for v in result["violations"]
     ]
 
 
-def browse(browser: Any, server: AppServer, *, width: int, scheme: str,
-           staff: bool) -> Any:
+def browse(browser: Any, server: AppServer, *, width: int, scheme: str, staff: bool) -> Any:
     # bypass_csp: only so that the audit script can be injected; the pages' own CSP is
     # checked by tests/web/test_pages_live.py and the security-header tests.
-    context = browser.new_context(viewport={"width": width, "height": 800},
-                                  color_scheme=scheme, locale="ko-KR", bypass_csp=True)
+    context = browser.new_context(
+        viewport={"width": width, "height": 800},
+        color_scheme=scheme,
+        locale="ko-KR",
+        bypass_csp=True,
+    )
     if staff:
-        response = context.request.post(server.base + "/api/login",
-                                        data={"username": MODERATOR[0],
-                                              "password": MODERATOR[1]})
+        response = context.request.post(
+            server.base + "/api/login", data={"username": MODERATOR[0], "password": MODERATOR[1]}
+        )
         assert response.ok, response.text()
     return context
 
 
-def test_every_page_passes_axe_and_is_photographed(browser: Any, demo_server: AppServer,
-                                                   artifacts: Path) -> None:
+def test_every_page_passes_axe_and_is_photographed(
+    browser: Any, demo_server: AppServer, artifacts: Path
+) -> None:
     """No serious or critical axe violation on any page, on a phone (light) and desktop (dark)."""
     broadcast_id = prepare(demo_server)
     pages, broken = site_pages(demo_server, broadcast_id)
@@ -77,8 +86,9 @@ def test_every_page_passes_axe_and_is_photographed(browser: Any, demo_server: Ap
     assert broken == {}, "pages that fail to render"
 
 
-def test_live_page_dialog_and_keyboard_path(browser: Any, demo_server: AppServer,
-                                            artifacts: Path) -> None:
+def test_live_page_dialog_and_keyboard_path(
+    browser: Any, demo_server: AppServer, artifacts: Path
+) -> None:
     """Keyboard alone reaches the comment box; the nickname dialog opens, passes axe, closes."""
     broadcast_id = prepare(demo_server)
     context = browse(browser, demo_server, width=360, scheme="light", staff=False)
@@ -105,6 +115,8 @@ def test_live_page_dialog_and_keyboard_path(browser: Any, demo_server: AppServer
     page.keyboard.press("Enter")
     page.wait_for_function(
         "() => [...document.querySelectorAll('#chat-list .comment__text')]"
-        ".some(e => e.textContent === '키보드로 쓴 댓글')", timeout=MS)
+        ".some(e => e.textContent === '키보드로 쓴 댓글')",
+        timeout=MS,
+    )
     assert page.evaluate("document.activeElement.id") == "chat-text"
     context.close()

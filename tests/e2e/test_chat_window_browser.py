@@ -38,11 +38,13 @@ def test_the_composer_closes_when_the_broadcast_ends(browser: Any, tmp_path: Pat
         assert not page.locator("#chat-text").is_disabled()
         with httpx.Client(base_url=server.base) as staff:
             login = staff.post("/api/login", json={"username": "op", "password": PASSWORD})
-            ended = staff.post("/api/broadcasts/1/end", json={},
-                               headers={"X-CSRF-Token": login.json()["csrf_token"]})
+            ended = staff.post(
+                "/api/broadcasts/1/end",
+                json={},
+                headers={"X-CSRF-Token": login.json()["csrf_token"]},
+            )
             assert ended.status_code == 200, ended.text
-        page.wait_for_function("() => document.getElementById('chat-text').disabled",
-                               timeout=MS)
+        page.wait_for_function("() => document.getElementById('chat-text').disabled", timeout=MS)
         assert page.locator("#chat-ended").is_visible()
         later = open_live(browser, server)
         assert later.locator("#chat-text").is_disabled()
@@ -54,8 +56,7 @@ def test_the_composer_closes_when_the_broadcast_ends(browser: Any, tmp_path: Pat
         server.stop()
 
 
-def test_a_page_ahead_of_a_restored_server_resets_and_goes_on(browser: Any,
-                                                              tmp_path: Path) -> None:
+def test_a_page_ahead_of_a_restored_server_resets_and_goes_on(browser: Any, tmp_path: Path) -> None:
     """The server comes back from an older backup: the page, resuming beyond the newest id,
     drops the comments that no longer exist and shows new ones (whose ids are reused)."""
     db = tmp_path / "app.db"
@@ -73,8 +74,8 @@ def test_a_page_ahead_of_a_restored_server_resets_and_goes_on(browser: Any,
             for n in range(3):
                 post_comment(client, csrf, 1, f"사라질 댓글 {n}")
             page.wait_for_function(
-                "() => document.querySelectorAll('#chat-list li[data-id]').length === 4",
-                timeout=MS)
+                "() => document.querySelectorAll('#chat-list li[data-id]').length === 4", timeout=MS
+            )
             server.stop()
             for suffix in ("-wal", "-shm"):  # the restore: later comments are gone
                 Path(f"{db}{suffix}").unlink(missing_ok=True)
@@ -82,22 +83,24 @@ def test_a_page_ahead_of_a_restored_server_resets_and_goes_on(browser: Any,
             server.start()
             page.wait_for_function(
                 "() => document.querySelectorAll('#chat-list li[data-id]').length === 1",
-                timeout=MS * 2)
+                timeout=MS * 2,
+            )
             page.wait_for_selector("#chat[data-connection=open]", timeout=MS)
             csrf = guest(client)
             fresh = post_comment(client, csrf, 1, "복구 뒤 첫 댓글")["id"]
             assert fresh == kept + 1  # the id a vanished comment had
             page.wait_for_function(
                 "() => [...document.querySelectorAll('#chat-list .comment__text')]"
-                ".some(e => e.textContent === '복구 뒤 첫 댓글')", timeout=MS)
+                ".some(e => e.textContent === '복구 뒤 첫 댓글')",
+                timeout=MS,
+            )
         assert page.errors == []
         page.context.close()
     finally:
         server.stop()
 
 
-def test_a_phone_number_as_nickname_is_refused_in_the_dialog(browser: Any,
-                                                             tmp_path: Path) -> None:
+def test_a_phone_number_as_nickname_is_refused_in_the_dialog(browser: Any, tmp_path: Path) -> None:
     """The nickname dialog says, in the page's language, why a phone number is refused;
     an ordinary nickname is then accepted."""
     db = tmp_path / "app.db"
@@ -111,20 +114,20 @@ def test_a_phone_number_as_nickname_is_refused_in_the_dialog(browser: Any,
         page.click("#nickname-form button[type=submit]")
         page.wait_for_function(
             "() => document.getElementById('nickname-error').textContent.includes('전화번호')",
-            timeout=MS)
+            timeout=MS,
+        )
         page.fill("#nickname-input", "서울시민")
         page.click("#nickname-form button[type=submit]")
         page.wait_for_function(
-            "() => document.getElementById('chat-who').textContent.includes('서울시민')",
-            timeout=MS)
+            "() => document.getElementById('chat-who').textContent.includes('서울시민')", timeout=MS
+        )
         assert page.errors == []
         page.context.close()
     finally:
         server.stop()
 
 
-def test_an_official_sees_the_masked_answer_before_publishing(browser: Any,
-                                                              tmp_path: Path) -> None:
+def test_an_official_sees_the_masked_answer_before_publishing(browser: Any, tmp_path: Path) -> None:
     """An official's answer with a phone number opens a confirmation showing the masked
     text; dismissed, nothing is published; accepted, the masked answer is shown."""
     db = tmp_path / "app.db"
@@ -135,12 +138,16 @@ def test_an_official_sees_the_masked_answer_before_publishing(browser: Any,
     try:
         with httpx.Client(base_url=server.base) as citizen:
             csrf = guest(citizen)
-            asked = citizen.post("/api/broadcasts/1/questions", headers={"X-CSRF-Token": csrf},
-                                 json={"text": "담당 부서 연락처가 궁금해요", "client_id": "q1"})
+            asked = citizen.post(
+                "/api/broadcasts/1/questions",
+                headers={"X-CSRF-Token": csrf},
+                json={"text": "담당 부서 연락처가 궁금해요", "client_id": "q1"},
+            )
             assert asked.status_code == 201, asked.text
         page = new_page(browser)
-        login = page.context.request.post(f"{server.base}/api/login",
-                                          data={"username": "kim", "password": PASSWORD})
+        login = page.context.request.post(
+            f"{server.base}/api/login", data={"username": "kim", "password": PASSWORD}
+        )
         assert login.status == 200
         page.goto(f"{server.base}/broadcasts/1/questions")
         page.wait_for_selector("#questions[data-started]", timeout=MS)

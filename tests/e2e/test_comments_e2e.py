@@ -32,15 +32,20 @@ pytestmark = pytest.mark.e2e
 def pair(tmp_path: Path, redis_server: RedisServer) -> Iterator[tuple[AppServer, AppServer]]:
     db = tmp_path / "shared.db"
     seed_broadcast(db, 1)
-    env = {"REDIS_URL": redis_server.url, "COMMENT_BURST": "1000",
-           "COMMENT_RATE_PER_MINUTE": "100000", "ADDRESS_BURST": "100000",
-           "ADDRESS_RATE_PER_MINUTE": "1000000"}
+    env = {
+        "REDIS_URL": redis_server.url,
+        "COMMENT_BURST": "1000",
+        "COMMENT_RATE_PER_MINUTE": "100000",
+        "ADDRESS_BURST": "100000",
+        "ADDRESS_RATE_PER_MINUTE": "1000000",
+    }
     with server_pair(db, env) as servers:
         yield servers
 
 
 async def test_comment_posted_on_one_process_reaches_the_other(
-        pair: tuple[AppServer, AppServer]) -> None:
+    pair: tuple[AppServer, AppServer],
+) -> None:
     """A comment posted through process A is delivered to a viewer of process B."""
     a, b = pair
     cookie, _ = await guest_cookie(a.base, "작성자")
@@ -57,7 +62,8 @@ async def test_comment_posted_on_one_process_reaches_the_other(
 
 
 async def test_redis_killed_mid_stream_loses_no_acknowledged_comment(
-        pair: tuple[AppServer, AppServer], redis_server: RedisServer) -> None:
+    pair: tuple[AppServer, AppServer], redis_server: RedisServer
+) -> None:
     """Kill Redis during a stream of posts and start it again: every acknowledged comment
     reaches every viewer on both processes, in order, once each."""
     a, b = pair
@@ -92,13 +98,13 @@ def _close_code(stream: bytes) -> int | None:
         opcode, length = stream[pos] & 0x0F, stream[pos + 1] & 0x7F
         pos += 2
         if length == 126:
-            length = int.from_bytes(stream[pos:pos + 2], "big")
+            length = int.from_bytes(stream[pos : pos + 2], "big")
             pos += 2
         elif length == 127:
-            length = int.from_bytes(stream[pos:pos + 8], "big")
+            length = int.from_bytes(stream[pos : pos + 8], "big")
             pos += 8
         if opcode == 0x8:
-            return int.from_bytes(stream[pos:pos + 2], "big")
+            return int.from_bytes(stream[pos : pos + 2], "big")
         pos += length
     return None
 
@@ -110,9 +116,11 @@ def _raw_slow_client(port: int, cookie: str = "") -> socket.socket:
     sock.connect(("127.0.0.1", port))
     key = base64.b64encode(os.urandom(16)).decode()
     sock.sendall(
-        (f"GET /ws/broadcasts/1 HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-         f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-         f"Origin: http://127.0.0.1:{port}\r\n\r\n").encode()
+        (
+            f"GET /ws/broadcasts/1 HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+            f"Origin: http://127.0.0.1:{port}\r\n\r\n"
+        ).encode()
     )
     return sock
 
@@ -121,9 +129,16 @@ async def test_slow_client_is_cut_off_and_others_stay_fast(tmp_path: Path) -> No
     """A client that stops reading is closed; the other viewer's latency stays flat."""
     db = tmp_path / "slow.db"
     seed_broadcast(db, 1)
-    server = AppServer(db, {"SEND_QUEUE_FRAMES": "8", "COMMENT_BURST": "10000",
-                            "COMMENT_RATE_PER_MINUTE": "1000000", "ADDRESS_BURST": "100000",
-                            "COMMENT_MAX_CHARS": "6000"})
+    server = AppServer(
+        db,
+        {
+            "SEND_QUEUE_FRAMES": "8",
+            "COMMENT_BURST": "10000",
+            "COMMENT_RATE_PER_MINUTE": "1000000",
+            "ADDRESS_BURST": "100000",
+            "COMMENT_MAX_CHARS": "6000",
+        },
+    )
     server.start()
     try:
         cookie, csrf = await guest_cookie(server.base, "빠른")
@@ -132,12 +147,14 @@ async def test_slow_client_is_cut_off_and_others_stay_fast(tmp_path: Path) -> No
         slow = _raw_slow_client(server.port)
         latencies: list[float] = []
         text = "느린클라이언트시험" * 600  # ~16 KB a frame: fills the kernel buffers quickly
-        async with httpx.AsyncClient(base_url=server.base,
-                                     headers={"cookie": cookie, "x-csrf-token": csrf}) as http:
+        async with httpx.AsyncClient(
+            base_url=server.base, headers={"cookie": cookie, "x-csrf-token": csrf}
+        ) as http:
             for i in range(300):
                 sent = time.monotonic()
-                r = await http.post("/api/broadcasts/1/comments",
-                                    json={"text": text, "client_id": f"s{i}"})
+                r = await http.post(
+                    "/api/broadcasts/1/comments", json={"text": text, "client_id": f"s{i}"}
+                )
                 assert r.status_code == 201, r.text
                 cid = r.json()["id"]
                 await fast.wait(lambda v, cid=cid: cid in v.arrivals)
@@ -159,8 +176,7 @@ async def test_slow_client_is_cut_off_and_others_stay_fast(tmp_path: Path) -> No
         server.stop()
 
 
-async def test_an_oversized_frame_gets_an_error_and_the_connection_lives(
-        tmp_path: Path) -> None:
+async def test_an_oversized_frame_gets_an_error_and_the_connection_lives(tmp_path: Path) -> None:
     """On a real server, a frame over WS_MAX_MESSAGE_BYTES (but within the transport's
     bound) earns `too_large`, and the same connection then answers a ping."""
     from websockets.asyncio.client import connect

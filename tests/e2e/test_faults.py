@@ -18,8 +18,12 @@ from tests.support import TIMEOUT, AppServer, RedisServer, seed_broadcast
 
 pytestmark = pytest.mark.e2e
 
-FAST_LIMITS = {"COMMENT_BURST": "100000", "COMMENT_RATE_PER_MINUTE": "10000000",
-               "ADDRESS_BURST": "100000", "ADDRESS_RATE_PER_MINUTE": "10000000"}
+FAST_LIMITS = {
+    "COMMENT_BURST": "100000",
+    "COMMENT_RATE_PER_MINUTE": "10000000",
+    "ADDRESS_BURST": "100000",
+    "ADDRESS_RATE_PER_MINUTE": "10000000",
+}
 RECOVERY_SECONDS = 15.0  # the stated bound: the service answers again within this
 
 
@@ -40,18 +44,22 @@ def workers(tmp_path: Path, redis_server: RedisServer) -> Iterator[list[AppServe
 
 async def _post_http(base: str, cookie: str, csrf: str, n: int, prefix: str) -> list[int]:
     ids = []
-    async with httpx.AsyncClient(base_url=base, headers={"cookie": cookie,
-                                                         "x-csrf-token": csrf}) as http:
+    async with httpx.AsyncClient(
+        base_url=base, headers={"cookie": cookie, "x-csrf-token": csrf}
+    ) as http:
         for i in range(n):
-            r = await http.post("/api/broadcasts/1/comments",
-                                json={"text": f"{prefix} {i}", "client_id": f"{prefix}-{i}"})
+            r = await http.post(
+                "/api/broadcasts/1/comments",
+                json={"text": f"{prefix} {i}", "client_id": f"{prefix}-{i}"},
+            )
             assert r.status_code in (200, 201), r.text
             ids.append(r.json()["id"])
     return ids
 
 
 async def test_sigterm_closes_with_1012_and_clients_resume_elsewhere(
-        workers: list[AppServer]) -> None:
+    workers: list[AppServer],
+) -> None:
     """On SIGTERM a worker tells its viewers to reconnect (1012) and exits within the
     deadline; a viewer that resumes on the other worker misses nothing."""
     a, b = workers
@@ -77,7 +85,8 @@ async def test_sigterm_closes_with_1012_and_clients_resume_elsewhere(
 
 
 async def test_sigkill_mid_stream_loses_no_acknowledged_comment(
-        workers: list[AppServer], tmp_path: Path) -> None:
+    workers: list[AppServer], tmp_path: Path
+) -> None:
     """A worker killed with SIGKILL while posts stream in: every comment acknowledged by any
     worker reaches the viewer that stays on the surviving worker, once, in order; the killed
     worker's viewers resume on the survivor."""
@@ -88,14 +97,16 @@ async def test_sigkill_mid_stream_loses_no_acknowledged_comment(
     await stay.open()
     await moved.open()
     acked: list[int] = []
-    async with httpx.AsyncClient(base_url=a.base, headers={"cookie": cookie_a,
-                                                           "x-csrf-token": csrf_a}) as http:
+    async with httpx.AsyncClient(
+        base_url=a.base, headers={"cookie": cookie_a, "x-csrf-token": csrf_a}
+    ) as http:
         for i in range(40):
             if i == 20:
                 a.kill()
                 break
-            r = await http.post("/api/broadcasts/1/comments",
-                                json={"text": f"k {i}", "client_id": f"k-{i}"})
+            r = await http.post(
+                "/api/broadcasts/1/comments", json={"text": f"k {i}", "client_id": f"k-{i}"}
+            )
             acked.append(r.json()["id"])
     acked += await _post_http(b.base, *(await guest_cookie(b.base, "나")), 20, "after")
     await stay.wait(lambda v: len(v.ids) >= len(acked))
@@ -114,7 +125,8 @@ async def test_sigkill_mid_stream_loses_no_acknowledged_comment(
 
 
 async def test_slow_redis_does_not_delay_acks_or_lose_comments(
-        workers: list[AppServer], redis_server: RedisServer) -> None:
+    workers: list[AppServer], redis_server: RedisServer
+) -> None:
     """While Redis sleeps (DEBUG SLEEP), posts are acknowledged promptly and delivered;
     viewers on both workers end up with every acknowledged comment."""
     a, b = workers
@@ -135,8 +147,9 @@ async def test_slow_redis_does_not_delay_acks_or_lose_comments(
         await v.close()
 
 
-async def test_whole_service_restart_resumes_exactly(tmp_path: Path,
-                                                     redis_server: RedisServer) -> None:
+async def test_whole_service_restart_resumes_exactly(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
     """Stop every worker and start them again: viewers reconnect with ?after= and receive
     exactly what was posted while they were away."""
     db = tmp_path / "restart.db"

@@ -42,9 +42,10 @@ TRICKY = [
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[AppServer]:
     """The demo channel with a short comment limit and no rate limits."""
-    server = AppServer(tmp_path / "graphemes.db",
-                       env={"LIVE_SEOUL_DEMO": "1", "COMMENT_MAX_CHARS": str(MAX),
-                            **NO_RATE_LIMITS})
+    server = AppServer(
+        tmp_path / "graphemes.db",
+        env={"LIVE_SEOUL_DEMO": "1", "COMMENT_MAX_CHARS": str(MAX), **NO_RATE_LIMITS},
+    )
     server.start()
     try:
         yield server
@@ -55,19 +56,24 @@ def server(tmp_path: Path) -> Iterator[AppServer]:
 def browser_count(page: Any, text: str) -> tuple[int, bool]:
     """What the live page's counter shows for `text` typed into the comment box: (count,
     whether it is marked over the limit)."""
-    result: tuple[int, bool] = tuple(page.evaluate(
-        """(text) => {
+    result: tuple[int, bool] = tuple(
+        page.evaluate(
+            """(text) => {
             const box = document.getElementById('chat-text');
             box.value = text;
             box.dispatchEvent(new Event('input', {bubbles: true}));
             const counter = document.getElementById('chat-count');
             return [parseInt(counter.textContent, 10), counter.classList.contains('is-over')];
-        }""", text))
+        }""",
+            text,
+        )
+    )
     return result
 
 
 def test_server_and_browser_count_the_same_and_agree_at_the_limit(
-        browser: Any, server: AppServer) -> None:
+    browser: Any, server: AppServer
+) -> None:
     """Every tricky string has the same length on both sides, and padded to the limit it is
     accepted by both, one more and it is refused by both."""
     broadcast_id = live_broadcast(server)
@@ -88,7 +94,8 @@ def test_server_and_browser_count_the_same_and_agree_at_the_limit(
                 response = api.post(
                     f"/api/broadcasts/{broadcast_id}/comments",
                     json={"text": padded, "client_id": f"g{n}-{extra}"},
-                    headers={"X-CSRF-Token": csrf})
+                    headers={"X-CSRF-Token": csrf},
+                )
                 if accepted:
                     assert response.status_code in (200, 201), (text, response.text)
                 else:

@@ -45,24 +45,33 @@ async def _seed(url: str) -> None:
             "INSERT INTO broadcasts (id, title, description, category, starts_at, ends_at,"
             " status, created_at, updated_at) VALUES (1, '여러 호스트 생방송', '', '회의',"
             " ?, ?, 'live', ?, ?)",
-            ((now - timedelta(minutes=30)).isoformat(), (now + timedelta(minutes=90)).isoformat(),
-             now.isoformat(), now.isoformat()))
+            (
+                (now - timedelta(minutes=30)).isoformat(),
+                (now + timedelta(minutes=90)).isoformat(),
+                now.isoformat(),
+                now.isoformat(),
+            ),
+        )
     finally:
         await db.close()
 
 
 @pytest.fixture
-async def hosts(tmp_path: Path, postgres_url: str,
-                redis_server: RedisServer) -> AsyncIterator[list[AppServer]]:
+async def hosts(
+    tmp_path: Path, postgres_url: str, redis_server: RedisServer
+) -> AsyncIterator[list[AppServer]]:
     await _seed(postgres_url)
-    env = {"DATABASE_URL": postgres_url, "REDIS_URL": redis_server.url,
-           "SECRET_KEY": "one-secret-for-every-host", **NO_RATE_LIMITS}
+    env = {
+        "DATABASE_URL": postgres_url,
+        "REDIS_URL": redis_server.url,
+        "SECRET_KEY": "one-secret-for-every-host",
+        **NO_RATE_LIMITS,
+    }
     servers = []
     for name in ("a", "b", "c"):
         home = tmp_path / name
         home.mkdir()
-        servers.append(AppServer(home / "unused.db", {**env, "HOST_ID": f"host-{name}"},
-                                 cwd=home))
+        servers.append(AppServer(home / "unused.db", {**env, "HOST_ID": f"host-{name}"}, cwd=home))
     await asyncio.gather(*(asyncio.to_thread(s.start) for s in servers))
     try:
         yield servers
@@ -71,15 +80,23 @@ async def hosts(tmp_path: Path, postgres_url: str,
             await asyncio.to_thread(s.stop)
 
 
-async def _poster(host: AppServer, name: str, count: int, acked: list[int],
-                  stop_after: asyncio.Event | None = None) -> None:
+async def _poster(
+    host: AppServer,
+    name: str,
+    count: int,
+    acked: list[int],
+    stop_after: asyncio.Event | None = None,
+) -> None:
     cookie, csrf = await guest_cookie(host.base, name)
-    async with httpx.AsyncClient(base_url=host.base,
-                                 headers={"cookie": cookie, "x-csrf-token": csrf}) as http:
+    async with httpx.AsyncClient(
+        base_url=host.base, headers={"cookie": cookie, "x-csrf-token": csrf}
+    ) as http:
         for i in range(count):
             try:
-                r = await http.post("/api/broadcasts/1/comments",
-                                    json={"text": f"{name} {i}", "client_id": f"{name}-{i}"})
+                r = await http.post(
+                    "/api/broadcasts/1/comments",
+                    json={"text": f"{name} {i}", "client_id": f"{name}-{i}"},
+                )
             except httpx.HTTPError:
                 return  # the host died under us: what it acknowledged is in `acked`
             assert r.status_code in (200, 201), r.text
@@ -89,13 +106,15 @@ async def _poster(host: AppServer, name: str, count: int, acked: list[int],
 
 
 async def test_three_hosts_deliver_every_acknowledged_comment_once_in_order(
-        hosts: list[AppServer]) -> None:
+    hosts: list[AppServer],
+) -> None:
     viewers = [ViewerClient(h.ws_base, 1) for h in hosts for _ in range(2)]
     for v in viewers:
         await v.open()
     acked: list[int] = []
-    await asyncio.gather(*(_poster(h, f"p{n}{k}", 25, acked)
-                           for n, h in enumerate(hosts) for k in range(2)))
+    await asyncio.gather(
+        *(_poster(h, f"p{n}{k}", 25, acked) for n, h in enumerate(hosts) for k in range(2))
+    )
     assert len(acked) == 150 and len(set(acked)) == 150
     everything = sorted(acked)
     for v in viewers:
@@ -116,7 +135,8 @@ async def test_three_hosts_deliver_every_acknowledged_comment_once_in_order(
 
 
 async def test_a_host_killed_mid_stream_loses_nothing_it_acknowledged(
-        hosts: list[AppServer]) -> None:
+    hosts: list[AppServer],
+) -> None:
     a, b, c = hosts
     stay = [ViewerClient(a.ws_base, 1), ViewerClient(b.ws_base, 1)]
     for v in stay:

@@ -33,9 +33,11 @@ def validate(paths: list[Path]) -> list[dict[str, object]]:
     java = shutil.which("java")
     assert java is not None, "Java is needed (scripts/test installs default-jre-headless)"
     run = subprocess.run(
-        [java, "-jar", str(vnu_jar()), "--errors-only", "--format", "json",
-         *map(str, paths)],
-        capture_output=True, text=True, timeout=TIMEOUT * 12, check=False,
+        [java, "-jar", str(vnu_jar()), "--errors-only", "--format", "json", *map(str, paths)],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT * 12,
+        check=False,
     )
     report = json.loads(run.stderr or run.stdout)
     messages: list[dict[str, object]] = report["messages"]
@@ -47,10 +49,14 @@ def test_every_page_is_valid_html(demo_server: AppServer, tmp_path: Path) -> Non
     broadcast_id = prepare(demo_server)
     pages, broken = site_pages(demo_server, broadcast_id)
     files_by_name: dict[str, Path] = {}
-    with httpx.Client(base_url=demo_server.base, timeout=TIMEOUT,
-                      headers={"accept": "text/html"}) as web, \
-         httpx.Client(base_url=demo_server.base, timeout=TIMEOUT,
-                      headers={"accept": "text/html"}) as staff:
+    with (
+        httpx.Client(
+            base_url=demo_server.base, timeout=TIMEOUT, headers={"accept": "text/html"}
+        ) as web,
+        httpx.Client(
+            base_url=demo_server.base, timeout=TIMEOUT, headers={"accept": "text/html"}
+        ) as staff,
+    ):
         login(staff, MODERATOR[0], MODERATOR[1])
         for name, path in pages.items():
             response = (staff if name in STAFF else web).get(path)
@@ -64,8 +70,11 @@ def test_every_page_is_valid_html(demo_server: AppServer, tmp_path: Path) -> Non
     print("pages validated:", sorted(files_by_name))
     messages = validate(list(files_by_name.values()))
     unjustified = [
-        {"file": Path(str(m.get("url", ""))).name, "line": m.get("lastLine"),
-         "message": m.get("message")}
+        {
+            "file": Path(str(m.get("url", ""))).name,
+            "line": m.get("lastLine"),
+            "message": m.get("message"),
+        }
         for m in messages
         if not any(key in str(m.get("message", "")) for key in JUSTIFIED)
     ]

@@ -40,8 +40,10 @@ def chunked_post(port: int, path: str, total: int, chunk: int = 1 << 20) -> tupl
     answer = b""
     block = b"%x\r\n" % chunk + b"x" * chunk + b"\r\n"
     with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as s:
-        s.sendall(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-                  "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n".encode())
+        s.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
+        )
         try:
             while sent < total:
                 if select.select([s], [], [], 0)[0]:
@@ -63,13 +65,16 @@ def test_a_huge_chunked_body_is_refused_without_growing_the_server(tmp_path: Pat
     server.start()
     try:
         assert server.proc is not None
-        assert httpx.post(server.base + "/api/session", json={"nickname": "워밍업"}
-                          ).status_code == 201
+        assert (
+            httpx.post(server.base + "/api/session", json={"nickname": "워밍업"}).status_code == 201
+        )
         before = rss_bytes(server.proc.pid)
         sent, answer = chunked_post(server.port, "/api/session", 100 << 20)
         grown = rss_bytes(server.proc.pid) - before
-        print(f"RSS before {before / 2**20:.1f} MiB, growth {grown / 2**20:.1f} MiB, "
-              f"client sent {sent / 2**20:.0f} MiB before the answer")
+        print(
+            f"RSS before {before / 2**20:.1f} MiB, growth {grown / 2**20:.1f} MiB, "
+            f"client sent {sent / 2**20:.0f} MiB before the answer"
+        )
         assert grown < 16 << 20
         assert sent < 100 << 20 and (answer == b"" or answer.startswith(b"HTTP/1.1 413"))
         assert httpx.get(server.base + "/healthz").status_code == 200
@@ -101,8 +106,7 @@ def slow_header_lifetime(port: int, limit: float) -> float:
 def test_the_server_cuts_a_slow_header_connection(tmp_path: Path) -> None:
     """With the header-timeout protocol, uvicorn closes a connection whose headers trickle
     in past REQUEST_HEADER_TIMEOUT; a normal request on the same server is still served."""
-    server = AppServer(tmp_path / "app.db", {"REQUEST_HEADER_TIMEOUT": "2"},
-                       args=HEADER_PROTOCOL)
+    server = AppServer(tmp_path / "app.db", {"REQUEST_HEADER_TIMEOUT": "2"}, args=HEADER_PROTOCOL)
     server.start()
     try:
         lifetime = slow_header_lifetime(server.port, 20)
@@ -124,8 +128,11 @@ def proxied(tmp_path: Path) -> Iterator[tuple[AppServer, int]]:
     app = AppServer(db, {"PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}, args=HEADER_PROTOCOL)
     app.start()
     conf = Path(tempfile.mkdtemp(prefix="ls-nginx-"))
-    http_part = (DEPLOY / "live-seoul-http.conf").read_text().replace(
-        "127.0.0.1:8000", f"127.0.0.1:{app.port}")
+    http_part = (
+        (DEPLOY / "live-seoul-http.conf")
+        .read_text()
+        .replace("127.0.0.1:8000", f"127.0.0.1:{app.port}")
+    )
     (conf / "http.conf").write_text(http_part)
     (conf / "nginx.conf").write_text(f"""
 daemon off;
@@ -148,8 +155,11 @@ http {{
 }}
 """)
     with (conf / "stderr.log").open("wb") as log:
-        nginx = subprocess.Popen([NGINX, "-p", str(conf), "-c", str(conf / "nginx.conf")],
-                                 stdout=subprocess.DEVNULL, stderr=log)
+        nginx = subprocess.Popen(
+            [NGINX, "-p", str(conf), "-c", str(conf / "nginx.conf")],
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
 
     def ready() -> bool:
         if nginx.poll() is not None:
@@ -191,6 +201,9 @@ def test_the_proxy_cuts_slow_headers_and_big_bodies(proxied: tuple[AppServer, in
     _, port = proxied
     lifetime = slow_header_lifetime(port, 30)
     assert 8 < lifetime < 16, lifetime
-    big = httpx.post(f"http://127.0.0.1:{port}/api/session", content=b"x" * (200 << 10),
-                     headers={"content-type": "application/json"})
+    big = httpx.post(
+        f"http://127.0.0.1:{port}/api/session",
+        content=b"x" * (200 << 10),
+        headers={"content-type": "application/json"},
+    )
     assert big.status_code == 413

@@ -36,8 +36,9 @@ def send(page: Any, text: str, *, question: bool = False) -> None:
     page.press("#chat-text", "Enter")
 
 
-def test_comment_posted_on_one_page_appears_on_another(browser: Any,
-                                                       demo_server: AppServer) -> None:
+def test_comment_posted_on_one_page_appears_on_another(
+    browser: Any, demo_server: AppServer
+) -> None:
     """A viewer picks a nickname, posts (also as a question); a second viewer sees both."""
     broadcast_id = live_broadcast(demo_server)
     writer = open_live(browser, demo_server, broadcast_id)
@@ -48,7 +49,9 @@ def test_comment_posted_on_one_page_appears_on_another(browser: Any,
     writer.click("#nickname-form button[type=submit]")
     reader.wait_for_function(
         "() => [...document.querySelectorAll('#chat-list .comment__text')]"
-        ".some(e => e.textContent === '안녕하세요 <b>서울</b>')", timeout=MS)
+        ".some(e => e.textContent === '안녕하세요 <b>서울</b>')",
+        timeout=MS,
+    )
     assert reader.locator("#chat-list b").count() == 0  # shown as text, never as markup
     send(writer, "지하철 연장 운행하나요?", question=True)
     question = reader.locator("#chat-list .comment", has_text="지하철 연장 운행하나요?")
@@ -56,17 +59,18 @@ def test_comment_posted_on_one_page_appears_on_another(browser: Any,
     assert "브라우저시민" in question.locator(".comment__author").inner_text()
     # The writer's own copy is confirmed (not left pending) and not duplicated.
     writer.wait_for_function(
-        "() => !document.querySelector('#chat-list .comment--pending')", timeout=MS)
+        "() => !document.querySelector('#chat-list .comment--pending')", timeout=MS
+    )
     assert comment_texts(writer).count("지하철 연장 운행하나요?") == 1
     reader.wait_for_function(
-        "() => /\\d/.test(document.getElementById('viewer-count').textContent)", timeout=MS)
+        "() => /\\d/.test(document.getElementById('viewer-count').textContent)", timeout=MS
+    )
     assert writer.errors == [] and reader.errors == []
     writer.context.close()
     reader.context.close()
 
 
-def test_rate_limit_is_explained_and_the_text_is_kept(browser: Any,
-                                                      demo_server: AppServer) -> None:
+def test_rate_limit_is_explained_and_the_text_is_kept(browser: Any, demo_server: AppServer) -> None:
     """Posting faster than the burst shows the wait time and puts the text back."""
     broadcast_id = live_broadcast(demo_server)
     page = open_live(browser, demo_server, broadcast_id)
@@ -75,33 +79,36 @@ def test_rate_limit_is_explained_and_the_text_is_kept(browser: Any,
     page.click("#nickname-form button[type=submit]")
     page.wait_for_selector("#chat[data-connection=open]", timeout=MS)
     page.wait_for_function(
-        "() => document.getElementById('chat-who').textContent.includes('빠른손')", timeout=MS)
+        "() => document.getElementById('chat-who').textContent.includes('빠른손')", timeout=MS
+    )
     for n in range(8):
         send(page, f"연속 댓글 {n}")
         page.wait_for_function(
             "() => !document.querySelector('#chat-list .comment--pending')"
-            " || document.getElementById('chat-status').textContent", timeout=MS)
+            " || document.getElementById('chat-status').textContent",
+            timeout=MS,
+        )
         if page.locator("#chat-status").inner_text():
             break
     page.wait_for_function(
-        "() => document.getElementById('chat-status').textContent.includes('초 후에')",
-        timeout=MS)
+        "() => document.getElementById('chat-status').textContent.includes('초 후에')", timeout=MS
+    )
     assert page.input_value("#chat-text").startswith("연속 댓글")
     assert page.locator("#chat-send").is_disabled()
     assert page.errors == []
     page.context.close()
 
 
-def test_client_reconnects_after_restart_and_misses_nothing(browser: Any,
-                                                            demo_server: AppServer) -> None:
+def test_client_reconnects_after_restart_and_misses_nothing(
+    browser: Any, demo_server: AppServer
+) -> None:
     """Server restarts; a comment stored meanwhile and one after both arrive, once each."""
     broadcast_id = live_broadcast(demo_server)
     page = open_live(browser, demo_server, broadcast_id)
     with httpx.Client(base_url=demo_server.base, timeout=TIMEOUT) as api:
         csrf = guest(api, nickname="API시민")
         post_comment(api, csrf, broadcast_id, "재시작 전 댓글")
-    page.wait_for_function(
-        "() => document.body.textContent.includes('재시작 전 댓글')", timeout=MS)
+    page.wait_for_function("() => document.body.textContent.includes('재시작 전 댓글')", timeout=MS)
 
     demo_server.stop()
     page.wait_for_selector("#chat:not([data-connection=open])", timeout=MS)
@@ -118,17 +125,23 @@ def test_client_reconnects_after_restart_and_misses_nothing(browser: Any,
 
     page.wait_for_selector("#chat[data-connection=open]", timeout=MS * 4)
     page.wait_for_function(
-        "() => document.body.textContent.includes('끊긴 동안 쓴 댓글')", timeout=MS)
+        "() => document.body.textContent.includes('끊긴 동안 쓴 댓글')", timeout=MS
+    )
     with httpx.Client(base_url=demo_server.base, timeout=TIMEOUT) as api:
         csrf = guest(api, nickname="API시민")
         post_comment(api, csrf, broadcast_id, "다시 연결된 뒤 댓글")
     page.wait_for_function(
-        "() => document.body.textContent.includes('다시 연결된 뒤 댓글')", timeout=MS)
+        "() => document.body.textContent.includes('다시 연결된 뒤 댓글')", timeout=MS
+    )
     texts = comment_texts(page)
     for text in ("재시작 전 댓글", "끊긴 동안 쓴 댓글", "다시 연결된 뒤 댓글"):
         assert texts.count(text) == 1, texts
-    ids = [int(i) for i in page.eval_on_selector_all(
-        "#chat-list li[data-id]", "els => els.map(e => e.dataset.id)")]
+    ids = [
+        int(i)
+        for i in page.eval_on_selector_all(
+            "#chat-list li[data-id]", "els => els.map(e => e.dataset.id)"
+        )
+    ]
     assert ids == sorted(set(ids))
     assert page.errors == []
     page.context.close()
@@ -174,24 +187,32 @@ FAST_CHAT = """async ([start, count, perFrame]) => {
 }"""
 
 
-def test_fast_chat_stays_bounded_deduplicated_and_quiet(browser: Any,
-                                                        demo_server: AppServer) -> None:
+def test_fast_chat_stays_bounded_deduplicated_and_quiet(
+    browser: Any, demo_server: AppServer
+) -> None:
     """1,000 comments in bursts: ≤200 nodes, no duplicates, deletions apply, one summary."""
     broadcast_id = live_broadcast(demo_server)
     page = open_live(browser, demo_server, broadcast_id)
     start = 10_000_000
     elapsed = page.evaluate(FAST_CHAT, [start, 1000, 50])
-    ids = [int(i) for i in page.eval_on_selector_all(
-        "#chat-list li[data-id]", "els => els.map(e => e.dataset.id)")]
+    ids = [
+        int(i)
+        for i in page.eval_on_selector_all(
+            "#chat-list li[data-id]", "els => els.map(e => e.dataset.id)"
+        )
+    ]
     assert len(ids) <= 200
     assert ids == sorted(set(ids)) and ids[-1] == start + 999
-    assert page.locator("#chat-list .comment--official .badge--official").first.inner_text() \
+    assert (
+        page.locator("#chat-list .comment--official .badge--official")
+        .first.inner_text()
         .endswith("홍보과")
+    )
     page.evaluate("ids => window.liveChat.handle({type: 'deleted', ids})", [start + 999])
     assert page.locator(f"#c-{start + 999}").count() == 0
     page.wait_for_function(
-        "() => document.getElementById('chat-announcer').textContent.trim() !== ''",
-        timeout=MS)
+        "() => document.getElementById('chat-announcer').textContent.trim() !== ''", timeout=MS
+    )
     summary = page.locator("#chat-announcer").inner_text().strip()
     assert summary.startswith("새 댓글 ") and summary.endswith("개")
     print(f"rendered 1000 comments in 20 frames: {elapsed:.0f} ms; announcement: {summary!r}")
@@ -199,8 +220,7 @@ def test_fast_chat_stays_bounded_deduplicated_and_quiet(browser: Any,
     page.context.close()
 
 
-def test_held_state_and_notice_frames_drive_the_page(browser: Any,
-                                                     demo_server: AppServer) -> None:
+def test_held_state_and_notice_frames_drive_the_page(browser: Any, demo_server: AppServer) -> None:
     """Held posts stay pending until approved; state and status frames update the page."""
     broadcast_id = live_broadcast(demo_server)
     page = open_live(browser, demo_server, broadcast_id)
@@ -211,17 +231,22 @@ def test_held_state_and_notice_frames_drive_the_page(browser: Any,
     }""")
     send(page, "검토가 필요한 댓글")
     client_id = page.evaluate("() => [...window.liveChat.outbox.keys()][0]")
-    page.evaluate("cid => window.liveChat.handle({type: 'ack', client_id: cid, id: 777777,"
-                  " status: 'held'})", client_id)
+    page.evaluate(
+        "cid => window.liveChat.handle({type: 'ack', client_id: cid, id: 777777, status: 'held'})",
+        client_id,
+    )
     held = page.locator("#c-777777")
     assert "comment--held" in (held.get_attribute("class") or "")
     assert "검토 후 모두에게 보입니다" in held.inner_text()
-    page.evaluate("cid => window.liveChat.handle({type: 'comments', items: [{id: 777777,"
-                  " text: '검토가 필요한 댓글', author: '보류시민', role: 'viewer',"
-                  " created_at: new Date().toISOString(), client_id: cid}]})", client_id)
+    page.evaluate(
+        "cid => window.liveChat.handle({type: 'comments', items: [{id: 777777,"
+        " text: '검토가 필요한 댓글', author: '보류시민', role: 'viewer',"
+        " created_at: new Date().toISOString(), client_id: cid}]})",
+        client_id,
+    )
     page.wait_for_function(
-        "() => !document.querySelector('#c-777777').classList.contains('comment--held')",
-        timeout=MS)
+        "() => !document.querySelector('#c-777777').classList.contains('comment--held')", timeout=MS
+    )
     assert comment_texts(page).count("검토가 필요한 댓글") == 1
 
     page.evaluate("""() => window.liveChat.handle({type: 'state', slow_mode: 30, closed: true,
@@ -232,17 +257,22 @@ def test_held_state_and_notice_frames_drive_the_page(browser: Any,
     assert page.locator("#chat-send").is_disabled() and page.locator("#chat-text").is_disabled()
     assert "공지" in page.locator("#chat-pinned").inner_text()
     assert page.locator("#chat-pinned .badge--staff").count() == 1
-    page.evaluate("() => window.liveChat.handle({type: 'state', slow_mode: 0, closed: false,"
-                  " pinned: null})")
+    page.evaluate(
+        "() => window.liveChat.handle({type: 'state', slow_mode: 0, closed: false, pinned: null})"
+    )
     assert not page.locator("#chat-slow").is_visible()
     assert not page.locator("#chat-pinned").is_visible()
     assert page.locator("#chat-send").is_enabled()
-    page.evaluate("() => window.liveChat.handle({type: 'status', status: 'ended',"
-                  " broadcast_id: 1, replay_id: 9, replay_url: '/replays/9'})")
+    page.evaluate(
+        "() => window.liveChat.handle({type: 'status', status: 'ended',"
+        " broadcast_id: 1, replay_id: 9, replay_url: '/replays/9'})"
+    )
     assert page.locator("#live-badge").inner_text() == "방송 종료"
     assert page.locator("#chat-ended a").get_attribute("href") == "/replays/9"
-    page.evaluate("() => window.liveChat.handle({type: 'status', status: 'ended',"
-                  " replay_url: '//evil.example/'})")
+    page.evaluate(
+        "() => window.liveChat.handle({type: 'status', status: 'ended',"
+        " replay_url: '//evil.example/'})"
+    )
     assert page.locator("#chat-ended a").count() == 0  # only links to our own pages
     assert page.errors == []
     page.context.close()
@@ -252,8 +282,9 @@ DEMO_HLS = "/static/media/demo-replay/index.m3u8"
 
 
 @pytest.mark.parametrize("native", [True, False], ids=["native-hls", "hls.js"])
-def test_player_plays_hls_natively_or_with_hlsjs(browser: Any, demo_server: AppServer,
-                                                 native: bool) -> None:
+def test_player_plays_hls_natively_or_with_hlsjs(
+    browser: Any, demo_server: AppServer, native: bool
+) -> None:
     """The live <video> plays an HLS stream: natively if the browser can, else via hls.js."""
     broadcast_id = live_broadcast(demo_server)
     with sqlite3.connect(demo_server.db_path) as con:
@@ -262,10 +293,13 @@ def test_player_plays_hls_natively_or_with_hlsjs(browser: Any, demo_server: AppS
     if not native:
         page.add_init_script("HTMLMediaElement.prototype.canPlayType = () => '';")
     page.goto(f"{demo_server.base}/live/{broadcast_id}")
-    page.evaluate("() => { const v = document.getElementById('live-video'); v.muted = true;"
-                  " v.play().catch(() => {}); }")
-    page.wait_for_function("() => document.getElementById('live-video').currentTime > 0.3",
-                           timeout=MS)
+    page.evaluate(
+        "() => { const v = document.getElementById('live-video'); v.muted = true;"
+        " v.play().catch(() => {}); }"
+    )
+    page.wait_for_function(
+        "() => document.getElementById('live-video').currentTime > 0.3", timeout=MS
+    )
     source = page.evaluate("document.getElementById('live-video').currentSrc")
     assert source.startswith("blob:") != native
     assert (page.evaluate("typeof window.Hls") == "function") != native
@@ -279,8 +313,7 @@ def test_live_page_renders_without_javascript(browser: Any, demo_server: AppServ
     with httpx.Client(base_url=demo_server.base, timeout=TIMEOUT) as api:
         csrf = guest(api, nickname="무스크립트")
         post_comment(api, csrf, broadcast_id, "스크립트 없이도 보이는 댓글")
-    context = browser.new_context(java_script_enabled=False, viewport={"width": 360,
-                                                                       "height": 800})
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 360, "height": 800})
     page = context.new_page()
     page.goto(f"{demo_server.base}/live/{broadcast_id}")
     assert page.locator("#live-title").inner_text()

@@ -24,8 +24,10 @@ def server(tmp_path: Path) -> Iterator[AppServer]:
     seed_broadcast(db, 1, "구정 보고회")
     make_staff(db, "mod", "moderator", "")
     # 0.5: one reporter with a comment of their own, whose session is new, hides.
-    app = AppServer(db, {"REPORT_HIDE_THRESHOLD": "0.5", "COMMENT_BURST": "100",
-                         "COMMENT_RATE_PER_MINUTE": "1000"})
+    app = AppServer(
+        db,
+        {"REPORT_HIDE_THRESHOLD": "0.5", "COMMENT_BURST": "100", "COMMENT_RATE_PER_MINUTE": "1000"},
+    )
     app.start()
     try:
         yield app
@@ -36,8 +38,7 @@ def server(tmp_path: Path) -> Iterator[AppServer]:
 def viewer(browser: Any, server: AppServer, nickname: str) -> Any:
     """A guest with a nickname on /live/1, connected."""
     page = new_page(browser, width=1280)
-    response = page.context.request.post(f"{server.base}/api/session",
-                                         data={"nickname": nickname})
+    response = page.context.request.post(f"{server.base}/api/session", data={"nickname": nickname})
     assert response.status == 201, response.text()
     page.goto(f"{server.base}/live/1")
     page.wait_for_selector("#chat[data-connection=open]", timeout=MS)
@@ -50,15 +51,18 @@ class Moderator:
     def __init__(self, browser: Any, server: AppServer) -> None:
         self.context = browser.new_context()
         self.base = server.base
-        response = self.context.request.post(f"{self.base}/api/login",
-                                             data={"username": "mod", "password": PASSWORD})
+        response = self.context.request.post(
+            f"{self.base}/api/login", data={"username": "mod", "password": PASSWORD}
+        )
         assert response.ok, response.text()
         self.csrf = self.context.request.get(f"{self.base}/api/session").json()["csrf_token"]
 
     def act(self, **body: Any) -> dict[str, Any]:
         response = self.context.request.post(
-            f"{self.base}/api/moderation/broadcasts/1/actions", data=body,
-            headers={"X-CSRF-Token": self.csrf, "Origin": self.base})
+            f"{self.base}/api/moderation/broadcasts/1/actions",
+            data=body,
+            headers={"X-CSRF-Token": self.csrf, "Origin": self.base},
+        )
         assert response.ok, response.text()
         result: dict[str, Any] = response.json()
         return result
@@ -80,12 +84,14 @@ def post(page: Any, text: str) -> int:
 
 def list_ids(page: Any) -> list[int]:
     ids: list[int] = page.eval_on_selector_all(
-        "#chat-list li[data-id]", "els => els.map(e => Number(e.dataset.id))")
+        "#chat-list li[data-id]", "els => els.map(e => Number(e.dataset.id))"
+    )
     return ids
 
 
-def test_report_removal_appeal_and_reinstatement(browser: Any, server: AppServer,
-                                                 artifacts: Path) -> None:
+def test_report_removal_appeal_and_reinstatement(
+    browser: Any, server: AppServer, artifacts: Path
+) -> None:
     """A viewer reports a comment with the keyboard (hidden at threshold 0.5, queued for
     moderators); a moderator removes another: its author sees the reason and appeals once;
     the reinstated comment comes back in id order on a page that stayed open."""
@@ -137,13 +143,18 @@ def test_report_removal_appeal_and_reinstatement(browser: Any, server: AppServer
     author.keyboard.type("욕설이 아니라 사투리입니다")
     notice.locator("button[type=submit]").click()
     notice.locator(".comment-notice__outcome", has_text="이의 신청을 보냈습니다").wait_for(
-        timeout=MS)
+        timeout=MS
+    )
     assert notice.locator("button[data-action=appeal]").count() == 0
-    assert author.evaluate(f"""async () => (await fetch('/api/comments/{removed}/moderation'))
-        .json()""")["can_appeal"] is False
+    assert (
+        author.evaluate(f"""async () => (await fetch('/api/comments/{removed}/moderation'))
+        .json()""")["can_appeal"]
+        is False
+    )
     appeals = mod.get("/api/moderation/broadcasts/1/appeals?status=open")["items"]
     assert [(a["comment_id"], a["text"]) for a in appeals] == [
-        (removed, "욕설이 아니라 사투리입니다")]
+        (removed, "욕설이 아니라 사투리입니다")
+    ]
     author.screenshot(path=str(artifacts / "live-removed-notice.png"))
 
     # Reinstated: back in id order on the open pages; the author hears the outcome.
@@ -172,8 +183,7 @@ def test_question_panel_shares_the_chat_socket(browser: Any, server: AppServer) 
     page.wait_for_selector("#questions[data-started]", timeout=MS)
     assert page.locator("#questions-title").is_visible()
     expose_chat(page)
-    assert page.evaluate("window.liveChat.handle === Object.getPrototypeOf(window.liveChat)"
-                         ".handle")
+    assert page.evaluate("window.liveChat.handle === Object.getPrototypeOf(window.liveChat).handle")
     seen = page.evaluate_handle("""() => {
         const frames = [];
         document.addEventListener('livechat:frame', (e) => frames.push(e.detail.type));
@@ -183,13 +193,13 @@ def test_question_panel_shares_the_chat_socket(browser: Any, server: AppServer) 
     asker.fill("#chat-text", "버스 노선은 언제 바뀌나요?")
     asker.check("#chat-question")
     asker.press("#chat-text", "Enter")
-    page.locator("#q-list li.question", has_text="버스 노선은 언제 바뀌나요?").wait_for(
-        timeout=MS)
+    page.locator("#q-list li.question", has_text="버스 노선은 언제 바뀌나요?").wait_for(timeout=MS)
     assert "question" in page.evaluate("frames => frames", seen)
     assert len(sockets) == 1, sockets
 
-    comment = int(page.locator("#chat-list li[data-id]", has_text="버스 노선").get_attribute(
-        "data-id"))
+    comment = int(
+        page.locator("#chat-list li[data-id]", has_text="버스 노선").get_attribute("data-id")
+    )
     mod = Moderator(browser, server)
     mod.act(action="timeout", comment_id=comment, minutes=5, reason="off_topic")
     restricted = asker.locator("#chat-restricted")
@@ -202,14 +212,14 @@ def test_question_panel_shares_the_chat_socket(browser: Any, server: AppServer) 
     mod.context.close()
 
 
-def test_new_cookie_at_a_banned_address_sees_the_restriction(browser: Any,
-                                                             server: AppServer) -> None:
+def test_new_cookie_at_a_banned_address_sees_the_restriction(
+    browser: Any, server: AppServer
+) -> None:
     """A viewer banned everywhere who comes back as a new guest from the same address is
     told on the live page that commenting is restricted (until when), and the text stays."""
     troll = viewer(browser, server, "트롤")
     cid = post(troll, "도배 댓글")
-    Moderator(browser, server).act(action="ban", comment_id=cid, reason="spam",
-                                   scope="everywhere")
+    Moderator(browser, server).act(action="ban", comment_id=cid, reason="spam", scope="everywhere")
     again = viewer(browser, server, "새 얼굴")
     again.fill("#chat-text", "다시 왔어요")
     again.press("#chat-text", "Enter")

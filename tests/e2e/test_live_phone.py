@@ -50,8 +50,9 @@ def box(page: Any, selector: str) -> dict[str, float]:
     return found
 
 
-def post_many(server: AppServer, broadcast_id: int, texts: list[str],
-              nickname: str = "여러말시민") -> None:
+def post_many(
+    server: AppServer, broadcast_id: int, texts: list[str], nickname: str = "여러말시민"
+) -> None:
     with httpx.Client(base_url=server.base, timeout=TIMEOUT) as api:
         csrf = guest(api, nickname=nickname)
         for text in texts:
@@ -59,7 +60,8 @@ def post_many(server: AppServer, broadcast_id: int, texts: list[str],
 
 
 def test_phone_keeps_the_composer_in_the_first_screen_after_100_comments(
-        browser: Any, busy_server: AppServer) -> None:
+    browser: Any, busy_server: AppServer
+) -> None:
     """100 comments before and 100 after opening: the list scrolls inside a bounded box and
     the composer stays within the first 844 px; scrolled up, "새 댓글" appears."""
     broadcast_id = live_broadcast(busy_server)
@@ -67,7 +69,8 @@ def test_phone_keeps_the_composer_in_the_first_screen_after_100_comments(
     page = phone(browser, busy_server, f"/live/{broadcast_id}")
     post_many(busy_server, broadcast_id, [f"새로 온 댓글 {n}" for n in range(100)])
     page.wait_for_function(
-        "() => document.body.textContent.includes('새로 온 댓글 99')", timeout=MS)
+        "() => document.body.textContent.includes('새로 온 댓글 99')", timeout=MS
+    )
     composer, text = box(page, "#chat-form"), box(page, "#chat-text")
     assert composer["y"] + composer["height"] <= PHONE["height"]
     assert text["y"] >= 0 and page.locator("#chat-text").is_visible()
@@ -95,31 +98,35 @@ def test_phone_keeps_the_composer_in_the_first_screen_after_100_comments(
     desktop.wait_for_selector("#chat[data-connection=open]", timeout=MS)
     composer = box(desktop, "#chat-form")
     assert composer["y"] + composer["height"] <= 900
-    assert desktop.evaluate("(l => l.scrollHeight > l.clientHeight * 2)"
-                            "(document.getElementById('chat-list'))")
+    assert desktop.evaluate(
+        "(l => l.scrollHeight > l.clientHeight * 2)(document.getElementById('chat-list'))"
+    )
     assert desktop.errors == []
     desktop.context.close()
 
 
 def test_rows_are_one_line_with_stable_name_colours_and_own_comments_marked(
-        browser: Any, demo_server: AppServer) -> None:
+    browser: Any, demo_server: AppServer
+) -> None:
     """A short comment is one line (name, badge, text) of ≥14 px text; names keep the colour
     the server chose; one's own comments are highlighted and carry no ⋯ button."""
     broadcast_id = live_broadcast(demo_server)
     post_many(demo_server, broadcast_id, ["짧은 댓글"], nickname="한줄시민")
     page = phone(browser, demo_server, f"/live/{broadcast_id}")
     row = page.locator("#chat-list .comment", has_text="짧은 댓글").last
-    line_height = page.evaluate("el => parseFloat(getComputedStyle(el).lineHeight)",
-                                row.element_handle())
+    line_height = page.evaluate(
+        "el => parseFloat(getComputedStyle(el).lineHeight)", row.element_handle()
+    )
     assert row.bounding_box()["height"] <= line_height * 1.2 + 10
     sizes = page.eval_on_selector_all(
-        "#chat-list .comment__text",
-        "els => els.map(e => parseFloat(getComputedStyle(e).fontSize))")
+        "#chat-list .comment__text", "els => els.map(e => parseFloat(getComputedStyle(e).fontSize))"
+    )
     assert sizes and min(sizes) >= 14
     # The same colour slot from the server's template and from livechat.js, for every name.
     hues = page.eval_on_selector_all(
         "#chat-list .comment__author",
-        "els => els.map(e => [e.textContent, e.dataset.hue, getComputedStyle(e).color])")
+        "els => els.map(e => [e.textContent, e.dataset.hue, getComputedStyle(e).color])",
+    )
     for name, hue, _colour in hues:
         assert hue == str(name_hue(name)), name
     page.locator("#chat-nickname-open").click()
@@ -130,8 +137,9 @@ def test_rows_are_one_line_with_stable_name_colours_and_own_comments_marked(
     page.press("#chat-text", "Enter")
     mine = page.locator("#chat-list li[data-id]", has_text="제가 쓴 댓글")
     mine.wait_for(timeout=MS)
-    page.wait_for_function("() => !document.querySelector('#chat-list .comment--pending')",
-                           timeout=MS)
+    page.wait_for_function(
+        "() => !document.querySelector('#chat-list .comment--pending')", timeout=MS
+    )
     assert "comment--mine" in (mine.get_attribute("class") or "")
     assert mine.locator(".comment__report").is_hidden()
     assert mine.locator(".comment__author").get_attribute("data-hue") == str(name_hue("내댓글시민"))
@@ -189,13 +197,13 @@ def test_report_is_in_a_comment_menu(browser: Any, demo_server: AppServer) -> No
     page.context.close()
 
 
-def test_composer_counts_down_a_wait_and_clears_its_line(browser: Any,
-                                                         tmp_path: Path) -> None:
+def test_composer_counts_down_a_wait_and_clears_its_line(browser: Any, tmp_path: Path) -> None:
     """Rate-limited by the real server: the wait counts down second by second, sending comes
     back by itself and the line clears; closing, reopening and ending each reset the line."""
-    server = AppServer(tmp_path / "limits.db",
-                       env={"LIVE_SEOUL_DEMO": "1", "COMMENT_BURST": "1",
-                            "COMMENT_RATE_PER_MINUTE": "20"})
+    server = AppServer(
+        tmp_path / "limits.db",
+        env={"LIVE_SEOUL_DEMO": "1", "COMMENT_BURST": "1", "COMMENT_RATE_PER_MINUTE": "20"},
+    )
     server.start()
     try:
         broadcast_id = live_broadcast(server)
@@ -205,14 +213,16 @@ def test_composer_counts_down_a_wait_and_clears_its_line(browser: Any,
         page.wait_for_selector("#chat[data-connection=open]", timeout=MS)
         page.fill("#chat-text", "첫 번째")
         page.press("#chat-text", "Enter")
-        page.wait_for_function("() => !document.querySelector('#chat-list .comment--pending')",
-                               timeout=MS)
+        page.wait_for_function(
+            "() => !document.querySelector('#chat-list .comment--pending')", timeout=MS
+        )
         page.fill("#chat-text", "두 번째")
         page.press("#chat-text", "Enter")
         status = page.locator("#chat-status")
         page.wait_for_function(
             "() => /\\d+초 후에/.test(document.getElementById('chat-status').textContent)",
-            timeout=MS)
+            timeout=MS,
+        )
         first = int(status.inner_text().split("초")[0].split()[-1])
         assert page.locator("#chat-send").is_disabled()
         assert page.input_value("#chat-text") == "두 번째"  # the text is kept
@@ -220,14 +230,19 @@ def test_composer_counts_down_a_wait_and_clears_its_line(browser: Any,
         page.wait_for_function(
             "n => new RegExp(`(^| )${n}초 후에`)"
             ".test(document.getElementById('chat-status').textContent)",
-            arg=first - 1, timeout=MS)
-        page.wait_for_function("() => !document.getElementById('chat-send').disabled",
-                               timeout=MS + first * 1000)
+            arg=first - 1,
+            timeout=MS,
+        )
+        page.wait_for_function(
+            "() => !document.getElementById('chat-send').disabled", timeout=MS + first * 1000
+        )
         assert status.inner_text() == ""
         page.press("#chat-text", "Enter")
         page.wait_for_function(
             "() => [...document.querySelectorAll('#chat-list .comment__text')]"
-            ".some(e => e.textContent === '두 번째')", timeout=MS)
+            ".some(e => e.textContent === '두 번째')",
+            timeout=MS,
+        )
 
         # Another state clears the line: moderators close the chat, then reopen it.
         expose_chat(page)
@@ -242,13 +257,17 @@ def test_composer_counts_down_a_wait_and_clears_its_line(browser: Any,
         assert not page.locator("#chat-closed").is_visible()
         # A rate-limit answer on a closed chat is not shown: the closure is the news.
         page.evaluate("() => window.liveChat.handle({type: 'state', closed: true})")
-        page.evaluate("() => window.liveChat.handle({type: 'error', code: 'chat_closed',"
-                      " message: 'comments are closed for this broadcast'})")
+        page.evaluate(
+            "() => window.liveChat.handle({type: 'error', code: 'chat_closed',"
+            " message: 'comments are closed for this broadcast'})"
+        )
         assert status.inner_text() == "" and page.locator("#chat-closed").is_visible()
         page.evaluate("() => window.liveChat.handle({type: 'state', closed: false})")
         # The broadcast ends: the composer closes, the notice says so with the replay link.
-        page.evaluate("() => window.liveChat.handle({type: 'status', status: 'ended',"
-                      " replay_url: '/replays/3'})")
+        page.evaluate(
+            "() => window.liveChat.handle({type: 'status', status: 'ended',"
+            " replay_url: '/replays/3'})"
+        )
         assert page.get_attribute("#chat-form", "data-phase") == "ended"
         assert page.locator("#chat-text").is_disabled()
         assert page.locator("#chat-ended a").get_attribute("href") == "/replays/3"
@@ -258,8 +277,7 @@ def test_composer_counts_down_a_wait_and_clears_its_line(browser: Any,
         server.stop()
 
 
-def test_held_comment_never_shows_the_servers_english(browser: Any,
-                                                      demo_server: AppServer) -> None:
+def test_held_comment_never_shows_the_servers_english(browser: Any, demo_server: AppServer) -> None:
     """The server's held notice ("… (held for review)") is replaced by the page's wording,
     in the page's language, and the line clears once the comment is approved."""
     broadcast_id = live_broadcast(demo_server)
@@ -274,16 +292,22 @@ def test_held_comment_never_shows_the_servers_english(browser: Any,
     page.fill("#chat-text", "needs a look")
     page.press("#chat-text", "Enter")
     client_id = page.evaluate("() => [...window.liveChat.outbox.keys()][0]")
-    page.evaluate("cid => window.liveChat.handle({type: 'ack', client_id: cid, id: 880001,"
-                  " status: 'held', notice: '검토 후 모두에게 보입니다. (held for review)'})",
-                  client_id)
+    page.evaluate(
+        "cid => window.liveChat.handle({type: 'ack', client_id: cid, id: 880001,"
+        " status: 'held', notice: '검토 후 모두에게 보입니다. (held for review)'})",
+        client_id,
+    )
     line = page.locator("#chat-status").inner_text()
     assert line and "held for review" not in line and "검토" not in line
-    page.evaluate("cid => window.liveChat.handle({type: 'comments', items: [{id: 880001,"
-                  " text: 'needs a look', author: 'Held', role: 'viewer',"
-                  " created_at: new Date().toISOString(), client_id: cid}]})", client_id)
-    page.wait_for_function("() => document.getElementById('chat-status').textContent === ''",
-                           timeout=MS)
+    page.evaluate(
+        "cid => window.liveChat.handle({type: 'comments', items: [{id: 880001,"
+        " text: 'needs a look', author: 'Held', role: 'viewer',"
+        " created_at: new Date().toISOString(), client_id: cid}]})",
+        client_id,
+    )
+    page.wait_for_function(
+        "() => document.getElementById('chat-status').textContent === ''", timeout=MS
+    )
     assert "held for review" not in page.locator("#chat").inner_text()
     assert page.errors == []
     page.context.close()
@@ -295,9 +319,15 @@ def add_planned_broadcast(db_path: Path, starts_in: timedelta) -> int:
         cur = con.execute(
             "INSERT INTO broadcasts (title, description, category, starts_at, ends_at, status,"
             " stream_url, created_at, updated_at) VALUES (?, ?, '회의', ?, ?, 'planned', ?, ?, ?)",
-            ("곧 시작할 설명회", "시작 전에 읽는 방송 소개", (now + starts_in).isoformat(),
-             (now + starts_in + timedelta(hours=1)).isoformat(), DEMO_HLS, now.isoformat(),
-             now.isoformat()),
+            (
+                "곧 시작할 설명회",
+                "시작 전에 읽는 방송 소개",
+                (now + starts_in).isoformat(),
+                (now + starts_in + timedelta(hours=1)).isoformat(),
+                DEMO_HLS,
+                now.isoformat(),
+                now.isoformat(),
+            ),
         )
         assert cur.lastrowid is not None
         return cur.lastrowid
@@ -316,8 +346,9 @@ def plain_server(tmp_path: Path) -> Iterator[AppServer]:
         server.stop()
 
 
-def test_planned_broadcast_waits_then_opens_when_it_goes_live(browser: Any,
-                                                              plain_server: AppServer) -> None:
+def test_planned_broadcast_waits_then_opens_when_it_goes_live(
+    browser: Any, plain_server: AppServer
+) -> None:
     """A planned broadcast shows a waiting room (countdown, description, .ics reminder) and a
     closed chat; when an operator starts it, the page turns live without a reload."""
     demo_server = plain_server
@@ -326,10 +357,14 @@ def test_planned_broadcast_waits_then_opens_when_it_goes_live(browser: Any,
     countdown = page.locator("#waiting-countdown")
     page.wait_for_function(
         "() => /^0?4:5\\d$|^05:00$/.test(document.getElementById('waiting-countdown').textContent)",
-        timeout=MS)
+        timeout=MS,
+    )
     before = countdown.inner_text()
-    page.wait_for_function("t => document.getElementById('waiting-countdown').textContent !== t",
-                           arg=before, timeout=MS)
+    page.wait_for_function(
+        "t => document.getElementById('waiting-countdown').textContent !== t",
+        arg=before,
+        timeout=MS,
+    )
     assert page.locator(".live__description").inner_text() == "시작 전에 읽는 방송 소개"
     assert page.locator(".live__description").is_visible()
     reminder = page.locator("#waiting-room a[href$='.ics']")
@@ -350,8 +385,7 @@ def test_planned_broadcast_waits_then_opens_when_it_goes_live(browser: Any,
     with httpx.Client(base_url=demo_server.base, timeout=TIMEOUT) as staff:
         login(staff, "opener", "opener-password-1")
         csrf = staff.get("/api/session").json()["csrf_token"]
-        started = staff.post(f"/api/broadcasts/{broadcast_id}/live",
-                             headers={"X-CSRF-Token": csrf})
+        started = staff.post(f"/api/broadcasts/{broadcast_id}/live", headers={"X-CSRF-Token": csrf})
         assert started.status_code == 200, started.text
     page.locator("#waiting-room").wait_for(state="detached", timeout=MS)
     assert page.locator("#player-pill").is_visible()
@@ -363,8 +397,9 @@ def test_planned_broadcast_waits_then_opens_when_it_goes_live(browser: Any,
     page.context.close()
 
 
-def test_live_player_has_a_poster_a_live_pill_and_no_seek_bar(browser: Any,
-                                                              demo_server: AppServer) -> None:
+def test_live_player_has_a_poster_a_live_pill_and_no_seek_bar(
+    browser: Any, demo_server: AppServer
+) -> None:
     """Live: a poster, the LIVE pill, our bar instead of the native one (no seek bar), and
     muted autoplay where the browser allows it; the sound button unmutes."""
     broadcast_id = live_broadcast(demo_server)
@@ -383,7 +418,8 @@ def test_live_player_has_a_poster_a_live_pill_and_no_seek_bar(browser: Any,
     assert not page.evaluate(f"{video}.muted")
     page.wait_for_function(
         "() => document.getElementById('player-mute').getAttribute('aria-pressed') === 'false'",
-        timeout=MS)
+        timeout=MS,
+    )
     assert page.errors == []
     page.context.close()
 
@@ -420,7 +456,8 @@ def test_skip_to_chat_link(browser: Any, demo_server: AppServer) -> None:
 
 
 def test_every_control_on_every_public_page_is_44px_on_a_phone(
-        browser: Any, demo_server: AppServer) -> None:
+    browser: Any, demo_server: AppServer
+) -> None:
     """At 390 px, in Korean and in English, no control on a public page is under 44 px high
     (links inside sentences excepted)."""
     broadcast_id = prepare(demo_server)

@@ -39,8 +39,11 @@ def pair(tmp_path: Path, redis_server: RedisServer) -> Iterator[tuple[AppServer,
     # Playwright's sync API runs a loop on this thread: create the account on another one.
     with ThreadPoolExecutor(1) as pool:
         pool.submit(asyncio.run, _staff(db)).result()
-    env = {"REDIS_URL": redis_server.url, "COMMENT_BURST": "1000",
-           "COMMENT_RATE_PER_MINUTE": "100000"}
+    env = {
+        "REDIS_URL": redis_server.url,
+        "COMMENT_BURST": "1000",
+        "COMMENT_RATE_PER_MINUTE": "100000",
+    }
     with server_pair(db, env) as servers:
         yield servers
 
@@ -59,8 +62,9 @@ def viewer_page(browser: Any, server: AppServer, nickname: str) -> Any:
 def moderator_console(browser: Any, server: AppServer) -> Any:
     context = browser.new_context(locale="ko-KR")
     page = context.new_page()
-    response = page.request.post(f"{server.base}/api/login",
-                                 data={"username": "mod", "password": PASSWORD})
+    response = page.request.post(
+        f"{server.base}/api/login", data={"username": "mod", "password": PASSWORD}
+    )
     assert response.ok, response.text()
     page.goto(f"{server.base}/moderate/1")
     page.wait_for_selector("#console[data-ready='true']", timeout=WAIT_MS)
@@ -79,7 +83,8 @@ def comment_id(page: Any, text: str) -> int:
 
 
 def test_console_removal_leaves_viewer_pages_on_both_processes(
-        browser: Any, pair: tuple[AppServer, AppServer], artifacts: Path) -> None:
+    browser: Any, pair: tuple[AppServer, AppServer], artifacts: Path
+) -> None:
     """A moderator removes a comment by keyboard in the console; it disappears from viewer
     pages connected to two different app processes."""
     a, b = pair
@@ -97,11 +102,11 @@ def test_console_removal_leaves_viewer_pages_on_both_processes(
     started = time.monotonic()
     console.keyboard.press("r")  # keyboard: r removes the focused comment
     for page in (viewer_a, viewer_b):
-        page.locator(f"#chat-list li[data-id='{gone}']").wait_for(state="detached",
-                                                                   timeout=WAIT_MS)
+        page.locator(f"#chat-list li[data-id='{gone}']").wait_for(state="detached", timeout=WAIT_MS)
     elapsed = time.monotonic() - started
     console.locator(f"#mod-list li[data-id='{gone}'][data-status='removed']").wait_for(
-        timeout=WAIT_MS)
+        timeout=WAIT_MS
+    )
     for page in (viewer_a, viewer_b):
         assert page.locator(f"#chat-list li[data-id='{kept}']").count() == 1
     console.screenshot(path=str(artifacts / "moderate-console.png"), full_page=True)
@@ -110,7 +115,8 @@ def test_console_removal_leaves_viewer_pages_on_both_processes(
 
 
 def test_blocked_word_is_held_and_an_appeal_round_trips(
-        browser: Any, pair: tuple[AppServer, AppServer]) -> None:
+    browser: Any, pair: tuple[AppServer, AppServer]
+) -> None:
     """A word added in the console holds a comment (pending for its author, absent for
     others, queued for moderators); a removed comment's appeal reaches the console and
     its reinstatement reaches viewers."""
@@ -134,9 +140,9 @@ def test_blocked_word_is_held_and_an_appeal_round_trips(
     row = console.locator(f"#mod-list li[data-id='{removed}']")
     row.hover()  # the row's actions show on hover (and on keyboard focus)
     row.locator("button[data-action='remove']").click()
-    other.locator(f"#chat-list li[data-id='{removed}']").wait_for(state="detached",
-                                                                  timeout=WAIT_MS)
-    status = author.evaluate("""async (id) => {
+    other.locator(f"#chat-list li[data-id='{removed}']").wait_for(state="detached", timeout=WAIT_MS)
+    status = author.evaluate(
+        """async (id) => {
         const session = await (await fetch('/api/session')).json();
         const why = await (await fetch(`/api/comments/${id}/moderation`)).json();
         const response = await fetch(`/api/comments/${id}/appeal`, {
@@ -144,16 +150,19 @@ def test_blocked_word_is_held_and_an_appeal_round_trips(
                                       'X-CSRF-Token': session.csrf_token},
             body: JSON.stringify({text: '광고가 아니라 질문이었습니다'})});
         return {reason: why.removal.reason, canAppeal: why.can_appeal, status: response.status};
-    }""", removed)
+    }""",
+        removed,
+    )
     assert status == {"reason": "spam", "canAppeal": True, "status": 201}
     appeal = console.locator("#mod-appeals li", has_text="광고가 아니라 질문이었습니다")
     appeal.wait_for(timeout=WAIT_MS)
     appeal.locator("button[data-outcome='reinstate']").click()
     console.locator(f"#mod-list li[data-id='{removed}'][data-status='visible']").wait_for(
-        timeout=WAIT_MS)
+        timeout=WAIT_MS
+    )
     outcome = author.evaluate(
-        "async (id) => (await (await fetch(`/api/comments/${id}/moderation`)).json())",
-        removed)
+        "async (id) => (await (await fetch(`/api/comments/${id}/moderation`)).json())", removed
+    )
     assert outcome["status"] == "visible" and outcome["appeal"]["status"] == "reinstated"
     fresh = viewer_page(browser, b, "새 시청자")
     assert comment_id(fresh, "평범한 댓글") == removed

@@ -92,21 +92,26 @@ def controlled_page(browser: Any, url: str, **options: Any) -> Any:
     page.errors = []
     page.on("pageerror", lambda exc: page.errors.append(str(exc)))
     import sys
+
     page.on("console", lambda m: print("CONSOLE", m.text, file=sys.stderr))
     page.goto(url)
     page.wait_for_function(CONTROLLED, timeout=MS)
     return page
 
 
-def test_manifest_is_installable_by_chromiums_own_check(browser: Any, server: AppServer,
-                                                        tmp_path: Path) -> None:
+def test_manifest_is_installable_by_chromiums_own_check(
+    browser: Any, server: AppServer, tmp_path: Path
+) -> None:
     """DevTools' installability check and manifest parser report no error for the site.
 
     A persistent profile: Chromium never installs from an incognito context, which is what
     `browser.new_context()` makes."""
     context = browser.browser_type.launch_persistent_context(
-        str(tmp_path / "profile"), executable_path=browser_executable(), args=CHROMIUM_ARGS,
-        locale="ko-KR")
+        str(tmp_path / "profile"),
+        executable_path=browser_executable(),
+        args=CHROMIUM_ARGS,
+        locale="ko-KR",
+    )
     try:
         page = context.pages[0] if context.pages else context.new_page()
         errors_seen: list[str] = []
@@ -119,7 +124,10 @@ def test_manifest_is_installable_by_chromiums_own_check(browser: Any, server: Ap
         assert manifest["errors"] == []
         data = json.loads(manifest["data"])
         assert (data["short_name"], data["display"], data["start_url"]) == (
-            "라이브서울", "standalone", "/")
+            "라이브서울",
+            "standalone",
+            "/",
+        )
         assert [s["name"] for s in data["shortcuts"]] == ["지금 방송", "편성표", "다시보기"]
         errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
         assert errors == [], errors
@@ -168,8 +176,9 @@ def test_a_new_release_takes_over_only_on_the_next_load(browser: Any, tmp_path: 
         old = page.evaluate(VERSION)
     finally:
         first.stop()
-    second = AppServer(tmp_path / "up.db", port=first.port,
-                       env={"LIVE_SEOUL_DEMO": "1", "PWA_RELEASE": "two"})
+    second = AppServer(
+        tmp_path / "up.db", port=first.port, env={"LIVE_SEOUL_DEMO": "1", "PWA_RELEASE": "two"}
+    )
     second.start()
     try:
         page.reload()
@@ -193,8 +202,10 @@ def test_a_new_release_takes_over_only_on_the_next_load(browser: Any, tmp_path: 
         second.stop()
 
 
-PHONE_UA = ("Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko)"
-            " Chrome/126.0.0.0 Mobile Safari/537.36")
+PHONE_UA = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko)"
+    " Chrome/126.0.0.0 Mobile Safari/537.36"
+)
 # A test double for the Web Share API: records what the page asks to share.
 SHARE_SHIM = """
 window.__shared = [];
@@ -208,8 +219,13 @@ Object.defineProperty(navigator, "share", {
 def test_phones_get_the_native_share_sheet_first(browser: Any, server: AppServer) -> None:
     """On a phone with the Web Share API, "공유하기…" is the first share button and opens
     the native sheet with the page's link; the network buttons stay after it."""
-    context = browser.new_context(locale="ko-KR", user_agent=PHONE_UA, is_mobile=True,
-                                  has_touch=True, viewport={"width": 390, "height": 844})
+    context = browser.new_context(
+        locale="ko-KR",
+        user_agent=PHONE_UA,
+        is_mobile=True,
+        has_touch=True,
+        viewport={"width": 390, "height": 844},
+    )
     context.add_init_script(SHARE_SHIM)
     page = context.new_page()
     broadcast_id = live_broadcast(server)

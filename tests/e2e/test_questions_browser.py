@@ -29,8 +29,7 @@ def pair(tmp_path: Path, redis_server: RedisServer) -> Iterator[tuple[AppServer,
 
 def guest_page(browser: Any, server: AppServer, nickname: str) -> Any:
     page = new_page(browser)
-    response = page.context.request.post(f"{server.base}/api/session",
-                                         data={"nickname": nickname})
+    response = page.context.request.post(f"{server.base}/api/session", data={"nickname": nickname})
     assert response.status == 201
     return page
 
@@ -40,8 +39,9 @@ def open_questions(page: Any, server: AppServer) -> None:
     page.wait_for_selector("#questions[data-started]", timeout=MS)
 
 
-def test_ask_upvote_answer_and_the_asker_sees_it(browser: Any, artifacts: Path,
-                                                 pair: tuple[AppServer, AppServer]) -> None:
+def test_ask_upvote_answer_and_the_asker_sees_it(
+    browser: Any, artifacts: Path, pair: tuple[AppServer, AppServer]
+) -> None:
     """A viewer asks with the live page's question toggle (process A); another upvotes on
     the questions page (process B); an official answers live from the panel (A); the
     asker's open questions page and chat show the answer with the badge and department."""
@@ -57,8 +57,9 @@ def test_ask_upvote_answer_and_the_asker_sees_it(browser: Any, artifacts: Path,
     voter = guest_page(browser, b, "추천하는시민")
     open_questions(voter, b)
     official = new_page(browser)
-    login = official.context.request.post(f"{a.base}/api/login",
-                                          data={"username": "kim", "password": PASSWORD})
+    login = official.context.request.post(
+        f"{a.base}/api/login", data={"username": "kim", "password": PASSWORD}
+    )
     assert login.status == 200
     open_questions(official, a)
 
@@ -89,8 +90,9 @@ def test_ask_upvote_answer_and_the_asker_sees_it(browser: Any, artifacts: Path,
     assert "교통정책과" in answer.locator(".badge--official").inner_text()
     assert "kim" in answer.inner_text()
     asker_item.locator(".question__status--answered").wait_for(timeout=MS)
-    voter.locator("#q-list .question .question__answer-text",
-                  has_text="8분 간격").wait_for(timeout=MS)
+    voter.locator("#q-list .question .question__answer-text", has_text="8분 간격").wait_for(
+        timeout=MS
+    )
     # The live chat of the asker shows the official's answer as a comment, badge included.
     chat_answer = asker_live.locator("#chat-list .comment", has_text="8분 간격")
     chat_answer.locator(".badge--official").wait_for(timeout=MS)

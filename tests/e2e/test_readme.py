@@ -37,12 +37,21 @@ def test_serve_demo_shows_todays_channel_with_something_live(tmp_path: Path) -> 
     exe = shutil.which("live-seoul")
     assert exe is not None, "the console script is installed by `pip install -e .`"
     port = free_port()
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "PUBLIC_BASE_URL")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "PUBLIC_BASE_URL")
+    }
     env.update(PORT=str(port), PUBLIC_BASE_URL=f"http://127.0.0.1:{port}")
-    proc = subprocess.Popen([exe, "serve", "--demo"], cwd=tmp_path, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [exe, "serve", "--demo"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
     try:
+
         def up() -> bool:
             assert proc.poll() is None, "serve exited"
             try:

@@ -27,25 +27,45 @@ async def seed(path: Path) -> int:
     one written later on the replay at 1:08 and one removed at 1:03."""
     async with stores(path) as s:
         broadcast = add_broadcast(path, "교통정책 시민 토론회", minutes=3)
-        replay = await s.replays.create_from_broadcast(broadcast, recording_url=MEDIA,
-                                                      duration_seconds=180,
-                                                      chapters=[(0, "인사"), (60, "질의")],
-                                                      captions=[CAPTIONS])
+        replay = await s.replays.create_from_broadcast(
+            broadcast,
+            recording_url=MEDIA,
+            duration_seconds=180,
+            chapters=[(0, "인사"), (60, "질의")],
+            captions=[CAPTIONS],
+        )
         viewer = Identity("g:viewer", "시민")
         member = Identity("m:7", "카카오시민", mark="kakao")  # signed in with Kakao
-        for i, (second, text) in enumerate([(10, "시작했어요"), (62, "일분 이초 댓글"),
-                                            (65, "일분 오초 댓글"), (150, "이분 반 댓글")]):
-            await s.comments.insert(broadcast.id, member if second == 62 else viewer,
-                                    f"live{i}", text,
-                                    created_at=(broadcast.starts_at + timedelta(seconds=second)
-                                                ).isoformat(timespec="microseconds"))
+        for i, (second, text) in enumerate(
+            [
+                (10, "시작했어요"),
+                (62, "일분 이초 댓글"),
+                (65, "일분 오초 댓글"),
+                (150, "이분 반 댓글"),
+            ]
+        ):
+            await s.comments.insert(
+                broadcast.id,
+                member if second == 62 else viewer,
+                f"live{i}",
+                text,
+                created_at=(broadcast.starts_at + timedelta(seconds=second)).isoformat(
+                    timespec="microseconds"
+                ),
+            )
         removed, _ = await s.comments.insert(
-            broadcast.id, viewer, "gone", "지워진 댓글",
+            broadcast.id,
+            viewer,
+            "gone",
+            "지워진 댓글",
             created_at=(broadcast.starts_at + timedelta(seconds=63)).isoformat(
-                timespec="microseconds"))
+                timespec="microseconds"
+            ),
+        )
         await s.comments.set_status([removed.id], "removed")
-        await s.comments.insert(broadcast.id, viewer, "later", "다시보기에서 쓴 댓글",
-                                video_offset=68.0)
+        await s.comments.insert(
+            broadcast.id, viewer, "later", "다시보기에서 쓴 댓글", video_offset=68.0
+        )
         return replay.id
 
 
@@ -70,7 +90,8 @@ def texts(page: Any) -> list[str]:
 
 @pytest.mark.parametrize("player", ["native", "hls.js"])
 def test_deep_link_to_a_minute_shows_that_minutes_comments(
-        browser: Any, replay_server: tuple[AppServer, int], player: str) -> None:
+    browser: Any, replay_server: tuple[AppServer, int], player: str
+) -> None:
     """Opening /replays/{id}?t=1m7s starts the player at 67 s and lists the comments written
     up to that moment of the broadcast (not later ones, never removed ones); playing on
     brings the replay comment at 68 s; seeking back to 0:20 redraws the list; the captions
@@ -85,32 +106,44 @@ def test_deep_link_to_a_minute_shows_that_minutes_comments(
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(f"{server.base}/replays/{replay_id}?t=1m7s")
     page.wait_for_function(
-        "() => document.getElementById('replay-video').currentTime >= 66", timeout=MS)
+        "() => document.getElementById('replay-video').currentTime >= 66", timeout=MS
+    )
     page.wait_for_function(
         "() => document.querySelectorAll('#replay-comments .replay-comment').length >= 3",
-        timeout=MS)
+        timeout=MS,
+    )
     assert texts(page) == ["시작했어요", "일분 이초 댓글", "일분 오초 댓글"]
     marks = page.locator("#replay-comments .mark")  # the member's Kakao mark, only theirs
     assert marks.count() == 1 and marks.first.get_attribute("alt") == "Kakao"
-    page.evaluate("() => { const v = document.getElementById('replay-video');"
-                  " v.muted = true; return v.play(); }")
+    page.evaluate(
+        "() => { const v = document.getElementById('replay-video');"
+        " v.muted = true; return v.play(); }"
+    )
     page.wait_for_function(
         "() => [...document.querySelectorAll('#replay-comments .replay-comment__text')]"
-        ".some(e => e.textContent === '다시보기에서 쓴 댓글')", timeout=MS)
+        ".some(e => e.textContent === '다시보기에서 쓴 댓글')",
+        timeout=MS,
+    )
     assert "이분 반 댓글" not in texts(page)
     assert "지워진 댓글" not in texts(page)
-    page.evaluate("() => { const v = document.getElementById('replay-video'); v.pause();"
-                  " v.currentTime = 20; }")
+    page.evaluate(
+        "() => { const v = document.getElementById('replay-video'); v.pause();"
+        " v.currentTime = 20; }"
+    )
     page.wait_for_function(
         "() => document.querySelectorAll('#replay-comments .replay-comment').length === 1",
-        timeout=MS)
+        timeout=MS,
+    )
     assert texts(page) == ["시작했어요"]
     page.click("#replay-captions")
     assert page.get_attribute("#replay-captions", "aria-pressed") == "true"
-    assert page.evaluate("() => document.getElementById('replay-video').textTracks[0].mode"
-                         ) == "showing"
+    assert (
+        page.evaluate("() => document.getElementById('replay-video').textTracks[0].mode")
+        == "showing"
+    )
     if player == "hls.js":
-        assert page.evaluate("() => document.getElementById('replay-video').src"
-                             ).startswith("blob:")
+        assert page.evaluate("() => document.getElementById('replay-video').src").startswith(
+            "blob:"
+        )
     assert errors == []
     context.close()

@@ -17,8 +17,9 @@ pytestmark = pytest.mark.e2e
 MS = TIMEOUT * 1000
 
 
-def test_home_shows_what_is_on_now_on_a_phone(browser: Any, demo_server: AppServer,
-                                              artifacts: Any) -> None:
+def test_home_shows_what_is_on_now_on_a_phone(
+    browser: Any, demo_server: AppServer, artifacts: Any
+) -> None:
     """On a 360-px phone the home page shows the slot /api/now names, with a way to watch
     it, and nothing overflows sideways."""
     state = httpx.get(demo_server.base + "/api/now", timeout=TIMEOUT).json()
@@ -62,14 +63,18 @@ def test_schedule_day_navigates_by_keyboard(browser: Any, demo_server: AppServer
     tomorrow = today + timedelta(days=1)
     assert page.locator("#schedule").get_attribute("data-day") == tomorrow.isoformat()
     assert page.locator("#slot-now").count() == 0
-    assert page.locator('#day-week a[aria-current="date"]').get_attribute(
-        "href") == f"/schedule?date={tomorrow}"
+    assert (
+        page.locator('#day-week a[aria-current="date"]').get_attribute("href")
+        == f"/schedule?date={tomorrow}"
+    )
 
     links = page.locator("#slots .slot__title a")
     links.first.focus()
     page.keyboard.press("ArrowDown")
-    assert page.evaluate("document.activeElement.textContent.trim()") == links.nth(
-        1).inner_text().strip()
+    assert (
+        page.evaluate("document.activeElement.textContent.trim()")
+        == links.nth(1).inner_text().strip()
+    )
 
     page.fill("#day-input", (today + timedelta(days=3)).isoformat())
     with page.expect_navigation(timeout=MS):
@@ -82,16 +87,20 @@ def test_a_shared_slot_link_opens_at_that_slot(browser: Any, demo_server: AppSer
     """A slot of the 24-hour channel shared through /api/share (`…#at-HHMM`, after the
     UTM parameters) opens the day scrolled to that slot, which is marked as the target."""
     tomorrow = seoul_today() + timedelta(days=1)
-    slots = httpx.get(f"{demo_server.base}/api/schedule?date={tomorrow}",
-                      timeout=TIMEOUT).json()["slots"]
+    slots = httpx.get(f"{demo_server.base}/api/schedule?date={tomorrow}", timeout=TIMEOUT).json()[
+        "slots"
+    ]
     anchors: list[str] = []
     for slot in slots:  # the page's rule: HHMM in Seoul, seconds added on a clash
         start = datetime.fromisoformat(slot["start"]).astimezone(SEOUL)
         anchor = f"at-{start:%H%M}"
         anchors.append(anchor if anchor not in anchors else f"at-{start:%H%M%S}")
     anchor = anchors[len(anchors) * 3 // 4]  # far below the first screen
-    shared = httpx.get(f"{demo_server.base}/api/share", timeout=TIMEOUT, params={
-        "url": f"/schedule?date={tomorrow}#{anchor}", "network": "copy"}).json()
+    shared = httpx.get(
+        f"{demo_server.base}/api/share",
+        timeout=TIMEOUT,
+        params={"url": f"/schedule?date={tomorrow}#{anchor}", "network": "copy"},
+    ).json()
     url = shared["links"][0]["url"]
     assert url.startswith(demo_server.base + "/schedule?") and url.endswith("#" + anchor)
 
@@ -100,14 +109,16 @@ def test_a_shared_slot_link_opens_at_that_slot(browser: Any, demo_server: AppSer
     target = page.locator(":target")
     assert target.get_attribute("id") == anchor
     assert target.evaluate(
-        "el => { const r = el.getBoundingClientRect(); return r.top >= 0 && r.top < innerHeight; }")
+        "el => { const r = el.getBoundingClientRect(); return r.top >= 0 && r.top < innerHeight; }"
+    )
     assert page.evaluate("scrollY") > 0
     assert target.locator("xpath=..").evaluate("el => getComputedStyle(el).outlineStyle") == "solid"
     assert page.errors == []
 
 
-def test_a_slot_copy_button_copies_the_link_to_that_slot(browser: Any,
-                                                         demo_server: AppServer) -> None:
+def test_a_slot_copy_button_copies_the_link_to_that_slot(
+    browser: Any, demo_server: AppServer
+) -> None:
     """Each slot's 링크 복사 button copies the same link /api/share makes for that slot
     (UTM, then `#at-HHMM`), says so in the share bar's live region, and the link opens
     the day at that slot."""
@@ -126,12 +137,15 @@ def test_a_slot_copy_button_copies_the_link_to_that_slot(browser: Any,
         assert slot_time.get_attribute("id") == anchor
         button.click()
         page.wait_for_function(
-            "() => document.querySelector('[data-share-status]').textContent !== ''",
-            timeout=MS)
+            "() => document.querySelector('[data-share-status]').textContent !== ''", timeout=MS
+        )
         assert page.inner_text("[data-share-status]") == "링크를 복사했습니다."
         copied = page.evaluate("navigator.clipboard.readText()")
-        shared = httpx.get(f"{demo_server.base}/api/share", timeout=TIMEOUT, params={
-            "url": f"/schedule?date={tomorrow}#{anchor}", "network": "copy"}).json()
+        shared = httpx.get(
+            f"{demo_server.base}/api/share",
+            timeout=TIMEOUT,
+            params={"url": f"/schedule?date={tomorrow}#{anchor}", "network": "copy"},
+        ).json()
         assert copied == shared["links"][0]["url"]
         page.goto(copied)
         assert page.locator(":target").get_attribute("id") == anchor
@@ -144,8 +158,7 @@ def seoul_today() -> date:
     return datetime.now(SEOUL).date()
 
 
-def test_operator_logs_in_and_creates_a_broadcast(browser: Any,
-                                                  demo_server: AppServer) -> None:
+def test_operator_logs_in_and_creates_a_broadcast(browser: Any, demo_server: AppServer) -> None:
     """An operator logs in on /operator (the login form in place, back there after),
     creates a broadcast with Seoul times, sees it in the list; an overlapping one is
     refused in words, with the broadcast it overlaps and the field focused."""
@@ -166,8 +179,9 @@ def test_operator_logs_in_and_creates_a_broadcast(browser: Any,
     with page.expect_navigation(timeout=MS):  # saved: the page reloads with the new row
         page.click("#broadcast-form button[type=submit]")
     assert page.locator("tbody th a", has_text="서울 도시철도 안전 점검 현장").count() == 1
-    items = httpx.get(f"{demo_server.base}/api/broadcasts?from={day}&to={day}",
-                      timeout=TIMEOUT).json()["broadcasts"]
+    items = httpx.get(
+        f"{demo_server.base}/api/broadcasts?from={day}&to={day}", timeout=TIMEOUT
+    ).json()["broadcasts"]
     created = [b for b in items if b["title"] == "서울 도시철도 안전 점검 현장"]
     assert len(created) == 1
     assert created[0]["starts_at"] == f"{day}T10:00:00+09:00"
@@ -181,7 +195,8 @@ def test_operator_logs_in_and_creates_a_broadcast(browser: Any,
     error = page.locator("#op-error")
     error.wait_for(state="visible", timeout=MS)
     assert error.inner_text().startswith(
-        "다른 방송과 시간이 겹칩니다: 서울 도시철도 안전 점검 현장")
+        "다른 방송과 시간이 겹칩니다: 서울 도시철도 안전 점검 현장"
+    )
     assert "10:00–11:00, 서울 시각" in error.inner_text()
     assert page.evaluate("document.activeElement.id") == "f-starts"
     assert page.errors == []

@@ -46,7 +46,8 @@ def open_live(browser: Any, server: AppServer) -> Any:
 
 
 def test_sign_in_from_the_live_page_keeps_the_draft_and_shows_the_mark(
-        browser: Any, social: tuple[AppServer, OidcProvider]) -> None:
+    browser: Any, social: tuple[AppServer, OidcProvider]
+) -> None:
     """A viewer half-types a comment, signs in with Kakao from the composer, consents, is
     back on the live page with the text still there, sends it; another viewer sees it
     under the chosen name with the Kakao mark."""
@@ -81,7 +82,8 @@ def test_sign_in_from_the_live_page_keeps_the_draft_and_shows_the_mark(
 
 
 def test_cancelled_sign_in_explains_and_keeps_the_draft(
-        browser: Any, social: tuple[AppServer, OidcProvider]) -> None:
+    browser: Any, social: tuple[AppServer, OidcProvider]
+) -> None:
     """Cancelling at the provider brings the viewer back to the live page, told that the
     sign-in was cancelled, with the half-typed comment still in the box."""
     server, provider = social
@@ -104,7 +106,8 @@ async def _moderator(db: Path) -> None:
 
 
 def test_moderator_restricts_comments_to_accounts_and_a_guest_is_told_to_sign_in(
-        browser: Any, social: tuple[AppServer, OidcProvider]) -> None:
+    browser: Any, social: tuple[AppServer, OidcProvider]
+) -> None:
     """In the moderation console the moderator picks "signed-in accounts only"; a guest's
     comment is then refused with an explanation, the sign-in buttons open and the text
     stays in the box."""
@@ -112,20 +115,25 @@ def test_moderator_restricts_comments_to_accounts_and_a_guest_is_told_to_sign_in
     with ThreadPoolExecutor(1) as pool:  # Playwright's loop runs on this thread
         pool.submit(asyncio.run, _moderator(server.db_path)).result()
     console = new_page(browser)
-    assert console.request.post(f"{server.base}/api/login", data={
-        "username": "mod", "password": "a-long-password"}).ok
+    assert console.request.post(
+        f"{server.base}/api/login", data={"username": "mod", "password": "a-long-password"}
+    ).ok
     console.goto(f"{server.base}/moderate/1")
     console.wait_for_function(
-        "() => document.querySelector('#comment-access [value=anyone]').checked", timeout=MS)
+        "() => document.querySelector('#comment-access [value=anyone]').checked", timeout=MS
+    )
     console.check("#comment-access [value=accounts]")
     console.check("#comment-access [name=votes_need_account]")
     console.click("#comment-access button[type=submit]")
     console.wait_for_function(
-        "() => document.getElementById('comment-access-status').textContent !== ''",
-        timeout=MS)
+        "() => document.getElementById('comment-access-status').textContent !== ''", timeout=MS
+    )
     state = console.request.get(f"{server.base}/api/broadcasts/1/comment-access").json()
-    assert state == {"comments": "accounts", "questions_need_account": False,
-                     "votes_need_account": True}
+    assert state == {
+        "comments": "accounts",
+        "questions_need_account": False,
+        "votes_need_account": True,
+    }
     guest = new_page(browser)
     assert guest.request.post(f"{server.base}/api/session", data={"nickname": "손님"}).ok
     guest.goto(f"{server.base}/live/1")
@@ -134,8 +142,8 @@ def test_moderator_restricts_comments_to_accounts_and_a_guest_is_told_to_sign_in
     guest.fill("#chat-text", "손님 댓글")
     guest.press("#chat-text", "Enter")
     guest.wait_for_function(
-        "() => document.getElementById('chat-status').textContent.includes('로그인')",
-        timeout=MS)
+        "() => document.getElementById('chat-status').textContent.includes('로그인')", timeout=MS
+    )
     assert guest.locator("#chat-text").input_value() == "손님 댓글"
     assert console.errors == [] and guest.errors == []
     console.context.close()
@@ -143,7 +151,8 @@ def test_moderator_restricts_comments_to_accounts_and_a_guest_is_told_to_sign_in
 
 
 def test_a_members_question_carries_the_mark_in_the_question_panel(
-        browser: Any, social: tuple[AppServer, OidcProvider]) -> None:
+    browser: Any, social: tuple[AppServer, OidcProvider]
+) -> None:
     """A signed-in member asks from the live page; the question panel of another viewer
     shows the question with the Naver mark beside the asker's name, and so does the
     server-rendered panel after a reload."""

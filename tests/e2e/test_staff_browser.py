@@ -31,8 +31,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     address) with a live broadcast 1 and one account per staff role."""
     db = tmp_path_factory.mktemp("staff") / "staff.db"
     seed_broadcast(db, 1, title="서울시장과의 대화")
-    app = AppServer(db, env={"COMMENT_BURST": "100000", "COMMENT_RATE_PER_MINUTE": "100000",
-                             "ADDRESS_BURST": "100000", "ADDRESS_RATE_PER_MINUTE": "100000"})
+    app = AppServer(
+        db,
+        env={
+            "COMMENT_BURST": "100000",
+            "COMMENT_RATE_PER_MINUTE": "100000",
+            "ADDRESS_BURST": "100000",
+            "ADDRESS_RATE_PER_MINUTE": "100000",
+        },
+    )
     app.start()
     try:
         for username, role in STAFF.items():
@@ -73,8 +80,9 @@ def viewers(server: AppServer) -> Iterator[Viewers]:
 
 def logged_in(browser: Any, server: AppServer, username: str, **kw: Any) -> Any:
     page = new_page(browser, **kw)
-    response = page.request.post(f"{server.base}/api/login",
-                                 data={"username": username, "password": PASSWORD})
+    response = page.request.post(
+        f"{server.base}/api/login", data={"username": username, "password": PASSWORD}
+    )
     assert response.ok, response.text()
     return page
 
@@ -130,15 +138,18 @@ def test_staff_bar_on_every_page_for_each_role(browser: Any, server: AppServer) 
 
 
 def test_console_follows_the_newest_and_pauses_when_scrolled(
-        browser: Any, server: AppServer, viewers: Viewers) -> None:
+    browser: Any, server: AppServer, viewers: Viewers
+) -> None:
     """The console opens at the newest comment and keeps following; scrolled up, it stays
     where the moderator is and counts "새 댓글 N개 ↓"; the button goes back and resumes."""
     for n in range(80):
         viewers.post(f"시민{n % 7}", f"따라가기 확인 댓글 {n}번입니다")
     page = logged_in(browser, server, "mod1", width=1280, height=800)
     open_console(page, server)
-    at_bottom = ("() => { const l = document.getElementById('mod-list');"
-                 " return l.scrollHeight - l.scrollTop - l.clientHeight < 24; }")
+    at_bottom = (
+        "() => { const l = document.getElementById('mod-list');"
+        " return l.scrollHeight - l.scrollTop - l.clientHeight < 24; }"
+    )
     assert page.evaluate(at_bottom)
     last = viewers.post("시민1", "가장 새 댓글")
     page.wait_for_selector(f"#m-{last}", timeout=MS)
@@ -160,8 +171,9 @@ def test_console_follows_the_newest_and_pauses_when_scrolled(
     page.context.close()
 
 
-def test_keyboard_clears_a_spam_wave_measured(browser: Any, server: AppServer,
-                                              viewers: Viewers, artifacts: Path) -> None:
+def test_keyboard_clears_a_spam_wave_measured(
+    browser: Any, server: AppServer, viewers: Viewers, artifacts: Path
+) -> None:
     """20 spam comments among 200, from 4 accounts, removed from the keyboard alone (filter,
     select all shown, remove): every spam gone, no other comment touched; the time and the
     keystrokes are printed and written to artifacts/staff-spam-wave.txt."""
@@ -183,14 +195,22 @@ def test_keyboard_clears_a_spam_wave_measured(browser: Any, server: AppServer,
     count = "([sel, n]) => document.querySelectorAll(sel).length === n"
     page.wait_for_function(count, arg=[selector, len(spam)], timeout=MS)
     seconds = time.perf_counter() - started
-    removed = set(map(int, page.eval_on_selector_all(
-        "#mod-list li[data-status='removed']", "rows => rows.map(r => r.dataset.id)")))
+    removed = set(
+        map(
+            int,
+            page.eval_on_selector_all(
+                "#mod-list li[data-status='removed']", "rows => rows.map(r => r.dataset.id)"
+            ),
+        )
+    )
     assert removed == spam and not removed & legit
     assert page.is_visible("#mod-undo") and "20" in page.inner_text("#mod-undo-text")
-    figures = (f"spam wave: {len(spam)} spam among {len(spam) + len(legit)} comments removed "
-               f"with {len(keys)} keystrokes in {seconds:.2f} s "
-               f"(filter '/', 4 characters, Enter, '*', 'r'); per spam "
-               f"{len(keys) / len(spam):.2f} keystrokes, {seconds / len(spam) * 1000:.0f} ms")
+    figures = (
+        f"spam wave: {len(spam)} spam among {len(spam) + len(legit)} comments removed "
+        f"with {len(keys)} keystrokes in {seconds:.2f} s "
+        f"(filter '/', 4 characters, Enter, '*', 'r'); per spam "
+        f"{len(keys) / len(spam):.2f} keystrokes, {seconds / len(spam) * 1000:.0f} ms"
+    )
     print(figures)
     (artifacts / "staff-spam-wave.txt").write_text(figures + "\n", encoding="utf-8")
     page.keyboard.press("z")  # undo brings all twenty back
@@ -200,7 +220,8 @@ def test_keyboard_clears_a_spam_wave_measured(browser: Any, server: AppServer,
 
 
 def test_ban_is_confirmed_undoable_and_actions_survive_a_reload(
-        browser: Any, server: AppServer, viewers: Viewers) -> None:
+    browser: Any, server: AppServer, viewers: Viewers
+) -> None:
     """b asks first (Esc cancels, nothing happens); confirmed, the ban lists the user and
     z lifts it; d removes all by a user after confirming; after a reload "최근 조치"
     comes back from the audit log, in words, blocked-word changes (which word) included."""
@@ -248,19 +269,51 @@ def test_ban_is_confirmed_undoable_and_actions_survive_a_reload(
 # ASCII words allowed on a Korean staff page: user data made by this test (usernames),
 # the language switch, brand and format names, units, key names in the shortcut list, and
 # the time zone the footer names (KST, UTC+9).
-ALLOWED = {*STAFF, "English", "Facebook", "LINE", "KakaoTalk", "Twitter", "Redis", "MiB",
-           "CSV", "JSON", "HLS", "Space", "Shift", "Esc", "End", "http", "https", "KST", "UTC"}
+ALLOWED = {
+    *STAFF,
+    "English",
+    "Facebook",
+    "LINE",
+    "KakaoTalk",
+    "Twitter",
+    "Redis",
+    "MiB",
+    "CSV",
+    "JSON",
+    "HLS",
+    "Space",
+    "Shift",
+    "Esc",
+    "End",
+    "http",
+    "https",
+    "KST",
+    "UTC",
+}
 WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
 
 
-def test_no_english_code_on_any_staff_page(browser: Any, server: AppServer,
-                                           viewers: Viewers) -> None:
+def test_no_english_code_on_any_staff_page(
+    browser: Any, server: AppServer, viewers: Viewers
+) -> None:
     """The rendered text of every staff page, in Korean, holds no English word or code
     (an allow-list of usernames, format and key names aside), the shortcut help open."""
-    viewers.post("시민", "질문이 있습니다", )
-    pages = {"admin1": ["/moderate/1", "/moderate/audit", "/operator", "/operator/status",
-                        "/operator/shares", "/admin/accounts", "/broadcasts/1/questions"],
-             "off1": ["/broadcasts/1/questions", "/operator"]}
+    viewers.post(
+        "시민",
+        "질문이 있습니다",
+    )
+    pages = {
+        "admin1": [
+            "/moderate/1",
+            "/moderate/audit",
+            "/operator",
+            "/operator/status",
+            "/operator/shares",
+            "/admin/accounts",
+            "/broadcasts/1/questions",
+        ],
+        "off1": ["/broadcasts/1/questions", "/operator"],
+    }
     found: dict[str, list[str]] = {}
     for user, paths in pages.items():
         page = logged_in(browser, server, user)

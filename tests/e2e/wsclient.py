@@ -25,8 +25,9 @@ async def guest_cookie(base: str, nickname: str) -> tuple[str, str]:
 class ViewerClient:
     """Connects, records every comment id with its arrival time, reconnects with ?after=."""
 
-    def __init__(self, ws_base: str, broadcast_id: int, cookie: str = "",
-                 origin: str | None = None) -> None:
+    def __init__(
+        self, ws_base: str, broadcast_id: int, cookie: str = "", origin: str | None = None
+    ) -> None:
         self.ws_base = ws_base
         self.broadcast_id = broadcast_id
         self.cookie = cookie
@@ -46,8 +47,10 @@ class ViewerClient:
         headers = {"Cookie": self.cookie} if self.cookie else {}
         self.ws = await connect(
             f"{self.ws_base}/ws/broadcasts/{self.broadcast_id}{query}",
-            additional_headers=headers, origin=self.origin,  # type: ignore[arg-type]
-            open_timeout=TIMEOUT, max_size=2**22,
+            additional_headers=headers,
+            origin=self.origin,  # type: ignore[arg-type]
+            open_timeout=TIMEOUT,
+            max_size=2**22,
         )
         self._task = asyncio.create_task(self._read(self.ws))
 

@@ -39,8 +39,7 @@ def broker_url(request: pytest.FixtureRequest) -> Iterator[str]:
         yield ""
         return
     if request.param in ("sentinel", "cluster"):
-        shared: RedisCluster | RedisSentinel = request.getfixturevalue(
-            "redis_" + request.param)
+        shared: RedisCluster | RedisSentinel = request.getfixturevalue("redis_" + request.param)
         shared.flush()
         yield shared.url
         return

@@ -47,8 +47,9 @@ async def open_livechat_database(db: Path | str) -> AsyncIterator[Database]:
 
 
 @contextlib.asynccontextmanager
-async def open_hub(db: Path | str, broker_url: str = "", *, broker: Broker | None = None,
-                   **limits: Any) -> AsyncIterator[CommentHub]:
+async def open_hub(
+    db: Path | str, broker_url: str = "", *, broker: Broker | None = None, **limits: Any
+) -> AsyncIterator[CommentHub]:
     """One process's hub: its own `Database` (as a process has); its own broker client from
     `broker_url`, or `broker` (connected, kept open: several hubs on one in-process broker
     stand for several processes)."""

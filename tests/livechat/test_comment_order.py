@@ -42,8 +42,12 @@ async def _poster(comments: CommentStore, writer: int, task: int) -> list[int]:
         # Every third post is a question: its row is written in the same transaction, as
         # on the real path, which keeps the transaction open a little longer.
         comment, created = await comments.insert(
-            BROADCAST, author, f"c{n}", f"글 {writer}-{task}-{n}",
-            flags="question" if n % 3 == 0 else "")
+            BROADCAST,
+            author,
+            f"c{n}",
+            f"글 {writer}-{task}-{n}",
+            flags="question" if n % 3 == 0 else "",
+        )
         assert created
         ids.append(comment.id)
     return ids
@@ -68,8 +72,8 @@ async def run_race(url: str) -> Race:
     race = Race()
     async with contextlib.AsyncExitStack() as stack:
         databases: list[Database] = [
-            await stack.enter_async_context(open_livechat_database(url))
-            for _ in range(WRITERS + 1)]
+            await stack.enter_async_context(open_livechat_database(url)) for _ in range(WRITERS + 1)
+        ]
         reader = CommentStore(databases[0])
         writers = []
         for db in databases[1:]:
@@ -79,9 +83,13 @@ async def run_race(url: str) -> Race:
         done = asyncio.Event()
         reading = asyncio.create_task(_watermark_reader(reader, race, done))
         async with asyncio.timeout(TIMEOUT * 10):
-            batches = await asyncio.gather(*[
-                _poster(comments, w, t) for w, comments in enumerate(writers)
-                for t in range(TASKS_PER_WRITER)])
+            batches = await asyncio.gather(
+                *[
+                    _poster(comments, w, t)
+                    for w, comments in enumerate(writers)
+                    for t in range(TASKS_PER_WRITER)
+                ]
+            )
             done.set()
             await reading
     race.inserted = {i for batch in batches for i in batch}
@@ -112,8 +120,10 @@ async def test_concurrent_inserts_share_transactions_and_fail_alone(database_url
 
         comments.insert_hooks.append(refuse)
         author = Identity(key="g:one", name="시민")
-        posts = [comments.insert(BROADCAST, author, f"c{n}", "bad" if n == 7 else f"글 {n}")
-                 for n in range(30)]
+        posts = [
+            comments.insert(BROADCAST, author, f"c{n}", "bad" if n == 7 else f"글 {n}")
+            for n in range(30)
+        ]
         posts.append(comments.insert(BROADCAST, author, "c3", "글 3"))  # a retry
         results = await asyncio.gather(*posts, return_exceptions=True)
         failed = [r for r in results if isinstance(r, BaseException)]

@@ -47,8 +47,16 @@ def test_wire_form_is_the_documented_t_keyed_object() -> None:
 
 def test_unreadable_messages_are_dropped() -> None:
     """Garbage, unknown kinds and ill-typed fields decode to None, never raise."""
-    for raw in (b"", b"{", b"[]", b'{"t":"zz"}', b'{"t":"p","n":"3"}', b'{"t":"frame"}',
-                b'{"t":"state","state":{"slow_mode":"x"}}', b'{"t":"state","state":1}'):
+    for raw in (
+        b"",
+        b"{",
+        b"[]",
+        b'{"t":"zz"}',
+        b'{"t":"p","n":"3"}',
+        b'{"t":"frame"}',
+        b'{"t":"state","state":{"slow_mode":"x"}}',
+        b'{"t":"state","state":1}',
+    ):
         assert decode_event(raw) is None, raw
 
 

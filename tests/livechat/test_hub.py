@@ -41,8 +41,9 @@ async def test_ids_increase_and_order_is_kept(database_url: str, broker_url: str
     async with open_hub(database_url, broker_url, burst=1000) as hub:
         viewer = Viewer(None, 1000)
         await hub.join(BROADCAST, viewer, None)
-        posted = [(await hub.post(BROADCAST, citizen(1), f"c{i}", f"#{i}")).comment.id
-                  for i in range(60)]
+        posted = [
+            (await hub.post(BROADCAST, citizen(1), f"c{i}", f"#{i}")).comment.id for i in range(60)
+        ]
         frames = await frames_until(viewer, has_ids(60))
         assert comment_ids(frames) == posted == sorted(posted)
 
@@ -54,16 +55,14 @@ async def test_events_are_coalesced_under_load(database_url: str, broker_url: st
         viewers = [Viewer(None, 1000) for _ in range(1000)]
         for viewer in viewers:
             await hub.join(BROADCAST, viewer, None)
-        await asyncio.gather(*(hub.post(BROADCAST, citizen(i), f"c{i}", "와!")
-                               for i in range(200)))
+        await asyncio.gather(*(hub.post(BROADCAST, citizen(i), f"c{i}", "와!") for i in range(200)))
         frames = await frames_until(viewers[0], has_ids(200))
         comment_frames = [f for f in frames if f["type"] == "comments"]
         assert len(comment_frames) < 50
         assert comment_ids(frames) == sorted(comment_ids(frames))
 
 
-async def test_a_quiet_room_sends_each_comment_at_once(database_url: str, broker_url: str
-                                                       ) -> None:
+async def test_a_quiet_room_sends_each_comment_at_once(database_url: str, broker_url: str) -> None:
     """With one viewer and comments one by one, each comment is its own frame (no batching
     delay): the viewer has comment n before comment n + 1 is posted."""
     async with open_hub(database_url, broker_url, burst=1000) as hub:
@@ -71,8 +70,9 @@ async def test_a_quiet_room_sends_each_comment_at_once(database_url: str, broker
         await hub.join(BROADCAST, viewer, None)
         for i in range(5):
             posted = (await hub.post(BROADCAST, citizen(1), f"q{i}", f"#{i}")).comment.id
-            frames = await frames_until(viewer, lambda got: any(
-                f["type"] == "comments" for f in got))
+            frames = await frames_until(
+                viewer, lambda got: any(f["type"] == "comments" for f in got)
+            )
             assert comment_ids(frames) == [posted]
 
 
@@ -80,8 +80,7 @@ async def test_slow_viewer_is_closed_without_slowing_others(
     database_url: str, broker_url: str
 ) -> None:
     """A viewer that never reads is closed as too slow; a reading viewer gets everything."""
-    async with open_hub(database_url, broker_url, burst=1000,
-                        send_queue_frames=5) as hub:
+    async with open_hub(database_url, broker_url, burst=1000, send_queue_frames=5) as hub:
         slow, fast = Viewer(None, 5), Viewer(None, 5)
         await hub.join(BROADCAST, slow, None)
         await hub.join(BROADCAST, fast, None)
@@ -104,8 +103,9 @@ async def test_slow_viewer_is_closed_without_slowing_others(
 async def test_resume_after_gives_exactly_the_missed(database_url: str, broker_url: str) -> None:
     """Reconnecting with the last id seen yields exactly the comments after it, then live."""
     async with open_hub(database_url, broker_url, burst=1000) as hub:
-        ids = [(await hub.post(BROADCAST, citizen(1), f"c{i}", f"m{i}")).comment.id
-               for i in range(10)]
+        ids = [
+            (await hub.post(BROADCAST, citizen(1), f"c{i}", f"m{i}")).comment.id for i in range(10)
+        ]
         viewer = Viewer(None, 100)
         await hub.join(BROADCAST, viewer, ids[3])
         later = (await hub.post(BROADCAST, citizen(1), "late", "live")).comment.id
@@ -113,21 +113,27 @@ async def test_resume_after_gives_exactly_the_missed(database_url: str, broker_u
         assert comment_ids(frames) == [*ids[4:], later]
 
 
-async def test_resume_removes_what_was_removed_while_away(database_url: str,
-                                                          broker_url: str) -> None:
+async def test_resume_removes_what_was_removed_while_away(
+    database_url: str, broker_url: str
+) -> None:
     """A page that was away while a comment it shows was removed hears of it on resume
     (`deleted`, before the missed comments); a held comment stays on its author's page,
     where it shows as pending, and in the moderators' console, and leaves everyone
     else's."""
     async with open_hub(database_url, broker_url, burst=1000) as hub:
-        ids = [(await hub.post(BROADCAST, citizen(i % 2), f"c{i}", f"m{i}")).comment.id
-               for i in range(4)]
+        ids = [
+            (await hub.post(BROADCAST, citizen(i % 2), f"c{i}", f"m{i}")).comment.id
+            for i in range(4)
+        ]
         await hub.store.set_status([ids[1]], "removed")  # by citizen 1
         await hub.store.set_status([ids[2]], "held")  # by citizen 0
         missed = (await hub.post(BROADCAST, citizen(1), "late", "while away")).comment.id
         moderator = Identity("u:9", "운영자", "moderator")
-        for who, expected in ((None, [ids[1], ids[2]]), (citizen(0), [ids[1]]),
-                              (moderator, [ids[1]])):
+        for who, expected in (
+            (None, [ids[1], ids[2]]),
+            (citizen(0), [ids[1]]),
+            (moderator, [ids[1]]),
+        ):
             viewer = Viewer(who, 100)
             await hub.join(BROADCAST, viewer, ids[3])
             frames = await frames_until(viewer, has_ids(1))
@@ -208,8 +214,9 @@ async def test_two_hubs_share_a_stream(database_url: str, redis_server: RedisSer
         assert comment_ids(frames) == [posted]
 
 
-async def test_presence_counts_viewers_across_hubs(database_url: str,
-                                                   redis_server: RedisServer) -> None:
+async def test_presence_counts_viewers_across_hubs(
+    database_url: str, redis_server: RedisServer
+) -> None:
     """The viewer count adds up the viewers of every process."""
     db = database_url
     async with open_hub(db, redis_server.url) as a, open_hub(db, redis_server.url) as b:
@@ -218,18 +225,22 @@ async def test_presence_counts_viewers_across_hubs(database_url: str,
         await b.join(BROADCAST, vb1, None)
         await b.join(BROADCAST, vb2, None)
         frames = await frames_until(
-            va, lambda fs: any(f["type"] == "presence" and f["viewers"] == 3 for f in fs))
+            va, lambda fs: any(f["type"] == "presence" and f["viewers"] == 3 for f in fs)
+        )
         assert frames[-1] == {"type": "presence", "viewers": 3}
 
 
-async def test_rate_limits_and_slow_mode_hold_across_hubs(database_url: str,
-                                                         redis_server: RedisServer) -> None:
+async def test_rate_limits_and_slow_mode_hold_across_hubs(
+    database_url: str, redis_server: RedisServer
+) -> None:
     """With Redis, an identity's burst and slow mode are shared by every process: moving
     between two workers gains nothing."""
     db = database_url
     limits = {"burst": 3, "rate_per_minute": 1.0}
-    async with open_hub(db, redis_server.url, **limits) as a, \
-            open_hub(db, redis_server.url, **limits) as b:
+    async with (
+        open_hub(db, redis_server.url, **limits) as a,
+        open_hub(db, redis_server.url, **limits) as b,
+    ):
         for i, hub in enumerate((a, b, a)):
             await hub.post(BROADCAST, citizen(1), f"k{i}", f"{i}")
         for hub in (a, b):
@@ -249,10 +260,10 @@ async def test_rate_limits_and_slow_mode_hold_across_hubs(database_url: str,
 
 
 async def test_limits_fall_back_to_the_process_while_redis_is_down(
-        database_url: str, redis_server: RedisServer) -> None:
+    database_url: str, redis_server: RedisServer
+) -> None:
     """Without Redis the limits still hold, kept by the process (nothing waits on Redis)."""
-    async with open_hub(database_url, redis_server.url, burst=2,
-                        rate_per_minute=1.0) as hub:
+    async with open_hub(database_url, redis_server.url, burst=2, rate_per_minute=1.0) as hub:
         redis_server.stop()
         for i in range(2):
             await hub.post(BROADCAST, citizen(1), f"k{i}", f"{i}")
@@ -265,16 +276,20 @@ async def test_redis_outage_loses_nothing(database_url: str, redis_server: Redis
     """With Redis down, posts are accepted and delivered locally; once it is back, the other
     process's viewers catch up from the database."""
     db = database_url
-    async with open_hub(db, redis_server.url, burst=1000) as a, \
-            open_hub(db, redis_server.url, burst=1000) as b:
+    async with (
+        open_hub(db, redis_server.url, burst=1000) as a,
+        open_hub(db, redis_server.url, burst=1000) as b,
+    ):
         va, vb = Viewer(None, 1000), Viewer(None, 1000)
         await a.join(BROADCAST, va, None)
         await b.join(BROADCAST, vb, None)
         before = (await a.post(BROADCAST, citizen(1), "c0", "before")).comment.id
         await frames_until(vb, has_ids(1))
         redis_server.stop()
-        during = [(await a.post(BROADCAST, citizen(1), f"d{i}", f"during {i}")).comment.id
-                  for i in range(20)]
+        during = [
+            (await a.post(BROADCAST, citizen(1), f"d{i}", f"during {i}")).comment.id
+            for i in range(20)
+        ]
         local = await frames_until(va, has_ids(21))
         assert comment_ids(local) == [before, *during]
         redis_server.start()

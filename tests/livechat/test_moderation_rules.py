@@ -115,8 +115,12 @@ def test_blocked_word_found_anywhere(before: str, word: str, after: str) -> None
     assert BLOCKED.match(before + word + after) is not None
 
 
-@given(st.lists(st.sampled_from([" ", ".", "\u200b", "-", "_", "*", "ㅤ", "\u3000"]),
-                min_size=2, max_size=2), st.booleans())
+@given(
+    st.lists(
+        st.sampled_from([" ", ".", "\u200b", "-", "_", "*", "ㅤ", "\u3000"]), min_size=2, max_size=2
+    ),
+    st.booleans(),
+)
 @settings(max_examples=50)
 def test_separators_do_not_hide_a_word(separators: list[str], tense: bool) -> None:
     """Any separator between the syllables, tense or plain, still matches."""
@@ -162,20 +166,33 @@ def test_masking_table(text: str, masked: str, kinds: set[str]) -> None:
 def phones() -> st.SearchStrategy[str]:
     digits = st.integers(0, 9).map(str)
     sep = st.sampled_from(["-", " ", ".", ""])
-    mobile = st.tuples(st.sampled_from(["010", "011", "016", "019"]), sep,
-                       st.lists(digits, min_size=4, max_size=4).map("".join), sep,
-                       st.lists(digits, min_size=4, max_size=4).map("".join)).map("".join)
-    seoul = st.tuples(st.just("02"), sep, st.lists(digits, min_size=3, max_size=4).map("".join),
-                      sep, st.lists(digits, min_size=4, max_size=4).map("".join)).map("".join)
+    mobile = st.tuples(
+        st.sampled_from(["010", "011", "016", "019"]),
+        sep,
+        st.lists(digits, min_size=4, max_size=4).map("".join),
+        sep,
+        st.lists(digits, min_size=4, max_size=4).map("".join),
+    ).map("".join)
+    seoul = st.tuples(
+        st.just("02"),
+        sep,
+        st.lists(digits, min_size=3, max_size=4).map("".join),
+        sep,
+        st.lists(digits, min_size=4, max_size=4).map("".join),
+    ).map("".join)
     intl = mobile.map(lambda m: "+82 " + m[1:])
     return st.one_of(mobile, seoul, intl)
 
 
 def rrns() -> st.SearchStrategy[str]:
-    return st.tuples(st.integers(0, 99), st.integers(1, 12), st.integers(1, 28),
-                     st.sampled_from(["-", ""]), st.integers(1, 8),
-                     st.integers(0, 999_999)).map(
-        lambda t: f"{t[0]:02d}{t[1]:02d}{t[2]:02d}{t[3]}{t[4]}{t[5]:06d}")
+    return st.tuples(
+        st.integers(0, 99),
+        st.integers(1, 12),
+        st.integers(1, 28),
+        st.sampled_from(["-", ""]),
+        st.integers(1, 8),
+        st.integers(0, 999_999),
+    ).map(lambda t: f"{t[0]:02d}{t[1]:02d}{t[2]:02d}{t[3]}{t[4]}{t[5]:06d}")
 
 
 def emails() -> st.SearchStrategy[str]:
@@ -190,18 +207,20 @@ context = st.text(alphabet=st.sampled_from(list("가나다 라마바사 ,!?()ㅋ
 
 @given(context, st.one_of(phones(), rrns(), emails()), context)
 @settings(max_examples=200)
-def test_personal_data_in_context_is_always_masked(before: str, secret: str, after: str
-                                                   ) -> None:
+def test_personal_data_in_context_is_always_masked(before: str, secret: str, after: str) -> None:
     """A phone number, RRN or e-mail inside ordinary text never survives masking."""
     result = mask_personal_data(before + secret + after)
     assert result.changed
     assert secret not in result.text
     assert re.sub(r"\D", "", secret) == "" or not re.search(
-        re.escape(re.sub(r"\D", "", secret)), re.sub(r"\D", "", result.text))
+        re.escape(re.sub(r"\D", "", secret)), re.sub(r"\D", "", result.text)
+    )
 
 
-@given(st.text(max_size=80) | st.lists(st.one_of(phones(), rrns(), emails(), st.text(max_size=8)),
-                                        max_size=6).map(" ".join))
+@given(
+    st.text(max_size=80)
+    | st.lists(st.one_of(phones(), rrns(), emails(), st.text(max_size=8)), max_size=6).map(" ".join)
+)
 @settings(max_examples=200)
 def test_masking_leaves_no_pattern_and_is_idempotent(text: str) -> None:
     """After masking nothing is detectable, and masking again changes nothing."""
@@ -215,9 +234,13 @@ def test_reasons() -> None:
     """Reasons come from the list; `other` needs a text; texts are bounded."""
     assert parse_reason("spam") == ("spam", "")
     assert parse_reason("other", "  광고   링크 ") == ("other", "광고 링크")
-    for bad, text, field in [("rude", "", "reason"), (None, "", "reason"),
-                             ("other", "", "reason_text"), ("spam", 5, "reason_text"),
-                             ("abuse", "x" * 201, "reason_text")]:
+    for bad, text, field in [
+        ("rude", "", "reason"),
+        (None, "", "reason"),
+        ("other", "", "reason_text"),
+        ("spam", 5, "reason_text"),
+        ("abuse", "x" * 201, "reason_text"),
+    ]:
         with pytest.raises(ReasonError) as info:
             parse_reason(bad, text)
         assert info.value.field == field

@@ -52,18 +52,23 @@ async def test_remove_restore_and_the_audit_log(database_url: str) -> None:
     async with open_moderation(database_url) as moderator:
         hub = moderator.hub
         cid = await post(hub, citizen(1), "a", "Spam spam 광고")
-        await moderator.perform(MODERATOR, BROADCAST, {"action": "remove", "comment_id": cid,
-                                                       "reason": "spam"})
+        await moderator.perform(
+            MODERATOR, BROADCAST, {"action": "remove", "comment_id": cid, "reason": "spam"}
+        )
         removal = await moderator.store.removal(cid)
         assert removal is not None and removal.reason == "spam"
         with pytest.raises(ModerationError) as info:
-            await moderator.perform(MODERATOR, BROADCAST, {
-                "action": "remove", "comment_id": cid, "reason": "spam"})
+            await moderator.perform(
+                MODERATOR, BROADCAST, {"action": "remove", "comment_id": cid, "reason": "spam"}
+            )
         assert info.value.code == "conflict"
         assert len(await moderator.store.search_audit(action="remove")) == 1
         counts = await moderator.store.transparency(BROADCAST)
         assert (counts["comments"], counts["removed"], counts["removed_by_reason"]) == (
-            1, 1, {"spam": 1})
+            1,
+            1,
+            {"spam": 1},
+        )
         await moderator.perform(MODERATOR, BROADCAST, {"action": "restore", "comment_id": cid})
         assert await moderator.store.removal(cid) is None
         stored = await hub.store.get(cid)
@@ -71,8 +76,9 @@ async def test_remove_restore_and_the_audit_log(database_url: str) -> None:
         found = await moderator.store.search_audit(query="SPAM")
         assert [e.action for e in found] == ["restore", "remove"]
         assert all(e.comment_id == cid and e.target_name == "시민1" for e in found)
-        assert [c.id for c in await moderator.store.reshown_among_latest(BROADCAST, cid, 10)
-                ] == [cid]
+        assert [c.id for c in await moderator.store.reshown_among_latest(BROADCAST, cid, 10)] == [
+            cid
+        ]
 
 
 async def test_restrictions_bind_the_author_and_their_place(database_url: str) -> None:
@@ -81,20 +87,29 @@ async def test_restrictions_bind_the_author_and_their_place(database_url: str) -
     async with open_moderation(database_url) as moderator:
         hub = moderator.hub
         first = await hub.post(BROADCAST, citizen(1), "a", "첫 글", address="203.0.113.9")
-        result = await moderator.perform(MODERATOR, BROADCAST, {
-            "action": "timeout", "comment_id": first.comment.id, "minutes": 10,
-            "reason": "abuse"})
+        result = await moderator.perform(
+            MODERATOR,
+            BROADCAST,
+            {"action": "timeout", "comment_id": first.comment.id, "minutes": 10, "reason": "abuse"},
+        )
         restriction = result["restriction"]
         found = await moderator.store.active_restriction(citizen(1).key, BROADCAST)
         assert found is not None and found.kind == "timeout"
         elsewhere = await moderator.store.active_restriction(
-            citizen(2).key, BROADCAST, origin=address_key("203.0.113.9"))
+            citizen(2).key, BROADCAST, origin=address_key("203.0.113.9")
+        )
         assert elsewhere is not None and elsewhere.id == restriction["id"]
-        assert [r.id for r in await moderator.store.restrictions(BROADCAST)] == [
-            restriction["id"]]
-        await moderator.perform(MODERATOR, BROADCAST, {
-            "action": "unban", "restriction_id": restriction["id"], "reason": "other",
-            "reason_text": "실수"})
+        assert [r.id for r in await moderator.store.restrictions(BROADCAST)] == [restriction["id"]]
+        await moderator.perform(
+            MODERATOR,
+            BROADCAST,
+            {
+                "action": "unban",
+                "restriction_id": restriction["id"],
+                "reason": "other",
+                "reason_text": "실수",
+            },
+        )
         assert await moderator.store.active_restriction(citizen(1).key, BROADCAST) is None
 
 
@@ -106,32 +121,35 @@ async def test_words_reports_and_appeals(database_url: str) -> None:
         hub, store = moderator.hub, moderator.store
         await moderator.perform(MODERATOR, BROADCAST, {"action": "word_add", "word": "바보"})
         with pytest.raises(ModerationError) as info:
-            await moderator.perform(MODERATOR, BROADCAST, {"action": "word_add",
-                                                           "word": "바보"})
+            await moderator.perform(MODERATOR, BROADCAST, {"action": "word_add", "word": "바보"})
         assert info.value.code == "conflict"
         assert [w.word for w in await store.words()] == ["바보"]
         target = await post(hub, citizen(1), "t", "평범한 글")
         for n, address in enumerate(("198.51.100.1", "203.0.113.1", "192.0.2.1")):
             await post(hub, citizen(10 + n), "own", "저도 한마디")  # established viewers
-            await moderator.report(citizen(10 + n), target, "abuse", "",
-                                   address=address, session_age=86_400.0)
+            await moderator.report(
+                citizen(10 + n), target, "abuse", "", address=address, session_age=86_400.0
+            )
         held = await hub.store.get(target)
         assert held is not None and held.status == "held"
         with pytest.raises(Conflict):  # once per reporter
             await store.report(held, citizen(10).key, "spam", "", None)
         assert [c.id for c in await store.held(BROADCAST)] == [target]
         assert (await store.report_counts([target]))[target] == {"abuse": 3}
-        assert [e.action for e in await store.search_audit(action="auto_hide")] == [
-            "auto_hide"]
+        assert [e.action for e in await store.search_audit(action="auto_hide")] == ["auto_hide"]
         gone = await post(hub, citizen(2), "g", "지워질 글")
-        await moderator.perform(MODERATOR, BROADCAST, {"action": "remove", "comment_id": gone,
-                                                       "reason": "off_topic"})
+        await moderator.perform(
+            MODERATOR, BROADCAST, {"action": "remove", "comment_id": gone, "reason": "off_topic"}
+        )
         await moderator.appeal(citizen(2), gone, "주제에 맞는 글입니다")
         with pytest.raises(ModerationError):
             await moderator.appeal(citizen(2), gone, "다시")
         [appeal] = await store.appeals(BROADCAST, "open")
-        await moderator.perform(MODERATOR, BROADCAST, {
-            "action": "appeal_decide", "appeal_id": appeal.id, "outcome": "reinstate"})
+        await moderator.perform(
+            MODERATOR,
+            BROADCAST,
+            {"action": "appeal_decide", "appeal_id": appeal.id, "outcome": "reinstate"},
+        )
         back = await hub.store.get(gone)
         assert back is not None and back.status == "visible"
         assert (await store.appeals(BROADCAST))[0].status == "reinstated"
@@ -148,8 +166,9 @@ async def test_a_pinned_live_answer_goes_through_the_audit(database_url: str) ->
         questions.pinner = moderator.pin
         await questions.start()
         qid = (await questions.ask(BROADCAST, citizen(1), "q1", "배차 간격은?")).comment.id
-        answered = await questions.answer(BROADCAST, qid, OFFICIAL, "10분입니다",
-                                          live=True, client_id="ans", pin=True)
+        answered = await questions.answer(
+            BROADCAST, qid, OFFICIAL, "10분입니다", live=True, client_id="ans", pin=True
+        )
         assert answered.comment_id is not None
         assert (await hub.store.get_chat_settings(BROADCAST)).pinned_id == answered.comment_id
         [entry] = await moderator.store.search_audit(action="pin")
@@ -165,17 +184,23 @@ async def test_forgetting_an_author_reaches_the_moderation_record(database_url: 
     async with open_moderation(database_url) as moderator:
         hub = moderator.hub
         cid = await post(hub, citizen(1), "a", "내 글")
-        await moderator.perform(MODERATOR, BROADCAST, {
-            "action": "timeout", "comment_id": cid, "minutes": 1, "reason": "spam"})
+        await moderator.perform(
+            MODERATOR,
+            BROADCAST,
+            {"action": "timeout", "comment_id": cid, "minutes": 1, "reason": "spam"},
+        )
         removed = await hub.store.forget_author(citizen(1).key, "탈퇴한 사용자", remove=True)
         assert removed == {BROADCAST: [cid]}
         comment = await hub.store.get(cid)
         assert comment is not None and (comment.status, comment.text, comment.author_name) == (
-            "removed", "", "탈퇴한 사용자")
-        assert {e.target_name for e in await moderator.store.search_audit()} == {
-            "탈퇴한 사용자"}
+            "removed",
+            "",
+            "탈퇴한 사용자",
+        )
+        assert {e.target_name for e in await moderator.store.search_audit()} == {"탈퇴한 사용자"}
         assert [r.author_name for r in await moderator.store.restrictions(BROADCAST)] == [
-            "탈퇴한 사용자"]
+            "탈퇴한 사용자"
+        ]
 
 
 async def test_access_and_retention(database_url: str) -> None:
@@ -184,16 +209,14 @@ async def test_access_and_retention(database_url: str) -> None:
     async with open_hub(database_url, burst=1000) as hub:
         access = AccessStore(hub.store.db)
         await access.set(BROADCAST, CommentAccess(accounts_only=True))
-        assert await AccessStore(hub.store.db).get(BROADCAST) == CommentAccess(
-            accounts_only=True)
+        assert await AccessStore(hub.store.db).get(BROADCAST) == CommentAccess(accounts_only=True)
         comments: CommentStore = hub.store
         old = (datetime.now(UTC) - timedelta(days=40)).isoformat(timespec="microseconds")
         kept, _ = await comments.insert(BROADCAST, citizen(1), "pinned", "고정", created_at=old)
         await comments.insert(BROADCAST, citizen(1), "old", "오래됨", created_at=old)
         fresh, _ = await comments.insert(BROADCAST, citizen(1), "new", "새 글")
         moderation = ModerationStore(comments.db, comments)
-        await moderation.update_chat(MODERATOR, BROADCAST, "pin",
-                                     {"pinned_comment_id": kept.id})
+        await moderation.update_chat(MODERATOR, BROADCAST, "pin", {"pinned_comment_id": kept.id})
         ops = OpsStore(comments.db, comments)
         referrers = await ops.referrers()
         assert ("chat_settings", "pinned_comment_id") in referrers

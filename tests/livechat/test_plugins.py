@@ -27,16 +27,18 @@ from web.moderation.author_notices import NOTICES
 
 
 class Gate:
-    async def check_post(self, broadcast_id: int, author: Identity, client_id: str,
-                         decision: PostDecision) -> None:
+    async def check_post(
+        self, broadcast_id: int, author: Identity, client_id: str, decision: PostDecision
+    ) -> None:
         pass
 
 
 class Votes:
     message_types = ("vote", "unvote")
 
-    async def run_command(self, broadcast_id: int, viewer: Viewer,
-                          command: protocol.Command) -> None:
+    async def run_command(
+        self, broadcast_id: int, viewer: Viewer, command: protocol.Command
+    ) -> None:
         pass
 
     def room_event(self, room: RoomView, event: Event) -> None:
@@ -103,7 +105,12 @@ async def test_moderation_and_questions_register_and_leave_no_trace(tmp_path: Pa
         await questions.stop()
         await moderator.stop()
         assert hub.message_types == frozenset()
-        assert not (hub.plugins.policies or hub.plugins.stored or hub.plugins.held
-                    or hub.plugins.events or hub.plugins.resume
-                    or hub.plugins.reshown_sources)
+        assert not (
+            hub.plugins.policies
+            or hub.plugins.stored
+            or hub.plugins.held
+            or hub.plugins.events
+            or hub.plugins.resume
+            or hub.plugins.reshown_sources
+        )
         assert not (hub.store.insert_hooks or hub.store.forget_hooks)

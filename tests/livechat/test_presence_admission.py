@@ -68,8 +68,7 @@ async def test_presence_counts_sessions_not_sockets(database_url: str) -> None:
         for viewer in anonymous:
             await hub.join(BROADCAST, viewer, None)
         await hub.join(BROADCAST, Viewer(None, 100, address="203.0.113.10"), None)
-        frames = await frames_until(
-            watcher, lambda fs: any(f["type"] == "presence" for f in fs))
+        frames = await frames_until(watcher, lambda fs: any(f["type"] == "presence" for f in fs))
         assert [f for f in frames if f["type"] == "presence"][-1]["viewers"] == 4
         room = hub.rooms[BROADCAST]
         assert len(room.viewers) == 17 and room.viewer_count() == 4

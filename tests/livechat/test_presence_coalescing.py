@@ -34,7 +34,8 @@ def test_gate_lets_one_through_and_folds_the_rest_into_one_trailing_publish() ->
 
 
 async def test_a_burst_of_joins_costs_at_most_two_presence_publishes(
-        tmp_path: Path, broker_url: str) -> None:
+    tmp_path: Path, broker_url: str
+) -> None:
     """200 joins at once on hub a: at most two presence publishes from a in that second
     (not 200), and hub b's viewers end with the exact count."""
     broker = broker_from_url(broker_url)
@@ -60,12 +61,18 @@ async def test_a_burst_of_joins_costs_at_most_two_presence_publishes(
 
                 recorder = asyncio.create_task(record())
                 started = time.monotonic()
-                viewers = [Viewer(citizen(n), 1000, address=f"10.1.{n // 200}.{n % 200}")
-                           for n in range(1, JOINS + 1)]
+                viewers = [
+                    Viewer(citizen(n), 1000, address=f"10.1.{n // 200}.{n % 200}")
+                    for n in range(1, JOINS + 1)
+                ]
                 await asyncio.gather(*(a.join(BROADCAST, v, None) for v in viewers))
                 burst = time.monotonic() - started
-                frames = await frames_until(watcher, lambda fs: any(
-                    f["type"] == "presence" and f["viewers"] == JOINS + 1 for f in fs))
+                frames = await frames_until(
+                    watcher,
+                    lambda fs: any(
+                        f["type"] == "presence" and f["viewers"] == JOINS + 1 for f in fs
+                    ),
+                )
                 watched = time.monotonic() - started
                 recorder.cancel()
             assert frames

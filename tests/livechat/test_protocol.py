@@ -13,8 +13,9 @@ MAX = 8192
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -26,12 +27,20 @@ def test_decode_arbitrary_input_never_crashes(raw: bytes | str) -> None:
     try:
         decode(raw, MAX)
     except ProtocolError as exc:
-        assert exc.code in {"too_large", "malformed_json", "not_object", "bad_field",
-                            "unknown_type"}
+        assert exc.code in {
+            "too_large",
+            "malformed_json",
+            "not_object",
+            "bad_field",
+            "unknown_type",
+        }
 
 
-@given(st.dictionaries(st.sampled_from(["type", "text", "client_id", "after", "question"]),
-                       json_values, max_size=5))
+@given(
+    st.dictionaries(
+        st.sampled_from(["type", "text", "client_id", "after", "question"]), json_values, max_size=5
+    )
+)
 @settings(max_examples=400)
 def test_decode_structured_fuzz(message: dict[str, object]) -> None:
     """Objects with the right keys but any values decode or fail with a stable code."""
@@ -86,5 +95,4 @@ def test_oversized_message_rejected_before_parsing() -> None:
 def test_error_frame_echoes_client_id() -> None:
     """An error about a post names the post's client id so the client can mark it failed."""
     frame = json.loads(protocol.error_frame("too_long", "too long", "c-9"))
-    assert frame == {"type": "error", "code": "too_long", "message": "too long",
-                     "client_id": "c-9"}
+    assert frame == {"type": "error", "code": "too_long", "message": "too long", "client_id": "c-9"}

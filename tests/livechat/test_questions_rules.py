@@ -41,11 +41,19 @@ def code_of(fn: object, *args: object) -> str | None:
     return None
 
 
-@pytest.mark.parametrize(("current", "target"), [
-    (OPEN, FORWARDED), (OPEN, WILL_REFLECT), (OPEN, NOT_IN_REMIT),
-    (FORWARDED, WILL_REFLECT), (FORWARDED, NOT_IN_REMIT),
-    (ANSWERED, WILL_REFLECT), (ANSWERED, FORWARDED), (NOT_IN_REMIT, FORWARDED),
-])
+@pytest.mark.parametrize(
+    ("current", "target"),
+    [
+        (OPEN, FORWARDED),
+        (OPEN, WILL_REFLECT),
+        (OPEN, NOT_IN_REMIT),
+        (FORWARDED, WILL_REFLECT),
+        (FORWARDED, NOT_IN_REMIT),
+        (ANSWERED, WILL_REFLECT),
+        (ANSWERED, FORWARDED),
+        (NOT_IN_REMIT, FORWARDED),
+    ],
+)
 def test_official_may_make_each_documented_move(current: str, target: str) -> None:
     """Every move in the documented graph is open to officials, moderators and admins."""
     for role in ("official", "moderator", "admin"):
@@ -61,9 +69,13 @@ def test_answered_only_by_answering() -> None:
             assert ANSWERED not in allowed_moves(role, current)
 
 
-@pytest.mark.parametrize(("current", "target"), [
-    (WILL_REFLECT, NOT_IN_REMIT), (ANSWERED, NOT_IN_REMIT),
-])
+@pytest.mark.parametrize(
+    ("current", "target"),
+    [
+        (WILL_REFLECT, NOT_IN_REMIT),
+        (ANSWERED, NOT_IN_REMIT),
+    ],
+)
 def test_moves_outside_the_graph_are_refused(current: str, target: str) -> None:
     """A move the graph does not contain is `bad_transition`, whoever asks."""
     assert code_of(check_transition, "admin", current, target) == "bad_transition"
@@ -103,15 +115,19 @@ def test_any_run_of_requests_stays_on_the_graph(requests: list[tuple[str, str]])
             assert target not in allowed_moves(role, status) or target == status
             continue
         assert role != "viewer"
-        assert target in TRANSITIONS[status] or (target == OPEN and role in ("moderator",
-                                                                             "admin"))
+        assert target in TRANSITIONS[status] or (target == OPEN and role in ("moderator", "admin"))
         status = target
 
 
 def test_answering_keeps_a_policy_promise() -> None:
     """An answer makes a question `answered`, except one already `will_reflect`."""
     assert [after_answer(s) for s in STATUSES] == [
-        ANSWERED, ANSWERED, ANSWERED, WILL_REFLECT, ANSWERED]
+        ANSWERED,
+        ANSWERED,
+        ANSWERED,
+        WILL_REFLECT,
+        ANSWERED,
+    ]
 
 
 def test_forwarding_needs_a_department() -> None:
@@ -156,8 +172,16 @@ def test_notes_are_cleaned_and_bounded() -> None:
 
 
 def q(qid: int, votes: int) -> Question:
-    return Question(id=qid, broadcast_id=1, text="?", author="a", role="viewer",
-                    created_at="", asker_key=f"g:{qid}", votes=votes)
+    return Question(
+        id=qid,
+        broadcast_id=1,
+        text="?",
+        author="a",
+        role="viewer",
+        created_at="",
+        asker_key=f"g:{qid}",
+        votes=votes,
+    )
 
 
 @settings(max_examples=100)
@@ -171,16 +195,21 @@ def test_sorting_by_votes_then_age_and_by_time(votes: list[int]) -> None:
     for a, b in itertools.pairwise(by_votes):
         assert (a.votes, -a.id) >= (b.votes, -b.id)
     assert [x.id for x in sort_questions(questions, "time")] == sorted(
-        (x.id for x in questions), reverse=True)
+        (x.id for x in questions), reverse=True
+    )
 
 
 def test_tally_counts_only_real_answers() -> None:
     """The percentage is real answers of questions received, rounded down (856 of 1,196
     is 71%); forwarded or out-of-remit questions are responses, not answers, and a
     promise answered keeps counting; merging tallies adds them up."""
-    tally = Tally.of([(ANSWERED, True)] * 776 + [(WILL_REFLECT, True)] * 80
-                     + [(FORWARDED, False)] * 156 + [(NOT_IN_REMIT, False)] * 20
-                     + [(OPEN, False)] * 164)
+    tally = Tally.of(
+        [(ANSWERED, True)] * 776
+        + [(WILL_REFLECT, True)] * 80
+        + [(FORWARDED, False)] * 156
+        + [(NOT_IN_REMIT, False)] * 20
+        + [(OPEN, False)] * 164
+    )
     assert (tally.received, tally.answers, tally.percent) == (1196, 856, 71)
     assert tally.responded == 1032
     total = merge_tallies([tally, Tally.of([OPEN, ANSWERED])])

@@ -64,8 +64,11 @@ async def test_asking_records_the_question_and_follows_it(database_url: str) -> 
         assert again.comment.id == qid and not again.created
         question = await service.store.get(qid)
         assert question is not None
-        assert (question.status, question.votes, question.text) == ("open", 0,
-                                                                     "지하철 막차 연장은요?")
+        assert (question.status, question.votes, question.text) == (
+            "open",
+            0,
+            "지하철 막차 연장은요?",
+        )
         assert await service.store.followed(BROADCAST, citizen(1).key) == {qid}
         assert [q.id for q in await service.store.of_broadcast(BROADCAST)] == [qid]
 
@@ -97,11 +100,13 @@ async def test_concurrent_votes_through_two_connections_count_once(database_url:
         async with open_livechat_database(db) as second:
             other = QuestionStore(second, CommentStore(second))
             stores = [service.store, other]
-            results = await asyncio.gather(*[
-                stores[i % 2].vote(qid, citizen(2).key, True) for i in range(40)])
+            results = await asyncio.gather(
+                *[stores[i % 2].vote(qid, citizen(2).key, True) for i in range(40)]
+            )
             assert sum(changed for changed, _ in results) == 1
-            await asyncio.gather(*[stores[i % 2].vote(qid, citizen(10 + i).key, True)
-                                   for i in range(10)])
+            await asyncio.gather(
+                *[stores[i % 2].vote(qid, citizen(10 + i).key, True) for i in range(10)]
+            )
         question = await service.store.get(qid)
         assert question is not None
         assert question.votes == 11 == await service.store.vote_count(qid)
@@ -119,23 +124,29 @@ async def test_status_moves_follow_the_rules_and_are_timestamped(database_url: s
         with pytest.raises(CommentRejected) as info:
             await service.set_status(BROADCAST, qid, OFFICIAL, "forwarded")
         assert info.value.code == "bad_field"  # which department?
-        forwarded = await service.set_status(BROADCAST, qid, OFFICIAL, "forwarded",
-                                             "담당 부서에서 검토합니다", "도시교통실")
+        forwarded = await service.set_status(
+            BROADCAST, qid, OFFICIAL, "forwarded", "담당 부서에서 검토합니다", "도시교통실"
+        )
         assert (forwarded.status, forwarded.department) == ("forwarded", "도시교통실")
-        for attempt in (service.set_status(BROADCAST, qid, OFFICIAL, "will_reflect"),
-                        service.answer(BROADCAST, qid, OFFICIAL, "제가 답합니다", live=False)):
+        for attempt in (
+            service.set_status(BROADCAST, qid, OFFICIAL, "will_reflect"),
+            service.answer(BROADCAST, qid, OFFICIAL, "제가 답합니다", live=False),
+        ):
             with pytest.raises(CommentRejected) as info:
                 await attempt
             assert info.value.code == "forbidden" and "도시교통실" in info.value.message
-        reflected = await service.set_status(BROADCAST, qid, TRANSPORT, "will_reflect",
-                                             "내년 예산에 반영")
+        reflected = await service.set_status(
+            BROADCAST, qid, TRANSPORT, "will_reflect", "내년 예산에 반영"
+        )
         assert reflected.status_note == "내년 예산에 반영"
         with pytest.raises(CommentRejected) as info:
             await service.set_status(BROADCAST, qid, OFFICIAL, "not_in_remit")
         assert info.value.code == "bad_transition"
         events = await service.store.events(qid)
         assert [(e.from_status, e.to_status) for e in events] == [
-            ("open", "forwarded"), ("forwarded", "will_reflect")]
+            ("open", "forwarded"),
+            ("forwarded", "will_reflect"),
+        ]
         assert all(e.at.endswith("+00:00") for e in events)
         assert reflected.version > forwarded.version
 
@@ -151,14 +162,16 @@ async def test_racing_officials_cannot_both_move_from_one_status(database_url: s
             outcomes = await asyncio.gather(
                 service.store.set_status(qid, OFFICIAL, "not_in_remit", "", ""),
                 other.set_status(qid, MODERATOR, "will_reflect", "", ""),
-                return_exceptions=True)
+                return_exceptions=True,
+            )
         failures = [o for o in outcomes if isinstance(o, CommentRejected)]
         assert len(failures) == 1 and failures[0].code == "bad_transition"
         assert len(await service.store.events(qid)) == 1
 
 
 async def test_live_answer_is_a_chat_comment_that_replies_to_the_question(
-        database_url: str) -> None:
+    database_url: str,
+) -> None:
     """A live answer is stored as a comment (flag answer, reply_to the question, the
     official's role and department), reaches viewers, and marks the question answered."""
     async with open_questions(database_url) as service:
@@ -166,32 +179,42 @@ async def test_live_answer_is_a_chat_comment_that_replies_to_the_question(
         qid = await ask(service, citizen(1), "버스 배차 간격은?", "k1")
         viewer = Viewer(None, 64)
         await hub.join(BROADCAST, viewer, None)
-        result = await service.answer(BROADCAST, qid, OFFICIAL, "다음 달부터 10분으로 줄입니다",
-                                      live=True, client_id="ans1")
+        result = await service.answer(
+            BROADCAST, qid, OFFICIAL, "다음 달부터 10분으로 줄입니다", live=True, client_id="ans1"
+        )
         assert result.question.status == "answered" and result.comment_id is not None
         answer = result.question.answer
         assert answer is not None and answer.live and answer.department == "교통정책과"
-        frames = await frames_until(viewer, lambda fs: any(
-            i.get("reply_to") == qid for f in fs if f["type"] == "comments"
-            for i in f["items"]))
-        item = next(i for f in frames if f["type"] == "comments" for i in f["items"]
-                    if i.get("reply_to") == qid)
+        frames = await frames_until(
+            viewer,
+            lambda fs: any(
+                i.get("reply_to") == qid for f in fs if f["type"] == "comments" for i in f["items"]
+            ),
+        )
+        item = next(
+            i
+            for f in frames
+            if f["type"] == "comments"
+            for i in f["items"]
+            if i.get("reply_to") == qid
+        )
         assert item["flags"] == ["answer"] and item["role"] == "official"
         assert item["department"] == "교통정책과"
-        retry = await service.answer(BROADCAST, qid, OFFICIAL, "다음 달부터 10분으로 줄입니다",
-                                     live=True, client_id="ans1")
+        retry = await service.answer(
+            BROADCAST, qid, OFFICIAL, "다음 달부터 10분으로 줄입니다", live=True, client_id="ans1"
+        )
         assert retry.comment_id is None
         assert len(await service.store.events(qid)) == 1
         hub.leave(BROADCAST, viewer)
 
 
 async def test_changes_reach_viewers_on_another_process(
-        database_url: str, redis_server: RedisServer) -> None:
+    database_url: str, redis_server: RedisServer
+) -> None:
     """Two hubs on one file and one Redis: an ask, a vote and a written answer made on one
     arrive as `question` frames, in version order, on the other."""
     db = database_url
-    async with open_questions(db, redis_server.url) as a, \
-            open_questions(db, redis_server.url) as b:
+    async with open_questions(db, redis_server.url) as a, open_questions(db, redis_server.url) as b:
         viewer = Viewer(None, 64)
         await b.hub.join(BROADCAST, viewer, None)
         await a.hub.room(BROADCAST)
@@ -250,22 +273,28 @@ async def test_websocket_commands_check_roles(database_url: str) -> None:
         qid = await ask(service, citizen(1), "질문", "k1")
         viewer = Viewer(citizen(2), 64)
         await hub.join(BROADCAST, viewer, None)
-        await hub.handle_command(BROADCAST, viewer, Command("vote", {"type": "vote",
-                                                                     "question_id": qid}))
-        for forged in ({"type": "set_question_status", "question_id": qid,
-                        "status": "answered"},
-                       {"type": "answer", "question_id": qid, "text": "가짜 답변"}):
+        await hub.handle_command(
+            BROADCAST, viewer, Command("vote", {"type": "vote", "question_id": qid})
+        )
+        for forged in (
+            {"type": "set_question_status", "question_id": qid, "status": "answered"},
+            {"type": "answer", "question_id": qid, "text": "가짜 답변"},
+        ):
             await hub.handle_command(BROADCAST, viewer, Command(str(forged["type"]), forged))
-        await hub.handle_command(BROADCAST, viewer, Command("vote", {"type": "vote",
-                                                                     "question_id": "x"}))
-        frames = await frames_until(viewer, lambda fs: sum(
-            f["type"] in ("error", "question_done") for f in fs) >= 4)
+        await hub.handle_command(
+            BROADCAST, viewer, Command("vote", {"type": "vote", "question_id": "x"})
+        )
+        frames = await frames_until(
+            viewer, lambda fs: sum(f["type"] in ("error", "question_done") for f in fs) >= 4
+        )
         done = [f for f in frames if f["type"] == "question_done"]
         errors = [f for f in frames if f["type"] == "error"]
         assert done[0]["voted"] is True and done[0]["votes"] == 1
         assert [(e["code"], e["command"]) for e in errors] == [
-            ("forbidden", "set_question_status"), ("forbidden", "answer"),
-            ("bad_field", "vote")]
+            ("forbidden", "set_question_status"),
+            ("forbidden", "answer"),
+            ("bad_field", "vote"),
+        ]
         question = await service.store.get(qid)
         assert question is not None and question.status == "open" and question.answer is None
         hub.leave(BROADCAST, viewer)
@@ -277,8 +306,9 @@ async def test_a_question_and_its_row_commit_together(database_url: str) -> None
     row was written, neither the comment nor the row is left (no orphan to adopt)."""
     async with open_questions(database_url) as service:
         comments = service.hub.store
-        stored, _ = await comments.insert(BROADCAST, citizen(1), "direct", "직접 질문",
-                                          flags="question")
+        stored, _ = await comments.insert(
+            BROADCAST, citizen(1), "direct", "직접 질문", flags="question"
+        )
         assert await service.store.followed(BROADCAST, citizen(1).key) == {stored.id}
 
         async def crash(tx: Transaction, comment: Comment) -> None:
@@ -286,8 +316,7 @@ async def test_a_question_and_its_row_commit_together(database_url: str) -> None
 
         comments.insert_hooks.append(crash)
         with pytest.raises(RuntimeError):
-            await comments.insert(BROADCAST, citizen(2), "lost", "잃어버린 질문",
-                                  flags="question")
+            await comments.insert(BROADCAST, citizen(2), "lost", "잃어버린 질문", flags="question")
         comments.insert_hooks.remove(crash)
         assert await comments.find(BROADCAST, citizen(2).key, "lost") is None
         assert [q.text for q in await service.store.of_broadcast(BROADCAST)] == ["직접 질문"]
@@ -299,6 +328,7 @@ async def test_a_question_and_its_row_commit_together(database_url: str) -> None
 def test_vote_count_always_equals_the_voters(ops: list[tuple[int, bool]]) -> None:
     """After any run of votes and unvotes (split over two writer connections), the stored
     count equals the number of distinct current voters, and never goes below zero."""
+
     async def run(db: Path) -> None:
         async with open_questions(db) as service:
             qid = await ask(service, citizen(1), "질문", "k1")
@@ -322,8 +352,7 @@ async def test_vote_flips_are_rate_limited_and_counted_right(database_url: str) 
     identity is told to wait (rate_limited, retry_after), the count stays right, and
     another viewer is not affected."""
     async with open_questions(database_url) as service:
-        limited = QuestionService(service.hub, service.store, vote_burst=4,
-                                  votes_per_minute=1.0)
+        limited = QuestionService(service.hub, service.store, vote_burst=4, votes_per_minute=1.0)
         qid = await ask(service, citizen(1), "질문", "k1")
         for i in range(4):
             await limited.vote(BROADCAST, qid, citizen(2), up=i % 2 == 0)

@@ -22,11 +22,21 @@ def test_parse_names_each_topology() -> None:
     assert parse("redis://127.0.0.1:6379/0").kind == "single"
     s = parse("redis+sentinel://:pw@10.0.0.1:26379,10.0.0.2:26380/live/2")
     assert (s.kind, s.nodes, s.service, s.db, s.password) == (
-        "sentinel", (("10.0.0.1", 26379), ("10.0.0.2", 26380)), "live", 2, "pw")
+        "sentinel",
+        (("10.0.0.1", 26379), ("10.0.0.2", 26380)),
+        "live",
+        2,
+        "pw",
+    )
     c = parse("redis+cluster://a:7000,b:7001")
     assert (c.kind, c.nodes, c.sharded) == ("cluster", (("a", 7000), ("b", 7001)), True)
-    for bad in ("http://x", "redis+sentinel://h:1", "redis+cluster://h", "redis+cluster://h:1/0",
-                "redis+sentinel://h:1/svc/x"):
+    for bad in (
+        "http://x",
+        "redis+sentinel://h:1",
+        "redis+cluster://h",
+        "redis+cluster://h:1/0",
+        "redis+sentinel://h:1/svc/x",
+    ):
         with pytest.raises(RedisUrlError):
             parse(bad)
 
@@ -67,7 +77,8 @@ async def until_delivered(publisher: Broker, sub: Subscription, payload: bytes) 
 
 @pytest.mark.parametrize("mode", ["sentinel", "cluster"])
 async def test_messages_and_shared_buckets_cross_brokers(
-        mode: str, request: pytest.FixtureRequest) -> None:
+    mode: str, request: pytest.FixtureRequest
+) -> None:
     """A message published by one broker reaches another's subscriber; a take of three
     buckets at once is answered by Redis (not refused as cross-slot) and seen by both."""
     shared: RedisCluster | RedisSentinel = request.getfixturevalue("redis_" + mode)
@@ -91,8 +102,11 @@ async def test_sentinel_failover_resyncs_and_carries_on() -> None:
     sentinel = RedisSentinel()
     await asyncio.to_thread(sentinel.start)
     try:
-        async with connected(sentinel.url) as one, connected(sentinel.url) as two, \
-                two.subscribe("live-seoul:broadcast:5") as sub:
+        async with (
+            connected(sentinel.url) as one,
+            connected(sentinel.url) as two,
+            two.subscribe("live-seoul:broadcast:5") as sub,
+        ):
             await until_delivered(one, sub, b"before")
             await asyncio.to_thread(sentinel.fail_over)
             assert await next_message(sub, skip_resync=False) is RESYNC

@@ -11,8 +11,9 @@ from livechat import Viewer
 from tests.livechat.hubkit import BROADCAST, citizen, comment_ids, frames_until, has_ids, open_hub
 
 # A script: for each step, post k comments, and optionally drop the connection afterwards.
-steps = st.lists(st.tuples(st.integers(min_value=0, max_value=6), st.booleans()),
-                 min_size=1, max_size=8)
+steps = st.lists(
+    st.tuples(st.integers(min_value=0, max_value=6), st.booleans()), min_size=1, max_size=8
+)
 
 
 async def scenario(db: Path, script: list[tuple[int, bool]]) -> tuple[list[int], list[int]]:

@@ -16,8 +16,18 @@ from tests.support import RedisServer
 
 
 def comment(i: int, status: str = "visible", author: str = "g:a") -> Comment:
-    return Comment(i, BROADCAST, author, "시민", "viewer", "", f"c{i}", f"#{i}",
-                   "2026-12-01T00:00:00+00:00", status=status)
+    return Comment(
+        i,
+        BROADCAST,
+        author,
+        "시민",
+        "viewer",
+        "",
+        f"c{i}",
+        f"#{i}",
+        "2026-12-01T00:00:00+00:00",
+        status=status,
+    )
 
 
 # -- pure -------------------------------------------------------------------------------
@@ -75,17 +85,23 @@ def test_batching_window_grows_with_viewers_times_rate() -> None:
 
 # A script of ring operations: new comments (with a status), status changes of earlier
 # ones (index into what exists), with a small capacity so the floor moves.
-ops = st.lists(st.one_of(
-    st.tuples(st.just("add"), st.integers(1, 3), st.sampled_from(["visible", "held"])),
-    st.tuples(st.just("set"), st.integers(0, 40),
-              st.sampled_from(["visible", "removed", "held"])),
-), min_size=1, max_size=60)
+ops = st.lists(
+    st.one_of(
+        st.tuples(st.just("add"), st.integers(1, 3), st.sampled_from(["visible", "held"])),
+        st.tuples(
+            st.just("set"), st.integers(0, 40), st.sampled_from(["visible", "removed", "held"])
+        ),
+    ),
+    min_size=1,
+    max_size=60,
+)
 
 
 @given(ops, st.integers(1, 12), st.integers(0, 60))
 @settings(max_examples=200, deadline=None)
-def test_ring_answers_like_the_database_or_not_at_all(script: list[tuple[str, int, str]],
-                                                      capacity: int, probe: int) -> None:
+def test_ring_answers_like_the_database_or_not_at_all(
+    script: list[tuple[str, int, str]], capacity: int, probe: int
+) -> None:
     """Against a model of the comments table: whatever the ring answers (visible after an
     id, the latest window, the recent visible) is what the database would; it answers
     None only when it does not reach back."""
@@ -124,22 +140,24 @@ def test_ring_answers_like_the_database_or_not_at_all(script: list[tuple[str, in
         assert {e.id for e in latest if e.reshown} == reshown & set(window)
     recent = ring.recent_visible(3, top)
     if recent is not None:
-        assert [w["id"] for w in recent] == [i for i in sorted(table)
-                                             if table[i] == "visible"][-3:]
+        assert [w["id"] for w in recent] == [i for i in sorted(table) if table[i] == "visible"][-3:]
 
 
 # -- the hub ------------------------------------------------------------------------------
 
 
 async def test_a_reconnect_storm_reads_the_database_only_to_open_the_room(
-        database_url: str, broker_url: str) -> None:
+    database_url: str, broker_url: str
+) -> None:
     """500 viewers resuming from different points after a restart each get exactly what
     they missed; the room costs at most five reads in all (ring, settings) and no viewer
     costs one."""
     db = database_url
     async with open_hub(db, broker_url, burst=10_000) as hub:
-        ids = [(await hub.post(BROADCAST, citizen(i % 7), f"c{i}", f"m{i}")).comment.id
-               for i in range(300)]
+        ids = [
+            (await hub.post(BROADCAST, citizen(i % 7), f"c{i}", f"m{i}")).comment.id
+            for i in range(300)
+        ]
     async with open_hub(db, broker_url, burst=10_000) as hub:  # the restarted worker
         viewers = [(Viewer(None, 100), ids[(i * 37) % 300]) for i in range(500)]
         for viewer, after in viewers:
@@ -154,15 +172,17 @@ async def test_a_reconnect_storm_reads_the_database_only_to_open_the_room(
 
 
 async def test_resume_from_before_the_ring_asks_the_database(
-        database_url: str, broker_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    database_url: str, broker_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """When the ring does not reach back to `after`, the missed comments come from the
     database, exactly, then live."""
     monkeypatch.setattr(room_module, "RING_CAPACITY", 10)
     async with open_hub(database_url, broker_url, burst=10_000) as hub:
         witness = Viewer(None, 1000)
         await hub.join(BROADCAST, witness, None)
-        ids = [(await hub.post(BROADCAST, citizen(1), f"c{i}", f"m{i}")).comment.id
-               for i in range(40)]
+        ids = [
+            (await hub.post(BROADCAST, citizen(1), f"c{i}", f"m{i}")).comment.id for i in range(40)
+        ]
         await frames_until(witness, has_ids(40))
         assert hub.rooms[BROADCAST].ring.floor > ids[5]
         viewer = Viewer(None, 1000)
@@ -174,15 +194,17 @@ async def test_resume_from_before_the_ring_asks_the_database(
 
 
 async def test_removals_and_restores_while_away_come_from_the_ring(
-        database_url: str, broker_url: str) -> None:
+    database_url: str, broker_url: str
+) -> None:
     """A status change announced through the hub (as moderation does) reaches the ring:
     a resuming page hears `deleted` for what was removed and gets back what was restored,
     without reading the database."""
     async with open_hub(database_url, broker_url, burst=10_000) as hub:
         witness = Viewer(None, 1000)
         await hub.join(BROADCAST, witness, None)
-        ids = [(await hub.post(BROADCAST, citizen(1), f"c{i}", f"m{i}")).comment.id
-               for i in range(4)]
+        ids = [
+            (await hub.post(BROADCAST, citizen(1), f"c{i}", f"m{i}")).comment.id for i in range(4)
+        ]
         await frames_until(witness, has_ids(4))
         gone = await hub.store.get(ids[1])
         assert gone is not None
@@ -192,8 +214,12 @@ async def test_removals_and_restores_while_away_come_from_the_ring(
         await hub.store.set_status([ids[2]], "visible")
         back = await hub.store.get(ids[2])
         assert back is not None
-        hub.broadcast_frame(BROADCAST, {"type": "comments", "items": [back.wire()],
-                                        "restored": True}, [back], reshown=True)
+        hub.broadcast_frame(
+            BROADCAST,
+            {"type": "comments", "items": [back.wire()], "restored": True},
+            [back],
+            reshown=True,
+        )
         reads = hub.stats.db_backfill_reads
         viewer = Viewer(None, 100)
         await hub.join(BROADCAST, viewer, ids[3])
@@ -205,20 +231,24 @@ async def test_removals_and_restores_while_away_come_from_the_ring(
 
 
 async def test_a_status_change_on_one_process_reaches_the_ring_of_another(
-        database_url: str) -> None:
+    database_url: str,
+) -> None:
     """Two hubs (two workers) on one database and one Redis: a removal announced on one
     is in the other's ring, so a page resuming on the other hears of it."""
     server = RedisServer()
     server.start()
     db = database_url
     try:
-        async with open_hub(db, server.url, burst=10_000) as a, \
-                open_hub(db, server.url, burst=10_000) as b:
+        async with (
+            open_hub(db, server.url, burst=10_000) as a,
+            open_hub(db, server.url, burst=10_000) as b,
+        ):
             watch_a, watch_b = Viewer(None, 1000), Viewer(None, 1000)
             await a.join(BROADCAST, watch_a, None)
             await b.join(BROADCAST, watch_b, None)
-            ids = [(await a.post(BROADCAST, citizen(1), f"c{i}", f"m{i}")).comment.id
-                   for i in range(3)]
+            ids = [
+                (await a.post(BROADCAST, citizen(1), f"c{i}", f"m{i}")).comment.id for i in range(3)
+            ]
             await frames_until(watch_b, has_ids(3))
             await a.store.set_status([ids[0]], "removed")
             removed = await a.store.get(ids[0])

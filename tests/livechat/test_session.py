@@ -56,14 +56,13 @@ def test_post_then_ack() -> None:
     assert action == PostComment(protocol.Post("hi", "c1"), GUEST)
     assert isinstance(action, PostComment)
     assert frames(session.posted(action.post, 12, "held", "held for review")) == [
-        {"type": "ack", "client_id": "c1", "id": 12, "status": "held",
-         "notice": "held for review"}]
+        {"type": "ack", "client_id": "c1", "id": 12, "status": "held", "notice": "held for review"}
+    ]
 
 
 def test_question_flag_travels_with_the_post() -> None:
     """`question: true` reaches the hub on the post."""
-    [action] = Session(GUEST, MAX).receive(msg(type="post", client_id="q", text="?",
-                                               question=True))
+    [action] = Session(GUEST, MAX).receive(msg(type="post", client_id="q", text="?", question=True))
     assert isinstance(action, PostComment) and action.post.question
 
 
@@ -71,10 +70,18 @@ def test_rejected_post_earns_error_with_client_id_and_extra() -> None:
     """A refused comment earns an error frame carrying its client id and the extras."""
     session = Session(GUEST, MAX)
     post = protocol.Post("hi", "c9")
-    out = frames(session.rejected(post, CommentRejected("rate_limited", "slow down",
-                                                        retry_after=3)))
-    assert out == [{"type": "error", "code": "rate_limited", "message": "slow down",
-                    "client_id": "c9", "retry_after": 3}]
+    out = frames(
+        session.rejected(post, CommentRejected("rate_limited", "slow down", retry_after=3))
+    )
+    assert out == [
+        {
+            "type": "error",
+            "code": "rate_limited",
+            "message": "slow down",
+            "client_id": "c9",
+            "retry_after": 3,
+        }
+    ]
 
 
 def test_post_without_identity_is_refused() -> None:
@@ -100,7 +107,8 @@ def test_recheck_passed_goes_on() -> None:
     [check] = session.receive(msg(type="post", client_id="c1", text="hi"))
     assert isinstance(check, Recheck)
     assert session.rechecked(check.message, True) == [
-        PostComment(protocol.Post("hi", "c1"), MODERATOR)]
+        PostComment(protocol.Post("hi", "c1"), MODERATOR)
+    ]
     command = protocol.Command("moderate", {"type": "moderate"})
     assert session.rechecked(command, True) == [RunCommand(command)]
     assert session.identity == MODERATOR

@@ -22,22 +22,52 @@ from web.database import connect, migrate
 
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # 10:00 in Seoul
 _ids = itertools.count(1000)
-_INSERT = ("INSERT INTO broadcasts (id, title, description, category, starts_at, ends_at,"
-           " status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'ended', ?, ?)")
+_INSERT = (
+    "INSERT INTO broadcasts (id, title, description, category, starts_at, ends_at,"
+    " status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'ended', ?, ?)"
+)
 
 
-def _ended(title: str, starts_at: datetime, minutes: int, category: str, description: str,
-           staff: tuple[str, ...]) -> tuple[Broadcast, tuple[object, ...]]:
-    broadcast = Broadcast(next(_ids), title, description, category, starts_at,
-                          starts_at + timedelta(minutes=minutes), status="ended", staff=staff)
-    return broadcast, (broadcast.id, title, description, category, starts_at.isoformat(),
-                       broadcast.ends_at.isoformat(), starts_at.isoformat(),
-                       starts_at.isoformat())
+def _ended(
+    title: str,
+    starts_at: datetime,
+    minutes: int,
+    category: str,
+    description: str,
+    staff: tuple[str, ...],
+) -> tuple[Broadcast, tuple[object, ...]]:
+    broadcast = Broadcast(
+        next(_ids),
+        title,
+        description,
+        category,
+        starts_at,
+        starts_at + timedelta(minutes=minutes),
+        status="ended",
+        staff=staff,
+    )
+    return broadcast, (
+        broadcast.id,
+        title,
+        description,
+        category,
+        starts_at.isoformat(),
+        broadcast.ends_at.isoformat(),
+        starts_at.isoformat(),
+        starts_at.isoformat(),
+    )
 
 
-def add_broadcast(path: Path, title: str, *, starts_at: datetime = T0,
-                  minutes: int = 60, category: str = "시정", description: str = "",
-                  staff: tuple[str, ...] = ()) -> Broadcast:
+def add_broadcast(
+    path: Path,
+    title: str,
+    *,
+    starts_at: datetime = T0,
+    minutes: int = 60,
+    category: str = "시정",
+    description: str = "",
+    staff: tuple[str, ...] = (),
+) -> Broadcast:
     """Insert an ended broadcast row into the SQLite file (replays refer to it)."""
     broadcast, row = _ended(title, starts_at, minutes, category, description, staff)
     conn = sqlite3.connect(path)
@@ -47,9 +77,16 @@ def add_broadcast(path: Path, title: str, *, starts_at: datetime = T0,
     return broadcast
 
 
-async def insert_broadcast(db: Executor, title: str, *, starts_at: datetime = T0,
-                           minutes: int = 60, category: str = "시정", description: str = "",
-                           staff: tuple[str, ...] = ()) -> Broadcast:
+async def insert_broadcast(
+    db: Executor,
+    title: str,
+    *,
+    starts_at: datetime = T0,
+    minutes: int = 60,
+    category: str = "시정",
+    description: str = "",
+    staff: tuple[str, ...] = (),
+) -> Broadcast:
     """Insert an ended broadcast row on either engine (replays refer to it)."""
     broadcast, row = _ended(title, starts_at, minutes, category, description, staff)
     await db.execute(_INSERT, row)
@@ -75,7 +112,8 @@ class Stores:
         """A broadcast that ended and became a replay; returns the replay id."""
         broadcast = await self.add_broadcast(title, **kwargs)
         replay = await self.replays.create_from_broadcast(
-            broadcast, recording_url=f"/media/{broadcast.id}.m3u8")
+            broadcast, recording_url=f"/media/{broadcast.id}.m3u8"
+        )
         return replay.id
 
 

@@ -25,11 +25,19 @@ async def test_ended_broadcast_becomes_a_replay_once(database_url: str) -> None:
     """create_from_broadcast copies the broadcast (title, staff, times), derives the duration,
     keeps chapters in order, and returns the same replay when called again."""
     async with stores(database_url) as s:
-        broadcast = await s.add_broadcast("시장과의 대화", minutes=90, category="시정",
-                                  staff=("오세훈", "김교통"), description="시민 질의응답")
+        broadcast = await s.add_broadcast(
+            "시장과의 대화",
+            minutes=90,
+            category="시정",
+            staff=("오세훈", "김교통"),
+            description="시민 질의응답",
+        )
         first = await s.replays.create_from_broadcast(
-            broadcast, recording_url="/rec/1.m3u8", chapters=[(600, "질의"), (0, "인사")],
-            captions=[Caption("ko", "한국어", "/rec/1.ko.vtt")])
+            broadcast,
+            recording_url="/rec/1.m3u8",
+            chapters=[(600, "질의"), (0, "인사")],
+            captions=[Caption("ko", "한국어", "/rec/1.ko.vtt")],
+        )
         again = await s.replays.create_from_broadcast(broadcast, recording_url="/other.m3u8")
         assert again == first
         assert first.broadcast_id == broadcast.id
@@ -46,8 +54,9 @@ async def test_concurrent_transitions_create_one_replay(database_url: str) -> No
     """Two end-of-broadcast events racing still leave exactly one replay."""
     async with stores(database_url) as s:
         broadcast = await s.add_broadcast("동시 종료")
-        made = await asyncio.gather(*(s.replays.create_from_broadcast(
-            broadcast, recording_url="/x.m3u8") for _ in range(5)))
+        made = await asyncio.gather(
+            *(s.replays.create_from_broadcast(broadcast, recording_url="/x.m3u8") for _ in range(5))
+        )
         assert len({r.id for r in made}) == 1
 
 
@@ -56,28 +65,33 @@ async def test_chapter_outside_recording_is_refused(database_url: str) -> None:
     async with stores(database_url) as s:
         broadcast = await s.add_broadcast("짧은 방송", minutes=1)
         with pytest.raises(ValueError, match="outside"):
-            await s.replays.create_from_broadcast(broadcast, recording_url="/x.m3u8",
-                                                  chapters=[(61, "너무 늦음")])
+            await s.replays.create_from_broadcast(
+                broadcast, recording_url="/x.m3u8", chapters=[(61, "너무 늦음")]
+            )
         assert await s.replays.for_broadcast(broadcast.id) is None
 
 
-@pytest.mark.parametrize(("query", "expected"), [
-    ("청책토론", ["청책토론회를 엽니다"]),
-    ("교통", ["교통정책 설명회"]),
-    ("정책", ["교통정책 설명회"]),
-    ("책", ["교통정책 설명회", "청책토론회를 엽니다"]),
-    ("설명회 교통", ["교통정책 설명회"]),
-    ("traffic", ["Seoul traffic-calming forum"]),
-    ("CALM", ["Seoul traffic-calming forum"]),
-    ("ai", ["AI and the city"]),
-    ("東京", ["東京都との交流会"]),
-    ("交流会", ["東京都との交流会"]),
-    ("ＡＩ", ["AI and the city"]),
-    ("김교통", ["교통정책 설명회"]),
-    ("없는말", []),
-])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("청책토론", ["청책토론회를 엽니다"]),
+        ("교통", ["교통정책 설명회"]),
+        ("정책", ["교통정책 설명회"]),
+        ("책", ["교통정책 설명회", "청책토론회를 엽니다"]),
+        ("설명회 교통", ["교통정책 설명회"]),
+        ("traffic", ["Seoul traffic-calming forum"]),
+        ("CALM", ["Seoul traffic-calming forum"]),
+        ("ai", ["AI and the city"]),
+        ("東京", ["東京都との交流会"]),
+        ("交流会", ["東京都との交流会"]),
+        ("ＡＩ", ["AI and the city"]),
+        ("김교통", ["교통정책 설명회"]),
+        ("없는말", []),
+    ],
+)
 async def test_substring_search_in_korean_english_japanese(
-        database_url: str, query: str, expected: list[str]) -> None:
+    database_url: str, query: str, expected: list[str]
+) -> None:
     """Korean finds substrings inside words of any length ("청책토론" in "청책토론회를",
     "교통" in "교통정책"); English is case-insensitive; Japanese and staff names work too."""
     async with stores(database_url) as s:
@@ -90,9 +104,35 @@ async def test_substring_search_in_korean_english_japanese(
         assert sorted(found) == sorted(expected)
 
 
-HOSTILE = ['"', '""', '"청책', "AND", "OR", "NOT", "교통 AND", "NEAR(교통 정책)", "*", "교*",
-           "^교통", "document:교통", "title:", "(", ")", "((교통", "교통)", "-교통", "+",
-           "'; DROP TABLE replays; --", "%", "_", "\\", "NEAR", "a OR b", "{교통}", ":)"]
+HOSTILE = [
+    '"',
+    '""',
+    '"청책',
+    "AND",
+    "OR",
+    "NOT",
+    "교통 AND",
+    "NEAR(교통 정책)",
+    "*",
+    "교*",
+    "^교통",
+    "document:교통",
+    "title:",
+    "(",
+    ")",
+    "((교통",
+    "교통)",
+    "-교통",
+    "+",
+    "'; DROP TABLE replays; --",
+    "%",
+    "_",
+    "\\",
+    "NEAR",
+    "a OR b",
+    "{교통}",
+    ":)",
+]
 
 
 @pytest.mark.parametrize("query", HOSTILE)
@@ -107,11 +147,13 @@ async def test_hostile_queries_are_searched_as_text(database_url: str, query: st
             assert all(term.lower() in title.lower() for term in query.split())
 
 
-@given(st.text(alphabet="교통정책토론회 AaBb東京\"*():^%_-", min_size=1, max_size=12))
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(alphabet='교통정책토론회 AaBb東京"*():^%_-', min_size=1, max_size=12))
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 def test_search_matches_exactly_the_titles_containing_every_term(
-        database_url: str, query: str) -> None:
+    database_url: str, query: str
+) -> None:
     """For any query, the results are exactly the titles containing every term (case-folded,
     with or without the title's spaces): the indexes never miss a substring and never
     invent one."""
@@ -138,14 +180,15 @@ async def test_filters_category_dates_staff(database_url: str) -> None:
         await s.publish("나", category="문화", starts_at=T0 + timedelta(days=1))
         await s.publish("다", category="교통", starts_at=T0 + timedelta(days=2), staff=("김서울",))
         assert await titles(s, "", category="교통") == ["다", "가"]
-        assert await titles(s, "", aired_from=T0 + timedelta(hours=1),
-                            aired_to=T0 + timedelta(days=2)) == ["나"]
+        assert await titles(
+            s, "", aired_from=T0 + timedelta(hours=1), aired_to=T0 + timedelta(days=2)
+        ) == ["나"]
         assert await titles(s, "", staff="김서울") == ["다", "가"]
         assert await titles(s, "", staff="김서울", aired_to=T0 + timedelta(days=1)) == ["가"]
 
 
 async def test_spacing_differences_are_ignored_both_ways(database_url: str) -> None:
-    """"보행친화" finds "보행 친화", "디지털배움터" finds "디지털 배움터" and the other way
+    """ "보행친화" finds "보행 친화", "디지털배움터" finds "디지털 배움터" and the other way
     round; a word that is not there still finds nothing."""
     async with stores(database_url) as s:
         await s.publish("청책토론회: 보행 친화 도시 서울", starts_at=T0)
@@ -178,10 +221,15 @@ async def test_suggestions_offer_names_and_titles(database_url: str) -> None:
     spacing aside; nothing for empty text."""
     async with stores(database_url) as s:
         await s.publish("대중교통 요금 자문위원회", starts_at=T0, staff=("도시교통실장",))
-        await s.publish("청책토론회: 보행 친화 도시 서울", starts_at=T0 + timedelta(days=1),
-                        staff=("교통정책과장",))
-        assert await s.replays.suggest("교통") == (["교통정책과장", "도시교통실장"],
-                                                  ["대중교통 요금 자문위원회"])
+        await s.publish(
+            "청책토론회: 보행 친화 도시 서울",
+            starts_at=T0 + timedelta(days=1),
+            staff=("교통정책과장",),
+        )
+        assert await s.replays.suggest("교통") == (
+            ["교통정책과장", "도시교통실장"],
+            ["대중교통 요금 자문위원회"],
+        )
         assert await s.replays.suggest("보행친화") == ([], ["청책토론회: 보행 친화 도시 서울"])
         assert await s.replays.suggest("  ") == ([], [])
 
@@ -268,16 +316,19 @@ async def test_related_replays(database_url: str) -> None:
         assert related == ["전혀 다른 이야기", "교통정책 토론회 2부"]
 
 
-async def test_common_and_rare_word_plans_agree(database_url: str,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_common_and_rare_word_plans_agree(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Whether a word counts as common (walk the listing index) or rare (sort the matches),
     the same replays come back in the same order."""
     import replay.store
 
     async with stores(database_url) as s:
         for i in range(12):
-            await s.publish(f"교통정책 {i}회 {'청책토론' if i % 3 else 'traffic'}",
-                            starts_at=T0 + timedelta(hours=i))
+            await s.publish(
+                f"교통정책 {i}회 {'청책토론' if i % 3 else 'traffic'}",
+                starts_at=T0 + timedelta(hours=i),
+            )
         queries = ["교통", "청책토론", "교통 traffic", "책", "없는말"]
         rare = [await titles(s, q) for q in queries]
         monkeypatch.setattr(replay.store, "COMMON_MATCHES", 2)
@@ -296,8 +347,12 @@ async def test_channel_candidates_are_the_listed_replays(database_url: str) -> N
         await s.replays.update(gone, ReplayEdit(status="unpublished"))
         await s.replays.record_view(shown, "a")
         [candidate] = await s.replays.channel_candidates()
-        assert (candidate.id, candidate.title, candidate.duration_seconds,
-                candidate.popularity) == (shown, "편성 가능", 1800, 1)
+        assert (
+            candidate.id,
+            candidate.title,
+            candidate.duration_seconds,
+            candidate.popularity,
+        ) == (shown, "편성 가능", 1800, 1)
         assert candidate.published_at.tzinfo is not None
 
 
@@ -306,27 +361,73 @@ def corpus(count: int) -> list[tuple[str, str, str, tuple[str, ...]]]:
     import random
 
     rng = random.Random(11)
-    words = ["교통정책", "청책토론회", "주택공급", "미세먼지", "지하철", "버스노선", "따릉이",
-             "한강공원", "광화문", "보행", "친화", "도시", "서울", "시장과의대화", "재개발",
-             "traffic", "Forum", "東京都", "交通", "AI", "설명회", "책"]
+    words = [
+        "교통정책",
+        "청책토론회",
+        "주택공급",
+        "미세먼지",
+        "지하철",
+        "버스노선",
+        "따릉이",
+        "한강공원",
+        "광화문",
+        "보행",
+        "친화",
+        "도시",
+        "서울",
+        "시장과의대화",
+        "재개발",
+        "traffic",
+        "Forum",
+        "東京都",
+        "交通",
+        "AI",
+        "설명회",
+        "책",
+    ]
     names = ("김교통", "이주택", "박 민준", "최서연")
-    return [(" ".join(rng.sample(words, rng.randint(2, 4))),
-             " ".join(rng.sample(words, rng.randint(3, 6))),
-             rng.choice(("교통", "주택", "문화")),
-             tuple(rng.sample(names, rng.randint(0, 2)))) for _ in range(count)]
+    return [
+        (
+            " ".join(rng.sample(words, rng.randint(2, 4))),
+            " ".join(rng.sample(words, rng.randint(3, 6))),
+            rng.choice(("교통", "주택", "문화")),
+            tuple(rng.sample(names, rng.randint(0, 2))),
+        )
+        for _ in range(count)
+    ]
 
 
 SAME_QUERIES = [
-    ("교통정책", {}), ("교통", {}), ("책", {}), ("통", {}), ("정책 교통", {}),
-    ("청책토론", {}), ("친화도시", {}), ("보행 친화", {}), ("traffic", {}), ("FORUM", {}),
-    ("東京", {}), ("交", {}), ("ai", {}), ("민준", {}), ("박민준", {}), ("없는말", {}),
-    ("", {"staff": "민준"}), ("서울", {"category": "교통"}), ("", {"sort": "most_viewed"}),
-    ("도시", {"sort": "most_viewed"}), ('"교통', {}), ("%", {}), ("_", {}), ("a-b", {}),
+    ("교통정책", {}),
+    ("교통", {}),
+    ("책", {}),
+    ("통", {}),
+    ("정책 교통", {}),
+    ("청책토론", {}),
+    ("친화도시", {}),
+    ("보행 친화", {}),
+    ("traffic", {}),
+    ("FORUM", {}),
+    ("東京", {}),
+    ("交", {}),
+    ("ai", {}),
+    ("민준", {}),
+    ("박민준", {}),
+    ("없는말", {}),
+    ("", {"staff": "민준"}),
+    ("서울", {"category": "교통"}),
+    ("", {"sort": "most_viewed"}),
+    ("도시", {"sort": "most_viewed"}),
+    ('"교통', {}),
+    ("%", {}),
+    ("_", {}),
+    ("a-b", {}),
 ]
 
 
 async def test_both_engines_answer_every_query_alike(
-        tmp_path: Path, postgres_schema: tuple[str, str]) -> None:
+    tmp_path: Path, postgres_schema: tuple[str, str]
+) -> None:
     """The same catalog on SQLite (FTS5) and PostgreSQL (pg_trgm and the bigram tsvector):
     every query, filter and sort returns the same replays in the same order, page by page."""
     engines = [f"sqlite:///{tmp_path / 'same.db'}", postgres_schema[0]]
@@ -334,17 +435,22 @@ async def test_both_engines_answer_every_query_alike(
     for url in engines:
         async with stores(url) as s:
             for i, (title, description, category, staff) in enumerate(corpus(120)):
-                replay_id = await s.publish(title, description=description,
-                                            category=category, staff=staff,
-                                            starts_at=T0 + timedelta(hours=i))
+                replay_id = await s.publish(
+                    title,
+                    description=description,
+                    category=category,
+                    staff=staff,
+                    starts_at=T0 + timedelta(hours=i),
+                )
                 for viewer in range(i % 7):
                     await s.replays.record_view(replay_id, f"v{viewer}")
             pages: list[list[str]] = []
             for text, extra in SAME_QUERIES:
                 cursor = None
                 while True:
-                    page = await s.replays.search(ReplayQuery(text=text, limit=25,
-                                                              cursor=cursor, **extra))
+                    page = await s.replays.search(
+                        ReplayQuery(text=text, limit=25, cursor=cursor, **extra)
+                    )
                     pages.append([r.title + "|" + str(r.aired_at) for r in page.items])
                     if page.next_cursor is None:
                         break

@@ -19,10 +19,19 @@ T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 
 def make(replay_id: int = 1, *, trim: int = 0, duration: int = 3600, **kw: object) -> Replay:
     fields: dict[str, object] = dict(
-        id=replay_id, broadcast_id=replay_id, title="교통정책 토론회", description="",
-        category="교통", staff=("김서울",), recording_url="/r.m3u8", thumbnail_url="",
-        duration_seconds=duration, aired_at=T0,
-        recording_started_at=T0 + timedelta(seconds=trim), published_at=T0)
+        id=replay_id,
+        broadcast_id=replay_id,
+        title="교통정책 토론회",
+        description="",
+        category="교통",
+        staff=("김서울",),
+        recording_url="/r.m3u8",
+        thumbnail_url="",
+        duration_seconds=duration,
+        aired_at=T0,
+        recording_started_at=T0 + timedelta(seconds=trim),
+        published_at=T0,
+    )
     fields.update(kw)
     return Replay(**fields)  # type: ignore[arg-type]
 
@@ -69,10 +78,18 @@ def test_every_term_is_quoted_as_one_string(raw: str) -> None:
             assert '"' not in body[1:-1].replace('""', "")
 
 
-@pytest.mark.parametrize(("raw", "seconds"), [
-    ("3723", 3723), ("1h2m3s", 3723), ("62m", 3720), ("45s", 45), ("1H", 3600), ("0", 0),
-    ("1m30", 90),
-])
+@pytest.mark.parametrize(
+    ("raw", "seconds"),
+    [
+        ("3723", 3723),
+        ("1h2m3s", 3723),
+        ("62m", 3720),
+        ("45s", 45),
+        ("1H", 3600),
+        ("0", 0),
+        ("1m30", 90),
+    ],
+)
 def test_deep_link_timestamps_parse(raw: str, seconds: int) -> None:
     """`?t=` accepts plain seconds and the h/m/s form, case-insensitively."""
     assert parse_timestamp(raw) == seconds
@@ -101,8 +118,10 @@ def test_start_position_ignores_links_past_the_end() -> None:
 def test_window_maps_recording_seconds_to_wall_clock_and_offsets() -> None:
     """An untrimmed replay: 60–120 s is 01:01–01:02 UTC on the broadcast's day."""
     w = window(make(), 60, 120)
-    assert (w.start_utc, w.end_utc) == ("2026-11-02T01:01:00.000000+00:00",
-                                        "2026-11-02T01:02:00.000000+00:00")
+    assert (w.start_utc, w.end_utc) == (
+        "2026-11-02T01:01:00.000000+00:00",
+        "2026-11-02T01:02:00.000000+00:00",
+    )
     assert (w.offset_from, w.offset_to) == (60, 120)
 
 
@@ -121,8 +140,13 @@ def test_window_rules_for_bad_times() -> None:
     """Negative, reversed, non-finite or over-long windows are refused naming the parameter;
     a window past the end is clamped to the duration."""
     replay = make(duration=100)
-    for start, end, field in [(-1, 10, "from"), (10, 5, "to"), (0, 601, "to"),
-                              (float("nan"), 5, "from"), (0, float("inf"), "to")]:
+    for start, end, field in [
+        (-1, 10, "from"),
+        (10, 5, "to"),
+        (0, 601, "to"),
+        (float("nan"), 5, "from"),
+        (0, float("inf"), "to"),
+    ]:
         with pytest.raises(TimeError) as caught:
             window(replay, start, end)
         assert caught.value.field == field
@@ -134,7 +158,8 @@ def test_cursor_round_trip_and_tampering() -> None:
     """A cursor decodes to what was encoded; garbage or a cursor of another sort is refused."""
     text = cursors.encode(cursors.Cursor("newest", "2026-11-02T01:00:00+00:00", 7))
     assert cursors.decode(text, "newest") == cursors.Cursor(
-        "newest", "2026-11-02T01:00:00+00:00", 7)
+        "newest", "2026-11-02T01:00:00+00:00", 7
+    )
     for bad in ["", "!!!", "e30", text + "x"]:
         with pytest.raises(cursors.CursorError):
             cursors.decode(bad, "newest")

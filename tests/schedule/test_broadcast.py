@@ -53,8 +53,16 @@ def test_required_fields_are_all_named() -> None:
 
 def test_lengths_and_types() -> None:
     """Too long, wrong type and unknown fields are each reported by name."""
-    found = errors({**GOOD, "title": "가" * (TITLE_MAX + 1), "description": 5,
-                    "staff": "x" * 41, "colour": "red", "stream_url": "javascript:alert(1)"})
+    found = errors(
+        {
+            **GOOD,
+            "title": "가" * (TITLE_MAX + 1),
+            "description": 5,
+            "staff": "x" * 41,
+            "colour": "red",
+            "stream_url": "javascript:alert(1)",
+        }
+    )
     assert f"at most {TITLE_MAX}" in found["title"]
     assert found["description"] == "must be a string"
     assert "at most 40" in found["staff"]
@@ -78,9 +86,10 @@ def test_blank_title_after_cleaning_is_empty() -> None:
 def test_overlap_names_the_colliding_broadcast() -> None:
     """find_overlap returns the earliest colliding broadcast, ignoring cancelled ones."""
     t = datetime(2026, 11, 25, 5, tzinfo=UTC)
-    others = [Broadcast(3, "취소된 회의", "", "회의", t, t + timedelta(hours=2), "cancelled"),
-              Broadcast(4, "확대간부회의", "", "회의", t + timedelta(minutes=30),
-                        t + timedelta(hours=1))]
+    others = [
+        Broadcast(3, "취소된 회의", "", "회의", t, t + timedelta(hours=2), "cancelled"),
+        Broadcast(4, "확대간부회의", "", "회의", t + timedelta(minutes=30), t + timedelta(hours=1)),
+    ]
     assert find_overlap(t, t + timedelta(hours=1), others) == others[1]
     assert find_overlap(t + timedelta(hours=1), t + timedelta(hours=2), others) is None
     assert find_overlap(t, t + timedelta(hours=1), others, exclude_id=4) is None

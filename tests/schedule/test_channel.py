@@ -27,13 +27,15 @@ WINDOW = timedelta(hours=6)
 
 
 def live(bid: int, start: datetime, minutes: int, status: str = "planned") -> Broadcast:
-    return Broadcast(bid, f"생방송 {bid}", "", "회의", start, start + timedelta(minutes=minutes),
-                     status)
+    return Broadcast(
+        bid, f"생방송 {bid}", "", "회의", start, start + timedelta(minutes=minutes), status
+    )
 
 
 def replay(rid: int, minutes: float, popularity: int = 10, age_days: int = 1) -> ReplayCandidate:
-    return ReplayCandidate(rid, f"다시보기 {rid}", int(minutes * 60),
-                           START - timedelta(days=age_days), popularity)
+    return ReplayCandidate(
+        rid, f"다시보기 {rid}", int(minutes * 60), START - timedelta(days=age_days), popularity
+    )
 
 
 @st.composite
@@ -52,14 +54,19 @@ def lives_strategy(draw: st.DrawFn) -> list[Broadcast]:
 
 
 replays_strategy = st.lists(
-    st.builds(ReplayCandidate,
-              id=st.integers(1, 60),
-              title=st.sampled_from(["다시보기", "청책토론회", "시장 브리핑"]),
-              duration_seconds=st.integers(0, 3 * 3600),
-              published_at=st.datetimes(min_value=datetime(2026, 1, 1),
-                                        max_value=datetime(2026, 12, 31), timezones=st.just(UTC)),
-              popularity=st.integers(0, 10_000)),
-    max_size=25, unique_by=lambda r: r.id)
+    st.builds(
+        ReplayCandidate,
+        id=st.integers(1, 60),
+        title=st.sampled_from(["다시보기", "청책토론회", "시장 브리핑"]),
+        duration_seconds=st.integers(0, 3 * 3600),
+        published_at=st.datetimes(
+            min_value=datetime(2026, 1, 1), max_value=datetime(2026, 12, 31), timezones=st.just(UTC)
+        ),
+        popularity=st.integers(0, 10_000),
+    ),
+    max_size=25,
+    unique_by=lambda r: r.id,
+)
 window_strategy = st.integers(0, 12 * 60).map(lambda m: timedelta(minutes=m))
 
 
@@ -92,8 +99,9 @@ def assert_no_back_to_back(slots: list[ChannelSlot]) -> None:
 
 @settings(max_examples=150, deadline=None)
 @given(lives=lives_strategy(), replays=replays_strategy, window=window_strategy)
-def test_channel_properties(lives: list[Broadcast], replays: list[ReplayCandidate],
-                            window: timedelta) -> None:
+def test_channel_properties(
+    lives: list[Broadcast], replays: list[ReplayCandidate], window: timedelta
+) -> None:
     """Exactly 24 h, no gap, no overlap, lives untouched, no repeat in the window, cut
     replays marked, stable under recomputation and input order."""
     slots = build_channel(DAY, lives, replays, repeat_window=window)
@@ -133,8 +141,9 @@ def test_channel_properties(lives: list[Broadcast], replays: list[ReplayCandidat
 
 @settings(max_examples=150, deadline=None)
 @given(lives=lives_strategy(), replays=replays_strategy, window=window_strategy)
-def test_no_repeat_across_midnight(lives: list[Broadcast], replays: list[ReplayCandidate],
-                                   window: timedelta) -> None:
+def test_no_repeat_across_midnight(
+    lives: list[Broadcast], replays: list[ReplayCandidate], window: timedelta
+) -> None:
     """Two days computed separately, laid end to end: still no replay starts twice inside
     the window."""
     today = build_channel(DAY, lives, replays, repeat_window=window)
@@ -151,12 +160,16 @@ def test_midnight_halves_the_catalog_only_near_midnight() -> None:
     days = [DAY + timedelta(days=k) for k in range(8)]
     for d in days:
         start, end = day_bounds(d)
-        plays = [s.start for s in build_channel(d, [], [replay(1, 60)], repeat_window=window)
-                 if s.replay_id == 1]
+        plays = [
+            s.start
+            for s in build_channel(d, [], [replay(1, 60)], repeat_window=window)
+            if s.replay_id == 1
+        ]
         assert all(b - a >= window for a, b in itertools.pairwise(plays))
         assert bool([t for t in plays if t > end - window]) == evening(d, 1)
         assert bool([t for t in plays if t < start + window]) == (
-            not evening(d - timedelta(days=1), 1))
+            not evening(d - timedelta(days=1), 1)
+        )
         assert {start + timedelta(hours=h) for h in (5, 10, 15)} <= set(plays)
     # the halves differ over these days, so both branches of the rule were exercised
     assert len({evening(d, 1) for d in days}) == 2
@@ -168,11 +181,17 @@ def test_short_gaps_become_cards(gap_seconds: int, shortest_minutes: int) -> Non
     """A gap shorter than every replay (and than the minimum cut) is one 'card' slot."""
     first = live(1, START + timedelta(hours=10), 60)
     second = live(2, first.ends_at + timedelta(seconds=gap_seconds), 60)
-    slots = build_channel(DAY, [first, second], [replay(9, shortest_minutes)],
-                          repeat_window=WINDOW, min_cut=timedelta(minutes=20))
+    slots = build_channel(
+        DAY,
+        [first, second],
+        [replay(9, shortest_minutes)],
+        repeat_window=WINDOW,
+        min_cut=timedelta(minutes=20),
+    )
     between = [s for s in slots if first.ends_at <= s.start < second.starts_at]
     assert [(s.kind, s.title, s.start, s.end) for s in between] == [
-        ("card", CARD_TITLE, first.ends_at, second.starts_at)]
+        ("card", CARD_TITLE, first.ends_at, second.starts_at)
+    ]
 
 
 def test_replay_running_into_a_live_is_cut() -> None:
@@ -188,9 +207,11 @@ def test_replay_running_into_a_live_is_cut() -> None:
 
 def test_recent_and_popular_come_first() -> None:
     """With room for one, the channel picks the popular recent replay over old or unwatched."""
-    candidates = [replay(1, 30, popularity=5000, age_days=60),
-                  replay(2, 30, popularity=3, age_days=1),
-                  replay(3, 30, popularity=4000, age_days=1)]
+    candidates = [
+        replay(1, 30, popularity=5000, age_days=60),
+        replay(2, 30, popularity=3, age_days=1),
+        replay(3, 30, popularity=4000, age_days=1),
+    ]
     slots = build_channel(DAY, [], candidates, repeat_window=timedelta(hours=24))
     assert slots[0].replay_id == 3
 
@@ -207,22 +228,27 @@ def test_live_from_the_evening_before_starts_with_an_offset() -> None:
     b = live(1, START - timedelta(hours=1), 120)
     slots = build_channel(DAY, [b], [replay(2, 30)], repeat_window=WINDOW)
     assert (slots[0].kind, slots[0].offset_seconds, slots[0].end) == (
-        "live", 3600, START + timedelta(hours=1))
+        "live",
+        3600,
+        START + timedelta(hours=1),
+    )
 
 
 def test_episodes_of_one_show_are_separated() -> None:
     """Two episodes of the same show and nothing else: a short card between them, never
     one straight after the other."""
-    episodes = [ReplayCandidate(rid, "청책토론회", 1800, START - timedelta(days=1), 10)
-                for rid in (1, 2)]
+    episodes = [
+        ReplayCandidate(rid, "청책토론회", 1800, START - timedelta(days=1), 10) for rid in (1, 2)
+    ]
     slots = build_channel(DAY, [], episodes, repeat_window=timedelta(0))
     assert_no_back_to_back(slots)
     assert [s.kind for s in slots[:3]] == ["replay", "card", "replay"]
     assert slots[1].duration_seconds == SHOW_BREAK.total_seconds()
 
 
-def unchanged_outside(before: list[ChannelSlot], after: list[ChannelSlot],
-                      lives: list[Broadcast]) -> None:
+def unchanged_outside(
+    before: list[ChannelSlot], after: list[ChannelSlot], lives: list[Broadcast]
+) -> None:
     """Every published replay or card slot that no live touches is still there."""
     spans = [(b.starts_at, b.ends_at) for b in lives if b.on_channel]
     for slot in before:
@@ -231,16 +257,26 @@ def unchanged_outside(before: list[ChannelSlot], after: list[ChannelSlot],
         if slot.kind == "replay":
             assert slot in after, slot
         else:  # cards may merge with a neighbouring card, never shrink
-            assert any(c.kind == "card" and c.start <= slot.start and slot.end <= c.end
-                       for c in after), slot
+            assert any(
+                c.kind == "card" and c.start <= slot.start and slot.end <= c.end for c in after
+            ), slot
 
 
 @settings(max_examples=120, deadline=None)
-@given(lives=lives_strategy(), replays=replays_strategy, window=window_strategy,
-       changed=lives_strategy(), newcomers=replays_strategy)
-def test_replan_keeps_what_no_live_touches(lives: list[Broadcast], replays: list[ReplayCandidate],
-                                           window: timedelta, changed: list[Broadcast],
-                                           newcomers: list[ReplayCandidate]) -> None:
+@given(
+    lives=lives_strategy(),
+    replays=replays_strategy,
+    window=window_strategy,
+    changed=lives_strategy(),
+    newcomers=replays_strategy,
+)
+def test_replan_keeps_what_no_live_touches(
+    lives: list[Broadcast],
+    replays: list[ReplayCandidate],
+    window: timedelta,
+    changed: list[Broadcast],
+    newcomers: list[ReplayCandidate],
+) -> None:
     """A published day replanned after lives were added, moved, cut short or cancelled and
     new replays joined the catalog: the same day rules hold (gapless, lives at their times,
     no repeat in the window, no back-to-back), slots no new live touches are unchanged, and
@@ -256,8 +292,9 @@ def test_replan_keeps_what_no_live_touches(lives: list[Broadcast], replays: list
     for b in changed:
         mine = [s for s in after if s.broadcast_id == b.id]
         if b.on_channel and b.starts_at < END and b.ends_at > START:
-            assert [(s.start, s.end) for s in mine] == [(max(b.starts_at, START),
-                                                         min(b.ends_at, END))]
+            assert [(s.start, s.end) for s in mine] == [
+                (max(b.starts_at, START), min(b.ends_at, END))
+            ]
     unchanged_outside(published, after, changed)
     assert replan(DAY, after, changed, catalog, repeat_window=window) == after
 
@@ -277,23 +314,21 @@ def test_a_withdrawn_replay_is_replaced_where_it_stood() -> None:
     catalog = [replay(rid, 50, age_days=3) for rid in range(1, 8)]
     published = build_channel(DAY, [], catalog, repeat_window=WINDOW)
     gone = published[0].replay_id
-    after = replan(DAY, published, [], [r for r in catalog if r.id != gone],
-                   repeat_window=WINDOW)
+    after = replan(DAY, published, [], [r for r in catalog if r.id != gone], repeat_window=WINDOW)
     assert all(s.replay_id != gone for s in after)
-    assert [s for s in published if s.replay_id != gone] == [
-        s for s in after if s in published]
+    assert [s for s in published if s.replay_id != gone] == [s for s in after if s in published]
 
 
 @settings(max_examples=100, deadline=None)
 @given(replays=replays_strategy, window=window_strategy)
-def test_no_back_to_back_across_midnight(replays: list[ReplayCandidate],
-                                         window: timedelta) -> None:
+def test_no_back_to_back_across_midnight(replays: list[ReplayCandidate], window: timedelta) -> None:
     """A day built knowing the replay that ends the day before at midnight does not open
     with another episode of it (nothing else about the day's rules changes)."""
     today = build_channel(DAY, [], replays, repeat_window=window)
     last = today[-1]
     after = last.title if last.kind == "replay" else None
-    tomorrow = build_channel(DAY + timedelta(days=1), [], replays, repeat_window=window,
-                             after_title=after)
+    tomorrow = build_channel(
+        DAY + timedelta(days=1), [], replays, repeat_window=window, after_title=after
+    )
     assert_no_back_to_back(today + tomorrow)
     assert_no_repeat(today + tomorrow, window)

@@ -29,16 +29,25 @@ T = datetime(2026, 11, 25, 14, 0, tzinfo=SEOUL)
 NOW = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
 # What the web layer passes in (web.schedule.routes.SITE_PATHS and EXPORT_LABELS).
 PATHS = SitePaths(broadcast="/broadcasts/{id}", replay="/replays/{id}", live="/live/{id}")
-LABELS = ExportLabels(replay="다시보기", replay_cut="다시보기 (일부)", cast="출연: {names}",
-                      location="라이브서울 {url}", reminder="{minutes}분 뒤 라이브서울: {title}")
+LABELS = ExportLabels(
+    replay="다시보기",
+    replay_cut="다시보기 (일부)",
+    cast="출연: {names}",
+    location="라이브서울 {url}",
+    reminder="{minutes}분 뒤 라이브서울: {title}",
+)
 
 
 def broadcast(bid: int = 1, **kw: object) -> Broadcast:
     fields: dict[str, object] = {
-        "id": bid, "title": "교통 정책; 시민, 토론 \\ <회의> & \"질문\"",
+        "id": bid,
+        "title": '교통 정책; 시민, 토론 \\ <회의> & "질문"',
         "description": "첫 줄\n둘째 줄: 버스·지하철 요금 개편 " + "긴 설명 " * 30,
-        "category": "정책토론", "starts_at": T, "ends_at": T + timedelta(minutes=90),
-        "status": "planned", "staff": ("서울시장", "교통정책과장"),
+        "category": "정책토론",
+        "starts_at": T,
+        "ends_at": T + timedelta(minutes=90),
+        "status": "planned",
+        "staff": ("서울시장", "교통정책과장"),
         "thumbnail_url": "/static/og/live.png",
     }
     fields.update(kw)
@@ -54,8 +63,15 @@ def channel() -> tuple[list, dict[int, Broadcast]]:  # type: ignore[type-arg]
 def test_xmltv_is_valid_against_the_dtd_with_seoul_offsets() -> None:
     """The XMLTV document validates against xmltv.dtd and every time ends in +0900."""
     slots, broadcasts = channel()
-    document = xmltv(slots, broadcasts, channel_id="live-seoul.example", channel_name="라이브서울",
-                     base_url="https://live.example", paths=PATHS, labels=LABELS)
+    document = xmltv(
+        slots,
+        broadcasts,
+        channel_id="live-seoul.example",
+        channel_name="라이브서울",
+        base_url="https://live.example",
+        paths=PATHS,
+        labels=LABELS,
+    )
     root = etree.fromstring(document)
     assert DTD.validate(root), DTD.error_log.filter_from_errors()
     programmes = root.findall("programme")
@@ -70,12 +86,29 @@ def test_xmltv_is_valid_against_the_dtd_with_seoul_offsets() -> None:
 
 def test_icalendar_parses_with_reminders_in_seoul_time() -> None:
     """The icalendar package reads every event back: times, text, reminder, status."""
-    items = [broadcast(1), broadcast(2, status="cancelled", starts_at=T + timedelta(days=1),
-                                     ends_at=T + timedelta(days=1, hours=1)),
-             broadcast(3, status="ended", starts_at=T - timedelta(days=1),
-                       ends_at=T - timedelta(days=1) + timedelta(hours=1))]
-    text = icalendar(items, base_url="https://live.example", name="라이브서울 편성표", now=NOW,
-                      paths=PATHS, labels=LABELS)
+    items = [
+        broadcast(1),
+        broadcast(
+            2,
+            status="cancelled",
+            starts_at=T + timedelta(days=1),
+            ends_at=T + timedelta(days=1, hours=1),
+        ),
+        broadcast(
+            3,
+            status="ended",
+            starts_at=T - timedelta(days=1),
+            ends_at=T - timedelta(days=1) + timedelta(hours=1),
+        ),
+    ]
+    text = icalendar(
+        items,
+        base_url="https://live.example",
+        name="라이브서울 편성표",
+        now=NOW,
+        paths=PATHS,
+        labels=LABELS,
+    )
     assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
     cal = ical.Calendar.from_ical(text)
     events = {int(str(e["UID"]).split("-")[1].split("@")[0]): e for e in cal.walk("VEVENT")}
@@ -96,8 +129,14 @@ def test_icalendar_parses_with_reminders_in_seoul_time() -> None:
 def test_folding_keeps_text_and_octet_limit(text: str) -> None:
     """Folded lines are at most 75 octets and unfold to the original text (control
     characters other than the line break dropped)."""
-    body = icalendar([broadcast(1, title=text)], base_url="https://live.example",
-                     name="라이브서울", now=NOW, paths=PATHS, labels=LABELS)
+    body = icalendar(
+        [broadcast(1, title=text)],
+        base_url="https://live.example",
+        name="라이브서울",
+        now=NOW,
+        paths=PATHS,
+        labels=LABELS,
+    )
     assert all(len(part.encode()) <= 75 for part in body.split("\r\n"))
     event = ical.Calendar.from_ical(body).walk("VEVENT")[0]
     assert str(event["SUMMARY"]) == "".join(c for c in text if c == "\n" or ord(c) >= 0x20)

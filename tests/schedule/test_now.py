@@ -31,8 +31,9 @@ def test_joining_a_replay_seven_minutes_in() -> None:
 
 def test_joining_a_live_that_started_yesterday_counts_from_its_start() -> None:
     """A live from 23:30 the day before, joined at 00:10, is 40 minutes in."""
-    b = Broadcast(1, "심야 토론", "", "정책토론", START - timedelta(minutes=30),
-                  START + timedelta(hours=1))
+    b = Broadcast(
+        1, "심야 토론", "", "정책토론", START - timedelta(minutes=30), START + timedelta(hours=1)
+    )
     slots = build_channel(DAY, [b], [], repeat_window=timedelta(hours=1))
     assert now_playing(slots, at(0, 10)).offset_seconds == 40 * 60
 
@@ -50,8 +51,10 @@ def test_outside_the_day_there_is_no_slot() -> None:
 @given(seconds=st.integers(0, 24 * 3600 - 1))
 def test_every_instant_of_the_day_has_exactly_one_slot(seconds: int) -> None:
     """Any instant of the day falls in the one slot that covers it; offsets are consistent."""
-    lives = [Broadcast(1, "a", "", "회의", at(9, 0), at(10, 30)),
-             Broadcast(2, "b", "", "회의", at(18, 0), at(19, 0))]
+    lives = [
+        Broadcast(1, "a", "", "회의", at(9, 0), at(10, 30)),
+        Broadcast(2, "b", "", "회의", at(18, 0), at(19, 0)),
+    ]
     replays = [ReplayCandidate(i, f"r{i}", 1500 + 600 * i, START, i) for i in range(1, 6)]
     slots = build_channel(DAY, lives, replays, repeat_window=timedelta(hours=2))
     instant = START + timedelta(seconds=seconds)
@@ -60,4 +63,5 @@ def test_every_instant_of_the_day_has_exactly_one_slot(seconds: int) -> None:
     assert now.slot.start <= instant < now.slot.end
     assert [s for s in slots if s.start <= instant < s.end] == [now.slot]
     assert now.offset_seconds == now.slot.offset_seconds + int(
-        (instant - now.slot.start).total_seconds())
+        (instant - now.slot.start).total_seconds()
+    )

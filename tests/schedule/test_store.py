@@ -23,11 +23,17 @@ from tests.support import migrated
 T = datetime(2026, 11, 25, 5, 0, tzinfo=UTC)
 
 
-def draft(title: str = "확대간부회의", start: datetime = T, minutes: int = 60,
-          status: str = "planned") -> BroadcastDraft:
-    return BroadcastDraft(title=title, category="회의", starts_at=start,
-                          ends_at=start + timedelta(minutes=minutes), staff=("서울시장",),
-                          status=status)
+def draft(
+    title: str = "확대간부회의", start: datetime = T, minutes: int = 60, status: str = "planned"
+) -> BroadcastDraft:
+    return BroadcastDraft(
+        title=title,
+        category="회의",
+        starts_at=start,
+        ends_at=start + timedelta(minutes=minutes),
+        staff=("서울시장",),
+        status=status,
+    )
 
 
 @asynccontextmanager
@@ -62,20 +68,24 @@ async def test_overlap_is_refused_naming_the_other(database_url: str) -> None:
 async def test_rows_written_without_microseconds_still_collide(database_url: str) -> None:
     """Rows written by other tools (`...:00+00:00`) are compared by time, not by text."""
     async with migrated(database_url) as db, store(database_url) as s:
-        await db.execute("INSERT INTO broadcasts (title, category, starts_at, ends_at,"
-                         " created_at, updated_at) VALUES ('외부', '회의', ?, ?, 'x', 'x')",
-                         (T.isoformat(), (T + timedelta(hours=1)).isoformat()))
+        await db.execute(
+            "INSERT INTO broadcasts (title, category, starts_at, ends_at,"
+            " created_at, updated_at) VALUES ('외부', '회의', ?, ?, 'x', 'x')",
+            (T.isoformat(), (T + timedelta(hours=1)).isoformat()),
+        )
         with pytest.raises(OverlapError):
             await s.create(draft(start=T + timedelta(minutes=59, seconds=59)))
         assert (await s.create(draft(start=T + timedelta(hours=1)))).starts_at == T + timedelta(
-            hours=1)
+            hours=1
+        )
 
 
 async def test_concurrent_creates_book_an_hour_once(database_url: str) -> None:
     """Two processes' stores racing for the same hour: exactly one wins."""
     async with store(database_url) as a, store(database_url) as b:
-        results = await asyncio.gather(a.create(draft("A")), b.create(draft("B")),
-                                       return_exceptions=True)
+        results = await asyncio.gather(
+            a.create(draft("A")), b.create(draft("B")), return_exceptions=True
+        )
     assert sorted(type(r).__name__ for r in results) == ["Broadcast", "OverlapError"]
 
 
@@ -83,8 +93,11 @@ async def test_hosts_racing_for_overlapping_hours_book_one(database_url: str) ->
     """Three hosts (a `Database` each), four operators on each, all booking overlapping
     hours at once: exactly one booking is stored, every other one is refused."""
     async with store(database_url) as a, store(database_url) as b, store(database_url) as c:
-        attempts = [host.create(draft(f"{n}-{i}", T + timedelta(minutes=10 * i)))
-                    for n, host in enumerate((a, b, c)) for i in range(4)]
+        attempts = [
+            host.create(draft(f"{n}-{i}", T + timedelta(minutes=10 * i)))
+            for n, host in enumerate((a, b, c))
+            for i in range(4)
+        ]
         results = await asyncio.gather(*attempts, return_exceptions=True)
         assert sorted(type(r).__name__ for r in results) == ["Broadcast"] + ["OverlapError"] * 11
         assert len(await a.between(T - timedelta(hours=1), T + timedelta(hours=3))) == 1
@@ -129,8 +142,13 @@ async def test_batch_is_all_or_nothing(database_url: str) -> None:
     async with store(database_url) as s:
         existing = await s.create(draft("기존", T + timedelta(hours=5)))
         with pytest.raises(BatchError) as caught:
-            await s.create_many([draft("1"), draft("2", T + timedelta(hours=5, minutes=30)),
-                                 draft("3", T + timedelta(minutes=30))])
+            await s.create_many(
+                [
+                    draft("1"),
+                    draft("2", T + timedelta(hours=5, minutes=30)),
+                    draft("3", T + timedelta(minutes=30)),
+                ]
+            )
         problems = {i: e.message for i, e in caught.value.problems}
         assert set(problems) == {1, 2}
         assert f"broadcast {existing.id}" in problems[1]
@@ -143,7 +161,8 @@ async def test_marker_writes_a_batch_once_across_processes(database_url: str) ->
     async with store(database_url) as a, store(database_url) as b, store(database_url) as c:
         batch = [draft("1"), draft("2", T + timedelta(hours=1))]
         results = await asyncio.gather(
-            *(x.create_many(batch, marker="demo:day") for x in (a, b, c)))
+            *(x.create_many(batch, marker="demo:day") for x in (a, b, c))
+        )
         assert sorted(r is None for r in results) == [False, True, True]
         assert len(await a.between(T, T + timedelta(hours=3))) == 2
         assert await a.marker_exists("demo:day")

@@ -20,8 +20,14 @@ def add_live_broadcast(db_path: Path, title: str = "서울시장과의 대화") 
         cur = con.execute(
             "INSERT INTO broadcasts (title, description, category, starts_at, ends_at, status,"
             " created_at, updated_at) VALUES (?, ?, 'talk', ?, ?, 'live', ?, ?)",
-            (title, "시민과 함께하는 생방송", (now - timedelta(minutes=10)).isoformat(),
-             (now + timedelta(hours=1)).isoformat(), now.isoformat(), now.isoformat()),
+            (
+                title,
+                "시민과 함께하는 생방송",
+                (now - timedelta(minutes=10)).isoformat(),
+                (now + timedelta(hours=1)).isoformat(),
+                now.isoformat(),
+                now.isoformat(),
+            ),
         )
         broadcast_id = cur.lastrowid
     assert broadcast_id is not None
@@ -36,8 +42,14 @@ def guest(client: HttpClient, base: str = "", nickname: str = "시민") -> str:
     return token
 
 
-def post_comment(client: HttpClient, csrf: str, broadcast_id: int, text: str,
-                 base: str = "", question: bool = False) -> dict[str, Any]:
+def post_comment(
+    client: HttpClient,
+    csrf: str,
+    broadcast_id: int,
+    text: str,
+    base: str = "",
+    question: bool = False,
+) -> dict[str, Any]:
     """Post one comment through the HTTP API (same hub path as the WebSocket)."""
     response = client.post(
         f"{base}/api/broadcasts/{broadcast_id}/comments",

@@ -32,8 +32,9 @@ def unb64url(text: str) -> bytes:
 
 
 def public_bytes(key: ec.EllipticCurvePrivateKey) -> bytes:
-    return key.public_key().public_bytes(serialization.Encoding.X962,
-                                         serialization.PublicFormat.UncompressedPoint)
+    return key.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
 
 
 def vapid_keys() -> tuple[str, str]:
@@ -48,12 +49,15 @@ class Browser:
 
     endpoint: str
     key: ec.EllipticCurvePrivateKey = field(
-        default_factory=lambda: ec.generate_private_key(ec.SECP256R1()))
+        default_factory=lambda: ec.generate_private_key(ec.SECP256R1())
+    )
     auth: bytes = field(default_factory=lambda: os.urandom(16))
 
     def subscription(self) -> dict[str, Any]:
-        return {"endpoint": self.endpoint,
-                "keys": {"p256dh": b64url(public_bytes(self.key)), "auth": b64url(self.auth)}}
+        return {
+            "endpoint": self.endpoint,
+            "keys": {"p256dh": b64url(public_bytes(self.key)), "auth": b64url(self.auth)},
+        }
 
 
 @dataclass
@@ -124,11 +128,15 @@ class PushService:
         head, payload, signature = fields["t"].split(".")
         raw = unb64url(signature)
         assert len(raw) == 64, "ES256 signatures are r||s, 64 bytes"
-        key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(),
-                                                           unb64url(self.vapid_public))
+        key = ec.EllipticCurvePublicKey.from_encoded_point(
+            ec.SECP256R1(), unb64url(self.vapid_public)
+        )
         try:
-            key.verify(encode_dss_signature(int.from_bytes(raw[:32]), int.from_bytes(raw[32:])),
-                       f"{head}.{payload}".encode(), ec.ECDSA(hashes.SHA256()))
+            key.verify(
+                encode_dss_signature(int.from_bytes(raw[:32]), int.from_bytes(raw[32:])),
+                f"{head}.{payload}".encode(),
+                ec.ECDSA(hashes.SHA256()),
+            )
         except InvalidSignature:
             raise AssertionError("VAPID JWT signature does not verify") from None
         assert json.loads(unb64url(head)) == {"typ": "JWT", "alg": "ES256"}
@@ -136,15 +144,17 @@ class PushService:
         assert claims["aud"] == self.origin and claims["exp"] > time.time()
         assert lower["content-encoding"] == "aes128gcm"
         browser = self.browsers[path.rsplit("/", 1)[-1]]
-        plain = http_ece.decrypt(body, private_key=browser.key, auth_secret=browser.auth,
-                                 version="aes128gcm")
+        plain = http_ece.decrypt(
+            body, private_key=browser.key, auth_secret=browser.auth, version="aes128gcm"
+        )
         return Delivery(path, claims, json.loads(plain), lower)
 
     def wait(self, count: int) -> list[Delivery]:
         """Block until `count` pushes arrived (or a check failed); bounded by TIMEOUT."""
         with self.arrived:
             done = self.arrived.wait_for(
-                lambda: self.failures or len(self.deliveries) >= count, TIMEOUT)
+                lambda: self.failures or len(self.deliveries) >= count, TIMEOUT
+            )
         assert not self.failures, self.failures
         assert done, f"{len(self.deliveries)} of {count} pushes arrived"
         return list(self.deliveries)

@@ -33,8 +33,12 @@ AUDIT = "/api/moderation/audit"
 @pytest.fixture(scope="module")
 def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A live broadcast, an admin (id 1) and a moderator (id 2), hashed once."""
-    return staff_database(tmp_path_factory.mktemp("admin") / "template.db", PASSWORD,
-                          ("admin", "admin", "관리자"), ("mod", "moderator", "모더레이터"))
+    return staff_database(
+        tmp_path_factory.mktemp("admin") / "template.db",
+        PASSWORD,
+        ("admin", "admin", "관리자"),
+        ("mod", "moderator", "모더레이터"),
+    )
 
 
 @pytest.fixture
@@ -62,13 +66,11 @@ def role_of(client: TestClient, cookie: str) -> str:
     return str(client.get("/api/session", headers=as_(cookie)).json()["role"])
 
 
-def change(client: TestClient, admin: tuple[str, str], account_id: int,
-           **body: Any) -> Any:
+def change(client: TestClient, admin: tuple[str, str], account_id: int, **body: Any) -> Any:
     return client.post(f"/api/admin/accounts/{account_id}", json=body, headers=as_(*admin))
 
 
-def test_disabling_ends_every_session_and_enabling_does_not_revive_them(
-        site: TestClient) -> None:
+def test_disabling_ends_every_session_and_enabling_does_not_revive_them(site: TestClient) -> None:
     """Both of the moderator's sessions end when an admin disables the account; after it
     is enabled again the old cookies stay refused and a new login works."""
     admin = login(site, "admin")
@@ -79,8 +81,9 @@ def test_disabling_ends_every_session_and_enabling_does_not_revive_them(
     assert role_of(site, first) == role_of(site, second) == "anonymous"
     assert site.get(AUDIT, headers=as_(first)).status_code == 401
     site.cookies.clear()
-    assert site.post("/api/login", json={"username": "mod", "password": PASSWORD}
-                     ).status_code == 401
+    assert (
+        site.post("/api/login", json={"username": "mod", "password": PASSWORD}).status_code == 401
+    )
     assert change(site, admin, 2, action="enable").json()["disabled"] is False
     assert role_of(site, first) == "anonymous"
     assert role_of(site, login(site, "mod")[0]) == "moderator"
@@ -103,8 +106,9 @@ def test_password_change_ends_sessions_and_the_old_password(site: TestClient) ->
     assert change(site, admin, 2, action="password", password=NEW_PASSWORD).status_code == 200
     assert role_of(site, mod[0]) == "anonymous"
     site.cookies.clear()
-    assert site.post("/api/login", json={"username": "mod", "password": PASSWORD}
-                     ).status_code == 401
+    assert (
+        site.post("/api/login", json={"username": "mod", "password": PASSWORD}).status_code == 401
+    )
     assert role_of(site, login(site, "mod", NEW_PASSWORD)[0]) == "moderator"
     short = change(site, admin, 2, action="password", password="short")
     assert short.status_code == 400 and short.json()["error"]["field"] == "password"
@@ -133,8 +137,7 @@ def test_only_admins_may_change_accounts(site: TestClient) -> None:
     assert role_of(site, login(site, "admin")[0]) == "admin"
 
 
-def test_open_socket_loses_staff_powers_when_the_account_is_disabled(
-        site: TestClient) -> None:
+def test_open_socket_loses_staff_powers_when_the_account_is_disabled(site: TestClient) -> None:
     """A moderator's socket opened before the account was disabled cannot post as staff
     afterwards: the next message is answered `no_session`."""
     admin, mod = login(site, "admin"), login(site, "mod")
@@ -162,8 +165,11 @@ def test_admin_form_disables_an_account(site: TestClient) -> None:
 
 
 def test_cli_changes_an_account_and_ends_its_sessions(
-        site: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    site: TestClient,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     """`live-seoul account role mod --role official` ends the moderator's session; an
     unknown username is a clear error."""
     mod = login(site, "mod")
@@ -178,8 +184,12 @@ def test_cli_changes_an_account_and_ends_its_sessions(
 
 def signed_ago(settings: Settings, seconds: float, session: Session) -> str:
     """A staff cookie as the server would have signed it `seconds` ago."""
-    codec = SessionCodec(settings.secret_key, settings.session_max_age_days, secure=False,
-                         staff_idle_minutes=settings.staff_idle_minutes)
+    codec = SessionCodec(
+        settings.secret_key,
+        settings.session_max_age_days,
+        secure=False,
+        staff_idle_minutes=settings.staff_idle_minutes,
+    )
 
     class SignedEarlier(TimestampSigner):
         def get_timestamp(self) -> int:
@@ -190,14 +200,20 @@ def signed_ago(settings: Settings, seconds: float, session: Session) -> str:
 
 
 def test_idle_staff_session_expires_and_an_active_one_is_renewed(
-        site: TestClient, settings: Settings) -> None:
+    site: TestClient, settings: Settings
+) -> None:
     """A staff cookie unused for longer than STAFF_IDLE_MINUTES is refused; one used a
     while ago (but within the idle time) is re-signed on its way back."""
     idle = settings.staff_idle_minutes * 60
     with contextlib.closing(sqlite3.connect(settings.database_path)) as db:
         sid_row = db.execute("SELECT id FROM accounts WHERE username = 'mod'").fetchone()
-    mod = Session(sid="s1", nickname="모더레이터", role="moderator", account_id=sid_row[0],
-                  issued_at=time.time() - idle - 100)
+    mod = Session(
+        sid="s1",
+        nickname="모더레이터",
+        role="moderator",
+        account_id=sid_row[0],
+        issued_at=time.time() - idle - 100,
+    )
     stale = signed_ago(settings, idle + 30, mod)
     assert role_of(site, stale) == "anonymous"
     recent = signed_ago(settings, idle / 2, mod)
@@ -207,22 +223,34 @@ def test_idle_staff_session_expires_and_an_active_one_is_renewed(
     assert renewed != recent and role_of(site, renewed) == "moderator"
     fresh = signed_ago(settings, 0, mod)
     assert COOKIE not in site.get("/api/session", headers=as_(fresh)).cookies
-    too_old = signed_ago(settings, 0, Session(
-        sid="s2", nickname="x", role="moderator", account_id=sid_row[0],
-        issued_at=time.time() - settings.session_max_age_days * 86400 - 5))
+    too_old = signed_ago(
+        settings,
+        0,
+        Session(
+            sid="s2",
+            nickname="x",
+            role="moderator",
+            account_id=sid_row[0],
+            issued_at=time.time() - settings.session_max_age_days * 86400 - 5,
+        ),
+    )
     assert role_of(site, too_old) == "anonymous"
 
 
 @pytest.mark.e2e
-def test_role_change_on_one_process_ends_the_session_on_another(tmp_path: Path,
-                                                                template_db: Path) -> None:
+def test_role_change_on_one_process_ends_the_session_on_another(
+    tmp_path: Path, template_db: Path
+) -> None:
     """Two uvicorn processes on one database: an admin demotes the moderator on A; the
     moderator's cookie no longer moderates on B."""
     db = tmp_path / "shared.db"
     shutil.copyfile(template_db, db)
-    with server_pair(db, {}) as (a, b), \
-            httpx.Client(base_url=a.base, timeout=TIMEOUT) as on_a, \
-            httpx.Client(base_url=b.base, timeout=TIMEOUT) as on_b:
+    with (
+        server_pair(db, {}) as (a, b),
+        httpx.Client(base_url=a.base, timeout=TIMEOUT) as on_a,
+        httpx.Client(base_url=b.base, timeout=TIMEOUT) as on_b,
+    ):
+
         def sign_in(client: httpx.Client, username: str) -> tuple[str, str]:
             client.cookies.clear()
             r = client.post("/api/login", json={"username": username, "password": PASSWORD})
@@ -233,8 +261,11 @@ def test_role_change_on_one_process_ends_the_session_on_another(tmp_path: Path,
 
         admin, mod = sign_in(on_a, "admin"), sign_in(on_b, "mod")
         assert on_b.get(AUDIT, headers=as_(*mod)).status_code == 200
-        changed = on_a.post("/api/admin/accounts/2", json={"action": "role", "role": "official"},
-                            headers=as_(*admin))
+        changed = on_a.post(
+            "/api/admin/accounts/2",
+            json={"action": "role", "role": "official"},
+            headers=as_(*admin),
+        )
         assert changed.status_code == 200
         assert on_b.get(AUDIT, headers=as_(*mod)).status_code == 401
         assert on_b.get("/api/session", headers=as_(*mod)).json()["role"] == "anonymous"

@@ -57,14 +57,19 @@ WRITER = textwrap.dedent(
 ).replace("BATCH", str(BATCH))
 
 
-def cli(db: Path, *args: str, env: dict[str, str] | None = None
-        ) -> subprocess.CompletedProcess[str]:
+def cli(
+    db: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run `live-seoul` as a real process against `db`."""
-    full_env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "SECRET_KEY": "t",
-                **(env or {})}
+    full_env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "SECRET_KEY": "t", **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "web.cli", *args], cwd=ROOT, env=full_env, capture_output=True,
-        text=True, timeout=TIMEOUT * 3, check=False,
+        [sys.executable, "-m", "web.cli", *args],
+        cwd=ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT * 3,
+        check=False,
     )
 
 
@@ -84,8 +89,11 @@ def test_backup_while_another_process_writes_is_consistent(tmp_path: Path) -> No
     db = tmp_path / "live.db"
     migrate(db)
     stop = tmp_path / "stop"
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(db), str(stop), "100000"],
-                              stdout=subprocess.PIPE, text=True)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(db), str(stop), "100000"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert writer.stdout is not None
         assert writer.stdout.readline().strip() == "writing"
@@ -130,16 +138,20 @@ def test_restore_round_trip_replaces_the_database_and_keeps_the_old_one(tmp_path
     seed_broadcast(db, 1)
     conn = sqlite3.connect(db, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("INSERT INTO comments (broadcast_id, author_key, author_name, role, client_id,"
-                 " text, created_at) VALUES (1, 'a', 'A', 'guest', 'c1', '백업 전', 'x')")
+    conn.execute(
+        "INSERT INTO comments (broadcast_id, author_key, author_name, role, client_id,"
+        " text, created_at) VALUES (1, 'a', 'A', 'guest', 'c1', '백업 전', 'x')"
+    )
     conn.close()
     backup = tmp_path / "b.db"
     assert cli(db, "db", "backup", str(backup)).returncode == 0
     conn = sqlite3.connect(db, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA wal_autocheckpoint = 0")  # leave the later write in the WAL
-    conn.execute("INSERT INTO comments (broadcast_id, author_key, author_name, role, client_id,"
-                 " text, created_at) VALUES (1, 'a', 'A', 'guest', 'c2', '백업 후', 'x')")
+    conn.execute(
+        "INSERT INTO comments (broadcast_id, author_key, author_name, role, client_id,"
+        " text, created_at) VALUES (1, 'a', 'A', 'guest', 'c2', '백업 후', 'x')"
+    )
     conn.close()
 
     result = cli(db, "db", "restore", str(backup))
@@ -154,7 +166,9 @@ def test_restore_round_trip_replaces_the_database_and_keeps_the_old_one(tmp_path
     assert texts == ["백업 전"]
     kept = sqlite3.connect(db.with_name(db.name + ".pre-restore"))
     assert [r[0] for r in kept.execute("SELECT text FROM comments ORDER BY id")] == [
-        "백업 전", "백업 후"]
+        "백업 전",
+        "백업 후",
+    ]
     kept.close()
 
 
@@ -199,8 +213,9 @@ OLD = (datetime.now(UTC) - timedelta(days=40)).isoformat(timespec="microseconds"
 NEW = (datetime.now(UTC) - timedelta(days=1)).isoformat(timespec="microseconds")
 
 
-def _comment(conn: sqlite3.Connection, client_id: str, created: str,
-             status: str = "visible") -> int:
+def _comment(
+    conn: sqlite3.Connection, client_id: str, created: str, status: str = "visible"
+) -> int:
     cur = conn.execute(
         "INSERT INTO comments (broadcast_id, author_key, author_name, role, client_id, text,"
         " created_at, status) VALUES (1, 'a', 'A', 'guest', ?, ?, ?, ?)",
@@ -231,17 +246,31 @@ def _seed_retention(db: Path) -> dict[str, int]:
             " (?, 1, 'remove', 'm', 'M', 'moderator', ?, 'removed')",
             (OLD, ids["removed"]),
         ).lastrowid
-        conn.execute("INSERT INTO comment_removals (comment_id, broadcast_id, reason, action_id,"
-                     " removed_at) VALUES (?, 1, 'spam', ?, ?)", (ids["removed"], action, OLD))
-        conn.execute("INSERT INTO moderation_actions (created_at, broadcast_id, action,"
-                     " actor_key, actor_name, actor_role, comment_id) VALUES"
-                     " (?, 1, 'approve', 'm', 'M', 'moderator', ?)", (OLD, ids["audited"]))
-        conn.execute("INSERT INTO comment_reports (comment_id, reporter_key, reason, created_at)"
-                     " VALUES (?, 'r', 'spam', ?)", (ids["reported"], OLD))
-        conn.execute("INSERT INTO appeals (comment_id, broadcast_id, author_key, text,"
-                     " created_at) VALUES (?, 1, 'a', '억울합니다', ?)", (ids["appealed"], OLD))
-        conn.execute("INSERT INTO chat_settings (broadcast_id, pinned_comment_id) VALUES (1, ?)",
-                     (ids["pinned"],))
+        conn.execute(
+            "INSERT INTO comment_removals (comment_id, broadcast_id, reason, action_id,"
+            " removed_at) VALUES (?, 1, 'spam', ?, ?)",
+            (ids["removed"], action, OLD),
+        )
+        conn.execute(
+            "INSERT INTO moderation_actions (created_at, broadcast_id, action,"
+            " actor_key, actor_name, actor_role, comment_id) VALUES"
+            " (?, 1, 'approve', 'm', 'M', 'moderator', ?)",
+            (OLD, ids["audited"]),
+        )
+        conn.execute(
+            "INSERT INTO comment_reports (comment_id, reporter_key, reason, created_at)"
+            " VALUES (?, 'r', 'spam', ?)",
+            (ids["reported"], OLD),
+        )
+        conn.execute(
+            "INSERT INTO appeals (comment_id, broadcast_id, author_key, text,"
+            " created_at) VALUES (?, 1, 'a', '억울합니다', ?)",
+            (ids["appealed"], OLD),
+        )
+        conn.execute(
+            "INSERT INTO chat_settings (broadcast_id, pinned_comment_id) VALUES (1, ?)",
+            (ids["pinned"],),
+        )
     conn.close()
     return ids
 
@@ -264,8 +293,9 @@ def test_prune_deletes_old_visible_comments_but_keeps_the_audit_trail(tmp_path: 
     assert "deleted 2 " in result.stdout
     assert _remaining(db) == set(ids) - {"old", "old2"}
     conn = sqlite3.connect(db)
-    assert conn.execute("SELECT comment_text FROM moderation_actions WHERE comment_id = ?",
-                        (ids["removed"],)).fetchone() == ("removed",)
+    assert conn.execute(
+        "SELECT comment_text FROM moderation_actions WHERE comment_id = ?", (ids["removed"],)
+    ).fetchone() == ("removed",)
     assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
     conn.close()
 
@@ -295,8 +325,9 @@ async def test_prune_in_small_batches_and_in_the_background(tmp_path: Path) -> N
     assert _remaining(first) == set(ids) - {"old", "old2"}
     database = await open_database(f"sqlite:///{second}")
     try:
-        async with retention(OpsStore(database, CommentStore(database)), 30, first_delay=0.0,
-                             interval=3600):
+        async with retention(
+            OpsStore(database, CommentStore(database)), 30, first_delay=0.0, interval=3600
+        ):
             async with asyncio.timeout(TIMEOUT):
                 while {"old", "old2"} & _remaining(second):
                     await asyncio.sleep(0.02)
@@ -323,7 +354,8 @@ def test_status_counts_held_and_recent(tmp_path: Path) -> None:
         try:
             ops = OpsStore(database, CommentStore(database))
             return await ops.held_counts(), await ops.counts_since(
-                (datetime.now(UTC) - timedelta(days=2)).isoformat())
+                (datetime.now(UTC) - timedelta(days=2)).isoformat()
+            )
         finally:
             await database.close()
 

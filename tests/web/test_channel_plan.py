@@ -19,9 +19,16 @@ from web.app import create_app
 from web.rendering.i18n import SEOUL
 from web.settings import Settings
 
-TITLES = ["도시재생 주민설명회", "청년 정책 타운홀 미팅", "서울 보행친화 도시 포럼",
-          "디지털 배움터 개강", "한강 공원 안전 점검", "청책토론회", "기후동행카드 설명회",
-          "시장 브리핑"]
+TITLES = [
+    "도시재생 주민설명회",
+    "청년 정책 타운홀 미팅",
+    "서울 보행친화 도시 포럼",
+    "디지털 배움터 개강",
+    "한강 공원 안전 점검",
+    "청책토론회",
+    "기후동행카드 설명회",
+    "시장 브리핑",
+]
 
 
 async def _catalog(settings: Settings) -> None:
@@ -47,12 +54,18 @@ def slots(client: TestClient, day: str) -> list[dict[str, Any]]:
     return found
 
 
-def untouched(day_slots: list[dict[str, Any]], start: datetime,
-              end: datetime) -> list[dict[str, Any]]:
+def untouched(
+    day_slots: list[dict[str, Any]], start: datetime, end: datetime
+) -> list[dict[str, Any]]:
     """The replay slots that do not meet `[start, end)`."""
-    return [s for s in day_slots if s["kind"] == "replay"
-            and not (datetime.fromisoformat(s["start"]) < end
-                     and start < datetime.fromisoformat(s["end"]))]
+    return [
+        s
+        for s in day_slots
+        if s["kind"] == "replay"
+        and not (
+            datetime.fromisoformat(s["start"]) < end and start < datetime.fromisoformat(s["end"])
+        )
+    ]
 
 
 def test_ending_a_live_keeps_the_published_replay_slots(site: TestClient) -> None:
@@ -79,8 +92,11 @@ def test_ending_a_live_keeps_the_published_replay_slots(site: TestClient) -> Non
         assert untouched(after[d], starts, ends) == untouched(before[d], starts, ends)
     assert site.get("/schedule.xml", params={"date": tomorrow.isoformat()}).text == xml_before
     now = datetime.now(UTC)
-    on_at_now = [s for s in after[today] + after[tomorrow]
-                 if datetime.fromisoformat(s["start"]) <= now < datetime.fromisoformat(s["end"])]
+    on_at_now = [
+        s
+        for s in after[today] + after[tomorrow]
+        if datetime.fromisoformat(s["start"]) <= now < datetime.fromisoformat(s["end"])
+    ]
     assert on_at_now and on_at_now[0]["kind"] != "live"
 
 
@@ -92,21 +108,30 @@ def test_moving_a_live_changes_only_the_slots_it_touches(site: TestClient) -> No
     csrf = {"X-CSRF-Token": login(site)}
     before = slots(site, tomorrow.isoformat())
     start = datetime.combine(tomorrow, datetime.min.time(), SEOUL) + timedelta(hours=14)
-    made = site.post("/api/broadcasts", headers=csrf, json=new_broadcast(
-        starts_at=seoul(start), ends_at=seoul(start + timedelta(hours=1))))
+    made = site.post(
+        "/api/broadcasts",
+        headers=csrf,
+        json=new_broadcast(starts_at=seoul(start), ends_at=seoul(start + timedelta(hours=1))),
+    )
     assert made.status_code == 201, made.text
     booked = slots(site, tomorrow.isoformat())
     hour = timedelta(hours=1)
     kept = untouched(before, start, start + hour)
     assert kept and all(s in booked for s in kept)
     assert [s["broadcast_id"] for s in booked if s["kind"] == "live"] == [made.json()["id"]]
-    moved = site.post(f"/api/broadcasts/{made.json()['id']}/reschedule", headers=csrf, json={
-        "starts_at": seoul(start + hour), "ends_at": seoul(start + 2 * hour)})
+    moved = site.post(
+        f"/api/broadcasts/{made.json()['id']}/reschedule",
+        headers=csrf,
+        json={"starts_at": seoul(start + hour), "ends_at": seoul(start + 2 * hour)},
+    )
     assert moved.status_code == 200, moved.text
     after = slots(site, tomorrow.isoformat())
     kept = untouched(booked, start, start + 2 * hour)
     assert kept and all(s in after for s in kept)
     assert next(s for s in after if s["kind"] == "live")["start"] == (start + hour).isoformat()
-    clash = site.post("/api/broadcasts", headers=csrf, json=new_broadcast(
-        starts_at=seoul(start + hour), ends_at=seoul(start + 2 * hour)))
+    clash = site.post(
+        "/api/broadcasts",
+        headers=csrf,
+        json=new_broadcast(starts_at=seoul(start + hour), ends_at=seoul(start + 2 * hour)),
+    )
     assert clash.status_code == 409 and error(clash)["conflict"]["id"] == made.json()["id"]

@@ -22,8 +22,11 @@ def until(ws: Any, kind: str) -> dict[str, Any]:
 
 
 def guest_post(client: TestClient, csrf: str, text: str, **extra: Any) -> Any:
-    return client.post("/api/broadcasts/1/comments", headers={"X-CSRF-Token": csrf},
-                       json={"text": text, "client_id": uuid.uuid4().hex, **extra})
+    return client.post(
+        "/api/broadcasts/1/comments",
+        headers={"X-CSRF-Token": csrf},
+        json={"text": text, "client_id": uuid.uuid4().hex, **extra},
+    )
 
 
 @pytest.mark.parametrize("status", ["planned", "ended", "cancelled"])
@@ -34,10 +37,14 @@ def test_comments_are_refused_outside_the_live_window(settings: Settings, status
     seed_broadcast(settings.database_path, 1, status=status)
     with TestClient(create_app(settings)) as client:
         csrf = client.post("/api/session", json={"nickname": "시민"}).json()["csrf_token"]
-        for response in (guest_post(client, csrf, "끝난 방송에 댓글"),
-                         client.post("/api/broadcasts/1/questions",
-                                     headers={"X-CSRF-Token": csrf},
-                                     json={"text": "질문", "client_id": "q1"})):
+        for response in (
+            guest_post(client, csrf, "끝난 방송에 댓글"),
+            client.post(
+                "/api/broadcasts/1/questions",
+                headers={"X-CSRF-Token": csrf},
+                json={"text": "질문", "client_id": "q1"},
+            ),
+        ):
             assert response.status_code == 403, response.text
             error = response.json()["error"]
             assert error["code"] == "chat_closed" and status in error["message"]
@@ -76,8 +83,7 @@ def test_ending_a_broadcast_closes_its_chat_at_once(settings: Settings) -> None:
         guest_cookies = dict(client.cookies)
         client.cookies.clear()
         client.cookies.update(staff_cookies)
-        ended = client.post("/api/broadcasts/1/end", json={},
-                            headers={"X-CSRF-Token": staff_csrf})
+        ended = client.post("/api/broadcasts/1/end", json={}, headers={"X-CSRF-Token": staff_csrf})
         assert ended.status_code == 200, ended.text
         client.cookies.clear()
         client.cookies.update(guest_cookies)

@@ -15,8 +15,14 @@ def create_user(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     environ.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", **env})
     return subprocess.run(
         [sys.executable, "-m", "web.cli", "create-user", "kim", "--role", "operator"],
-        cwd=ROOT, env=environ, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-        timeout=TIMEOUT * 3, check=False)
+        cwd=ROOT,
+        env=environ,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT * 3,
+        check=False,
+    )
 
 
 def test_no_terminal_and_no_password_variable_is_a_clear_refusal(tmp_path: Path) -> None:

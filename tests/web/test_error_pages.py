@@ -18,8 +18,7 @@ CODE_LABEL = {"ko": "오류 코드", "en": "Error code", "ja": "エラーコー�
 
 
 @pytest.mark.parametrize("locale", ["ko", "en", "ja"])
-def test_unknown_page_is_a_404_in_the_readers_language(client: TestClient,
-                                                       locale: str) -> None:
+def test_unknown_page_is_a_404_in_the_readers_language(client: TestClient, locale: str) -> None:
     """An unknown address answers 404 with a localized title, the code and ways back."""
     client.cookies.set("lang", locale)
     response = client.get("/no/such/page", headers=HTML)
@@ -47,7 +46,8 @@ def test_developer_english_is_not_shown_to_citizens() -> None:
     assert error_detail("ja", "Not Found") == ""
     assert error_detail("ko", "방송을 찾을 수 없습니다.") == "방송을 찾을 수 없습니다."
     assert error_detail("en", "방송을 찾을 수 없습니다.") == translate(
-        "en", "방송을 찾을 수 없습니다.")
+        "en", "방송을 찾을 수 없습니다."
+    )
 
 
 async def _boom(request: Request) -> Response:
@@ -55,8 +55,9 @@ async def _boom(request: Request) -> Response:
 
 
 @pytest.mark.parametrize("locale", ["ko", "en", "ja"])
-def test_server_error_is_a_localized_page_with_a_request_id(settings: Settings,
-                                                            locale: str) -> None:
+def test_server_error_is_a_localized_page_with_a_request_id(
+    settings: Settings, locale: str
+) -> None:
     """An unexpected failure shows the 500 page in the reader's language with the request
     id to quote; API callers get JSON."""
     app = create_app(settings)

@@ -31,8 +31,11 @@ def guest(client: TestClient, nickname: str = "시민") -> str:
 
 
 def post(client: TestClient, csrf: str, text: str, client_id: str) -> Any:
-    return client.post("/api/broadcasts/1/comments", json={"text": text, "client_id": client_id},
-                       headers={"x-csrf-token": csrf})
+    return client.post(
+        "/api/broadcasts/1/comments",
+        json={"text": text, "client_id": client_id},
+        headers={"x-csrf-token": csrf},
+    )
 
 
 def until(ws: Any, kind: str) -> dict[str, Any]:
@@ -50,8 +53,11 @@ def test_http_comments_cleaned_or_refused(site: TestClient) -> None:
         response = post(site, csrf, raw, f"e{i}")
         assert response.status_code == 400, raw
         assert response.json()["error"]["code"] == "empty"
-    cases = [(HIDDEN, "hi"), ("a" + "\u0301\u0302\u0303\u0304" * 2000, "á\u0302\u0303\u0304\u0301"),
-             (ENGLAND, ENGLAND)]
+    cases = [
+        (HIDDEN, "hi"),
+        ("a" + "\u0301\u0302\u0303\u0304" * 2000, "á\u0302\u0303\u0304\u0301"),
+        (ENGLAND, ENGLAND),
+    ]
     for i, (raw, stored) in enumerate(cases):
         response = post(site, csrf, raw, f"k{i}")
         assert response.status_code == 201, response.text

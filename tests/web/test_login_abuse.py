@@ -34,8 +34,12 @@ PASSWORD = "correct horse battery"
 @pytest.fixture(scope="module")
 def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One live broadcast, a moderator and an admin, hashed once."""
-    return staff_database(tmp_path_factory.mktemp("login") / "template.db", PASSWORD,
-                          ("mod2", "moderator", "모더2"), ("admin", "admin", "관리자"))
+    return staff_database(
+        tmp_path_factory.mktemp("login") / "template.db",
+        PASSWORD,
+        ("mod2", "moderator", "모더2"),
+        ("admin", "admin", "관리자"),
+    )
 
 
 def _site(settings: Settings, template_db: Path) -> TestClient:
@@ -53,11 +57,16 @@ def site(settings: Settings, template_db: Path) -> Iterator[TestClient]:
         yield client
 
 
-def attempt(client: TestClient, username: str, password: str, address: str = "198.51.100.1",
-            ) -> int:
+def attempt(
+    client: TestClient,
+    username: str,
+    password: str,
+    address: str = "198.51.100.1",
+) -> int:
     client.cookies.clear()
-    response = client.post("/api/login", json={"username": username, "password": password},
-                           headers=at(address))
+    response = client.post(
+        "/api/login", json={"username": username, "password": password}, headers=at(address)
+    )
     return response.status_code
 
 
@@ -156,8 +165,14 @@ def test_global_limit_lets_known_browsers_in(settings: Settings, template_db: Pa
     small = dataclasses.replace(settings, login_failures_global=6)
     with _site(small, template_db) as site:
         site.cookies.clear()
-        assert site.post("/api/login", json={"username": "admin", "password": PASSWORD},
-                         headers=at("192.0.2.1")).status_code == 200
+        assert (
+            site.post(
+                "/api/login",
+                json={"username": "admin", "password": PASSWORD},
+                headers=at("192.0.2.1"),
+            ).status_code
+            == 200
+        )
         device = site.cookies.get(DEVICE_COOKIE)
         assert device
         for n in range(6):
@@ -165,16 +180,29 @@ def test_global_limit_lets_known_browsers_in(settings: Settings, template_db: Pa
         assert attempt(site, "admin", PASSWORD, address="192.0.2.1") == 429
         site.cookies.clear()
         site.cookies.set(DEVICE_COOKIE, device)
-        assert site.post("/api/login", json={"username": "admin", "password": PASSWORD},
-                         headers=at("192.0.2.1")).status_code == 200
+        assert (
+            site.post(
+                "/api/login",
+                json={"username": "admin", "password": PASSWORD},
+                headers=at("192.0.2.1"),
+            ).status_code
+            == 200
+        )
         site.cookies.clear()
         site.cookies.set(DEVICE_COOKIE, device)
-        assert site.post("/api/login", json={"username": "mod2", "password": PASSWORD},
-                         headers=at("192.0.2.1")).status_code == 429
+        assert (
+            site.post(
+                "/api/login",
+                json={"username": "mod2", "password": PASSWORD},
+                headers=at("192.0.2.1"),
+            ).status_code
+            == 429
+        )
 
 
 def test_limits_are_shared_through_redis_and_local_without_it(
-        settings: Settings, template_db: Path, redis_server: RedisServer) -> None:
+    settings: Settings, template_db: Path, redis_server: RedisServer
+) -> None:
     """Two processes' worth of apps on one Redis count failures together; with Redis gone
     each still limits on its own."""
     shared = dataclasses.replace(settings, redis_url=redis_server.url)
@@ -222,9 +250,13 @@ def test_login_busy_answers_503(settings: Settings, template_db: Path) -> None:
     `login_busy` with Retry-After, without waiting for a hash."""
     tight = dataclasses.replace(settings, login_hash_concurrency=1, login_hash_queue=0)
     with _site(tight, template_db) as site, ThreadPoolExecutor(8) as pool:
+
         def post(n: int) -> httpx.Response:
-            return site.post("/api/login", json={"username": f"u{n}", "password": "x" * 12},
-                             headers=at(f"198.51.100.{n}"))
+            return site.post(
+                "/api/login",
+                json={"username": f"u{n}", "password": "x" * 12},
+                headers=at(f"198.51.100.{n}"),
+            )
 
         responses = list(pool.map(post, range(8)))
     codes = {r.status_code for r in responses}

@@ -32,8 +32,11 @@ AUDIT = "/api/moderation/audit"
 @pytest.fixture(scope="module")
 def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One live broadcast and one moderator, built once (argon2 hashing is slow)."""
-    return staff_database(tmp_path_factory.mktemp("logout") / "template.db", PASSWORD,
-                          ("mod", "moderator", "모더레이터"))
+    return staff_database(
+        tmp_path_factory.mktemp("logout") / "template.db",
+        PASSWORD,
+        ("mod", "moderator", "모더레이터"),
+    )
 
 
 @pytest.fixture
@@ -53,8 +56,9 @@ def login(client: TestClient | httpx.Client) -> tuple[str, str]:
 
 
 def logout(client: TestClient | httpx.Client, cookie: str, csrf: str) -> None:
-    response = client.post("/api/logout", headers={"cookie": f"{COOKIE}={cookie}",
-                                                   "x-csrf-token": csrf})
+    response = client.post(
+        "/api/logout", headers={"cookie": f"{COOKIE}={cookie}", "x-csrf-token": csrf}
+    )
     assert response.status_code == 200, response.text
     assert f'{COOKIE}=""' in response.headers["set-cookie"]  # the browser's copy is cleared
 
@@ -76,8 +80,9 @@ def assert_refused(client: TestClient | httpx.Client, cookie: str) -> None:
 
 def rows(db: Path) -> list[tuple[Any, ...]]:
     with contextlib.closing(sqlite3.connect(db)) as conn:
-        return conn.execute("SELECT sid, account_id, expires_at FROM revoked_sessions"
-                            " ORDER BY expires_at").fetchall()
+        return conn.execute(
+            "SELECT sid, account_id, expires_at FROM revoked_sessions ORDER BY expires_at"
+        ).fetchall()
 
 
 def write(db: Path, sql: str, params: list[tuple[Any, ...]] | None = None) -> None:
@@ -92,12 +97,13 @@ def test_copied_cookie_is_refused_after_logout(site: TestClient) -> None:
     assert_moderator(site, cookie)
     logout(site, cookie, csrf)
     assert_refused(site, cookie)
-    action = site.post("/api/moderation/broadcasts/1/actions",
-                       json={"action": "close_chat"},
-                       headers={"cookie": f"{COOKIE}={cookie}", "x-csrf-token": csrf})
+    action = site.post(
+        "/api/moderation/broadcasts/1/actions",
+        json={"action": "close_chat"},
+        headers={"cookie": f"{COOKIE}={cookie}", "x-csrf-token": csrf},
+    )
     assert action.status_code == 401
-    again = site.post("/api/logout", headers={"cookie": f"{COOKIE}={cookie}",
-                                              "x-csrf-token": csrf})
+    again = site.post("/api/logout", headers={"cookie": f"{COOKIE}={cookie}", "x-csrf-token": csrf})
     assert again.status_code == 401
 
 
@@ -129,18 +135,23 @@ def test_logging_in_again_ends_the_replaced_session(site: TestClient) -> None:
 def test_expired_revocations_are_pruned(site: TestClient, settings: Settings) -> None:
     """A logout deletes revocation rows whose cookies have expired, and keeps the others."""
     now = datetime.now(UTC)
-    write(settings.database_path,
-          "INSERT INTO revoked_sessions (sid, account_id, revoked_at, expires_at)"
-          " VALUES (?, 1, ?, ?)",
-          [("expired", now.isoformat(), (now - timedelta(seconds=1)).isoformat()),
-           ("current", now.isoformat(), (now + timedelta(days=1)).isoformat())])
+    write(
+        settings.database_path,
+        "INSERT INTO revoked_sessions (sid, account_id, revoked_at, expires_at)"
+        " VALUES (?, 1, ?, ?)",
+        [
+            ("expired", now.isoformat(), (now - timedelta(seconds=1)).isoformat()),
+            ("current", now.isoformat(), (now + timedelta(days=1)).isoformat()),
+        ],
+    )
     logout(site, *login(site))
     sids = [sid for sid, _, _ in rows(settings.database_path)]
     assert len(sids) == 2 and sids[0] == "current"  # "expired" gone, the new row last
 
 
-def test_guest_logout_clears_the_cookie_and_stores_nothing(site: TestClient,
-                                                          settings: Settings) -> None:
+def test_guest_logout_clears_the_cookie_and_stores_nothing(
+    site: TestClient, settings: Settings
+) -> None:
     """Guests stay stateless: their logout clears the cookie and writes no row."""
     response = site.post("/api/session", json={"nickname": "시민"})
     assert response.status_code == 201
@@ -162,9 +173,11 @@ def comment_and_moderator(site: TestClient) -> tuple[int, str, str, dict[str, st
     moderator's cookie, CSRF token, headers carrying that cookie). The client's jar is left
     empty, so only the headers decide who a socket is."""
     guest = site.post("/api/session", json={"nickname": "시민"}).json()["csrf_token"]
-    posted = site.post("/api/broadcasts/1/comments",
-                       json={"text": "댓글", "client_id": uuid.uuid4().hex},
-                       headers={"x-csrf-token": guest})
+    posted = site.post(
+        "/api/broadcasts/1/comments",
+        json={"text": "댓글", "client_id": uuid.uuid4().hex},
+        headers={"x-csrf-token": guest},
+    )
     assert posted.status_code == 201, posted.text
     site.cookies.clear()
     cookie, csrf = login(site)
@@ -181,8 +194,15 @@ def test_revoked_cookie_cannot_moderate_over_websocket(site: TestClient) -> None
         assert until(ws.receive_json, "error")["code"] == "bad_field"  # a moderator here
     logout(site, cookie, csrf)
     with site.websocket_connect("/ws/broadcasts/1", headers=headers) as ws:
-        ws.send_json({"type": "moderate", "action": "remove", "comment_id": comment_id,
-                      "reason": "spam", "request_id": "r2"})
+        ws.send_json(
+            {
+                "type": "moderate",
+                "action": "remove",
+                "comment_id": comment_id,
+                "reason": "spam",
+                "request_id": "r2",
+            }
+        )
         answer = until(ws.receive_json, "error", "moderated")
     assert (answer["type"], answer.get("code")) == ("error", "forbidden")
     visible = site.get("/api/broadcasts/1/comments").json()["items"]
@@ -197,8 +217,12 @@ def test_a_socket_open_at_logout_loses_its_powers(site: TestClient) -> None:
         ws.send_json({"type": "moderate", "action": "no_such_action", "request_id": "r1"})
         assert until(ws.receive_json, "error")["code"] == "bad_field"  # a moderator here
         logout(site, cookie, csrf)
-        remove = {"type": "moderate", "action": "remove", "comment_id": comment_id,
-                  "reason": "spam"}
+        remove = {
+            "type": "moderate",
+            "action": "remove",
+            "comment_id": comment_id,
+            "reason": "spam",
+        }
         ws.send_json({**remove, "request_id": "r2"})
         assert until(ws.receive_json, "error", "moderated")["code"] == "no_session"
         ws.send_json({**remove, "request_id": "r3"})
@@ -216,24 +240,28 @@ def until(receive: Any, *kinds: str) -> dict[str, Any]:
 
 
 @pytest.mark.e2e
-def test_logout_on_one_process_is_enforced_by_another(tmp_path: Path,
-                                                      template_db: Path) -> None:
+def test_logout_on_one_process_is_enforced_by_another(tmp_path: Path, template_db: Path) -> None:
     """Two uvicorn processes on one database: a logout on A ends the session on B too,
     for HTTP and for a new WebSocket."""
     db = tmp_path / "shared.db"
     shutil.copyfile(template_db, db)
-    with server_pair(db, {}) as (a, b), \
-            httpx.Client(base_url=a.base, timeout=TIMEOUT) as on_a, \
-            httpx.Client(base_url=b.base, timeout=TIMEOUT) as on_b:
+    with (
+        server_pair(db, {}) as (a, b),
+        httpx.Client(base_url=a.base, timeout=TIMEOUT) as on_a,
+        httpx.Client(base_url=b.base, timeout=TIMEOUT) as on_b,
+    ):
         cookie, csrf = login(on_a)
         assert_moderator(on_b, cookie)
         logout(on_a, cookie, csrf)
         assert_refused(on_a, cookie)
         assert_refused(on_b, cookie)
-        with ws_connect(f"{b.ws_base}/ws/broadcasts/1", origin=Origin(b.base),
-                        additional_headers={"Cookie": f"{COOKIE}={cookie}"},
-                        open_timeout=TIMEOUT, proxy=None) as ws:
-            ws.send(json.dumps({"type": "moderate", "action": "no_such_action",
-                                "request_id": "r"}))
+        with ws_connect(
+            f"{b.ws_base}/ws/broadcasts/1",
+            origin=Origin(b.base),
+            additional_headers={"Cookie": f"{COOKIE}={cookie}"},
+            open_timeout=TIMEOUT,
+            proxy=None,
+        ) as ws:
+            ws.send(json.dumps({"type": "moderate", "action": "no_such_action", "request_id": "r"}))
             answer = until(lambda: json.loads(ws.recv(timeout=TIMEOUT)), "error", "moderated")
         assert answer["code"] == "forbidden"

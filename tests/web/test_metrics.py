@@ -66,8 +66,11 @@ def parse(text: str) -> tuple[dict[str, str], Series]:
 
 
 def value(series: Series, name: str, **labels: str) -> float:
-    found = [v for (n, ls), v in series.items()
-             if n == name and all(dict(ls).get(k) == w for k, w in labels.items())]
+    found = [
+        v
+        for (n, ls), v in series.items()
+        if n == name and all(dict(ls).get(k) == w for k, w in labels.items())
+    ]
     assert len(found) == 1, f"{name} {labels}: {len(found)} series"
     return found[0]
 
@@ -87,11 +90,15 @@ def test_metrics_report_comments_connections_and_health(live: TestClient) -> Non
     headers = {"X-CSRF-Token": csrf}
     with live.websocket_connect("/ws/broadcasts/1") as ws:
         assert ws.receive_json()["type"] == "hello"
-        ok = live.post("/api/broadcasts/1/comments", headers=headers,
-                       json={"text": "안녕하세요", "client_id": "m1"})
+        ok = live.post(
+            "/api/broadcasts/1/comments",
+            headers=headers,
+            json={"text": "안녕하세요", "client_id": "m1"},
+        )
         assert ok.status_code in (200, 201), ok.text
-        bad = live.post("/api/broadcasts/1/comments", headers=headers,
-                        json={"text": "   ", "client_id": "m2"})
+        bad = live.post(
+            "/api/broadcasts/1/comments", headers=headers, json={"text": "   ", "client_id": "m2"}
+        )
         assert bad.status_code == 400
         while ws.receive_json()["type"] != "comments":
             pass
@@ -140,8 +147,9 @@ def test_authorized_without_token_is_open() -> None:
 
 @settings(max_examples=20, deadline=None)
 @given(st.text(min_size=1, max_size=30))
-def test_host_label_survives_any_host_id(tmp_path_factory: pytest.TempPathFactory,
-                                         host: str) -> None:
+def test_host_label_survives_any_host_id(
+    tmp_path_factory: pytest.TempPathFactory, host: str
+) -> None:
     """Any HOST_ID (quotes, backslashes, newlines, Korean) comes back as the `host` label
     of a well-formed exposition, and names a directory inside METRICS_DIR."""
     base = tmp_path_factory.mktemp("metrics")
@@ -157,13 +165,20 @@ def test_two_hosts_with_one_pid_never_collide(tmp_path: Path) -> None:
     """Two hosts whose workers have the same pid, on one shared METRICS_DIR, keep their
     own files: each scrape reports its own host's numbers only."""
     seed_broadcast(tmp_path / "test.db", 1)
-    base = dataclasses.replace(Settings(), database_url=f"sqlite:///{tmp_path / 'test.db'}",
-                               secret_key="t", metrics_dir=str(tmp_path / "shared"))
+    base = dataclasses.replace(
+        Settings(),
+        database_url=f"sqlite:///{tmp_path / 'test.db'}",
+        secret_key="t",
+        metrics_dir=str(tmp_path / "shared"),
+    )
     pid = str(os.getpid())
     a = dataclasses.replace(base, host_id="host-a")
     b = dataclasses.replace(base, host_id="host-b")
-    with TestClient(create_app(a)) as one, TestClient(create_app(b)) as two, \
-            one.websocket_connect("/ws/broadcasts/1") as ws:
+    with (
+        TestClient(create_app(a)) as one,
+        TestClient(create_app(b)) as two,
+        one.websocket_connect("/ws/broadcasts/1") as ws,
+    ):
         assert ws.receive_json()["type"] == "hello"
         _, seen_a = parse(one.get("/metrics").text)
         _, seen_b = parse(two.get("/metrics").text)
@@ -177,9 +192,15 @@ def test_two_hosts_with_one_pid_never_collide(tmp_path: Path) -> None:
 def test_an_app_on_postgresql_keeps_its_metrics_under_data_dir(tmp_path: Path) -> None:
     """On PostgreSQL there is no database file: the app is still built (nothing asks for
     the file) and the metrics live under DATA_DIR, one directory per host."""
-    pg = Settings.from_env({"DATABASE_URL": "postgresql://u@h/d", "DATA_DIR": str(tmp_path),
-                            "REDIS_URL": "redis://h:6379/0", "SECRET_KEY": "k",
-                            "HOST_ID": "host-a"})
+    pg = Settings.from_env(
+        {
+            "DATABASE_URL": "postgresql://u@h/d",
+            "DATA_DIR": str(tmp_path),
+            "REDIS_URL": "redis://h:6379/0",
+            "SECRET_KEY": "k",
+            "HOST_ID": "host-a",
+        }
+    )
     create_app(pg)  # builds without a database (the lifespan would connect)
     assert metrics_dir(pg) == tmp_path / "live-seoul.metrics" / "host-a"
     lite = dataclasses.replace(pg, database_url=f"sqlite:///{tmp_path / 'a.db'}", data_dir="")
@@ -195,12 +216,20 @@ def two_workers(tmp_path: Path) -> Iterator[str]:
     port = free_port()
     redis = RedisServer()
     redis.start()
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "SECRET_KEY": "t",
-           "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", "LOG_LEVEL": "warning",
-           "REDIS_URL": redis.url}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{db}",
+        "SECRET_KEY": "t",
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "LOG_LEVEL": "warning",
+        "REDIS_URL": redis.url,
+    }
     proc = subprocess.Popen(
         [sys.executable, "-m", "web.cli", "serve", "--workers", "2", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
 

@@ -64,7 +64,9 @@ async def test_replays_indexed_before_spacing_blind_search_are_found(tmp_path: P
         conn.execute(
             "INSERT INTO replays (id, title, recording_url, aired_at, recording_started_at,"
             " published_at, created_at, updated_at) VALUES (7, '보행 친화 도시 서울',"
-            " '/r.m3u8', ?, ?, ?, ?, ?)", ["2026-01-01T00:00:00.000000+00:00"] * 5)
+            " '/r.m3u8', ?, ?, ?, ?, ?)",
+            ["2026-01-01T00:00:00.000000+00:00"] * 5,
+        )
         conn.execute("INSERT INTO replay_fts (rowid, document) VALUES (7, '보행 친화 도시 서울')")
     conn.close()
     migrate(db)
@@ -82,31 +84,40 @@ POSTGRES_ONLY = {"replay_search"}
 def sqlite_columns(db: Path) -> dict[str, list[str]]:
     conn = sqlite3.connect(db)
     try:
-        tables = [name for (name,) in conn.execute(
-            "SELECT name FROM sqlite_schema WHERE type = 'table'"
-            " AND name NOT LIKE 'sqlite_%' AND name != 'schema_migrations'")]
-        return {t: [r[1] for r in conn.execute(f"PRAGMA table_info({t})")]
-                for t in tables if not t.startswith(SQLITE_ONLY)}
+        tables = [
+            name
+            for (name,) in conn.execute(
+                "SELECT name FROM sqlite_schema WHERE type = 'table'"
+                " AND name NOT LIKE 'sqlite_%' AND name != 'schema_migrations'"
+            )
+        ]
+        return {
+            t: [r[1] for r in conn.execute(f"PRAGMA table_info({t})")]
+            for t in tables
+            if not t.startswith(SQLITE_ONLY)
+        }
     finally:
         conn.close()
 
 
 async def test_postgres_migrations_apply_once_and_match_the_sqlite_schema(
-        tmp_path: Path, postgres_schema: tuple[str, str]) -> None:
+    tmp_path: Path, postgres_schema: tuple[str, str]
+) -> None:
     """On an empty PostgreSQL schema every ported package's migrations apply, a second run
     applies nothing, and the tables and their columns (in order) are SQLite's."""
     url, schema = postgres_schema
     ported = packages_for(url)
     assert {p.package for p in ported} >= {"web", "schedule", "replay"}
     applied = await migrate_database(url, ported)
-    assert applied == [(p.package, n) for p in ported
-                       for n in range(1, len(p.postgresql) + 1)]
+    assert applied == [(p.package, n) for p in ported for n in range(1, len(p.postgresql) + 1)]
     assert await migrate_database(url, ported) == []
     async with migrated(url) as db:
         rows = await db.fetch(
             "SELECT table_name, column_name FROM information_schema.columns"
             " WHERE table_schema = ? AND table_name != 'schema_migrations'"
-            " ORDER BY table_name, ordinal_position", (schema,))
+            " ORDER BY table_name, ordinal_position",
+            (schema,),
+        )
     found: dict[str, list[str]] = {}
     for row in rows:
         found.setdefault(row[0], []).append(row[1])

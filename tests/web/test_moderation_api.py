@@ -33,8 +33,7 @@ class Who:
     address: str = ""
 
     def headers(self, csrf: bool = True) -> dict[str, str]:
-        out = {"cookie": f"ls_session={self.cookie}", **(at(self.address) if self.address
-                                                          else {})}
+        out = {"cookie": f"ls_session={self.cookie}", **(at(self.address) if self.address else {})}
         if csrf:
             out["x-csrf-token"] = self.csrf
         return out
@@ -64,24 +63,31 @@ class Site:
         return self._take(self.c.post("/api/session", json={"nickname": nickname}))
 
     def login(self, username: str) -> Who:
-        return self._take(self.c.post("/api/login", json={"username": username,
-                                                          "password": PASSWORD}))
+        return self._take(
+            self.c.post("/api/login", json={"username": username, "password": PASSWORD})
+        )
 
     def post(self, who: Who, text: str, client_id: str, broadcast: int = 1) -> Any:
-        return self.c.post(f"/api/broadcasts/{broadcast}/comments",
-                           json={"text": text, "client_id": client_id}, headers=who.headers())
+        return self.c.post(
+            f"/api/broadcasts/{broadcast}/comments",
+            json={"text": text, "client_id": client_id},
+            headers=who.headers(),
+        )
 
-    def act(self, who: Who, action: str, broadcast: int = 1, csrf: bool = True,
-            **body: Any) -> Any:
-        return self.c.post(f"/api/moderation/broadcasts/{broadcast}/actions",
-                           json={"action": action, **body}, headers=who.headers(csrf))
+    def act(self, who: Who, action: str, broadcast: int = 1, csrf: bool = True, **body: Any) -> Any:
+        return self.c.post(
+            f"/api/moderation/broadcasts/{broadcast}/actions",
+            json={"action": action, **body},
+            headers=who.headers(csrf),
+        )
 
     def get(self, who: Who | None, path: str) -> Any:
         return self.c.get(path, headers=who.headers(False) if who else {})
 
     def ws(self, who: Who | None, broadcast: int = 1) -> Any:
-        return self.c.websocket_connect(f"/ws/broadcasts/{broadcast}",
-                                        headers=who.headers(False) if who else {})
+        return self.c.websocket_connect(
+            f"/ws/broadcasts/{broadcast}", headers=who.headers(False) if who else {}
+        )
 
     def visible_ids(self, broadcast: int = 1) -> list[int]:
         page = self.c.get(f"/api/broadcasts/{broadcast}/comments").json()
@@ -113,8 +119,9 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def site(settings: Settings, template_db: Path) -> Iterator[Site]:
     shutil.copyfile(template_db, settings.database_path)
     with TestClient(FromAddress(create_app(replace(settings, comment_burst=1000)))) as client:
-        yield Site(client, SessionCodec(settings.secret_key, settings.session_max_age_days,
-                                        secure=False))
+        yield Site(
+            client, SessionCodec(settings.secret_key, settings.session_max_age_days, secure=False)
+        )
 
 
 def until(ws: Any, kind: str, **match: Any) -> dict[str, Any]:
@@ -144,9 +151,12 @@ ACTIONS: list[tuple[str, dict[str, Any]]] = [
 
 
 def _snapshot(site: Site, mod: Who) -> tuple[Any, ...]:
-    return (site.visible_ids(), site.audit(mod),
-            site.get(mod, "/api/moderation/words").json(),
-            site.get(mod, "/api/moderation/broadcasts/1/restrictions").json())
+    return (
+        site.visible_ids(),
+        site.audit(mod),
+        site.get(mod, "/api/moderation/words").json(),
+        site.get(mod, "/api/moderation/broadcasts/1/restrictions").json(),
+    )
 
 
 def test_every_action_is_listed_in_the_forgery_tables(site: Site) -> None:
@@ -155,8 +165,9 @@ def test_every_action_is_listed_in_the_forgery_tables(site: Site) -> None:
 
 
 @pytest.mark.parametrize(("action", "body"), ACTIONS, ids=[a for a, _ in ACTIONS])
-def test_viewer_and_official_cannot_act_over_http(site: Site, action: str,
-                                                  body: dict[str, Any]) -> None:
+def test_viewer_and_official_cannot_act_over_http(
+    site: Site, action: str, body: dict[str, Any]
+) -> None:
     """A guest's or an official's forged action request is refused and changes nothing."""
     viewer, official, mod = site.guest("시민"), site.login("official"), site.login("mod")
     assert site.post(viewer, "첫 댓글", "a").status_code == 201
@@ -173,8 +184,9 @@ def test_viewer_and_official_cannot_act_over_http(site: Site, action: str,
 
 
 @pytest.mark.parametrize(("action", "body"), ACTIONS, ids=[a for a, _ in ACTIONS])
-def test_viewer_and_official_cannot_act_over_websocket(site: Site, action: str,
-                                                       body: dict[str, Any]) -> None:
+def test_viewer_and_official_cannot_act_over_websocket(
+    site: Site, action: str, body: dict[str, Any]
+) -> None:
     """A forged `moderate` WebSocket message earns an `error` frame and does nothing."""
     viewer, official, mod = site.guest("시민"), site.login("official"), site.login("mod")
     assert site.post(viewer, "첫 댓글", "a").status_code == 201
@@ -193,9 +205,14 @@ def test_moderator_reads_and_pages_are_staff_only(site: Site) -> None:
     """Every moderator read and page refuses guests and officials; admin pages refuse
     moderators."""
     viewer, official, mod = site.guest("시민"), site.login("official"), site.login("mod")
-    reads = ["/api/moderation/broadcasts/1/comments", "/api/moderation/broadcasts/1/queue",
-             "/api/moderation/broadcasts/1/appeals", "/api/moderation/broadcasts/1/restrictions",
-             "/api/moderation/words", "/api/moderation/audit"]
+    reads = [
+        "/api/moderation/broadcasts/1/comments",
+        "/api/moderation/broadcasts/1/queue",
+        "/api/moderation/broadcasts/1/appeals",
+        "/api/moderation/broadcasts/1/restrictions",
+        "/api/moderation/words",
+        "/api/moderation/audit",
+    ]
     pages = ["/moderate/1", "/moderate/audit", "/moderate/audit?format=csv"]
     for who in (viewer, official, None):
         for path in reads + pages + ["/admin/accounts"]:
@@ -203,8 +220,11 @@ def test_moderator_reads_and_pages_are_staff_only(site: Site) -> None:
     for path in reads + pages:
         assert site.get(mod, path).status_code == 200, path
     assert site.get(mod, "/admin/accounts").status_code == 403
-    denied = site.c.post("/api/admin/accounts", headers=mod.headers(),
-                         json={"username": "x1", "password": PASSWORD, "role": "admin"})
+    denied = site.c.post(
+        "/api/admin/accounts",
+        headers=mod.headers(),
+        json={"username": "x1", "password": PASSWORD, "role": "admin"},
+    )
     assert denied.status_code == 403
 
 
@@ -300,8 +320,12 @@ def test_ban_everywhere_and_staff_are_protected(site: Site) -> None:
     cid = site.post(viewer, "댓글", "a").json()["id"]
     staff_cid = site.post(official, "공지입니다", "s").json()["id"]
     assert site.act(mod, "ban", comment_id=staff_cid, reason="abuse").status_code == 403
-    assert site.act(mod, "ban", comment_id=cid, scope="everywhere",
-                    reason="other", reason_text="반복 광고").status_code == 200
+    assert (
+        site.act(
+            mod, "ban", comment_id=cid, scope="everywhere", reason="other", reason_text="반복 광고"
+        ).status_code
+        == 200
+    )
     for broadcast in (1, 2):
         refused = site.post(viewer, "차단됨?", f"x{broadcast}", broadcast=broadcast)
         assert refused.status_code == 403 and refused.json()["error"]["code"] == "banned"
@@ -312,8 +336,9 @@ def test_a_page_away_during_moderation_catches_up_on_resume(site: Site) -> None:
     that missed a restore gets the comment back (`restored`); both before the comments
     written meanwhile."""
     author, reader, mod = site.guest("작성자"), site.guest("독자"), site.login("mod")
-    gone, back = (site.post(author, text, cid).json()["id"] for text, cid in (("둘", "b"),
-                                                                             ("셋", "c")))
+    gone, back = (
+        site.post(author, text, cid).json()["id"] for text, cid in (("둘", "b"), ("셋", "c"))
+    )
     site.act(mod, "remove", comment_id=back, reason="spam")
     with site.ws(reader) as ws:  # the page sees `back` removed, then goes away
         until(ws, "hello")
@@ -321,8 +346,9 @@ def test_a_page_away_during_moderation_catches_up_on_resume(site: Site) -> None:
     site.act(mod, "remove", comment_id=gone, reason="abuse")
     site.act(mod, "restore", comment_id=back)
     meanwhile = site.post(author, "넷", "d").json()["id"]
-    with site.c.websocket_connect(f"/ws/broadcasts/1?after={last}",
-                                  headers=reader.headers(False)) as ws:
+    with site.c.websocket_connect(
+        f"/ws/broadcasts/1?after={last}", headers=reader.headers(False)
+    ) as ws:
         assert until(ws, "hello")
         frames = [ws.receive_json() for _ in range(3)]
     assert frames[0] == {"type": "deleted", "ids": [gone]}
@@ -381,8 +407,9 @@ def test_reports_from_enough_distinct_viewers_hide_a_comment(site: Site) -> None
         assert site.post(who, "저도 봤어요", f"r{i}").status_code == 201
 
     def report(who: Who, comment_id: int) -> Any:
-        return site.c.post(f"/api/comments/{comment_id}/reports", headers=who.headers(),
-                           json={"reason": "abuse"})
+        return site.c.post(
+            f"/api/comments/{comment_id}/reports", headers=who.headers(), json={"reason": "abuse"}
+        )
 
     assert report(author, cid).status_code == 400
     assert report(reporters[0], cid).json() == {"reported": cid, "hidden": False}
@@ -398,8 +425,9 @@ def test_reports_from_enough_distinct_viewers_hide_a_comment(site: Site) -> None
     for who in reporters:
         report(who, staff_cid)
     assert staff_cid in site.visible_ids()
-    bad = site.c.post(f"/api/comments/{staff_cid}/reports", headers=author.headers(),
-                      json={"reason": "rude"})
+    bad = site.c.post(
+        f"/api/comments/{staff_cid}/reports", headers=author.headers(), json={"reason": "rude"}
+    )
     assert bad.status_code == 400 and bad.json()["error"]["field"] == "reason"
 
 
@@ -417,8 +445,9 @@ def test_appeal_once_and_outcome_logged(site: Site) -> None:
     assert site.get(stranger, f"/api/comments/{cid}/moderation").status_code == 404
 
     def appeal(who: Who, text: str) -> Any:
-        return site.c.post(f"/api/comments/{cid}/appeal", headers=who.headers(),
-                           json={"text": text})
+        return site.c.post(
+            f"/api/comments/{cid}/appeal", headers=who.headers(), json={"text": text}
+        )
 
     assert appeal(stranger, "대신 항의").status_code == 404
     assert appeal(author, "").status_code == 400
@@ -428,12 +457,14 @@ def test_appeal_once_and_outcome_logged(site: Site) -> None:
     assert appeal(author, "한 번 더").status_code == 409
     appeals = site.get(mod, "/api/moderation/broadcasts/1/appeals").json()["items"]
     assert appeals[0]["text"] == "주제와 관련 있었습니다" and appeals[0]["status"] == "open"
-    decided = site.act(mod, "appeal_decide", appeal_id=appeals[0]["id"], outcome="reinstate",
-                       note="맞는 말씀")
+    decided = site.act(
+        mod, "appeal_decide", appeal_id=appeals[0]["id"], outcome="reinstate", note="맞는 말씀"
+    )
     assert decided.status_code == 200
     assert cid in site.visible_ids()
     assert site.get(author, f"/api/comments/{cid}/moderation").json()["appeal"]["status"] == (
-        "reinstated")
+        "reinstated"
+    )
     actions = [e["action"] for e in site.audit(mod)]
     assert actions[:3] == ["appeal_reinstate", "appeal", "remove"]
 
@@ -480,60 +511,82 @@ def test_admin_creates_staff_with_a_csrf_protected_form(site: Site) -> None:
     admin = site.login("admin")
     page = site.get(admin, "/admin/accounts")
     assert f'name="csrf_token" value="{admin.csrf}"' in page.text
-    form = {"username": "newmod", "password": PASSWORD, "role": "moderator",
-            "display_name": "새 모더레이터", "department": ""}
+    form = {
+        "username": "newmod",
+        "password": PASSWORD,
+        "role": "moderator",
+        "display_name": "새 모더레이터",
+        "department": "",
+    }
     forged = site.c.post("/admin/accounts", data=form, headers=admin.headers(False))
     assert forged.status_code == 403
-    weak = site.c.post("/admin/accounts", data={**form, "password": "short",
-                                                 "csrf_token": admin.csrf},
-                       headers=admin.headers(False))
+    weak = site.c.post(
+        "/admin/accounts",
+        data={**form, "password": "short", "csrf_token": admin.csrf},
+        headers=admin.headers(False),
+    )
     assert weak.status_code == 400 and "10" in weak.text
-    made = site.c.post("/admin/accounts", data={**form, "csrf_token": admin.csrf},
-                       headers=admin.headers(False), follow_redirects=False)
+    made = site.c.post(
+        "/admin/accounts",
+        data={**form, "csrf_token": admin.csrf},
+        headers=admin.headers(False),
+        follow_redirects=False,
+    )
     assert made.status_code == 303 and made.headers["location"] == "/admin/accounts?created=newmod"
     new = site.login("newmod")
     assert site.get(new, "/moderate/1").status_code == 200
 
 
-@pytest.mark.parametrize(("body", "status", "field"), [
-    ({"action": "explode"}, 400, "action"),
-    ({"action": "remove", "comment_id": 1}, 400, "reason"),
-    ({"action": "remove", "comment_id": 1, "reason": "other"}, 400, "reason_text"),
-    ({"action": "remove", "comment_id": "1", "reason": "spam"}, 400, "comment_id"),
-    ({"action": "remove", "comment_id": 999, "reason": "spam"}, 404, "comment_id"),
-    ({"action": "slow_mode", "seconds": -1}, 400, "seconds"),
-    ({"action": "chat", "closed": "yes"}, 400, "closed"),
-    ({"action": "ban", "comment_id": 1, "reason": "spam", "scope": "galaxy"}, 400, "scope"),
-    ({"action": "word_add", "word": "...?"}, 400, "word"),
-    ({"action": "approve", "comment_id": 1}, 409, "comment_id"),
-])
-def test_bad_action_bodies_name_the_field(site: Site, body: dict[str, Any], status: int,
-                                         field: str) -> None:
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        ({"action": "explode"}, 400, "action"),
+        ({"action": "remove", "comment_id": 1}, 400, "reason"),
+        ({"action": "remove", "comment_id": 1, "reason": "other"}, 400, "reason_text"),
+        ({"action": "remove", "comment_id": "1", "reason": "spam"}, 400, "comment_id"),
+        ({"action": "remove", "comment_id": 999, "reason": "spam"}, 404, "comment_id"),
+        ({"action": "slow_mode", "seconds": -1}, 400, "seconds"),
+        ({"action": "chat", "closed": "yes"}, 400, "closed"),
+        ({"action": "ban", "comment_id": 1, "reason": "spam", "scope": "galaxy"}, 400, "scope"),
+        ({"action": "word_add", "word": "...?"}, 400, "word"),
+        ({"action": "approve", "comment_id": 1}, 409, "comment_id"),
+    ],
+)
+def test_bad_action_bodies_name_the_field(
+    site: Site, body: dict[str, Any], status: int, field: str
+) -> None:
     """A malformed action is refused with the field at fault and nothing is written."""
     viewer, mod = site.guest("시민"), site.login("mod")
     site.post(viewer, "댓글", "a")
-    response = site.c.post("/api/moderation/broadcasts/1/actions", json=body,
-                           headers=mod.headers())
+    response = site.c.post("/api/moderation/broadcasts/1/actions", json=body, headers=mod.headers())
     assert response.status_code == status, response.text
     assert response.json()["error"]["field"] == field
     assert site.audit(mod) == []
-    assert site.c.post("/api/moderation/broadcasts/99/actions", json=body,
-                       headers=mod.headers()).status_code == 404
+    assert (
+        site.c.post(
+            "/api/moderation/broadcasts/99/actions", json=body, headers=mod.headers()
+        ).status_code
+        == 404
+    )
 
 
 # -- personal data in names and in staff texts (issue 14) ----------------------------------
 
-@pytest.mark.parametrize("nickname", ["010-1234-5678", "공일공일이삼사오육칠팔",
-                                      "hong(at)naver.com", "1588ㅡ1234"])
+
+@pytest.mark.parametrize(
+    "nickname", ["010-1234-5678", "공일공일이삼사오육칠팔", "hong(at)naver.com", "1588ㅡ1234"]
+)
 def test_a_nickname_with_personal_data_is_refused(site: Site, nickname: str) -> None:
     """A phone number, RRN or address as a nickname would sit beside every comment and in
     exports: 400 personal_data naming `nickname`; an ordinary name with digits is fine."""
     response = site.c.post("/api/session", json={"nickname": nickname})
     assert response.status_code == 400, response.text
     assert response.json()["error"] == {
-        "code": "personal_data", "field": "nickname",
+        "code": "personal_data",
+        "field": "nickname",
         "message": "must not contain a phone number, resident registration number or"
-                   " e-mail address"}
+        " e-mail address",
+    }
     assert site.c.post("/api/session", json={"nickname": "시민2026"}).status_code == 201
 
 
@@ -541,14 +594,20 @@ def test_an_official_is_warned_before_personal_data_is_published(site: Site) -> 
     """An answer or status note with personal data is refused with 409 personal_data and
     the masked text; sent again with mask_personal_data it is published masked."""
     citizen, official = site.guest("질문자"), site.login("official")
-    asked = site.c.post("/api/broadcasts/1/questions", headers=citizen.headers(),
-                        json={"text": "담당자 연락처는요?", "client_id": "q1"})
+    asked = site.c.post(
+        "/api/broadcasts/1/questions",
+        headers=citizen.headers(),
+        json={"text": "담당자 연락처는요?", "client_id": "q1"},
+    )
     qid = asked.json()["id"]
     text = "담당자 공일공-일이삼사-오육칠팔 로 연락 주세요"
 
     def answer(**extra: Any) -> Any:
-        return site.c.post(f"/api/questions/{qid}/answer", headers=official.headers(),
-                           json={"text": text, "mode": "written", **extra})
+        return site.c.post(
+            f"/api/questions/{qid}/answer",
+            headers=official.headers(),
+            json={"text": text, "mode": "written", **extra},
+        )
 
     warned = answer()
     assert warned.status_code == 409, warned.text
@@ -559,9 +618,15 @@ def test_an_official_is_warned_before_personal_data_is_published(site: Site) -> 
     published = answer(mask_personal_data=True)
     assert published.status_code == 200, published.text
     assert published.json()["question"]["answer"]["text"] == error["masked"]
-    note = site.c.post(f"/api/questions/{qid}/status", headers=official.headers(),
-                       json={"status": "forwarded", "note": "hong@seoul.go.kr 로 전달",
-                             "department": "교통정책과"})
+    note = site.c.post(
+        f"/api/questions/{qid}/status",
+        headers=official.headers(),
+        json={
+            "status": "forwarded",
+            "note": "hong@seoul.go.kr 로 전달",
+            "department": "교통정책과",
+        },
+    )
     assert note.status_code == 409 and note.json()["error"]["field"] == "note"
 
 
@@ -570,15 +635,22 @@ def test_appeal_texts_and_reasons_are_masked(site: Site) -> None:
     personal data masked; the appellant is told."""
     author, other, mod = site.guest("작성자"), site.guest("신고자"), site.login("mod")
     cid = site.post(author, "평범한 댓글", "a").json()["id"]
-    reported = site.c.post(f"/api/comments/{cid}/reports", headers=other.headers(),
-                           json={"reason": "other", "reason_text": "내 번호 010 9876 5432"})
+    reported = site.c.post(
+        f"/api/comments/{cid}/reports",
+        headers=other.headers(),
+        json={"reason": "other", "reason_text": "내 번호 010 9876 5432"},
+    )
     assert reported.status_code in (200, 201), reported.text
-    site.act(mod, "remove", comment_id=cid, reason="other",
-             reason_text="작성자 메일 kim@naver.com 확인")
+    site.act(
+        mod, "remove", comment_id=cid, reason="other", reason_text="작성자 메일 kim@naver.com 확인"
+    )
     status = site.get(author, f"/api/comments/{cid}/moderation").json()
     assert "kim@naver.com" not in json.dumps(status, ensure_ascii=False)
-    appealed = site.c.post(f"/api/comments/{cid}/appeal", headers=author.headers(),
-                           json={"text": "제 주민번호 900101-1234567 로 확인해 보세요"})
+    appealed = site.c.post(
+        f"/api/comments/{cid}/appeal",
+        headers=author.headers(),
+        json={"text": "제 주민번호 900101-1234567 로 확인해 보세요"},
+    )
     assert appealed.status_code == 201, appealed.text
     assert "notice" in appealed.json()
     appeals = site.get(mod, "/api/moderation/broadcasts/1/appeals").json()["items"]
@@ -591,10 +663,13 @@ def test_an_oversized_form_is_refused_before_it_is_parsed(site: Site) -> None:
     """The account form (the one urlencoded form) stops reading at 64 KiB: 413 too_large,
     and a normal-sized post of the same form still answers."""
     admin = site.login("admin")
-    big = site.c.post("/admin/accounts", headers=admin.headers(False),
-                      content=b"username=" + b"a" * (100 << 10))
+    big = site.c.post(
+        "/admin/accounts", headers=admin.headers(False), content=b"username=" + b"a" * (100 << 10)
+    )
     assert big.status_code == 413 and big.json()["error"]["code"] == "too_large"
-    small = site.c.post("/admin/accounts", headers={
-        **admin.headers(False), "content-type": "application/x-www-form-urlencoded"},
-        content=b"username=x&csrf_token=wrong")
+    small = site.c.post(
+        "/admin/accounts",
+        headers={**admin.headers(False), "content-type": "application/x-www-form-urlencoded"},
+        content=b"username=x&csrf_token=wrong",
+    )
     assert small.status_code == 403

@@ -40,8 +40,11 @@ class Person:
     def __init__(self, server: AppServer, address: str = "") -> None:
         self.server = server
         # uvicorn takes X-Forwarded-For from 127.0.0.1: this person comes from `address`.
-        self.http = httpx.AsyncClient(base_url=server.base, timeout=TIMEOUT, headers={
-            "x-forwarded-for": address} if address else {})
+        self.http = httpx.AsyncClient(
+            base_url=server.base,
+            timeout=TIMEOUT,
+            headers={"x-forwarded-for": address} if address else {},
+        )
         self.csrf = ""
         self.frames: list[tuple[float, dict[str, Any]]] = []
         self.ws: ClientConnection | None = None
@@ -62,10 +65,12 @@ class Person:
 
     async def open(self, broadcast: int = 1) -> Person:
         cookie = "; ".join(f"{k}={v}" for k, v in self.http.cookies.items())
-        self.ws = await connect(f"{self.server.ws_base}/ws/broadcasts/{broadcast}",
-                                additional_headers={"Cookie": cookie} if cookie else {},
-                                origin=self.server.base,  # type: ignore[arg-type]
-                                open_timeout=TIMEOUT)
+        self.ws = await connect(
+            f"{self.server.ws_base}/ws/broadcasts/{broadcast}",
+            additional_headers={"Cookie": cookie} if cookie else {},
+            origin=self.server.base,  # type: ignore[arg-type]
+            open_timeout=TIMEOUT,
+        )
         self._task = asyncio.create_task(self._read(self.ws))
         await self.wait(lambda f: f["type"] == "hello", 0)
         return self
@@ -78,8 +83,9 @@ class Person:
     def mark(self) -> int:
         return len(self.frames)
 
-    async def wait(self, predicate: Callable[[dict[str, Any]], bool], since: int
-                   ) -> tuple[float, dict[str, Any]]:
+    async def wait(
+        self, predicate: Callable[[dict[str, Any]], bool], since: int
+    ) -> tuple[float, dict[str, Any]]:
         """The first frame at or after index `since` that satisfies `predicate`."""
         async with asyncio.timeout(TIMEOUT):
             while True:
@@ -97,13 +103,13 @@ class Person:
         """Post over the WebSocket; return the ack or the error."""
         since = self.mark()
         await self.send({"type": "post", "text": text, "client_id": client_id})
-        _, frame = await self.wait(lambda f: f["type"] in ("ack", "error")
-                                   and f.get("client_id") == client_id, since)
+        _, frame = await self.wait(
+            lambda f: f["type"] in ("ack", "error") and f.get("client_id") == client_id, since
+        )
         return frame
 
     async def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        r = await self.http.request(method, path, json=body,
-                                    headers={"x-csrf-token": self.csrf})
+        r = await self.http.request(method, path, json=body, headers={"x-csrf-token": self.csrf})
         assert r.status_code < 300, r.text
         return r.json()
 
@@ -120,9 +126,14 @@ def pair(tmp_path: Path, redis_server: RedisServer) -> Iterator[tuple[AppServer,
     db = tmp_path / "shared.db"
     seed_broadcast(db, 1)
     asyncio.run(create_staff(db))
-    env = {"REDIS_URL": redis_server.url, "COMMENT_BURST": "1000",
-           "COMMENT_RATE_PER_MINUTE": "100000", "ADDRESS_BURST": "100000",
-           "ADDRESS_RATE_PER_MINUTE": "1000000", "REPORT_HIDE_THRESHOLD": "1"}
+    env = {
+        "REDIS_URL": redis_server.url,
+        "COMMENT_BURST": "1000",
+        "COMMENT_RATE_PER_MINUTE": "100000",
+        "ADDRESS_BURST": "100000",
+        "ADDRESS_RATE_PER_MINUTE": "1000000",
+        "REPORT_HIDE_THRESHOLD": "1",
+    }
     with server_pair(db, env) as servers:
         yield servers
 
@@ -148,16 +159,22 @@ async def people(pair: tuple[AppServer, AppServer]) -> AsyncIterator[dict[str, P
 async def test_every_action_on_one_process_reaches_the_other(people: dict[str, Person]) -> None:
     """Each action taken through process A is seen by viewers on B (and enforced there)
     within a second, and the reverse for what viewers do on B."""
-    mod, mod_b, viewer_a, author = (people["mod_a"], people["mod_b"], people["viewer_a"],
-                                    people["author_b"])
+    mod, mod_b, viewer_a, author = (
+        people["mod_a"],
+        people["mod_b"],
+        people["viewer_a"],
+        people["author_b"],
+    )
     latencies: dict[str, float] = {}
 
-    async def act(action: str, seen_by: Person, predicate: Callable[[dict[str, Any]], bool],
-                  **body: Any) -> dict[str, Any]:
+    async def act(
+        action: str, seen_by: Person, predicate: Callable[[dict[str, Any]], bool], **body: Any
+    ) -> dict[str, Any]:
         since = seen_by.mark()
         started = time.monotonic()
         result: dict[str, Any] = await mod.call(
-            "POST", "/api/moderation/broadcasts/1/actions", {"action": action, **body})
+            "POST", "/api/moderation/broadcasts/1/actions", {"action": action, **body}
+        )
         at, _ = await seen_by.wait(predicate, since)
         latencies[action] = max(latencies.get(action, 0.0), at - started)
         return result
@@ -166,15 +183,20 @@ async def test_every_action_on_one_process_reaches_the_other(people: dict[str, P
         return lambda f: f["type"] == t and all(f.get(k) == v for k, v in match.items())
 
     first = (await author.post("첫 댓글", "c1"))["id"]
-    await viewer_a.wait(lambda f: f["type"] == "comments"
-                        and any(i["id"] == first for i in f["items"]), 0)
+    await viewer_a.wait(
+        lambda f: f["type"] == "comments" and any(i["id"] == first for i in f["items"]), 0
+    )
 
     # remove / restore: the deleted frame and the author's notice reach process B
     since = author.mark()
     await act("remove", author, kind("deleted", ids=[first]), comment_id=first, reason="spam")
     await author.wait(kind("moderation", event="removed", id=first), since)
-    await act("restore", author, lambda f: f["type"] == "comments" and f.get("restored")
-              and f["items"][0]["id"] == first, comment_id=first)
+    await act(
+        "restore",
+        author,
+        lambda f: f["type"] == "comments" and f.get("restored") and f["items"][0]["id"] == first,
+        comment_id=first,
+    )
 
     # slow mode and closing the chat are state on B, enforced by B
     await act("slow_mode", author, kind("state", slow_mode=30), seconds=30)
@@ -186,8 +208,12 @@ async def test_every_action_on_one_process_reaches_the_other(people: dict[str, P
     await act("chat", author, kind("state", closed=False), closed=False)
 
     # pin / unpin
-    await act("pin", author, lambda f: f["type"] == "state" and (f["pinned"] or {}).get("id")
-              == first, comment_id=first)
+    await act(
+        "pin",
+        author,
+        lambda f: f["type"] == "state" and (f["pinned"] or {}).get("id") == first,
+        comment_id=first,
+    )
     await act("unpin", author, kind("state", pinned=None))
 
     # blocked words: B reloads its list, holds the comment, shows it to B's moderators
@@ -195,63 +221,127 @@ async def test_every_action_on_one_process_reaches_the_other(people: dict[str, P
     since_b = mod_b.mark()
     held = await author.post("씨1발 진짜", "w1")
     assert held["type"] == "ack" and held["status"] == "held"
-    await mod_b.wait(lambda f: f["type"] == "mod" and f.get("event") == "held"
-                     and f["item"]["id"] == held["id"], since_b)
-    await act("approve", viewer_a, lambda f: f["type"] == "comments" and f.get("restored")
-              and f["items"][0]["id"] == held["id"], comment_id=held["id"])
+    await mod_b.wait(
+        lambda f: f["type"] == "mod" and f.get("event") == "held" and f["item"]["id"] == held["id"],
+        since_b,
+    )
+    await act(
+        "approve",
+        viewer_a,
+        lambda f: (
+            f["type"] == "comments" and f.get("restored") and f["items"][0]["id"] == held["id"]
+        ),
+        comment_id=held["id"],
+    )
     held2 = await author.post("ㅅㅂ", "w2")
     assert held2["status"] == "held"
-    await act("reject", mod_b, lambda f: f["type"] == "mod" and f.get("action") == "reject",
-              comment_id=held2["id"], reason="abuse")
-    await act("word_remove", mod_b, kind("mod", event="words"),
-              word_id=word["result"]["word"]["id"])
+    await act(
+        "reject",
+        mod_b,
+        lambda f: f["type"] == "mod" and f.get("action") == "reject",
+        comment_id=held2["id"],
+        reason="abuse",
+    )
+    await act(
+        "word_remove", mod_b, kind("mod", event="words"), word_id=word["result"]["word"]["id"]
+    )
     assert (await author.post("시발", "w3"))["status"] == "visible"
 
     # timeout and ban are enforced on B
-    timeout = await act("timeout", author, kind("moderation", event="restricted"),
-                        comment_id=first, minutes=1, reason="abuse")
+    timeout = await act(
+        "timeout",
+        author,
+        kind("moderation", event="restricted"),
+        comment_id=first,
+        minutes=1,
+        reason="abuse",
+    )
     refused = await author.post("제한 중", "t1")
     assert refused["code"] == "timed_out" and "KST" in refused["message"]
-    await act("unban", author, kind("moderation", event="unrestricted"),
-              restriction_id=timeout["result"]["restriction"]["id"])
-    ban = await act("ban", author, kind("moderation", event="restricted"),
-                    comment_id=first, scope="everywhere", reason="spam")
+    await act(
+        "unban",
+        author,
+        kind("moderation", event="unrestricted"),
+        restriction_id=timeout["result"]["restriction"]["id"],
+    )
+    ban = await act(
+        "ban",
+        author,
+        kind("moderation", event="restricted"),
+        comment_id=first,
+        scope="everywhere",
+        reason="spam",
+    )
     assert (await author.post("차단 중", "b1"))["code"] == "banned"
-    await act("unban", author, kind("moderation", event="unrestricted"),
-              restriction_id=ban["result"]["restriction"]["id"])
+    await act(
+        "unban",
+        author,
+        kind("moderation", event="unrestricted"),
+        restriction_id=ban["result"]["restriction"]["id"],
+    )
 
     # viewers' reports on B hide the comment on A and put it in A's queue (two reporters
     # who have commented, on two networks: 0.5 each, REPORT_HIDE_THRESHOLD=1)
     target = (await author.post("신고될 댓글", "r1"))["id"]
     since_a, since_mod = viewer_a.mark(), mod.mark()
     for n, reporter in enumerate((people["reporter1"], people["reporter2"])):
-        await reporter.call("POST", "/api/broadcasts/1/comments",
-                            {"text": "저도 봤어요", "client_id": f"seen{n}"})
-        hidden = await reporter.call("POST", f"/api/comments/{target}/reports",
-                                     {"reason": "abuse"})
+        await reporter.call(
+            "POST", "/api/broadcasts/1/comments", {"text": "저도 봤어요", "client_id": f"seen{n}"}
+        )
+        hidden = await reporter.call("POST", f"/api/comments/{target}/reports", {"reason": "abuse"})
         assert hidden["hidden"] is (n == 1)
     await viewer_a.wait(kind("deleted", ids=[target]), since_a)
-    await mod.wait(lambda f: f["type"] == "mod" and f.get("event") == "held"
-                   and f["item"]["id"] == target, since_mod)
+    await mod.wait(
+        lambda f: f["type"] == "mod" and f.get("event") == "held" and f["item"]["id"] == target,
+        since_mod,
+    )
 
     # appeal filed on B reaches A's console; the decision reaches the author on B
     await act("remove", author, kind("deleted", ids=[first]), comment_id=first, reason="abuse")
     since_mod = mod.mark()
     appeal = await author.call("POST", f"/api/comments/{first}/appeal", {"text": "다시 봐 주세요"})
     await mod.wait(lambda f: f["type"] == "mod" and f.get("event") == "appeal", since_mod)
-    await act("appeal_decide", author, kind("moderation", event="appeal_decided", id=first),
-              appeal_id=appeal["appeal"]["id"], outcome="reinstate")
+    await act(
+        "appeal_decide",
+        author,
+        kind("moderation", event="appeal_decided", id=first),
+        appeal_id=appeal["appeal"]["id"],
+        outcome="reinstate",
+    )
 
     # remove everything the author wrote here
-    mine = [i["id"] for i in (await mod.call(
-        "GET", "/api/moderation/broadcasts/1/comments"))["items"]
-        if i["author"] == "나 작성자" and i["status"] != "removed"]
-    await act("remove_user", author, lambda f: f["type"] == "deleted"
-              and set(f["ids"]) == set(mine), comment_id=first, reason="spam")
+    mine = [
+        i["id"]
+        for i in (await mod.call("GET", "/api/moderation/broadcasts/1/comments"))["items"]
+        if i["author"] == "나 작성자" and i["status"] != "removed"
+    ]
+    await act(
+        "remove_user",
+        author,
+        lambda f: f["type"] == "deleted" and set(f["ids"]) == set(mine),
+        comment_id=first,
+        reason="spam",
+    )
 
-    assert set(latencies) == {"remove", "restore", "slow_mode", "chat", "pin", "unpin", "word_add",
-                       "approve", "reject", "word_remove", "timeout", "unban", "ban",
-                       "appeal_decide", "remove_user"}
-    print(f"\npropagation A->B, seconds: max {max(latencies.values()):.3f},"
-          f" median {statistics.median(latencies.values()):.3f}")
+    assert set(latencies) == {
+        "remove",
+        "restore",
+        "slow_mode",
+        "chat",
+        "pin",
+        "unpin",
+        "word_add",
+        "approve",
+        "reject",
+        "word_remove",
+        "timeout",
+        "unban",
+        "ban",
+        "appeal_decide",
+        "remove_user",
+    }
+    print(
+        f"\npropagation A->B, seconds: max {max(latencies.values()):.3f},"
+        f" median {statistics.median(latencies.values()):.3f}"
+    )
     assert max(latencies.values()) < PROPAGATION_LIMIT, latencies

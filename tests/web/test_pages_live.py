@@ -15,8 +15,9 @@ from web.settings import Settings
 HTML = {"accept": "text/html"}
 
 
-def test_live_page_renders_comments_before_any_script(client: TestClient,
-                                                      settings: Settings) -> None:
+def test_live_page_renders_comments_before_any_script(
+    client: TestClient, settings: Settings
+) -> None:
     """Recent comments are in the HTML, escaped, oldest first; the socket resumes after them."""
     broadcast_id = add_live_broadcast(settings.database_path)
     csrf = guest(client)
@@ -32,8 +33,9 @@ def test_live_page_renders_comments_before_any_script(client: TestClient,
     assert 'data-nickname="시민"' in html
 
 
-def test_live_page_has_player_composer_and_question_toggle(client: TestClient,
-                                                           settings: Settings) -> None:
+def test_live_page_has_player_composer_and_question_toggle(
+    client: TestClient, settings: Settings
+) -> None:
     """The page carries the video, the comment form with its question checkbox and dialog."""
     broadcast_id = add_live_broadcast(settings.database_path)
     html = client.get(f"/live/{broadcast_id}", headers=HTML).text
@@ -42,7 +44,8 @@ def test_live_page_has_player_composer_and_question_toggle(client: TestClient,
     assert '<dialog class="dialog" id="nickname-dialog"' in html
     assert 'aria-live="polite"' in html
     assert re.search(
-        r'<script type="module" src="/static/js/live/livechat\.js\?v=[0-9a-f]{12}"', html)
+        r'<script type="module" src="/static/js/live/livechat\.js\?v=[0-9a-f]{12}"', html
+    )
 
 
 def test_live_page_allows_nothing_inline(client: TestClient, settings: Settings) -> None:
@@ -67,8 +70,9 @@ def test_unknown_broadcast_is_a_404_page(client: TestClient) -> None:
     assert "방송을 찾을 수 없습니다." in response.text
 
 
-def test_page_language_follows_accept_language_then_cookie(client: TestClient,
-                                                           settings: Settings) -> None:
+def test_page_language_follows_accept_language_then_cookie(
+    client: TestClient, settings: Settings
+) -> None:
     """Accept-Language picks the language until the switcher sets the `lang` cookie."""
     broadcast_id = add_live_broadcast(settings.database_path)
     page = client.get(f"/live/{broadcast_id}", headers={**HTML, "accept-language": "en-US,en"})
@@ -81,8 +85,9 @@ def test_page_language_follows_accept_language_then_cookie(client: TestClient,
     assert '<html lang="ja">' in page.text and "リアルタイムコメント" in page.text
 
 
-def test_language_links_point_back_to_the_current_page(client: TestClient,
-                                                       settings: Settings) -> None:
+def test_language_links_point_back_to_the_current_page(
+    client: TestClient, settings: Settings
+) -> None:
     """Each switcher link returns to the page (with its query) and marks the current one."""
     broadcast_id = add_live_broadcast(settings.database_path)
     html = client.get(f"/live/{broadcast_id}?t=5", headers=HTML).text
@@ -93,8 +98,7 @@ def test_language_links_point_back_to_the_current_page(client: TestClient,
 def test_language_switch_ignores_unknown_locales_and_foreign_targets(client: TestClient) -> None:
     """`to` outside ko/en/ja sets no cookie; `next` off this site goes home instead."""
     for target in ("https://evil.example/", "//evil.example", "/\\evil.example", "javascript:x"):
-        response = client.get("/lang", params={"to": "xx", "next": target},
-                              follow_redirects=False)
+        response = client.get("/lang", params={"to": "xx", "next": target}, follow_redirects=False)
         assert response.status_code == 303
         assert response.headers["location"] == "/"
         assert "set-cookie" not in response.headers
@@ -122,8 +126,7 @@ def test_hashed_static_files_are_immutable(client: TestClient) -> None:
     assert client.get("/static/css/nothing.css?v=1").status_code == 404
 
 
-def test_every_page_response_has_security_headers(client: TestClient,
-                                                  settings: Settings) -> None:
+def test_every_page_response_has_security_headers(client: TestClient, settings: Settings) -> None:
     """The live page answers with CSP, nosniff, a referrer policy and no framing."""
     broadcast_id = add_live_broadcast(settings.database_path)
     headers = client.get(f"/live/{broadcast_id}", headers=HTML).headers

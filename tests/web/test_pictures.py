@@ -28,9 +28,11 @@ def add_replay(path: Path, title: str, recording: str, **kw: object) -> int:
     async def run() -> int:
         async with stores(path) as s:
             replay_id = await s.publish(title, **kw)
-            await s.replays.update(replay_id, ReplayEdit(
-                recording_url=recording, duration_seconds=180))
+            await s.replays.update(
+                replay_id, ReplayEdit(recording_url=recording, duration_seconds=180)
+            )
             return replay_id
+
     return asyncio.run(run())
 
 
@@ -57,12 +59,14 @@ def test_replay_preview_is_drawn_and_in_the_meta(client: TestClient, settings: S
     """A replay page's og:image and twitter:image name its own 1200×630 PNG; the PNG
     decodes, and its title and date lines hold drawn text; a second request is the same
     cached picture."""
-    replay_id = add_replay(settings.database_path, "청책토론회: 보행 친화 도시 서울", DEMO_MEDIA,
-                           category="정책토론")
+    replay_id = add_replay(
+        settings.database_path, "청책토론회: 보행 친화 도시 서울", DEMO_MEDIA, category="정책토론"
+    )
     page = client.get(f"/replays/{replay_id}").text
     image_url = meta(page, "og:image")
-    assert re.fullmatch(rf"http://testserver/og/replays/{replay_id}\.png\?v=[0-9a-f]{{12}}",
-                        image_url)
+    assert re.fullmatch(
+        rf"http://testserver/og/replays/{replay_id}\.png\?v=[0-9a-f]{{12}}", image_url
+    )
     assert meta(page, "twitter:image") == image_url
     assert meta(page, "twitter:card") == "summary_large_image"
     response = client.get(image_url.removeprefix("http://testserver"))
@@ -89,13 +93,14 @@ def test_broadcast_preview_follows_its_status(client: TestClient, settings: Sett
     after = meta(client.get("/live/1").text, "og:image")
     assert after != before
     second = client.get(after.removeprefix("http://testserver")).content
-    assert decode(second, "PNG", (WIDTH, HEIGHT)).tobytes() != decode(
-        first, "PNG", (WIDTH, HEIGHT)).tobytes()
+    assert (
+        decode(second, "PNG", (WIDTH, HEIGHT)).tobytes()
+        != decode(first, "PNG", (WIDTH, HEIGHT)).tobytes()
+    )
     assert client.get("/og/live/999.png").status_code == 404
 
 
-def test_missing_font_falls_back_to_the_generic_cards(settings: Settings,
-                                                      tmp_path: Path) -> None:
+def test_missing_font_falls_back_to_the_generic_cards(settings: Settings, tmp_path: Path) -> None:
     """Without Noto Sans CJK the meta names the committed generic card and the preview
     URL redirects there; nothing fails."""
     replay_id = add_replay(settings.database_path, "교통정책 토론회", "/media/none.m3u8")
@@ -127,25 +132,26 @@ def test_thumbnail_is_a_frame_of_the_recording(client: TestClient, settings: Set
     assert max(ImageStat.Stat(frame).stddev) > 60
     add_operator(settings.database_path)
     csrf = {"X-CSRF-Token": login(client)}
-    edited = client.patch(f"/api/replays/{replay_id}", headers=csrf,
-                          json={"thumbnail_seconds": 150})
+    edited = client.patch(
+        f"/api/replays/{replay_id}", headers=csrf, json={"thumbnail_seconds": 150}
+    )
     assert edited.status_code == 200, edited.text
-    moved = re.search(rf'src="(/replays/{replay_id}/thumbnail\.jpg\?v=150)"',
-                      client.get("/replays").text)
+    moved = re.search(
+        rf'src="(/replays/{replay_id}/thumbnail\.jpg\?v=150)"', client.get("/replays").text
+    )
     assert moved
     later = client.get(moved.group(1)).content
     assert later != first.content and decode(later, "JPEG", (480, 270))
-    bad = client.patch(f"/api/replays/{replay_id}", headers=csrf,
-                       json={"thumbnail_seconds": -1})
+    bad = client.patch(f"/api/replays/{replay_id}", headers=csrf, json={"thumbnail_seconds": -1})
     assert bad.status_code == 400 and bad.json()["error"]["field"] == "thumbnail_seconds"
 
 
-def test_thumbnail_without_a_frame_is_a_drawn_card(client: TestClient,
-                                                   settings: Settings) -> None:
+def test_thumbnail_without_a_frame_is_a_drawn_card(client: TestClient, settings: Settings) -> None:
     """A recording ffmpeg cannot read gives a 480×270 card with the title and date drawn
     on it, and no file in THUMBNAIL_DIR."""
-    replay_id = add_replay(settings.database_path, "어르신 디지털 배움터 공개 수업",
-                           "/media/missing.m3u8")
+    replay_id = add_replay(
+        settings.database_path, "어르신 디지털 배움터 공개 수업", "/media/missing.m3u8"
+    )
     response = client.get(f"/replays/{replay_id}/thumbnail.jpg")
     assert response.status_code == 200 and response.headers["content-type"] == "image/jpeg"
     card = decode(response.content, "JPEG", (480, 270))

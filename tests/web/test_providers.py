@@ -15,9 +15,15 @@ def test_a_provider_is_enabled_only_with_id_and_secret() -> None:
     """None is enabled by default; an id without a secret enables nothing; overrides win."""
     assert enabled_providers(Settings()) == ()
     assert enabled_providers(Settings(kakao_client_id="k")) == ()
-    found = enabled_providers(Settings(kakao_client_id="k", kakao_client_secret="s",
-                                       x_client_id="x", x_client_secret="t",
-                                       kakao_jwks_url="http://keys"))
+    found = enabled_providers(
+        Settings(
+            kakao_client_id="k",
+            kakao_client_secret="s",
+            x_client_id="x",
+            x_client_secret="t",
+            kakao_jwks_url="http://keys",
+        )
+    )
     assert [p.name for p in found] == ["kakao", "x"]
     kakao, x = found
     assert kakao.metadata_url == "https://kauth.kakao.com/.well-known/openid-configuration"

@@ -38,21 +38,24 @@ AUTH = "A" * 22  # 16 bytes
 # ---- pure: which endpoints, which keys ------------------------------------------------
 
 
-@pytest.mark.parametrize("url", [
-    "http://push.example.com/x",            # not https
-    "https://127.0.0.1/x",                  # loopback
-    "https://10.0.0.5/x",                   # private
-    "https://169.254.169.254/latest/meta",  # link-local (cloud metadata)
-    "https://[::1]/x",                      # IPv6 loopback
-    "https://[fd00::1]/x",                  # IPv6 unique local
-    "https://localhost/x",
-    "https://push.internal/x",
-    "https://intranet/x",                   # a bare name resolves inside the network
-    "https://user:pw@push.example.com/x",
-    "https://push.example.com:8443/x",
-    "ftp://push.example.com/x",
-    "https://push.example.com/\x00",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://push.example.com/x",  # not https
+        "https://127.0.0.1/x",  # loopback
+        "https://10.0.0.5/x",  # private
+        "https://169.254.169.254/latest/meta",  # link-local (cloud metadata)
+        "https://[::1]/x",  # IPv6 loopback
+        "https://[fd00::1]/x",  # IPv6 unique local
+        "https://localhost/x",
+        "https://push.internal/x",
+        "https://intranet/x",  # a bare name resolves inside the network
+        "https://user:pw@push.example.com/x",
+        "https://push.example.com:8443/x",
+        "ftp://push.example.com/x",
+        "https://push.example.com/\x00",
+    ],
+)
 def test_endpoints_the_server_must_not_post_to_are_refused(url: str) -> None:
     """Non-https, internal and odd endpoints are refused with the field named."""
     with pytest.raises(SubscriptionError) as caught:
@@ -84,12 +87,13 @@ def test_resolved_addresses_must_all_be_public() -> None:
 def test_subscription_keys_are_checked() -> None:
     """p256dh must be a 65-byte uncompressed point and auth 16 bytes, base64url."""
     good = {"endpoint": "https://push.example.com/x", "keys": {"p256dh": P256DH, "auth": AUTH}}
-    assert parse_subscription(good) == PushSubscription("https://push.example.com/x", P256DH,
-                                                        AUTH)
-    for keys, bad in (({"p256dh": "Ag" + "A" * 85, "auth": AUTH}, "p256dh"),
-                      ({"p256dh": P256DH, "auth": "AAAA"}, "auth"),
-                      ({"p256dh": P256DH + "<>", "auth": AUTH}, "p256dh"),
-                      ({"p256dh": 5, "auth": AUTH}, "p256dh")):
+    assert parse_subscription(good) == PushSubscription("https://push.example.com/x", P256DH, AUTH)
+    for keys, bad in (
+        ({"p256dh": "Ag" + "A" * 85, "auth": AUTH}, "p256dh"),
+        ({"p256dh": P256DH, "auth": "AAAA"}, "auth"),
+        ({"p256dh": P256DH + "<>", "auth": AUTH}, "p256dh"),
+        ({"p256dh": 5, "auth": AUTH}, "p256dh"),
+    ):
         with pytest.raises(SubscriptionError) as caught:
             parse_subscription({**good, "keys": keys})
         assert caught.value.field == f"subscription.keys.{bad}"
@@ -103,8 +107,9 @@ def test_vapid_settings_go_together() -> None:
         Settings.from_env({"VAPID_PUBLIC_KEY": PUBLIC})
     with pytest.raises(SettingsError, match="VAPID_SUBJECT"):
         Settings.from_env({"VAPID_SUBJECT": "someone"})
-    assert Settings.from_env({"VAPID_PUBLIC_KEY": PUBLIC,
-                              "VAPID_PRIVATE_KEY": PRIVATE}).push_enabled
+    assert Settings.from_env(
+        {"VAPID_PUBLIC_KEY": PUBLIC, "VAPID_PRIVATE_KEY": PRIVATE}
+    ).push_enabled
 
 
 def test_notices_are_translated() -> None:
@@ -117,8 +122,11 @@ def test_notices_are_translated() -> None:
 async def test_a_full_queue_drops_instead_of_waiting(tmp_path: Path) -> None:
     """offer() never waits: beyond the queue's size a reminder is dropped and counted."""
     async with migrated(tmp_path / "q.db") as db:
-        sender = PushSender(PushStore(db, timedelta(days=1)),
-                            VapidKeys(PUBLIC, PRIVATE, "mailto:a@b.c"), queue_size=2)
+        sender = PushSender(
+            PushStore(db, timedelta(days=1)),
+            VapidKeys(PUBLIC, PRIVATE, "mailto:a@b.c"),
+            queue_size=2,
+        )
         reminder = Reminder("broadcast", 1, lambda _: Notice("t", "b", "/", "x"))
         assert [sender.offer(reminder) for _ in range(3)] == [True, True, False]
         assert sender.dropped == 1
@@ -137,8 +145,9 @@ async def test_store_expiry_cancel_and_forget(database_url: str) -> None:
         await store.remind(old, "g:a", "ko", "broadcast", 7, now - timedelta(days=91))
         await store.remind(new, "g:b", "en", "broadcast", 7, now)
         await store.remind(new, "g:b", "en", "question", 9, now)
-        assert [r.subscription.endpoint for r in await store.recipients("broadcast", 7, now)] \
-            == [new.endpoint]
+        assert [r.subscription.endpoint for r in await store.recipients("broadcast", 7, now)] == [
+            new.endpoint
+        ]
         assert await store.prune(now) == 1
         assert await store.cancel(new.endpoint, "broadcast", 7) is True
         assert await store.reminders(new.endpoint, now) == [("question", 9)]
@@ -161,8 +170,9 @@ def users(settings: Settings) -> Iterator[Users]:
     seed_broadcast(settings.database_path, 2, title="다음 주 시민 토론", status="planned")
     make_staff(settings.database_path, "kim", "official", "교통정책과")
     make_staff(settings.database_path, "desk", "operator", "")  # runs the schedule desk
-    pushing = dataclasses.replace(settings, vapid_public_key=PUBLIC, vapid_private_key=PRIVATE,
-                                  push_allow_loopback=True)
+    pushing = dataclasses.replace(
+        settings, vapid_public_key=PUBLIC, vapid_private_key=PRIVATE, push_allow_loopback=True
+    )
     with TestClient(create_app(pushing)) as client:
         u = Users(client)
         u.guest("시민A")
@@ -174,41 +184,53 @@ def users(settings: Settings) -> Iterator[Users]:
 ORIGIN = {"Origin": "http://testserver"}
 
 
-def subscribe(client: TestClient, subscription: dict[str, Any], kind: str, target: int,
-              **headers: str) -> Any:
-    return client.post("/api/push/reminders", json={
-        "subscription": subscription, "kind": kind, "target": target},
-        headers={**ORIGIN, **headers})
+def subscribe(
+    client: TestClient, subscription: dict[str, Any], kind: str, target: int, **headers: str
+) -> Any:
+    return client.post(
+        "/api/push/reminders",
+        json={"subscription": subscription, "kind": kind, "target": target},
+        headers={**ORIGIN, **headers},
+    )
 
 
 def rows(db: Path) -> list[tuple[str, str, int]]:
     with sqlite3.connect(db) as conn:
-        return conn.execute("SELECT s.endpoint, r.kind, r.target FROM push_subscriptions s"
-                            " LEFT JOIN push_reminders r USING (endpoint)"
-                            " ORDER BY 1, 2").fetchall()
+        return conn.execute(
+            "SELECT s.endpoint, r.kind, r.target FROM push_subscriptions s"
+            " LEFT JOIN push_reminders r USING (endpoint)"
+            " ORDER BY 1, 2"
+        ).fetchall()
 
 
-def test_go_live_is_pushed_encrypted_and_signed(users: Users, push: PushService,
-                                                settings: Settings) -> None:
+def test_go_live_is_pushed_encrypted_and_signed(
+    users: Users, push: PushService, settings: Settings
+) -> None:
     """A guest without a nickname asks to be told; going live sends one push that the
     local push service verifies (VAPID) and decrypts: title, programme, link; once only."""
     phone = push.browser("phone")
     users.client.cookies.clear()
-    answer = subscribe(users.client, phone.subscription(), "broadcast", 2,
-                       **{"Accept-Language": "en"})
+    answer = subscribe(
+        users.client, phone.subscription(), "broadcast", 2, **{"Accept-Language": "en"}
+    )
     assert answer.status_code == 200, answer.text
     assert answer.json()["reminding"] is True
     assert users.post("desk", "/api/broadcasts/2/live").status_code == 200
     [delivery] = push.wait(1)
-    assert delivery.message == {"title": "On air now", "body": "다음 주 시민 토론",
-                                "url": "/live/2", "tag": "live-2"}
+    assert delivery.message == {
+        "title": "On air now",
+        "body": "다음 주 시민 토론",
+        "url": "/live/2",
+        "tag": "live-2",
+    }
     assert delivery.claims["sub"] == settings.vapid_subject
     assert delivery.headers["urgency"] == "high"
     wait_for(lambda: rows(settings.database_path) == [], what="the fired reminder to go")
 
 
-def test_an_answer_is_pushed_to_who_asked_for_it(users: Users, push: PushService,
-                                                 settings: Settings) -> None:
+def test_an_answer_is_pushed_to_who_asked_for_it(
+    users: Users, push: PushService, settings: Settings
+) -> None:
     """Only the subscription that asked for the question's reminder hears of its answer."""
     qid = ask(users, "시민A", "버스 배차 간격을 줄여 주세요")
     asker = push.browser("asker")
@@ -216,19 +238,23 @@ def test_an_answer_is_pushed_to_who_asked_for_it(users: Users, push: PushService
     users.use("시민A")
     assert subscribe(users.client, asker.subscription(), "question", qid).status_code == 200
     assert subscribe(users.client, other.subscription(), "broadcast", 2).status_code == 200
-    answered = users.post("kim", f"/api/questions/{qid}/answer",
-                          {"text": "다음 달부터 줄입니다.", "mode": "written"})
+    answered = users.post(
+        "kim", f"/api/questions/{qid}/answer", {"text": "다음 달부터 줄입니다.", "mode": "written"}
+    )
     assert answered.status_code == 200, answered.text
     [delivery] = push.wait(1)
     assert delivery.path == "/push/asker"
     assert delivery.message["title"] == "팔로우한 질문에 답변이 달렸습니다"
     assert delivery.message["url"] == f"/broadcasts/1/questions#q-{qid}"
-    wait_for(lambda: [r[0] for r in rows(settings.database_path)] == [other.endpoint],
-             what="the answered reminder to go")
+    wait_for(
+        lambda: [r[0] for r in rows(settings.database_path)] == [other.endpoint],
+        what="the answered reminder to go",
+    )
 
 
-def test_gone_subscriptions_are_removed(users: Users, push: PushService,
-                                        settings: Settings) -> None:
+def test_gone_subscriptions_are_removed(
+    users: Users, push: PushService, settings: Settings
+) -> None:
     """When the push service answers 410, the subscription (and its reminders) is deleted."""
     push.status = 410
     phone = push.browser("phone")
@@ -243,8 +269,9 @@ def test_gone_subscriptions_are_removed(users: Users, push: PushService,
     wait_for(lambda: rows(settings.database_path) == [], what="the gone subscription deleted")
 
 
-def test_a_stalled_push_service_does_not_slow_going_live(users: Users, push: PushService,
-                                                         settings: Settings) -> None:
+def test_a_stalled_push_service_does_not_slow_going_live(
+    users: Users, push: PushService, settings: Settings
+) -> None:
     """With the push service holding every request, going live still answers at once."""
     push.gate.clear()
     users.client.cookies.clear()
@@ -269,16 +296,23 @@ def test_refusals_are_precise(users: Users, settings: Settings) -> None:
     live = subscribe(client, sub, "broadcast", 1)
     assert live.status_code == 409 and live.json()["error"]["field"] == "target"
     assert subscribe(client, sub, "comment", 1).json()["error"]["field"] == "kind"
-    cross = client.post("/api/push/reminders", json={"subscription": sub, "kind": "broadcast",
-                        "target": 2}, headers={"Origin": "https://evil.example"})
+    cross = client.post(
+        "/api/push/reminders",
+        json={"subscription": sub, "kind": "broadcast", "target": 2},
+        headers={"Origin": "https://evil.example"},
+    )
     assert cross.status_code == 403
-    no_origin = client.post("/api/push/reminders", json={"subscription": sub,
-                            "kind": "broadcast", "target": 2})
+    no_origin = client.post(
+        "/api/push/reminders", json={"subscription": sub, "kind": "broadcast", "target": 2}
+    )
     assert no_origin.status_code == 403
     assert rows(settings.database_path) == []
     with TestClient(create_app(settings)) as plain:
-        off = plain.post("/api/push/reminders", json={"subscription": sub, "kind": "broadcast",
-                         "target": 2}, headers=ORIGIN)
+        off = plain.post(
+            "/api/push/reminders",
+            json={"subscription": sub, "kind": "broadcast", "target": 2},
+            headers=ORIGIN,
+        )
         assert off.status_code == 404 and off.json()["error"]["code"] == "push_disabled"
         assert plain.get("/api/push/reminders").json()["enabled"] is False
 
@@ -286,8 +320,7 @@ def test_refusals_are_precise(users: Users, settings: Settings) -> None:
 def test_forget_deletes_the_persons_subscriptions(users: Users, settings: Settings) -> None:
     """A session's subscriptions go with `POST /api/push/forget`; a guest's without a
     session stay until they expire or are cancelled."""
-    sub = {"endpoint": "https://push.example.com/mine", "keys": {"p256dh": P256DH,
-                                                                 "auth": AUTH}}
+    sub = {"endpoint": "https://push.example.com/mine", "keys": {"p256dh": P256DH, "auth": AUTH}}
     users.use("시민A")
     assert subscribe(users.client, sub, "broadcast", 2).status_code == 200
     users.client.cookies.clear()
@@ -296,10 +329,12 @@ def test_forget_deletes_the_persons_subscriptions(users: Users, settings: Settin
     gone = users.post("시민A", "/api/push/forget")
     assert gone.json() == {"removed": 1}
     assert [r[0] for r in rows(settings.database_path)] == [other["endpoint"]]
-    listed = users.client.get("/api/push/reminders",
-                              params={"endpoint": other["endpoint"]}).json()
+    listed = users.client.get("/api/push/reminders", params={"endpoint": other["endpoint"]}).json()
     assert listed["reminders"] == [{"kind": "broadcast", "target": 2}]
-    cancel = users.client.post("/api/push/reminders/cancel", json={
-        "endpoint": other["endpoint"], "kind": "broadcast", "target": 2}, headers=ORIGIN)
+    cancel = users.client.post(
+        "/api/push/reminders/cancel",
+        json={"endpoint": other["endpoint"], "kind": "broadcast", "target": 2},
+        headers=ORIGIN,
+    )
     assert cancel.json()["changed"] is True
     assert rows(settings.database_path) == []

@@ -30,11 +30,18 @@ def test_manifest_names_icons_and_shortcuts(client: TestClient) -> None:
     assert response.headers["content-type"].startswith("application/manifest+json")
     data = response.json()
     assert (data["short_name"], data["display"], data["start_url"], data["scope"]) == (
-        "라이브서울", "standalone", "/", "/")
+        "라이브서울",
+        "standalone",
+        "/",
+        "/",
+    )
     assert {i["sizes"] for i in data["icons"]} == {"192x192", "512x512"}
     assert [i["purpose"] for i in data["icons"]].count("maskable") == 1
     assert [(s["name"], s["url"]) for s in data["shortcuts"]] == [
-        ("지금 방송", "/now"), ("편성표", "/schedule"), ("다시보기", "/replays")]
+        ("지금 방송", "/now"),
+        ("편성표", "/schedule"),
+        ("다시보기", "/replays"),
+    ]
     for icon in data["icons"]:
         assert client.get(icon["src"]).status_code == 200
         path = STATIC / icon["src"].split("?")[0].removeprefix("/static/")

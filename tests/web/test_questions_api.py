@@ -24,12 +24,15 @@ from web.settings import Settings
 PASSWORD = "correct horse battery"
 
 
-def make_staff(db: Path, username: str, role: str = "official",
-               department: str = "교통정책과") -> None:
+def make_staff(
+    db: Path, username: str, role: str = "official", department: str = "교통정책과"
+) -> None:
     async def run() -> None:
         async with account_store(db) as store:
-            await store.create(username, PASSWORD, role, display_name=username,
-                               department=department)
+            await store.create(
+                username, PASSWORD, role, display_name=username, department=department
+            )
+
     # A thread of its own: the browser tests' sync Playwright keeps a loop in this one.
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         pool.submit(lambda: asyncio.run(run())).result()
@@ -55,8 +58,7 @@ class Users:
 
     def login(self, username: str) -> None:
         self.client.cookies.clear()
-        response = self.client.post("/api/login", json={"username": username,
-                                                        "password": PASSWORD})
+        response = self.client.post("/api/login", json={"username": username, "password": PASSWORD})
         assert response.status_code == 200, response.text
         self._keep(username, response.json()["csrf_token"])
 
@@ -67,8 +69,9 @@ class Users:
         return self.client
 
     def post(self, name: str, url: str, body: dict[str, Any] | None = None) -> Any:
-        return self.use(name).post(url, json=body or {},
-                                   headers={"X-CSRF-Token": self.tokens[name]})
+        return self.use(name).post(
+            url, json=body or {}, headers={"X-CSRF-Token": self.tokens[name]}
+        )
 
     def get(self, name: str, url: str, **kwargs: Any) -> Any:
         return self.use(name).get(url, **kwargs)
@@ -89,8 +92,11 @@ def users(settings: Settings) -> Iterator[Users]:
 
 
 def ask(users: Users, who: str, text: str, broadcast_id: int = 1) -> int:
-    response = users.post(who, f"/api/broadcasts/{broadcast_id}/questions",
-                          {"text": text, "client_id": uuid.uuid4().hex})
+    response = users.post(
+        who,
+        f"/api/broadcasts/{broadcast_id}/questions",
+        {"text": text, "client_id": uuid.uuid4().hex},
+    )
     assert response.status_code == 201, response.text
     question_id: int = response.json()["question"]["id"]
     return question_id
@@ -103,21 +109,27 @@ def test_ask_vote_and_undo_over_http(users: Users) -> None:
     first = users.post("시민B", f"/api/questions/{qid}/vote").json()
     again = users.post("시민B", f"/api/questions/{qid}/vote").json()
     assert (first["votes"], first["changed"], again["votes"], again["changed"]) == (
-        1, True, 1, False)
+        1,
+        True,
+        1,
+        False,
+    )
     own = users.post("시민A", f"/api/questions/{qid}/vote")
     assert own.status_code == 403 and own.json()["error"]["code"] == "own_question"
     listed = users.get("시민B", "/api/broadcasts/1/questions").json()
     assert listed["items"][0]["voted"] is True and listed["tally"]["received"] == 1
-    assert users.get("시민A", "/api/broadcasts/1/questions").json()["items"][0][
-        "following"] is True
+    assert users.get("시민A", "/api/broadcasts/1/questions").json()["items"][0]["following"] is True
     undo = users.post("시민B", f"/api/questions/{qid}/unvote").json()
     assert (undo["votes"], undo["voted"]) == (0, False)
 
 
 def test_a_comment_posted_as_question_is_listed(users: Users) -> None:
     """POST /api/broadcasts/{id}/comments with question=true makes a listed question."""
-    response = users.post("시민A", "/api/broadcasts/1/comments",
-                          {"text": "질문입니다", "client_id": "c1", "question": True})
+    response = users.post(
+        "시민A",
+        "/api/broadcasts/1/comments",
+        {"text": "질문입니다", "client_id": "c1", "question": True},
+    )
     assert response.status_code == 201
     items = users.get("시민B", "/api/broadcasts/1/questions").json()["items"]
     assert [(q["id"], q["text"]) for q in items] == [(response.json()["id"], "질문입니다")]
@@ -127,8 +139,10 @@ def test_viewers_cannot_answer_or_change_status(users: Users) -> None:
     """A viewer forging an answer or status change gets 403; without CSRF 403 csrf; without
     a session 401; the question stays open and unanswered."""
     qid = ask(users, "시민A", "질문")
-    for url, body in ((f"/api/questions/{qid}/answer", {"text": "가짜"}),
-                      (f"/api/questions/{qid}/status", {"status": "answered"})):
+    for url, body in (
+        (f"/api/questions/{qid}/answer", {"text": "가짜"}),
+        (f"/api/questions/{qid}/status", {"status": "answered"}),
+    ):
         forged = users.post("시민B", url, body)
         assert forged.status_code == 403 and forged.json()["error"]["code"] == "forbidden"
         no_csrf = users.use("kim").post(url, json=body)
@@ -145,13 +159,16 @@ def test_official_answers_and_moves_status(users: Users) -> None:
     qid = ask(users, "시민A", "자전거 도로는요?")
     missing = users.post("kim", f"/api/questions/{qid}/status", {"status": "forwarded"})
     assert missing.status_code == 400 and missing.json()["error"]["field"] == "department"
-    forwarded = users.post("kim", f"/api/questions/{qid}/status",
-                           {"status": "forwarded", "note": "자전거정책과 검토",
-                            "department": "자전거정책과"})
+    forwarded = users.post(
+        "kim",
+        f"/api/questions/{qid}/status",
+        {"status": "forwarded", "note": "자전거정책과 검토", "department": "자전거정책과"},
+    )
     assert forwarded.status_code == 200, forwarded.text
     assert forwarded.json()["question"]["department"] == "자전거정책과"
-    answered = users.post("mod", f"/api/questions/{qid}/answer",
-                          {"text": "내년에 20km 늘립니다", "mode": "written"})
+    answered = users.post(
+        "mod", f"/api/questions/{qid}/answer", {"text": "내년에 20km 늘립니다", "mode": "written"}
+    )
     assert answered.status_code == 200 and answered.json()["comment_id"] is None
     body = answered.json()["question"]
     assert body["status"] == "answered" and body["answer"]["live"] is False
@@ -161,7 +178,9 @@ def test_official_answers_and_moves_status(users: Users) -> None:
     assert unknown.status_code == 404
     history = users.get("시민A", f"/api/questions/{qid}").json()["events"]
     assert [(e["from"], e["to"], e["kind"]) for e in history] == [
-        ("open", "forwarded", "status"), ("forwarded", "answered", "answer")]
+        ("open", "forwarded", "status"),
+        ("forwarded", "answered", "answer"),
+    ]
     assert all(datetime.fromisoformat(e["at"]).tzinfo is not None for e in history)
     bad = users.get("시민A", "/api/broadcasts/1/questions?sort=random")
     assert bad.status_code == 400 and bad.json()["error"]["field"] == "sort"
@@ -205,11 +224,12 @@ def test_notifications_tell_the_asker_what_changed(users: Users) -> None:
 def test_exports_for_the_department(users: Users) -> None:
     """Staff export CSV (UTF-8 with BOM, formula-looking cells defused) and JSON (with each
     question's history); a viewer gets 403; `department` filters."""
-    qid = ask(users, "시민A", "=HYPERLINK(\"http://evil\") 질문")
+    qid = ask(users, "시민A", '=HYPERLINK("http://evil") 질문')
     other = ask(users, "시민B", "다른 질문")
     users.post("kim", f"/api/questions/{qid}/answer", {"text": "답변", "mode": "written"})
-    users.post("kim", f"/api/questions/{other}/status",
-               {"status": "forwarded", "department": "복지정책과"})
+    users.post(
+        "kim", f"/api/questions/{other}/status", {"status": "forwarded", "department": "복지정책과"}
+    )
     assert users.get("시민A", "/api/broadcasts/1/questions.csv").status_code == 403
     response = users.get("kim", "/api/broadcasts/1/questions.csv")
     assert response.status_code == 200
@@ -236,9 +256,10 @@ def test_public_tally_pages(users: Users) -> None:
     assert page.status_code == 200
     assert "&lt;script&gt;alert(1)&lt;/script&gt; 질문" in page.text
     assert "<script>alert" not in page.text
-    assert ('답변 <strong data-tally="answers">1</strong> / 질문 <span data-tally="received">2'
-            '</span>, <span class="qtally__percent"><span data-tally="percent">50</span> %'
-            in page.text)
+    assert (
+        '답변 <strong data-tally="answers">1</strong> / 질문 <span data-tally="received">2'
+        '</span>, <span class="qtally__percent"><span data-tally="percent">50</span> %' in page.text
+    )
     assert "/static/js/questions/questions.js?v=" in page.text
     city = users.get("시민A", "/questions")
     assert city.status_code == 200 and "/broadcasts/1/questions" in city.text
@@ -276,7 +297,10 @@ def test_socket_gets_question_frames_and_commands(users: Users) -> None:
         while frame["type"] != "error":
             frame = ws.receive_json()
         assert (frame["code"], frame["command"], frame["question_id"]) == (
-            "forbidden", "set_question_status", qid)
+            "forbidden",
+            "set_question_status",
+            qid,
+        )
 
 
 def test_replayed_comments_show_the_answer_when_it_was_given(settings: Settings) -> None:
@@ -303,11 +327,15 @@ def test_replayed_comments_show_the_answer_when_it_was_given(settings: Settings)
         u.guest("시민A")
         u.login("kim")
         qid = ask(u, "시민A", "다시보기에도 남나요?", broadcast_id)
-        answer = u.post("kim", f"/api/questions/{qid}/answer",
-                        {"text": "네, 남습니다", "mode": "live", "client_id": "live-1"})
+        answer = u.post(
+            "kim",
+            f"/api/questions/{qid}/answer",
+            {"text": "네, 남습니다", "mode": "live", "client_id": "live-1"},
+        )
         assert answer.status_code == 200, answer.text
-        response = u.get("시민A", f"/api/replays/{replay_id}/comments",
-                         params={"from": 0, "to": 600})
+        response = u.get(
+            "시민A", f"/api/replays/{replay_id}/comments", params={"from": 0, "to": 600}
+        )
         assert response.status_code == 200, response.text
         window = response.json()["items"]
         by_id = {item["id"]: item for item in window}
@@ -333,8 +361,9 @@ def test_answered_only_by_answering_and_the_desk_knows_departments(users: Users)
     item = next(q for q in listed["items"] if q["id"] == qid)
     assert item["status"] == "open" and "answered" not in item["moves"]
     assert listed["tally"]["answers"] == 0 and listed["tally"]["percent"] == 0
-    moved = users.post("kim", f"/api/questions/{qid}/status",
-                       {"status": "forwarded", "department": "도시교통실"})
+    moved = users.post(
+        "kim", f"/api/questions/{qid}/status", {"status": "forwarded", "department": "도시교통실"}
+    )
     assert moved.status_code == 200, moved.text
     assert "answered" not in moved.json()["question"]["status"]
     after = users.get("kim", "/api/broadcasts/1/questions").json()

@@ -28,8 +28,16 @@ DOCS = Path(__file__).parent.parent.parent / "docs" / "roles.md"
 # Path parameters: the live broadcast 1 for reading and commenting; schedule changes go to
 # a broadcast that does not exist, so allowed callers get 404 and nothing moves under the
 # other checks.
-PARAMS = {"broadcast_id": "1", "replay_id": "1", "comment_id": "1", "question_id": "1",
-          "day": "2026-12-01", "provider": "kakao", "token": "not-a-token", "account_id": "1"}
+PARAMS = {
+    "broadcast_id": "1",
+    "replay_id": "1",
+    "comment_id": "1",
+    "question_id": "1",
+    "day": "2026-12-01",
+    "provider": "kakao",
+    "token": "not-a-token",
+    "account_id": "1",
+}
 
 
 @pytest.fixture
@@ -40,7 +48,7 @@ def app_client(settings: Settings) -> Iterator[TestClient]:
 
 
 def route_keys(app: Any) -> dict[str, Any]:
-    """"METHOD path" of every route the app serves (HEAD aside), like `ROUTES` spells it."""
+    """ "METHOD path" of every route the app serves (HEAD aside), like `ROUTES` spells it."""
     keys: dict[str, Any] = {}
     for route in app.routes:
         if isinstance(route, Mount):
@@ -80,8 +88,11 @@ class Callers:
 def concrete(key: str) -> tuple[str, str]:
     method, template = key.split(" ", 1)
     path = re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: PARAMS[m.group(1)], template)
-    if method != "GET" and template.startswith("/api/broadcasts/{broadcast_id:id}") and not (
-            template.endswith(("/comments", "/questions"))):
+    if (
+        method != "GET"
+        and template.startswith("/api/broadcasts/{broadcast_id:id}")
+        and not (template.endswith(("/comments", "/questions")))
+    ):
         path = path.replace("/api/broadcasts/1", "/api/broadcasts/999", 1)
     return method, path
 
@@ -105,8 +116,9 @@ def test_every_route_has_an_entry(app_client: TestClient) -> None:
     assert sorted(set(ROUTES) - served) == [], "entries for routes the app does not have"
 
 
-def test_every_route_refuses_exactly_whom_the_table_says(app_client: TestClient,
-                                                          settings: Settings) -> None:
+def test_every_route_refuses_exactly_whom_the_table_says(
+    app_client: TestClient, settings: Settings
+) -> None:
     """Each HTTP route, asked by anonymous, a guest and each staff role (CSRF token and
     all), is refused (401/403 for who they are) exactly when the table says."""
     callers = Callers(settings)
@@ -119,16 +131,19 @@ def test_every_route_refuses_exactly_whom_the_table_says(app_client: TestClient,
             headers = callers.headers(caller)
             headers["accept"] = "application/json" if path.startswith("/api/") else "text/html"
             app_client.cookies.clear()
-            response = app_client.request(method, path, headers=headers,
-                                          json={} if method != "GET" else None,
-                                          follow_redirects=False)
+            response = app_client.request(
+                method,
+                path,
+                headers=headers,
+                json={} if method != "GET" else None,
+                follow_redirects=False,
+            )
             if refused(response) == may(caller, access):
                 wrong.append(f"{key} as {caller}: {response.status_code}")
     assert wrong == []
 
 
-def test_metrics_need_the_token_whoever_asks(app_client: TestClient,
-                                             settings: Settings) -> None:
+def test_metrics_need_the_token_whoever_asks(app_client: TestClient, settings: Settings) -> None:
     """`token` routes refuse every caller without the bearer token and answer with it."""
     callers = Callers(settings)
     for key, access in ROUTES.items():
@@ -143,9 +158,11 @@ def test_metrics_need_the_token_whoever_asks(app_client: TestClient,
 
 # One message of each type, as a client would send it (ids that exist or fail later).
 BODIES: dict[str, dict[str, Any]] = {
-    "ping": {}, "resume": {"after": 0},
+    "ping": {},
+    "resume": {"after": 0},
     "post": {"client_id": "role-check", "text": "역할 확인"},
-    "vote": {"question_id": 999}, "unvote": {"question_id": 999},
+    "vote": {"question_id": 999},
+    "unvote": {"question_id": 999},
     "answer": {"question_id": 999, "text": "답변"},
     "set_question_status": {"question_id": 999, "status": "forwarded", "department": "과"},
     "moderate": {"action": "slow_mode", "seconds": 0, "request_id": "m1"},
@@ -159,8 +176,9 @@ def test_every_message_type_has_an_entry(app_client: TestClient) -> None:
     assert set(BODIES) == set(MESSAGES)
 
 
-def test_every_message_refuses_exactly_whom_the_table_says(app_client: TestClient,
-                                                            settings: Settings) -> None:
+def test_every_message_refuses_exactly_whom_the_table_says(
+    app_client: TestClient, settings: Settings
+) -> None:
     """Each WebSocket message, sent by every kind of caller, earns a refusal (`forbidden`
     or `no_session`) exactly when the table says; a ping after it marks the end."""
     callers = Callers(settings)

@@ -61,9 +61,14 @@ def future(hours: float) -> datetime:
 
 
 def new_broadcast(**kw: Any) -> dict[str, Any]:
-    body = {"title": "버스 노선 개편안 발표", "category": "기자설명회",
-            "starts_at": seoul(future(24)), "ends_at": seoul(future(25)),
-            "staff": ["교통정책과장"], "description": "출퇴근 혼잡 완화"}
+    body = {
+        "title": "버스 노선 개편안 발표",
+        "category": "기자설명회",
+        "starts_at": seoul(future(24)),
+        "ends_at": seoul(future(25)),
+        "staff": ["교통정책과장"],
+        "description": "출퇴근 혼잡 완화",
+    }
     body.update(kw)
     return body
 
@@ -99,17 +104,21 @@ def test_schedule_day_is_gapless_json(site: TestClient) -> None:
     assert other.status_code == 200
 
 
-@pytest.mark.parametrize(("path", "status", "field"), [
-    ("/api/schedule?date=2026-13-01", 400, "date"),
-    ("/api/schedule?date=25-11-2026", 400, "date"),
-    ("/api/schedule?date=1999-01-01", 404, "date"),
-    ("/schedule.xml?date=nope", 400, "date"),
-    ("/api/broadcasts/999", 404, "broadcast_id"),
-    ("/broadcasts/999.ics", 404, "broadcast_id"),
-    ("/api/broadcasts?from=2026-11-02&to=2026-11-01", 400, "to"),
-])
-def test_bad_input_and_unknown_ids_name_the_field(site: TestClient, path: str, status: int,
-                                                  field: str) -> None:
+@pytest.mark.parametrize(
+    ("path", "status", "field"),
+    [
+        ("/api/schedule?date=2026-13-01", 400, "date"),
+        ("/api/schedule?date=25-11-2026", 400, "date"),
+        ("/api/schedule?date=1999-01-01", 404, "date"),
+        ("/schedule.xml?date=nope", 400, "date"),
+        ("/api/broadcasts/999", 404, "broadcast_id"),
+        ("/broadcasts/999.ics", 404, "broadcast_id"),
+        ("/api/broadcasts?from=2026-11-02&to=2026-11-01", 400, "to"),
+    ],
+)
+def test_bad_input_and_unknown_ids_name_the_field(
+    site: TestClient, path: str, status: int, field: str
+) -> None:
     """Malformed dates are 400, unknown ids and far dates 404, each naming the field."""
     response = site.get(path)
     assert response.status_code == status
@@ -128,8 +137,7 @@ def test_operator_api_needs_staff_and_csrf(site: TestClient) -> None:
     """Anonymous is 401, a guest 403, a missing CSRF token 403 naming the header."""
     assert site.post("/api/broadcasts", json=new_broadcast()).status_code == 401
     guest = site.post("/api/session", json={"nickname": "시민"}).json()["csrf_token"]
-    response = site.post("/api/broadcasts", json=new_broadcast(),
-                         headers={"X-CSRF-Token": guest})
+    response = site.post("/api/broadcasts", json=new_broadcast(), headers={"X-CSRF-Token": guest})
     assert response.status_code == 403
     site.post("/api/logout", headers={"X-CSRF-Token": guest})
     login(site)
@@ -146,37 +154,54 @@ def test_create_edit_reschedule_with_precise_errors(site: TestClient) -> None:
     b = created.json()
     assert b["starts_at"].endswith(SEOUL_OFFSET) and b["status"] == "planned"
 
-    bad = site.post("/api/broadcasts", headers=csrf, json=new_broadcast(
-        title="", ends_at=new_broadcast()["starts_at"], staff="x" * 41))
+    bad = site.post(
+        "/api/broadcasts",
+        headers=csrf,
+        json=new_broadcast(title="", ends_at=new_broadcast()["starts_at"], staff="x" * 41),
+    )
     assert bad.status_code == 400
     assert error(bad)["field"] == "title"
     assert {e["field"] for e in error(bad)["errors"]} == {"title", "ends_at", "staff"}
 
-    clash = site.post("/api/broadcasts", headers=csrf, json=new_broadcast(
-        title="겹침", starts_at=seoul(future(24.5)), ends_at=seoul(future(26))))
+    clash = site.post(
+        "/api/broadcasts",
+        headers=csrf,
+        json=new_broadcast(title="겹침", starts_at=seoul(future(24.5)), ends_at=seoul(future(26))),
+    )
     assert clash.status_code == 409
     assert error(clash)["field"] == "starts_at"
     assert error(clash)["conflict"]["id"] == b["id"]
     assert f"broadcast {b['id']}" in error(clash)["message"]
 
-    edited = site.patch(f"/api/broadcasts/{b['id']}", headers=csrf,
-                        json={"title": "버스 노선 개편안 최종 발표"})
+    edited = site.patch(
+        f"/api/broadcasts/{b['id']}", headers=csrf, json={"title": "버스 노선 개편안 최종 발표"}
+    )
     assert edited.status_code == 200 and edited.json()["title"] == "버스 노선 개편안 최종 발표"
     assert edited.json()["starts_at"] == b["starts_at"]
 
-    too_long = site.post(f"/api/broadcasts/{b['id']}/reschedule", headers=csrf, json={
-        "starts_at": seoul(future(30)), "ends_at": seoul(future(43))})
+    too_long = site.post(
+        f"/api/broadcasts/{b['id']}/reschedule",
+        headers=csrf,
+        json={"starts_at": seoul(future(30)), "ends_at": seoul(future(43))},
+    )
     assert too_long.status_code == 400 and error(too_long)["field"] == "ends_at"
-    missing = site.post(f"/api/broadcasts/{b['id']}/reschedule", headers=csrf,
-                        json={"starts_at": seoul(future(30))})
+    missing = site.post(
+        f"/api/broadcasts/{b['id']}/reschedule", headers=csrf, json={"starts_at": seoul(future(30))}
+    )
     assert missing.status_code == 400 and error(missing)["field"] == "ends_at"
-    moved = site.post(f"/api/broadcasts/{b['id']}/reschedule", headers=csrf, json={
-        "starts_at": seoul(future(30)), "ends_at": seoul(future(31))})
+    moved = site.post(
+        f"/api/broadcasts/{b['id']}/reschedule",
+        headers=csrf,
+        json={"starts_at": seoul(future(30)), "ends_at": seoul(future(31))},
+    )
     assert moved.status_code == 200
     assert site.get(f"/api/broadcasts/{b['id']}").json()["starts_at"] == moved.json()["starts_at"]
     assert site.patch("/api/broadcasts/999", headers=csrf, json={}).status_code == 404
-    malformed = site.post("/api/broadcasts", headers={**csrf, "content-type": "application/json"},
-                          content=b"{not json")
+    malformed = site.post(
+        "/api/broadcasts",
+        headers={**csrf, "content-type": "application/json"},
+        content=b"{not json",
+    )
     assert malformed.status_code == 400 and error(malformed)["code"] == "malformed_json"
 
 
@@ -191,11 +216,18 @@ def test_go_live_and_end_reach_viewers_and_make_the_replay(site: TestClient) -> 
     """Going live and ending send status frames to open viewers; ending makes the replay,
     which the end answer and the frame both name; a cancelled one cannot go live."""
     csrf = {"X-CSRF-Token": login(site)}
-    b = site.post("/api/broadcasts", headers=csrf, json=new_broadcast(
-        starts_at=seoul(future(1.6)), ends_at=seoul(future(2.5)),
-        stream_url="/static/media/demo-replay/index.m3u8")).json()
-    with site.websocket_connect(f"/ws/broadcasts/{b['id']}",
-                                headers={"origin": "http://testserver"}) as ws:
+    b = site.post(
+        "/api/broadcasts",
+        headers=csrf,
+        json=new_broadcast(
+            starts_at=seoul(future(1.6)),
+            ends_at=seoul(future(2.5)),
+            stream_url="/static/media/demo-replay/index.m3u8",
+        ),
+    ).json()
+    with site.websocket_connect(
+        f"/ws/broadcasts/{b['id']}", headers={"origin": "http://testserver"}
+    ) as ws:
         early = site.post(f"/api/broadcasts/{b['id']}/live", headers=csrf)
         assert early.status_code == 409 and error(early)["conflict"]["id"] == 1
         assert site.post("/api/broadcasts/1/end", headers=csrf, json={}).status_code == 200
@@ -205,12 +237,18 @@ def test_go_live_and_end_reach_viewers_and_make_the_replay(site: TestClient) -> 
         assert frames_until(ws, "status")["status"] == "live"
         again = site.post(f"/api/broadcasts/{b['id']}/live", headers=csrf)
         assert again.status_code == 409 and error(again)["field"] == "status"
-        bad = site.post(f"/api/broadcasts/{b['id']}/end", headers=csrf,
-                        json={"chapters": [{"start": 999999, "title": "x"}]})
+        bad = site.post(
+            f"/api/broadcasts/{b['id']}/end",
+            headers=csrf,
+            json={"chapters": [{"start": 999999, "title": "x"}]},
+        )
         assert bad.status_code == 400 and error(bad)["field"] == "chapters"
         assert site.get(f"/api/broadcasts/{b['id']}").json()["status"] == "live"
-        ended = site.post(f"/api/broadcasts/{b['id']}/end", headers=csrf,
-                          json={"chapters": [{"start": 0, "title": "인사"}]})
+        ended = site.post(
+            f"/api/broadcasts/{b['id']}/end",
+            headers=csrf,
+            json={"chapters": [{"start": 0, "title": "인사"}]},
+        )
         assert ended.status_code == 200, ended.text
         replay_id = ended.json()["replay_id"]
         frame = frames_until(ws, "status")
@@ -218,8 +256,13 @@ def test_go_live_and_end_reach_viewers_and_make_the_replay(site: TestClient) -> 
     replay = site.get(f"/api/replays/{replay_id}").json()
     assert replay["title"] == b["title"]
     assert site.get(f"/api/broadcasts/{b['id']}").json()["replay_id"] == replay_id
-    other = site.post("/api/broadcasts", headers=csrf, json=new_broadcast(
-        title="취소될 방송", starts_at=seoul(future(40)), ends_at=seoul(future(41)))).json()
+    other = site.post(
+        "/api/broadcasts",
+        headers=csrf,
+        json=new_broadcast(
+            title="취소될 방송", starts_at=seoul(future(40)), ends_at=seoul(future(41))
+        ),
+    ).json()
     assert site.post(f"/api/broadcasts/{other['id']}/cancel", headers=csrf).status_code == 200
     refused = site.post(f"/api/broadcasts/{other['id']}/live", headers=csrf)
     assert refused.status_code == 409 and "cancelled" in error(refused)["message"]
@@ -279,10 +322,20 @@ def test_slot_links_open_where_the_channel_is() -> None:
     t0 = datetime(2026, 11, 25, 5, 0, tzinfo=UTC)  # 14:00 in Seoul
     slots = [
         ChannelSlot("replay", "다시보기 1", t0, t0 + timedelta(minutes=30), replay_id=3),
-        ChannelSlot("card", "다음 방송 안내", t0 + timedelta(minutes=30),
-                    t0 + timedelta(minutes=30, seconds=40)),
-        ChannelSlot("replay", "다시보기 2", t0 + timedelta(minutes=30, seconds=40),
-                    t0 + timedelta(hours=1), replay_id=4, offset_seconds=5),
+        ChannelSlot(
+            "card",
+            "다음 방송 안내",
+            t0 + timedelta(minutes=30),
+            t0 + timedelta(minutes=30, seconds=40),
+        ),
+        ChannelSlot(
+            "replay",
+            "다시보기 2",
+            t0 + timedelta(minutes=30, seconds=40),
+            t0 + timedelta(hours=1),
+            replay_id=4,
+            offset_seconds=5,
+        ),
     ]
     rows = _slot_rows(slots, {}, t0 + timedelta(minutes=7, seconds=3))
     assert [r["anchor"] for r in rows] == ["at-1400", "at-1430", "at-143040"]
@@ -306,7 +359,9 @@ def test_a_live_crossing_midnight_is_one_programme(settings: Settings) -> None:
         conn.execute(
             "INSERT INTO broadcasts (id, title, description, category, starts_at, ends_at,"
             " status, created_at, updated_at) VALUES (5, '심야 토론', '', '회의', ?, ?,"
-            " 'planned', ?, ?)", (seoul(starts), seoul(ends), seoul(starts), seoul(starts)))
+            " 'planned', ?, ?)",
+            (seoul(starts), seoul(ends), seoul(starts), seoul(starts)),
+        )
     with TestClient(create_app(settings)) as client:
         svc = client.app_state["services"]
         evening = client.portal.call(now_state, svc, starts + timedelta(minutes=7))

@@ -31,19 +31,25 @@ async def worker(path: Path) -> AsyncIterator[tuple[ScheduleStore, ReplayStore, 
 
 def counts(path: Path) -> tuple[int, int, int]:
     with sqlite3.connect(path) as con:
-        found = tuple(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                      for t in ("broadcasts", "replays", "comments"))
+        found = tuple(
+            con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in ("broadcasts", "replays", "comments")
+        )
     con.close()
     return found  # type: ignore[return-value]
 
 
 def live_at(path: Path, instant: datetime) -> list[tuple[int, str]]:
     with sqlite3.connect(path) as con:
-        rows = con.execute("SELECT id, starts_at, ends_at, title FROM broadcasts"
-                           " WHERE status = 'live'").fetchall()
+        rows = con.execute(
+            "SELECT id, starts_at, ends_at, title FROM broadcasts WHERE status = 'live'"
+        ).fetchall()
     con.close()
-    return [(r[0], r[3]) for r in rows
-            if datetime.fromisoformat(r[1]) <= instant < datetime.fromisoformat(r[2])]
+    return [
+        (r[0], r[3])
+        for r in rows
+        if datetime.fromisoformat(r[1]) <= instant < datetime.fromisoformat(r[2])
+    ]
 
 
 async def test_demo_is_a_plausible_week_loaded_once_by_racing_workers(tmp_path: Path) -> None:
@@ -60,9 +66,13 @@ async def test_demo_is_a_plausible_week_loaded_once_by_racing_workers(tmp_path: 
     assert comments > 0
     with sqlite3.connect(path) as con:
         categories = {r[0] for r in con.execute("SELECT DISTINCT category FROM broadcasts")}
-        days = {r[0][:10] for r in con.execute(
-            "SELECT starts_at FROM broadcasts WHERE starts_at >= ?",
-            ((NOW - timedelta(days=4)).isoformat(),))}
+        days = {
+            r[0][:10]
+            for r in con.execute(
+                "SELECT starts_at FROM broadcasts WHERE starts_at >= ?",
+                ((NOW - timedelta(days=4)).isoformat(),),
+            )
+        }
     con.close()
     assert {"시정현장", "회의", "기자설명회", "시민참여"} <= categories
     assert len(days) >= 7

@@ -36,8 +36,9 @@ def test_hsts_only_when_the_public_url_is_https(settings: Settings) -> None:
     with TestClient(create_app(secure), base_url="https://live.seoul.example") as client:
         headers = client.get("/healthz").headers
     assert headers["strict-transport-security"].startswith("max-age=31536000")
-    assert "wss://live.seoul.example" in directives(headers["content-security-policy"])[
-        "connect-src"]
+    assert (
+        "wss://live.seoul.example" in directives(headers["content-security-policy"])["connect-src"]
+    )
 
 
 def test_media_origins_must_be_origins() -> None:
@@ -45,5 +46,6 @@ def test_media_origins_must_be_origins() -> None:
     for bad in ("https://cdn.example.org/path", "*", "https:", "javascript:alert(1)"):
         with pytest.raises(SettingsError, match="MEDIA_ORIGINS"):
             Settings.from_env({"MEDIA_ORIGINS": bad})
-    assert Settings.from_env({"MEDIA_ORIGINS": "https://a.example, http://b.example:8080"}
-                             ).media_origins == ("https://a.example", "http://b.example:8080")
+    assert Settings.from_env(
+        {"MEDIA_ORIGINS": "https://a.example, http://b.example:8080"}
+    ).media_origins == ("https://a.example", "http://b.example:8080")

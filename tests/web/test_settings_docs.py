@@ -26,10 +26,18 @@ def test_every_setting_has_help() -> None:
 
 def test_from_env_parses_types_and_rejects_nonsense() -> None:
     """Numbers, booleans and lists are parsed; a bad value names its variable."""
-    s = Settings.from_env({"PORT": "9000", "LIVE_SEOUL_DEMO": "yes",
-                           "ALLOWED_ORIGINS": "https://a.example, https://b.example"})
-    assert (s.port, s.demo, s.allowed_origins) == (9000, True,
-                                                   ("https://a.example", "https://b.example"))
+    s = Settings.from_env(
+        {
+            "PORT": "9000",
+            "LIVE_SEOUL_DEMO": "yes",
+            "ALLOWED_ORIGINS": "https://a.example, https://b.example",
+        }
+    )
+    assert (s.port, s.demo, s.allowed_origins) == (
+        9000,
+        True,
+        ("https://a.example", "https://b.example"),
+    )
     with pytest.raises(SettingsError, match="PORT"):
         Settings.from_env({"PORT": "eighty"})
     with pytest.raises(SettingsError, match="REDIS_URL"):
@@ -52,8 +60,12 @@ def test_generated_secret_is_shared_through_the_database_folder(tmp_path: Path) 
 def test_database_url_names_either_engine(tmp_path: Path) -> None:
     """PostgreSQL URLs are accepted, need SECRET_KEY (every host signs with it) and keep
     their files in DATA_DIR; SQLite keeps them beside its file; other URLs are refused."""
-    pg_env = {"DATABASE_URL": "postgresql://u@h/d", "DATA_DIR": str(tmp_path),
-              "DATABASE_POOL_SIZE": "4", "DATABASE_STATEMENT_CACHE_SIZE": "0"}
+    pg_env = {
+        "DATABASE_URL": "postgresql://u@h/d",
+        "DATA_DIR": str(tmp_path),
+        "DATABASE_POOL_SIZE": "4",
+        "DATABASE_STATEMENT_CACHE_SIZE": "0",
+    }
     with pytest.raises(SettingsError, match="REDIS_URL"):
         Settings.from_env(pg_env)
     with pytest.raises(SettingsError, match="SECRET_KEY"):

@@ -15,8 +15,14 @@ from web.pages import share_links as share
 BASE = "https://live.seoul.go.kr"
 
 # UTF-8 percent-encodings spelled out once, so expectations below read as text.
-SEO, UL, SI, MIN, TO, RON = ("%EC%84%9C", "%EC%9A%B8", "%EC%8B%9C", "%EB%AF%BC", "%ED%86%A0",
-                             "%EB%A1%A0")
+SEO, UL, SI, MIN, TO, RON = (
+    "%EC%84%9C",
+    "%EC%9A%B8",
+    "%EC%8B%9C",
+    "%EB%AF%BC",
+    "%ED%86%A0",
+    "%EB%A1%A0",
+)
 LIVE_PREFIX = "%5B%EC%83%9D%EB%B0%A9%EC%86%A1%5D%20"  # "[생방송] "
 TAG = "%EB%9D%BC%EC%9D%B4%EB%B8%8C%EC%84%9C%EC%9A%B8"  # 라이브서울
 PARTY = "%F0%9F%8E%89"  # 🎉
@@ -31,22 +37,32 @@ def test_live_links_exact_with_korean_ampersand_hash_and_emoji() -> None:
     """Every network's URL for a live broadcast is exactly as expected, all values escaped."""
     item = share.for_broadcast(12, "서울 & 시민 #토론 🎉")
     links = links_by_network(item)
-    shared = ("https%3A%2F%2Flive.seoul.go.kr%2Flive%2F12%3Futm_source%3D{}"
-              "%26utm_medium%3Dsocial%26utm_campaign%3Dlive-12")
+    shared = (
+        "https%3A%2F%2Flive.seoul.go.kr%2Flive%2F12%3Futm_source%3D{}"
+        "%26utm_medium%3Dsocial%26utm_campaign%3Dlive-12"
+    )
     assert links["x"].href == (
-        "https://twitter.com/intent/tweet?text=" + LIVE_PREFIX
+        "https://twitter.com/intent/tweet?text="
+        + LIVE_PREFIX
         + f"{SEO}{UL}%20%26%20{SI}{MIN}%20%23{TO}{RON}%20{PARTY}"
-        + "&url=" + shared.format("x") + "&hashtags=" + TAG
+        + "&url="
+        + shared.format("x")
+        + "&hashtags="
+        + TAG
     )
     assert links["facebook"].href == (
-        "https://www.facebook.com/sharer/sharer.php?u=" + shared.format("facebook"))
+        "https://www.facebook.com/sharer/sharer.php?u=" + shared.format("facebook")
+    )
     assert links["line"].href == (
-        "https://social-plugins.line.me/lineit/share?url=" + shared.format("line"))
+        "https://social-plugins.line.me/lineit/share?url=" + shared.format("line")
+    )
     assert links["kakaotalk"].href == (
         "https://live.seoul.go.kr/live/12?utm_source=kakaotalk&utm_medium=social"
-        "&utm_campaign=live-12")
+        "&utm_campaign=live-12"
+    )
     assert links["copy"].url == (
-        "https://live.seoul.go.kr/live/12?utm_source=copy&utm_medium=social&utm_campaign=live-12")
+        "https://live.seoul.go.kr/live/12?utm_source=copy&utm_medium=social&utm_campaign=live-12"
+    )
     assert [link.network for link in share.share_links(BASE, item)] == list(share.NETWORKS)
 
 
@@ -56,13 +72,15 @@ def test_replay_link_keeps_offset_and_says_where_it_starts() -> None:
     links = links_by_network(item, via="@seoul_city", hashtags=("#서울", "라이브 서울!"))
     assert links["facebook"].url == (
         "https://live.seoul.go.kr/replays/5?t=95&utm_source=facebook&utm_medium=social"
-        "&utm_campaign=replay-5")
+        "&utm_campaign=replay-5"
+    )
     assert links["x"].href == (
         "https://twitter.com/intent/tweet?text=%5B%EB%8B%A4%EC%8B%9C%EB%B3%B4%EA%B8%B0%5D%20"
         "%EC%98%88%EC%82%B0%20%EC%84%A4%EB%AA%85%ED%9A%8C%20%281%3A35%EB%B6%80%ED%84%B0%29"
         "&url=https%3A%2F%2Flive.seoul.go.kr%2Freplays%2F5%3Ft%3D95%26utm_source%3Dx"
         "%26utm_medium%3Dsocial%26utm_campaign%3Dreplay-5"
-        f"&hashtags={SEO}{UL}%2C{TAG}&via=seoul_city")
+        f"&hashtags={SEO}{UL}%2C{TAG}&via=seoul_city"
+    )
 
 
 def test_schedule_day_link_exact() -> None:
@@ -72,7 +90,8 @@ def test_schedule_day_link_exact() -> None:
     assert links["line"].href == (
         "https://social-plugins.line.me/lineit/share?url=https%3A%2F%2Flive.seoul.go.kr"
         "%2Fschedule%3Fdate%3D2026-11-25%26utm_source%3Dline%26utm_medium%3Dsocial"
-        "%26utm_campaign%3Dschedule-2026-11-25")
+        "%26utm_campaign%3Dschedule-2026-11-25"
+    )
     assert item.title == "라이브서울 편성표 · 2026년 11월 25일 (수)"
 
 
@@ -84,11 +103,13 @@ def test_schedule_slot_link_keeps_its_fragment_after_the_utm() -> None:
     links = links_by_network(item)
     assert links["copy"].href == (
         "https://live.seoul.go.kr/schedule?date=2026-11-25&utm_source=copy"
-        "&utm_medium=social&utm_campaign=schedule-2026-11-25#at-1400")
+        "&utm_medium=social&utm_campaign=schedule-2026-11-25#at-1400"
+    )
     assert links["facebook"].href == (
         "https://www.facebook.com/sharer/sharer.php?u=https%3A%2F%2Flive.seoul.go.kr"
         "%2Fschedule%3Fdate%3D2026-11-25%26utm_source%3Dfacebook%26utm_medium%3Dsocial"
-        "%26utm_campaign%3Dschedule-2026-11-25%23at-1400")
+        "%26utm_campaign%3Dschedule-2026-11-25%23at-1400"
+    )
     assert share.page_url(BASE, item) == "https://live.seoul.go.kr/schedule?date=2026-11-25"
     for bad in ("at-2400", "at-14", "slot-now", "at-1400<script>"):
         with pytest.raises(ValueError, match="anchor"):
@@ -101,8 +122,9 @@ def test_overlong_title_is_cut_with_an_ellipsis_to_exactly_fit() -> None:
     href = links_by_network(item)["x"].href
     text = parse_qs(urlsplit(href).query)["text"][0]
     assert text == "[생방송] " + "가" * 116 + "…"
-    assert href.startswith("https://twitter.com/intent/tweet?text=" + LIVE_PREFIX + GA * 116
-                           + "%E2%80%A6&url=")
+    assert href.startswith(
+        "https://twitter.com/intent/tweet?text=" + LIVE_PREFIX + GA * 116 + "%E2%80%A6&url="
+    )
     assert share.tweet_weight(share.composed_tweet(href)) == 279
 
 
@@ -125,29 +147,35 @@ def test_emoji_title_is_never_cut_inside_a_sequence() -> None:
     assert share.tweet_weight(share.composed_tweet(links_by_network(item)["x"].href)) <= 280
 
 
-@pytest.mark.parametrize(("value", "weight"), [
-    ("hello", 5),
-    ("안녕", 4),
-    ("日本語", 6),
-    ("café—“ok”", 9),  # U+2014 and curly quotes are in twitter-text's light ranges
-    ("…", 2),
-    ("https://example.com/a/very/long/path/that/is/longer/than/23", 23),
-    ("see seoul.go.kr now", 8 + 23),
-    ("\U0001f468\u200d\U0001f469\u200d\U0001f467", 2),
-    ("\U0001f1f0\U0001f1f7", 2),
-    ("\u2764\ufe0f", 2),
-    ("#\ufe0f\u20e3", 2),
-    ("\U0001f44d\U0001f3fd", 2),
-    ("e\u0301", 1),  # NFC makes it é first
-])
+@pytest.mark.parametrize(
+    ("value", "weight"),
+    [
+        ("hello", 5),
+        ("안녕", 4),
+        ("日本語", 6),
+        ("café—“ok”", 9),  # U+2014 and curly quotes are in twitter-text's light ranges
+        ("…", 2),
+        ("https://example.com/a/very/long/path/that/is/longer/than/23", 23),
+        ("see seoul.go.kr now", 8 + 23),
+        ("\U0001f468\u200d\U0001f469\u200d\U0001f467", 2),
+        ("\U0001f1f0\U0001f1f7", 2),
+        ("\u2764\ufe0f", 2),
+        ("#\ufe0f\u20e3", 2),
+        ("\U0001f44d\U0001f3fd", 2),
+        ("e\u0301", 1),  # NFC makes it é first
+    ],
+)
 def test_tweet_weight_follows_twitter_text_v3(value: str, weight: int) -> None:
     """URLs weigh 23, Latin 1, CJK 2, an emoji sequence 2."""
     assert share.tweet_weight(value) == weight
 
 
 @settings(max_examples=150, deadline=None)
-@given(title=st.text(max_size=400), offset=st.one_of(st.none(), st.integers(0, 86400)),
-       via=st.text(alphabet="abcXYZ_09", max_size=15))
+@given(
+    title=st.text(max_size=400),
+    offset=st.one_of(st.none(), st.integers(0, 86400)),
+    via=st.text(alphabet="abcXYZ_09", max_size=15),
+)
 def test_any_title_fits_and_round_trips(title: str, offset: int | None, via: str) -> None:
     """Whatever the title, the tweet weighs ≤ 280 and every parameter decodes back intact."""
     item = share.for_replay(3, title, offset=offset)
@@ -158,15 +186,20 @@ def test_any_title_fits_and_round_trips(title: str, offset: int | None, via: str
     assert params["text"][0].startswith("[다시보기] ")
     prefix, full_title, suffix = share.tweet_parts(item)
     body = params["text"][0].removeprefix(prefix).removesuffix(suffix)
-    assert body == full_title or (body.endswith("…")
-                                  and full_title.startswith(body.removesuffix("…").rstrip()))
+    assert body == full_title or (
+        body.endswith("…") and full_title.startswith(body.removesuffix("…").rstrip())
+    )
 
 
 def test_page_meta_has_every_tag_crawlers_read() -> None:
     """og:* (canonical URL without UTM), twitter:*, image 1200×630 with alt, locales."""
-    item = share.for_broadcast(7, "시민 토론회", description="예산을 함께 정합니다.",
-                               starts_at=datetime(2026, 11, 25, 5, tzinfo=UTC),
-                               ends_at=datetime(2026, 11, 25, 6, tzinfo=UTC))
+    item = share.for_broadcast(
+        7,
+        "시민 토론회",
+        description="예산을 함께 정합니다.",
+        starts_at=datetime(2026, 11, 25, 5, tzinfo=UTC),
+        ends_at=datetime(2026, 11, 25, 6, tzinfo=UTC),
+    )
     meta = share.page_meta(BASE, item, BASE + "/static/og/live.png?v=1")
     tags = {(t.attr, t.key): t.content for t in meta.tags}
     assert tags[("property", "og:url")] == "https://live.seoul.go.kr/live/7" == meta.canonical
@@ -184,13 +217,17 @@ def test_page_meta_has_every_tag_crawlers_read() -> None:
     assert alternates == ["en_US", "ja_JP"]
     (ld,) = meta.json_ld
     assert ld["@type"] == "VideoObject" and ld["embedUrl"] == BASE + "/embed/broadcasts/7"
-    assert ld["publication"] == {"@type": "BroadcastEvent", "isLiveBroadcast": True,
-                                 "name": "시민 토론회",
-                                 "startDate": "2026-11-25T05:00:00+00:00",
-                                 "endDate": "2026-11-25T06:00:00+00:00"}
+    assert ld["publication"] == {
+        "@type": "BroadcastEvent",
+        "isLiveBroadcast": True,
+        "name": "시민 토론회",
+        "startDate": "2026-11-25T05:00:00+00:00",
+        "endDate": "2026-11-25T06:00:00+00:00",
+    }
     assert ld["uploadDate"] == "2026-11-25T05:00:00+00:00"
-    assert meta.oembed_url == (BASE + "/oembed?url=https%3A%2F%2Flive.seoul.go.kr%2Flive%2F7"
-                               "&format=json")
+    assert meta.oembed_url == (
+        BASE + "/oembed?url=https%3A%2F%2Flive.seoul.go.kr%2Flive%2F7&format=json"
+    )
 
 
 def test_page_meta_in_english_and_for_replays() -> None:
@@ -221,68 +258,80 @@ def test_kakao_feed_template() -> None:
         },
         "buttons": [
             {"title": "생방송 보기", "link": {"mobileWebUrl": own, "webUrl": own}},
-            {"title": "다시보기", "link": {"mobileWebUrl": BASE + "/replays",
-                                        "webUrl": BASE + "/replays"}},
+            {
+                "title": "다시보기",
+                "link": {"mobileWebUrl": BASE + "/replays", "webUrl": BASE + "/replays"},
+            },
         ],
     }
 
 
-@pytest.mark.parametrize(("url", "expected"), [
-    ("https://live.seoul.go.kr/live/12", share.PageRef("live", "12")),
-    ("https://LIVE.seoul.go.kr:443/live/12?utm_source=x#top", share.PageRef("live", "12")),
-    ("/live/12", share.PageRef("live", "12")),
-    ("/replays/5?t=1m30s", share.PageRef("replay", "5", 90)),
-    ("https://live.seoul.go.kr/replays/5?t=95", share.PageRef("replay", "5", 95)),
-    ("/schedule?date=2026-11-25", share.PageRef("schedule", "2026-11-25")),
-    ("/schedule?date=2026-11-25#at-1400",
-     share.PageRef("schedule", "2026-11-25", anchor="at-1400")),
-    ("/schedule/2026-11-25#at-093015",
-     share.PageRef("schedule", "2026-11-25", anchor="at-093015")),
-    ("/schedule?date=2026-11-25#at-2500", share.PageRef("schedule", "2026-11-25")),
-    ("/schedule/2026-11-25", share.PageRef("schedule", "2026-11-25")),
-    ("/schedule", share.PageRef("schedule", "today")),
-    ("/embed/broadcasts/3", share.PageRef("live", "3")),
-    ("/broadcasts/3", share.PageRef("live", "3")),
-])
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://live.seoul.go.kr/live/12", share.PageRef("live", "12")),
+        ("https://LIVE.seoul.go.kr:443/live/12?utm_source=x#top", share.PageRef("live", "12")),
+        ("/live/12", share.PageRef("live", "12")),
+        ("/replays/5?t=1m30s", share.PageRef("replay", "5", 90)),
+        ("https://live.seoul.go.kr/replays/5?t=95", share.PageRef("replay", "5", 95)),
+        ("/schedule?date=2026-11-25", share.PageRef("schedule", "2026-11-25")),
+        (
+            "/schedule?date=2026-11-25#at-1400",
+            share.PageRef("schedule", "2026-11-25", anchor="at-1400"),
+        ),
+        (
+            "/schedule/2026-11-25#at-093015",
+            share.PageRef("schedule", "2026-11-25", anchor="at-093015"),
+        ),
+        ("/schedule?date=2026-11-25#at-2500", share.PageRef("schedule", "2026-11-25")),
+        ("/schedule/2026-11-25", share.PageRef("schedule", "2026-11-25")),
+        ("/schedule", share.PageRef("schedule", "today")),
+        ("/embed/broadcasts/3", share.PageRef("live", "3")),
+        ("/broadcasts/3", share.PageRef("live", "3")),
+    ],
+)
 def test_own_pages_are_accepted(url: str, expected: share.PageRef) -> None:
     """Our own pages parse, by absolute URL or path; UTM and fragments are ignored."""
     assert share.parse_page_url(url, BASE) == expected
 
 
-@pytest.mark.parametrize("url", [
-    "",
-    "https://evil.com/live/1",
-    "//evil.com/live/1",
-    "///evil.com/live/1",
-    "javascript:alert(1)",
-    "JaVaScRiPt:alert(document.domain)//live/1",
-    "data:text/html,<script>alert(1)</script>",
-    "https://live.seoul.go.kr@evil.com/live/1",
-    "https://evil.com@live.seoul.go.kr/live/1",
-    "https://user:pass@live.seoul.go.kr/live/1",
-    "https://live.seoul.go.kr.evil.com/live/1",
-    "https://live.seoul.go.kr./live/1",
-    "http://live.seoul.go.kr/live/1",
-    "https://live.seoul.go.kr:8443/live/1",
-    "https://live.seoul.go.kr:99999/live/1",
-    "/\\evil.com/live/1",
-    "\\\\evil.com\\live\\1",
-    "https:\\\\evil.com/live/1",
-    "https://live.seoul.go.kr\\@evil.com/live/1",
-    " https://live.seoul.go.kr/live/1",
-    "/live/1\n",
-    "/live/1\x00",
-    "live/1",
-    "/live/abc",
-    "/live/0",
-    "/live/99999999999999999999",
-    "/live/1/../../admin",
-    "/admin",
-    "/replays/5?t=soon",
-    "/schedule?date=2026-13-01",
-    "%2F%2Fevil.com/live/1",
-    "/" + "a" * 3000,
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "",
+        "https://evil.com/live/1",
+        "//evil.com/live/1",
+        "///evil.com/live/1",
+        "javascript:alert(1)",
+        "JaVaScRiPt:alert(document.domain)//live/1",
+        "data:text/html,<script>alert(1)</script>",
+        "https://live.seoul.go.kr@evil.com/live/1",
+        "https://evil.com@live.seoul.go.kr/live/1",
+        "https://user:pass@live.seoul.go.kr/live/1",
+        "https://live.seoul.go.kr.evil.com/live/1",
+        "https://live.seoul.go.kr./live/1",
+        "http://live.seoul.go.kr/live/1",
+        "https://live.seoul.go.kr:8443/live/1",
+        "https://live.seoul.go.kr:99999/live/1",
+        "/\\evil.com/live/1",
+        "\\\\evil.com\\live\\1",
+        "https:\\\\evil.com/live/1",
+        "https://live.seoul.go.kr\\@evil.com/live/1",
+        " https://live.seoul.go.kr/live/1",
+        "/live/1\n",
+        "/live/1\x00",
+        "live/1",
+        "/live/abc",
+        "/live/0",
+        "/live/99999999999999999999",
+        "/live/1/../../admin",
+        "/admin",
+        "/replays/5?t=soon",
+        "/schedule?date=2026-13-01",
+        "%2F%2Fevil.com/live/1",
+        "/" + "a" * 3000,
+    ],
+)
 def test_foreign_and_tricky_urls_are_refused(url: str) -> None:
     """Other hosts, schemes, userinfo, backslashes, whitespace and unknown paths: refused."""
     with pytest.raises(share.ShareUrlError):

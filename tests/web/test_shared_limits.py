@@ -15,16 +15,20 @@ from web.app import create_app
 from web.settings import Settings
 
 
-def test_admission_rate_is_shared_by_two_apps(settings: Settings,
-                                              redis_server: RedisServer) -> None:
+def test_admission_rate_is_shared_by_two_apps(
+    settings: Settings, redis_server: RedisServer
+) -> None:
     """With a burst of two per broadcast, one socket admitted on each app spends it: a
     third on either app is told `busy` (each app alone has admitted only one)."""
     seed_broadcast(settings.database_path, 1)
-    shared = dataclasses.replace(settings, redis_url=redis_server.url, admission_burst=2,
-                                 admission_rate=0.01)
+    shared = dataclasses.replace(
+        settings, redis_url=redis_server.url, admission_burst=2, admission_rate=0.01
+    )
     with TestClient(create_app(shared)) as one, TestClient(create_app(shared)) as two:
-        with one.websocket_connect("/ws/broadcasts/1") as a, \
-                two.websocket_connect("/ws/broadcasts/1") as b:
+        with (
+            one.websocket_connect("/ws/broadcasts/1") as a,
+            two.websocket_connect("/ws/broadcasts/1") as b,
+        ):
             assert a.receive_json()["type"] == "hello"
             assert b.receive_json()["type"] == "hello"
         with two.websocket_connect("/ws/broadcasts/1") as third:
@@ -47,8 +51,9 @@ def test_admission_rate_is_per_process_without_redis(settings: Settings) -> None
             assert refused.receive_json()["code"] == "busy"
 
 
-def test_share_click_limit_is_shared_by_two_apps(settings: Settings,
-                                                 redis_server: RedisServer) -> None:
+def test_share_click_limit_is_shared_by_two_apps(
+    settings: Settings, redis_server: RedisServer
+) -> None:
     """30 counted clicks from one address, alternating between two apps, spend its limit
     on both: the 31st is refused (429, Retry-After), wherever it lands."""
     seed_broadcast(settings.database_path, 1)

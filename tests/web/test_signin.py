@@ -52,8 +52,13 @@ def settings_for(tmp_path: Path, oidc: OidcProvider) -> Any:
         db = tmp_path / "social.db"
         if not db.exists():
             seed_broadcast(db, 1)
-        return Settings(database_url=f"sqlite:///{db}", secret_key="test-secret",
-                        public_base_url=APP, **{**oidc.settings(), **extra})
+        return Settings(
+            database_url=f"sqlite:///{db}",
+            secret_key="test-secret",
+            public_base_url=APP,
+            **{**oidc.settings(), **extra},
+        )
+
     return make
 
 
@@ -108,17 +113,24 @@ class Person:
     def finish(self, callback: str) -> httpx.Response:
         return self.app("GET", callback)
 
-    def sign_in(self, provider: str, name: str | None = None, query: str = "next=/live/1"
-                ) -> httpx.Response:
+    def sign_in(
+        self, provider: str, name: str | None = None, query: str = "next=/live/1"
+    ) -> httpx.Response:
         """Sign in; at a first sign-in, consent with display name `name`."""
         response = self.finish(self.to_callback(provider, query))
         if response.headers.get("location") == "/account/welcome":
             page = self.app("GET", "/account/welcome")
             assert page.status_code == 200
             token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
-            response = self.app("POST", "/account/welcome", data={
-                "csrf_token": token, "display_name": name or self.account,
-                "action": "accept"})
+            response = self.app(
+                "POST",
+                "/account/welcome",
+                data={
+                    "csrf_token": token,
+                    "display_name": name or self.account,
+                    "action": "accept",
+                },
+            )
         return response
 
     def session(self) -> dict[str, Any]:
@@ -126,9 +138,12 @@ class Person:
         return body
 
     def post(self, text: str, client_id: str, **extra: Any) -> httpx.Response:
-        return self.app("POST", "/api/broadcasts/1/comments",
-                        json={"text": text, "client_id": client_id, **extra},
-                        headers={"x-csrf-token": self.session()["csrf_token"]})
+        return self.app(
+            "POST",
+            "/api/broadcasts/1/comments",
+            json={"text": text, "client_id": client_id, **extra},
+            headers={"x-csrf-token": self.session()["csrf_token"]},
+        )
 
 
 def error_of(response: httpx.Response) -> str:
@@ -143,7 +158,8 @@ def db(settings: Settings) -> sqlite3.Connection:
 
 # -- the happy paths ----------------------------------------------------------------------
 def test_first_sign_in_asks_consent_then_comments_under_the_chosen_name(
-        site: TestClient, oidc: OidcProvider, settings_for: Any) -> None:
+    site: TestClient, oidc: OidcProvider, settings_for: Any
+) -> None:
     """Kakao through discovery and an ID token: the consent page says what is kept and
     offers the Kakao nickname; after consent the person is back on the live page, signed
     in, and their comment carries the chosen name and the Kakao mark."""
@@ -153,8 +169,11 @@ def test_first_sign_in_asks_consent_then_comments_under_the_chosen_name(
     page = alice.app("GET", "/account/welcome")
     assert "해시한 값으로만 보관" in page.text and 'value="alice-nick"' in page.text
     token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
-    done = alice.app("POST", "/account/welcome", data={
-        "csrf_token": token, "display_name": "앨리스", "action": "accept"})
+    done = alice.app(
+        "POST",
+        "/account/welcome",
+        data={"csrf_token": token, "display_name": "앨리스", "action": "accept"},
+    )
     assert done.status_code == 303 and done.headers["location"] == "/live/1"
     me = alice.session()
     assert (me["nickname"], me["mark"], me["signed_in"]) == ("앨리스", "kakao", True)
@@ -169,9 +188,9 @@ def test_first_sign_in_asks_consent_then_comments_under_the_chosen_name(
     assert names == [("앨리스",)]
 
 
-def test_consent_refused_keeps_nothing_and_goes_back(site: TestClient,
-                                                     oidc: OidcProvider,
-                                                     settings_for: Any) -> None:
+def test_consent_refused_keeps_nothing_and_goes_back(
+    site: TestClient, oidc: OidcProvider, settings_for: Any
+) -> None:
     """Declining the consent notice stores nothing and returns to the page with
     `signin_error=cancelled`."""
     bob = Person(site, oidc, "bob")
@@ -189,19 +208,31 @@ def test_consent_page_refuses_a_forged_form(site: TestClient, oidc: OidcProvider
     """The consent form needs its token; a bad display name is explained, not stored."""
     carol = Person(site, oidc, "carol")
     carol.finish(carol.to_callback("kakao"))
-    assert carol.app("POST", "/account/welcome", data={
-        "csrf_token": "forged", "display_name": "x", "action": "accept"}).status_code == 403
+    assert (
+        carol.app(
+            "POST",
+            "/account/welcome",
+            data={"csrf_token": "forged", "display_name": "x", "action": "accept"},
+        ).status_code
+        == 403
+    )
     page = carol.app("GET", "/account/welcome")
     token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
-    bad = carol.app("POST", "/account/welcome", data={
-        "csrf_token": token, "display_name": "<b>", "action": "accept"})
+    bad = carol.app(
+        "POST",
+        "/account/welcome",
+        data={"csrf_token": token, "display_name": "<b>", "action": "accept"},
+    )
     assert bad.status_code == 400 and 'aria-invalid="true"' in bad.text
 
 
-@pytest.mark.parametrize("provider,mark_name", [
-    ("naver", "dave-nick"), ("google", "dave"), ("x", "dave_x"), ("facebook", "dave")])
+@pytest.mark.parametrize(
+    "provider,mark_name",
+    [("naver", "dave-nick"), ("google", "dave"), ("x", "dave_x"), ("facebook", "dave")],
+)
 def test_each_provider_signs_in_through_its_own_settings(
-        site: TestClient, oidc: OidcProvider, provider: str, mark_name: str) -> None:
+    site: TestClient, oidc: OidcProvider, provider: str, mark_name: str
+) -> None:
     """Naver, Google, X and Facebook each sign a person in (their profile endpoints in
     their own shapes); nicknames are offered, real names are not pre-filled."""
     dave = Person(site, oidc, "dave")
@@ -214,8 +245,9 @@ def test_each_provider_signs_in_through_its_own_settings(
     assert me["signed_in"] and me["mark"] == provider
 
 
-def test_second_provider_links_to_the_same_account(site: TestClient, oidc: OidcProvider,
-                                                   settings_for: Any) -> None:
+def test_second_provider_links_to_the_same_account(
+    site: TestClient, oidc: OidcProvider, settings_for: Any
+) -> None:
     """A signed-in member links Naver from "my account"; later, signing in with Naver on
     a fresh browser is the same member (same name, no consent page again)."""
     erin = Person(site, oidc, "erin")
@@ -240,7 +272,8 @@ def test_second_provider_links_to_the_same_account(site: TestClient, oidc: OidcP
 
 
 def test_export_and_delete_keeping_comments_as_withdrawn_user(
-        site: TestClient, oidc: OidcProvider, settings_for: Any) -> None:
+    site: TestClient, oidc: OidcProvider, settings_for: Any
+) -> None:
     """Export gives one's own comments and questions as JSON; deleting the account removes
     the member, its links and its push reminders at once, every copy of the cookie stops
     working, and past comments stay under 탈퇴한 사용자 without the mark."""
@@ -257,13 +290,19 @@ def test_export_and_delete_keeping_comments_as_withdrawn_user(
     copy = list(gina.app_cookies)
     with db(settings_for()) as conn:  # a push reminder she asked for (web.push.store)
         (member_id,) = conn.execute("SELECT id FROM members").fetchone()
-        conn.execute("INSERT INTO push_subscriptions (endpoint, p256dh, auth, session_key,"
-                     " created_at, expires_at) VALUES ('https://push.example/1', 'k', 'a',"
-                     " ?, '2026-01-01T00:00:00+00:00', '2099-01-01T00:00:00+00:00')",
-                     (f"m:{member_id}",))
+        conn.execute(
+            "INSERT INTO push_subscriptions (endpoint, p256dh, auth, session_key,"
+            " created_at, expires_at) VALUES ('https://push.example/1', 'k', 'a',"
+            " ?, '2026-01-01T00:00:00+00:00', '2099-01-01T00:00:00+00:00')",
+            (f"m:{member_id}",),
+        )
         conn.commit()
-    gone = gina.app("DELETE", "/api/account", json={"comments": "keep"},
-                    headers={"x-csrf-token": gina.session()["csrf_token"]})
+    gone = gina.app(
+        "DELETE",
+        "/api/account",
+        json={"comments": "keep"},
+        headers={"x-csrf-token": gina.session()["csrf_token"]},
+    )
     assert gone.json() == {"deleted": True, "comments": "keep", "removed": 0}
     other = Person(site, oidc, "gina")
     other.app_cookies = copy
@@ -274,8 +313,9 @@ def test_export_and_delete_keeping_comments_as_withdrawn_user(
         assert conn.execute("SELECT COUNT(*) FROM members").fetchone() == (0,)
         assert conn.execute("SELECT COUNT(*) FROM provider_links").fetchone() == (0,)
         assert conn.execute("SELECT COUNT(*) FROM push_subscriptions").fetchone() == (0,)
-        assert conn.execute("SELECT COUNT(*) FROM comments WHERE author_name = '지나'"
-                            ).fetchone() == (0,)
+        assert conn.execute(
+            "SELECT COUNT(*) FROM comments WHERE author_name = '지나'"
+        ).fetchone() == (0,)
 
 
 def test_delete_removing_comments(site: TestClient, oidc: OidcProvider) -> None:
@@ -283,14 +323,22 @@ def test_delete_removing_comments(site: TestClient, oidc: OidcProvider) -> None:
     hana = Person(site, oidc, "hana")
     hana.sign_in("x", "하나")
     assert hana.post("지워질 댓글", "a").status_code == 201
-    gone = hana.app("DELETE", "/api/account", json={"comments": "remove"},
-                    headers={"x-csrf-token": hana.session()["csrf_token"]})
+    gone = hana.app(
+        "DELETE",
+        "/api/account",
+        json={"comments": "remove"},
+        headers={"x-csrf-token": hana.session()["csrf_token"]},
+    )
     assert gone.json()["removed"] == 1
     assert hana.app("GET", "/api/broadcasts/1/comments").json()["items"] == []
     bad = Person(site, oidc, "ivy")
     bad.sign_in("x", "아이비")
-    refused = bad.app("DELETE", "/api/account", json={"comments": "maybe"},
-                      headers={"x-csrf-token": bad.session()["csrf_token"]})
+    refused = bad.app(
+        "DELETE",
+        "/api/account",
+        json={"comments": "maybe"},
+        headers={"x-csrf-token": bad.session()["csrf_token"]},
+    )
     assert refused.status_code == 400 and refused.json()["error"]["field"] == "comments"
 
 
@@ -300,8 +348,9 @@ def test_tampered_state_is_refused(site: TestClient, oidc: OidcProvider) -> None
     jay = Person(site, oidc, "jay")
     callback = jay.to_callback("google")
     query = parse_qs(urlsplit(callback).query)
-    forged = "/auth/google/callback?" + urlencode({"code": query["code"][0],
-                                                    "state": query["state"][0] + "x"})
+    forged = "/auth/google/callback?" + urlencode(
+        {"code": query["code"][0], "state": query["state"][0] + "x"}
+    )
     assert error_of(jay.finish(forged)) == "expired"
     assert jay.session()["role"] == "anonymous"
 
@@ -319,14 +368,19 @@ def test_replayed_code_is_refused(site: TestClient, oidc: OidcProvider) -> None:
     assert error_of(kim.finish(replay)) == "refused"
 
 
-@pytest.mark.parametrize("claims", [
-    {"nonce": "not-the-nonce-we-sent"},
-    {"aud": "someone-elses-client"},
-    {"exp": int(time.time()) - 3600},
-    {"iss": "https://accounts.example"},
-], ids=["wrong-nonce", "wrong-audience", "expired", "wrong-issuer"])
-def test_bad_id_tokens_are_refused(site: TestClient, oidc: OidcProvider,
-                                   claims: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"nonce": "not-the-nonce-we-sent"},
+        {"aud": "someone-elses-client"},
+        {"exp": int(time.time()) - 3600},
+        {"iss": "https://accounts.example"},
+    ],
+    ids=["wrong-nonce", "wrong-audience", "expired", "wrong-issuer"],
+)
+def test_bad_id_tokens_are_refused(
+    site: TestClient, oidc: OidcProvider, claims: dict[str, Any]
+) -> None:
     """ID tokens signed with the provider's own key but with a wrong nonce, audience,
     issuer or an expiry in the past are refused (`signin_error=refused`)."""
     lee = Person(site, oidc, "lee")
@@ -336,8 +390,7 @@ def test_bad_id_tokens_are_refused(site: TestClient, oidc: OidcProvider,
     assert lee.session()["role"] == "anonymous"
 
 
-def test_a_token_signed_with_another_key_is_refused(site: TestClient,
-                                                    oidc: OidcProvider) -> None:
+def test_a_token_signed_with_another_key_is_refused(site: TestClient, oidc: OidcProvider) -> None:
     """Control for the tamper hook: an untouched token from the same flow is accepted, so
     the refusals above are about the claims, not the re-signing."""
     moe = Person(site, oidc, "moe")
@@ -346,8 +399,9 @@ def test_a_token_signed_with_another_key_is_refused(site: TestClient,
     assert moe.finish(callback).headers["location"] == "/account/welcome"
 
 
-def test_foreign_redirect_uri_is_refused_by_the_provider(site: TestClient,
-                                                         oidc: OidcProvider) -> None:
+def test_foreign_redirect_uri_is_refused_by_the_provider(
+    site: TestClient, oidc: OidcProvider
+) -> None:
     """The app always sends PUBLIC_BASE_URL's callback, whatever Host the request names,
     and the provider refuses an authorization request for any other redirect URI."""
     nora = Person(site, oidc, "nora")
@@ -355,22 +409,24 @@ def test_foreign_redirect_uri_is_refused_by_the_provider(site: TestClient,
     sent = parse_qs(urlsplit(start.headers["location"]).query)
     assert sent["redirect_uri"] == [f"{APP}/auth/kakao/callback"]
     assert sent["code_challenge_method"] == ["S256"] and sent["nonce"][0]
-    forged = {**{k: v[0] for k, v in sent.items()},
-              "redirect_uri": "https://evil.example/auth/kakao/callback"}
+    forged = {
+        **{k: v[0] for k, v in sent.items()},
+        "redirect_uri": "https://evil.example/auth/kakao/callback",
+    }
     answer = nora.idp.get(f"{oidc.issuer}/auth?{urlencode(forged)}")
     assert answer.status_code == 400 and "redirect_uri" in answer.text
     assert "evil.example" not in answer.headers.get("location", "")
 
 
-def test_cancel_at_the_provider_returns_with_the_reason(site: TestClient,
-                                                        oidc: OidcProvider) -> None:
+def test_cancel_at_the_provider_returns_with_the_reason(
+    site: TestClient, oidc: OidcProvider
+) -> None:
     """The person cancels at the provider (access_denied): back where they were, told so."""
     olga = Person(site, oidc, "olga")
     location = olga.app("GET", "/auth/naver/login?next=/live/1%3Ft%3D1").headers["location"]
     oidc.next_login(deny=True)
     for _ in range(10):
-        response = olga.idp.get(location if location.startswith("http")
-                                else oidc.issuer + location)
+        response = olga.idp.get(location if location.startswith("http") else oidc.issuer + location)
         location = response.headers["location"]
         if location.startswith(APP):
             break
@@ -383,8 +439,7 @@ def test_provider_down_is_named(settings_for: Any, oidc: OidcProvider) -> None:
     """A provider that cannot be reached (discovery fails) sends the person back with
     `signin_error=down` instead of an error page."""
     dead = "http://127.0.0.1:9"  # discard port: nothing listens
-    with TestClient(create_app(settings_for(google_issuer=dead)),
-                    follow_redirects=False) as client:
+    with TestClient(create_app(settings_for(google_issuer=dead)), follow_redirects=False) as client:
         response = client.get("/auth/google/login?next=/live/1")
         assert error_of(response) == "down"
         assert client.get("/auth/unknown/login?next=/live/1").status_code == 303
@@ -397,8 +452,15 @@ def test_callback_without_a_flow_is_expired(site: TestClient) -> None:
 
 def test_next_is_never_an_open_redirect() -> None:
     """Only paths on this site are returned to."""
-    for bad in ["https://evil.example/", "//evil.example", "/\\evil.example", "javascript:x",
-                "", None, "/ok\r\nSet-Cookie: x"]:
+    for bad in [
+        "https://evil.example/",
+        "//evil.example",
+        "/\\evil.example",
+        "javascript:x",
+        "",
+        None,
+        "/ok\r\nSet-Cookie: x",
+    ]:
         assert safe_next(bad) == "/"
     assert safe_next("/live/3?t=1#c") == "/live/3?t=1#c"
 
@@ -415,39 +477,63 @@ def staff(settings: Settings, site: TestClient, role: str = "moderator") -> dict
     site.cookies.clear()
     login = site.post("/api/login", json={"username": f"{role}1", "password": "a-long-password"})
     assert login.status_code == 200, login.text
-    return {"cookie": "; ".join(f"{c.name}={c.value}" for c in site.cookies.jar),
-            "x-csrf-token": login.json()["csrf_token"]}
+    return {
+        "cookie": "; ".join(f"{c.name}={c.value}" for c in site.cookies.jar),
+        "x-csrf-token": login.json()["csrf_token"],
+    }
 
 
 def test_accounts_only_broadcast_refuses_guests_and_takes_members(
-        site: TestClient, oidc: OidcProvider, settings_for: Any) -> None:
+    site: TestClient, oidc: OidcProvider, settings_for: Any
+) -> None:
     """The operator switches a broadcast to signed-in accounts only: a guest's comment is
     refused with `sign_in_required`, a member's is taken; "closed" closes for everyone."""
     headers = staff(settings_for(), site)
     site.cookies.clear()
-    changed = site.put("/api/broadcasts/1/comment-access", headers=headers,
-                       json={"comments": "accounts", "votes_need_account": True})
-    assert changed.json() == {"comments": "accounts", "questions_need_account": False,
-                              "votes_need_account": True}
+    changed = site.put(
+        "/api/broadcasts/1/comment-access",
+        headers=headers,
+        json={"comments": "accounts", "votes_need_account": True},
+    )
+    assert changed.json() == {
+        "comments": "accounts",
+        "questions_need_account": False,
+        "votes_need_account": True,
+    }
     site.cookies.clear()
     guest = site.post("/api/session", json={"nickname": "손님"})
-    refused = site.post("/api/broadcasts/1/comments", json={"text": "hi", "client_id": "g"},
-                        headers={"x-csrf-token": guest.json()["csrf_token"]})
-    assert refused.status_code in (400, 403) and \
-        refused.json()["error"]["code"] == "sign_in_required"
+    refused = site.post(
+        "/api/broadcasts/1/comments",
+        json={"text": "hi", "client_id": "g"},
+        headers={"x-csrf-token": guest.json()["csrf_token"]},
+    )
+    assert (
+        refused.status_code in (400, 403) and refused.json()["error"]["code"] == "sign_in_required"
+    )
     pat = Person(site, oidc, "pat")
     pat.sign_in("kakao", "팻")
     assert pat.post("회원 댓글", "m").status_code == 201
     site.cookies.clear()
-    closed = site.put("/api/broadcasts/1/comment-access", headers=headers,
-                      json={"comments": "closed"})
+    closed = site.put(
+        "/api/broadcasts/1/comment-access", headers=headers, json={"comments": "closed"}
+    )
     assert closed.json()["comments"] == "closed"
     assert pat.post("닫힌 뒤", "m2").json()["error"]["code"] == "chat_closed"
     site.cookies.clear()
-    assert site.put("/api/broadcasts/1/comment-access", json={"comments": "anyone"},
-                    headers={"x-csrf-token": "x"}).status_code == 401
-    assert site.put("/api/broadcasts/1/comment-access", headers=headers,
-                    json={"comments": "everyone"}).status_code == 400
+    assert (
+        site.put(
+            "/api/broadcasts/1/comment-access",
+            json={"comments": "anyone"},
+            headers={"x-csrf-token": "x"},
+        ).status_code
+        == 401
+    )
+    assert (
+        site.put(
+            "/api/broadcasts/1/comment-access", headers=headers, json={"comments": "everyone"}
+        ).status_code
+        == 400
+    )
 
 
 def test_reports_count_accounts_not_cookies(site: TestClient, oidc: OidcProvider) -> None:
@@ -462,15 +548,20 @@ def test_reports_count_accounts_not_cookies(site: TestClient, oidc: OidcProvider
     assert laptop.session()["nickname"] == "리타"
 
     def report(who: Person) -> httpx.Response:
-        return who.app("POST", f"/api/comments/{cid}/reports", json={"reason": "spam"},
-                       headers={"x-csrf-token": who.session()["csrf_token"]})
+        return who.app(
+            "POST",
+            f"/api/comments/{cid}/reports",
+            json={"reason": "spam"},
+            headers={"x-csrf-token": who.session()["csrf_token"]},
+        )
 
     assert report(phone).status_code == 201
     assert report(laptop).status_code == 409
 
 
 def test_staff_account_signs_in_through_a_provider_once_an_admin_links_it(
-        site: TestClient, oidc: OidcProvider, settings_for: Any) -> None:
+    site: TestClient, oidc: OidcProvider, settings_for: Any
+) -> None:
     """An admin issues a one-hour link for a staff account; the official opens it and
     signs in with Google; from then on Google sign-in gives the official's staff session."""
     settings = settings_for()
@@ -479,34 +570,36 @@ def test_staff_account_signs_in_through_a_provider_once_an_admin_links_it(
     del official
     site.cookies.clear()
     with db(settings) as conn:
-        official_id = conn.execute("SELECT id FROM accounts WHERE role = 'official'"
-                                   ).fetchone()[0]
+        official_id = conn.execute("SELECT id FROM accounts WHERE role = 'official'").fetchone()[0]
     invite = site.post(f"/api/admin/accounts/{official_id}/provider-link", headers=admin)
     assert invite.status_code == 201, invite.text
     sam = Person(site, oidc, "sam")
     opened = sam.app("GET", invite.json()["url"])
     assert opened.headers["location"] == "/account"
-    assert sam.finish(sam.to_callback("google", "next=/live/1")).headers["location"] == \
-        "/live/1"
+    assert sam.finish(sam.to_callback("google", "next=/live/1")).headers["location"] == "/live/1"
     assert sam.session()["role"] == "official"
     again = Person(site, oidc, "sam")
     again.finish(again.to_callback("google"))
     assert (again.session()["role"], again.session()["mark"]) == ("official", "google")
     site.cookies.clear()
-    assert site.post(f"/api/admin/accounts/{official_id}/provider-link",
-                     headers={"x-csrf-token": "x"}).status_code == 401
+    assert (
+        site.post(
+            f"/api/admin/accounts/{official_id}/provider-link", headers={"x-csrf-token": "x"}
+        ).status_code
+        == 401
+    )
     forged = Person(site, oidc, "tom")
     assert error_of(forged.app("GET", "/auth/staff-link/forged")) == "expired"
 
 
-def test_votes_may_require_an_account(site: TestClient, oidc: OidcProvider,
-                                      settings_for: Any) -> None:
+def test_votes_may_require_an_account(
+    site: TestClient, oidc: OidcProvider, settings_for: Any
+) -> None:
     """With "votes need an account", a guest's vote is refused and a member's counts; the
     same member voting again from another browser is still one vote."""
     headers = staff(settings_for(), site)
     site.cookies.clear()
-    site.put("/api/broadcasts/1/comment-access", headers=headers,
-             json={"votes_need_account": True})
+    site.put("/api/broadcasts/1/comment-access", headers=headers, json={"votes_need_account": True})
     asker = Person(site, oidc, "uma")
     asker.sign_in("kakao", "우마")
     question = asker.post("버스 노선 늘려 주세요", "q", question=True).json()["id"]
@@ -520,14 +613,18 @@ def test_votes_may_require_an_account(site: TestClient, oidc: OidcProvider,
     phone.sign_in("naver", "빅")
     laptop.sign_in("naver")
     for who in (phone, laptop):
-        voted = who.app("POST", f"/api/questions/{question}/vote",
-                        headers={"x-csrf-token": who.session()["csrf_token"]})
+        voted = who.app(
+            "POST",
+            f"/api/questions/{question}/vote",
+            headers={"x-csrf-token": who.session()["csrf_token"]},
+        )
         assert voted.status_code == 200, voted.text
     assert phone.app("GET", f"/api/questions/{question}").json()["question"]["votes"] == 1
 
 
-def test_a_ban_follows_the_account_to_another_browser(site: TestClient, oidc: OidcProvider,
-                                                      settings_for: Any) -> None:
+def test_a_ban_follows_the_account_to_another_browser(
+    site: TestClient, oidc: OidcProvider, settings_for: Any
+) -> None:
     """A moderator bans a member's comment's author; the same person signing in on a
     fresh browser is still banned (the ban is on the account, not the cookie)."""
     headers = staff(settings_for(), site)
@@ -535,8 +632,11 @@ def test_a_ban_follows_the_account_to_another_browser(site: TestClient, oidc: Oi
     wes.sign_in("facebook", "웨스")
     cid = wes.post("나쁜 댓글", "w").json()["id"]
     site.cookies.clear()
-    banned = site.post("/api/moderation/broadcasts/1/actions", headers=headers, json={
-        "action": "ban", "comment_id": cid, "reason": "abuse", "scope": "everywhere"})
+    banned = site.post(
+        "/api/moderation/broadcasts/1/actions",
+        headers=headers,
+        json={"action": "ban", "comment_id": cid, "reason": "abuse", "scope": "everywhere"},
+    )
     assert banned.status_code == 200, banned.text
     fresh = Person(site, oidc, "wes")
     fresh.sign_in("facebook")
@@ -545,7 +645,8 @@ def test_a_ban_follows_the_account_to_another_browser(site: TestClient, oidc: Oi
 
 
 def test_an_open_socket_stops_posting_once_the_account_is_deleted(
-        site: TestClient, oidc: OidcProvider, settings_for: Any) -> None:
+    site: TestClient, oidc: OidcProvider, settings_for: Any
+) -> None:
     """A member's WebSocket opened before the account was deleted (elsewhere) cannot post
     under the deleted name afterwards: it is told the session ended."""
     xena = Person(site, oidc, "xena")
@@ -558,20 +659,25 @@ def test_an_open_socket_stops_posting_once_the_account_is_deleted(
         assert hello["you"]["mark"] == "kakao"
         other = Person(site, oidc, "xena")
         other.app_cookies = list(xena.app_cookies)
-        other.app("DELETE", "/api/account", json={"comments": "keep"},
-                  headers={"x-csrf-token": other.session()["csrf_token"]})
+        other.app(
+            "DELETE",
+            "/api/account",
+            json={"comments": "keep"},
+            headers={"x-csrf-token": other.session()["csrf_token"]},
+        )
         ws.send_json({"type": "post", "text": "삭제 뒤", "client_id": "late"})
         while (frame := ws.receive_json())["type"] not in ("error", "ack"):
             pass
         assert (frame["type"], frame.get("code")) == ("error", "no_session")
     with db(settings_for()) as conn:
-        assert conn.execute("SELECT COUNT(*) FROM comments WHERE author_name = '지나간이름'"
-                            ).fetchone() == (0,)
+        assert conn.execute(
+            "SELECT COUNT(*) FROM comments WHERE author_name = '지나간이름'"
+        ).fetchone() == (0,)
 
 
-def test_cli_prints_a_staff_link_that_works(site: TestClient, oidc: OidcProvider,
-                                            settings_for: Any, capsys: Any,
-                                            monkeypatch: Any) -> None:
+def test_cli_prints_a_staff_link_that_works(
+    site: TestClient, oidc: OidcProvider, settings_for: Any, capsys: Any, monkeypatch: Any
+) -> None:
     """`live-seoul link-provider USERNAME` prints the same one-hour link as the admin API;
     an unknown username is an error naming the field."""
     from web.cli import main
@@ -592,8 +698,7 @@ def test_cli_prints_a_staff_link_that_works(site: TestClient, oidc: OidcProvider
     assert yuri.session()["role"] == "moderator"
 
 
-def test_member_logout_ends_every_copy_of_the_cookie(site: TestClient,
-                                                     oidc: OidcProvider) -> None:
+def test_member_logout_ends_every_copy_of_the_cookie(site: TestClient, oidc: OidcProvider) -> None:
     """After a member logs out, a copy of their cookie is refused too; signing in again
     works (a new session)."""
     zoe = Person(site, oidc, "zoe")

@@ -23,12 +23,31 @@ PASSWORD = "correct horse battery staple"
 
 def make_account(db: Path, username: str, role: str) -> None:
     """`live-seoul create-user` in its own process (as an operator would)."""
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "SECRET_KEY": "t",
-           "LIVE_SEOUL_PASSWORD": PASSWORD}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{db}",
+        "SECRET_KEY": "t",
+        "LIVE_SEOUL_PASSWORD": PASSWORD,
+    }
     result = subprocess.run(
-        [sys.executable, "-m", "web.cli", "create-user", username, "--role", role,
-         "--display-name", "운영 담당"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=TIMEOUT * 3, check=False)
+        [
+            sys.executable,
+            "-m",
+            "web.cli",
+            "create-user",
+            username,
+            "--role",
+            role,
+            "--display-name",
+            "운영 담당",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT * 3,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -76,8 +95,11 @@ def test_staff_see_viewers_rates_queue_and_health(ops_client: TestClient) -> Non
     with ops_client.websocket_connect("/ws/broadcasts/1") as ws:
         assert ws.receive_json()["type"] == "hello"
         for n in range(3):
-            r = ops_client.post("/api/broadcasts/1/comments", headers={"X-CSRF-Token": csrf},
-                                json={"text": f"질문 {n}", "client_id": f"s{n}"})
+            r = ops_client.post(
+                "/api/broadcasts/1/comments",
+                headers={"X-CSRF-Token": csrf},
+                json={"text": f"질문 {n}", "client_id": f"s{n}"},
+            )
             assert r.status_code in (200, 201), r.text
         login(ops_client)
         data: dict[str, Any] = ops_client.get("/api/operator/status").json()
@@ -125,7 +147,8 @@ def test_status_page_login_form_works_in_a_browser(tmp_path: Path, browser: Any)
 
 
 def test_status_lists_every_worker_of_every_host(
-        settings: Settings, redis_server: RedisServer) -> None:
+    settings: Settings, redis_server: RedisServer
+) -> None:
     """Workers announce themselves through Redis: the status page lists this worker and a
     worker of another host (its announcement written to the same Redis), with that host's
     viewers."""
@@ -135,11 +158,23 @@ def test_status_lists_every_worker_of_every_host(
 
     seed_broadcast(settings.database_path, 1, title="시장과의 대화")
     make_account(settings.database_path, "ops", "operator")
-    snapshot = {"host": "host-b", "pid": 4242, "written_at": time.time(), "connections": 7,
-                "rooms": 1, "viewers": {"1": 5}, "broker_healthy": 1, "rss_bytes": 2**27}
+    snapshot = {
+        "host": "host-b",
+        "pid": 4242,
+        "written_at": time.time(),
+        "connections": 7,
+        "rooms": 1,
+        "viewers": {"1": 5},
+        "broker_healthy": 1,
+        "rss_bytes": 2**27,
+    }
     # as RedisBroker.announce writes it (livechat.redis_broker.GROUP_PREFIX + WORKERS)
-    assert redis_server.command("HSET", "live-seoul:group:workers", "host-b:4242",
-                                json.dumps(snapshot)) == b":1\r\n"
+    assert (
+        redis_server.command(
+            "HSET", "live-seoul:group:workers", "host-b:4242", json.dumps(snapshot)
+        )
+        == b":1\r\n"
+    )
     shared = dataclasses.replace(settings, redis_url=redis_server.url, host_id="host-a")
     with TestClient(create_app(shared)) as client:
         login(client)

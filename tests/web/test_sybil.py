@@ -36,8 +36,7 @@ class Who:
     address: str
 
     def headers(self) -> dict[str, str]:
-        return {"cookie": f"{COOKIE}={self.cookie}", "x-csrf-token": self.csrf,
-                **at(self.address)}
+        return {"cookie": f"{COOKIE}={self.cookie}", "x-csrf-token": self.csrf, **at(self.address)}
 
 
 class Town:
@@ -63,24 +62,30 @@ class Town:
 
     def login(self, username: str) -> Who:
         self.c.cookies.clear()
-        response = self.c.post("/api/login", json={"username": username,
-                                                   "password": PASSWORD})
+        response = self.c.post("/api/login", json={"username": username, "password": PASSWORD})
         assert response.status_code == 200
         cookie = self.c.cookies[COOKIE]
         self.c.cookies.clear()
         return Who(cookie, response.json()["csrf_token"], "192.0.2.250")
 
     def post(self, who: Who, text: str = "안녕하세요") -> Any:
-        return self.c.post("/api/broadcasts/1/comments", headers=who.headers(),
-                           json={"text": text, "client_id": uuid.uuid4().hex})
+        return self.c.post(
+            "/api/broadcasts/1/comments",
+            headers=who.headers(),
+            json={"text": text, "client_id": uuid.uuid4().hex},
+        )
 
     def report(self, who: Who, comment_id: int) -> Any:
-        return self.c.post(f"/api/comments/{comment_id}/reports", headers=who.headers(),
-                           json={"reason": "abuse"})
+        return self.c.post(
+            f"/api/comments/{comment_id}/reports", headers=who.headers(), json={"reason": "abuse"}
+        )
 
     def act(self, who: Who, action: str, **body: Any) -> Any:
-        return self.c.post("/api/moderation/broadcasts/1/actions", headers=who.headers(),
-                           json={"action": action, **body})
+        return self.c.post(
+            "/api/moderation/broadcasts/1/actions",
+            headers=who.headers(),
+            json={"action": action, **body},
+        )
 
 
 async def _accounts(path: Path) -> None:
@@ -107,8 +112,14 @@ def town_with(settings: Settings, template_db: Path, **changes: Any) -> Iterator
 
 @pytest.fixture
 def town(settings: Settings, template_db: Path) -> Iterator[Town]:
-    with town_with(settings, template_db, votes_per_address=3, votes_per_network=5,
-                   reports_per_address=4, reports_per_network=6) as t:
+    with town_with(
+        settings,
+        template_db,
+        votes_per_address=3,
+        votes_per_network=5,
+        reports_per_address=4,
+        reports_per_network=6,
+    ) as t:
         yield t
 
 
@@ -117,31 +128,43 @@ def test_sixty_cookies_from_one_address_cast_three_votes(town: Town) -> None:
     VOTES_PER_ADDRESS votes on a question; the rest of its /24 adds up to
     VOTES_PER_NETWORK; another network still votes."""
     asker = town.guest("203.0.113.5")
-    asked = town.c.post("/api/broadcasts/1/questions", headers=asker.headers(),
-                        json={"text": "버스 배차를 늘려 주세요", "client_id": "q1"})
+    asked = town.c.post(
+        "/api/broadcasts/1/questions",
+        headers=asker.headers(),
+        json={"text": "버스 배차를 늘려 주세요", "client_id": "q1"},
+    )
     qid = asked.json()["question"]["id"]
     assert town.c.post(f"/api/questions/{qid}/vote", headers=asker.headers()).status_code == 403
-    codes = [town.c.post(f"/api/questions/{qid}/vote",
-                         headers=town.guest("203.0.113.5").headers()).status_code
-             for _ in range(60)]
+    codes = [
+        town.c.post(
+            f"/api/questions/{qid}/vote", headers=town.guest("203.0.113.5").headers()
+        ).status_code
+        for _ in range(60)
+    ]
     assert codes.count(200) == 3 and codes.count(429) == 57
-    refused = town.c.post(f"/api/questions/{qid}/vote",
-                          headers=town.guest("203.0.113.5").headers())
+    refused = town.c.post(f"/api/questions/{qid}/vote", headers=town.guest("203.0.113.5").headers())
     assert refused.json()["error"]["code"] == "vote_limit"
-    neighbours = [town.c.post(f"/api/questions/{qid}/vote",
-                              headers=town.guest(f"203.0.113.{n}").headers()).status_code
-                  for n in range(10, 15)]
+    neighbours = [
+        town.c.post(
+            f"/api/questions/{qid}/vote", headers=town.guest(f"203.0.113.{n}").headers()
+        ).status_code
+        for n in range(10, 15)
+    ]
     assert neighbours.count(200) == 2
-    elsewhere = town.c.post(f"/api/questions/{qid}/vote",
-                            headers=town.guest("198.51.100.1").headers())
+    elsewhere = town.c.post(
+        f"/api/questions/{qid}/vote", headers=town.guest("198.51.100.1").headers()
+    )
     assert elsewhere.status_code == 200 and elsewhere.json()["votes"] == 6
 
 
 def test_votes_over_websocket_count_against_the_address(town: Town) -> None:
     """The socket's `vote` command is capped by the socket's address too."""
     asker = town.guest("198.51.100.50")
-    qid = town.c.post("/api/broadcasts/1/questions", headers=asker.headers(),
-                      json={"text": "질문입니다", "client_id": "q2"}).json()["question"]["id"]
+    qid = town.c.post(
+        "/api/broadcasts/1/questions",
+        headers=asker.headers(),
+        json={"text": "질문입니다", "client_id": "q2"},
+    ).json()["question"]["id"]
     answers = []
     for _ in range(4):
         voter = town.guest("203.0.113.77")
@@ -181,12 +204,14 @@ def test_established_reporters_on_one_network_do_not_hide(town: Town) -> None:
 def restriction_row(settings: Settings) -> tuple[Any, ...]:
     with contextlib.closing(sqlite3.connect(settings.database_path)) as db:
         row: tuple[Any, ...] = db.execute(
-            "SELECT origin, origin_until, until FROM chat_restrictions").fetchone()
+            "SELECT origin, origin_until, until FROM chat_restrictions"
+        ).fetchone()
         return row
 
 
-def test_ban_everywhere_binds_the_address_for_a_bounded_time(town: Town,
-                                                             settings: Settings) -> None:
+def test_ban_everywhere_binds_the_address_for_a_bounded_time(
+    town: Town, settings: Settings
+) -> None:
     """A guest banned everywhere cannot come back with a new cookie from the same address
     (`address_restricted`, with the end in Seoul time); a neighbour on another address
     can; lifting the ban frees the address."""
@@ -209,8 +234,7 @@ def test_ban_everywhere_binds_the_address_for_a_bounded_time(town: Town,
     assert town.post(town.guest("203.0.113.66")).status_code == 201
 
 
-def test_timeout_binds_the_address_no_longer_than_itself(town: Town,
-                                                        settings: Settings) -> None:
+def test_timeout_binds_the_address_no_longer_than_itself(town: Town, settings: Settings) -> None:
     """A 10-minute timeout binds the address for those 10 minutes, not 24 hours."""
     troll, mod = town.guest("203.0.113.70"), town.login("mod")
     cid = town.post(troll).json()["id"]
@@ -225,46 +249,57 @@ def test_binding_can_be_turned_off(settings: Settings, template_db: Path) -> Non
     with town_with(settings, template_db, restriction_address_hours=0) as town:
         troll, mod = town.guest("203.0.113.80"), town.login("mod")
         cid = town.post(troll).json()["id"]
-        assert town.act(mod, "ban", comment_id=cid, reason="abuse",
-                        scope="everywhere").status_code == 200
+        assert (
+            town.act(mod, "ban", comment_id=cid, reason="abuse", scope="everywhere").status_code
+            == 200
+        )
         assert town.post(town.guest("203.0.113.80")).status_code == 201
 
 
 def test_sockets_are_capped_per_address(settings: Settings, template_db: Path) -> None:
     """Past CONNECTIONS_PER_ADDRESS one address is told `too_many_connections` and closed
     with 1013; another address connects, and /api/ still answers."""
-    with town_with(settings, template_db, connections_per_address=2) as town, \
-            contextlib.ExitStack() as stack:
+    with (
+        town_with(settings, template_db, connections_per_address=2) as town,
+        contextlib.ExitStack() as stack,
+    ):
         for _ in range(2):
-            ws = stack.enter_context(town.c.websocket_connect(
-                "/ws/broadcasts/1", headers=at("203.0.113.1")))
+            ws = stack.enter_context(
+                town.c.websocket_connect("/ws/broadcasts/1", headers=at("203.0.113.1"))
+            )
             assert ws.receive_json()["type"] == "hello"
-        with town.c.websocket_connect("/ws/broadcasts/1",
-                                      headers=at("203.0.113.1")) as refused:
+        with town.c.websocket_connect("/ws/broadcasts/1", headers=at("203.0.113.1")) as refused:
             frame = refused.receive_json()
             assert frame["code"] == "too_many_connections" and frame["retry_after"] == 30
             with pytest.raises(WebSocketDisconnect) as closed:
                 refused.receive_json()
             assert closed.value.code == 1013
-        with town.c.websocket_connect("/ws/broadcasts/1",
-                                      headers=at("203.0.113.2")) as other:
+        with town.c.websocket_connect("/ws/broadcasts/1", headers=at("203.0.113.2")) as other:
             assert other.receive_json()["type"] == "hello"
         assert town.c.get("/api/broadcasts/1/comments").status_code == 200
 
 
 def test_vote_caps_hold_across_processes_through_redis(
-        settings: Settings, template_db: Path, redis_server: RedisServer) -> None:
+    settings: Settings, template_db: Path, redis_server: RedisServer
+) -> None:
     """Two apps on one Redis share the per-address vote count: cookies from one address
     split between them still cast VOTES_PER_ADDRESS votes in all."""
     shared = {"redis_url": redis_server.url, "votes_per_address": 3}
     with town_with(settings, template_db, **shared) as one:
         asker = one.guest("198.51.100.50")
-        qid = one.c.post("/api/broadcasts/1/questions", headers=asker.headers(), json={
-            "text": "두 프로세스", "client_id": "q3"}).json()["question"]["id"]
-        with TestClient(FromAddress(create_app(dataclasses.replace(
-                settings, **shared)))) as other_client:
+        qid = one.c.post(
+            "/api/broadcasts/1/questions",
+            headers=asker.headers(),
+            json={"text": "두 프로세스", "client_id": "q3"},
+        ).json()["question"]["id"]
+        with TestClient(
+            FromAddress(create_app(dataclasses.replace(settings, **shared)))
+        ) as other_client:
             two = Town(other_client, settings)
-            codes = [town.c.post(f"/api/questions/{qid}/vote",
-                                 headers=town.guest("203.0.113.5").headers()).status_code
-                     for town in (one, two, one, two, one, two)]
+            codes = [
+                town.c.post(
+                    f"/api/questions/{qid}/vote", headers=town.guest("203.0.113.5").headers()
+                ).status_code
+                for town in (one, two, one, two, one, two)
+            ]
     assert codes.count(200) == 3 and codes.count(429) == 3

@@ -21,7 +21,13 @@ def serve(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
             full.pop(name, None)
     return subprocess.run(
         [sys.executable, "-m", "web.cli", "serve", "--port", str(free_port()), *args],
-        cwd=ROOT, env=full, capture_output=True, text=True, timeout=TIMEOUT * 3, check=False)
+        cwd=ROOT,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT * 3,
+        check=False,
+    )
 
 
 @pytest.fixture
@@ -62,8 +68,14 @@ def test_a_second_host_on_one_sqlite_redis_pair_is_refused(tmp_path: Path) -> No
     db_path = tmp_path / "live.db"
     env = {"REDIS_URL": redis.url, "HOST_ID": "host-a", "SECRET_KEY": "k"}
     with running(redis, AppServer(db_path, env)):
-        result = serve({"DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "k",
-                        "REDIS_URL": redis.url, "HOST_ID": "host-b"})
+        result = serve(
+            {
+                "DATABASE_URL": f"sqlite:///{db_path}",
+                "SECRET_KEY": "k",
+                "REDIS_URL": redis.url,
+                "HOST_ID": "host-b",
+            }
+        )
         assert result.returncode != 0
         output = result.stdout + result.stderr
         assert "host 'host-b' refused to start: host 'host-a' already serves" in output

@@ -22,9 +22,11 @@ async def test_accounts_sessions_and_epochs(database_url: str) -> None:
     and every change or logout ends the sessions it should."""
     async with migrated(database_url) as db, migrated(database_url) as other_host:
         store, other = AccountStore(db), AccountStore(other_host)
-        results = await asyncio.gather(store.create("kim", PASSWORD, "official", "김주무관"),
-                                       other.create("KIM", PASSWORD, "official"),
-                                       return_exceptions=True)
+        results = await asyncio.gather(
+            store.create("kim", PASSWORD, "official", "김주무관"),
+            other.create("KIM", PASSWORD, "official"),
+            return_exceptions=True,
+        )
         assert sorted(type(r).__name__ for r in results) == ["Account", "AccountError"]
         kim = await store.find("kim")
         assert kim is not None and kim.session_epoch == 0
@@ -85,9 +87,11 @@ async def test_share_clicks_count_per_page_and_network(database_url: str) -> Non
     """Concurrent clicks are all counted; counts order by clicks, totals per network."""
     async with migrated(database_url) as db:
         shares = ShareClickStore(db)
-        await asyncio.gather(*(shares.record("live", "1", "kakaotalk") for _ in range(5)),
-                             shares.record("replay", "7", "x"),
-                             shares.record("replay", "7", "kakaotalk"))
+        await asyncio.gather(
+            *(shares.record("live", "1", "kakaotalk") for _ in range(5)),
+            shares.record("replay", "7", "x"),
+            shares.record("replay", "7", "kakaotalk"),
+        )
         counts = await shares.counts()
         top = counts[0]
         assert (top.kind, top.target, top.network, top.clicks) == ("live", "1", "kakaotalk", 5)

@@ -94,18 +94,22 @@ def test_post_without_session_is_refused(settings: Settings) -> None:
 
 def test_foreign_origin_is_refused(live_client: TestClient) -> None:
     """A page on another origin cannot open the comment socket."""
-    with pytest.raises(WebSocketDisconnect) as info, live_client.websocket_connect(
-        "/ws/broadcasts/1", headers={"origin": "https://evil.example"}
-    ) as ws:
+    with (
+        pytest.raises(WebSocketDisconnect) as info,
+        live_client.websocket_connect(
+            "/ws/broadcasts/1", headers={"origin": "https://evil.example"}
+        ) as ws,
+    ):
         ws.receive_json()
     assert info.value.code == 1008
 
 
 def test_unknown_broadcast_is_refused(live_client: TestClient) -> None:
     """Connecting to a broadcast that does not exist closes with 4404."""
-    with pytest.raises(WebSocketDisconnect) as info, live_client.websocket_connect(
-        "/ws/broadcasts/999"
-    ) as ws:
+    with (
+        pytest.raises(WebSocketDisconnect) as info,
+        live_client.websocket_connect("/ws/broadcasts/999") as ws,
+    ):
         ws.receive_json()
     assert info.value.code == 4404
 
@@ -114,9 +118,11 @@ def test_resume_by_query_parameter(live_client: TestClient) -> None:
     """Reconnecting with ?after= gives exactly the comments after that id."""
     ids = []
     for i in range(4):
-        r = live_client.post("/api/broadcasts/1/comments",
-                             json={"text": f"m{i}", "client_id": f"h{i}"},
-                             headers={"x-csrf-token": _csrf(live_client)})
+        r = live_client.post(
+            "/api/broadcasts/1/comments",
+            json={"text": f"m{i}", "client_id": f"h{i}"},
+            headers={"x-csrf-token": _csrf(live_client)},
+        )
         assert r.status_code == 201, r.text
         ids.append(r.json()["id"])
     with live_client.websocket_connect(f"/ws/broadcasts/1?after={ids[1]}") as ws:
@@ -131,16 +137,26 @@ def _csrf(client: TestClient) -> str:
 
 messages = st.one_of(
     st.text(max_size=200),
-    st.dictionaries(st.sampled_from(["type", "text", "client_id", "after", "question", "x"]),
-                    st.one_of(st.none(), st.integers(), st.text(max_size=20), st.booleans(),
-                              st.lists(st.integers(), max_size=3)),
-                    max_size=5).map(json.dumps),
+    st.dictionaries(
+        st.sampled_from(["type", "text", "client_id", "after", "question", "x"]),
+        st.one_of(
+            st.none(),
+            st.integers(),
+            st.text(max_size=20),
+            st.booleans(),
+            st.lists(st.integers(), max_size=3),
+        ),
+        max_size=5,
+    ).map(json.dumps),
 )
 
 
 @given(st.lists(messages, min_size=1, max_size=5))
-@settings(max_examples=30, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 def test_fuzzed_client_messages_never_crash(live_client: TestClient, batch: list[str]) -> None:
     """Random client messages get an error, ack or pong each; the connection survives."""
     with live_client.websocket_connect("/ws/broadcasts/1") as ws:
@@ -152,7 +168,8 @@ def test_fuzzed_client_messages_never_crash(live_client: TestClient, batch: list
             frame = ws.receive_json()
             kinds.append(frame["type"])
             if frame["type"] == "pong" and kinds.count("pong") > sum(
-                1 for m in batch if _is_ping(m)):
+                1 for m in batch if _is_ping(m)
+            ):
                 break
     assert set(kinds) <= {"hello", "presence", "comments", "error", "ack", "pong", "state"}
     answered = kinds.count("error") + kinds.count("ack") + kinds.count("pong")

@@ -34,8 +34,12 @@ def clean_nickname(raw: object) -> str:
         raise ApiError(400, "nickname", f"at most {NICKNAME_MAX} characters")
     if find_personal_data(nick):
         # Shown beside every comment and in exports: a number here cannot be masked away.
-        raise ApiError(400, "nickname", "must not contain a phone number, resident"
-                       " registration number or e-mail address", code="personal_data")
+        raise ApiError(
+            400,
+            "nickname",
+            "must not contain a phone number, resident registration number or e-mail address",
+            code="personal_data",
+        )
     if any(ch in "<>\"'&" for ch in nick):
         raise ApiError(400, "nickname", "must not contain < > \" ' &")
     return nick
@@ -63,8 +67,11 @@ async def create_session(request: Request) -> Response:
     if existing is not None and existing.is_member:
         raise ApiError(409, None, "signed in: change your display name on /account")
     # A new nickname keeps the session's age (reports weigh by it: livechat.moderation.reporting).
-    session = Session(sid=existing.sid if existing else new_sid(), nickname=nickname,
-                      issued_at=existing.issued_at if existing else 0.0)
+    session = Session(
+        sid=existing.sid if existing else new_sid(),
+        nickname=nickname,
+        issued_at=existing.issued_at if existing else 0.0,
+    )
     response = JSONResponse(session_json(request, session), status_code=201)
     services(request).sessions.store(response, session)
     return response
@@ -98,14 +105,22 @@ async def login(request: Request) -> Response:
     wait = await svc.login_limits.wait(address, key, device_id)
     if wait:
         retry = int(wait) + 1
-        raise ApiError(429, None, f"too many failed logins; retry in {retry} s",
-                       headers={"Retry-After": str(retry)})
+        raise ApiError(
+            429,
+            None,
+            f"too many failed logins; retry in {retry} s",
+            headers={"Retry-After": str(retry)},
+        )
     try:
-        account = await svc.accounts.authenticate(username, password,
-                                                  trusted=device_id is not None)
+        account = await svc.accounts.authenticate(username, password, trusted=device_id is not None)
     except PasswordGateBusy:
-        raise ApiError(503, None, "too many logins at once; retry in 1 s",
-                       headers={"Retry-After": "1"}, code="login_busy") from None
+        raise ApiError(
+            503,
+            None,
+            "too many logins at once; retry in 1 s",
+            headers={"Retry-After": "1"},
+            code="login_busy",
+        ) from None
     if account is None:
         await svc.login_limits.failed(address, key, device_id)
         raise ApiError(401, "password", "wrong username or password", code="bad_credentials")
@@ -113,13 +128,20 @@ async def login(request: Request) -> Response:
     if replaced is not None and replaced.account_id is not None:
         # Logging in again replaces this browser's staff cookie: end the old one too.
         await services(request).accounts.revoke_session(
-            replaced.sid, replaced.account_id, services(request).sessions.lifetime)
-    session = Session(sid=new_sid(), nickname=account.display_name, role=account.role,
-                      account_id=account.id, department=account.department,
-                      epoch=account.session_epoch)
+            replaced.sid, replaced.account_id, services(request).sessions.lifetime
+        )
+    session = Session(
+        sid=new_sid(),
+        nickname=account.display_name,
+        role=account.role,
+        account_id=account.id,
+        department=account.department,
+        epoch=account.session_epoch,
+    )
     # Where the login form goes next: a path on this site only, never elsewhere.
-    response = JSONResponse({**session_json(request, session),
-                             "next": local_path(str(data.get("next") or "/"))})
+    response = JSONResponse(
+        {**session_json(request, session), "next": local_path(str(data.get("next") or "/"))}
+    )
     svc.sessions.store(response, session)
     svc.sessions.store_device(response, key)
     return response
@@ -131,8 +153,7 @@ async def logout(request: Request) -> Response:
     session = require_session(request)
     svc = services(request)
     if session.account_id is not None:
-        await svc.accounts.revoke_session(session.sid, session.account_id,
-                                          svc.sessions.lifetime)
+        await svc.accounts.revoke_session(session.sid, session.account_id, svc.sessions.lifetime)
     elif session.member_id is not None:  # account 0: a member's session, not staff's
         await svc.accounts.revoke_session(session.sid, 0, svc.sessions.lifetime)
     response = JSONResponse({"ok": True})

@@ -25,8 +25,9 @@ from web.services import services
 ACTIONS = ("disable", "enable", "role", "password")
 
 
-async def change_account(request: Request, admin: Session, account_id: int,
-                         body: dict[str, Any]) -> tuple[Account, Session | None]:
+async def change_account(
+    request: Request, admin: Session, account_id: int, body: dict[str, Any]
+) -> tuple[Account, Session | None]:
     """Apply one change; return the account and, when the admin changed their own
     password, their session signed again (else None). Raises `AccountError`."""
     action = body.get("action")
@@ -44,15 +45,21 @@ async def change_account(request: Request, admin: Session, account_id: int,
     else:
         password = body.get("password")
         account = await accounts.set_password(
-            account_id, password if isinstance(password, str) else "")
+            account_id, password if isinstance(password, str) else ""
+        )
     kept = replace(admin, epoch=account.session_epoch) if own else None
     return account, kept
 
 
 def account_json(account: Account) -> dict[str, Any]:
-    return {"id": account.id, "username": account.username, "role": account.role,
-            "display_name": account.display_name, "department": account.department,
-            "disabled": account.disabled}
+    return {
+        "id": account.id,
+        "username": account.username,
+        "role": account.role,
+        "display_name": account.display_name,
+        "department": account.department,
+        "disabled": account.disabled,
+    }
 
 
 async def change_account_json(request: Request) -> Response:
@@ -60,7 +67,8 @@ async def change_account_json(request: Request) -> Response:
     body = await json_body(request)
     try:
         account, kept = await change_account(
-            request, admin, int(request.path_params["account_id"]), body)
+            request, admin, int(request.path_params["account_id"]), body
+        )
     except AccountError as exc:
         status = 404 if exc.field == "account" else 400
         raise ApiError(status, exc.field, str(exc)) from None
@@ -76,18 +84,18 @@ async def change_account_form(request: Request) -> Response:
         return admin
     svc = services(request)
     form = await request.form()
-    if not same_origin(request) or not svc.sessions.csrf_ok(
-            admin, str(form.get("csrf_token", ""))):
+    if not same_origin(request) or not svc.sessions.csrf_ok(admin, str(form.get("csrf_token", ""))):
         return await error_page(request, 403, "forbidden")
     body = {k: str(form.get(k, "")) for k in ("action", "role", "password")}
     try:
         account, kept = await change_account(
-            request, admin, int(request.path_params["account_id"]), body)
+            request, admin, int(request.path_params["account_id"]), body
+        )
     except AccountError as exc:
-        return await error_page(request, 404 if exc.field == "account" else 400,
-                                f"{exc.field}: {exc}")
-    response = RedirectResponse(f"/admin/accounts?changed={account.username}",
-                                status_code=303)
+        return await error_page(
+            request, 404 if exc.field == "account" else 400, f"{exc.field}: {exc}"
+        )
+    response = RedirectResponse(f"/admin/accounts?changed={account.username}", status_code=303)
     if kept is not None:
         svc.sessions.store(response, kept)
     return response

@@ -97,7 +97,8 @@ async def start(request: Request) -> Response:
     try:
         await _metadata(config, client)
         response: Response = await client.authorize_redirect(
-            request, sign_in_config(request).redirect_uri(name))
+            request, sign_in_config(request).redirect_uri(name)
+        )
     except httpx.HTTPError as exc:
         log.warning("%s unreachable at sign-in: %s", name, exc)
         return _back(next_path, "down")
@@ -135,7 +136,8 @@ async def callback(request: Request) -> Response:
             profile = config.spec.profile(response.json())
     except OAuthError as exc:
         code = {"access_denied": "cancelled", "mismatching_state": "expired"}.get(
-            exc.error or "", "refused")
+            exc.error or "", "refused"
+        )
         log.info("%s sign-in refused (%s): %s", name, exc.error, exc.description)
         return _back(next_path, code)
     except httpx.HTTPStatusError as exc:
@@ -150,12 +152,20 @@ async def callback(request: Request) -> Response:
         log.warning("%s sign-in not verified: %r", name, exc)
         return _back(next_path, "refused")
     key = subject_key(sign_in_config(request).secret, name, profile.subject)
-    return await _signed_in(request, flow, name, key, profile.nickname, profile.real_name,
-                            next_path)
+    return await _signed_in(
+        request, flow, name, key, profile.nickname, profile.real_name, next_path
+    )
 
 
-async def _signed_in(request: Request, flow: dict[str, Any], provider: str, key: str,
-                     nickname: str, real_name: str, next_path: str) -> Response:
+async def _signed_in(
+    request: Request,
+    flow: dict[str, Any],
+    provider: str,
+    key: str,
+    nickname: str,
+    real_name: str,
+    next_path: str,
+) -> Response:
     svc = services(request)
     current = current_session(request)
     intent = flow.get("intent")
@@ -178,20 +188,30 @@ async def _signed_in(request: Request, flow: dict[str, Any], provider: str, key:
         account = await svc.accounts.get(link.account_id)
         if account is None:  # disabled
             return _back(next_path, "refused")
-        session = Session(sid=new_sid(), nickname=account.display_name, role=account.role,
-                          account_id=account.id, department=account.department,
-                          mark=provider)
+        session = Session(
+            sid=new_sid(),
+            nickname=account.display_name,
+            role=account.role,
+            account_id=account.id,
+            department=account.department,
+            mark=provider,
+        )
         return _issue(request, session, next_path)
     if link is not None and link.member_id is not None:
         member = await svc.members.get(link.member_id)
         if member is not None:
-            session = Session(sid=new_sid(), nickname=member.display_name,
-                              member_id=member.id, mark=provider)
+            session = Session(
+                sid=new_sid(), nickname=member.display_name, member_id=member.id, mark=provider
+            )
             return _issue(request, session, next_path)
     # First sign-in with this identity: consent and a display name first.
     request.session["pending"] = {
-        "provider": provider, "key": key, "nickname": nickname, "real_name": real_name,
-        "next": next_path, "nonce": secrets.token_urlsafe(16),
+        "provider": provider,
+        "key": key,
+        "nickname": nickname,
+        "real_name": real_name,
+        "next": next_path,
+        "nonce": secrets.token_urlsafe(16),
     }
     return RedirectResponse("/account/welcome", status_code=303)
 
@@ -205,8 +225,9 @@ def _issue(request: Request, session: Session, next_path: str) -> Response:
 # -- consent ----------------------------------------------------------------------------
 def _pending_token(request: Request, pending: dict[str, Any]) -> str:
     secret = sign_in_config(request).secret.encode()
-    return hmac.new(secret, ("welcome:" + pending["nonce"]).encode(),
-                    hashlib.sha256).hexdigest()[:32]
+    return hmac.new(secret, ("welcome:" + pending["nonce"]).encode(), hashlib.sha256).hexdigest()[
+        :32
+    ]
 
 
 async def welcome(request: Request) -> Response:
@@ -236,19 +257,30 @@ async def welcome(request: Request) -> Response:
         else:
             request.session.pop("pending", None)
             try:
-                member = await svc.members.create(display_name, pending["provider"],
-                                                  pending["key"])
+                member = await svc.members.create(display_name, pending["provider"], pending["key"])
             except LinkTaken:
                 return _back(pending["next"], "taken")
-            session = Session(sid=new_sid(), nickname=member.display_name,
-                              member_id=member.id, mark=pending["provider"])
+            session = Session(
+                sid=new_sid(),
+                nickname=member.display_name,
+                member_id=member.id,
+                mark=pending["provider"],
+            )
             return _issue(request, session, pending["next"])
     spec = BY_NAME[pending["provider"]]
-    return svc.templates.TemplateResponse(request, "accounts/welcome.html", {
-        "provider": spec, "display_name": name, "real_name": pending.get("real_name", ""),
-        "csrf_token": _pending_token(request, pending), "error": error,
-        "next": pending["next"],
-    }, status_code=400 if error else 200)
+    return svc.templates.TemplateResponse(
+        request,
+        "accounts/welcome.html",
+        {
+            "provider": spec,
+            "display_name": name,
+            "real_name": pending.get("real_name", ""),
+            "csrf_token": _pending_token(request, pending),
+            "error": error,
+            "next": pending["next"],
+        },
+        status_code=400 if error else 200,
+    )
 
 
 # -- my account -------------------------------------------------------------------------
@@ -262,17 +294,22 @@ async def account_page(request: Request) -> Response:
     linked = {link.provider for link in member.links} if member else set()
     staff_links: list[str] = []
     if session is not None and session.account_id is not None:
-        staff_links = [link.provider for link in await svc.members.staff_links(
-            session.account_id)]
-    return svc.templates.TemplateResponse(request, "accounts/account.html", {
-        "member": member, "session": session,
-        "csrf_token": svc.sessions.csrf_token(session),
-        "providers": [p.spec for p in sign_in_config(request).providers],
-        "linked": linked, "staff_links": staff_links,
-        "staff_link_pending": bool(request.session.get("staff_link")),
-        "signin_error": _error_code(request),
-        "just_linked": request.query_params.get("linked", ""),
-    })
+        staff_links = [link.provider for link in await svc.members.staff_links(session.account_id)]
+    return svc.templates.TemplateResponse(
+        request,
+        "accounts/account.html",
+        {
+            "member": member,
+            "session": session,
+            "csrf_token": svc.sessions.csrf_token(session),
+            "providers": [p.spec for p in sign_in_config(request).providers],
+            "linked": linked,
+            "staff_links": staff_links,
+            "staff_link_pending": bool(request.session.get("staff_link")),
+            "signin_error": _error_code(request),
+            "just_linked": request.query_params.get("linked", ""),
+        },
+    )
 
 
 def _error_code(request: Request) -> str:
@@ -283,8 +320,7 @@ def _error_code(request: Request) -> str:
 def _member(request: Request) -> Session:
     session = require_session(request)
     if not session.is_member:
-        raise ApiError(403, None, "only for people signed in with a provider",
-                       code="forbidden")
+        raise ApiError(403, None, "only for people signed in with a provider", code="forbidden")
     return session
 
 
@@ -319,18 +355,29 @@ async def export(request: Request) -> Response:
     comments: list[dict[str, Any]] = []
     questions: list[dict[str, Any]] = []
     for comment in await svc.comments.by_author(member.key):
-        item = {"id": comment.id, "broadcast_id": comment.broadcast_id, "text": comment.text,
-                "created_at": comment.created_at, "status": comment.status}
+        item = {
+            "id": comment.id,
+            "broadcast_id": comment.broadcast_id,
+            "text": comment.text,
+            "created_at": comment.created_at,
+            "status": comment.status,
+        }
         (questions if "question" in comment.flag_set else comments).append(item)
     body = {
-        "account": {"display_name": member.display_name, "created_at": member.created_at,
-                    "consented_at": member.consented_at,
-                    "linked": [{"provider": link.provider, "linked_at": link.linked_at}
-                               for link in member.links]},
-        "comments": comments, "questions": questions,
+        "account": {
+            "display_name": member.display_name,
+            "created_at": member.created_at,
+            "consented_at": member.consented_at,
+            "linked": [
+                {"provider": link.provider, "linked_at": link.linked_at} for link in member.links
+            ],
+        },
+        "comments": comments,
+        "questions": questions,
     }
-    return JSONResponse(body, headers={
-        "Content-Disposition": 'attachment; filename="live-seoul-my-comments.json"'})
+    return JSONResponse(
+        body, headers={"Content-Disposition": 'attachment; filename="live-seoul-my-comments.json"'}
+    )
 
 
 async def delete_account(request: Request) -> Response:
@@ -341,7 +388,7 @@ async def delete_account(request: Request) -> Response:
     data = await json_body(request)
     choice = data.get("comments", "keep")
     if choice not in ("keep", "remove"):
-        raise ApiError(400, "comments", "must be \"keep\" or \"remove\"")
+        raise ApiError(400, "comments", 'must be "keep" or "remove"')
     assert session.member_id is not None
     key = session.identity.key
     await svc.members.delete(session.member_id)
@@ -350,8 +397,9 @@ async def delete_account(request: Request) -> Response:
     removed = await svc.comments.forget_author(key, DELETED_NAME, remove=choice == "remove")
     for broadcast_id, ids in removed.items():
         svc.hub.broadcast_frame(broadcast_id, {"type": "deleted", "ids": ids})
-    response = JSONResponse({"deleted": True, "comments": choice,
-                             "removed": sum(len(v) for v in removed.values())})
+    response = JSONResponse(
+        {"deleted": True, "comments": choice, "removed": sum(len(v) for v in removed.values())}
+    )
     svc.sessions.clear(response)
     return response
 
@@ -366,14 +414,22 @@ async def staff_link_invite(request: Request) -> Response:
     if await svc.accounts.get(account_id) is None:
         raise ApiError(404, "account_id", "no such active account")
     token = sign_in_config(request).staff_links().dumps(account_id)
-    return JSONResponse({"url": f"{sign_in_config(request).public_origin}/auth/staff-link/{token}",
-                         "expires_in": STAFF_LINK_MAX_AGE}, status_code=201)
+    return JSONResponse(
+        {
+            "url": f"{sign_in_config(request).public_origin}/auth/staff-link/{token}",
+            "expires_in": STAFF_LINK_MAX_AGE,
+        },
+        status_code=201,
+    )
 
 
 async def staff_link_open(request: Request) -> Response:
     try:
-        account_id = sign_in_config(request).staff_links().loads(request.path_params["token"],
-                                                    max_age=STAFF_LINK_MAX_AGE)
+        account_id = (
+            sign_in_config(request)
+            .staff_links()
+            .loads(request.path_params["token"], max_age=STAFF_LINK_MAX_AGE)
+        )
     except BadSignature:
         return _back("/account", "expired")
     request.session["staff_link"] = int(account_id)
@@ -390,6 +446,5 @@ routes = [
     Route("/api/account/name", rename, methods=["POST"]),
     Route("/api/account/unlink", unlink, methods=["POST"]),
     Route("/api/account/export", export),
-    Route("/api/admin/accounts/{account_id:id}/provider-link", staff_link_invite,
-          methods=["POST"]),
+    Route("/api/admin/accounts/{account_id:id}/provider-link", staff_link_invite, methods=["POST"]),
 ]

@@ -46,8 +46,10 @@ def build_signin(settings: Settings) -> SignIn:
     providers = enabled_providers(settings)
     for config in providers:
         spec = config.spec
-        client_kwargs: dict[str, Any] = {"token_endpoint_auth_method": spec.token_auth,
-                                         "timeout": HTTP_TIMEOUT}
+        client_kwargs: dict[str, Any] = {
+            "token_endpoint_auth_method": spec.token_auth,
+            "timeout": HTTP_TIMEOUT,
+        }
         if spec.scope:
             client_kwargs["scope"] = spec.scope
         if spec.pkce:
@@ -58,10 +60,14 @@ def build_signin(settings: Settings) -> SignIn:
         else:
             extra["userinfo_endpoint"] = config.userinfo_url
         oauth.register(
-            spec.name, client_id=config.client_id, client_secret=config.client_secret,
+            spec.name,
+            client_id=config.client_id,
+            client_secret=config.client_secret,
             authorize_url=config.authorize_url or None,
             access_token_url=config.token_url or None,
-            client_kwargs=client_kwargs, **extra)
+            client_kwargs=client_kwargs,
+            **extra,
+        )
     return SignIn(providers, oauth, settings.public_origin, settings.secret_key)
 
 

@@ -26,8 +26,12 @@ from web.services import services
 
 # Role names as staff read them (Korean source strings, translated in the locales).
 ROLE_LABELS: dict[str, str] = {
-    Role.VIEWER: "시청자", Role.OFFICIAL: "공무원", Role.OPERATOR: "편성 담당",
-    Role.MODERATOR: "모더레이터", Role.ADMIN: "관리자", Role.SYSTEM: "시스템",
+    Role.VIEWER: "시청자",
+    Role.OFFICIAL: "공무원",
+    Role.OPERATOR: "편성 담당",
+    Role.MODERATOR: "모더레이터",
+    Role.ADMIN: "관리자",
+    Role.SYSTEM: "시스템",
 }
 assert set(ROLE_LABELS) == set(Role), "every role needs its label"
 # What each staff page needs, in words (for the 403 page).
@@ -65,8 +69,14 @@ def role_label(role: str) -> str:
     return ROLE_LABELS.get(role, role)
 
 
-def login_response(request: Request, *, status: int, next_path: str,
-                   session: Session | None = None, access: Access | None = None) -> Response:
+def login_response(
+    request: Request,
+    *,
+    status: int,
+    next_path: str,
+    session: Session | None = None,
+    access: Access | None = None,
+) -> Response:
     """The login page: 401 (nobody logged in) or 403 (logged in without `access`)."""
     locale = request_locale(request)
     reason = translate(locale, NEEDS[access]) if access in NEEDS else ""
@@ -75,11 +85,17 @@ def login_response(request: Request, *, status: int, next_path: str,
         "next_path": local_path(next_path),
         "signed_in_as": session.nickname if session is not None else "",
         "signed_in_role": role_label(session.role) if session is not None else "",
-        "reason": reason, "holders": holders, "forbidden": status == 403,
+        "reason": reason,
+        "holders": holders,
+        "forbidden": status == 403,
     }
     return services(request).templates.TemplateResponse(
-        request, "accounts/staff_login.html", context, status_code=status,
-        headers={"Cache-Control": "no-store"})
+        request,
+        "accounts/staff_login.html",
+        context,
+        status_code=status,
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 def here(request: Request) -> str:
@@ -92,11 +108,13 @@ def staff_gate(request: Request, access: Access) -> Session | Response:
     """The caller's session if its role has `access`, else the login page to answer with."""
     session = services(request).sessions.load(request)
     if session is None or not session.is_staff:
-        return login_response(request, status=401, next_path=here(request), session=session,
-                              access=access)
+        return login_response(
+            request, status=401, next_path=here(request), session=session, access=access
+        )
     if not may(session.role, access):
-        return login_response(request, status=403, next_path=here(request), session=session,
-                              access=access)
+        return login_response(
+            request, status=403, next_path=here(request), session=session, access=access
+        )
     return session
 
 
@@ -122,8 +140,12 @@ def bar_context(request: Request) -> dict[str, object]:
     session = svc.sessions.load(request)
     if session is None or not session.is_staff:
         return {"staff": None}
-    return {"staff": {
-        "name": session.nickname, "role": role_label(session.role),
-        "links": staff_links(session.role), "csrf": svc.sessions.csrf_token(session),
-        "console": may(session.role, Access.MODERATE),
-    }}
+    return {
+        "staff": {
+            "name": session.nickname,
+            "role": role_label(session.role),
+            "links": staff_links(session.role),
+            "csrf": svc.sessions.csrf_token(session),
+            "console": may(session.role, Access.MODERATE),
+        }
+    }

@@ -17,13 +17,24 @@ from livechat import CommentRejected, ModerationError
 HTTP_STATUS: dict[str, int] = {
     "no_session": 401,
     # refused for who the caller is, or for the room's state
-    "forbidden": 403, "own_question": 403, "banned": 403, "timed_out": 403,
-    "chat_closed": 403, "address_restricted": 403, "sign_in_required": 403,
+    "forbidden": 403,
+    "own_question": 403,
+    "banned": 403,
+    "timed_out": 403,
+    "chat_closed": 403,
+    "address_restricted": 403,
+    "sign_in_required": 403,
     "not_found": 404,
     # the thing is not in a state that allows it (now)
-    "conflict": 409, "overlap": 409, "bad_transition": 409, "no_change": 409,
-    "answer_required": 409, "personal_data": 409,
-    "rate_limited": 429, "slow_mode": 429, "vote_limit": 429,
+    "conflict": 409,
+    "overlap": 409,
+    "bad_transition": 409,
+    "no_change": 409,
+    "answer_required": 409,
+    "personal_data": 409,
+    "rate_limited": 429,
+    "slow_mode": 429,
+    "vote_limit": 429,
 }
 
 
@@ -46,15 +57,21 @@ class ApiError(Exception):
         self.status = status
         self.field = field
         self.message = message
-        self.code = code or {400: "invalid", 401: "unauthenticated", 403: "forbidden",
-                             404: "not_found", 409: "conflict", 413: "too_large",
-                             429: "rate_limited", 503: "unavailable"}.get(status, "error")
+        self.code = code or {
+            400: "invalid",
+            401: "unauthenticated",
+            403: "forbidden",
+            404: "not_found",
+            409: "conflict",
+            413: "too_large",
+            429: "rate_limited",
+            503: "unavailable",
+        }.get(status, "error")
         self.headers = dict(headers or {})
         self.extra = dict(extra or {})  # more fields of the error body
 
 
-def error_body(code: str, message: str, field: str | None = None,
-               **extra: Any) -> dict[str, Any]:
+def error_body(code: str, message: str, field: str | None = None, **extra: Any) -> dict[str, Any]:
     body: dict[str, Any] = {"code": code, "message": message}
     if field is not None:
         body["field"] = field
@@ -69,13 +86,17 @@ def retry_headers(extra: Mapping[str, object]) -> dict[str, str]:
     return {"Retry-After": str(max(1, round(float(str(extra["retry_after"])))))}
 
 
-def rejected(exc: CommentRejected, field: str | None,
-             shown: tuple[str, ...] = ()) -> ApiError:
+def rejected(exc: CommentRejected, field: str | None, shown: tuple[str, ...] = ()) -> ApiError:
     """The HTTP form of a comment or question rule's refusal; `shown`: the keys of
     `exc.extra` that go into the error body too."""
-    return ApiError(http_status(exc.code), field, exc.message, code=exc.code,
-                    headers=retry_headers(exc.extra),
-                    extra={k: exc.extra[k] for k in shown if k in exc.extra})
+    return ApiError(
+        http_status(exc.code),
+        field,
+        exc.message,
+        code=exc.code,
+        headers=retry_headers(exc.extra),
+        extra={k: exc.extra[k] for k in shown if k in exc.extra},
+    )
 
 
 def refused(exc: ModerationError) -> ApiError:

@@ -20,7 +20,8 @@ class OverloadMiddleware:
             if services is not None and services.hub.admission.saturated:
                 services.hub.stats.http_shed += 1
                 response = JSONResponse(
-                    error_body("busy", f"busy: retry in {RETRY_AFTER} s"), 503,
+                    error_body("busy", f"busy: retry in {RETRY_AFTER} s"),
+                    503,
                     headers={"Retry-After": str(RETRY_AFTER)},
                 )
                 await response(scope, receive, send)

@@ -36,8 +36,9 @@ def request_id_from(raw: str | None) -> str:
 
 
 class RequestIdMiddleware:
-    def __init__(self, app: ASGIApp, quiet_paths: tuple[str, ...] = ("/healthz", "/metrics")
-                 ) -> None:
+    def __init__(
+        self, app: ASGIApp, quiet_paths: tuple[str, ...] = ("/healthz", "/metrics")
+    ) -> None:
         self.app = app
         self.quiet_paths = quiet_paths
 
@@ -91,7 +92,18 @@ class RequestIdMiddleware:
         method = scope.get("method", "WS") if scope["type"] == "http" else "WS"
         duration = round((time.perf_counter() - start) * 1000, 2)
         access_log.log(
-            level, "%s %s %s %.1f ms", method, path, status, duration,
-            extra={"request_id": request_id, "method": method, "path": path, "status": status,
-                   "duration_ms": duration, "client": client[0] if client else None},
+            level,
+            "%s %s %s %.1f ms",
+            method,
+            path,
+            status,
+            duration,
+            extra={
+                "request_id": request_id,
+                "method": method,
+                "path": path,
+                "status": status,
+                "duration_ms": duration,
+                "client": client[0] if client else None,
+            },
         )

@@ -38,12 +38,12 @@ async def bounded_body(request: Request, limit: int) -> bytes:
             async for chunk in request.stream():
                 size += len(chunk)
                 if size > limit:
-                    raise ApiError(413, None, f"body larger than {limit} bytes",
-                                   code="too_large")
+                    raise ApiError(413, None, f"body larger than {limit} bytes", code="too_large")
                 chunks.append(chunk)
     except TimeoutError:
-        raise ApiError(408, None, f"body not received within {BODY_TIMEOUT_SECONDS:g} s",
-                       code="body_timeout") from None
+        raise ApiError(
+            408, None, f"body not received within {BODY_TIMEOUT_SECONDS:g} s", code="body_timeout"
+        ) from None
     body = b"".join(chunks)
     # Starlette's own cache of the body: `form()` and `body()` read it instead of the
     # (consumed) stream.
@@ -108,8 +108,12 @@ def search_text(request: Request, name: str, max_chars: int = 200) -> str:
         raise ApiError(400, name, f"at most {max_chars} characters")
     text = one_line(raw)
     if raw.strip() and not has_visible(text):
-        raise ApiError(400, name, "has no visible characters (only control or invisible"
-                       " characters)", code="empty")
+        raise ApiError(
+            400,
+            name,
+            "has no visible characters (only control or invisible characters)",
+            code="empty",
+        )
     return text
 
 

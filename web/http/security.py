@@ -20,8 +20,11 @@ HSTS = "max-age=31536000; includeSubDomains"
 
 def socket_origin(public_origin: str) -> str:
     """The ws:// or wss:// origin of the site (older browsers don't count it as 'self')."""
-    return "wss://" + public_origin.removeprefix("https://") if public_origin.startswith(
-        "https://") else "ws://" + public_origin.removeprefix("http://")
+    return (
+        "wss://" + public_origin.removeprefix("https://")
+        if public_origin.startswith("https://")
+        else "ws://" + public_origin.removeprefix("http://")
+    )
 
 
 def content_security_policy(settings: Settings, *, embed: bool) -> str:

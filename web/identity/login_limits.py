@@ -36,8 +36,9 @@ class LoginLimits:
             "all": settings.login_failures_global,
             "dev": settings.login_failures_per_name,
         }
-        self._local = {kind: RateLimiter(n, n * 60 / self.window)
-                       for kind, n in self._sizes.items()}
+        self._local = {
+            kind: RateLimiter(n, n * 60 / self.window) for kind, n in self._sizes.items()
+        }
 
     def _buckets(self, address: str, user_key: str, device: str | None) -> list[Bucket]:
         if device is not None:
@@ -45,14 +46,18 @@ class LoginLimits:
         else:
             addr = address_key(address)
             keys = {"pair": f"{addr}|{user_key}", "name": user_key, "addr": addr, "all": "*"}
-        return [Bucket(f"login:{kind}:{key}", self._sizes[kind],
-                       self._sizes[kind] / self.window) for kind, key in keys.items()]
+        return [
+            Bucket(f"login:{kind}:{key}", self._sizes[kind], self._sizes[kind] / self.window)
+            for kind, key in keys.items()
+        ]
 
     async def wait(self, address: str, user_key: str, device: str | None) -> float:
         """Seconds until a login for `user_key` from `address` may be tried (0.0: now).
         `device`: the id of a device cookie made for this very account, if any."""
-        buckets = [Bucket(b.key, b.capacity, b.rate, cost=0)
-                   for b in self._buckets(address, user_key, device)]
+        buckets = [
+            Bucket(b.key, b.capacity, b.rate, cost=0)
+            for b in self._buckets(address, user_key, device)
+        ]
         waits = await self._broker.take(buckets)
         if waits is None:
             now = time.monotonic()

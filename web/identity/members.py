@@ -55,9 +55,13 @@ class MemberStore:
         self._db = db
 
     async def find_link(self, provider: str, subject_key: str) -> Link | None:
-        rows = list(await self._db.fetch(
-            "SELECT provider, member_id, account_id, linked_at FROM provider_links"
-            " WHERE provider = ? AND subject_key = ?", (provider, subject_key)))
+        rows = list(
+            await self._db.fetch(
+                "SELECT provider, member_id, account_id, linked_at FROM provider_links"
+                " WHERE provider = ? AND subject_key = ?",
+                (provider, subject_key),
+            )
+        )
         return _link(rows[0]) if rows else None
 
     async def create(self, display_name: str, provider: str, subject_key: str) -> Member:
@@ -66,19 +70,30 @@ class MemberStore:
         now = _now()
         try:
             async with self._db.transaction() as tx:
-                member_id = int(await tx.fetchval(
-                    "INSERT INTO members (display_name, created_at, consented_at)"
-                    " VALUES (?, ?, ?) RETURNING id", (display_name, now, now)))
+                member_id = int(
+                    await tx.fetchval(
+                        "INSERT INTO members (display_name, created_at, consented_at)"
+                        " VALUES (?, ?, ?) RETURNING id",
+                        (display_name, now, now),
+                    )
+                )
                 await tx.execute(
                     "INSERT INTO provider_links (provider, subject_key, member_id, linked_at)"
-                    " VALUES (?, ?, ?, ?)", (provider, subject_key, member_id, now))
+                    " VALUES (?, ?, ?, ?)",
+                    (provider, subject_key, member_id, now),
+                )
         except IntegrityError:
             raise LinkTaken(provider) from None
-        return Member(member_id, display_name, now, now,
-                      (Link(provider, member_id, None, now),))
+        return Member(member_id, display_name, now, now, (Link(provider, member_id, None, now),))
 
-    async def link(self, provider: str, subject_key: str, *, member_id: int | None = None,
-                   account_id: int | None = None) -> None:
+    async def link(
+        self,
+        provider: str,
+        subject_key: str,
+        *,
+        member_id: int | None = None,
+        account_id: int | None = None,
+    ) -> None:
         """Link an identity to a member or a staff account; idempotent for the same owner,
         `LinkTaken` when someone else holds it."""
         assert (member_id is None) != (account_id is None)
@@ -86,7 +101,8 @@ class MemberStore:
             await self._db.execute(
                 "INSERT INTO provider_links (provider, subject_key, member_id, account_id,"
                 " linked_at) VALUES (?, ?, ?, ?, ?)",
-                (provider, subject_key, member_id, account_id, _now()))
+                (provider, subject_key, member_id, account_id, _now()),
+            )
             return
         except IntegrityError:
             pass
@@ -97,33 +113,46 @@ class MemberStore:
     async def unlink(self, member_id: int, provider: str) -> bool:
         """Remove a member's link to `provider`, never its last one (it could not sign in
         again). Returns whether a link was removed."""
-        return await self._db.execute(
-            "DELETE FROM provider_links WHERE member_id = ? AND provider = ?"
-            " AND (SELECT COUNT(*) FROM provider_links WHERE member_id = ?) > 1",
-            (member_id, provider, member_id)) > 0
+        return (
+            await self._db.execute(
+                "DELETE FROM provider_links WHERE member_id = ? AND provider = ?"
+                " AND (SELECT COUNT(*) FROM provider_links WHERE member_id = ?) > 1",
+                (member_id, provider, member_id),
+            )
+            > 0
+        )
 
     async def get(self, member_id: int) -> Member | None:
-        rows = list(await self._db.fetch(
-            "SELECT id, display_name, created_at, consented_at FROM members WHERE id = ?",
-            (member_id,)))
+        rows = list(
+            await self._db.fetch(
+                "SELECT id, display_name, created_at, consented_at FROM members WHERE id = ?",
+                (member_id,),
+            )
+        )
         if not rows:
             return None
         links = await self._db.fetch(
             "SELECT provider, member_id, account_id, linked_at FROM provider_links"
-            " WHERE member_id = ? ORDER BY linked_at, provider", (member_id,))
+            " WHERE member_id = ? ORDER BY linked_at, provider",
+            (member_id,),
+        )
         row = rows[0]
-        return Member(int(row[0]), str(row[1]), str(row[2]), str(row[3]),
-                      tuple(_link(r) for r in links))
+        return Member(
+            int(row[0]), str(row[1]), str(row[2]), str(row[3]), tuple(_link(r) for r in links)
+        )
 
     async def staff_links(self, account_id: int) -> list[Link]:
         rows = await self._db.fetch(
             "SELECT provider, member_id, account_id, linked_at FROM provider_links"
-            " WHERE account_id = ? ORDER BY provider", (account_id,))
+            " WHERE account_id = ? ORDER BY provider",
+            (account_id,),
+        )
         return [_link(r) for r in rows]
 
     async def rename(self, member_id: int, display_name: str) -> None:
-        await self._db.execute("UPDATE members SET display_name = ? WHERE id = ?",
-                               (display_name, member_id))
+        await self._db.execute(
+            "UPDATE members SET display_name = ? WHERE id = ?", (display_name, member_id)
+        )
 
     async def delete(self, member_id: int) -> bool:
         """Delete the member and its links at once; True if it existed."""
@@ -134,9 +163,12 @@ class MemberStore:
         session `sid` was ended by logout (`revoked_sessions`): one indexed read on every
         request of a member (`SessionCodec.verify`). Raises `DatabaseError`/`TimeoutError`
         (callers refuse the session)."""
-        name = await asyncio.wait_for(self._db.fetchval(
-            "SELECT display_name FROM members WHERE id = ?"
-            " AND NOT EXISTS (SELECT 1 FROM revoked_sessions WHERE sid = ?)",
-            (member_id, sid)), SESSION_CHECK_TIMEOUT)
+        name = await asyncio.wait_for(
+            self._db.fetchval(
+                "SELECT display_name FROM members WHERE id = ?"
+                " AND NOT EXISTS (SELECT 1 FROM revoked_sessions WHERE sid = ?)",
+                (member_id, sid),
+            ),
+            SESSION_CHECK_TIMEOUT,
+        )
         return None if name is None else str(name)
-

@@ -48,8 +48,9 @@ def _naver(data: Mapping[str, Any]) -> Profile:
 
 def _x(data: Mapping[str, Any]) -> Profile:
     body = data["data"]
-    return Profile(str(body["id"]), nickname=_text(body.get("username")),
-                   real_name=_text(body.get("name")))
+    return Profile(
+        str(body["id"]), nickname=_text(body.get("username")), real_name=_text(body.get("name"))
+    )
 
 
 def _facebook(data: Mapping[str, Any]) -> Profile:
@@ -68,14 +69,15 @@ class ProviderSpec:
 
 
 PROVIDERS: tuple[ProviderSpec, ...] = (
-    ProviderSpec("kakao", "Kakao", True, "openid profile_nickname", True,
-                 "client_secret_post", _kakao),
+    ProviderSpec(
+        "kakao", "Kakao", True, "openid profile_nickname", True, "client_secret_post", _kakao
+    ),
     ProviderSpec("naver", "NAVER", False, "", False, "client_secret_post", _naver),
-    ProviderSpec("google", "Google", True, "openid profile", True, "client_secret_basic",
-                 _google),
+    ProviderSpec("google", "Google", True, "openid profile", True, "client_secret_basic", _google),
     ProviderSpec("x", "X", False, "users.read tweet.read", True, "client_secret_basic", _x),
-    ProviderSpec("facebook", "Facebook", False, "public_profile", True,
-                 "client_secret_post", _facebook),
+    ProviderSpec(
+        "facebook", "Facebook", False, "public_profile", True, "client_secret_post", _facebook
+    ),
 )
 BY_NAME = {p.name: p for p in PROVIDERS}
 
@@ -101,9 +103,12 @@ class ProviderConfig:
 
     def overrides(self) -> dict[str, str]:
         """Endpoints set explicitly, which win over what discovery says."""
-        found = {"authorization_endpoint": self.authorize_url,
-                 "token_endpoint": self.token_url,
-                 "userinfo_endpoint": self.userinfo_url, "jwks_uri": self.jwks_url}
+        found = {
+            "authorization_endpoint": self.authorize_url,
+            "token_endpoint": self.token_url,
+            "userinfo_endpoint": self.userinfo_url,
+            "jwks_uri": self.jwks_url,
+        }
         return {k: v for k, v in found.items() if v}
 
 
@@ -111,21 +116,31 @@ def enabled_providers(settings: Settings) -> tuple[ProviderConfig, ...]:
     """The providers whose client id and secret are both set, in button order."""
     found = []
     for spec in PROVIDERS:
+
         def value(field: str, name: str = spec.name) -> str:
             raw: str = getattr(settings, f"{name}_{field}", "")
             return raw.strip()
 
         if not (value("client_id") and value("client_secret")):
             continue
-        found.append(ProviderConfig(
-            spec, value("client_id"), value("client_secret"),
-            value("issuer") if spec.openid else "", value("authorize_url"),
-            value("token_url"), value("userinfo_url"), value("jwks_url")))
+        found.append(
+            ProviderConfig(
+                spec,
+                value("client_id"),
+                value("client_secret"),
+                value("issuer") if spec.openid else "",
+                value("authorize_url"),
+                value("token_url"),
+                value("userinfo_url"),
+                value("jwks_url"),
+            )
+        )
     return tuple(found)
 
 
 def subject_key(secret: str, provider: str, subject: str) -> str:
     """The provider's subject as kept: an HMAC under SECRET_KEY, so the table alone does not
     say which Kakao or Google user is which (rotating SECRET_KEY unlinks every account)."""
-    return hmac.new(f"subject:{secret}".encode(), f"{provider}:{subject}".encode(),
-                    hashlib.sha256).hexdigest()
+    return hmac.new(
+        f"subject:{secret}".encode(), f"{provider}:{subject}".encode(), hashlib.sha256
+    ).hexdigest()

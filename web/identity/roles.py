@@ -25,15 +25,15 @@ CALLERS: tuple[str, ...] = (ANONYMOUS, Role.VIEWER, *ROLES)
 class Access(StrEnum):
     """What a route or message needs. The first three are not roles' powers."""
 
-    PUBLIC = "public"        # anyone, no cookie needed
-    SESSION = "session"      # any session: a guest's nickname or a staff login
+    PUBLIC = "public"  # anyone, no cookie needed
+    SESSION = "session"  # any session: a guest's nickname or a staff login
     TOKEN = "token"  # noqa: S105 (a kind of access, not a secret): the METRICS_TOKEN bearer token, whoever the caller is
     QUESTIONS = "questions"  # answer citizens' questions and move their status
-    SCHEDULE = "schedule"    # the schedule desk: broadcasts live/end/edit, replays, shares
-    MODERATE = "moderate"    # the moderator console, audit log, reviews and appeals
-    STATUS = "status"        # the service status page
-    ACCOUNTS = "accounts"    # staff accounts
-    MEMBER = "member"        # signed in with a provider (web.accounts.signin): their account
+    SCHEDULE = "schedule"  # the schedule desk: broadcasts live/end/edit, replays, shares
+    MODERATE = "moderate"  # the moderator console, audit log, reviews and appeals
+    STATUS = "status"  # the service status page
+    ACCOUNTS = "accounts"  # staff accounts
+    MEMBER = "member"  # signed in with a provider (web.accounts.signin): their account
 
 
 HOLDERS: dict[Access, frozenset[str]] = {

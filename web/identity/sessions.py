@@ -79,8 +79,9 @@ class Session:
             key = f"m:{self.member_id}"
         else:
             key = f"g:{self.sid}"
-        return Identity(key=key, name=self.nickname, role=self.role, department=self.department,
-                        mark=self.mark)
+        return Identity(
+            key=key, name=self.nickname, role=self.role, department=self.department, mark=self.mark
+        )
 
     @property
     def is_member(self) -> bool:
@@ -97,8 +98,9 @@ class Session:
 
 
 class SessionCodec:
-    def __init__(self, secret_key: str, max_age_days: int, secure: bool,
-                 staff_idle_minutes: int = 60) -> None:
+    def __init__(
+        self, secret_key: str, max_age_days: int, secure: bool, staff_idle_minutes: int = 60
+    ) -> None:
         # Where `verify` checks that a staff or member session still stands (logged out,
         # account changed or deleted): set by the lifespan once the stores are open;
         # without them such a session cannot be checked and is refused.
@@ -160,8 +162,7 @@ class SessionCodec:
         if not raw:
             return None
         try:
-            data, signed = self._serializer.loads(raw, max_age=self.max_age,
-                                                  return_timestamp=True)
+            data, signed = self._serializer.loads(raw, max_age=self.max_age, return_timestamp=True)
             session = Session(
                 sid=str(data["sid"]),
                 nickname=str(data["nick"]),
@@ -180,14 +181,26 @@ class SessionCodec:
     def store(self, response: Response, session: Session) -> None:
         if not session.issued_at:
             session = replace(session, issued_at=time.time())
-        response.set_cookie(COOKIE, self._encode(session), max_age=self.max_age,
-                            httponly=True, secure=self.secure, samesite="lax", path="/")
+        response.set_cookie(
+            COOKIE,
+            self._encode(session),
+            max_age=self.max_age,
+            httponly=True,
+            secure=self.secure,
+            samesite="lax",
+            path="/",
+        )
 
     def _encode(self, session: Session) -> str:
         payload: dict[str, Any] = {
-            "sid": session.sid, "nick": session.nickname, "role": session.role,
-            "uid": session.account_id, "dept": session.department, "ep": session.epoch,
-            "iat": round(session.issued_at, 3)}
+            "sid": session.sid,
+            "nick": session.nickname,
+            "role": session.role,
+            "uid": session.account_id,
+            "dept": session.department,
+            "ep": session.epoch,
+            "iat": round(session.issued_at, 3),
+        }
         if session.member_id is not None:
             payload["mid"] = session.member_id
         if session.mark:
@@ -208,15 +221,29 @@ class SessionCodec:
     def cookie_header(self, value: str) -> str:
         """A Set-Cookie header value for the session cookie (as `store` sets it)."""
         response = Response()
-        response.set_cookie(COOKIE, value, max_age=self.max_age, httponly=True,
-                            secure=self.secure, samesite="lax", path="/")
+        response.set_cookie(
+            COOKIE,
+            value,
+            max_age=self.max_age,
+            httponly=True,
+            secure=self.secure,
+            samesite="lax",
+            path="/",
+        )
         return response.headers["set-cookie"]
 
     def store_device(self, response: Response, user_key: str) -> None:
         """Remember in this browser that it logged in to the account `user_key`."""
         token = self._devices.dumps({"k": user_key, "d": secrets.token_urlsafe(12)})
-        response.set_cookie(DEVICE_COOKIE, token, max_age=DEVICE_MAX_AGE, httponly=True,
-                            secure=self.secure, samesite="strict", path="/")
+        response.set_cookie(
+            DEVICE_COOKIE,
+            token,
+            max_age=DEVICE_MAX_AGE,
+            httponly=True,
+            secure=self.secure,
+            samesite="strict",
+            path="/",
+        )
 
     def load_device(self, conn: HTTPConnection) -> tuple[str, str] | None:
         """(username key, device id) of a browser that logged in before, or None."""
@@ -230,8 +257,7 @@ class SessionCodec:
             return None
 
     def clear(self, response: Response) -> None:
-        response.delete_cookie(COOKIE, path="/", httponly=True, secure=self.secure,
-                               samesite="lax")
+        response.delete_cookie(COOKIE, path="/", httponly=True, secure=self.secure, samesite="lax")
 
     def csrf_token(self, session: Session | None) -> str:
         if session is None:
@@ -289,7 +315,8 @@ class SessionRefreshMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket") or COOKIE.encode() not in dict(
-                scope["headers"]).get(b"cookie", b""):
+            scope["headers"]
+        ).get(b"cookie", b""):
             await self.app(scope, receive, send)
             return
         await self.codec.verify(HTTPConnection(scope))

@@ -51,14 +51,23 @@ class Account:
     session_epoch: int = 0
 
 
-_SELECT = ("SELECT a.id, a.username, a.display_name, a.department, a.role, a.disabled,"
-           " COALESCE(e.epoch, 0) AS epoch FROM accounts a"
-           " LEFT JOIN session_epochs e ON e.account_id = a.id")
+_SELECT = (
+    "SELECT a.id, a.username, a.display_name, a.department, a.role, a.disabled,"
+    " COALESCE(e.epoch, 0) AS epoch FROM accounts a"
+    " LEFT JOIN session_epochs e ON e.account_id = a.id"
+)
 
 
 def _account(row: Row) -> Account:
-    return Account(row["id"], row["username"], row["display_name"], row["department"],
-                   Role(row["role"]), bool(row["disabled"]), row["epoch"])
+    return Account(
+        row["id"],
+        row["username"],
+        row["display_name"],
+        row["department"],
+        Role(row["role"]),
+        bool(row["disabled"]),
+        row["epoch"],
+    )
 
 
 class AccountStore:
@@ -94,18 +103,22 @@ class AccountStore:
                     if username_key(taken) == key:
                         raise AccountError("username", "already taken")
                     if username_skeleton(username_key(taken)) == skeleton:
-                        raise AccountError("username",
-                                           f"too easily confused with {taken!r}")
+                        raise AccountError("username", f"too easily confused with {taken!r}")
                 account_id = await tx.fetchval(
                     "INSERT INTO accounts (username, display_name, department, role,"
                     " password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-                    (username, display_name, department.strip()[:60], role, hashed,
-                     datetime.now(UTC).isoformat()),
+                    (
+                        username,
+                        display_name,
+                        department.strip()[:60],
+                        role,
+                        hashed,
+                        datetime.now(UTC).isoformat(),
+                    ),
                 )
         except UniqueViolation:
             raise AccountError("username", "already taken") from None
-        return Account(int(account_id), username, display_name, department.strip()[:60],
-                       Role(role))
+        return Account(int(account_id), username, display_name, department.strip()[:60], Role(role))
 
     async def _hash(self, password: str) -> str:
         async with self.gate.slot(trusted=True):
@@ -115,14 +128,16 @@ class AccountStore:
         """The enabled account whose username normalises to `key` (the oldest, should two
         created before names were normalised share it)."""
         rows = await self._db.fetch(
-            "SELECT id, username, password_hash FROM accounts WHERE disabled = 0 ORDER BY id")
+            "SELECT id, username, password_hash FROM accounts WHERE disabled = 0 ORDER BY id"
+        )
         for row in rows:
             if username_key(row["username"]) == key:
                 return row
         return None
 
-    async def authenticate(self, username: str, password: str,
-                           trusted: bool = False) -> Account | None:
+    async def authenticate(
+        self, username: str, password: str, trusted: bool = False
+    ) -> Account | None:
         """The account if `password` is right, else None (timing does not reveal which).
 
         `username` is matched by its normalised form (`username_key`). The hash runs
@@ -139,8 +154,7 @@ class AccountStore:
         return await self.get(row["id"])
 
     async def get(self, account_id: int) -> Account | None:
-        row = await self._db.fetchone(f"{_SELECT} WHERE a.id = ? AND a.disabled = 0",
-                                      (account_id,))
+        row = await self._db.fetchone(f"{_SELECT} WHERE a.id = ? AND a.disabled = 0", (account_id,))
         return None if row is None else _account(row)
 
     async def find(self, username: str) -> Account | None:
@@ -169,20 +183,24 @@ class AccountStore:
             raise AccountError("password", "at least 10 characters")
         return await self._update(account_id, "password_hash = ?", (await self._hash(password),))
 
-    async def _update(self, account_id: int, assignment: str,
-                      values: tuple[object, ...]) -> Account:
+    async def _update(
+        self, account_id: int, assignment: str, values: tuple[object, ...]
+    ) -> Account:
         """Change one account and raise its session epoch in one transaction: from the
         moment this returns, every worker refuses the cookies it had (see
         `session_live`). Raises `AccountError("account", …)` for an unknown id."""
         async with self._db.transaction() as tx:
             changed = await tx.execute(
-                f"UPDATE accounts SET {assignment} WHERE id = ?", (*values, account_id))
+                f"UPDATE accounts SET {assignment} WHERE id = ?", (*values, account_id)
+            )
             if changed == 0:
                 raise AccountError("account", f"no account {account_id}")
             await tx.execute(
                 "INSERT INTO session_epochs (account_id, epoch) VALUES (?, 1)"
                 " ON CONFLICT (account_id) DO UPDATE"
-                " SET epoch = session_epochs.epoch + 1", (account_id,))
+                " SET epoch = session_epochs.epoch + 1",
+                (account_id,),
+            )
         row = await self._db.fetchone(f"{_SELECT} WHERE a.id = ?", (account_id,))
         assert row is not None
         return _account(row)
@@ -199,7 +217,8 @@ class AccountStore:
                 (sid, account_id, now.isoformat(), (now + lifetime).isoformat()),
             )
             await tx.execute(
-                "DELETE FROM revoked_sessions WHERE expires_at < ?", (now.isoformat(),))
+                "DELETE FROM revoked_sessions WHERE expires_at < ?", (now.isoformat(),)
+            )
 
     async def session_live(self, sid: str, account_id: int, epoch: int = 0) -> bool:
         """False once `sid` was revoked (logout), the account is disabled, or its session
@@ -208,13 +227,16 @@ class AccountStore:
         One indexed read of the shared database on every staff request and socket check,
         so the database every worker and host shares stays the only record: no cache, no
         window. Raises `DatabaseError`/`TimeoutError` (callers refuse the session)."""
-        row = await asyncio.wait_for(self._db.fetchone(
-            "SELECT EXISTS (SELECT 1 FROM revoked_sessions WHERE sid = ?),"
-            " (SELECT disabled FROM accounts WHERE id = ?),"
-            " COALESCE((SELECT epoch FROM session_epochs WHERE account_id = ?), 0)",
-            (sid, account_id, account_id)), SESSION_CHECK_TIMEOUT)
+        row = await asyncio.wait_for(
+            self._db.fetchone(
+                "SELECT EXISTS (SELECT 1 FROM revoked_sessions WHERE sid = ?),"
+                " (SELECT disabled FROM accounts WHERE id = ?),"
+                " COALESCE((SELECT epoch FROM session_epochs WHERE account_id = ?), 0)",
+                (sid, account_id, account_id),
+            ),
+            SESSION_CHECK_TIMEOUT,
+        )
         assert row is not None
         revoked, disabled, current = row[0], row[1], row[2]
         # A missing account row (a cookie signed for tests, say) is not "disabled".
         return not revoked and not disabled and current == epoch
-

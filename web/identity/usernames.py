@@ -19,8 +19,9 @@ USERNAME_MIN, USERNAME_MAX = 2, 40
 # After NFKC and case folding: ASCII lower-case letters, digits, '.', '_' and Hangul syllables.
 _ALLOWED = re.compile(r"[a-z0-9._\uac00-\ud7a3]+")
 _CONFUSABLE_PAIRS = (("rn", "m"), ("vv", "w"), ("cl", "d"))
-_CONFUSABLE_CHARS = str.maketrans({"0": "o", "1": "l", "i": "l", "|": "l", "5": "s",
-                                   "8": "b", ".": None, "_": None})
+_CONFUSABLE_CHARS = str.maketrans(
+    {"0": "o", "1": "l", "i": "l", "|": "l", "5": "s", "8": "b", ".": None, "_": None}
+)
 
 
 class UsernameError(ValueError):
@@ -46,8 +47,9 @@ def validate_username(raw: str) -> str:
     name = unicodedata.normalize("NFKC", raw).strip()
     key = name.casefold()
     if not USERNAME_MIN <= len(name) <= USERNAME_MAX or not _ALLOWED.fullmatch(key):
-        raise UsernameError(f"{USERNAME_MIN}–{USERNAME_MAX} Latin letters, Hangul, digits,"
-                            " '.' or '_'")
+        raise UsernameError(
+            f"{USERNAME_MIN}–{USERNAME_MAX} Latin letters, Hangul, digits, '.' or '_'"
+        )
     if not any(ch.isalnum() for ch in key):
         raise UsernameError("must contain a letter or a digit")
     return name

@@ -29,8 +29,9 @@ class LiveWindow:
         if known is not None and now - known[0] < self._ttl:
             return known[1]
         broadcast = await self._schedule.get(broadcast_id)
-        reason = ("missing" if broadcast is None
-                  else None if broadcast.chat_open else broadcast.status)
+        reason = (
+            "missing" if broadcast is None else None if broadcast.chat_open else broadcast.status
+        )
         if len(self._known) > 10_000:  # ids come from the URL: keep the map bounded
             self._known.clear()
         self._known[broadcast_id] = (now, reason)

@@ -19,8 +19,6 @@ from web.services import services
 MAX_PAGE = 200
 
 
-
-
 async def _broadcast_id(request: Request) -> int:
     broadcast_id = int(request.path_params["broadcast_id"])
     if not await services(request).schedule.exists(broadcast_id):
@@ -34,11 +32,13 @@ async def list_comments(request: Request) -> Response:
     limit = query_int(request, "limit", 50, 1, MAX_PAGE)
     page = await services(request).comments.visible_page(broadcast_id, after, limit)
     items = [c.wire() for c in page]
-    return JSONResponse({
-        "broadcast_id": broadcast_id,
-        "items": items,
-        "next_after": items[-1]["id"] if len(items) == limit else None,
-    })
+    return JSONResponse(
+        {
+            "broadcast_id": broadcast_id,
+            "items": items,
+            "next_after": items[-1]["id"] if len(items) == limit else None,
+        }
+    )
 
 
 async def post_comment(request: Request) -> Response:
@@ -52,13 +52,21 @@ async def post_comment(request: Request) -> Response:
     hub = services(request).hub
     try:
         result = await hub.post(
-            broadcast_id, session.identity, client_id, data.get("text"),
-            address=request.client.host if request.client else "", question=question,
+            broadcast_id,
+            session.identity,
+            client_id,
+            data.get("text"),
+            address=request.client.host if request.client else "",
+            question=question,
         )
     except CommentRejected as exc:
         raise rejected(exc, "text") from None
-    body = {"id": result.comment.id, "client_id": client_id, "status": result.comment.status,
-            "comment": result.comment.wire()}
+    body = {
+        "id": result.comment.id,
+        "client_id": client_id,
+        "status": result.comment.status,
+        "comment": result.comment.wire(),
+    }
     if result.notice:
         body["notice"] = result.notice
     return JSONResponse(body, status_code=201 if result.created else 200)

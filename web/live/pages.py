@@ -33,8 +33,9 @@ async def switch_language(request: Request) -> Response:
     target = request.query_params.get("to", "")
     response = RedirectResponse(local_path(request.query_params.get("next")), status_code=303)
     if target in LOCALES:
-        response.set_cookie(LANG_COOKIE, target, max_age=LANG_MAX_AGE, httponly=True,
-                            samesite="lax", path="/")
+        response.set_cookie(
+            LANG_COOKIE, target, max_age=LANG_MAX_AGE, httponly=True, samesite="lax", path="/"
+        )
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -57,8 +57,9 @@ async def _known(svc: Services, broadcast_id: int) -> bool:
         def forget(done: asyncio.Future[bool]) -> None:
             keep = not done.cancelled() and done.exception() is None and done.result()
             loop = asyncio.get_running_loop()
-            loop.call_later(KNOWN_FOR if keep else 0.0, svc.broadcast_lookups.pop,
-                            broadcast_id, None)
+            loop.call_later(
+                KNOWN_FOR if keep else 0.0, svc.broadcast_lookups.pop, broadcast_id, None
+            )
 
         pending.add_done_callback(forget)
     return await asyncio.shield(pending)
@@ -191,8 +192,14 @@ async def comments_socket(ws: WebSocket, send: Send) -> None:
         hub.admission.release(address)
 
 
-async def _serve(ws: WebSocket, send: Send, svc: Services, broadcast_id: int,
-                 identity: Identity | None, after: int | None) -> None:
+async def _serve(
+    ws: WebSocket,
+    send: Send,
+    svc: Services,
+    broadcast_id: int,
+    identity: Identity | None,
+    after: int | None,
+) -> None:
     hub = svc.hub
     viewer = Viewer(identity, hub.limits.send_queue_frames, address=client_address(ws))
     await hub.join(broadcast_id, viewer, after)
@@ -205,8 +212,9 @@ async def _serve(ws: WebSocket, send: Send, svc: Services, broadcast_id: int,
         viewer.detach()
 
 
-async def _read(ws: WebSocket, svc: Services, broadcast_id: int, viewer: Viewer,
-                session: Session) -> None:
+async def _read(
+    ws: WebSocket, svc: Services, broadcast_id: int, viewer: Viewer, session: Session
+) -> None:
     """Feed each client message to the session and carry out the actions it returns."""
     while True:
         try:
@@ -224,8 +232,14 @@ async def _read(ws: WebSocket, svc: Services, broadcast_id: int, viewer: Viewer,
             return
 
 
-async def _carry_out(ws: WebSocket, svc: Services, broadcast_id: int, viewer: Viewer,
-                     session: Session, actions: list[Action]) -> bool:
+async def _carry_out(
+    ws: WebSocket,
+    svc: Services,
+    broadcast_id: int,
+    viewer: Viewer,
+    session: Session,
+    actions: list[Action],
+) -> bool:
     """Do what the session asked, in order; False once it closed the connection."""
     hub = svc.hub
     while actions:
@@ -241,13 +255,20 @@ async def _carry_out(ws: WebSocket, svc: Services, broadcast_id: int, viewer: Vi
         elif isinstance(action, PostComment):
             post = action.post
             try:
-                result = await hub.post(broadcast_id, action.author, post.client_id, post.text,
-                                        address=client_address(ws), question=post.question)
+                result = await hub.post(
+                    broadcast_id,
+                    action.author,
+                    post.client_id,
+                    post.text,
+                    address=client_address(ws),
+                    question=post.question,
+                )
             except CommentRejected as exc:
                 actions[:0] = session.rejected(post, exc)
             else:
-                actions[:0] = session.posted(post, result.comment.id, result.comment.status,
-                                             result.notice)
+                actions[:0] = session.posted(
+                    post, result.comment.id, result.comment.status, result.notice
+                )
         elif isinstance(action, RunCommand):
             await hub.handle_command(broadcast_id, viewer, action.command)
         else:

@@ -28,8 +28,11 @@ async def _state(request: Request, broadcast_id: int) -> dict[str, Any]:
     access = await svc.access.get(broadcast_id)
     closed = (await svc.comments.get_chat_settings(broadcast_id)).closed
     comments = "closed" if closed else ("accounts" if access.accounts_only else "anyone")
-    return {"comments": comments, "questions_need_account": access.questions_need_account,
-            "votes_need_account": access.votes_need_account}
+    return {
+        "comments": comments,
+        "questions_need_account": access.questions_need_account,
+        "votes_need_account": access.votes_need_account,
+    }
 
 
 async def _broadcast_id(request: Request) -> int:
@@ -57,16 +60,19 @@ async def write_access(request: Request) -> Response:
     except ValueError as exc:
         raise ApiError(400, str(exc), "must be true or false") from None
     if comments is not None and comments != "closed":
-        access = CommentAccess(comments == "accounts", access.questions_need_account,
-                               access.votes_need_account)
+        access = CommentAccess(
+            comments == "accounts", access.questions_need_account, access.votes_need_account
+        )
     await svc.access.set(broadcast_id, access)
     if comments is not None:
         closed = (await svc.comments.get_chat_settings(broadcast_id)).closed
         if closed != (comments == "closed"):
             try:
                 await moderation(request).perform(
-                    session.identity, broadcast_id,
-                    {"action": "chat", "closed": comments == "closed"})
+                    session.identity,
+                    broadcast_id,
+                    {"action": "chat", "closed": comments == "closed"},
+                )
             except ModerationError as exc:
                 raise refused(exc) from None
     return JSONResponse(await _state(request, broadcast_id))

@@ -58,16 +58,22 @@ AUDIT_PAGE = 100
 CSV_MAX_ROWS = 100_000
 
 
-async def start_moderation(stack: contextlib.AsyncExitStack, hub: CommentHub,
-                           settings: Settings) -> Moderator:
+async def start_moderation(
+    stack: contextlib.AsyncExitStack, hub: CommentHub, settings: Settings
+) -> Moderator:
     """Install the moderation service on `hub` (called by the lifespan); its store uses
     the hub's database and changes comments through the hub's comment store."""
-    moderator = Moderator(hub, ModerationStore(hub.store.db, hub.store), NOTICES,
-                          ModerationConfig(
-                              report_hide_threshold=settings.report_hide_threshold,
-                              reports_per_address=settings.reports_per_address,
-                              reports_per_network=settings.reports_per_network,
-                              restriction_origin_hours=settings.restriction_address_hours))
+    moderator = Moderator(
+        hub,
+        ModerationStore(hub.store.db, hub.store),
+        NOTICES,
+        ModerationConfig(
+            report_hide_threshold=settings.report_hide_threshold,
+            reports_per_address=settings.reports_per_address,
+            reports_per_network=settings.reports_per_network,
+            restriction_origin_hours=settings.restriction_address_hours,
+        ),
+    )
     await moderator.install()
     stack.push_async_callback(moderator.stop)
     return moderator
@@ -85,8 +91,7 @@ async def _broadcast(request: Request) -> int:
     return broadcast_id
 
 
-def _int_query(request: Request, name: str, default: int | None, lo: int, hi: int
-               ) -> int | None:
+def _int_query(request: Request, name: str, default: int | None, lo: int, hi: int) -> int | None:
     raw = request.query_params.get(name)
     if raw in (None, ""):
         return default
@@ -132,8 +137,11 @@ async def review_queue(request: Request) -> Response:
         reasons = reports.get(c.id, {})
         word = mod.blocklist.match(c.text)
         cause = "reports" if reasons and word is None else "blocked_word"
-        items.append(mod_item(c, cause=cause, matched=word, reports=sum(reasons.values()),
-                              report_reasons=reasons))
+        items.append(
+            mod_item(
+                c, cause=cause, matched=word, reports=sum(reasons.values()), report_reasons=reasons
+            )
+        )
     return JSONResponse({"broadcast_id": broadcast_id, "items": items})
 
 
@@ -148,9 +156,15 @@ async def list_appeals(request: Request) -> Response:
     for appeal in await store.appeals(broadcast_id, status):
         comment = await store.comment(appeal.comment_id)
         removal = await store.removal(appeal.comment_id)
-        out.append({**appeal.public(), "item": mod_item(comment) if comment else None,
-                    "removal": None if removal is None else {
-                        "reason": removal.reason, "reason_text": removal.reason_text}})
+        out.append(
+            {
+                **appeal.public(),
+                "item": mod_item(comment) if comment else None,
+                "removal": None
+                if removal is None
+                else {"reason": removal.reason, "reason_text": removal.reason_text},
+            }
+        )
     return JSONResponse({"broadcast_id": broadcast_id, "items": out})
 
 
@@ -172,8 +186,11 @@ def _audit_filters(request: Request) -> dict[str, Any]:
     action = q.get("action", "")
     if action and not action.replace("_", "").isalpha():
         raise ApiError(400, "action", "unknown action")
-    filters: dict[str, Any] = {"query": search_text(request, "q")[:100], "action": action,
-                               "broadcast_id": _int_query(request, "broadcast_id", None, 1, 2**62)}
+    filters: dict[str, Any] = {
+        "query": search_text(request, "q")[:100],
+        "action": action,
+        "broadcast_id": _int_query(request, "broadcast_id", None, 1, 2**62),
+    }
     for name in ("since", "until"):
         raw = q.get(name, "")
         if raw:
@@ -190,11 +207,11 @@ async def audit_json(request: Request) -> Response:
     filters = _audit_filters(request)
     before = _int_query(request, "before", None, 1, 2**62)
     limit = _int_query(request, "limit", AUDIT_PAGE, 1, 500) or AUDIT_PAGE
-    entries = await moderation(request).store.search_audit(**filters, before_id=before,
-                                                           limit=limit)
+    entries = await moderation(request).store.search_audit(**filters, before_id=before, limit=limit)
     items = [e.public() for e in entries]
-    return JSONResponse({"items": items,
-                         "next_before": items[-1]["id"] if len(items) == limit else None})
+    return JSONResponse(
+        {"items": items, "next_before": items[-1]["id"] if len(items) == limit else None}
+    )
 
 
 # -- JSON API: everyone ---------------------------------------------------------------
@@ -212,9 +229,13 @@ async def report_comment(request: Request) -> Response:
     body = await json_body(request)
     try:
         result = await moderation(request).report(
-            session.identity, _comment_id(request), body.get("reason"),
-            body.get("reason_text"), address=request.client.host if request.client else "",
-            session_age=session.age)
+            session.identity,
+            _comment_id(request),
+            body.get("reason"),
+            body.get("reason_text"),
+            address=request.client.host if request.client else "",
+            session_age=session.age,
+        )
     except ModerationError as exc:
         raise refused(exc) from None
     return JSONResponse(result, status_code=201)
@@ -223,8 +244,7 @@ async def report_comment(request: Request) -> Response:
 async def my_comment_status(request: Request) -> Response:
     session = require_session(request)
     try:
-        result = await moderation(request).status_for_author(session.identity,
-                                                             _comment_id(request))
+        result = await moderation(request).status_for_author(session.identity, _comment_id(request))
     except ModerationError as exc:
         raise refused(exc) from None
     return JSONResponse(result)
@@ -234,8 +254,9 @@ async def appeal_comment(request: Request) -> Response:
     session = require_session(request)
     body = await json_body(request)
     try:
-        result = await moderation(request).appeal(session.identity, _comment_id(request),
-                                                  body.get("text"))
+        result = await moderation(request).appeal(
+            session.identity, _comment_id(request), body.get("text")
+        )
     except ModerationError as exc:
         raise refused(exc) from None
     return JSONResponse(result, status_code=201)
@@ -245,7 +266,8 @@ async def appeal_comment(request: Request) -> Response:
 def _forbidden(request: Request) -> Response:
     message = translate(request_locale(request), "이 페이지는 권한이 있는 직원만 볼 수 있습니다.")
     return services(request).templates.TemplateResponse(
-        request, "error.html", {"status": 403, "detail": message}, status_code=403)
+        request, "error.html", {"status": 403, "detail": message}, status_code=403
+    )
 
 
 def _reason_choices() -> list[tuple[str, str]]:
@@ -262,16 +284,31 @@ async def console_page(request: Request) -> Response:
     if broadcast is None:
         return await error_page(request, 404, "no such broadcast")
     context = {
-        "broadcast": broadcast, "csrf_token": svc.sessions.csrf_token(found),
-        "reasons": _reason_choices(), "timeouts": TIMEOUT_MINUTES, "me": found,
+        "broadcast": broadcast,
+        "csrf_token": svc.sessions.csrf_token(found),
+        "reasons": _reason_choices(),
+        "timeouts": TIMEOUT_MINUTES,
+        "me": found,
         "labels": staff_words.as_json(request_locale(request)),
     }
     return svc.templates.TemplateResponse(request, "moderation/moderate.html", context)
 
 
-_CSV_COLUMNS = ("id", "created_at", "broadcast_id", "action", "actor", "actor_role",
-                "comment_id", "target", "target_name", "reason", "reason_text",
-                "comment_text", "detail")
+_CSV_COLUMNS = (
+    "id",
+    "created_at",
+    "broadcast_id",
+    "action",
+    "actor",
+    "actor_role",
+    "comment_id",
+    "target",
+    "target_name",
+    "reason",
+    "reason_text",
+    "comment_text",
+    "detail",
+)
 
 
 def seoul_minute(iso_utc: str) -> str:
@@ -289,10 +326,11 @@ async def audit_page(request: Request) -> Response:
         filters = _audit_filters(request)
         before = _int_query(request, "before", None, 1, 2**62)
     except ApiError as exc:
-        message = {"since": "시작일은 2026-05-01처럼 적어 주세요.",
-                   "until": "종료일은 2026-05-01처럼 적어 주세요.",
-                   "action": "조치 종류를 목록에서 고르세요."}.get(
-            exc.field or "", "검색 조건을 확인하세요.")
+        message = {
+            "since": "시작일은 2026-05-01처럼 적어 주세요.",
+            "until": "종료일은 2026-05-01처럼 적어 주세요.",
+            "action": "조치 종류를 목록에서 고르세요.",
+        }.get(exc.field or "", "검색 조건을 확인하세요.")
         return await error_page(request, 400, translate(request_locale(request), message))
     if request.query_params.get("format") == "csv":
         entries = await store.search_audit(**filters, limit=CSV_MAX_ROWS)
@@ -304,28 +342,50 @@ async def audit_page(request: Request) -> Response:
             writer.writerow(_CSV_COLUMNS)
             for entry in entries:
                 public = entry.public()
-                writer.writerow([csv_cell(public[c] if c != "detail" else
-                                           str(public["detail"])) for c in _CSV_COLUMNS])
+                writer.writerow(
+                    [
+                        csv_cell(public[c] if c != "detail" else str(public["detail"]))
+                        for c in _CSV_COLUMNS
+                    ]
+                )
                 yield buffer.getvalue()
                 buffer.seek(0)
                 buffer.truncate()
             yield buffer.getvalue()
 
-        return StreamingResponse(rows(), media_type="text/csv; charset=utf-8", headers={
-            "Content-Disposition": 'attachment; filename="moderation-audit.csv"',
-            "Cache-Control": "no-store"})
+        return StreamingResponse(
+            rows(),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "Content-Disposition": 'attachment; filename="moderation-audit.csv"',
+                "Cache-Control": "no-store",
+            },
+        )
     entries = await store.search_audit(**filters, before_id=before, limit=AUDIT_PAGE)
     query = {k: v for k, v in request.query_params.items() if k not in ("before", "format")}
     locale = request_locale(request)
-    shown = [{**e.public(), "seoul": seoul_minute(e.created_at),
-              "action_label": staff_words.word("actions", e.action, locale),
-              "role_label": staff_words.word("roles", e.actor_role, locale),
-              "reason_label": staff_words.word("reasons", e.reason, locale) if e.reason else ""}
-             for e in entries]
-    choices = [(code, staff_words.word("actions", code, locale))
-               for code in staff_words.ACTIONS if code != "chat"]
-    context = {"entries": shown, "filters": filters, "query": query, "action_choices": choices,
-               "next_before": entries[-1].id if len(entries) == AUDIT_PAGE else None}
+    shown = [
+        {
+            **e.public(),
+            "seoul": seoul_minute(e.created_at),
+            "action_label": staff_words.word("actions", e.action, locale),
+            "role_label": staff_words.word("roles", e.actor_role, locale),
+            "reason_label": staff_words.word("reasons", e.reason, locale) if e.reason else "",
+        }
+        for e in entries
+    ]
+    choices = [
+        (code, staff_words.word("actions", code, locale))
+        for code in staff_words.ACTIONS
+        if code != "chat"
+    ]
+    context = {
+        "entries": shown,
+        "filters": filters,
+        "query": query,
+        "action_choices": choices,
+        "next_before": entries[-1].id if len(entries) == AUDIT_PAGE else None,
+    }
     return svc.templates.TemplateResponse(request, "moderation/audit.html", context)
 
 
@@ -341,8 +401,11 @@ async def transparency_page(request: Request) -> Response:
     report = await moderation(request).store.transparency(broadcast_id)
     labels = dict(_reason_choices())
     removed = [(labels.get(r, r), report["removed_by_reason"].get(r, 0)) for r in REASONS]
-    return svc.templates.TemplateResponse(request, "moderation/transparency.html", {
-        "broadcast": broadcast, "report": report, "removed_rows": removed})
+    return svc.templates.TemplateResponse(
+        request,
+        "moderation/transparency.html",
+        {"broadcast": broadcast, "report": report, "removed_rows": removed},
+    )
 
 
 async def accounts_page(request: Request) -> Response:
@@ -357,25 +420,35 @@ async def accounts_page(request: Request) -> Response:
     if request.method == "POST":
         form = await form_body(request)
         if not same_origin(request) or not svc.sessions.csrf_ok(
-                found, str(form.get("csrf_token", ""))):
+            found, str(form.get("csrf_token", ""))
+        ):
             return _forbidden(request)
         values = {k: str(form.get(k, "")) for k in values}
         try:
             account = await svc.accounts.create(
-                values["username"], str(form.get("password", "")), values["role"],
-                values["display_name"], values["department"])
+                values["username"],
+                str(form.get("password", "")),
+                values["role"],
+                values["display_name"],
+                values["department"],
+            )
         except AccountError as exc:
             errors[exc.field] = translate(request_locale(request), _account_error(exc))
             status = 400
         else:
-            return RedirectResponse(f"/admin/accounts?created={account.username}",
-                                    status_code=303)
-    context = {"accounts": await svc.accounts.list(), "roles": ROLES,
-               "role_labels": ROLE_LABELS, "errors": errors,
-               "values": values, "csrf_token": svc.sessions.csrf_token(found),
-               "created": created}
-    return svc.templates.TemplateResponse(request, "accounts/admin_accounts.html", context,
-                                          status_code=status)
+            return RedirectResponse(f"/admin/accounts?created={account.username}", status_code=303)
+    context = {
+        "accounts": await svc.accounts.list(),
+        "roles": ROLES,
+        "role_labels": ROLE_LABELS,
+        "errors": errors,
+        "values": values,
+        "csrf_token": svc.sessions.csrf_token(found),
+        "created": created,
+    }
+    return svc.templates.TemplateResponse(
+        request, "accounts/admin_accounts.html", context, status_code=status
+    )
 
 
 _ACCOUNT_ERRORS = {
@@ -388,8 +461,9 @@ _ACCOUNT_ERRORS = {
 
 def _account_error(exc: AccountError) -> str:
     """The page's words for an `AccountError` (the JSON API keeps the English)."""
-    return (_ACCOUNT_ERRORS.get((exc.field, str(exc)))
-            or _ACCOUNT_ERRORS.get((exc.field, ""), "입력한 값을 확인하세요."))
+    return _ACCOUNT_ERRORS.get((exc.field, str(exc))) or _ACCOUNT_ERRORS.get(
+        (exc.field, ""), "입력한 값을 확인하세요."
+    )
 
 
 async def create_account_json(request: Request) -> Response:
@@ -403,18 +477,28 @@ async def create_account_json(request: Request) -> Response:
         fields[name] = value
     try:
         account = await services(request).accounts.create(
-            fields["username"], fields["password"], fields["role"], fields["display_name"],
-            fields["department"])
+            fields["username"],
+            fields["password"],
+            fields["role"],
+            fields["display_name"],
+            fields["department"],
+        )
     except AccountError as exc:
         raise ApiError(400, exc.field, str(exc)) from None
-    return JSONResponse({"id": account.id, "username": account.username, "role": account.role,
-                         "display_name": account.display_name,
-                         "department": account.department}, status_code=201)
+    return JSONResponse(
+        {
+            "id": account.id,
+            "username": account.username,
+            "role": account.role,
+            "display_name": account.display_name,
+            "department": account.department,
+        },
+        status_code=201,
+    )
 
 
 routes: list[BaseRoute] = [
-    Route("/api/moderation/broadcasts/{broadcast_id:id}/actions", perform_action,
-          methods=["POST"]),
+    Route("/api/moderation/broadcasts/{broadcast_id:id}/actions", perform_action, methods=["POST"]),
     Route("/api/moderation/broadcasts/{broadcast_id:id}/comments", list_all_comments),
     Route("/api/moderation/broadcasts/{broadcast_id:id}/queue", review_queue),
     Route("/api/moderation/broadcasts/{broadcast_id:id}/appeals", list_appeals),

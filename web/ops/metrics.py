@@ -64,18 +64,26 @@ COUNTERS: dict[str, tuple[str, str]] = {
     "accepted": ("comments_accepted", "Comments stored and acknowledged."),
     "frames": ("fanout_frames", "Frames fanned out to rooms (one per batch or event)."),
     "deliveries": ("fanout_deliveries", "Comments queued to viewers (items × viewers)."),
-    "slow_disconnects": ("slow_client_disconnects",
-                         "Viewers closed because their send queue was full (4008)."),
-    "publish_failures": ("broker_publish_failures",
-                         "Notifications the broker did not take (rooms catch up from the DB)."),
+    "slow_disconnects": (
+        "slow_client_disconnects",
+        "Viewers closed because their send queue was full (4008).",
+    ),
+    "publish_failures": (
+        "broker_publish_failures",
+        "Notifications the broker did not take (rooms catch up from the DB).",
+    ),
 }
-SUMMARIZED = {"rejected", "batches_total", "batch_items_total",
-              "fanout_lag_seconds_sum", "fanout_lag_seconds_count"}
+SUMMARIZED = {
+    "rejected",
+    "batches_total",
+    "batch_items_total",
+    "fanout_lag_seconds_sum",
+    "fanout_lag_seconds_count",
+}
 
 
 # -- the pure core -------------------------------------------------------------------------
-def snapshot(hub: CommentHub, broker_kind: str, host: str, pid: int,
-             now: float) -> dict[str, Any]:
+def snapshot(hub: CommentHub, broker_kind: str, host: str, pid: int, now: float) -> dict[str, Any]:
     """One process's numbers as plain JSON-able data (announced for the status page)."""
     return {
         "host": host,
@@ -97,12 +105,18 @@ def process_stats(pid: int) -> dict[str, float]:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         statm = Path(f"/proc/{pid}/statm").read_text().split()
-        boot = next(float(line.split()[1]) for line in Path("/proc/stat").read_text()
-                    .splitlines() if line.startswith("btime"))
+        boot = next(
+            float(line.split()[1])
+            for line in Path("/proc/stat").read_text().splitlines()
+            if line.startswith("btime")
+        )
     except (OSError, IndexError, StopIteration, ValueError):
         usage = resource.getrusage(resource.RUSAGE_SELF)
-        return {"cpu_seconds": usage.ru_utime + usage.ru_stime,
-                "rss_bytes": usage.ru_maxrss * 1024, "start_time": 0.0}
+        return {
+            "cpu_seconds": usage.ru_utime + usage.ru_stime,
+            "rss_bytes": usage.ru_maxrss * 1024,
+            "start_time": 0.0,
+        }
     return {
         "cpu_seconds": (int(stat[11]) + int(stat[12])) / CLK_TCK,
         "rss_bytes": int(statm[1]) * PAGE_SIZE,
@@ -110,8 +124,9 @@ def process_stats(pid: int) -> dict[str, float]:
     }
 
 
-def fresh_snapshots(announced: Mapping[str, bytes], now: float
-                    ) -> tuple[list[dict[str, Any]], list[str]]:
+def fresh_snapshots(
+    announced: Mapping[str, bytes], now: float
+) -> tuple[list[dict[str, Any]], list[str]]:
     """(fresh snapshots, members to forget) among announced ones."""
     fresh: list[dict[str, Any]] = []
     forget: list[str] = []
@@ -205,8 +220,9 @@ class ProcessMetrics:
         h = ["host"]
 
         def gauge(name: str, doc: str, *labels: str) -> Gauge:
-            return Gauge("live_seoul_" + name, doc, [*h, *labels], registry=None,
-                         multiprocess_mode="liveall")
+            return Gauge(
+                "live_seoul_" + name, doc, [*h, *labels], registry=None, multiprocess_mode="liveall"
+            )
 
         def counter(name: str, doc: str, *labels: str) -> Counter:
             return Counter("live_seoul_" + name, doc, [*h, *labels], registry=None)
@@ -214,10 +230,12 @@ class ProcessMetrics:
         self.info = gauge("process_info", "Worker processes reporting (value 1).", "process_id")
         self.connections = gauge("connections", "Open viewer WebSockets.")
         self.rooms = gauge("rooms", "Broadcasts with a room (and a broker subscription).")
-        self.per_room = gauge("broadcast_connections", "Open viewer WebSockets per broadcast.",
-                              "broadcast_id")
-        self.broker_up = gauge("broker_up", "1 while the broker carries messages, else 0.",
-                               "broker")
+        self.per_room = gauge(
+            "broadcast_connections", "Open viewer WebSockets per broadcast.", "broadcast_id"
+        )
+        self.broker_up = gauge(
+            "broker_up", "1 while the broker carries messages, else 0.", "broker"
+        )
         self.connection_limit = gauge("connection_limit", "Per-process connection cap.")
         self.admitted = gauge("admitted_connections", "Connections counted by admission control.")
         self.rss = gauge("process_resident_memory_bytes", "Resident memory.")
@@ -226,19 +244,29 @@ class ProcessMetrics:
         self.counters = {key: counter(name, doc) for key, (name, doc) in COUNTERS.items()}
         self.rejected = counter("comments_rejected", "Comments refused, by reason.", "reason")
         self.other: dict[str, Counter] = {}
-        self.batch = Summary("live_seoul_fanout_batch_size", "Comments per fanned-out batch.",
-                             h, registry=None)
-        self.lag = Summary("live_seoul_fanout_lag_seconds",
-                           "Age of a batch's oldest comment when the batch went out.", h,
-                           registry=None)
+        self.batch = Summary(
+            "live_seoul_fanout_batch_size", "Comments per fanned-out batch.", h, registry=None
+        )
+        self.lag = Summary(
+            "live_seoul_fanout_lag_seconds",
+            "Age of a batch's oldest comment when the batch went out.",
+            h,
+            registry=None,
+        )
         self.ping = Histogram(
             "live_seoul_db_ping_duration_seconds",
-            "Latency of `SELECT 1` on the read connection, sampled every few seconds.", h,
-            registry=None, buckets=PING_BUCKETS)
+            "Latency of `SELECT 1` on the read connection, sampled every few seconds.",
+            h,
+            registry=None,
+            buckets=PING_BUCKETS,
+        )
         self.last_ping = Gauge(
             "live_seoul_db_ping_seconds",
-            "Latency of `SELECT 1` measured by the latest worker to answer a scrape.", h,
-            registry=None, multiprocess_mode="mostrecent")
+            "Latency of `SELECT 1` measured by the latest worker to answer a scrape.",
+            h,
+            registry=None,
+            multiprocess_mode="mostrecent",
+        )
         # What has been added to each counter so far: the hub keeps totals, counters take
         # increments.
         self._sent: dict[tuple[str, ...], float] = {}
@@ -301,14 +329,23 @@ class ProcessMetrics:
         for key in stats:
             if key not in COUNTERS and key not in SUMMARIZED:
                 if key not in self.other:
-                    self.other[key] = Counter(f"live_seoul_hub_{key}", f"hub.stats.{key}.",
-                                              ["host"], registry=None)
+                    self.other[key] = Counter(
+                        f"live_seoul_hub_{key}", f"hub.stats.{key}.", ["host"], registry=None
+                    )
                 self._add(self.other[key], ("hub_" + key, host), float(stats[key]))
-        self._add_summary(self.batch, "batch", float(stats.get("batches_total", 0)),
-                          float(stats.get("batch_items_total", 0)))
+        self._add_summary(
+            self.batch,
+            "batch",
+            float(stats.get("batches_total", 0)),
+            float(stats.get("batch_items_total", 0)),
+        )
         lag = hub.stats.lag()
-        self._add_summary(self.lag, "lag", lag.get("fanout_lag_seconds_count", 0.0),
-                          lag.get("fanout_lag_seconds_sum", 0.0))
+        self._add_summary(
+            self.lag,
+            "lag",
+            lag.get("fanout_lag_seconds_count", 0.0),
+            lag.get("fanout_lag_seconds_sum", 0.0),
+        )
 
     def observe_ping(self, seconds: float, latest: bool = False) -> None:
         with self._own_values():
@@ -366,8 +403,15 @@ class MetricsRecorder:
     """Pings the database, copies the hub's numbers into the metrics, and announces this
     worker's snapshot for the status page."""
 
-    def __init__(self, hub: CommentHub, comments: CommentStore, broker_kind: str,
-                 directory: Path, host: str = "", broker: Broker | None = None) -> None:
+    def __init__(
+        self,
+        hub: CommentHub,
+        comments: CommentStore,
+        broker_kind: str,
+        directory: Path,
+        host: str = "",
+        broker: Broker | None = None,
+    ) -> None:
         self.hub = hub
         self.comments = comments
         self.broker_kind = broker_kind
@@ -437,8 +481,9 @@ def broker_kind(svc: Services) -> str:
 async def metrics_endpoint(request: Request) -> Response:
     svc = services(request)
     if not authorized(request.headers.get("authorization"), svc.settings.metrics_token):
-        return PlainTextResponse("unauthorized\n", 401,
-                                 headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
+        return PlainTextResponse(
+            "unauthorized\n", 401, headers={"WWW-Authenticate": 'Bearer realm="metrics"'}
+        )
     rec = recorder(request)
     with contextlib.suppress(Exception):
         rec.metrics.observe_ping(await rec.ping_database(), latest=True)

@@ -53,8 +53,9 @@ async def run_once(database: Database | None, key: str) -> AsyncIterator[bool]:
         yield True
 
 
-async def _daily(ops: OpsStore, days: int, first_delay: float, interval: float,
-                 database: Database | None) -> None:
+async def _daily(
+    ops: OpsStore, days: int, first_delay: float, interval: float, database: Database | None
+) -> None:
     await asyncio.sleep(first_delay)
     while True:
         try:
@@ -67,9 +68,14 @@ async def _daily(ops: OpsStore, days: int, first_delay: float, interval: float,
 
 
 @contextlib.asynccontextmanager
-async def retention(ops: OpsStore, days: int, *, first_delay: float | None = None,
-                    interval: float = DAY,
-                    database: Database | None = None) -> AsyncIterator[None]:
+async def retention(
+    ops: OpsStore,
+    days: int,
+    *,
+    first_delay: float | None = None,
+    interval: float = DAY,
+    database: Database | None = None,
+) -> AsyncIterator[None]:
     """Run pruning in the background while the context is open (nothing if `days` <= 0)."""
     if days <= 0:
         yield

@@ -30,10 +30,12 @@ class SecondHostError(RuntimeError):
 
 
 def _refusal(host: str, holder: str) -> str:
-    return (f"host {host!r} refused to start: host {holder!r} already serves this "
-            "SQLite database through the same Redis. SQLite serves one machine: run "
-            "several hosts on PostgreSQL (DATABASE_URL=postgresql://…), or give every "
-            f"process on one machine the same HOST_ID (a stale holder expires in {TTL:.0f} s).")
+    return (
+        f"host {host!r} refused to start: host {holder!r} already serves this "
+        "SQLite database through the same Redis. SQLite serves one machine: run "
+        "several hosts on PostgreSQL (DATABASE_URL=postgresql://…), or give every "
+        f"process on one machine the same HOST_ID (a stale holder expires in {TTL:.0f} s)."
+    )
 
 
 @contextlib.asynccontextmanager

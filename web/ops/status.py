@@ -70,16 +70,23 @@ async def gather(request: Request) -> dict[str, Any]:
         broadcast = await find_broadcast(svc, broadcast_id)
         room = hub.rooms.get(broadcast_id)
         viewers = room.viewer_count() if room is not None else elsewhere.get(broadcast_id, 0)
-        rows.append({
-            "id": broadcast_id,
-            "title": broadcast.title if broadcast else "",
-            "status": ("live" if broadcast_id in live_ids
-                       else broadcast.status if broadcast else "unknown"),
-            "viewers": viewers,
-            "comments_last_minute": minute.get(broadcast_id, 0),
-            "comments_per_minute_10m": round(recent.get(broadcast_id, 0) / 10, 1),
-            "held": held.get(broadcast_id, 0),
-        })
+        rows.append(
+            {
+                "id": broadcast_id,
+                "title": broadcast.title if broadcast else "",
+                "status": (
+                    "live"
+                    if broadcast_id in live_ids
+                    else broadcast.status
+                    if broadcast
+                    else "unknown"
+                ),
+                "viewers": viewers,
+                "comments_last_minute": minute.get(broadcast_id, 0),
+                "comments_per_minute_10m": round(recent.get(broadcast_id, 0) / 10, 1),
+                "held": held.get(broadcast_id, 0),
+            }
+        )
     rows.sort(key=lambda r: (r["status"] != "live", -int(r["viewers"]), int(r["id"])))
     try:
         ping_ms: float | None = round(await rec.ping_database() * 1000, 2)
@@ -96,10 +103,14 @@ async def gather(request: Request) -> dict[str, Any]:
         "broker": {"kind": broker_kind(svc), "healthy": svc.broker.healthy},
         "database": {"ok": ping_ms is not None, "ping_ms": ping_ms},
         "workers": [
-            {"host": str(w.get("host", "")), "pid": w["pid"],
-             "connections": w["connections"], "rooms": w["rooms"],
-             "rss_mib": round(float(w.get("rss_bytes", 0)) / 2**20, 1),
-             "broker_healthy": bool(w["broker_healthy"])}
+            {
+                "host": str(w.get("host", "")),
+                "pid": w["pid"],
+                "connections": w["connections"],
+                "rooms": w["rooms"],
+                "rss_mib": round(float(w.get("rss_bytes", 0)) / 2**20, 1),
+                "broker_healthy": bool(w["broker_healthy"]),
+            }
             for w in sorted(workers, key=lambda w: (str(w.get("host", "")), int(w["pid"])))
         ],
         "answered_by": rec.pid,
@@ -120,8 +131,9 @@ async def status_page(request: Request) -> Response:
     status = await gather(request)
     now_text = f"{datetime.fromisoformat(status['now']).astimezone(SEOUL):%Y-%m-%d %H:%M:%S}"
     context = {"status": status, "me": session, "now_text": now_text}
-    return svc.templates.TemplateResponse(request, "ops/status.html", context,
-                                          headers={"Cache-Control": "no-store"})
+    return svc.templates.TemplateResponse(
+        request, "ops/status.html", context, headers={"Cache-Control": "no-store"}
+    )
 
 
 routes = [

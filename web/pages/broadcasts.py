@@ -57,5 +57,9 @@ async def find_broadcast(svc: Services, broadcast_id: int) -> LiveBroadcast | No
 
 def comment_view(item: CommentWire) -> dict[str, Any]:
     """A wire comment plus what the template needs (its time as a datetime)."""
-    return {**item, "created": as_datetime(item.get("created_at")),
-            "flags": item.get("flags", []), "mark": item.get("mark", "")}
+    return {
+        **item,
+        "created": as_datetime(item.get("created_at")),
+        "flags": item.get("flags", []),
+        "mark": item.get("mark", ""),
+    }

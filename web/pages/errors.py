@@ -56,7 +56,8 @@ async def error_page(request: Request, status: int, detail: str) -> Response:
         "detail": error_detail(locale, detail),
         "hint": translate(locale, ERROR_HINTS.get(status, "")) if status in ERROR_HINTS else "",
         "request_id": str(request.scope.get("state", {}).get("request_id", ""))
-        if status >= 500 else "",
+        if status >= 500
+        else "",
     }
     return services(request).templates.TemplateResponse(
         request, "error.html", context, status_code=status
@@ -65,27 +66,23 @@ async def error_page(request: Request, status: int, detail: str) -> Response:
 
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    return JSONResponse(error_body(exc.code, exc.message, exc.field, **exc.extra), exc.status,
-                        headers=exc.headers)
+    return JSONResponse(
+        error_body(exc.code, exc.message, exc.field, **exc.extra), exc.status, headers=exc.headers
+    )
 
 
 async def _http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    if request.url.path.startswith("/api/") or "text/html" not in request.headers.get(
-        "accept", ""
-    ):
+    if request.url.path.startswith("/api/") or "text/html" not in request.headers.get("accept", ""):
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "error")
-        return JSONResponse(error_body(code, str(exc.detail)), exc.status_code,
-                            headers=exc.headers)
+        return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, headers=exc.headers)
     return await error_page(request, exc.status_code, str(exc.detail))
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
     """An unexpected failure: JSON for the API, else the error page in the reader's
     language (Starlette still logs the traceback and re-raises)."""
-    if request.url.path.startswith("/api/") or "text/html" not in request.headers.get(
-        "accept", ""
-    ):
+    if request.url.path.startswith("/api/") or "text/html" not in request.headers.get("accept", ""):
         return JSONResponse(error_body("error", "internal server error"), 500)
     try:
         return await error_page(request, 500, "")

@@ -42,8 +42,13 @@ def absolute(request: Request, url: str) -> str:
     return services(request).settings.public_origin + "/" + url.lstrip("/")
 
 
-STATUS_LABELS = {"live": "생방송 중", "planned": "방송 예정", "ended": "방송 종료",
-                 "cancelled": "방송 취소", "replay": "다시보기"}
+STATUS_LABELS = {
+    "live": "생방송 중",
+    "planned": "방송 예정",
+    "ended": "방송 종료",
+    "cancelled": "방송 취소",
+    "replay": "다시보기",
+}
 
 
 def preview_text(item: share.Shareable, status: str, category: str = "") -> PreviewText:
@@ -64,8 +69,9 @@ def preview_text(item: share.Shareable, status: str, category: str = "") -> Prev
     return PreviewText(item.title, when, STATUS_LABELS.get(status, status), status, category)
 
 
-def og_image(request: Request, item: share.Shareable, status: str | None = None,
-             category: str = "") -> str:
+def og_image(
+    request: Request, item: share.Shareable, status: str | None = None, category: str = ""
+) -> str:
     """The absolute URL of the page's 1200×630 preview: its own drawn picture for a
     broadcast or replay (`?v=` changes with what it shows), else the kind's generic card."""
     pictures = services(request).pictures
@@ -77,8 +83,9 @@ def og_image(request: Request, item: share.Shareable, status: str | None = None,
     return absolute(request, static_url(f"og/{item.kind}.png"))
 
 
-def share_context(request: Request, item: share.Shareable, status: str | None = None,
-                  category: str = "") -> dict[str, Any]:
+def share_context(
+    request: Request, item: share.Shareable, status: str | None = None, category: str = ""
+) -> dict[str, Any]:
     """`{"meta": PageMeta, "share": ShareBar}` for a shareable page's template."""
     base = services(request).settings.public_origin
     locale = request_locale(request)
@@ -114,33 +121,48 @@ class BroadcastLike(Protocol):
 def broadcast_item(broadcast: BroadcastLike, locale: str = "ko") -> share.Shareable:
     thumbnail = getattr(broadcast, "thumbnail_url", "") or getattr(broadcast, "poster_url", "")
     return share.for_broadcast(
-        broadcast.id, broadcast.title, description=broadcast.description,
-        status=broadcast.status, starts_at=broadcast.starts_at, ends_at=broadcast.ends_at,
-        thumbnail_url=str(thumbnail or ""), locale=locale,
+        broadcast.id,
+        broadcast.title,
+        description=broadcast.description,
+        status=broadcast.status,
+        starts_at=broadcast.starts_at,
+        ends_at=broadcast.ends_at,
+        thumbnail_url=str(thumbnail or ""),
+        locale=locale,
     )
 
 
-def replay_item(replay: Replay, offset: int | None = None,
-                locale: str = "ko") -> share.Shareable:
+def replay_item(replay: Replay, offset: int | None = None, locale: str = "ko") -> share.Shareable:
     return share.for_replay(
-        replay.id, replay.title, description=replay.description, offset=offset or None,
-        starts_at=replay.aired_at, duration_seconds=replay.duration_seconds,
-        thumbnail_url=replay.thumbnail_url, locale=locale,
+        replay.id,
+        replay.title,
+        description=replay.description,
+        offset=offset or None,
+        starts_at=replay.aired_at,
+        duration_seconds=replay.duration_seconds,
+        thumbnail_url=replay.thumbnail_url,
+        locale=locale,
     )
 
 
 def context_for_broadcast(request: Request, broadcast: BroadcastLike) -> dict[str, Any]:
     """`meta` + `share` for a page about `broadcast` (`web.pages.broadcasts.LiveBroadcast` or
     `schedule.Broadcast`); what is shared is its live page, `/live/{id}`."""
-    return share_context(request, broadcast_item(broadcast, request_locale(request)),
-                         broadcast.status, str(getattr(broadcast, "category", "") or ""))
+    return share_context(
+        request,
+        broadcast_item(broadcast, request_locale(request)),
+        broadcast.status,
+        str(getattr(broadcast, "category", "") or ""),
+    )
 
 
-def context_for_replay(request: Request, replay: Replay,
-                       offset: int | None = None) -> dict[str, Any]:
+def context_for_replay(
+    request: Request, replay: Replay, offset: int | None = None
+) -> dict[str, Any]:
     """`meta` + `share` for a replay page; `offset` (the page's `?t=`) goes into og:url."""
-    return share_context(request, replay_item(replay, offset, request_locale(request)),
-                         "replay", replay.category)
+    return share_context(
+        request, replay_item(replay, offset, request_locale(request)), "replay", replay.category
+    )
 
 
 def context_for_schedule_day(request: Request, day: date) -> dict[str, Any]:

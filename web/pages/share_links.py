@@ -121,8 +121,13 @@ _TEXT: dict[str, dict[str, str]] = {
     },
 }
 
-NETWORK_LABELS = {"x": "X", "facebook": "Facebook", "line": "LINE",
-                  "kakaotalk": "카카오톡", "copy": "링크 복사"}
+NETWORK_LABELS = {
+    "x": "X",
+    "facebook": "Facebook",
+    "line": "LINE",
+    "kakaotalk": "카카오톡",
+    "copy": "링크 복사",
+}
 
 
 def text(locale: str, key: str) -> str:
@@ -180,26 +185,56 @@ class Shareable:
         return None
 
 
-def for_broadcast(broadcast_id: int, title: str, *, description: str = "",
-                  status: str = "live", starts_at: datetime | None = None,
-                  ends_at: datetime | None = None, thumbnail_url: str = "",
-                  locale: str = "ko") -> Shareable:
+def for_broadcast(
+    broadcast_id: int,
+    title: str,
+    *,
+    description: str = "",
+    status: str = "live",
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
+    thumbnail_url: str = "",
+    locale: str = "ko",
+) -> Shareable:
     title = one_line(title) or text(locale, "untitled_live")
-    return Shareable("live", str(broadcast_id), title, one_line(description),
-                     starts_at=starts_at, ends_at=ends_at, is_live=status == "live",
-                     thumbnail_url=thumbnail_url)
+    return Shareable(
+        "live",
+        str(broadcast_id),
+        title,
+        one_line(description),
+        starts_at=starts_at,
+        ends_at=ends_at,
+        is_live=status == "live",
+        thumbnail_url=thumbnail_url,
+    )
 
 
-def for_replay(replay_id: int, title: str, *, description: str = "",
-               offset: int | None = None, starts_at: datetime | None = None,
-               ends_at: datetime | None = None, duration_seconds: int | None = None,
-               thumbnail_url: str = "", locale: str = "ko") -> Shareable:
+def for_replay(
+    replay_id: int,
+    title: str,
+    *,
+    description: str = "",
+    offset: int | None = None,
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
+    duration_seconds: int | None = None,
+    thumbnail_url: str = "",
+    locale: str = "ko",
+) -> Shareable:
     if offset is not None and not 0 <= offset <= MAX_OFFSET_SECONDS:
         raise ValueError(f"offset must be between 0 and {MAX_OFFSET_SECONDS} seconds")
     title = one_line(title) or text(locale, "untitled_replay")
-    return Shareable("replay", str(replay_id), title, one_line(description),
-                     offset=offset or None, starts_at=starts_at, ends_at=ends_at,
-                     duration_seconds=duration_seconds, thumbnail_url=thumbnail_url)
+    return Shareable(
+        "replay",
+        str(replay_id),
+        title,
+        one_line(description),
+        offset=offset or None,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        duration_seconds=duration_seconds,
+        thumbnail_url=thumbnail_url,
+    )
 
 
 def for_schedule_day(day: date, *, locale: str = "ko", anchor: str | None = None) -> Shareable:
@@ -207,9 +242,13 @@ def for_schedule_day(day: date, *, locale: str = "ko", anchor: str | None = None
     if anchor is not None and not SLOT_ANCHOR.fullmatch(anchor):
         raise ValueError("anchor must look like at-1400 (a slot's Seoul start time)")
     shown = format_date(datetime(day.year, day.month, day.day, 12, tzinfo=UTC), locale)
-    return Shareable("schedule", day.isoformat(),
-                     text(locale, "schedule_title").format(date=shown),
-                     text(locale, "schedule_description").format(date=shown), anchor=anchor)
+    return Shareable(
+        "schedule",
+        day.isoformat(),
+        text(locale, "schedule_title").format(date=shown),
+        text(locale, "schedule_description").format(date=shown),
+        anchor=anchor,
+    )
 
 
 # ---- URLs ------------------------------------------------------------------------------
@@ -228,8 +267,9 @@ def page_url(base_url: str, item: Shareable) -> str:
 def tagged_url(base_url: str, item: Shareable, network: str) -> str:
     """The page URL as shared on `network`: canonical plus the three UTM parameters, then
     the slot's fragment if there is one."""
-    utm = query([("utm_source", network), ("utm_medium", "social"),
-                 ("utm_campaign", item.campaign)])
+    utm = query(
+        [("utm_source", network), ("utm_medium", "social"), ("utm_campaign", item.campaign)]
+    )
     url = page_url(base_url, item)
     return url + ("&" if "?" in url else "?") + utm + (f"#{item.anchor}" if item.anchor else "")
 
@@ -244,12 +284,17 @@ class ShareLink:
     url: str
 
     def as_json(self) -> dict[str, str]:
-        return {"network": self.network, "label": self.label, "href": self.href,
-                "url": self.url}
+        return {"network": self.network, "label": self.label, "href": self.href, "url": self.url}
 
 
-def share_links(base_url: str, item: Shareable, *, locale: str = "ko",
-                hashtags: Sequence[str] = ("라이브서울",), via: str = "") -> tuple[ShareLink, ...]:
+def share_links(
+    base_url: str,
+    item: Shareable,
+    *,
+    locale: str = "ko",
+    hashtags: Sequence[str] = ("라이브서울",),
+    via: str = "",
+) -> tuple[ShareLink, ...]:
     """The five share actions for `item`, in `NETWORKS` order.
 
     KakaoTalk's and copy-link's `href` is the tagged page URL itself: the browser script
@@ -260,8 +305,9 @@ def share_links(base_url: str, item: Shareable, *, locale: str = "ko",
         url = tagged_url(base_url, item, network)
         if network == "x":
             prefix, title, suffix = tweet_parts(item, locale)
-            href = tweet_intent(url, title, prefix=prefix, suffix=suffix, hashtags=hashtags,
-                                via=via)
+            href = tweet_intent(
+                url, title, prefix=prefix, suffix=suffix, hashtags=hashtags, via=via
+            )
         elif network == "facebook":
             href = "https://www.facebook.com/sharer/sharer.php?" + query([("u", url)])
         elif network == "line":
@@ -280,8 +326,9 @@ _LIGHT_RANGES = ((0x0000, 0x10FF), (0x2000, 0x200D), (0x2010, 0x201F), (0x2032, 
 
 # twitter-text counts any URL (with or without a scheme, on a valid TLD) as 23. A bare
 # domain-like word counts at least 23 here, so we never under-count.
-_URLISH = re.compile(r"(?:https?://)?(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?::\d+)?(?:[/?#][^\s]*)?",
-                     re.IGNORECASE)
+_URLISH = re.compile(
+    r"(?:https?://)?(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?::\d+)?(?:[/?#][^\s]*)?", re.IGNORECASE
+)
 
 
 def _code_point_weight(ch: str) -> int:
@@ -293,16 +340,24 @@ def _code_point_weight(ch: str) -> int:
 
 
 def _is_emoji_base(cp: int) -> bool:
-    return (0x1F000 <= cp <= 0x1FAFF or 0x2600 <= cp <= 0x27BF or 0x2300 <= cp <= 0x23FF
-            or 0x2B00 <= cp <= 0x2BFF or 0x2190 <= cp <= 0x21FF
-            or cp in (0xA9, 0xAE, 0x203C, 0x2049, 0x2122, 0x2139, 0x3030, 0x303D,
-                      0x3297, 0x3299))
+    return (
+        0x1F000 <= cp <= 0x1FAFF
+        or 0x2600 <= cp <= 0x27BF
+        or 0x2300 <= cp <= 0x23FF
+        or 0x2B00 <= cp <= 0x2BFF
+        or 0x2190 <= cp <= 0x21FF
+        or cp in (0xA9, 0xAE, 0x203C, 0x2049, 0x2122, 0x2139, 0x3030, 0x303D, 0x3297, 0x3299)
+    )
 
 
 def _extends(ch: str) -> bool:
     cp = ord(ch)
-    return (cp in (0xFE0E, 0xFE0F, 0x20E3) or 0x1F3FB <= cp <= 0x1F3FF
-            or 0xE0020 <= cp <= 0xE007F or unicodedata.category(ch) in ("Mn", "Me"))
+    return (
+        cp in (0xFE0E, 0xFE0F, 0x20E3)
+        or 0x1F3FB <= cp <= 0x1F3FF
+        or 0xE0020 <= cp <= 0xE007F
+        or unicodedata.category(ch) in ("Mn", "Me")
+    )
 
 
 def clusters(value: str) -> list[str]:
@@ -340,7 +395,7 @@ def tweet_weight(value: str) -> int:
     value = unicodedata.normalize("NFC", value)
     total, pos = 0, 0
     for match in _URLISH.finditer(value):
-        total += sum(_cluster_weight(c) for c in clusters(value[pos:match.start()]))
+        total += sum(_cluster_weight(c) for c in clusters(value[pos : match.start()]))
         if match.group().lower().startswith(("http://", "https://")):
             total += TWEET_URL_WEIGHT
         else:  # a bare domain: 23 if X links it, else its characters; count the larger
@@ -388,8 +443,16 @@ def fit(title: str, budget: int, prefix: str = "", suffix: str = "") -> str:
     return build(lo)
 
 
-def tweet_intent(url: str, title: str, *, prefix: str = "", suffix: str = "",
-                 hashtags: Sequence[str] = (), via: str = "", limit: int = TWEET_MAX) -> str:
+def tweet_intent(
+    url: str,
+    title: str,
+    *,
+    prefix: str = "",
+    suffix: str = "",
+    hashtags: Sequence[str] = (),
+    via: str = "",
+    limit: int = TWEET_MAX,
+) -> str:
     """`https://twitter.com/intent/tweet?text=…&url=…&hashtags=…&via=…` within `limit`.
 
     X composes "text #tag1 #tag2 url via @via"; the link weighs 23 whatever its length.
@@ -429,8 +492,9 @@ def composed_tweet(intent: str) -> str:
 # ---- Kakao -----------------------------------------------------------------------------
 
 
-def kakao_feed(base_url: str, item: Shareable, image_url: str, *,
-               locale: str = "ko") -> dict[str, Any]:
+def kakao_feed(
+    base_url: str, item: Shareable, image_url: str, *, locale: str = "ko"
+) -> dict[str, Any]:
     """The object for `Kakao.Share.sendDefault`: a feed with up to two buttons."""
     origin = base_url.rstrip("/")
 
@@ -441,8 +505,7 @@ def kakao_feed(base_url: str, item: Shareable, image_url: str, *,
     buttons: list[dict[str, Any]] = []
     if item.kind == "live":
         buttons.append({"title": text(locale, "watch_live"), "link": link(own)})
-        buttons.append({"title": text(locale, "watch_replay"),
-                        "link": link(origin + "/replays")})
+        buttons.append({"title": text(locale, "watch_replay"), "link": link(origin + "/replays")})
     elif item.kind == "replay":
         buttons.append({"title": text(locale, "watch_replay"), "link": link(own)})
         buttons.append({"title": text(locale, "watch_live"), "link": link(origin + "/")})
@@ -503,8 +566,14 @@ def iso_duration(seconds: int) -> str:
     return out + (f"{secs}S" if secs or out == "PT" else "")
 
 
-def page_meta(base_url: str, item: Shareable, image_url: str, *, locale: str = "ko",
-              image_alt: str | None = None) -> PageMeta:
+def page_meta(
+    base_url: str,
+    item: Shareable,
+    image_url: str,
+    *,
+    locale: str = "ko",
+    image_alt: str | None = None,
+) -> PageMeta:
     """Everything a crawler reads from a shareable page's `<head>`.
 
     `image_url` is an absolute 1200×630 PNG. The canonical URL keeps `?t=`/`?date=` (where
@@ -529,8 +598,11 @@ def page_meta(base_url: str, item: Shareable, image_url: str, *, locale: str = "
         MetaTag("property", "og:image:alt", alt),
         MetaTag("property", "og:locale", OG_LOCALES.get(locale, "ko_KR")),
     ]
-    tags += [MetaTag("property", "og:locale:alternate", tag)
-             for code, tag in OG_LOCALES.items() if code != locale]
+    tags += [
+        MetaTag("property", "og:locale:alternate", tag)
+        for code, tag in OG_LOCALES.items()
+        if code != locale
+    ]
     embed = origin + item.embed_path if item.embed_path else None
     tags += [
         MetaTag("name", "description", description),
@@ -544,24 +616,31 @@ def page_meta(base_url: str, item: Shareable, image_url: str, *, locale: str = "
         canonical=canonical,
         tags=tuple(tags),
         json_ld=(json_ld(base_url, item, image_url, locale=locale),),
-        oembed_url=(origin + "/oembed?" + query([("url", canonical), ("format", "json")])
-                    if embed else None),
+        oembed_url=(
+            origin + "/oembed?" + query([("url", canonical), ("format", "json")]) if embed else None
+        ),
     )
 
 
-def json_ld(base_url: str, item: Shareable, image_url: str, *,
-            locale: str = "ko") -> dict[str, Any]:
+def json_ld(
+    base_url: str, item: Shareable, image_url: str, *, locale: str = "ko"
+) -> dict[str, Any]:
     """schema.org JSON-LD: a `VideoObject` whose `publication` is a `BroadcastEvent`
     (live broadcasts and replays), or a `WebPage` about a day's `BroadcastEvent`s."""
     origin = base_url.rstrip("/")
     canonical = page_url(base_url, item)
     publisher = {"@type": "Organization", "name": text(locale, "site"), "url": origin + "/"}
     if item.kind == "schedule":
-        return {"@context": "https://schema.org", "@type": "WebPage", "url": canonical,
-                "name": item.title, "description": description_for(item, locale),
-                "inLanguage": locale, "publisher": publisher}
-    event: dict[str, Any] = {"@type": "BroadcastEvent", "isLiveBroadcast": True,
-                             "name": item.title}
+        return {
+            "@context": "https://schema.org",
+            "@type": "WebPage",
+            "url": canonical,
+            "name": item.title,
+            "description": description_for(item, locale),
+            "inLanguage": locale,
+            "publisher": publisher,
+        }
+    event: dict[str, Any] = {"@type": "BroadcastEvent", "isLiveBroadcast": True, "name": item.title}
     if item.starts_at:
         event["startDate"] = _iso(item.starts_at)
     if item.ends_at:
@@ -664,8 +743,9 @@ def parse_page_url(raw: str, base_url: str) -> PageRef:
         except ValueError:
             raise ShareUrlError("url has an invalid port") from None
         default = {"http": 80, "https": 443}.get(base.scheme.lower())
-        if ((parts.hostname or "") != (base.hostname or "").lower()
-                or (port or default) != (base_port or default)):
+        if (parts.hostname or "") != (base.hostname or "").lower() or (port or default) != (
+            base_port or default
+        ):
             raise ShareUrlError(f"only pages of {base.scheme}://{base.netloc} can be shared")
     elif not raw.startswith("/"):
         raise ShareUrlError("url must be an absolute URL of this site or a path like /live/1")
@@ -677,8 +757,9 @@ def parse_page_url(raw: str, base_url: str) -> PageRef:
         if kind == "schedule":
             day = match.group(1) if match.groups() else params.get("date")
             anchor = parts.fragment if SLOT_ANCHOR.fullmatch(parts.fragment) else None
-            return PageRef("schedule", parse_day(day).isoformat() if day else "today",
-                           anchor=anchor)
+            return PageRef(
+                "schedule", parse_day(day).isoformat() if day else "today", anchor=anchor
+            )
         key = match.group(1)
         if int(key) > MAX_ID or int(key) < 1:
             raise ShareUrlError("id is out of range")

@@ -62,8 +62,10 @@ class Notice:
     tag: str  # a newer notice with the same tag replaces the older one
 
     def payload(self) -> bytes:
-        return json.dumps({"title": self.title, "body": self.body, "url": self.url,
-                           "tag": self.tag}, ensure_ascii=False).encode()
+        return json.dumps(
+            {"title": self.title, "body": self.body, "url": self.url, "tag": self.tag},
+            ensure_ascii=False,
+        ).encode()
 
 
 def b64url_bytes(value: str) -> bytes:
@@ -94,8 +96,9 @@ def parse_subscription(raw: object, *, allow_loopback: bool = False) -> PushSubs
         except ValueError:
             decoded = b""
         if len(decoded) != size or (name == "p256dh" and decoded[0] != 4):
-            raise SubscriptionError(f"subscription.keys.{name}",
-                                    f"must be base64url of {size} bytes")
+            raise SubscriptionError(
+                f"subscription.keys.{name}", f"must be base64url of {size} bytes"
+            )
     assert isinstance(p256dh, str) and isinstance(auth, str)
     return PushSubscription(endpoint, p256dh.rstrip("="), auth.rstrip("="))
 

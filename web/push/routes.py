@@ -44,15 +44,27 @@ from web.services import Services, services
 
 def broadcast_live(sender: PushSender, b: Broadcast) -> None:
     """Queue the go-live reminder of `b` (never waits)."""
-    sender.offer(Reminder("broadcast", b.id, lambda locale: live_notice(locale, b.id, b.title),
-                          ttl=3600, urgency="high"))
+    sender.offer(
+        Reminder(
+            "broadcast",
+            b.id,
+            lambda locale: live_notice(locale, b.id, b.title),
+            ttl=3600,
+            urgency="high",
+        )
+    )
 
 
 def question_answered(sender: PushSender, q: Question) -> None:
     """Queue the answered reminder of `q` (never waits)."""
-    sender.offer(Reminder("question", q.id,
-                          lambda locale: answer_notice(locale, q.broadcast_id, q.id, q.text),
-                          ttl=7 * 86400))
+    sender.offer(
+        Reminder(
+            "question",
+            q.id,
+            lambda locale: answer_notice(locale, q.broadcast_id, q.id, q.text),
+            ttl=7 * 86400,
+        )
+    )
 
 
 def _caller(request: Request) -> str | None:
@@ -90,8 +102,9 @@ async def _check_target(svc: Services, kind: str, target: int) -> None:
 
 def _enabled(request: Request) -> None:
     if not push_sender(request).enabled:
-        raise ApiError(404, None, "push notifications are not configured on this server",
-                       code="push_disabled")
+        raise ApiError(
+            404, None, "push notifications are not configured on this server", code="push_disabled"
+        )
 
 
 async def list_reminders(request: Request) -> Response:
@@ -101,11 +114,14 @@ async def list_reminders(request: Request) -> Response:
         raise ApiError(400, "endpoint", f"at most {ENDPOINT_MAX} characters")
     sender = push_sender(request)
     found = await sender.store.reminders(endpoint, datetime.now(UTC)) if endpoint else []
-    return JSONResponse({
-        "enabled": sender.enabled,
-        "public_key": svc.settings.vapid_public_key,
-        "reminders": [{"kind": k, "target": t} for k, t in found],
-    }, headers={"Cache-Control": "no-store"})
+    return JSONResponse(
+        {
+            "enabled": sender.enabled,
+            "public_key": svc.settings.vapid_public_key,
+            "reminders": [{"kind": k, "target": t} for k, t in found],
+        },
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 async def add_reminder(request: Request) -> Response:
@@ -115,8 +131,9 @@ async def add_reminder(request: Request) -> Response:
     data = await json_body(request)
     kind, target = _kind_target(data)
     try:
-        sub = parse_subscription(data.get("subscription"),
-                                 allow_loopback=svc.settings.push_allow_loopback)
+        sub = parse_subscription(
+            data.get("subscription"), allow_loopback=svc.settings.push_allow_loopback
+        )
     except SubscriptionError as exc:
         raise ApiError(400, exc.field, str(exc)) from None
     await _check_target(svc, kind, target)
@@ -124,8 +141,14 @@ async def add_reminder(request: Request) -> Response:
     store = push_sender(request).store
     await store.remind(sub, session_key, request_locale(request), kind, target, now)
     expires = now + store.lifetime
-    return JSONResponse({"kind": kind, "target": target, "reminding": True,
-                         "expires_at": expires.isoformat(timespec="seconds")})
+    return JSONResponse(
+        {
+            "kind": kind,
+            "target": target,
+            "reminding": True,
+            "expires_at": expires.isoformat(timespec="seconds"),
+        }
+    )
 
 
 async def cancel_reminder(request: Request) -> Response:
@@ -136,8 +159,7 @@ async def cancel_reminder(request: Request) -> Response:
     if not isinstance(endpoint, str) or not 0 < len(endpoint) <= ENDPOINT_MAX:
         raise ApiError(400, "endpoint", "must be the subscription's endpoint URL")
     changed = await push_sender(request).store.cancel(endpoint, kind, target)
-    return JSONResponse({"kind": kind, "target": target, "reminding": False,
-                         "changed": changed})
+    return JSONResponse({"kind": kind, "target": target, "reminding": False, "changed": changed})
 
 
 async def forget(request: Request) -> Response:

@@ -55,8 +55,14 @@ class VapidKeys:
 
 
 class PushSender:
-    def __init__(self, store: PushStore, keys: VapidKeys | None, *, queue_size: int,
-                 allow_loopback: bool = False) -> None:
+    def __init__(
+        self,
+        store: PushStore,
+        keys: VapidKeys | None,
+        *,
+        queue_size: int,
+        allow_loopback: bool = False,
+    ) -> None:
         self.store = store
         self._vapid = Vapid02.from_raw(keys.private_key.encode()) if keys else None
         self._subject = keys.subject if keys else ""
@@ -78,8 +84,12 @@ class PushSender:
             self._queue.put_nowait(reminder)
         except asyncio.QueueFull:
             self.dropped += 1
-            log.warning("push queue full: %s %d dropped (%d so far)", reminder.kind,
-                        reminder.target, self.dropped)
+            log.warning(
+                "push queue full: %s %d dropped (%d so far)",
+                reminder.kind,
+                reminder.target,
+                self.dropped,
+            )
             return False
         return True
 
@@ -122,8 +132,7 @@ class PushSender:
                 self._queue.task_done()
 
     async def _deliver(self, client: httpx.AsyncClient, reminder: Reminder) -> None:
-        recipients = await self.store.recipients(reminder.kind, reminder.target,
-                                                 datetime.now(UTC))
+        recipients = await self.store.recipients(reminder.kind, reminder.target, datetime.now(UTC))
         limit = asyncio.Semaphore(CONCURRENT_SENDS)
 
         async def one(sub: PushSubscription, locale: str) -> None:
@@ -131,11 +140,13 @@ class PushSender:
                 await self._send(client, sub, reminder.notice(locale), reminder)
 
         await asyncio.gather(*(one(r.subscription, r.locale) for r in recipients))
-        await self.store.done(reminder.kind, reminder.target,
-                              [r.subscription.endpoint for r in recipients])
+        await self.store.done(
+            reminder.kind, reminder.target, [r.subscription.endpoint for r in recipients]
+        )
 
-    async def _send(self, client: httpx.AsyncClient, sub: PushSubscription, notice: Notice,
-                    reminder: Reminder) -> None:
+    async def _send(
+        self, client: httpx.AsyncClient, sub: PushSubscription, notice: Notice, reminder: Reminder
+    ) -> None:
         parts = urlsplit(sub.endpoint)
         host = parts.hostname or ""
         try:
@@ -143,8 +154,9 @@ class PushSender:
         except OSError as exc:
             log.info("push endpoint host %s does not resolve: %s", host, exc)
             return
-        if not public_addresses((str(info[4][0]) for info in infos),
-                                allow_loopback=self._allow_loopback):
+        if not public_addresses(
+            (str(info[4][0]) for info in infos), allow_loopback=self._allow_loopback
+        ):
             log.warning("push endpoint host %s resolves to a private address: not sent", host)
             return
         body = WebPusher(sub.info()).encode(notice.payload(), "aes128gcm")["body"]
@@ -152,9 +164,14 @@ class PushSender:
         claims = {"aud": audience, "sub": self._subject, "exp": int(time.time()) + JWT_LIFETIME}
         assert self._vapid is not None  # offer() queues nothing without keys
         headers = dict(self._vapid.sign(claims))
-        headers.update({"TTL": str(reminder.ttl), "Urgency": reminder.urgency,
-                        "Content-Encoding": "aes128gcm",
-                        "Content-Type": "application/octet-stream"})
+        headers.update(
+            {
+                "TTL": str(reminder.ttl),
+                "Urgency": reminder.urgency,
+                "Content-Encoding": "aes128gcm",
+                "Content-Type": "application/octet-stream",
+            }
+        )
         try:
             response = await client.post(sub.endpoint, content=body, headers=headers)
         except httpx.HTTPError as exc:

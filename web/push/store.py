@@ -35,8 +35,15 @@ class PushStore:
     def _transaction(self) -> contextlib.AbstractAsyncContextManager[Transaction]:
         return self._db.transaction()
 
-    async def remind(self, sub: PushSubscription, session_key: str | None, locale: str,
-                     kind: str, target: int, now: datetime) -> None:
+    async def remind(
+        self,
+        sub: PushSubscription,
+        session_key: str | None,
+        locale: str,
+        kind: str,
+        target: int,
+        now: datetime,
+    ) -> None:
         """Store (or renew) `sub` and add one reminder to it. Idempotent."""
         async with self._transaction() as db:
             await db.execute(
@@ -46,22 +53,34 @@ class PushStore:
                 " auth = excluded.auth, locale = excluded.locale,"
                 " session_key = COALESCE(excluded.session_key, push_subscriptions.session_key),"
                 " expires_at = excluded.expires_at",
-                (sub.endpoint, sub.p256dh, sub.auth, session_key, locale, _iso(now),
-                 _iso(now + self.lifetime)))
+                (
+                    sub.endpoint,
+                    sub.p256dh,
+                    sub.auth,
+                    session_key,
+                    locale,
+                    _iso(now),
+                    _iso(now + self.lifetime),
+                ),
+            )
             await db.execute(
                 "INSERT INTO push_reminders (endpoint, kind, target, created_at)"
                 " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (sub.endpoint, kind, target, _iso(now)))
+                (sub.endpoint, kind, target, _iso(now)),
+            )
 
     async def cancel(self, endpoint: str, kind: str, target: int) -> bool:
         """Remove one reminder; a subscription left with none is deleted too."""
         async with self._transaction() as db:
             removed = await db.execute(
                 "DELETE FROM push_reminders WHERE endpoint = ? AND kind = ? AND target = ?",
-                (endpoint, kind, target))
+                (endpoint, kind, target),
+            )
             await db.execute(
                 "DELETE FROM push_subscriptions WHERE endpoint = ? AND NOT EXISTS"
-                " (SELECT 1 FROM push_reminders r WHERE r.endpoint = ?)", (endpoint, endpoint))
+                " (SELECT 1 FROM push_reminders r WHERE r.endpoint = ?)",
+                (endpoint, endpoint),
+            )
             return removed > 0
 
     async def reminders(self, endpoint: str, now: datetime) -> list[tuple[str, int]]:
@@ -69,7 +88,9 @@ class PushStore:
         rows = await self._db.fetch(
             "SELECT r.kind, r.target FROM push_reminders r JOIN push_subscriptions s"
             " ON s.endpoint = r.endpoint WHERE r.endpoint = ? AND s.expires_at > ?"
-            " ORDER BY r.created_at, r.kind, r.target", (endpoint, _iso(now)))
+            " ORDER BY r.created_at, r.kind, r.target",
+            (endpoint, _iso(now)),
+        )
         return [(str(row[0]), int(row[1])) for row in rows]
 
     async def recipients(self, kind: str, target: int, now: datetime) -> list[Recipient]:
@@ -78,13 +99,16 @@ class PushStore:
             "SELECT s.endpoint, s.p256dh, s.auth, s.locale FROM push_reminders r"
             " JOIN push_subscriptions s ON s.endpoint = r.endpoint"
             " WHERE r.kind = ? AND r.target = ? AND s.expires_at > ?",
-            (kind, target, _iso(now)))
+            (kind, target, _iso(now)),
+        )
         return [Recipient(PushSubscription(row[0], row[1], row[2]), row[3]) for row in rows]
 
     async def remove(self, endpoint: str) -> bool:
         """Delete a subscription the push service says is gone (404/410)."""
-        return await self._db.execute("DELETE FROM push_subscriptions WHERE endpoint = ?",
-                                      (endpoint,)) > 0
+        return (
+            await self._db.execute("DELETE FROM push_subscriptions WHERE endpoint = ?", (endpoint,))
+            > 0
+        )
 
     async def done(self, kind: str, target: int, endpoints: list[str]) -> None:
         """A reminder fires once: drop it for the subscriptions it was sent to (and those
@@ -93,18 +117,22 @@ class PushStore:
             for endpoint in endpoints:
                 await db.execute(
                     "DELETE FROM push_reminders WHERE kind = ? AND target = ? AND endpoint = ?",
-                    (kind, target, endpoint))
+                    (kind, target, endpoint),
+                )
                 await db.execute(
                     "DELETE FROM push_subscriptions WHERE endpoint = ? AND NOT EXISTS"
                     " (SELECT 1 FROM push_reminders r WHERE r.endpoint = ?)",
-                    (endpoint, endpoint))
+                    (endpoint, endpoint),
+                )
 
     async def prune(self, now: datetime) -> int:
         """Delete expired subscriptions (their reminders go with them); return how many."""
-        return await self._db.execute("DELETE FROM push_subscriptions WHERE expires_at <= ?",
-                                      (_iso(now),))
+        return await self._db.execute(
+            "DELETE FROM push_subscriptions WHERE expires_at <= ?", (_iso(now),)
+        )
 
     async def forget(self, session_key: str) -> int:
         """Delete every subscription a person made (with their data); return how many."""
-        return await self._db.execute("DELETE FROM push_subscriptions WHERE session_key = ?",
-                                      (session_key,))
+        return await self._db.execute(
+            "DELETE FROM push_subscriptions WHERE session_key = ?", (session_key,)
+        )

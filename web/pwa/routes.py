@@ -34,19 +34,36 @@ BACKGROUND = "#ffffff"
 # the content hash). The HLS player and demo media are left to the network.
 PRECACHE_DIRS = ("css", "js", "img")
 # Staff pages' files are not pushed to every citizen's phone; they are cached on first use.
-NO_PRECACHE = frozenset({"js/common/sw.js", "js/moderation/moderate.js", "css/moderate.css",
-                         "js/ops/operator.js", "js/ops/status.js", "css/status.css",
-                         "js/accounts/login.js"})
+NO_PRECACHE = frozenset(
+    {
+        "js/common/sw.js",
+        "js/moderation/moderate.js",
+        "css/moderate.css",
+        "js/ops/operator.js",
+        "js/ops/status.js",
+        "css/status.css",
+        "js/accounts/login.js",
+    }
+)
 
 
 def manifest() -> dict[str, Any]:
     def icon(name: str, size: int, purpose: str = "any") -> dict[str, str]:
-        return {"src": static_url(f"img/icons/{name}"), "sizes": f"{size}x{size}",
-                "type": "image/png", "purpose": purpose}
+        return {
+            "src": static_url(f"img/icons/{name}"),
+            "sizes": f"{size}x{size}",
+            "type": "image/png",
+            "purpose": purpose,
+        }
 
     def shortcut(name: str, url: str, description: str) -> dict[str, Any]:
-        return {"name": name, "short_name": name, "url": url, "description": description,
-                "icons": [icon("icon-192.png", 192)]}
+        return {
+            "name": name,
+            "short_name": name,
+            "url": url,
+            "description": description,
+            "icons": [icon("icon-192.png", 192)],
+        }
 
     return {
         "id": "/",
@@ -97,22 +114,28 @@ def worker_source(release: str) -> str:
 
 
 async def manifest_route(request: Request) -> Response:
-    return JSONResponse(manifest(), media_type="application/manifest+json",
-                        headers={"Cache-Control": "no-cache"})
+    return JSONResponse(
+        manifest(), media_type="application/manifest+json", headers={"Cache-Control": "no-cache"}
+    )
 
 
 async def worker_route(request: Request) -> Response:
     body = worker_source(services(request).settings.pwa_release)
-    return Response(body, media_type="text/javascript; charset=utf-8", headers={
-        # always revalidated: an update must reach installed apps on their next visit
-        "Cache-Control": "no-cache",
-        "Service-Worker-Allowed": "/",
-    })
+    return Response(
+        body,
+        media_type="text/javascript; charset=utf-8",
+        headers={
+            # always revalidated: an update must reach installed apps on their next visit
+            "Cache-Control": "no-cache",
+            "Service-Worker-Allowed": "/",
+        },
+    )
 
 
 async def offline_page(request: Request) -> Response:
     return services(request).templates.TemplateResponse(
-        request, "offline.html", {}, headers={"Cache-Control": "no-cache"})
+        request, "offline.html", {}, headers={"Cache-Control": "no-cache"}
+    )
 
 
 async def now_redirect(request: Request) -> Response:

@@ -54,10 +54,17 @@ from web.services import Services, services
 LIST_LIMIT = 1000
 CITY_ROWS = 200
 
-_FIELD = {"bad_status": "status", "bad_transition": "status", "no_change": "status",
-          "answer_required": "status",
-          "too_long": "text", "empty": "text", "own_question": "question_id",
-          "not_found": "question_id", "bad_sort": "sort"}
+_FIELD = {
+    "bad_status": "status",
+    "bad_transition": "status",
+    "no_change": "status",
+    "answer_required": "status",
+    "too_long": "text",
+    "empty": "text",
+    "own_question": "question_id",
+    "not_found": "question_id",
+    "bad_sort": "sort",
+}
 
 
 def question_rejected(exc: CommentRejected, field: str | None = None) -> ApiError:
@@ -77,8 +84,9 @@ def _question_id(request: Request) -> int:
     return int(request.path_params["question_id"])
 
 
-def question_view(question: Question, voted: set[int], followed: set[int],
-                  role: Role | None) -> dict[str, Any]:
+def question_view(
+    question: Question, voted: set[int], followed: set[int], role: Role | None
+) -> dict[str, Any]:
     """The public question plus what this caller may do with it."""
     view = question.public()
     view["voted"] = question.id in voted
@@ -87,8 +95,9 @@ def question_view(question: Question, voted: set[int], followed: set[int],
     return view
 
 
-async def list_for(svc: Services, broadcast_id: int, session: Session | None,
-                   sort: str) -> dict[str, Any]:
+async def list_for(
+    svc: Services, broadcast_id: int, session: Session | None, sort: str
+) -> dict[str, Any]:
     store = svc.questions.store
     questions = await store.of_broadcast(broadcast_id, sort, LIST_LIMIT)
     voted: set[int] = set()
@@ -120,8 +129,9 @@ async def list_questions(request: Request) -> Response:
         sort = parse_sort(request.query_params.get("sort"))
     except CommentRejected as exc:
         raise question_rejected(exc, "sort") from None
-    return JSONResponse(await list_for(services(request), broadcast_id,
-                                       current_session(request), sort))
+    return JSONResponse(
+        await list_for(services(request), broadcast_id, current_session(request), sort)
+    )
 
 
 async def ask_question(request: Request) -> Response:
@@ -131,14 +141,21 @@ async def ask_question(request: Request) -> Response:
     client_id = body_client_id(data)
     try:
         result = await services(request).questions.ask(
-            broadcast_id, session.identity, client_id, data.get("text"),
-            address=request.client.host if request.client else "")
+            broadcast_id,
+            session.identity,
+            client_id,
+            data.get("text"),
+            address=request.client.host if request.client else "",
+        )
     except CommentRejected as exc:
         raise question_rejected(exc, "text") from None
     question = await services(request).questions.store.get(result.comment.id)
-    body: dict[str, Any] = {"id": result.comment.id, "status": result.comment.status,
-                            "comment": result.comment.wire(),
-                            "question": question.public() if question else None}
+    body: dict[str, Any] = {
+        "id": result.comment.id,
+        "status": result.comment.status,
+        "comment": result.comment.wire(),
+        "question": question.public() if question else None,
+    }
     if result.notice:
         body["notice"] = result.notice
     return JSONResponse(body, status_code=201 if result.created else 200)
@@ -150,21 +167,30 @@ async def get_question(request: Request) -> Response:
     if question is None or question.comment_status != "visible":
         raise ApiError(404, "question_id", f"no question {_question_id(request)}")
     events = await store.events(question.id)
-    return JSONResponse({"question": question.public(),
-                         "events": [e.public() for e in events]})
+    return JSONResponse({"question": question.public(), "events": [e.public() for e in events]})
 
 
 async def _vote(request: Request, up: bool) -> Response:
     session = require_session(request)
     try:
         result = await services(request).questions.vote(
-            None, _question_id(request), session.identity, up,
-            address=request.client.host if request.client else "")
+            None,
+            _question_id(request),
+            session.identity,
+            up,
+            address=request.client.host if request.client else "",
+        )
     except CommentRejected as exc:
         raise question_rejected(exc) from None
-    return JSONResponse({"question_id": result.question.id, "voted": result.voted,
-                         "changed": result.changed, "votes": result.question.votes,
-                         "question": result.question.public()})
+    return JSONResponse(
+        {
+            "question_id": result.question.id,
+            "voted": result.voted,
+            "changed": result.changed,
+            "votes": result.question.votes,
+            "question": result.question.public(),
+        }
+    )
 
 
 async def vote(request: Request) -> Response:
@@ -182,21 +208,27 @@ async def answer(request: Request) -> Response:
     if mode not in ("live", "written"):
         raise ApiError(400, "mode", "must be live or written")
     client_id = data.get("client_id")
-    if client_id is not None and (not isinstance(client_id, str)
-                                  or not CLIENT_ID.fullmatch(client_id)):
+    if client_id is not None and (
+        not isinstance(client_id, str) or not CLIENT_ID.fullmatch(client_id)
+    ):
         raise ApiError(400, "client_id", "1–64 characters of A–Z a–z 0–9 _ . : -")
     pin = data.get("pin", False)
     if not isinstance(pin, bool):
         raise ApiError(400, "pin", "must be true or false")
     try:
         result = await services(request).questions.answer(
-            None, _question_id(request), session.identity, data.get("text"),
-            live=mode == "live", client_id=client_id, pin=pin,
-            mask_confirmed=mask_confirmed(data))
+            None,
+            _question_id(request),
+            session.identity,
+            data.get("text"),
+            live=mode == "live",
+            client_id=client_id,
+            pin=pin,
+            mask_confirmed=mask_confirmed(data),
+        )
     except CommentRejected as exc:
         raise question_rejected(exc, "text") from None
-    return JSONResponse({"question": result.question.public(),
-                         "comment_id": result.comment_id})
+    return JSONResponse({"question": result.question.public(), "comment_id": result.comment_id})
 
 
 async def set_status(request: Request) -> Response:
@@ -204,9 +236,14 @@ async def set_status(request: Request) -> Response:
     data = await json_body(request)
     try:
         question = await services(request).questions.set_status(
-            None, _question_id(request), session.identity, data.get("status"),
-            data.get("note", ""), data.get("department", ""),
-            mask_confirmed=mask_confirmed(data))
+            None,
+            _question_id(request),
+            session.identity,
+            data.get("status"),
+            data.get("note", ""),
+            data.get("department", ""),
+            mask_confirmed=mask_confirmed(data),
+        )
     except CommentRejected as exc:
         raise question_rejected(exc) from None
     return JSONResponse({"question": question.public()})
@@ -226,8 +263,7 @@ async def follow(request: Request) -> Response:
 async def unfollow(request: Request) -> Response:
     session = require_session(request)
     question_id = _question_id(request)
-    removed = await services(request).questions.store.unfollow(session.identity.key,
-                                                                question_id)
+    removed = await services(request).questions.store.unfollow(session.identity.key, question_id)
     return JSONResponse({"question_id": question_id, "following": False, "changed": removed})
 
 
@@ -243,8 +279,11 @@ async def notifications_seen(request: Request) -> Response:
     session = require_session(request)
     data = await json_body(request)
     ids = data.get("ids")
-    if ids is not None and (not isinstance(ids, list) or len(ids) > 500 or not all(
-            isinstance(i, int) and not isinstance(i, bool) and 0 < i < 2**63 for i in ids)):
+    if ids is not None and (
+        not isinstance(ids, list)
+        or len(ids) > 500
+        or not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i < 2**63 for i in ids)
+    ):
         raise ApiError(400, "ids", "must be a list of at most 500 question ids")
     marked = await services(request).questions.store.mark_seen(session.identity.key, ids)
     return JSONResponse({"marked": marked})
@@ -252,27 +291,50 @@ async def notifications_seen(request: Request) -> Response:
 
 async def city_tally_json(request: Request) -> Response:
     tallies = await services(request).questions.store.tallies()
-    return JSONResponse({
-        "total": merge_tallies(list(tallies.values())).public(),
-        "broadcasts": [{"broadcast_id": bid, **t.public()}
-                       for bid, t in sorted(tallies.items(), key=lambda kv: -kv[1].received)],
-    })
+    return JSONResponse(
+        {
+            "total": merge_tallies(list(tallies.values())).public(),
+            "broadcasts": [
+                {"broadcast_id": bid, **t.public()}
+                for bid, t in sorted(tallies.items(), key=lambda kv: -kv[1].received)
+            ],
+        }
+    )
 
 
 # -- exports ----------------------------------------------------------------------------
-CSV_COLUMNS = ("id", "broadcast_id", "created_at", "author", "text", "votes", "status",
-               "status_note", "department", "answer_text", "answered_by",
-               "answer_department", "answered_at", "answer_live", "answer_comment_id",
-               "updated_at")
+CSV_COLUMNS = (
+    "id",
+    "broadcast_id",
+    "created_at",
+    "author",
+    "text",
+    "votes",
+    "status",
+    "status_note",
+    "department",
+    "answer_text",
+    "answered_by",
+    "answer_department",
+    "answered_at",
+    "answer_live",
+    "answer_comment_id",
+    "updated_at",
+)
 
 
 def export_row(question: Question) -> dict[str, object]:
     answer = question.answer
     return {
-        "id": question.id, "broadcast_id": question.broadcast_id,
-        "created_at": question.created_at, "author": question.author, "text": question.text,
-        "votes": question.votes, "status": question.status,
-        "status_note": question.status_note, "department": question.department,
+        "id": question.id,
+        "broadcast_id": question.broadcast_id,
+        "created_at": question.created_at,
+        "author": question.author,
+        "text": question.text,
+        "votes": question.votes,
+        "status": question.status,
+        "status_note": question.status_note,
+        "department": question.department,
         "answer_text": answer.text if answer else "",
         "answered_by": answer.author if answer else "",
         "answer_department": answer.department if answer else "",
@@ -286,13 +348,18 @@ def export_row(question: Question) -> dict[str, object]:
 async def _export_questions(request: Request) -> tuple[int, list[Question]]:
     require_access(request, Access.QUESTIONS)
     broadcast_id = await _broadcast_id(request)
-    questions = await services(request).questions.store.of_broadcast(broadcast_id, "time",
-                                                             LIST_LIMIT * 100)
+    questions = await services(request).questions.store.of_broadcast(
+        broadcast_id, "time", LIST_LIMIT * 100
+    )
     questions.reverse()  # oldest first
     department = search_text(request, "department")
     if department:
-        questions = [q for q in questions if q.department == department
-                     or (q.answer is not None and q.answer.department == department)]
+        questions = [
+            q
+            for q in questions
+            if q.department == department
+            or (q.answer is not None and q.answer.department == department)
+        ]
     return broadcast_id, questions
 
 
@@ -305,10 +372,14 @@ async def export_csv(request: Request) -> Response:
     for question in questions:
         row = export_row(question)
         writer.writerow([csv_cell(row[c]) for c in CSV_COLUMNS])
-    return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="questions-{broadcast_id}.csv"',
-        "Cache-Control": "no-store",
-    })
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="questions-{broadcast_id}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 async def export_json(request: Request) -> Response:
@@ -323,11 +394,14 @@ async def export_json(request: Request) -> Response:
         "tally": Tally.of((q.status, q.answer is not None) for q in questions).public(),
         "questions": [{**q.public(), "events": history.get(q.id, [])} for q in questions],
     }
-    return Response(json.dumps(body, ensure_ascii=False, indent=1),
-                    media_type="application/json", headers={
-                        "Content-Disposition":
-                            f'attachment; filename="questions-{broadcast_id}.json"',
-                        "Cache-Control": "no-store"})
+    return Response(
+        json.dumps(body, ensure_ascii=False, indent=1),
+        media_type="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="questions-{broadcast_id}.json"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 # -- pages ------------------------------------------------------------------------------
@@ -335,8 +409,7 @@ def _thousands(n: int) -> str:
     return f"{n:,}"
 
 
-async def panel_context(request: Request, broadcast_id: int,
-                        live: bool = True) -> dict[str, Any]:
+async def panel_context(request: Request, broadcast_id: int, live: bool = True) -> dict[str, Any]:
     """What `_questions_panel.html` needs, as `{"qpanel": {...}}` for a page's context.
 
     The live page and the replay page call this and include the partial; it brings its
@@ -349,13 +422,15 @@ async def panel_context(request: Request, broadcast_id: int,
         item["created"] = as_datetime(item["created_at"])
         if item["answer"]:
             item["answer"]["when"] = as_datetime(item["answer"]["at"])
-    return {"qpanel": {
-        **data,
-        "live": live,
-        "signed_in": session is not None,
-        "csrf": svc.sessions.csrf_token(session),
-        "statuses": STATUSES,
-    }}
+    return {
+        "qpanel": {
+            **data,
+            "live": live,
+            "signed_in": session is not None,
+            "csrf": svc.sessions.csrf_token(session),
+            "statuses": STATUSES,
+        }
+    }
 
 
 async def broadcast_page(request: Request) -> Response:
@@ -377,11 +452,17 @@ async def city_page(request: Request) -> Response:
     rows = []
     for broadcast_id, tally in ranked:
         broadcast = await find_broadcast(svc, broadcast_id)
-        rows.append({"id": broadcast_id, "title": broadcast.title if broadcast else "",
-                     "tally": tally.public()})
+        rows.append(
+            {
+                "id": broadcast_id,
+                "title": broadcast.title if broadcast else "",
+                "tally": tally.public(),
+            }
+        )
     total = merge_tallies(list(tallies.values())).public()
-    return svc.templates.TemplateResponse(request, "questions/questions_city.html", {
-        "rows": rows, "total": total, "n": _thousands})
+    return svc.templates.TemplateResponse(
+        request, "questions/questions_city.html", {"rows": rows, "total": total, "n": _thousands}
+    )
 
 
 routes: list[BaseRoute] = [

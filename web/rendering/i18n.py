@@ -58,12 +58,21 @@ def negotiate(cookie: str | None, accept_language: str | None) -> str:
 
 
 _FORMATS: dict[str, dict[str, Any]] = {
-    "ko": {"date": "{y}년 {m}월 {d}일 ({wd})", "time": "{H:02d}:{M:02d}",
-           "weekdays": "월화수목금토일"},
-    "ja": {"date": "{y}年{m}月{d}日({wd})", "time": "{H:02d}:{M:02d}",
-           "weekdays": "月火水木金土日"},
-    "en": {"date": "{wd}, {mon} {d}, {y}", "time": "{H:02d}:{M:02d}",
-           "weekdays": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]},
+    "ko": {
+        "date": "{y}년 {m}월 {d}일 ({wd})",
+        "time": "{H:02d}:{M:02d}",
+        "weekdays": "월화수목금토일",
+    },
+    "ja": {
+        "date": "{y}年{m}月{d}日({wd})",
+        "time": "{H:02d}:{M:02d}",
+        "weekdays": "月火水木金土日",
+    },
+    "en": {
+        "date": "{wd}, {mon} {d}, {y}",
+        "time": "{H:02d}:{M:02d}",
+        "weekdays": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+    },
 }
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
@@ -74,7 +83,10 @@ def format_date(value: datetime, locale: str) -> str:
     fmt = _FORMATS.get(locale, _FORMATS[DEFAULT_LOCALE])
     weekdays = fmt["weekdays"]
     return str(fmt["date"]).format(
-        y=local.year, m=local.month, d=local.day, wd=weekdays[local.weekday()],
+        y=local.year,
+        m=local.month,
+        d=local.day,
+        wd=weekdays[local.weekday()],
         mon=_MONTHS[local.month - 1],
     )
 

@@ -42,8 +42,7 @@ class Pictures:
     """Previews and thumbnails for one process. `fonts` is None when the CJK font is
     missing; `ffmpeg` is None when ffmpeg is not installed."""
 
-    def __init__(self, font_dir: Path, thumbnail_dir: Path, *,
-                 ffmpeg: str | None = None) -> None:
+    def __init__(self, font_dir: Path, thumbnail_dir: Path, *, ffmpeg: str | None = None) -> None:
         try:
             self.fonts: CardFonts | None = CardFonts.load(font_dir)
         except FontMissing as exc:
@@ -51,8 +50,10 @@ class Pictures:
             self.fonts = None
         self.ffmpeg = ffmpeg if ffmpeg is not None else shutil.which("ffmpeg")
         if self.ffmpeg is None:
-            log.warning("ffmpeg not found: replay thumbnails are drawn cards, not frames"
-                        " (Debian: apt-get install ffmpeg)")
+            log.warning(
+                "ffmpeg not found: replay thumbnails are drawn cards, not frames"
+                " (Debian: apt-get install ffmpeg)"
+            )
         self.thumbnail_dir = thumbnail_dir
         self._cache: OrderedDict[str, bytes] = OrderedDict()
         self._failed: set[str] = set()  # frames ffmpeg could not take, not retried
@@ -74,8 +75,7 @@ class Pictures:
         fonts = self.fonts
         if fonts is None:
             return None
-        key = "p:" + version(text.title, text.when, text.status, text.status_key,
-                             text.category)
+        key = "p:" + version(text.title, text.when, text.status, text.status_key, text.category)
         return await self._cached(key, lambda: preview(fonts, text))
 
     def frame_path(self, replay: Replay) -> Path:
@@ -120,12 +120,28 @@ class Pictures:
             path.parent.mkdir(parents=True, exist_ok=True)
             partial = path.with_suffix(f".{os.getpid()}.part.jpg")
             process = await asyncio.create_subprocess_exec(
-                self.ffmpeg, "-nostdin", "-v", "error", "-y",
-                "-protocol_whitelist", "file,http,https,tcp,tls,crypto",
-                "-ss", str(replay.thumbnail_at), "-i", source, "-frames:v", "1",
-                "-vf", "scale=480:-2", "-q:v", "5", str(partial),
-                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.PIPE)
+                self.ffmpeg,
+                "-nostdin",
+                "-v",
+                "error",
+                "-y",
+                "-protocol_whitelist",
+                "file,http,https,tcp,tls,crypto",
+                "-ss",
+                str(replay.thumbnail_at),
+                "-i",
+                source,
+                "-frames:v",
+                "1",
+                "-vf",
+                "scale=480:-2",
+                "-q:v",
+                "5",
+                str(partial),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.PIPE,
+            )
             try:
                 _, err = await asyncio.wait_for(process.communicate(), FRAME_TIMEOUT)
             except TimeoutError:
@@ -137,6 +153,10 @@ class Pictures:
                 return True
             partial.unlink(missing_ok=True)
             self._failed.add(path.name)
-            log.warning("no thumbnail frame for replay %s at %ss: %s", replay.id,
-                        replay.thumbnail_at, err.decode(errors="replace").strip()[:200])
+            log.warning(
+                "no thumbnail frame for replay %s at %ss: %s",
+                replay.id,
+                replay.thumbnail_at,
+                err.decode(errors="replace").strip()[:200],
+            )
             return False

@@ -31,7 +31,11 @@ Colour = tuple[int, int, int]
 
 # The colour of each status pill (the text comes translated from the caller).
 STATUS_COLOURS: dict[str, Colour] = {
-    "live": LIVE, "planned": GREEN, "ended": GREY, "cancelled": GREY, "replay": BRAND,
+    "live": LIVE,
+    "planned": GREEN,
+    "ended": GREY,
+    "cancelled": GREY,
+    "replay": BRAND,
 }
 GENERIC_CARDS: dict[str, tuple[str, str, Colour]] = {
     "live": ("생방송", "LIVE", LIVE),
@@ -56,13 +60,14 @@ class CardFonts:
         fonts = cls(font_dir / "NotoSansCJK-Bold.ttc", font_dir / "NotoSansCJK-Regular.ttc")
         for path in (fonts.bold, fonts.regular):
             if not path.is_file():
-                raise FontMissing(f"{path} not found: install Debian's fonts-noto-cjk (or set"
-                                  " PREVIEW_FONT_DIR); share previews fall back to generic cards")
+                raise FontMissing(
+                    f"{path} not found: install Debian's fonts-noto-cjk (or set"
+                    " PREVIEW_FONT_DIR); share previews fall back to generic cards"
+                )
         return fonts
 
     def face(self, bold: bool, size: int) -> ImageFont.FreeTypeFont:
-        return ImageFont.truetype(str(self.bold if bold else self.regular), size,
-                                  index=KR_INDEX)
+        return ImageFont.truetype(str(self.bold if bold else self.regular), size, index=KR_INDEX)
 
 
 @dataclass(frozen=True)
@@ -88,8 +93,9 @@ def _background(size: tuple[int, int], accent: Colour) -> Image.Image:
     return image
 
 
-def wrap(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont, width: int,
-         lines: int) -> list[str]:
+def wrap(
+    draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont, width: int, lines: int
+) -> list[str]:
     """`text` in at most `lines` lines of at most `width` px, breaking at spaces where it
     can and anywhere in a long word (Korean often has few spaces); "…" marks a cut."""
     words = " ".join(text.split()).split(" ")
@@ -119,15 +125,21 @@ def wrap(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont, wid
     return out
 
 
-def _pill(draw: ImageDraw.ImageDraw, xy: tuple[int, int], text: str,
-          font: ImageFont.FreeTypeFont, colour: Colour) -> int:
+def _pill(
+    draw: ImageDraw.ImageDraw,
+    xy: tuple[int, int],
+    text: str,
+    font: ImageFont.FreeTypeFont,
+    colour: Colour,
+) -> int:
     """A rounded label at `xy`; returns its width."""
     x, y = xy
     box = draw.textbbox((0, 0), text, font=font)
     w, h = box[2] - box[0], box[3] - box[1]
     pad_x, pad_y = h // 2 + 8, h // 2
-    draw.rounded_rectangle([x, y, x + w + 2 * pad_x, y + h + 2 * pad_y], radius=h // 2 + 4,
-                           fill=colour)
+    draw.rounded_rectangle(
+        [x, y, x + w + 2 * pad_x, y + h + 2 * pad_y], radius=h // 2 + 4, fill=colour
+    )
     draw.text((x + pad_x, y + pad_y - box[1]), text, font=font, fill=WHITE)
     return int(w + 2 * pad_x)
 

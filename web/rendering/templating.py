@@ -61,7 +61,8 @@ def make_templates(settings: Settings) -> Jinja2Templates:
     env.globals["provider_labels"] = {p.name: p.label for p in PROVIDERS}
     env.globals["provider_marks"] = {
         p.name: {"src": static_url(f"img/providers/{p.name}.svg"), "label": p.label}
-        for p in PROVIDERS}
+        for p in PROVIDERS
+    }
     env.filters["provider_label"] = lambda name: BY_NAME[name].label if name in BY_NAME else name
     env.filters["fromiso"] = datetime.fromisoformat
 

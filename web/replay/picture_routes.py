@@ -42,8 +42,9 @@ async def live_preview(request: Request) -> Response:
     if broadcast is None:
         raise ApiError(404, "broadcast_id", f"no broadcast {broadcast_id}")
     item = broadcast_item(broadcast)
-    image = await svc.pictures.preview(preview_text(
-        item, broadcast.status, str(getattr(broadcast, "category", "") or "")))
+    image = await svc.pictures.preview(
+        preview_text(item, broadcast.status, str(getattr(broadcast, "category", "") or ""))
+    )
     return _png(image) if image is not None else _generic("live")
 
 
@@ -53,8 +54,7 @@ async def replay_preview(request: Request) -> Response:
     replay = await find_replay(svc, replay_id)
     if replay is None:
         raise ApiError(404, "replay_id", f"no replay {replay_id}")
-    image = await svc.pictures.preview(preview_text(replay_item(replay), "replay",
-                                                    replay.category))
+    image = await svc.pictures.preview(preview_text(replay_item(replay), "replay", replay.category))
     return _png(image) if image is not None else _generic("replay")
 
 

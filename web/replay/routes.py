@@ -82,8 +82,13 @@ VIEWER_COOKIE = "ls_viewer"
 WINDOW_LIMIT = 2000
 PAGE = 20  # replays per catalog page
 HLS_VENDOR = Path(__file__).parent.parent / "static" / "vendor" / "hls.min.js"
-_TEXT_LIMITS = {"title": 200, "description": 5000, "category": 40, "thumbnail_url": 1000,
-                "recording_url": 1000}
+_TEXT_LIMITS = {
+    "title": 200,
+    "description": 5000,
+    "category": 40,
+    "thumbnail_url": 1000,
+    "recording_url": 1000,
+}
 
 
 # -- parameters ----------------------------------------------------------------------------
@@ -178,17 +183,19 @@ def detail(replay: Replay, related: list[Replay]) -> dict[str, Any]:
         "status": replay.status,
         "hidden": replay.hidden,
         "chapters": [{"start": c.start_seconds, "title": c.title} for c in replay.chapters],
-        "captions": [{"language": c.language, "label": c.label, "url": c.url}
-                     for c in replay.captions],
+        "captions": [
+            {"language": c.language, "label": c.label, "url": c.url} for c in replay.captions
+        ],
         "related": [summary(r) for r in related],
     }
 
 
 def replayed(replay: Replay, comment: Comment) -> dict[str, Any]:
     """A comment's wire form with `offset` = seconds into this replay's recording."""
-    return {**comment.wire(),
-            "offset": round(recording_offset(replay, comment.created_at,
-                                             comment.video_offset), 3)}
+    return {
+        **comment.wire(),
+        "offset": round(recording_offset(replay, comment.created_at, comment.video_offset), 3),
+    }
 
 
 # -- lookups -------------------------------------------------------------------------------
@@ -215,8 +222,9 @@ async def list_replays(request: Request) -> Response:
         raise ApiError(400, "q", str(exc)) from None
     except CursorError as exc:
         raise ApiError(400, "cursor", str(exc)) from None
-    return JSONResponse({"items": [summary(r) for r in page.items],
-                         "next_cursor": page.next_cursor})
+    return JSONResponse(
+        {"items": [summary(r) for r in page.items], "next_cursor": page.next_cursor}
+    )
 
 
 async def suggest_names(request: Request) -> Response:
@@ -227,8 +235,10 @@ async def suggest_names(request: Request) -> Response:
         staff, titles = await services(request).replays.suggest(text)
     except QueryError as exc:
         raise ApiError(400, "q", str(exc)) from None
-    return JSONResponse({"q": text, "staff": staff, "titles": titles},
-                        headers={"Cache-Control": "public, max-age=60"})
+    return JSONResponse(
+        {"q": text, "staff": staff, "titles": titles},
+        headers={"Cache-Control": "public, max-age=60"},
+    )
 
 
 async def get_replay(request: Request) -> Response:
@@ -249,8 +259,7 @@ def _text(data: dict[str, Any], name: str) -> str | None:
         raise ApiError(400, name, "must not be empty")
     if len(value) > _TEXT_LIMITS[name]:
         raise ApiError(400, name, f"at most {_TEXT_LIMITS[name]} characters")
-    if name.endswith("_url") and value and not value.startswith(("/", "https://",
-                                                                  "http://")):
+    if name.endswith("_url") and value and not value.startswith(("/", "https://", "http://")):
         raise ApiError(400, name, "must be a path on this site or an http(s) URL")
     return value
 
@@ -273,8 +282,9 @@ def _captions(raw: object) -> tuple[Caption, ...]:
         raise ApiError(400, "captions", "must be a list of at most 20 {language, label, url}")
     out = []
     for item in raw:
-        fields = [item.get(k) if isinstance(item, dict) else None
-                  for k in ("language", "label", "url")]
+        fields = [
+            item.get(k) if isinstance(item, dict) else None for k in ("language", "label", "url")
+        ]
         if not all(isinstance(f, str) and f for f in fields):
             raise ApiError(400, "captions", "each caption is {language, label, url}")
         language, label, url = (str(f) for f in fields)
@@ -286,22 +296,40 @@ def _captions(raw: object) -> tuple[Caption, ...]:
 
 def parse_edit(data: dict[str, Any]) -> ReplayEdit:
     """The `ReplayEdit` of a PATCH body; ApiError(400) naming the first bad field."""
-    known = {"title", "description", "category", "staff", "thumbnail_url", "recording_url",
-             "duration_seconds", "recording_started_at", "chapters", "captions", "hidden",
-             "status", "thumbnail_seconds"}
+    known = {
+        "title",
+        "description",
+        "category",
+        "staff",
+        "thumbnail_url",
+        "recording_url",
+        "duration_seconds",
+        "recording_started_at",
+        "chapters",
+        "captions",
+        "hidden",
+        "status",
+        "thumbnail_seconds",
+    }
     unknown = sorted(set(data) - known)
     if unknown:
         raise ApiError(400, unknown[0], "is not a field of a replay")
     staff = None
     if "staff" in data:
         raw = data["staff"]
-        if not isinstance(raw, list) or not all(isinstance(s, str) and s.strip()
-                                                for s in raw) or len(raw) > 30:
+        if (
+            not isinstance(raw, list)
+            or not all(isinstance(s, str) and s.strip() for s in raw)
+            or len(raw) > 30
+        ):
             raise ApiError(400, "staff", "must be a list of at most 30 names")
         staff = tuple(dict.fromkeys(s.strip()[:60] for s in raw))
     duration = data.get("duration_seconds")
-    if duration is not None and (not isinstance(duration, int) or isinstance(duration, bool)
-                                 or not 0 <= duration <= 7 * 86400):
+    if duration is not None and (
+        not isinstance(duration, int)
+        or isinstance(duration, bool)
+        or not 0 <= duration <= 7 * 86400
+    ):
         raise ApiError(400, "duration_seconds", "must be whole seconds, 0 to 604800")
     started = None
     if data.get("recording_started_at") is not None:
@@ -310,8 +338,9 @@ def parse_edit(data: dict[str, Any]) -> ReplayEdit:
             raise ApiError(400, "recording_started_at", "must be an ISO date-time")
         started = _moment(raw_start, "recording_started_at", end=False)
     frame = data.get("thumbnail_seconds")
-    if frame is not None and (not isinstance(frame, int) or isinstance(frame, bool)
-                              or not 0 <= frame <= 7 * 86400):
+    if frame is not None and (
+        not isinstance(frame, int) or isinstance(frame, bool) or not 0 <= frame <= 7 * 86400
+    ):
         raise ApiError(400, "thumbnail_seconds", "must be whole seconds, 0 to 604800")
     hidden = data.get("hidden")
     if hidden is not None and not isinstance(hidden, bool):
@@ -332,8 +361,9 @@ def parse_edit(data: dict[str, Any]) -> ReplayEdit:
         captions=_captions(data["captions"]) if "captions" in data else None,
         hidden=hidden,
         thumbnail_seconds=frame,
-        status="published" if status == "published" else (
-            "unpublished" if status == "unpublished" else None),
+        status="published"
+        if status == "published"
+        else ("unpublished" if status == "unpublished" else None),
     )
 
 
@@ -362,13 +392,26 @@ async def comment_window(request: Request) -> Response:
     truncated = False
     if replay.broadcast_id is not None and not bounds.empty:
         found = await services(request).comments.window(
-            replay.broadcast_id, bounds.start_utc, bounds.end_utc, bounds.offset_from,
-            bounds.offset_to, WINDOW_LIMIT)
+            replay.broadcast_id,
+            bounds.start_utc,
+            bounds.end_utc,
+            bounds.offset_from,
+            bounds.offset_to,
+            WINDOW_LIMIT,
+        )
         truncated = len(found) >= WINDOW_LIMIT
-        items = sorted((replayed(replay, c) for c in found),
-                       key=lambda item: (item["offset"], item["id"]))
-    return JSONResponse({"replay_id": replay.id, "from": bounds.start, "to": bounds.end,
-                         "items": items, "truncated": truncated})
+        items = sorted(
+            (replayed(replay, c) for c in found), key=lambda item: (item["offset"], item["id"])
+        )
+    return JSONResponse(
+        {
+            "replay_id": replay.id,
+            "from": bounds.start,
+            "to": bounds.end,
+            "items": items,
+            "truncated": truncated,
+        }
+    )
 
 
 async def post_replay_comment(request: Request) -> Response:
@@ -377,26 +420,35 @@ async def post_replay_comment(request: Request) -> Response:
     data = await json_body(request)
     client_id = body_client_id(data)
     offset = data.get("offset")
-    if (not isinstance(offset, int | float) or isinstance(offset, bool)
-            or not 0 <= offset <= MAX_OFFSET_SECONDS):  # also refuses NaN and ±inf
-        raise ApiError(400, "offset",
-                       f"must be a number of seconds from 0 to {MAX_OFFSET_SECONDS:g}")
+    if (
+        not isinstance(offset, int | float)
+        or isinstance(offset, bool)
+        or not 0 <= offset <= MAX_OFFSET_SECONDS
+    ):  # also refuses NaN and ±inf
+        raise ApiError(
+            400, "offset", f"must be a number of seconds from 0 to {MAX_OFFSET_SECONDS:g}"
+        )
     if replay.duration_seconds and offset > replay.duration_seconds:
-        raise ApiError(400, "offset",
-                       f"must not be after the end ({replay.duration_seconds} s)")
+        raise ApiError(400, "offset", f"must not be after the end ({replay.duration_seconds} s)")
     if replay.broadcast_id is None:
         raise ApiError(409, None, "this replay takes no comments", code="no_comments")
     try:
         result = await services(request).hub.post(
-            replay.broadcast_id, session.identity, client_id, data.get("text"),
+            replay.broadcast_id,
+            session.identity,
+            client_id,
+            data.get("text"),
             address=request.client.host if request.client else "",
             video_offset=stored_offset(replay, float(offset)),
         )
     except CommentRejected as exc:
         raise rejected(exc, "text") from None
-    body: dict[str, Any] = {"id": result.comment.id, "client_id": client_id,
-                            "status": result.comment.status,
-                            "comment": replayed(replay, result.comment)}
+    body: dict[str, Any] = {
+        "id": result.comment.id,
+        "client_id": client_id,
+        "status": result.comment.status,
+        "comment": replayed(replay, result.comment),
+    }
     if result.notice:
         body["notice"] = result.notice
     return JSONResponse(body, status_code=201 if result.created else 200)
@@ -420,8 +472,7 @@ async def _cookieless_view_allowed(svc: Services, request: Request) -> bool:
     address = request.client.host if request.client else "?"
     bucket = Bucket(f"views:{address}", COOKIELESS_VIEW_BURST, COOKIELESS_VIEWS_PER_HOUR / 3600)
     waits = await svc.hub.broker.take([bucket])
-    wait = waits[0] if waits is not None else svc.cookieless_views.check(
-        address, clock.monotonic())
+    wait = waits[0] if waits is not None else svc.cookieless_views.check(address, clock.monotonic())
     return not wait
 
 
@@ -465,8 +516,10 @@ async def catalog_page(request: Request) -> Response:
     except (ApiError, QueryError, CursorError) as exc:
         error_field, error = _form_problem(exc)
     params = request.query_params
-    form = {name: one_line(params.get(name, ""))
-            for name in ("q", "category", "staff", "from", "to", "sort")}
+    form = {
+        name: one_line(params.get(name, ""))
+        for name in ("q", "category", "staff", "from", "to", "sort")
+    }
     cursor = page.next_cursor if page else None
     context = {
         "replays": page.items if page else (),
@@ -474,7 +527,7 @@ async def catalog_page(request: Request) -> Response:
         "categories": await svc.replays.categories(),
         "form": form,
         "filters_set": sum(1 for k in ("category", "staff", "from", "to") if form[k])
-                       + (form["sort"] == "most_viewed"),
+        + (form["sort"] == "most_viewed"),
         "error": error,
         "error_field": error_field,
         "limits": {"min": MIN_YEAR, "max": MAX_YEAR, "words": MAX_TERMS},
@@ -483,8 +536,9 @@ async def catalog_page(request: Request) -> Response:
         "more_url": _more_url(request, len(page.items), cursor) if page and cursor else "",
         "heading": translate(locale, "다시보기"),
     }
-    return svc.templates.TemplateResponse(request, "replay/replays.html", context,
-                                          status_code=400 if error else 200)
+    return svc.templates.TemplateResponse(
+        request, "replay/replays.html", context, status_code=400 if error else 200
+    )
 
 
 def _next_url(request: Request, cursor: str) -> str:
@@ -502,9 +556,11 @@ async def replay_page(request: Request) -> Response:
         return await error_page(request, 404, translate(locale, "다시보기를 찾을 수 없습니다."))
     cookies: dict[str, str] = {}
     viewer, fresh = _viewer_key(request, cookies)
-    if (request.method == "GET"
-            and (not fresh or await _cookieless_view_allowed(svc, request))
-            and await svc.replays.record_view(replay.id, viewer)):
+    if (
+        request.method == "GET"
+        and (not fresh or await _cookieless_view_allowed(svc, request))
+        and await svc.replays.record_view(replay.id, viewer)
+    ):
         replay = await svc.replays.get(replay.id) or replay
     session = current_session(request)
     context = {
@@ -524,12 +580,18 @@ async def replay_page(request: Request) -> Response:
         for panel in svc.page_panels:
             context.update(await panel(request, replay.broadcast_id, False))
     if replay.public:
-        context.update(context_for_replay(request, replay, start_position(
-            request.query_params.get("t"), replay.duration_seconds)))
+        context.update(
+            context_for_replay(
+                request,
+                replay,
+                start_position(request.query_params.get("t"), replay.duration_seconds),
+            )
+        )
     response = svc.templates.TemplateResponse(request, "replay/replay.html", context)
     for name, value in cookies.items():
-        response.set_cookie(name, value, httponly=True, samesite="lax", path="/",
-                            secure=svc.sessions.secure)
+        response.set_cookie(
+            name, value, httponly=True, samesite="lax", path="/", secure=svc.sessions.secure
+        )
     return response
 
 

@@ -69,8 +69,9 @@ def read_csv(text: str) -> list[Row]:
     if not header:
         raise FileError(1, "empty file: expected a header row")
     if unknown:
-        raise FileError(1, f"unknown column(s): {', '.join(unknown)}; "
-                           f"known: {', '.join(sorted(KNOWN_FIELDS))}")
+        raise FileError(
+            1, f"unknown column(s): {', '.join(unknown)}; known: {', '.join(sorted(KNOWN_FIELDS))}"
+        )
     rows: list[Row] = []
     start = reader.line_num + 1
     for record in reader:
@@ -128,7 +129,7 @@ def read_rows(path: Path) -> list[Row]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
+        line = raw[: exc.start].count(b"\n") + 1
         raise FileError(line, "not UTF-8 text") from None
     suffix = path.suffix.lower()
     is_json = suffix == ".json" or (suffix != ".csv" and text.lstrip().startswith("["))
@@ -152,8 +153,9 @@ def validate(rows: list[Row]) -> tuple[list[tuple[Row, BroadcastDraft]], list[Pr
     for index, (row, d) in enumerate(sorted(good, key=lambda item: item[1].starts_at)):
         other = find_overlap(d.starts_at, d.ends_at, placed)
         if other is not None:
-            problems.append(Problem(row.line, "starts_at",
-                                    f"overlaps line {lines[other.id]} \"{other.title}\""))
+            problems.append(
+                Problem(row.line, "starts_at", f'overlaps line {lines[other.id]} "{other.title}"')
+            )
             continue
         stand_in = Broadcast(index + 1, d.title, "", d.category, d.starts_at, d.ends_at)
         placed.append(stand_in)
@@ -161,8 +163,9 @@ def validate(rows: list[Row]) -> tuple[list[tuple[Row, BroadcastDraft]], list[Pr
     return good, sorted(problems, key=lambda p: p.line)
 
 
-async def _against_store(store: ScheduleStore, good: list[tuple[Row, BroadcastDraft]],
-                         write: bool) -> list[Problem]:
+async def _against_store(
+    store: ScheduleStore, good: list[tuple[Row, BroadcastDraft]], write: bool
+) -> list[Problem]:
     drafts = [d for _, d in good]
     if write:
         try:
@@ -179,8 +182,9 @@ async def _against_store(store: ScheduleStore, good: list[tuple[Row, BroadcastDr
     return problems
 
 
-async def run_import(settings: Settings, path: Path, *, dry_run: bool = False,
-                     out: TextIO | None = None) -> int:
+async def run_import(
+    settings: Settings, path: Path, *, dry_run: bool = False, out: TextIO | None = None
+) -> int:
     """Import `path` into the database of `settings`; print a report; 0 ok, 2 refused."""
     stream = out or sys.stdout
     try:
@@ -198,8 +202,9 @@ async def run_import(settings: Settings, path: Path, *, dry_run: bool = False,
         store = ScheduleStore(database)
         # Read-only first, so the report lists every bad row; then the write re-checks
         # inside its transaction (a broadcast booked meanwhile still refuses the file).
-        problems = sorted([*problems, *await _against_store(store, good, write=False)],
-                          key=lambda p: p.line)
+        problems = sorted(
+            [*problems, *await _against_store(store, good, write=False)], key=lambda p: p.line
+        )
         if not problems and not dry_run:
             problems = await _against_store(store, good, write=True)
     finally:
@@ -208,8 +213,11 @@ async def run_import(settings: Settings, path: Path, *, dry_run: bool = False,
         for problem in problems:
             print(problem, file=stream)
         bad_lines = len({p.line for p in problems})
-        print(f"import refused: {len(problems)} problem(s) in {bad_lines} row(s) of "
-              f"{len(rows)}; nothing was written", file=stream)
+        print(
+            f"import refused: {len(problems)} problem(s) in {bad_lines} row(s) of "
+            f"{len(rows)}; nothing was written",
+            file=stream,
+        )
         return INVALID
     verb = "valid (dry run, nothing written)" if dry_run else "imported"
     print(f"{len(rows)} broadcast(s) {verb}", file=stream)

@@ -68,8 +68,12 @@ from web.services import Services, services
 # takes them as parameters: the routes and the Korean-language feeds are this layer's).
 SITE_PATHS = SitePaths(broadcast="/broadcasts/{id}", replay="/replays/{id}", live="/live/{id}")
 EXPORT_LABELS = ExportLabels(
-    replay="다시보기", replay_cut="다시보기 (일부)", cast="출연: {names}",
-    location="라이브서울 {url}", reminder="{minutes}분 뒤 라이브서울: {title}")
+    replay="다시보기",
+    replay_cut="다시보기 (일부)",
+    cast="출연: {names}",
+    location="라이브서울 {url}",
+    reminder="{minutes}분 뒤 라이브서울: {title}",
+)
 DAY_RANGE = timedelta(days=400)  # dates further from today than this are 404
 ICS_PAST, ICS_FUTURE = timedelta(days=14), timedelta(days=90)
 NOW_POLL_SECONDS = 30
@@ -99,14 +103,19 @@ def parse_day(raw: str | None, *, field: str = "date") -> date:
 
 def broadcast_error(exc: BroadcastError) -> JSONResponse:
     """A `BroadcastError` as the API's error body, with every problem listed."""
-    extra: dict[str, Any] = {"errors": [{"field": e.field, "message": e.message}
-                                        for e in exc.errors]}
+    extra: dict[str, Any] = {
+        "errors": [{"field": e.field, "message": e.message} for e in exc.errors]
+    }
     if isinstance(exc, OverlapError):
-        extra["conflict"] = {"id": exc.other.id, "title": exc.other.title,
-                             "starts_at": exc.other.starts_at.astimezone(SEOUL).isoformat(),
-                             "ends_at": exc.other.ends_at.astimezone(SEOUL).isoformat()}
-    return JSONResponse(error_body(exc.code, exc.message, exc.field, **extra),
-                        http_status(exc.code))
+        extra["conflict"] = {
+            "id": exc.other.id,
+            "title": exc.other.title,
+            "starts_at": exc.other.starts_at.astimezone(SEOUL).isoformat(),
+            "ends_at": exc.other.ends_at.astimezone(SEOUL).isoformat(),
+        }
+    return JSONResponse(
+        error_body(exc.code, exc.message, exc.field, **extra), http_status(exc.code)
+    )
 
 
 def _broadcast_id(request: Request) -> int:
@@ -120,8 +129,11 @@ async def _existing(svc: Services, broadcast_id: int) -> Broadcast:
     return found
 
 
-async def channel_day(svc: Services, day: date, now: datetime | None = None,
-                      ) -> tuple[list[ChannelSlot], dict[int, Broadcast]]:
+async def channel_day(
+    svc: Services,
+    day: date,
+    now: datetime | None = None,
+) -> tuple[list[ChannelSlot], dict[int, Broadcast]]:
     """The channel of one Seoul day and the broadcasts standing in it, by id.
 
     A day that starts within `CHANNEL_PUBLISH_HOURS` of now is published on first read
@@ -141,8 +153,15 @@ async def channel_day(svc: Services, day: date, now: datetime | None = None,
         # before ends with at midnight (no back-to-back across days).
         before = await svc.schedule.channel_plan(day - timedelta(days=1))
         last = before[-1] if before else None
-        slots = build_channel(day, lives, replays, repeat_window=window, after_title=(
-            last.title if last and last.kind == "replay" and last.end == start else None))
+        slots = build_channel(
+            day,
+            lives,
+            replays,
+            repeat_window=window,
+            after_title=(
+                last.title if last and last.kind == "replay" and last.end == start else None
+            ),
+        )
         published = await svc.schedule.publish_plan(day, slots)
     slots = replan(day, published, lives, replays, repeat_window=window)
     if [s for s in slots if s.kind != "live"] != published:
@@ -150,8 +169,9 @@ async def channel_day(svc: Services, day: date, now: datetime | None = None,
     return slots, {b.id: b for b in lives}
 
 
-def _slot_view(slot: ChannelSlot | None, broadcasts: dict[int, Broadcast],
-               offset: int = 0) -> dict[str, Any] | None:
+def _slot_view(
+    slot: ChannelSlot | None, broadcasts: dict[int, Broadcast], offset: int = 0
+) -> dict[str, Any] | None:
     if slot is None:
         return None
     view = slot_json(slot, SITE_PATHS)
@@ -207,8 +227,11 @@ def json_ld(b: Broadcast, base: str) -> Markup:
         "isLiveBroadcast": True,
         "startDate": b.starts_at.astimezone(SEOUL).isoformat(),
         "endDate": b.ends_at.astimezone(SEOUL).isoformat(),
-        "eventStatus": ("https://schema.org/EventCancelled" if b.status == "cancelled"
-                        else "https://schema.org/EventScheduled"),
+        "eventStatus": (
+            "https://schema.org/EventCancelled"
+            if b.status == "cancelled"
+            else "https://schema.org/EventScheduled"
+        ),
         "url": f"{base}/broadcasts/{b.id}",
         "inLanguage": "ko",
         "publishedOn": {"@type": "BroadcastService", "name": "라이브서울", "url": base + "/"},
@@ -254,18 +277,36 @@ async def schedule_xml(request: Request) -> Response:
     slots, broadcasts = await channel_day(svc, day)
     base = svc.settings.public_origin
     host = urlsplit(base).hostname or "live-seoul"
-    body = xmltv(slots, broadcasts, channel_id=f"live-seoul.{host}",
-                 channel_name="라이브서울", base_url=base, paths=SITE_PATHS,
-                 labels=EXPORT_LABELS)
-    return Response(body, media_type="application/xml",
-                    headers={"Content-Disposition": f'inline; filename="live-seoul-{day}.xml"'})
+    body = xmltv(
+        slots,
+        broadcasts,
+        channel_id=f"live-seoul.{host}",
+        channel_name="라이브서울",
+        base_url=base,
+        paths=SITE_PATHS,
+        labels=EXPORT_LABELS,
+    )
+    return Response(
+        body,
+        media_type="application/xml",
+        headers={"Content-Disposition": f'inline; filename="live-seoul-{day}.xml"'},
+    )
 
 
 def _ics(svc: Services, items: list[Broadcast], filename: str) -> Response:
-    body = icalendar(items, base_url=svc.settings.public_origin, name="라이브서울 편성표",
-                     now=datetime.now(UTC), paths=SITE_PATHS, labels=EXPORT_LABELS)
-    return Response(body, media_type="text/calendar; charset=utf-8",
-                    headers={"Content-Disposition": f'inline; filename="{filename}"'})
+    body = icalendar(
+        items,
+        base_url=svc.settings.public_origin,
+        name="라이브서울 편성표",
+        now=datetime.now(UTC),
+        paths=SITE_PATHS,
+        labels=EXPORT_LABELS,
+    )
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )
 
 
 async def schedule_ics(request: Request) -> Response:
@@ -284,10 +325,16 @@ async def broadcast_ics(request: Request) -> Response:
 async def api_list(request: Request) -> Response:
     svc = services(request)
     params = request.query_params
-    first = parse_day(params.get("from"), field="from") if params.get("from") else (
-        seoul_today() - timedelta(days=1))
-    last = parse_day(params.get("to"), field="to") if params.get("to") else (
-        first + timedelta(days=14))
+    first = (
+        parse_day(params.get("from"), field="from")
+        if params.get("from")
+        else (seoul_today() - timedelta(days=1))
+    )
+    last = (
+        parse_day(params.get("to"), field="to")
+        if params.get("to")
+        else (first + timedelta(days=14))
+    )
     if last < first:
         raise ApiError(400, "to", "must not be before from")
     if last - first > timedelta(days=62):
@@ -295,17 +342,23 @@ async def api_list(request: Request) -> Response:
     start, _ = day_bounds(first)
     _, end = day_bounds(last)
     items = await svc.schedule.between(start, end, include_cancelled=True)
-    return JSONResponse({"timezone": "Asia/Seoul", "from": first.isoformat(),
-                         "to": last.isoformat(),
-                         "broadcasts": [broadcast_json(b, SITE_PATHS) for b in items]})
+    return JSONResponse(
+        {
+            "timezone": "Asia/Seoul",
+            "from": first.isoformat(),
+            "to": last.isoformat(),
+            "broadcasts": [broadcast_json(b, SITE_PATHS) for b in items],
+        }
+    )
 
 
 async def api_get(request: Request) -> Response:
     svc = services(request)
     b = await _existing(svc, _broadcast_id(request))
     replay = await svc.replays.for_broadcast(b.id)
-    return JSONResponse({**broadcast_json(b, SITE_PATHS),
-                         "replay_id": replay.id if replay else None})
+    return JSONResponse(
+        {**broadcast_json(b, SITE_PATHS), "replay_id": replay.id if replay else None}
+    )
 
 
 # ---- operators ---------------------------------------------------------------------------
@@ -320,8 +373,11 @@ async def api_create(request: Request) -> Response:
     except BroadcastError as exc:
         return broadcast_error(exc)
     announce_change(svc.hub)
-    return JSONResponse(broadcast_json(b, SITE_PATHS), status_code=201,
-                        headers={"Location": f"/api/broadcasts/{b.id}"})
+    return JSONResponse(
+        broadcast_json(b, SITE_PATHS),
+        status_code=201,
+        headers={"Location": f"/api/broadcasts/{b.id}"},
+    )
 
 
 async def _edit(request: Request, data: dict[str, Any]) -> Response:
@@ -377,23 +433,31 @@ async def api_go_live(request: Request) -> Response:
     return JSONResponse(broadcast_json(b, SITE_PATHS))
 
 
-def _end_options(data: dict[str, Any], b: Broadcast) -> tuple[str, int | None,
-                                                              list[tuple[int, str]]]:
+def _end_options(
+    data: dict[str, Any], b: Broadcast
+) -> tuple[str, int | None, list[tuple[int, str]]]:
     url = data.get("recording_url", b.stream_url)
-    if not isinstance(url, str) or len(url) > 500 or (
-            url and not url.startswith(("https://", "http://", "/"))):
+    if (
+        not isinstance(url, str)
+        or len(url) > 500
+        or (url and not url.startswith(("https://", "http://", "/")))
+    ):
         raise ApiError(400, "recording_url", "must be an http(s) URL or a path, at most 500")
     duration = data.get("duration_seconds")
-    if duration is not None and (not isinstance(duration, int) or isinstance(duration, bool)
-                                 or not 0 < duration <= 86400):
+    if duration is not None and (
+        not isinstance(duration, int) or isinstance(duration, bool) or not 0 < duration <= 86400
+    ):
         raise ApiError(400, "duration_seconds", "must be a whole number of seconds, 1–86400")
     raw = data.get("chapters", [])
     if not isinstance(raw, list) or len(raw) > 200:
         raise ApiError(400, "chapters", "must be a list of at most 200 {start, title}")
     chapters: list[tuple[int, str]] = []
     for item in raw:
-        if (not isinstance(item, dict) or not isinstance(item.get("start"), int)
-                or not isinstance(item.get("title"), str)):
+        if (
+            not isinstance(item, dict)
+            or not isinstance(item.get("start"), int)
+            or not isinstance(item.get("title"), str)
+        ):
             raise ApiError(400, "chapters", "each chapter is {start: seconds, title: text}")
         chapters.append((item["start"], item["title"]))
     unknown = sorted(set(data) - {"recording_url", "duration_seconds", "chapters"})
@@ -409,8 +473,15 @@ async def api_end(request: Request) -> Response:
     current = await _existing(svc, _broadcast_id(request))
     url, duration, chapters = _end_options(data, current)
     if current.status != "live":
-        return broadcast_error(BroadcastError([FieldError(
-            "status", f"only a live broadcast can end (this one is {current.status})")]))
+        return broadcast_error(
+            BroadcastError(
+                [
+                    FieldError(
+                        "status", f"only a live broadcast can end (this one is {current.status})"
+                    )
+                ]
+            )
+        )
     try:
         # Check the chapters against the recording before anything is written.
         length = duration or max(current.duration_seconds, 1)
@@ -422,10 +493,16 @@ async def api_end(request: Request) -> Response:
     except BroadcastError as exc:
         return broadcast_error(exc)
     replay = await svc.replays.create_from_broadcast(
-        b, recording_url=url, duration_seconds=duration, chapters=chapters)
+        b, recording_url=url, duration_seconds=duration, chapters=chapters
+    )
     publish_status(svc.hub, b, replay.id)
-    return JSONResponse({**broadcast_json(b, SITE_PATHS), "replay_id": replay.id,
-                         "replay_url": f"/replays/{replay.id}"})
+    return JSONResponse(
+        {
+            **broadcast_json(b, SITE_PATHS),
+            "replay_id": replay.id,
+            "replay_url": f"/replays/{replay.id}",
+        }
+    )
 
 
 async def api_cancel(request: Request) -> Response:
@@ -445,21 +522,27 @@ async def _page_error(request: Request, status: int, message: str) -> Response:
     return await error_page(request, status, translate(request_locale(request), message))
 
 
-def _slot_rows(slots: list[ChannelSlot], broadcasts: dict[int, Broadcast],
-               instant: datetime) -> list[dict[str, Any]]:
+def _slot_rows(
+    slots: list[ChannelSlot], broadcasts: dict[int, Broadcast], instant: datetime
+) -> list[dict[str, Any]]:
     rows = []
     anchors: set[str] = set()
     for index, slot in enumerate(slots):
         b = broadcasts.get(slot.broadcast_id) if slot.broadcast_id is not None else None
         now = slot.start <= instant < slot.end
         elapsed = int((instant - slot.start).total_seconds()) if now else 0
-        rows.append({
-            "slot": slot, "broadcast": b, "now": now, "index": index,
-            "status": b.status if b else None,
-            "href": _slot_href(slot, slot.offset_seconds + elapsed),
-            "elapsed": elapsed,
-            "anchor": slot_anchor(slot.start, anchors),
-        })
+        rows.append(
+            {
+                "slot": slot,
+                "broadcast": b,
+                "now": now,
+                "index": index,
+                "status": b.status if b else None,
+                "href": _slot_href(slot, slot.offset_seconds + elapsed),
+                "elapsed": elapsed,
+                "anchor": slot_anchor(slot.start, anchors),
+            }
+        )
     return rows
 
 
@@ -491,18 +574,25 @@ async def home_page(request: Request) -> Response:
     slots, broadcasts = await channel_day(svc, today)
     playing = now_playing(slots, instant)
     upcoming = [s for s in slots if s.start > instant][:4]
-    lives_today = [b for b in broadcasts.values()
-                   if day_bounds(today)[0] <= b.starts_at < day_bounds(today)[1]]
+    lives_today = [
+        b for b in broadcasts.values() if day_bounds(today)[0] <= b.starts_at < day_bounds(today)[1]
+    ]
     context = {
-        "state": state, "playing": playing,
+        "state": state,
+        "playing": playing,
         "on_now": broadcasts.get(playing.slot.broadcast_id)
-        if playing.slot and playing.slot.broadcast_id else None,
-        "upcoming": upcoming, "broadcasts": broadcasts,
-        "today": today, "lives_today": sorted(lives_today, key=lambda b: b.starts_at),
-        "now_instant": instant, "poll_seconds": NOW_POLL_SECONDS,
+        if playing.slot and playing.slot.broadcast_id
+        else None,
+        "upcoming": upcoming,
+        "broadcasts": broadcasts,
+        "today": today,
+        "lives_today": sorted(lives_today, key=lambda b: b.starts_at),
+        "now_instant": instant,
+        "poll_seconds": NOW_POLL_SECONDS,
     }
-    return svc.templates.TemplateResponse(request, "schedule/home.html", context,
-                                          headers={"Cache-Control": "no-cache"})
+    return svc.templates.TemplateResponse(
+        request, "schedule/home.html", context, headers={"Cache-Control": "no-cache"}
+    )
 
 
 async def schedule_page(request: Request) -> Response:
@@ -511,24 +601,32 @@ async def schedule_page(request: Request) -> Response:
     try:
         day = parse_day(raw)
     except ApiError as exc:
-        message = ("날짜 형식이 올바르지 않습니다." if exc.status == 400
-                   else "편성표가 없는 날짜입니다.")
+        message = (
+            "날짜 형식이 올바르지 않습니다." if exc.status == 400 else "편성표가 없는 날짜입니다."
+        )
         return await _page_error(request, exc.status, message)
     instant = datetime.now(UTC)
     slots, broadcasts = await channel_day(svc, day)
     today = seoul_today(instant)
     locale = request_locale(request)
-    week = [{"day": d, "label": short_day(d, locale)}
-            for d in (today + timedelta(days=n) for n in range(-3, 4))]
+    week = [
+        {"day": d, "label": short_day(d, locale)}
+        for d in (today + timedelta(days=n) for n in range(-3, 4))
+    ]
     context: dict[str, Any] = {
-        "day": day, "today": today, "week": week,
-        "prev_day": day - timedelta(days=1), "next_day": day + timedelta(days=1),
+        "day": day,
+        "today": today,
+        "week": week,
+        "prev_day": day - timedelta(days=1),
+        "next_day": day + timedelta(days=1),
         "rows": _slot_rows(slots, broadcasts, instant),
-        "is_today": day == today, "day_start": day_bounds(day)[0],
+        "is_today": day == today,
+        "day_start": day_bounds(day)[0],
     }
     context.update(context_for_schedule_day(request, day))
-    return svc.templates.TemplateResponse(request, "schedule/schedule.html", context,
-                                          headers={"Cache-Control": "no-cache"})
+    return svc.templates.TemplateResponse(
+        request, "schedule/schedule.html", context, headers={"Cache-Control": "no-cache"}
+    )
 
 
 async def broadcast_page(request: Request) -> Response:
@@ -538,7 +636,8 @@ async def broadcast_page(request: Request) -> Response:
         return await _page_error(request, 404, "방송을 찾을 수 없습니다.")
     replay = await svc.replays.for_broadcast(b.id)
     context = {
-        "broadcast": b, "replay": replay if replay is not None and replay.public else None,
+        "broadcast": b,
+        "replay": replay if replay is not None and replay.public else None,
         "json_ld": json_ld(b, svc.settings.public_origin),
         "seoul_day": b.starts_at.astimezone(SEOUL).date(),
         **context_for_broadcast(request, b),
@@ -556,20 +655,27 @@ async def operator_page(request: Request) -> Response:
     _, end = day_bounds(today + timedelta(days=14))
     items = await svc.schedule.between(start, end, include_cancelled=True)
     context = {
-        "allowed": True, "broadcasts": items, "categories": CATEGORIES,
-        "csrf": svc.sessions.csrf_token(session), "signed_in_as": session.nickname,
+        "allowed": True,
+        "broadcasts": items,
+        "categories": CATEGORIES,
+        "csrf": svc.sessions.csrf_token(session),
+        "signed_in_as": session.nickname,
         "local_input": local_input,
     }
-    return svc.templates.TemplateResponse(request, "ops/operator.html", context,
-                                          headers={"Cache-Control": "no-store"})
+    return svc.templates.TemplateResponse(
+        request, "ops/operator.html", context, headers={"Cache-Control": "no-store"}
+    )
 
 
 async def schedule_redirect(request: Request) -> Response:
     return RedirectResponse("/schedule", status_code=308)
 
 
-_WEEKDAYS = {"ko": "월화수목금토일", "ja": "月火水木金土日",
-             "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
+_WEEKDAYS = {
+    "ko": "월화수목금토일",
+    "ja": "月火水木金土日",
+    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+}
 
 
 def short_day(day: date, locale: str) -> str:

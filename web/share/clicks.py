@@ -23,8 +23,13 @@ class ShareCount:
     last_at: str
 
     def as_json(self) -> dict[str, object]:
-        return {"kind": self.kind, "target": self.target, "network": self.network,
-                "clicks": self.clicks, "last_at": self.last_at}
+        return {
+            "kind": self.kind,
+            "target": self.target,
+            "network": self.network,
+            "clicks": self.clicks,
+            "last_at": self.last_at,
+        }
 
 
 class ShareClickStore:
@@ -50,8 +55,7 @@ class ShareClickStore:
             " ORDER BY clicks DESC, last_at DESC, kind, target, network LIMIT ?",
             (limit,),
         )
-        return [ShareCount(str(r[0]), str(r[1]), str(r[2]), int(r[3]), str(r[4]))
-                for r in rows]
+        return [ShareCount(str(r[0]), str(r[1]), str(r[2]), int(r[3]), str(r[4])) for r in rows]
 
     async def totals(self) -> dict[str, int]:
         """Clicks per network over every page."""

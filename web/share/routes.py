@@ -65,8 +65,7 @@ STATS_PAGES = 200
 # ---- template context ------------------------------------------------------------------
 
 
-async def resolve(request: Request, ref: share.PageRef, field: str = "url"
-                  ) -> share.Shareable:
+async def resolve(request: Request, ref: share.PageRef, field: str = "url") -> share.Shareable:
     """The `Shareable` for a parsed page reference; `ApiError(404)` naming `field` (the
     parameter that named it) if there is none."""
     svc = services(request)
@@ -106,8 +105,11 @@ def page_ref(request: Request) -> share.PageRef:
             offset = share.parse_offset(params["t"]) or None
         return share.PageRef(kind, str(int(raw_id)), offset)  # type: ignore[arg-type]
     except share.ShareUrlError as exc:
-        field = "url" if "url" in params or "kind" not in params else (
-            "date" if params.get("kind") == "schedule" else "t")
+        field = (
+            "url"
+            if "url" in params or "kind" not in params
+            else ("date" if params.get("kind") == "schedule" else "t")
+        )
         raise ApiError(400, field, str(exc), code="not_shareable") from None
 
 
@@ -124,12 +126,20 @@ async def share_links(request: Request) -> Response:
     ctx = share_context(request, item)
     bar: ShareBar = ctx["share"]
     links = [link.as_json() for link in bar.links if network in (None, link.network)]
-    return JSONResponse({
-        "page": {"kind": item.kind, "key": item.key, "title": item.title,
-                 "url": bar.canonical, "offset": item.offset},
-        "links": links,
-        "kakao": bar.kakao,
-    }, headers={"Cache-Control": "no-store"})
+    return JSONResponse(
+        {
+            "page": {
+                "kind": item.kind,
+                "key": item.key,
+                "title": item.title,
+                "url": bar.canonical,
+                "offset": item.offset,
+            },
+            "links": links,
+            "kakao": bar.kakao,
+        },
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 async def record_click(request: Request) -> Response:
@@ -147,11 +157,16 @@ async def record_click(request: Request) -> Response:
     except share.ShareUrlError as exc:
         raise ApiError(400, "url", str(exc), code="not_shareable") from None
     item = await resolve(request, ref)
-    wait = await click_wait(services(request).broker,
-                            request.client.host if request.client else "?")
+    wait = await click_wait(
+        services(request).broker, request.client.host if request.client else "?"
+    )
     if wait:
-        raise ApiError(429, None, "too many share clicks; try again in a minute",
-                       headers={"Retry-After": str(math.ceil(wait))})
+        raise ApiError(
+            429,
+            None,
+            "too many share clicks; try again in a minute",
+            headers={"Retry-After": str(math.ceil(wait))},
+        )
     await share_clicks(request).record(item.kind, item.key, network)
     return Response(status_code=204)
 
@@ -179,8 +194,14 @@ async def stats_rows(request: Request) -> dict[str, Any]:
         if page is None:
             if len(pages) >= STATS_PAGES:
                 continue
-            page = {"kind": row.kind, "target": row.target, "title": "", "url": "",
-                    "networks": {n: 0 for n in share.NETWORKS}, "total": 0}
+            page = {
+                "kind": row.kind,
+                "target": row.target,
+                "title": "",
+                "url": "",
+                "networks": {n: 0 for n in share.NETWORKS},
+                "total": 0,
+            }
             pages[(row.kind, row.target)] = page
         page["networks"][row.network] = page["networks"].get(row.network, 0) + row.clicks
         page["total"] += row.clicks
@@ -210,11 +231,14 @@ async def operator_shares(request: Request) -> Response:
     if isinstance(gate, Response):
         return gate
     response = services(request).templates.TemplateResponse(
-        request, "share/operator_shares.html", {
+        request,
+        "share/operator_shares.html",
+        {
             "stats": await stats_rows(request),
             "network_labels": share.NETWORK_LABELS,
             "kind_labels": {"live": "생방송", "replay": "다시보기", "schedule": "편성표"},
-        })
+        },
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -259,20 +283,23 @@ async def oembed(request: Request) -> Response:
         f'title="{html.escape(item.title)}" loading="lazy" '
         'allow="autoplay; fullscreen; picture-in-picture" allowfullscreen></iframe>'
     )
-    return JSONResponse({
-        "version": "1.0",
-        "type": "video",
-        "title": item.title,
-        "provider_name": share.text(request_locale(request), "site"),
-        "provider_url": base + "/",
-        "thumbnail_url": og_image(request, item),
-        "thumbnail_width": share.OG_IMAGE_WIDTH,
-        "thumbnail_height": share.OG_IMAGE_HEIGHT,
-        "html": frame,
-        "width": width,
-        "height": height,
-        "cache_age": 300,
-    }, headers={"Cache-Control": "public, max-age=300"})
+    return JSONResponse(
+        {
+            "version": "1.0",
+            "type": "video",
+            "title": item.title,
+            "provider_name": share.text(request_locale(request), "site"),
+            "provider_url": base + "/",
+            "thumbnail_url": og_image(request, item),
+            "thumbnail_width": share.OG_IMAGE_WIDTH,
+            "thumbnail_height": share.OG_IMAGE_HEIGHT,
+            "html": frame,
+            "width": width,
+            "height": height,
+            "cache_age": 300,
+        },
+        headers={"Cache-Control": "public, max-age=300"},
+    )
 
 
 @dataclass(frozen=True)
@@ -291,9 +318,14 @@ async def embed_broadcast(request: Request) -> Response:
     if broadcast is None:
         return await _embed_missing(request)
     item = broadcast_item(broadcast, request_locale(request))
-    player = EmbedPlayer(item.title, share.page_url(svc.settings.public_origin, item),
-                         broadcast.stream_url, broadcast.poster_url, 0,
-                         broadcast.status == "live")
+    player = EmbedPlayer(
+        item.title,
+        share.page_url(svc.settings.public_origin, item),
+        broadcast.stream_url,
+        broadcast.poster_url,
+        0,
+        broadcast.status == "live",
+    )
     return _embed_page(request, item, player)
 
 
@@ -312,18 +344,28 @@ async def embed_replay(request: Request) -> Response:
     if offset and replay.duration_seconds and offset >= replay.duration_seconds:
         offset = None
     item = replay_item(replay, offset, request_locale(request))
-    player = EmbedPlayer(item.title, share.page_url(svc.settings.public_origin, item),
-                         replay.recording_url, replay.thumbnail_url, offset or 0, False)
+    player = EmbedPlayer(
+        item.title,
+        share.page_url(svc.settings.public_origin, item),
+        replay.recording_url,
+        replay.thumbnail_url,
+        offset or 0,
+        False,
+    )
     return _embed_page(request, item, player)
 
 
 def _embed_page(request: Request, item: share.Shareable, player: EmbedPlayer) -> Response:
     ctx = share_context(request, item)
-    return services(request).templates.TemplateResponse(request, "share/embed.html", {
-        "meta": ctx["meta"],
-        "player": player,
-        "hls_url": static_url("vendor/hls.min.js") if HLS_VENDOR.exists() else "",
-    })
+    return services(request).templates.TemplateResponse(
+        request,
+        "share/embed.html",
+        {
+            "meta": ctx["meta"],
+            "player": player,
+            "hls_url": static_url("vendor/hls.min.js") if HLS_VENDOR.exists() else "",
+        },
+    )
 
 
 async def _embed_missing(request: Request) -> Response:
