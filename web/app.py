@@ -45,7 +45,7 @@ from web.http.static_files import HashedStaticFiles
 from web.identity.login_limits import LoginLimits
 from web.identity.members import MemberStore
 from web.identity.password_gate import PasswordGate
-from web.identity.sessions import SessionCodec, SessionRefreshMiddleware
+from web.identity.sessions import SessionCodec, SessionRefreshMiddleware, SessionStores
 from web.identity.store import AccountStore
 from web.live import comment_routes, pages
 from web.live import socket as live
@@ -176,7 +176,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
             moderator = await moderation_routes.start_moderation(stack, hub, settings)
             questions.pinner = moderator.pin
             members = MemberStore(database)
-            codec.accounts, codec.members = accounts, members  # session checks read these
             access = AccessStore(database)
             hub.register(access, first=True)  # who may comment at all, before moderation
             stack.callback(hub.unregister, access)
@@ -235,6 +234,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     on_forget_person=[push.store.forget],
                 ),
                 # state one feature owns, read through its own accessor
+                "session_stores": SessionStores(accounts, members),
                 "share_clicks": shares,
                 "push": push,
                 "sign_in": sign_in,

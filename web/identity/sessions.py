@@ -101,11 +101,6 @@ class SessionCodec:
     def __init__(
         self, secret_key: str, max_age_days: int, secure: bool, staff_idle_minutes: int = 60
     ) -> None:
-        # Where `verify` checks that a staff or member session still stands (logged out,
-        # account changed or deleted): set by the lifespan once the stores are open;
-        # without them such a session cannot be checked and is refused.
-        self.accounts: AccountStore | None = None
-        self.members: MemberStore | None = None
         self._serializer = URLSafeTimedSerializer(secret_key, salt="live-seoul.session")
         self._devices = URLSafeTimedSerializer(secret_key, salt="live-seoul.device")
         self._csrf_key = hashlib.sha256(("csrf:" + secret_key).encode()).digest()
@@ -150,10 +145,11 @@ class SessionCodec:
         answer: dict[str, Any] = {}
         if found is not None:
             session, _ = found
+            stores = session_stores(conn)
             if session.account_id is not None:
-                answer["staff"] = await _staff_session_live(self.accounts, session)
+                answer["staff"] = await _staff_session_live(stores.accounts, session)
             if session.is_member:
-                answer["member"] = await _member_name(self.members, session)
+                answer["member"] = await _member_name(stores.members, session)
         conn.scope[CHECKED] = answer
 
     def _decode(self, conn: HTTPConnection) -> tuple[Session, float] | None:
@@ -268,6 +264,21 @@ class SessionCodec:
         if session is None or not token:
             return False
         return hmac.compare_digest(self.csrf_token(session), token)
+
+
+@dataclass(frozen=True)
+class SessionStores:
+    """Where `verify` checks that a staff or member session still stands (logged out,
+    account changed or deleted): the lifespan's stores, kept in its state as
+    `session_stores`. Without them (outside a lifespan) such a session is refused."""
+
+    accounts: AccountStore | None = None
+    members: MemberStore | None = None
+
+
+def session_stores(conn: HTTPConnection) -> SessionStores:
+    found = getattr(conn.state, "session_stores", None)
+    return found if isinstance(found, SessionStores) else SessionStores()
 
 
 def new_sid() -> str:
