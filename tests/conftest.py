@@ -102,23 +102,20 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'test.db'}"
         return
-    if not postgres.ADMIN_URL:
-        pytest.skip(postgres.NO_POSTGRES)
-    url, schema = postgres.fresh_schema()
-    try:
+    with postgres.schema() as (url, _name):
         yield url
-    finally:
-        postgres.drop_schema(schema)
 
 
 @pytest.fixture
 def postgres_schema() -> Iterator[tuple[str, str]]:
     """(URL, name) of an empty PostgreSQL schema of this test's own (tests that compare the
     engines, or look at PostgreSQL's catalog)."""
-    if not postgres.ADMIN_URL:
-        pytest.skip(postgres.NO_POSTGRES)
-    url, schema = postgres.fresh_schema()
-    try:
-        yield url, schema
-    finally:
-        postgres.drop_schema(schema)
+    with postgres.schema() as found:
+        yield found
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """The URL of an empty PostgreSQL schema of this test's own."""
+    with postgres.schema() as (url, _name):
+        yield url

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import os
 import uuid
+from collections.abc import Iterator
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import asyncpg
+import pytest
 
 ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "")
 NO_POSTGRES = (
@@ -79,3 +82,16 @@ def fresh_schema() -> tuple[str, str]:
 
 def drop_schema(schema: str) -> None:
     asyncio.run(_execute(run_database(), f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+
+
+@contextlib.contextmanager
+def schema() -> Iterator[tuple[str, str]]:
+    """(URL, name) of a new empty schema for one test, dropped afterwards; the test is
+    skipped when no PostgreSQL server was given (TEST_DATABASE_URL)."""
+    if not ADMIN_URL:
+        pytest.skip(NO_POSTGRES)
+    url, name = fresh_schema()
+    try:
+        yield url, name
+    finally:
+        drop_schema(name)

@@ -4,7 +4,6 @@ nothing lost (row counts and checksums per table) and sequences that continue.""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,7 +12,6 @@ import pytest
 
 from db import PackageMigrations, migrate
 from db.copy import CopyError, compare, copy_database, copy_text, report, source_tables
-from tests import postgres
 
 SQLITE = (
     """
@@ -50,17 +48,6 @@ BODIES = {
     3: "서울 광화문 🎆 신년 타종",
     4: "",  # empty is not NULL
 }
-
-
-@pytest.fixture
-def target_url() -> Iterator[str]:
-    if not postgres.ADMIN_URL:
-        pytest.skip(postgres.NO_POSTGRES)
-    url, schema = postgres.fresh_schema()
-    try:
-        yield url
-    finally:
-        postgres.drop_schema(schema)
 
 
 async def _source(tmp_path: Path) -> str:
@@ -135,12 +122,14 @@ async def test_tables_come_in_foreign_key_order_without_search_indexes(tmp_path:
     )
 
 
-async def test_copy_moves_every_row_and_sequences_continue(tmp_path: Path, target_url: str) -> None:
+async def test_copy_moves_every_row_and_sequences_continue(
+    tmp_path: Path, postgres_url: str
+) -> None:
     """Korean text, NULLs, bytes, booleans and timestamps arrive as they were; the
     comparison says identical; new ids continue past the highest id ever handed out."""
     source = await _source(tmp_path)
-    await migrate(target_url, [BOARD])
-    checks = await copy_database(source, target_url)
+    await migrate(postgres_url, [BOARD])
+    checks = await copy_database(source, postgres_url)
     assert [(c.table, c.source_rows, c.target_rows, c.ok) for c in checks] == [
         ("zones", 2, 2, True),
         ("authors", 2, 2, True),
@@ -148,7 +137,7 @@ async def test_copy_moves_every_row_and_sequences_continue(tmp_path: Path, targe
         ("tags", 3, 3, True),
     ]
     assert report(checks).endswith("4 table(s), 11 row(s): identical")
-    conn = await asyncpg.connect(target_url)
+    conn = await asyncpg.connect(postgres_url)
     try:
         bodies = dict(await conn.fetch("SELECT id, body FROM posts"))
         assert bodies == BODIES
@@ -176,18 +165,18 @@ async def test_copy_moves_every_row_and_sequences_continue(tmp_path: Path, targe
         await conn.close()
 
 
-async def test_a_corrupted_row_is_reported(tmp_path: Path, target_url: str) -> None:
+async def test_a_corrupted_row_is_reported(tmp_path: Path, postgres_url: str) -> None:
     """One changed character or one missing row makes that table's line a MISMATCH."""
     source = await _source(tmp_path)
-    await migrate(target_url, [BOARD])
-    await copy_database(source, target_url)
-    conn = await asyncpg.connect(target_url)
+    await migrate(postgres_url, [BOARD])
+    await copy_database(source, postgres_url)
+    conn = await asyncpg.connect(postgres_url)
     try:
         await conn.execute("UPDATE posts SET body = '서울 광화문 🎆 신년 타중' WHERE id = 3")
         await conn.execute("DELETE FROM tags WHERE tag = '불꽃'")
     finally:
         await conn.close()
-    checks = {c.table: c for c in await compare(source, target_url)}
+    checks = {c.table: c for c in await compare(source, postgres_url)}
     assert checks["posts"].source_rows == checks["posts"].target_rows == 4
     assert not checks["posts"].ok and not checks["tags"].ok
     assert (checks["tags"].source_rows, checks["tags"].target_rows) == (3, 2)
@@ -195,18 +184,18 @@ async def test_a_corrupted_row_is_reported(tmp_path: Path, target_url: str) -> N
     assert "MISMATCH in posts, tags" in report(list(checks.values()))
 
 
-async def test_a_target_with_rows_is_refused(tmp_path: Path, target_url: str) -> None:
+async def test_a_target_with_rows_is_refused(tmp_path: Path, postgres_url: str) -> None:
     """Copying into a database that already holds rows is refused and changes nothing;
     so is a target that was never migrated."""
     source = await _source(tmp_path)
     with pytest.raises(CopyError, match=r"no table zones.*migrate"):
-        await copy_database(source, target_url)
-    await migrate(target_url, [BOARD])
-    conn = await asyncpg.connect(target_url)
+        await copy_database(source, postgres_url)
+    await migrate(postgres_url, [BOARD])
+    conn = await asyncpg.connect(postgres_url)
     try:
         await conn.execute("INSERT INTO zones (name) VALUES ('강남구')")
         with pytest.raises(CopyError, match="not empty"):
-            await copy_database(source, target_url)
+            await copy_database(source, postgres_url)
         assert await conn.fetchval("SELECT count(*) FROM zones") == 1
         assert await conn.fetchval("SELECT count(*) FROM posts") == 0
     finally:
@@ -215,7 +204,7 @@ async def test_a_target_with_rows_is_refused(tmp_path: Path, target_url: str) ->
 
 def test_the_command_copies_and_prints_the_comparison(
     tmp_path: Path,
-    target_url: str,
+    postgres_url: str,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -227,11 +216,11 @@ def test_the_command_copies_and_prints_the_comparison(
 
     source = asyncio.run(_source(tmp_path))
     monkeypatch.setattr("web.cli.PACKAGES", (BOARD,))  # the synthetic schema
-    assert cli.main(["db", "copy", source, target_url]) == 0
+    assert cli.main(["db", "copy", source, postgres_url]) == 0
     out = capsys.readouterr().out
     assert "posts" in out and out.rstrip().endswith("4 table(s), 11 row(s): identical")
-    assert cli.main(["db", "copy", source, target_url]) == 1
+    assert cli.main(["db", "copy", source, postgres_url]) == 1
     assert "not empty" in capsys.readouterr().err
     missing = tmp_path / "missing.db"
-    assert cli.main(["db", "copy", f"sqlite:///{missing}", target_url]) == 1
+    assert cli.main(["db", "copy", f"sqlite:///{missing}", postgres_url]) == 1
     assert "no such database" in capsys.readouterr().err and not missing.exists()

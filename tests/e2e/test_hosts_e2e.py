@@ -9,7 +9,7 @@ loses nothing it acknowledged."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,23 +17,11 @@ import httpx
 import pytest
 
 from db import migrate, open_database
-from tests import postgres
 from tests.e2e.wsclient import ViewerClient, guest_cookie
 from tests.support import NO_RATE_LIMITS, AppServer, RedisServer
 from web.database import PACKAGES
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    if not postgres.ADMIN_URL:
-        pytest.skip(postgres.NO_POSTGRES)
-    url, schema = postgres.fresh_schema()
-    try:
-        yield url
-    finally:
-        postgres.drop_schema(schema)
 
 
 async def _seed(url: str) -> None:
