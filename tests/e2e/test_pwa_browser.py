@@ -27,21 +27,30 @@ WAITING = """async () => {
   const registration = await navigator.serviceWorker.getRegistration();
   return Boolean(registration && registration.waiting);
 }"""
-# The controller's version once it is not `old` any more (waits for controllerchange).
+# The controller's version once it is not `old` any more. Every step is bounded: a worker
+# being replaced may never answer (it turns redundant), so each question has its own 2 s
+# limit, and between questions the page waits for controllerchange (or 0.5 s, in case the
+# change came between the question and the listener).
 NEXT_VERSION = """async ([old, ms]) => {
-  const version = () => new Promise((resolve) => {
+  const deadline = Date.now() + ms;
+  const ask = (worker) => new Promise((resolve) => {
     const channel = new MessageChannel();
     channel.port1.onmessage = (event) => resolve(event.data.version);
-    navigator.serviceWorker.controller.postMessage({type: "version"}, [channel.port2]);
+    worker.postMessage({type: "version"}, [channel.port2]);
+    setTimeout(() => resolve(null), 2000);
   });
-  const changed = new Promise((resolve) => {
-    navigator.serviceWorker.addEventListener("controllerchange", resolve, {once: true});
-  });
-  if (navigator.serviceWorker.controller === null || await version() === old) {
-    const late = new Promise((resolve) => { setTimeout(() => resolve("timeout"), ms); });
-    if (await Promise.race([changed, late]) === "timeout") return "timeout";
+  while (Date.now() < deadline) {
+    const controller = navigator.serviceWorker.controller;
+    if (controller !== null) {
+      const version = await ask(controller);
+      if (version !== null && version !== old) return version;
+    }
+    await new Promise((resolve) => {
+      navigator.serviceWorker.addEventListener("controllerchange", resolve, {once: true});
+      setTimeout(resolve, 500);
+    });
   }
-  return version();
+  return "timeout";
 }"""
 # What the waiting worker says of itself: {version, askedToTakeOver}.
 WAITING_STATE = """async () => {
@@ -63,6 +72,8 @@ ASKED_OR_ACTIVE = """(old) => {
         if (!window.__asked) window.__asked = undefined;  // ask again on the next poll
       };
       worker.postMessage({type: "version"}, [channel.port2]);
+      // A worker being replaced may never answer: ask again after 2 s.
+      setTimeout(() => { if (window.__asked === false) window.__asked = undefined; }, 2000);
     });
   }
   return window.__asked === true;
@@ -91,9 +102,6 @@ def controlled_page(browser: Any, url: str, **options: Any) -> Any:
     page = context.new_page()
     page.errors = []
     page.on("pageerror", lambda exc: page.errors.append(str(exc)))
-    import sys
-
-    page.on("console", lambda m: print("CONSOLE", m.text, file=sys.stderr))
     page.goto(url)
     page.wait_for_function(CONTROLLED, timeout=MS)
     return page
