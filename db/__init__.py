@@ -6,7 +6,7 @@ engine only through `Database` (and `Transaction` inside `Database.transaction()
 """
 
 from db.connect import DatabaseURL, open_database
-from db.database import Database, Executor, Row, Transaction
+from db.database import Database, Executor, Row, Transaction, now_text
 from db.errors import ConfigurationError, DatabaseError, IntegrityError, UniqueViolation
 from db.migrate import PackageMigrations, migrate
 
@@ -22,5 +22,6 @@ __all__ = [
     "Transaction",
     "UniqueViolation",
     "migrate",
+    "now_text",
     "open_database",
 ]

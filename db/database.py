@@ -99,3 +99,9 @@ class Database(Executor, Protocol):
 
     async def close(self) -> None:
         """Close every connection."""
+
+
+async def now_text(db: Database) -> str:
+    """`db.now()` as the stores' text: for a store that needs the stamp before it writes
+    it (one moment shared by several rows); a stamp only written uses `db.now_sql`."""
+    return (await db.now()).isoformat(timespec="microseconds")

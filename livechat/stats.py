@@ -58,7 +58,10 @@ class HubStats:
         self.rejections[code] = self.rejections.get(code, 0) + 1
 
     def record_batch(self, size: int, oldest_created_at: str) -> None:
-        """Count a fanned-out batch and its lag (oldest comment's age when it went out)."""
+        """Count a fanned-out batch and its lag (oldest comment's age when it went out).
+
+        `created_at` is the database's clock, the age this host's: the lag includes their
+        skew (kept off the hot path: no round trip to read the database's clock here)."""
         self.batches_total += 1
         self.batch_items_total += size
         try:

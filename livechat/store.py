@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from itertools import groupby
 from typing import Any
 
@@ -41,10 +40,6 @@ ForgetHook = Callable[[Transaction, str, str], Awaitable[None]]
 
 def _row(row: Row) -> Comment:
     return Comment.from_row(row)
-
-
-def utc_now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def comment_lock(broadcast_id: int) -> str:
@@ -223,7 +218,7 @@ class CommentStore:
             "INSERT INTO comments (broadcast_id, author_key, author_name, role,"
             " department, client_id, text, created_at, video_offset, status, flags,"
             " origin, author_mark, reply_to)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            f" VALUES (?, ?, ?, ?, ?, ?, ?, COALESCE(?, {self.db.now_sql}), ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (broadcast_id, author_key, client_id) DO NOTHING"
             f" RETURNING {_COLUMNS}",
             (
@@ -234,7 +229,7 @@ class CommentStore:
                 author.department,
                 client_id,
                 text,
-                created_at or utc_now_iso(),
+                created_at,
                 None if video_offset is None else float(video_offset),
                 status,
                 flags,

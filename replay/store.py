@@ -304,7 +304,7 @@ class ReplayStore:
         if duration_seconds is None:
             duration_seconds = max(0, int((broadcast.ends_at - started).total_seconds()))
         cleaned = clean_chapters(chapters, duration_seconds)
-        moment = utc_iso(now or datetime.now(UTC))
+        moment = utc_iso(now or await self._db.now())
         async with self._transaction() as db:
             row = await db.fetchone(
                 "INSERT INTO replays (broadcast_id, title, description, category, staff,"
@@ -370,7 +370,7 @@ class ReplayStore:
             columns["hidden"] = int(edit.hidden)
         if edit.recording_started_at is not None:
             columns["recording_started_at"] = utc_iso(edit.recording_started_at)
-        columns["updated_at"] = utc_iso(now or datetime.now(UTC))
+        columns["updated_at"] = utc_iso(now or await self._db.now())
         assignments = ", ".join(f"{name} = ?" for name in columns)
         async with self._transaction() as db:
             await db.execute(

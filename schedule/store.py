@@ -192,7 +192,7 @@ class ScheduleStore:
 
     async def create(self, draft: BroadcastDraft, *, now: datetime | None = None) -> Broadcast:
         """Store a new broadcast; `OverlapError` names the broadcast it would collide with."""
-        moment = utc_iso(now or datetime.now(UTC))
+        moment = utc_iso(now or await self._db.now())
         async with self._transaction() as db:
             if draft.status != "cancelled":
                 await self._check_free(db, draft.starts_at, draft.ends_at, None)
@@ -212,7 +212,7 @@ class ScheduleStore:
         already stored nothing is written and None is returned (safe when several workers
         load the same batch at once).
         """
-        moment = utc_iso(now or datetime.now(UTC))
+        moment = utc_iso(now or await self._db.now())
         async with self._transaction() as db:
             if marker is not None:
                 claimed = await db.execute(
@@ -263,7 +263,7 @@ class ScheduleStore:
 
         Raises `OverlapError` when new times collide, `BroadcastError` when the times of an
         ended or cancelled broadcast would change."""
-        moment = utc_iso(now or datetime.now(UTC))
+        moment = utc_iso(now or await self._db.now())
         async with self._transaction() as db:
             found = await self._select(db, "WHERE id = ?", (broadcast_id,))
             if not found:
@@ -306,7 +306,7 @@ class ScheduleStore:
         Returns None for an unknown id; raises `TransitionError` for any other move and
         `OverlapError` if an early start would collide with the broadcast before it.
         """
-        instant = (now or datetime.now(UTC)).replace(microsecond=0)
+        instant = (now or await self._db.now()).replace(microsecond=0)
         moment = utc_iso(instant)
         async with self._transaction() as db:
             found = await self._select(db, "WHERE id = ?", (broadcast_id,))
@@ -353,7 +353,7 @@ class ScheduleStore:
         """Store the replay and card slots of `day` (lives are never stored: they are read
         from `broadcasts`). Without `replace` the first publication wins (several workers
         may publish the same day at once) and the stored plan is returned."""
-        moment = utc_iso(now or datetime.now(UTC))
+        moment = utc_iso(now or await self._db.now())
         text = json.dumps([_slot_record(s) for s in slots if s.kind != "live"], ensure_ascii=False)
         async with self._transaction() as db:
             if replace:

@@ -4,7 +4,9 @@ Each action is one transaction that changes what it changes (a comment's status,
 restriction, the chat settings…) *and* writes its audit row, so the log never misses an
 action and an action never half-happens. The comment rows and chat settings belong to
 `CommentStore`: this store changes them through its `*_in(tx, …)` methods inside its own
-transaction. Times are ISO-8601 UTC with microseconds, so text order is time order.
+transaction. Times are ISO-8601 UTC with microseconds, so text order is time order, and
+come from the database's clock (`Database.now_sql`, `db.now_text`), never a host's: hosts
+whose clocks drift still agree on when a timeout ends.
 """
 
 from __future__ import annotations
@@ -15,12 +17,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from db import Database, Executor, Row, Transaction, UniqueViolation
+from db import Database, Executor, Row, Transaction, UniqueViolation, now_text
 from livechat.chat_state import ChatState
 from livechat.comment import Comment, CommentStatus
 from livechat.identity import Identity, Role
 from livechat.moderation.moderation import Reason
-from livechat.store import _COLUMNS, CommentStore, utc_now_iso
+from livechat.store import _COLUMNS, CommentStore
 
 SYSTEM = Identity(key="system", name="system", role=Role.SYSTEM)
 
@@ -238,10 +240,10 @@ class ModerationStore:
             db,
             "INSERT INTO moderation_actions (created_at, broadcast_id, action, actor_key,"
             " actor_name, actor_role, comment_id, target_key, target_name, reason,"
-            " reason_text, comment_text, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            f" RETURNING {_AUDIT_COLUMNS}",
+            f" reason_text, comment_text, detail) VALUES (COALESCE(?, {self.db.now_sql}),"
+            f" ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_AUDIT_COLUMNS}",
             (
-                now or utc_now_iso(),
+                now,
                 broadcast_id,
                 action,
                 actor.key,
@@ -306,7 +308,7 @@ class ModerationStore:
         each. A removal records its reason; any other status forgets it."""
         if not comments:
             return Change([])
-        now = utc_now_iso()
+        now = await now_text(self.db)
         ids = [c.id for c in comments]
         async with self.db.transaction() as db:
             changed_ids = set(await self.comments.set_status_in(db, ids, status, from_statuses))
@@ -361,7 +363,7 @@ class ModerationStore:
     ) -> tuple[Restriction, AuditEntry]:
         """Restrict the author of `target`; with `origin_until`, also the place that
         comment came from (its `origin`), whoever posts from there, until then."""
-        now = utc_now_iso()
+        now = await now_text(self.db)
         async with self.db.transaction() as db:
             origin = ""
             if origin_until is not None:
@@ -416,9 +418,9 @@ class ModerationStore:
         rows = await self._fetch(
             f"SELECT {_RESTRICTION_COLUMNS} FROM chat_restrictions WHERE author_key = ?"
             " AND lifted_at IS NULL AND (broadcast_id IS NULL OR broadcast_id = ?)"
-            " AND (until IS NULL OR until > ?)"
+            f" AND (until IS NULL OR until > COALESCE(?, {self.db.now_sql}))"
             " ORDER BY until IS NULL DESC, until DESC LIMIT 1",
-            (author_key, broadcast_id, now or utc_now_iso()),
+            (author_key, broadcast_id, now),
         )
         if rows or not origin:
             return Restriction(*rows[0]) if rows else None
@@ -428,8 +430,9 @@ class ModerationStore:
             " CASE WHEN until IS NULL OR origin_until < until THEN origin_until ELSE until END,"
             " reason, created_at FROM chat_restrictions WHERE origin = ?"
             " AND lifted_at IS NULL AND (broadcast_id IS NULL OR broadcast_id = ?)"
-            " AND origin_until > ? AND (until IS NULL OR until > ?)",
-            (origin, broadcast_id, now or utc_now_iso(), now or utc_now_iso()),
+            f" AND origin_until > COALESCE(?, {self.db.now_sql})"
+            f" AND (until IS NULL OR until > COALESCE(?, {self.db.now_sql}))",
+            (origin, broadcast_id, now, now),
         )
         if not rows:
             return None
@@ -439,16 +442,16 @@ class ModerationStore:
         """Active restrictions that apply in `broadcast_id` (its own and everywhere-bans)."""
         rows = await self._fetch(
             f"SELECT {_RESTRICTION_COLUMNS} FROM chat_restrictions WHERE lifted_at IS NULL"
-            " AND (broadcast_id IS NULL OR broadcast_id = ?) AND (until IS NULL OR until > ?)"
-            " ORDER BY id",
-            (broadcast_id, utc_now_iso()),
+            " AND (broadcast_id IS NULL OR broadcast_id = ?)"
+            f" AND (until IS NULL OR until > {self.db.now_sql}) ORDER BY id",
+            (broadcast_id,),
         )
         return [Restriction(*r) for r in rows]
 
     async def lift(
         self, actor: Identity, broadcast_id: int, restriction_id: int, reason: str, reason_text: str
     ) -> tuple[Restriction, AuditEntry]:
-        now = utc_now_iso()
+        now = await now_text(self.db)
         async with self.db.transaction() as db:
             rows = await self._all(
                 db,
@@ -512,7 +515,7 @@ class ModerationStore:
     async def add_word(
         self, actor: Identity, word: str, folded: str
     ) -> tuple[BlockedWord, AuditEntry]:
-        now = utc_now_iso()
+        now = await now_text(self.db)
         async with self.db.transaction() as db:
             try:
                 rows = await self._all(
@@ -566,7 +569,7 @@ class ModerationStore:
 
         The weight counts each network block once (its heaviest reporter): many cookies
         from one place weigh what one of them does (`livechat.moderation.report_weight`)."""
-        now = utc_now_iso()
+        now = await now_text(self.db)
         async with self.db.transaction() as db:
             try:
                 await db.execute(
@@ -656,7 +659,7 @@ class ModerationStore:
     async def add_appeal(
         self, comment: Comment, author: Identity, text: str
     ) -> tuple[Appeal, AuditEntry]:
-        now = utc_now_iso()
+        now = await now_text(self.db)
         async with self.db.transaction() as db:
             status = await self._all(db, "SELECT status FROM comments WHERE id = ?", (comment.id,))
             if not status or status[0][0] != "removed":
@@ -687,7 +690,7 @@ class ModerationStore:
         self, actor: Identity, appeal_id: int, reinstate: bool, note: str
     ) -> tuple[Appeal, Change]:
         """Uphold the removal or reinstate the comment; log the outcome."""
-        now = utc_now_iso()
+        now = await now_text(self.db)
         outcome = "reinstated" if reinstate else "upheld"
         async with self.db.transaction() as db:
             rows = await self._all(

@@ -26,7 +26,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -596,13 +596,14 @@ class Moderator:
         comment = await self._comment(broadcast_id, body)
         self._not_staff(comment)
         reason, text = _reason(body)
+        now = await self.store.db.now()  # the database's clock: what `until` is compared with
         if kind == "timeout":
             minutes = _int(body, "minutes", 1, 1440)
             if minutes not in TIMEOUT_MINUTES:
                 raise ModerationError(
                     "bad_field", "minutes", f"`minutes` must be one of {TIMEOUT_MINUTES}"
                 )
-            until: str | None = (datetime.now(UTC) + timedelta(minutes=minutes)).isoformat(
+            until: str | None = (now + timedelta(minutes=minutes)).isoformat(
                 timespec="microseconds"
             )
             scope_id: int | None = broadcast_id
@@ -617,7 +618,7 @@ class Moderator:
         hours = self.config.restriction_origin_hours
         origin_until = None
         if hours > 0:
-            bound = datetime.now(UTC) + timedelta(hours=hours)
+            bound = now + timedelta(hours=hours)
             if until is not None:
                 bound = min(bound, datetime.fromisoformat(until))
             origin_until = bound.isoformat(timespec="microseconds")

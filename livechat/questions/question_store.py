@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from db import Database, Executor, Row, Transaction
+from db import Database, Executor, Row, Transaction, now_text
 from livechat.comment import Comment
 from livechat.identity import Identity
 from livechat.questions.questions import (
@@ -31,7 +31,7 @@ from livechat.questions.questions import (
     check_transition,
     require_answerer,
 )
-from livechat.store import CommentStore, comment_lock, utc_now_iso
+from livechat.store import CommentStore, comment_lock
 from livechat.text import CommentRejected
 
 _SELECT = (
@@ -249,13 +249,12 @@ class QuestionStore:
         The (question, voter) primary key makes a vote count once however many processes
         receive it at the same moment; the count changes in the same transaction.
         """
-        now = utc_now_iso()
         async with self.db.transaction() as db:
             if up:
                 count = await db.execute(
                     "INSERT INTO question_votes (comment_id, voter_key, voted_at) VALUES"
-                    " (?, ?, ?) ON CONFLICT (comment_id, voter_key) DO NOTHING",
-                    (question_id, voter_key, now),
+                    f" (?, ?, {self.db.now_sql}) ON CONFLICT (comment_id, voter_key) DO NOTHING",
+                    (question_id, voter_key),
                 )
             else:
                 count = await db.execute(
@@ -320,7 +319,7 @@ class QuestionStore:
 
         Raises `CommentRejected` (not_found, forbidden, bad_transition, no_change, …).
         """
-        now = utc_now_iso()
+        now = await now_text(self.db)
         async with self.db.transaction() as db:
             current = await self._current(db, question_id)
             check_transition(actor.role, current.status, target)
@@ -347,7 +346,7 @@ class QuestionStore:
         """Record an answer; with `live_client_id`, also post it as a chat comment (same
         transaction). Returns the question after and the new comment's id (None when
         written, or when this live answer was already stored: a retry changes nothing)."""
-        now = utc_now_iso()
+        now = await now_text(self.db)
         async with self.db.transaction(lock=comment_lock(broadcast_id)) as db:
             current = await self._current(db, question_id)
             require_answerer(actor.role)
@@ -402,9 +401,9 @@ class QuestionStore:
             count = await db.execute(
                 "INSERT INTO question_follows (session_key, comment_id, last_seen_status,"
                 " last_seen_event, followed_at) SELECT CAST(? AS TEXT), q.comment_id, q.status,"
-                f" {_LAST_EVENT}, CAST(? AS TEXT) FROM questions q WHERE q.comment_id = ?"
+                f" {_LAST_EVENT}, {self.db.now_sql} FROM questions q WHERE q.comment_id = ?"
                 " ON CONFLICT (session_key, comment_id) DO NOTHING",
-                (session_key, utc_now_iso(), question_id),
+                (session_key, question_id),
             )
         return count == 1
 

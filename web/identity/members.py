@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
-from db import Database, IntegrityError, Row
+from db import Database, IntegrityError, Row, now_text
 from web.identity.store import SESSION_CHECK_TIMEOUT
 
 
@@ -46,10 +45,6 @@ def _link(row: Row) -> Link:
     return Link(str(row[0]), row[1], row[2], str(row[3]))
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
 class MemberStore:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -67,7 +62,7 @@ class MemberStore:
     async def create(self, display_name: str, provider: str, subject_key: str) -> Member:
         """A new member with its first link, consented now. `LinkTaken` if the identity is
         linked already (two tabs finishing the same first sign-in)."""
-        now = _now()
+        now = await now_text(self._db)  # the database's clock, shared by every host
         try:
             async with self._db.transaction() as tx:
                 member_id = int(
@@ -100,8 +95,8 @@ class MemberStore:
         try:
             await self._db.execute(
                 "INSERT INTO provider_links (provider, subject_key, member_id, account_id,"
-                " linked_at) VALUES (?, ?, ?, ?, ?)",
-                (provider, subject_key, member_id, account_id, _now()),
+                f" linked_at) VALUES (?, ?, ?, ?, {self._db.now_sql})",
+                (provider, subject_key, member_id, account_id),
             )
             return
         except IntegrityError:

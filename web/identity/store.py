@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -106,15 +106,9 @@ class AccountStore:
                         raise AccountError("username", f"too easily confused with {taken!r}")
                 account_id = await tx.fetchval(
                     "INSERT INTO accounts (username, display_name, department, role,"
-                    " password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-                    (
-                        username,
-                        display_name,
-                        department.strip()[:60],
-                        role,
-                        hashed,
-                        datetime.now(UTC).isoformat(),
-                    ),
+                    f" password_hash, created_at) VALUES (?, ?, ?, ?, ?, {self._db.now_sql})"
+                    " RETURNING id",
+                    (username, display_name, department.strip()[:60], role, hashed),
                 )
         except UniqueViolation:
             raise AccountError("username", "already taken") from None
@@ -209,7 +203,7 @@ class AccountStore:
         """End staff session `sid` for every worker process: `session_live` says no
         from the moment this returns. The row is kept for `lifetime` (the longest its
         cookie could still be valid); rows past their time are pruned here."""
-        now = datetime.now(UTC)
+        now = await self._db.now()  # the database's clock: every host prunes by it
         async with self._db.transaction() as tx:
             await tx.execute(
                 "INSERT INTO revoked_sessions (sid, account_id, revoked_at, expires_at)"

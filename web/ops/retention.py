@@ -35,8 +35,9 @@ def cutoff(now: datetime, days: int) -> str:
 
 
 async def prune_once(ops: OpsStore, days: int, now: datetime | None = None) -> int:
-    """Delete what the retention allows now; return how many comments went."""
-    deleted = await ops.prune(cutoff(now or datetime.now(UTC), days))
+    """Delete what the retention allows now (by the database's clock, unless `now` is
+    given); return how many comments went."""
+    deleted = await ops.prune(cutoff(now or await ops.db.now(), days))
     log.info("retention: deleted %d comment(s) older than %d day(s)", deleted, days)
     return deleted
 

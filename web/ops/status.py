@@ -13,7 +13,7 @@ snapshots every worker of every host announces through the broker (`web.ops.metr
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -55,7 +55,7 @@ async def gather(request: Request) -> dict[str, Any]:
     """Everything the status page shows, as JSON-able data."""
     svc = services(request)
     store = ops(request)
-    now = datetime.now(UTC)
+    now = await store.db.now()  # the clock the comments were stamped with
     minute = await store.counts_since((now - timedelta(minutes=1)).isoformat())
     recent = await store.counts_since((now - ACTIVE_WINDOW).isoformat())
     held = await store.held_counts()

@@ -18,7 +18,6 @@ tied to it and are deleted with that person's data (`PushStore.forget`).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -113,7 +112,7 @@ async def list_reminders(request: Request) -> Response:
     if len(endpoint) > ENDPOINT_MAX:
         raise ApiError(400, "endpoint", f"at most {ENDPOINT_MAX} characters")
     sender = push_sender(request)
-    found = await sender.store.reminders(endpoint, datetime.now(UTC)) if endpoint else []
+    found = await sender.store.reminders(endpoint) if endpoint else []
     return JSONResponse(
         {
             "enabled": sender.enabled,
@@ -137,10 +136,8 @@ async def add_reminder(request: Request) -> Response:
     except SubscriptionError as exc:
         raise ApiError(400, exc.field, str(exc)) from None
     await _check_target(svc, kind, target)
-    now = datetime.now(UTC)
     store = push_sender(request).store
-    await store.remind(sub, session_key, request_locale(request), kind, target, now)
-    expires = now + store.lifetime
+    expires = await store.remind(sub, session_key, request_locale(request), kind, target)
     return JSONResponse(
         {
             "kind": kind,

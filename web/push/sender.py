@@ -17,7 +17,6 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import httpx
@@ -115,7 +114,7 @@ class PushSender:
             if time.monotonic() >= next_prune:
                 next_prune = time.monotonic() + PRUNE_EVERY
                 try:
-                    pruned = await self.store.prune(datetime.now(UTC))
+                    pruned = await self.store.prune()
                     if pruned:
                         log.info("deleted %d expired push subscription(s)", pruned)
                 except Exception:
@@ -132,7 +131,7 @@ class PushSender:
                 self._queue.task_done()
 
     async def _deliver(self, client: httpx.AsyncClient, reminder: Reminder) -> None:
-        recipients = await self.store.recipients(reminder.kind, reminder.target, datetime.now(UTC))
+        recipients = await self.store.recipients(reminder.kind, reminder.target)
         limit = asyncio.Semaphore(CONCURRENT_SENDS)
 
         async def one(sub: PushSubscription, locale: str) -> None:

@@ -4,7 +4,8 @@ migration 4).
 A subscription row is the browser's endpoint and keys, the session that made it (if any,
 so `forget` can delete it with the person's data), the language to write in, and an expiry
 that every new reminder pushes forward. Reminders belong to a subscription and go with it
-(`ON DELETE CASCADE`). Expired rows are never read and are pruned by `prune`.
+(`ON DELETE CASCADE`). Expired rows are never read and are pruned by `prune`. `now`
+defaults to the database's clock (`Database.now`), so every host agrees on what expired.
 """
 
 from __future__ import annotations
@@ -42,9 +43,11 @@ class PushStore:
         locale: str,
         kind: str,
         target: int,
-        now: datetime,
-    ) -> None:
-        """Store (or renew) `sub` and add one reminder to it. Idempotent."""
+        now: datetime | None = None,
+    ) -> datetime:
+        """Store (or renew) `sub` and add one reminder to it; return when it now expires.
+        Idempotent."""
+        now = now or await self._db.now()
         async with self._transaction() as db:
             await db.execute(
                 "INSERT INTO push_subscriptions (endpoint, p256dh, auth, session_key, locale,"
@@ -68,6 +71,7 @@ class PushStore:
                 " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (sub.endpoint, kind, target, _iso(now)),
             )
+        return now + self.lifetime
 
     async def cancel(self, endpoint: str, kind: str, target: int) -> bool:
         """Remove one reminder; a subscription left with none is deleted too."""
@@ -83,23 +87,25 @@ class PushStore:
             )
             return removed > 0
 
-    async def reminders(self, endpoint: str, now: datetime) -> list[tuple[str, int]]:
+    async def reminders(self, endpoint: str, now: datetime | None = None) -> list[tuple[str, int]]:
         """(kind, target) of every reminder of a live subscription, oldest first."""
         rows = await self._db.fetch(
             "SELECT r.kind, r.target FROM push_reminders r JOIN push_subscriptions s"
             " ON s.endpoint = r.endpoint WHERE r.endpoint = ? AND s.expires_at > ?"
             " ORDER BY r.created_at, r.kind, r.target",
-            (endpoint, _iso(now)),
+            (endpoint, _iso(now or await self._db.now())),
         )
         return [(str(row[0]), int(row[1])) for row in rows]
 
-    async def recipients(self, kind: str, target: int, now: datetime) -> list[Recipient]:
+    async def recipients(
+        self, kind: str, target: int, now: datetime | None = None
+    ) -> list[Recipient]:
         """The unexpired subscriptions that asked for this reminder."""
         rows = await self._db.fetch(
             "SELECT s.endpoint, s.p256dh, s.auth, s.locale FROM push_reminders r"
             " JOIN push_subscriptions s ON s.endpoint = r.endpoint"
             " WHERE r.kind = ? AND r.target = ? AND s.expires_at > ?",
-            (kind, target, _iso(now)),
+            (kind, target, _iso(now or await self._db.now())),
         )
         return [Recipient(PushSubscription(row[0], row[1], row[2]), row[3]) for row in rows]
 
@@ -125,10 +131,11 @@ class PushStore:
                     (endpoint, endpoint),
                 )
 
-    async def prune(self, now: datetime) -> int:
+    async def prune(self, now: datetime | None = None) -> int:
         """Delete expired subscriptions (their reminders go with them); return how many."""
         return await self._db.execute(
-            "DELETE FROM push_subscriptions WHERE expires_at <= ?", (_iso(now),)
+            "DELETE FROM push_subscriptions WHERE expires_at <= ?",
+            (_iso(now or await self._db.now()),),
         )
 
     async def forget(self, session_key: str) -> int:

@@ -7,7 +7,6 @@ cookie is stored, and no third party is told anything.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from starlette.requests import HTTPConnection
 
@@ -39,13 +38,13 @@ class ShareClickStore:
         self._db = db
 
     async def record(self, kind: str, target: str, network: str) -> None:
-        now = datetime.now(UTC).isoformat(timespec="seconds")
+        now = self._db.now_sql  # the database's clock, the same for every host
         await self._db.execute(
             "INSERT INTO share_clicks (kind, target, network, clicks, first_at, last_at)"
-            " VALUES (?, ?, ?, 1, ?, ?)"
+            f" VALUES (?, ?, ?, 1, {now}, {now})"
             " ON CONFLICT (kind, target, network)"
             " DO UPDATE SET clicks = share_clicks.clicks + 1, last_at = excluded.last_at",
-            (kind, target, network, now, now),
+            (kind, target, network),
         )
 
     async def counts(self, limit: int = 500) -> list[ShareCount]:
