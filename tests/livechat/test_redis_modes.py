@@ -182,3 +182,19 @@ async def test_sentinel_failover_resyncs_and_carries_on() -> None:
             await until_delivered(one, sub, b"after")
     finally:
         await asyncio.to_thread(sentinel.stop)
+
+
+async def test_a_sentinel_and_master_with_passwords_of_their_own() -> None:
+    """The master's password comes from the URL's user part, the Sentinel's from
+    `?sentinel_password=`: both servers refuse a client without theirs."""
+    sentinel = RedisSentinel(password="m@ster+pw", sentinel_password="s&pw")
+    await asyncio.to_thread(sentinel.start)
+    try:
+        assert b"NOAUTH" in _ask(sentinel.port, "SENTINEL", "MASTERS")
+        assert b"NOAUTH" in _ask(sentinel.master.port, "PING")
+        async with connected(sentinel.url) as one, connected(sentinel.url) as two:
+            async with two.subscribe("live-seoul:broadcast:42") as sub:
+                await until_delivered(one, sub, b"hello")
+            assert await one.take([Bucket("test:auth", 1, 0.001)]) == [0.0]
+    finally:
+        await asyncio.to_thread(sentinel.stop)
