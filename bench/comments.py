@@ -3,6 +3,8 @@
     python3 -m bench.comments                       # the peer comparison (about 8 minutes)
     python3 -m bench.comments --systems hub --loads 2000x100 --idle 10000
     python3 -m bench.comments --systems hub --workers 1,2 --loads 5000x100
+    python3 -m bench.comments --systems hub --hosts sqlite,1,2 \
+        --database-url postgresql://postgres:postgres@127.0.0.1:5432/postgres
 
 For each load (viewers × comments per second) and each system (`hub`: this project as
 `live-seoul serve`; `naive`: the tutorial baseline in `bench/naive_app.py`; the peers
@@ -15,6 +17,12 @@ latency p50/p99 (timed viewers), and server CPU-seconds per million deliveries
 (`/proc/<pid>/stat` of the server and its workers, over the posting window). `--idle N`
 also measures resident memory per idle connection (RSS growth with N idle viewers / N).
 The table at the end puts every system beside the others, one row per load.
+
+`--hosts` runs the hub as separate hosts (`bench.systems.Hosts`): N `live-seoul serve`
+processes, each with its own working directory and port, sharing only a fresh schema of
+the PostgreSQL database `--database-url` names (dropped after each run), the run's Redis
+and `SECRET_KEY`. Viewers and posters are spread over the hosts round robin, so latency is
+measured across hosts; the CPU figure is every host's processes (not PostgreSQL's).
 """
 
 from __future__ import annotations
@@ -23,10 +31,12 @@ import argparse
 import asyncio
 import contextlib
 import multiprocessing
+import os
 import random
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +45,17 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from bench.systems import ALL, DIALECTS, Dialect, Server, cpu_seconds, raise_fd_limit, rss_bytes
+from bench.systems import (
+    ALL,
+    DIALECTS,
+    Dialect,
+    Hosts,
+    Server,
+    cpu_seconds,
+    is_postgres,
+    raise_fd_limit,
+    rss_bytes,
+)
 from tests.support import RedisServer
 
 TEXT = "벤치마크 댓글 {n} — 교통정책 질문입니다"
@@ -170,39 +190,50 @@ async def poster(
         reader.cancel()
 
 
+Target = tuple[str, str]  # a host's WebSocket URL and its origin
+
+
+def targets(servers: list[Server]) -> list[Target]:
+    return [(server.ws, server.base) for server in servers]
+
+
 async def connect_viewers(
-    url: str,
-    origin: str,
+    hosts: list[Target],
     kind: str,
     n: int,
     tally: Tally,
     stop: asyncio.Event,
     timed: bool = False,
     parallel: int = 200,
+    first: int = 0,
 ) -> list[asyncio.Task[None]]:
+    """`n` viewers, spread round robin over `hosts` (viewer `first` + i goes to host
+    (`first` + i) mod the number of hosts)."""
     tasks = []
     sem = asyncio.Semaphore(parallel)
 
-    async def one() -> None:
+    async def one(i: int) -> None:
+        url, origin = hosts[(first + i) % len(hosts)]
         ready = asyncio.Event()
         async with sem:
             task = asyncio.create_task(viewer(url, origin, kind, tally, ready, stop, timed))
             tasks.append(task)
             await ready.wait()
 
-    await asyncio.gather(*(one() for _ in range(n)))
+    await asyncio.gather(*(one(i) for i in range(n)))
     return tasks
 
 
 def counting_viewers(
-    url: str, origin: str, kind: str, n: int, ready: Any, stop: Any, out: Any
+    hosts: list[Target], kind: str, n: int, first: int, ready: Any, stop: Any, out: Any
 ) -> None:
-    """A helper process: `n` untimed viewers; puts the items they received into `out`."""
+    """A helper process: `n` untimed viewers (round robin over `hosts` from viewer number
+    `first`); puts the items they received into `out`."""
     raise_fd_limit()
 
     async def run() -> int:
         tally, done = Tally(), asyncio.Event()
-        tasks = await connect_viewers(url, origin, kind, n, tally, done, parallel=100)
+        tasks = await connect_viewers(hosts, kind, n, tally, done, parallel=100, first=first)
         ready.set()
         while not stop.is_set():
             await asyncio.sleep(0.1)
@@ -214,33 +245,42 @@ def counting_viewers(
 
 
 async def load_run(
-    server: Server, viewers: int, rate: float, seconds: float, posters: int = 5, helpers: int = 2
+    servers: list[Server],
+    viewers: int,
+    rate: float,
+    seconds: float,
+    posters: int = 5,
+    helpers: int = 2,
 ) -> dict[str, float]:
     """Most viewers live in `helpers` other processes (the client must not be the
-    bottleneck); one in twenty lives here and times every comment it receives."""
+    bottleneck); one in twenty lives here and times every comment it receives. With
+    several `servers` (hosts of one system), viewers and posters are spread over them
+    round robin, so most comments reach most viewers through another host."""
     tally = Tally()
     stop = asyncio.Event()
     timed_n = max(1, viewers // 20)
+    kind, hosts = servers[0].kind, targets(servers)
     # One viewer first, alone: broadcaster's `subscribe` keeps only one of several
     # concurrent first subscribers of a channel (each sets the set while Redis answers).
-    first = await connect_viewers(server.ws, server.base, server.kind, 1, tally, stop, timed=True)
+    first = await connect_viewers(hosts, kind, 1, tally, stop, timed=True)
     await asyncio.sleep(0.5)
     ctx = multiprocessing.get_context("spawn")
     mp_stop, out = ctx.Event(), ctx.Queue()
     readies, procs = [], []
+    start = timed_n
     for i in range(helpers):
         share = (viewers - timed_n) // helpers + (1 if i < (viewers - timed_n) % helpers else 0)
         ready = ctx.Event()
         proc = ctx.Process(
-            target=counting_viewers,
-            args=(server.ws, server.base, server.kind, share, ready, mp_stop, out),
+            target=counting_viewers, args=(hosts, kind, share, start, ready, mp_stop, out)
         )
         proc.start()
+        start += share
         readies.append(ready)
         procs.append(proc)
     try:
         return await _measure(
-            server,
+            servers,
             viewers,
             rate,
             seconds,
@@ -263,7 +303,7 @@ async def load_run(
 
 
 async def _measure(
-    server: Server,
+    servers: list[Server],
     viewers: int,
     rate: float,
     seconds: float,
@@ -277,19 +317,24 @@ async def _measure(
     mp_stop: Any,
     out: Any,
 ) -> dict[str, float]:
+    kind = servers[0].kind
     tasks = first + await connect_viewers(
-        server.ws, server.base, server.kind, timed_n - 1, tally, stop, timed=True
+        targets(servers), kind, timed_n - 1, tally, stop, timed=True, first=1
     )
     for ready in readies:
         await asyncio.to_thread(ready.wait, 300)
+    by_poster = [servers[i % len(servers)] for i in range(posters)]
     cookies = [""] * posters
-    if server.kind == "hub":
-        cookies = [await guest_cookie(server.base, i) for i in range(posters)]
+    if kind == "hub":
+        cookies = [await guest_cookie(by_poster[i].base, i) for i in range(posters)]
     await asyncio.sleep(1.0)  # let presence settle before measuring
-    pids = server.pids()
+    pids = [pid for server in servers for pid in server.pids()]
     cpu0, t0 = cpu_seconds(pids), time.monotonic()
     await asyncio.gather(
-        *(poster(server, cookies[i], rate / posters, seconds, tally, i) for i in range(posters))
+        *(
+            poster(by_poster[i], cookies[i], rate / posters, seconds, tally, i)
+            for i in range(posters)
+        )
     )
     expected_timed = len(tally.sent_at) * timed_n
     deadline = time.monotonic() + 10
@@ -307,11 +352,12 @@ async def _measure(
     expected = len(tally.sent_at) * viewers
     lat = sorted(tally.latencies) or [float("nan")]
     slow = 0.0
-    if server.kind == "hub":  # viewers the hub closed as too slow (4008) do not come back
+    for server in servers if kind == "hub" else []:
+        # viewers the hub closed as too slow (4008) do not come back
         with contextlib.suppress(httpx.HTTPError):
             async with httpx.AsyncClient(base_url=server.base) as http:
                 text = (await http.get("/metrics", timeout=10)).text
-            slow = sum(
+            slow += sum(
                 float(line.rsplit(" ", 1)[1])
                 for line in text.splitlines()
                 if line.startswith("live_seoul_slow_client_disconnects_total{")
@@ -329,10 +375,11 @@ async def _measure(
     }
 
 
-async def idle_memory(server: Server, n: int) -> float:
-    """RSS growth per connection with `n` idle viewers (server and its workers)."""
+async def idle_memory(servers: list[Server], n: int) -> float:
+    """RSS growth per connection with `n` idle viewers (servers and their workers)."""
     await asyncio.sleep(1.0)
-    base = rss_bytes(server.pids())
+    pids = [pid for server in servers for pid in server.pids()]
+    base = rss_bytes(pids)
     stop = asyncio.Event()
     ctx = multiprocessing.get_context("spawn")
     mp_stop, out = ctx.Event(), ctx.Queue()
@@ -341,7 +388,15 @@ async def idle_memory(server: Server, n: int) -> float:
         ready = ctx.Event()
         proc = ctx.Process(
             target=counting_viewers,
-            args=(server.ws, server.base, server.kind, n // 2 + (i < n % 2), ready, mp_stop, out),
+            args=(
+                targets(servers),
+                servers[0].kind,
+                n // 2 + (i < n % 2),
+                i * (n // 2),
+                ready,
+                mp_stop,
+                out,
+            ),
         )
         proc.start()
         procs.append(proc)
@@ -349,7 +404,7 @@ async def idle_memory(server: Server, n: int) -> float:
     for ready in readies:
         await asyncio.to_thread(ready.wait, 600)
     await asyncio.sleep(2.0)
-    per = (rss_bytes(server.pids()) - base) / n
+    per = (rss_bytes([pid for server in servers for pid in server.pids()]) - base) / n
     stop.set()
     mp_stop.set()
     for _ in procs:
@@ -399,6 +454,54 @@ def table(
     )
 
 
+@dataclass(frozen=True)
+class Run:
+    """One column of the table: a system with its worker count; for the hub as hosts
+    (`--hosts`), their number and database (empty: SQLite)."""
+
+    kind: str
+    workers: int = 1
+    hosts: int = 0  # 0: one server, as without --hosts
+    database_url: str = ""
+
+    @property
+    def name(self) -> str:
+        if not self.hosts:  # "hub" with --workers 1,2 is two columns: hub and hub×2
+            return self.kind if self.workers == 1 else f"{self.kind}×{self.workers}"
+        engine = "PostgreSQL" if is_postgres(self.database_url) else "SQLite"
+        name = f"{self.kind}, {self.hosts} host{'s' if self.hosts > 1 else ''} on {engine}"
+        return name + (f", --workers {self.workers}" if self.workers > 1 else "")
+
+    def start(self, redis_url: str, tmp: Path) -> tuple[list[Server], Callable[[], None]]:
+        """Start the column's servers: (them, how to stop them)."""
+        if not self.hosts:
+            server = Server(self.kind, redis_url, tmp, workers=self.workers)
+            return [server], server.stop
+        hosts = Hosts(redis_url, tmp, self.hosts, self.database_url, self.workers)
+        return hosts.servers, hosts.stop
+
+
+def plan(args: argparse.Namespace) -> list[Run]:
+    """The columns: every system; the hub once per worker count and, with `--hosts`, per
+    host count (`sqlite`: one host on its own SQLite file; N: N hosts on
+    `--database-url`)."""
+    workers = [int(w) for w in str(args.workers).split(",")]
+    hosts = [h.strip() for h in args.hosts.split(",") if h.strip()]
+    runs = []
+    for kind in (s.strip() for s in args.systems.split(",") if s.strip()):
+        if kind != "hub":
+            runs.append(Run(kind))
+        elif not hosts:
+            runs.extend(Run(kind, w) for w in workers)
+        else:
+            for h in hosts:
+                if h != "sqlite" and not is_postgres(args.database_url):
+                    raise SystemExit(f"--hosts {h}: needs --database-url postgresql://…")
+                url = "" if h == "sqlite" else args.database_url
+                runs.extend(Run(kind, w, 1 if h == "sqlite" else int(h), url) for w in workers)
+    return runs
+
+
 def parse_load(text: str) -> tuple[int, float]:
     viewers, rate = text.lower().split("x")
     return int(viewers), float(rate)
@@ -409,28 +512,22 @@ async def main(args: argparse.Namespace) -> None:
     redis = RedisServer()
     redis.start()
     tmp = Path(tempfile.mkdtemp(prefix="ls-bench-"))
-    # "hub" with --workers 1,2 is two columns: hub (one process) and hub×2
-    worker_counts = [int(w) for w in str(args.workers).split(",")]
-    runs = [
-        (kind, w)
-        for kind in (s.strip() for s in args.systems.split(",") if s.strip())
-        for w in (worker_counts if kind == "hub" else [1])
-    ]
-    systems = [kind if w == 1 else f"{kind}×{w}" for kind, w in runs]
+    runs = plan(args)
+    systems = [run.name for run in runs]
     loads = [parse_load(x) for x in args.loads.split(",") if x.strip()]
     results: dict[tuple[str, int, float], dict[str, float] | str] = {}
     try:
         for viewers, rate in loads:
-            for (kind, workers), name in zip(runs, systems, strict=True):
+            for run, name in zip(runs, systems, strict=True):
                 try:
-                    server = Server(kind, redis.url, tmp, workers=workers)
+                    servers, stop = run.start(redis.url, tmp)
                 except Exception as exc:  # a peer that cannot start is reported, not fatal
                     print(f"{name:>11}: could not start: {exc}", flush=True)
                     results[(name, viewers, rate)] = "did not start"
                     continue
                 try:
                     async with asyncio.timeout(args.run_timeout):
-                        res = await load_run(server, viewers, rate, args.seconds)
+                        res = await load_run(servers, viewers, rate, args.seconds)
                     results[(name, viewers, rate)] = res
                     show(name, res)
                 except TimeoutError:
@@ -443,21 +540,19 @@ async def main(args: argparse.Namespace) -> None:
                     print(f"{name:>11}: {viewers} × {rate:g}: failed: {exc!r}", flush=True)
                     results[(name, viewers, rate)] = "client dropped"
                 finally:
-                    server.stop()
+                    stop()
         if args.idle:
-            for (kind, workers), name in list(zip(runs, systems, strict=True))[
-                : None if args.idle_all else 1
-            ]:
-                server = Server(kind, redis.url, tmp, workers=workers)
+            for run, name in list(zip(runs, systems, strict=True))[: None if args.idle_all else 1]:
+                servers, stop = run.start(redis.url, tmp)
                 try:
-                    per = await idle_memory(server, args.idle)
+                    per = await idle_memory(servers, args.idle)
                     print(
                         f"{name:>11}: idle: {args.idle} viewers: {per / 1024:.1f} KiB per "
                         "connection",
                         flush=True,
                     )
                 finally:
-                    server.stop()
+                    stop()
         table(loads, systems, results)
     finally:
         redis.stop()
@@ -478,6 +573,20 @@ if __name__ == "__main__":
     p.add_argument("--seconds", type=float, default=10.0, help="posting time per run")
     p.add_argument(
         "--workers", default="1", help="worker processes of the hub; 1,2 runs both side by side"
+    )
+    p.add_argument(
+        "--hosts",
+        default="",
+        help="run the hub as separate hosts, one column per item: N hosts (live-seoul serve\n"
+        "processes with their own directory and port) sharing one fresh schema of\n"
+        "--database-url (PostgreSQL), or `sqlite` (one host on its own file); e.g.\n"
+        "sqlite,1,2. Viewers and posters are spread over the hosts round robin.",
+    )
+    p.add_argument(
+        "--database-url",
+        default=os.environ.get("DATABASE_URL", ""),
+        help="the PostgreSQL database --hosts share (default: $DATABASE_URL); a schema\n"
+        "is created per run and dropped after",
     )
     p.add_argument("--idle", type=int, default=0, help="idle viewers for the memory figure")
     p.add_argument("--idle-all", action="store_true", help="idle memory of every system")

@@ -2,7 +2,9 @@
 
 * `hub`: this project, run as `live-seoul serve` (`--workers N`), with Redis; on a SQLite
   file of its own, or, when `DATABASE_URL` names PostgreSQL, on a fresh schema of that
-  database per run (dropped when the run stops).
+  database per run (dropped when the run stops). `Hosts` runs it as several hosts: separate
+  `live-seoul serve` processes, each with its own working directory, data folder and port,
+  sharing only one fresh PostgreSQL schema, the run's Redis and `SECRET_KEY`.
 * `naive`: `bench/naive_app.py`, the tutorial design (one subscription and one send per
   connection), the project's own baseline.
 * `broadcaster`, `socketio`, `node`: the peers in `../shared/peers/` (see its README):
@@ -27,6 +29,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -265,8 +268,15 @@ class Server:
         workers: int = 1,
         extra_env: dict[str, str] | None = None,
         default_admission: bool = False,
+        database_url: str | None = None,
+        cwd: Path = ROOT,
     ) -> None:
+        """`database_url`: a database another owner seeded and drops (`Hosts`); empty: a
+        SQLite file of its own; None: that, or its own schema of `$DATABASE_URL` when that
+        names PostgreSQL.
+        `cwd`: the process's working directory (the project stays importable)."""
         self.kind = kind
+        self.cwd = cwd
         self.dialect = DIALECTS[kind]
         self.port = free_port()
         self.workers = workers
@@ -310,8 +320,17 @@ class Server:
             "--ws-per-message-deflate",
             "false",
         ]
+        if cwd != ROOT:
+            env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
         self.schema = ""
-        if kind == "hub" and is_postgres(os.environ.get("DATABASE_URL", "")):
+        if kind == "hub" and database_url:
+            env["DATABASE_URL"] = database_url
+            env["DATA_DIR"] = str(cwd / "data")
+        elif (
+            kind == "hub"
+            and database_url is None
+            and is_postgres(os.environ.get("DATABASE_URL", ""))
+        ):
             env["DATABASE_URL"], self.schema = _run(seed_postgres(os.environ["DATABASE_URL"]))
             env["DATA_DIR"] = str(tmp / f"data-{self.port}")
         elif kind == "hub":
@@ -350,7 +369,7 @@ class Server:
         self.proc = self._spawn()
 
     def _spawn(self) -> subprocess.Popen[bytes]:
-        proc = subprocess.Popen(self.cmd, cwd=ROOT, env=self.env, preexec_fn=raise_fd_limit)
+        proc = subprocess.Popen(self.cmd, cwd=self.cwd, env=self.env, preexec_fn=raise_fd_limit)
         self.proc = proc
         wait_for(self._ready, timeout=60, what=f"{self.kind} server")
         return proc
@@ -392,3 +411,45 @@ class Server:
             _run(
                 _execute(os.environ["DATABASE_URL"], f"DROP SCHEMA IF EXISTS {self.schema} CASCADE")
             )
+
+
+class Hosts:
+    """The hub as `count` hosts: separate `live-seoul serve` processes (`workers` each),
+    each with its own working directory, data folder and port. On PostgreSQL
+    (`database_url`) they share one fresh schema of that database, seeded once and dropped
+    by `stop`; on SQLite (`database_url` empty) there is one host with its own file (a
+    SQLite file is not shared between hosts). All share `redis_url` and `SECRET_KEY`."""
+
+    def __init__(
+        self, redis_url: str, tmp: Path, count: int, database_url: str = "", workers: int = 1
+    ) -> None:
+        if count < 1 or (count > 1 and not is_postgres(database_url)):
+            raise ValueError(f"{count} hosts need a PostgreSQL database (hosts share it)")
+        self.kind = "hub"
+        self.dialect = DIALECTS["hub"]
+        self.database_url = database_url
+        self.schema = ""
+        shared = ""
+        if is_postgres(database_url):
+            shared, self.schema = _run(seed_postgres(database_url))
+        self.servers: list[Server] = []
+        try:
+            for _ in range(count):
+                cwd = Path(tempfile.mkdtemp(prefix="host-", dir=tmp))
+                self.servers.append(
+                    Server("hub", redis_url, tmp, workers, database_url=shared, cwd=cwd)
+                )
+        except BaseException:
+            self.stop()
+            raise
+
+    def pids(self) -> list[int]:
+        """Every host's processes (their CPU is the servers' CPU; PostgreSQL's is not)."""
+        return [pid for server in self.servers for pid in server.pids()]
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()
+        if self.schema:
+            _run(_execute(self.database_url, f"DROP SCHEMA IF EXISTS {self.schema} CASCADE"))
+            self.schema = ""

@@ -5,7 +5,10 @@ Each package owns its tables and two tuples of migrations, `MIGRATIONS` (SQLite)
 dependency order (replay refers to schedule). Each migration runs in one transaction
 together with its `schema_migrations` row, so a failure leaves the database at the previous
 number. Several processes or hosts starting at once apply each migration once: SQLite's
-`BEGIN IMMEDIATE`, PostgreSQL's advisory lock.
+`BEGIN IMMEDIATE`; on PostgreSQL a transaction-scoped advisory lock taken in each
+migration's transaction (safe through PgBouncer in transaction mode). A PostgreSQL
+migration must therefore be able to run inside a transaction: one that cannot (`CREATE
+INDEX CONCURRENTLY`, `VACUUM`) is refused with `MigrationError` and nothing is recorded.
 """
 
 from __future__ import annotations
@@ -119,9 +122,19 @@ async def check_postgres(conn: asyncpg.Connection) -> None:
         )
 
 
+MIGRATION_LOCK = lock_id("schema_migrations")
+
+
 async def migrate_postgres(
     dsn: str, packages: Sequence[PackageMigrations]
 ) -> list[tuple[str, int]]:
+    """Each pending migration in a transaction of its own that first takes the
+    transaction-scoped advisory lock `MIGRATION_LOCK`, then checks `schema_migrations`
+    again (read committed: it sees what a host that held the lock before committed), then
+    applies the migration with its row. Several hosts starting at once therefore apply each
+    migration once, and no lock outlives its transaction: the connection may go through
+    PgBouncer in transaction mode. A migration that cannot run inside a transaction
+    (`CREATE INDEX CONCURRENTLY`, `VACUUM`, …) is refused with `MigrationError`."""
     try:
         conn = await asyncpg.connect(dsn)
     except (OSError, asyncpg.PostgresError) as error:
@@ -129,30 +142,51 @@ async def migrate_postgres(
     applied: list[tuple[str, int]] = []
     try:
         await check_postgres(conn)
-        await conn.execute("SELECT pg_advisory_lock($1)", lock_id("schema_migrations"))
-        try:
+        for entry in packages:
+            if len(entry.postgresql) < 1 and entry.sqlite:
+                raise MigrationError(f"{entry.package} has no PostgreSQL migrations")
+        async with conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
             await conn.execute(SCHEMA_MIGRATIONS_POSTGRES)
-            for entry in packages:
-                if len(entry.postgresql) < 1 and entry.sqlite:
-                    raise MigrationError(f"{entry.package} has no PostgreSQL migrations")
-                for number, sql in enumerate(entry.postgresql, start=1):
-                    async with conn.transaction():
-                        done = await conn.fetchval(
-                            "SELECT 1 FROM schema_migrations WHERE package = $1 AND number = $2",
-                            entry.package,
-                            number,
-                        )
-                        if done:
-                            continue
-                        await conn.execute(sql)
-                        await conn.execute(
-                            "INSERT INTO schema_migrations (package, number) VALUES ($1, $2)",
-                            entry.package,
-                            number,
-                        )
+            done = {
+                (row["package"], row["number"])
+                for row in await conn.fetch("SELECT package, number FROM schema_migrations")
+            }
+        for entry in packages:
+            for number, sql in enumerate(entry.postgresql, start=1):
+                if (entry.package, number) not in done and await _apply(
+                    conn, entry.package, number, sql
+                ):
                     applied.append((entry.package, number))
-        finally:
-            await conn.execute("SELECT pg_advisory_unlock($1)", lock_id("schema_migrations"))
     finally:
         await conn.close()
     return applied
+
+
+async def _apply(conn: asyncpg.Connection, package: str, number: int, sql: str) -> bool:
+    """Apply one migration under the lock unless another host has meanwhile; whether
+    this call applied it."""
+    try:
+        async with conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
+            if await conn.fetchval(
+                "SELECT 1 FROM schema_migrations WHERE package = $1 AND number = $2",
+                package,
+                number,
+            ):
+                return False
+            await conn.execute(sql)
+            await conn.execute(
+                "INSERT INTO schema_migrations (package, number) VALUES ($1, $2)",
+                package,
+                number,
+            )
+    except asyncpg.ActiveSQLTransactionError as error:
+        raise MigrationError(
+            f"PostgreSQL migration {package} {number:04d} cannot run inside a transaction"
+            f" ({error}). Migrations run in a transaction under a transaction-scoped lock,"
+            " so that each is applied once by one host: use the plain statement (e.g."
+            " CREATE INDEX IF NOT EXISTS), and build a large index beforehand by hand with"
+            " CREATE INDEX CONCURRENTLY IF NOT EXISTS under the same name (docs/deploy.md)"
+        ) from error
+    return True

@@ -128,7 +128,7 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     """What the pool runs when a connection comes back: nothing. asyncpg's default costs a
     round trip per statement (`RESET ALL`, `UNLISTEN *`, unlock all …) for state this
     layer never leaves behind: transactions always end, no LISTEN, no session SET, and
-    `session_lock` unlocks what it took."""
+    every advisory lock is transaction-scoped."""
     del conn
 
 
@@ -246,16 +246,14 @@ class PostgresDatabase(_Statements):
                 raise translate_error(error) from error
 
     @contextlib.asynccontextmanager
-    async def session_lock(self, key: str) -> AsyncIterator[bool]:
-        """Hold a session advisory lock while the block runs if no other host holds it;
-        yields whether this process got it (run-once jobs: the holder runs, others skip)."""
-        async with self._pool.acquire() as conn:
-            got = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", lock_id(key)))
-            try:
-                yield got
-            finally:
-                if got:
-                    await conn.execute("SELECT pg_advisory_unlock($1)", lock_id(key))
+    async def try_lock(self, key: str) -> AsyncIterator[bool]:
+        """Hold an advisory lock on `key` while the block runs if no other process or host
+        holds it; yields whether this process got it (the holder runs, others skip). The
+        lock is transaction-scoped, in a transaction kept open on one pooled connection
+        until the block ends, so it is safe through PgBouncer in transaction mode (a
+        session lock would stay on a server connection another client gets next)."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            yield bool(await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", lock_id(key)))
 
     def lease(self, name: str) -> Lease:
         lease = AdvisoryLease(self._pool, name)

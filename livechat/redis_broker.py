@@ -336,14 +336,10 @@ def redis_client(topology: redis_topology.RedisTopology) -> Any:
         return aioredis.from_url(topology.url, **options)
     if topology.kind == "sentinel":
         sentinel = Sentinel(  # type: ignore[no-untyped-call]
-            list(topology.nodes), socket_connect_timeout=redis_topology.CONNECT_TIMEOUT
+            list(topology.nodes), sentinel_kwargs=topology.sentinel_options()
         )
         master = sentinel.master_for(
-            topology.service,
-            db=topology.db,
-            username=topology.username,
-            password=topology.password,
-            **options,
+            topology.service, db=topology.db, **topology.client_options(), **options
         )
         # The master's client does not close the Sentinels' own connections.
         master.live_seoul_sentinels = sentinel.sentinels
@@ -351,6 +347,5 @@ def redis_client(topology: redis_topology.RedisTopology) -> Any:
     return RedisCluster(
         startup_nodes=[ClusterNode(h, p) for h, p in topology.nodes],
         socket_connect_timeout=redis_topology.CONNECT_TIMEOUT,
-        username=topology.username,
-        password=topology.password,
+        **topology.client_options(),
     )

@@ -18,6 +18,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 
@@ -80,9 +81,11 @@ def wait_for(predicate: object, timeout: float = TIMEOUT, what: str = "condition
 
 
 class RedisServer:
-    """A private redis-server on a free port; `stop()`/`start()` simulate outages."""
+    """A private redis-server on a free port; `stop()`/`start()` simulate outages.
+    With a `password` it requires it (and uses it as a replica towards its master)."""
 
-    def __init__(self) -> None:
+    def __init__(self, password: str = "") -> None:
+        self.password = password
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix="ls-redis-")
         self.proc: subprocess.Popen[bytes] | None = None
@@ -110,17 +113,21 @@ class RedisServer:
                 self.dir,
                 "--protected-mode",
                 "no",
+                *self._auth(),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         wait_for(self._ready, what=f"redis on {self.port}")
 
+    def _auth(self) -> list[str]:
+        if not self.password:
+            return []
+        return ["--requirepass", self.password, "--masterauth", self.password]
+
     def _ready(self) -> bool:
         try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as s:
-                s.sendall(b"PING\r\n")
-                return s.recv(16).startswith(b"+PONG")
+            return self.command("PING").startswith(b"+PONG")
         except OSError:
             return False
 
@@ -131,14 +138,24 @@ class RedisServer:
             self.proc = None
 
     def command(self, *args: str) -> bytes:
-        """Send one command, return the raw reply (for DEBUG SLEEP and the like)."""
-        parts = [f"*{len(args)}\r\n".encode()]
-        for a in args:
-            b = a.encode()
-            parts.append(b"$%d\r\n%s\r\n" % (len(b), b))
+        """Send one command (after AUTH, with a password), return the raw reply (for
+        DEBUG SLEEP and the like)."""
         with socket.create_connection(("127.0.0.1", self.port), timeout=TIMEOUT) as s:
-            s.sendall(b"".join(parts))
+            if self.password:
+                s.sendall(_command("AUTH", self.password))
+                if not s.recv(64).startswith(b"+OK"):
+                    raise OSError(f"redis on {self.port} refused the password")
+            s.sendall(_command(*args))
             return s.recv(65536)
+
+
+def _command(*args: str) -> bytes:
+    """`args` as one RESP command."""
+    parts = [f"*{len(args)}\r\n".encode()]
+    for a in args:
+        b = a.encode()
+        parts.append(b"$%d\r\n%s\r\n" % (len(b), b))
+    return b"".join(parts)
 
 
 def _redis_exe(name: str = "redis-server") -> str:
@@ -148,10 +165,10 @@ def _redis_exe(name: str = "redis-server") -> str:
     return exe
 
 
-def _ask(port: int, *args: str) -> bytes:
+def _ask(port: int, *args: str, password: str = "") -> bytes:
     """One command to the Redis (or Sentinel) on `port`; its raw reply."""
     probe = RedisServer.__new__(RedisServer)
-    probe.port = port
+    probe.port, probe.password = port, password
     return probe.command(*args)
 
 
@@ -237,19 +254,26 @@ class RedisCluster:
 
 class RedisSentinel:
     """A master, its replica and one `redis-server --sentinel` watching them (quorum 1,
-    1 s to notice a master is down); `fail_over()` kills the master."""
+    1 s to notice a master is down); `fail_over()` kills the master. With `password` the
+    master and replica require it; with `sentinel_password` the Sentinel requires its own.
+    """
 
     SERVICE = "live-seoul"
 
-    def __init__(self) -> None:
-        self.master, self.replica = RedisServer(), RedisServer()
+    def __init__(self, password: str = "", sentinel_password: str = "") -> None:
+        self.password, self.sentinel_password = password, sentinel_password
+        self.master, self.replica = RedisServer(password), RedisServer(password)
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix="ls-sentinel-")
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        return f"redis+sentinel://127.0.0.1:{self.port}/{self.SERVICE}"
+        auth = f":{quote(self.password, safe='')}@" if self.password else ""
+        query = f"?sentinel_password={quote(self.sentinel_password, safe='')}"
+        return f"redis+sentinel://{auth}127.0.0.1:{self.port}/{self.SERVICE}" + query * bool(
+            self.sentinel_password
+        )
 
     def start(self) -> None:
         self.master.start()
@@ -265,6 +289,8 @@ class RedisSentinel:
             f"sentinel monitor {self.SERVICE} 127.0.0.1 {self.master.port} 1\n"
             f"sentinel down-after-milliseconds {self.SERVICE} 1000\n"
             f"sentinel failover-timeout {self.SERVICE} 5000\n"
+            + f"sentinel auth-pass {self.SERVICE} {self.password}\n" * bool(self.password)
+            + f"requirepass {self.sentinel_password}\n" * bool(self.sentinel_password)
         )
         self.proc = subprocess.Popen(
             [_redis_exe(), str(conf), "--sentinel"],
@@ -278,7 +304,13 @@ class RedisSentinel:
 
     def _master_reply(self) -> bytes:
         try:
-            return _ask(self.port, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", self.SERVICE)
+            return _ask(
+                self.port,
+                "SENTINEL",
+                "GET-MASTER-ADDR-BY-NAME",
+                self.SERVICE,
+                password=self.sentinel_password,
+            )
         except OSError:
             return b""
 
@@ -295,7 +327,7 @@ class RedisSentinel:
         )
 
     def flush(self) -> None:
-        _ask(self.master_port(), "FLUSHALL")
+        _ask(self.master_port(), "FLUSHALL", password=self.password)
 
     def stop(self) -> None:
         if self.proc is not None:

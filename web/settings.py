@@ -69,7 +69,9 @@ class Settings:
         "",
         "Redis for fan-out across processes, e.g. `redis://127.0.0.1:6379/0`; "
         "`redis+sentinel://host:port[,host:port]/service[/db]` for a Sentinel-watched "
-        "master; `redis+cluster://host:port[,host:port]` for a Redis Cluster (7 or later). "
+        "master; `redis+cluster://host:port[,host:port]` for a Redis Cluster (7 or later); "
+        "`rediss…` for TLS; the master's or nodes' password as `:password@`, the "
+        "Sentinels' own as `?sentinel_password=…` (docs/deploy.md). "
         "Empty: an in-process broker (one process only). Required with more than one "
         "worker and with PostgreSQL.",
     )

@@ -16,6 +16,8 @@ from db import (
     migrate,
     open_database,
 )
+from db.errors import MigrationError
+from db.migrate import MIGRATION_LOCK
 from db.postgres import lock_id, placeholders
 from tests import postgres
 
@@ -153,3 +155,55 @@ async def test_postgres_without_utf8_ctype_is_refused_clearly() -> None:
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+# pg_locks shows a bigint advisory key as its high and low 32 bits (classid, objid).
+MIGRATION_LOCKS = (
+    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1"
+    f" AND classid = {(MIGRATION_LOCK >> 32) & 0xFFFFFFFF}"
+    f" AND objid = {MIGRATION_LOCK & 0xFFFFFFFF}"
+    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+)
+
+
+async def test_the_postgres_migration_lock_lives_only_as_long_as_a_transaction(
+    postgres_url: str,
+) -> None:
+    """The migration lock is transaction-scoped (PgBouncer in transaction mode may hand
+    the next statement another server connection): a migration waits while another
+    transaction holds it, goes on once that commits, and leaves no lock behind."""
+    holder = await asyncpg.connect(postgres_url)
+    try:
+        held = holder.transaction()
+        await held.start()
+        await holder.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
+        running = asyncio.create_task(migrate(postgres_url, [NOTES]))
+        async with asyncio.timeout(30):
+            while not await holder.fetchval(MIGRATION_LOCKS + " AND NOT granted"):
+                await asyncio.sleep(0.05)
+        assert not running.done()
+        await held.commit()
+        async with asyncio.timeout(30):
+            assert await running == [("notes", 1), ("notes", 2)]
+        assert not await holder.fetchval(MIGRATION_LOCKS)
+    finally:
+        await holder.close()
+
+
+async def test_a_postgres_migration_that_cannot_run_in_a_transaction_is_refused(
+    postgres_url: str,
+) -> None:
+    concurrent = PackageMigrations(
+        "notes",
+        sqlite=NOTES.sqlite,
+        postgresql=(*NOTES.postgresql, "CREATE INDEX CONCURRENTLY notes_stars ON notes (stars)"),
+    )
+    with pytest.raises(MigrationError, match=r"notes 0003 cannot run inside a transaction"):
+        await migrate(postgres_url, [concurrent])
+    conn = await asyncpg.connect(postgres_url)
+    try:
+        rows = await conn.fetch("SELECT number FROM schema_migrations ORDER BY number")
+        assert [r["number"] for r in rows] == [1, 2]
+        assert await conn.fetchval("SELECT to_regclass('notes_stars')") is None
+    finally:
+        await conn.close()

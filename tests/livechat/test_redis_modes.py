@@ -13,7 +13,7 @@ import pytest
 from livechat.broker import RESYNC, Broker, Message, Subscription
 from livechat.broker_url import broker_from_url
 from livechat.ratelimit import Bucket
-from livechat.redis_topology import RedisUrlError, parse
+from livechat.redis_topology import CONNECT_TIMEOUT, RedisUrlError, parse, redact
 from tests.support import TIMEOUT, RedisCluster, RedisSentinel, _ask
 
 
@@ -39,6 +39,75 @@ def test_parse_names_each_topology() -> None:
     ):
         with pytest.raises(RedisUrlError):
             parse(bad)
+
+
+def test_sentinel_urls_carry_the_masters_and_the_sentinels_credentials_and_tls() -> None:
+    s = parse(
+        "rediss+sentinel://app:m%40ster+pw@s1:26380,s2:26380/live/1"
+        "?sentinel_username=watch&sentinel_password=s%26pw&ssl_ca_certs=/etc/ssl/ca.pem"
+    )
+    assert (s.kind, s.nodes, s.service, s.db, s.tls) == (
+        "sentinel",
+        (("s1", 26380), ("s2", 26380)),
+        "live",
+        1,
+        True,
+    )
+    tls = {"ssl": True, "ssl_cert_reqs": "required", "ssl_ca_certs": "/etc/ssl/ca.pem"}
+    assert s.client_options() == {"username": "app", "password": "m@ster+pw", **tls}
+    assert s.sentinel_options() == {
+        "username": "watch",
+        "password": "s&pw",
+        "socket_connect_timeout": CONNECT_TIMEOUT,
+        **tls,
+    }
+    plain = parse("redis+sentinel://:pw@h:26379/live")
+    assert plain.client_options() == {"username": None, "password": "pw"}
+    assert plain.sentinel_options() == {
+        "username": None,
+        "password": None,
+        "socket_connect_timeout": CONNECT_TIMEOUT,
+    }
+
+
+def test_cluster_urls_carry_credentials_and_tls() -> None:
+    c = parse("rediss+cluster://:pw@a:7000,b:7001?ssl_cert_reqs=none")
+    assert (c.kind, c.nodes, c.sharded, c.tls) == (
+        "cluster",
+        (("a", 7000), ("b", 7001)),
+        True,
+        True,
+    )
+    assert c.client_options() == {
+        "username": None,
+        "password": "pw",
+        "ssl": True,
+        "ssl_cert_reqs": "none",
+    }
+    assert parse("redis+cluster://u:pw@a:7000").client_options() == {
+        "username": "u",
+        "password": "pw",
+    }
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("redis+sentinel://h:1/live?ssl_ca_certs=/ca.pem", "need the rediss"),
+        ("rediss+sentinel://h:1/live?ssl_cert_reqs=maybe", "ssl_cert_reqs must be one of"),
+        ("redis+sentinel://h:1/live?sentinel_pasword=x", "unknown option 'sentinel_pasword'"),
+        ("redis+cluster://h:1?sentinel_password=x", "unknown option 'sentinel_password'"),
+        ("redis+sentinel://h:1/live?sentinel_password=a&sentinel_password=b", "given twice"),
+        ("rediss+cluster://h", "is not host:port"),
+    ],
+)
+def test_bad_options_are_refused_without_showing_passwords(url: str, reason: str) -> None:
+    with pytest.raises(RedisUrlError, match=reason) as refused:
+        parse(url.replace("://", "://:secret-pw@", 1))
+    assert "secret-pw" not in str(refused.value) and "***" in str(refused.value)
+    assert redact("redis+sentinel://u:pw@h:1/live?sentinel_password=s&ssl_cert_reqs=none") == (
+        "redis+sentinel://u:***@h:1/live?sentinel_password=***&ssl_cert_reqs=none"
+    )
 
 
 @contextlib.asynccontextmanager
@@ -111,5 +180,21 @@ async def test_sentinel_failover_resyncs_and_carries_on() -> None:
             await asyncio.to_thread(sentinel.fail_over)
             assert await next_message(sub, skip_resync=False) is RESYNC
             await until_delivered(one, sub, b"after")
+    finally:
+        await asyncio.to_thread(sentinel.stop)
+
+
+async def test_a_sentinel_and_master_with_passwords_of_their_own() -> None:
+    """The master's password comes from the URL's user part, the Sentinel's from
+    `?sentinel_password=`: both servers refuse a client without theirs."""
+    sentinel = RedisSentinel(password="m@ster+pw", sentinel_password="s&pw")
+    await asyncio.to_thread(sentinel.start)
+    try:
+        assert b"NOAUTH" in _ask(sentinel.port, "SENTINEL", "MASTERS")
+        assert b"NOAUTH" in _ask(sentinel.master.port, "PING")
+        async with connected(sentinel.url) as one, connected(sentinel.url) as two:
+            async with two.subscribe("live-seoul:broadcast:42") as sub:
+                await until_delivered(one, sub, b"hello")
+            assert await one.take([Bucket("test:auth", 1, 0.001)]) == [0.0]
     finally:
         await asyncio.to_thread(sentinel.stop)

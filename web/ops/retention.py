@@ -45,10 +45,10 @@ async def prune_once(ops: OpsStore, days: int, now: datetime | None = None) -> i
 @contextlib.asynccontextmanager
 async def run_once(database: Database | None, key: str) -> AsyncIterator[bool]:
     """Whether this process runs the job named `key` now: on PostgreSQL only the one
-    holding the session advisory lock on `key` (every other process and host gets False
-    while it runs); otherwise always True."""
+    holding the advisory lock on `key` (every other process and host gets False while it
+    runs; `PostgresDatabase.try_lock`); otherwise always True."""
     if isinstance(database, PostgresDatabase):
-        async with database.session_lock(key) as elected:
+        async with database.try_lock(key) as elected:
             yield elected
     else:
         yield True
