@@ -6,7 +6,8 @@
 It starts its own redis-server and `live-seoul serve` (one worker, the default admission
 limits) on free ports, connects N viewers (in helper processes; each behaves like the page
 script: it remembers the last comment id it saw and reconnects with `?after=` and the
-page's full-jitter backoff, 0.5 s base, 5 s base after `busy`), posts comments, then stops
+page's full-jitter backoff, 0.5 s base; after `busy` it waits the `retry_after` the server
+gave it plus up to a quarter more, as common/socket.js does), posts comments, then stops
 the server with SIGTERM (viewers get 1012). While it is down, comments arrive in the
 database (as another worker would store them) and one comment everyone saw is removed.
 Then it starts the server again and measures:
@@ -43,10 +44,12 @@ from bench.systems import Server, raise_fd_limit
 from tests.support import RedisServer
 
 BACKOFF_BASE, BUSY_BASE, BACKOFF_CAP, HEALTHY_AFTER = 0.5, 5.0, 30.0, 5.0
+BUSY_JITTER = 0.25  # common/socket.js: busyDelay
 
 
 class PageViewer:
-    """One viewer as livechat.js behaves: resume after the last id, jittered backoff."""
+    """One viewer as livechat.js behaves: resume after the last id, jittered backoff, the
+    server's turn after `busy`."""
 
     def __init__(self, url: str, origin: str) -> None:
         self.url, self.origin = url, origin
@@ -62,6 +65,7 @@ class PageViewer:
             url = self.url + (f"?after={self.last_id}" if self.connects else "")
             opened = 0.0
             busy = False
+            told = 0.0
             try:
                 async with connect(
                     url,
@@ -83,6 +87,7 @@ class PageViewer:
                             ready.set()
                         elif kind == "error" and frame.get("code") == "busy":
                             busy = True
+                            told = float(frame.get("retry_after") or 0)
                         elif kind == "comments" and not frame.get("restored"):
                             for item in frame["items"]:
                                 if item["id"] > self.last_id:
@@ -98,9 +103,15 @@ class PageViewer:
                 return
             if opened and time.monotonic() - opened > HEALTHY_AFTER:
                 attempt = 0
-            base = BUSY_BASE if busy else BACKOFF_BASE
-            await asyncio.sleep(random.random() * min(BACKOFF_CAP, base * 2 ** min(attempt, 20)))
             attempt += 1
+            if busy and told > 0:
+                jittered = told * (1 + BUSY_JITTER * random.random())
+                await asyncio.sleep(min(4 * BACKOFF_CAP, jittered))
+                continue
+            base = BUSY_BASE if busy else BACKOFF_BASE
+            await asyncio.sleep(
+                random.random() * min(BACKOFF_CAP, base * 2 ** min(attempt - 1, 20))
+            )
 
 
 def helper(url: str, origin: str, n: int, target: Any, ready: Any, stop: Any, out: Any) -> None:

@@ -1,7 +1,10 @@
 // The live socket: WS /ws/broadcasts/{id}?after=<last id seen>. It reconnects after a drop
-// with full-jitter exponential backoff (longer when the server says it is busy, 1013), at
-// once when the network or the tab comes back, and stops for good on 1008 (policy) or 4404
-// (no such broadcast). It pings every PING_EVERY_MS so idle proxies keep it open.
+// with full-jitter exponential backoff; when the server says it is busy (an error frame
+// with `retry_after`, then 1013) it comes back at the turn the server gave it, plus up to
+// a quarter more (the server spreads refused clients over the time it needs to admit
+// them all). It reconnects at once when the network or the tab comes back, and stops for
+// good on 1008 (policy) or 4404 (no such broadcast). It pings every PING_EVERY_MS so idle
+// proxies keep it open.
 
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_CAP_MS = 30000;
@@ -10,11 +13,21 @@ const HEALTHY_AFTER_MS = 5000;
 const PING_EVERY_MS = 25000;
 const STOP_CODES = new Set([1008, 4404]);
 const CLOSE_BUSY = 1013;
+const BUSY_CODES = new Set(["busy", "too_many_connections"]);
+const BUSY_JITTER = 0.25;
 
 /** Full-jitter exponential backoff: a uniform delay in [0, min(cap, base * 2^attempt)). */
 export function backoffDelay(attempt, base = BACKOFF_BASE_MS, cap = BACKOFF_CAP_MS,
                              random = Math.random) {
   return Math.floor(random() * Math.min(cap, base * 2 ** Math.min(attempt, 20)));
+}
+
+/** After `busy`: the server's `retry_after` (seconds) plus up to BUSY_JITTER of it, never
+ * earlier (an early client is only refused again); null when the server gave none. */
+export function busyDelay(retryAfter, cap = BACKOFF_CAP_MS * 4, random = Math.random) {
+  const seconds = Number(retryAfter);
+  if (!Number.isFinite(seconds) || seconds <= 0) return null;
+  return Math.floor(Math.min(cap, seconds * 1000 * (1 + BUSY_JITTER * random())));
 }
 
 /** The socket: connects, reconnects with backoff, resumes after the last id seen. */
@@ -31,6 +44,7 @@ export class Connection {
     this.timer = null;
     this.pinger = null;
     this.openedAt = 0;
+    this.retryAfter = null;
     addEventListener("online", () => this.retryNow());
     document.addEventListener("visibilitychange", () => {
       if (!document.hidden) this.retryNow();
@@ -47,6 +61,7 @@ export class Connection {
     const ws = new WebSocket(target);
     this.socket = ws;
     this.ready = false;
+    this.retryAfter = null;
     this.onState("connecting");
     ws.addEventListener("message", (event) => {
       if (this.socket !== ws) return;
@@ -54,6 +69,10 @@ export class Connection {
       try {
         frame = JSON.parse(event.data);
       } catch {
+        return;
+      }
+      if (frame.type === "error" && !this.ready && BUSY_CODES.has(frame.code)) {
+        this.retryAfter = frame.retry_after; // the close (1013) follows: see closed()
         return;
       }
       if (frame.type === "hello") {
@@ -80,7 +99,9 @@ export class Connection {
     }
     if (this.openedAt && Date.now() - this.openedAt > HEALTHY_AFTER_MS) this.attempt = 0;
     this.openedAt = 0;
-    const delay = backoffDelay(this.attempt, code === CLOSE_BUSY ? BUSY_BASE_MS : BACKOFF_BASE_MS);
+    const told = code === CLOSE_BUSY ? busyDelay(this.retryAfter) : null;
+    const delay = told ?? backoffDelay(this.attempt,
+                                       code === CLOSE_BUSY ? BUSY_BASE_MS : BACKOFF_BASE_MS);
     this.attempt += 1;
     this.onState(code === CLOSE_BUSY ? "busy" : "reconnecting");
     this.timer = setTimeout(() => this.connect(), delay);
