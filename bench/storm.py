@@ -273,6 +273,7 @@ async def main(args: argparse.Namespace) -> None:
                 "db_broadcast_lookups",
                 "db_fanout_reads",
                 "ring_backfills",
+                "admission_refused",
             )
         }
         done = [t for t in live if t]
@@ -298,7 +299,10 @@ async def main(args: argparse.Namespace) -> None:
             f"ring: {reads['ring_backfills']:.0f}; live fan-out reads "
             f"{reads['db_fanout_reads']:.0f}"
         )
-        print(f"reconnects per viewer: {sum(r[3] for r in records) / len(records) - 1:.2f}")
+        print(
+            f"reconnects per viewer: {sum(r[3] for r in records) / len(records) - 1:.2f}; "
+            f"refused `busy` by the admission rate: {reads['admission_refused']:.0f} times"
+        )
     finally:
         stop.set()
         for proc in procs:
