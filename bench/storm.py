@@ -6,8 +6,9 @@
 It starts its own redis-server and `live-seoul serve` (one worker, the default admission
 limits) on free ports, connects N viewers (in helper processes; each behaves like the page
 script: it remembers the last comment id it saw and reconnects with `?after=` and the
-page's full-jitter backoff, 0.5 s base; after `busy` it waits the `retry_after` the server
-gave it plus up to a quarter more, as common/socket.js does), posts comments, then stops
+page's full-jitter backoff, 0.5 s base, capped at 4 s from a 1012 until it is back and 30 s
+otherwise; after `busy` it waits the `retry_after` the server gave it plus up to a quarter
+more, as common/socket.js does), posts comments, then stops
 the server with SIGTERM (viewers get 1012). While it is down, comments arrive in the
 database (as another worker would store them) and one comment everyone saw is removed.
 Then it starts the server again and measures:
@@ -45,6 +46,8 @@ from tests.support import RedisServer
 
 BACKOFF_BASE, BUSY_BASE, BACKOFF_CAP, HEALTHY_AFTER = 0.5, 5.0, 30.0, 5.0
 BUSY_JITTER = 0.25  # common/socket.js: busyDelay
+RESTART_CAP = 4.0  # common/socket.js: the backoff's cap from a 1012 until the next hello
+CLOSE_RESTART = 1012
 
 
 class PageViewer:
@@ -61,11 +64,13 @@ class PageViewer:
 
     async def run(self, target: Any, stop: Any, ready: asyncio.Event) -> None:
         attempt = 0
+        restarting = False
         while not stop.is_set():
             url = self.url + (f"?after={self.last_id}" if self.connects else "")
             opened = 0.0
             busy = False
             told = 0.0
+            code = None
             try:
                 async with connect(
                     url,
@@ -97,8 +102,11 @@ class PageViewer:
                             self.deleted.update(frame["ids"])
                         if opened and not self.live_at and self.last_id >= target.value > 0:
                             self.live_at = time.time()
-            except (OSError, ConnectionClosed, InvalidStatus, TimeoutError):
+            except ConnectionClosed as exc:
+                code = exc.rcvd.code if exc.rcvd else None
+            except (OSError, InvalidStatus, TimeoutError):
                 pass
+            restarting = code == CLOSE_RESTART or (restarting and not opened)
             if stop.is_set():
                 return
             if opened and time.monotonic() - opened > HEALTHY_AFTER:
@@ -109,9 +117,8 @@ class PageViewer:
                 await asyncio.sleep(min(4 * BACKOFF_CAP, jittered))
                 continue
             base = BUSY_BASE if busy else BACKOFF_BASE
-            await asyncio.sleep(
-                random.random() * min(BACKOFF_CAP, base * 2 ** min(attempt - 1, 20))
-            )
+            cap = RESTART_CAP if restarting else BACKOFF_CAP
+            await asyncio.sleep(random.random() * min(cap, base * 2 ** min(attempt - 1, 20)))
 
 
 def helper(url: str, origin: str, n: int, target: Any, ready: Any, stop: Any, out: Any) -> None:

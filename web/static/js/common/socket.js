@@ -2,12 +2,16 @@
 // with full-jitter exponential backoff; when the server says it is busy (an error frame
 // with `retry_after`, then 1013) it comes back at the turn the server gave it, plus up to
 // a quarter more (the server spreads refused clients over the time it needs to admit
-// them all). It reconnects at once when the network or the tab comes back, and stops for
-// good on 1008 (policy) or 4404 (no such broadcast). It pings every PING_EVERY_MS so idle
-// proxies keep it open.
+// them all). After 1012 (the server restarts) the backoff is capped at RESTART_CAP_MS
+// until it is back: a closed port costs the server nothing, and the admission turns
+// spread the return. It reconnects at once when the network or the tab comes back, and
+// stops for good on 1008 (policy) or 4404 (no such broadcast). It pings every
+// PING_EVERY_MS so idle proxies keep it open.
 
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_CAP_MS = 30000;
+const RESTART_CAP_MS = 4000;
+const CLOSE_RESTART = 1012;
 const BUSY_BASE_MS = 5000;
 const HEALTHY_AFTER_MS = 5000;
 const PING_EVERY_MS = 25000;
@@ -45,6 +49,7 @@ export class Connection {
     this.pinger = null;
     this.openedAt = 0;
     this.retryAfter = null;
+    this.restarting = false; // from a 1012 until the next hello
     addEventListener("online", () => this.retryNow());
     document.addEventListener("visibilitychange", () => {
       if (!document.hidden) this.retryNow();
@@ -77,6 +82,7 @@ export class Connection {
       }
       if (frame.type === "hello") {
         this.ready = true;
+        this.restarting = false;
         this.openedAt = Date.now();
         this.onState("open");
       }
@@ -99,9 +105,11 @@ export class Connection {
     }
     if (this.openedAt && Date.now() - this.openedAt > HEALTHY_AFTER_MS) this.attempt = 0;
     this.openedAt = 0;
+    if (code === CLOSE_RESTART) this.restarting = true;
     const told = code === CLOSE_BUSY ? busyDelay(this.retryAfter) : null;
     const delay = told ?? backoffDelay(this.attempt,
-                                       code === CLOSE_BUSY ? BUSY_BASE_MS : BACKOFF_BASE_MS);
+                                       code === CLOSE_BUSY ? BUSY_BASE_MS : BACKOFF_BASE_MS,
+                                       this.restarting ? RESTART_CAP_MS : BACKOFF_CAP_MS);
     this.attempt += 1;
     this.onState(code === CLOSE_BUSY ? "busy" : "reconnecting");
     this.timer = setTimeout(() => this.connect(), delay);
