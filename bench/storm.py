@@ -219,7 +219,14 @@ async def main(args: argparse.Namespace) -> None:
     redis = RedisServer()
     redis.start()
     tmp = Path(tempfile.mkdtemp(prefix="ls-storm-"))
-    server = Server("hub", redis.url, tmp, default_admission=True)
+    scaled = {
+        "ADMISSION_BURST": str(args.admission_burst),
+        "ADMISSION_RATE": str(args.admission_rate),
+    }
+    if args.admission_burst and args.admission_rate:  # a scaled-down storm
+        server = Server("hub", redis.url, tmp, extra_env=scaled)
+    else:
+        server = Server("hub", redis.url, tmp, default_admission=True)
     ctx = multiprocessing.get_context("spawn")
     target, stop, out = ctx.Value("q", 0), ctx.Event(), ctx.Queue()
     procs, readies = [], []
@@ -250,7 +257,8 @@ async def main(args: argparse.Namespace) -> None:
         target.value = expected[-1]
         spawned = time.time()
         server.restart()
-        print(f"restarted: answering after {time.time() - spawned:.1f} s", flush=True)
+        answering = time.time()
+        print(f"restarted: answering after {answering - spawned:.1f} s", flush=True)
         deadline = time.monotonic() + args.timeout
         stats = ""
         async with httpx.AsyncClient(base_url=server.base, timeout=30) as http:
@@ -287,7 +295,9 @@ async def main(args: argparse.Namespace) -> None:
         print(
             f"viewers live again: {len(done)} of {len(records)}; the last "
             f"{max(done) - spawned:.1f} s after the restart (median "
-            f"{sorted(done)[len(done) // 2] - spawned:.1f} s)"
+            f"{sorted(done)[len(done) // 2] - spawned:.1f} s); after it answered: the last "
+            f"{max(done) - answering:.1f} s, median "
+            f"{sorted(done)[len(done) // 2] - answering:.1f} s"
             if done
             else "no viewer came back"
         )
@@ -329,4 +339,10 @@ if __name__ == "__main__":
         "--while-down", type=int, default=100, help="comments stored while the worker is down"
     )
     p.add_argument("--timeout", type=float, default=120.0)
+    p.add_argument(
+        "--admission-burst", type=int, default=0, help="with --admission-rate: a scaled storm"
+    )
+    p.add_argument(
+        "--admission-rate", type=float, default=0, help="per second (default: the product's)"
+    )
     asyncio.run(main(p.parse_args()))
