@@ -6,7 +6,9 @@
 It starts its own redis-server and `live-seoul serve` (one worker, the default admission
 limits) on free ports, connects N viewers (in helper processes; each behaves like the page
 script: it remembers the last comment id it saw and reconnects with `?after=` and the
-page's full-jitter backoff, 0.5 s base, 5 s base after `busy`), posts comments, then stops
+page's full-jitter backoff, 0.5 s base, capped at 4 s from a 1012 until it is back and 30 s
+otherwise; after `busy` it waits the `retry_after` the server gave it plus up to a quarter
+more, as common/socket.js does), posts comments, then stops
 the server with SIGTERM (viewers get 1012). While it is down, comments arrive in the
 database (as another worker would store them) and one comment everyone saw is removed.
 Then it starts the server again and measures:
@@ -43,10 +45,14 @@ from bench.systems import Server, raise_fd_limit
 from tests.support import RedisServer
 
 BACKOFF_BASE, BUSY_BASE, BACKOFF_CAP, HEALTHY_AFTER = 0.5, 5.0, 30.0, 5.0
+BUSY_JITTER = 0.25  # common/socket.js: busyDelay
+RESTART_CAP = 4.0  # common/socket.js: the backoff's cap from a 1012 until the next hello
+CLOSE_RESTART = 1012
 
 
 class PageViewer:
-    """One viewer as livechat.js behaves: resume after the last id, jittered backoff."""
+    """One viewer as livechat.js behaves: resume after the last id, jittered backoff, the
+    server's turn after `busy`."""
 
     def __init__(self, url: str, origin: str) -> None:
         self.url, self.origin = url, origin
@@ -58,10 +64,13 @@ class PageViewer:
 
     async def run(self, target: Any, stop: Any, ready: asyncio.Event) -> None:
         attempt = 0
+        restarting = False
         while not stop.is_set():
             url = self.url + (f"?after={self.last_id}" if self.connects else "")
             opened = 0.0
             busy = False
+            told = 0.0
+            code = None
             try:
                 async with connect(
                     url,
@@ -83,6 +92,7 @@ class PageViewer:
                             ready.set()
                         elif kind == "error" and frame.get("code") == "busy":
                             busy = True
+                            told = float(frame.get("retry_after") or 0)
                         elif kind == "comments" and not frame.get("restored"):
                             for item in frame["items"]:
                                 if item["id"] > self.last_id:
@@ -92,15 +102,23 @@ class PageViewer:
                             self.deleted.update(frame["ids"])
                         if opened and not self.live_at and self.last_id >= target.value > 0:
                             self.live_at = time.time()
-            except (OSError, ConnectionClosed, InvalidStatus, TimeoutError):
+            except ConnectionClosed as exc:
+                code = exc.rcvd.code if exc.rcvd else None
+            except (OSError, InvalidStatus, TimeoutError):
                 pass
+            restarting = code == CLOSE_RESTART or (restarting and not opened)
             if stop.is_set():
                 return
             if opened and time.monotonic() - opened > HEALTHY_AFTER:
                 attempt = 0
-            base = BUSY_BASE if busy else BACKOFF_BASE
-            await asyncio.sleep(random.random() * min(BACKOFF_CAP, base * 2 ** min(attempt, 20)))
             attempt += 1
+            if busy and told > 0:
+                jittered = told * (1 + BUSY_JITTER * random.random())
+                await asyncio.sleep(min(4 * BACKOFF_CAP, jittered))
+                continue
+            base = BUSY_BASE if busy else BACKOFF_BASE
+            cap = RESTART_CAP if restarting else BACKOFF_CAP
+            await asyncio.sleep(random.random() * min(cap, base * 2 ** min(attempt - 1, 20)))
 
 
 def helper(url: str, origin: str, n: int, target: Any, ready: Any, stop: Any, out: Any) -> None:
@@ -201,7 +219,14 @@ async def main(args: argparse.Namespace) -> None:
     redis = RedisServer()
     redis.start()
     tmp = Path(tempfile.mkdtemp(prefix="ls-storm-"))
-    server = Server("hub", redis.url, tmp, default_admission=True)
+    scaled = {
+        "ADMISSION_BURST": str(args.admission_burst),
+        "ADMISSION_RATE": str(args.admission_rate),
+    }
+    if args.admission_burst and args.admission_rate:  # a scaled-down storm
+        server = Server("hub", redis.url, tmp, extra_env=scaled)
+    else:
+        server = Server("hub", redis.url, tmp, default_admission=True)
     ctx = multiprocessing.get_context("spawn")
     target, stop, out = ctx.Value("q", 0), ctx.Event(), ctx.Queue()
     procs, readies = [], []
@@ -232,7 +257,8 @@ async def main(args: argparse.Namespace) -> None:
         target.value = expected[-1]
         spawned = time.time()
         server.restart()
-        print(f"restarted: answering after {time.time() - spawned:.1f} s", flush=True)
+        answering = time.time()
+        print(f"restarted: answering after {answering - spawned:.1f} s", flush=True)
         deadline = time.monotonic() + args.timeout
         stats = ""
         async with httpx.AsyncClient(base_url=server.base, timeout=30) as http:
@@ -262,13 +288,16 @@ async def main(args: argparse.Namespace) -> None:
                 "db_broadcast_lookups",
                 "db_fanout_reads",
                 "ring_backfills",
+                "admission_refused",
             )
         }
         done = [t for t in live if t]
         print(
             f"viewers live again: {len(done)} of {len(records)}; the last "
             f"{max(done) - spawned:.1f} s after the restart (median "
-            f"{sorted(done)[len(done) // 2] - spawned:.1f} s)"
+            f"{sorted(done)[len(done) // 2] - spawned:.1f} s); after it answered: the last "
+            f"{max(done) - answering:.1f} s, median "
+            f"{sorted(done)[len(done) // 2] - answering:.1f} s"
             if done
             else "no viewer came back"
         )
@@ -287,7 +316,10 @@ async def main(args: argparse.Namespace) -> None:
             f"ring: {reads['ring_backfills']:.0f}; live fan-out reads "
             f"{reads['db_fanout_reads']:.0f}"
         )
-        print(f"reconnects per viewer: {sum(r[3] for r in records) / len(records) - 1:.2f}")
+        print(
+            f"reconnects per viewer: {sum(r[3] for r in records) / len(records) - 1:.2f}; "
+            f"refused `busy` by the admission rate: {reads['admission_refused']:.0f} times"
+        )
     finally:
         stop.set()
         for proc in procs:
@@ -307,4 +339,10 @@ if __name__ == "__main__":
         "--while-down", type=int, default=100, help="comments stored while the worker is down"
     )
     p.add_argument("--timeout", type=float, default=120.0)
+    p.add_argument(
+        "--admission-burst", type=int, default=0, help="with --admission-rate: a scaled storm"
+    )
+    p.add_argument(
+        "--admission-rate", type=float, default=0, help="per second (default: the product's)"
+    )
     asyncio.run(main(p.parse_args()))

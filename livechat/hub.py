@@ -353,11 +353,12 @@ class CommentHub:
         except CommentRejected as exc:
             viewer.offer_direct(protocol.error_frame(exc.code, exc.message, None, **exc.extra))
 
-    async def admit(self, broadcast_id: int, address: str = "") -> int:
+    async def admit(self, broadcast_id: int, address: str = "") -> float:
         """0 if a new connection from `address` may join `broadcast_id` (it is then counted
-        open until `admission.release`), else whole seconds to wait. The caps are this
-        process's; the admission rates are shared by every process through the broker
-        (this process's own while the broker keeps none)."""
+        open until `admission.release`), else seconds to wait: for the broadcast's rate, the
+        client's turn (`livechat.admission.Backlog`). The caps are this process's; the
+        admission rates are shared by every process through the broker (this process's
+        own while the broker keeps none)."""
         admission = self.admission
         refused = admission.refusal(address)
         if refused:
@@ -365,9 +366,11 @@ class CommentHub:
         waits = await self.broker.take(admission.buckets(broadcast_id, address))
         if waits is None:
             return admission.admit(broadcast_id, time.monotonic(), address)
-        wait = max(waits)
-        if wait:
-            return wait_seconds(wait)
+        if waits[-1]:  # the broadcast's bucket (the last) is short
+            turn = admission.turn(broadcast_id, time.monotonic(), waits[-1])
+            return max([turn, *(float(wait_seconds(w)) for w in waits[:-1] if w)])
+        if max(waits):
+            return wait_seconds(max(waits))
         # Checked again: other connections may have been admitted during the await.
         refused = admission.refusal(address)
         if refused:

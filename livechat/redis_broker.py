@@ -3,7 +3,10 @@
 One connection publishes, one `PubSub` connection carries every channel this process
 listens to. When Redis goes away the reader marks the broker unhealthy, reconnects with
 exponential backoff and jitter, subscribes again to every live channel, and hands each
-subscription `RESYNC` so it catches up from the database.
+subscription `RESYNC` so it catches up from the database. A failed publish first makes the
+reader send a PING on its own connection (`_still_listening`): when it comes back, only
+this process was too slow to hear an answer (its loop saturated by a reconnect storm), the
+subscription lost nothing, and no room re-reads its ring.
 
 Shared rate-limit buckets are one Lua script (`TAKE`), atomic in Redis and timed by
 Redis's clock, so workers on several hosts agree. A post must never wait on a sick
@@ -36,6 +39,8 @@ PUBLISH_TIMEOUT = 1.0
 BACKOFF_MIN, BACKOFF_MAX = 0.05, 3.0
 TAKE_TIMEOUT = 0.1
 TAKE_PAUSE = 1.0
+PROBE_TIMEOUT = 3.0  # for the reader's own PING after a failed publish
+PROBE = b"live-seoul-probe"
 # One hash tag for every bucket: a take touches several buckets at once, and on a Cluster
 # one script may only touch keys of one slot.
 BUCKET_PREFIX = "live-seoul:{bucket}:"
@@ -102,6 +107,7 @@ class RedisBroker(Broker):
         # redis-py's Redis or RedisCluster: they share the commands used here, not a type.
         self._redis: Any = None
         self._subs: dict[str, set[Subscription]] = {}
+        self._listening: set[str] = set()  # channels subscribed on the reader's connection
         self._pubsub: Any = None
         self._reader: asyncio.Task[None] | None = None
         self._healthy = False
@@ -183,6 +189,11 @@ class RedisBroker(Broker):
                 await getattr(pubsub, verb)(channel)
         except (RedisError, OSError, TimeoutError) as exc:
             self._mark_down(exc)
+            return
+        if verb == self._verbs[0]:
+            self._listening.add(channel)
+        else:
+            self._listening.discard(channel)
 
     async def ping(self) -> bool:
         if self._redis is None:
@@ -283,6 +294,7 @@ class RedisBroker(Broker):
                 await subscribe("live-seoul:control")
                 if self._subs:
                     await subscribe(*self._subs)
+                self._listening = set(self._subs)
                 self._pubsub = pubsub
                 was_down = not self._connected.is_set() or not self._healthy
                 self._healthy = True
@@ -294,18 +306,17 @@ class RedisBroker(Broker):
                     for subs in list(self._subs.values()):
                         for sub in subs:
                             sub.deliver(RESYNC)
-                while not self._changed.is_set():
+                while True:
+                    if self._changed.is_set():
+                        if not await self._still_listening(pubsub):
+                            raise ConnectionError("publish failed")
+                        continue
                     if self.topology.sharded:
                         message = await pubsub.get_sharded_message(timeout=1.0)
                     else:
                         message = await pubsub.get_message(timeout=1.0)
-                    if message is None:
-                        continue
-                    channel = message["channel"]
-                    name = channel.decode() if isinstance(channel, bytes) else str(channel)
-                    for sub in list(self._subs.get(name, ())):
-                        sub.deliver(message["data"])
-                raise ConnectionError("publish failed")
+                    if message is not None:
+                        self._dispatch(message)
             except asyncio.CancelledError:
                 await self._close_reader(pubsub, redis)
                 raise
@@ -315,6 +326,57 @@ class RedisBroker(Broker):
                 await self._close_reader(pubsub, redis)
                 await asyncio.sleep(delay * (0.5 + random.random()))
                 delay = min(BACKOFF_MAX, delay * 2)
+
+    def _dispatch(self, message: dict[str, Any]) -> None:
+        channel = message["channel"]
+        name = channel.decode() if isinstance(channel, bytes) else str(channel)
+        for sub in list(self._subs.get(name, ())):
+            sub.deliver(message["data"])
+
+    async def _still_listening(self, pubsub: Any) -> bool:
+        """After a failed publish or (un)subscription: whether the reader's connection
+        still carries every message, checked with a PING of its own (messages that arrive
+        first are delivered). Then the broker is healthy again with no `RESYNC`: under a
+        reconnect storm this process's loop can be too slow to hear Redis within the
+        publish timeout while Redis and the subscription are fine. Channels whose
+        subscription was skipped meanwhile are subscribed now, and only their subscribers
+        get `RESYNC`. False: reconnect (a Cluster's sharded pub/sub always does)."""
+        self._changed.clear()
+        if self.topology.sharded:
+            return False
+        try:
+            async with asyncio.timeout(PROBE_TIMEOUT):
+                await pubsub.ping(PROBE)
+                while True:
+                    message = await pubsub.get_message(timeout=PROBE_TIMEOUT)
+                    if message is None:
+                        continue
+                    if message["type"] == "pong":
+                        if message["data"] == PROBE:
+                            break
+                        continue
+                    self._dispatch(message)
+                resubscribed: list[str] = []
+                while True:  # rooms may come and go during each await
+                    missing = [c for c in self._subs if c not in self._listening]
+                    gone = [c for c in self._listening if c not in self._subs]
+                    if not missing and not gone:
+                        break
+                    if missing:
+                        await pubsub.subscribe(*missing)
+                        self._listening.update(missing)
+                        resubscribed.extend(missing)
+                    if gone:
+                        await pubsub.unsubscribe(*gone)
+                        self._listening.difference_update(gone)
+        except (RedisError, OSError, TimeoutError):
+            return False
+        self._healthy = True
+        log.info("redis answers: the failed call met this process's own slowness")
+        for channel in resubscribed:
+            for sub in self._subs.get(channel, ()):
+                sub.deliver(RESYNC)
+        return True
 
 
 async def close_redis(client: Any) -> None:

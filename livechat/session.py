@@ -81,7 +81,7 @@ class Refusal:
     actions: tuple[Action, ...]
 
 
-def refusal(retry: int, saturated: bool, address_full: bool) -> Refusal:
+def refusal(retry: float, saturated: bool, address_full: bool) -> Refusal:
     """What a connection refused by admission control hears before it is closed (1013)."""
     counter: Refused
     if saturated:
@@ -97,8 +97,10 @@ def refusal(retry: int, saturated: bool, address_full: bool) -> Refusal:
     return Refusal(
         counter,
         (
-            SendFrame(protocol.error_frame(code, f"{why}: retry in {retry} s", retry_after=retry)),
-            Close(CLOSE_BUSY, f"{why}; retry in {retry} s"),
+            SendFrame(
+                protocol.error_frame(code, f"{why}: retry in {retry:g} s", retry_after=retry)
+            ),
+            Close(CLOSE_BUSY, f"{why}; retry in {retry:g} s"),
         ),
     )
 

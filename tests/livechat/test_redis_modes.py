@@ -1,20 +1,23 @@
 """The Redis broker on one server, a Sentinel-watched master and a Cluster (all real):
 messages cross between brokers, shared buckets work (one hash tag on a Cluster, where
-pub/sub is sharded), and a Sentinel failover is followed by RESYNC and working pub/sub."""
+pub/sub is sharded), and a Sentinel failover is followed by RESYNC and working pub/sub,
+while a publish that only stalled (the subscription intact) is not."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
 from collections.abc import AsyncIterator
 
 import pytest
 
-from livechat.broker import RESYNC, Broker, Message, Subscription
+from livechat.broker import RESYNC, Broker, BrokerUnavailable, Message, Subscription
 from livechat.broker_url import broker_from_url
 from livechat.ratelimit import Bucket
 from livechat.redis_topology import CONNECT_TIMEOUT, RedisUrlError, parse, redact
-from tests.support import TIMEOUT, RedisCluster, RedisSentinel, _ask
+from tests.support import TIMEOUT, RedisCluster, RedisSentinel, RedisServer, _ask
 
 
 def test_parse_names_each_topology() -> None:
@@ -198,3 +201,34 @@ async def test_a_sentinel_and_master_with_passwords_of_their_own() -> None:
             assert await one.take([Bucket("test:auth", 1, 0.001)]) == [0.0]
     finally:
         await asyncio.to_thread(sentinel.stop)
+
+
+async def test_a_stalled_publish_costs_no_resync(redis_server: RedisServer) -> None:
+    """A publish that times out while the subscription's connection stays up (Redis stopped
+    for a second here; in a reconnect storm, this process's own saturated loop) is no
+    outage: the reader's own PING comes back, the broker is healthy again, and its
+    subscriber gets every message, the stalled one included, and no RESYNC (which would
+    make every room re-read its ring)."""
+    async with (
+        connected(redis_server.url) as one,
+        connected(redis_server.url) as two,
+        two.subscribe("live-seoul:broadcast:6") as sub,
+    ):
+        await until_delivered(one, sub, b"before")
+        assert redis_server.proc is not None
+        os.kill(redis_server.proc.pid, signal.SIGSTOP)
+        try:
+            with pytest.raises(BrokerUnavailable):
+                await two.publish(sub.channel, b"stalled")
+            assert not two.healthy
+        finally:
+            os.kill(redis_server.proc.pid, signal.SIGCONT)
+        await one.publish(sub.channel, b"after")
+        assert [await next_message(sub, skip_resync=False) for _ in range(2)] == [
+            b"stalled",
+            b"after",
+        ]
+        async with asyncio.timeout(TIMEOUT):
+            while not two.healthy:
+                await asyncio.sleep(0.05)
+        await until_delivered(one, sub, b"still subscribed")

@@ -10,6 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
+from livechat.admission import BACKLOG_HORIZON
 from tests.support import RedisServer, seed_broadcast
 from web.app import create_app
 from web.settings import Settings
@@ -35,8 +36,12 @@ def test_admission_rate_is_shared_by_two_apps(
             error = third.receive_json()
             with pytest.raises(WebSocketDisconnect) as info:
                 third.receive_json()
-    assert error["code"] == "busy" and error["retry_after"] > 1
+        with two.websocket_connect("/ws/broadcasts/1") as fourth:
+            later = fourth.receive_json()
+    assert error["code"] == "busy" and 1 < error["retry_after"] <= 100
     assert info.value.code == 1013
+    # Behind the client refused before it: a later turn (100 s later, here capped).
+    assert later["code"] == "busy" and later["retry_after"] == BACKLOG_HORIZON
 
 
 def test_admission_rate_is_per_process_without_redis(settings: Settings) -> None:

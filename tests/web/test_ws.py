@@ -206,3 +206,26 @@ def test_connection_cap_says_busy_with_retry(settings: Settings) -> None:
     assert error["code"] == "busy" and error["retry_after"] > 0
     assert info.value.code == 1013
     assert r.status_code == 503 and r.headers["retry-after"] == "5"
+
+
+def test_admission_rate_says_busy_with_each_refused_client_s_turn(settings: Settings) -> None:
+    """Past the broadcast's admission burst a viewer gets `busy` with the `retry_after` of
+    its turn, then close 1013; the next one refused is given the next turn (one interval
+    of the rate later), so the refused come back spread out, not all at once."""
+    import dataclasses
+
+    seed_broadcast(settings.database_path, 1)
+    slow = dataclasses.replace(settings, admission_burst=1, admission_rate=0.1)
+    refused = []
+    with TestClient(create_app(slow)) as c, c.websocket_connect("/ws/broadcasts/1") as first:
+        assert first.receive_json()["type"] == "hello"
+        for _ in range(2):
+            with c.websocket_connect("/ws/broadcasts/1") as late:
+                refused.append(late.receive_json())
+                with pytest.raises(WebSocketDisconnect) as info:
+                    late.receive_json()
+            assert info.value.code == 1013
+    assert [f["code"] for f in refused] == ["busy", "busy"]
+    first_turn, second_turn = (f["retry_after"] for f in refused)
+    assert 9 < first_turn <= 10  # the next token, at 0.1 a second
+    assert 19 < second_turn <= 20  # and one interval after it
