@@ -4,8 +4,9 @@ Each frame costs a fixed amount per viewer (a system call, a wake-up) on top of 
 so a room's sending cost is about viewers × frames per second. `Batching` keeps a room's
 comment rate (an exponentially decaying count) and, after each send, a *window*: the next
 send waits until the window has passed since the last one. The window grows with the
-room's load, viewers × comments per second (with its square), so a quiet room (one comment now and then, or
-few viewers) sends every comment the moment it is stored, and a busy one sends a bounded
+square of the room's load, viewers × comments per second, so a quiet room (one comment now
+and then, or few viewers) sends every comment the moment it is stored, a moderate one
+batches only what arrives while its frames are written, and a busy one sends a bounded
 number of frames per second whatever the rate. Nothing here needs tuning per deployment.
 
 Pure: the caller passes the clock.
