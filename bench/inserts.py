@@ -36,6 +36,7 @@ import asyncpg
 
 from db import Database, migrate, open_database
 from livechat import CommentStore, Identity, QuestionStore
+from livechat.comment import CommentFlag
 from web.database import PACKAGES
 
 LIVECHAT = tuple(p for p in PACKAGES if p.package.split(".")[0] == "livechat")
@@ -84,7 +85,8 @@ async def run_scenario(
         stores = []
         for database in databases:
             comments = CommentStore(database)
-            comments.insert_hooks.append(QuestionStore(database, comments).record_in)
+            questions = QuestionStore(database, comments)
+            comments.add_flag_hook(CommentFlag.QUESTION, questions.record_in)
             stores.append(comments)
         per_poster = count // posters
         latencies: list[float] = []

@@ -234,6 +234,14 @@ class PostgresDatabase(_Statements):
     async def fetch_primary(self, sql: str, params: Params = ()) -> list[Row]:
         return await self.fetch(sql, params)
 
+    async def write_returning(
+        self, sql: str, params: Params = (), lock: str | None = None
+    ) -> list[Row]:
+        if lock is None:
+            return await self.fetch(sql, params)  # one statement: its own transaction
+        async with self.transaction(lock) as tx:
+            return await tx.fetch(sql, params)
+
     @contextlib.asynccontextmanager
     async def transaction(self, lock: str | None = None) -> AsyncIterator[Transaction]:
         async with self._pool.acquire() as conn:

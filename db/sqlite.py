@@ -137,6 +137,15 @@ class SqliteDatabase:
         async with self._write_lock:
             return await self._writer.execute(sql, params)
 
+    async def write_returning(
+        self, sql: str, params: Params = (), lock: str | None = None
+    ) -> list[Row]:
+        del lock  # the file's single writer: see `transaction`
+        async with self._write_lock:
+            # Autocommit: one statement is its own transaction, begun (waiting on
+            # busy_timeout for other processes' writers) and committed by SQLite itself.
+            return await self._writer.fetch(sql, params)
+
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         async with self.transaction() as tx:
             await tx.executemany(sql, rows)

@@ -469,7 +469,7 @@ class CommentHub:
                     await listener.comment_stored(comment)
                 except Exception:  # the comment is stored: acknowledge it regardless
                     log.exception("stored hook failed for comment %s", comment.id)
-            self.comment_stored(broadcast_id)
+            self.comment_stored(broadcast_id, comment)
         return PostResult(comment, created, decision.notice)
 
     async def _check_rates(
@@ -528,11 +528,13 @@ class CommentHub:
                 self._last_post[(broadcast_id, author.key)] = now
         return [*waits, slow_wait] if slow else waits
 
-    def comment_stored(self, broadcast_id: int) -> None:
-        """A comment of `broadcast_id` is committed: wake the local room, tell the others."""
+    def comment_stored(self, broadcast_id: int, comment: Comment | None = None) -> None:
+        """A comment of `broadcast_id` is committed (`comment`, when the caller has it: the
+        local room may then send it without reading it back): wake the local room, tell
+        the others."""
         room = self.rooms.get(broadcast_id)
         if room is not None:
-            room.wake.set()
+            room.hand(comment)
         self._enqueue(broadcast_id, NewComments())
 
     # -- events to every process -------------------------------------------------------

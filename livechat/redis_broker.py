@@ -28,7 +28,7 @@ import redis.asyncio as aioredis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.sentinel import Sentinel
 from redis.commands.core import AsyncScript
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 from livechat import redis_topology
 from livechat.broker import RESYNC, Broker, BrokerUnavailable, Subscription
@@ -116,6 +116,10 @@ class RedisBroker(Broker):
         self._take: AsyncScript | None = None
         self._lease: AsyncScript | None = None
         self._take_paused_until = 0.0
+        # Takes asked while others are on their way wait for the next round trip, all in
+        # one pipeline (see `_send_takes`).
+        self._takes: list[tuple[list[str], list[str], asyncio.Future[Any]]] = []
+        self._taking: asyncio.Task[None] | None = None
 
     def _client(self) -> Any:
         return redis_client(self.topology)
@@ -141,6 +145,10 @@ class RedisBroker(Broker):
                 await self.ping()
 
     async def disconnect(self) -> None:
+        if self._taking is not None:
+            self._taking.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._taking
         if self._reader is not None:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -217,15 +225,65 @@ class RedisBroker(Broker):
         args = [str(x) for b in buckets for x in (b.capacity, b.rate, b.cost)]
         try:
             async with asyncio.timeout(TAKE_TIMEOUT):
-                waits = await self._take(keys=keys, args=args)
+                if self.topology.sharded:
+                    waits = await self._take(keys=keys, args=args)
+                else:
+                    # Shielded: a take that gives up waiting leaves the round trip (and its
+                    # connection) intact for the others in it.
+                    waits = await asyncio.shield(self._queue_take(keys, args))
+                if isinstance(waits, BaseException):
+                    raise waits
         except (RedisError, OSError, TimeoutError) as exc:
-            log.warning(
-                "shared rate limits unavailable, limiting locally: %s",
-                str(exc) or type(exc).__name__,
-            )
-            self._take_paused_until = time.monotonic() + TAKE_PAUSE
+            if time.monotonic() >= self._take_paused_until:  # once, not once per waiter
+                log.warning(
+                    "shared rate limits unavailable, limiting locally: %s",
+                    str(exc) or type(exc).__name__,
+                )
+                self._take_paused_until = time.monotonic() + TAKE_PAUSE
             return None
         return [float(w) for w in waits]
+
+    def _queue_take(self, keys: list[str], args: list[str]) -> asyncio.Future[Any]:
+        """The answer to one take (its waits, or the error), sent with the next round trip."""
+        answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._takes.append((keys, args, answer))
+        if self._taking is None:
+            self._taking = asyncio.create_task(self._send_takes(), name="redis-takes")
+        return answer
+
+    async def _send_takes(self) -> None:
+        """Send the queued takes, all in one pipeline, until none are left. redis-py opens
+        a connection per concurrent command: a burst of connections (each asks admission)
+        once opened hundreds, each with its handshake inside the take's 0.1 s, and the
+        takes timed out; now a burst costs a few round trips on one connection."""
+        try:
+            while self._takes:
+                batch, self._takes = self._takes, []
+                try:
+                    answers = await self._run_takes([(k, a) for k, a, _ in batch])
+                except Exception as exc:  # each waiter raises it (and limits locally)
+                    answers = [exc] * len(batch)
+                for (_, _, answer), result in zip(batch, answers, strict=True):
+                    if not answer.done():
+                        answer.set_result(result)
+        finally:
+            self._taking = None
+            for _, _, answer in self._takes:
+                answer.cancel()
+            self._takes = []
+
+    async def _run_takes(self, takes: list[tuple[list[str], list[str]]]) -> list[Any]:
+        """Each take's waits (or its error), from one pipeline of `TAKE` scripts."""
+        assert self._take is not None
+        for _ in range(2):
+            pipe = self._redis.pipeline(transaction=False)
+            for keys, args in takes:
+                pipe.evalsha(self._take.sha, len(keys), *keys, *args)
+            answers: list[Any] = await pipe.execute(raise_on_error=False)
+            if not any(isinstance(a, NoScriptError) for a in answers):
+                break
+            await self._redis.script_load(TAKE)  # Redis restarted or flushed its scripts
+        return answers
 
     async def lease(self, key: str, holder: str, seconds: float) -> str | None:
         if self._lease is None or not self._healthy:

@@ -99,6 +99,12 @@ class Room:
     ring: CommentRing = field(default_factory=lambda: CommentRing(RING_CAPACITY))
     batching: Batching = field(default_factory=Batching)
     stale: bool = False  # broker messages (status changes) may have been lost
+    # Comments this process stored, handed over as they are committed (`hand`): when they
+    # carry on from the watermark with no gap, the pump sends them without reading the
+    # database. Anything else that woke the room (another process's comment, a status
+    # change, the safety poll) sets `must_read`: the pump then reads, as it always did.
+    handed: list[Comment] = field(default_factory=list)
+    must_read: bool = True
 
     # -- lifecycle ---------------------------------------------------------------------
     async def open(self) -> None:
@@ -154,28 +160,58 @@ class Room:
         loop = asyncio.get_running_loop()
         while True:
             timeout = POLL_HEALTHY if self.broker.healthy else POLL_UNHEALTHY
-            with contextlib.suppress(TimeoutError):
+            try:
                 async with asyncio.timeout(timeout):
                     await self.wake.wait()
+            except TimeoutError:
+                self.must_read = True  # the safety poll
             wait = self.batching.wait(loop.time())
             if wait:
                 await asyncio.sleep(wait)  # what arrives meanwhile goes in the same frame
             self.wake.clear()
-            try:
-                if self.stale:
-                    await self.reload()
-                rows = await store.after(self.broadcast_id, self.watermark, FETCH_LIMIT)
-            except Exception:
-                log.exception("reading comments of broadcast %s failed", self.broadcast_id)
-                await asyncio.sleep(0.5)
-                self.wake.set()
-                continue
-            self.stats.db_fanout_reads += 1
+            rows = self.handed_rows()
+            if rows is None:
+                self.must_read = False
+                try:
+                    if self.stale:
+                        await self.reload()
+                    rows = await store.after(self.broadcast_id, self.watermark, FETCH_LIMIT)
+                except Exception:
+                    log.exception("reading comments of broadcast %s failed", self.broadcast_id)
+                    await asyncio.sleep(0.5)
+                    self.must_read = True
+                    self.wake.set()
+                    continue
+                self.stats.db_fanout_reads += 1
             if not rows:
                 continue
             self.take(rows)
             if len(rows) == FETCH_LIMIT:
+                self.must_read = True
                 self.wake.set()
+
+    def hand(self, comment: Comment | None) -> None:
+        """A comment of this broadcast is committed (None: which is not known); wake."""
+        if comment is None:
+            self.must_read = True
+        else:
+            self.handed.append(comment)
+        self.wake.set()
+
+    def handed_rows(self) -> list[Comment] | None:
+        """The handed comments after the watermark, in id order, if they carry on from it
+        with no gap and nothing else woke the room; None: read the database (which has
+        them all)."""
+        handed, self.handed = self.handed, []
+        if self.must_read or self.stale:
+            return None
+        rows = sorted((c for c in handed if c.id > self.watermark), key=lambda c: c.id)
+        expected = self.watermark + 1
+        for comment in rows:
+            if comment.id != expected:
+                return None
+            expected += 1
+        return rows
 
     def take(self, rows: list[Comment]) -> None:
         """Comments read after the watermark (id order): into the ring, out to viewers."""
@@ -206,6 +242,7 @@ class Room:
             async for message in sub:
                 if message is RESYNC:
                     self.stale = True
+                    self.must_read = True
                     self.wake.set()
                     continue
                 assert isinstance(message, bytes)
@@ -219,6 +256,8 @@ class Room:
 
     def apply(self, event: Event, sender: str | None = None) -> None:
         """Apply one broker event (`sender`: the process it came from; None: this one)."""
+        if not isinstance(event, Presence):
+            self.must_read = True  # a status change must not race a handed comment
         if isinstance(event, NewComments):
             self.wake.set()
         elif isinstance(event, Presence):

@@ -77,6 +77,50 @@ _REFERRERS_POSTGRES = (
 )
 
 
+def _insert_sql(now_sql: str) -> str:
+    """One comment's INSERT; `created_at` is the caller's or else the database's clock."""
+    return (
+        "INSERT INTO comments (broadcast_id, author_key, author_name, role,"
+        " department, client_id, text, created_at, video_offset, status, flags,"
+        " origin, author_mark, reply_to)"
+        f" VALUES (?, ?, ?, ?, ?, ?, ?, COALESCE(?, {now_sql}), ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (broadcast_id, author_key, client_id) DO NOTHING"
+        f" RETURNING {_COLUMNS}"
+    )
+
+
+def _insert_params(
+    broadcast_id: int,
+    author: Identity,
+    client_id: str,
+    text: str,
+    *,
+    status: str = "visible",
+    flags: str = "",
+    origin: str = "",
+    video_offset: float | None = None,
+    created_at: str | None = None,
+    reply_to: int | None = None,
+) -> tuple[object, ...]:
+    """`_insert_sql`'s parameters."""
+    return (
+        broadcast_id,
+        author.key,
+        author.name,
+        author.role,
+        author.department,
+        client_id,
+        text,
+        created_at,
+        None if video_offset is None else float(video_offset),
+        status,
+        flags,
+        origin,
+        author.mark,
+        reply_to,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class _Pending:
     """One `CommentStore.insert` waiting for its broadcast's next transaction."""
@@ -93,8 +137,12 @@ class CommentStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        # Run inside the insert's transaction when a comment is new (questions).
+        self._insert = _insert_sql(db.now_sql)
+        # Run inside the insert's transaction when a comment is new: every one
+        # (`insert_hooks`), or one carrying a flag (`add_flag_hook`: questions). A comment
+        # no hook concerns is stored with one statement (`Database.write_returning`).
         self.insert_hooks: list[InsertHook] = []
+        self.flag_hooks: dict[str, list[InsertHook]] = {}
         # Run inside `forget_author`'s transaction (moderation).
         self.forget_hooks: list[ForgetHook] = []
         # Inserts waiting for their broadcast's next transaction (see `insert`).
@@ -168,7 +216,29 @@ class CommentStore:
                 if not pending.done.done():
                     pending.done.set_exception(RuntimeError("comment store closed"))
 
+    def add_flag_hook(self, flag: str, hook: InsertHook) -> None:
+        """Run `hook` inside the insert's transaction of each new comment flagged `flag`."""
+        self.flag_hooks.setdefault(flag, []).append(hook)
+
+    def remove_flag_hook(self, flag: str, hook: InsertHook) -> None:
+        hooks = self.flag_hooks.get(flag, [])
+        if hook in hooks:
+            hooks.remove(hook)
+        if not hooks:
+            self.flag_hooks.pop(flag, None)
+
+    def _hooks(self, flags: str) -> list[InsertHook]:
+        """The hooks a new comment with `flags` (comma-separated) runs, in order."""
+        hooks = list(self.insert_hooks)
+        if flags and self.flag_hooks:
+            for flag in flags.split(","):
+                hooks.extend(self.flag_hooks.get(flag, ()))
+        return hooks
+
     async def _insert_batch(self, broadcast_id: int, batch: list[_Pending]) -> None:
+        alone = len(batch) == 1 and not self._hooks(batch[0].options["flags"])
+        if alone and await self._insert_alone(broadcast_id, batch[0]):
+            return
         try:
             async with self.db.transaction(lock=comment_lock(broadcast_id)) as tx:
                 results = []
@@ -177,7 +247,7 @@ class CommentStore:
                         tx, broadcast_id, p.author, p.client_id, p.text, **p.options
                     )
                     if created:
-                        for hook in self.insert_hooks:
+                        for hook in self._hooks(comment.flags):
                             await hook(tx, comment)
                     results.append((comment, created))
         except Exception as error:
@@ -197,6 +267,30 @@ class CommentStore:
             if not p.done.done():
                 p.done.set_result(result)
 
+    async def _insert_alone(self, broadcast_id: int, p: _Pending) -> bool:
+        """Store a comment no hook concerns with one statement, committed on its own (one
+        trip to SQLite's writer); False, having stored nothing, when it was stored before
+        (the transaction path then returns the stored one)."""
+        try:
+            rows = await self.db.write_returning(
+                self._insert,
+                _insert_params(broadcast_id, p.author, p.client_id, p.text, **p.options),
+                lock=comment_lock(broadcast_id),
+            )
+        except Exception as error:
+            if not p.done.done():
+                p.done.set_exception(error)
+            return True
+        except BaseException:
+            if not p.done.done():
+                p.done.cancel()
+            raise
+        if not rows:
+            return False
+        if not p.done.done():
+            p.done.set_result((_row(rows[0]), True))
+        return True
+
     async def insert_in(
         self,
         tx: Transaction,
@@ -215,27 +309,18 @@ class CommentStore:
         """`insert` inside the caller's transaction, which must hold
         `comment_lock(broadcast_id)` (a live answer's transaction does)."""
         rows = await tx.fetch(
-            "INSERT INTO comments (broadcast_id, author_key, author_name, role,"
-            " department, client_id, text, created_at, video_offset, status, flags,"
-            " origin, author_mark, reply_to)"
-            f" VALUES (?, ?, ?, ?, ?, ?, ?, COALESCE(?, {self.db.now_sql}), ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (broadcast_id, author_key, client_id) DO NOTHING"
-            f" RETURNING {_COLUMNS}",
-            (
+            self._insert,
+            _insert_params(
                 broadcast_id,
-                author.key,
-                author.name,
-                author.role,
-                author.department,
+                author,
                 client_id,
                 text,
-                created_at,
-                None if video_offset is None else float(video_offset),
-                status,
-                flags,
-                origin,
-                author.mark,
-                reply_to,
+                status=status,
+                flags=flags,
+                origin=origin,
+                video_offset=video_offset,
+                created_at=created_at,
+                reply_to=reply_to,
             ),
         )
         if rows:

@@ -275,13 +275,25 @@ class Viewer:
                 self._pending = []
             self._pending.append(frame)
             return
-        if frame.max_id and frame.max_id <= self.skip_upto:
-            return
-        if frame.max_id and self.skip_upto and frame.items:
-            kept = [i for i in frame.items if i["id"] > self.skip_upto]
-            if len(kept) != len(frame.items):
-                frame = Frame.comments(tuple(kept), frame.max_id)
-        if self.queue.qsize() >= self.max_frames:
+        if self.skip_upto and frame.max_id:
+            if frame.max_id <= self.skip_upto:
+                return
+            if frame.items:
+                kept = [i for i in frame.items if i["id"] > self.skip_upto]
+                if len(kept) != len(frame.items):
+                    frame = Frame.comments(tuple(kept), frame.max_id)
+        queued = self.queue.qsize()
+        if not queued and self._writer is None:
+            # The common case, once per viewer per frame: nothing waits, write it now.
+            outlet = self._outlet
+            if outlet is not None:
+                try:
+                    if outlet.write(frame):
+                        return
+                except Exception:
+                    self.closed = True
+                    return
+        if queued >= self.max_frames:
             self.too_slow = True
             self.closed = True
             while not self.queue.empty():

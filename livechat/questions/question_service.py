@@ -19,7 +19,6 @@ server; a refused command earns an `error` frame naming the command and the ques
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 import uuid
@@ -126,14 +125,13 @@ class QuestionService:
 
     async def start(self) -> None:
         """Plug into the hub; a question's row is written in its comment's transaction."""
-        self.hub.store.insert_hooks.append(self.store.record_in)
+        self.hub.store.add_flag_hook(CommentFlag.QUESTION, self.store.record_in)
         self.hub.register(self)
 
     async def stop(self) -> None:
         """Unplug (its commands become unknown message types again)."""
         self.hub.unregister(self)
-        with contextlib.suppress(ValueError):
-            self.hub.store.insert_hooks.remove(self.store.record_in)
+        self.hub.store.remove_flag_hook(CommentFlag.QUESTION, self.store.record_in)
 
     @property
     def message_types(self) -> tuple[str, ...]:

@@ -132,6 +132,49 @@ async def test_transactions_on_one_key_take_turns(database_url: str) -> None:
         await second.close()
 
 
+async def test_one_writing_statement_commits_alone_and_takes_its_turn(database_url: str) -> None:
+    """`write_returning`: the statement's rows, committed on its own (another connection
+    sees them), errors translated; with a lock key it waits for the transaction holding
+    it, so ids still commit in order (what comment inserts rely on)."""
+    await migrate(database_url, [NOTES])
+    first, second = await open_database(database_url), await open_database(database_url)
+    insert = "INSERT INTO notes (slug, body) VALUES (?, ?) ON CONFLICT (slug) DO NOTHING"
+    inside, release = asyncio.Event(), asyncio.Event()
+
+    async def holder() -> int:
+        async with second.transaction(lock="notes:1") as tx:
+            held = int(await tx.fetchval(insert + " RETURNING id", ("held", "먼저")))
+            inside.set()
+            await release.wait()
+        return held
+
+    try:
+        rows = await first.write_returning(insert + " RETURNING id, slug", ("w", "쓰기"), "notes:1")
+        assert [r["slug"] for r in rows] == ["w"]
+        assert await second.fetchval("SELECT body FROM notes WHERE id = ?", (rows[0]["id"],)) == (
+            "쓰기"
+        )
+        assert await first.write_returning(insert + " RETURNING id", ("w", "again")) == []
+        with pytest.raises(IntegrityError):
+            await first.write_returning(insert + " RETURNING id", ("e", ""))
+
+        holding = asyncio.create_task(holder())
+        await inside.wait()
+        writing = asyncio.create_task(
+            first.write_returning(insert + " RETURNING id", ("later", "나중"), "notes:1")
+        )
+        for _ in range(50):
+            await asyncio.sleep(0)
+        assert not writing.done()
+        release.set()
+        held = await holding
+        assert (await writing)[0]["id"] > held
+        assert await first.fetchval("SELECT COUNT(*) FROM notes") == 3
+    finally:
+        await first.close()
+        await second.close()
+
+
 async def test_several_hosts_starting_at_once_apply_each_migration_once(database_url: str) -> None:
     results = await asyncio.gather(*(migrate(database_url, [NOTES]) for _ in range(4)))
     applied = [pair for result in results for pair in result]

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from db import Database, Transaction
 from livechat import CommentStore, Identity, QuestionStore
-from livechat.comment import Comment
+from livechat.comment import Comment, CommentFlag
 from tests.livechat.hubkit import BROADCAST, open_livechat_database
 from tests.support import TIMEOUT
 
@@ -78,7 +78,7 @@ async def run_race(url: str) -> Race:
         writers = []
         for db in databases[1:]:
             comments = CommentStore(db)
-            comments.insert_hooks.append(QuestionStore(db, comments).record_in)
+            comments.add_flag_hook(CommentFlag.QUESTION, QuestionStore(db, comments).record_in)
             writers.append(comments)
         done = asyncio.Event()
         reading = asyncio.create_task(_watermark_reader(reader, race, done))

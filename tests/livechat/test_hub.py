@@ -76,6 +76,28 @@ async def test_a_quiet_room_sends_each_comment_at_once(database_url: str, broker
             assert comment_ids(frames) == [posted]
 
 
+async def test_a_comment_posted_here_is_sent_without_reading_it_back(
+    database_url: str, broker_url: str
+) -> None:
+    """A comment this process stored reaches its viewers without the room reading the
+    database; one stored behind the room's back (as by another process) leaves a gap, and
+    the room then reads, sending both in order, each once."""
+    async with open_hub(database_url, broker_url, burst=1000) as hub:
+        viewer = Viewer(None, 1000)
+        await hub.join(BROADCAST, viewer, None)
+        first = (await hub.post(BROADCAST, citizen(1), "h0", "첫째")).comment.id
+        assert comment_ids(await frames_until(viewer, has_ids(1))) == [first]
+        reads = hub.stats.db_fanout_reads
+        second = (await hub.post(BROADCAST, citizen(1), "h1", "둘째")).comment.id
+        assert comment_ids(await frames_until(viewer, has_ids(1))) == [second]
+        assert hub.stats.db_fanout_reads == reads
+        behind, _ = await hub.store.insert(BROADCAST, citizen(2), "elsewhere", "다른 곳")
+        third = (await hub.post(BROADCAST, citizen(1), "h2", "셋째")).comment.id
+        frames = await frames_until(viewer, has_ids(2))
+        assert comment_ids(frames) == [behind.id, third]
+        assert hub.stats.db_fanout_reads == reads + 1
+
+
 async def test_slow_viewer_is_closed_without_slowing_others(
     database_url: str, broker_url: str
 ) -> None:

@@ -99,7 +99,7 @@ async def test_moderation_and_questions_register_and_leave_no_trace(tmp_path: Pa
         await questions.start()
         assert hub.message_types == {"moderate", *COMMANDS}
         assert hub.plugins.policies == [moderator] and hub.plugins.stored == [questions]
-        assert hub.store.insert_hooks and hub.store.forget_hooks
+        assert hub.store.flag_hooks and hub.store.forget_hooks
         with pytest.raises(protocol.ProtocolError):  # another hub knows none of them
             protocol.decode('{"type":"moderate"}', 100, Plugins().message_types)
         await questions.stop()
@@ -113,4 +113,4 @@ async def test_moderation_and_questions_register_and_leave_no_trace(tmp_path: Pa
             or hub.plugins.resume
             or hub.plugins.reshown_sources
         )
-        assert not (hub.store.insert_hooks or hub.store.forget_hooks)
+        assert not (hub.store.insert_hooks or hub.store.flag_hooks or hub.store.forget_hooks)
