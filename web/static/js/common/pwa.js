@@ -133,12 +133,14 @@ function firstSeenHere() {
   return true;
 }
 
+// Returns whether it asked the worker to take over.
 function handleWaiting(worker) {
   if (!firstSeenHere() && !onAir) {
     worker.postMessage({ type: "take-over" });
-  } else {
-    showNotice("update", say("msgUpdate"));
+    return true;
   }
+  showNotice("update", say("msgUpdate"));
+  return false;
 }
 
 function listenToWorker() {
@@ -161,8 +163,9 @@ async function register() {
   navigator.serviceWorker.addEventListener("controllerchange", () => {
     try { window.localStorage.removeItem(SEEN_KEY); } catch { /* nothing kept */ }
   });
+  let takingOver = false;
   if (registration.waiting && navigator.serviceWorker.controller) {
-    handleWaiting(registration.waiting);
+    takingOver = handleWaiting(registration.waiting);
   } else {
     try { window.localStorage.removeItem(SEEN_KEY); } catch { /* nothing kept */ }
   }
@@ -176,7 +179,9 @@ async function register() {
       }
     });
   });
-  if (navigator.onLine !== false && navigator.serviceWorker.controller
+  // Not from the outgoing worker: any event it handles holds back the new one, which
+  // refreshed the schedule when it installed.
+  if (!takingOver && navigator.onLine !== false && navigator.serviceWorker.controller
       && /^\/schedule/.test(window.location.pathname)) {
     navigator.serviceWorker.controller.postMessage({ type: "refresh-schedule" });
   }
