@@ -373,7 +373,7 @@ class AppServer:
                     "--ws-per-message-deflate",
                     "false",
                     "--ws",
-                    "websockets-sansio",
+                    "web.http.websocket_protocol:LeanWebSocketsProtocol",  # as `serve` runs
                     "--timeout-graceful-shutdown",
                     env.get("SHUTDOWN_TIMEOUT", "10"),
                     *self.args,
