@@ -111,6 +111,9 @@ class Plugins:
         self.resume: list[ResumeSupplement] = []
         self.reshown_sources: list[ReshownSource] = []
         self.commands: dict[str, CommandHandler] = {}
+        # One frozenset shared by every connection's `Session` until the plugins change
+        # (built per connection it was ~0.5 KiB each).
+        self._message_types: frozenset[str] = frozenset()
 
     def _lists(self) -> list[tuple[type[Any], list[Any]]]:
         return [
@@ -135,6 +138,7 @@ class Plugins:
         if isinstance(plugin, CommandHandler):
             for name in plugin.message_types:
                 self.commands[name] = plugin
+            self._message_types = frozenset(self.commands)
 
     def remove(self, plugin: Plugin) -> None:
         """Forget `plugin` everywhere (nothing happens where it was not filed)."""
@@ -143,10 +147,11 @@ class Plugins:
                 found.remove(plugin)
         for name in [n for n, p in self.commands.items() if p is plugin]:
             del self.commands[name]
+        self._message_types = frozenset(self.commands)
 
     @property
     def message_types(self) -> frozenset[str]:
-        return frozenset(self.commands)
+        return self._message_types
 
     async def reshown(self, broadcast_id: int, upto: int, window: int) -> set[int]:
         found: set[int] = set()

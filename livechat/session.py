@@ -108,6 +108,8 @@ def refusal(retry: float, saturated: bool, address_full: bool) -> Refusal:
 class Session:
     """The state of one comment connection: who it speaks for, what it may send."""
 
+    __slots__ = ("identity", "max_message_bytes", "message_types")
+
     def __init__(
         self,
         identity: Identity | None,

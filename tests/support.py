@@ -405,7 +405,7 @@ class AppServer:
                     "--ws-per-message-deflate",
                     "false",
                     "--ws",
-                    "websockets-sansio",
+                    "web.http.websocket_protocol:LeanWebSocketsProtocol",  # as `serve` runs
                     "--timeout-graceful-shutdown",
                     env.get("SHUTDOWN_TIMEOUT", "10"),
                     *self.args,

@@ -50,7 +50,7 @@ from web.identity.store import AccountStore
 from web.live import comment_routes, pages
 from web.live import socket as live
 from web.live.chat_window import LiveWindow
-from web.live.socket import FrameSendMiddleware
+from web.live.socket import CommentSocketShortcut
 from web.moderation import access_routes
 from web.moderation import routes as moderation_routes
 from web.ops import status as status_routes
@@ -267,7 +267,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=routes,
         lifespan=lifespan,
         middleware=[
-            Middleware(FrameSendMiddleware),
+            Middleware(CommentSocketShortcut),
             Middleware(RequestIdMiddleware),
             Middleware(SecurityHeadersMiddleware, settings=settings),
             Middleware(SessionRefreshMiddleware, codec=codec),

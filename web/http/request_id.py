@@ -35,10 +35,63 @@ def request_id_from(raw: str | None) -> str:
     return uuid.uuid4().hex
 
 
+def incoming_request_id(scope: Scope) -> str:
+    """The request id of an HTTP or WebSocket scope (its sane `X-Request-ID`, else new)."""
+    raw = None
+    for name, value in scope.get("headers", ()):
+        if name == b"x-request-id":
+            raw = value.decode("latin-1")
+            break
+    return request_id_from(raw)
+
+
+def accept_with_id(message: Message, request_id: str) -> Message:
+    """A `websocket.accept` message that also returns the `X-Request-ID` header."""
+    headers = list(message.get("headers", []))
+    headers.append((HEADER.lower().encode(), request_id.encode()))
+    return {**message, "headers": headers}
+
+
+QUIET_PATHS = ("/healthz", "/metrics")
+
+
+def log_access(
+    scope: Scope,
+    request_id: str,
+    status: int,
+    start: float,
+    quiet_paths: tuple[str, ...] = QUIET_PATHS,
+) -> None:
+    """The access log line of one request or WebSocket (`start`: its `perf_counter`)."""
+    path = scope.get("path", "")
+    level = logging.WARNING if status >= 500 else logging.INFO
+    if path in quiet_paths and status < 400:
+        level = logging.DEBUG
+    if not access_log.isEnabledFor(level):
+        return
+    client = scope.get("client")
+    method = scope.get("method", "WS") if scope["type"] == "http" else "WS"
+    duration = round((time.perf_counter() - start) * 1000, 2)
+    access_log.log(
+        level,
+        "%s %s %s %.1f ms",
+        method,
+        path,
+        status,
+        duration,
+        extra={
+            "request_id": request_id,
+            "method": method,
+            "path": path,
+            "status": status,
+            "duration_ms": duration,
+            "client": client[0] if client else None,
+        },
+    )
+
+
 class RequestIdMiddleware:
-    def __init__(
-        self, app: ASGIApp, quiet_paths: tuple[str, ...] = ("/healthz", "/metrics")
-    ) -> None:
+    def __init__(self, app: ASGIApp, quiet_paths: tuple[str, ...] = QUIET_PATHS) -> None:
         self.app = app
         self.quiet_paths = quiet_paths
 
@@ -46,12 +99,7 @@ class RequestIdMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        raw = None
-        for name, value in scope.get("headers", ()):
-            if name == b"x-request-id":
-                raw = value.decode("latin-1")
-                break
-        request_id = request_id_from(raw)
+        request_id = incoming_request_id(scope)
         token = request_id_var.set(request_id)
         scope.setdefault("state", {})["request_id"] = request_id
         status = 0
@@ -65,9 +113,7 @@ class RequestIdMiddleware:
                 MutableHeaders(scope=message)[HEADER] = request_id
             elif kind == "websocket.accept":
                 status = 101
-                headers = list(message.get("headers", []))
-                headers.append((HEADER.lower().encode(), request_id.encode()))
-                message = {**message, "headers": headers}
+                message = accept_with_id(message, request_id)
             elif kind == "websocket.close" and not status:
                 status = 403  # closed before the handshake completed: refused
             await send(message)
@@ -78,32 +124,5 @@ class RequestIdMiddleware:
             status = status or 500
             raise
         finally:
-            self._log(scope, request_id, status, start)
+            log_access(scope, request_id, status, start, self.quiet_paths)
             request_id_var.reset(token)
-
-    def _log(self, scope: Scope, request_id: str, status: int, start: float) -> None:
-        path = scope.get("path", "")
-        level = logging.WARNING if status >= 500 else logging.INFO
-        if path in self.quiet_paths and status < 400:
-            level = logging.DEBUG
-        if not access_log.isEnabledFor(level):
-            return
-        client = scope.get("client")
-        method = scope.get("method", "WS") if scope["type"] == "http" else "WS"
-        duration = round((time.perf_counter() - start) * 1000, 2)
-        access_log.log(
-            level,
-            "%s %s %s %.1f ms",
-            method,
-            path,
-            status,
-            duration,
-            extra={
-                "request_id": request_id,
-                "method": method,
-                "path": path,
-                "status": status,
-                "duration_ms": duration,
-                "client": client[0] if client else None,
-            },
-        )

@@ -314,6 +314,11 @@ async def _member_name(members: MemberStore | None, session: Session) -> str | N
         return None
 
 
+def has_session_cookie(scope: Scope) -> bool:
+    """Whether the request's Cookie header may carry a session (only then is it verified)."""
+    return COOKIE.encode() in dict(scope["headers"]).get(b"cookie", b"")
+
+
 class SessionRefreshMiddleware:
     """Checks a staff or member cookie against the database before the endpoint runs
     (HTTP and WebSocket: `SessionCodec.verify`), and re-signs a staff cookie on its way
@@ -325,9 +330,7 @@ class SessionRefreshMiddleware:
         self.codec = codec
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or COOKIE.encode() not in dict(
-            scope["headers"]
-        ).get(b"cookie", b""):
+        if scope["type"] not in ("http", "websocket") or not has_session_cookie(scope):
             await self.app(scope, receive, send)
             return
         await self.codec.verify(HTTPConnection(scope))

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
-from starlette.routing import WebSocketRoute
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.routing import Match, WebSocketRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
@@ -29,7 +30,10 @@ from livechat.session import (
     Session,
     refusal,
 )
+from web.http.logs import request_id_var
+from web.http.request_id import accept_with_id, incoming_request_id, log_access
 from web.http.requests import ascii_int, same_origin
+from web.identity.sessions import has_session_cookie
 from web.services import Services, services
 
 log = logging.getLogger("web.live.socket")
@@ -69,24 +73,64 @@ def client_address(ws: WebSocket) -> str:
     return ws.client.host if ws.client else ""
 
 
-FRAME_SEND = "live_seoul.frame_send"
+class CommentSocketShortcut:
+    """The outermost middleware: a comment socket skips the rest of the chain.
 
+    An idle viewer's connection lives for hours, and every middleware between the server
+    and the endpoint would keep its coroutine frame (and its closures) alive all that time:
+    with ten of them, a few KiB per connection. So for `/ws/broadcasts/{id}` (matched by the
+    route itself) this does what the chain does for a WebSocket — the request id, the
+    `X-Request-ID` header on the handshake and the access log line (as
+    `RequestIdMiddleware`), the check of a staff or member session against the database
+    (as `SessionRefreshMiddleware`) — and calls the endpoint; the rest of the chain is about
+    HTTP (security headers, overload shedding, error pages, the sign-in session). Every
+    other request and WebSocket goes down the chain.
 
-class FrameSendMiddleware:
-    """The outermost middleware: remembers the server's own `send` of each WebSocket.
+    Frames go out through the server's own `send`: nothing between the server and the
+    endpoint concerns a text frame after the handshake, and fan-out sends thousands of them
+    per tick; the handshake and the close go through `send_with_id`."""
 
-    Fan-out sends thousands of text frames per tick, and nothing between the server and
-    the endpoint concerns a text frame after the handshake (headers, request ids and error
-    pages are about the handshake), so frames skip that chain; the handshake and the close
-    still go through it."""
-
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, route: WebSocketRoute | None = None) -> None:
         self.app = app
+        self.route = route or COMMENTS_ROUTE
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
-            scope[FRAME_SEND] = send
+            match, child = self.route.matches(scope)
+            if match is Match.FULL:
+                scope.update(child)
+                await self._socket(scope, receive, send)
+                return
         await self.app(scope, receive, send)
+
+    async def _socket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request_id = incoming_request_id(scope)
+        token = request_id_var.set(request_id)
+        scope.setdefault("state", {})["request_id"] = request_id
+        status = 0
+        start = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            kind = message["type"]
+            if kind == "websocket.accept":
+                status = 101
+                message = accept_with_id(message, request_id)
+            elif kind == "websocket.close" and not status:
+                status = 403  # closed before the handshake completed: refused
+            await send(message)
+
+        try:
+            ws = WebSocket(scope, receive, send_with_id)
+            if has_session_cookie(scope):
+                await services(ws).sessions.verify(ws)
+            await comments_socket(ws, send)
+        except BaseException:
+            status = status or 500
+            raise
+        finally:
+            log_access(scope, request_id, status, start)
+            request_id_var.reset(token)
 
 
 class AsgiOutlet:
@@ -120,7 +164,11 @@ class SansIOOutlet(AsgiOutlet):
         super().__init__(send)
         self._proto = proto
         # uvicorn keeps the handshake's request and response (their headers: ~2 KiB) for
-        # the connection's whole life but never reads them after the handshake.
+        # the connection's whole life but never reads them after the handshake; and
+        # websockets' parser keeps the request too (a local of its generator, alive while
+        # the connection is), so its headers are emptied, not only unreferenced here.
+        if proto.request is not None:
+            proto.request.headers.clear()
         proto.request = proto.response = None  # type: ignore[assignment]
 
     def write(self, frame: Frame) -> bool:
@@ -142,12 +190,11 @@ def outlet_for(send: Send) -> AsgiOutlet:
 
 
 class CommentsSocket:
-    """The route's ASGI app. Frames go out through the server's own `send` (see
-    `FrameSendMiddleware`), not Starlette's `WebSocket.send`, whose checks hold by
-    construction here."""
+    """The route's ASGI app, for an app without `CommentSocketShortcut` in front (which
+    serves the route itself)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await comments_socket(WebSocket(scope, receive, send), scope.get(FRAME_SEND, send))
+        await comments_socket(WebSocket(scope, receive, send), send)
 
 
 async def comments_socket(ws: WebSocket, send: Send) -> None:
@@ -173,6 +220,7 @@ async def comments_socket(ws: WebSocket, send: Send) -> None:
             return
     signed_in = svc.sessions.load(ws)
     identity = signed_in.identity if signed_in else None
+    _forget_headers(ws)
     hub = svc.hub
     address = client_address(ws)
     retry = await hub.admit(broadcast_id, address)
@@ -190,6 +238,16 @@ async def comments_socket(ws: WebSocket, send: Send) -> None:
         await _serve(ws, send, svc, broadcast_id, identity, after)
     finally:
         hub.admission.release(address)
+
+
+def _forget_headers(ws: WebSocket) -> None:
+    """Empty the handshake's header list, which the scope (kept by the server for the
+    connection's life) would hold all along (~1 KiB); nothing reads it after the
+    handshake but the session cookie, parsed here once and kept (`ws.cookies`) for the
+    re-checks of a staff or member session."""
+    ws.cookies  # noqa: B018 -- parsed and cached by Starlette before the headers go
+    ws.scope["headers"] = []
+    ws.__dict__.pop("_headers", None)
 
 
 async def _serve(
@@ -285,4 +343,5 @@ async def _still_signed_in(ws: WebSocket, svc: Services) -> bool:
     return svc.sessions.load(ws, check_idle=False) is not None
 
 
-routes = [WebSocketRoute("/ws/broadcasts/{broadcast_id:id}", CommentsSocket())]
+COMMENTS_ROUTE = WebSocketRoute("/ws/broadcasts/{broadcast_id:id}", CommentsSocket())
+routes = [COMMENTS_ROUTE]
