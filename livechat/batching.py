@@ -4,9 +4,8 @@ Each frame costs a fixed amount per viewer (a system call, a wake-up) on top of 
 so a room's sending cost is about viewers × frames per second. `Batching` keeps a room's
 comment rate (an exponentially decaying count) and, after each send, a *window*: the next
 send waits until the window has passed since the last one. The window grows with the
-square of the room's load, viewers × comments per second, so a quiet room (one comment now
-and then, or few viewers) sends every comment the moment it is stored, a moderate one
-batches only what arrives while its frames are written, and a busy one sends a bounded
+room's load, viewers × comments per second, so a quiet room (one comment now and then, or
+few viewers) sends every comment the moment it is stored, and a busy one sends a bounded
 number of frames per second whatever the rate. Nothing here needs tuning per deployment.
 
 Pure: the caller passes the clock.
@@ -16,13 +15,9 @@ from __future__ import annotations
 
 import math
 
-# The window grows with the square of the load (viewers × comments/s), from FULL_WINDOW at
-# FULL_LOAD: 2,000 viewers × 100/s → 100 ms (10 frames a second), 1,000 × 100 → 25 ms,
-# 500 × 50 → 1.6 ms, 200 × 10 → 10 µs (every comment at once). A moderate room thus
-# batches only what arrives while its frames are being written, and only a heavy one, whose
-# viewers × frames per second would otherwise swamp the process, waits for company.
-FULL_LOAD = 200_000.0
-FULL_WINDOW = 0.1
+# Seconds of window per (viewer × comment/s): 2,000 viewers × 100/s → 100 ms (10 frames a
+# second), 500 × 50 → 12.5 ms, 200 × 10 → 1 ms (every comment at once).
+WINDOW_PER_LOAD = 0.5e-6
 MAX_WINDOW = 0.15  # the most a comment waits for company
 RATE_HORIZON = 1.0  # seconds: the rate estimate forgets with this time constant
 
@@ -54,5 +49,4 @@ class Batching:
 
 def window_for(viewers: int, rate: float) -> float:
     """The batching window for a room of `viewers` receiving `rate` comments a second."""
-    load = viewers * rate / FULL_LOAD
-    return min(MAX_WINDOW, FULL_WINDOW * load * load)
+    return min(MAX_WINDOW, viewers * rate * WINDOW_PER_LOAD)
