@@ -202,10 +202,29 @@ def xmltv(
 # ---- iCalendar (RFC 5545) ---------------------------------------------------------------
 
 
-def _text(text: str) -> str:
-    """A TEXT value without control characters other than the line break (the package
-    escapes `\\ ; , newline` itself, RFC 5545 §3.3.11)."""
+def _clean(text: str) -> str:
+    """`text` without control characters other than the line break."""
     return "".join(ch for ch in text if ch == "\n" or ord(ch) >= 0x20)
+
+
+class _Text(ical.vText):
+    """A TEXT value escaped as RFC 5545 §3.3.11 says (`\\ ; , newline`) and nothing else:
+    the package's own escaping reads a literal backslash-N in a title as a line break."""
+
+    def to_ical(self) -> bytes:
+        escaped = (
+            str(self)
+            .replace("\\", "\\\\")
+            .replace(";", "\\;")
+            .replace(",", "\\,")
+            .replace("\n", "\\n")
+        )
+        return escaped.encode("utf-8")
+
+
+def _text(text: str) -> _Text:
+    """A TEXT property's value: `text` cleaned (`_clean`) and escaped (`_Text`)."""
+    return _Text(_clean(text))
 
 
 def _vtimezone(tz: ZoneInfo) -> ical.Timezone:
@@ -250,7 +269,7 @@ def _vevent(
     event.add("STATUS", "CANCELLED" if b.status == "cancelled" else "CONFIRMED")
     event.add("TRANSP", "TRANSPARENT")
     if b.category:
-        event.add("CATEGORIES", [_text(b.category)])
+        event.add("CATEGORIES", [_clean(b.category)])
     if b.status in ("planned", "live"):
         minutes = int(reminder.total_seconds() // 60)
         alarm = ical.Alarm()
@@ -282,7 +301,7 @@ def icalendar(
     cal.add("PRODID", PRODID)
     cal.add("CALSCALE", "GREGORIAN")
     cal.add("METHOD", "PUBLISH")
-    cal.add("X-WR-CALNAME", ical.vText(_text(name)))
+    cal.add("X-WR-CALNAME", _text(name))
     cal.add("X-WR-TIMEZONE", tz.key)
     cal.add_component(_vtimezone(tz))
     for b in broadcasts:
