@@ -251,19 +251,26 @@ class Viewer:
         """Send or queue `frame` after everything before it, whatever the bound (hello,
         backfill: it may exceed the live-frame bound once)."""
         outlet = self._outlet
-        if outlet is not None and self._writer is None and self.queue.empty():
-            try:
-                if outlet.write(frame):
-                    return
-            except Exception:
-                self.closed = True
-                return
+        if self._writer is None and self.queue.empty() and self._written_now(frame):
+            return
         if outlet is not None:
             if not self.queue.merge_last(frame):
                 self.queue.put_nowait(frame)
             self._start_writer()
         else:
             self.queue.put_nowait(frame)
+
+    def _written_now(self, frame: Frame) -> bool:
+        """Whether the outlet took `frame` at once (a transport that is not paused); a
+        write that fails closes the viewer, and counts as done."""
+        outlet = self._outlet
+        if outlet is None:
+            return False
+        try:
+            return outlet.write(frame)
+        except Exception:
+            self.closed = True
+            return True
 
     # -- fan-out -------------------------------------------------------------------------
     def offer(self, frame: Frame) -> None:
@@ -283,16 +290,9 @@ class Viewer:
                 if len(kept) != len(frame.items):
                     frame = Frame.comments(tuple(kept), frame.max_id)
         queued = self.queue.qsize()
-        if not queued and self._writer is None:
-            # The common case, once per viewer per frame: nothing waits, write it now.
-            outlet = self._outlet
-            if outlet is not None:
-                try:
-                    if outlet.write(frame):
-                        return
-                except Exception:
-                    self.closed = True
-                    return
+        # The common case, once per viewer per frame: nothing waits, write it now.
+        if not queued and self._writer is None and self._written_now(frame):
+            return
         if queued >= self.max_frames:
             self.too_slow = True
             self.closed = True

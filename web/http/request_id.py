@@ -90,6 +90,40 @@ def log_access(
     )
 
 
+class RequestTrace:
+    """One request's or WebSocket's id, its status as the response goes out (`send`, the
+    wrapped ASGI send), and its access log line (`end`)."""
+
+    __slots__ = ("_send", "_start", "_token", "request_id", "status")
+
+    def __init__(self, scope: Scope, send: Send) -> None:
+        self.request_id = incoming_request_id(scope)
+        self._token = request_id_var.set(self.request_id)
+        scope.setdefault("state", {})["request_id"] = self.request_id
+        self.status = 0
+        self._send = send
+        self._start = time.perf_counter()
+
+    async def send(self, message: Message) -> None:
+        kind = message["type"]
+        if kind == "http.response.start":
+            self.status = message["status"]
+            MutableHeaders(scope=message)[HEADER] = self.request_id
+        elif kind == "websocket.accept":
+            self.status = 101
+            message = accept_with_id(message, self.request_id)
+        elif kind == "websocket.close" and not self.status:
+            self.status = 403  # closed before the handshake completed: refused
+        await self._send(message)
+
+    def end(self, scope: Scope, failed: bool, quiet_paths: tuple[str, ...] = QUIET_PATHS) -> None:
+        """Log the access line (500 when it `failed` before a status went out)."""
+        if failed and not self.status:
+            self.status = 500
+        log_access(scope, self.request_id, self.status, self._start, quiet_paths)
+        request_id_var.reset(self._token)
+
+
 class RequestIdMiddleware:
     def __init__(self, app: ASGIApp, quiet_paths: tuple[str, ...] = QUIET_PATHS) -> None:
         self.app = app
@@ -99,30 +133,10 @@ class RequestIdMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        request_id = incoming_request_id(scope)
-        token = request_id_var.set(request_id)
-        scope.setdefault("state", {})["request_id"] = request_id
-        status = 0
-        start = time.perf_counter()
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            kind = message["type"]
-            if kind == "http.response.start":
-                status = message["status"]
-                MutableHeaders(scope=message)[HEADER] = request_id
-            elif kind == "websocket.accept":
-                status = 101
-                message = accept_with_id(message, request_id)
-            elif kind == "websocket.close" and not status:
-                status = 403  # closed before the handshake completed: refused
-            await send(message)
-
+        trace = RequestTrace(scope, send)
+        failed = True
         try:
-            await self.app(scope, receive, send_with_id)
-        except BaseException:
-            status = status or 500
-            raise
+            await self.app(scope, receive, trace.send)
+            failed = False
         finally:
-            log_access(scope, request_id, status, start, self.quiet_paths)
-            request_id_var.reset(token)
+            trace.end(scope, failed, self.quiet_paths)

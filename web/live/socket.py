@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 
 from starlette.routing import Match, WebSocketRoute
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
@@ -30,8 +29,7 @@ from livechat.session import (
     Session,
     refusal,
 )
-from web.http.logs import request_id_var
-from web.http.request_id import accept_with_id, incoming_request_id, log_access
+from web.http.request_id import RequestTrace
 from web.http.requests import ascii_int, same_origin
 from web.identity.sessions import has_session_cookie
 from web.services import Services, services
@@ -104,33 +102,16 @@ class CommentSocketShortcut:
         await self.app(scope, receive, send)
 
     async def _socket(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request_id = incoming_request_id(scope)
-        token = request_id_var.set(request_id)
-        scope.setdefault("state", {})["request_id"] = request_id
-        status = 0
-        start = time.perf_counter()
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            kind = message["type"]
-            if kind == "websocket.accept":
-                status = 101
-                message = accept_with_id(message, request_id)
-            elif kind == "websocket.close" and not status:
-                status = 403  # closed before the handshake completed: refused
-            await send(message)
-
+        trace = RequestTrace(scope, send)
+        failed = True
         try:
-            ws = WebSocket(scope, receive, send_with_id)
+            ws = WebSocket(scope, receive, trace.send)
             if has_session_cookie(scope):
                 await services(ws).sessions.verify(ws)
             await comments_socket(ws, send)
-        except BaseException:
-            status = status or 500
-            raise
+            failed = False
         finally:
-            log_access(scope, request_id, status, start)
-            request_id_var.reset(token)
+            trace.end(scope, failed)
 
 
 class AsgiOutlet:
