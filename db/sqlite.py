@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,18 +38,45 @@ PRAGMAS = (
 )
 
 
+# Switching a new file to WAL needs its exclusive lock, and SQLite answers "database is
+# locked" at once, without its busy handler, when another connection is switching too (two
+# processes starting on a fresh file). Such a pragma is retried until the busy timeout.
+PRAGMA_RETRY_S = 0.005
+
+
+def _contended(error: sqlite3.OperationalError, deadline: float) -> bool:
+    return "database is locked" in str(error) and time.monotonic() < deadline
+
+
 def configure(conn: sqlite3.Connection) -> None:
     """Apply the pragmas every connection to the file uses (synchronous connections)."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
     for pragma in PRAGMAS:
-        conn.execute(pragma)
+        while True:
+            try:
+                conn.execute(pragma)
+                break
+            except sqlite3.OperationalError as error:
+                if not _contended(error, deadline):
+                    raise
+                time.sleep(PRAGMA_RETRY_S)
 
 
 async def connect(path: Path) -> aiosqlite.Connection:
     """One aiosqlite connection in autocommit mode, configured like every other one."""
     conn = await aiosqlite.connect(path, isolation_level=None)
     conn.row_factory = aiosqlite.Row
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
     for pragma in PRAGMAS:
-        await conn.execute(pragma)
+        while True:
+            try:
+                await conn.execute(pragma)
+                break
+            except sqlite3.OperationalError as error:
+                if not _contended(error, deadline):
+                    await conn.close()
+                    raise
+                await asyncio.sleep(PRAGMA_RETRY_S)
     return conn
 
 
