@@ -35,7 +35,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import asyncpg
 
 from db import Database, migrate, open_database
-from livechat import CommentStore, Identity, QuestionStore
+from livechat import CommentStore, Identity, NewComment, QuestionStore
 from livechat.comment import CommentFlag
 from web.database import PACKAGES
 
@@ -63,11 +63,13 @@ async def _poster(
     for n in range(count):
         started = time.perf_counter()
         _, created = await comments.insert(
-            broadcast_id,
-            author,
-            f"p{n}",
-            f"벤치마크 댓글 {poster}-{n}",
-            flags="question" if n % 3 == 0 else "",
+            NewComment(
+                broadcast_id,
+                author,
+                f"p{n}",
+                f"벤치마크 댓글 {poster}-{n}",
+                flags="question" if n % 3 == 0 else "",
+            )
         )
         latencies.append(time.perf_counter() - started)
         assert created

@@ -33,7 +33,7 @@ from livechat.moderation import (
 )
 from livechat.ops_store import OpsStore
 from livechat.questions import Question, QuestionService, QuestionStore, Tally
-from livechat.store import CommentStore
+from livechat.store import CommentStore, NewComment
 from livechat.text import CommentRejected, clean_text, grapheme_count, validate_comment
 
 __all__ = [
@@ -65,6 +65,7 @@ __all__ = [
     "ModerationError",
     "ModerationStore",
     "Moderator",
+    "NewComment",
     "OpsStore",
     "PostDecision",
     "PostResult",

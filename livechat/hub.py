@@ -59,7 +59,7 @@ from livechat.room import (
     channel_name,
 )
 from livechat.stats import HubStats
-from livechat.store import CommentStore
+from livechat.store import CommentStore, NewComment
 from livechat.text import CommentRejected, validate_comment
 from livechat.viewer import CLOSE, CLOSE_TOO_SLOW, Frame, Viewer
 
@@ -453,14 +453,16 @@ class CommentHub:
             self.stats.reject(exc.code)
             raise
         comment, created = await self.store.insert(
-            broadcast_id,
-            author,
-            client_id,
-            decision.text,
-            status=decision.status,
-            flags=",".join(sorted(decision.flags)),
-            video_offset=video_offset,
-            origin=decision.origin,
+            NewComment(
+                broadcast_id,
+                author,
+                client_id,
+                decision.text,
+                status=decision.status,
+                flags=",".join(sorted(decision.flags)),
+                video_offset=video_offset,
+                origin=decision.origin,
+            )
         )
         if created:
             self.stats.accepted += 1

@@ -89,46 +89,48 @@ def _insert_sql(now_sql: str) -> str:
     )
 
 
-def _insert_params(
-    broadcast_id: int,
-    author: Identity,
-    client_id: str,
-    text: str,
-    *,
-    status: str = "visible",
-    flags: str = "",
-    origin: str = "",
-    video_offset: float | None = None,
-    created_at: str | None = None,
-    reply_to: int | None = None,
-) -> tuple[object, ...]:
-    """`_insert_sql`'s parameters."""
-    return (
-        broadcast_id,
-        author.key,
-        author.name,
-        author.role,
-        author.department,
-        client_id,
-        text,
-        created_at,
-        None if video_offset is None else float(video_offset),
-        status,
-        flags,
-        origin,
-        author.mark,
-        reply_to,
-    )
-
-
 @dataclass(frozen=True, slots=True)
-class _Pending:
-    """One `CommentStore.insert` waiting for its broadcast's next transaction."""
+class NewComment:
+    """A comment to store: what `CommentStore.insert` and `insert_in` take. `created_at`:
+    None stamps it with the database's clock."""
 
+    broadcast_id: int
     author: Identity
     client_id: str
     text: str
-    options: dict[str, Any]
+    status: str = CommentStatus.VISIBLE
+    flags: str = ""
+    origin: str = ""
+    video_offset: float | None = None
+    created_at: str | None = None
+    reply_to: int | None = None
+
+    def params(self) -> tuple[object, ...]:
+        """`_insert_sql`'s parameters."""
+        author = self.author
+        return (
+            self.broadcast_id,
+            author.key,
+            author.name,
+            author.role,
+            author.department,
+            self.client_id,
+            self.text,
+            self.created_at,
+            None if self.video_offset is None else float(self.video_offset),
+            self.status,
+            self.flags,
+            self.origin,
+            author.mark,
+            self.reply_to,
+        )
+
+
+@dataclass(slots=True)
+class _Pending:
+    """One `CommentStore.insert` waiting for its broadcast's next transaction."""
+
+    new: NewComment
     done: asyncio.Future[tuple[Comment, bool]]
 
 
@@ -153,20 +155,7 @@ class CommentStore:
         await self.db.fetchval("SELECT 1")
 
     # -- inserting ---------------------------------------------------------------------
-    async def insert(
-        self,
-        broadcast_id: int,
-        author: Identity,
-        client_id: str,
-        text: str,
-        *,
-        status: CommentStatus = CommentStatus.VISIBLE,
-        flags: str = "",
-        origin: str = "",
-        video_offset: float | None = None,
-        created_at: str | None = None,
-        reply_to: int | None = None,
-    ) -> tuple[Comment, bool]:
+    async def insert(self, new: NewComment) -> tuple[Comment, bool]:
         """Store a comment once per (broadcast, author, client_id); a new one runs the
         `insert_hooks` in the same transaction (a question's row commits with it).
 
@@ -177,20 +166,8 @@ class CommentStore:
         one commit for all). If that transaction fails, each of them is retried in a
         transaction of its own, so one bad comment never takes another down with it.
         """
-        pending = _Pending(
-            author,
-            client_id,
-            text,
-            dict(
-                status=status,
-                flags=flags,
-                origin=origin,
-                video_offset=video_offset,
-                created_at=created_at,
-                reply_to=reply_to,
-            ),
-            asyncio.get_running_loop().create_future(),
-        )
+        pending = _Pending(new, asyncio.get_running_loop().create_future())
+        broadcast_id = new.broadcast_id
         queue = self._queues.get(broadcast_id)
         if queue is not None:  # a drain is running: it takes this in its next transaction
             queue.append(pending)
@@ -236,16 +213,14 @@ class CommentStore:
         return hooks
 
     async def _insert_batch(self, broadcast_id: int, batch: list[_Pending]) -> None:
-        alone = len(batch) == 1 and not self._hooks(batch[0].options["flags"])
+        alone = len(batch) == 1 and not self._hooks(batch[0].new.flags)
         if alone and await self._insert_alone(broadcast_id, batch[0]):
             return
         try:
             async with self.db.transaction(lock=comment_lock(broadcast_id)) as tx:
                 results = []
                 for p in batch:
-                    comment, created = await self.insert_in(
-                        tx, broadcast_id, p.author, p.client_id, p.text, **p.options
-                    )
+                    comment, created = await self.insert_in(tx, p.new)
                     if created:
                         for hook in self._hooks(comment.flags):
                             await hook(tx, comment)
@@ -274,7 +249,7 @@ class CommentStore:
         try:
             rows = await self.db.write_returning(
                 self._insert,
-                _insert_params(broadcast_id, p.author, p.client_id, p.text, **p.options),
+                p.new.params(),
                 lock=comment_lock(broadcast_id),
             )
         except Exception as error:
@@ -291,44 +266,16 @@ class CommentStore:
             p.done.set_result((_row(rows[0]), True))
         return True
 
-    async def insert_in(
-        self,
-        tx: Transaction,
-        broadcast_id: int,
-        author: Identity,
-        client_id: str,
-        text: str,
-        *,
-        status: str = "visible",
-        flags: str = "",
-        origin: str = "",
-        video_offset: float | None = None,
-        created_at: str | None = None,
-        reply_to: int | None = None,
-    ) -> tuple[Comment, bool]:
+    async def insert_in(self, tx: Transaction, new: NewComment) -> tuple[Comment, bool]:
         """`insert` inside the caller's transaction, which must hold
-        `comment_lock(broadcast_id)` (a live answer's transaction does)."""
-        rows = await tx.fetch(
-            self._insert,
-            _insert_params(
-                broadcast_id,
-                author,
-                client_id,
-                text,
-                status=status,
-                flags=flags,
-                origin=origin,
-                video_offset=video_offset,
-                created_at=created_at,
-                reply_to=reply_to,
-            ),
-        )
+        `comment_lock(new.broadcast_id)` (a live answer's transaction does)."""
+        rows = await tx.fetch(self._insert, new.params())
         if rows:
             return _row(rows[0]), True
         existing = await tx.fetchone(
             f"SELECT {_COLUMNS} FROM comments WHERE broadcast_id = ?"
             " AND author_key = ? AND client_id = ?",
-            (broadcast_id, author.key, client_id),
+            (new.broadcast_id, new.author.key, new.client_id),
         )
         assert existing is not None
         return _row(existing), False

@@ -31,7 +31,7 @@ from livechat.questions.questions import (
     check_transition,
     require_answerer,
 )
-from livechat.store import CommentStore, comment_lock
+from livechat.store import CommentStore, NewComment, comment_lock
 from livechat.text import CommentRejected
 
 _SELECT = (
@@ -357,13 +357,15 @@ class QuestionStore:
             if live_client_id is not None:
                 comment, created = await self.comments.insert_in(
                     db,
-                    broadcast_id,
-                    actor,
-                    live_client_id,
-                    text,
-                    flags=ANSWER_FLAGS,
-                    created_at=now,
-                    reply_to=question_id,
+                    NewComment(
+                        broadcast_id,
+                        actor,
+                        live_client_id,
+                        text,
+                        flags=ANSWER_FLAGS,
+                        created_at=now,
+                        reply_to=question_id,
+                    ),
                 )
                 if not created:
                     return current, None

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from livechat import Identity
+from livechat import Identity, NewComment
 from replay import Caption
 from tests.replay.kit import add_broadcast, stores
 from tests.support import TIMEOUT, AppServer
@@ -45,26 +45,30 @@ async def seed(path: Path) -> int:
             ]
         ):
             await s.comments.insert(
+                NewComment(
+                    broadcast.id,
+                    member if second == 62 else viewer,
+                    f"live{i}",
+                    text,
+                    created_at=(broadcast.starts_at + timedelta(seconds=second)).isoformat(
+                        timespec="microseconds"
+                    ),
+                )
+            )
+        removed, _ = await s.comments.insert(
+            NewComment(
                 broadcast.id,
-                member if second == 62 else viewer,
-                f"live{i}",
-                text,
-                created_at=(broadcast.starts_at + timedelta(seconds=second)).isoformat(
+                viewer,
+                "gone",
+                "지워진 댓글",
+                created_at=(broadcast.starts_at + timedelta(seconds=63)).isoformat(
                     timespec="microseconds"
                 ),
             )
-        removed, _ = await s.comments.insert(
-            broadcast.id,
-            viewer,
-            "gone",
-            "지워진 댓글",
-            created_at=(broadcast.starts_at + timedelta(seconds=63)).isoformat(
-                timespec="microseconds"
-            ),
         )
         await s.comments.set_status([removed.id], "removed")
         await s.comments.insert(
-            broadcast.id, viewer, "later", "다시보기에서 쓴 댓글", video_offset=68.0
+            NewComment(broadcast.id, viewer, "later", "다시보기에서 쓴 댓글", video_offset=68.0)
         )
         return replay.id
 

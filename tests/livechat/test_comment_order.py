@@ -15,7 +15,7 @@ import contextlib
 from dataclasses import dataclass, field
 
 from db import Database, Transaction
-from livechat import CommentStore, Identity, QuestionStore
+from livechat import CommentStore, Identity, NewComment, QuestionStore
 from livechat.comment import Comment, CommentFlag
 from tests.livechat.hubkit import BROADCAST, open_livechat_database
 from tests.support import TIMEOUT
@@ -42,11 +42,13 @@ async def _poster(comments: CommentStore, writer: int, task: int) -> list[int]:
         # Every third post is a question: its row is written in the same transaction, as
         # on the real path, which keeps the transaction open a little longer.
         comment, created = await comments.insert(
-            BROADCAST,
-            author,
-            f"c{n}",
-            f"글 {writer}-{task}-{n}",
-            flags="question" if n % 3 == 0 else "",
+            NewComment(
+                BROADCAST,
+                author,
+                f"c{n}",
+                f"글 {writer}-{task}-{n}",
+                flags="question" if n % 3 == 0 else "",
+            )
         )
         assert created
         ids.append(comment.id)
@@ -121,10 +123,10 @@ async def test_concurrent_inserts_share_transactions_and_fail_alone(database_url
         comments.insert_hooks.append(refuse)
         author = Identity(key="g:one", name="시민")
         posts = [
-            comments.insert(BROADCAST, author, f"c{n}", "bad" if n == 7 else f"글 {n}")
+            comments.insert(NewComment(BROADCAST, author, f"c{n}", "bad" if n == 7 else f"글 {n}"))
             for n in range(30)
         ]
-        posts.append(comments.insert(BROADCAST, author, "c3", "글 3"))  # a retry
+        posts.append(comments.insert(NewComment(BROADCAST, author, "c3", "글 3")))  # a retry
         results = await asyncio.gather(*posts, return_exceptions=True)
         failed = [r for r in results if isinstance(r, BaseException)]
         assert len(failed) == 1 and isinstance(failed[0], ValueError)

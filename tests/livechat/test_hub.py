@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import pytest
 
-from livechat import CommentRejected, Identity, Viewer
+from livechat import CommentRejected, Identity, NewComment, Viewer
 from tests.livechat.hubkit import BROADCAST, citizen, comment_ids, frames_until, has_ids, open_hub
 from tests.support import RedisServer
 
@@ -91,7 +91,9 @@ async def test_a_comment_posted_here_is_sent_without_reading_it_back(
         second = (await hub.post(BROADCAST, citizen(1), "h1", "둘째")).comment.id
         assert comment_ids(await frames_until(viewer, has_ids(1))) == [second]
         assert hub.stats.db_fanout_reads == reads
-        behind, _ = await hub.store.insert(BROADCAST, citizen(2), "elsewhere", "다른 곳")
+        behind, _ = await hub.store.insert(
+            NewComment(BROADCAST, citizen(2), "elsewhere", "다른 곳")
+        )
         third = (await hub.post(BROADCAST, citizen(1), "h2", "셋째")).comment.id
         frames = await frames_until(viewer, has_ids(2))
         assert comment_ids(frames) == [behind.id, third]
@@ -172,7 +174,7 @@ async def test_resume_ahead_of_room_skips_already_seen(database_url: str, broker
         ahead, witness = Viewer(None, 100), Viewer(None, 100)
         await hub.join(BROADCAST, witness, None)
         # Stored without waking this room: as if written by another process just now.
-        seen, _ = await hub.store.insert(BROADCAST, citizen(2), "y", "elsewhere")
+        seen, _ = await hub.store.insert(NewComment(BROADCAST, citizen(2), "y", "elsewhere"))
         await hub.join(BROADCAST, ahead, seen.id)
         after = (await hub.post(BROADCAST, citizen(1), "x", "after")).comment.id
         assert comment_ids(await frames_until(witness, has_ids(2))) == [seen.id, after]

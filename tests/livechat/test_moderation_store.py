@@ -16,6 +16,7 @@ from livechat import (
     CommentStore,
     Identity,
     ModerationStore,
+    NewComment,
     OpsStore,
     QuestionService,
     QuestionStore,
@@ -212,9 +213,11 @@ async def test_access_and_retention(database_url: str) -> None:
         assert await AccessStore(hub.store.db).get(BROADCAST) == CommentAccess(accounts_only=True)
         comments: CommentStore = hub.store
         old = (datetime.now(UTC) - timedelta(days=40)).isoformat(timespec="microseconds")
-        kept, _ = await comments.insert(BROADCAST, citizen(1), "pinned", "고정", created_at=old)
-        await comments.insert(BROADCAST, citizen(1), "old", "오래됨", created_at=old)
-        fresh, _ = await comments.insert(BROADCAST, citizen(1), "new", "새 글")
+        kept, _ = await comments.insert(
+            NewComment(BROADCAST, citizen(1), "pinned", "고정", created_at=old)
+        )
+        await comments.insert(NewComment(BROADCAST, citizen(1), "old", "오래됨", created_at=old))
+        fresh, _ = await comments.insert(NewComment(BROADCAST, citizen(1), "new", "새 글"))
         moderation = ModerationStore(comments.db, comments)
         await moderation.update_chat(MODERATOR, BROADCAST, "pin", {"pinned_comment_id": kept.id})
         ops = OpsStore(comments.db, comments)

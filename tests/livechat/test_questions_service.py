@@ -18,6 +18,7 @@ from livechat import (
     CommentRejected,
     CommentStore,
     Identity,
+    NewComment,
     QuestionService,
     QuestionStore,
     Viewer,
@@ -307,7 +308,7 @@ async def test_a_question_and_its_row_commit_together(database_url: str) -> None
     async with open_questions(database_url) as service:
         comments = service.hub.store
         stored, _ = await comments.insert(
-            BROADCAST, citizen(1), "direct", "직접 질문", flags="question"
+            NewComment(BROADCAST, citizen(1), "direct", "직접 질문", flags="question")
         )
         assert await service.store.followed(BROADCAST, citizen(1).key) == {stored.id}
 
@@ -316,7 +317,9 @@ async def test_a_question_and_its_row_commit_together(database_url: str) -> None
 
         comments.insert_hooks.append(crash)
         with pytest.raises(RuntimeError):
-            await comments.insert(BROADCAST, citizen(2), "lost", "잃어버린 질문", flags="question")
+            await comments.insert(
+                NewComment(BROADCAST, citizen(2), "lost", "잃어버린 질문", flags="question")
+            )
         comments.insert_hooks.remove(crash)
         assert await comments.find(BROADCAST, citizen(2).key, "lost") is None
         assert [q.text for q in await service.store.of_broadcast(BROADCAST)] == ["직접 질문"]

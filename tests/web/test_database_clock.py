@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from livechat import CommentStore, Identity, OpsStore
+from livechat import CommentStore, Identity, NewComment, OpsStore
 from schedule import BroadcastDraft, ScheduleStore
 from tests.clock import SkewedHosts, between, database_now
 from tests.support import migrated
@@ -100,7 +100,7 @@ async def test_hosts_with_skewed_clocks_agree_on_expiry_and_retention(
 
         comments = CommentStore(db)
         for n in range(3):
-            await comments.insert(7, Identity(f"g:{n}", f"시민{n}"), "a", "안녕하세요")
+            await comments.insert(NewComment(7, Identity(f"g:{n}", f"시민{n}"), "a", "안녕하세요"))
         hosts.offset = 40 * DAY
         ops = OpsStore(db, comments)
         assert await prune_once(ops, 30) == 0

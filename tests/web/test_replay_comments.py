@@ -8,7 +8,7 @@ from pathlib import Path
 
 from starlette.testclient import TestClient
 
-from livechat import Identity
+from livechat import Identity, NewComment
 from tests.replay.kit import add_broadcast, stores
 from tests.web.pagekit import guest
 from web.settings import Settings
@@ -33,11 +33,13 @@ def seed(
             for second, text in live.items():
                 at = broadcast.starts_at + timedelta(seconds=second)
                 comment, _ = await s.comments.insert(
-                    broadcast.id,
-                    VIEWER,
-                    f"c{second}",
-                    text,
-                    created_at=at.isoformat(timespec="microseconds"),
+                    NewComment(
+                        broadcast.id,
+                        VIEWER,
+                        f"c{second}",
+                        text,
+                        created_at=at.isoformat(timespec="microseconds"),
+                    )
                 )
                 if second in removed:
                     await s.comments.set_status([comment.id], "removed")
