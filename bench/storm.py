@@ -41,7 +41,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from bench.comments import guest_cookie
-from bench.systems import Server, raise_fd_limit
+from bench.systems import Server, cpu_seconds, raise_fd_limit
 from tests.support import RedisServer
 
 BACKOFF_BASE, BUSY_BASE, BACKOFF_CAP, HEALTHY_AFTER = 0.5, 5.0, 30.0, 5.0
@@ -180,9 +180,14 @@ def metric(text: str, name: str) -> float:
     )
 
 
+IN_FLIGHT = 4
+
+
 async def post(server: Server, cookie: str, n: int, prefix: str, rate: float) -> None:
-    """Post `n` comments at `rate`, reading all the while (a client that stops reading
-    stops answering pings), until every one is acknowledged."""
+    """Post `n` comments at `rate`, at most `IN_FLIGHT` unacknowledged (as a page waits
+    for its ack), reading all the while, until every one is acknowledged. A client that
+    sends faster than the server acknowledges fills the socket's inbox, and uvicorn stops
+    reading it (pongs included) until the inbox drains: the keepalive then closes it."""
     async with connect(
         server.ws,
         origin=server.base,
@@ -192,17 +197,20 @@ async def post(server: Server, cookie: str, n: int, prefix: str, rate: float) ->
     ) as ws:
         acked = asyncio.Event()
         acks = 0
+        room = asyncio.Semaphore(IN_FLIGHT)
 
         async def read() -> None:
             nonlocal acks
             async for raw in ws:
                 if isinstance(raw, str) and raw.startswith('{"type":"ack"'):
                     acks += 1
+                    room.release()
                     if acks == n:
                         acked.set()
 
         reader = asyncio.create_task(read())
         for i in range(n):
+            await room.acquire()
             await ws.send(
                 json.dumps(
                     {"type": "post", "client_id": f"{prefix}{i}", "text": f"폭주 전 댓글 {i}"}
@@ -245,7 +253,7 @@ async def main(args: argparse.Namespace) -> None:
             await asyncio.to_thread(ready.wait, 600)
         print(f"{args.viewers} viewers connected in {time.monotonic() - t0:.1f} s", flush=True)
         cookie = await guest_cookie(server.base, 0)
-        await post(server, cookie, args.comments, "before", 20)
+        await post(server, cookie, args.comments, "before", args.rate)
         await asyncio.sleep(2.0)
         ids = visible_ids(server.db)
         removed = ids[len(ids) // 2]
@@ -255,6 +263,8 @@ async def main(args: argparse.Namespace) -> None:
         # removed one included: it was visible then), then what came while it was down.
         expected = ids + [i for i in visible_ids(server.db) if i > ids[-1]]
         target.value = expected[-1]
+        clients = [proc.pid for proc in procs if proc.pid is not None]
+        clients_cpu = cpu_seconds(clients)
         spawned = time.time()
         server.restart()
         answering = time.time()
@@ -271,6 +281,9 @@ async def main(args: argparse.Namespace) -> None:
                 ):
                     break
                 await asyncio.sleep(0.5)
+            resumed = time.time()
+            # Who the storm's time went to: on one machine the clients share its cores.
+            spent = (cpu_seconds(server.pids()), cpu_seconds(clients) - clients_cpu)
             await asyncio.sleep(1.0)
             stats = (await http.get("/metrics")).text
         stop.set()
@@ -317,6 +330,10 @@ async def main(args: argparse.Namespace) -> None:
             f"{reads['db_fanout_reads']:.0f}"
         )
         print(
+            f"CPU from the restart until every viewer resumed ({resumed - spawned:.1f} s):"
+            f" server {spent[0]:.1f} s, the {len(clients)} client processes {spent[1]:.1f} s"
+        )
+        print(
             f"reconnects per viewer: {sum(r[3] for r in records) / len(records) - 1:.2f}; "
             f"refused `busy` by the admission rate: {reads['admission_refused']:.0f} times"
         )
@@ -335,6 +352,12 @@ if __name__ == "__main__":
     p.add_argument("--viewers", type=int, default=10_000)
     p.add_argument("--helpers", type=int, default=4, help="client processes")
     p.add_argument("--comments", type=int, default=200, help="posted before the restart")
+    p.add_argument(
+        "--rate",
+        type=float,
+        default=20.0,
+        help="comments per second before the restart, at most (the poster waits for acks)",
+    )
     p.add_argument(
         "--while-down", type=int, default=100, help="comments stored while the worker is down"
     )

@@ -225,13 +225,13 @@ class CommentHub:
             recent = room.ring.recent_visible(self.limits.backfill, upto)
             if recent is not None:
                 self.stats.ring_backfills += 1
-                self._push_backfill(viewer, recent)
+                self._push_backfill(room, viewer, recent)
             else:
                 viewer.hold()
                 try:
                     self.stats.db_backfill_reads += 1
                     found = await self.store.recent(broadcast_id, self.limits.backfill, upto)
-                    self._push_backfill(viewer, [c.wire() for c in found])
+                    self._push_backfill(room, viewer, [c.wire() for c in found])
                 finally:
                     viewer.release()
         elif self._missed_from_ring(room, viewer, after, upto):
@@ -239,7 +239,7 @@ class CommentHub:
         else:
             viewer.hold()
             try:
-                await self._queue_missed(broadcast_id, viewer, after, upto)
+                await self._queue_missed(room, viewer, after, upto)
             finally:
                 viewer.release()
         self._report_presence(room)
@@ -276,10 +276,11 @@ class CommentHub:
             if back:
                 viewer.push(Frame(protocol.restored_frame(back)))
         for start in range(0, len(visible), FETCH_LIMIT):
-            self._push_backfill(viewer, visible[start : start + FETCH_LIMIT])
+            self._push_backfill(room, viewer, visible[start : start + FETCH_LIMIT])
         return True
 
-    async def _queue_missed(self, broadcast_id: int, viewer: Viewer, after: int, upto: int) -> None:
+    async def _queue_missed(self, room: Room, viewer: Viewer, after: int, upto: int) -> None:
+        broadcast_id = room.broadcast_id
         if after > upto:
             # Ahead of this room (it has not read the newest yet), or beyond every comment
             # there is (a restored backup, a forged id): then resume from the real newest
@@ -313,16 +314,14 @@ class CommentHub:
             page = await self.store.visible_page(broadcast_id, cursor, FETCH_LIMIT, upto)
             if not page:
                 break
-            self._push_backfill(viewer, [c.wire() for c in page])
+            self._push_backfill(room, viewer, [c.wire() for c in page])
             cursor = page[-1].id
 
     @staticmethod
-    def _push_backfill(viewer: Viewer, items: list[CommentWire]) -> None:
+    def _push_backfill(room: Room, viewer: Viewer, items: list[CommentWire]) -> None:
         # Past the live-frame bound: backfill may exceed it once.
         if items:
-            viewer.push(
-                Frame(protocol.comments_frame(items, backfill=True), items[-1]["id"], tuple(items))
-            )
+            viewer.push(room.backfill(items))
 
     async def resume(self, broadcast_id: int, viewer: Viewer, after: int) -> None:
         """Send every visible comment after `after` up to the watermark, then go on live."""
@@ -334,7 +333,7 @@ class CommentHub:
             return
         viewer.hold()
         try:
-            await self._queue_missed(broadcast_id, viewer, after, upto)
+            await self._queue_missed(room, viewer, after, upto)
         finally:
             viewer.release()
 

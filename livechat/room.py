@@ -14,7 +14,7 @@ from livechat import protocol
 from livechat.batching import Batching
 from livechat.broker import RESYNC, Broker
 from livechat.chat_state import ChatState
-from livechat.comment import Comment, CommentStatus
+from livechat.comment import Comment, CommentStatus, CommentWire
 from livechat.events import (
     Event,
     FrameOut,
@@ -41,6 +41,7 @@ POLL_HEALTHY = 5.0  # safety read when nothing woke the room (pub/sub is at-most
 POLL_UNHEALTHY = 0.5  # read this often while the broker is down
 FETCH_LIMIT = 500
 RING_CAPACITY = 2000  # recent comments a room keeps for backfill and resume
+BACKFILL_FRAMES = 8  # backfill frames a room keeps encoded for the next viewer
 
 
 def channel_name(broadcast_id: int) -> str:
@@ -77,6 +78,10 @@ class Room:
     # Sockets per presence key (`Viewer.presence_key`): the viewer count is its size, so
     # one client with many sockets is one viewer.
     present: collections.Counter[str] = field(default_factory=collections.Counter)
+    # The backfill frames sent last, by (first id, last id, count): viewers joining or
+    # resuming from the same place get the same comments, so a reconnect storm of 10,000
+    # encodes (and frames) them once instead of once per viewer.
+    backfills: dict[tuple[int, int, int], Frame] = field(default_factory=dict)
 
     def add_viewer(self, viewer: Viewer) -> None:
         if viewer not in self.viewers:
@@ -189,6 +194,19 @@ class Room:
             if len(rows) == FETCH_LIMIT:
                 self.must_read = True
                 self.wake.set()
+
+    def backfill(self, items: list[CommentWire]) -> Frame:
+        """The backfill frame carrying `items` (non-empty): one encoded before if it carries
+        the same comments (compared, so a changed comment is encoded afresh), else a new one."""
+        key = (items[0]["id"], items[-1]["id"], len(items))
+        carried = tuple(items)
+        frame = self.backfills.get(key)
+        if frame is None or frame.items != carried:
+            frame = Frame(protocol.comments_frame(items, backfill=True), key[1], carried)
+            if len(self.backfills) >= BACKFILL_FRAMES:
+                del self.backfills[next(iter(self.backfills))]
+            self.backfills[key] = frame
+        return frame
 
     def hand(self, comment: Comment | None) -> None:
         """A comment of this broadcast is committed (None: which is not known); wake."""

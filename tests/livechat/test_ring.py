@@ -3,6 +3,8 @@ joins and resumes from it (the database only when the ring does not reach back).
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -264,3 +266,42 @@ async def test_a_status_change_on_one_process_reaches_the_ring_of_another(
             assert b.stats.db_backfill_reads == 0
     finally:
         server.stop()
+
+
+async def test_viewers_resuming_from_one_place_share_one_encoded_backfill(
+    database_url: str, broker_url: str
+) -> None:
+    """A storm resumes mostly from the same id: the backfill is encoded once and the same
+    frame goes to each viewer; a different place, or a changed comment, gets its own."""
+    async with open_hub(database_url, broker_url, burst=10_000) as hub:
+        watcher = Viewer(None, 100)
+        room = await hub.join(BROADCAST, watcher, None)
+        ids = [
+            (await hub.post(BROADCAST, citizen(1), f"c{i}", f"m{i}")).comment.id for i in range(30)
+        ]
+        await frames_until(watcher, has_ids(30))  # the room has taken all thirty
+        assert room.watermark == ids[-1]
+
+        def backfill_of(after: int) -> object:
+            viewer = Viewer(None, 100)
+            assert hub._missed_from_ring(room, viewer, after, room.watermark)
+            frames = []
+            while not viewer.queue.empty():
+                frames.append(viewer.queue.get_nowait())
+            (frame,) = [f for f in frames if '"backfill":true' in f.text]
+            return frame
+
+        first, second = backfill_of(ids[9]), backfill_of(ids[9])
+        assert first is second
+        assert [item["id"] for item in json.loads(first.text)["items"]] == ids[10:]
+        elsewhere = backfill_of(ids[19])
+        assert elsewhere is not first
+        assert [item["id"] for item in json.loads(elsewhere.text)["items"]] == ids[20:]
+
+    fresh = room_module.Room.backfill
+    items = [comment(i).wire() for i in (1, 2)]
+    holder = room_module.Room(BROADCAST, None, None, "p", None, None)  # type: ignore[arg-type]
+    shown = fresh(holder, items)
+    assert fresh(holder, [dict(w) for w in items]) is shown  # equal comments: reused
+    changed = [items[0], {**items[1], "text": "고친 글"}]
+    assert "고친 글" in fresh(holder, changed).text  # same ids, other content: encoded afresh
