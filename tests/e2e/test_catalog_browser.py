@@ -228,7 +228,12 @@ def test_replay_composer_refusals_are_in_the_page_language(
     page = context.new_page()
     page.goto(f"{server.base}/replays")
     page.click("#replay-list > li:first-child a")
-    page.wait_for_function("() => !document.getElementById('replay-fieldset').disabled", timeout=MS)
+    # The click only starts the navigation: without this the check below can run on the
+    # catalog, which has no composer (it failed so in CI, 1 run in ~10).
+    page.wait_for_url("**/replays/*", timeout=MS)
+    page.wait_for_function(
+        "() => document.getElementById('replay-fieldset')?.disabled === false", timeout=MS
+    )
     page.fill("#replay-nickname", "   ")
     page.fill("#replay-text", "좋은 토론이네요")
     page.click("#replay-send")
