@@ -420,16 +420,22 @@ class CommentHub:
         address: str = "",
         video_offset: float | None = None,
         question: bool = False,
+        retry: bool = True,
         now: float | None = None,
     ) -> PostResult:
         """Validate, rate-limit, store, then publish. Raises `CommentRejected`.
 
-        A retry with a `client_id` already stored for this author returns the stored
-        comment (`created=False`) without counting against any limit.
+        A post with a `client_id` already stored for this author returns the stored
+        comment (`created=False`) and is never refused. `retry`: the client may have sent
+        it before; the stored copy is looked for first, so a retry costs no limit. False
+        (the socket's first send of a comment, most posts) skips that read: a post that
+        was stored after all then costs a token if the limits allow it, and is looked for
+        only when something would refuse it.
         """
-        existing = await self.store.find(broadcast_id, author.key, client_id)
-        if existing is not None:
-            return PostResult(existing, False)
+        if retry:
+            existing = await self.store.find(broadcast_id, author.key, client_id)
+            if existing is not None:
+                return PostResult(existing, False)
         try:
             if video_offset is None:  # a replay comment carries its place in the recording
                 window = await self._window_closed(broadcast_id)
@@ -449,6 +455,10 @@ class CommentHub:
             if not author.is_staff:
                 await self._check_rates(broadcast_id, author, address, clock)
         except CommentRejected as exc:
+            if not retry:  # refused, unless it is a retry the client did not mark
+                existing = await self.store.find(broadcast_id, author.key, client_id)
+                if existing is not None:
+                    return PostResult(existing, False)
             self.stats.reject(exc.code)
             raise
         comment, created = await self.store.insert(

@@ -36,6 +36,7 @@ class Post:
     text: str  # raw; validated by the hub
     client_id: str
     question: bool = False
+    retry: bool = False  # the client sent this client_id before (unacknowledged)
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,10 @@ def decode(
         question = data.get("question", False)
         if not isinstance(question, bool):
             raise ProtocolError("bad_field", "`question` must be true or false", client_id)
-        return Post(text=text, client_id=client_id, question=question)
+        retry = data.get("retry", False)
+        if not isinstance(retry, bool):
+            raise ProtocolError("bad_field", "`retry` must be true or false", client_id)
+        return Post(text=text, client_id=client_id, question=question, retry=retry)
     if kind == "resume":
         after = data.get("after")
         if isinstance(after, bool) or not isinstance(after, int) or after < 0 or after > 2**62:

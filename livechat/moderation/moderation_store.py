@@ -413,30 +413,29 @@ class ModerationStore:
         origin: str = "",
     ) -> Restriction | None:
         """The restriction that keeps `author_key` — or anyone posting from `origin` while
-        a restriction binds it — from posting in `broadcast_id`, if any (a ban before a
-        timeout, the later end before the earlier)."""
-        rows = await self._fetch(
-            f"SELECT {_RESTRICTION_COLUMNS} FROM chat_restrictions WHERE author_key = ?"
-            " AND lifted_at IS NULL AND (broadcast_id IS NULL OR broadcast_id = ?)"
-            f" AND (until IS NULL OR until > COALESCE(?, {self.db.now_sql}))"
-            " ORDER BY until IS NULL DESC, until DESC LIMIT 1",
-            (author_key, broadcast_id, now),
+        a restriction binds it — from posting in `broadcast_id`, if any (the author's own
+        first: a ban before a timeout, the later end before the earlier; then one bound to
+        the place, its end the shorter of the two). One read: every post asks this."""
+        now_sql = f"COALESCE(?, {self.db.now_sql})"
+        active = (
+            f" AND lifted_at IS NULL AND (broadcast_id IS NULL OR broadcast_id = ?)"
+            f" AND (until IS NULL OR until > {now_sql})"
         )
-        if rows or not origin:
-            return Restriction(*rows[0]) if rows else None
-        # Another identity from a restricted place: bound by the shorter of the two ends.
         rows = await self._fetch(
-            "SELECT id, author_key, author_name, broadcast_id, kind,"
+            f"SELECT 0, {_RESTRICTION_COLUMNS} FROM chat_restrictions WHERE author_key = ?"
+            + active
+            + " UNION ALL SELECT 1, id, author_key, author_name, broadcast_id, kind,"
             " CASE WHEN until IS NULL OR origin_until < until THEN origin_until ELSE until END,"
-            " reason, created_at FROM chat_restrictions WHERE origin = ?"
-            " AND lifted_at IS NULL AND (broadcast_id IS NULL OR broadcast_id = ?)"
-            f" AND origin_until > COALESCE(?, {self.db.now_sql})"
-            f" AND (until IS NULL OR until > COALESCE(?, {self.db.now_sql}))",
-            (origin, broadcast_id, now, now),
+            " reason, created_at FROM chat_restrictions WHERE origin = ? AND origin != ''"
+            f" AND origin_until > {now_sql}" + active,
+            (author_key, broadcast_id, now, origin, now, broadcast_id, now),
         )
-        if not rows:
-            return None
-        return max((Restriction(*r) for r in rows), key=lambda r: r.until or "")
+        own = [Restriction(*tuple(r)[1:]) for r in rows if r[0] == 0]
+        if own:  # no end (a ban) first, then the latest end
+            return max(own, key=lambda r: (r.until is None, r.until or ""))
+        # Another identity from a restricted place: bound by the shorter of the two ends.
+        placed = [Restriction(*tuple(r)[1:]) for r in rows]
+        return max(placed, key=lambda r: r.until or "") if placed else None
 
     async def restrictions(self, broadcast_id: int) -> list[Restriction]:
         """Active restrictions that apply in `broadcast_id` (its own and everywhere-bans)."""

@@ -36,6 +36,28 @@ async def test_retry_with_same_client_id_is_stored_once(database_url: str, broke
         assert [c.id for c in page] == [first.comment.id]
 
 
+async def test_a_post_not_marked_retry_is_looked_up_only_when_refused(
+    database_url: str, broker_url: str
+) -> None:
+    """A first send (`retry=False`, no read before the limits) sent again unmarked costs
+    a token yet gets the stored comment, and still gets it once the limit is spent; a
+    retry marked as one costs nothing."""
+    async with open_hub(database_url, broker_url, burst=3, rate_per_minute=1) as hub:
+        first = await hub.post(BROADCAST, citizen(1), "a", "하나", retry=False)
+        marked = await hub.post(BROADCAST, citizen(1), "a", "하나", retry=True)
+        unmarked = await hub.post(BROADCAST, citizen(1), "a", "하나", retry=False)
+        assert [r.created for r in (first, marked, unmarked)] == [True, False, False]
+        assert marked.comment.id == unmarked.comment.id == first.comment.id
+        second = await hub.post(BROADCAST, citizen(1), "b", "둘", retry=False)  # the 3rd token
+        with pytest.raises(CommentRejected) as info:
+            await hub.post(BROADCAST, citizen(1), "c", "셋", retry=False)
+        assert info.value.code == "rate_limited"
+        late = await hub.post(BROADCAST, citizen(1), "a", "하나", retry=False)
+        assert not late.created and late.comment.id == first.comment.id
+        page = await hub.store.visible_page(BROADCAST, 0, 10)
+        assert [c.id for c in page] == [first.comment.id, second.comment.id]
+
+
 async def test_ids_increase_and_order_is_kept(database_url: str, broker_url: str) -> None:
     """Viewers get comments in increasing id order, each once."""
     async with open_hub(database_url, broker_url, burst=1000) as hub:

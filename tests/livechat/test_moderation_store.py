@@ -114,6 +114,35 @@ async def test_restrictions_bind_the_author_and_their_place(database_url: str) -
         assert await moderator.store.active_restriction(citizen(1).key, BROADCAST) is None
 
 
+async def test_the_authors_own_restriction_comes_before_their_places(database_url: str) -> None:
+    """An author's own restrictions answer first (a ban before a timeout); another identity
+    at the same place gets the place's binding that ends last, ending at the shorter of the
+    restriction's end and the place's bound."""
+    async with open_moderation(database_url) as moderator:
+        hub, place = moderator.hub, "203.0.113.9"
+        first = await hub.post(BROADCAST, citizen(1), "a", "첫 글", address=place)
+        third = await hub.post(BROADCAST, citizen(3), "c", "셋째 글", address=place)
+
+        async def restrict(comment_id: int, action: str, **extra: object) -> int:
+            body = {"action": action, "comment_id": comment_id, "reason": "abuse", **extra}
+            return int((await moderator.perform(MODERATOR, BROADCAST, body))["restriction"]["id"])
+
+        short = await restrict(first.comment.id, "timeout", minutes=10)
+        ban = await restrict(first.comment.id, "ban")
+        half = await restrict(third.comment.id, "timeout", minutes=30)
+        store, origin = moderator.store, address_key(place)
+        own = await store.active_restriction(citizen(1).key, BROADCAST, origin=origin)
+        assert own is not None and (own.id, own.kind, own.until) == (ban, "ban", None)
+        timed = await store.active_restriction(citizen(3).key, BROADCAST, origin=origin)
+        assert timed is not None and timed.id == half
+        other = await store.active_restriction(citizen(2).key, BROADCAST, origin=origin)
+        # the ban binds the place for 24 hours: its bound ends last
+        assert other is not None and other.id == ban and other.until is not None
+        assert other.until > (timed.until or "")
+        assert short not in {own.id, timed.id, other.id}
+        assert await store.active_restriction(citizen(2).key, BROADCAST) is None
+
+
 async def test_words_reports_and_appeals(database_url: str) -> None:
     """A blocked word is unique by its folded spelling; reports from two networks hide a
     comment for review (one audit row); an appeal of a removal, once, and reinstating it

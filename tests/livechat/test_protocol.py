@@ -56,6 +56,8 @@ def test_post_decodes() -> None:
     """A well-formed post gives its text, client id and question flag."""
     msg = decode('{"type":"post","text":"안녕","client_id":"c-1","question":true}', MAX)
     assert msg == Post(text="안녕", client_id="c-1", question=True)
+    again = decode('{"type":"post","text":"안녕","client_id":"c-1","retry":true}', MAX)
+    assert again == Post(text="안녕", client_id="c-1", retry=True)
 
 
 def test_resume_decodes() -> None:
@@ -73,6 +75,7 @@ def test_resume_decodes() -> None:
         ('{"type":"post","text":"x"}', "bad_field"),
         ('{"type":"post","text":"x","client_id":"has space"}', "bad_field"),
         ('{"type":"post","text":1,"client_id":"a"}', "bad_field"),
+        ('{"type":"post","text":"x","client_id":"a","retry":"yes"}', "bad_field"),
         ('{"type":"resume","after":-1}', "bad_field"),
         ('{"type":"resume","after":true}', "bad_field"),
         ('{"type":"resume","after":"5"}', "bad_field"),

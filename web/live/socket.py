@@ -301,6 +301,7 @@ async def _carry_out(
                     post.text,
                     address=client_address(ws),
                     question=post.question,
+                    retry=post.retry,
                 )
             except CommentRejected as exc:
                 actions[:0] = session.rejected(post, exc)

@@ -537,7 +537,7 @@ class LiveChat {
     this.state({ slow_mode: frame.slow_mode, closed: reason === "moderator", pinned: frame.pinned });
     this.updateCount();
     // Posts that were never acknowledged go again, with the same client_id.
-    if (this.me) for (const [clientId, post] of this.outbox) this.transmit(clientId, post);
+    if (this.me) for (const [clientId, post] of this.outbox) this.transmit(clientId, post, true);
   }
 
   comments(frame) {
@@ -897,10 +897,11 @@ class LiveChat {
     this.transmit(clientId, post);
   }
 
-  transmit(clientId, post) {
+  transmit(clientId, post, retry = false) {
     // Not connected: it stays in the outbox and goes out after the next `hello`.
+    // `retry`: it may have been stored already (the server then checks before its limits).
     this.connection.send({ type: "post", client_id: clientId, text: post.text,
-                           question: post.question });
+                           question: post.question, retry });
   }
 
   say(message, tone = "") {
