@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import uvloop
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
@@ -145,7 +146,7 @@ def helper(url: str, origin: str, n: int, target: Any, ready: Any, stop: Any, ou
         await asyncio.gather(*tasks, return_exceptions=True)
         return [(v.live_at, v.seen, sorted(v.deleted), v.connects) for v in viewers]
 
-    out.put(asyncio.run(run()))
+    out.put(uvloop.run(run()))  # the server's loop too: the clients share its two cores
 
 
 def insert_while_down(db: Path, count: int, remove: int) -> None:

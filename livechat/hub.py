@@ -50,7 +50,6 @@ from livechat.identity import MODERATORS, Identity
 from livechat.network import address_key
 from livechat.plugins import Plugin, Plugins, PostDecision
 from livechat.ratelimit import Bucket, RateLimiter, retry_after
-from livechat.ring import RingEntry
 from livechat.room import (
     FETCH_LIMIT,
     PRESENCE_INTERVAL,
@@ -251,32 +250,24 @@ class CommentHub:
         is beyond the watermark (the database then says whether to `reset`)."""
         if after > upto:
             return False
-        visible = room.ring.visible_after(after, upto)
-        latest: list[RingEntry] | None = []
-        if after > 0:
-            latest = room.ring.latest(after, RECHECK_ON_RESUME)
-        if visible is None or latest is None:
+        catch_up = room.catch_up(after, upto, RECHECK_ON_RESUME if after > 0 else 0)
+        if catch_up is None:
             return False
-        viewer.skip_upto = after if after > upto else 0
-        if latest:
-            who = viewer.identity
-            sees_held = who is not None and who.role in MODERATORS
-            gone = [
-                e.id
-                for e in latest
-                if e.status != CommentStatus.VISIBLE
-                and (
-                    e.status != CommentStatus.HELD
-                    or not (sees_held or (who and e.author_key == who.key))
-                )
-            ]
-            if gone:
-                viewer.push(Frame(protocol.deleted_frame(gone)))
-            back = [e.wire for e in latest if e.status == CommentStatus.VISIBLE and e.reshown]
-            if back:
-                viewer.push(Frame(protocol.restored_frame(back)))
-        for start in range(0, len(visible), FETCH_LIMIT):
-            self._push_backfill(room, viewer, visible[start : start + FETCH_LIMIT])
+        viewer.skip_upto = 0
+        deleted = catch_up.deleted
+        who = viewer.identity
+        if deleted is not None and who is not None:
+            sees_held = who.role in MODERATORS
+            held = CommentStatus.HELD
+            if any(s == held and (sees_held or a == who.key) for _, s, a in catch_up.hidden):
+                # held comments this viewer is shown (its own, or all to moderators) stay
+                gone = [
+                    i for i, s, a in catch_up.hidden if s != held or not (sees_held or a == who.key)
+                ]
+                deleted = Frame(protocol.deleted_frame(gone)) if gone else None
+        for frame in (deleted, catch_up.restored, *catch_up.backfill):
+            if frame is not None:
+                viewer.push(frame)
         return True
 
     async def _queue_missed(self, room: Room, viewer: Viewer, after: int, upto: int) -> None:

@@ -43,12 +43,15 @@ class CommentRing:
         self.top = 0
         # Status changes of comments not read yet (the change overtook the read).
         self._early: dict[int, tuple[CommentStatus, bool]] = {}
+        # Bumped by every change: an answer computed from the ring at another version is old.
+        self.version = 0
 
     def load(
         self, latest: list[Comment], complete: bool, top: int, reshown: Iterable[int] = ()
     ) -> None:
         """Start from `latest` (oldest first): the newest comments up to `top`. `complete`:
         there is nothing older (else the floor is just below the oldest loaded)."""
+        self.version += 1
         self.entries.clear()
         self._by_id.clear()
         again = set(reshown)
@@ -63,6 +66,7 @@ class CommentRing:
 
     def extend(self, comments: Iterable[Comment]) -> None:
         """Append comments read with `id > top`, in id order."""
+        self.version += 1
         for comment in comments:
             if comment.id <= self.top:
                 raise ValueError(f"comment {comment.id} is not above the ring's top {self.top}")
@@ -77,6 +81,7 @@ class CommentRing:
 
     def set_status(self, ids: Iterable[int], status: CommentStatus, reshown: bool = False) -> None:
         """A moderator (or the report threshold) changed these comments' status."""
+        self.version += 1
         for comment_id in ids:
             entry = self._by_id.get(comment_id)
             if entry is not None:

@@ -42,6 +42,7 @@ POLL_UNHEALTHY = 0.5  # read this often while the broker is down
 FETCH_LIMIT = 500
 RING_CAPACITY = 2000  # recent comments a room keeps for backfill and resume
 BACKFILL_FRAMES = 8  # backfill frames a room keeps encoded for the next viewer
+CATCH_UPS = 8  # resume answers a room keeps for the next viewer resuming from the same place
 
 
 def channel_name(broadcast_id: int) -> str:
@@ -49,6 +50,20 @@ def channel_name(broadcast_id: int) -> str:
 
 
 RoomState = ChatState  # the name rooms have always used
+
+
+@dataclass(frozen=True)
+class CatchUp:
+    """What a viewer resuming after an id is sent from the ring, up to the watermark it was
+    made at: the `hidden` comments among the last ones it may still show (id, status,
+    author), with the `deleted` frame naming all of them (right for a viewer who sees none
+    of the held ones: not a moderator, not their author); the `restored` frame; the
+    backfill frames."""
+
+    hidden: tuple[tuple[int, CommentStatus, str], ...]
+    deleted: Frame | None
+    restored: Frame | None
+    backfill: tuple[Frame, ...]
 
 
 @dataclass
@@ -82,6 +97,10 @@ class Room:
     # resuming from the same place get the same comments, so a reconnect storm of 10,000
     # encodes (and frames) them once instead of once per viewer.
     backfills: dict[tuple[int, int, int], Frame] = field(default_factory=dict)
+    # The same for whole resumes, by (after, upto), each with the ring version it was read
+    # at: a storm's viewers mostly resume from one place, and the removal scan of the last
+    # 400 comments was the largest cost of a resume left.
+    catch_ups: dict[tuple[int, int], tuple[int, CatchUp]] = field(default_factory=dict)
 
     def add_viewer(self, viewer: Viewer) -> None:
         if viewer not in self.viewers:
@@ -194,6 +213,35 @@ class Room:
             if len(rows) == FETCH_LIMIT:
                 self.must_read = True
                 self.wake.set()
+
+    def catch_up(self, after: int, upto: int, recheck: int) -> CatchUp | None:
+        """What a viewer resuming after `after` (<= `upto`) is sent, from the ring;
+        `recheck`: how many of the comments up to `after` it may still show; None when
+        the ring does not reach back far enough (the database then answers)."""
+        key = (after, upto)
+        known = self.catch_ups.get(key)
+        if known is not None and known[0] == self.ring.version:
+            return known[1]
+        visible = self.ring.visible_after(after, upto)
+        latest = self.ring.latest(after, recheck) if recheck else []
+        if visible is None or latest is None:
+            return None
+        visible_status = CommentStatus.VISIBLE
+        hidden = tuple((e.id, e.status, e.author_key) for e in latest if e.status != visible_status)
+        back = [e.wire for e in latest if e.status == visible_status and e.reshown]
+        answer = CatchUp(
+            hidden,
+            Frame(protocol.deleted_frame([h[0] for h in hidden])) if hidden else None,
+            Frame(protocol.restored_frame(back)) if back else None,
+            tuple(
+                self.backfill(visible[start : start + FETCH_LIMIT])
+                for start in range(0, len(visible), FETCH_LIMIT)
+            ),
+        )
+        if len(self.catch_ups) >= CATCH_UPS and key not in self.catch_ups:
+            del self.catch_ups[next(iter(self.catch_ups))]
+        self.catch_ups[key] = (self.ring.version, answer)
+        return answer
 
     def backfill(self, items: list[CommentWire]) -> Frame:
         """The backfill frame carrying `items` (non-empty): one encoded before if it carries

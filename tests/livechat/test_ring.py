@@ -4,14 +4,16 @@ joins and resumes from it (the database only when the ring does not reach back).
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from livechat import Comment, Viewer, protocol
+from livechat import Comment, Frame, Identity, Viewer, protocol
 from livechat import room as room_module
 from livechat.batching import MAX_WINDOW, Batching, window_for
+from livechat.comment import CommentStatus
 from livechat.ring import CommentRing
 from tests.livechat.hubkit import BROADCAST, citizen, comment_ids, frames_until, has_ids, open_hub
 from tests.support import RedisServer
@@ -305,3 +307,47 @@ async def test_viewers_resuming_from_one_place_share_one_encoded_backfill(
     assert fresh(holder, [dict(w) for w in items]) is shown  # equal comments: reused
     changed = [items[0], {**items[1], "text": "고친 글"}]
     assert "고친 글" in fresh(holder, changed).text  # same ids, other content: encoded afresh
+
+
+async def test_resumes_from_one_place_share_their_removals_until_the_ring_changes(
+    database_url: str, broker_url: str
+) -> None:
+    """Viewers resuming from the same id share one answer (the removals among what they
+    saw, one frame for all guests); a held comment stays for its author and moderators; a
+    removal made after that is in the next viewer's answer."""
+    async with open_hub(database_url, broker_url, burst=10_000) as hub:
+        watcher = Viewer(None, 100)
+        room = await hub.join(BROADCAST, watcher, None)
+        posted = [
+            (await hub.post(BROADCAST, citizen(2 if i == 3 else 1), f"c{i}", f"m{i}")).comment
+            for i in range(20)
+        ]
+        ids = [c.id for c in posted]
+        await frames_until(watcher, has_ids(20))
+
+        def change(i: int, status: CommentStatus) -> None:  # as moderation announces it
+            frame = {"type": "deleted", "ids": [ids[i]]}
+            hub.broadcast_frame(BROADCAST, frame, changed=[replace(posted[i], status=status)])
+
+        def deleted_for(who: Identity | None) -> Frame | None:
+            viewer = Viewer(who, 100)
+            assert hub._missed_from_ring(room, viewer, ids[9], room.watermark)
+            frames = []
+            while not viewer.queue.empty():
+                frames.append(viewer.queue.get_nowait())
+            found = [f for f in frames if f.text.startswith('{"type":"deleted"')]
+            return found[0] if found else None
+
+        def named(frame: Frame | None) -> list[int]:
+            return json.loads(frame.text)["ids"] if frame is not None else []
+
+        change(2, CommentStatus.REMOVED)
+        change(3, CommentStatus.HELD)
+        first, second = deleted_for(None), deleted_for(citizen(9))
+        assert first is second and named(first) == [ids[2], ids[3]]
+        assert named(deleted_for(citizen(2))) == [ids[2]]  # its author still sees it, held
+        moderator = Identity("u:2", "운영자", "moderator")
+        assert named(deleted_for(moderator)) == [ids[2]]
+        change(5, CommentStatus.REMOVED)
+        later = deleted_for(None)
+        assert later is not first and named(later) == [ids[2], ids[3], ids[5]]
