@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import sqlite3
 from typing import Any
 
@@ -143,6 +145,66 @@ def test_client_reconnects_after_restart_and_misses_nothing(
         )
     ]
     assert ids == sorted(set(ids))
+    assert page.errors == []
+    page.context.close()
+
+
+def test_a_comment_whose_ack_was_lost_goes_again_marked_as_a_retry(
+    browser: Any, demo_server: AppServer
+) -> None:
+    """The server stores a comment, but the connection drops before its ack reaches the
+    page: the page sends it again after reconnecting, marked `retry: true` (the first send
+    was not), and it shows once, confirmed; the database holds it once."""
+    broadcast_id = live_broadcast(demo_server)
+    text = "확인을 잃은 글"
+    posts: list[dict[str, Any]] = []
+    cut: list[bool] = []
+
+    def route(ws: Any) -> None:
+        server = ws.connect_to_server()
+
+        def from_page(message: str | bytes) -> None:
+            if isinstance(message, str) and message.startswith('{"type":"post"'):
+                posts.append(json.loads(message))
+            server.send(message)
+
+        def from_server(message: str | bytes) -> None:
+            if not cut and isinstance(message, str) and message.startswith('{"type":"ack"'):
+                cut.append(True)  # the first ack is lost with its connection
+                ws.close(code=1012, reason="restart")
+                server.close()
+                return
+            ws.send(message)
+
+        ws.on_message(from_page)
+        server.on_message(from_server)
+
+    page = new_page(browser)
+    page.route_web_socket(re.compile(r"/ws/broadcasts/"), route)
+    page.goto(f"{demo_server.base}/live/{broadcast_id}")
+    page.wait_for_selector("#chat[data-connection=open]", timeout=MS)
+    expose_chat(page)
+    send(page, text)
+    page.wait_for_selector("#nickname-dialog[open]", timeout=MS)
+    page.fill("#nickname-input", "다시보내기")
+    page.click("#nickname-form button[type=submit]")
+    # Confirmed: shown, not pending, and nothing left unacknowledged in the page's outbox.
+    page.wait_for_function(
+        """text => {
+            const shown = [...document.querySelectorAll('#chat-list .comment')].find(
+                e => e.querySelector('.comment__text')?.textContent === text);
+            return shown && !shown.classList.contains('comment--pending')
+                && window.liveChat.outbox.size === 0;
+        }""",
+        arg=text,
+        timeout=MS * 4,
+    )
+    assert cut, ("no ack was cut", posts)
+    assert [p["retry"] for p in posts if p["text"] == text] == [False, True], posts
+    assert comment_texts(page).count(text) == 1
+    with sqlite3.connect(demo_server.db_path) as db:
+        stored = db.execute("SELECT COUNT(*) FROM comments WHERE text = ?", (text,)).fetchone()
+    assert stored == (1,)
     assert page.errors == []
     page.context.close()
 

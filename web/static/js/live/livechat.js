@@ -537,7 +537,7 @@ class LiveChat {
     this.state({ slow_mode: frame.slow_mode, closed: reason === "moderator", pinned: frame.pinned });
     this.updateCount();
     // Posts that were never acknowledged go again, with the same client_id.
-    if (this.me) for (const [clientId, post] of this.outbox) this.transmit(clientId, post, true);
+    if (this.me) for (const [clientId, post] of this.outbox) this.transmit(clientId, post);
   }
 
   comments(frame) {
@@ -886,7 +886,7 @@ class LiveChat {
         question, mark: this.me.mark, created_at: new Date().toISOString() },
       { pendingLabel: this.strings.sending },
     );
-    const post = { text, question, element, delivered: false };
+    const post = { text, question, element, delivered: false, sent: false };
     this.outbox.set(clientId, post);
     this.list.push([{ local: true, element }], { announce: false });
     box.value = "";
@@ -897,11 +897,12 @@ class LiveChat {
     this.transmit(clientId, post);
   }
 
-  transmit(clientId, post, retry = false) {
+  transmit(clientId, post) {
     // Not connected: it stays in the outbox and goes out after the next `hello`.
-    // `retry`: it may have been stored already (the server then checks before its limits).
-    this.connection.send({ type: "post", client_id: clientId, text: post.text,
-                           question: post.question, retry });
+    // `retry`: sent before, so it may be stored already (the server looks before its limits).
+    const sent = this.connection.send({ type: "post", client_id: clientId, text: post.text,
+                                        question: post.question, retry: post.sent });
+    if (sent) post.sent = true;
   }
 
   say(message, tone = "") {
