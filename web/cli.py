@@ -69,7 +69,7 @@ def serve(args: argparse.Namespace) -> int:
         # The sans-I/O websockets implementation: the lightest per connection, and the one
         # the benchmark measures (docs/performance.md); with a lighter inbox and flag.
         ws="web.http.websocket_protocol:LeanWebSocketsProtocol",
-        # h11 with a request-header deadline (slowloris); see web/http/header_timeout.py.
+        # httptools with a request-header deadline (slowloris); web/http/header_timeout.py.
         http="web.http.header_timeout:HeaderTimeoutProtocol",
         ws_max_size=ws_transport_max(settings.ws_max_message_bytes),
         ws_per_message_deflate=settings.ws_compression,

@@ -82,10 +82,38 @@ def test_a_huge_chunked_body_is_refused_without_growing_the_server(tmp_path: Pat
         server.stop()
 
 
-def slow_header_lifetime(port: int, limit: float) -> float:
-    """Send a request line, then one header byte a second; seconds until the peer closes."""
-    start = time.monotonic()
+HEALTH = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+
+
+def read_response(s: socket.socket, buffered: bytes = b"") -> tuple[bytes, bytes]:
+    """One whole HTTP response (by its Content-Length), and what came after it."""
+    data = buffered
+    while b"\r\n\r\n" not in data:
+        chunk = s.recv(65536)
+        assert chunk, f"closed before a response: {data[:80]!r}"
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    while len(rest) < length:
+        chunk = s.recv(65536)
+        assert chunk, "closed inside a response body"
+        rest += chunk
+    return head + b"\r\n\r\n" + rest[:length], rest[length:]
+
+
+def slow_header_lifetime(port: int, limit: float, *, after_a_response: bool = False) -> float:
+    """Send a request line, then one header byte a second; seconds until the peer closes
+    (`after_a_response`: on a connection that was just answered a whole request)."""
     with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as s:
+        if after_a_response:
+            s.sendall(HEALTH)
+            answer, rest = read_response(s)
+            assert answer.startswith(b"HTTP/1.1 200") and not rest, answer[:80]
+        start = time.monotonic()
         s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
         while time.monotonic() - start < limit:
             try:
@@ -105,13 +133,24 @@ def slow_header_lifetime(port: int, limit: float) -> float:
 
 def test_the_server_cuts_a_slow_header_connection(tmp_path: Path) -> None:
     """With the header-timeout protocol, uvicorn closes a connection whose headers trickle
-    in past REQUEST_HEADER_TIMEOUT; a normal request on the same server is still served."""
+    in past REQUEST_HEADER_TIMEOUT, first request or the next on a kept-alive connection;
+    normal and pipelined requests on the same server are served."""
     server = AppServer(tmp_path / "app.db", {"REQUEST_HEADER_TIMEOUT": "2"}, args=HEADER_PROTOCOL)
     server.start()
     try:
         lifetime = slow_header_lifetime(server.port, 20)
         assert 1.5 < lifetime < 6, lifetime
         assert httpx.get(server.base + "/healthz").status_code == 200
+        # The next request on a kept-alive connection is bounded the same way.
+        again = slow_header_lifetime(server.port, 20, after_a_response=True)
+        assert 1.5 < again < 6, again
+        # Pipelined requests are all answered: the later ones' headers were in time.
+        with socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT) as s:
+            s.sendall(HEALTH * 3)
+            rest = b""
+            for _ in range(3):
+                answer, rest = read_response(s, rest)
+                assert answer.startswith(b"HTTP/1.1 200"), answer[:80]
     finally:
         server.stop()
 

@@ -1,4 +1,5 @@
-"""uvicorn's h11 protocol with a bound on the time a client takes to send request headers.
+"""uvicorn's httptools protocol with a bound on the time a client takes to send request
+headers.
 
 Neither of uvicorn's HTTP implementations limits it: a connection that sends a header
 byte every few seconds (slowloris) is held for ever, and a few thousand of them exhaust
@@ -6,6 +7,9 @@ the process's sockets. This protocol starts a timer when a connection opens and 
 after each response; if the next request's headers are not complete when it fires, the
 connection is closed. It changes nothing once headers are in (bodies are bounded by
 `web.http.requests.bounded_body`, WebSockets by their own pings).
+
+httptools (C), not h11 (pure Python): a WebSocket handshake parsed by h11 was about 6 %
+of a restarted server's CPU in the reconnect storm (docs/performance.md).
 
 `live-seoul serve` uses it (`--http web.http.header_timeout:HeaderTimeoutProtocol` with uvicorn
 directly). The bound is `REQUEST_HEADER_TIMEOUT`, read once per process like every setting.
@@ -17,8 +21,7 @@ import asyncio
 import functools
 from typing import Any
 
-import h11
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from web.settings import Settings
 
@@ -29,8 +32,8 @@ def header_timeout() -> float:
     return Settings.from_env().request_header_timeout
 
 
-class HeaderTimeoutProtocol(H11Protocol):
-    """`H11Protocol` that closes a connection whose request headers take too long."""
+class HeaderTimeoutProtocol(HttpToolsProtocol):
+    """`HttpToolsProtocol` that closes a connection whose request headers take too long."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -40,23 +43,31 @@ class HeaderTimeoutProtocol(H11Protocol):
         super().connection_made(transport)
         self._arm()
 
+    def on_headers_complete(self) -> None:
+        self._disarm()  # in time (a WebSocket upgrade too: its protocol takes over)
+        super().on_headers_complete()
+
     def on_response_complete(self) -> None:
+        # A pipelined request already has its headers: the next timer is armed after it.
+        pipelined = bool(self.pipeline)
         super().on_response_complete()
-        if not self.transport.is_closing():
+        if not pipelined and not self.transport.is_closing():
             self._arm()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self._header_timer is not None:
-            self._header_timer.cancel()
+        self._disarm()
         super().connection_lost(exc)
 
     def _arm(self) -> None:
-        if self._header_timer is not None:
-            self._header_timer.cancel()
+        self._disarm()
         self._header_timer = self.loop.call_later(header_timeout(), self._headers_due)
 
+    def _disarm(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
     def _headers_due(self) -> None:
-        self._header_timer = None
-        # IDLE: no complete request line and headers since the timer was set.
-        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+        self._header_timer = None  # fired: no complete request headers since it was armed
+        if not self.transport.is_closing():
             self.transport.close()
