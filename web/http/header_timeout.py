@@ -8,8 +8,10 @@ after each response; if the next request's headers are not complete when it fire
 connection is closed. It changes nothing once headers are in (bodies are bounded by
 `web.http.requests.bounded_body`, WebSockets by their own pings).
 
-httptools (C), not h11 (pure Python): a WebSocket handshake parsed by h11 was about 6 %
-of a restarted server's CPU in the reconnect storm (docs/performance.md).
+httptools (C; uvicorn's own default when installed), and the timer is disarmed once
+headers are in: on h11 it stayed armed through a WebSocket upgrade and kept the upgraded
+connection's whole HTTP protocol alive for the timeout — 20.1 KiB per idle connection at
+10,000 against 14.7 now (docs/performance.md, Idle connections).
 
 `live-seoul serve` uses it (`--http web.http.header_timeout:HeaderTimeoutProtocol` with uvicorn
 directly). The bound is `REQUEST_HEADER_TIMEOUT`, read once per process like every setting.
