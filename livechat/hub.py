@@ -29,6 +29,7 @@ import logging
 import os
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -92,6 +93,20 @@ class HubLimits:
 # A resuming page may still show this many of the comments it saw (livechat.js keeps at
 # most 400); those among them removed meanwhile are sent as `deleted`.
 RECHECK_ON_RESUME = 400
+
+
+def gone_for(
+    who: Identity | None, hidden: Iterable[tuple[int, CommentStatus | str, str]]
+) -> list[int]:
+    """Ids among `hidden` (id, status, author) that `who`'s page must drop: removed ones,
+    and held ones unless they are shown there — to their author (as pending) and to the
+    moderators (in the console)."""
+    sees_held = who is not None and who.role in MODERATORS
+    return [
+        i
+        for i, status, author in hidden
+        if status != CommentStatus.HELD or not (sees_held or (who and author == who.key))
+    ]
 
 
 class ChatWindow(Protocol):
@@ -255,15 +270,9 @@ class CommentHub:
             return False
         viewer.skip_upto = 0
         deleted = catch_up.deleted
-        who = viewer.identity
-        if deleted is not None and who is not None:
-            sees_held = who.role in MODERATORS
-            held = CommentStatus.HELD
-            if any(s == held and (sees_held or a == who.key) for _, s, a in catch_up.hidden):
-                # held comments this viewer is shown (its own, or all to moderators) stay
-                gone = [
-                    i for i, s, a in catch_up.hidden if s != held or not (sees_held or a == who.key)
-                ]
+        if deleted is not None and viewer.identity is not None:
+            gone = gone_for(viewer.identity, catch_up.hidden)
+            if len(gone) < len(catch_up.hidden):  # it is shown some held ones: its own frame
                 deleted = Frame(protocol.deleted_frame(gone)) if gone else None
         for frame in (deleted, catch_up.restored, *catch_up.backfill):
             if frame is not None:
@@ -284,17 +293,8 @@ class CommentHub:
         self.stats.db_backfill_reads += 1
         if after > 0:
             # What was removed while the viewer was away: it may still be on their page.
-            # Held comments stay where they are shown: their author's page (as pending)
-            # and the moderators' console.
-            who = viewer.identity
-            sees_held = who is not None and who.role in MODERATORS
-            gone = [
-                i
-                for i, status, author in await self.store.hidden_among_latest(
-                    broadcast_id, after, RECHECK_ON_RESUME
-                )
-                if status != CommentStatus.HELD or not (sees_held or (who and author == who.key))
-            ]
+            hidden = await self.store.hidden_among_latest(broadcast_id, after, RECHECK_ON_RESUME)
+            gone = gone_for(viewer.identity, hidden)
             if gone:
                 viewer.push(Frame(protocol.deleted_frame(gone)))
             for supplement in self.plugins.resume:
