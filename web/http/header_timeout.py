@@ -13,6 +13,9 @@ headers are in: on h11 it stayed armed through a WebSocket upgrade and kept the 
 connection's whole HTTP protocol alive for the timeout — 20.1 KiB per idle connection at
 10,000 against 14.7 now (docs/performance.md, Idle connections).
 
+Headers are bounded in size too (`MAX_HEADER_BYTES`, h11's default of 16 KiB: httptools
+itself takes any size): past it the answer is 431 and the connection is closed.
+
 `live-seoul serve` uses it (`--http web.http.header_timeout:HeaderTimeoutProtocol` with uvicorn
 directly). The bound is `REQUEST_HEADER_TIMEOUT`, read once per process like every setting.
 """
@@ -27,6 +30,14 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from web.settings import Settings
 
+MAX_HEADER_BYTES = 16 * 1024  # a request line and its headers (h11's default bound)
+TOO_LARGE_BODY = b"request headers too large (at most 16 KiB)\n"
+TOO_LARGE = (
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+    b"content-type: text/plain; charset=utf-8\r\nconnection: close\r\n"
+    b"content-length: %d\r\n\r\n" % len(TOO_LARGE_BODY)
+) + TOO_LARGE_BODY
+
 
 @functools.cache
 def header_timeout() -> float:
@@ -40,6 +51,21 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._header_timer: asyncio.TimerHandle | None = None
+        self._header_bytes = 0  # of the request whose headers are awaited
+        self._tail = b""  # the last bytes of them, for an end split across reads
+
+    def data_received(self, data: bytes) -> None:
+        if self._header_timer is not None:  # a request's headers are still coming
+            seen = self._tail + data
+            end = seen.find(b"\r\n\r\n")
+            size = self._header_bytes + (len(data) if end < 0 else end + 4 - len(self._tail))
+            if size > MAX_HEADER_BYTES:
+                self._disarm()
+                self.transport.write(TOO_LARGE)
+                self.transport.close()
+                return
+            self._header_bytes, self._tail = size, seen[-3:]
+        super().data_received(data)
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -62,6 +88,7 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
 
     def _arm(self) -> None:
         self._disarm()
+        self._header_bytes, self._tail = 0, b""
         self._header_timer = self.loop.call_later(header_timeout(), self._headers_due)
 
     def _disarm(self) -> None:
