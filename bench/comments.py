@@ -46,6 +46,7 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from bench import wsclient
 from bench.systems import (
     ALL,
     DIALECTS,
@@ -103,47 +104,67 @@ async def open_socket(
         return ws
 
 
-async def viewer(
-    url: str,
-    origin: str,
-    kind: str,
-    tally: Tally,
-    ready: asyncio.Event,
-    stop: asyncio.Event,
-    timed: bool,
-) -> None:
-    """Count every posted item received; `timed` viewers also decode them for latency
-    (the others count with str.count, so the client keeps up on this small machine)."""
+async def open_viewer(
+    url: str, origin: str, dialect: Dialect, count: Callable[[bytes], None]
+) -> wsclient.Socket:
+    """A viewer connected like the page does (a hub that answers `busy` is retried after
+    the wait it names, with jitter; an Engine.IO peer gets its `40` connect packet and
+    its pings answered); every later text message goes to `count`. The lean client
+    (`bench.wsclient`): the viewers share the server's cores, so they cost it little."""
+    loop = asyncio.get_running_loop()
+    while True:
+        joined: asyncio.Future[bytes] = loop.create_future()
+        if not dialect.engineio and not dialect.acks:
+            joined.set_result(b"")  # no greeting: every message counts
+
+        def on_text(
+            sock: wsclient.Socket, raw: bytes, joined: asyncio.Future[bytes] = joined
+        ) -> None:
+            if dialect.engineio and raw == b"2":
+                sock.send_text("3")
+            elif joined.done():
+                count(raw)
+            elif not dialect.engineio:
+                joined.set_result(raw)  # the hub's hello, or `busy`
+            elif raw.startswith(b"40"):
+                joined.set_result(raw)
+            elif raw.startswith(b"0"):
+                sock.send_text("40")
+
+        sock = await wsclient.connect(url, origin, on_text)
+        first = await asyncio.wait_for(joined, 120)
+        if dialect.acks and first.startswith(b'{"type":"error"') and b'"busy"' in first:
+            sock.close()
+            await asyncio.sleep(5 * random.random())
+            continue
+        return sock
+
+
+def counter(tally: Tally, kind: str, timed: bool) -> Callable[[bytes], None]:
+    """What a viewer does with a message: count the posted items in it (`str.count` on
+    the bytes, backfill excluded); a `timed` viewer decodes them and records latency."""
     dialect = DIALECTS[kind]
-    ws = await open_socket(url, origin, dialect)
-    ready.set()
-    async with ws:
-        while not stop.is_set():
-            try:
-                async with asyncio.timeout(1.0):
-                    raw = await ws.recv()
-            except TimeoutError:
-                continue
-            except ConnectionClosed:
-                return
-            if not isinstance(raw, str):
-                continue
-            if dialect.engineio and raw == "2":
-                await ws.send("3")
-                continue
-            if not timed:
-                if '"backfill":true' not in raw:
-                    tally.received += raw.count(MARK)
-                continue
-            items = dialect.items(raw)
-            if items is None:
-                continue
-            now = time.monotonic()
-            for item in items:
-                sent = tally.sent_at.get(item.get("client_id", ""))
-                if sent is not None:
-                    tally.received += 1
-                    tally.latencies.append(now - sent)
+    mark = MARK.encode()
+    if not timed:
+
+        def count(raw: bytes) -> None:
+            if b'"backfill":true' not in raw:
+                tally.received += raw.count(mark)
+
+        return count
+
+    def time_items(raw: bytes) -> None:
+        items = dialect.items(raw.decode())
+        if items is None:
+            return
+        now = time.monotonic()
+        for item in items:
+            sent = tally.sent_at.get(item.get("client_id", ""))
+            if sent is not None:
+                tally.received += 1
+                tally.latencies.append(now - sent)
+
+    return time_items
 
 
 async def guest_cookie(base: str, i: int) -> str:
@@ -203,26 +224,21 @@ async def connect_viewers(
     kind: str,
     n: int,
     tally: Tally,
-    stop: asyncio.Event,
     timed: bool = False,
     parallel: int = 200,
     first: int = 0,
-) -> list[asyncio.Task[None]]:
+) -> list[wsclient.Socket]:
     """`n` viewers, spread round robin over `hosts` (viewer `first` + i goes to host
     (`first` + i) mod the number of hosts)."""
-    tasks = []
     sem = asyncio.Semaphore(parallel)
+    dialect, count = DIALECTS[kind], counter(tally, kind, timed)
 
-    async def one(i: int) -> None:
+    async def one(i: int) -> wsclient.Socket:
         url, origin = hosts[(first + i) % len(hosts)]
-        ready = asyncio.Event()
         async with sem:
-            task = asyncio.create_task(viewer(url, origin, kind, tally, ready, stop, timed))
-            tasks.append(task)
-            await ready.wait()
+            return await open_viewer(url, origin, dialect, count)
 
-    await asyncio.gather(*(one(i) for i in range(n)))
-    return tasks
+    return list(await asyncio.gather(*(one(i) for i in range(n))))
 
 
 def counting_viewers(
@@ -233,13 +249,13 @@ def counting_viewers(
     raise_fd_limit()
 
     async def run() -> int:
-        tally, done = Tally(), asyncio.Event()
-        tasks = await connect_viewers(hosts, kind, n, tally, done, parallel=100, first=first)
+        tally = Tally()
+        sockets = await connect_viewers(hosts, kind, n, tally, parallel=100, first=first)
         ready.set()
         while not stop.is_set():
             await asyncio.sleep(0.1)
-        done.set()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        for sock in sockets:
+            sock.close()
         return tally.received
 
     out.put(asyncio.run(run()))
@@ -258,12 +274,11 @@ async def load_run(
     several `servers` (hosts of one system), viewers and posters are spread over them
     round robin, so most comments reach most viewers through another host."""
     tally = Tally()
-    stop = asyncio.Event()
     timed_n = max(1, viewers // 20)
     kind, hosts = servers[0].kind, targets(servers)
     # One viewer first, alone: broadcaster's `subscribe` keeps only one of several
     # concurrent first subscribers of a channel (each sets the set while Redis answers).
-    first = await connect_viewers(hosts, kind, 1, tally, stop, timed=True)
+    first = await connect_viewers(hosts, kind, 1, tally, timed=True)
     await asyncio.sleep(0.5)
     ctx = multiprocessing.get_context("spawn")
     mp_stop, out = ctx.Event(), ctx.Queue()
@@ -287,7 +302,6 @@ async def load_run(
             seconds,
             posters,
             tally,
-            stop,
             timed_n,
             first,
             readies,
@@ -310,17 +324,16 @@ async def _measure(
     seconds: float,
     posters: int,
     tally: Tally,
-    stop: asyncio.Event,
     timed_n: int,
-    first: list[asyncio.Task[None]],
+    first: list[wsclient.Socket],
     readies: list[Any],
     procs: list[Any],
     mp_stop: Any,
     out: Any,
 ) -> dict[str, float]:
     kind = servers[0].kind
-    tasks = first + await connect_viewers(
-        targets(servers), kind, timed_n - 1, tally, stop, timed=True, first=1
+    sockets = first + await connect_viewers(
+        targets(servers), kind, timed_n - 1, tally, timed=True, first=1
     )
     for ready in readies:
         await asyncio.to_thread(ready.wait, 300)
@@ -343,9 +356,9 @@ async def _measure(
         await asyncio.sleep(0.2)
     elapsed = time.monotonic() - t0
     cpu = cpu_seconds(pids) - cpu0
-    stop.set()
     mp_stop.set()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    for sock in sockets:
+        sock.close()
     for _ in procs:
         tally.received += await asyncio.to_thread(out.get, True, 60)
     for proc in procs:
@@ -381,7 +394,6 @@ async def idle_memory(servers: list[Server], n: int) -> float:
     await asyncio.sleep(1.0)
     pids = [pid for server in servers for pid in server.pids()]
     base = rss_bytes(pids)
-    stop = asyncio.Event()
     ctx = multiprocessing.get_context("spawn")
     mp_stop, out = ctx.Event(), ctx.Queue()
     procs, readies = [], []
@@ -406,7 +418,6 @@ async def idle_memory(servers: list[Server], n: int) -> float:
         await asyncio.to_thread(ready.wait, 600)
     await asyncio.sleep(2.0)
     per = (rss_bytes([pid for server in servers for pid in server.pids()]) - base) / n
-    stop.set()
     mp_stop.set()
     for _ in procs:
         try:
