@@ -33,14 +33,15 @@ import re
 import sqlite3
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import uvloop
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from bench import wsclient
 from bench.comments import guest_cookie
 from bench.systems import Server, cpu_seconds, raise_fd_limit
 from tests.support import RedisServer
@@ -62,64 +63,70 @@ class PageViewer:
         self.deleted: set[int] = set()
         self.connects = 0
         self.live_at = 0.0  # wall time the current connection had everything up to target
+        self.opened = 0.0  # the current connection's hello (monotonic), 0 before it
+        self.busy = False  # the current connection was refused as busy ...
+        self.told = 0.0  # ... with this retry_after
 
     async def run(self, target: Any, stop: Any, ready: asyncio.Event) -> None:
         attempt = 0
         restarting = False
         while not stop.is_set():
             url = self.url + (f"?after={self.last_id}" if self.connects else "")
-            opened = 0.0
-            busy = False
-            told = 0.0
+            # reset before connecting: hello and backfill may come with the upgrade's answer
+            self.opened, self.busy, self.told, self.live_at = 0.0, False, 0.0, 0.0
             code = None
+            sock = None
             try:
-                async with connect(
-                    url,
-                    origin=self.origin,
-                    ping_interval=None,  # type: ignore[arg-type]
-                    open_timeout=30,
-                    close_timeout=1,
-                    max_size=2**24,
-                    compression=None,
-                ) as ws:
-                    self.connects += 1
-                    self.live_at = 0.0
-                    async for raw in ws:
-                        assert isinstance(raw, str)
-                        frame = json.loads(raw)
-                        kind = frame["type"]
-                        if kind == "hello":
-                            opened = time.monotonic()
-                            ready.set()
-                        elif kind == "error" and frame.get("code") == "busy":
-                            busy = True
-                            told = float(frame.get("retry_after") or 0)
-                        elif kind == "comments" and not frame.get("restored"):
-                            for item in frame["items"]:
-                                if item["id"] > self.last_id:
-                                    self.last_id = item["id"]
-                                self.seen.append(item["id"])
-                        elif kind == "deleted":
-                            self.deleted.update(frame["ids"])
-                        if opened and not self.live_at and self.last_id >= target.value > 0:
-                            self.live_at = time.time()
-            except ConnectionClosed as exc:
-                code = exc.rcvd.code if exc.rcvd else None
-            except (OSError, InvalidStatus, TimeoutError):
+                sock = await asyncio.wait_for(
+                    wsclient.connect(url, self.origin, self._message(target, ready)), 30
+                )
+                self.connects += 1
+                code = await sock.ended
+            except (OSError, TimeoutError):  # ConnectionError included: the upgrade refused
                 pass
+            finally:
+                if sock is not None and stop.is_set():
+                    sock.close()
+            opened = self.opened
             restarting = code == CLOSE_RESTART or (restarting and not opened)
             if stop.is_set():
                 return
             if opened and time.monotonic() - opened > HEALTHY_AFTER:
                 attempt = 0
             attempt += 1
-            if busy and told > 0:
-                jittered = told * (1 + BUSY_JITTER * random.random())
+            if self.busy and self.told > 0:
+                jittered = self.told * (1 + BUSY_JITTER * random.random())
                 await asyncio.sleep(min(4 * BACKOFF_CAP, jittered))
                 continue
-            base = BUSY_BASE if busy else BACKOFF_BASE
+            base = BUSY_BASE if self.busy else BACKOFF_BASE
             cap = RESTART_CAP if restarting else BACKOFF_CAP
             await asyncio.sleep(random.random() * min(cap, base * 2 ** min(attempt - 1, 20)))
+
+    def _message(
+        self, target: Any, ready: asyncio.Event
+    ) -> Callable[[wsclient.Socket, bytes], None]:
+        """What the page script does with each message of one connection."""
+
+        def on_text(sock: wsclient.Socket, raw: bytes) -> None:
+            frame = json.loads(raw)
+            kind = frame["type"]
+            if kind == "hello":
+                self.opened = time.monotonic()
+                ready.set()
+            elif kind == "error" and frame.get("code") == "busy":
+                self.busy = True
+                self.told = float(frame.get("retry_after") or 0)
+            elif kind == "comments" and not frame.get("restored"):
+                for item in frame["items"]:
+                    if item["id"] > self.last_id:
+                        self.last_id = item["id"]
+                    self.seen.append(item["id"])
+            elif kind == "deleted":
+                self.deleted.update(frame["ids"])
+            if self.opened and not self.live_at and self.last_id >= target.value > 0:
+                self.live_at = time.time()
+
+        return on_text
 
 
 def helper(url: str, origin: str, n: int, target: Any, ready: Any, stop: Any, out: Any) -> None:

@@ -22,6 +22,7 @@ import hashlib
 import os
 import random
 from collections.abc import Callable
+from typing import cast
 from urllib.parse import urlsplit
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -49,7 +50,11 @@ class Socket(asyncio.Protocol):
     def __init__(self, request: bytes, key: bytes, on_text: Callable[[Socket, bytes], None]):
         self.on_text = on_text
         self.transport: asyncio.Transport | None = None
-        self.open: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        self.open: asyncio.Future[None] = loop.create_future()
+        # When the connection is gone: the close code the server sent (None: none came).
+        self.ended: asyncio.Future[int | None] = loop.create_future()
+        self.close_code: int | None = None
         self._request = request
         self._accept = base64.b64encode(hashlib.sha1(key + GUID).digest())
         self._upgraded = False
@@ -58,14 +63,15 @@ class Socket(asyncio.Protocol):
         self._text = False  # whether that message is text
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        transport.write(self._request)
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+        self.transport.write(self._request)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
         if not self.open.done():
             self.open.set_exception(exc or ConnectionError("connection closed"))
+        if not self.ended.done():
+            self.ended.set_result(self.close_code)
 
     def send_text(self, text: str) -> None:
         if self.transport is not None:
@@ -138,6 +144,8 @@ class Socket(asyncio.Protocol):
             assert self.transport is not None
             self.transport.write(frame(PONG, payload))
         elif opcode == CLOSE:
+            if len(payload) >= 2:
+                self.close_code = int.from_bytes(payload[:2], "big")
             self.close()
 
 

@@ -33,6 +33,7 @@ POSTGRES_BACKUP = (
     "(online) and restore into an empty database with `pg_restore --dbname=URL FILE` "
     "(service stopped); `live-seoul db migrate` then applies newer migrations"
 )
+LISTEN_BACKLOG = 65_535
 
 
 def _settings() -> Settings:
@@ -71,6 +72,11 @@ def serve(args: argparse.Namespace) -> int:
         ws="web.http.websocket_protocol:LeanWebSocketsProtocol",
         # httptools with a request-header deadline (slowloris); web/http/header_timeout.py.
         http="web.http.header_timeout:HeaderTimeoutProtocol",
+        # A restarted worker gets every viewer's reconnect within seconds; past a full
+        # accept queue the kernel drops the SYN and the client's TCP tries again only after
+        # 1, 3, 7, 15 s (the storm's long tail, docs/performance.md). The kernel caps this
+        # at net.core.somaxconn (4,096 by default since Linux 5.4; uvicorn asks 2,048).
+        backlog=LISTEN_BACKLOG,
         ws_max_size=ws_transport_max(settings.ws_max_message_bytes),
         ws_per_message_deflate=settings.ws_compression,
         timeout_graceful_shutdown=int(settings.shutdown_timeout),

@@ -10,6 +10,7 @@ import pytest
 
 from tests.support import migrated
 from web.identity.members import LinkTaken, MemberStore
+from web.identity import store as account_store
 from web.identity.store import AccountError, AccountStore
 from web.ops.retention import run_once
 from web.share.clicks import ShareClickStore
@@ -50,6 +51,16 @@ async def test_accounts_sessions_and_epochs(database_url: str) -> None:
         assert await store.get(kim.id) is None
         with pytest.raises(AccountError):
             await store.set_role(9999, "admin")
+
+
+def test_an_unknown_name_costs_the_hash_a_known_one_does() -> None:
+    """"No such user" verifies against a stand-in hash written into the code: it must carry
+    the hasher's parameters (memory, passes, lanes), or an unknown name would answer faster
+    (or slower) than a wrong password, and tell which names exist."""
+    dummy, hasher = account_store._DUMMY_HASH, account_store._hasher
+    assert dummy.startswith("$argon2id$")
+    assert not hasher.check_needs_rehash(dummy)
+    assert hasher.check_needs_rehash(dummy.replace("m=65536", "m=32768"))  # the check can fail
 
 
 async def test_members_links_and_session_names(database_url: str) -> None:

@@ -20,7 +20,6 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 from web.rendering.i18n import translate
@@ -46,10 +45,6 @@ class PushSubscription:
     endpoint: str
     p256dh: str  # base64url, as the browser's PushSubscription.toJSON() gives it
     auth: str
-
-    def info(self) -> dict[str, Any]:
-        """The shape pywebpush (and the browser's `toJSON()`) use."""
-        return {"endpoint": self.endpoint, "keys": {"p256dh": self.p256dh, "auth": self.auth}}
 
 
 @dataclass(frozen=True)

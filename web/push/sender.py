@@ -3,7 +3,7 @@
 Going live and answering a question only *offer* a job (`PushSender.offer`, never awaits):
 when the queue is full the job is dropped and logged, so a slow or unreachable push
 service can never slow those requests down. The task reads the reminder's recipients,
-encrypts each message for its subscription (RFC 8291 `aes128gcm`, pywebpush's encoder),
+encrypts each message for its subscription (RFC 8291 `aes128gcm`, http_ece's encoder),
 signs a VAPID JWT (RFC 8292, py_vapid) for the push service's origin and POSTs it with
 httpx: no redirects followed, a short timeout, and only after the endpoint's host resolved
 to public addresses (`web.push.messages.public_addresses`). A 404 or 410 deletes the subscription.
@@ -19,15 +19,30 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import http_ece  # type: ignore[import-untyped]
 import httpx
+from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid02  # type: ignore[import-untyped]
-from pywebpush import WebPusher  # type: ignore[import-untyped]
 from starlette.requests import HTTPConnection
 
-from web.push.messages import Notice, PushSubscription, public_addresses
+from web.push.messages import Notice, PushSubscription, b64url_bytes, public_addresses
 from web.push.store import PushStore
 
 log = logging.getLogger("web.push.messages")
+
+
+def encrypt(payload: bytes, sub: PushSubscription) -> bytes:
+    """`payload` encrypted for `sub` (RFC 8291: ECDH with a key made for this message
+    alone and the subscription's `p256dh`, the `auth` secret; RFC 8188 `aes128gcm`)."""
+    body: bytes = http_ece.encrypt(
+        payload,
+        private_key=ec.generate_private_key(ec.SECP256R1()),
+        dh=b64url_bytes(sub.p256dh),
+        auth_secret=b64url_bytes(sub.auth),
+        version="aes128gcm",
+    )
+    return body
+
 
 SEND_TIMEOUT = 10.0
 CONCURRENT_SENDS = 16
@@ -158,7 +173,7 @@ class PushSender:
         ):
             log.warning("push endpoint host %s resolves to a private address: not sent", host)
             return
-        body = WebPusher(sub.info()).encode(notice.payload(), "aes128gcm")["body"]
+        body = encrypt(notice.payload(), sub)
         audience = f"{parts.scheme}://{parts.netloc}"
         claims = {"aud": audience, "sub": self._subject, "exp": int(time.time()) + JWT_LIFETIME}
         assert self._vapid is not None  # offer() queues nothing without keys
