@@ -31,7 +31,7 @@ from web.push.store import PushStore
 from web.settings import Settings, SettingsError
 
 PUBLIC, PRIVATE = vapid_keys()
-P256DH = "B" + "A" * 86  # 65 bytes, first byte 0x04
+P256DH = vapid_keys()[0]  # a point on P-256 (65 bytes, first byte 0x04), base64url
 AUTH = "A" * 22  # 16 bytes
 
 
@@ -85,11 +85,12 @@ def test_resolved_addresses_must_all_be_public() -> None:
 
 
 def test_subscription_keys_are_checked() -> None:
-    """p256dh must be a 65-byte uncompressed point and auth 16 bytes, base64url."""
+    """p256dh must be a 65-byte uncompressed point on P-256 and auth 16 bytes, base64url."""
     good = {"endpoint": "https://push.example.com/x", "keys": {"p256dh": P256DH, "auth": AUTH}}
     assert parse_subscription(good) == PushSubscription("https://push.example.com/x", P256DH, AUTH)
     for keys, bad in (
         ({"p256dh": "Ag" + "A" * 85, "auth": AUTH}, "p256dh"),
+        ({"p256dh": "BA" + "A" * 85, "auth": AUTH}, "p256dh"),  # 04, then (0, 0): off the curve
         ({"p256dh": P256DH, "auth": "AAAA"}, "auth"),
         ({"p256dh": P256DH + "<>", "auth": AUTH}, "p256dh"),
         ({"p256dh": 5, "auth": AUTH}, "p256dh"),

@@ -22,6 +22,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from cryptography.hazmat.primitives.asymmetric import ec
+
 from web.rendering.i18n import translate
 
 KINDS = ("broadcast", "question")
@@ -73,6 +75,16 @@ def b64url_bytes(value: str) -> bytes:
         raise ValueError("not base64url") from None
 
 
+def on_p256(point: bytes) -> bool:
+    """Whether `point` (uncompressed, 65 bytes) is a P-256 public key: a key that is not
+    would make every message to it fail to encrypt."""
+    try:
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
+    except ValueError:
+        return False
+    return True
+
+
 def parse_subscription(raw: object, *, allow_loopback: bool = False) -> PushSubscription:
     """A `PushSubscription.toJSON()` object, checked; `SubscriptionError` names the field."""
     if not isinstance(raw, dict):
@@ -94,6 +106,8 @@ def parse_subscription(raw: object, *, allow_loopback: bool = False) -> PushSubs
             raise SubscriptionError(
                 f"subscription.keys.{name}", f"must be base64url of {size} bytes"
             )
+        if name == "p256dh" and not on_p256(decoded):
+            raise SubscriptionError("subscription.keys.p256dh", "must be a point on P-256")
     assert isinstance(p256dh, str) and isinstance(auth, str)
     return PushSubscription(endpoint, p256dh.rstrip("="), auth.rstrip("="))
 
