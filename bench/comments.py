@@ -132,7 +132,11 @@ async def open_viewer(
                 sock.send_text("40")
 
         sock = await wsclient.connect(url, origin, on_text)
-        first = await asyncio.wait_for(joined, 120)
+        await asyncio.wait((joined, sock.ended), timeout=120, return_when=asyncio.FIRST_COMPLETED)
+        if not joined.done():
+            sock.close()
+            raise ConnectionError(f"{url}: closed or silent before its greeting")
+        first = joined.result()
         if dialect.acks and first.startswith(b'{"type":"error"') and b'"busy"' in first:
             sock.close()
             await asyncio.sleep(5 * random.random())

@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 
 from tests.support import migrated
-from web.identity.members import LinkTaken, MemberStore
 from web.identity import store as account_store
+from web.identity.members import LinkTaken, MemberStore
 from web.identity.store import AccountError, AccountStore
 from web.ops.retention import run_once
 from web.share.clicks import ShareClickStore
@@ -54,7 +54,7 @@ async def test_accounts_sessions_and_epochs(database_url: str) -> None:
 
 
 def test_an_unknown_name_costs_the_hash_a_known_one_does() -> None:
-    """"No such user" verifies against a stand-in hash written into the code: it must carry
+    """ "No such user" verifies against a stand-in hash written into the code: it must carry
     the hasher's parameters (memory, passes, lanes), or an unknown name would answer faster
     (or slower) than a wrong password, and tell which names exist."""
     dummy, hasher = account_store._DUMMY_HASH, account_store._hasher
