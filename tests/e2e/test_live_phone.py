@@ -132,6 +132,13 @@ def test_rows_are_one_line_with_stable_name_colours_and_own_comments_marked(
     page.locator("#chat-nickname-open").click()
     page.fill("#nickname-input", "내댓글시민")
     page.click("#nickname-form button[type=submit]")
+    # Signed in (the name shown, the dialog closed and the socket restarting in the same
+    # task), then the new socket open: the old one was open too while the request ran, and
+    # typing then went to the modal dialog, not the composer.
+    page.wait_for_function(
+        "() => document.getElementById('chat-who').textContent.includes('내댓글시민')",
+        timeout=MS,
+    )
     page.wait_for_selector("#chat[data-connection=open]", timeout=MS)
     page.fill("#chat-text", "제가 쓴 댓글")
     page.press("#chat-text", "Enter")
