@@ -3,10 +3,16 @@
 Each frame costs a fixed amount per viewer (a system call, a wake-up) on top of its bytes,
 so a room's sending cost is about viewers × frames per second. `Batching` keeps a room's
 comment rate (an exponentially decaying count) and, after each send, a *window*: the next
-send waits until the window has passed since the last one. The window grows with the
-room's load, viewers × comments per second, so a quiet room (one comment now and then, or
-few viewers) sends every comment the moment it is stored, and a busy one sends a bounded
-number of frames per second whatever the rate. Nothing here needs tuning per deployment.
+send waits until the window has passed since the last one. The window is the larger of:
+
+* the room's load, viewers × comments per second: a quiet room (one comment now and
+  then, or few viewers) sends every comment the moment it is stored, a busy one a bounded
+  number of frames per second whatever the rate;
+* `WRITE_SHARE` times what the last send took to write: what arrives while frames are
+  still being written waits for the next frame, and a process whose cores are taken (a
+  saturated machine, a slow one) widens its own windows instead of falling behind.
+
+Nothing here needs tuning per deployment.
 
 Pure: the caller passes the clock.
 """
@@ -15,9 +21,11 @@ from __future__ import annotations
 
 import math
 
-# Seconds of window per (viewer × comment/s): 2,000 viewers × 100/s → 100 ms (10 frames a
-# second), 500 × 50 → 12.5 ms, 200 × 10 → 1 ms (every comment at once).
-WINDOW_PER_LOAD = 0.5e-6
+# Seconds of window per (viewer × comment/s): 2,000 viewers × 100/s → 50 ms, 500 × 50 →
+# 6.25 ms, 200 × 10 → 0.5 ms (every comment at once). Writing 2,000 frames takes 35–45 ms
+# on the benchmark's machine, so there the writing term rules (docs/performance.md).
+WINDOW_PER_LOAD = 0.25e-6
+WRITE_SHARE = 1.5  # the window is at least this many times the last send's writing time
 MAX_WINDOW = 0.15  # the most a comment waits for company
 RATE_HORIZON = 1.0  # seconds: the rate estimate forgets with this time constant
 
@@ -34,11 +42,11 @@ class Batching:
         """Comments per second, decayed to `now`."""
         return self._rate * math.exp(-max(0.0, now - self._seen_at) / RATE_HORIZON)
 
-    def sent(self, comments: int, viewers: int, now: float) -> float:
+    def sent(self, comments: int, viewers: int, now: float, writing: float = 0.0) -> float:
         """Record a send of `comments` to `viewers`; return the window until the next."""
         self._rate = self.rate(now) + comments / RATE_HORIZON
         self._seen_at = now
-        window = window_for(viewers, self._rate)
+        window = window_for(viewers, self._rate, writing)
         self.next_send_at = now + window
         return window
 
@@ -47,6 +55,6 @@ class Batching:
         return max(0.0, self.next_send_at - now)
 
 
-def window_for(viewers: int, rate: float) -> float:
+def window_for(viewers: int, rate: float, writing: float = 0.0) -> float:
     """The batching window for a room of `viewers` receiving `rate` comments a second."""
-    return min(MAX_WINDOW, viewers * rate * WINDOW_PER_LOAD)
+    return min(MAX_WINDOW, max(viewers * rate * WINDOW_PER_LOAD, WRITE_SHARE * writing))

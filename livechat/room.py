@@ -285,9 +285,12 @@ class Room:
         self.watermark = rows[-1].id
         items = tuple(c.wire() for c in rows if c.status == CommentStatus.VISIBLE)
         if items:
+            began = time.perf_counter()
             self.fanout(Frame.comments(items, rows[-1].id))
+            writing = time.perf_counter() - began
             self.stats.record_batch(len(items), items[0]["created_at"])
-            self.batching.sent(len(items), len(self.viewers), asyncio.get_running_loop().time())
+            now = asyncio.get_running_loop().time()
+            self.batching.sent(len(items), len(self.viewers), now, writing)
         for comment in rows:
             if comment.status == "held":
                 self.plugins.comment_held(self, comment)

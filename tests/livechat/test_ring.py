@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from livechat import Comment, Frame, Identity, Viewer, protocol
 from livechat import room as room_module
-from livechat.batching import MAX_WINDOW, Batching, window_for
+from livechat.batching import MAX_WINDOW, WRITE_SHARE, Batching, window_for
 from livechat.comment import CommentStatus
 from livechat.ring import CommentRing
 from tests.livechat.hubkit import BROADCAST, citizen, comment_ids, frames_until, has_ids, open_hub
@@ -85,6 +85,20 @@ def test_batching_window_grows_with_viewers_times_rate() -> None:
     assert window > 0 and batching.wait(100.0) == pytest.approx(window)
     assert batching.wait(100.0 + window) == 0.0
     assert batching.rate(110.0) < 0.01 * batching.rate(100.0)  # a quiet room forgets
+
+
+def test_batching_window_widens_with_the_time_spent_writing() -> None:
+    """A room whose last send took long to write waits longer before the next: at most
+    1 / WRITE_SHARE of its time goes on writing, whatever its load says, up to the bound."""
+    load_only = window_for(2000, 100)
+    assert window_for(2000, 100, writing=0.001) == load_only  # fast writes: the load rules
+    assert window_for(2000, 100, writing=0.05) == pytest.approx(WRITE_SHARE * 0.05)
+    assert window_for(2000, 100, writing=0.05) > load_only
+    assert window_for(20, 1, writing=1.0) == MAX_WINDOW
+    batching = Batching()
+    window = batching.sent(1, 5000, 100.0, writing=0.04)  # one comment, a slow write
+    assert window == pytest.approx(WRITE_SHARE * 0.04)
+    assert batching.wait(100.0) == pytest.approx(window)
 
 
 # A script of ring operations: new comments (with a status), status changes of earlier
