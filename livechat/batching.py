@@ -43,7 +43,8 @@ class Batching:
         return self._rate * math.exp(-max(0.0, now - self._seen_at) / RATE_HORIZON)
 
     def sent(self, comments: int, viewers: int, now: float, writing: float = 0.0) -> float:
-        """Record a send of `comments` to `viewers`; return the window until the next."""
+        """Record a send of `comments` to `viewers` at `now` that took `writing` seconds to
+        write; return the window until the next."""
         self._rate = self.rate(now) + comments / RATE_HORIZON
         self._seen_at = now
         window = window_for(viewers, self._rate, writing)
@@ -56,5 +57,6 @@ class Batching:
 
 
 def window_for(viewers: int, rate: float, writing: float = 0.0) -> float:
-    """The batching window for a room of `viewers` receiving `rate` comments a second."""
+    """The batching window for a room of `viewers` receiving `rate` comments a second whose
+    last send took `writing` seconds to write."""
     return min(MAX_WINDOW, max(viewers * rate * WINDOW_PER_LOAD, WRITE_SHARE * writing))
